@@ -1,0 +1,200 @@
+"""Reading an ONNX file and preparing it for import: weights dropped, dynamic dims resolved, shapes inferred.
+
+Weight *values* are never needed, only their shapes. :func:`prepare` therefore builds a light copy of
+the graph in which every large floating-point initializer becomes a typed graph input (as in an export
+with ``export_params=False``); only that copy goes through shape inference, so the weights are never
+copied or serialised again. Small and integer initializers (shapes, axes, pads) are kept, because shape
+inference reads their values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import helper, shape_inference
+
+from pimsim.errors import InputError
+
+#: Initializers with at most this many elements keep their values (shape tensors, pads, scalars).
+SMALL_INITIALIZER_ELEMENTS = 64
+
+#: Operand slots of each operator that hold parameters (weights, shapes, pads), never activations.
+PARAMETER_SLOTS: dict[str, frozenset[int]] = {
+    "Conv": frozenset({1, 2}),
+    "ConvTranspose": frozenset({1, 2}),
+    "Gemm": frozenset({1, 2}),
+    "MatMul": frozenset({1}),
+    "BatchNormalization": frozenset({1, 2, 3, 4}),
+    "InstanceNormalization": frozenset({1, 2}),
+    "Clip": frozenset({1, 2}),
+    "Pad": frozenset({1, 2, 3}),
+    "Reshape": frozenset({1}),
+    "ConstantOfShape": frozenset({0}),
+    "Squeeze": frozenset({1}),
+    "Unsqueeze": frozenset({1}),
+    "PRelu": frozenset({1}),
+    "Slice": frozenset({1, 2, 3, 4}),
+    "Resize": frozenset({1, 2, 3}),
+    "Upsample": frozenset({1}),
+    "Expand": frozenset({1}),
+    "Tile": frozenset({1}),
+}
+
+InputShape = Sequence[int] | Mapping[str, Sequence[int]] | None
+
+
+def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
+    """Parse an ONNX file, turning every way it can fail into an :class:`InputError`."""
+    file = os.fspath(path)
+    if not os.path.exists(file):
+        raise InputError(file, "", "no such file", "give a path to an ONNX model, a PIMCOMP JSON "
+                         "network, or a zoo name (see `pimsyn models`)")
+    if os.path.isdir(file):
+        raise InputError(file, "", "is a directory, not a model file")
+    try:
+        model = onnx.load(file, load_external_data=False)
+    except (DecodeError, RuntimeError, ValueError, TypeError) as exc:
+        raise InputError(file, "", f"is not a readable ONNX model (protobuf parse failed: "
+                         f"{_first_line(exc)})", "the file may be truncated or of another format")
+    except OSError as exc:
+        raise InputError(file, "", f"cannot be read ({exc.strerror or exc})")
+    if not model.graph.node:
+        raise InputError(file, "graph", "holds no nodes: this is not an ONNX model, or an empty one",
+                         "the file may be truncated or of another format")
+    return model
+
+
+def parameter_inputs(graph: onnx.GraphProto) -> set[str]:
+    """Names of graph inputs and initializers that are weights or constants, not activations.
+
+    An initializer is always a parameter; a graph input without an initializer is one when some node
+    reads it in a parameter slot (``PARAMETER_SLOTS``), as exports with ``export_params=False`` do.
+    """
+    params = {init.name for init in graph.initializer}
+    for node in graph.node:
+        slots = PARAMETER_SLOTS.get(node.op_type, frozenset())
+        params.update(name for i, name in enumerate(node.input) if i in slots and name)
+    return params
+
+
+def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
+            ) -> tuple[onnx.ModelProto, list[str]]:
+    """Return a weight-free copy of ``model`` with all shapes inferred, and its data input names.
+
+    Dynamic dimensions of data inputs are resolved from ``input_shape`` (a full shape, a shape without
+    the batch axis, or a mapping from input name to either); a dynamic batch axis becomes 1.
+
+    Raises:
+        InputError: a dynamic dimension cannot be resolved, ``input_shape`` does not fit, or shape
+            inference fails.
+    """
+    graph = model.graph
+    params = parameter_inputs(graph)
+    used = {name for node in graph.node for name in node.input}
+    data_inputs = [i.name for i in graph.input if i.name not in params and i.name in used]
+    if not data_inputs:
+        raise InputError(file, "graph inputs", "no data input found (every input is a weight or unused)")
+
+    light = onnx.ModelProto()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    out = light.graph
+    out.name = graph.name
+    out.node.extend(graph.node)
+    declared = {i.name for i in graph.input}
+    for init in graph.initializer:
+        if _keep_value(init):
+            out.initializer.append(init)
+        elif init.name not in declared:
+            out.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+    for value in graph.input:
+        if value.name in data_inputs:
+            out.input.append(_resolved_input(value, file, input_shape, len(data_inputs)))
+        else:
+            out.input.append(value)
+    for value in graph.output:  # keep names and types, drop shapes: they may conflict with new inputs
+        out.output.append(helper.make_tensor_value_info(value.name, value.type.tensor_type.elem_type,
+                                                        None))
+    try:
+        inferred = shape_inference.infer_shapes(light, check_type=False, strict_mode=True,
+                                                data_prop=True)
+    except (shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as exc:
+        raise InputError(file, "shape inference", _first_line(exc),
+                         "check the model with onnx.checker, or pass --input-shape") from None
+    return inferred, data_inputs
+
+
+def tensor_dims(model: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:
+    """Every tensor's dims after inference; ``None`` where a dim is still unknown."""
+    dims: dict[str, tuple[int, ...] | None] = {}
+    graph = model.graph
+    for init in graph.initializer:
+        dims[init.name] = tuple(int(d) for d in init.dims)
+    for value in [*graph.input, *graph.value_info, *graph.output]:
+        tensor = value.type.tensor_type
+        if not tensor.HasField("shape"):
+            dims.setdefault(value.name, None)
+            continue
+        shape = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim)
+        dims[value.name] = None if any(d < 0 for d in shape) else shape
+    return dims
+
+
+def _keep_value(init: onnx.TensorProto) -> bool:
+    count = 1
+    for d in init.dims:
+        count *= d
+    integer = init.data_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
+    return count <= SMALL_INITIALIZER_ELEMENTS or (integer and count <= 4096)
+
+
+def _resolved_input(value: onnx.ValueInfoProto, file: str, input_shape: InputShape,
+                    n_inputs: int) -> onnx.ValueInfoProto:
+    tensor = value.type.tensor_type
+    dims: list[int | str] = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0
+                             else (d.dim_param or "?") for d in tensor.shape.dim]
+    given = _given_shape(value.name, input_shape, n_inputs)
+    place = f"input '{value.name}'"
+    if given is not None:
+        if len(given) == len(dims) - 1:
+            given = [1, *given]
+        if len(given) != len(dims):
+            raise InputError(file, place, f"has rank {len(dims)} but the input shape given has "
+                             f"{len(given)} dimensions ({list(given)})")
+        for axis, (have, want) in enumerate(zip(dims, given, strict=True)):
+            if want <= 0:
+                raise InputError("command line", "input shape", f"dimension {axis} is {want}; "
+                                 "every dimension must be positive")
+            if isinstance(have, int) and have != want:
+                raise InputError(file, place, f"has a fixed dimension {have} at axis {axis}, but the "
+                                 f"input shape given says {want}")
+        dims = list(given)
+    for axis, dim in enumerate(dims):
+        if isinstance(dim, str):
+            if axis == 0:
+                dims[0] = 1
+                continue
+            raise InputError(file, place, f"has a dynamic dimension '{dim}' at axis {axis} that "
+                             "cannot be resolved", "give the input shape, e.g. --input-shape "
+                             "1,3,224,224 (or input_shape=(1, 3, 224, 224) in Python)")
+    return helper.make_tensor_value_info(value.name, tensor.elem_type, dims)
+
+
+def _given_shape(name: str, input_shape: InputShape, n_inputs: int) -> list[int] | None:
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, Mapping):
+        shape = input_shape.get(name)
+        return None if shape is None else [int(d) for d in shape]
+    if n_inputs > 1:
+        raise InputError("command line", "input shape", f"the model has {n_inputs} data inputs; "
+                         "give a shape per input name")
+    return [int(d) for d in input_shape]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:400]
