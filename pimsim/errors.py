@@ -33,5 +33,6 @@ class InputError(Exception):
             text += f", {self.place}"
         text += f": {self.cause.rstrip('.')}."
         if self.hint:
-            text += f" {self.hint.rstrip('.')}."
+            hint = self.hint.rstrip(".")
+            text += f" {hint[:1].upper()}{hint[1:]}."
         return text

@@ -1,0 +1,1 @@
+"""Command-line front ends. Only the modules of this package (and ``synth.cli``) write to the terminal."""

@@ -1,0 +1,77 @@
+"""What every command shares: argument types, the input-error boundary, and the consoles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+
+from pimsim.errors import InputError
+
+EXIT_OK, EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one paragraph on stderr and exit code 2, like every input error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        err_console().print(f"[bold red]error:[/] command line: {message}. "
+                            f"Run `{self.prog} --help` for the options.", highlight=False)
+        raise SystemExit(EXIT_INPUT)
+
+
+def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """An argument parser with pimsyn's error behaviour."""
+    return _Parser(prog=prog, description=description)
+
+
+def add_subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # noqa: SLF001
+    """Sub-commands whose parsers share the error behaviour."""
+    return parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                                 required=True)
+
+
+def shape_arg(text: str) -> tuple[int, ...]:
+    """Parse ``1,3,224,224`` (or ``3x224x224``) into a tuple of positive ints."""
+    parts = text.replace("x", ",").split(",")
+    try:
+        dims = tuple(int(p) for p in parts if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of integers like 1,3,224,224")
+    if not dims or any(d <= 0 for d in dims):
+        raise argparse.ArgumentTypeError(f"'{text}': every dimension must be a positive integer")
+    return dims
+
+
+def out_console() -> Console:
+    """The console for results (stdout); 160 columns wide when stdout is not a terminal."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def err_console() -> Console:
+    """The console for errors and progress (stderr)."""
+    return Console(stderr=True, highlight=False)
+
+
+def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,
+        argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and call ``handler``; turn bad input into a message and exit code 2."""
+    args = parser.parse_args(argv)
+    try:
+        return handler(args)
+    except InputError as exc:
+        err_console().print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err_console().print("[yellow]interrupted[/]")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def exit_with(code: int) -> None:
+    """Exit the process with ``code`` (console-script entry points)."""
+    raise SystemExit(code)

@@ -1,0 +1,39 @@
+"""Writing output files without ever losing what the user had: atomic replace, no silent overwrite."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pimsim.errors import InputError
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A reader never sees a half-written file, and an interrupted write leaves the old file intact.
+
+    Raises:
+        InputError: ``path`` exists and ``force`` is false, or its folder cannot be written.
+    """
+    target = Path(path)
+    if target.exists() and not force:
+        raise InputError(str(target), "", "already exists and would be overwritten",
+                         "choose another path or pass --force")
+    if target.is_dir():
+        raise InputError(str(target), "", "is a directory")
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(str(target), "", f"cannot be written ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
