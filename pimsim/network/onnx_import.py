@@ -39,7 +39,7 @@ class _View:
 
 
 def load_network(source: str | os.PathLike[str] | onnx.ModelProto, input_shape: InputShape = None,
-                 name: str | None = None) -> Network:
+                 name: str | None = None, label: str | None = None) -> Network:
     """Import a CNN from an ONNX file or ``ModelProto``.
 
     Args:
@@ -47,13 +47,14 @@ def load_network(source: str | os.PathLike[str] | onnx.ModelProto, input_shape: 
         input_shape: resolves dynamic input dims: ``(N, C, H, W)``, ``(C, H, W)``, or a mapping from
             input name to either. A dynamic batch axis alone becomes 1.
         name: the network's name; defaults to the file stem or the graph name.
+        label: how messages and reports name the source; defaults to the path.
 
     Raises:
         InputError: the file is missing or not ONNX, a dynamic dim cannot be resolved, an operator is
             not supported, or the graph is malformed. The message names the file and the node.
     """
     if isinstance(source, onnx.ModelProto):
-        file = f"<model {source.graph.name or 'unnamed'}>"
+        file = label or f"<model {source.graph.name or 'unnamed'}>"
         model = source
     else:
         file = os.fspath(source)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
-from onnx import helper, shape_inference
+from onnx import helper, numpy_helper, shape_inference
+from onnx.reference import ReferenceEvaluator
 
 from pimsim.errors import InputError
+from pimsim.network.onnx_skim import load_without_weights
 
 #: Initializers with at most this many elements keep their values (shape tensors, pads, scalars).
 SMALL_INITIALIZER_ELEMENTS = 64
@@ -55,7 +58,7 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
     if os.path.isdir(file):
         raise InputError(file, "", "is a directory, not a model file")
     try:
-        model = onnx.load(file, load_external_data=False)
+        model = load_without_weights(file)
     except (DecodeError, RuntimeError, ValueError, TypeError) as exc:
         raise InputError(file, "", f"is not a readable ONNX model (protobuf parse failed: "
                          f"{_first_line(exc)})", "the file may be truncated or of another format")
@@ -99,16 +102,19 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
         raise InputError(file, "graph inputs", "no data input found (every input is a weight or unused)")
 
     light = onnx.ModelProto()
-    light.ir_version = model.ir_version
+    # IR 4 lets initializers stand outside the graph inputs, as the folded constants do.
+    light.ir_version = max(model.ir_version, 4)
     light.opset_import.extend(model.opset_import)
     out = light.graph
     out.name = graph.name
-    out.node.extend(graph.node)
     declared = {i.name for i in graph.input}
+    small = [init for init in graph.initializer if _keep_value(init)]
+    nodes, folded = fold_constants(graph.node, small, model.opset_import)
+    out.node.extend(nodes)
+    out.initializer.extend(small)
+    out.initializer.extend(folded)
     for init in graph.initializer:
-        if _keep_value(init):
-            out.initializer.append(init)
-        elif init.name not in declared:
+        if not _keep_value(init) and init.name not in declared:
             out.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
     for value in graph.input:
         if value.name in data_inputs:
@@ -125,6 +131,54 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
         raise InputError(file, "shape inference", _first_line(exc),
                          "check the model with onnx.checker, or pass --input-shape") from None
     return inferred, data_inputs
+
+
+def fold_constants(nodes: Sequence[onnx.NodeProto], initializers: Sequence[onnx.TensorProto],
+                   opsets: Sequence[onnx.OperatorSetIdProto]
+                   ) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    """Evaluate the small constant sub-computations (shape arithmetic such as the pads torch computes).
+
+    A node all of whose inputs have known values, and whose result is small, is run with onnx's
+    reference evaluator and replaced by an initializer. Large results (weights made by
+    ``ConstantOfShape``) are never materialised.
+
+    Returns:
+        The nodes that remain, and the initializers that replace the folded ones.
+    """
+    values = {init.name: numpy_helper.to_array(init) for init in initializers}
+    opset = {o.domain or "": o.version for o in opsets}
+    kept: list[onnx.NodeProto] = []
+    folded: list[onnx.TensorProto] = []
+    for node in nodes:
+        operands = [n for n in node.input if n]
+        result = None
+        if all(n in values for n in operands) and node.domain in ("", "ai.onnx") \
+                and not _too_large(node, values):
+            try:
+                result = ReferenceEvaluator(node, opsets=opset).run(
+                    None, {n: values[n] for n in operands})
+            except Exception:  # noqa: BLE001 - anything the evaluator cannot do stays a node
+                result = None
+        if result is None or any(np.asarray(r).size > 4096 for r in result):
+            kept.append(node)
+            continue
+        for name, value in zip(node.output, result, strict=False):
+            values[name] = np.asarray(value)
+            folded.append(numpy_helper.from_array(np.asarray(value), name))
+    return kept, folded
+
+
+def _too_large(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> bool:
+    limit = 4096
+    if node.op_type.startswith("Random"):
+        return True
+    if node.op_type == "ConstantOfShape":
+        return int(np.prod(values[node.input[0]])) > limit
+    if node.op_type == "Expand":
+        return int(np.prod(values[node.input[1]])) > limit
+    if node.op_type == "Tile":
+        return values[node.input[0]].size * int(np.prod(values[node.input[1]])) > limit
+    return any(values[n].size > limit for n in node.input if n)
 
 
 def tensor_dims(model: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:

@@ -219,4 +219,4 @@ def zoo_network(name: str) -> Network:
     canonical = zoo_name(name)
     if canonical is None:
         raise KeyError(name)
-    return load_network(zoo_model(canonical), name=canonical)
+    return load_network(zoo_model(canonical), name=canonical, label=f"zoo:{canonical}")
