@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -35,12 +36,10 @@ def add_subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersActio
 
 def shape_arg(text: str) -> tuple[int, ...]:
     """Parse ``1,3,224,224`` (or ``3x224x224``) into a tuple of positive ints."""
-    parts = text.replace("x", ",").split(",")
-    try:
-        dims = tuple(int(p) for p in parts if p.strip())
-    except ValueError:
+    if not re.fullmatch(r"\s*-?\d+(\s*[,x]\s*-?\d+)*\s*", text):
         raise argparse.ArgumentTypeError(f"'{text}' is not a list of integers like 1,3,224,224")
-    if not dims or any(d <= 0 for d in dims):
+    dims = tuple(int(p) for p in re.split(r"[,x]", text))
+    if any(d <= 0 for d in dims):
         raise argparse.ArgumentTypeError(f"'{text}': every dimension must be a positive integer")
     return dims
 
@@ -51,8 +50,8 @@ def out_console() -> Console:
 
 
 def err_console() -> Console:
-    """The console for errors and progress (stderr)."""
-    return Console(stderr=True, highlight=False)
+    """The console for errors and progress (stderr); messages are never hard-wrapped."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,

@@ -112,7 +112,7 @@ class GraphWriter:
     # -- result ---------------------------------------------------------------------------------
     def model(self, output: str, rng: np.random.Generator | None = None) -> onnx.ModelProto:
         """The finished model; with ``rng``, weights are random initializers instead of typed inputs."""
-        out = helper.make_tensor_value_info(output, TensorProto.FLOAT, None)
+        out = helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, self.channels[output]])
         inputs = [self.input]
         inits = list(self.consts)
         for name, dims in self.params:

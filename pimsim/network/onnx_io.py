@@ -83,6 +83,27 @@ def parameter_inputs(graph: onnx.GraphProto) -> set[str]:
     return params
 
 
+_ARITHMETIC = frozenset({"Add", "Sub", "Mul", "Div", "Sum"})
+
+
+def find_data_inputs(graph: onnx.GraphProto) -> list[str]:
+    """The graph inputs that carry images (activations), in declaration order.
+
+    Candidates are the inputs that are read and are not parameters (:func:`parameter_inputs`). When some
+    candidate feeds a non-arithmetic operator (a convolution, a pool, ...), candidates read only by
+    element-wise arithmetic are taken as per-channel parameters (a scale or shift exported without its
+    value), not as images.
+    """
+    params = parameter_inputs(graph)
+    readers: dict[str, set[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, set()).add(node.op_type)
+    candidates = [i.name for i in graph.input if i.name not in params and i.name in readers]
+    primary = [name for name in candidates if not readers[name] <= _ARITHMETIC]
+    return primary or candidates
+
+
 def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
             ) -> tuple[onnx.ModelProto, list[str]]:
     """Return a weight-free copy of ``model`` with all shapes inferred, and its data input names.
@@ -95,9 +116,7 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
             inference fails.
     """
     graph = model.graph
-    params = parameter_inputs(graph)
-    used = {name for node in graph.node for name in node.input}
-    data_inputs = [i.name for i in graph.input if i.name not in params and i.name in used]
+    data_inputs = find_data_inputs(graph)
     if not data_inputs:
         raise InputError(file, "graph inputs", "no data input found (every input is a weight or unused)")
 

@@ -130,8 +130,6 @@ class _Reader:
     def run(self, name: str) -> Network:
         for i in self._order():
             self._visit(i, self.nodes[i])
-        if not self.inputs:
-            raise InputError(self.file, "nodes", "no OP_INPUT node")
         return Network(name, self.inputs, self.layers.values(), source=self.file)
 
     def _visit(self, i: int, node: dict[str, Any]) -> None:

@@ -102,7 +102,7 @@ def _emit_layer(network: Network, layer: Layer, providers: list[str], emit: Any)
         extra["param"] = {"input_channel": layer.in_shape.size, "output_channel": layer.out_shape.c}
     elif kind is LayerKind.POOL:
         is_global = layer.kernel == (layer.in_shape.h, layer.in_shape.w) and layer.out_pixels == 1 \
-            and layer.pads == (0, 0, 0, 0)
+            and layer.pads == (0, 0, 0, 0) and layer.strides == (1, 1)
         extra["param"] = {"pool_method": 0 if layer.pool is PoolMethod.MAX else 1,
                           "global": int(is_global), **window}
     elif kind is LayerKind.ELTWISE:
