@@ -11,7 +11,6 @@ ReLU.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from pimsim.errors import InputError
+from pimsim.jsonio import read_json
 from pimsim.network.graph import Network
 from pimsim.network.layer import (Activation, EltwiseOp, Layer, LayerKind, PoolMethod, Shape,
                                   conv_macs)
@@ -36,16 +36,7 @@ def load_pimcomp(path: str | os.PathLike[str], name: str | None = None) -> Netwo
             an operation is unknown, or a layer's parameters contradict its input.
     """
     file = os.fspath(path)
-    if not os.path.exists(file):
-        raise InputError(file, "", "no such file")
-    try:
-        with open(file, encoding="utf-8") as handle:
-            nodes = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise InputError(file, f"line {exc.lineno}, column {exc.colno}",
-                         f"is not valid JSON ({exc.msg})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(file, "", f"cannot be read ({exc})") from None
+    nodes = read_json(file)
     return _Reader(file, nodes).run(name or Path(file).stem)
 
 

@@ -1,0 +1,47 @@
+"""Making a self-contained :class:`Hardware` from a component library and a few choices."""
+
+from __future__ import annotations
+
+from pimsim.arch.schema import Hardware, MacroGroup, Noc, Parts, lossless_adc_bits
+from pimsim.components.library import ComponentLibrary
+from pimsim.errors import InputError
+
+
+def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, dac_bits: int,
+                   macros: list[MacroGroup], noc: Noc | None = None,
+                   chip_fixed: dict[str, int] | None = None, chips: int = 1,
+                   clock_ghz: float = 1.0) -> Hardware:
+    """Embed the library's parts that these choices need.
+
+    Raises:
+        InputError: the library lacks the crossbar size, the DAC, the lossless ADC resolution, or a
+            unit, buffer or fixed part that a macro uses.
+    """
+    adc_bits = lossless_adc_bits(xbar_size, dac_bits, cell_bits)
+    where = f"library '{library.name}'"
+    crossbar, dac, adc = library.crossbar(xbar_size), library.dac(dac_bits), library.adc(adc_bits)
+    for part, what in ((crossbar, f"a {xbar_size}x{xbar_size} crossbar"),
+                       (dac, f"a {dac_bits}-bit DAC"),
+                       (adc, f"a {adc_bits}-bit ADC (lossless for {xbar_size} rows, {dac_bits}-bit "
+                        f"DACs, {cell_bits}-bit cells)")):
+        if part is None:
+            raise InputError(where, "", f"has no {what}")
+    kinds = sorted({kind for m in macros for kind in m.units})
+    units = [library.unit(kind) for kind in kinds]
+    if any(u is None for u in units):
+        missing = [str(k) for k, u in zip(kinds, units, strict=True) if u is None]
+        raise InputError(where, "units", f"has no unit of kind {', '.join(missing)}")
+    sizes = sorted({m.buffer_kib for m in macros})
+    buffers = [library.buffer(kib) for kib in sizes]
+    if any(b is None for b in buffers):
+        raise InputError(where, "buffers", f"has no buffer of {sizes} KiB")
+    names = sorted({n for m in macros for n in m.fixed} | set(chip_fixed or {}))
+    fixed = [library.fixed_part(n) for n in names]
+    if any(f is None for f in fixed):
+        raise InputError(where, "fixed", f"lacks one of the fixed parts {names}")
+    parts = Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
+                  sample_hold=library.sample_holds[0] if library.sample_holds else None,
+                  units=units, buffers=buffers, noc=library.nocs[0], fixed=fixed)  # type: ignore[arg-type]
+    return Hardware(xbar_size=xbar_size, cell_bits=cell_bits, dac_bits=dac_bits, adc_bits=adc_bits,
+                    parts=parts, macros=macros, noc=noc or Noc(), chip_fixed=chip_fixed or {},
+                    chips=chips, clock_ghz=clock_ghz)

@@ -1,0 +1,154 @@
+"""The arch.json schema: one architecture, self-contained, optionally with a network mapped onto it.
+
+An architecture embeds every part it uses (copied from a component library when it is made), so it
+stays valid when a library file changes. It has two parts:
+
+- ``hardware``: precision, crossbar/cell/DAC/ADC parameters, the parts, the macros, the NoC, clocks;
+- ``mapping`` (optional; needed to estimate or run a network): the network, and per weight layer its
+  duplication, its macros and how its crossbars split across them, and whom it shares macros with.
+
+Macros are written in groups (``count`` identical macros); the instances are numbered in order, group
+after group, from 0; the mapping refers to macro instances by that number. ``pimsim schema`` prints the
+generated JSON Schema. Consistency with the network and between the parts is checked on loading
+(:mod:`pimsim.arch.check`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pimsim.components.parts import (BufferPart, ConverterPart, CrossbarPart, DigitalPart,
+                                     FixedPart, NocPart, SampleHoldPart, UnitKind)
+
+SCHEMA_VERSION = 1
+PosInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def lossless_adc_bits(xbar_size: int, dac_bits: int, cell_bits: int) -> int:
+    """ADC resolution that loses no information (ISAAC's rule, as PIMSYN uses it).
+
+    ``log2(xbar) + dac_bits + cell_bits - 1`` when both DAC and cell hold more than one bit, otherwise
+    ``log2(xbar) + dac_bits + cell_bits - 2``.
+    """
+    base = int(math.log2(xbar_size)) + dac_bits + cell_bits
+    return base - 1 if dac_bits > 1 and cell_bits > 1 else base - 2
+
+
+class Parts(_Frozen):
+    """The parts the design uses, embedded so the file is self-contained."""
+
+    crossbar: CrossbarPart = Field(description="The crossbar array of every PE.")
+    dac: ConverterPart = Field(description="The DAC on every crossbar row.")
+    adc: ConverterPart = Field(description="The ADC of the macros' shared ADC banks.")
+    sample_hold: SampleHoldPart | None = Field(None, description="Per-column sample-and-hold, if "
+                                               "modelled apart from the crossbar.")
+    units: list[DigitalPart] = Field(description="Digital units, one entry per kind used.")
+    buffers: list[BufferPart] = Field(description="Buffer parts, one per size used by a macro.")
+    noc: NocPart = Field(description="The network-on-chip part.")
+    fixed: list[FixedPart] = Field([], description="Fixed-power parts used by macros or the chip.")
+
+    def unit(self, kind: UnitKind) -> DigitalPart | None:
+        """The unit part of a kind, if present."""
+        return next((u for u in self.units if u.kind is kind), None)
+
+    def buffer(self, size_kib: int) -> BufferPart | None:
+        """The buffer part of a size, if present."""
+        return next((b for b in self.buffers if b.size_kib == size_kib), None)
+
+    def fixed_part(self, name: str) -> FixedPart | None:
+        """A fixed part by name."""
+        return next((f for f in self.fixed if f.name == name), None)
+
+
+class MacroGroup(_Frozen):
+    """``count`` identical macros: PEs (crossbars with their DACs), a shared ADC bank, digital units,
+    a scratchpad buffer, and fixed parts."""
+
+    name: str = Field(description="Group name (instances are named name[i]).")
+    count: PosInt = Field(1, description="Number of identical macros.")
+    crossbars: NonNegInt = Field(description="Crossbars (PEs) per macro; each has one DAC per row.")
+    adcs: NonNegInt = Field(description="ADCs in the macro's shared bank.")
+    units: dict[UnitKind, NonNegInt] = Field({}, description="Digital units per macro, by kind.")
+    buffer_kib: PosInt = Field(description="Scratchpad size per macro, KiB (a buffer part).")
+    fixed: dict[str, PosInt] = Field({}, description="Fixed parts per macro, by part name.")
+
+
+class Noc(_Frozen):
+    """The mesh: routers on a grid, macros attached along a snake (boustrophedon) path."""
+
+    macros_per_router: PosInt = Field(1, description="Concentration: macros sharing one router "
+                                      "(ISAAC: 4).")
+    mesh_rows: PosInt | None = Field(None, description="Router rows; default ceil(sqrt(routers)).")
+    mesh_cols: PosInt | None = Field(None, description="Router columns; default "
+                                     "ceil(routers / rows).")
+    placement: Literal["snake"] = Field("snake", description="Macro instance k attaches to router "
+                                        "k // macros_per_router; routers are laid along a snake "
+                                        "path, row by row, alternating direction.")
+
+
+class Hardware(_Frozen):
+    """Everything physical about the chip."""
+
+    weight_bits: PosInt = Field(16, description="Weight precision, bits.")
+    activation_bits: PosInt = Field(16, description="Activation precision, bits.")
+    xbar_size: PosInt = Field(description="Crossbar rows (= columns).")
+    cell_bits: PosInt = Field(description="Bits stored per ReRAM cell.")
+    dac_bits: PosInt = Field(description="DAC resolution, bits (input bits applied per read).")
+    adc_bits: PosInt = Field(description="ADC resolution, bits; must equal the lossless rule.")
+    parts: Parts = Field(description="The parts used, embedded.")
+    macros: list[MacroGroup] = Field(min_length=1, description="The macros, in groups.")
+    noc: Noc = Field(Noc(), description="The network-on-chip.")
+    chip_fixed: dict[str, PosInt] = Field({}, description="Fixed parts per chip, by part name.")
+    chips: PosInt = Field(1, description="Identical chips (a design too big for one chip).")
+    clock_ghz: float = Field(1.0, gt=0, description="Base clock of the simulator, GHz: time advances "
+                             "in integer cycles of 1/clock_ghz ns.")
+
+    @property
+    def n_macros(self) -> int:
+        """Macro instances."""
+        return sum(group.count for group in self.macros)
+
+    def macro_groups(self) -> list[MacroGroup]:
+        """The group of every macro instance, by instance number."""
+        return [group for group in self.macros for _ in range(group.count)]
+
+
+class LayerMapping(_Frozen):
+    """Where one weight layer lives."""
+
+    layer: str = Field(description="Layer name in the network.")
+    dup: PosInt = Field(description="Weight duplication: copies of the layer's crossbar set.")
+    macros: list[NonNegInt] = Field(min_length=1, description="Macro instances holding it.")
+    crossbars: list[PosInt] = Field(min_length=1, description="Crossbars in each of those macros; "
+                                    "they add up to dup x the crossbar set.")
+    shares_with: str | None = Field(None, description="An earlier layer whose macros this one "
+                                    "shares (both use the same macros and their ADCs in turn).")
+
+
+class Mapping(_Frozen):
+    """A network mapped onto the hardware."""
+
+    network: str = Field(description="Zoo name, or a file path (relative to the arch.json).")
+    fingerprint: str = Field(description="Network.fingerprint() of that network, to catch a "
+                             "mismatch.")
+    layers: list[LayerMapping] = Field(description="Every conv and FC layer.")
+    hosts: dict[str, NonNegInt] = Field({}, description="Macro instance that runs each non-weight "
+                                        "layer; default: the first macro of its first producer.")
+
+
+class Architecture(_Frozen):
+    """One accelerator (arch.json)."""
+
+    schema_version: Literal[1] = Field(description="Version of the arch.json schema.")
+    name: str = Field(description="Design name.")
+    description: str = Field("", description="Free text.")
+    hardware: Hardware = Field(description="The chip.")
+    mapping: Mapping | None = Field(None, description="A network mapped onto the chip.")

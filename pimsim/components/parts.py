@@ -1,0 +1,130 @@
+"""The kinds of hardware part, as validated data: what a part is, what one action of it costs.
+
+Every part has a name, static power (drawn whenever the chip is on), dynamic power (drawn while it
+acts), peak power, the duration of one action, an optional area, and the ``source`` its numbers come
+from. Units live in the key names. The energy of one action is ``dynamic_power_w * latency_ns`` (the
+released PIMSYN cost model's rule), except for buffers, whose access energies are given directly, and
+fixed parts, which only draw static power.
+
+A part kind is one class here plus entries in a library file under ``configs/components/``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Part(_Frozen):
+    """What every part has."""
+
+    name: str = Field(description="Part name, unique within its kind in a library.")
+    static_power_w: NonNeg = Field(description="Power drawn whenever the chip is on (leakage), W.")
+    dynamic_power_w: NonNeg = Field(0.0, description="Extra power drawn while the part acts, W.")
+    peak_power_w: NonNeg = Field(description="Power at full activity, W (counts toward the budget).")
+    latency_ns: Positive = Field(description="Duration of one action, ns; one action costs "
+                                 "dynamic_power_w * latency_ns of energy.")
+    area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where the source gives it.")
+    source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def action_energy_pj(self) -> float:
+        """Energy of one action, pJ (W x ns = nJ; x1000 = pJ)."""
+        return self.dynamic_power_w * self.latency_ns * 1e3
+
+
+class CrossbarPart(Part):
+    """A ReRAM crossbar: ``size_rows`` x ``size_rows`` cells. One action = one analog read of one input
+    bit-plane on all rows; ``latency_ns`` is the read time."""
+
+    size_rows: Annotated[int, Field(gt=0)] = Field(description="Rows (= columns) of the array.")
+    cell_bits: list[Annotated[int, Field(gt=0)]] = Field(description="Cell resolutions it supports.")
+
+
+class ConverterPart(Part):
+    """An ADC or a DAC. One action = one conversion; ``frequency_ghz`` conversions per ns."""
+
+    resolution_bits: Annotated[int, Field(gt=0)] = Field(description="Resolution, bits.")
+    frequency_ghz: Positive = Field(description="Conversion rate, G conversions/s (= per ns).")
+
+
+class SampleHoldPart(Part):
+    """A sample-and-hold on one crossbar column; one action per converted column."""
+
+
+class UnitKind(StrEnum):
+    """Digital vector units of a macro."""
+
+    SHIFT_ADD = "shift_add"  # merges bit slices and input-bit iterations
+    ADD = "add"  # adds partial sums across row blocks
+    ACTIVATION = "activation"  # ReLU and other cheap activations
+    SIGMOID = "sigmoid"  # sigmoid / tanh / hard-swish
+    POOL = "pool"
+    ELTWISE = "eltwise"
+
+
+class DigitalPart(Part):
+    """A vector unit: ``lanes`` elements per action, ``frequency_ghz`` actions per ns."""
+
+    kind: UnitKind = Field(description="What it computes.")
+    lanes: Annotated[int, Field(gt=0)] = Field(description="Elements processed per action.")
+    frequency_ghz: Positive = Field(description="Actions per ns when busy.")
+
+
+class BufferPart(_Frozen):
+    """A macro's scratchpad (SPM: eDRAM/SRAM). One action = one access of ``word_bits``."""
+
+    name: str = Field(description="Part name.")
+    size_kib: Annotated[int, Field(gt=0)] = Field(description="Capacity, KiB.")
+    leakage_power_w: NonNeg = Field(description="Static power, W.")
+    word_bits: Annotated[int, Field(gt=0)] = Field(description="Bits per access.")
+    access_latency_ns: Positive = Field(description="Time of one access, ns; the port moves "
+                                        "word_bits per access_latency_ns.")
+    read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
+    write_energy_nj: NonNeg = Field(description="Energy of one write access, nJ.")
+    area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where known.")
+    source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def peak_power_w(self) -> float:
+        """Leakage plus one port busy every access time with the dearer of read and write."""
+        return self.leakage_power_w + max(self.read_energy_nj, self.write_energy_nj) / \
+            self.access_latency_ns
+
+
+class NocPart(_Frozen):
+    """The network-on-chip: a 2-D mesh of routers with dimension-ordered routing."""
+
+    name: str = Field(description="Part name.")
+    flit_bits: Annotated[int, Field(gt=0)] = Field(description="Bits per flit.")
+    hop_latency_ns: NonNeg = Field(description="Router plus link delay per hop, ns.")
+    flit_latency_ns: Positive = Field(description="Serialisation time of one flit on a link, ns.")
+    router_power_w: NonNeg = Field(description="Static power of one router, W.")
+    chip_power_w: NonNeg = Field(0.0, description="Static power of the NoC as a whole, W, for "
+                                 "models that price it as one constant.")
+    flit_hop_energy_pj: NonNeg = Field(0.0, description="Dynamic energy of one flit over one hop, pJ.")
+    router_area_mm2: NonNeg | None = Field(None, description="Area of one router, mm^2.")
+    source: str = Field(min_length=1, description="Where the numbers come from.")
+
+
+class FixedPart(_Frozen):
+    """A part with a fixed power and no modelled actions (registers, buses, off-chip links)."""
+
+    name: str = Field(description="Part name.")
+    static_power_w: NonNeg = Field(description="Power, W, drawn whenever the chip is on.")
+    area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where known.")
+    source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def peak_power_w(self) -> float:
+        """Equal to the static power."""
+        return self.static_power_w

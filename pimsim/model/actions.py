@@ -1,0 +1,153 @@
+"""Action counts: how many times each component acts for one image, per layer and per macro.
+
+This is the seam between *what happens* (the closed-form dataflow here, or the simulator's record of
+a run) and *what it costs* (:func:`pimsim.model.pricing.price`). Counts are exact per image:
+
+- weight layer, per output pixel and input bit: every crossbar of one copy is read once
+  (``xbar_read``); every active row's DAC converts (``dac_convert``); every active column is sampled
+  (``sample_hold``), converted by the macro's ADC bank (``adc_convert``) and shifted-and-added into
+  its running sum (``shift_add``, elements);
+- weight layer, per output pixel: row-block partial sums are added (``add``: active_cols - Cout
+  elements), the activation is applied to Cout elements, the input window (kh*kw*Cin values) is read
+  from the scratchpad and the Cout results are written back (``buffer_*_bits``);
+- pooling: kh*kw elements per output value; element-wise: one op per extra operand per output value;
+  stand-alone activation, LRN and softmax: one op per output value (LRN and softmax are charged one
+  element-wise op per value: a stated simplification); concatenation moves nothing (consumers read the
+  parts where they are); all of them read their operands and write their result;
+- NoC: ``noc_flit_hops`` = flits x hops of the flows of :mod:`pimsim.model.noc`. The network's input
+  image arrives from off chip and is not counted.
+
+A layer's work in a macro is its total times the macro's share of the layer's crossbars.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+
+from pimsim.components.parts import UnitKind
+from pimsim.model.noc import Flow, flows
+from pimsim.model.plan import LayerPlan, Plan
+from pimsim.network.layer import Activation, LayerKind
+
+
+class Action(StrEnum):
+    """Things a component does; digital units and buffers are counted in elements and bits."""
+
+    XBAR_READ = "xbar_read"
+    DAC = "dac_convert"
+    ADC = "adc_convert"
+    SAMPLE_HOLD = "sample_hold"
+    SHIFT_ADD = "shift_add"
+    ADD = "add"
+    ACTIVATION = "activation"
+    SIGMOID = "sigmoid"
+    POOL = "pool"
+    ELTWISE = "eltwise"
+    BUFFER_READ_BITS = "buffer_read_bits"
+    BUFFER_WRITE_BITS = "buffer_write_bits"
+    NOC_FLIT_HOPS = "noc_flit_hops"
+
+
+#: The digital unit kind that performs each element action.
+UNIT_OF: dict[Action, UnitKind] = {
+    Action.SHIFT_ADD: UnitKind.SHIFT_ADD, Action.ADD: UnitKind.ADD,
+    Action.ACTIVATION: UnitKind.ACTIVATION, Action.SIGMOID: UnitKind.SIGMOID,
+    Action.POOL: UnitKind.POOL, Action.ELTWISE: UnitKind.ELTWISE,
+}
+
+Counts = Counter  # Counter[Action], values may be fractional after splitting by share
+
+
+def activation_action(activation: Activation) -> Action | None:
+    """The unit action that applies an activation; ``None`` for no activation."""
+    if activation is Activation.NONE:
+        return None
+    if activation in (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH):
+        return Action.SIGMOID
+    return Action.ACTIVATION
+
+
+def pixel_work(lp: LayerPlan, activation_bits: int) -> Counts:
+    """Actions of one output pixel of a weight layer (all bit iterations, all its macros)."""
+    xset, layer = lp.xset, lp.layer
+    assert xset is not None
+    bits = lp.bit_iters
+    work: Counts = Counter()
+    work[Action.XBAR_READ] = xset.crossbars * bits
+    work[Action.DAC] = xset.active_rows * xset.slices * bits
+    conversions = xset.active_cols * xset.slices * bits
+    work[Action.ADC] = conversions
+    work[Action.SAMPLE_HOLD] = conversions
+    work[Action.SHIFT_ADD] = conversions
+    work[Action.ADD] = xset.partial_sum_adds
+    act = activation_action(layer.activation)
+    if act is not None:
+        work[act] = xset.out_cols
+    window = layer.in_shape.size if layer.kind is LayerKind.FC else \
+        layer.kernel[0] * layer.kernel[1] * layer.in_shape.c
+    work[Action.BUFFER_READ_BITS] = window * activation_bits
+    work[Action.BUFFER_WRITE_BITS] = xset.out_cols * activation_bits
+    return work
+
+
+def other_work(lp: LayerPlan, activation_bits: int) -> Counts:
+    """Actions of one image of a layer without weights."""
+    layer = lp.layer
+    out = layer.out_shape.size
+    work: Counts = Counter()
+    if layer.kind is LayerKind.CONCAT:
+        return work
+    if layer.kind is LayerKind.POOL:
+        window = layer.kernel[0] * layer.kernel[1]
+        work[Action.POOL] = out * window
+        work[Action.BUFFER_READ_BITS] = out * window * activation_bits
+    elif layer.kind is LayerKind.ELTWISE:
+        work[Action.ELTWISE] = out * (len(layer.inputs) - 1)
+        work[Action.BUFFER_READ_BITS] = out * len(layer.inputs) * activation_bits
+    elif layer.kind is LayerKind.ACT:
+        work[Action.BUFFER_READ_BITS] = out * activation_bits
+    else:  # LRN, softmax: one element-wise op per value
+        work[Action.ELTWISE] = out
+        work[Action.BUFFER_READ_BITS] = out * activation_bits
+    act = activation_action(layer.activation)
+    if act is not None:
+        work[act] += out
+    work[Action.BUFFER_WRITE_BITS] = out * activation_bits
+    return work
+
+
+def layer_actions(plan: Plan, name: str, layer_flows: list[Flow] | None = None
+                  ) -> dict[int, Counts]:
+    """Per-image actions of one layer in each of its macros; NoC flit-hops go to the receiving macro."""
+    hw = plan.arch.hardware
+    lp = plan.layers[name]
+    if lp.xset is not None:
+        total = pixel_work(lp, hw.activation_bits)
+        for action in total:
+            total[action] *= lp.layer.out_pixels
+        if hw.parts.sample_hold is None:
+            del total[Action.SAMPLE_HOLD]
+    else:
+        total = other_work(lp, hw.activation_bits)
+    per_macro: dict[int, Counts] = {}
+    for share in lp.shares:
+        per_macro[share.macro] = +Counter({a: n * share.share for a, n in total.items()})
+    for flow in flows(plan) if layer_flows is None else layer_flows:
+        if flow.layer == name:
+            hops = flow.flits * plan.hops(flow.src, flow.dst)
+            per_macro.setdefault(flow.dst, Counter())[Action.NOC_FLIT_HOPS] += hops
+    return per_macro
+
+
+def image_actions(plan: Plan) -> dict[str, dict[int, Counts]]:
+    """Per-image actions of every layer, per macro."""
+    all_flows = flows(plan)
+    return {name: layer_actions(plan, name, all_flows) for name in plan.layers}
+def total_actions(table: dict[str, dict[int, Counts]]) -> Counts:
+    """All actions of an image, summed over layers and macros."""
+    out: Counts = Counter()
+    for per_macro in table.values():
+        for counts in per_macro.values():
+            out.update(counts)
+    return out

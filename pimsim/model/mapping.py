@@ -1,0 +1,87 @@
+"""How one layer sits on crossbars: the crossbar set, blocks and bit iterations, and per-macro shares.
+
+A weight layer's unrolled matrix (``weight_rows`` x ``Cout``) is tiled onto ``xbar`` x ``xbar`` arrays:
+``row_blocks`` x ``col_blocks`` tiles, each stored as ``slices = ceil(weight_bits / cell_bits)``
+crossbars (one per group of weight bits). One copy of all of them is the *crossbar set*. With weight
+duplication ``dup``, ``dup`` output pixels are computed at once, so a layer needs
+``blocks = ceil(Ho*Wo / dup)`` steps, each of ``bit_iters = ceil(activation_bits / dac_bits)`` input
+bit iterations.
+
+Grouped convolutions are block-diagonal: when a group's sub-matrix fits in one crossbar, as many groups
+as fit are packed along the diagonal of each crossbar (a depthwise 3x3 layer puts 14 channels in a
+128x128 crossbar); otherwise each group is tiled on its own.
+
+Only the rows and columns that hold weights act: ``active_rows`` DAC rows and ``active_cols`` converted
+columns per slice of one copy, per input bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pimsim.network.layer import Layer
+
+
+@dataclass(frozen=True, slots=True)
+class CrossbarSet:
+    """One copy of a layer's weights on crossbars."""
+
+    row_blocks: int
+    col_blocks: int
+    slices: int
+    active_rows: int  # DAC rows driven per input bit, summed over the tiles of one slice
+    active_cols: int  # columns converted per input bit, summed over the tiles of one slice
+    out_cols: int  # Cout: results per output pixel after partial sums are added
+
+    @property
+    def crossbars(self) -> int:
+        """Crossbars in the set: row blocks x column blocks x bit slices."""
+        return self.row_blocks * self.col_blocks * self.slices
+
+    @property
+    def partial_sum_adds(self) -> int:
+        """Element additions per output pixel to combine row blocks: active_cols - Cout."""
+        return self.active_cols - self.out_cols
+
+
+def crossbar_set(layer: Layer, xbar: int, cell_bits: int, weight_bits: int = 16) -> CrossbarSet:
+    """The crossbar set of a conv or FC layer."""
+    if not layer.kind.has_weights:
+        raise ValueError(f"layer {layer.name!r} ({layer.kind}) has no weights")
+    slices = math.ceil(weight_bits / cell_bits)
+    groups, rows, cout = layer.groups, layer.weight_rows, layer.weight_cols
+    cols = cout // groups
+    if groups == 1:
+        rb, cb = math.ceil(rows / xbar), math.ceil(cols / xbar)
+        return CrossbarSet(rb, cb, slices, rows * cb, cols * rb, cout)
+    if rows <= xbar and cols <= xbar:
+        per_xbar = min(xbar // rows, xbar // cols)
+        return CrossbarSet(1, math.ceil(groups / per_xbar), slices, rows * groups, cout, cout)
+    rb, cb = math.ceil(rows / xbar), math.ceil(cols / xbar)
+    return CrossbarSet(rb, cb * groups, slices, rows * cb * groups, cols * rb * groups, cout)
+
+
+def bit_iterations(activation_bits: int, dac_bits: int) -> int:
+    """Input bit iterations per block: ceil(activation_bits / dac_bits)."""
+    return math.ceil(activation_bits / dac_bits)
+
+
+def blocks(layer: Layer, dup: int) -> int:
+    """Blocks (steps) per image: ceil(Ho*Wo / dup)."""
+    return math.ceil(layer.out_pixels / dup)
+
+
+def block_pixels(layer: Layer, dup: int) -> tuple[int, int]:
+    """Pixels in a full block, and in the last block."""
+    last = layer.out_pixels - (blocks(layer, dup) - 1) * dup
+    return min(dup, layer.out_pixels), last
+
+
+@dataclass(frozen=True, slots=True)
+class MacroShare:
+    """A layer's part in one macro: its crossbars there and their fraction of the layer's total."""
+
+    macro: int
+    crossbars: int
+    share: float

@@ -1,0 +1,97 @@
+"""A checked architecture and its network, resolved into what the cost model and simulator read.
+
+:class:`Plan` answers, for every layer, where it runs and how it is cut: the crossbar set, dup,
+blocks, bit iterations and per-macro shares of a weight layer; the host macro of any other layer;
+and, for every macro, its group and its router's place on the mesh.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+from pimsim.arch.schema import Architecture, MacroGroup
+from pimsim.model.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
+from pimsim.network.graph import Network
+from pimsim.network.layer import Layer
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One layer placed on the chip. Non-weight layers have ``xset`` None and one share (the host)."""
+
+    layer: Layer
+    xset: CrossbarSet | None
+    dup: int
+    blocks: int
+    bit_iters: int
+    shares: tuple[MacroShare, ...]
+    shares_with: str | None = None
+
+    @property
+    def out_macro(self) -> int:
+        """The macro where the layer's output is gathered (its first macro)."""
+        return self.shares[0].macro
+
+
+def mesh_shape(n_routers: int, rows: int | None = None, cols: int | None = None) -> tuple[int, int]:
+    """Mesh rows and columns: ceil(sqrt(n)) rows and ceil(n / rows) columns unless given."""
+    r = rows or max(1, math.ceil(math.sqrt(n_routers)))
+    c = cols or max(1, math.ceil(n_routers / r))
+    return r, c
+
+
+def snake_position(router: int, cols: int) -> tuple[int, int]:
+    """(row, col) of a router laid along a boustrophedon path."""
+    row, col = divmod(router, cols)
+    return row, col if row % 2 == 0 else cols - 1 - col
+
+
+class Plan:
+    """The resolved placement of ``network`` on ``arch`` (which must have a mapping)."""
+
+    def __init__(self, arch: Architecture, network: Network) -> None:
+        if arch.mapping is None:
+            raise ValueError("the architecture has no mapping")
+        self.arch = arch
+        self.network = network
+        hw = arch.hardware
+        self.groups: list[MacroGroup] = hw.macro_groups()
+        conc = hw.noc.macros_per_router
+        self.n_routers = math.ceil(len(self.groups) / conc)
+        self.mesh = mesh_shape(self.n_routers, hw.noc.mesh_rows, hw.noc.mesh_cols)
+        self.router_pos = [snake_position(m // conc, self.mesh[1]) for m in range(len(self.groups))]
+        bits = bit_iterations(hw.activation_bits, hw.dac_bits)
+        plans: dict[str, LayerPlan] = {}
+        by_layer = {lm.layer: lm for lm in arch.mapping.layers}
+        for layer in network.layers:
+            if layer.kind.has_weights:
+                lm = by_layer[layer.name]
+                xset = crossbar_set(layer, hw.xbar_size, hw.cell_bits, hw.weight_bits)
+                total = sum(lm.crossbars)
+                shares = tuple(MacroShare(m, n, n / total) for m, n in zip(lm.macros, lm.crossbars,
+                                                                           strict=True))
+                plans[layer.name] = LayerPlan(layer, xset, lm.dup, blocks(layer, lm.dup), bits,
+                                              shares, lm.shares_with)
+            else:
+                host = arch.mapping.hosts.get(layer.name)
+                if host is None:
+                    first = next((plans[p].out_macro for p in layer.inputs if p in plans), 0)
+                    host = first
+                plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, (MacroShare(host, 0, 1.0),))
+        self.layers = plans
+
+    def hops(self, a: int, b: int) -> int:
+        """Router hops between macros ``a`` and ``b`` (X then Y routing: Manhattan distance)."""
+        (ra, ca), (rb, cb) = self.router_pos[a], self.router_pos[b]
+        return abs(ra - rb) + abs(ca - cb)
+
+    @cached_property
+    def residents(self) -> dict[int, list[str]]:
+        """The layers with work in each macro."""
+        out: dict[int, list[str]] = {}
+        for name, lp in self.layers.items():
+            for share in lp.shares:
+                out.setdefault(share.macro, []).append(name)
+        return out
