@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pimsim.arch.schema import Hardware, MacroGroup, Noc, Parts, lossless_adc_bits
+from pimsim.arch.schema import (Hardware, LayerMapping, MacroGroup, Mapping, Noc, Parts,
+                                lossless_adc_bits)
 from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
+from pimsim.network.graph import Network
 
 
 def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, dac_bits: int,
@@ -45,3 +47,10 @@ def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, da
     return Hardware(xbar_size=xbar_size, cell_bits=cell_bits, dac_bits=dac_bits, adc_bits=adc_bits,
                     parts=parts, macros=macros, noc=noc or Noc(), chip_fixed=chip_fixed or {},
                     chips=chips, clock_ghz=clock_ghz)
+
+
+def build_mapping(network: Network, source: str, layers: list[LayerMapping],
+                  hosts: dict[str, int] | None = None) -> Mapping:
+    """A mapping of ``network`` (named ``source`` in the file) with its fingerprint filled in."""
+    return Mapping(network=source, fingerprint=network.fingerprint(), layers=layers,
+                   hosts=hosts or {})

@@ -14,10 +14,14 @@ a run) and *what it costs* (:func:`pimsim.model.pricing.price`). Counts are exac
   stand-alone activation, LRN and softmax: one op per output value (LRN and softmax are charged one
   element-wise op per value: a stated simplification); concatenation moves nothing (consumers read the
   parts where they are); all of them read their operands and write their result;
-- NoC: ``noc_flit_hops`` = flits x hops of the flows of :mod:`pimsim.model.noc`. The network's input
-  image arrives from off chip and is not counted.
+- NoC: a consumer's input travels from the producer's output macro to each of the consumer's macros
+  in proportion to its crossbar share; a layer spread over several macros gathers its results at its
+  first macro; ``noc_flit_hops`` = flits x hops (X-then-Y routing). The network's input image arrives
+  from off chip and is not counted.
 
-A layer's work in a macro is its total times the macro's share of the layer's crossbars.
+A layer's work in a macro is its total times the macro's share of the layer's crossbars. The kernel
+(:mod:`pimsim.model.kernel`) multiplies these per-pixel (per-row) counts out for every share.
+
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from collections import Counter
 from enum import StrEnum
 
 from pimsim.components.parts import UnitKind
-from pimsim.model.noc import Flow, flows
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.network.layer import Activation, LayerKind
 
@@ -117,37 +120,3 @@ def other_work(lp: LayerPlan, activation_bits: int) -> Counts:
     return work
 
 
-def layer_actions(plan: Plan, name: str, layer_flows: list[Flow] | None = None
-                  ) -> dict[int, Counts]:
-    """Per-image actions of one layer in each of its macros; NoC flit-hops go to the receiving macro."""
-    hw = plan.arch.hardware
-    lp = plan.layers[name]
-    if lp.xset is not None:
-        total = pixel_work(lp, hw.activation_bits)
-        for action in total:
-            total[action] *= lp.layer.out_pixels
-        if hw.parts.sample_hold is None:
-            del total[Action.SAMPLE_HOLD]
-    else:
-        total = other_work(lp, hw.activation_bits)
-    per_macro: dict[int, Counts] = {}
-    for share in lp.shares:
-        per_macro[share.macro] = +Counter({a: n * share.share for a, n in total.items()})
-    for flow in flows(plan) if layer_flows is None else layer_flows:
-        if flow.layer == name:
-            hops = flow.flits * plan.hops(flow.src, flow.dst)
-            per_macro.setdefault(flow.dst, Counter())[Action.NOC_FLIT_HOPS] += hops
-    return per_macro
-
-
-def image_actions(plan: Plan) -> dict[str, dict[int, Counts]]:
-    """Per-image actions of every layer, per macro."""
-    all_flows = flows(plan)
-    return {name: layer_actions(plan, name, all_flows) for name in plan.layers}
-def total_actions(table: dict[str, dict[int, Counts]]) -> Counts:
-    """All actions of an image, summed over layers and macros."""
-    out: Counts = Counter()
-    for per_macro in table.values():
-        for counts in per_macro.values():
-            out.update(counts)
-    return out

@@ -29,15 +29,13 @@ import math
 from dataclasses import dataclass, field
 
 from pimsim.arch.schema import Architecture, Hardware
-from pimsim.model.actions import (Action, Counts, image_actions, other_work, pixel_work,
-                                  total_actions)
-from pimsim.model.mapping import bit_iterations, block_pixels
-from pimsim.model.noc import link_loads
-from pimsim.model.plan import LayerPlan, Plan
-from pimsim.model.pricing import Component, area_mm2, peak_power_w, price
-from pimsim.model.stages import (BlockTiming, adc_time_ns, buffer_time_ns, other_block,
-                                  unit_time_ns, weight_block)
-from pimsim.network.layer import LayerKind
+from pimsim.model.actions import Action
+from pimsim.model.design import design_from_plan
+from pimsim.model.evaluate import NetworkTables, evaluate
+from pimsim.model.kernel import STAGES, WORK, bottleneck
+from pimsim.model.mapping import bit_iterations
+from pimsim.model.plan import Plan
+from pimsim.model.pricing import COMPONENTS, Component, area_mm2, peak_power_w, price_arrays
 
 
 @dataclass(frozen=True)
@@ -141,128 +139,39 @@ def hardware_figures(hw: Hardware) -> HardwareFigures:
                            sum(g.crossbars for g in groups) * hw.chips)
 
 
-def _layer_timing(plan: Plan, lp: LayerPlan, hw: Hardware) -> tuple[BlockTiming, BlockTiming, int]:
-    """Timing of a full block and of the last block in the layer's slowest macro, and that macro."""
-    groups = plan.groups
-    if lp.xset is None:
-        work = other_work(lp, hw.activation_bits)
-        rows = max(lp.layer.out_shape.h, 1)
-        per_row = Counts({a: n / rows for a, n in work.items()})
-        group = groups[lp.out_macro]
-        timing = other_block(per_row, hw, group)
-        return timing, timing, lp.out_macro
-    full_px, last_px = block_pixels(lp.layer, lp.dup)
-    per_pixel = pixel_work(lp, hw.activation_bits)
-    worst: tuple[BlockTiming, BlockTiming, int] | None = None
-    for share in lp.shares:
-        group = groups[share.macro]
-        full = weight_block(Counts({a: n * full_px * share.share for a, n in per_pixel.items()}),
-                            hw, group, lp.bit_iters)
-        last = weight_block(Counts({a: n * last_px * share.share for a, n in per_pixel.items()}),
-                            hw, group, lp.bit_iters)
-        if worst is None or full.period_ns > worst[0].period_ns:
-            worst = (full, last, share.macro)
-    assert worst is not None
-    return worst
-
-
-def _rows_needed(consumer: LayerPlan, producer_rows: int, seen_flat: bool) -> int:
-    """Producer rows the consumer's first block needs (sliding window)."""
-    layer = consumer.layer
-    if layer.kind is LayerKind.FC or seen_flat:
-        return producer_rows
-    width = max(layer.out_shape.w, 1)
-    first_block = consumer.dup if consumer.xset is not None else width
-    last_row = (min(first_block, layer.out_pixels) - 1) // width
-    need = last_row * layer.strides[0] + (layer.kernel[0] - 1) * layer.dilation[0] + 1 - layer.pads[0]
-    return max(1, min(producer_rows, need))
-
-
 def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
     """Estimate ``arch``; with a mapping, ``plan`` (its network placed on it) is required."""
     hw = arch.hardware
     figures = hardware_figures(hw)
     if plan is None:
         return CostReport(arch.name, figures)
-    actions = image_actions(plan)
-    timings = {name: _layer_timing(plan, lp, hw) for name, lp in plan.layers.items()}
-    per_image: dict[str, float] = {}
-    for name, lp in plan.layers.items():
-        full, last, _ = timings[name]
-        n_blocks = lp.blocks if lp.xset is not None else max(lp.layer.out_shape.h, 1)
-        per_image[name] = (n_blocks - 1) * full.period_ns + last.period_ns
-    period, set_by = max((t, f"layer {n}") for n, t in per_image.items())
-    for label, busy in _shared_resources(plan, actions, hw).items():
-        if busy > period:
-            period, set_by = busy, label
-    for link, busy in link_loads(plan).items():
-        if busy > period:
-            period, set_by = busy, f"NoC link {link[0]}->{link[1]}"
-    starts, finishes = _latency(plan, timings, per_image)
-    estimates = []
-    for name, lp in plan.layers.items():
-        full, _, _ = timings[name]
-        dynamic = price(actions[name], hw, 0.0)
-        estimates.append(LayerEstimate(
-            name, str(lp.layer.kind), tuple(s.macro for s in lp.shares), lp.dup, lp.blocks,
-            full.stage_ns, full.bottleneck, full.period_ns, full.latency_ns, per_image[name],
-            starts[name], finishes[name], sum(dynamic.values())))
-    by_macro: dict[int, Counts] = {}
-    for per_macro in actions.values():
-        for macro, counts in per_macro.items():
-            by_macro.setdefault(macro, Counts()).update(counts)
-    return CostReport(arch.name, figures, plan.network.name, plan.network.ops, tuple(estimates),
-                      period, set_by, max(finishes.values()), price(by_macro, hw, period),
-                      {str(a): n for a, n in total_actions(actions).items()})
-
-
-def _shared_resources(plan: Plan, actions: dict[str, dict[int, Counts]], hw: Hardware
-                      ) -> dict[str, float]:
-    """Busy time per image of each macro resource used by more than one layer."""
-    out: dict[str, float] = {}
-    for macro, names in plan.residents.items():
-        if len(names) < 2:
-            continue
-        group = plan.groups[macro]
-        total = Counts()
-        for name in names:
-            total.update(actions[name].get(macro, Counts()))
-        out[f"ADC bank of macro {macro}"] = adc_time_ns(total.get(Action.ADC, 0.0), hw, group)
-        out[f"scratchpad of macro {macro}"] = buffer_time_ns(
-            total.get(Action.BUFFER_READ_BITS, 0.0) + total.get(Action.BUFFER_WRITE_BITS, 0.0),
-            hw, group)
-        for action in (Action.SHIFT_ADD, Action.ADD, Action.ACTIVATION, Action.SIGMOID, Action.POOL,
-                       Action.ELTWISE):
-            if total.get(action):
-                out[f"{action} units of macro {macro}"] = unit_time_ns(total[action], action, hw,
-                                                                         group)
-    return out
-
-
-def _latency(plan: Plan, timings: dict[str, tuple[BlockTiming, BlockTiming, int]],
-             per_image: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
-    starts: dict[str, float] = {}
-    finishes: dict[str, float] = {}
-    for layer in plan.network.layers:
+    tables = NetworkTables.build(plan.network, hw.xbar_size, hw.cell_bits, hw.dac_bits,
+                                 hw.weight_bits, hw.activation_bits)
+    design = design_from_plan(plan)
+    ev = evaluate(tables, design)
+    names = bottleneck(ev.stages)
+    energy = {c: float(e) for c, e in zip(COMPONENTS, ev.energy_by_component_pj, strict=True) if e}
+    table = design.energy
+    layers = []
+    for i, layer in enumerate(plan.network.layers):
         lp = plan.layers[layer.name]
-        full = timings[layer.name][0]
-        start = 0.0
-        last_producer = 0.0
-        for source, seen in zip(layer.inputs, layer.in_shapes, strict=True):
-            if source not in plan.layers:
-                continue
-            prod = plan.layers[source]
-            out = prod.layer.out_shape
-            flat = seen != out
-            rows = _rows_needed(lp, out.h, flat)
-            pixels = rows * out.w
-            per_block = prod.dup if prod.xset is not None else out.w
-            k = math.ceil(pixels / per_block)
-            pfull = timings[source][0]
-            ready = starts[source] + pfull.latency_ns + (k - 1) * pfull.period_ns
-            start = max(start, min(ready, finishes[source]))
-            last_producer = max(last_producer, finishes[source])
-        starts[layer.name] = start
-        finishes[layer.name] = max(start + full.latency_ns - full.period_ns + per_image[layer.name],
-                                   last_producer + full.latency_ns)
-    return starts, finishes
+        rows = design.share_layer == i
+        dynamic = price_arrays(ev.share_work[rows], design.share_macro[rows], 0.0, 0.0, table)
+        stage = {n: float(v) for n, v in zip(STAGES, ev.stages[i], strict=True)
+                 if v or n in _ALWAYS[lp.xset is not None]}
+        layers.append(LayerEstimate(
+            layer.name, str(layer.kind), tuple(s.macro for s in lp.shares), lp.dup,
+            int(ev.blocks[i]), stage, names[i], float(ev.block_period_ns[i]),
+            float(ev.block_latency_ns[i]), float(ev.per_image_ns[i]), float(ev.start_ns[i]),
+            float(ev.finish_ns[i]), float(dynamic.sum())))
+    counts = {str(a): float(n) for a, n in zip(WORK, ev.action_counts, strict=True)
+              if n and (a is not Action.SAMPLE_HOLD or hw.parts.sample_hold is not None)}
+    if ev.flit_hops:
+        counts[str(Action.NOC_FLIT_HOPS)] = ev.flit_hops
+    return CostReport(arch.name, figures, plan.network.name, plan.network.ops, tuple(layers),
+                      ev.period_ns, ev.period_set_by, ev.latency_ns, energy, counts)
+
+
+#: Stages always listed for weight layers (True) and other layers (False), even when 0.
+_ALWAYS = {True: ("load", "mvm", "adc", "shift_add", "add", "activation", "store"),
+           False: ("load", "store")}

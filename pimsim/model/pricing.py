@@ -1,9 +1,9 @@
 """The one function that turns action counts into energy, and the chip's inventory of parts.
 
-``price(counts_by_macro, hardware, time_ns)`` = dynamic energy of every action (count x energy per
-action of the part that performs it) + static energy of every part on the chip (static power x count x
-time). The analytical estimate and the simulator both call it: they differ only in where the counts and
-the time come from.
+:func:`price_arrays` = dynamic energy of every action (count x energy per action of the part that
+performs it) + static energy of every part on the chip (static power x count x time). The analytical
+estimate, the synthesizer and the simulator all call it (the simulator through :func:`price`, which
+takes its counts as dictionaries): they differ only in where the counts and the time come from.
 
 Energy per action: crossbar read, DAC/ADC conversion, sample-and-hold: the part's
 ``dynamic_power_w x latency_ns``; a digital unit processes ``lanes`` elements per action, so an element
@@ -17,9 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
 from pimsim.arch.schema import Hardware
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action, Counts
+from pimsim.model.kernel import WORK
 
 
 class Component(StrEnum):
@@ -38,10 +41,6 @@ class Component(StrEnum):
     BUFFER = "buffer"
     NOC = "noc"
     FIXED = "fixed"
-
-
-_ANALOG = {Action.XBAR_READ: Component.CROSSBAR, Action.DAC: Component.DAC,
-           Action.ADC: Component.ADC, Action.SAMPLE_HOLD: Component.SAMPLE_HOLD}
 
 
 @dataclass(frozen=True)
@@ -104,55 +103,77 @@ def inventory(hw: Hardware) -> list[Stock]:
     return out
 
 
-def dynamic_energy_pj(counts: Counts, hw: Hardware, buffer_kib: int) -> dict[Component, float]:
-    """Dynamic energy of the actions in one macro (whose buffer has ``buffer_kib``), by component."""
+@dataclass(frozen=True)
+class EnergyTable:
+    """What one action of each kind costs on a given hardware, and the static power by component."""
+
+    action_pj: np.ndarray  # (K,) per action of each work column; buffer columns are 0 here
+    buffer_pj: np.ndarray  # (M, 2) per bit read and written, by macro
+    flit_hop_pj: float
+    static_w: np.ndarray  # (C,) static power by component, W
+
+    @property
+    def static_total_w(self) -> float:
+        return float(self.static_w.sum())
+
+
+COMPONENTS = tuple(Component)
+#: The component that each work column's energy is booked to.
+_COLUMN_COMPONENT = np.array([COMPONENTS.index(c) for c in (
+    Component.CROSSBAR, Component.DAC, Component.ADC, Component.SAMPLE_HOLD, Component.SHIFT_ADD,
+    Component.ADD, Component.ACTIVATION, Component.SIGMOID, Component.POOL, Component.ELTWISE,
+    Component.BUFFER, Component.BUFFER)])
+
+
+def energy_table(hw: Hardware) -> EnergyTable:
+    """Energy per action of every kind, from the parts embedded in ``hw``."""
     p = hw.parts
-    out: dict[Component, float] = {}
-
-    def add(component: Component, pj: float) -> None:
-        if pj:
-            out[component] = out.get(component, 0.0) + pj
-
-    for action, n in counts.items():
-        if not n:
-            continue
-        if action in _ANALOG:
-            part = {Action.XBAR_READ: p.crossbar, Action.DAC: p.dac, Action.ADC: p.adc,
-                    Action.SAMPLE_HOLD: p.sample_hold}[action]
-            if part is not None:
-                add(_ANALOG[action], n * part.action_energy_pj)
-        elif action in UNIT_OF:
-            unit = p.unit(UNIT_OF[action])
-            if unit is not None:
-                add(Component(unit.kind.value), n * unit.action_energy_pj / unit.lanes)
-        elif action in (Action.BUFFER_READ_BITS, Action.BUFFER_WRITE_BITS):
-            buffer = p.buffer(buffer_kib)
-            assert buffer is not None
-            nj = buffer.read_energy_nj if action is Action.BUFFER_READ_BITS else buffer.write_energy_nj
-            add(Component.BUFFER, n * nj * 1e3 / buffer.word_bits)
-        elif action is Action.NOC_FLIT_HOPS:
-            add(Component.NOC, n * p.noc.flit_hop_energy_pj)
-    return out
-
-
-def static_energy_pj(hw: Hardware, time_ns: float) -> dict[Component, float]:
-    """Static energy of the whole chip over ``time_ns``, by component (W x ns = nJ = 1e3 pJ)."""
-    out: dict[Component, float] = {}
+    action = np.zeros(len(WORK))
+    for act, part in ((Action.XBAR_READ, p.crossbar), (Action.DAC, p.dac), (Action.ADC, p.adc),
+                      (Action.SAMPLE_HOLD, p.sample_hold)):
+        if part is not None:
+            action[WORK.index(act)] = part.action_energy_pj
+    for act, kind in UNIT_OF.items():
+        unit = p.unit(kind)
+        if unit is not None:
+            action[WORK.index(act)] = unit.action_energy_pj / unit.lanes
+    rows = []
+    for g in hw.macro_groups():
+        b = p.buffer(g.buffer_kib)
+        assert b is not None
+        rows.append((b.read_energy_nj * 1e3 / b.word_bits, b.write_energy_nj * 1e3 / b.word_bits))
+    static = np.zeros(len(COMPONENTS))
     for stock in inventory(hw):
-        out[stock.component] = out.get(stock.component, 0.0) + \
-            stock.static_power_w * stock.count * time_ns * 1e3
-    return out
+        static[COMPONENTS.index(stock.component)] += stock.static_power_w * stock.count
+    return EnergyTable(action, np.array(rows, dtype=float).reshape(-1, 2), p.noc.flit_hop_energy_pj,
+                       static)
+
+
+def price_arrays(work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns: float,
+                 table: EnergyTable) -> np.ndarray:
+    """THE pricing function: energy in pJ by component (``COMPONENTS`` order).
+
+    ``work`` (S, K) holds action counts, row s performed in macro ``macro[s]``; ``flit_hops`` the NoC
+    traffic; ``time_ns`` the time over which static power is charged (W x ns = nJ = 1e3 pJ).
+    """
+    per_column = work.sum(axis=0) * table.action_pj
+    per_column[-2:] = (work[:, -2:] * table.buffer_pj[macro]).sum(axis=0)
+    out = np.zeros(len(COMPONENTS))
+    np.add.at(out, _COLUMN_COMPONENT, per_column)
+    out[COMPONENTS.index(Component.NOC)] += flit_hops * table.flit_hop_pj
+    return out + table.static_w * time_ns * 1e3
 
 
 def price(counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
           ) -> dict[Component, float]:
-    """Energy in pJ, by component: the actions in each macro plus static power over ``time_ns``."""
-    groups = hw.macro_groups()
-    total = static_energy_pj(hw, time_ns)
-    for macro, counts in counts_by_macro.items():
-        for component, pj in dynamic_energy_pj(counts, hw, groups[macro].buffer_kib).items():
-            total[component] = total.get(component, 0.0) + pj
-    return {c: e for c, e in total.items() if e}
+    """Energy in pJ by component of the actions performed in each macro, plus static power over
+    ``time_ns``: :func:`price_arrays` for counts kept as dictionaries (the simulator's)."""
+    macros = sorted(counts_by_macro)
+    work = np.array([[counts_by_macro[m].get(a, 0.0) for a in WORK] for m in macros],
+                    dtype=float).reshape(-1, len(WORK))
+    hops = sum(c.get(Action.NOC_FLIT_HOPS, 0.0) for c in counts_by_macro.values())
+    energy = price_arrays(work, np.array(macros, dtype=int), hops, time_ns, energy_table(hw))
+    return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
 
 
 def peak_power_w(hw: Hardware) -> dict[Component, float]:

@@ -1,0 +1,49 @@
+"""From a placed architecture (:class:`Plan`) to the kernel's arrays (:class:`DesignArrays`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pimsim.arch.schema import Hardware, MacroGroup
+from pimsim.model.evaluate import DesignArrays
+from pimsim.model.kernel import UNITS, MacroArrays, Rates
+from pimsim.model.mapping import bit_iterations
+from pimsim.model.plan import Plan
+from pimsim.model.pricing import energy_table
+
+
+def rates(hw: Hardware) -> Rates:
+    """The rates of the hardware's parts."""
+    unit_rate = np.array([(u.lanes * u.frequency_ghz) if (u := hw.parts.unit(k)) else 0.0
+                          for k in UNITS])
+    return Rates(hw.parts.crossbar.latency_ns, bit_iterations(hw.activation_bits, hw.dac_bits),
+                 hw.parts.adc.frequency_ghz, unit_rate)
+
+
+def macro_arrays(hw: Hardware, groups: list[MacroGroup]) -> MacroArrays:
+    """ADCs, units and scratchpad bandwidth of each macro instance."""
+    ports = []
+    for g in groups:
+        buffer = hw.parts.buffer(g.buffer_kib)
+        assert buffer is not None
+        ports.append(buffer.word_bits / buffer.access_latency_ns)
+    return MacroArrays(np.array([g.adcs for g in groups], dtype=float),
+                       np.array([[g.units.get(k, 0) for k in UNITS] for g in groups], dtype=float),
+                       np.array(ports))
+
+
+def design_from_plan(plan: Plan) -> DesignArrays:
+    """The kernel's view of a placed architecture."""
+    hw = plan.arch.hardware
+    names = list(plan.network.layers)
+    layer, macro, frac = [], [], []
+    for i, l in enumerate(names):
+        for share in plan.layers[l.name].shares:
+            layer.append(i)
+            macro.append(share.macro)
+            frac.append(share.share)
+    per_block = np.array([plan.layers[l.name].dup if l.kind.has_weights else 1 for l in names])
+    return DesignArrays(
+        per_block, np.array(layer), np.array(macro), np.array(frac, dtype=float),
+        macro_arrays(hw, plan.groups), rates(hw), np.array(plan.router_pos, dtype=int).reshape(-1, 2),
+        plan.mesh, hw.parts.noc.flit_bits, hw.parts.noc.flit_latency_ns, energy_table(hw))

@@ -1,0 +1,174 @@
+"""The closed-form timing model as array arithmetic: one kernel for reports and for the synthesizer.
+
+**The dataflow** (the simulator executes the same one event by event). A weight layer works in
+*blocks* of ``dup`` output pixels; other layers in blocks of one output row. In each macro holding the
+fraction ``s`` of a layer's crossbars, one block passes these stages:
+
+1. ``load``: the input windows are read from the macro's scratchpad;
+2. per input bit (``bit_iters`` times, pipelined bit by bit): ``mvm`` (DACs + crossbar read + sample
+   and hold: one read latency), ``adc`` (every active column converted by the macro's ADC bank),
+   ``shift_add`` (each conversion merged into its running sum);
+3. ``add`` (partial sums across row blocks), the activation (``activation`` or ``sigmoid`` units), and
+   for other layers ``pool`` / ``eltwise``; then ``store`` (results written back).
+
+Every stage is a resource that takes the next block when it has finished the previous one (single
+buffering). A block therefore leaves every *block period* = the slowest stage (``load`` and ``store``
+share the scratchpad port, so they count together), and one block alone takes the *block latency* =
+the sum of the stages, with the three per-bit stages overlapped bit by bit. Stage time = work / rate:
+conversions / (ADCs x rate), elements / (units x lanes x frequency), bits / (word bits per access
+time).
+
+Arrays: ``L`` layers (network order), ``S`` shares (a layer's part in one macro; sorted by layer),
+``M`` macros, ``K`` actions (:data:`WORK`), ``U`` unit kinds (:data:`UNITS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.components.parts import UnitKind
+from pimsim.model.actions import UNIT_OF, Action
+
+#: Actions in the work matrices (NoC traffic is handled as flows).
+WORK = (Action.XBAR_READ, Action.DAC, Action.ADC, Action.SAMPLE_HOLD, Action.SHIFT_ADD, Action.ADD,
+        Action.ACTIVATION, Action.SIGMOID, Action.POOL, Action.ELTWISE, Action.BUFFER_READ_BITS,
+        Action.BUFFER_WRITE_BITS)
+K = {a: i for i, a in enumerate(WORK)}
+#: Unit kinds, in the order of the unit columns.
+UNITS = (UnitKind.SHIFT_ADD, UnitKind.ADD, UnitKind.ACTIVATION, UnitKind.SIGMOID, UnitKind.POOL,
+         UnitKind.ELTWISE)
+_UNIT_ACTIONS = [next(a for a, k in UNIT_OF.items() if k is kind) for kind in UNITS]
+_UNIT_COLS = [K[a] for a in _UNIT_ACTIONS]
+#: Stage columns of the stage matrix.
+STAGES = ("load", "mvm", "adc") + tuple(str(k) for k in UNITS) + ("store",)
+_PER_BIT = [STAGES.index("mvm"), STAGES.index("adc"), STAGES.index("shift_add")]
+_REST = [i for i in range(len(STAGES)) if i not in _PER_BIT]
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Hardware rates the kernel needs, per design."""
+
+    read_ns: float  # crossbar read (one input bit)
+    bit_iters: int
+    adc_ghz: float  # conversions per ns per ADC
+    unit_rate: np.ndarray  # (U,) elements per ns per unit: lanes x frequency (0 where no part)
+
+
+@dataclass(frozen=True)
+class MacroArrays:
+    """Per macro: ADCs, units by kind, scratchpad port bandwidth (bits/ns)."""
+
+    adcs: np.ndarray  # (M,)
+    units: np.ndarray  # (M, U)
+    port_bits_per_ns: np.ndarray  # (M,)
+
+
+def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """work / rate, 0 where there is no work, inf where there is work but no rate."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = work / rate
+    out[work == 0] = 0.0
+    return out
+
+
+_STAGE_WORK = [K[Action.BUFFER_READ_BITS], K[Action.ADC], *_UNIT_COLS, K[Action.BUFFER_WRITE_BITS]]
+
+
+def stage_times(block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates,
+                macros: MacroArrays) -> np.ndarray:
+    """Stage times (S, stages) of one block, given each share's block work (S, K)."""
+    port = macros.port_bits_per_ns[macro][:, None]
+    rate = np.concatenate([port, (macros.adcs[macro] * rates.adc_ghz)[:, None],
+                           macros.units[macro] * rates.unit_rate[None, :], port], axis=1)
+    timed = _divide(block_work[:, _STAGE_WORK], rate)
+    mvm = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)[:, None]
+    return np.concatenate([timed[:, :1], mvm, timed[:, 1:]], axis=1)
+
+
+def block_period(stages: np.ndarray) -> np.ndarray:
+    """(S,) block period: the slowest stage, load and store sharing the scratchpad port."""
+    inner = stages[:, 1:-1].max(axis=1)
+    return np.maximum(stages[:, 0] + stages[:, -1], inner)
+
+
+def bottleneck(stages: np.ndarray) -> list[str]:
+    """Name of the stage that sets each row's block period ("buffer" for load + store)."""
+    names = []
+    for row in stages:
+        inner = int(np.argmax(row[1:-1])) + 1
+        names.append("buffer" if row[0] + row[-1] > row[inner] else STAGES[inner])
+    return names
+
+
+def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
+    """(S,) time of one block alone: the per-bit stages overlapped over ``bit_iters`` bits."""
+    per_bit = stages[:, _PER_BIT] / bit_iters[:, None]
+    return per_bit.sum(axis=1) + (bit_iters - 1) * per_bit.max(axis=1) + stages[:, _REST].sum(axis=1)
+
+
+def layer_max(values: np.ndarray, first_share: np.ndarray) -> np.ndarray:
+    """(L,) maximum of share values per layer; shares are sorted by layer, ``first_share[l]`` is the
+    index of layer ``l``'s first share."""
+    return np.maximum.reduceat(values, first_share)
+
+
+def macro_busy(image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+               ) -> np.ndarray:
+    """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
+    m = macros.adcs.shape[0]
+    total = np.zeros((m, image_work.shape[1]))
+    np.add.at(total, macro, image_work)
+    busy = np.zeros((m, 2 + len(UNITS)))
+    busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
+    busy[:, 1] = _divide(total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
+                         macros.port_bits_per_ns)
+    busy[:, 2:] = _divide(total[:, _UNIT_COLS], macros.units * rates.unit_rate[None, :])
+    return busy
+
+
+BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
+
+
+Link = tuple[tuple[int, int], tuple[int, int]]
+
+
+def link_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
+               mesh: tuple[int, int]) -> list[tuple[np.ndarray, bool, int]]:
+    """Flits per image on every directed link under X-then-Y routing, as four load grids.
+
+    A flow's horizontal leg runs along its source's row, its vertical leg along its destination's
+    column; loads are summed with difference arrays. Returns ``(grid, horizontal, step)`` for east,
+    west, south and north: ``grid[a, b]`` is the load on the link from index ``b`` to ``b + step``
+    (``b + 1`` to ``b`` when ``step`` is -1) along row ``a`` (horizontal) or column ``a``.
+    """
+    rows, cols = mesh
+    (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
+    grids = []
+    for horizontal, line, a, b, size in ((True, r0, c0, c1, (rows, cols + 1)),
+                                         (False, c1, r0, r1, (cols, rows + 1))):
+        for step, mask in ((1, b > a), (-1, a > b)):
+            lo, hi = (a, b) if step > 0 else (b, a)
+            width = size[1]
+            diff = np.bincount(line[mask] * width + lo[mask], flits[mask], size[0] * width) - \
+                np.bincount(line[mask] * width + hi[mask], flits[mask], size[0] * width)
+            grids.append((np.cumsum(diff.reshape(size), axis=1)[:, :-1], horizontal, step))
+    return grids
+
+
+def busiest_link(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
+                 mesh: tuple[int, int], flit_ns: float) -> tuple[float, Link]:
+    """Busy time per image of the most loaded link, ns, and that link ((row, col) -> (row, col))."""
+    best, where = -1.0, ((0, 0), (0, 0))
+    for grid, horizontal, step in link_loads(src, dst, flits, pos, mesh):
+        if not grid.size:
+            continue
+        a, b = np.unravel_index(int(np.argmax(grid)), grid.shape)
+        if grid[a, b] > best:
+            first, second = (b, b + 1) if step > 0 else (b + 1, b)
+            where = ((int(a), int(first)), (int(a), int(second))) if horizontal else \
+                ((int(first), int(a)), (int(second), int(a)))
+            best = float(grid[a, b])
+    return best * flit_ns, where
