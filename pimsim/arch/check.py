@@ -17,6 +17,8 @@ from pathlib import Path
 from pimsim.arch.schema import Architecture, Hardware, lossless_adc_bits
 from pimsim.errors import InputError
 from pimsim.jsonio import problems_error, read_json, validate
+from pimsim.components.parts import UnitKind
+from pimsim.model.actions import needed_units
 from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 from pimsim.network.load import load_model
@@ -133,6 +135,7 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
         if layer.name not in seen:
             out.append(("mapping.layers", f"weight layer '{layer.name}' is not mapped"))
     out += _check_sharing(arch, network, used, groups)
+    out += _check_units(arch, network, groups)
     for name, m in mapping.hosts.items():
         if name not in network:
             out.append((f"mapping.hosts.{name}", "is not a layer of the network"))
@@ -172,6 +175,38 @@ def _check_sharing(arch: Architecture, network: Network, used: dict[int, list[tu
         if len(names) > 2 or (len(names) == 2 and frozenset(names) not in pairs):
             out.append((f"mapping (macro {m}, {groups[m].name})", f"hosts layers {names} that are "
                         "not declared as a sharing pair (shares_with)"))
+    return out
+
+
+def _check_units(arch: Architecture, network: Network, groups: list) -> list[Problem]:  # type: ignore[type-arg]
+    """Every macro has the digital units its layers need."""
+    hw, mapping = arch.hardware, arch.mapping
+    assert mapping is not None
+    need: dict[int, dict[UnitKind, list[str]]] = defaultdict(lambda: defaultdict(list))
+    placed: dict[str, list[int]] = {lm.layer: lm.macros for lm in mapping.layers}
+    for layer in network.layers:
+        if layer.kind.has_weights:
+            if layer.name not in placed:
+                continue
+            xset = crossbar_set(layer, hw.xbar_size, hw.cell_bits, hw.weight_bits)
+            macros = placed[layer.name]
+            kinds = needed_units(layer, xset.partial_sum_adds > 0)
+        else:
+            host = mapping.host(layer.name, layer.inputs, {k: v[0] for k, v in placed.items()})
+            placed[layer.name] = macros = [host]
+            kinds = needed_units(layer, False)
+        for m in macros:
+            for kind in kinds:
+                need[m][kind].append(layer.name)
+    out: list[Problem] = []
+    for m, kinds in sorted(need.items()):
+        if m >= len(groups):
+            continue
+        for kind, layers in sorted(kinds.items()):
+            if groups[m].units.get(kind, 0) == 0:
+                out.append((f"mapping (macro {m}, {groups[m].name})", f"has no '{kind}' unit but "
+                            f"runs {', '.join(repr(n) for n in layers[:3])}"
+                            f"{' and more' if len(layers) > 3 else ''}, which need one"))
     return out
 
 

@@ -143,6 +143,14 @@ class Mapping(_Frozen):
     hosts: dict[str, NonNegInt] = Field({}, description="Macro instance that runs each non-weight "
                                         "layer; default: the first macro of its first producer.")
 
+    def host(self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]) -> int:
+        """The macro of a non-weight layer: as given, else its first placed producer's first macro
+        (``first_macro`` maps layers placed so far to theirs), else macro 0."""
+        given = self.hosts.get(layer)
+        if given is not None:
+            return given
+        return next((first_macro[p] for p in producers if p in first_macro), 0)
+
 
 class Architecture(_Frozen):
     """One accelerator (arch.json)."""

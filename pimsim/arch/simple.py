@@ -15,14 +15,9 @@ from pimsim.arch.build import build_hardware, build_mapping
 from pimsim.arch.schema import Architecture, LayerMapping, MacroGroup, Noc
 from pimsim.components.library import ComponentLibrary
 from pimsim.components.parts import UnitKind
-from pimsim.model.actions import activation_action, UNIT_OF
+from pimsim.model.actions import needed_units
 from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
-from pimsim.network.layer import LayerKind
-
-_OTHER_UNITS = {LayerKind.POOL: UnitKind.POOL, LayerKind.ELTWISE: UnitKind.ELTWISE,
-                LayerKind.LRN: UnitKind.ELTWISE, LayerKind.SOFTMAX: UnitKind.ELTWISE}
-
 
 def simple_design(network: Network, source: str, library: ComponentLibrary, *, xbar: int = 128,
                   cell_bits: int = 2, dac_bits: int = 1, dups: dict[str, int] | None = None,
@@ -42,12 +37,7 @@ def simple_design(network: Network, source: str, library: ComponentLibrary, *, x
             n = max(1, math.ceil(need / max_crossbars))
             split = [need // n + (1 if i < need % n else 0) for i in range(n)]
             first = len(groups)
-            kinds = {UnitKind.SHIFT_ADD}
-            if xset.partial_sum_adds:
-                kinds.add(UnitKind.ADD)
-            act = activation_action(layer.activation)
-            if act is not None:
-                kinds.add(UNIT_OF[act])
+            kinds = needed_units(layer, xset.partial_sum_adds > 0)
             for i, count in enumerate(split):
                 groups.append(MacroGroup(name=f"{layer.name}#{i}", crossbars=count,
                                          adcs=adcs_per_macro, buffer_kib=buffer_kib))
@@ -59,11 +49,7 @@ def simple_design(network: Network, source: str, library: ComponentLibrary, *, x
             host = next((out_macro[p] for p in layer.inputs if p in out_macro), 0)
             hosts[layer.name] = host
             out_macro[layer.name] = host
-            if layer.kind in _OTHER_UNITS:
-                units[host].add(_OTHER_UNITS[layer.kind])
-            act = activation_action(layer.activation)
-            if act is not None:
-                units[host].add(UNIT_OF[act])
+            units[host] |= needed_units(layer, False)
     groups = [g.model_copy(update={"units": {k: 1 for k in sorted(units[i])}})
               for i, g in enumerate(groups)]
     hw = build_hardware(library, xbar, cell_bits, dac_bits, groups, noc=Noc())

@@ -45,8 +45,8 @@ def shape_arg(text: str) -> tuple[int, ...]:
 
 
 def out_console() -> Console:
-    """The console for results (stdout); 160 columns wide when stdout is not a terminal."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    """The console for results (stdout); 200 columns wide when stdout is not a terminal."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def err_console() -> Console:

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.plan import LayerPlan, Plan
-from pimsim.network.layer import Activation, LayerKind
+from pimsim.network.layer import Activation, Layer, LayerKind
 
 
 class Action(StrEnum):
@@ -69,6 +69,26 @@ def activation_action(activation: Activation) -> Action | None:
     if activation in (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH):
         return Action.SIGMOID
     return Action.ACTIVATION
+
+
+_OTHER_UNIT = {LayerKind.POOL: UnitKind.POOL, LayerKind.ELTWISE: UnitKind.ELTWISE,
+               LayerKind.LRN: UnitKind.ELTWISE, LayerKind.SOFTMAX: UnitKind.ELTWISE}
+
+
+def needed_units(layer: Layer, partial_sums: bool) -> set[UnitKind]:
+    """The digital unit kinds a macro needs to run ``layer`` (``partial_sums``: its crossbar set has
+    more than one row block, so partial sums must be added)."""
+    kinds: set[UnitKind] = set()
+    if layer.kind.has_weights:
+        kinds.add(UnitKind.SHIFT_ADD)
+        if partial_sums:
+            kinds.add(UnitKind.ADD)
+    elif layer.kind in _OTHER_UNIT:
+        kinds.add(_OTHER_UNIT[layer.kind])
+    act = activation_action(layer.activation)
+    if act is not None:
+        kinds.add(UNIT_OF[act])
+    return kinds
 
 
 def pixel_work(lp: LayerPlan, activation_bits: int) -> Counts:

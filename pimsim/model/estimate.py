@@ -35,7 +35,8 @@ from pimsim.model.evaluate import NetworkTables, evaluate
 from pimsim.model.kernel import STAGES, WORK, bottleneck
 from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import COMPONENTS, Component, area_mm2, peak_power_w, price_arrays
+from pimsim.model.pricing import (COMPONENTS, Component, area_mm2, inventory, macro_stock,
+                                  peak_power_w, price_arrays)
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,20 @@ class LayerEstimate:
 
 
 @dataclass(frozen=True)
+class MacroFigures:
+    """Peak power and area of one macro of a group (its share of a router included)."""
+
+    group: str
+    count: int
+    peak_power_w: float
+    area_mm2: float
+
+
+@dataclass(frozen=True)
 class HardwareFigures:
     """What the hardware alone determines."""
 
+    macros: tuple[MacroFigures, ...]
     peak_power_w: dict[Component, float]
     area_mm2: dict[Component, float]
     area_unknown_parts: tuple[str, ...]
@@ -133,8 +145,14 @@ def hardware_figures(hw: Hardware) -> HardwareFigures:
         columns = g.crossbars * hw.xbar_size
         step = max(read, columns / (g.adcs * hw.parts.adc.frequency_ghz))
         macs_per_ns += g.crossbars * hw.xbar_size ** 2 / slices / (bits * step)
-    area, unknown = area_mm2(hw)
-    return HardwareFigures(peak_power_w(hw), area, tuple(unknown),
+    stocks = inventory(hw)
+    area, unknown = area_mm2(stocks)
+    macros = []
+    for g in hw.macros:
+        mine = macro_stock(hw, g)
+        macros.append(MacroFigures(g.name, g.count, sum(peak_power_w(mine).values()),
+                                   sum(area_mm2(mine)[0].values())))
+    return HardwareFigures(tuple(macros), peak_power_w(stocks), area, tuple(unknown),
                            2 * macs_per_ns * 1e9 * hw.chips / 1e12,
                            sum(g.crossbars for g in groups) * hw.chips)
 

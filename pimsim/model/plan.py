@@ -75,10 +75,8 @@ class Plan:
                 plans[layer.name] = LayerPlan(layer, xset, lm.dup, blocks(layer, lm.dup), bits,
                                               shares, lm.shares_with)
             else:
-                host = arch.mapping.hosts.get(layer.name)
-                if host is None:
-                    first = next((plans[p].out_macro for p in layer.inputs if p in plans), 0)
-                    host = first
+                host = arch.mapping.host(layer.name, layer.inputs,
+                                         {k: v.out_macro for k, v in plans.items()})
                 plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, (MacroShare(host, 0, 1.0),))
         self.layers = plans
 

@@ -13,13 +13,14 @@ per bit, so partial words cost their share); a flit costs ``flit_hop_energy_pj``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
-from pimsim.arch.schema import Hardware
+from pimsim.arch.schema import Hardware, MacroGroup
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action, Counts
 from pimsim.model.kernel import WORK
@@ -45,62 +46,79 @@ class Component(StrEnum):
 
 @dataclass(frozen=True)
 class Stock:
-    """How many of a part the chip has, with its static and peak power and area (per part)."""
+    """How many of a part there are, with its static and peak power and area (per part)."""
 
     component: Component
     name: str
-    count: int
+    count: float
     static_power_w: float
     peak_power_w: float
     area_mm2: float | None
 
 
-def inventory(hw: Hardware) -> list[Stock]:
-    """Every part on the chip (all chips), with counts."""
+def macro_stock(hw: Hardware, group: MacroGroup) -> list[Stock]:
+    """The parts of one macro of ``group``, with its share of a router."""
     p = hw.parts
-    groups = hw.macro_groups()
-    xbars = sum(g.crossbars for g in groups)
-    out = [Stock(Component.CROSSBAR, p.crossbar.name, xbars, p.crossbar.static_power_w,
+    cols = group.crossbars * hw.xbar_size
+    out = [Stock(Component.CROSSBAR, p.crossbar.name, group.crossbars, p.crossbar.static_power_w,
                  p.crossbar.peak_power_w, p.crossbar.area_mm2),
-           Stock(Component.DAC, p.dac.name, xbars * hw.xbar_size, p.dac.static_power_w,
-                 p.dac.peak_power_w, p.dac.area_mm2),
-           Stock(Component.ADC, p.adc.name, sum(g.adcs for g in groups), p.adc.static_power_w,
-                 p.adc.peak_power_w, p.adc.area_mm2)]
+           Stock(Component.DAC, p.dac.name, cols, p.dac.static_power_w, p.dac.peak_power_w,
+                 p.dac.area_mm2),
+           Stock(Component.ADC, p.adc.name, group.adcs, p.adc.static_power_w, p.adc.peak_power_w,
+                 p.adc.area_mm2)]
     if p.sample_hold is not None:
         sh = p.sample_hold
-        out.append(Stock(Component.SAMPLE_HOLD, sh.name, xbars * hw.xbar_size, sh.static_power_w,
-                         sh.peak_power_w, sh.area_mm2))
-    for kind in UnitKind:
-        part = p.unit(kind)
-        count = sum(g.units.get(kind, 0) for g in groups)
-        if part is not None and count:
-            out.append(Stock(Component(kind.value), part.name, count, part.static_power_w,
-                             part.peak_power_w, part.area_mm2))
-    for buffer in p.buffers:
-        count = sum(1 for g in groups if g.buffer_kib == buffer.size_kib)
-        if count:
-            out.append(Stock(Component.BUFFER, buffer.name, count, buffer.leakage_power_w,
-                             buffer.peak_power_w, buffer.area_mm2))
-    routers = -(-len(groups) // hw.noc.macros_per_router)
+        out.append(Stock(Component.SAMPLE_HOLD, sh.name, cols, sh.static_power_w, sh.peak_power_w,
+                         sh.area_mm2))
+    for kind, count in group.units.items():
+        unit = p.unit(kind)
+        if unit is not None and count:
+            out.append(Stock(Component(kind.value), unit.name, count, unit.static_power_w,
+                             unit.peak_power_w, unit.area_mm2))
+    buffer = p.buffer(group.buffer_kib)
+    assert buffer is not None
+    out.append(Stock(Component.BUFFER, buffer.name, 1, buffer.leakage_power_w, buffer.peak_power_w,
+                     buffer.area_mm2))
     noc = p.noc
-    out.append(Stock(Component.NOC, noc.name, routers, noc.router_power_w, noc.router_power_w,
-                     noc.router_area_mm2))
-    if noc.chip_power_w:
-        out.append(Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w,
-                         None))
-    fixed: dict[str, int] = dict(hw.chip_fixed)
-    for g in groups:
-        for name, n in g.fixed.items():
-            fixed[name] = fixed.get(name, 0) + n
-    for name, n in fixed.items():
+    out.append(Stock(Component.NOC, noc.name, 1 / hw.noc.macros_per_router, noc.router_power_w,
+                     noc.router_power_w, noc.router_area_mm2))
+    for name, count in group.fixed.items():
         part = p.fixed_part(name)
         assert part is not None
-        out.append(Stock(Component.FIXED, name, n, part.static_power_w, part.peak_power_w,
+        out.append(Stock(Component.FIXED, name, count, part.static_power_w, part.peak_power_w,
                          part.area_mm2))
-    if hw.chips > 1:
-        out = [Stock(s.component, s.name, s.count * hw.chips, s.static_power_w, s.peak_power_w,
-                     s.area_mm2) for s in out]
     return out
+
+
+def inventory(hw: Hardware) -> list[Stock]:
+    """Every part on the chip (all chips), with counts: the macros' parts, routers (whole ones, as
+    the mesh needs), chip-level NoC power and chip-level fixed parts."""
+    merged: dict[tuple[Component, str], Stock] = {}
+
+    def add(stock: Stock, times: float) -> None:
+        key = (stock.component, stock.name)
+        have = merged.get(key)
+        count = stock.count * times + (have.count if have else 0)
+        merged[key] = Stock(stock.component, stock.name, count, stock.static_power_w,
+                            stock.peak_power_w, stock.area_mm2)
+
+    for group in hw.macros:
+        for stock in macro_stock(hw, group):
+            if stock.component is not Component.NOC:
+                add(stock, group.count)
+    noc = hw.parts.noc
+    add(Stock(Component.NOC, noc.name, math.ceil(hw.n_macros / hw.noc.macros_per_router),
+              noc.router_power_w, noc.router_power_w, noc.router_area_mm2), 1)
+    if noc.chip_power_w:
+        add(Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w,
+                  None), 1)
+    for name, count in hw.chip_fixed.items():
+        part = hw.parts.fixed_part(name)
+        assert part is not None
+        add(Stock(Component.FIXED, name, count, part.static_power_w, part.peak_power_w,
+                  part.area_mm2), 1)
+    return [Stock(s.component, s.name, s.count * hw.chips, s.static_power_w, s.peak_power_w,
+                  s.area_mm2) for s in merged.values()]
 
 
 @dataclass(frozen=True)
@@ -176,19 +194,19 @@ def price(counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
     return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
 
 
-def peak_power_w(hw: Hardware) -> dict[Component, float]:
+def peak_power_w(stocks: list[Stock]) -> dict[Component, float]:
     """Power with every part at full activity, W, by component."""
     out: dict[Component, float] = {}
-    for stock in inventory(hw):
+    for stock in stocks:
         out[stock.component] = out.get(stock.component, 0.0) + stock.peak_power_w * stock.count
     return out
 
 
-def area_mm2(hw: Hardware) -> tuple[dict[Component, float], list[str]]:
+def area_mm2(stocks: list[Stock]) -> tuple[dict[Component, float], list[str]]:
     """Area by component, and the names of parts whose area is unknown."""
     out: dict[Component, float] = {}
     unknown = []
-    for stock in inventory(hw):
+    for stock in stocks:
         if stock.area_mm2 is None:
             unknown.append(stock.name)
             continue
