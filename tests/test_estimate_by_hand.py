@@ -98,3 +98,39 @@ def test_hardware_figures_by_hand() -> None:
     # bit step = max(100 ns read, 24 x 8 columns / (2 ADCs x 1 GS/s) = 96 ns) = 100 ns;
     # MACs per ns = 24 xbars x 64 cells / 2 slices / (4 bits x 100 ns)
     assert hw.peak_tops == pytest.approx(2 * 24 * 64 / 2 / 400 * 1e9 / 1e12)
+
+
+def test_price_of_counted_actions_equals_the_report() -> None:
+    """The dictionary form of the pricing function (the simulator's) agrees with the kernel's."""
+    from collections import Counter
+
+    from pimsim.model.pricing import price
+
+    arch, net = two_layer_arch()
+    report = estimate(arch, Plan(arch, net))
+    per_macro: dict[int, Counter] = {0: Counter(), 1: Counter()}
+    # conv1's actions all happen in macro 0, conv2's in macro 1 (with the NoC traffic it receives)
+    c1 = {Action.XBAR_READ: 384, Action.DAC: 2304, Action.ADC: 1152, Action.SHIFT_ADD: 1152,
+          Action.ADD: 96, Action.ACTIVATION: 48, Action.BUFFER_READ_BITS: 4608,
+          Action.BUFFER_WRITE_BITS: 768}
+    c2 = {Action.XBAR_READ: 16 * 8, Action.DAC: 16 * 24, Action.ADC: 16 * 16,
+          Action.SHIFT_ADD: 16 * 16, Action.BUFFER_READ_BITS: 16 * 48,
+          Action.BUFFER_WRITE_BITS: 16 * 32, Action.NOC_FLIT_HOPS: 48}
+    per_macro[0].update(c1)
+    per_macro[1].update(c2)
+    assert price(per_macro, arch.hardware, report.period_ns) == pytest.approx(report.energy_pj)
+
+
+def test_two_flows_on_one_link_add_up() -> None:
+    import numpy as np
+
+    from pimsim.model.kernel import busiest_link
+
+    # a 1x3 mesh: flows 0->2 and 1->2 both use the link (0,1)->(0,2)
+    pos = np.array([[0, 0], [0, 1], [0, 2]])
+    busy, link = busiest_link(np.array([0, 1]), np.array([2, 2]), np.array([10.0, 5.0]), pos,
+                              (1, 3), 2.0)
+    assert busy == 30.0 and link == ((0, 1), (0, 2))
+    busy, link = busiest_link(np.array([2, 0]), np.array([0, 1]), np.array([4.0, 7.0]), pos,
+                              (1, 3), 1.0)
+    assert busy == 7.0 and link == ((0, 0), (0, 1))

@@ -165,7 +165,8 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     order = np.lexsort((p_full, lay))  # by layer, each layer's slowest share last
     worst = order[np.append(first[1:], s_count) - 1]
-    block_lat = block_latency(full_stages[worst], t.bit_iters.astype(float))
+    block_lat = block_latency(full_stages[worst], t.bit_iters.astype(float)) if latency else \
+        np.zeros(n)
     per_image = (blocks - 1) * lp_full + lp_last
     share_work = base * t.items[lay][:, None]
     i = int(np.argmax(per_image))
