@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from pimsim.cli.common import add_subparsers, exit_with, make_parser, out_console, run
+from pimsim.cli.common import add_subparsers, entry_point, make_parser, out_console
 from pimsim.cli.render_network import zoo_table
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
@@ -60,8 +60,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    code = run(lambda args: args.handler(args), parser, argv)
-    if argv is None:
-        exit_with(code)
-    return code
+    """The ``pimsyn`` command."""
+    return entry_point(build_parser, argv)

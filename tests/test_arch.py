@@ -136,8 +136,9 @@ def test_schema_command_prints_both_schemas(capsys) -> None:  # type: ignore[no-
     assert pimsim_main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Architecture" and "hardware" in schema["properties"]
-    hardware = schema["$defs"]["Hardware"]["properties"]
-    assert all("description" in field for field in hardware.values())
+    for name, definition in schema["$defs"].items():
+        for field, spec in definition.get("properties", {}).items():
+            assert "description" in spec, f"{name}.{field} has no description"
     assert pimsim_main(["schema", "--library"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "ComponentLibrary"
 

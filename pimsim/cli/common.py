@@ -71,6 +71,14 @@ def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentP
         return EXIT_OK
 
 
-def exit_with(code: int) -> None:
-    """Exit the process with ``code`` (console-script entry points)."""
-    raise SystemExit(code)
+def entry_point(build_parser: Callable[[], argparse.ArgumentParser],
+                argv: Sequence[str] | None) -> int:
+    """A console script's main: dispatch to the sub-command's handler.
+
+    Called with ``argv=None`` (as a console script) it exits the process with the code; called with a
+    list (from tests or Python) it returns the code.
+    """
+    code = run(lambda args: args.handler(args), build_parser(), argv)
+    if argv is None:
+        raise SystemExit(code)
+    return code

@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from pimsim.cli.common import add_subparsers, exit_with, make_parser, out_console, run, shape_arg
+from pimsim.cli.common import add_subparsers, entry_point, make_parser, out_console, shape_arg
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
@@ -72,8 +72,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    code = run(lambda args: args.handler(args), parser, argv)
-    if argv is None:
-        exit_with(code)
-    return code
+    """The ``pimsim`` command."""
+    return entry_point(build_parser, argv)
