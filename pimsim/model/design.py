@@ -9,7 +9,7 @@ from pimsim.model.evaluate import DesignArrays
 from pimsim.model.kernel import UNITS, MacroArrays, Rates
 from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import energy_table
+from pimsim.model.pricing import hardware_energy_table
 
 
 def rates(hw: Hardware) -> Rates:
@@ -46,4 +46,4 @@ def design_from_plan(plan: Plan) -> DesignArrays:
     return DesignArrays(
         per_block, np.array(layer), np.array(macro), np.array(frac, dtype=float),
         macro_arrays(hw, plan.groups), rates(hw), np.array(plan.router_pos, dtype=int).reshape(-1, 2),
-        plan.mesh, hw.parts.noc.flit_bits, hw.parts.noc.flit_latency_ns, energy_table(hw))
+        plan.mesh, hw.parts.noc.flit_bits, hw.parts.noc.flit_latency_ns, hardware_energy_table(hw))

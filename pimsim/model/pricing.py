@@ -14,13 +14,13 @@ per bit, so partial words cost their share); a flit costs ``flit_hop_energy_pj``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
-from pimsim.arch.schema import Hardware, MacroGroup
+from pimsim.arch.schema import Hardware, MacroGroup, Parts
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action, Counts
 from pimsim.model.kernel import WORK
@@ -56,69 +56,98 @@ class Stock:
     area_mm2: float | None
 
 
-def macro_stock(hw: Hardware, group: MacroGroup) -> list[Stock]:
-    """The parts of one macro of ``group``, with its share of a router."""
-    p = hw.parts
-    cols = group.crossbars * hw.xbar_size
-    out = [Stock(Component.CROSSBAR, p.crossbar.name, group.crossbars, p.crossbar.static_power_w,
-                 p.crossbar.peak_power_w, p.crossbar.area_mm2),
-           Stock(Component.DAC, p.dac.name, cols, p.dac.static_power_w, p.dac.peak_power_w,
-                 p.dac.area_mm2),
-           Stock(Component.ADC, p.adc.name, group.adcs, p.adc.static_power_w, p.adc.peak_power_w,
-                 p.adc.area_mm2)]
-    if p.sample_hold is not None:
-        sh = p.sample_hold
+@dataclass(frozen=True)
+class PartCounts:
+    """How many of each part a chip (or one macro) holds; DACs and sample-and-holds follow from the
+    crossbars (one per row / column)."""
+
+    crossbars: float
+    adcs: float
+    units: Mapping[UnitKind, float]
+    buffers: Mapping[int, float]  # KiB -> count
+    routers: float
+    fixed: Mapping[str, float]
+    chip_noc: bool = False  # the NoC's chip-level power (charged once per chip)
+
+
+def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
+    """The stock of every part that ``counts`` names."""
+    cols = counts.crossbars * xbar_size
+    out = [Stock(Component.CROSSBAR, parts.crossbar.name, counts.crossbars,
+                 parts.crossbar.static_power_w, parts.crossbar.peak_power_w,
+                 parts.crossbar.area_mm2),
+           Stock(Component.DAC, parts.dac.name, cols, parts.dac.static_power_w,
+                 parts.dac.peak_power_w, parts.dac.area_mm2),
+           Stock(Component.ADC, parts.adc.name, counts.adcs, parts.adc.static_power_w,
+                 parts.adc.peak_power_w, parts.adc.area_mm2)]
+    if parts.sample_hold is not None:
+        sh = parts.sample_hold
         out.append(Stock(Component.SAMPLE_HOLD, sh.name, cols, sh.static_power_w, sh.peak_power_w,
                          sh.area_mm2))
-    for kind, count in group.units.items():
-        unit = p.unit(kind)
+    for kind, count in counts.units.items():
+        unit = parts.unit(kind)
         if unit is not None and count:
             out.append(Stock(Component(kind.value), unit.name, count, unit.static_power_w,
                              unit.peak_power_w, unit.area_mm2))
-    buffer = p.buffer(group.buffer_kib)
-    assert buffer is not None
-    out.append(Stock(Component.BUFFER, buffer.name, 1, buffer.leakage_power_w, buffer.peak_power_w,
-                     buffer.area_mm2))
-    noc = p.noc
-    out.append(Stock(Component.NOC, noc.name, 1 / hw.noc.macros_per_router, noc.router_power_w,
+    for kib, count in counts.buffers.items():
+        buffer = parts.buffer(kib)
+        assert buffer is not None
+        if count:
+            out.append(Stock(Component.BUFFER, buffer.name, count, buffer.leakage_power_w,
+                             buffer.peak_power_w, buffer.area_mm2))
+    noc = parts.noc
+    out.append(Stock(Component.NOC, noc.name, counts.routers, noc.router_power_w,
                      noc.router_power_w, noc.router_area_mm2))
-    for name, count in group.fixed.items():
-        part = p.fixed_part(name)
+    if counts.chip_noc and noc.chip_power_w:
+        out.append(Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w,
+                         None))
+    for name, count in counts.fixed.items():
+        part = parts.fixed_part(name)
         assert part is not None
         out.append(Stock(Component.FIXED, name, count, part.static_power_w, part.peak_power_w,
                          part.area_mm2))
     return out
 
 
+def macro_counts(hw: Hardware, group: MacroGroup) -> PartCounts:
+    """The parts of one macro of ``group``, with its share of a router."""
+    return PartCounts(group.crossbars, group.adcs, dict(group.units), {group.buffer_kib: 1},
+                      1 / hw.noc.macros_per_router, dict(group.fixed))
+
+
+def chip_counts(hw: Hardware) -> PartCounts:
+    """The parts of the whole design (all chips): the macros', whole routers, chip-level parts."""
+    units: dict[UnitKind, float] = {}
+    buffers: dict[int, float] = {}
+    fixed: dict[str, float] = {}
+    for g in hw.macros:
+        for kind, n in g.units.items():
+            units[kind] = units.get(kind, 0) + n * g.count
+        buffers[g.buffer_kib] = buffers.get(g.buffer_kib, 0) + g.count
+        for name, n in g.fixed.items():
+            fixed[name] = fixed.get(name, 0) + n * g.count
+    for name, n in hw.chip_fixed.items():
+        fixed[name] = fixed.get(name, 0) + n
+    routers = math.ceil(hw.n_macros / hw.noc.macros_per_router)
+    c = hw.chips
+    return PartCounts(sum(g.crossbars * g.count for g in hw.macros) * c,
+                      sum(g.adcs * g.count for g in hw.macros) * c,
+                      {k: v * c for k, v in units.items()}, {k: v * c for k, v in buffers.items()},
+                      routers * c, {k: v * c for k, v in fixed.items()}, chip_noc=True)
+
+
+def macro_stock(hw: Hardware, group: MacroGroup) -> list[Stock]:
+    """The parts of one macro of ``group``, with its share of a router."""
+    return stocks(hw.parts, hw.xbar_size, macro_counts(hw, group))
+
+
 def inventory(hw: Hardware) -> list[Stock]:
-    """Every part on the chip (all chips), with counts: the macros' parts, routers (whole ones, as
-    the mesh needs), chip-level NoC power and chip-level fixed parts."""
-    merged: dict[tuple[Component, str], Stock] = {}
-
-    def add(stock: Stock, times: float) -> None:
-        key = (stock.component, stock.name)
-        have = merged.get(key)
-        count = stock.count * times + (have.count if have else 0)
-        merged[key] = Stock(stock.component, stock.name, count, stock.static_power_w,
-                            stock.peak_power_w, stock.area_mm2)
-
-    for group in hw.macros:
-        for stock in macro_stock(hw, group):
-            if stock.component is not Component.NOC:
-                add(stock, group.count)
-    noc = hw.parts.noc
-    add(Stock(Component.NOC, noc.name, math.ceil(hw.n_macros / hw.noc.macros_per_router),
-              noc.router_power_w, noc.router_power_w, noc.router_area_mm2), 1)
-    if noc.chip_power_w:
-        add(Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w,
-                  None), 1)
-    for name, count in hw.chip_fixed.items():
-        part = hw.parts.fixed_part(name)
-        assert part is not None
-        add(Stock(Component.FIXED, name, count, part.static_power_w, part.peak_power_w,
-                  part.area_mm2), 1)
-    return [Stock(s.component, s.name, s.count * hw.chips, s.static_power_w, s.peak_power_w,
-                  s.area_mm2) for s in merged.values()]
+    """Every part of the design (all chips)."""
+    out = stocks(hw.parts, hw.xbar_size, chip_counts(hw))
+    if hw.chips > 1 and hw.parts.noc.chip_power_w:  # the chip-level NoC power is per chip
+        out = [Stock(s.component, s.name, hw.chips, s.static_power_w, s.peak_power_w, s.area_mm2)
+               if s.name.endswith("(chip)") else s for s in out]
+    return out
 
 
 @dataclass(frozen=True)
@@ -143,28 +172,39 @@ _COLUMN_COMPONENT = np.array([COMPONENTS.index(c) for c in (
     Component.BUFFER, Component.BUFFER)])
 
 
-def energy_table(hw: Hardware) -> EnergyTable:
-    """Energy per action of every kind, from the parts embedded in ``hw``."""
-    p = hw.parts
+def energy_table(parts: Parts, xbar_size: int, counts: PartCounts,
+                 macro_buffers_kib: Sequence[int]) -> EnergyTable:
+    """Energy per action of every kind, from ``parts``; static power from ``counts``;
+    ``macro_buffers_kib[m]`` is the scratchpad size of macro ``m``."""
     action = np.zeros(len(WORK))
-    for act, part in ((Action.XBAR_READ, p.crossbar), (Action.DAC, p.dac), (Action.ADC, p.adc),
-                      (Action.SAMPLE_HOLD, p.sample_hold)):
+    for act, part in ((Action.XBAR_READ, parts.crossbar), (Action.DAC, parts.dac),
+                      (Action.ADC, parts.adc), (Action.SAMPLE_HOLD, parts.sample_hold)):
         if part is not None:
             action[WORK.index(act)] = part.action_energy_pj
     for act, kind in UNIT_OF.items():
-        unit = p.unit(kind)
+        unit = parts.unit(kind)
         if unit is not None:
             action[WORK.index(act)] = unit.action_energy_pj / unit.lanes
-    rows = []
-    for g in hw.macro_groups():
-        b = p.buffer(g.buffer_kib)
+    per_kib = {}
+    for kib in set(macro_buffers_kib):
+        b = parts.buffer(kib)
         assert b is not None
-        rows.append((b.read_energy_nj * 1e3 / b.word_bits, b.write_energy_nj * 1e3 / b.word_bits))
+        per_kib[kib] = (b.read_energy_nj * 1e3 / b.word_bits, b.write_energy_nj * 1e3 / b.word_bits)
     static = np.zeros(len(COMPONENTS))
-    for stock in inventory(hw):
+    for stock in stocks(parts, xbar_size, counts):
         static[COMPONENTS.index(stock.component)] += stock.static_power_w * stock.count
-    return EnergyTable(action, np.array(rows, dtype=float).reshape(-1, 2), p.noc.flit_hop_energy_pj,
+    return EnergyTable(action, np.array([per_kib[k] for k in macro_buffers_kib],
+                                        dtype=float).reshape(-1, 2), parts.noc.flit_hop_energy_pj,
                        static)
+
+
+def hardware_energy_table(hw: Hardware) -> EnergyTable:
+    """:func:`energy_table` of a whole architecture."""
+    table = energy_table(hw.parts, hw.xbar_size, chip_counts(hw),
+                         [g.buffer_kib for g in hw.macro_groups()])
+    if hw.chips > 1 and hw.parts.noc.chip_power_w:
+        table.static_w[COMPONENTS.index(Component.NOC)] += hw.parts.noc.chip_power_w * (hw.chips - 1)
+    return table
 
 
 def price_arrays(work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns: float,
@@ -190,7 +230,7 @@ def price(counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
     work = np.array([[counts_by_macro[m].get(a, 0.0) for a in WORK] for m in macros],
                     dtype=float).reshape(-1, len(WORK))
     hops = sum(c.get(Action.NOC_FLIT_HOPS, 0.0) for c in counts_by_macro.values())
-    energy = price_arrays(work, np.array(macros, dtype=int), hops, time_ns, energy_table(hw))
+    energy = price_arrays(work, np.array(macros, dtype=int), hops, time_ns, hardware_energy_table(hw))
     return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
 
 
