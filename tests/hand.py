@@ -28,6 +28,7 @@ LIBRARY = ComponentLibrary.model_validate({
     # 64-bit port, 1 ns per access: 1 pJ per bit read, 2 pJ per bit written, 1 mW leakage
     "buffers": [{"name": "b64", "size_kib": 64, "leakage_power_w": 1e-3, "word_bits": 64,
                  "access_latency_ns": 1.0, "read_energy_nj": 0.064, "write_energy_nj": 0.128,
+                 "peak_power_w": 1e-3,
                  "source": SRC}],
     "nocs": [{"name": "n16", "flit_bits": 16, "hop_latency_ns": 1.0, "flit_latency_ns": 1.0,
               "router_power_w": 0.0, "flit_hop_energy_pj": 0.5, "source": SRC}],

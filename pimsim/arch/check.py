@@ -136,11 +136,17 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
             out.append(("mapping.layers", f"weight layer '{layer.name}' is not mapped"))
     out += _check_sharing(arch, network, used, groups)
     out += _check_units(arch, network, groups)
-    for name, m in mapping.hosts.items():
+    for name, given in mapping.hosts.items():
+        hosts = given if isinstance(given, list) else [given]
         if name not in network:
             out.append((f"mapping.hosts.{name}", "is not a layer of the network"))
-        elif m >= len(groups):
-            out.append((f"mapping.hosts.{name}", f"macro {m} does not exist"))
+        elif network[name].kind.has_weights:
+            out.append((f"mapping.hosts.{name}", "is a weight layer; map it in mapping.layers"))
+        elif not hosts or len(set(hosts)) != len(hosts):
+            out.append((f"mapping.hosts.{name}", "must name one or more distinct macros"))
+        for m in hosts:
+            if m >= len(groups):
+                out.append((f"mapping.hosts.{name}", f"macro {m} does not exist"))
     return out
 
 
@@ -192,8 +198,8 @@ def _check_units(arch: Architecture, network: Network, groups: list) -> list[Pro
             macros = placed[layer.name]
             kinds = needed_units(layer, xset.partial_sum_adds > 0)
         else:
-            host = mapping.host(layer.name, layer.inputs, {k: v[0] for k, v in placed.items()})
-            placed[layer.name] = macros = [host]
+            macros = mapping.host(layer.name, layer.inputs, {k: v[0] for k, v in placed.items()})
+            placed[layer.name] = macros
             kinds = needed_units(layer, False)
         for m in macros:
             for kind in kinds:

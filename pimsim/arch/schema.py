@@ -140,16 +140,18 @@ class Mapping(_Frozen):
     fingerprint: str = Field(description="Network.fingerprint() of that network, to catch a "
                              "mismatch.")
     layers: list[LayerMapping] = Field(description="Every conv and FC layer.")
-    hosts: dict[str, NonNegInt] = Field({}, description="Macro instance that runs each non-weight "
-                                        "layer; default: the first macro of its first producer.")
+    hosts: dict[str, NonNegInt | list[NonNegInt]] = Field(
+        {}, description="Macro instance(s) that run each non-weight layer; a list spreads the layer "
+        "evenly over those macros; default: the first macro of its first producer.")
 
-    def host(self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]) -> int:
-        """The macro of a non-weight layer: as given, else its first placed producer's first macro
+    def host(self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]
+             ) -> list[int]:
+        """The macros of a non-weight layer: as given, else its first placed producer's first macro
         (``first_macro`` maps layers placed so far to theirs), else macro 0."""
         given = self.hosts.get(layer)
         if given is not None:
-            return given
-        return next((first_macro[p] for p in producers if p in first_macro), 0)
+            return list(given) if isinstance(given, list) else [given]
+        return [next((first_macro[p] for p in producers if p in first_macro), 0)]
 
 
 class Architecture(_Frozen):

@@ -91,14 +91,10 @@ class BufferPart(_Frozen):
                                         "word_bits per access_latency_ns.")
     read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
     write_energy_nj: NonNeg = Field(description="Energy of one write access, nJ.")
+    peak_power_w: NonNeg = Field(description="Power counted toward the budget, W (the source's "
+                                 "figure; the port running flat out is not an operating point).")
     area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where known.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
-
-    @property
-    def peak_power_w(self) -> float:
-        """Leakage plus one port busy every access time with the dearer of read and write."""
-        return self.leakage_power_w + max(self.read_energy_nj, self.write_energy_nj) / \
-            self.access_latency_ns
 
 
 class NocPart(_Frozen):

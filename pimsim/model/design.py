@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pimsim.arch.schema import Hardware, MacroGroup
+from pimsim.arch.schema import Hardware, MacroGroup, Parts
 from pimsim.model.evaluate import DesignArrays
 from pimsim.model.kernel import UNITS, MacroArrays, Rates
 from pimsim.model.mapping import bit_iterations
@@ -12,12 +12,17 @@ from pimsim.model.plan import Plan
 from pimsim.model.pricing import hardware_energy_table
 
 
+def rates_of(parts: Parts, activation_bits: int, dac_bits: int) -> Rates:
+    """The rates of a set of parts."""
+    unit_rate = np.array([(u.lanes * u.frequency_ghz) if (u := parts.unit(k)) else 0.0
+                          for k in UNITS])
+    return Rates(parts.crossbar.latency_ns, bit_iterations(activation_bits, dac_bits),
+                 parts.adc.frequency_ghz, unit_rate)
+
+
 def rates(hw: Hardware) -> Rates:
     """The rates of the hardware's parts."""
-    unit_rate = np.array([(u.lanes * u.frequency_ghz) if (u := hw.parts.unit(k)) else 0.0
-                          for k in UNITS])
-    return Rates(hw.parts.crossbar.latency_ns, bit_iterations(hw.activation_bits, hw.dac_bits),
-                 hw.parts.adc.frequency_ghz, unit_rate)
+    return rates_of(hw.parts, hw.activation_bits, hw.dac_bits)
 
 
 def macro_arrays(hw: Hardware, groups: list[MacroGroup]) -> MacroArrays:

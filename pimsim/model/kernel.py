@@ -40,7 +40,7 @@ K = {a: i for i, a in enumerate(WORK)}
 UNITS = (UnitKind.SHIFT_ADD, UnitKind.ADD, UnitKind.ACTIVATION, UnitKind.SIGMOID, UnitKind.POOL,
          UnitKind.ELTWISE)
 _UNIT_ACTIONS = [next(a for a, k in UNIT_OF.items() if k is kind) for kind in UNITS]
-_UNIT_COLS = [K[a] for a in _UNIT_ACTIONS]
+UNIT_COLUMNS = [K[a] for a in _UNIT_ACTIONS]
 #: Stage columns of the stage matrix.
 STAGES = ("load", "mvm", "adc") + tuple(str(k) for k in UNITS) + ("store",)
 _PER_BIT = [STAGES.index("mvm"), STAGES.index("adc"), STAGES.index("shift_add")]
@@ -74,7 +74,7 @@ def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return out
 
 
-_STAGE_WORK = [K[Action.BUFFER_READ_BITS], K[Action.ADC], *_UNIT_COLS, K[Action.BUFFER_WRITE_BITS]]
+_STAGE_WORK = [K[Action.BUFFER_READ_BITS], K[Action.ADC], *UNIT_COLUMNS, K[Action.BUFFER_WRITE_BITS]]
 
 
 def stage_times(block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates,
@@ -125,7 +125,7 @@ def macro_busy(image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: 
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
     busy[:, 1] = _divide(total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
                          macros.port_bits_per_ns)
-    busy[:, 2:] = _divide(total[:, _UNIT_COLS], macros.units * rates.unit_rate[None, :])
+    busy[:, 2:] = _divide(total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :])
     return busy
 
 

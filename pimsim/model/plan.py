@@ -19,7 +19,7 @@ from pimsim.network.layer import Layer
 
 @dataclass(frozen=True)
 class LayerPlan:
-    """One layer placed on the chip. Non-weight layers have ``xset`` None and one share (the host)."""
+    """One layer placed on the chip. Non-weight layers have ``xset`` None and a share per host."""
 
     layer: Layer
     xset: CrossbarSet | None
@@ -75,9 +75,10 @@ class Plan:
                 plans[layer.name] = LayerPlan(layer, xset, lm.dup, blocks(layer, lm.dup), bits,
                                               shares, lm.shares_with)
             else:
-                host = arch.mapping.host(layer.name, layer.inputs,
-                                         {k: v.out_macro for k, v in plans.items()})
-                plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, (MacroShare(host, 0, 1.0),))
+                hosts = arch.mapping.host(layer.name, layer.inputs,
+                                          {k: v.out_macro for k, v in plans.items()})
+                plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, tuple(
+                    MacroShare(m, 0, 1 / len(hosts)) for m in hosts))
         self.layers = plans
 
     def hops(self, a: int, b: int) -> int:

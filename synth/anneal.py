@@ -1,0 +1,67 @@
+"""Simulated annealing as a function: pluggable energy and move, explicit RNG, an archive of the best.
+
+``anneal(init, energy, move, rng, ...)`` runs ``chains`` Metropolis chains from ``init`` on a geometric
+schedule ``T0 -> T0 * final_ratio`` (``T <- cooling * T``, ``iterations`` moves per temperature) and
+returns the ``archive`` lowest-energy *distinct* states it ever visited, best first. Returning an
+archive rather than the chains' last states is what makes the result a set of good candidates (the
+released PIMSYN code returned the 10 end states).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+S = TypeVar("S", bound=Hashable)
+
+
+def initial_temperature(seed_energy: float) -> float:
+    """T0 = 10^floor(log10(E(seed))), as the released code does; 1 for a non-positive energy."""
+    return 10.0 ** math.floor(math.log10(seed_energy)) if seed_energy > 0 else 1.0
+
+
+def anneal(init: S, energy: Callable[[S], float], move: Callable[[S, random.Random], S],
+           rng: random.Random, *, chains: int = 4, iterations: int = 40, cooling: float = 0.9,
+           final_ratio: float = 1e-3, archive: int = 30, t0: float | None = None
+           ) -> list[tuple[float, S]]:
+    """Minimise ``energy`` from ``init``; return up to ``archive`` (energy, state), best first.
+
+    Args:
+        init: the start of every chain.
+        energy: what is minimised.
+        move: a random neighbour of a state; must keep every invariant of the problem.
+        rng: the only source of randomness.
+        chains: independent chains.
+        iterations: moves tried at each temperature.
+        cooling: geometric cooling factor, in (0, 1).
+        final_ratio: the schedule ends at t0 * final_ratio.
+        archive: distinct best states kept.
+        t0: start temperature; default :func:`initial_temperature` of ``energy(init)``.
+    """
+    if not 0 < cooling < 1:
+        raise ValueError("cooling must be in (0, 1)")
+    cache: dict[S, float] = {}
+
+    def cost(state: S) -> float:
+        value = cache.get(state)
+        if value is None:
+            value = cache[state] = energy(state)
+        return value
+
+    start = cost(init)
+    temperature0 = initial_temperature(start) if t0 is None else t0
+    for _ in range(chains):
+        state, e = init, start
+        temperature = temperature0
+        while temperature > temperature0 * final_ratio:
+            for _ in range(iterations):
+                candidate = move(state, rng)
+                ce = cost(candidate)
+                if ce <= e or rng.random() < math.exp((e - ce) / temperature):
+                    state, e = candidate, ce
+            temperature *= cooling
+    best = heapq.nsmallest(archive, cache.items(), key=lambda kv: (kv[1], repr(kv[0])))
+    return [(e, s) for s, e in best]

@@ -1,0 +1,132 @@
+"""What a work unit (one combination of the outer loop) knows: network tables, parts, peak powers.
+
+Built once per combination and reused by every candidate: the kernel's per-network tables for this
+crossbar/cell/DAC choice, the parts taken from the library, and the per-layer facts that stages 1, 3
+and 4 need.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.arch.schema import Parts, lossless_adc_bits
+from pimsim.components.library import ComponentLibrary
+from pimsim.components.parts import UnitKind
+from pimsim.errors import InputError
+from pimsim.model.design import rates_of
+from pimsim.model.evaluate import NetworkTables
+from pimsim.model.kernel import UNIT_COLUMNS, UNITS, Rates
+from pimsim.model.mapping import crossbar_set
+from pimsim.network.graph import Network
+from pimsim.network.layer import LayerKind
+from synth.dup import DupProblem
+from synth.settings import Combo
+
+
+def select_parts(library: ComponentLibrary, xbar: int, cell_bits: int, dac_bits: int) -> Parts:
+    """The library's parts for this combination (all units and buffers, so any macro may use them).
+
+    Raises:
+        InputError: the library lacks the crossbar, the DAC or the lossless ADC.
+    """
+    adc_bits = lossless_adc_bits(xbar, dac_bits, cell_bits)
+    crossbar, dac, adc = library.crossbar(xbar), library.dac(dac_bits), library.adc(adc_bits)
+    missing = [what for part, what in ((crossbar, f"{xbar}x{xbar} crossbar"),
+                                       (dac, f"{dac_bits}-bit DAC"), (adc, f"{adc_bits}-bit ADC"))
+               if part is None]
+    if crossbar is not None and cell_bits not in crossbar.cell_bits:
+        missing.append(f"{cell_bits}-bit cells")
+    if missing:
+        raise InputError(f"library '{library.name}'", "", f"has no {' or '.join(missing)}")
+    return Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
+                 sample_hold=library.sample_holds[0] if library.sample_holds else None,
+                 units=list(library.units), buffers=list(library.buffers), noc=library.nocs[0],
+                 fixed=list(library.fixed))
+
+
+@dataclass(frozen=True)
+class ComboContext:
+    """Everything about one combination that does not depend on the candidate design."""
+
+    combo: Combo
+    network: Network
+    parts: Parts
+    tables: NetworkTables
+    rates: Rates
+    weight: np.ndarray  # (W,) layer index of each weight layer, network order
+    conv: np.ndarray  # (W,) bool: conv (dup searched) vs FC (dup 1)
+    sets: np.ndarray  # (W,) crossbars per copy
+    row_blocks: np.ndarray  # (W,)
+    host_of: np.ndarray  # (L,) for each layer, the weight-layer position whose macro hosts it
+    working_bits: np.ndarray  # (W, 2): input bits per output row, output bits per pixel
+    n_xbar: int  # crossbar budget
+    unit_peak_w: np.ndarray  # (U,)
+    buffer_kib: np.ndarray  # sizes available, ascending
+    buffer_peak_w: np.ndarray
+    buffer_port: np.ndarray  # bits per ns
+    per_crossbar_w: float  # crossbar + its DACs (+ sample-and-holds): peak power
+
+    @classmethod
+    def build(cls, combo: Combo, network: Network, library: ComponentLibrary, power_w: float
+              ) -> ComboContext:
+        parts = select_parts(library, combo.xbar, combo.cell_bits, combo.dac_bits)
+        tables = NetworkTables.build(network, combo.xbar, combo.cell_bits, combo.dac_bits)
+        layers = network.layers
+        weight = np.array([i for i, l in enumerate(layers) if l.kind.has_weights], dtype=int)
+        position = {int(w): k for k, w in enumerate(weight)}
+        sets, rbs, bits = [], [], []
+        for w in weight:
+            layer = layers[w]
+            xset = crossbar_set(layer, combo.xbar, combo.cell_bits)
+            sets.append(xset.crossbars)
+            rbs.append(xset.row_blocks)
+            in_row = layer.in_shape.c * layer.in_shape.w * 16
+            bits.append((in_row, layer.out_shape.c * 16))
+        host = np.zeros(len(layers), dtype=int)
+        for i, layer in enumerate(layers):
+            if layer.kind.has_weights:
+                host[i] = position[i]
+            else:
+                producers = [network.index(p) for p in layer.inputs if p in network]
+                host[i] = host[producers[0]] if producers else 0
+        per_xbar = parts.crossbar.peak_power_w + combo.xbar * parts.dac.peak_power_w
+        if parts.sample_hold is not None:
+            per_xbar += combo.xbar * parts.sample_hold.peak_power_w
+        buffers = sorted(parts.buffers, key=lambda b: b.size_kib)
+        return cls(combo, network, parts, tables, rates_of(parts, 16, combo.dac_bits), weight,
+                   np.array([layers[w].kind is LayerKind.CONV for w in weight]),
+                   np.array(sets), np.array(rbs), host,
+                   np.array(bits, dtype=float).reshape(-1, 2),
+                   int(math.floor(power_w * combo.rram_ratio / parts.crossbar.peak_power_w)),
+                   np.array([(u.peak_power_w if (u := parts.unit(k)) else 0.0) for k in UNITS]),
+                   np.array([b.size_kib for b in buffers]),
+                   np.array([b.peak_power_w for b in buffers]),
+                   np.array([b.word_bits / b.access_latency_ns for b in buffers]), per_xbar)
+
+    def dup_problem(self) -> DupProblem:
+        """Stage 1's view: conv layers only, FC sets reserved."""
+        layers = self.network.layers
+        conv = self.weight[self.conv]
+        fc_sets = int(self.sets[~self.conv].sum())
+        movement = tuple(layers[w].weight_rows * layers[w].groups + layers[w].weight_cols
+                         for w in conv)
+        return DupProblem(tuple(int(layers[w].out_pixels) for w in conv),
+                          tuple(int(s) for s in self.sets[self.conv]), movement,
+                          self.n_xbar - fc_sets)
+
+    def full_dup(self, conv_dup: tuple[int, ...]) -> np.ndarray:
+        """(W,) dup of every weight layer: the conv layers' from ``conv_dup``, FC layers 1."""
+        dup = np.ones(len(self.weight), dtype=int)
+        dup[self.conv] = conv_dup
+        return dup
+
+    def needs_unit(self) -> np.ndarray:
+        """(L, U) whether each layer's work uses each unit kind."""
+        return self.tables.work[:, UNIT_COLUMNS] > 0
+
+    @property
+    def unit_kinds(self) -> tuple[UnitKind, ...]:
+        return UNITS

@@ -1,0 +1,153 @@
+"""The PIMSYN flow end to end: ``explore(network, power_w=...) -> Exploration``.
+
+The outer loop's work units (:mod:`synth.search`) run on a ``concurrent.futures.Executor`` (a process
+pool by default); results are merged in a fixed order, so the outcome depends only on the settings
+and the seed, never on the number of workers or the order in which units finish.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from pimsim.arch.schema import Architecture
+from pimsim.components.library import ComponentLibrary, load_library
+from pimsim.errors import InputError
+from pimsim.network.graph import Network
+from synth.context import ComboContext
+from synth.design import Infeasible, allocate, assemble, default_partition
+from synth.materialize import rescore, to_architecture
+from synth.search import Found, UnitResult, search_unit, units
+from synth.settings import Settings, combos
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after every finished work unit."""
+
+    units_done: int
+    units_total: int
+    evaluations: int
+    seconds: float
+    best_tops_per_w: float
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The result of a synthesis: the best design, the top ones, and how the search went."""
+
+    network: str
+    settings: Settings
+    best: Architecture
+    best_found: Found
+    top: tuple[Found, ...]
+    skipped: tuple[tuple[str, str], ...]
+    evaluations: int
+    seconds: float
+
+    @property
+    def evaluations_per_s(self) -> float:
+        return self.evaluations / self.seconds if self.seconds else 0.0
+
+
+def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Settings
+                     ) -> tuple[float, str]:
+    """The smallest power budget for which some combination has a design: every dup 1, one macro
+    partition, one of each needed unit; the crossbars must fit the combination's rram share."""
+    best, where = math.inf, "no combination"
+    for combo in combos(replace(settings, rram_ratios=(max(settings.rram_ratios),))):
+        try:
+            ctx = ComboContext.build(combo, network, library, 1.0)
+        except InputError:
+            continue
+        dup = np.ones(len(ctx.weight), dtype=int)
+        macros = assemble(ctx, dup, default_partition(ctx, dup))
+        try:
+            alloc = allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
+        except Infeasible:
+            continue
+        crossbar_w = float(ctx.sets.sum()) * ctx.parts.crossbar.peak_power_w / combo.rram_ratio
+        need = max(alloc.peak_power_w, crossbar_w)
+        if need < best:
+            best, where = need, combo.label
+    return best, where
+
+
+def _executor(jobs: int) -> Executor | None:
+    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+
+def explore(network: Network, power_w: float, settings: Settings | None = None, *,
+            network_source: str | None = None, jobs: int = 1, executor: Executor | None = None,
+            on_unit: Callable[[UnitResult, Progress], None] | None = None) -> Exploration:
+    """Synthesize the most power-efficient design of ``network`` within ``power_w`` watts.
+
+    Args:
+        network: the CNN.
+        power_w: the budget (peak power of the design).
+        settings: search settings (their ``power_w`` is replaced by this one).
+        network_source: how arch.json names the network (zoo name or path); default its name.
+        jobs: worker processes when no ``executor`` is given (1 = in this process).
+        executor: any ``concurrent.futures.Executor`` (e.g. a Dask client's).
+        on_unit: called after each finished unit, for progress display and logging.
+
+    Raises:
+        InputError: the budget is not positive, or too small for any design (the message gives the
+            smallest budget that works).
+    """
+    if not power_w > 0 or not math.isfinite(power_w):
+        raise InputError("command line", "--power-w", f"the budget must be a positive number of "
+                         f"watts, not {power_w}")
+    settings = replace(settings or Settings(power_w=power_w), power_w=power_w)
+    library = load_library(settings.library)
+    minimum, where = minimum_budget_w(network, library, settings)
+    if power_w < minimum:
+        raise InputError("command line", "--power-w", f"{power_w:g} W is too small for "
+                         f"{network.name}: the smallest budget that works is {math.ceil(minimum * 100) / 100:g} W"
+                         f" ({where})", "raise --power-w, or allow larger --rram-ratios")
+    work = units(combos(settings))
+    start = time.perf_counter()
+    results: list[UnitResult] = []
+    own = executor is None and jobs > 1
+    pool = executor or _executor(jobs)
+    try:
+        if pool is None:
+            stream: Any = (search_unit(u, network, library, settings) for u in work)
+        else:
+            futures: list[Future[UnitResult]] = [pool.submit(search_unit, u, network, library,
+                                                             settings) for u in work]
+            stream = (f.result() for f in as_completed(futures))
+        best = -math.inf
+        evaluations = 0
+        for result in stream:
+            results.append(result)
+            evaluations += result.evaluations
+            if result.found:
+                best = max(best, result.found[0].tops_per_w)
+            if on_unit is not None:
+                on_unit(result, Progress(len(results), len(work), evaluations,
+                                         time.perf_counter() - start, best))
+    finally:
+        if own and pool is not None:
+            pool.shutdown(cancel_futures=True)
+    results.sort(key=lambda r: r.unit)
+    found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
+    skipped = tuple(s for r in results for s in r.skipped)
+    if not found:
+        raise InputError("command line", "--power-w", f"no design of {network.name} fits "
+                         f"{power_w:g} W in the explored space ({len(skipped)} combinations "
+                         "skipped)", "raise --power-w or widen the ranges")
+    top = tuple(found[:settings.keep])
+    ctx, scored = rescore(top[0], network, library, power_w, settings.macros == "unified")
+    arch = to_architecture(ctx, scored, f"{network.name}-{power_w:g}w",
+                           network_source or network.name,
+                           f"synthesized by pimsyn for {network.name} within {power_w:g} W "
+                           f"({top[0].combo.label})")
+    return Exploration(network.name, settings, arch, top[0], top, skipped,
+                       sum(r.evaluations for r in results), time.perf_counter() - start)

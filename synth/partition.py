@@ -1,0 +1,124 @@
+"""Stage 3: macro partitioning by a (mu + lambda) evolutionary algorithm.
+
+Rules: (a) a layer may occupy one or more macros; (b) two layers may share the same macros;
+(c) layer ``i`` uses at most ``dup_i * row_blocks_i`` macros, each with at least one crossbar. Macro
+counts are products of divisors of the row blocks and of dup, so every macro holds whole row blocks
+of whole copies.
+
+Operators (no crossover, as in the paper): ``mutate_num`` gives one layer (or shared pair) another
+allowed macro count; ``mutate_share`` pairs a layer with an earlier unshared layer (their common macro
+count allowed for both) or splits a pair. Each generation makes ``children`` mutated copies of random
+parents; the survivors are the best ``population`` of parents and children together, so an improving
+child is always kept (the released code discarded them). Fitness is the candidate's effective power
+efficiency after stage 4.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synth.design import Partition, allowed_counts
+
+
+@dataclass(frozen=True)
+class PartitionSpace:
+    """Allowed macro counts per weight layer for one duplication vector."""
+
+    counts: tuple[tuple[int, ...], ...]
+    sharing: bool
+
+    @classmethod
+    def of(cls, row_blocks: list[int], dup: list[int], sharing: bool) -> PartitionSpace:
+        return cls(tuple(tuple(allowed_counts(rb, d)) for rb, d in zip(row_blocks, dup,
+                                                                       strict=True)), sharing)
+
+    def pair_counts(self, a: int, b: int) -> list[int]:
+        """Macro counts a shared pair may use: allowed for both layers."""
+        return sorted(set(self.counts[a]) & set(self.counts[b]))
+
+
+def owners(p: Partition) -> dict[int, list[int]]:
+    """Members of each macro group, by owner."""
+    out: dict[int, list[int]] = {}
+    for k, (owner, _) in enumerate(p):
+        out.setdefault(owner, []).append(k)
+    return out
+
+
+def mutate_num(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
+    """Change the macro count of one layer, or of one shared pair (both members)."""
+    groups = owners(p)
+    owner = rng.choice(sorted(groups))
+    members = groups[owner]
+    options = space.counts[owner] if len(members) == 1 else space.pair_counts(*members)
+    current = p[owner][1]
+    choices = [n for n in options if n != current]
+    if not choices:
+        return p
+    n = rng.choice(choices)
+    out = list(p)
+    for k in members:
+        out[k] = (owner, n)
+    return tuple(out)
+
+
+def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
+    """Split a shared pair, or pair an unshared layer with an earlier unshared one."""
+    groups = owners(p)
+    out = list(p)
+    k = rng.randrange(len(p))
+    owner = p[k][0]
+    if len(groups[owner]) == 2:  # split the pair: each keeps the count if allowed, else its nearest
+        for member in groups[owner]:
+            options = space.counts[member]
+            n = min(options, key=lambda c: (abs(c - p[owner][1]), c))
+            out[member] = (member, n)
+        return tuple(out)
+    if not space.sharing:
+        return p
+    partners = [j for j in range(k) if len(groups.get(j, [])) == 1 and p[j][0] == j
+                and space.pair_counts(j, k)]
+    if not partners:
+        return p
+    j = rng.choice(partners)
+    common = space.pair_counts(j, k)
+    n = min(common, key=lambda c: (abs(c - max(p[j][1], p[k][1])), c))
+    out[j] = (j, n)
+    out[k] = (j, n)
+    return tuple(out)
+
+
+def evolve(start: Partition, space: PartitionSpace, fitness: Callable[[Partition], float],
+           rng: random.Random, *, population: int, children: int, generations: int,
+           p_num: float, p_share: float) -> list[tuple[float, Partition]]:
+    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
+
+    ``fitness`` is maximised; a partition it cannot score should return ``-inf``.
+    """
+    seen: dict[Partition, float] = {}
+
+    def fit(p: Partition) -> float:
+        if p not in seen:
+            seen[p] = fitness(p)
+        return seen[p]
+
+    def child(parent: Partition) -> Partition:
+        c = parent
+        if rng.random() < p_num:
+            c = mutate_num(c, space, rng)
+        if rng.random() < p_share:
+            c = mutate_share(c, space, rng)
+        if c == parent:
+            c = mutate_num(c, space, rng)
+        return c
+
+    pool = [start]
+    while len(pool) < population:
+        pool.append(child(rng.choice(pool)))
+    for _ in range(generations):
+        offspring = [child(rng.choice(pool)) for _ in range(children)]
+        ranked = sorted(set(pool) | set(offspring), key=lambda p: (-fit(p), p))
+        pool = ranked[:population]
+    return [(fit(p), p) for p in sorted(set(pool), key=lambda p: (-fit(p), p))]

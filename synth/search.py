@@ -1,0 +1,163 @@
+"""One work unit of the outer loop: a (rram_ratio, cell_bits, xbar) point and all its DAC choices.
+
+Stage 1 depends on neither the DAC nor the ADC, so the duplication candidates are found once per unit
+and tried with every DAC resolution. Each candidate is screened with the default partition (stage 3's
+starting point) after stage 4; the best few per DAC get the full evolutionary partitioning. Every
+design scored is logged (one dict per design) for ``exploration.jsonl``.
+
+The function is pure and picklable, so units run on any ``concurrent.futures`` executor; its RNG is
+seeded from the run's seed and the unit's coordinates, so results do not depend on the executor.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pimsim.components.library import ComponentLibrary
+from pimsim.errors import InputError
+from pimsim.network.graph import Network
+from synth.context import ComboContext
+from synth.design import Infeasible, Partition, Scored, default_partition, score
+from synth.dup import candidates
+from synth.partition import PartitionSpace, evolve
+from synth.settings import Combo, Settings
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A work unit: one (ratio, cell bits, crossbar size) point with its combos (one per DAC)."""
+
+    index: int
+    combos: tuple[Combo, ...]
+
+
+def units(combos: list[Combo]) -> list[Unit]:
+    """Group the combinations that differ only in DAC resolution."""
+    grouped: dict[tuple[float, int, int], list[Combo]] = {}
+    for c in combos:
+        grouped.setdefault((c.rram_ratio, c.cell_bits, c.xbar), []).append(c)
+    return [Unit(i, tuple(cs)) for i, cs in enumerate(grouped.values())]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A scored design, small enough to ship between processes."""
+
+    tops_per_w: float
+    combo: Combo
+    dup: tuple[int, ...]
+    partition: Partition
+    metrics: dict[str, float]
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Deterministic order: best first, then by where it was found."""
+        return (-self.tops_per_w, self.combo.index, self.dup, self.partition)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What a unit found."""
+
+    unit: int
+    found: list[Found]
+    log: list[dict[str, Any]]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    evaluations: int = 0
+    seconds: float = 0.0
+
+
+def metrics(s: Scored, ops: int) -> dict[str, float]:
+    """The figures logged for every scored design."""
+    ev = s.evaluation
+    return {"tops_per_w": s.tops_per_w, "period_ns": ev.period_ns,
+            "throughput_ips": 1e9 / ev.period_ns, "tops": ops / ev.period_ns / 1e3,
+            "energy_per_image_pj": ev.energy_pj, "peak_power_w": s.alloc.peak_power_w,
+            "macros": float(len(s.alloc.adcs)), "adcs": float(s.alloc.adcs.sum()),
+            "crossbars": float(s.alloc.crossbars.sum())}
+
+
+def search_unit(unit: Unit, network: Network, library: ComponentLibrary, settings: Settings
+                ) -> UnitResult:
+    """Stages 1-4 for every combo of ``unit``."""
+    start = time.perf_counter()
+    rng = random.Random(f"{settings.seed}/{unit.combos[0].rram_ratio}/{unit.combos[0].cell_bits}/"
+                        f"{unit.combos[0].xbar}")
+    contexts: list[ComboContext] = []
+    skipped: list[tuple[str, str]] = []
+    for combo in unit.combos:
+        try:
+            contexts.append(ComboContext.build(combo, network, library, settings.power_w))
+        except InputError as exc:
+            skipped.append((combo.label, exc.cause))
+    log: list[dict[str, Any]] = []
+    found: list[Found] = []
+    if not contexts:
+        return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
+    problem = contexts[0].dup_problem()
+    if problem.minimum > problem.budget:
+        reason = (f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
+                  f" crossbars, the crossbar share of the budget buys {contexts[0].n_xbar}")
+        return UnitResult(unit.index, found, log, skipped + [(c.combo.label, reason)
+                                                             for c in contexts],
+                          0, time.perf_counter() - start)
+    dups = candidates(problem, settings.dup, settings.sa, rng)
+    unified = settings.macros == "unified"
+    evaluations = 0
+    for ctx in contexts:
+        ops = ctx.tables.ops
+
+        def evaluate_design(dup: np.ndarray, partition: Partition) -> Found | None:
+            nonlocal evaluations
+            evaluations += 1
+            try:
+                s = score(ctx, dup, partition, settings.power_w, unified)
+            except Infeasible:
+                return None
+            f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ops))
+            log.append(_log_line(f))
+            return f
+
+        screened = []
+        for conv_dup in dups:
+            dup = ctx.full_dup(conv_dup)
+            f = evaluate_design(dup, default_partition(ctx, dup))
+            if f is not None:
+                screened.append(f)
+        if not screened:
+            skipped.append((ctx.combo.label, "no duplication candidate fits the power budget after "
+                            "the fixed costs (crossbars, DACs, buffers, NoC)"))
+            continue
+        screened.sort(key=lambda f: f.key)
+        found.extend(screened[:settings.keep])
+        for best in screened[:settings.candidates]:
+            dup = np.array(best.dup)
+            space = PartitionSpace.of([int(r) for r in ctx.row_blocks], list(best.dup),
+                                      settings.sharing)
+            results: dict[Partition, Found | None] = {}
+
+            def fitness(p: Partition, dup: np.ndarray = dup) -> float:
+                results[p] = evaluate_design(dup, p)
+                return results[p].tops_per_w if results[p] is not None else float("-inf")
+
+            ea = settings.ea
+            survivors = evolve(best.partition, space, fitness, rng, population=ea.population,
+                               children=ea.children, generations=ea.generations, p_num=ea.p_num,
+                               p_share=ea.p_share)
+            found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
+    unique = {(f.combo.index, f.dup, f.partition): f for f in found}
+    best_first = sorted(unique.values(), key=lambda f: f.key)[:settings.keep]
+    return UnitResult(unit.index, best_first, log, skipped, evaluations,
+                      time.perf_counter() - start)
+
+
+def _log_line(f: Found) -> dict[str, Any]:
+    c = f.combo
+    return {"rram_ratio": c.rram_ratio, "cell_bits": c.cell_bits, "xbar": c.xbar,
+            "dac_bits": c.dac_bits, "adc_bits": c.adc_bits, "dup": list(f.dup),
+            "partition": [list(x) for x in f.partition], **f.metrics}

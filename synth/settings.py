@@ -1,0 +1,141 @@
+"""The settings of an exploration: the design space, the search's hyper-parameters, and presets.
+
+Every hyper-parameter is a field of a frozen object with its meaning written here; the settings are
+stored in every output so a run can be repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from pimsim.arch.schema import lossless_adc_bits
+
+DupMode = Literal["sa", "heuristic", "none"]
+MacroMode = Literal["specialized", "unified"]
+
+
+@dataclass(frozen=True)
+class SAParams:
+    """Stage 1, weight duplication by simulated annealing.
+
+    energy: ``paper`` = stdev(Ho*Wo/dup) + alpha * stdev(dup * (K*K*Cin + Cout)) (balanced pipeline,
+        little data movement); ``max`` = max ceil(Ho*Wo/dup) (the bottleneck; the released code's).
+    alpha: weight of the data-movement term of the paper's energy.
+    chains: independent chains, each from the proportional seed.
+    iterations: moves per temperature.
+    cooling: T <- cooling * T after each temperature.
+    final_ratio: the schedule stops at T0 * final_ratio; T0 = 10^floor(log10(E(seed))).
+    archive: how many distinct lowest-energy duplication vectors are kept (the candidates).
+    The released code uses 10 chains, 100 iterations and cooling 0.95; the defaults here are smaller
+    because the archive, not the chains' end states, supplies the candidates.
+    """
+
+    energy: Literal["paper", "max"] = "paper"
+    alpha: float = 0.1
+    chains: int = 4
+    iterations: int = 40
+    cooling: float = 0.9
+    final_ratio: float = 1e-3
+    archive: int = 30
+
+
+@dataclass(frozen=True)
+class EAParams:
+    """Stage 3, macro partitioning by a (mu + lambda) evolutionary algorithm.
+
+    population: mu, the survivors of each generation.
+    children: lambda, children per generation, each a mutated copy of a random parent.
+    generations: generations per duplication candidate.
+    p_num: probability that a child gets ``mutate_num`` (change one layer's macro count).
+    p_share: probability that a child gets ``mutate_share`` (pair with / unpair from a layer).
+    Survivors are the best mu of parents and children together, so a better child is always kept.
+    The released code uses 40 / 0.7 elite / 200 generations; these defaults keep a synthesis within
+    minutes and are raised by ``--thorough``.
+    """
+
+    population: int = 8
+    children: int = 8
+    generations: int = 12
+    p_num: float = 0.7
+    p_share: float = 0.4
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One exploration.
+
+    power_w: total power budget (peak power of the design), W.
+    rram_ratios, cell_bits, xbars, dac_bits: the outer loop (every combination is one work unit).
+    dup: ``sa`` (stage 1), ``heuristic`` (the proportional seed only) or ``none`` (every dup = 1).
+    macros: ``specialized`` (each layer's macros sized for it) or ``unified`` (identical macros).
+    sharing: let two layers share macros (stage 3's second rule).
+    candidates: duplication candidates per combination that get the full EA (the best by a quick
+        evaluation with one macro partition); the others are only screened.
+    keep: designs kept in ``top.json``.
+    seed: makes the run reproducible whatever the number of workers.
+    library: component library (name or file).
+    """
+
+    power_w: float
+    rram_ratios: tuple[float, ...] = (0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40)
+    cell_bits: tuple[int, ...] = (1, 2, 4)
+    xbars: tuple[int, ...] = (128, 256, 512)
+    dac_bits: tuple[int, ...] = (1, 2, 4)
+    dup: DupMode = "sa"
+    macros: MacroMode = "specialized"
+    sharing: bool = True
+    sa: SAParams = field(default_factory=SAParams)
+    ea: EAParams = field(default_factory=EAParams)
+    candidates: int = 3
+    keep: int = 30
+    seed: int = 0
+    library: str = "pimsyn"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+    def quick(self) -> Settings:
+        """A preset for tests and demos: a corner of the space, small searches (seconds)."""
+        return replace(self, rram_ratios=(0.2, 0.3), cell_bits=(2,), xbars=(128, 256),
+                       dac_bits=(1, 2), sa=replace(self.sa, chains=2, iterations=20, cooling=0.8,
+                                                   archive=8),
+                       ea=replace(self.ea, population=4, children=4, generations=4), candidates=2,
+                       keep=10)
+
+    def thorough(self) -> Settings:
+        """The released code's search effort (slow)."""
+        return replace(self, sa=replace(self.sa, chains=10, iterations=100, cooling=0.95),
+                       ea=EAParams(population=28, children=12, generations=200), candidates=10)
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One point of the outer loop."""
+
+    index: int
+    rram_ratio: float
+    cell_bits: int
+    xbar: int
+    dac_bits: int
+
+    @property
+    def adc_bits(self) -> int:
+        return lossless_adc_bits(self.xbar, self.dac_bits, self.cell_bits)
+
+    @property
+    def label(self) -> str:
+        return (f"ratio {self.rram_ratio:.2f}, {self.xbar}x{self.xbar}, {self.cell_bits}-bit cells, "
+                f"{self.dac_bits}-bit DAC")
+
+
+def combos(settings: Settings) -> list[Combo]:
+    """Every combination of the outer loop, numbered in a fixed order."""
+    out = []
+    for xbar in settings.xbars:
+        for cell in settings.cell_bits:
+            for dac in settings.dac_bits:
+                for ratio in settings.rram_ratios:
+                    out.append(Combo(len(out), round(ratio, 4), cell, xbar, dac))
+    return out
