@@ -1,17 +1,34 @@
-"""``pimsyn``: the synthesizer's command line (``models`` now; ``explore`` in a later step)."""
+"""``pimsyn``: synthesize accelerators (``explore``), map baselines, list and export models."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from pimsim.cli.common import add_subparsers, entry_point, make_parser, out_console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pimsim.cli.common import add_subparsers, entry_point, err_console, make_parser, out_console
+from pimsim.cli.render_estimate import report_view
 from pimsim.cli.render_network import zoo_table
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
+from pimsim.model.estimate import CostReport, estimate
+from pimsim.model.plan import Plan
+from pimsim.network.load import load_model
 from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
+from synth.baseline import isaac_baseline
+from synth.explore import explore
+from synth.outputs import Log, prepare_dir, write_results
+from synth.report import final_view
+from synth.settings import Settings
+
+DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -43,9 +60,143 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _estimate(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
+    return estimate(arch, Plan(arch, network))
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of numbers")
+    if not values or any(not 0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"'{text}': every ratio must be between 0 and 1")
+    return values
+
+
+def _ints(allowed: set[int]):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of integers")
+        if not values or not set(values) <= allowed:
+            raise argparse.ArgumentTypeError(f"'{text}': values must be among {sorted(allowed)}")
+        return values
+    return parse
+
+
+def _settings(args: argparse.Namespace, power_w: float) -> Settings:
+    s = Settings(power_w=power_w, seed=args.seed, library=args.library, dup=args.dup,
+                 macros=args.macros, sharing=not args.no_sharing)
+    if args.quick:
+        s = s.quick()
+    if args.thorough:
+        s = s.thorough()
+    for field, value in (("rram_ratios", args.rram_ratios), ("cell_bits", args.cell_bits),
+                         ("xbars", args.xbars), ("dac_bits", args.dac_bits)):
+        if value is not None:
+            s = replace(s, **{field: value})
+    return replace(s, sa=replace(s.sa, energy=args.sa_energy, alpha=args.alpha))
+
+
+def _explore(args: argparse.Namespace) -> int:
+    if args.model is None and args.power_w is None:
+        args.model, args.power_w = DEFAULT_MODEL, DEFAULT_POWER_W
+    if args.power_w is None:
+        raise InputError("command line", "--power-w", "give the power budget in watts")
+    model = args.model or DEFAULT_MODEL
+    network = load_model(model)
+    settings = _settings(args, args.power_w)
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).stem if os.path.exists(model) else model)
+    out = prepare_dir(args.out or Path("runs") / f"{slug}-{args.power_w:g}w", args.force)
+    log = Log(out / "exploration.jsonl")
+    console = err_console()
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total} work units"),
+                        TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[best]}"),
+                        TimeElapsedColumn(), console=console, transient=False)
+    task = progress.add_task(f"exploring {network.name} at {args.power_w:g} W", total=None,
+                             rate="", best="")
+
+    def on_unit(result, state) -> None:  # type: ignore[no-untyped-def]
+        log.write(result.log)
+        best = f"best {state.best_tops_per_w:.4g} TOPS/W" if state.best_tops_per_w > 0 else ""
+        progress.update(task, total=state.units_total, completed=state.units_done,
+                        rate=f"{state.evaluations / max(state.seconds, 1e-9):,.0f} designs/s",
+                        best=best)
+
+    try:
+        with progress:
+            ex = explore(network, args.power_w, settings, network_source=model, jobs=args.jobs,
+                         on_unit=on_unit)
+    finally:
+        log.close()
+    best = _estimate(ex.best, network)
+    baseline = None
+    if not args.no_baseline:
+        try:
+            isaac = isaac_baseline(network, model)
+            baseline = _estimate(isaac, network)
+        except InputError as exc:
+            console.print(f"[yellow]ISAAC baseline skipped:[/] {exc.message}")
+    write_results(out, ex, best, baseline, {"model": model, "jobs": args.jobs})
+    out_console().print(final_view(ex, best, baseline))
+    out_console().print(f"wrote {out}/arch.json, top.json, exploration.jsonl, report.json")
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    network = load_model(args.model)
+    arch = isaac_baseline(network, args.model)
+    out = Path(args.output or Path("runs") / f"isaac-{network.name}" / "arch.json")
+    write_atomic(out, json.dumps(arch.model_dump(mode="json", exclude_none=True), indent=1) + "\n",
+                 force=args.force)
+    report = _estimate(arch, network)
+    if not args.quiet:
+        out_console().print(report_view(report))
+    out_console().print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("pimsyn", "Synthesize ReRAM PIM CNN accelerators (the PIMSYN flow).")
     commands = add_subparsers(parser)
+    ex = commands.add_parser("explore", help="synthesize the most power-efficient accelerator",
+                             description="Synthesize the accelerator with the highest effective "
+                             "power efficiency for MODEL within --power-w watts. Without MODEL and "
+                             "--power-w: ResNet18 at 49 W.")
+    ex.add_argument("model", nargs="?", help="zoo name, ONNX file or PIMCOMP JSON file")
+    ex.add_argument("--power-w", type=float, help="power budget (peak power), W")
+    ex.add_argument("--out", help="output folder (default runs/<model>-<W>w)")
+    ex.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
+    ex.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="worker processes (default: all cores)")
+    ex.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ex.add_argument("--quick", action="store_true", help="a small search for tests and demos")
+    ex.add_argument("--thorough", action="store_true", help="the released code's search effort")
+    ex.add_argument("--rram-ratios", type=_floats, help="e.g. 0.1,0.2,0.3")
+    ex.add_argument("--cell-bits", type=_ints({1, 2, 4}), help="e.g. 1,2,4")
+    ex.add_argument("--xbars", type=_ints({128, 256, 512}), help="e.g. 128,256")
+    ex.add_argument("--dac-bits", type=_ints({1, 2, 4}), help="e.g. 1,2")
+    ex.add_argument("--dup", choices=("sa", "heuristic", "none"), default="sa",
+                    help="weight duplication: simulated annealing, the proportional heuristic, none")
+    ex.add_argument("--macros", choices=("specialized", "unified"), default="specialized")
+    ex.add_argument("--no-sharing", action="store_true", help="no inter-layer macro sharing")
+    ex.add_argument("--sa-energy", choices=("paper", "max"), default="paper")
+    ex.add_argument("--alpha", type=float, default=0.1, help="weight of the paper energy's 2nd term")
+    ex.add_argument("--library", default="pimsyn", help="component library (name or file)")
+    ex.add_argument("--no-baseline", action="store_true", help="skip the ISAAC comparison")
+    ex.set_defaults(handler=_explore)
+
+    base = commands.add_parser("baseline", help="map a network onto a baseline accelerator")
+    base.add_argument("kind", choices=("isaac",))
+    base.add_argument("model", help="zoo name, ONNX file or PIMCOMP JSON file")
+    base.add_argument("-o", "--output", help="arch.json to write (default runs/isaac-<model>/)")
+    base.add_argument("--force", action="store_true", help="overwrite an existing file")
+    base.add_argument("--quiet", action="store_true", help="print only where it was written")
+    base.set_defaults(handler=_baseline)
+
     models = commands.add_parser("models", help="list or export the built-in models",
                                  description="List the built-in models (layers, weights, GMACs), or "
                                  "export one: `pimsyn models export NAME -o FILE.onnx|FILE.json`.")

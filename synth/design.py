@@ -41,7 +41,8 @@ def allowed_counts(row_blocks: int, dup: int) -> list[int]:
 
 
 def default_partition(ctx: ComboContext, dup: np.ndarray, cap: int = 128) -> Partition:
-    """No sharing; each layer on the fewest allowed macros of at most ``cap`` crossbars."""
+    """No sharing; each layer on the fewest allowed macros of at most ``cap`` crossbars (the EA's
+    starting point)."""
     out = []
     for k in range(len(ctx.weight)):
         need = int(dup[k] * ctx.sets[k])

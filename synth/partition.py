@@ -27,16 +27,26 @@ class PartitionSpace:
     """Allowed macro counts per weight layer for one duplication vector."""
 
     counts: tuple[tuple[int, ...], ...]
+    need: tuple[int, ...]  # crossbars of each layer (dup x set)
+    cap: int  # most crossbars per macro
     sharing: bool
 
     @classmethod
-    def of(cls, row_blocks: list[int], dup: list[int], sharing: bool) -> PartitionSpace:
-        return cls(tuple(tuple(allowed_counts(rb, d)) for rb, d in zip(row_blocks, dup,
-                                                                       strict=True)), sharing)
+    def of(cls, row_blocks: list[int], dup: list[int], need: list[int], cap: int, sharing: bool
+           ) -> PartitionSpace:
+        """Allowed counts per layer: even splits whose macros hold at most ``cap`` crossbars (the
+        largest split if none does)."""
+        counts = []
+        for rb, d, n in zip(row_blocks, dup, need, strict=True):
+            options = allowed_counts(rb, d)
+            counts.append(tuple(c for c in options if -(-n // c) <= cap) or (options[-1],))
+        return cls(tuple(counts), tuple(need), cap, sharing)
 
     def pair_counts(self, a: int, b: int) -> list[int]:
-        """Macro counts a shared pair may use: allowed for both layers."""
-        return sorted(set(self.counts[a]) & set(self.counts[b]))
+        """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
+        both = self.need[a] + self.need[b]
+        return sorted(c for c in set(self.counts[a]) & set(self.counts[b]) if -(-both // c) <=
+                      self.cap)
 
 
 def owners(p: Partition) -> dict[int, list[int]]:

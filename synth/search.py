@@ -138,7 +138,8 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
         for best in screened[:settings.candidates]:
             dup = np.array(best.dup)
             space = PartitionSpace.of([int(r) for r in ctx.row_blocks], list(best.dup),
-                                      settings.sharing)
+                                      [int(d * s) for d, s in zip(best.dup, ctx.sets, strict=True)],
+                                      settings.max_macro_crossbars, settings.sharing)
             results: dict[Partition, Found | None] = {}
 
             def fitness(p: Partition, dup: np.ndarray = dup) -> float:

@@ -72,6 +72,8 @@ class Settings:
     sharing: let two layers share macros (stage 3's second rule).
     candidates: duplication candidates per combination that get the full EA (the best by a quick
         evaluation with one macro partition); the others are only screened.
+    max_macro_crossbars: the most crossbars one macro may hold (the released code draws macro sizes
+        of 32 to 512 crossbars); a layer whose smallest even split is larger gets that split.
     keep: designs kept in ``top.json``.
     seed: makes the run reproducible whatever the number of workers.
     library: component library (name or file).
@@ -88,6 +90,7 @@ class Settings:
     sa: SAParams = field(default_factory=SAParams)
     ea: EAParams = field(default_factory=EAParams)
     candidates: int = 3
+    max_macro_crossbars: int = 512
     keep: int = 30
     seed: int = 0
     library: str = "pimsyn"

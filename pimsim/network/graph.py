@@ -59,6 +59,10 @@ class Network:
         nx.freeze(graph)
         self.graph = graph
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Pickle as the constructor's arguments (the graph is rebuilt), for worker processes."""
+        return (Network, (self.name, dict(self.inputs), self.layers, self.source))
+
     # -- access ---------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.layers)

@@ -1,0 +1,71 @@
+"""Rich tables for a finished exploration: the winner, its layers, and the ISAAC comparison."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+
+from pimsim.cli.render_estimate import breakdown_table
+from pimsim.model.estimate import CostReport
+from synth.explore import Exploration
+
+
+def _figures(r: CostReport) -> list[str]:
+    return [f"{r.throughput_ips:.4g}", f"{r.tops:.4g}", f"{r.latency_ns / 1e6:.4g}",
+            f"{r.energy_per_image_pj / 1e6:.4g}", f"{r.average_power_w:.4g}",
+            f"{r.hardware.total_peak_power_w:.4g}", f"{r.tops_per_w:.4g}"]
+
+
+def comparison_table(ex: Exploration, best: CostReport, baseline: CostReport | None) -> Table:
+    """The synthesized design beside the ISAAC baseline, with the ratio."""
+    t = Table(title=f"{ex.network}: synthesized vs ISAAC", title_justify="left")
+    for header in ("design", "images/s", "TOPS", "latency ms", "energy/image uJ", "avg power W",
+                   "peak power W", "TOPS/W"):
+        t.add_column(header, justify="left" if header == "design" else "right")
+    t.add_row(best.arch, *_figures(best))
+    if baseline is not None:
+        t.add_row(baseline.arch, *_figures(baseline))
+        ratio = [best.throughput_ips / baseline.throughput_ips, best.tops / baseline.tops]
+        t.add_row("ratio", f"{ratio[0]:.3g}x", f"{ratio[1]:.3g}x", "", "", "", "",
+                  f"{best.tops_per_w / baseline.tops_per_w:.3g}x")
+    return t
+
+
+def winner_table(ex: Exploration) -> Table:
+    """The winning parameters and how the search went."""
+    f = ex.best_found
+    c = f.combo
+    t = Table(title="winning design", title_justify="left", show_header=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    for name, value in [
+        ("rram ratio", f"{c.rram_ratio:.2f}"), ("crossbar", f"{c.xbar}x{c.xbar}"),
+        ("cell bits", str(c.cell_bits)), ("DAC bits", str(c.dac_bits)),
+        ("ADC bits", str(c.adc_bits)), ("macros", f"{int(f.metrics['macros'])} "
+                                                  f"({ex.settings.macros})"),
+        ("crossbars", f"{int(f.metrics['crossbars']):,}"), ("ADCs", f"{int(f.metrics['adcs']):,}"),
+        ("designs evaluated", f"{ex.evaluations:,} in {ex.seconds:.1f} s "
+                              f"({ex.evaluations_per_s:,.0f}/s)"),
+        ("combinations skipped", str(len(ex.skipped))),
+    ]:
+        t.add_row(name, value)
+    return t
+
+
+def layers_table(ex: Exploration) -> Table:
+    """Per weight layer: duplication, macros, sharing partner."""
+    mapping = ex.best.mapping
+    assert mapping is not None
+    t = Table(title="per-layer duplication and macros", title_justify="left")
+    for header in ("layer", "dup", "macros", "crossbars", "shares with"):
+        t.add_column(header, justify="left" if header in ("layer", "shares with") else "right")
+    for lm in mapping.layers:
+        t.add_row(lm.layer, str(lm.dup), str(len(lm.macros)), f"{sum(lm.crossbars):,}",
+                  lm.shares_with or "")
+    return t
+
+
+def final_view(ex: Exploration, best: CostReport, baseline: CostReport | None) -> Group:
+    """Everything ``pimsyn explore`` prints at the end."""
+    return Group(winner_table(ex), layers_table(ex), comparison_table(ex, best, baseline),
+                 breakdown_table(best))
