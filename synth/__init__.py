@@ -1,3 +1,16 @@
-"""synth: the PIMSYN synthesis flow. Builds on :mod:`pimsim`'s model; ``pimsim`` never imports it."""
+"""synth: the PIMSYN synthesis flow. Builds on :mod:`pimsim`'s model; ``pimsim`` never imports it.
 
+Python API::
+
+    from pimsim.network.load import load_model
+    from synth import explore, Settings
+    result = explore(load_model("resnet18"), power_w=49)
+    result.best            # the arch.json model (pimsim.arch.schema.Architecture)
+    result.best_found.metrics, result.top, result.evaluations_per_s
+"""
+
+from synth.explore import Exploration, explore
+from synth.settings import EAParams, SAParams, Settings
+
+__all__ = ["EAParams", "Exploration", "SAParams", "Settings", "explore"]
 __version__ = "0.1.0"
