@@ -113,7 +113,7 @@ def _explore(args: argparse.Namespace) -> int:
     log = Log(out / "exploration.jsonl")
     console = err_console()
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        TextColumn("{task.completed}/{task.total} work units"),
+                        TextColumn("{task.completed}/{task.total} combinations"),
                         TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[best]}"),
                         TimeElapsedColumn(), console=console, transient=False)
     task = progress.add_task(f"exploring {network.name} at {args.power_w:g} W", total=None,
@@ -122,7 +122,7 @@ def _explore(args: argparse.Namespace) -> int:
     def on_unit(result, state) -> None:  # type: ignore[no-untyped-def]
         log.write(result.log)
         best = f"best {state.best_tops_per_w:.4g} TOPS/W" if state.best_tops_per_w > 0 else ""
-        progress.update(task, total=state.units_total, completed=state.units_done,
+        progress.update(task, total=state.combos_total, completed=state.combos_done,
                         rate=f"{state.evaluations / max(state.seconds, 1e-9):,.0f} designs/s",
                         best=best)
 

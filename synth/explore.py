@@ -33,6 +33,8 @@ class Progress:
 
     units_done: int
     units_total: int
+    combos_done: int
+    combos_total: int
     evaluations: int
     seconds: float
     best_tops_per_w: float
@@ -124,15 +126,17 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
                                                              settings) for u in work]
             stream = (f.result() for f in as_completed(futures))
         best = -math.inf
-        evaluations = 0
+        evaluations = combos_done = 0
+        size = {u.index: len(u.combos) for u in work}
         for result in stream:
             results.append(result)
             evaluations += result.evaluations
+            combos_done += size[result.unit]
             if result.found:
                 best = max(best, result.found[0].tops_per_w)
             if on_unit is not None:
-                on_unit(result, Progress(len(results), len(work), evaluations,
-                                         time.perf_counter() - start, best))
+                on_unit(result, Progress(len(results), len(work), combos_done, sum(size.values()),
+                                         evaluations, time.perf_counter() - start, best))
     finally:
         if own and pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -143,3 +143,21 @@ def test_dup_vectors_of_the_best_designs_are_feasible(quick_run) -> None:  # typ
         dup = np.array(found.dup)
         assert (dup >= 1).all() and int((dup * ctx.sets).sum()) <= ctx.n_xbar
         assert (dup[~ctx.conv] == 1).all()
+
+
+@pytest.mark.parametrize("argv,cause", [
+    (["explore", "resnet18-cifar", "--power-w", "0", "--quick"], "must be a positive number"),
+    (["explore", "resnet18-cifar", "--power-w", "1", "--quick"], "smallest budget that works"),
+    (["explore", "resnet18-cifar", "--quick"], "give the power budget"),
+    (["explore", "resnet18-cifar", "--power-w", "20", "--rram-ratios", "1.5"], "between 0 and 1"),
+    (["explore", "resnet18-cifar", "--power-w", "20", "--xbars", "100"], "among [128, 256, 512]"),
+    (["explore", "nonesuch", "--power-w", "20"], "neither a zoo model nor a file"),
+])
+def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  # type: ignore[no-untyped-def]
+    try:
+        code = pimsyn_main([*argv, "--out", str(tmp_path / "out"), "--jobs", "1"])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert cause in err and "Traceback" not in err
