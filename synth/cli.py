@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pimsim.arch.check import load_architecture
 from pimsim.cli.common import add_subparsers, entry_point, err_console, make_parser, out_console
 from pimsim.cli.render_estimate import report_view
 from pimsim.cli.render_network import zoo_table
@@ -25,6 +26,7 @@ from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
 from synth.baseline import isaac_baseline
 from synth.explore import explore
 from synth.outputs import Log, prepare_dir, write_results
+from synth.plots import plot_run
 from synth.report import final_view
 from synth.settings import Settings
 
@@ -143,6 +145,28 @@ def _explore(args: argparse.Namespace) -> int:
     write_results(out, ex, best, baseline, {"model": model, "jobs": args.jobs})
     out_console().print(final_view(ex, best, baseline))
     out_console().print(f"wrote {out}/arch.json, top.json, exploration.jsonl, report.json")
+    if args.plot:
+        written = plot_run(out, best, baseline)
+        out_console().print(f"wrote {len(written)} plots to {out}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    run = Path(args.run_dir)
+    report_file = run / "report.json"
+    if not report_file.exists():
+        raise InputError(str(run), "", "holds no report.json", "give a `pimsyn explore` output folder")
+    model = json.loads(report_file.read_text()).get("model")
+    loaded = load_architecture(run / "arch.json")
+    best = _estimate(loaded.arch, loaded.network)
+    baseline = None
+    if model and loaded.network is not None:
+        try:
+            baseline = _estimate(isaac_baseline(loaded.network, model), loaded.network)
+        except InputError:
+            baseline = None
+    written = plot_run(run, best, baseline)
+    out_console().print("\n".join(f"wrote {p}" for p in written))
     return 0
 
 
@@ -187,7 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--alpha", type=float, default=0.1, help="weight of the paper energy's 2nd term")
     ex.add_argument("--library", default="pimsyn", help="component library (name or file)")
     ex.add_argument("--no-baseline", action="store_true", help="skip the ISAAC comparison")
+    ex.add_argument("--plot", action="store_true", help="also write PNG/SVG plots (extra 'plot')")
     ex.set_defaults(handler=_explore)
+
+    plot = commands.add_parser("plot", help="plot a finished exploration (PNG and SVG)")
+    plot.add_argument("run_dir", help="a `pimsyn explore` output folder")
+    plot.set_defaults(handler=_plot)
 
     base = commands.add_parser("baseline", help="map a network onto a baseline accelerator")
     base.add_argument("kind", choices=("isaac",))
