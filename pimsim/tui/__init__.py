@@ -1,0 +1,1 @@
+"""The trace inspector: ``pimsim trace FILE`` (textual app) and ``--summary`` (rich tables)."""

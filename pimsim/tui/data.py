@@ -1,0 +1,188 @@
+"""A simulation trace loaded for inspection: tracks, slices as arrays, the run's summary.
+
+Reads the Chrome Trace Event JSON that ``pimsim run --trace`` writes (gzipped or not) and the
+``.summary.json`` beside it. Slices are kept as numpy columns (a million slices take tens of MB and
+filter in milliseconds); names are interned.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pimsim.errors import InputError
+
+
+@dataclass(frozen=True)
+class Track:
+    """One hardware unit's timeline."""
+
+    index: int
+    pid: int
+    tid: int
+    process: str  # "macro 3 (conv2#0)" or "NoC"
+    name: str  # "ADC bank", "link (0,0)->(0,1)"
+
+    @property
+    def macro(self) -> int | None:
+        head = self.process.split()
+        return int(head[1]) if len(head) > 1 and head[0] == "macro" and head[1].isdigit() else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.process.split(' (')[0]}/{self.name}"
+
+
+@dataclass
+class TraceData:
+    """Everything the inspector shows. Times in microseconds (the trace's unit)."""
+
+    path: Path
+    tracks: list[Track]
+    track: np.ndarray  # per slice: track index
+    start_us: np.ndarray
+    dur_us: np.ndarray
+    busy_ns: np.ndarray
+    energy_pj: np.ndarray
+    image: np.ndarray
+    block: np.ndarray
+    layer: np.ndarray  # per slice: index into ``layers``
+    layers: list[str]
+    counters: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    summary: dict[str, Any] | None = None
+
+    @property
+    def end_us(self) -> float:
+        return float((self.start_us + self.dur_us).max()) if len(self.start_us) else 0.0
+
+    @property
+    def macros(self) -> list[int]:
+        return sorted({t.macro for t in self.tracks if t.macro is not None})
+
+    @property
+    def images(self) -> list[int]:
+        return sorted(int(i) for i in np.unique(self.image)) if len(self.image) else []
+
+    def mask(self, layer: str | None = None, image: int | None = None, macro: int | None = None
+             ) -> np.ndarray:
+        """Slices that pass the filters."""
+        keep = np.ones(len(self.track), dtype=bool)
+        if layer:
+            keep &= self.layer == (self.layers.index(layer) if layer in self.layers else -1)
+        if image is not None:
+            keep &= self.image == image
+        if macro is not None:
+            ok = np.array([t.macro == macro for t in self.tracks], dtype=bool)
+            keep &= ok[self.track] if len(ok) else keep
+        return keep
+
+    def busy_by_track(self, keep: np.ndarray | None = None) -> np.ndarray:
+        """(tracks,) busy ns of each track over the kept slices."""
+        sel = slice(None) if keep is None else keep
+        return np.bincount(self.track[sel], self.busy_ns[sel], minlength=len(self.tracks))
+
+    def layer_spans(self, keep: np.ndarray | None = None) -> dict[str, tuple[float, float]]:
+        """First start and last end (us) of each layer's slices."""
+        sel = np.ones(len(self.track), dtype=bool) if keep is None else keep
+        out = {}
+        for i, name in enumerate(self.layers):
+            rows = sel & (self.layer == i)
+            if rows.any():
+                out[name] = (float(self.start_us[rows].min()),
+                             float((self.start_us[rows] + self.dur_us[rows]).max()))
+        return out
+
+
+def _open(path: Path) -> Any:
+    # A trace is millions of small objects: the cyclic collector would rescan them over and over
+    # while they are built, so it is paused during parsing (nothing here makes cycles).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(path: Path) -> Any:
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return json.load(handle)
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), "", f"is not a readable trace ({exc})",
+                         "give a file written by `pimsim run --trace`") from None
+
+
+def summary_file(path: Path) -> Path:
+    """``run.json.gz`` -> ``run.summary.json``."""
+    name = path.name
+    for suffix in (".json.gz", ".gz", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return path.with_name(f"{name}.summary.json")
+
+
+def load_trace(path: str | os.PathLike[str]) -> TraceData:
+    """Load a trace and, if present, its summary.
+
+    Raises:
+        InputError: the file is missing or is not a Chrome Trace Event file.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise InputError(str(file), "", "no such file")
+    data = _open(file)
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    if not isinstance(events, list):
+        raise InputError(str(file), "top level", "has no traceEvents list")
+    processes = {e.get("pid", 0): str(e.get("args", {}).get("name", "")) for e in events
+                 if e.get("ph") == "M" and e.get("name") == "process_name"}
+    threads = {(e.get("pid", 0), e.get("tid", 0)): str(e.get("args", {}).get("name", ""))
+               for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    xs = [e for e in events if e.get("ph") == "X"]
+    index: dict[tuple[int, int], int] = {}
+    track = [index.setdefault((e.get("pid", 0), e.get("tid", 0)), len(index)) for e in xs]
+    args = [e.get("args") or {} for e in xs]
+    layers: dict[str, int] = {}
+    layer = [layers.setdefault(str(a.get("layer", e.get("name", ""))), len(layers))
+             for a, e in zip(args, xs, strict=True)]
+    counters: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+    for e in events:
+        if e.get("ph") == "C":
+            series = counters.setdefault((e.get("pid", 0), str(e.get("name", ""))), ([], []))
+            series[0].append(e.get("ts", 0.0))
+            series[1].append(float(next(iter((e.get("args") or {"v": 0}).values()))))
+    cols = {"track": track, "layer": layer,
+            "ts": [e.get("ts", 0.0) for e in xs], "dur": [e.get("dur", 0.0) for e in xs],
+            "busy": [a.get("busy_ns", e.get("dur", 0.0) * 1e3) for a, e in zip(args, xs,
+                                                                                strict=True)],
+            "energy": [a.get("energy_pj", 0.0) for a in args],
+            "image": [a.get("image", -1) for a in args], "block": [a.get("block", -1) for a in args]}
+    tracks = [Track(i, pid, tid, processes.get(pid, f"process {pid}"),
+                    threads.get((pid, tid), f"track {tid}"))
+              for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])]
+    summary = None
+    side = summary_file(file)
+    if side.exists():
+        try:
+            summary = json.loads(side.read_text())
+        except (OSError, json.JSONDecodeError):
+            summary = None
+    return TraceData(file, tracks, np.array(cols["track"], dtype=np.int32),
+                     np.array(cols["ts"], dtype=float), np.array(cols["dur"], dtype=float),
+                     np.array(cols["busy"], dtype=float), np.array(cols["energy"], dtype=float),
+                     np.array(cols["image"], dtype=np.int32), np.array(cols["block"], dtype=np.int32),
+                     np.array(cols["layer"], dtype=np.int32), list(layers),
+                     {k: (np.array(v[0]), np.array(v[1])) for k, v in counters.items()}, summary)

@@ -1,0 +1,117 @@
+"""The trace inspector: loading, the summary tables at a fixed width, and the app via textual's pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from pimsim.errors import InputError
+from pimsim.tui.app import TraceApp
+from pimsim.tui.data import load_trace
+from pimsim.tui.views import Filters, layers_table, timeline, units_table
+
+
+def _trace(tmp_path: Path) -> Path:
+    """Two macros: macro 0's ADC works on layer a (images 0, 1), macro 1's on layer b."""
+    ev = [{"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "macro 0 (a#0)"}},
+          {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "macro 1 (b#1)"}},
+          {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"name": "ADC bank"}},
+          {"ph": "M", "name": "thread_name", "pid": 1, "tid": 2, "args": {"name": "ADC bank"}}]
+    for image in (0, 1):
+        ev.append({"ph": "X", "name": "adc a", "pid": 0, "tid": 1, "ts": 10.0 * image, "dur": 4.0,
+                   "args": {"layer": "a", "image": image, "block": 0, "busy_ns": 4000.0,
+                            "energy_pj": 10.0}})
+        ev.append({"ph": "X", "name": "adc b", "pid": 1, "tid": 2, "ts": 10.0 * image + 4,
+                   "dur": 6.0, "args": {"layer": "b", "image": image, "block": 0,
+                                        "busy_ns": 6000.0, "energy_pj": 5.0}})
+    ev.append({"ph": "C", "name": "buffer bits", "pid": 0, "ts": 3.0, "args": {"value": 64}})
+    path = tmp_path / "run.json.gz"
+    with gzip.open(path, "wt") as handle:
+        json.dump({"traceEvents": ev}, handle)
+    (tmp_path / "run.summary.json").write_text(json.dumps({
+        "arch": "tiny", "network": "two", "images": 2,
+        "energy_pj": {"adc": 30.0, "crossbar": 70.0},
+        "units": [{"name": "macro 1/ADC bank", "stall_ns": {"input": 2000.0}}],
+        "layers": [{"name": "a", "bottleneck": "adc", "utilisation": 0.4},
+                   {"name": "b", "bottleneck": "adc", "utilisation": 0.6}]}))
+    return path
+
+
+def _render(renderable, width: int = 100) -> str:  # type: ignore[no-untyped-def]
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_load_and_summary_tables_at_fixed_width(tmp_path: Path) -> None:
+    data = load_trace(_trace(tmp_path))
+    assert [t.label for t in data.tracks] == ["macro 0/ADC bank", "macro 1/ADC bank"]
+    assert data.end_us == 20.0 and data.images == [0, 1] and data.macros == [0, 1]
+    assert list(data.busy_by_track()) == [8000.0, 12000.0]
+    units = _render(units_table(data))
+    # busy 12 us of 20 us = 60%, sorted first; stall by cause from the summary
+    assert units.index("macro 1/ADC bank") < units.index("macro 0/ADC bank")
+    assert "60.0%" in units and "40.0%" in units and "2.0 us" in units
+    layers = _render(layers_table(data))
+    assert "14.00 us" in layers and "20.00 us" in layers and "adc" in layers
+    by_name = _render(units_table(data, sort="name"))
+    assert by_name.index("macro 0/ADC bank") < by_name.index("macro 1/ADC bank")
+
+
+def test_filters_restrict_every_view(tmp_path: Path) -> None:
+    data = load_trace(_trace(tmp_path))
+    assert int(data.mask(image=1).sum()) == 2 and int(data.mask(layer="b").sum()) == 2
+    assert int(data.mask(macro=0).sum()) == 2
+    text = _render(timeline(data, Filters(macro=1), 0, 20, 20))
+    assert "macro 1/ADC bank" in text and "macro 0/ADC bank" not in text
+    row = next(l for l in text.splitlines() if l.startswith("macro 1"))
+    cells = row[23:43]
+    assert cells == "....AAAAAA....AAAAAA".replace("A", "B")
+
+
+def test_timeline_zoom_shows_the_window(tmp_path: Path) -> None:
+    data = load_trace(_trace(tmp_path))
+    row = next(l for l in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
+               if l.startswith("macro 1"))
+    assert row[23:29] == "BBBBBB"
+
+
+def test_bad_trace_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_trace(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match="not a readable trace"):
+        load_trace(bad)
+
+
+def test_app_navigation_sorting_filtering_zoom(tmp_path: Path) -> None:
+    data = load_trace(_trace(tmp_path))
+
+    async def scenario() -> None:
+        app = TraceApp(data)
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.t1 == 20.0
+            await pilot.press("plus")
+            assert (app.t0, app.t1) == (5.0, 15.0)
+            await pilot.press("right")
+            assert (app.t0, app.t1) == (7.5, 17.5)
+            await pilot.press("0")
+            assert (app.t0, app.t1) == (0.0, 20.0)
+            await pilot.press("s")
+            assert app.sort == "busy"
+            await pilot.press("2")
+            assert app.query_one("TabbedContent").active == "units"
+            await pilot.press("slash")
+            await pilot.press(*"b", "enter")
+            assert app.filters.layer == "b"
+            await pilot.press("question_mark")
+            await pilot.press("q")
+
+    asyncio.run(scenario())
