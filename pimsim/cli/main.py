@@ -1,4 +1,5 @@
-"""``pimsim``: inspect networks, print the arch.json schema, estimate architectures."""
+"""``pimsim``: inspect networks, print the arch.json schema, estimate, compile and simulate
+architectures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
 from pimsim.cli.render_network import network_table
 from pimsim.components.library import ComponentLibrary
+from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
@@ -44,6 +46,51 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapped(path: str) -> Plan:
+    loaded = load_architecture(path)
+    if loaded.network is None:
+        raise InputError(loaded.file, "mapping", "is missing: there is no network to run",
+                         "map a network onto it first, e.g. `pimsyn baseline isaac MODEL` for "
+                         "the ISAAC preset")
+    return Plan(loaded.arch, loaded.network)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pimsim.sim import SimOptions, simulate
+    from pimsim.cli.render_sim import run_json, run_view
+
+    plan = _mapped(args.arch)
+    result = simulate(plan, SimOptions(args.images, args.trace, args.trace_level, args.force))
+    report = estimate(plan.arch, plan)
+    if args.json:
+        print(json.dumps(run_json(result, report), indent=1))
+    else:
+        out_console().print(run_view(result, report))
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from pimsim.sim import compile_program
+    from pimsim.cli.render_sim import program_view
+
+    program = compile_program(_mapped(args.arch))
+    if not args.json:
+        out_console().print(program_view(program))
+        return 0
+    header = json.dumps(program.header(), indent=1)
+    print(f'{{"program": {header},\n"ops": [', end="")
+    for i, op in enumerate(program.ops(args.images, args.level)):  # streamed: never all in memory
+        print(("\n" if i == 0 else ",\n") + json.dumps(op.to_json()), end="")
+    print("\n]}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("pimsim", "Inspect CNNs and simulate ReRAM PIM accelerators.")
     commands = add_subparsers(parser)
@@ -68,6 +115,36 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("arch", help="arch.json (or a folder holding one)")
     est.add_argument("--json", action="store_true", help="print machine-readable JSON")
     est.set_defaults(handler=_estimate)
+
+    run = commands.add_parser("run", help="simulate an architecture cycle by cycle",
+                              description="Simulate the mapped network on the architecture with the "
+                              "cycle-level SimPy simulator; print the simulated figures beside the "
+                              "analytical estimate, per-layer utilisation and stalls, the busiest "
+                              "units and the energy breakdown.")
+    run.add_argument("arch", help="arch.json with a mapping (or a folder holding one)")
+    run.add_argument("--images", type=_positive, default=4,
+                     help="images fed back to back (pipelined; default 4)")
+    run.add_argument("--trace", metavar="FILE", default=None,
+                     help="write a Chrome trace (Perfetto); .gz to compress; FILE's summary "
+                     "goes to NAME.summary.json beside it")
+    run.add_argument("--trace-level", choices=("layer", "block", "bit"), default="block",
+                     help="trace granularity (default block)")
+    run.add_argument("--force", action="store_true", help="overwrite an existing trace")
+    run.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    run.set_defaults(handler=_run)
+
+    comp = commands.add_parser("compile", help="compile an architecture's mapping to IR",
+                               description="Compile the mapped network into the simulator's IR "
+                               "program: per layer share its blocks, bits and stages, the flows "
+                               "between macros, the scratchpad partitions; with --json the program "
+                               "and every instruction with its dependencies (streamed).")
+    comp.add_argument("arch", help="arch.json with a mapping (or a folder holding one)")
+    comp.add_argument("--json", action="store_true", help="print the program and its instructions")
+    comp.add_argument("--images", type=_positive, default=1,
+                      help="images whose instructions are listed (default 1)")
+    comp.add_argument("--level", choices=("block", "bit"), default="bit",
+                      help="one mvm/adc/shift-and-add instruction per bit (default) or per block")
+    comp.set_defaults(handler=_compile)
     return parser
 
 

@@ -1,0 +1,113 @@
+"""The scratchpad (SPM) of a macro: finite space in named partitions, and one port.
+
+**Port.** Loads (input windows into the PEs) and stores (results back) of every share in the macro
+go through one port that moves ``word_bits`` per ``access_latency_ns``: a job of ``b`` bits takes
+``ceil(b / word_bits)`` accesses. Jobs queue in arrival order (a ``port`` stall).
+
+**Space.** ``buffer_kib`` KiB, split by the compiler into fixed partitions: each remote consumer
+share's input queue per operand, and each layer's output staging (a stored block, with the parts the
+layer's other macros merge into it, stays there until every consumer has received it, or, for a
+consumer in the same macro, until that consumer no longer needs it). A writer that finds no room in
+its partition waits (``buffer`` stall: backpressure) and is served in arrival order when space is
+freed. Fixed partitions keep one stream from starving another: a design deadlocks only where a
+partition cannot hold what one consumer block needs. Reservations are whole bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from simpy.events import Event
+
+from pimsim.components.parts import BufferPart
+from pimsim.sim.core import Clock, Pool, SimEnv, Waiter
+
+
+@dataclass
+class Partition:
+    """Size, bits in use, and the writers waiting for room."""
+
+    name: str
+    size: int
+    used: int = 0
+    peak: int = 0
+    line: deque[tuple[int, Event | Waiter]] = field(default_factory=deque)
+
+
+class Scratchpad:
+    """The SPM of macro ``macro``."""
+
+    def __init__(self, env: SimEnv, macro: int, part: BufferPart, clock: Clock,
+                 partitions: dict[str, int]) -> None:
+        self.env = env
+        self.macro = macro
+        self.capacity_bits = part.size_kib * 8192
+        self.port = Pool(env, "SPM port", 1)
+        self.word_bits = part.word_bits
+        self.access_ns = part.access_latency_ns
+        self.clock = clock
+        self.parts = {name: Partition(name, bits) for name, bits in partitions.items()}
+        self.used = 0
+        self.peak = 0
+        self.on_change: Callable[[Scratchpad], None] | None = None
+
+    def job(self, bits: float) -> tuple[int, int]:
+        """Port servers and cycles to move ``bits``."""
+        accesses = math.ceil(bits / self.word_bits - 1e-9)
+        return 1, self.clock.cycles(accesses * self.access_ns) if accesses > 0 else 0
+
+    def reserve(self, name: str, bits: int) -> bool:
+        """Take ``bits`` in partition ``name`` now if they fit and nobody in it waits."""
+        p = self.parts[name]
+        if p.line or p.used + bits > p.size:
+            return False
+        self._take(p, bits)
+        return True
+
+    def wait(self, name: str, bits: int) -> Event:
+        """Wait for ``bits`` in partition ``name``."""
+        event = Event(self.env)
+        self.parts[name].line.append((bits, event))
+        return event
+
+    def queue(self, name: str, bits: int, waiter: Waiter) -> None:
+        """Wait for ``bits`` in partition ``name``; ``waiter.granted(-1)`` is called once they are
+        reserved for it."""
+        self.parts[name].line.append((bits, waiter))
+
+    def release(self, name: str, bits: int) -> None:
+        """Free ``bits`` of partition ``name`` and serve, in order, the writers that now fit."""
+        if bits <= 0:
+            return
+        p = self.parts[name]
+        p.used -= bits
+        self.used -= bits
+        served: list[Event | Waiter] = []
+        while p.line and p.used + p.line[0][0] <= p.size:
+            need, waiter = p.line.popleft()
+            self._take(p, need)
+            served.append(waiter)
+        if self.on_change is not None:
+            self.on_change(self)
+        for waiter in served:  # after the state is consistent: a waiter may release again
+            if isinstance(waiter, Event):
+                waiter.succeed()
+            else:
+                waiter.granted(-1)
+
+    def _take(self, p: Partition, bits: int) -> None:
+        p.used += bits
+        p.peak = max(p.peak, p.used)
+        self.used += bits
+        self.peak = max(self.peak, self.used)
+        if self.on_change is not None:
+            self.on_change(self)
+
+    def describe(self, name: str) -> str:
+        """The state of a partition, for deadlock reports."""
+        p = self.parts[name]
+        return (f"partition '{name}' of macro {self.macro} holds {p.used:,} of its {p.size:,} bits "
+                f"(the scratchpad has {self.capacity_bits:,})")

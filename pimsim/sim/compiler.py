@@ -1,0 +1,251 @@
+"""The dataflow compiler: a placed network (:class:`~pimsim.model.plan.Plan`) -> a :class:`Program`.
+
+Everything the run needs that depends on the dataflow and not on timing is decided here:
+
+- **blocks**: a weight layer works in blocks of ``dup`` output pixels, another layer in blocks of
+  one output row (as :mod:`pimsim.model.kernel` documents);
+- **work**: per item from :func:`~pimsim.model.actions.pixel_work` (weight layers, per output pixel)
+  or :func:`~pimsim.model.actions.other_work` divided by the output rows, times the items of a block
+  and the share's fraction of the layer's crossbars;
+- **windows**: for every consumer block, the first and last producer block it reads (sliding window,
+  rows and columns each with their kernel, stride, padding and dilation; the last input pixel of the
+  last output pixel decides when the block can start, the first input pixel of the next block
+  decides what can be freed);
+- **flows**: a consumer share reads its input from the producer's output macro, in proportion to its
+  crossbar share; every other share of a multi-macro layer merges its results into the output macro;
+  routes are X then Y between router positions (as :mod:`pimsim.model.evaluate` documents);
+- **scratchpad partitions** per macro: a remote consumer share's input queue needs its widest
+  window plus one block; a layer's output staging in its output macro needs two blocks, or the widest
+  window plus one of a consumer that reads it in place (a consumer in the same macro gets no copy);
+  a share's staging elsewhere needs two of its parts. Each scratchpad is split in proportion to these
+  needs; where they exceed it a warning says so (the run may then stall for space or deadlock).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from itertools import accumulate
+
+from pimsim.model.actions import Action, other_work, pixel_work
+from pimsim.model.plan import LayerPlan, Plan
+from pimsim.network.layer import Layer, LayerKind
+from pimsim.sim.ir import (
+    FlowSpec,
+    InputSpec,
+    LayerInfo,
+    Link,
+    Op,
+    PartitionSpec,
+    Position,
+    Program,
+    StageSpec,
+    Task,
+)
+
+#: Per-block stages after the per-bit ones, in pipeline order, with the action each performs.
+POST_STAGES = (("add", Action.ADD), ("pool", Action.POOL), ("eltwise", Action.ELTWISE),
+               ("activation", Action.ACTIVATION), ("sigmoid", Action.SIGMOID))
+
+
+def route(a: Position, b: Position) -> tuple[Link, ...]:
+    """The directed links from router ``a`` to ``b``: along a's row first, then b's column."""
+    links: list[Link] = []
+    (r, c), (r1, c1) = a, b
+    while c != c1:
+        step = 1 if c1 > c else -1
+        links.append(((r, c), (r, c + step)))
+        c += step
+    while r != r1:
+        step = 1 if r1 > r else -1
+        links.append(((r, c), (r + step, c)))
+        r += step
+    return tuple(links)
+
+
+class _Geometry:
+    """How a layer's output is cut into blocks."""
+
+    def __init__(self, layer: Layer, lp: LayerPlan) -> None:
+        self.layer = layer
+        self.h, self.w = max(layer.out_shape.h, 1), max(layer.out_shape.w, 1)
+        if layer.kind.has_weights:
+            self.items, self.per_block = layer.out_pixels, lp.dup
+            self.pixels_per_block = lp.dup
+        else:
+            self.items, self.per_block = self.h, 1
+            self.pixels_per_block = self.w
+        self.blocks = math.ceil(self.items / self.per_block)
+        self.full = min(self.per_block, self.items)
+        self.last = self.items - (self.blocks - 1) * self.per_block
+
+    def pixel_range(self, block: int) -> tuple[int, int]:
+        """First and last output pixel (row-major) of a block."""
+        first = block * self.pixels_per_block
+        return first, min(first + self.pixels_per_block, self.h * self.w) - 1
+
+    def block_of(self, pixel: int) -> int:
+        return min(pixel // self.pixels_per_block, self.blocks - 1)
+
+
+def windows(consumer: _Geometry, producer: _Geometry, whole: bool) -> tuple[list[int], list[int]]:
+    """Per consumer block, the first and the last producer block it reads."""
+    n, last_block = consumer.blocks, producer.blocks - 1
+    if whole:
+        return [0] * n, [last_block] * n
+    layer = consumer.layer
+    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.strides, layer.dilation
+    pt, pl = layer.pads[0], layer.pads[1]
+    ph, pw, cw = producer.h, producer.w, consumer.w
+    lo, hi = [], []
+    for c in range(n):
+        p0, p1 = consumer.pixel_range(c)
+        (y0, x0), (y1, x1) = divmod(p0, cw), divmod(p1, cw)
+        r_lo = min(max(y0 * sh - pt, 0), ph - 1)
+        r_hi = min(max(y1 * sh - pt + (kh - 1) * dh, 0), ph - 1)
+        # the first needed pixel: leftmost column of the rows whose window starts at r_lo
+        x_first = x0 if y1 == y0 or min(max((y0 + 1) * sh - pt, 0), ph - 1) > r_lo else 0
+        # the last needed pixel: rightmost column of the rows whose window reaches r_hi
+        reaches = y1 > y0 and min(max((y1 - 1) * sh - pt + (kh - 1) * dh, 0), ph - 1) >= r_hi
+        x_last = cw - 1 if reaches else x1
+        c_lo = min(max(x_first * sw - pl, 0), pw - 1)
+        c_hi = min(max(x_last * sw - pl + (kw - 1) * dw, 0), pw - 1)
+        lo.append(producer.block_of(r_lo * pw + c_lo))
+        hi.append(producer.block_of(r_hi * pw + c_hi))
+    hi = list(accumulate(hi, max))
+    lo = [min(a, b) for a, b in zip(accumulate(lo, max), hi, strict=True)]
+    return lo, hi
+
+
+def _per_item(lp: LayerPlan, geo: _Geometry, activation_bits: int) -> dict[Action, float]:
+    if lp.xset is not None:
+        return dict(pixel_work(lp, activation_bits))
+    return {a: v / geo.items for a, v in other_work(lp, activation_bits).items()}
+
+
+def _stages(work: dict[Action, float], geo: _Geometry, bits: int, frac: float,
+            weight: bool) -> tuple[StageSpec, ...]:
+    scale = (geo.full * frac, geo.last * frac)
+
+    def spec(name: str, per_bit: bool, main: Action, *extra: Action) -> StageSpec:
+        div = bits if per_bit else 1
+        acts = tuple((str(a), work.get(a, 0.0) / div * scale[0], work.get(a, 0.0) / div * scale[1])
+                     for a in (main, *extra) if work.get(a, 0.0))
+        base = work.get(main, 0.0) / div
+        return StageSpec(name, per_bit, (base * scale[0], base * scale[1]), acts)
+
+    out = [spec("load", False, Action.BUFFER_READ_BITS)]
+    if weight:
+        mvm = spec("mvm", True, Action.XBAR_READ, Action.DAC, Action.SAMPLE_HOLD)
+        out += [mvm, spec("adc", True, Action.ADC), spec("shift_add", True, Action.SHIFT_ADD)]
+    out += [spec(name, False, action) for name, action in POST_STAGES if work.get(action, 0.0)]
+    out.append(spec("store", False, Action.BUFFER_WRITE_BITS))
+    return tuple(out)
+
+
+def compile_program(plan: Plan) -> Program:
+    """Compile ``plan`` into a program (windows, work, flows, partitions)."""
+    hw = plan.arch.hardware
+    net = plan.network
+    act_bits = hw.activation_bits
+    positions: tuple[Position, ...] = tuple((int(r), int(c)) for r, c in plan.router_pos)
+    geos = {x.name: _Geometry(x, plan.layers[x.name]) for x in net.layers}
+    tasks: list[Task] = []
+    flows: list[FlowSpec] = []
+    minimum: dict[tuple[int, str], int] = defaultdict(int)
+    task_ids: dict[str, list[int]] = {}
+    transfers: dict[str, list[int]] = defaultdict(list)
+    merges: dict[str, list[int]] = defaultdict(list)
+    out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
+
+    def add_flow(op: str, layer: str, src: int, dst: int, task: int, blocks: int,
+                 bits: tuple[float, float], partition: str) -> int:
+        fid = len(flows)
+        flows.append(FlowSpec(fid, Op(op), layer, src, dst, task, blocks, bits,
+                              route(positions[src], positions[dst]), partition))
+        return fid
+
+    for layer in net.layers:
+        lp, geo = plan.layers[layer.name], geos[layer.name]
+        weight = lp.xset is not None
+        work = _per_item(lp, geo, act_bits)
+        out_item = layer.out_shape.size * act_bits / geo.items
+        bits = lp.bit_iters if weight else 1
+        ids = []
+        for s, share in enumerate(lp.shares):
+            tid = len(tasks)
+            ids.append(tid)
+            inputs = []
+            for e, (source, seen) in enumerate(zip(layer.inputs, layer.in_shapes, strict=True)):
+                if source not in geos:
+                    continue
+                pgeo = geos[source]
+                whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
+                lo, hi = windows(geo, pgeo, whole)
+                per_item = seen.size * act_bits / pgeo.items
+                bb = (per_item * pgeo.full * share.share, per_item * pgeo.last * share.share)
+                src = plan.layers[source].out_macro
+                local = src == share.macro  # reads the producer's blocks where they are stored
+                if local:
+                    part = f"out {source}"
+                    widest_blocks = max(b - a + 1 for a, b in zip(lo, hi, strict=True))
+                    out_blocks[source] = max(out_blocks[source], widest_blocks + 1)
+                else:
+                    part = f"in {layer.name}<-{source}#{e}"
+                    widest = max(_span_bits(a, b, bb, pgeo.blocks)
+                                 for a, b in zip(lo, hi, strict=True))
+                    minimum[(share.macro, part)] += math.ceil(widest + bb[0])
+                fid = add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb, part)
+                transfers[source].append(fid)
+                inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
+                                        fid, local))
+            out_bits = (out_item * geo.full * share.share, out_item * geo.last * share.share)
+            out_part = f"out {layer.name}"
+            if s > 0:
+                minimum[(share.macro, out_part)] += math.ceil(2 * out_bits[0])
+            tasks.append(Task(tid, layer.name, str(layer.kind), s, share.macro, share.share,
+                              share.crossbars, geo.blocks, bits, (geo.full, geo.last),
+                              _stages(work, geo, bits, share.share, weight), tuple(inputs),
+                              out_bits, out_part))
+            if s > 0:  # its part of each block goes to the output macro's staging
+                merges[layer.name].append(add_flow("merge", layer.name, share.macro, lp.out_macro,
+                                                   tid, geo.blocks, out_bits, out_part))
+        task_ids[layer.name] = ids
+    for layer in net.layers:  # a block stays in its output macro until every consumer is done
+        block_bits = layer.out_shape.size * act_bits / geos[layer.name].items * \
+            geos[layer.name].full
+        minimum[(plan.layers[layer.name].out_macro, f"out {layer.name}")] += \
+            math.ceil(out_blocks[layer.name] * block_bits)
+    partitions, warnings = _partitions(plan, minimum)
+    layers = tuple(LayerInfo(x.name, str(x.kind), geos[x.name].blocks, geos[x.name].items,
+                             x.macs, tuple(task_ids[x.name]), tuple(merges[x.name]),
+                             tuple(transfers[x.name])) for x in net.layers)
+    return Program(plan.arch.name, net.name, hw, layers, tuple(tasks), tuple(flows), partitions,
+                   positions, plan.mesh, net.ops, warnings)
+
+
+def _span_bits(lo: int, hi: int, block_bits: tuple[float, float], blocks: int) -> float:
+    """Bits of producer blocks ``lo .. hi`` (the last block of an image may be short)."""
+    n = hi - lo + 1
+    return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)
+
+
+def _partitions(plan: Plan, minimum: dict[tuple[int, str], int]
+                ) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
+    """Scratchpad partitions: each macro's scratchpad split in proportion to what its partitions
+    need (scaled up to fill it, or down, with a warning, when it is too small)."""
+    by_macro: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for (macro, name), bits in minimum.items():
+        by_macro[macro].append((name, bits))
+    out, warnings = [], []
+    for macro in sorted(by_macro):
+        capacity = plan.groups[macro].buffer_kib * 8192
+        parts = by_macro[macro]
+        need = sum(b for _, b in parts)
+        scale = capacity / need if need else 1.0
+        if need > capacity:
+            warnings.append(f"macro {macro} ({plan.groups[macro].name}): its input windows and "
+                            f"output staging need {need:,} bits but its scratchpad holds "
+                            f"{capacity:,}; the run may stall for space or deadlock")
+        out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
+    return tuple(out), tuple(warnings)

@@ -1,0 +1,201 @@
+"""The simulator's kernel pieces: the run's environment, the clock, progress counters, pools.
+
+Picture a macro as a workshop. Every hardware unit that several jobs can ask for (the ADC bank, the
+shift-and-add units, the scratchpad port, a NoC link) is a :class:`Pool` of identical servers: a job
+asks for ``k`` servers, waits in line (first come, first served) while they are taken, holds them
+for a number of cycles, and gives them back. Streams between layers advance :class:`Progress`
+counters: a flow that needs block ``n`` waits until its producer's counter reaches ``n``, and is
+woken (or called back) by the producer's ``advance``.
+
+Both are thin layers over SimPy events, written to cost no event at all when nothing has to wait: a
+free pool is taken synchronously (``take``) and only a job that must queue yields an event
+(``wait``, for generator processes) or is called back (``queue``, for the stages of
+:mod:`pimsim.sim.stage`). This keeps the simulation to a few events per bit iteration of a layer's
+PE group.
+
+All state lives in objects created per run inside one :class:`SimEnv`; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+import simpy
+from simpy.events import Event
+
+
+class SimEnv(simpy.Environment):
+    """The run's SimPy environment; time is a whole number of cycles."""
+
+    @property
+    def now(self) -> int:
+        """The current cycle."""
+        return self._now  # type: ignore[return-value]
+
+    def scheduled(self) -> int:
+        """Events scheduled so far (all of them processed once :meth:`run` has returned). Read from
+        SimPy's event counter: counting in ``step`` would cost every event a call."""
+        return next(self._eid)  # type: ignore[attr-defined]
+
+
+class Cause:
+    """Why a stage that has work is not working (plain strings: they are dictionary keys on the
+    hot path, where an enum's Python-level hash would cost more than the rest of the booking)."""
+
+    INPUT = "input"  # its input data (upstream stage, producer layer) is not there yet
+    ADC = "adc"  # the macro's ADC bank: busy with other work, or slower than the crossbars
+    BUFFER = "buffer"  # no scratchpad space for its output (backpressure)
+    NOC = "noc"  # a NoC link on the way, or the data still in flight
+    PORT = "port"  # the scratchpad port, used by another load or store
+    UNITS = "units"  # digital units of the macro, busy with other work
+    PE = "pe"  # the crossbars, still reading earlier bits
+    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE)
+
+
+class Clock:
+    """The base clock: time advances in integer cycles of ``1 / ghz`` ns."""
+
+    __slots__ = ("ghz",)
+
+    def __init__(self, ghz: float) -> None:
+        self.ghz = ghz
+
+    def cycles(self, ns: float) -> int:
+        """Whole cycles covering ``ns`` (0 for none): an activity holds every cycle it touches."""
+        return math.ceil(ns * self.ghz - 1e-9) if ns > 0 else 0
+
+    def ns(self, cycles: float) -> float:
+        """Cycles to ns."""
+        return cycles / self.ghz
+
+
+def whole_bits(bits: float) -> int:
+    """Bits rounded up to a whole number, as scratchpad space is reserved."""
+    return math.ceil(bits - 1e-9) if bits > 0 else 0
+
+
+class Progress:
+    """A monotone counter of items done, with waiters woken when it reaches their threshold.
+
+    ``listeners`` are called with the new count after every advance (used to gather results and to
+    free buffer space without a process of their own).
+    """
+
+    __slots__ = ("count", "env", "listeners", "waiters")
+
+    def __init__(self, env: SimEnv) -> None:
+        self.env = env
+        self.count = 0
+        self.waiters: list[tuple[int, Event]] = []
+        self.listeners: list[Callable[[int], None]] = []
+
+    def advance(self, by: int = 1) -> None:
+        self.count += by
+        if self.waiters:
+            count, keep = self.count, []
+            for need, event in self.waiters:
+                if need <= count:
+                    event.succeed()
+                else:
+                    keep.append((need, event))
+            self.waiters = keep
+        if self.listeners:
+            count = self.count
+            for listener in self.listeners:
+                listener(count)
+
+    def wait(self, need: int) -> Event:
+        """An event that fires once the count reaches ``need`` (call only when it has not)."""
+        event = Event(self.env)
+        self.waiters.append((need, event))
+        return event
+
+
+class Waiter(Protocol):
+    """Something queued that is called back instead of resumed."""
+
+    def granted(self, lane: int) -> None: ...
+
+
+class Pool:
+    """``capacity`` identical servers, handed out first come, first served.
+
+    ``busy_cycles`` accumulates server-weighted busy time (a job holding ``k`` of ``n`` servers for
+    ``d`` cycles adds ``d * k / n``): for an ADC bank, the time the whole bank would need for the
+    same conversions. ``queued_cycles`` is the time jobs spent in line. ``lane`` numbers (the
+    smallest free one per job) give every concurrent job its own trace track, so slices never
+    overlap.
+    """
+
+    __slots__ = (
+        "busy_cycles",
+        "capacity",
+        "env",
+        "free",
+        "jobs",
+        "lanes",
+        "line",
+        "name",
+        "on_queue",
+        "queued_cycles",
+    )
+
+    def __init__(self, env: SimEnv, name: str, capacity: int) -> None:
+        self.env = env
+        self.name = name
+        self.capacity = capacity
+        self.free = capacity
+        self.line: deque[tuple[int, Event | Waiter, float]] = deque()
+        self.lanes = list(range(capacity))
+        self.busy_cycles = 0.0
+        self.queued_cycles = 0.0
+        self.jobs = 0
+        self.on_queue: Callable[[Pool], None] | None = None
+
+    def take(self, k: int) -> int:
+        """Take ``k`` servers now if they are free and nobody waits; the lane, or -1."""
+        if self.free >= k and not self.line:
+            self.free -= k
+            self.jobs += 1
+            return heapq.heappop(self.lanes)
+        return -1
+
+    def wait(self, k: int) -> Event:
+        """Queue for ``k`` servers; the event's value is the lane."""
+        event = Event(self.env)
+        self.line.append((k, event, self.env.now))
+        if self.on_queue is not None:
+            self.on_queue(self)
+        return event
+
+    def queue(self, k: int, waiter: Waiter) -> None:
+        """Queue for ``k`` servers; ``waiter.granted(lane)`` is called when they are its."""
+        self.line.append((k, waiter, self.env.now))
+        if self.on_queue is not None:
+            self.on_queue(self)
+
+    def give(self, k: int, lane: int, cycles: float) -> None:
+        """Return ``k`` servers after holding them ``cycles``; serve whoever waits, in order."""
+        self.busy_cycles += cycles * k / self.capacity
+        self.free += k
+        heapq.heappush(self.lanes, lane)
+        line = self.line
+        if line:
+            served = []
+            while line and line[0][0] <= self.free:
+                need, waiter, since = line.popleft()
+                self.free -= need
+                self.jobs += 1
+                self.queued_cycles += self.env.now - since
+                served.append((waiter, heapq.heappop(self.lanes)))
+            if self.on_queue is not None:
+                self.on_queue(self)
+            for waiter, granted in served:  # after the state is consistent
+                if isinstance(waiter, Event):
+                    waiter.succeed(granted)
+                else:
+                    waiter.granted(granted)

@@ -1,0 +1,154 @@
+"""What a simulation run found: frozen values with units in their names, and their JSON form.
+
+Definitions:
+
+- *period*: the steady-state time per image, measured between image completions after the first,
+  ``(finish[N-1] - finish[0]) / (N - 1)``; with one image, its latency;
+- *throughput* = 1 / period; TOPS = 2 x MACs x images/s / 1e12;
+- *latency* of image i: from the moment the first layer started it to its completion (the last block
+  of every output layer stored and gathered);
+- *energy per image*: the run's action counts divided by the number of images, priced by
+  :func:`pimsim.model.pricing.price` with static power over one period (the estimate's definition);
+  *average power* = energy per image / period;
+- *busy* time of a unit: server-weighted (a job holding k of n ADCs for d ns adds d x k / n);
+  *queued* time: what jobs spent in line for it; *stall* time of a stage: time it had work but
+  waited, by cause (``input``, ``noc``, ``buffer``, ``adc``, ``units``, ``port``, ``pe``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pimsim.model.pricing import Component
+
+
+@dataclass(frozen=True)
+class StageSim:
+    """One stage of one share."""
+
+    name: str
+    macro: int
+    busy_ns: float
+    stall_ns: dict[str, float]
+    items: int  # items processed: bits for per-bit stages, blocks otherwise
+
+
+@dataclass(frozen=True)
+class LayerSim:
+    """One layer over the run. ``busy_ns`` per stage is the largest over its shares (load and store
+    together as ``buffer``); ``stall_ns`` by cause sums its shares' stages and incoming flows."""
+
+    name: str
+    kind: str
+    macros: tuple[int, ...]
+    blocks: int
+    start_ns: tuple[float, ...]  # per image
+    finish_ns: tuple[float, ...]  # per image
+    busy_ns: dict[str, float]
+    stall_ns: dict[str, float]
+    bottleneck: str
+    utilisation: float  # bottleneck busy / simulated time
+    items: int = 0  # output pixels (weight layers) or rows computed, summed over shares
+    macs: float = 0.0  # multiply-accumulates performed: each share's pixels x its fraction
+    stages: tuple[StageSim, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitSim:
+    """A hardware unit: a PE group, an ADC bank, the units of a kind, a scratchpad port, a link."""
+
+    name: str  # "macro 3/ADC bank", "NoC/link (0,0)->(0,1)"
+    kind: str  # pe, adc, units, port, link
+    macro: int | None
+    busy_ns: float
+    queued_ns: float
+    jobs: int
+    stall_ns: dict[str, float]  # stalls of the stages running on it, by cause
+
+
+@dataclass(frozen=True)
+class FlowSim:
+    """One flow: its data moved and why it waited."""
+
+    name: str
+    src: int
+    dst: int
+    hops: int
+    flit_hops: float
+    stall_ns: dict[str, float]
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """A simulation run of one architecture on its network."""
+
+    arch: str
+    network: str
+    images: int
+    clock_ghz: float
+    ops_per_image: int
+    time_ns: float  # the whole run
+    period_ns: float
+    image_start_ns: tuple[float, ...]
+    image_finish_ns: tuple[float, ...]
+    latency_ns: tuple[float, ...]
+    energy_pj: dict[Component, float]  # per image
+    counts: dict[str, float]  # actions over the whole run
+    layers: tuple[LayerSim, ...]
+    units: tuple[UnitSim, ...]
+    flows: tuple[FlowSim, ...]
+    peak_buffer_bits: dict[int, int]  # by macro
+    events: int
+    wall_s: float
+    warnings: tuple[str, ...] = ()
+    trace_file: str | None = None
+    summary_file: str | None = None
+
+    @property
+    def throughput_ips(self) -> float:
+        return 1e9 / self.period_ns if self.period_ns else 0.0
+
+    @property
+    def tops(self) -> float:
+        return self.ops_per_image * self.throughput_ips / 1e12
+
+    @property
+    def energy_per_image_pj(self) -> float:
+        return sum(self.energy_pj.values())
+
+    @property
+    def average_power_w(self) -> float:
+        return self.energy_per_image_pj / self.period_ns / 1e3 if self.period_ns else 0.0
+
+    @property
+    def tops_per_w(self) -> float:
+        return self.ops_per_image / self.energy_per_image_pj if self.energy_pj else 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.wall_s if self.wall_s else 0.0
+
+    def stall_ns(self) -> dict[str, float]:
+        """Stall time of every stage and flow, by cause."""
+        out: dict[str, float] = {}
+        for layer in self.layers:
+            for cause, ns in layer.stall_ns.items():
+                out[cause] = out.get(cause, 0.0) + ns
+        return out
+
+
+def result_json(r: SimResult, brief: bool = False) -> dict[str, Any]:
+    """JSON-ready data with the derived figures; ``brief`` leaves out per-stage and per-flow
+    detail (the summary written beside a trace)."""
+    data = asdict(r)
+    data["energy_pj"] = {str(k): v for k, v in r.energy_pj.items()}
+    data["peak_buffer_bits"] = {str(k): v for k, v in r.peak_buffer_bits.items()}
+    data.update(throughput_ips=r.throughput_ips, tops=r.tops,
+                energy_per_image_pj=r.energy_per_image_pj, average_power_w=r.average_power_w,
+                tops_per_w=r.tops_per_w, events_per_s=r.events_per_s, stall_ns=r.stall_ns())
+    if brief:
+        data.pop("flows")
+        for layer in data["layers"]:
+            layer.pop("stages")
+    return data

@@ -1,0 +1,166 @@
+"""A layer share at work: its stages, the window it loads, the results it stores.
+
+A share's stages are ``load``, per bit ``mvm`` -> ``adc`` -> ``shift_add``, per block ``add`` /
+``pool`` / ``eltwise`` / ``activation`` / ``sigmoid``, and ``store``, each a
+:class:`~pimsim.sim.stage.Stage`. The ends are special: the load also waits for the producer blocks
+its sliding window needs (they have arrived in this macro, or, for a producer whose output macro
+this is, they are stored here) and then frees those no later block needs; the store first reserves
+scratchpad space for the result (backpressure) and counts the blocks stored, which merges and
+consumers wait for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.core import Cause, Progress, SimEnv, whole_bits
+from pimsim.sim.ir import InputSpec, Task
+from pimsim.sim.noc import FlowRun
+from pimsim.sim.stage import Stage
+
+
+class InputRun:
+    """One operand of a share: its queue in this macro, or, for a producer whose output macro this
+    is, the producer's staged blocks read in place (``consumed`` then tells the producer which
+    blocks this share no longer needs)."""
+
+    __slots__ = ("arrived", "consumed", "flow", "freed", "spec", "spm", "whole")
+
+    def __init__(self, env: SimEnv, spec: InputSpec, flow: FlowRun, spm: Scratchpad) -> None:
+        self.spec = spec
+        self.flow = flow
+        self.arrived = flow.delivered
+        self.consumed = Progress(env)
+        self.spm = spm
+        self.freed = 0  # producer blocks (over all images) freed so far
+        self.whole = (whole_bits(spec.block_bits[0]), whole_bits(spec.block_bits[1]))
+
+    def free_until(self, upto: int) -> None:
+        """Free producer blocks ``freed .. upto - 1``."""
+        a = self.freed
+        if upto <= a:
+            return
+        self.freed = upto
+        if self.spec.local:
+            self.consumed.advance(upto - a)
+            return
+        p = self.spec.producer_blocks
+        lasts = upto // p - a // p
+        self.spm.release(self.spec.partition, (upto - a - lasts) * self.whole[0] +
+                         lasts * self.whole[1])
+
+
+class LoadStage(Stage):
+    """The load: waits for its window, records when each image starts, frees what is read."""
+
+    __slots__ = ("inputs", "start_cycles")
+
+    def __init__(self, *args: Any, inputs: list[InputRun], images: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.custom = True
+        self.inputs = inputs
+        self.start_cycles: list[int | None] = [None] * images
+
+    def ready(self, k: int, g: int, b: int, c: int) -> bool:
+        img = g // self.blocks
+        for inp in self.inputs:
+            need = img * inp.spec.producer_blocks + inp.spec.hi[c] + 1
+            if inp.arrived.count < need:
+                self.block(Cause.NOC if inp.flow.sent >= need else Cause.INPUT, None, inp)
+                return False
+        return self.slot_free(k, g, b)
+
+    def starting(self, g: int, c: int) -> None:
+        if c == 0:
+            self.start_cycles[g // self.blocks] = self.env.now
+
+    def completed(self, g: int, c: int) -> None:
+        img = g // self.blocks
+        for inp in self.inputs:
+            p = inp.spec.producer_blocks
+            inp.free_until(img * p + (inp.spec.lo[c + 1] if c + 1 < self.blocks else p))
+
+
+class StoreStage(Stage):
+    """The store: reserves scratchpad space for its result before taking the port."""
+
+    __slots__ = ("partition", "space_queued", "spaced", "spm", "stored", "whole")
+
+    def __init__(self, *args: Any, spm: Scratchpad, partition: str, whole: tuple[int, int],
+                 **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.custom = True
+        self.stored = Progress(self.env)  # blocks stored: what merges and consumers wait for
+        self.spm = spm
+        self.partition = partition
+        self.whole = whole
+        self.spaced = False
+        self.space_queued = False
+
+    def ready(self, k: int, g: int, b: int, c: int) -> bool:
+        up = self.up
+        assert up is not None
+        need = (g + 1) * up.upb
+        if up.done < need:
+            if up.lazy and up.running and up.done + 1 >= need:
+                up.wake()
+            self.blk_need = need
+            self.block(up.why(), up, up)
+            return False
+        if self.spaced:
+            return True
+        whole = self.whole[1 if c == self.blocks - 1 else 0]
+        if not whole:
+            self.spaced = True
+            return True
+        if self.space_queued:
+            return False
+        if self.spm.reserve(self.partition, whole):
+            self.spaced = True
+            return True
+        self.space_queued = True
+        self.spm.queue(self.partition, whole, _SpaceGrant(self))
+        self.block(Cause.BUFFER, None, (self.spm, self.partition, whole))
+        return False
+
+    def completed(self, g: int, c: int) -> None:
+        self.spaced = False
+        self.stored.advance()
+
+
+class _SpaceGrant:
+    __slots__ = ("stage",)
+
+    def __init__(self, stage: StoreStage) -> None:
+        self.stage = stage
+
+    def granted(self, _lane: int) -> None:
+        self.stage.space_queued = False
+        self.stage.spaced = True
+        self.stage.poke()
+
+
+class ShareRun:
+    """A task (layer share) during the run."""
+
+    def __init__(self, task: Task, stages: list[Stage], spm: Scratchpad) -> None:
+        self.task = task
+        self.stages = stages
+        self.spm = spm
+        self.out_whole = (whole_bits(task.out_bits[0]), whole_bits(task.out_bits[1]))
+
+    @property
+    def load(self) -> LoadStage:
+        stage = self.stages[0]
+        assert isinstance(stage, LoadStage)
+        return stage
+
+    @property
+    def stored(self) -> Progress:
+        stage = self.stages[-1]
+        assert isinstance(stage, StoreStage)
+        return stage.stored
+
+    def label(self) -> str:
+        return f"{self.task.layer}@m{self.task.macro}"

@@ -1,0 +1,361 @@
+"""One stage of a layer share's pipeline: a small state machine driven by callbacks.
+
+A stage works through every item of every image (items are bits for per-bit stages, blocks
+otherwise). It starts its next item when
+
+1. its input is there: the upstream stage has finished it (:class:`~pimsim.sim.share.LoadStage`
+   and :class:`~pimsim.sim.share.StoreStage` add the producer's window and scratchpad space);
+2. the single buffer to the next stage is free: the next stage has *started* the previous item;
+3. it holds its hardware: the port, the PE group, the ADC bank or units of its kind, queueing first
+   come first served.
+
+It then holds the hardware for the cycles the hardware needs and completes the item. A stage is
+*poked* when something it may be waiting for changes (a neighbour completes or starts an item, a
+pool or space is granted) and schedules one timeout per item; that is the behaviour of a SimPy
+process per stage at a fraction of the cost of resuming generators, which matters because the bit
+pipeline produces most of a run's events. A stage whose hardware is its own completes *lazily*
+(:func:`make_lazy`): without an event, settled when a neighbour looks.
+
+Stall time is booked while a stage has work but cannot start it, by cause: a queue for a pool is
+that pool's kind (``adc``, ``units``, ``port``), missing scratchpad space is ``buffer``, a load
+waits for ``input`` (the producer has not produced the block) or ``noc`` (it is in flight); a stage
+waiting on a neighbour takes that neighbour's cause, or the neighbour's own kind while it is busy
+(``pe``, ``adc``, ``units``, ``port``). When a stage blocks at a root cause (a pool, space, input),
+every stage blocked behind it, along the pipeline, is re-booked to that cause; other changes are
+passed one neighbour on (the next advance re-books the rest), which keeps the booking cheap.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from types import MappingProxyType
+from typing import Any
+
+from simpy.events import Timeout
+
+from pimsim.sim.core import Cause, Pool, SimEnv
+from pimsim.sim.ir import StageSpec
+
+#: The cause a neighbour waiting on a busy stage of each kind is booked to.
+STAGE_CAUSE = MappingProxyType({"load": Cause.PORT, "store": Cause.PORT, "mvm": Cause.PE,
+                                "adc": Cause.ADC})
+
+
+class Stage:
+    """One stage of one share during the run."""
+
+    __slots__ = ("b", "blk", "blk_need", "blk_on", "blk_since", "blk_what", "blocks", "busy",
+                 "c", "cause", "custom", "done", "down", "end", "energy_pj", "env", "fin", "g",
+                 "in_mode", "jobs", "k", "lane", "layer", "lazy", "li", "macro", "n", "name",
+                 "pool", "queued", "rooted", "running", "slot_mode", "spec", "stall",
+                 "started", "t0", "total", "tracer", "unit", "up", "upb", "waking")
+
+    def __init__(self, env: SimEnv, spec: StageSpec, bits: int, blocks: int, images: int,
+                 pool: Pool, jobs: tuple[tuple[int, int], tuple[int, int]],
+                 energy_pj: tuple[float, float], macro: int, layer: str, unit: str,
+                 tracer: Any) -> None:
+        self.env = env
+        self.spec = spec
+        self.name = spec.name
+        self.cause = STAGE_CAUSE.get(spec.name, Cause.UNITS)
+        self.upb = bits if spec.per_bit else 1
+        self.blocks = blocks
+        self.total = images * blocks * self.upb
+        self.k = 0  # the next item: block g over all images (c within its image), bit b
+        self.g = self.b = self.c = 0
+        self.running = False
+        self.lane = -1  # the lane granted for the next item, -1 while none
+        self.queued = False
+        self.pool = pool
+        self.jobs = jobs  # (servers, cycles) in a full and in the last block
+        self.energy_pj = energy_pj
+        self.started = 0  # items started
+        self.done = 0  # items completed
+        self.in_mode = self.slot_mode = 0  # how item numbers map to the neighbours' (see link)
+        self.custom = False  # a subclass decides readiness (ready())
+        self.up: Stage | None = None
+        self.down: Stage | None = None
+        self.busy = 0
+        self.stall: dict[str, int] = {}
+        self.n = [0, 0]  # items processed in full / last blocks
+        self.blk: str | None = None  # why it cannot start its next item, if it cannot
+        self.blk_on: Stage | None = None  # the neighbour whose cause it takes
+        self.blk_what: Any = None  # what it waits for (deadlock reports)
+        self.blk_since = 0
+        self.blk_need = 0  # the count of the neighbour's it waits for
+        self.rooted = False
+        self.t0 = 0
+        self.li = 1 if blocks == 1 else 0  # the next item is in the last block of its image
+        self.fin = self._finish
+        # a lazy stage's hardware is its own (see make_lazy): an item's end needs no event
+        self.lazy = False
+        self.end = 0
+        self.waking = -1  # the end of the item a wake-up is scheduled for
+        self.macro = macro
+        self.layer = layer
+        self.unit = unit  # the hardware unit's name, e.g. "macro 3/ADC bank"
+        self.tracer = tracer
+
+    # -- stall booking ----------------------------------------------------------------------------
+    def why(self) -> str:
+        """The cause a neighbour waiting on this stage is booked to."""
+        return self.blk if self.blk is not None else self.cause
+
+    def block(self, cause: str, on: Stage | None, what: Any) -> None:
+        """Cannot start: book the time from now to ``cause``. A stage blocked at the root (a pool,
+        space, input) or on a neighbour so blocked re-books every stage blocked on it, along the
+        pipeline; otherwise only the neighbours blocked on it directly."""
+        if self.blk is cause and self.blk_on is on:
+            self.blk_what = what
+            return
+        now = self.env.now
+        if self.blk is not None:
+            self.stall[self.blk] = self.stall.get(self.blk, 0) + now - self.blk_since
+        self.blk, self.blk_on, self.blk_what, self.blk_since = cause, on, what, now
+        self.rooted = on is None or on.rooted
+        self._tell(cause, self.rooted)
+
+    def unblock(self) -> None:
+        """Starting: close the stall segment; neighbours blocked on it now wait on a busy stage."""
+        assert self.blk is not None
+        self.stall[self.blk] = self.stall.get(self.blk, 0) + self.env.now - self.blk_since
+        self.blk = self.blk_on = self.blk_what = None
+        self.rooted = False
+        self._tell(self.cause, False)
+
+    def _tell(self, cause: str, deep: bool) -> None:
+        up, down = self.up, self.down
+        if up is not None and up.blk_on is self and up.blk is not cause:
+            up._rebook(cause, self, deep)
+        if down is not None and down.blk_on is self and down.blk is not cause:
+            down._rebook(cause, self, deep)
+
+    def _rebook(self, cause: str, on: Stage, deep: bool) -> None:
+        if deep:
+            self.block(cause, on, self.blk_what)
+            return
+        now, blk = self.env.now, self.blk  # one level: re-book without passing it on
+        assert blk is not None
+        self.stall[blk] = self.stall.get(blk, 0) + now - self.blk_since
+        self.blk, self.blk_since, self.rooted = cause, now, False
+
+    # -- the item loop ----------------------------------------------------------------------------
+    def ready(self, k: int, g: int, b: int, c: int) -> bool:
+        """Input there and output slot free (else blocked and False); for subclasses."""
+        return self.slot_free(k, g, b)
+
+    def slot_free(self, k: int, g: int, b: int) -> bool:
+        down = self.down
+        if down is None:
+            return True
+        mode = self.slot_mode
+        slot = k if mode == 0 else ((g if b == 0 else 0) if mode == 1 else
+                                    ((g - 1) * down.upb + 1 if g else 0))
+        if down.started < slot:
+            if down.lazy and down.running and down.started + 1 >= slot:
+                down.wake()
+            self.blk_need = slot
+            self.block(down.why(), down, down)
+            return False
+        return True
+
+    def granted(self, lane: int) -> None:
+        self.queued = False
+        self.lane = lane
+        self.poke()
+
+    def poke(self, _count: int = 0) -> None:
+        """Start the next item if it can start (settling lazy items that are over first)."""
+        now, up, down = self.env.now, self.up, self.down
+        if self.running:
+            if self.lazy:  # a neighbour acted: settle the item if over, else maybe wake at its end
+                if self.end <= now:
+                    self._finish(None)
+                elif self._next_ready():
+                    self.wake()
+            return
+        if up is not None and up.lazy and up.running and up.end <= now:
+            up._finish(None)  # this may start this stage's next item
+        if down is not None and down.lazy and down.running and down.end <= now:
+            down._finish(None)
+        while not self.running and self.k < self.total:
+            k, g = self.k, self.g
+            if self.custom:
+                if not self.ready(k, g, self.b, self.c):
+                    return
+            else:  # a middle stage: both neighbours exist
+                assert up is not None and down is not None
+                mode = self.in_mode
+                need = k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)
+                if up.done < need:
+                    if up.lazy and up.running and up.done + 1 >= need:
+                        up.wake()
+                    self.blk_need = need
+                    self.block(up.why(), up, up)
+                    return
+                mode = self.slot_mode
+                if mode == 0:
+                    slot = k
+                elif mode == 1:
+                    slot = g if self.b == 0 else 0
+                else:
+                    slot = (g - 1) * down.upb + 1 if g else 0
+                if down.started < slot:
+                    if down.lazy and down.running and down.started + 1 >= slot:
+                        down.wake()
+                    self.blk_need = slot
+                    self.block(down.why(), down, down)
+                    return
+            n, d = self.jobs[self.li]
+            if d and self.lane < 0:
+                if self.queued:
+                    return
+                lane = self.pool.take(n)
+                if lane < 0:
+                    self.queued = True
+                    self.pool.queue(n, self)
+                    self.block(self.cause, None, self.pool)
+                    return
+                self.lane = lane
+            if self.blk is not None:
+                self.unblock()
+            self.running = True
+            self.t0, self.end = now, now + d  # before a neighbour can look
+            if self.custom:
+                self.starting(g, self.c)
+            self.started += 1
+            if up is not None and (up.blk_on is self or up.lazy and up.running):
+                up.poke()
+            if d:
+                if self.lazy:  # no event unless someone will need its end (see make_lazy)
+                    if (down is not None and down.blk_on is self and
+                            self.done + 1 >= down.blk_need) or \
+                            (up is not None and up.blk_on is self and
+                             self.started + 1 >= up.blk_need) or self._next_ready():
+                        self.wake()
+                else:
+                    Timeout(self.env, d).callbacks.append(self.fin)
+                return
+            self.running = False
+            self._complete()
+
+    def _next_ready(self) -> bool:
+        """Whether the item after the current one could start the moment it ends (a middle stage):
+        then nothing else would look at this stage at that moment."""
+        k = self.k + 1
+        if k >= self.total:
+            return False
+        up, down = self.up, self.down
+        assert up is not None and down is not None
+        g, b = divmod(k, self.upb)
+        mode = self.in_mode
+        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)):
+            return False
+        mode = self.slot_mode
+        slot = k if mode == 0 else ((g if b == 0 else 0) if mode == 1 else
+                                    ((g - 1) * down.upb + 1 if g else 0))
+        return down.started >= slot
+
+    def wake(self) -> None:
+        """Make sure a lazy item in progress is settled when it ends (a neighbour waits for it)."""
+        if self.waking != self.end:  # one wake-up per item
+            self.waking = self.end
+            Timeout(self.env, self.end - self.env.now).callbacks.append(self._woken)
+
+    def _woken(self, _event: Any) -> None:
+        if self.running and self.end <= self.env.now:
+            self._finish(None)
+
+    def _finish(self, _event: Any) -> None:
+        n, d = self.jobs[self.li]
+        lane, self.lane = self.lane, -1
+        self.pool.give(n, lane, d)
+        self.busy += d
+        if self.tracer is not None:
+            self.tracer.stage(self, lane, self.t0, d, self.g // self.blocks, self.c,
+                              self.b if self.upb > 1 else -1, self.li)
+        self.running = False
+        now, end = self.env.now, self.end
+        if self.lazy and end < now and self.k + 1 < self.total:
+            # settled late: since its end it has been waiting for what now arrives; book that
+            # wait, and re-book the neighbours blocked on it as an eager stage would have
+            cause = self._cause_for(self.k + 1)
+            self.stall[cause] = self.stall.get(cause, 0) + now - end
+            for nb in (self.up, self.down):
+                if nb is not None and nb.blk_on is self and nb.blk is not None and \
+                        nb.blk_since < end:
+                    nb.stall[nb.blk] = nb.stall.get(nb.blk, 0) + end - nb.blk_since
+                    nb.blk, nb.blk_since = cause, end
+        self._complete()
+        self.poke()
+
+    def _cause_for(self, k: int) -> str:
+        """Why a middle stage cannot start item ``k`` (its input, else its output slot)."""
+        up, down = self.up, self.down
+        assert up is not None and down is not None
+        g = k // self.upb
+        mode = self.in_mode
+        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)):
+            return up.why()
+        return down.why()
+
+    def _complete(self) -> None:
+        """The current item is done: count it, move to the next item, tell the next stage."""
+        self.n[self.li] += 1
+        if self.custom:
+            self.completed(self.g, self.c)
+        self.k += 1
+        b = self.b + 1
+        if b == self.upb:
+            b = 0
+            self.g += 1
+            c = self.c + 1
+            if c == self.blocks:
+                c = 0
+            self.c = c
+            self.li = 1 if c == self.blocks - 1 else 0
+        self.b = b
+        self.done += 1
+        down = self.down
+        if down is not None and (down.blk_on is self or down.lazy and down.running):
+            down.poke()
+
+    # -- hooks ------------------------------------------------------------------------------------
+    def starting(self, g: int, c: int) -> None:
+        """Called as an item starts."""
+
+    def completed(self, g: int, c: int) -> None:
+        """Called as an item completes, before ``done`` advances."""
+
+
+def make_lazy(stages: list[Stage]) -> None:
+    """Let the middle stages whose pool serves no other stage complete lazily.
+
+    Such a stage's hardware is its own (a share's PE group; an ADC bank or units that no other
+    share of the macro uses), so when an item ends matters only to its neighbours: instead of an
+    event per item, the item is settled when a neighbour with events of its own looks (completes
+    an item, starts one, or waits for it), and a wake-up event is scheduled only when a neighbour
+    waits for this item or the next item could start the moment this one ends. Every moment at
+    which the eager pipeline would act is still a moment at which the lazy one acts, so the times
+    are the same; only the events are fewer.
+    """
+    users: dict[int, int] = {}
+    for st in stages:
+        users[id(st.pool)] = users.get(id(st.pool), 0) + 1
+    for st in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
+        st.lazy = not st.custom and users[id(st.pool)] == 1 and \
+            (st.up is None or not st.up.lazy)
+
+
+def link(stages: list[Stage]) -> None:
+    """Chain a share's stages (each pokes a neighbour blocked on it when it advances).
+
+    ``in_mode``: a stage's item k (block g, bit b) needs upstream done count k + 1 (0: same item
+    kind), (g + 1) x upstream bits (1: upstream per bit, this one per block) or g + 1 (2: upstream
+    per block, this one per bit). ``slot_mode``: it needs the downstream started count k (0),
+    g at bit 0 (1: this one per bit, downstream per block), (g - 1) x downstream bits + 1 (2).
+    """
+    for a, b in pairwise(stages):
+        a.down, b.up = b, a
+        b.in_mode = 0 if a.upb == b.upb else (1 if a.upb > b.upb else 2)
+        a.slot_mode = 0 if a.upb == b.upb else (1 if a.upb > b.upb else 2)

@@ -1,0 +1,111 @@
+"""Conservation: every MAC of the network is performed exactly once per image, and the simulated
+action counts are the model's counts (pimsim.model.actions) times the number of images."""
+
+from __future__ import annotations
+
+import pytest
+
+from pimsim.arch.check import load_architecture
+from pimsim.arch.schema import LayerMapping, MacroGroup
+from pimsim.components import UnitKind
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
+from tests.conftest import ROOT
+from tests.hand import one_layer_arch
+from tests.test_sim_hand import TWO_CONVS, add_two, chain, design, run, two_convs
+
+POOLED = """
+  g (float[1,2,4,4] x, float[2,2,3,3] w1, float[2,2,3,3] w2) => (float z) {
+    y = Conv<pads=[1,1,1,1]>(x, w1)
+    r = Relu(y)
+    p = MaxPool<kernel_shape=[2,2], strides=[2,2]>(r)
+    z = Conv<pads=[1,1,1,1]>(p, w2)
+  }"""
+
+GROUPED = """
+  g (float[1,4,4,4] x, float[4,1,3,3] w1, float[4,4,1,1] w2) => (float z) {
+    y = Conv<pads=[1,1,1,1], group=4>(x, w1)
+    z = Conv(y, w2)
+  }"""
+
+
+def pooled() -> Plan:
+    """A pool spread over two macros (its rows split between them) between two convolutions."""
+    units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1, UnitKind.ACTIVATION: 1, UnitKind.POOL: 1}
+    return design(POOLED, [MacroGroup(name=f"m{i}", crossbars=24, adcs=2, units=units,
+                                      buffer_kib=64) for i in range(2)],
+                  [LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
+                   LayerMapping(layer="z", dup=2, macros=[1], crossbars=[12])],
+                  hosts={"p": [0, 1]})  # type: ignore[dict-item]
+
+
+def grouped() -> Plan:
+    units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
+    return design(GROUPED, [MacroGroup(name=f"m{i}", crossbars=16, adcs=4, units=units,
+                                       buffer_kib=64) for i in range(3)],
+                  [LayerMapping(layer="y", dup=1, macros=[0, 1], crossbars=[8, 8]),
+                   LayerMapping(layer="z", dup=2, macros=[2], crossbars=[4])])
+
+
+DESIGNS = {"one conv": lambda: Plan(*one_layer_arch()), "3x3 window": two_convs,
+           "pool over two macros": pooled, "grouped conv over two macros": grouped,
+           "eltwise and NoC": lambda: add_two(1.0), "small buffer": lambda: chain(1)}
+
+
+@pytest.mark.parametrize("make", DESIGNS.values(), ids=DESIGNS.keys())
+def test_every_mac_once_per_image_and_counts_are_the_models(make) -> None:  # type: ignore[no-untyped-def]
+    plan = make()
+    images = 3
+    r = run(plan, images=images)
+    for sim, layer in zip(r.layers, plan.network.layers, strict=True):
+        shares = len(plan.layers[layer.name].shares)
+        items = layer.out_pixels if layer.kind.has_weights else layer.out_shape.h
+        assert sim.items == items * images * shares  # every share computes its part of each
+        assert sim.macs == pytest.approx(layer.macs * images, rel=1e-12)
+    assert sum(x.macs for x in r.layers) == pytest.approx(plan.network.macs * images, rel=1e-12)
+    model = estimate(plan.arch, plan).counts
+    assert set(r.counts) == set(model)
+    for action, count in model.items():
+        assert r.counts[action] == pytest.approx(count * images, rel=1e-9), action
+
+
+def test_example_design_conserves_macs_and_counts() -> None:
+    loaded = load_architecture(ROOT / "configs" / "arch" / "examples" / "vgg11-cifar-simple.json")
+    plan = Plan(loaded.arch, loaded.network)
+    r = run(plan, images=2)
+    assert sum(x.macs for x in r.layers) == pytest.approx(2 * loaded.network.macs, rel=1e-12)
+    for action, count in estimate(plan.arch, plan).counts.items():
+        assert r.counts[action] == pytest.approx(2 * count, rel=1e-9), action
+
+
+def test_the_window_tables_cover_every_producer_block() -> None:
+    from pimsim.sim import compile_program
+
+    program = compile_program(two_convs())
+    z = next(t for t in program.tasks if t.layer == "z")
+    (inp,) = z.inputs
+    # z's row c needs y's rows c-1 .. c+1 (3x3, pad 1); y's blocks are its rows (dup 4 = width 4)
+    assert inp.lo == (0, 0, 1, 2) and inp.hi == (1, 2, 3, 3)
+    assert program.tasks[0].stages[0].work == (1152.0, 1152.0)
+    assert [s.name for s in z.stages] == ["load", "mvm", "adc", "shift_add", "add", "store"]
+    assert TWO_CONVS
+
+
+def test_lazy_completion_changes_no_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Stages whose hardware is their own complete without events (share.make_lazy): the run's
+    times, busy and queued times are exactly those of a run where every item has its event."""
+    from pimsim.sim import engine
+
+    loaded = load_architecture(ROOT / "configs" / "arch" / "examples" / "vgg11-cifar-simple.json")
+    for plan in (Plan(loaded.arch, loaded.network), chain(1), add_two(10.0), pooled()):
+        lazy = run(plan, images=2)
+        with monkeypatch.context() as m:
+            m.setattr(engine, "make_lazy", lambda stages: None)
+            eager = run(plan, images=2)
+        assert lazy.events < eager.events
+        assert lazy.image_finish_ns == eager.image_finish_ns
+        assert [(x.start_ns, x.finish_ns, x.busy_ns) for x in lazy.layers] == \
+            [(x.start_ns, x.finish_ns, x.busy_ns) for x in eager.layers]
+        assert [(u.name, u.busy_ns, u.queued_ns) for u in lazy.units] == \
+            [(u.name, u.busy_ns, u.queued_ns) for u in eager.units]
+        assert lazy.counts == eager.counts
