@@ -25,6 +25,10 @@ class InputError(Exception):
         self.hint = hint
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str | None]]:
+        """Pickle as a plain InputError with the same message parts (for worker processes)."""
+        return (InputError, (self.file, self.place, self.cause, self.hint))
+
     @property
     def message(self) -> str:
         """The one-paragraph message shown to the user."""

@@ -7,6 +7,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,10 +25,11 @@ from pimsim.network.load import load_model
 from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
 from synth.baseline import isaac_baseline
-from synth.explore import explore
+from synth.explore import explore, top_architectures
 from synth.outputs import Log, prepare_dir, write_results
 from synth.plots import plot_run
-from synth.report import final_view
+from synth.report import final_view, validation_table
+from synth.validate import validate
 from synth.settings import Settings
 
 DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
@@ -64,6 +66,16 @@ def _export(args: argparse.Namespace) -> int:
 
 def _estimate(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
     return estimate(arch, Plan(arch, network))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -128,12 +140,23 @@ def _explore(args: argparse.Namespace) -> int:
                         rate=f"{state.evaluations / max(state.seconds, 1e-9):,.0f} designs/s",
                         best=best)
 
+    pool = ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else None
     try:
         with progress:
-            ex = explore(network, args.power_w, settings, network_source=model, jobs=args.jobs,
+            ex = explore(network, args.power_w, settings, network_source=model, executor=pool,
                          on_unit=on_unit)
+        log.close()
+        return _finish(args, out, ex, network, model, pool)
     finally:
         log.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _finish(args: argparse.Namespace, out: Path, ex, network, model: str,  # type: ignore[no-untyped-def]
+            pool: ProcessPoolExecutor | None) -> int:
+    """Report, write, and optionally validate and plot a finished exploration."""
+    console = err_console()
     best = _estimate(ex.best, network)
     baseline = None
     if not args.no_baseline:
@@ -148,6 +171,16 @@ def _explore(args: argparse.Namespace) -> int:
     if args.plot:
         written = plot_run(out, best, baseline)
         out_console().print(f"wrote {len(written)} plots to {out}")
+    if args.validate:
+        designs = top_architectures(ex, network, args.top_k, model)
+        console.print(f"simulating the {len(designs)} best designs ({args.images} images each)...")
+        report = validate(designs, network, images=args.images, tolerance_pct=args.tolerance,
+                          out=out, executor=pool)
+        out_console().print(validation_table(report))
+        out_console().print(f"wrote {out}/validation.json and {len(designs)} traces in "
+                            f"{out}/traces/")
+        if report.flagged and args.strict:
+            return 1
     return 0
 
 
@@ -212,6 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--library", default="pimsyn", help="component library (name or file)")
     ex.add_argument("--no-baseline", action="store_true", help="skip the ISAAC comparison")
     ex.add_argument("--plot", action="store_true", help="also write PNG/SVG plots (extra 'plot')")
+    ex.add_argument("--validate", action="store_true",
+                    help="simulate the best designs and compare with the estimate")
+    ex.add_argument("--top-k", type=_positive, default=3, help="designs to validate (default 3)")
+    ex.add_argument("--images", type=_positive, default=4,
+                    help="images in flight per validation run (default 4)")
+    ex.add_argument("--tolerance", type=float, default=5.0,
+                    help="flag estimate errors beyond this, in %% (default 5)")
+    ex.add_argument("--strict", action="store_true",
+                    help="exit with 1 when a validated design is beyond the tolerance")
     ex.set_defaults(handler=_explore)
 
     plot = commands.add_parser("plot", help="plot a finished exploration (PNG and SVG)")

@@ -81,6 +81,19 @@ def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Sett
     return best, where
 
 
+def top_architectures(ex: Exploration, network: Network, k: int,
+                      network_source: str | None = None) -> list[Architecture]:
+    """The ``k`` best designs of an exploration as architectures, best first."""
+    library = load_library(ex.settings.library)
+    unified = ex.settings.macros == "unified"
+    out = []
+    for rank, found in enumerate(ex.top[:k]):
+        ctx, scored = rescore(found, network, library, ex.settings.power_w, unified)
+        out.append(to_architecture(ctx, scored, f"{network.name}-{ex.settings.power_w:g}w-{rank}",
+                                   network_source or network.name, found.combo.label))
+    return out
+
+
 def _executor(jobs: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
 

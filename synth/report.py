@@ -8,6 +8,7 @@ from rich.table import Table
 from pimsim.cli.render_estimate import breakdown_table
 from pimsim.model.estimate import CostReport
 from synth.explore import Exploration
+from synth.validate import ValidationReport
 
 
 def _figures(r: CostReport) -> list[str]:
@@ -62,6 +63,29 @@ def layers_table(ex: Exploration) -> Table:
     for lm in mapping.layers:
         t.add_row(lm.layer, str(lm.dup), str(len(lm.macros)), f"{sum(lm.crossbars):,}",
                   lm.shares_with or "")
+    return t
+
+
+def validation_table(v: ValidationReport) -> Table:
+    """Estimate vs simulation of each validated design, errors in %, flagged rows in red."""
+    t = Table(title=f"estimate vs simulation ({v.images} images in flight; tolerance "
+                    f"{v.tolerance_pct:g}%)", title_justify="left")
+    for header in ("#", "design", "images/s est", "sim", "err", "latency us est", "sim", "err",
+                   "energy uJ est", "sim", "err", "power W est", "sim", "err", "dominant stalls"):
+        t.add_column(header, justify="left" if header in ("design", "dominant stalls") else "right")
+    scale = {"throughput_ips": 1.0, "latency_ns": 1e-3, "energy_per_image_pj": 1e-6,
+             "average_power_w": 1.0}
+    for row in v.rows:
+        cells = []
+        for key in ("throughput_ips", "latency_ns", "energy_per_image_pj", "average_power_w"):
+            err = row.error_pct[key]
+            style = "bold red" if abs(err) > v.tolerance_pct else ""
+            cells += [f"{row.estimate[key] * scale[key]:.4g}", f"{row.simulated[key] * scale[key]:.4g}",
+                      f"[{style}]{err:+.2f}%[/]" if style else f"{err:+.2f}%"]
+        stalls = ", ".join(f"{c} {ns / 1e3:,.0f} us" for c, ns in row.stalls) if row.flagged else ""
+        if row.deadlock:
+            stalls = f"[bold red]deadlock[/]: {row.stalls[0][0] if row.stalls else ''}"
+        t.add_row(str(row.rank), row.design, *cells, stalls)
     return t
 
 
