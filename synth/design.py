@@ -147,9 +147,12 @@ def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
     return ctx.buffer_kib[np.minimum(index, len(ctx.buffer_kib) - 1)]
 
 
-def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float, unified: bool
-             ) -> Allocation:
+def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float, unified: bool,
+             buffer_floor_kib: np.ndarray | None = None) -> Allocation:
     """Stage 4: ADCs and units per macro for the shortest period the budget allows.
+
+    ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the simulator's
+    compiler knows what a design's windows and staging need; see :func:`synth.materialize`).
 
     Raises:
         Infeasible: even one of each needed unit per macro exceeds the budget.
@@ -167,6 +170,9 @@ def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float,
     minimum[:, 0] = np.maximum(minimum[:, 0], macros.crossbars > 0)
     peak = np.concatenate([[ctx.parts.adc.peak_power_w], ctx.unit_peak_w])
     buffer_kib = _buffers(ctx, dup, macros)
+    if buffer_floor_kib is not None:
+        floor = np.minimum(np.searchsorted(ctx.buffer_kib, buffer_floor_kib), len(ctx.buffer_kib) - 1)
+        buffer_kib = np.maximum(buffer_kib, ctx.buffer_kib[floor])
     crossbars = macros.crossbars.copy()
     if unified:
         crossbars[:] = crossbars.max()
@@ -263,14 +269,14 @@ class Scored:
 
 
 def score(ctx: ComboContext, dup: np.ndarray, partition: Partition, power_w: float,
-          unified: bool) -> Scored:
+          unified: bool, buffer_floor_kib: np.ndarray | None = None) -> Scored:
     """Stages 4 and the closed-form estimate of one candidate.
 
     Raises:
         Infeasible: the candidate cannot fit the budget.
     """
     macros = assemble(ctx, dup, partition)
-    alloc = allocate(ctx, dup, macros, power_w, unified)
+    alloc = allocate(ctx, dup, macros, power_w, unified, buffer_floor_kib)
     peak = peak_power_w(ctx, alloc)
     assert peak <= power_w * (1 + 1e-9), f"allocation exceeds the budget: {peak} W > {power_w} W"
     ev = evaluate(ctx.tables, design_arrays(ctx, dup, macros, alloc), latency=False)

@@ -22,7 +22,7 @@ from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
-from synth.materialize import rescore, to_architecture
+from synth.materialize import runnable
 from synth.search import Found, UnitResult, search_unit, units
 from synth.settings import Settings, combos
 
@@ -48,7 +48,7 @@ class Exploration:
     settings: Settings
     best: Architecture
     best_found: Found
-    top: tuple[Found, ...]
+    top: tuple[Found, ...]  # the runnable-checked designs first (best first), then the others
     skipped: tuple[tuple[str, str], ...]
     evaluations: int
     seconds: float
@@ -56,6 +56,10 @@ class Exploration:
     @property
     def evaluations_per_s(self) -> float:
         return self.evaluations / self.seconds if self.seconds else 0.0
+
+
+#: How many of the best designs are made runnable (scratchpads checked) before the best is chosen.
+REPAIRED = 8
 
 
 def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Settings
@@ -83,14 +87,18 @@ def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Sett
 
 def top_architectures(ex: Exploration, network: Network, k: int,
                       network_source: str | None = None) -> list[Architecture]:
-    """The ``k`` best designs of an exploration as architectures, best first."""
+    """The ``k`` best runnable designs of an exploration as architectures, best first."""
     library = load_library(ex.settings.library)
     unified = ex.settings.macros == "unified"
     out = []
-    for rank, found in enumerate(ex.top[:k]):
-        ctx, scored = rescore(found, network, library, ex.settings.power_w, unified)
-        out.append(to_architecture(ctx, scored, f"{network.name}-{ex.settings.power_w:g}w-{rank}",
-                                   network_source or network.name, found.combo.label))
+    for found in ex.top:
+        made = runnable(found, network, library, ex.settings.power_w, unified,
+                        f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
+                        network_source or network.name, found.combo.label)
+        if made is not None:
+            out.append(made[0])
+        if len(out) == k:
+            break
     return out
 
 
@@ -160,11 +168,22 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
         raise InputError("command line", "--power-w", f"no design of {network.name} fits "
                          f"{power_w:g} W in the explored space ({len(skipped)} combinations "
                          "skipped)", "raise --power-w or widen the ranges")
-    top = tuple(found[:settings.keep])
-    ctx, scored = rescore(top[0], network, library, power_w, settings.macros == "unified")
-    arch = to_architecture(ctx, scored, f"{network.name}-{power_w:g}w",
-                           network_source or network.name,
-                           f"synthesized by pimsyn for {network.name} within {power_w:g} W "
-                           f"({top[0].combo.label})")
-    return Exploration(network.name, settings, arch, top[0], top, skipped,
+    name = f"{network.name}-{power_w:g}w"
+    source = network_source or network.name
+    unified = settings.macros == "unified"
+    repaired: list[tuple[Found, Architecture]] = []
+    for f in found[:REPAIRED]:  # make the best few runnable, then choose among them
+        made = runnable(f, network, library, power_w, unified, name, source,
+                        f"synthesized by pimsyn for {network.name} within {power_w:g} W "
+                        f"({f.combo.label})")
+        if made is not None:
+            repaired.append((made[1], made[0]))
+    if not repaired:
+        raise InputError("command line", "--power-w", f"none of the best designs of "
+                         f"{network.name} keeps within {power_w:g} W once its scratchpads hold "
+                         "what its dataflow needs", "raise --power-w")
+    repaired.sort(key=lambda fa: fa[0].key)
+    best_found, arch = repaired[0]
+    top = tuple([f for f, _ in repaired] + found[REPAIRED:settings.keep])
+    return Exploration(network.name, settings, arch, best_found, top, skipped,
                        sum(r.evaluations for r in results), time.perf_counter() - start)

@@ -8,10 +8,12 @@ from pimsim.arch.check import check_hardware, check_mapping
 from pimsim.arch.schema import Architecture, Hardware, LayerMapping, MacroGroup, Mapping
 from pimsim.components.library import ComponentLibrary
 from pimsim.model.kernel import UNITS
+from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
+from pimsim.sim.compiler import buffer_needs_kib
 from synth.context import ComboContext
-from synth.design import Scored, score
-from synth.search import Found
+from synth.design import Infeasible, Scored, score
+from synth.search import Found, metrics
 
 
 def rescore(found: Found, network: Network, library: ComponentLibrary, power_w: float,
@@ -19,6 +21,27 @@ def rescore(found: Found, network: Network, library: ComponentLibrary, power_w: 
     """Recompute a found design (deterministic) with everything needed to write it out."""
     ctx = ComboContext.build(found.combo, network, library, power_w)
     return ctx, score(ctx, np.array(found.dup), found.partition, power_w, unified)
+
+
+def runnable(found: Found, network: Network, library: ComponentLibrary, power_w: float,
+             unified: bool, name: str, network_source: str, description: str = ""
+             ) -> tuple[Architecture, Found] | None:
+    """The design with every scratchpad large enough for what the dataflow compiler says its
+    windows and staging need (the search sizes them from a per-layer working set, which leaves
+    out, e.g., a residual branch's wait), re-allocated within the budget and re-scored.
+    ``None`` when the larger scratchpads no longer fit the budget."""
+    ctx, scored = rescore(found, network, library, power_w, unified)
+    arch = to_architecture(ctx, scored, name, network_source, description)
+    needs = buffer_needs_kib(Plan(arch, network))
+    floor = np.array([needs.get(m, 0.0) for m in range(len(scored.alloc.adcs))])
+    if (floor > scored.alloc.buffer_kib).any():
+        try:
+            scored = score(ctx, np.array(found.dup), found.partition, power_w, unified, floor)
+        except Infeasible:
+            return None
+        arch = to_architecture(ctx, scored, name, network_source, description)
+    return arch, Found(scored.tops_per_w, found.combo, scored.dup, found.partition,
+                       metrics(scored, ctx.tables.ops))
 
 
 def to_architecture(ctx: ComboContext, s: Scored, name: str, network_source: str,

@@ -45,8 +45,9 @@ def test_quick_exploration_gives_a_design_that_loads_and_estimates(quick_run, tm
     assert report.tops_per_w == pytest.approx(ex.best_found.tops_per_w, rel=1e-9)
     assert report.period_ns == pytest.approx(ex.best_found.metrics["period_ns"], rel=1e-9)
     assert report.hardware.total_peak_power_w <= 20 + 1e-9
+    checked = ex.top[:8]  # the designs made runnable come first, best first
     assert ex.top[0] == ex.best_found and all(
-        a.tops_per_w >= b.tops_per_w for a, b in zip(ex.top, ex.top[1:]))
+        a.tops_per_w >= b.tops_per_w for a, b in zip(checked, checked[1:]))
 
 
 def test_same_seed_same_design_whatever_the_executor(quick_run) -> None:  # type: ignore[no-untyped-def]

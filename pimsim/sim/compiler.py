@@ -27,6 +27,8 @@ import math
 from collections import defaultdict
 from itertools import accumulate
 
+import numpy as np
+
 from pimsim.model.actions import Action, other_work, pixel_work
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.network.layer import Layer, LayerKind
@@ -165,6 +167,13 @@ def compile_program(plan: Plan) -> Program:
                               route(positions[src], positions[dst]), partition))
         return fid
 
+    wins: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+    for layer in net.layers:
+        for e, (source, seen) in enumerate(zip(layer.inputs, layer.in_shapes, strict=True)):
+            if source in geos:
+                whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
+                wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
+    spans = _spans(plan, geos, wins)
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
         weight = lp.xset is not None
@@ -180,21 +189,20 @@ def compile_program(plan: Plan) -> Program:
                 if source not in geos:
                     continue
                 pgeo = geos[source]
-                whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
-                lo, hi = windows(geo, pgeo, whole)
+                lo, hi = wins[(layer.name, e)]
                 per_item = seen.size * act_bits / pgeo.items
                 bb = (per_item * pgeo.full * share.share, per_item * pgeo.last * share.share)
                 src = plan.layers[source].out_macro
                 local = src == share.macro  # reads the producer's blocks where they are stored
+                span = spans[(layer.name, e)]  # producer blocks held while this input waits
                 if local:
                     part = f"out {source}"
-                    widest_blocks = max(b - a + 1 for a, b in zip(lo, hi, strict=True))
-                    out_blocks[source] = max(out_blocks[source], widest_blocks + 1)
+                    out_blocks[source] = max(out_blocks[source], span + 1)
                 else:
                     part = f"in {layer.name}<-{source}#{e}"
                     widest = max(_span_bits(a, b, bb, pgeo.blocks)
                                  for a, b in zip(lo, hi, strict=True))
-                    minimum[(share.macro, part)] += math.ceil(widest + bb[0])
+                    minimum[(share.macro, part)] += math.ceil(max(widest, span * bb[0]) + bb[0])
                 fid = add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb, part)
                 transfers[source].append(fid)
                 inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
@@ -220,8 +228,48 @@ def compile_program(plan: Plan) -> Program:
     layers = tuple(LayerInfo(x.name, str(x.kind), geos[x.name].blocks, geos[x.name].items,
                              x.macs, tuple(task_ids[x.name]), tuple(merges[x.name]),
                              tuple(transfers[x.name])) for x in net.layers)
+    needs: dict[int, int] = defaultdict(int)
+    for (macro, _), need in minimum.items():
+        needs[macro] += need
     return Program(plan.arch.name, net.name, hw, layers, tuple(tasks), tuple(flows), partitions,
-                   positions, plan.mesh, net.ops, warnings)
+                   positions, plan.mesh, net.ops, warnings, tuple(sorted(needs.items())))
+
+
+def buffer_needs_kib(plan: Plan) -> dict[int, float]:
+    """Scratchpad each macro needs for its input windows and output staging, KiB (the compiler's
+    partition rule; a smaller scratchpad may stall for space or deadlock)."""
+    return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
+
+
+def _spans(plan: Plan, geos: dict[str, _Geometry],
+           wins: dict[tuple[str, int], tuple[list[int], list[int]]]) -> dict[tuple[str, int], int]:
+    """Per consumer input, how many producer blocks must be held while the consumer waits.
+
+    Usually the consumer's widest window. Where paths reconverge (a residual branch), the consumer's
+    block ``k`` also waits for its other inputs, which need the producer's blocks up to ``H(k)``
+    (windows composed along every path); the producer must be able to run that far ahead while
+    the consumer still holds its window from ``lo(k)``: ``max_k H(k) - lo(k) + 1`` blocks. Less
+    space deadlocks: the producer waits for space that only the consumer can free, the consumer
+    for a block only the producer can make.
+    """
+    net = plan.network
+    order = [layer.name for layer in net.layers]
+    position = {name: i for i, name in enumerate(order)}
+    spans: dict[tuple[str, int], int] = {}
+    for p in order:
+        reach = {p: np.arange(geos[p].blocks)}  # highest block of p that each block needs
+        for c in order[position[p] + 1:]:
+            layer = net[c]
+            needs = [reach[src][np.asarray(wins[(c, e)][1])]
+                     for e, src in enumerate(layer.inputs) if src in reach]
+            if not needs:
+                continue
+            reach[c] = np.maximum.reduce(needs)
+            for e, src in enumerate(layer.inputs):
+                if src == p:
+                    lo = np.asarray(wins[(c, e)][0])
+                    spans[(c, e)] = int((reach[c] - lo).max()) + 1
+    return spans
 
 
 def _span_bits(lo: int, hi: int, block_bits: tuple[float, float], blocks: int) -> float:

@@ -197,6 +197,7 @@ class Program:
     mesh: tuple[int, int]
     ops_per_image: int
     warnings: tuple[str, ...] = ()
+    needs_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits its partitions need), unscaled
 
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""
