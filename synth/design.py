@@ -247,7 +247,7 @@ def design_arrays(ctx: ComboContext, dup: np.ndarray, macros: Macros, alloc: All
                         macros.share_frac,
                         MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
                         ctx.rates, positions, mesh, ctx.parts.noc.flit_bits,
-                        ctx.parts.noc.flit_latency_ns, table)
+                        ctx.parts.noc.flit_latency_ns, table, ctx.parts.noc.hop_latency_ns)
 
 
 def peak_power_w(ctx: ComboContext, alloc: Allocation) -> float:

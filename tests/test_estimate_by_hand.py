@@ -81,11 +81,13 @@ def test_two_layers_pipeline_noc_and_latency() -> None:
                           "activation": 0.0, "store": 1.0}
     assert z.blocks == 8 and z.time_per_image_ns == 3200.0
     assert report.period_ns == 3200.0 and report.period_set_by == "layer z"
-    # z's first block (2 pixels of row 0) needs conv1's row 0 = conv1's first block (4 pixels)
-    assert z.start_ns == c.block_latency_ns == 484.0
+    # z's first block (2 pixels of row 0) needs conv1's row 0 = conv1's first block (4 pixels),
+    # which then crosses the NoC: 1 hop x 1 ns + 4 pixels x 3 values x 16 bits / 16-bit flits x 1 ns
+    assert c.block_latency_ns == 484.0
+    assert z.start_ns == 484.0 + 1 + 12
     # z block latency: per bit 100 + 32 + 8 -> 110 + 3 x 100, + 1.5 load + 1 store
     assert z.block_latency_ns == 412.5
-    assert z.finish_ns == 484.0 + 412.5 - 400.0 + 3200.0 == report.latency_ns
+    assert z.finish_ns == 497.0 + 412.5 - 400.0 + 3200.0 == report.latency_ns
     assert report.energy_pj[Component.NOC] == pytest.approx(48 * 0.5)
 
 

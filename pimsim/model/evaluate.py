@@ -20,7 +20,8 @@ from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable, price_arrays
 from pimsim.network.graph import Network
-from pimsim.network.layer import LayerKind
+from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks
+from pimsim.network.layer import Layer, LayerKind
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class NetworkTables:
     out_bits: np.ndarray  # (L,)
     geometry: np.ndarray  # (L, 7): out W, kernel H, stride H, dilation H, pad top, is FC, out H
     ops: int
+    layers: tuple[Layer, ...] = ()
 
     @classmethod
     def build(cls, network: Network, xbar: int, cell_bits: int, dac_bits: int,
@@ -75,7 +77,7 @@ class NetworkTables:
                    np.array([(l.out_shape.w, l.kernel[0], l.strides[0], l.dilation[0], l.pads[0],
                               int(l.kind is LayerKind.FC), l.out_shape.h) for l in network.layers],
                             dtype=int).reshape(-1, 7),
-                   network.ops)
+                   network.ops, network.layers)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class DesignArrays:
     flit_bits: int
     flit_ns: float
     energy: EnergyTable
+    hop_ns: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -188,37 +191,49 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     energy = price_arrays(share_work, d.share_macro, flit_hops, period, d.energy)
     starts = finishes = np.zeros(n)
     if latency:
-        starts, finishes = _latency(t, block_lat, lp_full, per_image, full)
+        starts, finishes = _latency(t, d, block_lat, lp_full, per_image)
     return Evaluation(period, set_by, float(finishes.max()) if latency else 0.0, full_stages[worst],
                       lp_full, block_lat, per_image, starts, finishes, blocks,
                       share_work.sum(axis=0), share_work, flit_hops, energy)
 
 
-def _latency(t: NetworkTables, block_lat: np.ndarray, lp_full: np.ndarray, per_image: np.ndarray,
-             full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and finish of every layer for one image alone (sliding-window rule)."""
-    geo = t.geometry.tolist()
+def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: np.ndarray,
+             per_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and finish of every layer for one image alone.
+
+    A layer starts when each producer has made the blocks its first block needs
+    (:func:`pimsim.model.windows.first_needed`) and they have crossed the NoC (hops x hop latency +
+    the block's flits x flit time). A producer makes its blocks no faster than its own block period,
+    nor faster than its own producers feed it (its time per image is at least theirs). A layer
+    finishes after its own time per image, and no sooner than its last producer's last block plus
+    the blocks that read it (:func:`pimsim.model.windows.tail_blocks`), one block period each, and
+    one block latency.
+    """
     n = len(t.names)
     starts, finishes = np.zeros(n), np.zeros(n)
+    paced = per_image.copy()  # time per image, throttled by the producers
+    first_share = np.searchsorted(d.share_layer, np.arange(n))
+    geo = [BlockGeometry(layer, int(d.per_block[i])) for i, layer in enumerate(t.layers)]
     incoming: list[list[int]] = [[] for _ in range(n)]
     for e, c in enumerate(t.edge_dst):
         incoming[c].append(e)
     for c in range(n):
         start = last_producer = 0.0
-        out_w, kernel_h, stride_h, dil_h, pad_top, is_fc, _ = geo[c]
         for e in incoming[c]:
-            p = t.edge_src[e]
-            p_rows, p_w = geo[p][6], geo[p][0]
-            if is_fc or t.edge_flat[e]:
-                need = p_rows
-            else:
-                last_row = (int(full[c]) - 1) // max(out_w, 1) if t.weight[c] else 0
-                need = max(1, min(p_rows, last_row * stride_h + (kernel_h - 1) * dil_h + 1 - pad_top))
-            per_block = full[p] if t.weight[p] else p_w
-            k = math.ceil(need * p_w / per_block) if t.weight[p] else need
-            ready = starts[p] + block_lat[p] + (k - 1) * lp_full[p]
-            start = max(start, min(ready, finishes[p]))
-            last_producer = max(last_producer, finishes[p])
+            p = int(t.edge_src[e])
+            whole = bool(t.geometry[c][5]) or bool(t.edge_flat[e])
+            k = first_needed(geo[c], geo[p], whole)
+            pace = max(lp_full[p], paced[p] / geo[p].blocks)
+            src, dst = d.share_macro[first_share[p]], d.share_macro[first_share[c]]
+            hops = int(np.abs(d.positions[src] - d.positions[dst]).sum())
+            flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] /
+                              d.flit_bits)
+            noc = hops * d.hop_ns + flits * d.flit_ns if src != dst else 0.0
+            ready = starts[p] + block_lat[p] + (k - 1) * pace + noc
+            start = max(start, min(ready, finishes[p] + noc))
+            tail = tail_blocks(geo[c], geo[p], whole)  # blocks that wait for the last one
+            last_producer = max(last_producer, finishes[p] + noc + (tail - 1) * lp_full[c])
+            paced[c] = max(paced[c], paced[p])
         starts[c] = start
         finishes[c] = max(start + block_lat[c] - lp_full[c] + per_image[c],
                           last_producer + block_lat[c])
