@@ -115,3 +115,25 @@ def test_app_navigation_sorting_filtering_zoom(tmp_path: Path) -> None:
             await pilot.press("q")
 
     asyncio.run(scenario())
+
+
+def test_trace_command_summary_on_the_sample_trace(capsys) -> None:  # type: ignore[no-untyped-def]
+    from pimsim.cli.main import main as pimsim_main
+    from tests.conftest import ROOT
+
+    sample = next((ROOT / "traces").glob("*.json.gz"))
+    assert pimsim_main(["trace", str(sample), "--summary", "--limit", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "units (sorted by utilisation)" in out and "layers" in out and "energy per image" in out
+    assert pimsim_main(["trace", str(sample.with_name("missing.json.gz")), "--summary"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_plots_are_written_or_skipped(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from pimsim.cli.plot_sim import utilisation_timeline
+
+    data = load_trace(_trace(tmp_path))
+    written = utilisation_timeline(data, tmp_path / "timeline")
+    assert [p.suffix for p in written] == [".png", ".svg"]
+    assert all(p.stat().st_size > 1000 for p in written)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+from pathlib import Path
 from collections.abc import Sequence
 
-from pimsim.cli.common import add_subparsers, entry_point, make_parser, out_console, shape_arg
+from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, out_console,
+                               shape_arg)
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
@@ -60,12 +63,47 @@ def _run(args: argparse.Namespace) -> int:
     from pimsim.cli.render_sim import run_json, run_view
 
     plan = _mapped(args.arch)
-    result = simulate(plan, SimOptions(args.images, args.trace, args.trace_level, args.force))
-    report = estimate(plan.arch, plan)
-    if args.json:
-        print(json.dumps(run_json(result, report), indent=1))
-    else:
-        out_console().print(run_view(result, report))
+    trace = args.trace
+    scratch = None
+    if args.plot and trace is None:  # the timeline is drawn from a trace
+        scratch = tempfile.TemporaryDirectory(prefix="pimsim-plot-")
+        trace = str(Path(scratch.name) / "run.json.gz")
+    try:
+        result = simulate(plan, SimOptions(args.images, trace, args.trace_level, args.force))
+        report = estimate(plan.arch, plan)
+        if args.json:
+            print(json.dumps(run_json(result, report), indent=1))
+        else:
+            out_console().print(run_view(result, report))
+        if args.plot:
+            from pimsim.cli.plot_sim import utilisation_timeline
+            from pimsim.tui.data import load_trace
+
+            stem = Path(args.plot)
+            written = utilisation_timeline(load_trace(trace), stem)
+            err_console().print("wrote " + ", ".join(str(p) for p in written))
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    return 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from pimsim.tui.data import load_trace
+
+    data = load_trace(args.file)
+    if args.summary:
+        from pimsim.tui.views import Filters, energy_table, header, layers_table, units_table
+
+        console = out_console()
+        console.print(header(data))
+        console.print(units_table(data, Filters(), args.sort, limit=args.limit))
+        console.print(layers_table(data))
+        console.print(energy_table(data))
+        return 0
+    from pimsim.tui.app import TraceApp
+
+    TraceApp(data).run()
     return 0
 
 
@@ -131,7 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="trace granularity (default block)")
     run.add_argument("--force", action="store_true", help="overwrite an existing trace")
     run.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    run.add_argument("--plot", metavar="STEM", default=None,
+                     help="write a utilisation timeline to STEM.png and STEM.svg (extra 'plot')")
     run.set_defaults(handler=_run)
+
+    tr = commands.add_parser("trace", help="inspect a simulation trace (interactive, or --summary)",
+                             description="Open a trace written by `pimsim run --trace` in an "
+                             "interactive terminal UI (timeline, units, layers, energy; filters, "
+                             "zoom, scroll; press ? for keys), or print its summary.")
+    tr.add_argument("file", help="trace file (.json or .json.gz)")
+    tr.add_argument("--summary", action="store_true", help="print the summary tables and exit")
+    tr.add_argument("--sort", choices=("utilisation", "busy", "stall", "name"),
+                    default="utilisation", help="order of the units table (--summary)")
+    tr.add_argument("--limit", type=int, default=40, help="units shown (--summary)")
+    tr.set_defaults(handler=_trace)
 
     comp = commands.add_parser("compile", help="compile an architecture's mapping to IR",
                                description="Compile the mapped network into the simulator's IR "
