@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from itertools import accumulate
 
 import numpy as np
 
 from pimsim.model.actions import Action, other_work, pixel_work
 from pimsim.model.plan import LayerPlan, Plan
+from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import Layer, LayerKind
 from pimsim.sim.ir import (
     FlowSpec,
@@ -65,67 +65,13 @@ def route(a: Position, b: Position) -> tuple[Link, ...]:
     return tuple(links)
 
 
-class _Geometry:
-    """How a layer's output is cut into blocks."""
-
-    def __init__(self, layer: Layer, lp: LayerPlan) -> None:
-        self.layer = layer
-        self.h, self.w = max(layer.out_shape.h, 1), max(layer.out_shape.w, 1)
-        if layer.kind.has_weights:
-            self.items, self.per_block = layer.out_pixels, lp.dup
-            self.pixels_per_block = lp.dup
-        else:
-            self.items, self.per_block = self.h, 1
-            self.pixels_per_block = self.w
-        self.blocks = math.ceil(self.items / self.per_block)
-        self.full = min(self.per_block, self.items)
-        self.last = self.items - (self.blocks - 1) * self.per_block
-
-    def pixel_range(self, block: int) -> tuple[int, int]:
-        """First and last output pixel (row-major) of a block."""
-        first = block * self.pixels_per_block
-        return first, min(first + self.pixels_per_block, self.h * self.w) - 1
-
-    def block_of(self, pixel: int) -> int:
-        return min(pixel // self.pixels_per_block, self.blocks - 1)
-
-
-def windows(consumer: _Geometry, producer: _Geometry, whole: bool) -> tuple[list[int], list[int]]:
-    """Per consumer block, the first and the last producer block it reads."""
-    n, last_block = consumer.blocks, producer.blocks - 1
-    if whole:
-        return [0] * n, [last_block] * n
-    layer = consumer.layer
-    (kh, kw), (sh, sw), (dh, dw) = layer.kernel, layer.strides, layer.dilation
-    pt, pl = layer.pads[0], layer.pads[1]
-    ph, pw, cw = producer.h, producer.w, consumer.w
-    lo, hi = [], []
-    for c in range(n):
-        p0, p1 = consumer.pixel_range(c)
-        (y0, x0), (y1, x1) = divmod(p0, cw), divmod(p1, cw)
-        r_lo = min(max(y0 * sh - pt, 0), ph - 1)
-        r_hi = min(max(y1 * sh - pt + (kh - 1) * dh, 0), ph - 1)
-        # the first needed pixel: leftmost column of the rows whose window starts at r_lo
-        x_first = x0 if y1 == y0 or min(max((y0 + 1) * sh - pt, 0), ph - 1) > r_lo else 0
-        # the last needed pixel: rightmost column of the rows whose window reaches r_hi
-        reaches = y1 > y0 and min(max((y1 - 1) * sh - pt + (kh - 1) * dh, 0), ph - 1) >= r_hi
-        x_last = cw - 1 if reaches else x1
-        c_lo = min(max(x_first * sw - pl, 0), pw - 1)
-        c_hi = min(max(x_last * sw - pl + (kw - 1) * dw, 0), pw - 1)
-        lo.append(producer.block_of(r_lo * pw + c_lo))
-        hi.append(producer.block_of(r_hi * pw + c_hi))
-    hi = list(accumulate(hi, max))
-    lo = [min(a, b) for a, b in zip(accumulate(lo, max), hi, strict=True)]
-    return lo, hi
-
-
-def _per_item(lp: LayerPlan, geo: _Geometry, activation_bits: int) -> dict[Action, float]:
+def _per_item(lp: LayerPlan, geo: BlockGeometry, activation_bits: int) -> dict[Action, float]:
     if lp.xset is not None:
         return dict(pixel_work(lp, activation_bits))
     return {a: v / geo.items for a, v in other_work(lp, activation_bits).items()}
 
 
-def _stages(work: dict[Action, float], geo: _Geometry, bits: int, frac: float,
+def _stages(work: dict[Action, float], geo: BlockGeometry, bits: int, frac: float,
             weight: bool) -> tuple[StageSpec, ...]:
     scale = (geo.full * frac, geo.last * frac)
 
@@ -151,7 +97,7 @@ def compile_program(plan: Plan) -> Program:
     net = plan.network
     act_bits = hw.activation_bits
     positions: tuple[Position, ...] = tuple((int(r), int(c)) for r, c in plan.router_pos)
-    geos = {x.name: _Geometry(x, plan.layers[x.name]) for x in net.layers}
+    geos = {x.name: BlockGeometry(x, plan.layers[x.name].dup) for x in net.layers}
     tasks: list[Task] = []
     flows: list[FlowSpec] = []
     minimum: dict[tuple[int, str], int] = defaultdict(int)
@@ -241,7 +187,7 @@ def buffer_needs_kib(plan: Plan) -> dict[int, float]:
     return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
 
 
-def _spans(plan: Plan, geos: dict[str, _Geometry],
+def _spans(plan: Plan, geos: dict[str, BlockGeometry],
            wins: dict[tuple[str, int], tuple[list[int], list[int]]]) -> dict[tuple[str, int], int]:
     """Per consumer input, how many producer blocks must be held while the consumer waits.
 
