@@ -162,3 +162,18 @@ def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  #
     assert code == 2
     err = capsys.readouterr().err
     assert cause in err and "Traceback" not in err
+
+
+def test_explore_plots_are_written_when_matplotlib_is_there(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    assert pimsyn_main(["explore", "resnet18-cifar", "--power-w", "20", "--quick", "--jobs", "1",
+                        "--out", str(out), "--plot"]) == 0
+    for name in ("designs", "breakdown", "layers"):
+        for ext in ("png", "svg"):
+            assert (out / f"{name}.{ext}").stat().st_size > 1000
+    (out / "designs.png").unlink()
+    assert pimsyn_main(["plot", str(out)]) == 0  # re-plot a finished run
+    assert (out / "designs.png").exists()
+    assert pimsyn_main(["plot", str(tmp_path)]) == 2
+    assert "holds no report.json" in capsys.readouterr().err
