@@ -81,10 +81,9 @@ def test_examples_agree_on_throughput_and_energy(name: str) -> None:
     r, e = both(plan, images=3 if "vgg" in name else 2)
     assert diff(r.throughput_ips, e.throughput_ips) < 0.01
     assert diff(r.energy_per_image_pj, e.energy_per_image_pj) < 0.01
-    # the estimate's latency is optimistic here: it lets a pooling layer deliver its rows at its own
-    # block rate, but a pool after a slower convolution gets its rows only as fast as the
-    # convolution makes them, so the layers after it start later (see the README)
-    assert r.latency_ns[0] >= e.latency_ns
+    # the estimate paces each layer by its producers and counts the blocks that wait for a
+    # producer's last block; residual branches still make it a few percent pessimistic (README)
+    assert diff(r.latency_ns[0], e.latency_ns) < 0.08
 
 
 def test_a_shared_adc_bank_is_slower_and_says_adc() -> None:

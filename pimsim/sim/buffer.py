@@ -11,6 +11,21 @@ consumer in the same macro, until that consumer no longer needs it). A writer th
 its partition waits (``buffer`` stall: backpressure) and is served in arrival order when space is
 freed. Fixed partitions keep one stream from starving another: a design deadlocks only where a
 partition cannot hold what one consumer block needs. Reservations are whole bits.
+
+**Output staging, block by block** (:class:`Staging`). A layer mapped on several macros has one
+share per macro; each stores its part of every block into the layer's output staging (share 0
+directly, the others through their merge flow), and the shares run at different speeds. Space there
+is therefore reserved per *whole block* (every share's part) and *in block order*: the first part of
+block ``k`` to arrive reserves the whole block, once blocks ``0 .. k - 1`` have theirs, and the
+other parts of block ``k`` then go in without waiting. A fast share can so run at most as many
+blocks ahead of the oldest unpublished block as the partition holds (it waits, a ``buffer`` stall,
+for the space of its next block), and the oldest unpublished block always has its space: the slow
+share is never starved by later blocks. A partition that holds one whole block (plus what its
+consumers keep, as the compiler sizes it) cannot deadlock on this account. The consumer side needs
+no such rule: a staged block is freed once every consumer share has it, so a slow consumer share
+holds back the producer, but a share that has not taken a block has no room for it, and its queue
+(its widest window plus one block) then already holds what its current block needs: it advances on
+its own, and the block is taken.
 """
 
 from __future__ import annotations
@@ -111,3 +126,75 @@ class Scratchpad:
         p = self.parts[name]
         return (f"partition '{name}' of macro {self.macro} holds {p.used:,} of its {p.size:,} bits "
                 f"(the scratchpad has {self.capacity_bits:,})")
+
+
+class Staging:
+    """A layer's output staging in one macro: space reserved block by block, in block order.
+
+    ``per_block``: the whole bits of a full and of the last block of an image, summed over every
+    part that is stored here (every share's part in the layer's output macro; a share's own part in
+    its other macros). ``reserved`` blocks (counted over all images) have their space; a part of
+    block ``k`` may be stored once ``k < reserved``. The part that finds block ``k == reserved``
+    without space queues one request for it; every part of ``k`` that arrives meanwhile waits on
+    that request. The space is freed by the caller (:meth:`Scratchpad.release`).
+    """
+
+    __slots__ = ("asking", "blocks", "name", "per_block", "reserved", "spm", "waiters")
+
+    def __init__(self, spm: Scratchpad, name: str, per_block: tuple[int, int], blocks: int) -> None:
+        self.spm = spm
+        self.name = name
+        self.per_block = per_block
+        self.blocks = blocks
+        self.reserved = 0
+        self.asking = False
+        self.waiters: list[Event | Waiter] = []
+
+    def bits(self, g: int) -> int:
+        """Whole bits of block ``g`` (over all images)."""
+        return self.per_block[1 if g % self.blocks == self.blocks - 1 else 0]
+
+    def take(self, g: int) -> bool:
+        """Whether a part of block ``g`` may be stored now (reserving the block if it is next)."""
+        if g < self.reserved:
+            return True
+        assert g == self.reserved, "parts are stored in block order"
+        if self.asking:
+            return False
+        bits = self.bits(g)
+        if not bits or self.spm.reserve(self.name, bits):
+            self.reserved += 1
+            return True
+        return False
+
+    def queue(self, g: int, waiter: Event | Waiter) -> None:
+        """After :meth:`take` said no: ``waiter.granted(-1)`` (an event: succeeds) once block ``g``
+        has its space."""
+        assert g == self.reserved
+        self.waiters.append(waiter)
+        if not self.asking:
+            self.asking = True
+            self.spm.queue(self.name, self.bits(g), self)
+
+    def wait(self, g: int) -> Event:
+        """After :meth:`take` said no: an event that fires once block ``g`` has its space."""
+        event = Event(self.spm.env)
+        self.queue(g, event)
+        return event
+
+    def granted(self, _lane: int) -> None:
+        self.asking = False
+        self.reserved += 1
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if isinstance(waiter, Event):
+                waiter.succeed()
+            else:
+                waiter.granted(-1)
+
+    def describe(self, g: int) -> str:
+        """What a part of block ``g`` waits for, for deadlock reports."""
+        img, c = divmod(g, self.blocks)
+        return (f"the space of block {c} of image {img} ({self.bits(g):,} bits, all its parts "
+                f"staged here; blocks reserved in order, {self.reserved:,} so far): "
+                f"{self.spm.describe(self.name)}")

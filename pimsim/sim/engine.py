@@ -5,6 +5,9 @@ run, and in it the hardware of every macro that has work (scratchpad with its po
 ADC bank, digital units, one PE group per share), the mesh links, one process per stage of every
 share and one per flow. Layer outputs are *published* once every share's part of a block is in the
 layer's output macro; a block's staging space is freed once every consumer share has received it.
+Shares of a layer run at different speeds: its staging in the output macro is reserved whole block
+by whole block, in block order (:class:`~pimsim.sim.buffer.Staging`), so a fast share runs at most
+a partition's worth of blocks ahead of the oldest unpublished block, whose parts always have room.
 The run ends when no event is left: if an image is then unfinished, the design deadlocked and
 :class:`SimDeadlock` reports who waits on what.
 """
@@ -20,7 +23,7 @@ from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
 from pimsim.sim.adc import AdcBank
-from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import Clock, Pool, Progress, SimEnv, whole_bits
@@ -89,6 +92,14 @@ class _Machine:
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
         self.energy = energy_per_item(hw)
         self.events = 0
+        # every layer's output staging in its output macro, shared by all its parts (block order)
+        self.stagings: dict[str, Staging] = {}
+        for info in program.layers:
+            tasks = [program.tasks[t] for t in info.tasks]
+            wholes = [(whole_bits(t.out_bits[0]), whole_bits(t.out_bits[1])) for t in tasks]
+            self.stagings[info.name] = Staging(self.spms[tasks[0].macro], tasks[0].out_partition,
+                                               (sum(w[0] for w in wholes),
+                                                sum(w[1] for w in wholes)), info.blocks)
         self.shares = [self._share(t) for t in program.tasks]
         make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
@@ -131,9 +142,11 @@ class _Machine:
             if i == 0:
                 stages.append(LoadStage(*args, inputs=[], images=self.images))
             elif i == last:
-                stages.append(StoreStage(*args, spm=spm, partition=task.out_partition,
-                                         whole=(whole_bits(task.out_bits[0]),
-                                                whole_bits(task.out_bits[1]))))
+                # share 0 stores into the layer's shared staging, another share into its own
+                staging = self.stagings[task.layer] if task.share == 0 else \
+                    Staging(spm, task.out_partition, (whole_bits(task.out_bits[0]),
+                                                      whole_bits(task.out_bits[1])), task.blocks)
+                stages.append(StoreStage(*args, staging=staging))
             else:
                 stages.append(Stage(*args))
         link(stages)
@@ -158,8 +171,12 @@ class _Machine:
         return pool
 
     def _flow(self, spec: FlowSpec) -> FlowRun:
-        # the source progress is bound in _wire (producer layers are published there)
-        return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst])
+        # the source progress is bound in _wire (producer layers are published there); a merge
+        # reserves its part's space in the layer's staging, in block order with the other parts
+        staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
+        assert staging is None or (staging.spm.macro == spec.dst and
+                                   staging.name == spec.partition)
+        return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst], staging)
 
     def _wire(self) -> None:
         env, program = self.env, self.program
@@ -196,8 +213,7 @@ class _Machine:
                 fr.source = published
             done = [self.inputs[fr.spec.id].consumed if fr.spec.src == fr.spec.dst else
                     fr.delivered for fr in outs] or [published]
-            release = self._stager(first, [self.shares[t] for t in info.tasks[1:]],
-                                   info.blocks, done)
+            release = self._stager(self.stagings[info.name], done)
             for s in done:
                 s.listeners.append(release)
         outputs = [info.name for info in program.layers if not info.transfers]
@@ -222,20 +238,16 @@ class _Machine:
                               share.out_whole[1 if c == blocks - 1 else 0])
         return release
 
-    def _stager(self, first: ShareRun, others: list[ShareRun], blocks: int,
-                done: list[Progress]) -> Callable[[int], None]:
+    def _stager(self, staging: Staging, done: list[Progress]) -> Callable[[int], None]:
         """Frees a layer's staged blocks (its own part and the merged ones) in its output macro
         once every consumer is done with them (``done``: blocks delivered or consumed)."""
-        spm, part = first.spm, first.task.out_partition
-        wholes = [first.out_whole] + [(whole_bits(s.task.out_bits[0]),
-                                       whole_bits(s.task.out_bits[1])) for s in others]
-        per_block = (sum(w[0] for w in wholes), sum(w[1] for w in wholes))
+        spm, part = staging.spm, staging.name
         state = {"freed": 0}
 
         def release(_count: int) -> None:
             new = min(p.count for p in done)
             for g in range(state["freed"], new):
-                spm.release(part, per_block[1 if g % blocks == blocks - 1 else 0])
+                spm.release(part, staging.bits(g))
             state["freed"] = max(state["freed"], new)
         return release
 

@@ -10,7 +10,9 @@ F x flit_latency``, and two flows crossing a link share its time.
 
 A *flow* is the stream of one producer's blocks to one consumer share (or of one share's results to
 its layer's output macro): for each block it waits for the data to exist at the source, for space
-in the destination's scratchpad partition (credit-based flow control: ``buffer`` stall), then sends.
+in the destination's scratchpad partition (credit-based flow control: ``buffer`` stall; a merge
+takes its part's space in the layer's output staging, reserved whole block by whole block in block
+order, :class:`~pimsim.sim.buffer.Staging`), then sends.
 Flows between two macros of one router cross no link (serialisation only); within one macro the
 block is handed over at once. Energy: ``noc_flit_hops`` = bits / flit_bits x hops, as the estimate
 charges it (partial flits cost their share).
@@ -25,7 +27,7 @@ from typing import Any
 from simpy.events import Event
 
 from pimsim.components.parts import NocPart
-from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.core import Cause, Clock, Pool, Progress, SimEnv, whole_bits
 from pimsim.sim.ir import FlowSpec, Link
 
@@ -59,10 +61,12 @@ class Mesh:
 class FlowRun:
     """A flow during the run: what it waits for, and what it moved."""
 
-    def __init__(self, env: SimEnv, spec: FlowSpec, source: Progress, dst: Scratchpad) -> None:
+    def __init__(self, env: SimEnv, spec: FlowSpec, source: Progress, dst: Scratchpad,
+                 staging: Staging | None = None) -> None:
         self.spec = spec
         self.source = source
         self.dst = dst
+        self.staging = staging  # a merge: the layer's output staging (space in block order)
         self.delivered = Progress(env)
         self.sent = 0
         self.flit_hops = 0.0
@@ -83,7 +87,7 @@ def run_flow(env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
     hops, last_link = len(links), len(links) - 1
     sizes = [(b, whole_bits(b), mesh.serial_cycles(b)) for b in spec.bits]
     flits = [b / mesh.flit_bits for b in spec.bits]
-    source, dst, part, delivered = f.source, f.dst, spec.partition, f.delivered
+    source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
     for g in range(images * blocks):
         c = g % blocks
@@ -99,7 +103,13 @@ def run_flow(env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
             f.sent += 1
             delivered.advance()
             continue
-        if whole and not dst.reserve(part, whole):
+        if staging is not None:  # a merge: its block's space, reserved in block order
+            if not staging.take(g):
+                f.waiting = (Cause.BUFFER, staging, g)
+                t0 = env.now
+                yield staging.wait(g)
+                stall[Cause.BUFFER] = stall.get(Cause.BUFFER, 0) + env.now - t0
+        elif whole and not dst.reserve(part, whole):
             f.waiting = (Cause.BUFFER, whole, g)
             t0 = env.now
             yield dst.wait(part, whole)

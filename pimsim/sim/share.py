@@ -5,15 +5,16 @@ A share's stages are ``load``, per bit ``mvm`` -> ``adc`` -> ``shift_add``, per 
 :class:`~pimsim.sim.stage.Stage`. The ends are special: the load also waits for the producer blocks
 its sliding window needs (they have arrived in this macro, or, for a producer whose output macro
 this is, they are stored here) and then frees those no later block needs; the store first reserves
-scratchpad space for the result (backpressure) and counts the blocks stored, which merges and
-consumers wait for.
+scratchpad space for the result (backpressure; in the layer's output macro whole blocks in block
+order, :class:`~pimsim.sim.buffer.Staging`) and counts the blocks stored, which merges and consumers
+wait for.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.core import Cause, Progress, SimEnv, whole_bits
 from pimsim.sim.ir import InputSpec, Task
 from pimsim.sim.noc import FlowRun
@@ -83,18 +84,17 @@ class LoadStage(Stage):
 
 
 class StoreStage(Stage):
-    """The store: reserves scratchpad space for its result before taking the port."""
+    """The store: reserves its block's space in the output staging before taking the port (in
+    block order, shared with the layer's other parts where this is its output macro: see
+    :class:`~pimsim.sim.buffer.Staging`)."""
 
-    __slots__ = ("partition", "space_queued", "spaced", "spm", "stored", "whole")
+    __slots__ = ("space_queued", "spaced", "staging", "stored")
 
-    def __init__(self, *args: Any, spm: Scratchpad, partition: str, whole: tuple[int, int],
-                 **kw: Any) -> None:
+    def __init__(self, *args: Any, staging: Staging, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.custom = True
         self.stored = Progress(self.env)  # blocks stored: what merges and consumers wait for
-        self.spm = spm
-        self.partition = partition
-        self.whole = whole
+        self.staging = staging
         self.spaced = False
         self.space_queued = False
 
@@ -110,18 +110,14 @@ class StoreStage(Stage):
             return False
         if self.spaced:
             return True
-        whole = self.whole[1 if c == self.blocks - 1 else 0]
-        if not whole:
-            self.spaced = True
-            return True
         if self.space_queued:
             return False
-        if self.spm.reserve(self.partition, whole):
+        if self.staging.take(g):
             self.spaced = True
             return True
         self.space_queued = True
-        self.spm.queue(self.partition, whole, _SpaceGrant(self))
-        self.block(Cause.BUFFER, None, (self.spm, self.partition, whole))
+        self.staging.queue(g, _SpaceGrant(self))
+        self.block(Cause.BUFFER, None, (self.staging, g))
         return False
 
     def completed(self, g: int, c: int) -> None:

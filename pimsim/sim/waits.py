@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.buffer import Staging
 from pimsim.sim.core import Cause, Pool
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.share import InputRun, ShareRun
@@ -33,9 +33,9 @@ def _stage(sh: ShareRun, st: Stage) -> tuple[int, str] | None:
         have = max(0, target.arrived.count - img * p)
         return 0, (f"{where} waits for block {spec.hi[c]} of '{spec.producer}' "
                    f"({have} of its {p} blocks of this image arrived)")
-    if isinstance(target, tuple) and isinstance(target[0], Scratchpad):
-        spm, part, bits = target
-        return 0, f"{where} waits for {bits:,} bits of space: {spm.describe(part)}"
+    if isinstance(target, tuple) and isinstance(target[0], Staging):
+        staging, g = target
+        return 0, f"{where} waits for {staging.describe(g)}"
     if isinstance(target, Pool):
         return 1, f"{where} waits for the {target.name} of macro {st.macro}"
     if isinstance(target, Stage):
@@ -51,6 +51,8 @@ def _flow(fr: FlowRun) -> tuple[int, str] | None:
     where = f"{fr.name()} (image {g // blocks}, block {g % blocks})"
     if cause is Cause.INPUT:
         return 0, f"{where} waits for the block to be produced"
+    if cause is Cause.BUFFER and isinstance(target, Staging):
+        return 0, f"{where} waits for {target.describe(g)}"
     if cause is Cause.BUFFER:
         return 0, (f"{where} waits for {target:,} bits of space: "
                    f"{fr.dst.describe(fr.spec.partition)}")
