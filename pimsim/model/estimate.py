@@ -32,6 +32,7 @@ from pimsim.arch.schema import Architecture, Hardware
 from pimsim.model.actions import Action
 from pimsim.model.design import design_from_plan
 from pimsim.model.evaluate import NetworkTables, evaluate
+from pimsim.model.figures import ImageFigures
 from pimsim.model.kernel import STAGES, WORK, bottleneck
 from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
@@ -93,7 +94,7 @@ class HardwareFigures:
 
 
 @dataclass(frozen=True)
-class CostReport:
+class CostReport(ImageFigures):
     """The estimate of an architecture (and, with a mapping, of its network). Times in ns."""
 
     arch: str
@@ -106,30 +107,6 @@ class CostReport:
     latency_ns: float = 0.0
     energy_pj: dict[Component, float] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def throughput_ips(self) -> float:
-        """Images per second in steady state."""
-        return 1e9 / self.period_ns if self.period_ns else 0.0
-
-    @property
-    def tops(self) -> float:
-        """Effective tera-operations per second on this network."""
-        return self.ops_per_image * self.throughput_ips / 1e12
-
-    @property
-    def energy_per_image_pj(self) -> float:
-        return sum(self.energy_pj.values())
-
-    @property
-    def average_power_w(self) -> float:
-        """Energy per image / period (pJ/ns = mW; /1e3 = W)."""
-        return self.energy_per_image_pj / self.period_ns / 1e3 if self.period_ns else 0.0
-
-    @property
-    def tops_per_w(self) -> float:
-        """Effective power efficiency: operations per pJ = TOPS/W."""
-        return self.ops_per_image / self.energy_per_image_pj if self.energy_pj else 0.0
 
 
 def hardware_figures(hw: Hardware) -> HardwareFigures:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pimsim.model.figures import ImageFigures
 from pimsim.model.pricing import Component
 
 
@@ -80,7 +81,7 @@ class FlowSim:
 
 
 @dataclass(frozen=True)
-class SimResult:
+class SimResult(ImageFigures):
     """A simulation run of one architecture on its network."""
 
     arch: str
@@ -104,26 +105,6 @@ class SimResult:
     warnings: tuple[str, ...] = ()
     trace_file: str | None = None
     summary_file: str | None = None
-
-    @property
-    def throughput_ips(self) -> float:
-        return 1e9 / self.period_ns if self.period_ns else 0.0
-
-    @property
-    def tops(self) -> float:
-        return self.ops_per_image * self.throughput_ips / 1e12
-
-    @property
-    def energy_per_image_pj(self) -> float:
-        return sum(self.energy_pj.values())
-
-    @property
-    def average_power_w(self) -> float:
-        return self.energy_per_image_pj / self.period_ns / 1e3 if self.period_ns else 0.0
-
-    @property
-    def tops_per_w(self) -> float:
-        return self.ops_per_image / self.energy_per_image_pj if self.energy_pj else 0.0
 
     @property
     def events_per_s(self) -> float:

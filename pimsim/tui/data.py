@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from pimsim.errors import InputError
+from pimsim.sim.trace import summary_path
 
 
 @dataclass(frozen=True)
@@ -124,16 +125,6 @@ def _parse(path: Path) -> Any:
                          "give a file written by `pimsim run --trace`") from None
 
 
-def summary_file(path: Path) -> Path:
-    """``run.json.gz`` -> ``run.summary.json``."""
-    name = path.name
-    for suffix in (".json.gz", ".gz", ".json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return path.with_name(f"{name}.summary.json")
-
-
 def load_trace(path: str | os.PathLike[str]) -> TraceData:
     """Load a trace and, if present, its summary.
 
@@ -174,7 +165,7 @@ def load_trace(path: str | os.PathLike[str]) -> TraceData:
                     threads.get((pid, tid), f"track {tid}"))
               for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])]
     summary = None
-    side = summary_file(file)
+    side = summary_path(file)
     if side.exists():
         try:
             summary = json.loads(side.read_text())
