@@ -12,10 +12,12 @@ import gzip
 import json
 import os
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from pimsim.errors import InputError
 from pimsim.sim.trace import summary_path
@@ -101,66 +103,86 @@ class TraceData:
         return out
 
 
-def _open(path: Path) -> Any:
-    # A trace is millions of small objects: the cyclic collector would rescan them over and over
-    # while they are built, so it is paused during parsing (nothing here makes cycles).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _parse(path)
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _parse(path: Path) -> Any:
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                return json.load(handle)
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+        return orjson.loads(raw)
+    except (OSError, EOFError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(path), "", f"is not a readable trace ({exc})",
                          "give a file written by `pimsim run --trace`") from None
+
+
+def _columns(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Columns of ``keys`` over ``rows`` (KeyError if a row lacks one)."""
+    if not rows:
+        return [() for _ in keys]
+    return list(zip(*map(itemgetter(*keys), rows), strict=True))
 
 
 def load_trace(path: str | os.PathLike[str]) -> TraceData:
     """Load a trace and, if present, its summary.
 
+    A trace is millions of small objects: the cyclic garbage collector would rescan them over and
+    over while they are built, so it is paused while loading (nothing here makes cycles).
+
     Raises:
         InputError: the file is missing or is not a Chrome Trace Event file.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(path: str | os.PathLike[str]) -> TraceData:
     file = Path(path)
     if not file.exists():
         raise InputError(str(file), "", "no such file")
-    data = _open(file)
+    data = _parse(file)
     events = data.get("traceEvents") if isinstance(data, dict) else data
     if not isinstance(events, list):
         raise InputError(str(file), "top level", "has no traceEvents list")
-    processes = {e.get("pid", 0): str(e.get("args", {}).get("name", "")) for e in events
-                 if e.get("ph") == "M" and e.get("name") == "process_name"}
+    split: dict[Any, list[dict[str, Any]]] = {"X": [], "M": [], "C": []}
+    for ev in events:
+        bucket = split.get(ev.get("ph"))
+        if bucket is not None:
+            bucket.append(ev)
+    xs, meta = split["X"], split["M"]
+    processes = {e.get("pid", 0): str(e.get("args", {}).get("name", "")) for e in meta
+                 if e.get("name") == "process_name"}
     threads = {(e.get("pid", 0), e.get("tid", 0)): str(e.get("args", {}).get("name", ""))
-               for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"}
-    xs = [e for e in events if e.get("ph") == "X"]
+               for e in meta if e.get("name") == "thread_name"}
+    try:  # the fields pimsim writes on every slice: read them without per-field lookups
+        pid, tid, ts, dur, args = _columns(xs, ("pid", "tid", "ts", "dur", "args"))
+        layer_names, image, block, busy, energy = _columns(
+            args, ("layer", "image", "block", "busy_ns", "energy_pj"))
+    except KeyError:  # a trace from elsewhere: look each field up with its default
+        pid = [e.get("pid", 0) for e in xs]
+        tid = [e.get("tid", 0) for e in xs]
+        ts = [e.get("ts", 0.0) for e in xs]
+        dur = [e.get("dur", 0.0) for e in xs]
+        args = [e.get("args") or {} for e in xs]
+        layer_names = [a.get("layer", e.get("name", "")) for a, e in zip(args, xs, strict=True)]
+        image = [a.get("image", -1) for a in args]
+        block = [a.get("block", -1) for a in args]
+        busy = [a.get("busy_ns", d * 1e3) for a, d in zip(args, dur, strict=True)]
+        energy = [a.get("energy_pj", 0.0) for a in args]
     index: dict[tuple[int, int], int] = {}
-    track = [index.setdefault((e.get("pid", 0), e.get("tid", 0)), len(index)) for e in xs]
-    args = [e.get("args") or {} for e in xs]
+    track = [index.setdefault(key, len(index)) for key in zip(pid, tid)]
     layers: dict[str, int] = {}
-    layer = [layers.setdefault(str(a.get("layer", e.get("name", ""))), len(layers))
-             for a, e in zip(args, xs, strict=True)]
+    layer = [layers.setdefault(str(name), len(layers)) for name in layer_names]
     counters: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
-    for e in events:
-        if e.get("ph") == "C":
-            series = counters.setdefault((e.get("pid", 0), str(e.get("name", ""))), ([], []))
-            series[0].append(e.get("ts", 0.0))
-            series[1].append(float(next(iter((e.get("args") or {"v": 0}).values()))))
-    cols = {"track": track, "layer": layer,
-            "ts": [e.get("ts", 0.0) for e in xs], "dur": [e.get("dur", 0.0) for e in xs],
-            "busy": [a.get("busy_ns", e.get("dur", 0.0) * 1e3) for a, e in zip(args, xs,
-                                                                                strict=True)],
-            "energy": [a.get("energy_pj", 0.0) for a in args],
-            "image": [a.get("image", -1) for a in args], "block": [a.get("block", -1) for a in args]}
+    for e in split["C"]:
+        series = counters.setdefault((e.get("pid", 0), str(e.get("name", ""))), ([], []))
+        series[0].append(e.get("ts", 0.0))
+        series[1].append(float(next(iter((e.get("args") or {"v": 0}).values()))))
+    cols = {"track": track, "layer": layer, "ts": ts, "dur": dur, "busy": busy, "energy": energy,
+            "image": image, "block": block}
     tracks = [Track(i, pid, tid, processes.get(pid, f"process {pid}"),
                     threads.get((pid, tid), f"track {tid}"))
               for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])]
