@@ -14,7 +14,8 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pimsim.arch.check import load_architecture
-from pimsim.cli.common import add_subparsers, entry_point, err_console, make_parser, out_console
+from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, out_console,
+                               positive_int)
 from pimsim.cli.render_estimate import report_view
 from pimsim.cli.render_network import zoo_table
 from pimsim.errors import InputError
@@ -66,16 +67,6 @@ def _export(args: argparse.Namespace) -> int:
 
 def _estimate(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
     return estimate(arch, Plan(arch, network))
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
-    return value
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -247,8 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--plot", action="store_true", help="also write PNG/SVG plots (extra 'plot')")
     ex.add_argument("--validate", action="store_true",
                     help="simulate the best designs and compare with the estimate")
-    ex.add_argument("--top-k", type=_positive, default=3, help="designs to validate (default 3)")
-    ex.add_argument("--images", type=_positive, default=4,
+    ex.add_argument("--top-k", type=positive_int, default=3, help="designs to validate (default 3)")
+    ex.add_argument("--images", type=positive_int, default=4,
                     help="images in flight per validation run (default 4)")
     ex.add_argument("--tolerance", type=float, default=5.0,
                     help="flag estimate errors beyond this, in %% (default 5)")

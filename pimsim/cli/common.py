@@ -44,6 +44,17 @@ def shape_arg(text: str) -> tuple[int, ...]:
     return dims
 
 
+def positive_int(text: str) -> int:
+    """Parse a whole number of at least 1 (counts of images, designs, rows)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
 def out_console() -> Console:
     """The console for results (stdout); 200 columns wide when stdout is not a terminal."""
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)

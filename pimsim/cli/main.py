@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Sequence
 
 from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, out_console,
-                               shape_arg)
+                               positive_int, shape_arg)
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
@@ -123,12 +123,6 @@ def _compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive integer")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = make_parser("pimsim", "Inspect CNNs and simulate ReRAM PIM accelerators.")
     commands = add_subparsers(parser)
@@ -160,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "analytical estimate, per-layer utilisation and stalls, the busiest "
                               "units and the energy breakdown.")
     run.add_argument("arch", help="arch.json with a mapping (or a folder holding one)")
-    run.add_argument("--images", type=_positive, default=4,
+    run.add_argument("--images", type=positive_int, default=4,
                      help="images fed back to back (pipelined; default 4)")
     run.add_argument("--trace", metavar="FILE", default=None,
                      help="write a Chrome trace (Perfetto); .gz to compress; FILE's summary "
@@ -181,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--summary", action="store_true", help="print the summary tables and exit")
     tr.add_argument("--sort", choices=("utilisation", "busy", "stall", "name"),
                     default="utilisation", help="order of the units table (--summary)")
-    tr.add_argument("--limit", type=int, default=40, help="units shown (--summary)")
+    tr.add_argument("--limit", type=positive_int, default=40, help="units shown (--summary)")
     tr.set_defaults(handler=_trace)
 
     comp = commands.add_parser("compile", help="compile an architecture's mapping to IR",
@@ -191,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "and every instruction with its dependencies (streamed).")
     comp.add_argument("arch", help="arch.json with a mapping (or a folder holding one)")
     comp.add_argument("--json", action="store_true", help="print the program and its instructions")
-    comp.add_argument("--images", type=_positive, default=1,
+    comp.add_argument("--images", type=positive_int, default=1,
                       help="images whose instructions are listed (default 1)")
     comp.add_argument("--level", choices=("block", "bit"), default="bit",
                       help="one mvm/adc/shift-and-add instruction per bit (default) or per block")
