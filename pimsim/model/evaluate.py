@@ -202,8 +202,9 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     """Start and finish of every layer for one image alone.
 
     A layer starts when each producer has made the blocks its first block needs
-    (:func:`pimsim.model.windows.first_needed`) and they have crossed the NoC (hops x hop latency +
-    the block's flits x flit time). A producer makes its blocks no faster than its own block period,
+    (:func:`pimsim.model.windows.first_needed`), gathered them in its output macro (the slowest
+    share's part: hops x hop latency + flits x flit time), and they have crossed the NoC to the
+    consumer the same way. A producer makes its blocks no faster than its own block period,
     nor faster than its own producers feed it (its time per image is at least theirs). A layer
     finishes after its own time per image, and no sooner than its last producer's last block plus
     the blocks that read it (:func:`pimsim.model.windows.tail_blocks`), one block period each, and
@@ -214,6 +215,15 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     paced = per_image.copy()  # time per image, throttled by the producers
     first_share = np.searchsorted(d.share_layer, np.arange(n))
     geo = [BlockGeometry(layer, int(d.per_block[i])) for i, layer in enumerate(t.layers)]
+    ends = np.append(first_share[1:], len(d.share_layer))
+    merge = np.zeros(n)  # a block is published when every share's part reached the output macro
+    for i in range(n):
+        out = d.share_macro[first_share[i]]
+        for r in range(first_share[i] + 1, ends[i]):
+            hops = int(np.abs(d.positions[d.share_macro[r]] - d.positions[out]).sum())
+            flits = math.ceil(t.out_bits[i] / geo[i].blocks * d.share_frac[r] / d.flit_bits)
+            if d.share_macro[r] != out:
+                merge[i] = max(merge[i], hops * d.hop_ns + flits * d.flit_ns)
     incoming: list[list[int]] = [[] for _ in range(n)]
     for e, c in enumerate(t.edge_dst):
         incoming[c].append(e)
@@ -229,12 +239,12 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] /
                               d.flit_bits)
             noc = hops * d.hop_ns + flits * d.flit_ns if src != dst else 0.0
-            ready = starts[p] + block_lat[p] + (k - 1) * pace + noc
+            ready = starts[p] + block_lat[p] + merge[p] + (k - 1) * pace + noc
             start = max(start, min(ready, finishes[p] + noc))
             tail = tail_blocks(geo[c], geo[p], whole)  # blocks that wait for the last one
             last_producer = max(last_producer, finishes[p] + noc + (tail - 1) * lp_full[c])
             paced[c] = max(paced[c], paced[p])
         starts[c] = start
         finishes[c] = max(start + block_lat[c] - lp_full[c] + per_image[c],
-                          last_producer + block_lat[c])
+                          last_producer + block_lat[c]) + merge[c]
     return starts, finishes
