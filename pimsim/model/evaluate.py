@@ -202,9 +202,10 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     """Start and finish of every layer for one image alone.
 
     A layer starts when each producer has made the blocks its first block needs
-    (:func:`pimsim.model.windows.first_needed`), gathered them in its output macro (the slowest
-    share's part: hops x hop latency + flits x flit time), and they have crossed the NoC to the
-    consumer the same way. A producer makes its blocks no faster than its own block period,
+    (:func:`pimsim.model.windows.first_needed`), gathered every share's part of them in its output
+    macro (the farthest share's hops x hop latency + the flits queued on the busiest link into that
+    router x flit time), and they have crossed the NoC to the consumer (hops x hop latency + flits x
+    flit time). A producer makes its blocks no faster than its own block period,
     nor faster than its own producers feed it (its time per image is at least theirs). A layer
     finishes after its own time per image, and no sooner than its last producer's last block plus
     the blocks that read it (:func:`pimsim.model.windows.tail_blocks`), one block period each, and
@@ -219,11 +220,18 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     merge = np.zeros(n)  # a block is published when every share's part reached the output macro
     for i in range(n):
         out = d.share_macro[first_share[i]]
+        (ro, co), far, into = d.positions[out], 0, {}
         for r in range(first_share[i] + 1, ends[i]):
-            hops = int(np.abs(d.positions[d.share_macro[r]] - d.positions[out]).sum())
+            if d.share_macro[r] == out:
+                continue
+            rm, cm = d.positions[d.share_macro[r]]
+            far = max(far, abs(rm - ro) + abs(cm - co))
+            # X then Y: the part enters the output router along its column if the rows differ
+            link = ("y", int(np.sign(rm - ro))) if rm != ro else ("x", int(np.sign(cm - co)))
             flits = math.ceil(t.out_bits[i] / geo[i].blocks * d.share_frac[r] / d.flit_bits)
-            if d.share_macro[r] != out:
-                merge[i] = max(merge[i], hops * d.hop_ns + flits * d.flit_ns)
+            into[link] = into.get(link, 0) + flits
+        if into:  # the parts queue on the links into the output router
+            merge[i] = far * d.hop_ns + max(into.values()) * d.flit_ns
     incoming: list[list[int]] = [[] for _ in range(n)]
     for e, c in enumerate(t.edge_dst):
         incoming[c].append(e)
