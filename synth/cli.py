@@ -198,8 +198,7 @@ def _baseline(args: argparse.Namespace) -> int:
     network = load_model(args.model)
     arch = isaac_baseline(network, args.model)
     out = Path(args.output or Path("runs") / f"isaac-{network.name}" / "arch.json")
-    write_atomic(out, json.dumps(arch.model_dump(mode="json", exclude_none=True), indent=1) + "\n",
-                 force=args.force)
+    write_atomic(out, arch.to_json(), force=args.force)
     report = _estimate(arch, network)
     if not args.quiet:
         out_console().print(report_view(report))

@@ -14,11 +14,10 @@ import numpy as np
 
 from pimsim.arch.schema import Parts, lossless_adc_bits
 from pimsim.components.library import ComponentLibrary
-from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
-from pimsim.model.kernel import UNIT_COLUMNS, UNITS, Rates
+from pimsim.model.kernel import UNITS, Rates
 from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
@@ -122,11 +121,3 @@ class ComboContext:
         dup = np.ones(len(self.weight), dtype=int)
         dup[self.conv] = conv_dup
         return dup
-
-    def needs_unit(self) -> np.ndarray:
-        """(L, U) whether each layer's work uses each unit kind."""
-        return self.tables.work[:, UNIT_COLUMNS] > 0
-
-    @property
-    def unit_kinds(self) -> tuple[UnitKind, ...]:
-        return UNITS

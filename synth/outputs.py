@@ -14,7 +14,6 @@ from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.model.estimate import CostReport
 from synth.explore import Exploration
-from synth.search import Found
 
 
 def prepare_dir(path: str | Path, force: bool) -> Path:
@@ -45,14 +44,6 @@ class Log:
         self._handle.close()
 
 
-def found_dict(f: Found) -> dict[str, Any]:
-    """A found design as JSON."""
-    c = f.combo
-    return {"rram_ratio": c.rram_ratio, "cell_bits": c.cell_bits, "xbar": c.xbar,
-            "dac_bits": c.dac_bits, "adc_bits": c.adc_bits, "dup": list(f.dup),
-            "partition": [list(p) for p in f.partition], **f.metrics}
-
-
 def summary(r: CostReport) -> dict[str, float]:
     """The headline figures of an estimate."""
     return {"throughput_ips": r.throughput_ips, "tops": r.tops, "latency_ns": r.latency_ns,
@@ -64,14 +55,13 @@ def summary(r: CostReport) -> dict[str, float]:
 def write_results(out: Path, ex: Exploration, best: CostReport, baseline: CostReport | None,
                   extra: dict[str, Any]) -> None:
     """arch.json, top.json and report.json."""
-    write_atomic(out / "arch.json", json.dumps(ex.best.model_dump(mode="json", exclude_none=True),
-                                               indent=1) + "\n", force=True)
-    write_atomic(out / "top.json", json.dumps([found_dict(f) for f in ex.top], indent=1) + "\n",
+    write_atomic(out / "arch.json", ex.best.to_json(), force=True)
+    write_atomic(out / "top.json", json.dumps([f.to_dict() for f in ex.top], indent=1) + "\n",
                  force=True)
     report: dict[str, Any] = {
         "network": ex.network, "settings": ex.settings.to_dict(), "seed": ex.settings.seed,
         "evaluations": ex.evaluations, "seconds": ex.seconds,
-        "evaluations_per_s": ex.evaluations_per_s, "best": found_dict(ex.best_found),
+        "evaluations_per_s": ex.evaluations_per_s, "best": ex.best_found.to_dict(),
         "estimate": summary(best), "skipped": [list(s) for s in ex.skipped], **extra}
     if baseline is not None:
         report["isaac_baseline"] = summary(baseline)

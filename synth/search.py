@@ -54,6 +54,13 @@ class Found:
     partition: Partition
     metrics: dict[str, float]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the combination, dup, partition and metrics (a line of the log, top.json)."""
+        c = self.combo
+        return {"rram_ratio": c.rram_ratio, "cell_bits": c.cell_bits, "xbar": c.xbar,
+                "dac_bits": c.dac_bits, "adc_bits": c.adc_bits, "dup": list(self.dup),
+                "partition": [list(x) for x in self.partition], **self.metrics}
+
     @property
     def key(self) -> tuple[Any, ...]:
         """Deterministic order: best first, then by where it was found."""
@@ -120,7 +127,7 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
             except Infeasible:
                 return None
             f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ops))
-            log.append(_log_line(f))
+            log.append(f.to_dict())
             return f
 
         screened = []
@@ -155,10 +162,3 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
     best_first = sorted(unique.values(), key=lambda f: f.key)[:settings.keep]
     return UnitResult(unit.index, best_first, log, skipped, evaluations,
                       time.perf_counter() - start)
-
-
-def _log_line(f: Found) -> dict[str, Any]:
-    c = f.combo
-    return {"rram_ratio": c.rram_ratio, "cell_bits": c.cell_bits, "xbar": c.xbar,
-            "dac_bits": c.dac_bits, "adc_bits": c.adc_bits, "dup": list(f.dup),
-            "partition": [list(x) for x in f.partition], **f.metrics}

@@ -15,6 +15,7 @@ generated JSON Schema. Consistency with the network and between the parts is che
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Literal
 
@@ -162,3 +163,7 @@ class Architecture(_Frozen):
     description: str = Field("", description="Free text.")
     hardware: Hardware = Field(description="The chip.")
     mapping: Mapping | None = Field(None, description="A network mapped onto the chip.")
+
+    def to_json(self) -> str:
+        """The arch.json text (unset optional fields left out)."""
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=1) + "\n"

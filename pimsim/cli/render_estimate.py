@@ -8,7 +8,6 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 
-from pimsim.cli.render_network import si
 from pimsim.model.estimate import CostReport
 
 

@@ -30,7 +30,7 @@ from collections import Counter
 from enum import StrEnum
 
 from pimsim.components.parts import UnitKind
-from pimsim.model.plan import LayerPlan, Plan
+from pimsim.model.plan import LayerPlan
 from pimsim.network.layer import Activation, Layer, LayerKind
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.model.actions import Action, other_work, pixel_work
-from pimsim.model.kernel import (BUSY_NAMES, STAGES, WORK, MacroArrays, Rates, block_latency,
+from pimsim.model.actions import other_work, pixel_work
+from pimsim.model.kernel import (BUSY_NAMES, WORK, MacroArrays, Rates, block_latency,
                                  block_period, busiest_link, layer_max, macro_busy, stage_times)
 from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan

@@ -72,12 +72,6 @@ def blocks(layer: Layer, dup: int) -> int:
     return math.ceil(layer.out_pixels / dup)
 
 
-def block_pixels(layer: Layer, dup: int) -> tuple[int, int]:
-    """Pixels in a full block, and in the last block."""
-    last = layer.out_pixels - (blocks(layer, dup) - 1) * dup
-    return min(dup, layer.out_pixels), last
-
-
 @dataclass(frozen=True, slots=True)
 class MacroShare:
     """A layer's part in one macro: its crossbars there and their fraction of the layer's total."""

@@ -161,6 +161,7 @@ class EnergyTable:
 
     @property
     def static_total_w(self) -> float:
+        """Static power of the whole design, W."""
         return float(self.static_w.sum())
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from pimsim.model.actions import Action, other_work, pixel_work
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
-from pimsim.network.layer import Layer, LayerKind
+from pimsim.network.layer import LayerKind
 from pimsim.sim.ir import (
     FlowSpec,
     InputSpec,
