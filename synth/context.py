@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.arch.schema import Parts, lossless_adc_bits
+from pimsim.arch.build import select_parts
+from pimsim.arch.schema import Parts
 from pimsim.components.library import ComponentLibrary
-from pimsim.errors import InputError
 from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
 from pimsim.model.kernel import UNITS, Rates
@@ -23,27 +23,6 @@ from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
 from synth.dup import DupProblem
 from synth.settings import Combo
-
-
-def select_parts(library: ComponentLibrary, xbar: int, cell_bits: int, dac_bits: int) -> Parts:
-    """The library's parts for this combination (all units and buffers, so any macro may use them).
-
-    Raises:
-        InputError: the library lacks the crossbar, the DAC or the lossless ADC.
-    """
-    adc_bits = lossless_adc_bits(xbar, dac_bits, cell_bits)
-    crossbar, dac, adc = library.crossbar(xbar), library.dac(dac_bits), library.adc(adc_bits)
-    missing = [what for part, what in ((crossbar, f"{xbar}x{xbar} crossbar"),
-                                       (dac, f"{dac_bits}-bit DAC"), (adc, f"{adc_bits}-bit ADC"))
-               if part is None]
-    if crossbar is not None and cell_bits not in crossbar.cell_bits:
-        missing.append(f"{cell_bits}-bit cells")
-    if missing:
-        raise InputError(f"library '{library.name}'", "", f"has no {' or '.join(missing)}")
-    return Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
-                 sample_hold=library.sample_holds[0] if library.sample_holds else None,
-                 units=list(library.units), buffers=list(library.buffers), noc=library.nocs[0],
-                 fixed=list(library.fixed))
 
 
 @dataclass(frozen=True)

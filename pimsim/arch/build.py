@@ -9,11 +9,33 @@ from pimsim.errors import InputError
 from pimsim.network.graph import Network
 
 
+def select_parts(library: ComponentLibrary, xbar: int, cell_bits: int, dac_bits: int) -> Parts:
+    """The library's parts for this combination (all units and buffers, so any macro may use them).
+
+    Raises:
+        InputError: the library lacks the crossbar, the DAC or the lossless ADC.
+    """
+    adc_bits = lossless_adc_bits(xbar, dac_bits, cell_bits)
+    crossbar, dac, adc = library.crossbar(xbar), library.dac(dac_bits), library.adc(adc_bits)
+    missing = [what for part, what in ((crossbar, f"{xbar}x{xbar} crossbar"),
+                                       (dac, f"{dac_bits}-bit DAC"), (adc, f"{adc_bits}-bit ADC"))
+               if part is None]
+    if crossbar is not None and cell_bits not in crossbar.cell_bits:
+        missing.append(f"{cell_bits}-bit cells")
+    if missing:
+        raise InputError(f"library '{library.name}'", "", f"has no {' or '.join(missing)}")
+    return Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
+                 sample_hold=library.sample_holds[0] if library.sample_holds else None,
+                 units=list(library.units), buffers=list(library.buffers), noc=library.nocs[0],
+                 fixed=list(library.fixed))
+
+
 def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, dac_bits: int,
                    macros: list[MacroGroup], noc: Noc | None = None,
                    chip_fixed: dict[str, int] | None = None, chips: int = 1,
                    clock_ghz: float = 1.0) -> Hardware:
-    """Embed the library's parts that these choices need.
+    """Embed the library's parts that these choices need (only the units, buffers and fixed parts
+    the macros use).
 
     Raises:
         InputError: the library lacks the crossbar size, the DAC, the lossless ADC resolution, or a
@@ -21,13 +43,7 @@ def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, da
     """
     adc_bits = lossless_adc_bits(xbar_size, dac_bits, cell_bits)
     where = f"library '{library.name}'"
-    crossbar, dac, adc = library.crossbar(xbar_size), library.dac(dac_bits), library.adc(adc_bits)
-    for part, what in ((crossbar, f"a {xbar_size}x{xbar_size} crossbar"),
-                       (dac, f"a {dac_bits}-bit DAC"),
-                       (adc, f"a {adc_bits}-bit ADC (lossless for {xbar_size} rows, {dac_bits}-bit "
-                        f"DACs, {cell_bits}-bit cells)")):
-        if part is None:
-            raise InputError(where, "", f"has no {what}")
+    every = select_parts(library, xbar_size, cell_bits, dac_bits)
     kinds = sorted({kind for m in macros for kind in m.units})
     units = [library.unit(kind) for kind in kinds]
     if any(u is None for u in units):
@@ -41,9 +57,7 @@ def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, da
     fixed = [library.fixed_part(n) for n in names]
     if any(f is None for f in fixed):
         raise InputError(where, "fixed", f"lacks one of the fixed parts {names}")
-    parts = Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
-                  sample_hold=library.sample_holds[0] if library.sample_holds else None,
-                  units=units, buffers=buffers, noc=library.nocs[0], fixed=fixed)  # type: ignore[arg-type]
+    parts = every.model_copy(update={"units": units, "buffers": buffers, "fixed": fixed})
     return Hardware(xbar_size=xbar_size, cell_bits=cell_bits, dac_bits=dac_bits, adc_bits=adc_bits,
                     parts=parts, macros=macros, noc=noc or Noc(), chip_fixed=chip_fixed or {},
                     chips=chips, clock_ghz=clock_ghz)
