@@ -16,7 +16,10 @@ Everything the run needs that depends on the dataflow and not on timing is decid
   routes are X then Y between router positions (as :mod:`pimsim.model.evaluate` documents);
 - **scratchpad partitions** per macro: a remote consumer share's input queue needs its widest
   window plus one block; a layer's output staging in its output macro needs two blocks, or the widest
-  window plus one of a consumer that reads it in place (a consumer in the same macro gets no copy);
+  window plus one of a consumer share that reads it in place. A consumer share in that same macro
+  reads in place unless it works on a slice of the layer small enough that a queue of its own slice
+  of the window takes less room than holding whole producer blocks for it (a many-macro layer
+  reading a wide map); its slice is then handed over within the macro, with no NoC time or energy;
   a share's staging elsewhere needs two of its parts. Each scratchpad is split in proportion to these
   needs; where they exceed it a warning says so (the run may then stall for space or deadlock).
 """
@@ -107,10 +110,10 @@ def compile_program(plan: Plan) -> Program:
     out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
 
     def add_flow(op: str, layer: str, src: int, dst: int, task: int, blocks: int,
-                 bits: tuple[float, float], partition: str) -> int:
+                 bits: tuple[float, float], partition: str, in_place: bool = False) -> int:
         fid = len(flows)
         flows.append(FlowSpec(fid, Op(op), layer, src, dst, task, blocks, bits,
-                              route(positions[src], positions[dst]), partition))
+                              route(positions[src], positions[dst]), partition, in_place))
         return fid
 
     wins: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
@@ -139,17 +142,20 @@ def compile_program(plan: Plan) -> Program:
                 per_item = seen.size * act_bits / pgeo.items
                 bb = (per_item * pgeo.full * share.share, per_item * pgeo.last * share.share)
                 src = plan.layers[source].out_macro
-                local = src == share.macro  # reads the producer's blocks where they are stored
                 span = spans[(layer.name, e)]  # producer blocks held while this input waits
+                widest = max(_span_bits(a, b, bb, pgeo.blocks) for a, b in zip(lo, hi, strict=True))
+                queue = math.ceil(max(widest, span * bb[0]) + bb[0])
+                # in the producer's output macro: read its blocks in place (they stay staged for
+                # the whole window), unless this share's own slice in a queue takes less room
+                local = src == share.macro and (span - 1) * per_item * pgeo.full <= queue
                 if local:
                     part = f"out {source}"
                     out_blocks[source] = max(out_blocks[source], span + 1)
                 else:
                     part = f"in {layer.name}<-{source}#{e}"
-                    widest = max(_span_bits(a, b, bb, pgeo.blocks)
-                                 for a, b in zip(lo, hi, strict=True))
-                    minimum[(share.macro, part)] += math.ceil(max(widest, span * bb[0]) + bb[0])
-                fid = add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb, part)
+                    minimum[(share.macro, part)] += queue
+                fid = add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb, part,
+                               local)
                 transfers[source].append(fid)
                 inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
                                         fid, local))

@@ -126,6 +126,7 @@ class FlowSpec:
     bits: tuple[float, float]
     route: tuple[Link, ...]
     partition: str  # at dst
+    in_place: bool = False  # a transfer within one macro read where the producer stored it
 
 
 @dataclass(frozen=True, slots=True)

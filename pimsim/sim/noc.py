@@ -14,7 +14,8 @@ in the destination's scratchpad partition (credit-based flow control: ``buffer``
 takes its part's space in the layer's output staging, reserved whole block by whole block in block
 order, :class:`~pimsim.sim.buffer.Staging`), then sends.
 Flows between two macros of one router cross no link (serialisation only); within one macro the
-block is handed over at once. Energy: ``noc_flit_hops`` = bits / flit_bits x hops, as the estimate
+block is read in place, or (a consumer share's slice, see :mod:`pimsim.sim.compiler`) handed over
+at once once its queue has room. Energy: ``noc_flit_hops`` = bits / flit_bits x hops, as the estimate
 charges it (partial flits cost their share).
 """
 
@@ -98,7 +99,7 @@ def run_flow(env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
             t0 = env.now
             yield source.wait(g + 1)
             stall[Cause.INPUT] = stall.get(Cause.INPUT, 0) + env.now - t0
-        if spec.src == spec.dst:  # the consumer reads it where it is stored
+        if spec.in_place:  # the consumer reads it where it is stored
             f.waiting = None
             f.sent += 1
             delivered.advance()
@@ -117,7 +118,7 @@ def run_flow(env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
         f.waiting = None
         f.sent += 1
         if not links:  # another macro of the same router: serialisation through the router
-            if ser:
+            if ser and spec.src != spec.dst:
                 yield env.timeout(ser)
             delivered.advance()
             continue
