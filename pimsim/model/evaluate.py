@@ -15,7 +15,8 @@ import numpy as np
 
 from pimsim.model.actions import other_work, pixel_work
 from pimsim.model.kernel import (BUSY_NAMES, WORK, MacroArrays, Rates, block_latency,
-                                 block_period, busiest_link, layer_max, macro_busy, stage_times)
+                                 block_period, busiest_link, layer_max, macro_busy, route_loads,
+                                 stage_times)
 from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable, price_arrays
@@ -123,12 +124,13 @@ class Evaluation:
         return float(self.energy_by_component_pj.sum())
 
 
-def _flows(t: NetworkTables, d: DesignArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(src macro, dst macro, flits) of every flow of one image between different macros.
+def _flows(t: NetworkTables, d: DesignArrays
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(src macro, dst macro, flits, layer) of every flow of one image between different macros.
 
     A consumer's input goes from the producer's output macro (its first share) to each of the
-    consumer's shares in proportion; every share of a layer but the first sends its results to the
-    first.
+    consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
+    first sends its results to the first (the flow's layer: that layer).
     """
     lay, macro, frac = d.share_layer, d.share_macro, d.share_frac
     layers = np.arange(len(t.names))
@@ -145,8 +147,9 @@ def _flows(t: NetworkTables, d: DesignArrays) -> tuple[np.ndarray, np.ndarray, n
     src = np.concatenate([first[t.edge_src][edge], macro[rest]])
     dst = np.concatenate([macro[share], first[lay[rest]]])
     bits = np.concatenate([t.edge_bits[edge] * frac[share], t.out_bits[lay[rest]] * frac[rest]])
+    layer = np.concatenate([t.edge_dst[edge], lay[rest]])
     keep = src != dst
-    return src[keep], dst[keep], bits[keep] / d.flit_bits
+    return src[keep], dst[keep], bits[keep] / d.flit_bits, layer[keep]
 
 
 def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluation:
@@ -181,7 +184,7 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         r, c = np.unravel_index(int(np.argmax(busy)), busy.shape)
         if busy[r, c] > period:
             period, set_by = float(busy[r, c]), f"{BUSY_NAMES[c]} of macro {r}"
-    src, dst, flits = _flows(t, d)
+    src, dst, flits, flow_layer = _flows(t, d)
     hops = np.abs(d.positions[src] - d.positions[dst]).sum(axis=1)
     flit_hops = float((flits * hops).sum())
     if flits.sum() * d.flit_ns > period:  # no link can carry more than all the traffic
@@ -191,14 +194,16 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     energy = price_arrays(share_work, d.share_macro, flit_hops, period, d.energy)
     starts = finishes = np.zeros(n)
     if latency:
-        starts, finishes = _latency(t, d, block_lat, lp_full, per_image)
+        links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
+        np.maximum.at(links, flow_layer, route_loads(src, dst, flits, d.positions, d.mesh))
+        starts, finishes = _latency(t, d, block_lat, lp_full, per_image, links * d.flit_ns)
     return Evaluation(period, set_by, float(finishes.max()) if latency else 0.0, full_stages[worst],
                       lp_full, block_lat, per_image, starts, finishes, blocks,
                       share_work.sum(axis=0), share_work, flit_hops, energy)
 
 
 def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: np.ndarray,
-             per_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             per_image: np.ndarray, link_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and finish of every layer for one image alone.
 
     A layer starts when each producer has made the blocks its first block needs
@@ -209,11 +214,12 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     nor faster than its own producers feed it (its time per image is at least theirs). A layer
     finishes after its own time per image, and no sooner than its last producer's last block plus
     the blocks that read it (:func:`pimsim.model.windows.tail_blocks`), one block period each, and
-    one block latency.
+    one block latency; nor before the busiest link its inputs or its parts' merges cross has carried
+    an image's traffic (``link_ns``: that link's busy time per image, every flow on it counted).
     """
     n = len(t.names)
     starts, finishes = np.zeros(n), np.zeros(n)
-    paced = per_image.copy()  # time per image, throttled by the producers
+    paced = np.maximum(per_image, link_ns)  # time per image, throttled by links and producers
     first_share = np.searchsorted(d.share_layer, np.arange(n))
     geo = [BlockGeometry(layer, int(d.per_block[i])) for i, layer in enumerate(t.layers)]
     ends = np.append(first_share[1:], len(d.share_layer))
@@ -254,5 +260,5 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             paced[c] = max(paced[c], paced[p])
         starts[c] = start
         finishes[c] = max(start + block_lat[c] - lp_full[c] + per_image[c],
-                          last_producer + block_lat[c]) + merge[c]
+                          last_producer + block_lat[c], start + link_ns[c]) + merge[c]
     return starts, finishes

@@ -158,6 +158,18 @@ def link_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndar
     return grids
 
 
+def route_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
+                mesh: tuple[int, int]) -> np.ndarray:
+    """Per flow, the load (flits per image, every flow's) of the busiest link on its route."""
+    east, west, south, north = (g for g, _, _ in link_loads(src, dst, flits, pos, mesh))
+    out = np.zeros(len(src))
+    for f, ((r0, c0), (r1, c1)) in enumerate(zip(pos[src].tolist(), pos[dst].tolist())):
+        legs = (east[r0, c0:c1] if c1 > c0 else west[r0, c1:c0],
+                south[c1, r0:r1] if r1 > r0 else north[c1, r1:r0])
+        out[f] = max((float(leg.max()) for leg in legs if leg.size), default=0.0)
+    return out
+
+
 def busiest_link(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
                  mesh: tuple[int, int], flit_ns: float) -> tuple[float, Link]:
     """Busy time per image of the most loaded link, ns, and that link ((row, col) -> (row, col))."""
