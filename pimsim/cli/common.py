@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -52,6 +53,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """Parse a finite number greater than 0 (watts, seconds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"'{text}' must be a finite number greater than 0")
     return value
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from collections.abc import Sequence
 
 from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, out_console,
-                               positive_int, shape_arg)
+                               positive_float, positive_int, shape_arg)
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
@@ -20,6 +20,9 @@ from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
+
+#: Exit code of a run stopped early by --max-cycles or --max-wall-s (its result is partial).
+PARTIAL = 3
 
 
 def _network(args: argparse.Namespace) -> int:
@@ -69,7 +72,8 @@ def _run(args: argparse.Namespace) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="pimsim-plot-")
         trace = str(Path(scratch.name) / "run.json.gz")
     try:
-        result = simulate(plan, SimOptions(args.images, trace, args.trace_level, args.force))
+        result = simulate(plan, SimOptions(args.images, trace, args.trace_level, args.force,
+                                           args.max_cycles, args.max_wall_s))
         report = estimate(plan.arch, plan)
         if args.json:
             print(json.dumps(run_json(result, report), indent=1))
@@ -85,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if scratch is not None:
             scratch.cleanup()
-    return 0
+    return PARTIAL if result.stopped else 0
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -162,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace-level", choices=("layer", "block", "bit"), default="block",
                      help="trace granularity (default block)")
     run.add_argument("--force", action="store_true", help="overwrite an existing trace")
+    run.add_argument("--max-cycles", type=positive_int, default=None,
+                     help="stop at this simulated cycle with a partial result (exit code 3)")
+    run.add_argument("--max-wall-s", type=positive_float, default=None,
+                     help="stop after this many seconds of wall-clock time with a partial result "
+                     "(exit code 3)")
     run.add_argument("--json", action="store_true", help="print machine-readable JSON")
     run.add_argument("--plot", metavar="STEM", default=None,
                      help="write a utilisation timeline to STEM.png and STEM.svg (extra 'plot')")

@@ -35,7 +35,7 @@ def comparison(r: SimResult, e: CostReport) -> list[tuple[str, float, float, str
         ("throughput", r.throughput_ips, e.throughput_ips, "images/s"),
         ("TOPS", r.tops, e.tops, "TOPS"),
         ("period", r.period_ns, e.period_ns, "ns"),
-        ("latency (image 0)", r.latency_ns[0], e.latency_ns, "ns"),
+        ("latency (image 0)", r.latency_ns[0] if r.latency_ns else 0.0, e.latency_ns, "ns"),
         ("energy per image", r.energy_per_image_pj, e.energy_per_image_pj, "pJ"),
         ("average power", r.average_power_w, e.average_power_w, "W"),
         ("power efficiency", r.tops_per_w, e.tops_per_w, "TOPS/W"),
@@ -43,12 +43,15 @@ def comparison(r: SimResult, e: CostReport) -> list[tuple[str, float, float, str
 
 
 def summary_table(r: SimResult, e: CostReport) -> Table:
+    partial = f" [bold red]PARTIAL: {len(r.latency_ns)} of them finished[/]" if r.stopped else ""
     t = Table(title=f"{r.arch} running {r.network}: {r.images} images simulated at "
-              f"{r.clock_ghz:g} GHz", title_justify="left")
+              f"{r.clock_ghz:g} GHz{partial}", title_justify="left")
     for header in ("figure", "simulated", "estimate", "difference"):
         t.add_column(header, justify="left" if header == "figure" else "right")
     for name, sim, est, unit in comparison(r, e):
-        if unit == "ns":
+        if r.stopped and not r.latency_ns and name != "energy per image":
+            t.add_row(name, "n/a (no image finished)", f"{est:.5g} {unit}", "")
+        elif unit == "ns":
             t.add_row(name, _ns(sim), _ns(est), _pct(sim, est))
         elif unit == "pJ":
             t.add_row(name, f"{sim / 1e6:.5g} uJ", f"{est / 1e6:.5g} uJ", _pct(sim, est))
@@ -109,6 +112,10 @@ def run_view(r: SimResult, e: CostReport) -> Group:
     """Everything ``pimsim run`` prints."""
     parts: list[Any] = [summary_table(r, e), layer_table(r), unit_table(r), energy_table(r, e)]
     notes = list(r.warnings)
+    if r.stopped:
+        notes.insert(0, f"the run was stopped early because {r.stopped}, at "
+                     f"{_ns(r.time_ns)} of simulated time: the figures are partial (throughput and "
+                     "latency from the images that finished, energy from the work done)")
     if r.trace_file:
         notes.append(f"trace written to {r.trace_file} (summary: {r.summary_file})")
     parts += [f"[yellow]note:[/] {n}" for n in notes]

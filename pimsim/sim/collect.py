@@ -43,8 +43,9 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     return energy
 
 
-def collect(m: _Machine, wall_s: float) -> SimResult:
-    """The result of machine ``m`` after its run."""
+def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult:
+    """The result of machine ``m`` after its run (``stopped``: why a guard ended it early; the
+    figures are then those of the images that finished, the energy that of the work done)."""
     program, images, ns = m.program, m.images, m.clock.ns
     hw = program.hardware
     counts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -55,15 +56,18 @@ def collect(m: _Machine, wall_s: float) -> SimResult:
     for fr in m.flows:
         if fr.flit_hops:
             counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
-    finish = [ns(t or 0) for t in m.image_finish]
+    finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
-    for i in range(images):
+    for i in range(len(finish)):
         times = [t for sh in first_layers if (t := sh.load.start_cycles[i]) is not None]
         starts.append(ns(min(times)) if times else 0.0)
-    period = (finish[-1] - finish[0]) / (images - 1) if images > 1 else finish[0] - starts[0]
+    done = len(finish)
+    period = (finish[-1] - finish[0]) / (done - 1) if done > 1 else \
+        finish[0] - starts[0] if done else 0.0
     time_ns = ns(m.env.now)
-    per_image = {macro: Counter({a: v / images for a, v in c.items()})
+    worked = images if stopped is None else _images_worked(m)
+    per_image = {macro: Counter({a: v / worked for a, v in c.items()}) if worked else Counter()
                  for macro, c in counts.items()}
     energy = price(per_image, hw, period)
     total = Counter[str]()
@@ -80,7 +84,13 @@ def collect(m: _Machine, wall_s: float) -> SimResult:
         tuple(FlowSim(fr.name(), fr.spec.src, fr.spec.dst, len(fr.spec.route), fr.flit_hops,
                       _ns_dict(fr.stall, ns)) for fr in m.flows),
         {macro: spm.peak for macro, spm in sorted(m.spms.items())}, m.events, wall_s,
-        program.warnings)
+        program.warnings, stopped=stopped)
+
+
+def _images_worked(m: _Machine) -> float:
+    """Images' worth of work done: the blocks stored over all shares, in images."""
+    per_image = sum(sh.task.blocks for sh in m.shares)
+    return sum(sh.stored.count for sh in m.shares) / per_image if per_image else 0.0
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Protocol
@@ -40,6 +41,43 @@ class SimEnv(simpy.Environment):
         """Events scheduled so far (all of them processed once :meth:`run` has returned). Read from
         SimPy's event counter: counting in ``step`` would cost every event a call."""
         return next(self._eid)  # type: ignore[attr-defined]
+
+
+class RunStopped(Exception):
+    """A guard stopped the run (:class:`GuardedEnv`); ``why`` says which."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class GuardedEnv(SimEnv):
+    """A :class:`SimEnv` that stops the run before an event past ``max_cycles``, or once the run has
+    taken ``max_wall_s`` seconds (checked every 65,536 events), by raising :class:`RunStopped`.
+
+    Used only when a guard is asked for: the check costs each event a call.
+    """
+
+    def __init__(self, max_cycles: int | None, max_wall_s: float | None) -> None:
+        super().__init__()
+        self.max_cycles = math.inf if max_cycles is None else max_cycles
+        self.max_wall_s = max_wall_s
+        self.deadline = math.inf
+        self.stepped = 0
+
+    def start_clock(self, now: float) -> None:
+        """Start the wall-clock guard at ``now`` (``time.perf_counter()``)."""
+        if self.max_wall_s is not None:
+            self.deadline = now + self.max_wall_s
+
+    def step(self) -> None:
+        queue = self._queue  # type: ignore[attr-defined]
+        if queue and queue[0][0] > self.max_cycles:
+            raise RunStopped(f"it reached the cycle limit ({self.max_cycles:,} cycles)")
+        super().step()
+        self.stepped += 1
+        if not self.stepped & 0xFFFF and time.perf_counter() > self.deadline:
+            raise RunStopped(f"it ran out of wall-clock time ({self.max_wall_s:g} s)")
 
 
 class Cause:

@@ -9,7 +9,8 @@ Shares of a layer run at different speeds: its staging in the output macro is re
 by whole block, in block order (:class:`~pimsim.sim.buffer.Staging`), so a fast share runs at most
 a partition's worth of blocks ahead of the oldest unpublished block, whose parts always have room.
 The run ends when no event is left: if an image is then unfinished, the design deadlocked and
-:class:`SimDeadlock` reports who waits on what.
+:class:`SimDeadlock` reports who waits on what. A cycle or wall-clock limit (:class:`SimOptions`)
+stops a runaway run early with a partial result.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
-from pimsim.sim.core import Clock, Pool, Progress, SimEnv, whole_bits
+from pimsim.sim.core import Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, whole_bits
 from pimsim.sim.ir import FlowSpec, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
@@ -45,13 +46,17 @@ class SimOptions:
     ``images``: images fed to the first layers back to back (each layer takes the next image as
     soon as it is free); throughput is measured between their completions. ``trace``: a file for a
     Chrome trace (``.gz``: gzipped), with ``trace_level`` ``layer``, ``block`` or ``bit``;
-    ``overwrite`` allows replacing an existing trace.
+    ``overwrite`` allows replacing an existing trace. ``max_cycles`` and ``max_wall_s`` stop a
+    runaway run: the result is then partial (``SimResult.stopped`` says why), its figures measured
+    on the images that finished and its energy on the work done.
     """
 
     images: int = 4
     trace: str | None = None
     trace_level: str = "block"
     overwrite: bool = False
+    max_cycles: int | None = None
+    max_wall_s: float | None = None
 
 
 class SimDeadlock(InputError):
@@ -74,7 +79,8 @@ class _Machine:
     def __init__(self, program: Program, options: SimOptions, tracer: TraceWriter | None) -> None:
         self.program = program
         self.images = options.images
-        self.env = SimEnv()
+        guarded = options.max_cycles is not None or options.max_wall_s is not None
+        self.env = GuardedEnv(options.max_cycles, options.max_wall_s) if guarded else SimEnv()
         hw = program.hardware
         self.clock = Clock(hw.clock_ghz)
         self.groups = hw.macro_groups()
@@ -211,7 +217,7 @@ class _Machine:
             outs = [self.flows[f] for f in info.transfers]
             for fr in outs:
                 fr.source = published
-            done = [self.inputs[fr.spec.id].consumed if fr.spec.src == fr.spec.dst else
+            done = [self.inputs[fr.spec.id].consumed if fr.spec.in_place else
                     fr.delivered for fr in outs] or [published]
             release = self._stager(self.stagings[info.name], done)
             for s in done:
@@ -303,6 +309,12 @@ def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | 
     """
     if options.images < 1:
         raise InputError("command line", "--images", f"must be at least 1, not {options.images}")
+    if options.max_cycles is not None and options.max_cycles < 1:
+        raise InputError("command line", "--max-cycles",
+                         f"must be at least 1, not {options.max_cycles}")
+    if options.max_wall_s is not None and not options.max_wall_s > 0:
+        raise InputError("command line", "--max-wall-s",
+                         f"must be a positive number of seconds, not {options.max_wall_s}")
     program = program or compile_program(plan)
     hw = program.hardware
     tracer = None
@@ -317,7 +329,13 @@ def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | 
         machine = _Machine(program, options, tracer)
         machine.start()
         wall = time.perf_counter()
-        machine.env.run()
+        stopped = None
+        if isinstance(machine.env, GuardedEnv):
+            machine.env.start_clock(wall)
+        try:
+            machine.env.run()
+        except RunStopped as stop:
+            stopped = stop.why
         wall = time.perf_counter() - wall
         machine.events = machine.env.scheduled()
     except BaseException:
@@ -325,12 +343,12 @@ def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | 
             tracer.abort()
         raise
     done = sum(1 for t in machine.image_finish if t is not None)
-    if done < options.images:
+    if done < options.images and stopped is None:
         if tracer is not None:
             tracer.close()
         raise SimDeadlock(program.arch, machine.env.now, done, options.images,
                           deadlock_report(machine), program.warnings)
-    result = collect(machine, wall)
+    result = collect(machine, wall, stopped)
     if tracer is not None:
         tracer.close()
         result = _write_summary(result, tracer)

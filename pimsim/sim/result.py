@@ -105,6 +105,7 @@ class SimResult(ImageFigures):
     warnings: tuple[str, ...] = ()
     trace_file: str | None = None
     summary_file: str | None = None
+    stopped: str | None = None  # why a guard (cycles, wall clock) ended the run early: partial
 
     @property
     def events_per_s(self) -> float:
