@@ -52,4 +52,5 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         per_block, np.array(layer), np.array(macro), np.array(frac, dtype=float),
         macro_arrays(hw, plan.groups), rates(hw), np.array(plan.router_pos, dtype=int).reshape(-1, 2),
         plan.mesh, hw.parts.noc.flit_bits, hw.parts.noc.flit_latency_ns, hardware_energy_table(hw),
-        hw.parts.noc.hop_latency_ns)
+        hw.parts.noc.hop_latency_ns,
+        np.array([plan.layers[l.name].spread for l in names], dtype=bool))

@@ -98,6 +98,7 @@ class DesignArrays:
     flit_ns: float
     energy: EnergyTable
     hop_ns: float = 0.0
+    spread: np.ndarray | None = None  # (L,) bool: outputs kept by each share (see model.plan)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ def _flows(t: NetworkTables, d: DesignArrays
 
     A consumer's input goes from the producer's output macro (its first share) to each of the
     consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
-    first sends its results to the first (the flow's layer: that layer).
+    first sends its results to the first (the flow's layer: that layer). A *spread* producer's
+    output is not gathered: each of its shares sends its part to each consumer share.
     """
     lay, macro, frac = d.share_layer, d.share_macro, d.share_frac
     layers = np.arange(len(t.names))
@@ -148,6 +150,17 @@ def _flows(t: NetworkTables, d: DesignArrays
     dst = np.concatenate([macro[share], first[lay[rest]]])
     bits = np.concatenate([t.edge_bits[edge] * frac[share], t.out_bits[lay[rest]] * frac[rest]])
     layer = np.concatenate([t.edge_dst[edge], lay[rest]])
+    if d.spread is not None and d.spread.any():
+        gathered = ~np.concatenate([d.spread[t.edge_src[edge]], d.spread[lay[rest]]])
+        src, dst, bits, layer = src[gathered], dst[gathered], bits[gathered], layer[gathered]
+        more = [(macro[ps], macro[cs], t.edge_bits[e] * frac[cs] * frac[ps], t.edge_dst[e])
+                for e in np.nonzero(d.spread[t.edge_src])[0]
+                for cs in range(starts[t.edge_dst[e]], ends[t.edge_dst[e]])
+                for ps in range(starts[t.edge_src[e]], ends[t.edge_src[e]])]
+        if more:
+            ms, md, mb, ml = (np.array(x) for x in zip(*more, strict=True))
+            src, dst = np.concatenate([src, ms]), np.concatenate([dst, md])
+            bits, layer = np.concatenate([bits, mb]), np.concatenate([layer, ml])
     keep = src != dst
     return src[keep], dst[keep], bits[keep] / d.flit_bits, layer[keep]
 
@@ -225,6 +238,8 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     ends = np.append(first_share[1:], len(d.share_layer))
     merge = np.zeros(n)  # a block is published when every share's part reached the output macro
     for i in range(n):
+        if d.spread is not None and d.spread[i]:
+            continue  # not gathered
         out = d.share_macro[first_share[i]]
         (ro, co), far, into = d.positions[out], 0, {}
         for r in range(first_share[i] + 1, ends[i]):

@@ -3,16 +3,22 @@
 :class:`Plan` answers, for every layer, where it runs and how it is cut: the crossbar set, dup,
 blocks, bit iterations and per-macro shares of a weight layer; the host macro of any other layer;
 and, for every macro, its group and its router's place on the mesh.
+
+A layer's output is *gathered*: every share's part of a block is sent to its first macro (the output
+macro), staged there whole and sent on to the consumers. Where two blocks of it would not fit that
+macro's scratchpad (a wide map split over many macros, an SPP concat of tens of KB), the output is
+*spread* instead: each share keeps its own part, and every consumer share reads from each of them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from pimsim.arch.schema import Architecture, MacroGroup
 from pimsim.model.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
+from pimsim.model.windows import BlockGeometry
 from pimsim.network.graph import Network
 from pimsim.network.layer import Layer
 
@@ -28,6 +34,7 @@ class LayerPlan:
     bit_iters: int
     shares: tuple[MacroShare, ...]
     shares_with: str | None = None
+    spread: bool = False  # each share keeps its part of the output (not gathered in out_macro)
 
     @property
     def out_macro(self) -> int:
@@ -79,6 +86,12 @@ class Plan:
                                           {k: v.out_macro for k, v in plans.items()})
                 plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, tuple(
                     MacroShare(m, 0, 1 / len(hosts)) for m in hosts))
+        act = hw.activation_bits
+        for name, lp in plans.items():
+            geo = BlockGeometry(lp.layer, lp.dup)
+            block_bits = lp.layer.out_shape.size * act / geo.items * geo.full
+            if len(lp.shares) > 1 and 2 * block_bits > self.groups[lp.out_macro].buffer_kib * 8192:
+                plans[name] = replace(lp, spread=True)
         self.layers = plans
 
     def hops(self, a: int, b: int) -> int:

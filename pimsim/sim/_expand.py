@@ -23,7 +23,8 @@ def _tid(program: Program, flow: int, image: int, block: int) -> str:
     if f.op is Op.MERGE:
         return f"merge:{f.layer}@{f.src}->{f.dst}:{image}:{block}"
     consumer = program.tasks[f.task]
-    return f"transfer:{f.layer}->{consumer.layer}@{f.dst}:{image}:{block}"
+    part = "" if f.source_task is None else f"<-{f.src}"  # a spread producer's share
+    return f"transfer:{f.layer}->{consumer.layer}@{f.dst}{part}:{image}:{block}"
 
 
 def _task_ops(program: Program, t: Task, image: int, per_bit: bool) -> Iterator[Instr]:
@@ -70,7 +71,7 @@ def _stage_op(program: Program, t: Task, stages: tuple[StageSpec, ...], i: int, 
             after.append(_sid(up.name, t, image, c, None))
     else:
         for inp in t.inputs:
-            after.append(_tid(program, inp.flow, image, inp.hi[c]))
+            after += [_tid(program, f, image, inp.hi[c]) for f in inp.flows]
     slot = None
     if i + 1 < len(stages):
         down = stages[i + 1]
@@ -113,8 +114,11 @@ def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
                 flow = program.flows[f]
                 for c in range(flow.blocks):
                     li = 1 if c == flow.blocks - 1 else 0
-                    after = [_sid("store", first, image, c, None)]
-                    after += [_tid(program, m, image, c) for m in info.merges]
+                    if flow.source_task is not None:  # a spread producer's share
+                        after = [_sid("store", program.tasks[flow.source_task], image, c, None)]
+                    else:
+                        after = [_sid("store", first, image, c, None)]
+                        after += [_tid(program, m, image, c) for m in info.merges]
                     if c or image:
                         after.append(_tid(program, f, image if c else image - 1,
                                           c - 1 if c else flow.blocks - 1))

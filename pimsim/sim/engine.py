@@ -28,7 +28,7 @@ from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, whole_bits
-from pimsim.sim.ir import FlowSpec, Op, Program, Task
+from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
 from pimsim.sim.result import SimResult
@@ -100,6 +100,7 @@ class _Machine:
         self.events = 0
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
+        self.spread = {info.name for info in program.layers if info.spread}
         for info in program.layers:
             tasks = [program.tasks[t] for t in info.tasks]
             wholes = [(whole_bits(t.out_bits[0]), whole_bits(t.out_bits[1])) for t in tasks]
@@ -149,7 +150,8 @@ class _Machine:
                 stages.append(LoadStage(*args, inputs=[], images=self.images))
             elif i == last:
                 # share 0 stores into the layer's shared staging, another share into its own
-                staging = self.stagings[task.layer] if task.share == 0 else \
+                gathered = task.share == 0 and task.layer not in self.spread
+                staging = self.stagings[task.layer] if gathered else \
                     Staging(spm, task.out_partition, (whole_bits(task.out_bits[0]),
                                                       whole_bits(task.out_bits[1])), task.blocks)
                 stages.append(StoreStage(*args, staging=staging))
@@ -186,34 +188,26 @@ class _Machine:
 
     def _wire(self) -> None:
         env, program = self.env, self.program
-        self.inputs: dict[int, InputRun] = {}  # by the flow that feeds it
-        for fr in self.flows:
-            if fr.spec.op is Op.TRANSFER:
-                task = program.tasks[fr.spec.task]
-                share = self.shares[task.id]
-                spec = next(i for i in task.inputs if i.flow == fr.spec.id)
-                inp = InputRun(env, spec, fr, share.spm)
-                self.inputs[fr.spec.id] = inp
+        self.inputs: dict[int, InputRun] = {}  # by each flow that feeds it
+        for task in program.tasks:
+            share = self.shares[task.id]
+            for spec in task.inputs:
+                inp = InputRun(env, spec, [self.flows[f] for f in spec.flows], share.spm)
+                for f in spec.flows:
+                    self.inputs[f] = inp
                 share.load.inputs.append(inp)
-                fr.delivered.listeners.append(share.load.poke)
+                inp.arrived.listeners.append(share.load.poke)
         for info in program.layers:
             first = self.shares[info.tasks[0]]
+            if info.spread:
+                self._wire_spread(info)
+                continue
             sources = [first.stored] + [self.flows[f].delivered for f in info.merges]
             for f in info.merges:
                 fr = self.flows[f]
                 fr.source = self.shares[fr.spec.task].stored
                 fr.delivered.listeners.append(self._merge_release(fr))
-            if len(sources) == 1:
-                published = sources[0]
-            else:
-                published = Progress(env)
-                gather = self._gatherer(sources, published)
-                for s in sources:
-                    s.listeners.append(gather)
-            self.published[info.name] = published
-            finish: list[int | None] = [None] * self.images
-            self.layer_finish[info.name] = finish
-            published.listeners.append(self._finisher(finish, info.blocks))
+            published = self._publish(info, sources)
             outs = [self.flows[f] for f in info.transfers]
             for fr in outs:
                 fr.source = published
@@ -226,6 +220,39 @@ class _Machine:
         image_done = self._image_done(outputs)
         for name in outputs:
             self.published[name].listeners.append(image_done)
+
+    def _wire_spread(self, info: LayerInfo) -> None:
+        """A spread layer: published once every share has stored its part of a block; each share's
+        part is freed once every consumer share has received it."""
+        shares = [self.shares[t] for t in info.tasks]
+        self._publish(info, [sh.stored for sh in shares])
+        outs = [self.flows[f] for f in info.transfers]
+        for t, sh in zip(info.tasks, shares, strict=True):
+            mine = [fr for fr in outs if fr.spec.source_task == t]
+            for fr in mine:
+                fr.source = sh.stored
+            store = sh.stages[-1]
+            assert isinstance(store, StoreStage)
+            done = [fr.delivered for fr in mine] or [sh.stored]
+            release = self._stager(store.staging, done)
+            for s in done:
+                s.listeners.append(release)
+
+    def _publish(self, info: LayerInfo, sources: list[Progress]) -> Progress:
+        """The layer's published blocks: those every source (share or merge) has delivered; its
+        finish time per image is recorded as they are."""
+        if len(sources) == 1:
+            published = sources[0]
+        else:
+            published = Progress(self.env)
+            gather = self._gatherer(sources, published)
+            for s in sources:
+                s.listeners.append(gather)
+        self.published[info.name] = published
+        finish: list[int | None] = [None] * self.images
+        self.layer_finish[info.name] = finish
+        published.listeners.append(self._finisher(finish, info.blocks))
+        return published
 
     def _gatherer(self, sources: list[Progress], published: Progress) -> Callable[[int], None]:
         def gather(_count: int) -> None:

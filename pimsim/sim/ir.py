@@ -87,7 +87,7 @@ class InputSpec:
     hi: tuple[int, ...]
     block_bits: tuple[float, float]  # a producer block (full, last) as this share receives it
     partition: str
-    flow: int
+    flows: tuple[int, ...]  # one per producer part: one, or each share of a spread producer
     local: bool = False  # the producer's output macro is this share's: read in place, no copy
 
 
@@ -127,6 +127,7 @@ class FlowSpec:
     route: tuple[Link, ...]
     partition: str  # at dst
     in_place: bool = False  # a transfer within one macro read where the producer stored it
+    source_task: int | None = None  # a spread producer's share whose part this transfer carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class LayerInfo:
     tasks: tuple[int, ...]
     merges: tuple[int, ...]
     transfers: tuple[int, ...]
+    spread: bool = False  # each share keeps its part of the output (no merges; see model.plan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +209,14 @@ class Program:
             "clock_ghz": self.hardware.clock_ghz, "warnings": list(self.warnings),
             "layers": [{"name": x.name, "kind": x.kind, "blocks": x.blocks, "items": x.items,
                         "macs": x.macs, "tasks": list(x.tasks),
-                        "merges": list(x.merges), "transfers": list(x.transfers)}
+                        "merges": list(x.merges), "transfers": list(x.transfers),
+                        "spread": x.spread}
                        for x in self.layers],
             "tasks": [_task_json(t) for t in self.tasks],
             "flows": [{"id": f.id, "op": str(f.op), "layer": f.layer, "src": f.src, "dst": f.dst,
                        "task": f.task, "bits": list(f.bits), "hops": len(f.route),
-                       "partition": f.partition} for f in self.flows],
+                       "partition": f.partition, "source_task": f.source_task}
+                      for f in self.flows],
             "partitions": [{"macro": p.macro, "name": p.name, "bits": p.bits}
                            for p in self.partitions],
         }
@@ -232,7 +236,7 @@ def _task_json(t: Task) -> dict[str, Any]:
         "items": list(t.items), "out_bits": list(t.out_bits), "out_partition": t.out_partition,
         "stages": [{"name": s.name, "per_bit": s.per_bit, "work": list(s.work),
                     "actions": {a: [f, la] for a, f, la in s.actions}} for s in t.stages],
-        "inputs": [{"producer": i.producer, "edge": i.edge, "flow": i.flow, "local": i.local,
+        "inputs": [{"producer": i.producer, "edge": i.edge, "flows": list(i.flows), "local": i.local,
                     "producer_blocks": i.producer_blocks, "block_bits": list(i.block_bits),
                     "partition": i.partition, "lo": list(i.lo), "hi": list(i.hi)}
                    for i in t.inputs],

@@ -24,18 +24,34 @@ from pimsim.sim.stage import Stage
 class InputRun:
     """One operand of a share: its queue in this macro, or, for a producer whose output macro this
     is, the producer's staged blocks read in place (``consumed`` then tells the producer which
-    blocks this share no longer needs)."""
+    blocks this share no longer needs). A block has arrived once every flow feeding the queue (one,
+    or one per share of a spread producer) has delivered its part."""
 
-    __slots__ = ("arrived", "consumed", "flow", "freed", "spec", "spm", "whole")
+    __slots__ = ("arrived", "consumed", "flows", "freed", "spec", "spm", "whole")
 
-    def __init__(self, env: SimEnv, spec: InputSpec, flow: FlowRun, spm: Scratchpad) -> None:
+    def __init__(self, env: SimEnv, spec: InputSpec, flows: list[FlowRun], spm: Scratchpad
+                 ) -> None:
         self.spec = spec
-        self.flow = flow
-        self.arrived = flow.delivered
+        self.flows = flows
+        self.arrived = flows[0].delivered if len(flows) == 1 else Progress(env)
+        if len(flows) > 1:
+            for f in flows:
+                f.delivered.listeners.append(self._gather)
         self.consumed = Progress(env)
         self.spm = spm
         self.freed = 0  # producer blocks (over all images) freed so far
-        self.whole = (whole_bits(spec.block_bits[0]), whole_bits(spec.block_bits[1]))
+        # the bits each block holds in the queue: every part rounded up as its flow reserved it
+        self.whole = (sum(whole_bits(f.spec.bits[0]) for f in flows),
+                      sum(whole_bits(f.spec.bits[1]) for f in flows))
+
+    def _gather(self, _count: int) -> None:
+        new = min(f.delivered.count for f in self.flows)
+        if new > self.arrived.count:
+            self.arrived.advance(new - self.arrived.count)
+
+    def in_flight(self, need: int) -> bool:
+        """Whether every part of the first ``need`` blocks has been sent (it is on the NoC)."""
+        return all(f.sent >= need for f in self.flows)
 
     def free_until(self, upto: int) -> None:
         """Free producer blocks ``freed .. upto - 1``."""
@@ -68,7 +84,7 @@ class LoadStage(Stage):
         for inp in self.inputs:
             need = img * inp.spec.producer_blocks + inp.spec.hi[c] + 1
             if inp.arrived.count < need:
-                self.block(Cause.NOC if inp.flow.sent >= need else Cause.INPUT, None, inp)
+                self.block(Cause.NOC if inp.in_flight(need) else Cause.INPUT, None, inp)
                 return False
         return self.slot_free(k, g, b)
 
