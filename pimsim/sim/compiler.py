@@ -12,7 +12,8 @@ Everything the run needs that depends on the dataflow and not on timing is decid
   last output pixel decides when the block can start, the first input pixel of the next block
   decides what can be freed);
 - **flows**: a consumer share reads its input from the producer's output macro, in proportion to its
-  crossbar share; every other share of a multi-macro layer merges its results into the output macro;
+  crossbar share; every other share of a multi-macro layer merges its results into the output macro
+  (a *spread* producer, :mod:`pimsim.model.plan`: no merges, each share sends its own part);
   routes are X then Y between router positions (as :mod:`pimsim.model.evaluate` documents);
 - **scratchpad partitions** per macro: a remote consumer share's input queue needs its widest
   window plus one block; a layer's output staging in its output macro needs two blocks, or the widest
@@ -103,17 +104,20 @@ def compile_program(plan: Plan) -> Program:
     geos = {x.name: BlockGeometry(x, plan.layers[x.name].dup) for x in net.layers}
     tasks: list[Task] = []
     flows: list[FlowSpec] = []
-    minimum: dict[tuple[int, str], int] = defaultdict(int)
+    minimum: dict[tuple[int, str], int] = defaultdict(int)  # what a partition needs to overlap
+    floor: dict[tuple[int, str], int] = defaultdict(int)  # what it needs not to deadlock
     task_ids: dict[str, list[int]] = {}
     transfers: dict[str, list[int]] = defaultdict(list)
     merges: dict[str, list[int]] = defaultdict(list)
     out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
 
     def add_flow(op: str, layer: str, src: int, dst: int, task: int, blocks: int,
-                 bits: tuple[float, float], partition: str, in_place: bool = False) -> int:
+                 bits: tuple[float, float], partition: str, in_place: bool = False,
+                 source_task: int | None = None) -> int:
         fid = len(flows)
         flows.append(FlowSpec(fid, Op(op), layer, src, dst, task, blocks, bits,
-                              route(positions[src], positions[dst]), partition, in_place))
+                              route(positions[src], positions[dst]), partition, in_place,
+                              source_task))
         return fid
 
     wins: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
@@ -141,45 +145,63 @@ def compile_program(plan: Plan) -> Program:
                 lo, hi = wins[(layer.name, e)]
                 per_item = seen.size * act_bits / pgeo.items
                 bb = (per_item * pgeo.full * share.share, per_item * pgeo.last * share.share)
-                src = plan.layers[source].out_macro
+                producer = plan.layers[source]
+                src = producer.out_macro
                 span = spans[(layer.name, e)]  # producer blocks held while this input waits
                 widest = max(_span_bits(a, b, bb, pgeo.blocks) for a, b in zip(lo, hi, strict=True))
                 queue = math.ceil(max(widest, span * bb[0]) + bb[0])
                 # in the producer's output macro: read its blocks in place (they stay staged for
                 # the whole window), unless this share's own slice in a queue takes less room
-                local = src == share.macro and (span - 1) * per_item * pgeo.full <= queue
+                local = not producer.spread and src == share.macro and \
+                    (span - 1) * per_item * pgeo.full <= queue
                 if local:
                     part = f"out {source}"
                     out_blocks[source] = max(out_blocks[source], span + 1)
                 else:
                     part = f"in {layer.name}<-{source}#{e}"
-                    minimum[(share.macro, part)] += queue
-                fid = add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb, part,
-                               local)
-                transfers[source].append(fid)
+                    # a spread producer's parts are rounded up to whole bits each
+                    rounding = producer.spread * len(producer.shares)
+                    minimum[(share.macro, part)] += queue + rounding
+                    floor[(share.macro, part)] += math.ceil(max(widest, span * bb[0])) + rounding
+                if producer.spread:  # each of its shares sends its own part
+                    fids = tuple(add_flow("transfer", source, ps.macro, share.macro, tid,
+                                          pgeo.blocks, (bb[0] * ps.share, bb[1] * ps.share), part,
+                                          source_task=pt)
+                                 for ps, pt in zip(producer.shares, task_ids[source], strict=True))
+                else:
+                    fids = (add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb,
+                                     part, local),)
+                transfers[source] += fids
                 inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
-                                        fid, local))
+                                        fids, local))
             out_bits = (out_item * geo.full * share.share, out_item * geo.last * share.share)
             out_part = f"out {layer.name}"
-            if s > 0:
+            if s > 0 or lp.spread:  # its own part, double-buffered
                 minimum[(share.macro, out_part)] += math.ceil(2 * out_bits[0])
+                floor[(share.macro, out_part)] += math.ceil(out_bits[0])
             tasks.append(Task(tid, layer.name, str(layer.kind), s, share.macro, share.share,
                               share.crossbars, geo.blocks, bits, (geo.full, geo.last),
                               _stages(work, geo, bits, share.share, weight), tuple(inputs),
                               out_bits, out_part))
-            if s > 0:  # its part of each block goes to the output macro's staging
+            if s > 0 and not lp.spread:  # its part of each block goes to the output macro
                 merges[layer.name].append(add_flow("merge", layer.name, share.macro, lp.out_macro,
                                                    tid, geo.blocks, out_bits, out_part))
         task_ids[layer.name] = ids
     for layer in net.layers:  # a block stays in its output macro until every consumer is done
+        if plan.layers[layer.name].spread:
+            continue
         block_bits = layer.out_shape.size * act_bits / geos[layer.name].items * \
             geos[layer.name].full
-        minimum[(plan.layers[layer.name].out_macro, f"out {layer.name}")] += \
-            math.ceil(out_blocks[layer.name] * block_bits)
-    partitions, warnings = _partitions(plan, minimum)
+        key = (plan.layers[layer.name].out_macro, f"out {layer.name}")
+        minimum[key] += math.ceil(out_blocks[layer.name] * block_bits)
+        # read in place, it holds its readers' windows; else one block will do
+        floor[key] += math.ceil((out_blocks[layer.name] if out_blocks[layer.name] > 2 else 1) *
+                                block_bits)
+    partitions, warnings = _partitions(plan, minimum, floor)
     layers = tuple(LayerInfo(x.name, str(x.kind), geos[x.name].blocks, geos[x.name].items,
                              x.macs, tuple(task_ids[x.name]), tuple(merges[x.name]),
-                             tuple(transfers[x.name])) for x in net.layers)
+                             tuple(transfers[x.name]), plan.layers[x.name].spread)
+                   for x in net.layers)
     needs: dict[int, int] = defaultdict(int)
     for (macro, _), need in minimum.items():
         needs[macro] += need
@@ -230,10 +252,13 @@ def _span_bits(lo: int, hi: int, block_bits: tuple[float, float], blocks: int) -
     return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)
 
 
-def _partitions(plan: Plan, minimum: dict[tuple[int, str], int]
+def _partitions(plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tuple[int, str], int]
                 ) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
     """Scratchpad partitions: each macro's scratchpad split in proportion to what its partitions
-    need (scaled up to fill it, or down, with a warning, when it is too small)."""
+    need (scaled up to fill it). A scratchpad too small for that gives every partition its floor
+    (a queue its widest window, a staging one block: no overlap, but no deadlock) and the rest in
+    proportion to what each needs beyond it, with a warning; one too small even for the floors is
+    scaled down, with a warning that the run may deadlock."""
     by_macro: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for (macro, name), bits in minimum.items():
         by_macro[macro].append((name, bits))
@@ -242,10 +267,21 @@ def _partitions(plan: Plan, minimum: dict[tuple[int, str], int]
         capacity = plan.groups[macro].buffer_kib * 8192
         parts = by_macro[macro]
         need = sum(b for _, b in parts)
-        scale = capacity / need if need else 1.0
-        if need > capacity:
-            warnings.append(f"macro {macro} ({plan.groups[macro].name}): its input windows and "
-                            f"output staging need {need:,} bits but its scratchpad holds "
-                            f"{capacity:,}; the run may stall for space or deadlock")
-        out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
+        lows = [floor.get((macro, name), bits) for name, bits in parts]
+        low = sum(lows)
+        where = (f"macro {macro} ({plan.groups[macro].name}): its input windows and output "
+                 f"staging need {need:,} bits to overlap transfers with work but its scratchpad "
+                 f"holds {capacity:,}")
+        if need <= capacity or low > capacity:
+            scale = capacity / need if need else 1.0
+            out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
+            if need > capacity:
+                warnings.append(f"{where}, less than the {low:,} they need at the least; the run "
+                                "may deadlock")
+            continue
+        share = (capacity - low) / (need - low)
+        out += [PartitionSpec(macro, name, lo + int((bits - lo) * share))
+                for (name, bits), lo in zip(parts, lows, strict=True)]
+        warnings.append(f"{where}; each partition gets what it needs at the least ({low:,} bits "
+                        "in all) and a share of the rest: the run may stall for space")
     return tuple(out), tuple(warnings)
