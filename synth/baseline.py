@@ -67,10 +67,15 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
         start += n
     placed = {lm.layer: lm.macros for lm in layers}
     hosts: dict[str, list[int]] = {}
+    outputs: dict[tuple[int, ...], int] = {}  # layers whose output is gathered in a tile set
     for layer in network.layers:  # other layers run on all tiles of their producer, as in ISAAC
         if not layer.kind.has_weights:
             source = next((p for p in layer.inputs if p in placed), None)
-            placed[layer.name] = hosts[layer.name] = placed[source] if source else [0]
+            tiles = placed[layer.name] = placed[source] if source else [0]
+            # each layer on a tile set gathers its output in the next tile of the set (the first
+            # host is the output macro), so no one tile's eDRAM stages them all
+            k = outputs[tuple(tiles)] = outputs.get(tuple(tiles), 0) + 1
+            hosts[layer.name] = tiles[k % len(tiles):] + tiles[:k % len(tiles)]
     hw = base.model_copy(update={
         "macros": [tile.model_copy(update={"count": capacity})],
         "chip_fixed": {name: n * chips for name, n in base.chip_fixed.items()}})
