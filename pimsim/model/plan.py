@@ -18,7 +18,7 @@ from functools import cached_property
 
 from pimsim.arch.schema import Architecture, MacroGroup
 from pimsim.model.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
-from pimsim.model.windows import BlockGeometry
+from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 from pimsim.network.layer import Layer
 
@@ -86,13 +86,14 @@ class Plan:
                                           {k: v.out_macro for k, v in plans.items()})
                 plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, tuple(
                     MacroShare(m, 0, 1 / len(hosts)) for m in hosts))
-        act = hw.activation_bits
-        for name, lp in plans.items():
-            geo = BlockGeometry(lp.layer, lp.dup)
-            block_bits = lp.layer.out_shape.size * act / geo.items * geo.full
-            if len(lp.shares) > 1 and 2 * block_bits > self.groups[lp.out_macro].buffer_kib * 8192:
-                plans[name] = replace(lp, spread=True)
-        self.layers = plans
+        geos = [BlockGeometry(lp.layer, lp.dup) for lp in plans.values()]
+        spread = spread_outputs(
+            [lp.layer.out_shape.size * hw.activation_bits / g.items * g.full
+             for lp, g in zip(plans.values(), geos, strict=True)],
+            [len(lp.shares) for lp in plans.values()],
+            [self.groups[lp.out_macro].buffer_kib * 8192 for lp in plans.values()])
+        self.layers = {name: replace(lp, spread=True) if s else lp
+                       for (name, lp), s in zip(plans.items(), spread, strict=True)}
 
     def hops(self, a: int, b: int) -> int:
         """Router hops between macros ``a`` and ``b`` (X then Y routing: Manhattan distance)."""

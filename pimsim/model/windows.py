@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from itertools import accumulate
 
+import numpy as np
+
 from pimsim.network.layer import Layer
 
 
@@ -39,6 +41,15 @@ class BlockGeometry:
 
     def block_of(self, pixel: int) -> int:
         return min(pixel // self.pixels_per_block, self.blocks - 1)
+
+
+def spread_outputs(block_bits: np.ndarray, shares: np.ndarray, out_buffer_bits: np.ndarray
+                   ) -> np.ndarray:
+    """Which layers keep their output spread over their shares instead of gathering it in their
+    output macro (:mod:`pimsim.model.plan`): those on several macros of which two full blocks
+    overflow the output macro's scratchpad. Arrays per layer; the plan and the synthesizer's
+    candidates both decide with this."""
+    return (np.asarray(shares) > 1) & (2 * np.asarray(block_bits) > np.asarray(out_buffer_bits))
 
 
 def block_window(consumer: BlockGeometry, producer: BlockGeometry, c: int) -> tuple[int, int]:
