@@ -19,13 +19,17 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     if not os.path.exists(file):
         raise InputError(file, "", "no such file")
     try:
-        with open(file, encoding="utf-8") as handle:
+        with open(file, encoding="utf-8-sig") as handle:  # a byte-order mark is harmless
             return json.load(handle)
     except json.JSONDecodeError as exc:
         raise InputError(file, f"line {exc.lineno}, column {exc.colno}",
                          f"is not valid JSON ({exc.msg})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(file, "", f"cannot be read ({exc})") from None
+    except RecursionError:
+        raise InputError(file, "", "nests arrays or objects too deeply to be read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(file, "", f"holds a value that cannot be read ({exc})") from None
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
@@ -49,5 +53,6 @@ def validate(model: type[M], data: Any, file: str, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [(json_path(tuple(err["loc"])), err["msg"]) for err in exc.errors()]
+        problems = [(json_path(tuple(err["loc"])), err["msg"].removeprefix("Value error, "))
+                    for err in exc.errors()]
         raise problems_error(file, problems, what) from None

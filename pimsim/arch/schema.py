@@ -19,18 +19,26 @@ import json
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pimsim.components.parts import (BufferPart, ConverterPart, CrossbarPart, DigitalPart,
                                      FixedPart, NocPart, SampleHoldPart, UnitKind)
 
 SCHEMA_VERSION = 1
-PosInt = Annotated[int, Field(gt=0)]
-NonNegInt = Annotated[int, Field(ge=0)]
+
+#: The largest count of anything (macros, crossbars or ADCs per macro, units, duplication): about a
+#: million, far beyond any chip; a larger number is a typo that would make the tools allocate without
+#: end. The same bound applies to the total number of macro instances.
+MAX_COUNT = 2**20
+
+PosInt = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+#: Bits of a value, a cell or a converter: 64 at most.
+Bits = Annotated[int, Field(gt=0, le=64)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def lossless_adc_bits(xbar_size: int, dac_bits: int, cell_bits: int) -> int:
@@ -78,7 +86,8 @@ class MacroGroup(_Frozen):
     crossbars: NonNegInt = Field(description="Crossbars (PEs) per macro; each has one DAC per row.")
     adcs: NonNegInt = Field(description="ADCs in the macro's shared bank.")
     units: dict[UnitKind, NonNegInt] = Field({}, description="Digital units per macro, by kind.")
-    buffer_kib: PosInt = Field(description="Scratchpad size per macro, KiB (a buffer part).")
+    buffer_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(description="Scratchpad size per "
+                                                              "macro, KiB (a buffer part).")
     fixed: dict[str, PosInt] = Field({}, description="Fixed parts per macro, by part name.")
 
 
@@ -98,19 +107,27 @@ class Noc(_Frozen):
 class Hardware(_Frozen):
     """Everything physical about the chip."""
 
-    weight_bits: PosInt = Field(16, description="Weight precision, bits.")
-    activation_bits: PosInt = Field(16, description="Activation precision, bits.")
-    xbar_size: PosInt = Field(description="Crossbar rows (= columns).")
-    cell_bits: PosInt = Field(description="Bits stored per ReRAM cell.")
-    dac_bits: PosInt = Field(description="DAC resolution, bits (input bits applied per read).")
-    adc_bits: PosInt = Field(description="ADC resolution, bits; must equal the lossless rule.")
+    weight_bits: Bits = Field(16, description="Weight precision, bits.")
+    activation_bits: Bits = Field(16, description="Activation precision, bits.")
+    xbar_size: Annotated[int, Field(gt=0, le=65536)] = Field(description="Crossbar rows "
+                                                            "(= columns).")
+    cell_bits: Bits = Field(description="Bits stored per ReRAM cell.")
+    dac_bits: Bits = Field(description="DAC resolution, bits (input bits applied per read).")
+    adc_bits: Bits = Field(description="ADC resolution, bits; must equal the lossless rule.")
     parts: Parts = Field(description="The parts used, embedded.")
     macros: list[MacroGroup] = Field(min_length=1, description="The macros, in groups.")
     noc: Noc = Field(Noc(), description="The network-on-chip.")
     chip_fixed: dict[str, PosInt] = Field({}, description="Fixed parts per chip, by part name.")
     chips: PosInt = Field(1, description="Identical chips (a design too big for one chip).")
-    clock_ghz: float = Field(1.0, gt=0, description="Base clock of the simulator, GHz: time advances "
-                             "in integer cycles of 1/clock_ghz ns.")
+    clock_ghz: float = Field(1.0, ge=1e-3, le=1e3, description="Base clock of the simulator, GHz: "
+                             "time advances in integer cycles of 1/clock_ghz ns.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Hardware:
+        if self.n_macros > MAX_COUNT:
+            raise ValueError(f"the macro groups add up to {self.n_macros} macros; at most "
+                             f"{MAX_COUNT} are supported")
+        return self
 
     @property
     def n_macros(self) -> int:

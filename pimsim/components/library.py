@@ -28,14 +28,14 @@ class ComponentLibrary(_Frozen):
     schema_version: Literal[1] = Field(description="Version of this schema.")
     name: str = Field(description="Library name.")
     description: str = Field("", description="What the library is.")
-    crossbars: list[CrossbarPart] = Field(description="Crossbar arrays, one per size.")
-    adcs: list[ConverterPart] = Field(description="ADCs, one per resolution.")
-    dacs: list[ConverterPart] = Field(description="DACs, one per resolution.")
+    crossbars: list[CrossbarPart] = Field(min_length=1, description="Crossbar arrays, one per size.")
+    adcs: list[ConverterPart] = Field(min_length=1, description="ADCs, one per resolution.")
+    dacs: list[ConverterPart] = Field(min_length=1, description="DACs, one per resolution.")
     sample_holds: list[SampleHoldPart] = Field([], description="Sample-and-hold circuits, if "
                                                "modelled separately from the crossbar.")
-    units: list[DigitalPart] = Field(description="Digital vector units, one per kind.")
-    buffers: list[BufferPart] = Field(description="Scratchpad buffers, one per size.")
-    nocs: list[NocPart] = Field(description="Network-on-chip options.")
+    units: list[DigitalPart] = Field(min_length=1, description="Digital vector units, one per kind.")
+    buffers: list[BufferPart] = Field(min_length=1, description="Scratchpad buffers, one per size.")
+    nocs: list[NocPart] = Field(min_length=1, description="Network-on-chip options.")
     fixed: list[FixedPart] = Field([], description="Parts with fixed power: registers, buses, links.")
 
     def crossbar(self, size_rows: int) -> CrossbarPart | None:

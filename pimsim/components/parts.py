@@ -16,12 +16,19 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+#: Every figure (W, ns, nJ, pJ, mm^2) is finite and below a billion; a time is at least 1e-6 ns (a
+#: femtosecond) and a rate at most 1000 GHz. Figures beyond are typos, and would overflow the sums.
+NonNeg = Annotated[float, Field(ge=0, le=1e9)]
+Positive = Annotated[float, Field(ge=1e-6, le=1e9)]
+Rate = Annotated[float, Field(ge=1e-6, le=1e3)]
+#: Sizes and widths (rows, bits, lanes): positive and at most about a million.
+Size = Annotated[int, Field(gt=0, le=2**20)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Frozen, no unknown keys, and no infinite or NaN numbers (a part's figures are finite)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Part(_Frozen):
@@ -46,15 +53,17 @@ class CrossbarPart(Part):
     """A ReRAM crossbar: ``size_rows`` x ``size_rows`` cells. One action = one analog read of one input
     bit-plane on all rows; ``latency_ns`` is the read time."""
 
-    size_rows: Annotated[int, Field(gt=0)] = Field(description="Rows (= columns) of the array.")
-    cell_bits: list[Annotated[int, Field(gt=0)]] = Field(description="Cell resolutions it supports.")
+    size_rows: Annotated[int, Field(gt=0, le=65536)] = Field(description="Rows (= columns) of the "
+                                                            "array.")
+    cell_bits: list[Annotated[int, Field(gt=0, le=64)]] = Field(description="Cell resolutions it "
+                                                                "supports.")
 
 
 class ConverterPart(Part):
     """An ADC or a DAC. One action = one conversion; ``frequency_ghz`` conversions per ns."""
 
-    resolution_bits: Annotated[int, Field(gt=0)] = Field(description="Resolution, bits.")
-    frequency_ghz: Positive = Field(description="Conversion rate, G conversions/s (= per ns).")
+    resolution_bits: Annotated[int, Field(gt=0, le=64)] = Field(description="Resolution, bits.")
+    frequency_ghz: Rate = Field(description="Conversion rate, G conversions/s (= per ns).")
 
 
 class SampleHoldPart(Part):
@@ -76,17 +85,17 @@ class DigitalPart(Part):
     """A vector unit: ``lanes`` elements per action, ``frequency_ghz`` actions per ns."""
 
     kind: UnitKind = Field(description="What it computes.")
-    lanes: Annotated[int, Field(gt=0)] = Field(description="Elements processed per action.")
-    frequency_ghz: Positive = Field(description="Actions per ns when busy.")
+    lanes: Size = Field(description="Elements processed per action.")
+    frequency_ghz: Rate = Field(description="Actions per ns when busy.")
 
 
 class BufferPart(_Frozen):
     """A macro's scratchpad (SPM: eDRAM/SRAM). One action = one access of ``word_bits``."""
 
     name: str = Field(description="Part name.")
-    size_kib: Annotated[int, Field(gt=0)] = Field(description="Capacity, KiB.")
+    size_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(description="Capacity, KiB.")
     leakage_power_w: NonNeg = Field(description="Static power, W.")
-    word_bits: Annotated[int, Field(gt=0)] = Field(description="Bits per access.")
+    word_bits: Size = Field(description="Bits per access.")
     access_latency_ns: Positive = Field(description="Time of one access, ns; the port moves "
                                         "word_bits per access_latency_ns.")
     read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
@@ -101,7 +110,7 @@ class NocPart(_Frozen):
     """The network-on-chip: a 2-D mesh of routers with dimension-ordered routing."""
 
     name: str = Field(description="Part name.")
-    flit_bits: Annotated[int, Field(gt=0)] = Field(description="Bits per flit.")
+    flit_bits: Size = Field(description="Bits per flit.")
     hop_latency_ns: NonNeg = Field(description="Router plus link delay per hop, ns.")
     flit_latency_ns: Positive = Field(description="Serialisation time of one flit on a link, ns.")
     router_power_w: NonNeg = Field(description="Static power of one router, W.")

@@ -21,6 +21,9 @@ def load_model(spec: str | os.PathLike[str], input_shape: InputShape = None) -> 
         InputError: the name is neither a zoo entry nor a file, or the file is bad.
     """
     text = os.fspath(spec)
+    if not text.strip():
+        raise InputError("command line", "model", "is empty", f"give a zoo name ({', '.join(ZOO)}), "
+                         "an ONNX file or a PIMCOMP JSON file")
     if not os.path.exists(text):
         canonical = zoo_name(text)
         if canonical is not None:

@@ -15,15 +15,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import onnx
-from onnx import helper, numpy_helper
+from onnx import numpy_helper
 
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from pimsim.network.layer import (Activation, EltwiseOp, Layer, LayerKind, PoolMethod, Shape,
                                   conv_macs)
-from pimsim.network.onnx_io import InputShape, prepare, read_model, tensor_dims
+from pimsim.network.onnx_check import attribute, node_place, window_attribute
+from pimsim.network.onnx_io import MAX_DIM, InputShape, prepare, read_model, tensor_dims
 
 _NO_PAD = (0, 0, 0, 0)
 
@@ -99,12 +101,11 @@ class _Importer:
         operands = [n for n in node.input if n]
         unknown = [n for n in operands if n not in self.views and n not in self.dims]
         if unknown:
-            raise self._error(f"reads tensor '{unknown[0]}', which nothing before it produces "
-                              "(the graph is not topologically sorted, or has a cycle)")
-        if node.op_type == "Constant" and node.attribute:
-            value = helper.get_attribute_value(node.attribute[0])
-            if isinstance(value, onnx.TensorProto):
-                self.values[node.output[0]] = value
+            raise self._error(f"reads tensor '{unknown[0]}', whose shape could not be inferred")
+        if node.op_type == "Constant":
+            value = self._attr("value", onnx.AttributeProto.TENSOR)
+            if value is not None:
+                self.values[node.output[0]] = value  # type: ignore[assignment]
             return
         if node.op_type in ("Shape", "Size") or not any(n in self.views for n in operands):
             return  # shape arithmetic or constants: no hardware, outputs stay constants
@@ -113,14 +114,16 @@ class _Importer:
         handler = _HANDLERS.get(node.op_type)
         if handler is None:
             raise self._unsupported()
+        need = _OPERANDS.get(node.op_type, 1)
+        if len(node.input) < need or not all(node.input[:need]) or not node.output[0]:
+            raise self._error(f"needs {need} operand{'s' if need > 1 else ''} and an output; it has "
+                              f"inputs {list(node.input)} and outputs {list(node.output)}")
         handler(self, node)
 
     # -- helpers ------------------------------------------------------------------------------
     def _place(self) -> str:
-        node = self.node
-        assert node is not None
-        label = node.name or (node.output[0] if node.output else f"#{self.index}")
-        return f"node '{label}' (op {node.op_type}, node #{self.index})"
+        assert self.node is not None
+        return node_place(self.node, self.index)
 
     def _error(self, cause: str, hint: str | None = None) -> InputError:
         return InputError(self.file, self._place(), cause, hint)
@@ -135,11 +138,15 @@ class _Importer:
 
     def _dims(self, tensor: str) -> tuple[int, ...]:
         dims = self.dims.get(tensor)
+        place = f"{self._place()}, tensor '{tensor}'" if self.node else f"tensor '{tensor}'"
         if dims is None:
-            raise InputError(self.file, f"tensor '{tensor}'", "shape could not be inferred",
+            raise InputError(self.file, place, "shape could not be inferred",
                              "give --input-shape, or export the model with static shapes")
         if any(d <= 0 for d in dims):
-            raise InputError(self.file, f"tensor '{tensor}'", f"has a zero-size dimension {list(dims)}")
+            raise InputError(self.file, place, f"has a zero-size or negative dimension {list(dims)} "
+                             "(a window larger than its padded input?)")
+        if any(d > MAX_DIM for d in dims):
+            raise InputError(self.file, place, f"has an absurd dimension {list(dims)}")
         return dims
 
     def _shape(self, dims: tuple[int, ...], what: str) -> Shape:
@@ -149,8 +156,8 @@ class _Importer:
             return Shape(dims[1], 1, dims[2])
         if len(dims) == 2:
             return Shape(dims[1], 1, 1)
-        raise InputError(self.file, self.node and self._place() or what,
-                         f"{what} has rank {len(dims)} ({list(dims)}); layers read tensors of rank 2 "
+        raise InputError(self.file, f"{self._place()}, {what}" if self.node else what,
+                         f"has rank {len(dims)} ({list(dims)}); layers read tensors of rank 2 "
                          "(N, F), 3 (N, C, L) or 4 (N, C, H, W)")
 
     def _view(self, tensor: str) -> _View:
@@ -159,16 +166,26 @@ class _Importer:
             raise self._error(f"expects an activation at operand '{tensor}', which is a constant")
         return view
 
-    def _attr(self, key: str, default: object = None) -> object:
-        assert self.node is not None
-        for attribute in self.node.attribute:
-            if attribute.name == key:
-                return helper.get_attribute_value(attribute)
-        return default
+    def _attr(self, key: str, kind: int, default: Any = None) -> Any:
+        try:
+            return attribute(self.node, key, kind, default)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise self._error(str(exc)) from None
+
+    def _spatial(self, key: str, rank: int, default: int, least: int) -> list[int]:
+        try:
+            return window_attribute(self.node, key, rank, default, least)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise self._error(str(exc)) from None
 
     def _const_ints(self, tensor: str) -> list[int] | None:
         value = self.values.get(tensor)
-        return None if value is None else [int(v) for v in numpy_helper.to_array(value).ravel()]
+        if value is None:
+            return None
+        try:
+            return [int(v) for v in numpy_helper.to_array(value).ravel()]
+        except Exception:  # noqa: BLE001 - a corrupt or non-numeric constant: treated as unknown
+            return None
 
     def _unique(self, preferred: str) -> str:
         name = preferred or f"layer{self.index}"
@@ -205,16 +222,14 @@ class _Importer:
                 ) -> tuple[Shape, tuple[int, int], tuple[int, int, int, int], tuple[int, int]]:
         """Input shape, strides, pads (explicit, auto_pad and absorbed Pad) and dilation of a window op."""
         in_shape, extra = self._operand(view, absorb_pad=True)
-        strides = tuple(self._attr("strides", [1, 1]))  # type: ignore[arg-type]
-        dilation = tuple(self._attr("dilations", [1, 1]))  # type: ignore[arg-type]
-        if len(strides) == 1:  # 1-D op on (N, C, L): H is 1
-            strides, dilation = (1, strides[0]), (1, dilation[0])
-        pads = list(self._attr("pads", [0, 0, 0, 0]))  # type: ignore[call-overload]
-        if len(pads) == 2:
-            pads = [0, pads[0], 0, pads[1]]
+        rank = len(view.dims) - 2
+        strides = self._spatial("strides", rank, 1, 1)
+        dilation = self._spatial("dilations", rank, 1, 1)
+        pads = self._spatial("pads", rank, 0, 0)
+        if rank == 1:  # 1-D op on (N, C, L): H is 1
+            strides, dilation, pads = [1, *strides], [1, *dilation], [0, pads[0], 0, pads[1]]
         top, left, bottom, right = pads
-        auto = self._attr("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        auto = str(self._attr("auto_pad", onnx.AttributeProto.STRING, "NOTSET"))
         out = self._shape(self._dims(self.node.output[0]), "output")  # type: ignore[union-attr]
         if auto in ("SAME_UPPER", "SAME_LOWER"):
             total_h = max((out.h - 1) * strides[0] + (kernel[0] - 1) * dilation[0] + 1 - in_shape.h, 0)
@@ -234,15 +249,22 @@ class _Importer:
         if node.input[1] in self.views:
             raise self._error("has an activation as its weight operand, which crossbars cannot hold")
         weight = self._dims(node.input[1])
-        kernel_attr = self._attr("kernel_shape")
-        spatial = list(kernel_attr) if kernel_attr else list(weight[2:])  # type: ignore[call-overload]
+        if len(weight) != len(view.dims) or len(weight) not in (3, 4):
+            raise self._error(f"has a weight of shape {list(weight)} for an input of shape "
+                              f"{list(view.dims)}; 1-D and 2-D convolutions are supported")
+        kernel_attr = self._attr("kernel_shape", onnx.AttributeProto.INTS)
+        if kernel_attr and list(kernel_attr) != list(weight[2:]):
+            raise self._error(f"has kernel_shape {list(kernel_attr)} but its weight's kernel is "
+                              f"{list(weight[2:])}")
+        spatial = weight[2:]
         kernel = (1, int(spatial[0])) if len(spatial) == 1 else (int(spatial[0]), int(spatial[1]))
-        groups = int(self._attr("group", 1))  # type: ignore[arg-type]
+        groups = int(self._attr("group", onnx.AttributeProto.INT, 1))
         in_shape, strides, pads, dilation = self._window(kernel, view)
         out = self._shape(self._dims(node.output[0]), "output")
-        if in_shape.c % groups or out.c % groups:
-            raise self._error(f"has {groups} groups, which do not divide Cin={in_shape.c} and "
-                              f"Cout={out.c}")
+        if groups < 1 or in_shape.c % groups or out.c % groups or weight[0] != out.c \
+                or weight[1] * groups != in_shape.c:
+            raise self._error(f"has group={groups} and a weight of shape {list(weight)}, which do "
+                              f"not fit Cin={in_shape.c} and Cout={out.c} (groups must divide both)")
         self._add(node, Layer(
             name="", kind=LayerKind.CONV, inputs=(view.source,), in_shapes=(in_shape,), out_shape=out,
             kernel=kernel, strides=strides, pads=pads, dilation=dilation, groups=groups,
@@ -253,12 +275,14 @@ class _Importer:
         if len(node.input) > 1 and node.input[1] in self.views:
             raise self._error("multiplies two activations; only activation x weight products map "
                               "onto crossbars")
-        if node.op_type == "Gemm" and self._attr("transA", 0):
+        if node.op_type == "Gemm" and self._attr("transA", onnx.AttributeProto.INT, 0):
             raise self._error("has transA=1: the activation must be the left operand, untransposed")
-        if len(view.dims) != 2:
-            raise self._error(f"reads an activation of rank {len(view.dims)} ({list(view.dims)}); a "
-                              "fully connected layer needs (N, features): flatten first")
-        in_f, out_f = view.dims[1], self._dims(node.output[0])[-1]
+        out_dims = self._dims(node.output[0])
+        if len(view.dims) != 2 or len(out_dims) != 2:
+            raise self._error(f"reads an activation of rank {len(view.dims)} ({list(view.dims)}) and "
+                              f"writes one of rank {len(out_dims)}; a fully connected layer maps "
+                              "(N, features) to (N, features): flatten first")
+        in_f, out_f = view.dims[1], out_dims[-1]
         self._add(node, Layer(name="", kind=LayerKind.FC, inputs=(view.source,),
                               in_shapes=(Shape(in_f, 1, 1),), out_shape=Shape(out_f, 1, 1),
                               macs=in_f * out_f))
@@ -270,7 +294,7 @@ class _Importer:
             in_shape, _ = self._operand(view, absorb_pad=False)
             kernel, strides, pads, dilation = (in_shape.h, in_shape.w), (1, 1), _NO_PAD, (1, 1)
         else:
-            spatial = list(self._attr("kernel_shape"))  # type: ignore[call-overload]
+            spatial = self._spatial("kernel_shape", len(view.dims) - 2, 0, 1)
             kernel = (1, int(spatial[0])) if len(spatial) == 1 else (int(spatial[0]), int(spatial[1]))
             in_shape, strides, pads, dilation = self._window(kernel, view)
         out = self._shape(self._dims(node.output[0]), "output")
@@ -304,8 +328,8 @@ class _Importer:
             raise self._error("concatenates activations with constants")
         views = [self.views[n] for n in operands]
         rank = len(views[0].dims)
-        axis = int(self._attr("axis", 1))  # type: ignore[arg-type]
-        if axis % rank != 1:
+        axis = int(self._attr("axis", onnx.AttributeProto.INT, 1))
+        if rank < 2 or axis % rank != 1:
             raise self._error(f"concatenates along axis {axis}; only the channel axis (1) is "
                               "supported")
         self._add(node, Layer(name="", kind=LayerKind.CONCAT, inputs=tuple(v.source for v in views),
@@ -337,20 +361,28 @@ class _Importer:
 
     def pad(self, node: onnx.NodeProto) -> None:
         view = self._view(node.input[0])
-        mode = self._attr("mode", b"constant")
-        pads = self._attr("pads") or (self._const_ints(node.input[1]) if len(node.input) > 1 else None)
+        mode = self._attr("mode", onnx.AttributeProto.STRING, "constant")
+        pads = self._attr("pads", onnx.AttributeProto.INTS) \
+            or (self._const_ints(node.input[1]) if len(node.input) > 1 else None)
         in_dims, out_dims = view.dims, self._dims(node.output[0])
         rank = len(in_dims)
+        if len(out_dims) != rank:
+            raise self._error(f"pads an activation of shape {list(in_dims)} into one of shape "
+                              f"{list(out_dims)}")
         if pads is None or len(pads) != 2 * rank:  # values unknown: split the growth evenly
             grow = [o - i for i, o in zip(in_dims, out_dims, strict=True)]
             pads = [g // 2 for g in grow] + [g - g // 2 for g in grow]
-        pads = [int(p) for p in pads]  # type: ignore[union-attr]
+        pads = [int(p) for p in pads]
         begins, ends = pads[:rank], pads[rank:]
-        if rank != 4 or any(begins[:2]) or any(ends[:2]) or mode not in (b"constant", "constant"):
+        if rank != 4 or any(begins[:2]) or any(ends[:2]) or mode != "constant" \
+                or min(pads) < 0:  # a crop is not padding a window can absorb
             self._alias(node, view)  # not a spatial zero pad: the consumer sees the padded shape
             return
         self._alias(node, view, (begins[2], begins[3], ends[2], ends[3]))
 
+
+#: Operands an operator needs (the others need one).
+_OPERANDS = {"Conv": 2, "Gemm": 2, "MatMul": 2}
 
 _ACTIVATIONS = {"Relu": Activation.RELU, "Clip": Activation.RELU6, "Sigmoid": Activation.SIGMOID,
                 "Tanh": Activation.TANH, "LeakyRelu": Activation.LEAKY_RELU,

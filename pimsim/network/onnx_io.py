@@ -19,10 +19,14 @@ from onnx import helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
 from pimsim.errors import InputError
+from pimsim.network.onnx_check import check_text, ordered_nodes
 from pimsim.network.onnx_skim import load_without_weights
 
 #: Initializers with at most this many elements keep their values (shape tensors, pads, scalars).
 SMALL_INITIALIZER_ELEMENTS = 64
+
+#: The largest dimension accepted (int32): larger ones are corrupt files, not CNNs.
+MAX_DIM = 2**31 - 1
 
 #: Operand slots of each operator that hold parameters (weights, shapes, pads), never activations.
 PARAMETER_SLOTS: dict[str, frozenset[int]] = {
@@ -116,6 +120,8 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
             inference fails.
     """
     graph = model.graph
+    check_text(model, file)
+    ordered = ordered_nodes(graph, file)
     data_inputs = find_data_inputs(graph)
     if not data_inputs:
         raise InputError(file, "graph inputs", "no data input found (every input is a weight or unused)")
@@ -127,8 +133,10 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
     out = light.graph
     out.name = graph.name
     declared = {i.name for i in graph.input}
+    for init in graph.initializer:
+        _check_initializer(init, file)
     small = [init for init in graph.initializer if _keep_value(init)]
-    nodes, folded = fold_constants(graph.node, small, model.opset_import)
+    nodes, folded = fold_constants(ordered, small, model.opset_import, file)
     out.node.extend(nodes)
     out.initializer.extend(small)
     out.initializer.extend(folded)
@@ -146,14 +154,14 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
     try:
         inferred = shape_inference.infer_shapes(light, check_type=False, strict_mode=True,
                                                 data_prop=True)
-    except (shape_inference.InferenceError, onnx.checker.ValidationError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - onnx's C++ inference raises many types on bad models
         raise InputError(file, "shape inference", _first_line(exc),
                          "check the model with onnx.checker, or pass --input-shape") from None
     return inferred, data_inputs
 
 
 def fold_constants(nodes: Sequence[onnx.NodeProto], initializers: Sequence[onnx.TensorProto],
-                   opsets: Sequence[onnx.OperatorSetIdProto]
+                   opsets: Sequence[onnx.OperatorSetIdProto], file: str = "<model>"
                    ) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
     """Evaluate the small constant sub-computations (shape arithmetic such as the pads torch computes).
 
@@ -163,8 +171,11 @@ def fold_constants(nodes: Sequence[onnx.NodeProto], initializers: Sequence[onnx.
 
     Returns:
         The nodes that remain, and the initializers that replace the folded ones.
+
+    Raises:
+        InputError: an initializer's data does not fit its dims or type.
     """
-    values = {init.name: numpy_helper.to_array(init) for init in initializers}
+    values = {init.name: _values(init, file) for init in initializers}
     opset = {o.domain or "": o.version for o in opsets}
     kept: list[onnx.NodeProto] = []
     folded: list[onnx.TensorProto] = []
@@ -201,7 +212,8 @@ def _too_large(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> bool:
 
 
 def tensor_dims(model: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:
-    """Every tensor's dims after inference; ``None`` where a dim is still unknown."""
+    """Every tensor's dims after inference; ``None`` where a dim is still unknown. Impossible dims
+    (zero, negative: a window larger than its input) are kept for the importer to report."""
     dims: dict[str, tuple[int, ...] | None] = {}
     graph = model.graph
     for init in graph.initializer:
@@ -211,9 +223,29 @@ def tensor_dims(model: onnx.ModelProto) -> dict[str, tuple[int, ...] | None]:
         if not tensor.HasField("shape"):
             dims.setdefault(value.name, None)
             continue
-        shape = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim)
-        dims[value.name] = None if any(d < 0 for d in shape) else shape
+        known = all(d.HasField("dim_value") for d in tensor.shape.dim)
+        dims[value.name] = tuple(d.dim_value for d in tensor.shape.dim) if known else None
     return dims
+
+
+_TYPES = frozenset(v for k, v in onnx.TensorProto.DataType.items() if k != "UNDEFINED")
+
+
+def _check_initializer(init: onnx.TensorProto, file: str) -> None:
+    place = f"initializer '{init.name}'"
+    if any(d < 0 or d > MAX_DIM for d in init.dims):
+        raise InputError(file, place, f"has the impossible dims {list(init.dims)}")
+    if init.data_type not in _TYPES:
+        raise InputError(file, place, f"has the unknown data type {init.data_type}")
+
+
+def _values(init: onnx.TensorProto, file: str) -> np.ndarray:
+    """An initializer's values; corrupt data (wrong count for its dims, bad type) is an InputError."""
+    try:
+        return numpy_helper.to_array(init)
+    except Exception as exc:  # noqa: BLE001 - numpy and onnx raise several types on corrupt data
+        raise InputError(file, f"initializer '{init.name}'", f"its data does not fit its dims "
+                         f"{list(init.dims)} and type ({_first_line(exc)})") from None
 
 
 def _keep_value(init: onnx.TensorProto) -> bool:
@@ -227,10 +259,23 @@ def _keep_value(init: onnx.TensorProto) -> bool:
 def _resolved_input(value: onnx.ValueInfoProto, file: str, input_shape: InputShape,
                     n_inputs: int) -> onnx.ValueInfoProto:
     tensor = value.type.tensor_type
-    dims: list[int | str] = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0
-                             else (d.dim_param or "?") for d in tensor.shape.dim]
     given = _given_shape(value.name, input_shape, n_inputs)
     place = f"input '{value.name}'"
+    dims: list[int | str] = []
+    for axis, d in enumerate(tensor.shape.dim):
+        if not d.HasField("dim_value"):
+            dims.append(d.dim_param or "?")
+        elif d.dim_value > MAX_DIM:
+            raise InputError(file, place, f"has the absurd dimension {d.dim_value} at axis {axis}")
+        elif d.dim_value > 0:
+            dims.append(d.dim_value)
+        elif axis == 0 or given is not None:  # a batch axis, or one the user resolves, is dynamic
+            dims.append("?")
+        else:
+            what = "a zero-size dimension" if d.dim_value == 0 else "a negative dimension"
+            raise InputError(file, place, f"has {what} ({d.dim_value}) at axis {axis}",
+                             "if it means 'unknown', give the input shape, e.g. --input-shape "
+                             "1,3,224,224")
     if given is not None:
         if len(given) == len(dims) - 1:
             given = [1, *given]
@@ -238,9 +283,9 @@ def _resolved_input(value: onnx.ValueInfoProto, file: str, input_shape: InputSha
             raise InputError(file, place, f"has rank {len(dims)} but the input shape given has "
                              f"{len(given)} dimensions ({list(given)})")
         for axis, (have, want) in enumerate(zip(dims, given, strict=True)):
-            if want <= 0:
+            if not 0 < want <= MAX_DIM:
                 raise InputError("command line", "input shape", f"dimension {axis} is {want}; "
-                                 "every dimension must be positive")
+                                 f"every dimension must be from 1 to {MAX_DIM}")
             if isinstance(have, int) and have != want:
                 raise InputError(file, place, f"has a fixed dimension {have} at axis {axis}, but the "
                                  f"input shape given says {want}")
