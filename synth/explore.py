@@ -1,18 +1,21 @@
 """The PIMSYN flow end to end: ``explore(network, power_w=...) -> Exploration``.
 
-The outer loop's work units (:mod:`synth.search`) run on a ``concurrent.futures.Executor`` (a process
-pool by default); results are merged in a fixed order, so the outcome depends only on the settings
-and the seed, never on the number of workers or the order in which units finish.
+The outer loop's work units (:mod:`synth.search`) run on a ``concurrent.futures.Executor`` (a
+process pool by default); results are merged in a fixed order, so the outcome depends only on the
+settings and the seed, never on the number of workers, the order in which units finish, or how they
+were batched into tasks. That is also what makes a run resumable: :func:`explore` takes the results of
+units finished earlier (``done``) and runs only the others, and :func:`conclude` turns any set of
+unit results -- all of them, or those of an interrupted run -- into an :class:`Exploration`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import Executor, Future, as_completed
+from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -22,8 +25,9 @@ from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
+from synth.executors import local_runner
 from synth.materialize import runnable
-from synth.search import Found, UnitResult, search_unit, units
+from synth.search import Found, Unit, UnitResult, search_unit, search_units, units
 from synth.settings import Settings, combos
 
 
@@ -52,10 +56,17 @@ class Exploration:
     skipped: tuple[tuple[str, str], ...]
     evaluations: int
     seconds: float
+    units_done: int = 0
+    units_total: int = 0
 
     @property
     def evaluations_per_s(self) -> float:
         return self.evaluations / self.seconds if self.seconds else 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Every work unit was searched (false for the best-so-far of an interrupted run)."""
+        return self.units_done == self.units_total
 
 
 #: How many of the best designs are made runnable (scratchpads checked) before the best is chosen.
@@ -65,12 +76,15 @@ REPAIRED = 8
 def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Settings
                      ) -> tuple[float, str]:
     """The smallest power budget for which some combination has a design: every dup 1, one macro
-    partition, one of each needed unit; the crossbars must fit the combination's rram share."""
+    partition, one of each needed unit; the crossbars must fit the combination's rram share.
+    With no buildable combination: ``inf`` and why the first one could not be built."""
     best, where = math.inf, "no combination"
     for combo in combos(replace(settings, rram_ratios=(max(settings.rram_ratios),))):
         try:
             ctx = ComboContext.build(combo, network, library, 1.0)
-        except InputError:
+        except InputError as exc:
+            if where == "no combination":
+                where = f"no combination can be built: {combo.label}: {exc.cause}"
             continue
         dup = np.ones(len(ctx.weight), dtype=int)
         macros = assemble(ctx, dup, default_partition(ctx, dup))
@@ -90,7 +104,7 @@ def top_architectures(ex: Exploration, network: Network, k: int,
     """The ``k`` best runnable designs of an exploration as architectures, best first."""
     library = load_library(ex.settings.library)
     unified = ex.settings.macros == "unified"
-    out = []
+    out: list[Architecture] = []
     for found in ex.top:
         made = runnable(found, network, library, ex.settings.power_w, unified,
                         f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
@@ -102,12 +116,50 @@ def top_architectures(ex: Exploration, network: Network, k: int,
     return out
 
 
-def _executor(jobs: int) -> Executor | None:
-    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+def check_budget(network: Network, power_w: float, settings: Settings) -> Settings:
+    """The settings with ``power_w`` as their budget, once the budget is known to be workable.
+
+    Raises:
+        InputError: the budget is not positive, or too small for any design (the message gives the
+            smallest budget that works).
+    """
+    if not power_w > 0 or not math.isfinite(power_w):
+        raise InputError("command line", "--power-w", f"the budget must be a positive number of "
+                         f"watts, not {power_w}")
+    settings = replace(settings, power_w=power_w)
+    minimum, where = minimum_budget_w(network, load_library(settings.library), settings)
+    if math.isinf(minimum):
+        raise InputError(f"library '{settings.library}'", "parts", f"no design of {network.name} "
+                         f"can be built at any budget: {where}",
+                         "use a library with the parts the explored combinations need, or "
+                         "narrow --xbars/--cell-bits/--dac-bits to combinations it supports")
+    if power_w < minimum:
+        raise InputError("command line", "--power-w", f"{power_w:g} W is too small for "
+                         f"{network.name}: the smallest budget that works is {math.ceil(minimum * 100) / 100:g} W"
+                         f" ({where})", "raise --power-w, or allow larger --rram-ratios")
+    return settings
+
+
+def _run(todo: list[Unit], network: Network, library: ComponentLibrary, settings: Settings,
+         executor: Executor | None, batch: int) -> Generator[UnitResult, None, None]:
+    """The results of ``todo`` as they finish; pending tasks are cancelled if the caller stops."""
+    if executor is None:
+        yield from (search_unit(u, network, library, settings) for u in todo)
+        return
+    tasks = [tuple(todo[i:i + batch]) for i in range(0, len(todo), max(1, batch))]
+    futures: list[Future[list[UnitResult]]] = [
+        executor.submit(search_units, t, network, library, settings) for t in tasks]
+    try:
+        for future in as_completed(futures):
+            yield from future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def explore(network: Network, power_w: float, settings: Settings | None = None, *,
             network_source: str | None = None, jobs: int = 1, executor: Executor | None = None,
+            batch: int = 1, done: Mapping[int, UnitResult] | None = None,
             on_unit: Callable[[UnitResult, Progress], None] | None = None) -> Exploration:
     """Synthesize the most power-efficient design of ``network`` within ``power_w`` watts.
 
@@ -118,37 +170,32 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
         network_source: how arch.json names the network (zoo name or path); default its name.
         jobs: worker processes when no ``executor`` is given (1 = in this process).
         executor: any ``concurrent.futures.Executor`` (e.g. a Dask client's).
-        on_unit: called after each finished unit, for progress display and logging.
+        batch: work units per executor task (more for executors with a large per-task overhead).
+        done: results of units finished earlier (a resumed run), by unit index; only the other
+            units are searched, and the outcome is the same as if all had run now.
+        on_unit: called after each newly finished unit, for progress display and logging.
 
     Raises:
         InputError: the budget is not positive, or too small for any design (the message gives the
             smallest budget that works).
+        KeyboardInterrupt: passed on; an own process pool is stopped first, tasks on a given
+            executor are cancelled.
     """
-    if not power_w > 0 or not math.isfinite(power_w):
-        raise InputError("command line", "--power-w", f"the budget must be a positive number of "
-                         f"watts, not {power_w}")
-    settings = replace(settings or Settings(power_w=power_w), power_w=power_w)
+    settings = check_budget(network, power_w, settings or Settings(power_w=power_w))
     library = load_library(settings.library)
-    minimum, where = minimum_budget_w(network, library, settings)
-    if power_w < minimum:
-        raise InputError("command line", "--power-w", f"{power_w:g} W is too small for "
-                         f"{network.name}: the smallest budget that works is {math.ceil(minimum * 100) / 100:g} W"
-                         f" ({where})", "raise --power-w, or allow larger --rram-ratios")
     work = units(combos(settings))
+    done = dict(done or {})
+    if not set(done) <= {u.index for u in work}:
+        raise ValueError(f"done holds units {sorted(set(done))} outside 0..{len(work) - 1}")
     start = time.perf_counter()
-    results: list[UnitResult] = []
-    own = executor is None and jobs > 1
-    pool = executor or _executor(jobs)
-    try:
-        if pool is None:
-            stream: Any = (search_unit(u, network, library, settings) for u in work)
-        else:
-            futures: list[Future[UnitResult]] = [pool.submit(search_unit, u, network, library,
-                                                             settings) for u in work]
-            stream = (f.result() for f in as_completed(futures))
-        best = -math.inf
-        evaluations = combos_done = 0
-        size = {u.index: len(u.combos) for u in work}
+    results = list(done.values())
+    size = {u.index: len(u.combos) for u in work}
+    evaluations = sum(r.evaluations for r in results)
+    combos_done = sum(size[r.unit] for r in results)
+    best = max((r.found[0].tops_per_w for r in results if r.found), default=-math.inf)
+    with local_runner(jobs if executor is None else 1) as runner, closing(_run(
+            [u for u in work if u.index not in done], network, library, settings,
+            executor or runner.executor, batch)) as stream:
         for result in stream:
             results.append(result)
             evaluations += result.evaluations
@@ -158,10 +205,23 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
             if on_unit is not None:
                 on_unit(result, Progress(len(results), len(work), combos_done, sum(size.values()),
                                          evaluations, time.perf_counter() - start, best))
-    finally:
-        if own and pool is not None:
-            pool.shutdown(cancel_futures=True)
-    results.sort(key=lambda r: r.unit)
+    return conclude(network, settings, results, network_source=network_source,
+                    seconds=time.perf_counter() - start)
+
+
+def conclude(network: Network, settings: Settings, results: list[UnitResult], *,
+             network_source: str | None = None, seconds: float = 0.0) -> Exploration:
+    """Merge unit results in a fixed order and choose the best runnable design.
+
+    ``results`` may be a subset of the units (an interrupted run): the exploration is then the best
+    found so far, with ``complete`` false.
+
+    Raises:
+        InputError: no design was found, or none stays within the budget once runnable.
+    """
+    power_w = settings.power_w
+    library = load_library(settings.library)
+    results = sorted(results, key=lambda r: r.unit)
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
     if not found:
@@ -186,4 +246,5 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
     best_found, arch = repaired[0]
     top = tuple([f for f, _ in repaired] + found[REPAIRED:settings.keep])
     return Exploration(network.name, settings, arch, best_found, top, skipped,
-                       sum(r.evaluations for r in results), time.perf_counter() - start)
+                       sum(r.evaluations for r in results), seconds, len(results),
+                       len(units(combos(settings))))

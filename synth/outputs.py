@@ -1,19 +1,22 @@
-"""The files an exploration writes: arch.json, top.json, exploration.jsonl, report.json.
+"""The files an exploration writes: arch.json, top.json, report.json (logs: :mod:`synth.runlog`).
 
-Every file is written atomically; the log is appended line by line as work units finish, so an
-interrupted run keeps what it had found. An existing output folder is never reused silently.
+Every file is written atomically (a reader never sees half a file; an interruption leaves the old
+one); the logs are appended unit by unit, so an interrupted run keeps what it had found and
+``report.json`` says whether the run is complete. An existing output folder is never reused
+silently.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.model.estimate import CostReport
 from synth.explore import Exploration
+from synth.settings import Settings
 
 
 def prepare_dir(path: str | Path, force: bool) -> Path:
@@ -22,26 +25,12 @@ def prepare_dir(path: str | Path, force: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "", "exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not force:
+        run = (out / "run.json").exists()
+        resume = f"resume it with `pimsyn explore --resume {out}`, " if run else ""
         raise InputError(str(out), "", "already holds a previous run and would be overwritten",
-                         "choose another --out, or pass --force")
+                         f"{resume}choose another --out, or pass --force to start over")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-class Log:
-    """``exploration.jsonl``: one line per fully evaluated design, flushed as units finish."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        for record in records:
-            self._handle.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._handle.flush()
-
-    def close(self) -> None:
-        self._handle.close()
 
 
 def summary(r: CostReport) -> dict[str, float]:
@@ -61,7 +50,8 @@ def write_results(out: Path, ex: Exploration, best: CostReport, baseline: CostRe
     report: dict[str, Any] = {
         "network": ex.network, "settings": ex.settings.to_dict(), "seed": ex.settings.seed,
         "evaluations": ex.evaluations, "seconds": ex.seconds,
-        "evaluations_per_s": ex.evaluations_per_s, "best": ex.best_found.to_dict(),
+        "evaluations_per_s": ex.evaluations_per_s, "complete": ex.complete,
+        "units_done": ex.units_done, "units_total": ex.units_total, "best": ex.best_found.to_dict(),
         "estimate": summary(best), "skipped": [list(s) for s in ex.skipped], **extra}
     if baseline is not None:
         report["isaac_baseline"] = summary(baseline)
@@ -69,4 +59,13 @@ def write_results(out: Path, ex: Exploration, best: CostReport, baseline: CostRe
             "tops_per_w": best.tops_per_w / baseline.tops_per_w if baseline.tops_per_w else None,
             "throughput": best.throughput_ips / baseline.throughput_ips
             if baseline.throughput_ips else None}
+    write_atomic(out / "report.json", json.dumps(report, indent=1) + "\n", force=True)
+
+
+def write_unfinished(out: Path, network: str, settings: Settings, units_done: int,
+                     units_total: int, extra: dict[str, Any]) -> None:
+    """report.json of a run interrupted before any design was found."""
+    report = {"network": network, "settings": settings.to_dict(), "seed": settings.seed,
+              "complete": False, "units_done": units_done, "units_total": units_total,
+              "best": None, **extra}
     write_atomic(out / "report.json", json.dumps(report, indent=1) + "\n", force=True)

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from pimsim.errors import InputError
+from pimsim.fileio import write_atomic
 from pimsim.model.estimate import CostReport
 
 
@@ -39,8 +41,10 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 def _save(fig: Any, out: Path, name: str) -> list[Path]:
     paths = [out / f"{name}.png", out / f"{name}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+    for path in paths:  # rendered in memory, then written atomically like every output
+        data = io.BytesIO()
+        fig.savefig(data, format=path.suffix[1:], dpi=120, bbox_inches="tight")
+        write_atomic(path, data.getvalue(), force=True)
     return paths
 
 

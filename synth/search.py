@@ -7,6 +7,8 @@ design scored is logged (one dict per design) for ``exploration.jsonl``.
 
 The function is pure and picklable, so units run on any ``concurrent.futures`` executor; its RNG is
 seeded from the run's seed and the unit's coordinates, so results do not depend on the executor.
+``search_units`` runs several units in one task, for executors whose per-task overhead is large
+(a Dask cluster).
 """
 
 from __future__ import annotations
@@ -162,3 +164,9 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
     best_first = sorted(unique.values(), key=lambda f: f.key)[:settings.keep]
     return UnitResult(unit.index, best_first, log, skipped, evaluations,
                       time.perf_counter() - start)
+
+
+def search_units(batch: tuple[Unit, ...], network: Network, library: ComponentLibrary,
+                 settings: Settings) -> list[UnitResult]:
+    """``search_unit`` for each unit of ``batch``, in order (one task of an executor)."""
+    return [search_unit(u, network, library, settings) for u in batch]

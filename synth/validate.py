@@ -4,14 +4,17 @@ Each of the K best designs is written as arch.json, simulated cycle by cycle (``
 several images in flight and a trace, and compared with its closed-form estimate on throughput,
 latency, energy per image and average power. A design whose simulation disagrees by more than the
 tolerance on any figure is flagged, with the stall causes that dominated its simulation. The
-simulations run on the same executor as the search.
+simulations run on the same executor as the search; on a cluster (``remote``) the workers write each
+trace into a temporary folder of their own and send the files back, so traces land in the run
+folder even when the workers do not share its file system.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +90,52 @@ def validate_design(rank: int, arch_data: dict[str, Any], network: Network, imag
                          sim.events, sim.wall_s)
 
 
+def validate_design_shipped(rank: int, arch_data: dict[str, Any], network: Network, images: int,
+                            tolerance_pct: float, trace_name: str | None
+                            ) -> tuple[ValidationRow, dict[str, bytes]]:
+    """:func:`validate_design` on a remote worker: the trace files come back as bytes by name."""
+    with tempfile.TemporaryDirectory(prefix="pimsyn-validate-") as folder:
+        trace = str(Path(folder) / trace_name) if trace_name is not None else None
+        row = validate_design(rank, arch_data, network, images, tolerance_pct, trace)
+        return row, {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+
+
+def _land(shipped: tuple[ValidationRow, dict[str, bytes]], traces: Path | None) -> ValidationRow:
+    """Write the files a remote worker sent back; the row then names the local trace."""
+    row, files = shipped
+    if traces is None or row.trace is None:
+        return row
+    for name, data in files.items():
+        write_atomic(traces / name, data, force=True)
+    return replace(row, trace=str(traces / Path(row.trace).name))
+
+
 def validate(designs: list[Architecture], network: Network, *, images: int = 4,
              tolerance_pct: float = 5.0, out: Path | None = None,
-             executor: Executor | None = None) -> ValidationReport:
-    """Simulate ``designs`` (best first); traces go to ``out/traces/`` when ``out`` is given."""
-    jobs = []
-    for rank, arch in enumerate(designs):
-        trace = str(out / "traces" / f"design{rank}.json.gz") if out is not None else None
-        args = (rank, arch.model_dump(mode="json"), network, images, tolerance_pct, trace)
-        jobs.append(executor.submit(validate_design, *args) if executor is not None else args)
-    rows = [job.result() if executor is not None else validate_design(*job)  # type: ignore[union-attr,misc]
-            for job in jobs]
+             executor: Executor | None = None, remote: bool = False) -> ValidationReport:
+    """Simulate ``designs`` (best first); traces go to ``out/traces/`` when ``out`` is given.
+
+    ``remote``: the executor's workers may be other machines (their trace files are sent back).
+    """
+    traces = out / "traces" if out is not None else None
+    rows: list[ValidationRow] = []
+    if executor is None:
+        for rank, arch in enumerate(designs):
+            trace = str(traces / f"design{rank}.json.gz") if traces is not None else None
+            rows.append(validate_design(rank, arch.model_dump(mode="json"), network, images,
+                                        tolerance_pct, trace))
+    elif remote:
+        shipped = [executor.submit(validate_design_shipped, rank, arch.model_dump(mode="json"),
+                                   network, images, tolerance_pct,
+                                   f"design{rank}.json.gz" if traces is not None else None)
+                   for rank, arch in enumerate(designs)]
+        rows = [_land(job.result(), traces) for job in shipped]
+    else:
+        jobs = [executor.submit(validate_design, rank, arch.model_dump(mode="json"), network,
+                                images, tolerance_pct,
+                                None if traces is None else str(traces / f"design{rank}.json.gz"))
+                for rank, arch in enumerate(designs)]
+        rows = [job.result() for job in jobs]
     report = ValidationReport(tuple(rows), tolerance_pct, images)
     if out is not None:
         write_atomic(out / "validation.json", json.dumps(report.to_dict(), indent=1) + "\n",

@@ -120,7 +120,7 @@ def test_cli_quick_run_writes_every_output_and_refuses_to_overwrite(tmp_path, ca
     text = capsys.readouterr().out
     assert "synthesized vs ISAAC" in text and "ratio" in text
     assert {p.name for p in out.iterdir()} == {"arch.json", "top.json", "exploration.jsonl",
-                                                "report.json"}
+                                                "report.json", "run.json", "units.jsonl"}
     report = json.loads((out / "report.json").read_text())
     assert report["seed"] == 0 and report["settings"]["power_w"] == 20
     assert report["versus_isaac"]["tops_per_w"] > 0
@@ -147,7 +147,7 @@ def test_dup_vectors_of_the_best_designs_are_feasible(quick_run) -> None:  # typ
 
 
 @pytest.mark.parametrize("argv,cause", [
-    (["explore", "resnet18-cifar", "--power-w", "0", "--quick"], "must be a positive number"),
+    (["explore", "resnet18-cifar", "--power-w", "0", "--quick"], "--power-w: '0' must be a finite"),
     (["explore", "resnet18-cifar", "--power-w", "1", "--quick"], "smallest budget that works"),
     (["explore", "resnet18-cifar", "--quick"], "give the power budget"),
     (["explore", "resnet18-cifar", "--power-w", "20", "--rram-ratios", "1.5"], "between 0 and 1"),

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from pimsim.errors import InputError
 
@@ -45,6 +46,14 @@ def shape_arg(text: str) -> tuple[int, ...]:
     return dims
 
 
+def model_arg(text: str) -> str:
+    """A model argument: a zoo name or a file path, never empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the model is empty; give a zoo name (see `pimsyn models`), "
+                                         "an ONNX file or a PIMCOMP JSON file")
+    return text
+
+
 def positive_int(text: str) -> int:
     """Parse a whole number of at least 1 (counts of images, designs, rows)."""
     try:
@@ -56,15 +65,24 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """Parse a finite number greater than 0 (watts, seconds)."""
+def _finite(text: str, ok: Callable[[float], bool], what: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number")
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"'{text}' must be a finite number greater than 0")
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"'{text}' must be {what}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """Parse a finite number greater than 0 (watts, seconds)."""
+    return _finite(text, lambda v: v > 0, "a finite number greater than 0")
+
+
+def non_negative_float(text: str) -> float:
+    """Parse a finite number of at least 0 (tolerances in %, weights)."""
+    return _finite(text, lambda v: v >= 0, "a finite number of at least 0")
 
 
 def out_console() -> Console:
@@ -84,7 +102,8 @@ def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentP
     try:
         return handler(args)
     except InputError as exc:
-        err_console().print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        err_console().print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False,
+                            soft_wrap=True)
         return EXIT_INPUT
     except KeyboardInterrupt:
         err_console().print("[yellow]interrupted[/]")

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 from collections.abc import Sequence
 
-from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, out_console,
-                               positive_float, positive_int, shape_arg)
+from pimsim.cli.common import (add_subparsers, entry_point, err_console, make_parser, model_arg,
+                               out_console, positive_float, positive_int, shape_arg)
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
 from pimsim.cli.render_estimate import report_json, report_view
@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     net = commands.add_parser("network", help="print a network's layer table",
                               description="Print a network's layers: kind, shapes, kernel/stride, "
                               "weights, MACs and the unrolled weight matrix (crossbar rows x cols).")
-    net.add_argument("model", help="zoo name (see `pimsyn models`), ONNX file or PIMCOMP JSON file")
+    net.add_argument("model", type=model_arg,
+                     help="zoo name (see `pimsyn models`), ONNX file or PIMCOMP JSON file")
     net.add_argument("--input-shape", type=shape_arg, default=None,
                      help="resolve dynamic input dims, e.g. 1,3,224,224")
     net.add_argument("--json", action="store_true", help="print machine-readable JSON")
