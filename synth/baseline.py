@@ -18,6 +18,7 @@ from pimsim.arch.schema import Architecture, Hardware, LayerMapping, Mapping
 from pimsim.components.library import CONFIGS
 from pimsim.errors import InputError
 from pimsim.model.mapping import crossbar_set
+from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 
 ISAAC_ARCH = CONFIGS / "arch" / "isaac" / "arch.json"
@@ -79,8 +80,17 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     hw = base.model_copy(update={
         "macros": [tile.model_copy(update={"count": capacity})],
         "chip_fixed": {name: n * chips for name, n in base.chip_fixed.items()}})
+    # outputs two of whose blocks overflow a tile's eDRAM stay where each tile made its part
+    dups = {lm.layer: lm.dup for lm in layers}
+    geos = [BlockGeometry(layer, dups.get(layer.name, 1)) for layer in network.layers]
+    spread = spread_outputs(
+        [g.layer.out_shape.size * hw.activation_bits / g.items * g.full for g in geos],
+        [len(placed[layer.name]) for layer in network.layers],
+        [tile.buffer_kib * 8192] * len(geos))
     mapping = Mapping(network=network_source or network.name, fingerprint=network.fingerprint(),
-                      layers=layers, hosts=hosts)
+                      layers=layers, hosts=hosts,
+                      spread=[layer.name for layer, s in zip(network.layers, spread, strict=True)
+                              if s] or None)
     arch = Architecture(schema_version=1, name=f"isaac-{network.name}",
                         description=f"ISAAC ({chips} chip{'s' if chips > 1 else ''}) running "
                         f"{network.name}, layers replicated to {lo} blocks per image",

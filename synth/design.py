@@ -26,7 +26,6 @@ from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
 from pimsim.model.actions import Action
 from pimsim.model.kernel import K, UNIT_COLUMNS, UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape, snake_position
-from pimsim.model.windows import spread_outputs
 from pimsim.model.pricing import PartCounts, energy_table, stocks
 from synth.context import ComboContext
 
@@ -244,17 +243,11 @@ def design_arrays(ctx: ComboContext, dup: np.ndarray, macros: Macros, alloc: All
     port = ctx.buffer_port[np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)]
     table = energy_table(ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc),
                          [int(k) for k in alloc.buffer_kib])
-    per_block = _per_block(ctx, dup)
-    t = ctx.tables
-    first = np.searchsorted(macros.share_layer, np.arange(len(t.names)))
-    spread = spread_outputs(t.out_bits / t.items * np.minimum(per_block, t.items),
-                            np.bincount(macros.share_layer, minlength=len(t.names)),
-                            alloc.buffer_kib[macros.share_macro[first]] * 8192)
-    return DesignArrays(per_block, macros.share_layer, macros.share_macro, macros.share_frac,
+    return DesignArrays(_per_block(ctx, dup), macros.share_layer, macros.share_macro,
+                        macros.share_frac,
                         MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
                         ctx.rates, positions, mesh, ctx.parts.noc.flit_bits,
-                        ctx.parts.noc.flit_latency_ns, table, ctx.parts.noc.hop_latency_ns,
-                        spread)
+                        ctx.parts.noc.flit_latency_ns, table, ctx.parts.noc.hop_latency_ns)
 
 
 def peak_power_w(ctx: ComboContext, alloc: Allocation) -> float:

@@ -1,8 +1,9 @@
 """Where a layer's output is kept: gathered in its output macro, or spread over its shares.
 
-A layer on several macros normally gathers every share's part of a block in its first macro; where
-two of its blocks would not fit that scratchpad, :class:`pimsim.model.plan.Plan` *spreads* it: each
-share keeps its part and sends it to every consumer share itself. The estimate and the simulator
+A layer on several macros normally gathers every share's part of a block in its first macro; a layer
+the mapping lists in ``spread`` (the ISAAC baseline lists those two of whose blocks would not fit that
+scratchpad: :func:`pimsim.model.windows.spread_outputs`) keeps its output spread: each share keeps its
+part and sends it to every consumer share itself. The estimate and the simulator
 both follow the plan (flows, NoC energy), so they still agree exactly on a hand design. The ISAAC
 baselines of the 224x224 networks compile with every partition above what it needs not to deadlock.
 """
@@ -13,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from pimsim.arch.check import check_mapping
 from pimsim.arch.schema import LayerMapping, MacroGroup
 from pimsim.components import ComponentLibrary, UnitKind
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
+from pimsim.model.windows import spread_outputs
 from pimsim.network.zoo import zoo_network
 from pimsim.sim import SimOptions, compile_program, simulate
 from synth.baseline import isaac_baseline
@@ -39,13 +42,23 @@ def two_buffers() -> ComponentLibrary:
     return ComponentLibrary.model_validate(data)
 
 
-def spread_design(p_buffer_kib: int) -> Plan:
-    return design(TWO, [MacroGroup(name="p", count=2, crossbars=128, adcs=4, units=SA,
+def spread_design(p_buffer_kib: int, spread: bool | None = None) -> Plan:
+    """p's output spread if asked, or by default where two blocks overflow its output macro."""
+    plan = design(TWO, [MacroGroup(name="p", count=2, crossbars=128, adcs=4, units=SA,
                                    buffer_kib=p_buffer_kib),
                         MacroGroup(name="c", crossbars=4, adcs=4, units={**SA, UnitKind.ADD: 1},
                                    buffer_kib=64)],
                   [LayerMapping(layer="p", dup=64, macros=[0, 1], crossbars=[128, 128]),
                    LayerMapping(layer="z", dup=1, macros=[2], crossbars=[4])], two_buffers())
+    if spread is None:
+        spread = bool(spread_outputs([16 * 64 * 16], [2], [p_buffer_kib * 8192])[0])
+    assert spread == (p_buffer_kib == 2)
+    arch = plan.arch
+    assert arch.mapping is not None
+    mapped = arch.model_copy(update={"mapping": arch.mapping.model_copy(
+        update={"spread": ["p"] if spread else None})})
+    assert check_mapping(mapped, plan.network) == []
+    return Plan(mapped, plan.network)
 
 
 def test_a_layer_whose_blocks_overflow_its_output_macro_is_spread() -> None:
@@ -68,8 +81,21 @@ def test_estimate_and_simulation_agree_gathered_or_spread(buffer_kib: int) -> No
     assert sim.counts["noc_flit_hops"] == pytest.approx(4 * est.counts["noc_flit_hops"], rel=1e-9)
 
 
-@pytest.mark.parametrize("name", ["vgg13", "vgg16", "resnet18", "msra_a"])
-def test_isaac_baselines_compile_without_a_deadlock_warning(name: str) -> None:
+@pytest.mark.parametrize("name,spread", [("vgg13", []), ("vgg16", []), ("resnet18", []),
+                                         ("msra_a", ["concat60"])])
+def test_isaac_baselines_compile_without_a_deadlock_warning(name: str, spread: list[str]) -> None:
     net = zoo_network(name)
-    program = compile_program(Plan(isaac_baseline(net), net))
+    arch = isaac_baseline(net)
+    assert arch.mapping is not None and (arch.mapping.spread or []) == spread
+    program = compile_program(Plan(arch, net))
     assert not [w for w in program.warnings if "deadlock" in w]
+
+
+def test_spreading_a_layer_on_one_macro_is_refused() -> None:
+    plan = spread_design(64, spread=False)
+    assert plan.arch.mapping is not None
+    bad = plan.arch.model_copy(update={"mapping": plan.arch.mapping.model_copy(
+        update={"spread": ["z", "nope"]})})
+    assert check_mapping(bad, plan.network) == [
+        ("mapping.spread[0]", "'z' runs on one macro: there is nothing to spread"),
+        ("mapping.spread[1]", "'nope' is not a layer of the network")]

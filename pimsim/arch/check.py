@@ -147,6 +147,14 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
         for m in hosts:
             if m >= len(groups):
                 out.append((f"mapping.hosts.{name}", f"macro {m} does not exist"))
+    macros = {lm.layer: len(lm.macros) for lm in mapping.layers} | {
+        name: len(given) if isinstance(given, list) else 1 for name, given in mapping.hosts.items()}
+    for i, name in enumerate(mapping.spread or ()):
+        if name not in network:
+            out.append((f"mapping.spread[{i}]", f"'{name}' is not a layer of the network"))
+        elif macros.get(name, 1) < 2:
+            out.append((f"mapping.spread[{i}]", f"'{name}' runs on one macro: there is nothing to "
+                        "spread"))
     return out
 
 

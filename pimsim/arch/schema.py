@@ -161,6 +161,10 @@ class Mapping(_Frozen):
     hosts: dict[str, NonNegInt | list[NonNegInt]] = Field(
         {}, description="Macro instance(s) that run each non-weight layer; a list spreads the layer "
         "evenly over those macros; default: the first macro of its first producer.")
+    spread: list[str] | None = Field(
+        None, description="Layers on several macros whose output is not gathered in their first "
+        "macro: each macro keeps its part and sends it to every consumer itself (for outputs too "
+        "large for one scratchpad).")
 
     def host(self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]
              ) -> list[int]:

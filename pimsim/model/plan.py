@@ -5,8 +5,8 @@ blocks, bit iterations and per-macro shares of a weight layer; the host macro of
 and, for every macro, its group and its router's place on the mesh.
 
 A layer's output is *gathered*: every share's part of a block is sent to its first macro (the output
-macro), staged there whole and sent on to the consumers. Where two blocks of it would not fit that
-macro's scratchpad (a wide map split over many macros, an SPP concat of tens of KB), the output is
+macro), staged there whole and sent on to the consumers. A layer the mapping lists in ``spread`` (an
+output too large for one scratchpad, e.g. an SPP concat of tens of KB on ISAAC's 64 KB tiles) keeps it
 *spread* instead: each share keeps its own part, and every consumer share reads from each of them.
 """
 
@@ -18,7 +18,6 @@ from functools import cached_property
 
 from pimsim.arch.schema import Architecture, MacroGroup
 from pimsim.model.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
-from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 from pimsim.network.layer import Layer
 
@@ -86,14 +85,9 @@ class Plan:
                                           {k: v.out_macro for k, v in plans.items()})
                 plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, tuple(
                     MacroShare(m, 0, 1 / len(hosts)) for m in hosts))
-        geos = [BlockGeometry(lp.layer, lp.dup) for lp in plans.values()]
-        spread = spread_outputs(
-            [lp.layer.out_shape.size * hw.activation_bits / g.items * g.full
-             for lp, g in zip(plans.values(), geos, strict=True)],
-            [len(lp.shares) for lp in plans.values()],
-            [self.groups[lp.out_macro].buffer_kib * 8192 for lp in plans.values()])
-        self.layers = {name: replace(lp, spread=True) if s else lp
-                       for (name, lp), s in zip(plans.items(), spread, strict=True)}
+        spread = set(arch.mapping.spread or ())
+        self.layers = {name: replace(lp, spread=True) if name in spread else lp
+                       for name, lp in plans.items()}
 
     def hops(self, a: int, b: int) -> int:
         """Router hops between macros ``a`` and ``b`` (X then Y routing: Manhattan distance)."""
