@@ -35,7 +35,7 @@ def library(adc_ghz: float = 1.0, flit_ns: float = 1.0, buffer_kib: int = 64) ->
 
 
 def design(text: str, macros: list[MacroGroup], layers: list[LayerMapping],
-           lib: ComponentLibrary = LIBRARY, hosts: dict[str, int] | None = None,
+           lib: ComponentLibrary = LIBRARY, hosts: dict[str, int | list[int]] | None = None,
            noc: Noc | None = None) -> Plan:
     net: Network = network(text)
     hw = build_hardware(lib, 8, 8, 4, macros, noc=noc)

@@ -27,7 +27,6 @@ Everything the run needs that depends on the dataflow and not on timing is decid
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
@@ -36,6 +35,7 @@ from pimsim.model.actions import Action, other_work, pixel_work
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import LayerKind
+from pimsim.sim.core import whole_parts
 from pimsim.sim.ir import (
     FlowSpec,
     InputSpec,
@@ -110,6 +110,7 @@ def compile_program(plan: Plan) -> Program:
     transfers: dict[str, list[int]] = defaultdict(list)
     merges: dict[str, list[int]] = defaultdict(list)
     out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
+    staged: dict[str, int] = defaultdict(int)  # whole bits of a full block there
 
     def add_flow(op: str, layer: str, src: int, dst: int, task: int, blocks: int,
                  bits: tuple[float, float], partition: str, in_place: bool = False,
@@ -148,8 +149,12 @@ def compile_program(plan: Plan) -> Program:
                 producer = plan.layers[source]
                 src = producer.out_macro
                 span = spans[(layer.name, e)]  # producer blocks held while this input waits
-                widest = max(_span_bits(a, b, bb, pgeo.blocks) for a, b in zip(lo, hi, strict=True))
-                queue = math.ceil(max(widest, span * bb[0]) + bb[0])
+                parts = [(bb[0] * ps.share, bb[1] * ps.share) for ps in producer.shares] \
+                    if producer.spread else [bb]
+                held = whole_parts(parts)  # a block in the queue, as its flows reserve it
+                widest = max(_span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True))
+                least = max(widest, span * held[0])
+                queue = least + held[0]
                 # in the producer's output macro: read its blocks in place (they stay staged for
                 # the whole window), unless this share's own slice in a queue takes less room
                 local = not producer.spread and src == share.macro and \
@@ -159,15 +164,13 @@ def compile_program(plan: Plan) -> Program:
                     out_blocks[source] = max(out_blocks[source], span + 1)
                 else:
                     part = f"in {layer.name}<-{source}#{e}"
-                    # a spread producer's parts are rounded up to whole bits each
-                    rounding = producer.spread * len(producer.shares)
-                    minimum[(share.macro, part)] += queue + rounding
-                    floor[(share.macro, part)] += math.ceil(max(widest, span * bb[0])) + rounding
+                    minimum[(share.macro, part)] += queue
+                    floor[(share.macro, part)] += least
                 if producer.spread:  # each of its shares sends its own part
                     fids = tuple(add_flow("transfer", source, ps.macro, share.macro, tid,
-                                          pgeo.blocks, (bb[0] * ps.share, bb[1] * ps.share), part,
-                                          source_task=pt)
-                                 for ps, pt in zip(producer.shares, task_ids[source], strict=True))
+                                          pgeo.blocks, p, part, source_task=pt)
+                                 for ps, pt, p in zip(producer.shares, task_ids[source], parts,
+                                                      strict=True))
                 else:
                     fids = (add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb,
                                      part, local),)
@@ -176,9 +179,11 @@ def compile_program(plan: Plan) -> Program:
                                         fids, local))
             out_bits = (out_item * geo.full * share.share, out_item * geo.last * share.share)
             out_part = f"out {layer.name}"
+            own = whole_parts([out_bits])[0]
+            staged[layer.name] += own  # the whole block in the output macro, part by part
             if s > 0 or lp.spread:  # its own part, double-buffered
-                minimum[(share.macro, out_part)] += math.ceil(2 * out_bits[0])
-                floor[(share.macro, out_part)] += math.ceil(out_bits[0])
+                minimum[(share.macro, out_part)] += 2 * own
+                floor[(share.macro, out_part)] += own
             tasks.append(Task(tid, layer.name, str(layer.kind), s, share.macro, share.share,
                               share.crossbars, geo.blocks, bits, (geo.full, geo.last),
                               _stages(work, geo, bits, share.share, weight), tuple(inputs),
@@ -190,23 +195,24 @@ def compile_program(plan: Plan) -> Program:
     for layer in net.layers:  # a block stays in its output macro until every consumer is done
         if plan.layers[layer.name].spread:
             continue
-        block_bits = layer.out_shape.size * act_bits / geos[layer.name].items * \
-            geos[layer.name].full
         key = (plan.layers[layer.name].out_macro, f"out {layer.name}")
-        minimum[key] += math.ceil(out_blocks[layer.name] * block_bits)
+        blocks = out_blocks[layer.name]
+        minimum[key] += blocks * staged[layer.name]
         # read in place, it holds its readers' windows; else one block will do
-        floor[key] += math.ceil((out_blocks[layer.name] if out_blocks[layer.name] > 2 else 1) *
-                                block_bits)
+        floor[key] += (blocks if blocks > 2 else 1) * staged[layer.name]
     partitions, warnings = _partitions(plan, minimum, floor)
     layers = tuple(LayerInfo(x.name, str(x.kind), geos[x.name].blocks, geos[x.name].items,
                              x.macs, tuple(task_ids[x.name]), tuple(merges[x.name]),
                              tuple(transfers[x.name]), plan.layers[x.name].spread)
                    for x in net.layers)
     needs: dict[int, int] = defaultdict(int)
-    for (macro, _), need in minimum.items():
+    least: dict[int, int] = defaultdict(int)
+    for (macro, name), need in minimum.items():
         needs[macro] += need
+        least[macro] += floor.get((macro, name), need)
     return Program(plan.arch.name, net.name, hw, layers, tuple(tasks), tuple(flows), partitions,
-                   positions, plan.mesh, net.ops, warnings, tuple(sorted(needs.items())))
+                   positions, plan.mesh, net.ops, warnings, tuple(sorted(needs.items())),
+                   tuple(sorted(least.items())))
 
 
 def buffer_needs_kib(plan: Plan) -> dict[int, float]:
@@ -246,7 +252,7 @@ def _spans(plan: Plan, geos: dict[str, BlockGeometry],
     return spans
 
 
-def _span_bits(lo: int, hi: int, block_bits: tuple[float, float], blocks: int) -> float:
+def _span_bits(lo: int, hi: int, block_bits: tuple[int, int], blocks: int) -> int:
     """Bits of producer blocks ``lo .. hi`` (the last block of an image may be short)."""
     n = hi - lo + 1
     return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)

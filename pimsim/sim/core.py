@@ -116,6 +116,13 @@ def whole_bits(bits: float) -> int:
     return math.ceil(bits - 1e-9) if bits > 0 else 0
 
 
+def whole_parts(parts: list[tuple[float, float]]) -> tuple[int, int]:
+    """The space of a full and of a last block made of ``parts`` (bits of each part's full and last
+    block): every part rounded up to whole bits, as each is reserved. The compiler sizes partitions
+    with this, so a partition that holds its blocks on paper holds them in the run."""
+    return sum(whole_bits(p[0]) for p in parts), sum(whole_bits(p[1]) for p in parts)
+
+
 class Progress:
     """A monotone counter of items done, with waiters woken when it reaches their threshold.
 

@@ -27,7 +27,7 @@ from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
-from pimsim.sim.core import Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, whole_bits
+from pimsim.sim.core import Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, whole_parts
 from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
@@ -103,10 +103,9 @@ class _Machine:
         self.spread = {info.name for info in program.layers if info.spread}
         for info in program.layers:
             tasks = [program.tasks[t] for t in info.tasks]
-            wholes = [(whole_bits(t.out_bits[0]), whole_bits(t.out_bits[1])) for t in tasks]
             self.stagings[info.name] = Staging(self.spms[tasks[0].macro], tasks[0].out_partition,
-                                               (sum(w[0] for w in wholes),
-                                                sum(w[1] for w in wholes)), info.blocks)
+                                               whole_parts([t.out_bits for t in tasks]),
+                                               info.blocks)
         self.shares = [self._share(t) for t in program.tasks]
         make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
@@ -152,8 +151,7 @@ class _Machine:
                 # share 0 stores into the layer's shared staging, another share into its own
                 gathered = task.share == 0 and task.layer not in self.spread
                 staging = self.stagings[task.layer] if gathered else \
-                    Staging(spm, task.out_partition, (whole_bits(task.out_bits[0]),
-                                                      whole_bits(task.out_bits[1])), task.blocks)
+                    Staging(spm, task.out_partition, whole_parts([task.out_bits]), task.blocks)
                 stages.append(StoreStage(*args, staging=staging))
             else:
                 stages.append(Stage(*args))

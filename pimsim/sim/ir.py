@@ -201,6 +201,7 @@ class Program:
     ops_per_image: int
     warnings: tuple[str, ...] = ()
     needs_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits its partitions need), unscaled
+    floor_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits it needs not to deadlock)
 
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""

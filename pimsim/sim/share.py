@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.core import Cause, Progress, SimEnv, whole_bits
+from pimsim.sim.core import Cause, Progress, SimEnv, whole_parts
 from pimsim.sim.ir import InputSpec, Task
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.stage import Stage
@@ -41,8 +41,7 @@ class InputRun:
         self.spm = spm
         self.freed = 0  # producer blocks (over all images) freed so far
         # the bits each block holds in the queue: every part rounded up as its flow reserved it
-        self.whole = (sum(whole_bits(f.spec.bits[0]) for f in flows),
-                      sum(whole_bits(f.spec.bits[1]) for f in flows))
+        self.whole = whole_parts([f.spec.bits for f in flows])
 
     def _gather(self, _count: int) -> None:
         new = min(f.delivered.count for f in self.flows)
@@ -160,7 +159,7 @@ class ShareRun:
         self.task = task
         self.stages = stages
         self.spm = spm
-        self.out_whole = (whole_bits(task.out_bits[0]), whole_bits(task.out_bits[1]))
+        self.out_whole = whole_parts([task.out_bits])
 
     @property
     def load(self) -> LoadStage:
