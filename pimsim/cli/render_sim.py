@@ -49,7 +49,7 @@ def summary_table(r: SimResult, e: CostReport) -> Table:
     for header in ("figure", "simulated", "estimate", "difference"):
         t.add_column(header, justify="left" if header == "figure" else "right")
     for name, sim, est, unit in comparison(r, e):
-        if r.stopped and not r.latency_ns and name != "energy per image":
+        if r.stopped and not r.latency_ns:
             t.add_row(name, "n/a (no image finished)", f"{est:.5g} {unit}", "")
         elif unit == "ns":
             t.add_row(name, _ns(sim), _ns(est), _pct(sim, est))
@@ -115,7 +115,8 @@ def run_view(r: SimResult, e: CostReport) -> Group:
     if r.stopped:
         notes.insert(0, f"the run was stopped early because {r.stopped}, at "
                      f"{_ns(r.time_ns)} of simulated time: the figures are partial (throughput and "
-                     "latency from the images that finished, energy from the work done)")
+                     "latency from the images that finished; energy per image from each share's "
+                     "work over the blocks it stored, with the static power over that period)")
     if r.trace_file:
         notes.append(f"trace written to {r.trace_file} (summary: {r.summary_file})")
     parts += [f"[yellow]note:[/] {n}" for n in notes]

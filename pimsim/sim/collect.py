@@ -45,17 +45,27 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
 
 def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult:
     """The result of machine ``m`` after its run (``stopped``: why a guard ended it early; the
-    figures are then those of the images that finished, the energy that of the work done)."""
+    figures are then those of the images that finished, and the energy per image each share's work
+    over the images' worth of blocks it stored, with static power over the measured period)."""
     program, images, ns = m.program, m.images, m.clock.ns
     hw = program.hardware
     counts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    per_image: dict[int, Counter[str]] = defaultdict(Counter)  # each share's work per image
     for sh in m.shares:
+        # a stopped run: each share's counts over the images' worth of blocks it stored
+        share_images = images if stopped is None else sh.stored.count / sh.task.blocks
         for st in sh.stages:
             for action, full, last in st.spec.actions:
-                counts[st.macro][action] += st.n[0] * full + st.n[1] * last
+                n = st.n[0] * full + st.n[1] * last
+                counts[st.macro][action] += n
+                if share_images:
+                    per_image[st.macro][action] += n / share_images
     for fr in m.flows:
         if fr.flit_hops:
             counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
+            flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
+            if flow_images:
+                per_image[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops / flow_images
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -66,10 +76,8 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
     period = (finish[-1] - finish[0]) / (done - 1) if done > 1 else \
         finish[0] - starts[0] if done else 0.0
     time_ns = ns(m.env.now)
-    worked = images if stopped is None else _images_worked(m)
-    per_image = {macro: Counter({a: v / worked for a, v in c.items()}) if worked else Counter()
-                 for macro, c in counts.items()}
-    energy = price(per_image, hw, period)
+    # no image finished: no period, so no energy per image either
+    energy = price(per_image, hw, period) if done else {}
     total = Counter[str]()
     for c in counts.values():
         total.update(c)
@@ -85,12 +93,6 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
                       _ns_dict(fr.stall, ns)) for fr in m.flows),
         {macro: spm.peak for macro, spm in sorted(m.spms.items())}, m.events, wall_s,
         program.warnings, stopped=stopped)
-
-
-def _images_worked(m: _Machine) -> float:
-    """Images' worth of work done: the blocks stored over all shares, in images."""
-    per_image = sum(sh.task.blocks for sh in m.shares)
-    return sum(sh.stored.count for sh in m.shares) / per_image if per_image else 0.0
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
