@@ -223,12 +223,13 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
     (:func:`pimsim.model.windows.first_needed`), gathered every share's part of them in its output
     macro (the farthest share's hops x hop latency + the flits queued on the busiest link into that
     router x flit time), and they have crossed the NoC to the consumer (hops x hop latency + flits x
-    flit time). A producer makes its blocks no faster than its own block period,
+    flit time; a spread producer's parts come from the farthest of its shares). A producer makes its blocks no faster than its own block period,
     nor faster than its own producers feed it (its time per image is at least theirs). A layer
     finishes after its own time per image, and no sooner than its last producer's last block plus
     the blocks that read it (:func:`pimsim.model.windows.tail_blocks`), one block period each, and
     one block latency; nor before the busiest link its inputs or its parts' merges cross has carried
-    an image's traffic (``link_ns``: that link's busy time per image, every flow on it counted).
+    the rest of an image's traffic after the first block (``link_ns``: that link's busy time per
+    image, every flow on it counted) and the last block has gone through the layer.
     """
     n = len(t.names)
     starts, finishes = np.zeros(n), np.zeros(n)
@@ -258,16 +259,22 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
         incoming[c].append(e)
     for c in range(n):
         start = last_producer = 0.0
+        first_part = 1.0  # the share of the link's traffic that arrived before the start
         for e in incoming[c]:
             p = int(t.edge_src[e])
+            first_part = min(first_part, 1 / geo[p].blocks)
             whole = bool(t.geometry[c][5]) or bool(t.edge_flat[e])
             k = first_needed(geo[c], geo[p], whole)
             pace = max(lp_full[p], paced[p] / geo[p].blocks)
-            src, dst = d.share_macro[first_share[p]], d.share_macro[first_share[c]]
-            hops = int(np.abs(d.positions[src] - d.positions[dst]).sum())
-            flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] /
-                              d.flit_bits)
-            noc = hops * d.hop_ns + flits * d.flit_ns if src != dst else 0.0
+            dst = d.share_macro[first_share[c]]
+            # from the output macro, or (spread) from the farthest of the producer's shares
+            srcs = d.share_macro[first_share[p]:ends[p]] if d.spread is not None and \
+                d.spread[p] else d.share_macro[first_share[p]:first_share[p] + 1]
+            hops = int(np.abs(d.positions[srcs] - d.positions[dst]).sum(axis=1).max())
+            part = d.share_frac[first_share[p]] if d.spread is not None and d.spread[p] else 1.0
+            flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] *
+                              part / d.flit_bits)
+            noc = hops * d.hop_ns + flits * d.flit_ns if (srcs != dst).any() else 0.0
             ready = starts[p] + block_lat[p] + merge[p] + (k - 1) * pace + noc
             start = max(start, min(ready, finishes[p] + noc))
             tail = tail_blocks(geo[c], geo[p], whole)  # blocks that wait for the last one
@@ -275,5 +282,6 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             paced[c] = max(paced[c], paced[p])
         starts[c] = start
         finishes[c] = max(start + block_lat[c] - lp_full[c] + per_image[c],
-                          last_producer + block_lat[c], start + link_ns[c]) + merge[c]
+                          last_producer + block_lat[c],
+                          start + link_ns[c] * (1 - first_part) + block_lat[c]) + merge[c]
     return starts, finishes
