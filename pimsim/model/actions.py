@@ -15,8 +15,9 @@ a run) and *what it costs* (:func:`pimsim.model.pricing.price`). Counts are exac
   element-wise op per value: a stated simplification); concatenation moves nothing (consumers read the
   parts where they are); all of them read their operands and write their result;
 - NoC: a consumer's input travels from the producer's output macro to each of the consumer's macros
-  in proportion to its crossbar share; a layer spread over several macros gathers its results at its
-  first macro; ``noc_flit_hops`` = flits x hops (X-then-Y routing). The network's input image arrives
+  in proportion to its crossbar share; a layer on several macros gathers its results at its first
+  macro (unless the mapping spreads it: then each of its macros sends its part to each consumer
+  macro); ``noc_flit_hops`` = flits x hops (X-then-Y routing). The network's input image arrives
   from off chip and is not counted.
 
 A layer's work in a macro is its total times the macro's share of the layer's crossbars. The kernel

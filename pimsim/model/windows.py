@@ -45,10 +45,10 @@ class BlockGeometry:
 
 def spread_outputs(block_bits: np.ndarray, shares: np.ndarray, out_buffer_bits: np.ndarray
                    ) -> np.ndarray:
-    """Which layers keep their output spread over their shares instead of gathering it in their
-    output macro (:mod:`pimsim.model.plan`): those on several macros of which two full blocks
-    overflow the output macro's scratchpad. Arrays per layer; the plan and the synthesizer's
-    candidates both decide with this."""
+    """Which layers should keep their output spread over their shares instead of gathering it in
+    their output macro (``mapping.spread``, :mod:`pimsim.model.plan`): those on several macros of
+    which two full blocks overflow the output macro's scratchpad. Arrays per layer; a mapping such
+    as the ISAAC baseline's (:mod:`synth.baseline`) decides with this."""
     return (np.asarray(shares) > 1) & (2 * np.asarray(block_bits) > np.asarray(out_buffer_bits))
 
 

@@ -21,8 +21,11 @@ Everything the run needs that depends on the dataflow and not on timing is decid
   reads in place unless it works on a slice of the layer small enough that a queue of its own slice
   of the window takes less room than holding whole producer blocks for it (a many-macro layer
   reading a wide map); its slice is then handed over within the macro, with no NoC time or energy;
-  a share's staging elsewhere needs two of its parts. Each scratchpad is split in proportion to these
-  needs; where they exceed it a warning says so (the run may then stall for space or deadlock).
+  a share's staging elsewhere needs two of its parts. Sizes are in the whole bits the simulator
+  reserves (each part of a block rounded up). Each scratchpad is split in proportion to these
+  needs; one too small for them gives every partition its floor first (a queue its widest window,
+  a staging one block: the run may stall for space but cannot deadlock on it) and warns; one too
+  small even for the floors is scaled down with a warning that the run may deadlock.
 """
 
 from __future__ import annotations

@@ -160,6 +160,23 @@ class Progress:
         return event
 
 
+
+def least_of(env: SimEnv, sources: list[Progress]) -> Progress:
+    """A counter that follows the least of ``sources`` (what every one of them has reached): the
+    source itself when there is one."""
+    if len(sources) == 1:
+        return sources[0]
+    least = Progress(env)
+
+    def follow(_count: int) -> None:
+        new = min(s.count for s in sources)
+        if new > least.count:
+            least.advance(new - least.count)
+    for s in sources:
+        s.listeners.append(follow)
+    return least
+
+
 class Waiter(Protocol):
     """Something queued that is called back instead of resumed."""
 

@@ -27,7 +27,8 @@ from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
-from pimsim.sim.core import Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, whole_parts
+from pimsim.sim.core import (Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, least_of,
+                             whole_parts)
 from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
@@ -239,25 +240,12 @@ class _Machine:
     def _publish(self, info: LayerInfo, sources: list[Progress]) -> Progress:
         """The layer's published blocks: those every source (share or merge) has delivered; its
         finish time per image is recorded as they are."""
-        if len(sources) == 1:
-            published = sources[0]
-        else:
-            published = Progress(self.env)
-            gather = self._gatherer(sources, published)
-            for s in sources:
-                s.listeners.append(gather)
+        published = least_of(self.env, sources)
         self.published[info.name] = published
         finish: list[int | None] = [None] * self.images
         self.layer_finish[info.name] = finish
         published.listeners.append(self._finisher(finish, info.blocks))
         return published
-
-    def _gatherer(self, sources: list[Progress], published: Progress) -> Callable[[int], None]:
-        def gather(_count: int) -> None:
-            new = min(s.count for s in sources)
-            if new > published.count:
-                published.advance(new - published.count)
-        return gather
 
     def _merge_release(self, fr: FlowRun) -> Callable[[int], None]:
         share = self.shares[fr.spec.task]

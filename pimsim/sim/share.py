@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.core import Cause, Progress, SimEnv, whole_parts
+from pimsim.sim.core import Cause, Progress, SimEnv, least_of, whole_parts
 from pimsim.sim.ir import InputSpec, Task
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.stage import Stage
@@ -33,20 +33,12 @@ class InputRun:
                  ) -> None:
         self.spec = spec
         self.flows = flows
-        self.arrived = flows[0].delivered if len(flows) == 1 else Progress(env)
-        if len(flows) > 1:
-            for f in flows:
-                f.delivered.listeners.append(self._gather)
+        self.arrived = least_of(env, [f.delivered for f in flows])
         self.consumed = Progress(env)
         self.spm = spm
         self.freed = 0  # producer blocks (over all images) freed so far
         # the bits each block holds in the queue: every part rounded up as its flow reserved it
         self.whole = whole_parts([f.spec.bits for f in flows])
-
-    def _gather(self, _count: int) -> None:
-        new = min(f.delivered.count for f in self.flows)
-        if new > self.arrived.count:
-            self.arrived.advance(new - self.arrived.count)
 
     def in_flight(self, need: int) -> bool:
         """Whether every part of the first ``need`` blocks has been sent (it is on the NoC)."""
