@@ -31,10 +31,13 @@ from pimsim.arch.check import load_architecture
 from pimsim.cli.main import main as pimsim_main
 from pimsim.components.library import LIBRARIES, load_library
 from pimsim.errors import InputError
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
 from pimsim.network.onnx_import import load_network
 from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import zoo_network
+from pimsim.sim import compile_program
 from tests.conftest import ROOT, onnx_text
 
 ARCH = json.loads((ROOT / "configs" / "arch" / "examples" / "vgg11-cifar-simple.json").read_text())
@@ -147,7 +150,16 @@ def scratch() -> Iterator[Path]:
 def test_mutated_arch_json_loads_or_is_an_input_error(scratch: Path, data: st.DataObject) -> None:
     path = scratch / "arch.json"
     path.write_text(_text(_mutate(ARCH, data), data))
-    _loads_or_input_error(load_architecture, path)
+    _loads_or_input_error(_load_and_compile, path)
+
+
+def _load_and_compile(path: Path) -> None:
+    """What `pimsim estimate` and `pimsim run` do before the run: load, estimate, compile."""
+    loaded = load_architecture(path)
+    if loaded.network is not None and loaded.arch.mapping is not None:
+        plan = Plan(loaded.arch, loaded.network)
+        estimate(loaded.arch, plan)
+        compile_program(plan)
 
 
 @fuzz(500)
