@@ -6,10 +6,11 @@ this machine's files -- and how to stop it. ``--executor local`` (the default) i
 ``--jobs`` workers; ``--executor dask://HOST:PORT`` is a Dask scheduler's
 ``distributed.Client(address).get_executor()`` (optional extra ``cluster``).
 
-Stopping: the workers of a local pool ignore SIGINT (a Ctrl-C reaches the whole process group; only
-the main process decides what an interruption means) and exit by themselves when the main process
-is gone; ``close(abort=True)`` kills them at once instead of letting them finish their tasks. A Dask
-cluster's tasks are cancelled; its workers belong to the cluster and keep running.
+Stopping: the workers of a local pool ignore SIGINT and SIGTERM (a Ctrl-C, SLURM's ``scancel`` or
+systemd's stop reach the whole process group; only the main process decides what an interruption
+means, and a worker must not die or raise inside its unit) and exit by themselves when the main
+process is gone; ``close(abort=True)`` kills them at once instead of letting them finish their
+tasks. A Dask cluster's tasks are cancelled; its workers belong to the cluster and keep running.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _worker_start(parent: int) -> None:
-    """A local worker process: leave Ctrl-C to the main process, and end with it."""
+    """A local worker process: leave Ctrl-C and SIGTERM to the main process, and end with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # not the main process's handler, inherited
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -93,6 +95,7 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
         return
     kill = getattr(pool, "kill_workers", None)  # Python 3.14+; before, the pool's own process map
     processes = [] if kill else list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     if kill is not None:
         kill()
@@ -100,6 +103,10 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
         process.kill()
     for process in processes:
         process.join(timeout=5)
+    if manager is not None:
+        # it ends once it sees the workers gone; at exit, Python 3.11 would otherwise write to its
+        # wake-up pipe while it closes it (an "OSError: Bad file descriptor" traceback)
+        manager.join(timeout=5)
 
 
 def local_runner(jobs: int) -> Runner:

@@ -33,7 +33,9 @@ from synth.settings import Settings, combos
 
 @dataclass(frozen=True)
 class Progress:
-    """Reported after every finished work unit."""
+    """Reported after every finished work unit. ``evaluations`` counts every finished unit (those
+    of an earlier session of a resumed run too), ``session_evaluations`` only those searched in the
+    ``seconds`` since this session's search started."""
 
     units_done: int
     units_total: int
@@ -42,11 +44,22 @@ class Progress:
     evaluations: int
     seconds: float
     best_tops_per_w: float
+    session_evaluations: int = 0
+
+    @property
+    def evaluations_per_s(self) -> float:
+        """This session's designs per second of wall time."""
+        return self.session_evaluations / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
 class Exploration:
-    """The result of a synthesis: the best design, the top ones, and how the search went."""
+    """The result of a synthesis: the best design, the top ones, and how the search went.
+
+    ``evaluations`` counts the designs scored by all the units concluded; ``unit_seconds`` is the
+    sum of those units' own search times (over all workers and, for a resumed run, all sessions).
+    ``seconds`` is this session's wall time and ``session_evaluations`` the designs scored in it
+    (equal to ``evaluations`` unless units were finished in an earlier session)."""
 
     network: str
     settings: Settings
@@ -58,10 +71,13 @@ class Exploration:
     seconds: float
     units_done: int = 0
     units_total: int = 0
+    session_evaluations: int = 0
+    unit_seconds: float = 0.0
 
     @property
     def evaluations_per_s(self) -> float:
-        return self.evaluations / self.seconds if self.seconds else 0.0
+        """This session's designs per second of wall time (0 when it searched nothing)."""
+        return self.session_evaluations / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def complete(self) -> bool:
@@ -190,7 +206,7 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
     start = time.perf_counter()
     results = list(done.values())
     size = {u.index: len(u.combos) for u in work}
-    evaluations = sum(r.evaluations for r in results)
+    evaluations, session_evaluations = sum(r.evaluations for r in results), 0
     combos_done = sum(size[r.unit] for r in results)
     best = max((r.found[0].tops_per_w for r in results if r.found), default=-math.inf)
     with local_runner(jobs if executor is None else 1) as runner, closing(_run(
@@ -199,22 +215,26 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
         for result in stream:
             results.append(result)
             evaluations += result.evaluations
+            session_evaluations += result.evaluations
             combos_done += size[result.unit]
             if result.found:
                 best = max(best, result.found[0].tops_per_w)
             if on_unit is not None:
                 on_unit(result, Progress(len(results), len(work), combos_done, sum(size.values()),
-                                         evaluations, time.perf_counter() - start, best))
+                                         evaluations, time.perf_counter() - start, best,
+                                         session_evaluations))
     return conclude(network, settings, results, network_source=network_source,
-                    seconds=time.perf_counter() - start)
+                    seconds=time.perf_counter() - start, session_evaluations=session_evaluations)
 
 
 def conclude(network: Network, settings: Settings, results: list[UnitResult], *,
-             network_source: str | None = None, seconds: float = 0.0) -> Exploration:
+             network_source: str | None = None, seconds: float = 0.0,
+             session_evaluations: int | None = None) -> Exploration:
     """Merge unit results in a fixed order and choose the best runnable design.
 
     ``results`` may be a subset of the units (an interrupted run): the exploration is then the best
-    found so far, with ``complete`` false.
+    found so far, with ``complete`` false. ``seconds`` and ``session_evaluations`` describe this
+    session (default: all the evaluations of ``results`` were made in it).
 
     Raises:
         InputError: no design was found, or none stays within the budget once runnable.
@@ -245,6 +265,8 @@ def conclude(network: Network, settings: Settings, results: list[UnitResult], *,
     repaired.sort(key=lambda fa: fa[0].key)
     best_found, arch = repaired[0]
     top = tuple([f for f, _ in repaired] + found[REPAIRED:settings.keep])
-    return Exploration(network.name, settings, arch, best_found, top, skipped,
-                       sum(r.evaluations for r in results), seconds, len(results),
-                       len(units(combos(settings))))
+    evaluations = sum(r.evaluations for r in results)
+    return Exploration(network.name, settings, arch, best_found, top, skipped, evaluations, seconds,
+                       len(results), len(units(combos(settings))),
+                       evaluations if session_evaluations is None else session_evaluations,
+                       sum(r.seconds for r in results))

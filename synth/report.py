@@ -45,8 +45,10 @@ def winner_table(ex: Exploration) -> Table:
         ("ADC bits", str(c.adc_bits)), ("macros", f"{int(f.metrics['macros'])} "
                                                   f"({ex.settings.macros})"),
         ("crossbars", f"{int(f.metrics['crossbars']):,}"), ("ADCs", f"{int(f.metrics['adcs']):,}"),
-        ("designs evaluated", f"{ex.evaluations:,} in {ex.seconds:.1f} s "
-                              f"({ex.evaluations_per_s:,.0f}/s)"),
+        ("designs evaluated", f"{ex.evaluations:,}" + (
+            f" ({ex.session_evaluations:,} in this session)"
+            if ex.session_evaluations != ex.evaluations else "") +
+         f", {ex.seconds:.1f} s ({ex.evaluations_per_s:,.0f}/s)"),
         ("combinations skipped", str(len(ex.skipped))),
     ]:
         t.add_row(name, value)

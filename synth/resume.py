@@ -8,7 +8,10 @@ finished, so the folder holds the best design found so far.
 
 SIGTERM (a batch scheduler's stop, ``kill``) is raised like Ctrl-C's ``KeyboardInterrupt`` inside
 :func:`terminate_as_interrupt`, as :class:`Stopped`; the conventional exit code of an interruption
-is 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+is 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). Only the process that installed
+the handler raises: a worker forked from it leaves the signal to it (the workers of a local pool
+ignore SIGTERM, see :mod:`synth.executors`), so a signal to the whole process group (SLURM's
+``scancel``, systemd) stops the run exactly once.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -39,7 +44,11 @@ class Stopped(KeyboardInterrupt):
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+        self.signum = int(signum)
+
+    def __reduce__(self) -> tuple[type[Stopped], tuple[int]]:
+        # by default the name would be passed back to __init__, which takes the number
+        return type(self), (self.signum,)
 
 
 def exit_code(stop: KeyboardInterrupt) -> int:
@@ -47,7 +56,9 @@ def exit_code(stop: KeyboardInterrupt) -> int:
     return 128 + (stop.signum if isinstance(stop, Stopped) else int(signal.SIGINT))
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+def _raise_stopped(owner: int, signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != owner:  # a child forked while the handler was set: the owner decides
+        return
     signal.signal(signum, signal.SIG_IGN)  # a second SIGTERM must not cut short the saving
     raise Stopped(signum)
 
@@ -58,7 +69,7 @@ def terminate_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    previous = signal.signal(signal.SIGTERM, partial(_raise_stopped, os.getpid()))
     try:
         yield
     finally:
@@ -67,7 +78,8 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 @dataclass
 class Session:
-    """A run folder being worked on: its record, network, units, finished units, open logs."""
+    """A run folder being worked on: its record, network, units, the units finished before this
+    session, open logs, and when the session started (``time.perf_counter``)."""
 
     folder: Path
     record: RunRecord
@@ -76,6 +88,7 @@ class Session:
     done: dict[int, UnitResult]
     log: RunLog
     warnings: tuple[str, ...] = ()
+    started: float = field(default_factory=time.perf_counter)
 
     @property
     def settings(self) -> Settings:
@@ -126,8 +139,11 @@ def best_so_far(session: Session) -> tuple[Exploration | None, int]:
     design yet) and how many finished. Closes the logs and cuts them back to those units first."""
     session.log.close()
     done = recover(session.folder, session.work, combos(session.settings))
+    searched = sum(r.evaluations for unit, r in done.items() if unit not in session.done)
     try:
         return conclude(session.network, session.settings, list(done.values()),
-                        network_source=session.record.model), len(done)
+                        network_source=session.record.model,
+                        seconds=time.perf_counter() - session.started,
+                        session_evaluations=searched), len(done)
     except InputError:
         return None, len(done)

@@ -111,6 +111,26 @@ def test_executor_errors_exit_2_before_anything_is_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv,message", [
+    (["explore", "nonesuch", "--power-w", "12"], "nonesuch: is neither a zoo model"),
+    (["explore", "vgg11-cifar", "--power-w", "0.01", "--quick"], "0.01 W is too small"),
+    (["explore", "--resume", "{tmp}/nothing"], "nothing: no such folder"),
+])
+def test_the_model_and_the_budget_are_checked_before_connecting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        argv: list[str], message: str) -> None:
+    import synth.executors
+
+    def never(*args: object) -> Runner:
+        raise AssertionError("connected to the scheduler before checking the input")
+
+    monkeypatch.setattr(synth.executors, "_dask_runner", never)  # would wait up to 10 s
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert pimsyn_main([*argv, "--executor", "dask://127.0.0.1:8786"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+
+
 def test_remote_validation_sends_the_traces_back(tmp_path: Path) -> None:
     from synth.validate import validate
     from tests.hand import two_layer_arch

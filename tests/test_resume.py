@@ -74,13 +74,24 @@ def test_explore_with_done_units_equals_an_uninterrupted_exploration() -> None:
 
     with pytest.raises(KeyboardInterrupt):
         explore(NET, 12, settings, on_unit=stop_after_one)
-    seen = []
-    resumed = explore(NET, 12, settings, done=finished,
-                      on_unit=lambda r, p: seen.append((r.unit, p.units_done)))
+    seen, new, seconds = [], [], []
+
+    def track(result, progress):  # type: ignore[no-untyped-def]
+        new.append(result.evaluations)
+        seconds.append(result.seconds)
+        seen.append((result.unit, progress.units_done))
+        # the rate counts the evaluations of this session only, not those of the finished units
+        assert progress.session_evaluations == sum(new) < progress.evaluations
+
+    resumed = explore(NET, 12, settings, done=finished, on_unit=track)
     assert seen == [(1, 2), (2, 3), (3, 4)]  # only the missing units ran; progress counts all
     assert resumed.best.to_json() == full.best.to_json()
     assert [f.to_dict() for f in resumed.top] == [f.to_dict() for f in full.top]
     assert resumed.evaluations == full.evaluations and resumed.complete
+    assert resumed.session_evaluations == sum(new) == full.evaluations - finished[0].evaluations
+    assert resumed.evaluations_per_s == pytest.approx(sum(new) / resumed.seconds)
+    # the units' own search times, over both sessions
+    assert resumed.unit_seconds == pytest.approx(finished[0].seconds + sum(seconds))
 
 
 def test_interrupted_run_keeps_its_best_and_resumes_to_the_same_bytes(
@@ -108,6 +119,14 @@ def test_interrupted_run_keeps_its_best_and_resumes_to_the_same_bytes(
     # resuming a finished run only writes its results again
     assert pimsyn_main(["explore", "--resume", str(run)]) == 0
     assert _files(run) == _files(reference)
+    # ... and searched nothing: no rate made of the first sessions' evaluations over a moment
+    report, first = (json.loads((r / "report.json").read_text()) for r in (run, reference))
+    assert report["evaluations"] == first["evaluations"] and report["session_evaluations"] == 0
+    assert report["evaluations_per_s"] == 0
+    records = [json.loads(u) for u in (run / "units.jsonl").read_text().splitlines()]
+    assert report["unit_seconds"] == pytest.approx(sum(r["seconds"] for r in records))
+    assert first["session_evaluations"] == first["evaluations"]
+    assert first["evaluations_per_s"] == pytest.approx(first["evaluations"] / first["seconds"])
 
 
 def test_interruption_message_and_folder_protection(interrupted: Path, tmp_path: Path,
@@ -148,6 +167,9 @@ def _broken(run: Path, what: str) -> None:
     ("foreign unit", [], "units.jsonl, line 2: records unit 1 with combinations [0, 1, 2]"),
     (None, ["--power-w", "20", "--seed", "3"], "so --power-w, --seed cannot be given with it"),
     (None, ["vgg16-cifar"], "so MODEL cannot be given with it"),
+    # given is given, even when it is the default (the run may have used another value)
+    (None, ["--seed", "0", "--dup", "sa", "--no-sharing"],
+     "so --seed, --dup, --no-sharing cannot be given with it"),
 ])
 def test_resume_refuses_what_does_not_match(interrupted: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str], what: str | None,
@@ -161,6 +183,72 @@ def test_resume_refuses_what_does_not_match(interrupted: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # nothing touched
+
+
+def test_finishing_options_given_on_resume_win_even_when_they_are_the_defaults(
+        interrupted: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(interrupted, run)
+    record = json.loads((run / "run.json").read_text())
+    record["options"].update(validate=True, top_k=1, images=1, tolerance=0.0, no_baseline=True)
+    (run / "run.json").write_text(json.dumps(record))
+    # --tolerance 5 is the default, but given: it wins over the stored 0
+    assert pimsyn_main(["explore", "--resume", str(run), "--tolerance", "5"]) == 0
+    validation = json.loads((run / "validation.json").read_text())
+    assert (validation["tolerance_pct"], validation["images"], len(validation["rows"])) == (5, 1, 1)
+    assert "isaac_baseline" not in json.loads((run / "report.json").read_text())
+    (run / "validation.json").unlink()
+    # the stored switches can be turned off again
+    assert pimsyn_main(["explore", "--resume", str(run), "--no-validate", "--baseline"]) == 0
+    assert not (run / "validation.json").exists()
+    assert "isaac_baseline" in json.loads((run / "report.json").read_text())
+    assert json.loads((run / "run.json").read_text())["options"] == record["options"]
+
+
+class _Unhandled(Exception):
+    """SIGTERM reached the test's own handler: pimsyn had none installed."""
+
+
+def _unhandled(signum: int, frame: object) -> None:
+    raise _Unhandled
+
+
+@pytest.mark.parametrize("where", ["budget", "scheduler"])
+def test_sigterm_before_the_search_exits_143(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str],
+                                             where: str) -> None:
+    import synth.executors
+
+    def terminated(real):  # type: ignore[no-untyped-def]
+        def stop(*args, **kwargs):  # type: ignore[no-untyped-def]
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises in here
+            return real(*args, **kwargs)
+        return stop
+
+    if where == "budget":  # while the budget is checked (the model is loaded)
+        monkeypatch.setattr(EXPLORE, "minimum_budget_w", terminated(EXPLORE.minimum_budget_w))
+        argv = [*RUN, "--out", str(tmp_path / "run")]
+    else:  # while connecting to a Dask scheduler
+        monkeypatch.setattr(synth.executors, "_dask_runner", terminated(None))
+        argv = [*RUN, "--executor", "dask://127.0.0.1:8786", "--out", str(tmp_path / "run")]
+    previous = signal.signal(signal.SIGTERM, _unhandled)
+    try:
+        code = pimsyn_main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    err = capsys.readouterr().err
+    assert code == 143 and "interrupted" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_stop_signal_survives_pickling() -> None:
+    import pickle
+
+    from synth.resume import Stopped, exit_code
+
+    stop = pickle.loads(pickle.dumps(Stopped(signal.SIGTERM)))
+    assert isinstance(stop, Stopped) and exit_code(stop) == 143
 
 
 def _children(pid: int) -> list[int]:
@@ -208,7 +296,7 @@ def _stop_midway(argv: list[str], units: Path, signum: int, group: bool) -> tupl
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
         time.sleep(0.05)
     workers = _children(proc.pid)
-    if group:  # Ctrl-C in a terminal signals the whole foreground process group
+    if group:  # Ctrl-C in a terminal, scancel, systemd signal the whole process group
         os.killpg(proc.pid, signum)
     else:  # kill / a batch scheduler signals the main process
         proc.send_signal(signum)
@@ -233,6 +321,12 @@ def test_sigint_and_sigterm_stop_the_workers_and_resume_finishes_the_run(tmp_pat
     assert code == 143 and "Traceback" not in err, err
     second = json.loads((run / "report.json").read_text())
     assert first["units_done"] < second["units_done"] < 12 and second["complete"] is False
+    # SIGTERM to the whole process group (SLURM's scancel, systemd): the workers get it too
+    code, err = _stop_midway(["explore", "--resume", str(run), "--jobs", "2"], run / "units.jsonl",
+                             signal.SIGTERM, group=True)
+    assert code == 143 and "Traceback" not in err, err
+    third = json.loads((run / "report.json").read_text())
+    assert second["units_done"] < third["units_done"] < 12 and third["complete"] is False
     assert pimsyn_main(["explore", "--resume", str(run)]) == 0
     assert pimsyn_main([*RUN, *WIDE, "--out", str(ref)]) == 0
     assert _files(run) == _files(ref)
