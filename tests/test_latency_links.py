@@ -17,13 +17,7 @@ from pimsim.components import UnitKind
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
 from tests.test_sim_hand import SA, design, library
-
-TWO = """
-  g (float[1,8,1,64] x, float[16,8,1,1] w1, float[8,16,1,1] w2) => (float z) {
-    p = Conv(x, w1)
-    z = Conv(p, w2)
-  }"""
-
+from tests.test_sim_spread import TWO  # p: conv 8 -> 16 on 1x64, z: conv 16 -> 8
 
 def test_latency_waits_for_the_busiest_link() -> None:
     lib = library(flit_ns=10.0)
