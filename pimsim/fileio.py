@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pimsim.errors import InputError
 
@@ -37,3 +39,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = 
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def save_figure(fig: Any, stem: Path, dpi: int = 120) -> list[Path]:
+    """A matplotlib figure as ``stem.png`` and ``stem.svg``, rendered in memory and written
+    atomically (replacing earlier plots of the same name)."""
+    paths = [stem.with_name(f"{stem.name}.png"), stem.with_name(f"{stem.name}.svg")]
+    for path in paths:
+        data = io.BytesIO()
+        fig.savefig(data, format=path.suffix[1:], dpi=dpi, bbox_inches="tight")
+        write_atomic(path, data.getvalue(), force=True)
+    return paths

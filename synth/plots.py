@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from pimsim.errors import InputError
-from pimsim.fileio import write_atomic
+from pimsim.fileio import save_figure
 from pimsim.model.estimate import CostReport
 
 
@@ -40,12 +39,7 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _save(fig: Any, out: Path, name: str) -> list[Path]:
-    paths = [out / f"{name}.png", out / f"{name}.svg"]
-    for path in paths:  # rendered in memory, then written atomically like every output
-        data = io.BytesIO()
-        fig.savefig(data, format=path.suffix[1:], dpi=120, bbox_inches="tight")
-        write_atomic(path, data.getvalue(), force=True)
-    return paths
+    return save_figure(fig, out / name)
 
 
 def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None) -> list[Path]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pimsim.errors import InputError
+from pimsim.fileio import save_figure
 from pimsim.tui.data import TraceData
 
 
@@ -47,8 +48,6 @@ def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> li
     ax.set_ylabel("macro")
     ax.set_title(f"{(data.summary or {}).get('arch', data.path.name)}: unit utilisation per macro")
     fig.colorbar(image, ax=ax, label="busy fraction of the macro's units")
-    paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+    paths = save_figure(fig, out_stem.with_suffix(""))
     plt.close(fig)
     return paths
