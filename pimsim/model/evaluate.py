@@ -15,7 +15,8 @@ import numpy as np
 
 from pimsim.model.actions import other_work, pixel_work
 from pimsim.model.kernel import (BUSY_NAMES, WORK, MacroArrays, Rates, block_latency,
-                                 block_period, busiest_link, layer_max, macro_busy, route_loads,
+                                 block_period, busiest_link, interleaved_busy, layer_max, macro_busy,
+                                 route_loads,
                                  stage_times)
 from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
@@ -197,6 +198,12 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         r, c = np.unravel_index(int(np.argmax(busy)), busy.shape)
         if busy[r, c] > period:
             period, set_by = float(busy[r, c]), f"{BUSY_NAMES[c]} of macro {r}"
+        turns = interleaved_busy(full_stages, p_full, blocks[lay].astype(float),
+                                 t.bit_iters[lay].astype(float), d.share_macro,
+                                 t.weight[lay].astype(bool), len(d.macros.adcs))
+        r = int(np.argmax(turns))
+        if turns[r] > period:
+            period, set_by = float(turns[r]), f"two layers taking turns in macro {r}"
     src, dst, flits, flow_layer = _flows(t, d)
     hops = np.abs(d.positions[src] - d.positions[dst]).sum(axis=1)
     flit_hops = float((flits * hops).sum())

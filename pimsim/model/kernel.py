@@ -132,6 +132,43 @@ def macro_busy(image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: 
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
 
 
+def interleaved_busy(stages: np.ndarray, block_period: np.ndarray, blocks: np.ndarray,
+                     bits: np.ndarray, macro: np.ndarray, weight: np.ndarray, n_macros: int
+                     ) -> np.ndarray:
+    """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
+    share, when they take them in turns bit by bit.
+
+    Per share (rows of ``stages``: its full-block stage times; ``block_period``, ``blocks``,
+    ``bits``: its block period, blocks per image and bit iterations per block): alone a share does a
+    bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
+    other on the bank and the units (first come, first served), and one crossbar read cannot run
+    ahead of its conversion (one sample-and-hold between them): a pair of bits takes
+    ``p = max(adc_a + adc_b, shift_add_a + shift_add_b, mvm_a, mvm_b)`` per bit. With ``n_a`` and
+    ``n_b`` bits per image, ``min(n) x p`` of them go in pairs and the rest alone:
+    ``min(n) p + (n_a - min(n)) c_a + (n_b - min(n)) c_b``, more than the summed busy time whenever
+    the pair's bank time exceeds a crossbar read. Macros without two weight shares get 0.
+    """
+    out = np.zeros(n_macros)
+    rows = np.nonzero(weight)[0]
+    if len(rows) < 2:
+        return out
+    order = rows[np.argsort(macro[rows], kind="stable")]
+    where = macro[order]
+    pair = np.nonzero(where[1:] == where[:-1])[0]
+    if not len(pair):
+        return out
+    a, b = order[pair], order[pair + 1]
+    per_bit = stages[:, _PER_BIT] / bits[:, None]  # mvm, adc, shift_add per bit
+    p = np.maximum.reduce([per_bit[a, 1] + per_bit[b, 1], per_bit[a, 2] + per_bit[b, 2],
+                           per_bit[a, 0], per_bit[b, 0]])
+    n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
+    both = np.minimum(n_a, n_b)
+    time = both * p + (n_a - both) * block_period[a] / bits[a] + \
+        (n_b - both) * block_period[b] / bits[b]
+    np.maximum.at(out, where[pair], time)
+    return out
+
+
 Link = tuple[tuple[int, int], tuple[int, int]]
 
 
