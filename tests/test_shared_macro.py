@@ -1,0 +1,38 @@
+"""Two weight layers sharing a macro take its ADC bank in turns, bit by bit.
+
+p (conv 1x1 8 -> 16 on a 1x64 map, dup 1: 64 blocks of 4 bits, 32 conversions a bit) and z (conv
+1x1 16 -> 8 with stride 2: 32 blocks, 2 row blocks x 8 columns x 2 slices = 32 conversions a bit)
+share one macro with four 0.1 GS/s ADCs: a bit's conversions take 80 ns, a crossbar read 100 ns.
+Alone, p does a bit in 100 ns (its read); while z has work the two alternate on the bank and a pair
+of bits takes 160 ns. Per image z's 128 bits go in pairs with 128 of p's, p's other 128 alone:
+128 x 160 + 128 x 100 = 33,280 ns, where the summed busy time of the bank says 30,720.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pimsim.arch.schema import LayerMapping, MacroGroup
+from pimsim.components import UnitKind
+from pimsim.model.estimate import estimate
+from pimsim.sim import SimOptions, simulate
+from tests.test_sim_hand import SA, design, library
+
+SHARED = """
+  g (float[1,8,1,64] x, float[16,8,1,1] w1, float[8,16,1,1] w2) => (float z) {
+    p = Conv(x, w1)
+    z = Conv <strides = [1, 2]> (p, w2)
+  }"""
+
+
+def test_two_layers_in_one_macro_take_the_adc_bank_in_turns() -> None:
+    plan = design(SHARED, [MacroGroup(name="m", crossbars=8, adcs=4,
+                                      units={**SA, UnitKind.ADD: 1}, buffer_kib=64)],
+                  [LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+                   LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p")],
+                  library(adc_ghz=0.1))
+    est = estimate(plan.arch, plan)
+    assert est.period_set_by == "two layers taking turns in macro 0"
+    assert est.period_ns == pytest.approx(128 * 160 + 128 * 100)
+    sim = simulate(plan, SimOptions(images=4))
+    assert sim.period_ns == pytest.approx(est.period_ns, rel=0.02)
