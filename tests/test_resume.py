@@ -302,7 +302,8 @@ def _stop_midway(argv: list[str], units: Path, signum: int, group: bool) -> tupl
         proc.send_signal(signum)
     start = time.monotonic()
     _, err = proc.communicate(timeout=60)
-    assert time.monotonic() - start < 10, "the run waited for its workers' units"
+    # a worker's unit takes 30 s: stopping well before that means the run did not wait for it
+    assert time.monotonic() - start < 25, "the run waited for its workers' units"
     assert workers and not [w for w in workers if Path(f"/proc/{w}").exists()], "orphan workers"
     return proc.returncode, err
 
