@@ -110,10 +110,7 @@ class StoreStage(Stage):
         assert up is not None
         need = (g + 1) * up.upb
         if up.done < need:
-            if up.lazy and up.running and up.done + 1 >= need:
-                up.wake()
-            self.blk_need = need
-            self.block(up.why(), up, up)
+            self.wait_on(up, up.done, need)
             return False
         if self.spaced:
             return True

@@ -152,12 +152,17 @@ class Stage:
         slot = k if mode == 0 else ((g if b == 0 else 0) if mode == 1 else
                                     ((g - 1) * down.upb + 1 if g else 0))
         if down.started < slot:
-            if down.lazy and down.running and down.started + 1 >= slot:
-                down.wake()
-            self.blk_need = slot
-            self.block(down.why(), down, down)
+            self.wait_on(down, down.started, slot)
             return False
         return True
+
+    def wait_on(self, other: Stage, reached: int, need: int) -> None:
+        """Cannot start until neighbour ``other`` reaches ``need`` (it is at ``reached``): wake a
+        lazy neighbour whose running item is the one missing, and book the wait to its cause."""
+        if other.lazy and other.running and reached + 1 >= need:
+            other.wake()
+        self.blk_need = need
+        self.block(other.why(), other, other)
 
     def granted(self, lane: int) -> None:
         self.queued = False
@@ -188,10 +193,7 @@ class Stage:
                 mode = self.in_mode
                 need = k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)
                 if up.done < need:
-                    if up.lazy and up.running and up.done + 1 >= need:
-                        up.wake()
-                    self.blk_need = need
-                    self.block(up.why(), up, up)
+                    self.wait_on(up, up.done, need)
                     return
                 mode = self.slot_mode
                 if mode == 0:
@@ -201,10 +203,7 @@ class Stage:
                 else:
                     slot = (g - 1) * down.upb + 1 if g else 0
                 if down.started < slot:
-                    if down.lazy and down.running and down.started + 1 >= slot:
-                        down.wake()
-                    self.blk_need = slot
-                    self.block(down.why(), down, down)
+                    self.wait_on(down, down.started, slot)
                     return
             n, d = self.jobs[self.li]
             if d and self.lane < 0:
