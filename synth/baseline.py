@@ -84,7 +84,7 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     dups = {lm.layer: lm.dup for lm in layers}
     geos = [BlockGeometry(layer, dups.get(layer.name, 1)) for layer in network.layers]
     spread = spread_outputs(
-        [g.layer.out_shape.size * hw.activation_bits / g.items * g.full for g in geos],
+        [g.block_bits(hw.activation_bits)[0] for g in geos],
         [len(placed[layer.name]) for layer in network.layers],
         [tile.buffer_kib * 8192] * len(geos))
     mapping = Mapping(network=network_source or network.name, fingerprint=network.fingerprint(),

@@ -34,6 +34,11 @@ class BlockGeometry:
         self.full = min(self.per_block, self.items)
         self.last = self.items - (self.blocks - 1) * self.per_block
 
+    def block_bits(self, activation_bits: int) -> tuple[float, float]:
+        """Bits of the layer's output in a full and in the last block of an image."""
+        per_item = self.layer.out_shape.size * activation_bits / self.items
+        return per_item * self.full, per_item * self.last
+
     def pixel_range(self, block: int) -> tuple[int, int]:
         """First and last output pixel (row-major) of a block."""
         first = block * self.pixels_per_block

@@ -135,7 +135,7 @@ def compile_program(plan: Plan) -> Program:
         lp, geo = plan.layers[layer.name], geos[layer.name]
         weight = lp.xset is not None
         work = _per_item(lp, geo, act_bits)
-        out_item = layer.out_shape.size * act_bits / geo.items
+        block_bits = geo.block_bits(act_bits)
         bits = lp.bit_iters if weight else 1
         ids = []
         for s, share in enumerate(lp.shares):
@@ -180,7 +180,7 @@ def compile_program(plan: Plan) -> Program:
                 transfers[source] += fids
                 inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
                                         fids, local))
-            out_bits = (out_item * geo.full * share.share, out_item * geo.last * share.share)
+            out_bits = (block_bits[0] * share.share, block_bits[1] * share.share)
             out_part = f"out {layer.name}"
             own = whole_parts([out_bits])[0]
             staged[layer.name] += own  # the whole block in the output macro, part by part
