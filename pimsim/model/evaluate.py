@@ -275,10 +275,10 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             pace = max(lp_full[p], paced[p] / geo[p].blocks)
             dst = d.share_macro[first_share[c]]
             # from the output macro, or (spread) from the farthest of the producer's shares
-            srcs = d.share_macro[first_share[p]:ends[p]] if d.spread is not None and \
-                d.spread[p] else d.share_macro[first_share[p]:first_share[p] + 1]
+            spread = d.spread is not None and bool(d.spread[p])
+            srcs = d.share_macro[first_share[p]:ends[p] if spread else first_share[p] + 1]
             hops = int(np.abs(d.positions[srcs] - d.positions[dst]).sum(axis=1).max())
-            part = d.share_frac[first_share[p]] if d.spread is not None and d.spread[p] else 1.0
+            part = d.share_frac[first_share[p]] if spread else 1.0
             flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] *
                               part / d.flit_bits)
             noc = hops * d.hop_ns + flits * d.flit_ns if (srcs != dst).any() else 0.0
