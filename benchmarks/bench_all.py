@@ -28,8 +28,18 @@ from rich.table import Table
 
 #: Power budgets, W: the speed targets' (AlexNet at 49 W, VGG16 at 100 W) and the default model's.
 BUDGETS_W = {"alexnet": 49.0, "vgg13": 100.0, "vgg16": 100.0, "msra_a": 100.0, "resnet18": 49.0}
-COLUMNS = ("network", "budget", "explore", "designs/s", "evaluate/s", "sim events/s",
-           "sim s/image", "throughput err", "energy err", "peak RSS")
+COLUMNS = (
+    "network",
+    "budget",
+    "explore",
+    "designs/s",
+    "evaluate/s",
+    "sim events/s",
+    "sim s/image",
+    "throughput err",
+    "energy err",
+    "peak RSS",
+)
 
 
 def one(name: str, jobs: int, images: int, quick: bool) -> dict[str, float | str]:
@@ -61,14 +71,20 @@ def one(name: str, jobs: int, images: int, quick: bool) -> dict[str, float | str
     sim = simulate(plan, SimOptions(images=images))
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"network": name, "budget_w": budget, "explore_s": ex.seconds,
-            "designs_per_s": ex.evaluations_per_s, "evaluations_per_s": 1 / per_eval,
-            "sim_events_per_s": sim.events_per_s, "sim_s_per_image": sim.wall_s / images,
-            "throughput_err_pct": 100 * (est.throughput_ips - sim.throughput_ips) /
-            sim.throughput_ips,
-            "energy_err_pct": 100 * (est.energy_per_image_pj - sim.energy_per_image_pj) /
-            sim.energy_per_image_pj,
-            "peak_rss_mb": max(own, workers) / 1024}
+    return {
+        "network": name,
+        "budget_w": budget,
+        "explore_s": ex.seconds,
+        "designs_per_s": ex.evaluations_per_s,
+        "evaluations_per_s": 1 / per_eval,
+        "sim_events_per_s": sim.events_per_s,
+        "sim_s_per_image": sim.wall_s / images,
+        "throughput_err_pct": 100 * (est.throughput_ips - sim.throughput_ips) / sim.throughput_ips,
+        "energy_err_pct": 100
+        * (est.energy_per_image_pj - sim.energy_per_image_pj)
+        / sim.energy_per_image_pj,
+        "peak_rss_mb": max(own, workers) / 1024,
+    }
 
 
 def machine() -> str:
@@ -83,9 +99,11 @@ def machine() -> str:
         memory = f", {mem:.0f} GB RAM"
     except (ValueError, OSError):
         memory = ""
-    return (f"machine: {cpu}, {os.cpu_count()} cores{memory}, {platform.system()} "
-            f"{platform.release()}, python {sys.version.split()[0]}; "
-            f"{time.strftime('%Y-%m-%d')}")
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores{memory}, {platform.system()} "
+        f"{platform.release()}, python {sys.version.split()[0]}; "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
 
 
 def main() -> None:
@@ -104,23 +122,40 @@ def main() -> None:
     for col in COLUMNS:
         table.add_column(col, justify="left" if col == "network" else "right")
     for name in args.networks.split(","):
-        cmd = [sys.executable, __file__, "--one", name, "--jobs", str(args.jobs), "--images",
-               str(args.images)] + (["--quick"] if args.quick else [])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            name,
+            "--jobs",
+            str(args.jobs),
+            "--images",
+            str(args.images),
+        ] + (["--quick"] if args.quick else [])
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             table.add_row(name, "", f"failed: {last[:120]}", *[""] * (len(COLUMNS) - 3))
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        table.add_row(name, f"{r['budget_w']:g} W", f"{r['explore_s']:.0f} s",
-                      f"{r['designs_per_s']:,.0f}", f"{r['evaluations_per_s']:,.0f}",
-                      f"{r['sim_events_per_s']:,.0f}", f"{r['sim_s_per_image']:.1f}",
-                      f"{r['throughput_err_pct']:+.2f}%", f"{r['energy_err_pct']:+.2f}%",
-                      f"{r['peak_rss_mb']:,.0f} MB")
+        table.add_row(
+            name,
+            f"{r['budget_w']:g} W",
+            f"{r['explore_s']:.0f} s",
+            f"{r['designs_per_s']:,.0f}",
+            f"{r['evaluations_per_s']:,.0f}",
+            f"{r['sim_events_per_s']:,.0f}",
+            f"{r['sim_s_per_image']:.1f}",
+            f"{r['throughput_err_pct']:+.2f}%",
+            f"{r['energy_err_pct']:+.2f}%",
+            f"{r['peak_rss_mb']:,.0f} MB",
+        )
         console.print(f"  {name} done", style="dim")
     console.print(table)
-    print(f"{machine()}; --jobs {args.jobs}, --images {args.images}"
-          + (", --quick" if args.quick else ""))
+    print(
+        f"{machine()}; --jobs {args.jobs}, --images {args.images}"
+        + (", --quick" if args.quick else "")
+    )
 
 
 if __name__ == "__main__":

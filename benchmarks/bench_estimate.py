@@ -39,8 +39,17 @@ def _per_call(fn, seconds: float = 1.0) -> float:  # type: ignore[no-untyped-def
 def main() -> None:
     lib = load_library("pimsyn")
     table = Table(title="analytical estimate", title_justify="left")
-    for col in ("network", "layers", "macros", "tables build", "evaluate", "evaluate (no latency)",
-                "evaluations/s", "full report", "target"):
+    for col in (
+        "network",
+        "layers",
+        "macros",
+        "tables build",
+        "evaluate",
+        "evaluate (no latency)",
+        "evaluations/s",
+        "full report",
+        "target",
+    ):
         table.add_column(col, justify="left" if col in ("network", "target") else "right")
     for name in ("alexnet", "vgg16", "resnet18", "resnet50", "msra_a"):
         net = zoo_network(name)
@@ -48,16 +57,25 @@ def main() -> None:
         arch = simple_design(net, name, lib, dups=dups, max_crossbars=256, buffer_kib=256)
         plan = Plan(arch, net)
         hw = arch.hardware
-        build = _per_call(lambda: NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits),
-                          0.5)
+        build = _per_call(
+            lambda: NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits), 0.5
+        )
         tables = NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits)
         design = design_from_plan(plan)
         full = _per_call(lambda: evaluate(tables, design))
         fast = _per_call(lambda: evaluate(tables, design, latency=False))
         report = _per_call(lambda: estimate(arch, plan), 0.5)
-        table.add_row(name, str(len(net)), str(hw.n_macros), f"{build * 1e3:.2f} ms",
-                      f"{full * 1e3:.3f} ms", f"{fast * 1e3:.3f} ms", f"{1 / fast:,.0f}",
-                      f"{report * 1e3:.1f} ms", "< 1 ms" if name == "vgg16" else "")
+        table.add_row(
+            name,
+            str(len(net)),
+            str(hw.n_macros),
+            f"{build * 1e3:.2f} ms",
+            f"{full * 1e3:.3f} ms",
+            f"{fast * 1e3:.3f} ms",
+            f"{1 / fast:,.0f}",
+            f"{report * 1e3:.1f} ms",
+            "< 1 ms" if name == "vgg16" else "",
+        )
     Console(width=160).print(table)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
 

@@ -32,7 +32,9 @@ def peak_kib():
             return int(line.split()[1])
 """
 
-CHILD = HWM + """
+CHILD = (
+    HWM
+    + """
 import json, sys, time
 t = time.perf_counter()
 from pimsim.network import load_network
@@ -41,17 +43,22 @@ elapsed = time.perf_counter() - t
 print(json.dumps({"seconds": elapsed, "peak_rss_kib": peak_kib(),
                   "macs": net.macs, "layers": len(net)}))
 """
+)
 
-BASELINE = HWM + """
+BASELINE = (
+    HWM
+    + """
 import json
 import pimsim.network
 print(json.dumps({"peak_rss_kib": peak_kib()}))
 """
+)
 
 
 def _child(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -77,9 +84,15 @@ def main() -> None:
     res = _child(CHILD, str(big))
     rss_mb = res["peak_rss_kib"] / 1024
     ratio = rss_mb / size_mb
-    table.add_row("VGG16 ONNX with weights", f"{size_mb:.0f}", f"{res['seconds']:.2f}",
-                  f"{rss_mb:.0f} (interpreter+libs {base:.0f})", f"{ratio:.2f}", "< 2x, < 15 s",
-                  "yes" if ratio < 2 and res["seconds"] < 15 else "NO")
+    table.add_row(
+        "VGG16 ONNX with weights",
+        f"{size_mb:.0f}",
+        f"{res['seconds']:.2f}",
+        f"{rss_mb:.0f} (interpreter+libs {base:.0f})",
+        f"{ratio:.2f}",
+        "< 2x, < 15 s",
+        "yes" if ratio < 2 and res["seconds"] < 15 else "NO",
+    )
     if not args.keep:
         big.unlink()
         folder.rmdir()
@@ -87,8 +100,9 @@ def main() -> None:
         start = time.perf_counter()
         zoo_network(name)
         seconds = time.perf_counter() - start
-        table.add_row(f"zoo {name}", "", f"{seconds:.3f}", "", "", "< 0.5 s",
-                      "yes" if seconds < 0.5 else "NO")
+        table.add_row(
+            f"zoo {name}", "", f"{seconds:.3f}", "", "", "< 0.5 s", "yes" if seconds < 0.5 else "NO"
+        )
     Console(width=140).print(table)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
 

@@ -37,8 +37,9 @@ TARGET_S = {"resnet18": 30.0, "vgg16": 120.0}
 def simple(name: str) -> tuple[Architecture, Network]:
     net = zoo_network(name)
     dups = {l.name: 4 for l in net.weight_layers if l.kind.value == "conv"}
-    return simple_design(net, name, load_library("pimsyn"), dups=dups, max_crossbars=256,
-                         buffer_kib=256), net
+    return simple_design(
+        net, name, load_library("pimsyn"), dups=dups, max_crossbars=256, buffer_kib=256
+    ), net
 
 
 def with_buffers(arch: Architecture, kib: int) -> Architecture:
@@ -48,8 +49,9 @@ def with_buffers(arch: Architecture, kib: int) -> Architecture:
     buffers = list(hw.parts.buffers) + ([part] if hw.parts.buffer(kib) is None else [])
     macros = [g.model_copy(update={"buffer_kib": max(g.buffer_kib, kib)}) for g in hw.macros]
     parts = hw.parts.model_copy(update={"buffers": buffers})
-    return arch.model_copy(update={"hardware": hw.model_copy(update={"macros": macros,
-                                                                     "parts": parts})})
+    return arch.model_copy(
+        update={"hardware": hw.model_copy(update={"macros": macros, "parts": parts})}
+    )
 
 
 def pct(sim: float, est: float) -> str:
@@ -70,12 +72,23 @@ def main() -> None:
     for path in args.arch:
         loaded = load_architecture(path)
         assert loaded.network is not None, f"{path} has no mapping"
-        arch = with_buffers(loaded.arch, args.min_buffer_kib) if args.min_buffer_kib else \
-            loaded.arch
+        arch = (
+            with_buffers(loaded.arch, args.min_buffer_kib) if args.min_buffer_kib else loaded.arch
+        )
         designs.append((f"{arch.name} ({path})", arch, loaded.network))
     table = Table(title=f"cycle-level simulation, {args.images} images", title_justify="left")
-    for col in ("design", "macros", "bit items/image", "events", "wall", "events/s",
-                "throughput", "energy", "latency", "target"):
+    for col in (
+        "design",
+        "macros",
+        "bit items/image",
+        "events",
+        "wall",
+        "events/s",
+        "throughput",
+        "energy",
+        "latency",
+        "target",
+    ):
         table.add_column(col, justify="left" if col in ("design", "target") else "right")
     for label, arch, net in designs:
         plan = Plan(arch, net)
@@ -86,12 +99,18 @@ def main() -> None:
         wall = time.perf_counter() - start
         e = estimate(arch, plan)
         target = TARGET_S.get(net.name)
-        table.add_row(label, str(arch.hardware.n_macros), f"{bits:,}", f"{r.events:,}",
-                      f"{wall:.1f} s", f"{r.events_per_s:,.0f}",
-                      pct(r.throughput_ips, e.throughput_ips),
-                      pct(r.energy_per_image_pj, e.energy_per_image_pj),
-                      pct(r.latency_ns[0], e.latency_ns),
-                      f"< {target:.0f} s" if target and "simple" in label else "")
+        table.add_row(
+            label,
+            str(arch.hardware.n_macros),
+            f"{bits:,}",
+            f"{r.events:,}",
+            f"{wall:.1f} s",
+            f"{r.events_per_s:,.0f}",
+            pct(r.throughput_ips, e.throughput_ips),
+            pct(r.energy_per_image_pj, e.energy_per_image_pj),
+            pct(r.latency_ns[0], e.latency_ns),
+            f"< {target:.0f} s" if target and "simple" in label else "",
+        )
     table.caption = "throughput, energy, latency: simulated vs estimate (image 0 for latency)"
     Console(width=170).print(table)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")

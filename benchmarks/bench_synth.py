@@ -27,8 +27,12 @@ from synth.baseline import isaac_baseline
 from synth.explore import explore
 from synth.settings import Settings
 
-ABLATIONS = {"default": {}, "heuristic dup": {"dup": "heuristic"},
-             "unified macros": {"macros": "unified"}, "no sharing": {"sharing": False}}
+ABLATIONS = {
+    "default": {},
+    "heuristic dup": {"dup": "heuristic"},
+    "unified macros": {"macros": "unified"},
+    "no sharing": {"sharing": False},
+}
 
 
 def main() -> None:
@@ -39,17 +43,38 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=200)
     table = Table(title="synthesized vs ISAAC at equal power, and ablations", title_justify="left")
-    for col in ("network", "budget W (ISAAC peak)", "variant", "seconds", "designs/s", "TOPS/W",
-                "TOPS", "vs ISAAC TOPS/W", "vs ISAAC throughput", "vs default TOPS/W",
-                "vs default throughput"):
+    for col in (
+        "network",
+        "budget W (ISAAC peak)",
+        "variant",
+        "seconds",
+        "designs/s",
+        "TOPS/W",
+        "TOPS",
+        "vs ISAAC TOPS/W",
+        "vs ISAAC throughput",
+        "vs default TOPS/W",
+        "vs default throughput",
+    ):
         table.add_column(col, justify="left" if col in ("network", "variant") else "right")
     for name in args.networks.split(","):
         net = zoo_network(name)
         isaac = isaac_baseline(net)
         base = estimate(isaac, Plan(isaac, net))
         budget = base.hardware.total_peak_power_w
-        table.add_row(name, f"{budget:.1f}", "ISAAC baseline", "", "", f"{base.tops_per_w:.3f}",
-                      f"{base.tops:.2f}", "1", "1", "", "")
+        table.add_row(
+            name,
+            f"{budget:.1f}",
+            "ISAAC baseline",
+            "",
+            "",
+            f"{base.tops_per_w:.3f}",
+            f"{base.tops:.2f}",
+            "1",
+            "1",
+            "",
+            "",
+        )
         reference = None
         for variant, change in ABLATIONS.items():
             settings = replace(Settings(power_w=budget), **change)
@@ -60,23 +85,39 @@ def main() -> None:
             seconds = time.perf_counter() - start
             r = estimate(ex.best, Plan(ex.best, net))
             reference = reference or r
-            table.add_row("", "", variant, f"{seconds:.1f}", f"{ex.evaluations_per_s:,.0f}",
-                          f"{r.tops_per_w:.3f}", f"{r.tops:.2f}",
-                          f"{r.tops_per_w / base.tops_per_w:.2f}x",
-                          f"{r.throughput_ips / base.throughput_ips:.2f}x",
-                          f"{r.tops_per_w / reference.tops_per_w:.2f}x",
-                          f"{r.throughput_ips / reference.throughput_ips:.2f}x")
+            table.add_row(
+                "",
+                "",
+                variant,
+                f"{seconds:.1f}",
+                f"{ex.evaluations_per_s:,.0f}",
+                f"{r.tops_per_w:.3f}",
+                f"{r.tops:.2f}",
+                f"{r.tops_per_w / base.tops_per_w:.2f}x",
+                f"{r.throughput_ips / base.throughput_ips:.2f}x",
+                f"{r.tops_per_w / reference.tops_per_w:.2f}x",
+                f"{r.throughput_ips / reference.throughput_ips:.2f}x",
+            )
             console.print(f"  {name} {variant}: {seconds:.1f} s", style="dim")
     console.print(table)
     speed = Table(title="speed targets (default settings)", title_justify="left")
     for col in ("network", "budget W", "seconds", "designs evaluated", "designs/s", "target"):
         speed.add_column(col, justify="left" if col == "network" else "right")
-    for name, watts, target in (("alexnet", 49.0, "< 60 s"), ("vgg16", 100.0, "< 300 s"),
-                                ("resnet18", 49.0, "")):
+    for name, watts, target in (
+        ("alexnet", 49.0, "< 60 s"),
+        ("vgg16", 100.0, "< 300 s"),
+        ("resnet18", 49.0, ""),
+    ):
         start = time.perf_counter()
         ex = explore(zoo_network(name), watts, Settings(power_w=watts), jobs=args.jobs)
-        speed.add_row(name, f"{watts:g}", f"{time.perf_counter() - start:.1f}",
-                      f"{ex.evaluations:,}", f"{ex.evaluations_per_s:,.0f}", target)
+        speed.add_row(
+            name,
+            f"{watts:g}",
+            f"{time.perf_counter() - start:.1f}",
+            f"{ex.evaluations:,}",
+            f"{ex.evaluations_per_s:,.0f}",
+            target,
+        )
     console.print(speed)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, jobs {args.jobs}")
 

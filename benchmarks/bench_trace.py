@@ -29,17 +29,52 @@ def write(path: Path, slices: int) -> None:
     with gzip.open(path, "wt", compresslevel=1) as out:
         out.write('{"traceEvents":[\n')
         for unit in range(200):
-            out.write(json.dumps({"ph": "M", "name": "process_name", "pid": unit // 4,
-                                  "args": {"name": f"macro {unit // 4}"}}) + ",\n")
-            out.write(json.dumps({"ph": "M", "name": "thread_name", "pid": unit // 4, "tid": unit,
-                                  "args": {"name": f"unit {unit}"}}) + ",\n")
+            out.write(
+                json.dumps(
+                    {
+                        "ph": "M",
+                        "name": "process_name",
+                        "pid": unit // 4,
+                        "args": {"name": f"macro {unit // 4}"},
+                    }
+                )
+                + ",\n"
+            )
+            out.write(
+                json.dumps(
+                    {
+                        "ph": "M",
+                        "name": "thread_name",
+                        "pid": unit // 4,
+                        "tid": unit,
+                        "args": {"name": f"unit {unit}"},
+                    }
+                )
+                + ",\n"
+            )
         per = slices // 200
         for unit in range(200):
-            rows = [json.dumps({"ph": "X", "name": "s", "pid": unit // 4, "tid": unit,
-                                "ts": 1.0 * i, "dur": 0.8,
-                                "args": {"layer": f"l{(unit + i) % 20}", "image": i % 4,
-                                         "block": i, "busy_ns": 800.0, "energy_pj": 1.0}},
-                               separators=(",", ":")) for i in range(per)]
+            rows = [
+                json.dumps(
+                    {
+                        "ph": "X",
+                        "name": "s",
+                        "pid": unit // 4,
+                        "tid": unit,
+                        "ts": 1.0 * i,
+                        "dur": 0.8,
+                        "args": {
+                            "layer": f"l{(unit + i) % 20}",
+                            "image": i % 4,
+                            "block": i,
+                            "busy_ns": 800.0,
+                            "energy_pj": 1.0,
+                        },
+                    },
+                    separators=(",", ":"),
+                )
+                for i in range(per)
+            ]
             out.write(",\n".join(rows) + (",\n" if unit < 199 else "\n"))
         out.write("]}\n")
 
@@ -62,8 +97,13 @@ def main() -> None:
     table = Table(title="trace inspector", title_justify="left")
     for col in ("slices", "file MB", "load s", "first render s", "target"):
         table.add_column(col, justify="right")
-    table.add_row(f"{len(data.track):,}", f"{path.stat().st_size / 2**20:.1f}", f"{loaded:.2f}",
-                  f"{rendered:.2f}", "a few seconds")
+    table.add_row(
+        f"{len(data.track):,}",
+        f"{path.stat().st_size / 2**20:.1f}",
+        f"{loaded:.2f}",
+        f"{rendered:.2f}",
+        "a few seconds",
+    )
     Console().print(table)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     path.unlink()

@@ -40,8 +40,16 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=200)
     table = Table(title="estimate vs simulation", title_justify="left")
-    for col in ("network", "design", "images/s (sim)", "throughput err", "energy err",
-                "latency err", "sim events", "sim wall s"):
+    for col in (
+        "network",
+        "design",
+        "images/s (sim)",
+        "throughput err",
+        "energy err",
+        "latency err",
+        "sim events",
+        "sim wall s",
+    ):
         table.add_column(col, justify="left" if col in ("network", "design") else "right")
     for name in args.networks.split(","):
         net = zoo_network(name)
@@ -57,11 +65,16 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - report and go on
                 table.add_row(name, label, f"failed: {str(exc)[:60]}", "", "", "", "", "")
                 continue
-            table.add_row(name, f"{label} ({budget:.0f} W)", f"{sim.throughput_ips:,.1f}",
-                          _err(est.throughput_ips, sim.throughput_ips),
-                          _err(est.energy_per_image_pj, sim.energy_per_image_pj),
-                          _err(est.latency_ns, sim.latency_ns[0]), f"{sim.events:,}",
-                          f"{time.perf_counter() - start:.1f}")
+            table.add_row(
+                name,
+                f"{label} ({budget:.0f} W)",
+                f"{sim.throughput_ips:,.1f}",
+                _err(est.throughput_ips, sim.throughput_ips),
+                _err(est.energy_per_image_pj, sim.energy_per_image_pj),
+                _err(est.latency_ns, sim.latency_ns[0]),
+                f"{sim.events:,}",
+                f"{time.perf_counter() - start:.1f}",
+            )
             console.print(f"  {name} {label} done", style="dim")
     console.print(table)
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, images {args.images}")

@@ -21,8 +21,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = 
     """
     target = Path(path)
     if target.exists() and not force:
-        raise InputError(str(target), "", "already exists and would be overwritten",
-                         "choose another path or pass --force")
+        raise InputError(
+            str(target),
+            "",
+            "already exists and would be overwritten",
+            "choose another path or pass --force",
+        )
     if target.is_dir():
         raise InputError(str(target), "", "is a directory")
     folder = target.parent if str(target.parent) else Path(".")

@@ -22,8 +22,9 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         with open(file, encoding="utf-8-sig") as handle:  # a byte-order mark is harmless
             return json.load(handle)
     except json.JSONDecodeError as exc:
-        raise InputError(file, f"line {exc.lineno}, column {exc.colno}",
-                         f"is not valid JSON ({exc.msg})") from None
+        raise InputError(
+            file, f"line {exc.lineno}, column {exc.colno}", f"is not valid JSON ({exc.msg})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(file, "", f"cannot be read ({exc})") from None
     except RecursionError:
@@ -53,6 +54,8 @@ def validate(model: type[M], data: Any, file: str, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [(json_path(tuple(err["loc"])), err["msg"].removeprefix("Value error, "))
-                    for err in exc.errors()]
+        problems = [
+            (json_path(tuple(err["loc"])), err["msg"].removeprefix("Value error, "))
+            for err in exc.errors()
+        ]
         raise problems_error(file, problems, what) from None

@@ -23,10 +23,19 @@ def initial_temperature(seed_energy: float) -> float:
     return 10.0 ** math.floor(math.log10(seed_energy)) if seed_energy > 0 else 1.0
 
 
-def anneal(init: S, energy: Callable[[S], float], move: Callable[[S, random.Random], S],
-           rng: random.Random, *, chains: int = 4, iterations: int = 40, cooling: float = 0.9,
-           final_ratio: float = 1e-3, archive: int = 30, t0: float | None = None
-           ) -> list[tuple[float, S]]:
+def anneal(
+    init: S,
+    energy: Callable[[S], float],
+    move: Callable[[S, random.Random], S],
+    rng: random.Random,
+    *,
+    chains: int = 4,
+    iterations: int = 40,
+    cooling: float = 0.9,
+    final_ratio: float = 1e-3,
+    archive: int = 30,
+    t0: float | None = None,
+) -> list[tuple[float, S]]:
     """Minimise ``energy`` from ``init``; return up to ``archive`` (energy, state), best first.
 
     Args:

@@ -39,15 +39,17 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     base = isaac_hardware()
     (tile,) = base.macros
     weights = network.weight_layers
-    sets = [crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars
-            for l in weights]
+    sets = [
+        crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars for l in weights
+    ]
     pixels = [l.out_pixels for l in weights]
     conv = [l.kind.value == "conv" for l in weights]
     per_tile, tiles_per_chip = tile.crossbars, tile.count
 
     def dups(blocks: int) -> list[int]:
-        return [min(p, math.ceil(p / blocks)) if c else 1 for p, c in zip(pixels, conv,
-                                                                          strict=True)]
+        return [
+            min(p, math.ceil(p / blocks)) if c else 1 for p, c in zip(pixels, conv, strict=True)
+        ]
 
     chips = max(1, math.ceil(sum(_tiles([1] * len(sets), sets, per_tile)) / tiles_per_chip))
     capacity = chips * tiles_per_chip
@@ -63,8 +65,11 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     for layer, d, s, n in zip(weights, dup, sets, _tiles(dup, sets, per_tile), strict=True):
         need = d * s
         split = [min(per_tile, need - i * per_tile) for i in range(n)]
-        layers.append(LayerMapping(layer=layer.name, dup=d, macros=list(range(start, start + n)),
-                                   crossbars=split))
+        layers.append(
+            LayerMapping(
+                layer=layer.name, dup=d, macros=list(range(start, start + n)), crossbars=split
+            )
+        )
         start += n
     placed = {lm.layer: lm.macros for lm in layers}
     hosts: dict[str, list[int]] = {}
@@ -76,25 +81,36 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
             # each layer on a tile set gathers its output in the next tile of the set (the first
             # host is the output macro), so no one tile's eDRAM stages them all
             k = outputs[tuple(tiles)] = outputs.get(tuple(tiles), 0) + 1
-            hosts[layer.name] = tiles[k % len(tiles):] + tiles[:k % len(tiles)]
-    hw = base.model_copy(update={
-        "macros": [tile.model_copy(update={"count": capacity})],
-        "chip_fixed": {name: n * chips for name, n in base.chip_fixed.items()}})
+            hosts[layer.name] = tiles[k % len(tiles) :] + tiles[: k % len(tiles)]
+    hw = base.model_copy(
+        update={
+            "macros": [tile.model_copy(update={"count": capacity})],
+            "chip_fixed": {name: n * chips for name, n in base.chip_fixed.items()},
+        }
+    )
     # outputs two of whose blocks overflow a tile's eDRAM stay where each tile made its part
     dups = {lm.layer: lm.dup for lm in layers}
     geos = [BlockGeometry(layer, dups.get(layer.name, 1)) for layer in network.layers]
     spread = spread_outputs(
         [g.block_bits(hw.activation_bits)[0] for g in geos],
         [len(placed[layer.name]) for layer in network.layers],
-        [tile.buffer_kib * 8192] * len(geos))
-    mapping = Mapping(network=network_source or network.name, fingerprint=network.fingerprint(),
-                      layers=layers, hosts=hosts,
-                      spread=[layer.name for layer, s in zip(network.layers, spread, strict=True)
-                              if s] or None)
-    arch = Architecture(schema_version=1, name=f"isaac-{network.name}",
-                        description=f"ISAAC ({chips} chip{'s' if chips > 1 else ''}) running "
-                        f"{network.name}, layers replicated to {lo} blocks per image",
-                        hardware=hw, mapping=mapping)
+        [tile.buffer_kib * 8192] * len(geos),
+    )
+    mapping = Mapping(
+        network=network_source or network.name,
+        fingerprint=network.fingerprint(),
+        layers=layers,
+        hosts=hosts,
+        spread=[layer.name for layer, s in zip(network.layers, spread, strict=True) if s] or None,
+    )
+    arch = Architecture(
+        schema_version=1,
+        name=f"isaac-{network.name}",
+        description=f"ISAAC ({chips} chip{'s' if chips > 1 else ''}) running "
+        f"{network.name}, layers replicated to {lo} blocks per image",
+        hardware=hw,
+        mapping=mapping,
+    )
     problems = check_hardware(hw) + check_mapping(arch, network)
     if problems:
         raise InputError(f"ISAAC baseline of {network.name}", problems[0][0], problems[0][1])

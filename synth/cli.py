@@ -27,9 +27,23 @@ def _models(args: argparse.Namespace) -> int:
         return _export(args)
     rows = [(name, entry.description, zoo_network(name)) for name, entry in ZOO.items()]
     if args.json:
-        print(json.dumps([{"name": n, "description": d, "input": list(next(iter(net.inputs.values()))),
-                           "layers": len(net), "weight_layers": len(net.weight_layers),
-                           "weights": net.weights, "macs": net.macs} for n, d, net in rows], indent=1))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": n,
+                        "description": d,
+                        "input": list(next(iter(net.inputs.values()))),
+                        "layers": len(net),
+                        "weight_layers": len(net.weight_layers),
+                        "weights": net.weights,
+                        "macs": net.macs,
+                    }
+                    for n, d, net in rows
+                ],
+                indent=1,
+            )
+        )
     else:
         out_console().print(zoo_table(rows))
     return 0
@@ -45,7 +59,9 @@ def _export(args: argparse.Namespace) -> int:
     elif out.lower().endswith(".onnx"):
         data = zoo_model(name).SerializeToString()
     else:
-        raise InputError(out, "", "has an unknown extension", "use .onnx (ONNX) or .json (PIMCOMP JSON)")
+        raise InputError(
+            out, "", "has an unknown extension", "use .onnx (ONNX) or .json (PIMCOMP JSON)"
+        )
     write_atomic(out, data, force=args.force)
     out_console().print(f"wrote {name} to {out}")
     return 0
@@ -55,7 +71,9 @@ def _plot(args: argparse.Namespace) -> int:
     run = Path(args.run_dir)
     report_file = run / "report.json"
     if not report_file.exists():
-        raise InputError(str(run), "", "holds no report.json", "give a `pimsyn explore` output folder")
+        raise InputError(
+            str(run), "", "holds no report.json", "give a `pimsyn explore` output folder"
+        )
     report = read_json(report_file)
     model = report.get("model") if isinstance(report, dict) else None
     loaded = load_architecture(run / "arch.json")
@@ -102,9 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--quiet", action="store_true", help="print only where it was written")
     base.set_defaults(handler=_baseline)
 
-    models = commands.add_parser("models", help="list or export the built-in models",
-                                 description="List the built-in models (layers, weights, GMACs), or "
-                                 "export one: `pimsyn models export NAME -o FILE.onnx|FILE.json`.")
+    models = commands.add_parser(
+        "models",
+        help="list or export the built-in models",
+        description="List the built-in models (layers, weights, GMACs), or "
+        "export one: `pimsyn models export NAME -o FILE.onnx|FILE.json`.",
+    )
     models.add_argument("--json", action="store_true", help="print machine-readable JSON")
     actions = models.add_subparsers(dest="action", metavar="ACTION")
     export = actions.add_parser("export", help="write a zoo model as ONNX or PIMCOMP JSON")

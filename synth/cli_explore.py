@@ -17,8 +17,14 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pimsim.cli.common import (err_console, model_arg, non_negative_float, out_console,
-                               positive_float, positive_int)
+from pimsim.cli.common import (
+    err_console,
+    model_arg,
+    non_negative_float,
+    out_console,
+    positive_float,
+    positive_int,
+)
 from pimsim.errors import InputError
 from pimsim.model.estimate import CostReport, estimate
 from pimsim.model.plan import Plan
@@ -29,8 +35,15 @@ from synth.explore import Exploration, check_budget, explore, top_architectures
 from synth.outputs import prepare_dir, write_results, write_unfinished
 from synth.plots import plot_run
 from synth.report import final_view, validation_table
-from synth.resume import (Session, Stopped, best_so_far, exit_code, new_session, resume_session,
-                          terminate_as_interrupt)
+from synth.resume import (
+    Session,
+    Stopped,
+    best_so_far,
+    exit_code,
+    new_session,
+    resume_session,
+    terminate_as_interrupt,
+)
 from synth.settings import Settings
 from synth.validate import validate
 
@@ -40,14 +53,33 @@ DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
 #: with the defaults of a new run. The parser's defaults are None, so an option given on the command
 #: line is told apart from one left out even when its value is the default.
 _SEARCH_OPTIONS: dict[str, Any] = {
-    "model": None, "power_w": None, "out": None, "seed": 0, "quick": False, "thorough": False,
-    "rram_ratios": None, "cell_bits": None, "xbars": None, "dac_bits": None, "dup": "sa",
-    "macros": "specialized", "no_sharing": False, "sa_energy": "paper", "alpha": 0.1,
-    "library": "pimsyn"}
+    "model": None,
+    "power_w": None,
+    "out": None,
+    "seed": 0,
+    "quick": False,
+    "thorough": False,
+    "rram_ratios": None,
+    "cell_bits": None,
+    "xbars": None,
+    "dac_bits": None,
+    "dup": "sa",
+    "macros": "specialized",
+    "no_sharing": False,
+    "sa_energy": "paper",
+    "alpha": 0.1,
+    "library": "pimsyn",
+}
 #: The finishing options, stored in run.json too; on resume, one given on the command line wins.
 _FINISH_OPTIONS: dict[str, Any] = {
-    "no_baseline": False, "plot": False, "validate": False, "top_k": 3, "images": 4,
-    "tolerance": 5.0, "strict": False}
+    "no_baseline": False,
+    "plot": False,
+    "validate": False,
+    "top_k": 3,
+    "images": 4,
+    "tolerance": 5.0,
+    "strict": False,
+}
 
 
 def estimate_of(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
@@ -74,18 +106,29 @@ def _ints(allowed: set[int]):  # type: ignore[no-untyped-def]
         if not values or not set(values) <= allowed:
             raise argparse.ArgumentTypeError(f"'{text}': values must be among {sorted(allowed)}")
         return values
+
     return parse
 
 
 def _settings(args: argparse.Namespace, power_w: float) -> Settings:
-    s = Settings(power_w=power_w, seed=args.seed, library=args.library, dup=args.dup,
-                 macros=args.macros, sharing=not args.no_sharing)
+    s = Settings(
+        power_w=power_w,
+        seed=args.seed,
+        library=args.library,
+        dup=args.dup,
+        macros=args.macros,
+        sharing=not args.no_sharing,
+    )
     if args.quick:
         s = s.quick()
     if args.thorough:
         s = s.thorough()
-    for field, value in (("rram_ratios", args.rram_ratios), ("cell_bits", args.cell_bits),
-                         ("xbars", args.xbars), ("dac_bits", args.dac_bits)):
+    for field, value in (
+        ("rram_ratios", args.rram_ratios),
+        ("cell_bits", args.cell_bits),
+        ("xbars", args.xbars),
+        ("dac_bits", args.dac_bits),
+    ):
         if value is not None:
             s = replace(s, **{field: value})
     return replace(s, sa=replace(s.sa, energy=args.sa_energy, alpha=args.alpha))
@@ -105,11 +148,17 @@ def _prepare(args: argparse.Namespace) -> Session | Callable[[], Session]:
     if args.resume is not None:
         given = [k for k in _SEARCH_OPTIONS if getattr(args, k) is not None]
         if given:
-            flags = ", ".join("MODEL" if k == "model" else f"--{k.replace('_', '-')}"
-                              for k in given)
-            raise InputError("command line", "--resume", f"takes the model and the search "
-                             f"settings from {Path(args.resume) / 'run.json'}, so {flags} cannot "
-                             "be given with it", "leave them out, or start a new run")
+            flags = ", ".join(
+                "MODEL" if k == "model" else f"--{k.replace('_', '-')}" for k in given
+            )
+            raise InputError(
+                "command line",
+                "--resume",
+                f"takes the model and the search "
+                f"settings from {Path(args.resume) / 'run.json'}, so {flags} cannot "
+                "be given with it",
+                "leave them out, or start a new run",
+            )
         session = resume_session(args.resume)
         stored = session.record.options
         _fill(args, {k: stored.get(k, default) for k, default in _FINISH_OPTIONS.items()})
@@ -156,29 +205,50 @@ def _search(args: argparse.Namespace, session: Session, runner: Runner) -> int:
         console.print(f"running on {runner.description}")
     todo = len(session.work) - len(session.done)
     if session.done:
-        console.print(f"resuming {session.folder}: {len(session.done)} of "
-                      f"{len(session.work)} work units done, {todo} to go")
+        console.print(
+            f"resuming {session.folder}: {len(session.done)} of "
+            f"{len(session.work)} work units done, {todo} to go"
+        )
     network, settings, model = session.network, session.settings, session.record.model
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        TextColumn("{task.completed}/{task.total} combinations"),
-                        TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[best]}"),
-                        TimeElapsedColumn(), console=console, transient=False)
-    task = progress.add_task(f"exploring {network.name} at {settings.power_w:g} W", total=None,
-                             rate="", best="")
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} combinations"),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[best]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task(
+        f"exploring {network.name} at {settings.power_w:g} W", total=None, rate="", best=""
+    )
 
     def on_unit(result, state) -> None:  # type: ignore[no-untyped-def]
         session.log.record(result)
         best = f"best {state.best_tops_per_w:.4g} TOPS/W" if state.best_tops_per_w > 0 else ""
-        progress.update(task, total=state.combos_total, completed=state.combos_done,
-                        rate=f"{state.evaluations_per_s:,.0f} designs/s", best=best)
+        progress.update(
+            task,
+            total=state.combos_total,
+            completed=state.combos_done,
+            rate=f"{state.evaluations_per_s:,.0f} designs/s",
+            best=best,
+        )
 
     ex = None
     try:
         try:
             with progress:
-                ex = explore(network, settings.power_w, settings, network_source=model,
-                             executor=runner.executor, batch=runner.batch_size(todo),
-                             done=session.done, on_unit=on_unit)
+                ex = explore(
+                    network,
+                    settings.power_w,
+                    settings,
+                    network_source=model,
+                    executor=runner.executor,
+                    batch=runner.batch_size(todo),
+                    done=session.done,
+                    on_unit=on_unit,
+                )
             session.log.close()
             return _finish(args, session.folder, ex, network, model, runner)
         except KeyboardInterrupt:
@@ -198,8 +268,9 @@ def _extra(args: argparse.Namespace, model: str, ex: Exploration | None) -> dict
     return extra
 
 
-def _stopped(args: argparse.Namespace, session: Session, ex: Exploration | None,
-             stop: KeyboardInterrupt) -> int:
+def _stopped(
+    args: argparse.Namespace, session: Session, ex: Exploration | None, stop: KeyboardInterrupt
+) -> int:
     """Save what an interrupted run found, say how to go on; 130 (SIGINT) or 143 (SIGTERM)."""
     out, total = session.folder, len(session.work)
     if ex is None:
@@ -214,13 +285,21 @@ def _stopped(args: argparse.Namespace, session: Session, ex: Exploration | None,
         where = f"after {done} of {total} work units ({saved})"
     else:
         where = f"after the search, while finishing {out}"
-    err_console().print(f"[yellow]interrupted[/] {where}; resume with: pimsyn explore --resume "
-                        f"{out}", highlight=False)
+    err_console().print(
+        f"[yellow]interrupted[/] {where}; resume with: pimsyn explore --resume {out}",
+        highlight=False,
+    )
     return exit_code(stop)
 
 
-def _finish(args: argparse.Namespace, out: Path, ex, network, model: str,  # type: ignore[no-untyped-def]
-            runner: Runner) -> int:
+def _finish(
+    args: argparse.Namespace,
+    out: Path,
+    ex,
+    network,
+    model: str,  # type: ignore[no-untyped-def]
+    runner: Runner,
+) -> int:
     """Report, write, and optionally validate and plot a finished exploration."""
     console = err_console()
     best = estimate_of(ex.best, network)
@@ -233,19 +312,29 @@ def _finish(args: argparse.Namespace, out: Path, ex, network, model: str,  # typ
             console.print(f"[yellow]ISAAC baseline skipped:[/] {exc.message}")
     write_results(out, ex, best, baseline, _extra(args, model, ex))
     out_console().print(final_view(ex, best, baseline))
-    out_console().print(f"wrote {out}/arch.json, top.json, exploration.jsonl, report.json "
-                        "(run.json and units.jsonl: for --resume)")
+    out_console().print(
+        f"wrote {out}/arch.json, top.json, exploration.jsonl, report.json "
+        "(run.json and units.jsonl: for --resume)"
+    )
     if args.plot:
         written = plot_run(out, best, baseline)
         out_console().print(f"wrote {len(written)} plots to {out}")
     if args.validate:
         designs = top_architectures(ex, network, args.top_k, model)
         console.print(f"simulating the {len(designs)} best designs ({args.images} images each)...")
-        report = validate(designs, network, images=args.images, tolerance_pct=args.tolerance,
-                          out=out, executor=runner.executor, remote=runner.remote)
+        report = validate(
+            designs,
+            network,
+            images=args.images,
+            tolerance_pct=args.tolerance,
+            out=out,
+            executor=runner.executor,
+            remote=runner.remote,
+        )
         out_console().print(validation_table(report))
-        out_console().print(f"wrote {out}/validation.json and {len(designs)} traces in "
-                            f"{out}/traces/")
+        out_console().print(
+            f"wrote {out}/validation.json and {len(designs)} traces in {out}/traces/"
+        )
         if report.flagged and args.strict:
             return 1
     return 0
@@ -255,22 +344,37 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     """The ``explore`` sub-command and its options."""
     flag = {"action": "store_true", "default": None}  # None: not given (see _SEARCH_OPTIONS)
     switch = {"action": argparse.BooleanOptionalAction, "default": None}
-    ex = commands.add_parser("explore", help="synthesize the most power-efficient accelerator",
-                             description="Synthesize the accelerator with the highest effective "
-                             "power efficiency for MODEL within --power-w watts. Without MODEL and "
-                             "--power-w: ResNet18 at 49 W.")
-    ex.add_argument("model", nargs="?", type=model_arg,
-                    help="zoo name, ONNX file or PIMCOMP JSON file")
+    ex = commands.add_parser(
+        "explore",
+        help="synthesize the most power-efficient accelerator",
+        description="Synthesize the accelerator with the highest effective "
+        "power efficiency for MODEL within --power-w watts. Without MODEL and "
+        "--power-w: ResNet18 at 49 W.",
+    )
+    ex.add_argument(
+        "model", nargs="?", type=model_arg, help="zoo name, ONNX file or PIMCOMP JSON file"
+    )
     ex.add_argument("--power-w", type=positive_float, help="power budget (peak power), W")
     ex.add_argument("--out", help="output folder (default runs/<model>-<W>w)")
     ex.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
-    ex.add_argument("--resume", metavar="RUN_DIR",
-                    help="finish an interrupted run (its model and settings come from RUN_DIR/run.json)")
-    ex.add_argument("--executor", default="local", metavar="local|dask://HOST:PORT",
-                    help="where the work runs: a local pool of --jobs processes (default), or a Dask "
-                    "scheduler (extra 'cluster')")
-    ex.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
-                    help="worker processes (default: all cores)")
+    ex.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="finish an interrupted run (its model and settings come from RUN_DIR/run.json)",
+    )
+    ex.add_argument(
+        "--executor",
+        default="local",
+        metavar="local|dask://HOST:PORT",
+        help="where the work runs: a local pool of --jobs processes (default), or a Dask "
+        "scheduler (extra 'cluster')",
+    )
+    ex.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: all cores)",
+    )
     ex.add_argument("--seed", type=int, help="random seed (default 0)")
     ex.add_argument("--quick", help="a small search for tests and demos", **flag)
     ex.add_argument("--thorough", help="the released code's search effort", **flag)
@@ -278,28 +382,43 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     ex.add_argument("--cell-bits", type=_ints({1, 2, 4}), help="e.g. 1,2,4")
     ex.add_argument("--xbars", type=_ints({128, 256, 512}), help="e.g. 128,256")
     ex.add_argument("--dac-bits", type=_ints({1, 2, 4}), help="e.g. 1,2")
-    ex.add_argument("--dup", choices=("sa", "heuristic", "none"),
-                    help="weight duplication: simulated annealing (default), the proportional "
-                    "heuristic, none")
-    ex.add_argument("--macros", choices=("specialized", "unified"),
-                    help="default specialized")
+    ex.add_argument(
+        "--dup",
+        choices=("sa", "heuristic", "none"),
+        help="weight duplication: simulated annealing (default), the proportional heuristic, none",
+    )
+    ex.add_argument("--macros", choices=("specialized", "unified"), help="default specialized")
     ex.add_argument("--no-sharing", help="no inter-layer macro sharing", **flag)
     ex.add_argument("--sa-energy", choices=("paper", "max"), help="default paper")
-    ex.add_argument("--alpha", type=non_negative_float,
-                    help="weight of the paper energy's 2nd term (default 0.1)")
+    ex.add_argument(
+        "--alpha",
+        type=non_negative_float,
+        help="weight of the paper energy's 2nd term (default 0.1)",
+    )
     ex.add_argument("--library", help="component library (name or file; default pimsyn)")
     ex.add_argument("--no-baseline", help="skip the ISAAC comparison", **flag)
-    ex.add_argument("--baseline", dest="no_baseline", action="store_false", default=None,
-                    help="compare with ISAAC (the default; overrides a --no-baseline stored by "
-                    "a run given to --resume)")
+    ex.add_argument(
+        "--baseline",
+        dest="no_baseline",
+        action="store_false",
+        default=None,
+        help="compare with ISAAC (the default; overrides a --no-baseline stored by "
+        "a run given to --resume)",
+    )
     ex.add_argument("--plot", help="also write PNG/SVG plots (extra 'plot')", **switch)
-    ex.add_argument("--validate", help="simulate the best designs and compare with the estimate",
-                    **switch)
+    ex.add_argument(
+        "--validate", help="simulate the best designs and compare with the estimate", **switch
+    )
     ex.add_argument("--top-k", type=positive_int, help="designs to validate (default 3)")
-    ex.add_argument("--images", type=positive_int,
-                    help="images in flight per validation run (default 4)")
-    ex.add_argument("--tolerance", type=non_negative_float,
-                    help="flag estimate errors beyond this, in %% (default 5)")
-    ex.add_argument("--strict", help="exit with 1 when a validated design is beyond the tolerance",
-                    **switch)
+    ex.add_argument(
+        "--images", type=positive_int, help="images in flight per validation run (default 4)"
+    )
+    ex.add_argument(
+        "--tolerance",
+        type=non_negative_float,
+        help="flag estimate errors beyond this, in %% (default 5)",
+    )
+    ex.add_argument(
+        "--strict", help="exit with 1 when a validated design is beyond the tolerance", **switch
+    )
     ex.set_defaults(handler=run_explore)

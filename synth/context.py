@@ -48,8 +48,9 @@ class ComboContext:
     per_crossbar_w: float  # crossbar + its DACs (+ sample-and-holds): peak power
 
     @classmethod
-    def build(cls, combo: Combo, network: Network, library: ComponentLibrary, power_w: float
-              ) -> ComboContext:
+    def build(
+        cls, combo: Combo, network: Network, library: ComponentLibrary, power_w: float
+    ) -> ComboContext:
         parts = select_parts(library, combo.xbar, combo.cell_bits, combo.dac_bits)
         tables = NetworkTables.build(network, combo.xbar, combo.cell_bits, combo.dac_bits)
         layers = network.layers
@@ -74,26 +75,40 @@ class ComboContext:
         if parts.sample_hold is not None:
             per_xbar += combo.xbar * parts.sample_hold.peak_power_w
         buffers = sorted(parts.buffers, key=lambda b: b.size_kib)
-        return cls(combo, network, parts, tables, rates_of(parts, 16, combo.dac_bits), weight,
-                   np.array([layers[w].kind is LayerKind.CONV for w in weight]),
-                   np.array(sets), np.array(rbs), host,
-                   np.array(bits, dtype=float).reshape(-1, 2),
-                   int(math.floor(power_w * combo.rram_ratio / parts.crossbar.peak_power_w)),
-                   np.array([(u.peak_power_w if (u := parts.unit(k)) else 0.0) for k in UNITS]),
-                   np.array([b.size_kib for b in buffers]),
-                   np.array([b.peak_power_w for b in buffers]),
-                   np.array([b.word_bits / b.access_latency_ns for b in buffers]), per_xbar)
+        return cls(
+            combo,
+            network,
+            parts,
+            tables,
+            rates_of(parts, 16, combo.dac_bits),
+            weight,
+            np.array([layers[w].kind is LayerKind.CONV for w in weight]),
+            np.array(sets),
+            np.array(rbs),
+            host,
+            np.array(bits, dtype=float).reshape(-1, 2),
+            int(math.floor(power_w * combo.rram_ratio / parts.crossbar.peak_power_w)),
+            np.array([(u.peak_power_w if (u := parts.unit(k)) else 0.0) for k in UNITS]),
+            np.array([b.size_kib for b in buffers]),
+            np.array([b.peak_power_w for b in buffers]),
+            np.array([b.word_bits / b.access_latency_ns for b in buffers]),
+            per_xbar,
+        )
 
     def dup_problem(self) -> DupProblem:
         """Stage 1's view: conv layers only, FC sets reserved."""
         layers = self.network.layers
         conv = self.weight[self.conv]
         fc_sets = int(self.sets[~self.conv].sum())
-        movement = tuple(layers[w].weight_rows * layers[w].groups + layers[w].weight_cols
-                         for w in conv)
-        return DupProblem(tuple(int(layers[w].out_pixels) for w in conv),
-                          tuple(int(s) for s in self.sets[self.conv]), movement,
-                          self.n_xbar - fc_sets)
+        movement = tuple(
+            layers[w].weight_rows * layers[w].groups + layers[w].weight_cols for w in conv
+        )
+        return DupProblem(
+            tuple(int(layers[w].out_pixels) for w in conv),
+            tuple(int(s) for s in self.sets[self.conv]),
+            movement,
+            self.n_xbar - fc_sets,
+        )
 
     def full_dup(self, conv_dup: tuple[int, ...]) -> np.ndarray:
         """(W,) dup of every weight layer: the conv layers' from ``conv_dup``, FC layers 1."""

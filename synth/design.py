@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
 from pimsim.model.actions import Action
-from pimsim.model.kernel import K, UNIT_COLUMNS, UNITS, MacroArrays
+from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
+from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K, MacroArrays
 from pimsim.model.plan import mesh_shape, snake_position
 from pimsim.model.pricing import PartCounts, energy_table, stocks
 from synth.context import ComboContext
@@ -34,9 +34,11 @@ Partition = tuple[tuple[int, int], ...]
 
 def allowed_counts(row_blocks: int, dup: int) -> list[int]:
     """Macro counts that split a layer evenly: products of divisors of row blocks and of dup."""
+
     def divisors(n: int) -> list[int]:
-        small = [d for d in range(1, int(math.isqrt(n)) + 1) if n % d == 0]
+        small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
         return sorted(set(small + [n // d for d in small]))
+
     return sorted({a * b for a in divisors(row_blocks) for b in divisors(dup)})
 
 
@@ -104,8 +106,14 @@ def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros
             s_macro.append(first[int(ctx.host_of[i])])
             s_frac.append(1.0)
             s_xbars.append(0)
-    return Macros(crossbars, np.array(s_layer), np.array(s_macro), np.array(s_frac),
-                  np.array(s_xbars), tuple(groups))
+    return Macros(
+        crossbars,
+        np.array(s_layer),
+        np.array(s_macro),
+        np.array(s_frac),
+        np.array(s_xbars),
+        tuple(groups),
+    )
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,14 @@ def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
     return ctx.buffer_kib[np.minimum(index, len(ctx.buffer_kib) - 1)]
 
 
-def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float, unified: bool,
-             buffer_floor_kib: np.ndarray | None = None) -> Allocation:
+def allocate(
+    ctx: ComboContext,
+    dup: np.ndarray,
+    macros: Macros,
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+) -> Allocation:
     """Stage 4: ADCs and units per macro for the shortest period the budget allows.
 
     ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the simulator's
@@ -171,7 +185,9 @@ def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float,
     peak = np.concatenate([[ctx.parts.adc.peak_power_w], ctx.unit_peak_w])
     buffer_kib = _buffers(ctx, dup, macros)
     if buffer_floor_kib is not None:
-        floor = np.minimum(np.searchsorted(ctx.buffer_kib, buffer_floor_kib), len(ctx.buffer_kib) - 1)
+        floor = np.minimum(
+            np.searchsorted(ctx.buffer_kib, buffer_floor_kib), len(ctx.buffer_kib) - 1
+        )
         buffer_kib = np.maximum(buffer_kib, ctx.buffer_kib[floor])
     crossbars = macros.crossbars.copy()
     if unified:
@@ -179,8 +195,12 @@ def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float,
         buffer_kib[:] = buffer_kib.max()
     buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, buffer_kib)]
     routers = n_m  # one router per macro
-    fixed = float(crossbars.sum() * ctx.per_crossbar_w + buffer_w.sum() +
-                  routers * ctx.parts.noc.router_power_w + ctx.parts.noc.chip_power_w)
+    fixed = float(
+        crossbars.sum() * ctx.per_crossbar_w
+        + buffer_w.sum()
+        + routers * ctx.parts.noc.router_power_w
+        + ctx.parts.noc.chip_power_w
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
 
@@ -193,13 +213,22 @@ def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float,
     def power(c: np.ndarray) -> float:
         return fixed + float((c * peak).sum())
 
-    xbar_bound = float((np.ceil(t.items / np.maximum(1, _per_block(ctx, dup))) * t.bit_iters *
-                        ctx.rates.read_ns * t.weight).max())
+    xbar_bound = float(
+        (
+            np.ceil(t.items / np.maximum(1, _per_block(ctx, dup)))
+            * t.bit_iters
+            * ctx.rates.read_ns
+            * t.weight
+        ).max()
+    )
     t_one = max(float(demand.max()), xbar_bound, 1e-9)
     cheapest = counts(t_one)
     if power(cheapest) > power_w:
-        raise Infeasible(f"fixed costs {fixed:.3g} W plus one ADC and unit per macro need "
-                         f"{power(cheapest):.3g} W", power(cheapest))
+        raise Infeasible(
+            f"fixed costs {fixed:.3g} W plus one ADC and unit per macro need "
+            f"{power(cheapest):.3g} W",
+            power(cheapest),
+        )
     lo, hi = xbar_bound, t_one
     if power(counts(lo)) <= power_w:
         hi = lo
@@ -213,8 +242,14 @@ def allocate(ctx: ComboContext, dup: np.ndarray, macros: Macros, power_w: float,
             if hi - lo <= 1e-4 * hi:
                 break
     chosen = counts(hi)
-    return Allocation(chosen[:, 0].astype(int), chosen[:, 1:].astype(int), buffer_kib, crossbars,
-                      hi, power(chosen))
+    return Allocation(
+        chosen[:, 0].astype(int),
+        chosen[:, 1:].astype(int),
+        buffer_kib,
+        crossbars,
+        hi,
+        power(chosen),
+    )
 
 
 def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
@@ -229,31 +264,49 @@ def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
     buffers: dict[int, float] = {}
     for kib in alloc.buffer_kib:
         buffers[int(kib)] = buffers.get(int(kib), 0) + 1
-    return PartCounts(float(alloc.crossbars.sum()), float(alloc.adcs.sum()),
-                      {k: float(alloc.units[:, j].sum()) for j, k in enumerate(UNITS)}, buffers,
-                      float(len(alloc.adcs)), {}, chip_noc=True)
+    return PartCounts(
+        float(alloc.crossbars.sum()),
+        float(alloc.adcs.sum()),
+        {k: float(alloc.units[:, j].sum()) for j, k in enumerate(UNITS)},
+        buffers,
+        float(len(alloc.adcs)),
+        {},
+        chip_noc=True,
+    )
 
 
-def design_arrays(ctx: ComboContext, dup: np.ndarray, macros: Macros, alloc: Allocation
-                  ) -> DesignArrays:
+def design_arrays(
+    ctx: ComboContext, dup: np.ndarray, macros: Macros, alloc: Allocation
+) -> DesignArrays:
     """The kernel's view of the candidate."""
     n_m = len(alloc.adcs)
     mesh = mesh_shape(n_m)
     positions = np.array([snake_position(m, mesh[1]) for m in range(n_m)], dtype=int).reshape(-1, 2)
     port = ctx.buffer_port[np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)]
-    table = energy_table(ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc),
-                         [int(k) for k in alloc.buffer_kib])
-    return DesignArrays(_per_block(ctx, dup), macros.share_layer, macros.share_macro,
-                        macros.share_frac,
-                        MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
-                        ctx.rates, positions, mesh, ctx.parts.noc.flit_bits,
-                        ctx.parts.noc.flit_latency_ns, table, ctx.parts.noc.hop_latency_ns)
+    table = energy_table(
+        ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc), [int(k) for k in alloc.buffer_kib]
+    )
+    return DesignArrays(
+        _per_block(ctx, dup),
+        macros.share_layer,
+        macros.share_macro,
+        macros.share_frac,
+        MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
+        ctx.rates,
+        positions,
+        mesh,
+        ctx.parts.noc.flit_bits,
+        ctx.parts.noc.flit_latency_ns,
+        table,
+        ctx.parts.noc.hop_latency_ns,
+    )
 
 
 def peak_power_w(ctx: ComboContext, alloc: Allocation) -> float:
     """Peak power of the allocation through the one inventory (the budget check's ground truth)."""
-    return sum(s.peak_power_w * s.count for s in stocks(ctx.parts, ctx.combo.xbar,
-                                                         part_counts(ctx, alloc)))
+    return sum(
+        s.peak_power_w * s.count for s in stocks(ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc))
+    )
 
 
 @dataclass(frozen=True)
@@ -268,8 +321,14 @@ class Scored:
     tops_per_w: float
 
 
-def score(ctx: ComboContext, dup: np.ndarray, partition: Partition, power_w: float,
-          unified: bool, buffer_floor_kib: np.ndarray | None = None) -> Scored:
+def score(
+    ctx: ComboContext,
+    dup: np.ndarray,
+    partition: Partition,
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+) -> Scored:
     """Stages 4 and the closed-form estimate of one candidate.
 
     Raises:
@@ -280,5 +339,6 @@ def score(ctx: ComboContext, dup: np.ndarray, partition: Partition, power_w: flo
     peak = peak_power_w(ctx, alloc)
     assert peak <= power_w * (1 + 1e-9), f"allocation exceeds the budget: {peak} W > {power_w} W"
     ev = evaluate(ctx.tables, design_arrays(ctx, dup, macros, alloc), latency=False)
-    return Scored(tuple(int(d) for d in dup), partition, macros, alloc, ev,
-                  ctx.tables.ops / ev.energy_pj)
+    return Scored(
+        tuple(int(d) for d in dup), partition, macros, alloc, ev, ctx.tables.ops / ev.energy_pj
+    )

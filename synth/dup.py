@@ -42,8 +42,10 @@ class DupProblem:
         return sum(d * s for d, s in zip(dup, self.sets, strict=True))
 
     def feasible(self, dup: Dup) -> bool:
-        return all(1 <= d <= p for d, p in zip(dup, self.pixels, strict=True)) and \
-            self.used(dup) <= self.budget
+        return (
+            all(1 <= d <= p for d, p in zip(dup, self.pixels, strict=True))
+            and self.used(dup) <= self.budget
+        )
 
 
 def _pstdev(values: list[float]) -> float:
@@ -55,19 +57,23 @@ def _pstdev(values: list[float]) -> float:
 
 def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     """stdev(Ho*Wo/dup) + alpha * stdev(dup * (K*K*Cin + Cout)) (PIMSYN, Eq. 2)."""
+
     def energy(dup: Dup) -> float:
         if len(dup) < 2:
             return problem.pixels[0] / dup[0] if dup else 0.0
         blocks = [p / d for p, d in zip(problem.pixels, dup, strict=True)]
         moves = [d * m for d, m in zip(dup, problem.movement, strict=True)]
         return _pstdev(blocks) + alpha * _pstdev(moves)
+
     return energy
 
 
 def max_energy(problem: DupProblem) -> Callable[[Dup], float]:
     """max ceil(Ho*Wo/dup): the bottleneck layer's block count."""
+
     def energy(dup: Dup) -> float:
         return float(max(math.ceil(p / d) for p, d in zip(problem.pixels, dup, strict=True)))
+
     return energy
 
 
@@ -75,12 +81,15 @@ def seed(problem: DupProblem) -> Dup:
     """The proportional seed, trimmed to the budget (the heuristic baseline)."""
     weights = [p * s for p, s in zip(problem.pixels, problem.sets, strict=True)]
     total = sum(weights) or 1
-    dup = [max(1, min(p, math.ceil(problem.budget * w / total / s)))
-           for p, s, w in zip(problem.pixels, problem.sets, weights, strict=True)]
+    dup = [
+        max(1, min(p, math.ceil(problem.budget * w / total / s)))
+        for p, s, w in zip(problem.pixels, problem.sets, weights, strict=True)
+    ]
     while problem.used(tuple(dup)) > problem.budget:
         # trim the most over-served layer: the one with the fewest blocks among those with dup > 1
-        i = min((i for i, d in enumerate(dup) if d > 1),
-                key=lambda i: (problem.pixels[i] / dup[i], i))
+        i = min(
+            (i for i, d in enumerate(dup) if d > 1), key=lambda i: (problem.pixels[i] / dup[i], i)
+        )
         dup[i] -= 1
     return tuple(dup)
 
@@ -91,8 +100,7 @@ def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
     n = len(new)
     i = rng.randrange(n)
     spare = problem.budget - problem.used(dup)
-    room = min(problem.pixels[i] - new[i], max(spare // problem.sets[i], 0) +
-               max(1, new[i] // 4))
+    room = min(problem.pixels[i] - new[i], max(spare // problem.sets[i], 0) + max(1, new[i] // 4))
     if room > 0:
         new[i] += rng.randint(1, room)
     elif new[i] > 1:
@@ -108,8 +116,11 @@ def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
         used -= problem.sets[j]
     mean_set = sum(problem.sets) / n
     while problem.budget - used >= mean_set:  # keep the use tight against the budget
-        fits = [j for j in range(n) if problem.sets[j] <= problem.budget - used
-                and new[j] < problem.pixels[j]]
+        fits = [
+            j
+            for j in range(n)
+            if problem.sets[j] <= problem.budget - used and new[j] < problem.pixels[j]
+        ]
         if not fits:
             break
         j = rng.choice(fits)
@@ -118,17 +129,25 @@ def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
     return tuple(new)
 
 
-def candidates(problem: DupProblem, mode: str, params: SAParams, rng: random.Random
-               ) -> list[Dup]:
+def candidates(problem: DupProblem, mode: str, params: SAParams, rng: random.Random) -> list[Dup]:
     """Duplication candidates, best first: the SA archive, the seed alone, or all ones."""
     if mode == "none":
         return [tuple(1 for _ in problem.pixels)]
     start = seed(problem)
     if mode == "heuristic":
         return [start]
-    energy = paper_energy(problem, params.alpha) if params.energy == "paper" else \
-        max_energy(problem)
-    found = anneal(start, energy, lambda d, r: move(problem, d, r), rng, chains=params.chains,
-                   iterations=params.iterations, cooling=params.cooling,
-                   final_ratio=params.final_ratio, archive=params.archive)
+    energy = (
+        paper_energy(problem, params.alpha) if params.energy == "paper" else max_energy(problem)
+    )
+    found = anneal(
+        start,
+        energy,
+        lambda d, r: move(problem, d, r),
+        rng,
+        chains=params.chains,
+        iterations=params.iterations,
+        cooling=params.cooling,
+        final_ratio=params.final_ratio,
+        archive=params.archive,
+    )
     return [dup for _, dup in found]

@@ -46,8 +46,14 @@ class Runner:
     description: for messages, e.g. ``2 local processes``.
     """
 
-    def __init__(self, executor: Executor | None, workers: int, remote: bool, description: str,
-                 stop: Callable[[bool], None]) -> None:
+    def __init__(
+        self,
+        executor: Executor | None,
+        workers: int,
+        remote: bool,
+        description: str,
+        stop: Callable[[bool], None],
+    ) -> None:
         self.executor = executor
         self.workers = workers
         self.remote = remote
@@ -71,8 +77,12 @@ class Runner:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close(abort=kind is not None)
 
 
@@ -113,10 +123,10 @@ def local_runner(jobs: int) -> Runner:
     """A process pool of ``jobs`` workers, or this process when ``jobs`` is 1."""
     if jobs <= 1:
         return Runner(None, 1, False, "this process", lambda abort: None)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start,
-                               initargs=(os.getpid(),))
-    return Runner(pool, jobs, False, f"{jobs} local processes",
-                  lambda abort: _stop_pool(pool, abort))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(os.getpid(),))
+    return Runner(
+        pool, jobs, False, f"{jobs} local processes", lambda abort: _stop_pool(pool, abort)
+    )
 
 
 def code_digest() -> str:
@@ -148,8 +158,12 @@ def open_runner(spec: str, jobs: int, connect_timeout_s: float = CONNECT_TIMEOUT
         return local_runner(jobs)
     match = re.fullmatch(r"dask://([^:/\s]+|\[[0-9A-Fa-f:]+\]):(\d+)/?", spec)
     if match is None:
-        raise InputError("command line", "--executor", f"'{spec}' is not an executor",
-                         "use local (the default) or dask://HOST:PORT (a Dask scheduler)")
+        raise InputError(
+            "command line",
+            "--executor",
+            f"'{spec}' is not an executor",
+            "use local (the default) or dask://HOST:PORT (a Dask scheduler)",
+        )
     return _dask_runner(f"tcp://{match[1]}:{match[2]}", connect_timeout_s)
 
 
@@ -157,34 +171,46 @@ def _dask_runner(address: str, connect_timeout_s: float) -> Runner:
     try:
         import distributed
     except ImportError:
-        raise InputError("command line", f"--executor dask://{address[6:]}",
-                         "needs Dask (the optional extra 'cluster', dask[distributed]), which is "
-                         "not installed",
-                         "pip install 'pimsyn[cluster]' here and on every worker") from None
+        raise InputError(
+            "command line",
+            f"--executor dask://{address[6:]}",
+            "needs Dask (the optional extra 'cluster', dask[distributed]), which is not installed",
+            "pip install 'pimsyn[cluster]' here and on every worker",
+        ) from None
     try:
         client = distributed.Client(address, timeout=connect_timeout_s, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise InputError("command line", "--executor", f"no Dask scheduler answers at {address} "
-                         f"within {connect_timeout_s:g} s ({exc})",
-                         "start one with `dask scheduler --port PORT` and workers with "
-                         "`dask worker HOST:PORT`, or check the address and the firewall") from None
+        raise InputError(
+            "command line",
+            "--executor",
+            f"no Dask scheduler answers at {address} within {connect_timeout_s:g} s ({exc})",
+            "start one with `dask scheduler --port PORT` and workers with "
+            "`dask worker HOST:PORT`, or check the address and the firewall",
+        ) from None
     try:
         mine = _identity()
         theirs = client.run(_identity)
     except Exception as exc:  # noqa: BLE001 -- whatever a worker that cannot import pimsyn raises
         client.close()
-        raise InputError("command line", "--executor", f"the workers of {address} cannot run "
-                         f"pimsyn ({type(exc).__name__}: {exc})",
-                         "install this pimsyn version on every worker") from None
+        raise InputError(
+            "command line",
+            "--executor",
+            f"the workers of {address} cannot run pimsyn ({type(exc).__name__}: {exc})",
+            "install this pimsyn version on every worker",
+        ) from None
     other = sorted(w for w, ident in theirs.items() if tuple(ident) != mine)
     if other:
         client.close()
-        raise InputError("command line", "--executor", f"{len(other)} worker(s) of {address} run "
-                         f"other pimsyn code than this process (version {mine[0]}, code "
-                         f"{mine[1]}), "
-                         f"e.g. {other[0]}: {theirs[other[0]]}",
-                         "install the same pimsyn version (and commit) on every worker, so results "
-                         "do not depend on where a unit ran")
+        raise InputError(
+            "command line",
+            "--executor",
+            f"{len(other)} worker(s) of {address} run "
+            f"other pimsyn code than this process (version {mine[0]}, code "
+            f"{mine[1]}), "
+            f"e.g. {other[0]}: {theirs[other[0]]}",
+            "install the same pimsyn version (and commit) on every worker, so results "
+            "do not depend on where a unit ran",
+        )
     executor = client.get_executor(pure=False)
 
     def stop(abort: bool) -> None:

@@ -89,8 +89,9 @@ class Exploration:
 REPAIRED = 8
 
 
-def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Settings
-                     ) -> tuple[float, str]:
+def minimum_budget_w(
+    network: Network, library: ComponentLibrary, settings: Settings
+) -> tuple[float, str]:
     """The smallest power budget for which some combination has a design: every dup 1, one macro
     partition, one of each needed unit; the crossbars must fit the combination's rram share.
     With no buildable combination: ``inf`` and why the first one could not be built."""
@@ -115,16 +116,24 @@ def minimum_budget_w(network: Network, library: ComponentLibrary, settings: Sett
     return best, where
 
 
-def top_architectures(ex: Exploration, network: Network, k: int,
-                      network_source: str | None = None) -> list[Architecture]:
+def top_architectures(
+    ex: Exploration, network: Network, k: int, network_source: str | None = None
+) -> list[Architecture]:
     """The ``k`` best runnable designs of an exploration as architectures, best first."""
     library = load_library(ex.settings.library)
     unified = ex.settings.macros == "unified"
     out: list[Architecture] = []
     for found in ex.top:
-        made = runnable(found, network, library, ex.settings.power_w, unified,
-                        f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
-                        network_source or network.name, found.combo.label)
+        made = runnable(
+            found,
+            network,
+            library,
+            ex.settings.power_w,
+            unified,
+            f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
+            network_source or network.name,
+            found.combo.label,
+        )
         if made is not None:
             out.append(made[0])
         if len(out) == k:
@@ -140,31 +149,49 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
             smallest budget that works).
     """
     if not power_w > 0 or not math.isfinite(power_w):
-        raise InputError("command line", "--power-w", f"the budget must be a positive number of "
-                         f"watts, not {power_w}")
+        raise InputError(
+            "command line",
+            "--power-w",
+            f"the budget must be a positive number of watts, not {power_w}",
+        )
     settings = replace(settings, power_w=power_w)
     minimum, where = minimum_budget_w(network, load_library(settings.library), settings)
     if math.isinf(minimum):
-        raise InputError(f"library '{settings.library}'", "parts", f"no design of {network.name} "
-                         f"can be built at any budget: {where}",
-                         "use a library with the parts the explored combinations need, or "
-                         "narrow --xbars/--cell-bits/--dac-bits to combinations it supports")
+        raise InputError(
+            f"library '{settings.library}'",
+            "parts",
+            f"no design of {network.name} can be built at any budget: {where}",
+            "use a library with the parts the explored combinations need, or "
+            "narrow --xbars/--cell-bits/--dac-bits to combinations it supports",
+        )
     if power_w < minimum:
-        raise InputError("command line", "--power-w", f"{power_w:g} W is too small for "
-                         f"{network.name}: the smallest budget that works is {math.ceil(minimum * 100) / 100:g} W"
-                         f" ({where})", "raise --power-w, or allow larger --rram-ratios")
+        raise InputError(
+            "command line",
+            "--power-w",
+            f"{power_w:g} W is too small for "
+            f"{network.name}: the smallest budget that works is {math.ceil(minimum * 100) / 100:g} W"
+            f" ({where})",
+            "raise --power-w, or allow larger --rram-ratios",
+        )
     return settings
 
 
-def _run(todo: list[Unit], network: Network, library: ComponentLibrary, settings: Settings,
-         executor: Executor | None, batch: int) -> Generator[UnitResult, None, None]:
+def _run(
+    todo: list[Unit],
+    network: Network,
+    library: ComponentLibrary,
+    settings: Settings,
+    executor: Executor | None,
+    batch: int,
+) -> Generator[UnitResult, None, None]:
     """The results of ``todo`` as they finish; pending tasks are cancelled if the caller stops."""
     if executor is None:
         yield from (search_unit(u, network, library, settings) for u in todo)
         return
-    tasks = [tuple(todo[i:i + batch]) for i in range(0, len(todo), max(1, batch))]
+    tasks = [tuple(todo[i : i + batch]) for i in range(0, len(todo), max(1, batch))]
     futures: list[Future[list[UnitResult]]] = [
-        executor.submit(search_units, t, network, library, settings) for t in tasks]
+        executor.submit(search_units, t, network, library, settings) for t in tasks
+    ]
     try:
         for future in as_completed(futures):
             yield from future.result()
@@ -173,10 +200,18 @@ def _run(todo: list[Unit], network: Network, library: ComponentLibrary, settings
             future.cancel()
 
 
-def explore(network: Network, power_w: float, settings: Settings | None = None, *,
-            network_source: str | None = None, jobs: int = 1, executor: Executor | None = None,
-            batch: int = 1, done: Mapping[int, UnitResult] | None = None,
-            on_unit: Callable[[UnitResult, Progress], None] | None = None) -> Exploration:
+def explore(
+    network: Network,
+    power_w: float,
+    settings: Settings | None = None,
+    *,
+    network_source: str | None = None,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    batch: int = 1,
+    done: Mapping[int, UnitResult] | None = None,
+    on_unit: Callable[[UnitResult, Progress], None] | None = None,
+) -> Exploration:
     """Synthesize the most power-efficient design of ``network`` within ``power_w`` watts.
 
     Args:
@@ -209,9 +244,19 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
     evaluations, session_evaluations = sum(r.evaluations for r in results), 0
     combos_done = sum(size[r.unit] for r in results)
     best = max((r.found[0].tops_per_w for r in results if r.found), default=-math.inf)
-    with local_runner(jobs if executor is None else 1) as runner, closing(_run(
-            [u for u in work if u.index not in done], network, library, settings,
-            executor or runner.executor, batch)) as stream:
+    with (
+        local_runner(jobs if executor is None else 1) as runner,
+        closing(
+            _run(
+                [u for u in work if u.index not in done],
+                network,
+                library,
+                settings,
+                executor or runner.executor,
+                batch,
+            )
+        ) as stream,
+    ):
         for result in stream:
             results.append(result)
             evaluations += result.evaluations
@@ -220,16 +265,38 @@ def explore(network: Network, power_w: float, settings: Settings | None = None, 
             if result.found:
                 best = max(best, result.found[0].tops_per_w)
             if on_unit is not None:
-                on_unit(result, Progress(len(results), len(work), combos_done, sum(size.values()),
-                                         evaluations, time.perf_counter() - start, best,
-                                         session_evaluations))
-    return conclude(network, settings, results, network_source=network_source,
-                    seconds=time.perf_counter() - start, session_evaluations=session_evaluations)
+                on_unit(
+                    result,
+                    Progress(
+                        len(results),
+                        len(work),
+                        combos_done,
+                        sum(size.values()),
+                        evaluations,
+                        time.perf_counter() - start,
+                        best,
+                        session_evaluations,
+                    ),
+                )
+    return conclude(
+        network,
+        settings,
+        results,
+        network_source=network_source,
+        seconds=time.perf_counter() - start,
+        session_evaluations=session_evaluations,
+    )
 
 
-def conclude(network: Network, settings: Settings, results: list[UnitResult], *,
-             network_source: str | None = None, seconds: float = 0.0,
-             session_evaluations: int | None = None) -> Exploration:
+def conclude(
+    network: Network,
+    settings: Settings,
+    results: list[UnitResult],
+    *,
+    network_source: str | None = None,
+    seconds: float = 0.0,
+    session_evaluations: int | None = None,
+) -> Exploration:
     """Merge unit results in a fixed order and choose the best runnable design.
 
     ``results`` may be a subset of the units (an interrupted run): the exploration is then the best
@@ -245,28 +312,55 @@ def conclude(network: Network, settings: Settings, results: list[UnitResult], *,
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
     if not found:
-        raise InputError("command line", "--power-w", f"no design of {network.name} fits "
-                         f"{power_w:g} W in the explored space ({len(skipped)} combinations "
-                         "skipped)", "raise --power-w or widen the ranges")
+        raise InputError(
+            "command line",
+            "--power-w",
+            f"no design of {network.name} fits "
+            f"{power_w:g} W in the explored space ({len(skipped)} combinations "
+            "skipped)",
+            "raise --power-w or widen the ranges",
+        )
     name = f"{network.name}-{power_w:g}w"
     source = network_source or network.name
     unified = settings.macros == "unified"
     repaired: list[tuple[Found, Architecture]] = []
     for f in found[:REPAIRED]:  # make the best few runnable, then choose among them
-        made = runnable(f, network, library, power_w, unified, name, source,
-                        f"synthesized by pimsyn for {network.name} within {power_w:g} W "
-                        f"({f.combo.label})")
+        made = runnable(
+            f,
+            network,
+            library,
+            power_w,
+            unified,
+            name,
+            source,
+            f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
+        )
         if made is not None:
             repaired.append((made[1], made[0]))
     if not repaired:
-        raise InputError("command line", "--power-w", f"none of the best designs of "
-                         f"{network.name} keeps within {power_w:g} W once its scratchpads hold "
-                         "what its dataflow needs", "raise --power-w")
+        raise InputError(
+            "command line",
+            "--power-w",
+            f"none of the best designs of "
+            f"{network.name} keeps within {power_w:g} W once its scratchpads hold "
+            "what its dataflow needs",
+            "raise --power-w",
+        )
     repaired.sort(key=lambda fa: fa[0].key)
     best_found, arch = repaired[0]
-    top = tuple([f for f, _ in repaired] + found[REPAIRED:settings.keep])
+    top = tuple([f for f, _ in repaired] + found[REPAIRED : settings.keep])
     evaluations = sum(r.evaluations for r in results)
-    return Exploration(network.name, settings, arch, best_found, top, skipped, evaluations, seconds,
-                       len(results), len(units(combos(settings))),
-                       evaluations if session_evaluations is None else session_evaluations,
-                       sum(r.seconds for r in results))
+    return Exploration(
+        network.name,
+        settings,
+        arch,
+        best_found,
+        top,
+        skipped,
+        evaluations,
+        seconds,
+        len(results),
+        len(units(combos(settings))),
+        evaluations if session_evaluations is None else session_evaluations,
+        sum(r.seconds for r in results),
+    )

@@ -16,16 +16,24 @@ from synth.design import Infeasible, Scored, score
 from synth.search import Found, metrics
 
 
-def rescore(found: Found, network: Network, library: ComponentLibrary, power_w: float,
-            unified: bool) -> tuple[ComboContext, Scored]:
+def rescore(
+    found: Found, network: Network, library: ComponentLibrary, power_w: float, unified: bool
+) -> tuple[ComboContext, Scored]:
     """Recompute a found design (deterministic) with everything needed to write it out."""
     ctx = ComboContext.build(found.combo, network, library, power_w)
     return ctx, score(ctx, np.array(found.dup), found.partition, power_w, unified)
 
 
-def runnable(found: Found, network: Network, library: ComponentLibrary, power_w: float,
-             unified: bool, name: str, network_source: str, description: str = ""
-             ) -> tuple[Architecture, Found] | None:
+def runnable(
+    found: Found,
+    network: Network,
+    library: ComponentLibrary,
+    power_w: float,
+    unified: bool,
+    name: str,
+    network_source: str,
+    description: str = "",
+) -> tuple[Architecture, Found] | None:
     """The design with every scratchpad large enough for what the dataflow compiler says its
     windows and staging need (the search sizes them from a per-layer working set, which leaves
     out, e.g., a residual branch's wait), re-allocated within the budget and re-scored.
@@ -40,12 +48,14 @@ def runnable(found: Found, network: Network, library: ComponentLibrary, power_w:
         except Infeasible:
             return None
         arch = to_architecture(ctx, scored, name, network_source, description)
-    return arch, Found(scored.tops_per_w, found.combo, scored.dup, found.partition,
-                       metrics(scored, ctx.tables.ops))
+    return arch, Found(
+        scored.tops_per_w, found.combo, scored.dup, found.partition, metrics(scored, ctx.tables.ops)
+    )
 
 
-def to_architecture(ctx: ComboContext, s: Scored, name: str, network_source: str,
-                    description: str = "") -> Architecture:
+def to_architecture(
+    ctx: ComboContext, s: Scored, name: str, network_source: str, description: str = ""
+) -> Architecture:
     """The design as arch.json; identical consecutive macros are written once with a count."""
     network = ctx.network
     alloc, macros = s.alloc, s.macros
@@ -56,20 +66,31 @@ def to_architecture(ctx: ComboContext, s: Scored, name: str, network_source: str
             label[first + i] = names
     groups: list[MacroGroup] = []
     for m in range(len(alloc.adcs)):
-        group = MacroGroup(name=f"{label[m]}#{m}", crossbars=int(alloc.crossbars[m]),
-                           adcs=int(alloc.adcs[m]),
-                           units={k: int(alloc.units[m, j]) for j, k in enumerate(UNITS)
-                                  if alloc.units[m, j]},
-                           buffer_kib=int(alloc.buffer_kib[m]))
+        group = MacroGroup(
+            name=f"{label[m]}#{m}",
+            crossbars=int(alloc.crossbars[m]),
+            adcs=int(alloc.adcs[m]),
+            units={k: int(alloc.units[m, j]) for j, k in enumerate(UNITS) if alloc.units[m, j]},
+            buffer_kib=int(alloc.buffer_kib[m]),
+        )
         last = groups[-1] if groups else None
-        if last is not None and last.model_dump(exclude={"name", "count"}) == \
-                group.model_dump(exclude={"name", "count"}) and label[m - 1] == label[m]:
+        if (
+            last is not None
+            and last.model_dump(exclude={"name", "count"})
+            == group.model_dump(exclude={"name", "count"})
+            and label[m - 1] == label[m]
+        ):
             groups[-1] = last.model_copy(update={"count": last.count + 1})
         else:
             groups.append(group)
-    hw = Hardware(xbar_size=ctx.combo.xbar, cell_bits=ctx.combo.cell_bits,
-                  dac_bits=ctx.combo.dac_bits, adc_bits=ctx.combo.adc_bits, parts=ctx.parts,
-                  macros=groups)
+    hw = Hardware(
+        xbar_size=ctx.combo.xbar,
+        cell_bits=ctx.combo.cell_bits,
+        dac_bits=ctx.combo.dac_bits,
+        adc_bits=ctx.combo.adc_bits,
+        parts=ctx.parts,
+        macros=groups,
+    )
     layers: list[LayerMapping] = []
     hosts: dict[str, int] = {}
     partner = {}
@@ -81,16 +102,23 @@ def to_architecture(ctx: ComboContext, s: Scored, name: str, network_source: str
         rows = np.nonzero(macros.share_layer == i)[0]
         if i in position:
             k = position[i]
-            layers.append(LayerMapping(layer=layer.name, dup=int(s.dup[k]),
-                                       macros=[int(macros.share_macro[r]) for r in rows],
-                                       crossbars=[int(macros.share_xbars[r]) for r in rows],
-                                       shares_with=partner.get(k)))
+            layers.append(
+                LayerMapping(
+                    layer=layer.name,
+                    dup=int(s.dup[k]),
+                    macros=[int(macros.share_macro[r]) for r in rows],
+                    crossbars=[int(macros.share_xbars[r]) for r in rows],
+                    shares_with=partner.get(k),
+                )
+            )
         else:
             hosts[layer.name] = int(macros.share_macro[rows[0]])
-    mapping = Mapping(network=network_source, fingerprint=network.fingerprint(), layers=layers,
-                      hosts=hosts)
-    arch = Architecture(schema_version=1, name=name, description=description, hardware=hw,
-                        mapping=mapping)
+    mapping = Mapping(
+        network=network_source, fingerprint=network.fingerprint(), layers=layers, hosts=hosts
+    )
+    arch = Architecture(
+        schema_version=1, name=name, description=description, hardware=hw, mapping=mapping
+    )
     problems = check_hardware(hw) + check_mapping(arch, network)
     assert not problems, f"synthesized design fails its own checks: {problems}"
     return arch

@@ -27,45 +27,82 @@ def prepare_dir(path: str | Path, force: bool) -> Path:
     if out.exists() and any(out.iterdir()) and not force:
         run = (out / "run.json").exists()
         resume = f"resume it with `pimsyn explore --resume {out}`, " if run else ""
-        raise InputError(str(out), "", "already holds a previous run and would be overwritten",
-                         f"{resume}choose another --out, or pass --force to start over")
+        raise InputError(
+            str(out),
+            "",
+            "already holds a previous run and would be overwritten",
+            f"{resume}choose another --out, or pass --force to start over",
+        )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
 def summary(r: CostReport) -> dict[str, float]:
     """The headline figures of an estimate."""
-    return {"throughput_ips": r.throughput_ips, "tops": r.tops, "latency_ns": r.latency_ns,
-            "energy_per_image_pj": r.energy_per_image_pj, "average_power_w": r.average_power_w,
-            "peak_power_w": r.hardware.total_peak_power_w, "tops_per_w": r.tops_per_w,
-            "peak_tops_per_w": r.hardware.peak_tops_per_w, "area_mm2": r.hardware.total_area_mm2}
+    return {
+        "throughput_ips": r.throughput_ips,
+        "tops": r.tops,
+        "latency_ns": r.latency_ns,
+        "energy_per_image_pj": r.energy_per_image_pj,
+        "average_power_w": r.average_power_w,
+        "peak_power_w": r.hardware.total_peak_power_w,
+        "tops_per_w": r.tops_per_w,
+        "peak_tops_per_w": r.hardware.peak_tops_per_w,
+        "area_mm2": r.hardware.total_area_mm2,
+    }
 
 
-def write_results(out: Path, ex: Exploration, best: CostReport, baseline: CostReport | None,
-                  extra: dict[str, Any]) -> None:
+def write_results(
+    out: Path, ex: Exploration, best: CostReport, baseline: CostReport | None, extra: dict[str, Any]
+) -> None:
     """arch.json, top.json and report.json."""
     write_atomic(out / "arch.json", ex.best.to_json(), force=True)
-    write_atomic(out / "top.json", json.dumps([f.to_dict() for f in ex.top], indent=1) + "\n",
-                 force=True)
+    write_atomic(
+        out / "top.json", json.dumps([f.to_dict() for f in ex.top], indent=1) + "\n", force=True
+    )
     report: dict[str, Any] = {
-        "network": ex.network, "settings": ex.settings.to_dict(), "seed": ex.settings.seed,
-        "evaluations": ex.evaluations, "seconds": ex.seconds,
-        "evaluations_per_s": ex.evaluations_per_s, "complete": ex.complete,
-        "units_done": ex.units_done, "units_total": ex.units_total, "best": ex.best_found.to_dict(),
-        "estimate": summary(best), "skipped": [list(s) for s in ex.skipped], **extra}
+        "network": ex.network,
+        "settings": ex.settings.to_dict(),
+        "seed": ex.settings.seed,
+        "evaluations": ex.evaluations,
+        "seconds": ex.seconds,
+        "evaluations_per_s": ex.evaluations_per_s,
+        "complete": ex.complete,
+        "units_done": ex.units_done,
+        "units_total": ex.units_total,
+        "best": ex.best_found.to_dict(),
+        "estimate": summary(best),
+        "skipped": [list(s) for s in ex.skipped],
+        **extra,
+    }
     if baseline is not None:
         report["isaac_baseline"] = summary(baseline)
         report["versus_isaac"] = {
             "tops_per_w": best.tops_per_w / baseline.tops_per_w if baseline.tops_per_w else None,
             "throughput": best.throughput_ips / baseline.throughput_ips
-            if baseline.throughput_ips else None}
+            if baseline.throughput_ips
+            else None,
+        }
     write_atomic(out / "report.json", json.dumps(report, indent=1) + "\n", force=True)
 
 
-def write_unfinished(out: Path, network: str, settings: Settings, units_done: int,
-                     units_total: int, extra: dict[str, Any]) -> None:
+def write_unfinished(
+    out: Path,
+    network: str,
+    settings: Settings,
+    units_done: int,
+    units_total: int,
+    extra: dict[str, Any],
+) -> None:
     """report.json of a run interrupted before any design was found."""
-    report = {"network": network, "settings": settings.to_dict(), "seed": settings.seed,
-              "complete": False, "units_done": units_done, "units_total": units_total,
-              "best": None, **extra}
+    report = {
+        "network": network,
+        "settings": settings.to_dict(),
+        "seed": settings.seed,
+        "complete": False,
+        "units_done": units_done,
+        "units_total": units_total,
+        "best": None,
+        **extra,
+    }
     write_atomic(out / "report.json", json.dumps(report, indent=1) + "\n", force=True)

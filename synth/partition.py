@@ -32,8 +32,9 @@ class PartitionSpace:
     sharing: bool
 
     @classmethod
-    def of(cls, row_blocks: list[int], dup: list[int], need: list[int], cap: int, sharing: bool
-           ) -> PartitionSpace:
+    def of(
+        cls, row_blocks: list[int], dup: list[int], need: list[int], cap: int, sharing: bool
+    ) -> PartitionSpace:
         """Allowed counts per layer: even splits whose macros hold at most ``cap`` crossbars (the
         largest split if none does)."""
         counts = []
@@ -45,8 +46,9 @@ class PartitionSpace:
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
         both = self.need[a] + self.need[b]
-        return sorted(c for c in set(self.counts[a]) & set(self.counts[b]) if -(-both // c) <=
-                      self.cap)
+        return sorted(
+            c for c in set(self.counts[a]) & set(self.counts[b]) if -(-both // c) <= self.cap
+        )
 
 
 def owners(p: Partition) -> dict[int, list[int]]:
@@ -88,8 +90,11 @@ def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Par
         return tuple(out)
     if not space.sharing:
         return p
-    partners = [j for j in range(k) if len(groups.get(j, [])) == 1 and p[j][0] == j
-                and space.pair_counts(j, k)]
+    partners = [
+        j
+        for j in range(k)
+        if len(groups.get(j, [])) == 1 and p[j][0] == j and space.pair_counts(j, k)
+    ]
     if not partners:
         return p
     j = rng.choice(partners)
@@ -100,9 +105,18 @@ def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Par
     return tuple(out)
 
 
-def evolve(start: Partition, space: PartitionSpace, fitness: Callable[[Partition], float],
-           rng: random.Random, *, population: int, children: int, generations: int,
-           p_num: float, p_share: float) -> list[tuple[float, Partition]]:
+def evolve(
+    start: Partition,
+    space: PartitionSpace,
+    fitness: Callable[[Partition], float],
+    rng: random.Random,
+    *,
+    population: int,
+    children: int,
+    generations: int,
+    p_num: float,
+    p_share: float,
+) -> list[tuple[float, Partition]]:
     """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
 
     ``fitness`` is maximised; a partition it cannot score should return ``-inf``.

@@ -24,8 +24,9 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("plots", "", "need matplotlib, which is not installed",
-                         "pip install 'pimsyn[plot]'") from None
+        raise InputError(
+            "plots", "", "need matplotlib, which is not installed", "pip install 'pimsyn[plot]'"
+        ) from None
     return plt
 
 
@@ -48,8 +49,9 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
     out = Path(run_dir)
     log = out / "exploration.jsonl"
     if not log.exists():
-        raise InputError(str(out), "", "holds no exploration.jsonl", "give a `pimsyn explore` "
-                         "output folder")
+        raise InputError(
+            str(out), "", "holds no exploration.jsonl", "give a `pimsyn explore` output folder"
+        )
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     written: list[Path] = []
 
@@ -59,11 +61,25 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
         ax.scatter(*zip(*points), s=6, alpha=0.35, label=f"explored designs ({len(points):,})")
         front = pareto(points)
         ax.plot(*zip(*front), color="tab:orange", lw=1.5, marker="o", ms=3, label="Pareto front")
-    ax.scatter([best.throughput_ips], [best.tops_per_w], marker="*", s=220, color="tab:red",
-               zorder=5, label="chosen design")
+    ax.scatter(
+        [best.throughput_ips],
+        [best.tops_per_w],
+        marker="*",
+        s=220,
+        color="tab:red",
+        zorder=5,
+        label="chosen design",
+    )
     if baseline is not None:
-        ax.scatter([baseline.throughput_ips], [baseline.tops_per_w], marker="s", s=60,
-                   color="black", zorder=5, label="ISAAC baseline")
+        ax.scatter(
+            [baseline.throughput_ips],
+            [baseline.tops_per_w],
+            marker="s",
+            s=60,
+            color="black",
+            zorder=5,
+            label="ISAAC baseline",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("throughput (images/s)")
     ax.set_ylabel("effective efficiency (TOPS/W)")
@@ -74,8 +90,10 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
 
     reports = [best] + ([baseline] if baseline is not None else [])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    comps = sorted({str(c) for r in reports for c in r.energy_pj} |
-                   {str(c) for r in reports for c in r.hardware.peak_power_w})
+    comps = sorted(
+        {str(c) for r in reports for c in r.energy_pj}
+        | {str(c) for r in reports for c in r.hardware.peak_power_w}
+    )
     width = 0.8 / len(reports)
     for k, r in enumerate(reports):
         xs = [i + k * width for i in range(len(comps))]
@@ -84,8 +102,9 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
         axes[0].bar(xs, [energy.get(c, 0.0) / 1e6 for c in comps], width, label=r.arch)
         axes[1].bar(xs, [power.get(c, 0.0) for c in comps], width, label=r.arch)
     for ax, title, unit in ((axes[0], "energy per image", "uJ"), (axes[1], "peak power", "W")):
-        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(comps))], comps, rotation=45,
-                      ha="right")
+        ax.set_xticks(
+            [i + 0.4 - width / 2 for i in range(len(comps))], comps, rotation=45, ha="right"
+        )
         ax.set_ylabel(unit)
         ax.set_title(title)
         ax.legend(fontsize=8)
@@ -99,8 +118,13 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
     ax.set_yscale("log")
     ax.set_ylabel("duplication")
     ax2 = ax.twinx()
-    ax2.plot(xs, [l.time_per_image_ns / best.period_ns for l in weight], color="tab:red",
-             marker="o", label="utilisation")
+    ax2.plot(
+        xs,
+        [l.time_per_image_ns / best.period_ns for l in weight],
+        color="tab:red",
+        marker="o",
+        label="utilisation",
+    )
     ax2.set_ylim(0, 1.05)
     ax2.set_ylabel("utilisation (time per image / period)")
     ax.set_xticks(list(xs), [l.name for l in weight], rotation=90, fontsize=7)

@@ -95,17 +95,25 @@ class Session:
         return self.record.settings
 
 
-def new_session(folder: Path, model: str, network: Network, settings: Settings,
-                options: dict[str, Any]) -> Session:
+def new_session(
+    folder: Path, model: str, network: Network, settings: Settings, options: dict[str, Any]
+) -> Session:
     """Start a run in ``folder`` (already prepared): write run.json and open the logs."""
     from synth import __version__
 
     work = units(combos(settings))
-    record = RunRecord(pimsyn_version=__version__, code_digest=code_digest(), model=model,
-                       model_file=os.path.abspath(model) if os.path.exists(model) else None,
-                       network=network.name, fingerprint=network.fingerprint(),
-                       library_digest=library_digest(load_library(settings.library)),
-                       settings=settings, units_total=len(work), options=options)
+    record = RunRecord(
+        pimsyn_version=__version__,
+        code_digest=code_digest(),
+        model=model,
+        model_file=os.path.abspath(model) if os.path.exists(model) else None,
+        network=network.name,
+        fingerprint=network.fingerprint(),
+        library_digest=library_digest(load_library(settings.library)),
+        settings=settings,
+        units_total=len(work),
+        options=options,
+    )
     return Session(folder, record, network, work, {}, start(folder, record, work))
 
 
@@ -124,11 +132,19 @@ def resume_session(folder: str | Path) -> Session:
     settings = record.settings
     space = combos(settings)
     work = units(space)
-    check_matches(record, path, network.fingerprint(),
-                  library_digest(load_library(settings.library)), len(work), __version__)
-    changed = (f"the synthesizer's code has changed since the run started (code "
-               f"{record.code_digest}, now {code_digest()}); the resumed result may differ from "
-               "an uninterrupted run")
+    check_matches(
+        record,
+        path,
+        network.fingerprint(),
+        library_digest(load_library(settings.library)),
+        len(work),
+        __version__,
+    )
+    changed = (
+        f"the synthesizer's code has changed since the run started (code "
+        f"{record.code_digest}, now {code_digest()}); the resumed result may differ from "
+        "an uninterrupted run"
+    )
     warnings = () if record.code_digest == code_digest() else (changed,)
     done = recover(path, work, space)
     return Session(path, record, network, work, done, RunLog(path, work, append=True), warnings)
@@ -141,9 +157,13 @@ def best_so_far(session: Session) -> tuple[Exploration | None, int]:
     done = recover(session.folder, session.work, combos(session.settings))
     searched = sum(r.evaluations for unit, r in done.items() if unit not in session.done)
     try:
-        return conclude(session.network, session.settings, list(done.values()),
-                        network_source=session.record.model,
-                        seconds=time.perf_counter() - session.started,
-                        session_evaluations=searched), len(done)
+        return conclude(
+            session.network,
+            session.settings,
+            list(done.values()),
+            network_source=session.record.model,
+            seconds=time.perf_counter() - session.started,
+            session_evaluations=searched,
+        ), len(done)
     except InputError:
         return None, len(done)

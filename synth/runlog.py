@@ -80,16 +80,30 @@ class UnitRecord(BaseModel):
 
     @classmethod
     def of(cls, result: UnitResult, unit: Unit) -> UnitRecord:
-        return cls(unit=result.unit, combos=tuple(c.index for c in unit.combos),
-                   evaluations=result.evaluations, seconds=result.seconds,
-                   designs=len(result.log), skipped=tuple(result.skipped),
-                   found=tuple(FoundRecord(combo=f.combo.index, tops_per_w=f.tops_per_w,
-                                           dup=f.dup, partition=f.partition, metrics=f.metrics)
-                               for f in result.found))
+        return cls(
+            unit=result.unit,
+            combos=tuple(c.index for c in unit.combos),
+            evaluations=result.evaluations,
+            seconds=result.seconds,
+            designs=len(result.log),
+            skipped=tuple(result.skipped),
+            found=tuple(
+                FoundRecord(
+                    combo=f.combo.index,
+                    tops_per_w=f.tops_per_w,
+                    dup=f.dup,
+                    partition=f.partition,
+                    metrics=f.metrics,
+                )
+                for f in result.found
+            ),
+        )
 
     def result(self, combos: list[Combo]) -> UnitResult:
-        found = [Found(f.tops_per_w, combos[f.combo], f.dup, f.partition, dict(f.metrics))
-                 for f in self.found]
+        found = [
+            Found(f.tops_per_w, combos[f.combo], f.dup, f.partition, dict(f.metrics))
+            for f in self.found
+        ]
         skipped = [(label, cause) for label, cause in self.skipped]
         return UnitResult(self.unit, found, [], skipped, self.evaluations, self.seconds)
 
@@ -145,11 +159,19 @@ def read_run(folder: str | Path) -> RunRecord:
     """
     path = Path(folder)
     if not path.is_dir():
-        raise InputError(str(path), "", "is not a folder" if path.exists() else "no such folder",
-                         "give the --out folder of a `pimsyn explore` run")
+        raise InputError(
+            str(path),
+            "",
+            "is not a folder" if path.exists() else "no such folder",
+            "give the --out folder of a `pimsyn explore` run",
+        )
     if not (path / RUN).exists():
-        raise InputError(str(path), "", f"holds no {RUN}, so it is not a `pimsyn explore` run that "
-                         "can be resumed", "give the --out folder of a `pimsyn explore` run")
+        raise InputError(
+            str(path),
+            "",
+            f"holds no {RUN}, so it is not a `pimsyn explore` run that can be resumed",
+            "give the --out folder of a `pimsyn explore` run",
+        )
     return validate(RunRecord, read_json(path / RUN), str(path / RUN), "run record")
 
 
@@ -158,7 +180,7 @@ def _complete_lines(path: Path) -> list[bytes]:
     if not path.exists():
         return []
     data = path.read_bytes()
-    return data[:data.rfind(b"\n") + 1].splitlines(keepends=True)
+    return data[: data.rfind(b"\n") + 1].splitlines(keepends=True)
 
 
 def _line_ends(path: Path) -> Iterator[int]:
@@ -190,15 +212,26 @@ def recover(folder: Path, work: list[Unit], space: list[Combo]) -> dict[int, Uni
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(str(units_path), place, f"is not valid JSON ({exc.msg})",
-                             "the run folder was changed after the run; start a new run") from None
+            raise InputError(
+                str(units_path),
+                place,
+                f"is not valid JSON ({exc.msg})",
+                "the run folder was changed after the run; start a new run",
+            ) from None
         rec = validate(UnitRecord, data, str(units_path), place)
         unit = by_index.get(rec.unit)
-        if unit is None or rec.combos != tuple(c.index for c in unit.combos) or any(
-                f.combo not in rec.combos for f in rec.found):
-            raise InputError(str(units_path), place, f"records unit {rec.unit} with combinations "
-                             f"{list(rec.combos)}, which is not a unit of this run's settings",
-                             "the run folder does not match its run.json; start a new run")
+        if (
+            unit is None
+            or rec.combos != tuple(c.index for c in unit.combos)
+            or any(f.combo not in rec.combos for f in rec.found)
+        ):
+            raise InputError(
+                str(units_path),
+                place,
+                f"records unit {rec.unit} with combinations "
+                f"{list(rec.combos)}, which is not a unit of this run's settings",
+                "the run folder does not match its run.json; start a new run",
+            )
         if any(rec.unit == r.unit for r, _ in records):
             raise InputError(str(units_path), place, f"records unit {rec.unit} a second time")
         records.append((rec, len(line)))
@@ -222,8 +255,9 @@ def _truncate(path: Path, size: int) -> None:
             handle.truncate(size)
 
 
-def check_matches(record: RunRecord, folder: Path, fingerprint: str, library: str,
-                  units_total: int, version: str) -> None:
+def check_matches(
+    record: RunRecord, folder: Path, fingerprint: str, library: str, units_total: int, version: str
+) -> None:
     """Refuse to resume a run whose model, library, settings or pimsyn version has changed.
 
     Raises:
@@ -231,17 +265,28 @@ def check_matches(record: RunRecord, folder: Path, fingerprint: str, library: st
     """
     file = str(folder / RUN)
     model = f"the model {record.model} has changed since the run started"
-    library_changed = (f"the component library {record.settings.library} has changed since the run "
-                       "started")
+    library_changed = (
+        f"the component library {record.settings.library} has changed since the run started"
+    )
     checks: Mapping[str, tuple[object, object, str]] = {
         "fingerprint": (record.fingerprint, fingerprint, model),
         "library_digest": (record.library_digest, library, library_changed),
-        "units_total": (record.units_total, units_total,
-                        "this pimsyn cuts the run's settings into other work units"),
-        "pimsyn_version": (record.pimsyn_version, version,
-                           "the run was started by another pimsyn version"),
+        "units_total": (
+            record.units_total,
+            units_total,
+            "this pimsyn cuts the run's settings into other work units",
+        ),
+        "pimsyn_version": (
+            record.pimsyn_version,
+            version,
+            "the run was started by another pimsyn version",
+        ),
     }
     for field, (stored, now, why) in checks.items():
         if stored != now:
-            raise InputError(file, field, f"{why} (stored {stored}, now {now})",
-                             "start a new run (a resumed run must search what the first part did)")
+            raise InputError(
+                file,
+                field,
+                f"{why} (stored {stored}, now {now})",
+                "start a new run (a resumed run must search what the first part did)",
+            )

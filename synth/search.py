@@ -59,9 +59,16 @@ class Found:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the combination, dup, partition and metrics (a line of the log, top.json)."""
         c = self.combo
-        return {"rram_ratio": c.rram_ratio, "cell_bits": c.cell_bits, "xbar": c.xbar,
-                "dac_bits": c.dac_bits, "adc_bits": c.adc_bits, "dup": list(self.dup),
-                "partition": [list(x) for x in self.partition], **self.metrics}
+        return {
+            "rram_ratio": c.rram_ratio,
+            "cell_bits": c.cell_bits,
+            "xbar": c.xbar,
+            "dac_bits": c.dac_bits,
+            "adc_bits": c.adc_bits,
+            "dup": list(self.dup),
+            "partition": [list(x) for x in self.partition],
+            **self.metrics,
+        }
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -84,19 +91,28 @@ class UnitResult:
 def metrics(s: Scored, ops: int) -> dict[str, float]:
     """The figures logged for every scored design."""
     ev = s.evaluation
-    return {"tops_per_w": s.tops_per_w, "period_ns": ev.period_ns,
-            "throughput_ips": 1e9 / ev.period_ns, "tops": ops / ev.period_ns / 1e3,
-            "energy_per_image_pj": ev.energy_pj, "peak_power_w": s.alloc.peak_power_w,
-            "macros": float(len(s.alloc.adcs)), "adcs": float(s.alloc.adcs.sum()),
-            "crossbars": float(s.alloc.crossbars.sum())}
+    return {
+        "tops_per_w": s.tops_per_w,
+        "period_ns": ev.period_ns,
+        "throughput_ips": 1e9 / ev.period_ns,
+        "tops": ops / ev.period_ns / 1e3,
+        "energy_per_image_pj": ev.energy_pj,
+        "peak_power_w": s.alloc.peak_power_w,
+        "macros": float(len(s.alloc.adcs)),
+        "adcs": float(s.alloc.adcs.sum()),
+        "crossbars": float(s.alloc.crossbars.sum()),
+    }
 
 
-def search_unit(unit: Unit, network: Network, library: ComponentLibrary, settings: Settings
-                ) -> UnitResult:
+def search_unit(
+    unit: Unit, network: Network, library: ComponentLibrary, settings: Settings
+) -> UnitResult:
     """Stages 1-4 for every combo of ``unit``."""
     start = time.perf_counter()
-    rng = random.Random(f"{settings.seed}/{unit.combos[0].rram_ratio}/{unit.combos[0].cell_bits}/"
-                        f"{unit.combos[0].xbar}")
+    rng = random.Random(
+        f"{settings.seed}/{unit.combos[0].rram_ratio}/{unit.combos[0].cell_bits}/"
+        f"{unit.combos[0].xbar}"
+    )
     contexts: list[ComboContext] = []
     skipped: list[tuple[str, str]] = []
     for combo in unit.combos:
@@ -110,11 +126,18 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
     problem = contexts[0].dup_problem()
     if problem.minimum > problem.budget:
-        reason = (f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
-                  f" crossbars, the crossbar share of the budget buys {contexts[0].n_xbar}")
-        return UnitResult(unit.index, found, log, skipped + [(c.combo.label, reason)
-                                                             for c in contexts],
-                          0, time.perf_counter() - start)
+        reason = (
+            f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
+            f" crossbars, the crossbar share of the budget buys {contexts[0].n_xbar}"
+        )
+        return UnitResult(
+            unit.index,
+            found,
+            log,
+            skipped + [(c.combo.label, reason) for c in contexts],
+            0,
+            time.perf_counter() - start,
+        )
     dups = candidates(problem, settings.dup, settings.sa, rng)
     unified = settings.macros == "unified"
     evaluations = 0
@@ -139,16 +162,25 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
             if f is not None:
                 screened.append(f)
         if not screened:
-            skipped.append((ctx.combo.label, "no duplication candidate fits the power budget after "
-                            "the fixed costs (crossbars, DACs, buffers, NoC)"))
+            skipped.append(
+                (
+                    ctx.combo.label,
+                    "no duplication candidate fits the power budget after "
+                    "the fixed costs (crossbars, DACs, buffers, NoC)",
+                )
+            )
             continue
         screened.sort(key=lambda f: f.key)
-        found.extend(screened[:settings.keep])
-        for best in screened[:settings.candidates]:
+        found.extend(screened[: settings.keep])
+        for best in screened[: settings.candidates]:
             dup = np.array(best.dup)
-            space = PartitionSpace.of([int(r) for r in ctx.row_blocks], list(best.dup),
-                                      [int(d * s) for d, s in zip(best.dup, ctx.sets, strict=True)],
-                                      settings.max_macro_crossbars, settings.sharing)
+            space = PartitionSpace.of(
+                [int(r) for r in ctx.row_blocks],
+                list(best.dup),
+                [int(d * s) for d, s in zip(best.dup, ctx.sets, strict=True)],
+                settings.max_macro_crossbars,
+                settings.sharing,
+            )
             results: dict[Partition, Found | None] = {}
 
             def fitness(p: Partition, dup: np.ndarray = dup) -> float:
@@ -156,17 +188,27 @@ def search_unit(unit: Unit, network: Network, library: ComponentLibrary, setting
                 return results[p].tops_per_w if results[p] is not None else float("-inf")
 
             ea = settings.ea
-            survivors = evolve(best.partition, space, fitness, rng, population=ea.population,
-                               children=ea.children, generations=ea.generations, p_num=ea.p_num,
-                               p_share=ea.p_share)
+            survivors = evolve(
+                best.partition,
+                space,
+                fitness,
+                rng,
+                population=ea.population,
+                children=ea.children,
+                generations=ea.generations,
+                p_num=ea.p_num,
+                p_share=ea.p_share,
+            )
             found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
-    best_first = sorted(unique.values(), key=lambda f: f.key)[:settings.keep]
-    return UnitResult(unit.index, best_first, log, skipped, evaluations,
-                      time.perf_counter() - start)
+    best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
+    return UnitResult(
+        unit.index, best_first, log, skipped, evaluations, time.perf_counter() - start
+    )
 
 
-def search_units(batch: tuple[Unit, ...], network: Network, library: ComponentLibrary,
-                 settings: Settings) -> list[UnitResult]:
+def search_units(
+    batch: tuple[Unit, ...], network: Network, library: ComponentLibrary, settings: Settings
+) -> list[UnitResult]:
     """``search_unit`` for each unit of ``batch``, in order (one task of an executor)."""
     return [search_unit(u, network, library, settings) for u in batch]

@@ -101,16 +101,26 @@ class Settings:
 
     def quick(self) -> Settings:
         """A preset for tests and demos: a corner of the space, small searches (seconds)."""
-        return replace(self, rram_ratios=(0.2, 0.3), cell_bits=(2,), xbars=(128, 256),
-                       dac_bits=(1, 2), sa=replace(self.sa, chains=2, iterations=20, cooling=0.8,
-                                                   archive=8),
-                       ea=replace(self.ea, population=4, children=4, generations=4), candidates=2,
-                       keep=10)
+        return replace(
+            self,
+            rram_ratios=(0.2, 0.3),
+            cell_bits=(2,),
+            xbars=(128, 256),
+            dac_bits=(1, 2),
+            sa=replace(self.sa, chains=2, iterations=20, cooling=0.8, archive=8),
+            ea=replace(self.ea, population=4, children=4, generations=4),
+            candidates=2,
+            keep=10,
+        )
 
     def thorough(self) -> Settings:
         """The released code's search effort (slow)."""
-        return replace(self, sa=replace(self.sa, chains=10, iterations=100, cooling=0.95),
-                       ea=EAParams(population=28, children=12, generations=200), candidates=10)
+        return replace(
+            self,
+            sa=replace(self.sa, chains=10, iterations=100, cooling=0.95),
+            ea=EAParams(population=28, children=12, generations=200),
+            candidates=10,
+        )
 
 
 @dataclass(frozen=True)
@@ -129,8 +139,10 @@ class Combo:
 
     @property
     def label(self) -> str:
-        return (f"ratio {self.rram_ratio:.2f}, {self.xbar}x{self.xbar}, {self.cell_bits}-bit cells, "
-                f"{self.dac_bits}-bit DAC")
+        return (
+            f"ratio {self.rram_ratio:.2f}, {self.xbar}x{self.xbar}, {self.cell_bits}-bit cells, "
+            f"{self.dac_bits}-bit DAC"
+        )
 
 
 def combos(settings: Settings) -> list[Combo]:

@@ -58,12 +58,21 @@ class ValidationReport:
         return tuple(r for r in self.rows if r.flagged)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tolerance_pct": self.tolerance_pct, "images": self.images,
-                "rows": [asdict(r) for r in self.rows]}
+        return {
+            "tolerance_pct": self.tolerance_pct,
+            "images": self.images,
+            "rows": [asdict(r) for r in self.rows],
+        }
 
 
-def validate_design(rank: int, arch_data: dict[str, Any], network: Network, images: int,
-                    tolerance_pct: float, trace: str | None) -> ValidationRow:
+def validate_design(
+    rank: int,
+    arch_data: dict[str, Any],
+    network: Network,
+    images: int,
+    tolerance_pct: float,
+    trace: str | None,
+) -> ValidationRow:
     """Estimate and simulate one design (picklable, for executors)."""
     arch = Architecture.model_validate(arch_data)
     plan = Plan(arch, network)
@@ -72,27 +81,53 @@ def validate_design(rank: int, arch_data: dict[str, Any], network: Network, imag
         sim = simulate(plan, SimOptions(images=images, trace=trace, overwrite=True))
     except SimDeadlock as exc:
         nan = float("nan")
-        e = {"throughput_ips": est.throughput_ips, "latency_ns": est.latency_ns,
-             "energy_per_image_pj": est.energy_per_image_pj,
-             "average_power_w": est.average_power_w}
-        return ValidationRow(rank, arch.name, e, {k: nan for k in FIGURES},
-                             {k: nan for k in FIGURES}, True,
-                             tuple((w, 0.0) for w in exc.waits[:3]), None, 0, 0.0,
-                             deadlock=exc.cause)
-    e = {"throughput_ips": est.throughput_ips, "latency_ns": est.latency_ns,
-         "energy_per_image_pj": est.energy_per_image_pj, "average_power_w": est.average_power_w}
-    s = {"throughput_ips": sim.throughput_ips, "latency_ns": sim.latency_ns[0],
-         "energy_per_image_pj": sim.energy_per_image_pj, "average_power_w": sim.average_power_w}
+        e = {
+            "throughput_ips": est.throughput_ips,
+            "latency_ns": est.latency_ns,
+            "energy_per_image_pj": est.energy_per_image_pj,
+            "average_power_w": est.average_power_w,
+        }
+        return ValidationRow(
+            rank,
+            arch.name,
+            e,
+            {k: nan for k in FIGURES},
+            {k: nan for k in FIGURES},
+            True,
+            tuple((w, 0.0) for w in exc.waits[:3]),
+            None,
+            0,
+            0.0,
+            deadlock=exc.cause,
+        )
+    e = {
+        "throughput_ips": est.throughput_ips,
+        "latency_ns": est.latency_ns,
+        "energy_per_image_pj": est.energy_per_image_pj,
+        "average_power_w": est.average_power_w,
+    }
+    s = {
+        "throughput_ips": sim.throughput_ips,
+        "latency_ns": sim.latency_ns[0],
+        "energy_per_image_pj": sim.energy_per_image_pj,
+        "average_power_w": sim.average_power_w,
+    }
     error = {k: 100 * (e[k] - s[k]) / s[k] if s[k] else 0.0 for k in FIGURES}
     flagged = any(abs(v) > tolerance_pct for v in error.values())
     stalls = tuple(sorted(sim.stall_ns().items(), key=lambda kv: -kv[1])[:3])
-    return ValidationRow(rank, arch.name, e, s, error, flagged, stalls, sim.trace_file,
-                         sim.events, sim.wall_s)
+    return ValidationRow(
+        rank, arch.name, e, s, error, flagged, stalls, sim.trace_file, sim.events, sim.wall_s
+    )
 
 
-def validate_design_shipped(rank: int, arch_data: dict[str, Any], network: Network, images: int,
-                            tolerance_pct: float, trace_name: str | None
-                            ) -> tuple[ValidationRow, dict[str, bytes]]:
+def validate_design_shipped(
+    rank: int,
+    arch_data: dict[str, Any],
+    network: Network,
+    images: int,
+    tolerance_pct: float,
+    trace_name: str | None,
+) -> tuple[ValidationRow, dict[str, bytes]]:
     """:func:`validate_design` on a remote worker: the trace files come back as bytes by name."""
     with tempfile.TemporaryDirectory(prefix="pimsyn-validate-") as folder:
         trace = str(Path(folder) / trace_name) if trace_name is not None else None
@@ -110,9 +145,16 @@ def _land(shipped: tuple[ValidationRow, dict[str, bytes]], traces: Path | None) 
     return replace(row, trace=str(traces / Path(row.trace).name))
 
 
-def validate(designs: list[Architecture], network: Network, *, images: int = 4,
-             tolerance_pct: float = 5.0, out: Path | None = None,
-             executor: Executor | None = None, remote: bool = False) -> ValidationReport:
+def validate(
+    designs: list[Architecture],
+    network: Network,
+    *,
+    images: int = 4,
+    tolerance_pct: float = 5.0,
+    out: Path | None = None,
+    executor: Executor | None = None,
+    remote: bool = False,
+) -> ValidationReport:
     """Simulate ``designs`` (best first); traces go to ``out/traces/`` when ``out`` is given.
 
     ``remote``: the executor's workers may be other machines (their trace files are sent back).
@@ -122,22 +164,42 @@ def validate(designs: list[Architecture], network: Network, *, images: int = 4,
     if executor is None:
         for rank, arch in enumerate(designs):
             trace = str(traces / f"design{rank}.json.gz") if traces is not None else None
-            rows.append(validate_design(rank, arch.model_dump(mode="json"), network, images,
-                                        tolerance_pct, trace))
+            rows.append(
+                validate_design(
+                    rank, arch.model_dump(mode="json"), network, images, tolerance_pct, trace
+                )
+            )
     elif remote:
-        shipped = [executor.submit(validate_design_shipped, rank, arch.model_dump(mode="json"),
-                                   network, images, tolerance_pct,
-                                   f"design{rank}.json.gz" if traces is not None else None)
-                   for rank, arch in enumerate(designs)]
+        shipped = [
+            executor.submit(
+                validate_design_shipped,
+                rank,
+                arch.model_dump(mode="json"),
+                network,
+                images,
+                tolerance_pct,
+                f"design{rank}.json.gz" if traces is not None else None,
+            )
+            for rank, arch in enumerate(designs)
+        ]
         rows = [_land(job.result(), traces) for job in shipped]
     else:
-        jobs = [executor.submit(validate_design, rank, arch.model_dump(mode="json"), network,
-                                images, tolerance_pct,
-                                None if traces is None else str(traces / f"design{rank}.json.gz"))
-                for rank, arch in enumerate(designs)]
+        jobs = [
+            executor.submit(
+                validate_design,
+                rank,
+                arch.model_dump(mode="json"),
+                network,
+                images,
+                tolerance_pct,
+                None if traces is None else str(traces / f"design{rank}.json.gz"),
+            )
+            for rank, arch in enumerate(designs)
+        ]
         rows = [job.result() for job in jobs]
     report = ValidationReport(tuple(rows), tolerance_pct, images)
     if out is not None:
-        write_atomic(out / "validation.json", json.dumps(report.to_dict(), indent=1) + "\n",
-                     force=True)
+        write_atomic(
+            out / "validation.json", json.dumps(report.to_dict(), indent=1) + "\n", force=True
+        )
     return report

@@ -56,40 +56,76 @@ def _layer(data: dict, name: str) -> dict:  # type: ignore[type-arg]
 
 
 CASES = {
-    "adc_rule": (lambda d: d["hardware"].update(adc_bits=9),
-                 ["hardware.adc_bits", "needs 8 bits"]),
-    "adc_part": (lambda d: d["hardware"]["parts"]["adc"].update(resolution_bits=10),
-                 ["hardware.parts.adc.resolution_bits", "is 10 but adc_bits is 8"]),
-    "too_many_crossbars": (lambda d: d["hardware"]["macros"][0].update(crossbars=10),
-                           ["macro 0", "needs 32 crossbars but the macro has 10"]),
+    "adc_rule": (lambda d: d["hardware"].update(adc_bits=9), ["hardware.adc_bits", "needs 8 bits"]),
+    "adc_part": (
+        lambda d: d["hardware"]["parts"]["adc"].update(resolution_bits=10),
+        ["hardware.parts.adc.resolution_bits", "is 10 but adc_bits is 8"],
+    ),
+    "too_many_crossbars": (
+        lambda d: d["hardware"]["macros"][0].update(crossbars=10),
+        ["macro 0", "needs 32 crossbars but the macro has 10"],
+    ),
     "unmapped": (lambda d: d["mapping"]["layers"].pop(), ["weight layer 'fc", "is not mapped"]),
-    "unknown_layer": (lambda d: _layer(d, "conv2").update(layer="ghost"),
-                      ["mapping.layers[0].layer", "'ghost' is not a layer"]),
-    "wrong_sum": (lambda d: _layer(d, "conv2").update(dup=3),
-                  ["mapping.layers[0].crossbars", "dup 3 x a set of 8 crossbars needs 24"]),
-    "no_adc": (lambda d: d["hardware"]["macros"][0].update(adcs=0),
-               ["macro 0 (conv2#0) has no ADC but hosts weight layer 'conv2'"]),
-    "missing_macro": (lambda d: _layer(d, "conv2").update(macros=[999]),
-                      ["mapping.layers[0].macros[0]", "macro 999 does not exist"]),
-    "fingerprint": (lambda d: d["mapping"].update(fingerprint="0" * 16),
-                    ["mapping.fingerprint", "made for another network"]),
-    "unknown_network": (lambda d: d["mapping"].update(network="no_such_net"),
-                        ["mapping.network", "neither a zoo model nor a file"]),
-    "undeclared_sharing": (lambda d: _layer(d, "conv6").update(macros=[0], crossbars=[_layer(d, "conv6")["crossbars"][0]]),
-                           ["not declared as a sharing pair"]),
-    "shared_pair_too_big": (lambda d: (_layer(d, "conv6").update(macros=[0], shares_with="conv2",
-                                                                crossbars=[_layer(d, "conv6")["crossbars"][0]])),
-                            ["shared pair conv2 + conv6 needs", "but the macro has 32"]),
-    "missing_unit": (lambda d: d["hardware"]["macros"][0]["units"].pop("shift_add"),
-                     ["has no 'shift_add' unit but runs 'conv2'"]),
-    "wrong_type": (lambda d: d["hardware"].update(xbar_size="big"),
-                   ["hardware.xbar_size", "valid integer"]),
-    "negative": (lambda d: d["hardware"]["macros"][1].update(adcs=-2),
-                 ["hardware.macros[1].adcs", "greater than or equal to 0"]),
-    "missing_field": (lambda d: d["hardware"].pop("cell_bits"), ["hardware.cell_bits", "Field required"]),
-    "extra_field": (lambda d: d["hardware"].update(colour="red"), ["hardware.colour", "not permitted"]),
-    "bad_buffer": (lambda d: d["hardware"]["macros"][0].update(buffer_kib=100),
-                   ["hardware.macros[0].buffer_kib", "no buffer part of 100 KiB"]),
+    "unknown_layer": (
+        lambda d: _layer(d, "conv2").update(layer="ghost"),
+        ["mapping.layers[0].layer", "'ghost' is not a layer"],
+    ),
+    "wrong_sum": (
+        lambda d: _layer(d, "conv2").update(dup=3),
+        ["mapping.layers[0].crossbars", "dup 3 x a set of 8 crossbars needs 24"],
+    ),
+    "no_adc": (
+        lambda d: d["hardware"]["macros"][0].update(adcs=0),
+        ["macro 0 (conv2#0) has no ADC but hosts weight layer 'conv2'"],
+    ),
+    "missing_macro": (
+        lambda d: _layer(d, "conv2").update(macros=[999]),
+        ["mapping.layers[0].macros[0]", "macro 999 does not exist"],
+    ),
+    "fingerprint": (
+        lambda d: d["mapping"].update(fingerprint="0" * 16),
+        ["mapping.fingerprint", "made for another network"],
+    ),
+    "unknown_network": (
+        lambda d: d["mapping"].update(network="no_such_net"),
+        ["mapping.network", "neither a zoo model nor a file"],
+    ),
+    "undeclared_sharing": (
+        lambda d: _layer(d, "conv6").update(
+            macros=[0], crossbars=[_layer(d, "conv6")["crossbars"][0]]
+        ),
+        ["not declared as a sharing pair"],
+    ),
+    "shared_pair_too_big": (
+        lambda d: _layer(d, "conv6").update(
+            macros=[0], shares_with="conv2", crossbars=[_layer(d, "conv6")["crossbars"][0]]
+        ),
+        ["shared pair conv2 + conv6 needs", "but the macro has 32"],
+    ),
+    "missing_unit": (
+        lambda d: d["hardware"]["macros"][0]["units"].pop("shift_add"),
+        ["has no 'shift_add' unit but runs 'conv2'"],
+    ),
+    "wrong_type": (
+        lambda d: d["hardware"].update(xbar_size="big"),
+        ["hardware.xbar_size", "valid integer"],
+    ),
+    "negative": (
+        lambda d: d["hardware"]["macros"][1].update(adcs=-2),
+        ["hardware.macros[1].adcs", "greater than or equal to 0"],
+    ),
+    "missing_field": (
+        lambda d: d["hardware"].pop("cell_bits"),
+        ["hardware.cell_bits", "Field required"],
+    ),
+    "extra_field": (
+        lambda d: d["hardware"].update(colour="red"),
+        ["hardware.colour", "not permitted"],
+    ),
+    "bad_buffer": (
+        lambda d: d["hardware"]["macros"][0].update(buffer_kib=100),
+        ["hardware.macros[0].buffer_kib", "no buffer part of 100 KiB"],
+    ),
     "version": (lambda d: d.update(schema_version=2), ["schema_version"]),
 }
 
@@ -108,6 +144,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         d["hardware"]["macros"][0]["adcs"] = 0
         d["mapping"]["layers"].pop()
         d["hardware"]["adc_bits"] = 9
+
     message = _problems(tmp_path, several)
     assert "4 problems" in message  # adc_bits 9 breaks the rule and no longer matches the part
     assert "is 8 but adc_bits is 9" in message

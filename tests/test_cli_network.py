@@ -62,8 +62,14 @@ def test_network_table_and_json(capsys) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_network_input_shape_option(capsys) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = run_pimsim(capsys, "network", str(DATA / "torchnet_noparams.onnx"),
-                              "--input-shape", "1,3,20,22", "--json")
+    code, out, _ = run_pimsim(
+        capsys,
+        "network",
+        str(DATA / "torchnet_noparams.onnx"),
+        "--input-shape",
+        "1,3,20,22",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["macs"] == 47520 + 248832 + 15552 + 13824 + 7200
 
 
@@ -74,16 +80,20 @@ def _bad_inputs(tmp_path):  # type: ignore[no-untyped-def]
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(full[: len(full) // 2])
     unknown = tmp_path / "unknown_op.onnx"
-    unknown.write_bytes(onnx_text("""
+    unknown.write_bytes(
+        onnx_text("""
       g (float[1,3,8,8] x, float[4,3,3,3] w) => (float z) {
         y = Conv(x, w)
         z = LpNormalization(y)
-      }""").SerializeToString())
+      }""").SerializeToString()
+    )
     dynamic = tmp_path / "dynamic.onnx"
-    dynamic.write_bytes(onnx_text("""
+    dynamic.write_bytes(
+        onnx_text("""
       g (float[N,3,H,W] x, float[4,3,3,3] w) => (float y) {
         y = Conv(x, w)
-      }""").SerializeToString())
+      }""").SerializeToString()
+    )
     empty = tmp_path / "empty.onnx"
     empty.write_bytes(b"")
     return [
@@ -109,18 +119,25 @@ def test_bad_inputs_exit_2_with_one_paragraph(tmp_path, capsys) -> None:  # type
 def test_console_script_prints_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x08\x07garbage\xff\xff\xff")
-    proc = subprocess.run([sys.executable, "-m", "pimsim.cli", "network", str(bad)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pimsim.cli", "network", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "bad.onnx" in proc.stderr
 
 
-@pytest.mark.parametrize("argv,cause", [
-    (["network"], "the following arguments are required: model"),
-    (["network", "vgg13", "--input-shape", "1,x"], "not a list of integers"),
-    (["network", "vgg13", "--input-shape", "0,3,4,4"], "must be a positive integer"),
-    (["network", "vgg13", "--input-shape", "3,32,32"], "fixed input size"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv,cause",
+    [
+        (["network"], "the following arguments are required: model"),
+        (["network", "vgg13", "--input-shape", "1,x"], "not a list of integers"),
+        (["network", "vgg13", "--input-shape", "0,3,4,4"], "must be a positive integer"),
+        (["network", "vgg13", "--input-shape", "3,32,32"], "fixed input size"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_arguments(capsys, argv, cause) -> None:  # type: ignore[no-untyped-def]
     try:
         code = pimsim_main(argv)  # errors found after parsing return 2

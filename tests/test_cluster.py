@@ -19,16 +19,28 @@ from synth.executors import Runner, open_runner
 from synth.explore import explore
 from synth.settings import Settings
 
-RUN = ["explore", "vgg11-cifar", "--power-w", "12", "--quick", "--no-baseline", "--validate",
-       "--top-k", "2", "--images", "2"]
+RUN = [
+    "explore",
+    "vgg11-cifar",
+    "--power-w",
+    "12",
+    "--quick",
+    "--no-baseline",
+    "--validate",
+    "--top-k",
+    "2",
+    "--images",
+    "2",
+]
 
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     """A local Dask cluster of two worker processes; yields its ``HOST:PORT``."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    ) as cluster:
         yield cluster.scheduler_address.removeprefix("tcp://")
 
 
@@ -40,33 +52,39 @@ def _rows(out: Path) -> list[dict[str, object]]:
     return rows
 
 
-def test_a_dask_run_writes_exactly_what_a_local_run_writes(scheduler: str, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]
-                                                          ) -> None:
+def test_a_dask_run_writes_exactly_what_a_local_run_writes(
+    scheduler: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     local, cluster = tmp_path / "local", tmp_path / "cluster"
     assert pimsyn_main([*RUN, "--jobs", "1", "--out", str(local)]) == 0
     assert pimsyn_main([*RUN, "--executor", f"dask://{scheduler}", "--out", str(cluster)]) == 0
     assert f"running on Dask at tcp://{scheduler} (2 worker threads)" in capsys.readouterr().err
     for name in ("arch.json", "top.json"):
         assert (cluster / name).read_bytes() == (local / name).read_bytes()
-    assert sorted((cluster / "exploration.jsonl").read_text().splitlines()) == \
-        sorted((local / "exploration.jsonl").read_text().splitlines())
+    assert sorted((cluster / "exploration.jsonl").read_text().splitlines()) == sorted(
+        (local / "exploration.jsonl").read_text().splitlines()
+    )
     # the validation ran on the workers too; their traces were sent back into the run folder
     assert _rows(cluster) == _rows(local)
     assert sorted(p.name for p in (cluster / "traces").iterdir()) == sorted(
-        p.name for p in (local / "traces").iterdir())
+        p.name for p in (local / "traces").iterdir()
+    )
     report = json.loads((cluster / "report.json").read_text())
     assert report["executor"] == f"dask://{scheduler}" and report["complete"] is True
 
 
-def test_workers_running_other_code_are_refused(scheduler: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_running_other_code_are_refused(
+    scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import synth.executors
 
     # this process's code digest differs; the workers compute theirs from their own files
     monkeypatch.setattr(synth.executors, "code_digest", lambda: "elsewhere")
-    with pytest.raises(InputError, match=r"2 worker\(s\) of tcp://127.0.0.1:\d+ run other pimsyn "
-                       r"code than this process \(version [\d.]+, code elsewhere\)"):
+    with pytest.raises(
+        InputError,
+        match=r"2 worker\(s\) of tcp://127.0.0.1:\d+ run other pimsyn "
+        r"code than this process \(version [\d.]+, code elsewhere\)",
+    ):
         open_runner(f"dask://{scheduler}", 1)
 
 
@@ -94,15 +112,27 @@ def test_no_scheduler_at_the_address_is_an_input_error() -> None:
     assert "dask scheduler --port PORT" in info.value.message
 
 
-@pytest.mark.parametrize("spec,message", [
-    ("dask://127.0.0.1:8786", ("needs Dask (the optional extra 'cluster', dask[distributed]), "
-                               "which is not installed. Pip install 'pimsyn[cluster]'")),
-    ("slurm", "'slurm' is not an executor. Use local (the default) or dask://HOST:PORT"),
-    ("dask://127.0.0.1", "'dask://127.0.0.1' is not an executor"),
-])
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        (
+            "dask://127.0.0.1:8786",
+            (
+                "needs Dask (the optional extra 'cluster', dask[distributed]), "
+                "which is not installed. Pip install 'pimsyn[cluster]'"
+            ),
+        ),
+        ("slurm", "'slurm' is not an executor. Use local (the default) or dask://HOST:PORT"),
+        ("dask://127.0.0.1", "'dask://127.0.0.1' is not an executor"),
+    ],
+)
 def test_executor_errors_exit_2_before_anything_is_written(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        spec: str, message: str) -> None:
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    spec: str,
+    message: str,
+) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
     out = tmp_path / "run"
     assert pimsyn_main([*RUN, "--executor", spec, "--out", str(out)]) == 2
@@ -111,14 +141,21 @@ def test_executor_errors_exit_2_before_anything_is_written(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["explore", "nonesuch", "--power-w", "12"], "nonesuch: is neither a zoo model"),
-    (["explore", "vgg11-cifar", "--power-w", "0.01", "--quick"], "0.01 W is too small"),
-    (["explore", "--resume", "{tmp}/nothing"], "nothing: no such folder"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["explore", "nonesuch", "--power-w", "12"], "nonesuch: is neither a zoo model"),
+        (["explore", "vgg11-cifar", "--power-w", "0.01", "--quick"], "0.01 W is too small"),
+        (["explore", "--resume", "{tmp}/nothing"], "nothing: no such folder"),
+    ],
+)
 def test_the_model_and_the_budget_are_checked_before_connecting(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        argv: list[str], message: str) -> None:
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
     import synth.executors
 
     def never(*args: object) -> Runner:
@@ -142,6 +179,11 @@ def test_remote_validation_sends_the_traces_back(tmp_path: Path) -> None:
     row = sent.rows[0]
     assert row.trace == str(tmp_path / "there" / "traces" / "design0.json.gz")
     assert sorted(p.name for p in (tmp_path / "there" / "traces").iterdir()) == [
-        "design0.json.gz", "design0.summary.json"]
+        "design0.json.gz",
+        "design0.summary.json",
+    ]
     assert (row.simulated, row.estimate, row.events) == (
-        here.rows[0].simulated, here.rows[0].estimate, here.rows[0].events)
+        here.rows[0].simulated,
+        here.rows[0].estimate,
+        here.rows[0].events,
+    )

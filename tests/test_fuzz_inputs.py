@@ -60,26 +60,58 @@ def _onnx_base() -> onnx.ModelProto:
         y = Gemm<transB=1>(f, w3)
       }""")
     for name, dims in (("w1", (4, 3, 3, 3)), ("b1", (4,)), ("w2", (4, 4, 3, 3)), ("w3", (10, 8))):
-        model.graph.initializer.append(numpy_helper.from_array(np.full(dims, 0.5, np.float32), name))
+        model.graph.initializer.append(
+            numpy_helper.from_array(np.full(dims, 0.5, np.float32), name)
+        )
     return model
 
 
 ONNX = _onnx_base()
 ONNX_BYTES = ONNX.SerializeToString()
-FUZZ = settings(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def fuzz(examples: int) -> settings:
     """The fuzz settings with this many examples."""
     return settings(FUZZ, max_examples=examples)
 
+
 # -- JSON documents ---------------------------------------------------------------------------------
 ODD_VALUES = st.one_of(
-    st.sampled_from([None, True, False, 0, 1, -1, -7, 2**20 + 1, 10**12, 2**63, 10**400, 1e-300,
-                     1e300, math.nan, math.inf, -math.inf, -0.5, "", "x", "128", [], {}, [1, 2],
-                     {"a": 1}]),
-    st.integers(min_value=-10**6, max_value=10**6),
+    st.sampled_from(
+        [
+            None,
+            True,
+            False,
+            0,
+            1,
+            -1,
+            -7,
+            2**20 + 1,
+            10**12,
+            2**63,
+            10**400,
+            1e-300,
+            1e300,
+            math.nan,
+            math.inf,
+            -math.inf,
+            -0.5,
+            "",
+            "x",
+            "128",
+            [],
+            {},
+            [1, 2],
+            {"a": 1},
+        ]
+    ),
+    st.integers(min_value=-(10**6), max_value=10**6),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=6),
 )
@@ -100,7 +132,9 @@ def _mutate(doc: Any, data: st.DataObject) -> Any:
     doc = copy.deepcopy(doc)
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         path = data.draw(st.sampled_from(list(_paths(doc))), label="path")
-        op = data.draw(st.sampled_from(["delete", "replace", "replace", "swap", "copy"]), label="op")
+        op = data.draw(
+            st.sampled_from(["delete", "replace", "replace", "swap", "copy"]), label="op"
+        )
         if not path:
             doc = data.draw(ODD_VALUES) if op == "replace" else doc
             continue
@@ -172,13 +206,18 @@ def test_mutated_library_loads_or_is_an_input_error(scratch: Path, data: st.Data
 
 @fuzz(1200)
 @given(data=st.data())
-def test_mutated_pimcomp_json_loads_or_is_an_input_error(scratch: Path, data: st.DataObject
-                                                         ) -> None:
+def test_mutated_pimcomp_json_loads_or_is_an_input_error(
+    scratch: Path, data: st.DataObject
+) -> None:
     path = scratch / "network.json"
     nodes = _mutate(PIMCOMP, data)
     names = [n["name"] for n in PIMCOMP]  # rewire an edge to an existing, missing or own node
-    if data.draw(st.booleans(), label="rewire?") and isinstance(nodes, list) and nodes \
-            and isinstance(nodes[-1], dict):
+    if (
+        data.draw(st.booleans(), label="rewire?")
+        and isinstance(nodes, list)
+        and nodes
+        and isinstance(nodes[-1], dict)
+    ):
         nodes[-1]["provider"] = [data.draw(st.sampled_from([*names, "ghost"]), label="provider")]
     path.write_text(_text(nodes, data))
     _loads_or_input_error(load_model, path)
@@ -186,12 +225,21 @@ def test_mutated_pimcomp_json_loads_or_is_an_input_error(scratch: Path, data: st
 
 # -- ONNX -------------------------------------------------------------------------------------------
 @fuzz(1200)
-@given(edits=st.lists(st.tuples(st.integers(0, len(ONNX_BYTES) - 1), st.integers(0, 255),
-                                st.sampled_from(["set", "insert", "delete"])), min_size=1,
-                      max_size=6),
-       cut=st.one_of(st.none(), st.integers(0, len(ONNX_BYTES))))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(ONNX_BYTES) - 1),
+            st.integers(0, 255),
+            st.sampled_from(["set", "insert", "delete"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.one_of(st.none(), st.integers(0, len(ONNX_BYTES))),
+)
 def test_damaged_onnx_bytes_load_or_are_an_input_error(
-        scratch: Path, edits: list[tuple[int, int, str]], cut: int | None) -> None:
+    scratch: Path, edits: list[tuple[int, int, str]], cut: int | None
+) -> None:
     data = bytearray(ONNX_BYTES)
     for pos, value, how in edits:
         pos = min(pos, len(data) - 1)
@@ -206,21 +254,62 @@ def test_damaged_onnx_bytes_load_or_are_an_input_error(
     _loads_or_input_error(load_network, path)
 
 
-OPS = ["Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Sub", "Div", "Mul",
-       "Sum", "Gemm", "MatMul", "Concat", "Reshape", "Flatten", "Pad", "Clip", "Softmax", "LRN",
-       "BatchNormalization", "Transpose", "Squeeze", "Identity", "Shape", "Constant", "Loop", "Foo"]
-ATTRS = ["pads", "strides", "kernel_shape", "dilations", "group", "axis", "auto_pad", "transA",
-         "transB", "mode", "value"]
-ATTR_VALUES = st.one_of(st.integers(-3, 5), st.sampled_from([2**40, -2**40]),
-                        st.lists(st.integers(-2, 4), min_size=1, max_size=5), st.sampled_from(
-                            ["SAME_UPPER", "VALID", "reflect", "x", 1.5, [1.0, 2.0]]))
+OPS = [
+    "Conv",
+    "Relu",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Add",
+    "Sub",
+    "Div",
+    "Mul",
+    "Sum",
+    "Gemm",
+    "MatMul",
+    "Concat",
+    "Reshape",
+    "Flatten",
+    "Pad",
+    "Clip",
+    "Softmax",
+    "LRN",
+    "BatchNormalization",
+    "Transpose",
+    "Squeeze",
+    "Identity",
+    "Shape",
+    "Constant",
+    "Loop",
+    "Foo",
+]
+ATTRS = [
+    "pads",
+    "strides",
+    "kernel_shape",
+    "dilations",
+    "group",
+    "axis",
+    "auto_pad",
+    "transA",
+    "transB",
+    "mode",
+    "value",
+]
+ATTR_VALUES = st.one_of(
+    st.integers(-3, 5),
+    st.sampled_from([2**40, -(2**40)]),
+    st.lists(st.integers(-2, 4), min_size=1, max_size=5),
+    st.sampled_from(["SAME_UPPER", "VALID", "reflect", "x", 1.5, [1.0, 2.0]]),
+)
 DIMS = st.one_of(st.integers(-3, 40), st.sampled_from([2**31, 2**62]), st.sampled_from(["N", ""]))
 
 
 def _mutate_onnx(model: onnx.ModelProto, data: st.DataObject) -> None:
     g = model.graph
-    what = data.draw(st.sampled_from(["op", "attr", "dim", "edge", "node", "init", "version"]),
-                     label="what")
+    what = data.draw(
+        st.sampled_from(["op", "attr", "dim", "edge", "node", "init", "version"]), label="what"
+    )
     node = g.node[data.draw(st.integers(0, len(g.node) - 1), label="node")] if g.node else None
     if what == "op" and node is not None:
         node.op_type = data.draw(st.sampled_from(OPS), label="op")
@@ -241,8 +330,13 @@ def _mutate_onnx(model: onnx.ModelProto, data: st.DataObject) -> None:
             else:
                 dim.dim_value = new
     elif what == "edge" and node is not None and node.input:
-        names = ["", "ghost", *(i.name for i in g.input), *(t.name for t in g.initializer),
-                 *(o for n in g.node for o in n.output)]
+        names = [
+            "",
+            "ghost",
+            *(i.name for i in g.input),
+            *(t.name for t in g.initializer),
+            *(o for n in g.node for o in n.output),
+        ]
         slot = data.draw(st.integers(0, len(node.input) - 1), label="slot")
         node.input[slot] = data.draw(st.sampled_from(names), label="tensor")
     elif what == "node" and node is not None:
@@ -259,7 +353,8 @@ def _mutate_onnx(model: onnx.ModelProto, data: st.DataObject) -> None:
         init = g.initializer[data.draw(st.integers(0, len(g.initializer) - 1), label="init")]
         if init.dims and data.draw(st.booleans(), label="dims?"):
             init.dims[data.draw(st.integers(0, len(init.dims) - 1))] = data.draw(
-                st.integers(-2, 50), label="init dim")
+                st.integers(-2, 50), label="init dim"
+            )
         else:
             init.data_type = data.draw(st.sampled_from([0, 2, 7, 8, 11, 99]), label="type")
     elif what == "version":

@@ -11,8 +11,14 @@ from pimsim.network.zoo import zoo_network
 
 
 def conv(name: str, src: str, c: int = 4) -> Layer:
-    return Layer(name=name, kind=LayerKind.CONV, inputs=(src,), in_shapes=(Shape(4, 8, 8),),
-                 out_shape=Shape(c, 8, 8), macs=64 * c * 4)
+    return Layer(
+        name=name,
+        kind=LayerKind.CONV,
+        inputs=(src,),
+        in_shapes=(Shape(4, 8, 8),),
+        out_shape=Shape(c, 8, 8),
+        macs=64 * c * 4,
+    )
 
 
 def test_layers_are_topologically_ordered_whatever_the_given_order() -> None:

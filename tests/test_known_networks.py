@@ -16,8 +16,10 @@ LIGHT_FILES = sorted(p.name for p in LIGHT.glob("light_*.onnx"))
 def reference_macs(path) -> int:  # type: ignore[no-untyped-def]
     """MACs straight from onnx's own shape inference of the file, without our importer."""
     model = shape_inference.infer_shapes(onnx.load(path), data_prop=True)
-    dims = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-            for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]}
+    dims = {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]
+    }
     total = 0
     for node in model.graph.node:
         if node.op_type == "Conv":
@@ -29,9 +31,20 @@ def reference_macs(path) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_the_wheel_ships_the_nine_light_cnns() -> None:
-    assert LIGHT_FILES == sorted(f"light_{n}.onnx" for n in (
-        "bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50", "shufflenet",
-        "squeezenet", "vgg19", "zfnet512"))
+    assert LIGHT_FILES == sorted(
+        f"light_{n}.onnx"
+        for n in (
+            "bvlc_alexnet",
+            "densenet121",
+            "inception_v1",
+            "inception_v2",
+            "resnet50",
+            "shufflenet",
+            "squeezenet",
+            "vgg19",
+            "zfnet512",
+        )
+    )
 
 
 @pytest.mark.parametrize("name", LIGHT_FILES)
@@ -86,11 +99,23 @@ def test_vgg16_is_15_47_gmacs() -> None:
     assert zoo_network("vgg16").macs == vgg_macs(cfg) == 15_470_264_320
 
 
-@pytest.mark.parametrize("name,gmacs", [
-    ("alexnet", 0.714), ("vgg11", 7.609), ("vgg13", 11.308), ("vgg16", 15.470), ("vgg19", 19.632),
-    ("resnet18", 1.814), ("resnet34", 3.664), ("resnet50", 4.089), ("mobilenetv2", 0.301),
-    ("squeezenet", 0.349), ("resnet18-cifar", 0.556), ("vgg16-cifar", 0.313),
-])
+@pytest.mark.parametrize(
+    "name,gmacs",
+    [
+        ("alexnet", 0.714),
+        ("vgg11", 7.609),
+        ("vgg13", 11.308),
+        ("vgg16", 15.470),
+        ("vgg19", 19.632),
+        ("resnet18", 1.814),
+        ("resnet34", 3.664),
+        ("resnet50", 4.089),
+        ("mobilenetv2", 0.301),
+        ("squeezenet", 0.349),
+        ("resnet18-cifar", 0.556),
+        ("vgg16-cifar", 0.313),
+    ],
+)
 def test_zoo_known_totals(name: str, gmacs: float) -> None:
     """Published totals (torchvision / the papers) at three significant decimals."""
     assert zoo_network(name).macs / 1e9 == pytest.approx(gmacs, abs=0.0015)
@@ -117,4 +142,6 @@ def test_resnet18_structure() -> None:
     assert net.count(LayerKind.ELTWISE) == 8
     adds = [l for l in net if l.kind is LayerKind.ELTWISE]
     assert all(len(l.inputs) == 2 and l.activation.value == "relu" for l in adds)
-    assert net.layers[0].out_shape == Shape(64, 112, 112) and net.layers[1].out_shape == Shape(64, 56, 56)
+    assert net.layers[0].out_shape == Shape(64, 112, 112) and net.layers[1].out_shape == Shape(
+        64, 56, 56
+    )

@@ -19,14 +19,23 @@ from pimsim.sim import SimOptions, simulate
 from tests.test_sim_hand import SA, design, library
 from tests.test_sim_spread import TWO  # p: conv 8 -> 16 on 1x64, z: conv 16 -> 8
 
+
 def test_latency_waits_for_the_busiest_link() -> None:
     lib = library(flit_ns=10.0)
-    plan = design(TWO, [MacroGroup(name="p", crossbars=32, adcs=8, units=SA, buffer_kib=64),
-                        MacroGroup(name="z", crossbars=32, adcs=8,
-                                   units={**SA, UnitKind.ADD: 1},
-                                   buffer_kib=64)],
-                  [LayerMapping(layer="p", dup=8, macros=[0], crossbars=[32]),
-                   LayerMapping(layer="z", dup=8, macros=[1], crossbars=[32])], lib)
+    plan = design(
+        TWO,
+        [
+            MacroGroup(name="p", crossbars=32, adcs=8, units=SA, buffer_kib=64),
+            MacroGroup(
+                name="z", crossbars=32, adcs=8, units={**SA, UnitKind.ADD: 1}, buffer_kib=64
+            ),
+        ],
+        [
+            LayerMapping(layer="p", dup=8, macros=[0], crossbars=[32]),
+            LayerMapping(layer="z", dup=8, macros=[1], crossbars=[32]),
+        ],
+        lib,
+    )
     est = estimate(plan.arch, plan)
     link_ns = 64 * 16 * 16 / 16 * 10.0
     assert est.period_set_by.startswith("NoC link") and est.period_ns == pytest.approx(link_ns)

@@ -32,8 +32,14 @@ def test_pimsyn_library_holds_the_released_numbers() -> None:
     assert lib.adc(6).peak_power_w == 1.26e-3  # the released file's typo corrected
     assert lib.adc(13).frequency_ghz == 4 and lib.adc(14).latency_ns == 30
     assert [d.resolution_bits for d in lib.dacs] == [1, 2, 4]
-    assert {u.kind.value for u in lib.units} == {"pool", "activation", "shift_add", "add",
-                                                 "sigmoid", "eltwise"}
+    assert {u.kind.value for u in lib.units} == {
+        "pool",
+        "activation",
+        "shift_add",
+        "add",
+        "sigmoid",
+        "eltwise",
+    }
     assert all(u.lanes == 32 for u in lib.units)
     assert [b.size_kib for b in lib.buffers] == [64, 128, 256, 512, 1024, 2048, 4096]
     assert lib.buffer(4096).read_energy_nj == 0.4723 and lib.nocs[0].chip_power_w == 0.104
@@ -48,7 +54,9 @@ def test_isaac_tile_and_chip_power_and_area() -> None:
     assert tile.area_mm2 == pytest.approx(0.372, rel=0.001)
     assert hw.total_peak_power_w == pytest.approx(65.8, rel=0.001)
     assert hw.total_area_mm2 == pytest.approx(85.4, rel=0.001)
-    assert hw.peak_power_w[Component.FIXED] == pytest.approx(10.4 + 168 * (7 + 1.68 + 12 * 1.47) / 1e3)
+    assert hw.peak_power_w[Component.FIXED] == pytest.approx(
+        10.4 + 168 * (7 + 1.68 + 12 * 1.47) / 1e3
+    )
 
 
 def test_isaac_peak_throughput_and_efficiency() -> None:
@@ -60,13 +68,16 @@ def test_isaac_peak_throughput_and_efficiency() -> None:
     assert round(hw.peak_tops_per_w, 2) == 0.63
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda d: d["adcs"][0].update(static_power_w=-1), "adcs[0].static_power_w"),
-    (lambda d: d["crossbars"][0].pop("latency_ns"), "crossbars[0].latency_ns: Field required"),
-    (lambda d: d["units"][0].update(kind="teleporter"), "units[0].kind"),
-    (lambda d: d["buffers"][0].update(source=""), "buffers[0].source"),
-    (lambda d: d["adcs"].append(dict(d["adcs"][0])), "repeats resolution_bits=4"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda d: d["adcs"][0].update(static_power_w=-1), "adcs[0].static_power_w"),
+        (lambda d: d["crossbars"][0].pop("latency_ns"), "crossbars[0].latency_ns: Field required"),
+        (lambda d: d["units"][0].update(kind="teleporter"), "units[0].kind"),
+        (lambda d: d["buffers"][0].update(source=""), "buffers[0].source"),
+        (lambda d: d["adcs"].append(dict(d["adcs"][0])), "repeats resolution_bits=4"),
+    ],
+)
 def test_bad_library_files(tmp_path: Path, mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
     data = json.loads((LIBRARIES / "pimsyn.json").read_text())
     mutate(data)

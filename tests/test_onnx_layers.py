@@ -106,8 +106,14 @@ def test_eltwise_concat_and_unfusable_activation() -> None:
         z = Concat<axis=1>(s, b, t)
       }""")
     # `a` is read by Relu and by Sigmoid: neither can be fused without hiding `a` from the other.
-    assert [l.kind for l in layers] == [LayerKind.CONV, LayerKind.ACT, LayerKind.ELTWISE,
-                                        LayerKind.CONV, LayerKind.ACT, LayerKind.CONCAT]
+    assert [l.kind for l in layers] == [
+        LayerKind.CONV,
+        LayerKind.ACT,
+        LayerKind.ELTWISE,
+        LayerKind.CONV,
+        LayerKind.ACT,
+        LayerKind.CONCAT,
+    ]
     conv, relu, add, conv2, sigmoid, concat = layers
     assert conv.activation is Activation.NONE
     assert relu.activation is Activation.RELU and sigmoid.activation is Activation.SIGMOID
@@ -129,27 +135,42 @@ def test_affine_mul_add_with_constants_fold_away() -> None:
     assert len(layers) == 1 and layers[0].activation is Activation.RELU
 
 
-@pytest.mark.parametrize("act,expected", [("Clip", Activation.RELU6), ("Tanh", Activation.TANH),
-                                          ("LeakyRelu", Activation.LEAKY_RELU),
-                                          ("HardSwish", Activation.HARDSWISH)])
+@pytest.mark.parametrize(
+    "act,expected",
+    [
+        ("Clip", Activation.RELU6),
+        ("Tanh", Activation.TANH),
+        ("LeakyRelu", Activation.LEAKY_RELU),
+        ("HardSwish", Activation.HARDSWISH),
+    ],
+)
 def test_fused_activation_kinds(act: str, expected: Activation) -> None:
     opset = 14 if act == "HardSwish" else 13
-    net = load_network(onnx_text(f"""
+    net = load_network(
+        onnx_text(
+            f"""
       g (float[1,3,4,4] x, float[5,3,1,1] w) => (float y) {{
         c = Conv(x, w)
         y = {act}(c)
-      }}""", opset=opset))
+      }}""",
+            opset=opset,
+        )
+    )
     assert net.layers[0].activation is expected
 
 
 def test_pad_is_absorbed_by_the_next_conv() -> None:
-    _, (conv,) = only("""
+    _, (conv,) = only(
+        """
       g (float[1,2,5,5] x, float[3,2,3,3] w) => (float y) {
         p = Pad(x, pads)
         y = Conv(p, w)
       }
-      """.replace("p = Pad(x, pads)", "pads = Constant<value=int64[8] {0,0,1,0,0,0,2,3}>()\n"
-                  "        p = Pad(x, pads)"))
+      """.replace(
+            "p = Pad(x, pads)",
+            "pads = Constant<value=int64[8] {0,0,1,0,0,0,2,3}>()\n        p = Pad(x, pads)",
+        )
+    )
     assert conv.in_shape == Shape(2, 5, 5)
     assert conv.pads == (1, 0, 2, 3)
     assert conv.out_shape == Shape(3, 6, 6)

@@ -12,29 +12,113 @@ from pimsim.network import Activation, LayerKind, Shape, load_network
 from tests.conftest import DATA
 
 EXPECTED = [  # kind, in shapes, out shape, kernel, strides, pads, groups, activation, MACs
-    (LayerKind.CONV, [Shape(3, 20, 22)], Shape(16, 10, 11), (3, 3), (2, 2), (1, 1, 1, 1), 1,
-     Activation.RELU, 10 * 11 * 16 * 27),
+    (
+        LayerKind.CONV,
+        [Shape(3, 20, 22)],
+        Shape(16, 10, 11),
+        (3, 3),
+        (2, 2),
+        (1, 1, 1, 1),
+        1,
+        Activation.RELU,
+        10 * 11 * 16 * 27,
+    ),
     # ZeroPad2d((left 1, right 2, top 0, bottom 1)) absorbed into conv2's pads
-    (LayerKind.CONV, [Shape(16, 10, 11)], Shape(16, 9, 12), (3, 3), (1, 1), (0, 1, 1, 2), 1,
-     Activation.NONE, 9 * 12 * 16 * 144),
-    (LayerKind.CONV, [Shape(16, 9, 12)], Shape(16, 9, 12), (3, 3), (1, 1), (1, 1, 1, 1), 16,
-     Activation.RELU6, 9 * 12 * 16 * 9),
-    (LayerKind.ELTWISE, [Shape(16, 9, 12)] * 2, Shape(16, 9, 12), (1, 1), (1, 1), (0, 0, 0, 0), 1,
-     Activation.NONE, 0),
-    (LayerKind.CONV, [Shape(16, 9, 12)], Shape(8, 9, 12), (1, 1), (1, 1), (0, 0, 0, 0), 1,
-     Activation.NONE, 9 * 12 * 8 * 16),
-    (LayerKind.CONCAT, [Shape(16, 9, 12), Shape(8, 9, 12)], Shape(24, 9, 12), (1, 1), (1, 1),
-     (0, 0, 0, 0), 1, Activation.NONE, 0),
-    (LayerKind.POOL, [Shape(24, 9, 12)], Shape(24, 5, 6), (2, 2), (2, 2), (0, 0, 0, 0), 1,
-     Activation.NONE, 0),  # ceil_mode: 9 rows -> 5
-    (LayerKind.FC, [Shape(720, 1, 1)], Shape(10, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1,
-     Activation.NONE, 7200),
+    (
+        LayerKind.CONV,
+        [Shape(16, 10, 11)],
+        Shape(16, 9, 12),
+        (3, 3),
+        (1, 1),
+        (0, 1, 1, 2),
+        1,
+        Activation.NONE,
+        9 * 12 * 16 * 144,
+    ),
+    (
+        LayerKind.CONV,
+        [Shape(16, 9, 12)],
+        Shape(16, 9, 12),
+        (3, 3),
+        (1, 1),
+        (1, 1, 1, 1),
+        16,
+        Activation.RELU6,
+        9 * 12 * 16 * 9,
+    ),
+    (
+        LayerKind.ELTWISE,
+        [Shape(16, 9, 12)] * 2,
+        Shape(16, 9, 12),
+        (1, 1),
+        (1, 1),
+        (0, 0, 0, 0),
+        1,
+        Activation.NONE,
+        0,
+    ),
+    (
+        LayerKind.CONV,
+        [Shape(16, 9, 12)],
+        Shape(8, 9, 12),
+        (1, 1),
+        (1, 1),
+        (0, 0, 0, 0),
+        1,
+        Activation.NONE,
+        9 * 12 * 8 * 16,
+    ),
+    (
+        LayerKind.CONCAT,
+        [Shape(16, 9, 12), Shape(8, 9, 12)],
+        Shape(24, 9, 12),
+        (1, 1),
+        (1, 1),
+        (0, 0, 0, 0),
+        1,
+        Activation.NONE,
+        0,
+    ),
+    (
+        LayerKind.POOL,
+        [Shape(24, 9, 12)],
+        Shape(24, 5, 6),
+        (2, 2),
+        (2, 2),
+        (0, 0, 0, 0),
+        1,
+        Activation.NONE,
+        0,
+    ),  # ceil_mode: 9 rows -> 5
+    (
+        LayerKind.FC,
+        [Shape(720, 1, 1)],
+        Shape(10, 1, 1),
+        (1, 1),
+        (1, 1),
+        (0, 0, 0, 0),
+        1,
+        Activation.NONE,
+        7200,
+    ),
 ]
 
 
 def _facts(net):  # type: ignore[no-untyped-def]
-    return [(l.kind, list(l.in_shapes), l.out_shape, l.kernel, l.strides, l.pads, l.groups,
-             l.activation, l.macs) for l in net]
+    return [
+        (
+            l.kind,
+            list(l.in_shapes),
+            l.out_shape,
+            l.kernel,
+            l.strides,
+            l.pads,
+            l.groups,
+            l.activation,
+            l.macs,
+        )
+        for l in net
+    ]
 
 
 def test_export_with_parameters() -> None:

@@ -14,8 +14,13 @@ from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_network
 from tests.conftest import PIMCOMP
 
-PAIRS = {"alexnet": "alexnet", "vgg13": "vgg13", "vgg16": "vgg16", "msra_A": "msra_a",
-         "resnet18": "resnet18"}
+PAIRS = {
+    "alexnet": "alexnet",
+    "vgg13": "vgg13",
+    "vgg16": "vgg16",
+    "msra_A": "msra_a",
+    "resnet18": "resnet18",
+}
 
 
 @pytest.mark.parametrize("stem,zoo", sorted(PAIRS.items()))
@@ -23,31 +28,45 @@ def test_reference_file_matches_the_zoo_network(stem: str, zoo: str) -> None:
     net = load_model(PIMCOMP / f"{stem}.json")
     assert net.macs == zoo_network(zoo).macs
     assert net.weights == zoo_network(zoo).weights
-    assert [l.weight_rows for l in net.weight_layers] == \
-        [l.weight_rows for l in zoo_network(zoo).weight_layers]
+    assert [l.weight_rows for l in net.weight_layers] == [
+        l.weight_rows for l in zoo_network(zoo).weight_layers
+    ]
 
 
 @pytest.mark.parametrize("stem", ["alexnet", "vgg16", "msra_A", "resnet18"])
 def test_same_layers_as_the_zoo(stem: str) -> None:
     """Layer for layer the same (names aside), hence the same fingerprint."""
-    assert load_model(PIMCOMP / f"{stem}.json").fingerprint() == \
-        zoo_network(PAIRS[stem]).fingerprint()
+    assert (
+        load_model(PIMCOMP / f"{stem}.json").fingerprint() == zoo_network(PAIRS[stem]).fingerprint()
+    )
 
 
 def test_msra_spatial_pyramid_pooling_is_not_square() -> None:
     net = load_model(PIMCOMP / "msra_A.json")
     pools = [l for l in net if l.kind is LayerKind.POOL and l.in_shape == Shape(512, 14, 14)]
-    assert [p.out_shape for p in pools] == [Shape(512, 7, 7), Shape(512, 2, 3), Shape(512, 2, 2),
-                                            Shape(512, 1, 1)]
+    assert [p.out_shape for p in pools] == [
+        Shape(512, 7, 7),
+        Shape(512, 2, 3),
+        Shape(512, 2, 2),
+        Shape(512, 1, 1),
+    ]
     assert pools[1].pads == (0, 1, 0, 0) and pools[1].kernel == (5, 5)
     concat = next(l for l in net if l.kind is LayerKind.CONCAT)
     assert concat.out_shape == Shape(30720, 1, 1)
     assert [s.c for s in concat.in_shapes] == [25088, 3072, 2048, 512]
     # conv1 112^2*96*147 + 96->256 at 56^2 + 4 x 256->256 at 56^2 + 256->512 at 28^2
     # + 4 x 512->512 at 28^2 + 5 x 512->512 at 14^2 + FCs 30720x4096, 4096x4096, 4096x1000
-    by_hand = (112**2 * 96 * 147 + 56**2 * 256 * 864 + 4 * 56**2 * 256 * 2304 + 28**2 * 512 * 2304
-               + 4 * 28**2 * 512 * 4608 + 5 * 14**2 * 512 * 4608 + 30720 * 4096 + 4096 * 4096
-               + 4096 * 1000)
+    by_hand = (
+        112**2 * 96 * 147
+        + 56**2 * 256 * 864
+        + 4 * 56**2 * 256 * 2304
+        + 28**2 * 512 * 2304
+        + 4 * 28**2 * 512 * 4608
+        + 5 * 14**2 * 512 * 4608
+        + 30720 * 4096
+        + 4096 * 4096
+        + 4096 * 1000
+    )
     assert net.macs == by_hand == 19_051_814_912
     fc = net.consumers(concat.name)[0]
     assert fc.in_shape == Shape(30720, 1, 1) and fc.macs == 30720 * 4096
@@ -84,16 +103,25 @@ def _nodes() -> list[dict]:
     return json.loads((PIMCOMP / "vgg13.json").read_text())
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda n: n[3].pop("provider"), "lacks the field 'provider'"),
-    (lambda n: n[3].__setitem__("provider", ["ghost"]), "provider 'ghost', which is not a node"),
-    (lambda n: n[1]["param"].pop("kernel_h"), "lacks the parameter 'kernel_h'"),
-    (lambda n: n[1].__setitem__("output_dim", [1, -64, 224, 224]), "output_dim must be"),
-    (lambda n: n[1]["param"].__setitem__("input_channel", 4), "input_channel is 4"),
-    (lambda n: n[1].__setitem__("operation", "OP_WARP"), "operation 'OP_WARP' is not supported"),
-    (lambda n: n[2].__setitem__("name", n[1]["name"]), "repeats the name"),
-    (lambda n: n[0].update(operation="OP_POOL", provider=[]), "has no provider"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda n: n[3].pop("provider"), "lacks the field 'provider'"),
+        (
+            lambda n: n[3].__setitem__("provider", ["ghost"]),
+            "provider 'ghost', which is not a node",
+        ),
+        (lambda n: n[1]["param"].pop("kernel_h"), "lacks the parameter 'kernel_h'"),
+        (lambda n: n[1].__setitem__("output_dim", [1, -64, 224, 224]), "output_dim must be"),
+        (lambda n: n[1]["param"].__setitem__("input_channel", 4), "input_channel is 4"),
+        (
+            lambda n: n[1].__setitem__("operation", "OP_WARP"),
+            "operation 'OP_WARP' is not supported",
+        ),
+        (lambda n: n[2].__setitem__("name", n[1]["name"]), "repeats the name"),
+        (lambda n: n[0].update(operation="OP_POOL", provider=[]), "has no provider"),
+    ],
+)
 def test_bad_files_name_the_node_and_the_problem(tmp_path, mutate, message) -> None:  # type: ignore[no-untyped-def]
     nodes = _nodes()
     mutate(nodes)

@@ -29,8 +29,11 @@ WIDE = ["--rram-ratios", "0.1,0.2,0.3,0.4", "--xbars", "128,256,512"]
 
 
 def _files(out: Path) -> tuple[bytes, bytes, list[str]]:
-    return ((out / "arch.json").read_bytes(), (out / "top.json").read_bytes(),
-            sorted((out / "exploration.jsonl").read_text().splitlines()))
+    return (
+        (out / "arch.json").read_bytes(),
+        (out / "top.json").read_bytes(),
+        sorted((out / "exploration.jsonl").read_text().splitlines()),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +98,7 @@ def test_explore_with_done_units_equals_an_uninterrupted_exploration() -> None:
 
 
 def test_interrupted_run_keeps_its_best_and_resumes_to_the_same_bytes(
-        interrupted: Path, reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    interrupted: Path, reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = json.loads((interrupted / "report.json").read_text())
     assert (report["complete"], report["units_done"], report["units_total"]) == (False, 2, 4)
@@ -129,8 +132,9 @@ def test_interrupted_run_keeps_its_best_and_resumes_to_the_same_bytes(
     assert first["evaluations_per_s"] == pytest.approx(first["evaluations"] / first["seconds"])
 
 
-def test_interruption_message_and_folder_protection(interrupted: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_interruption_message_and_folder_protection(
+    interrupted: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / "run"
     shutil.copytree(interrupted, run)
     assert pimsyn_main([*RUN, "--out", str(run)]) == 2  # never silently overwritten
@@ -159,21 +163,32 @@ def _broken(run: Path, what: str) -> None:
         (run / "run.json").unlink()
 
 
-@pytest.mark.parametrize("what,argv,message", [
-    ("not a run", [], "holds no run.json, so it is not a `pimsyn explore` run"),
-    ("fingerprint", [], "run.json, fingerprint: the model vgg11-cifar has changed"),
-    ("schema", [], "run.json, run record: 1 problem: at settings.seeds"),
-    ("bad line", [], "units.jsonl, line 1: is not valid JSON"),
-    ("foreign unit", [], "units.jsonl, line 2: records unit 1 with combinations [0, 1, 2]"),
-    (None, ["--power-w", "20", "--seed", "3"], "so --power-w, --seed cannot be given with it"),
-    (None, ["vgg16-cifar"], "so MODEL cannot be given with it"),
-    # given is given, even when it is the default (the run may have used another value)
-    (None, ["--seed", "0", "--dup", "sa", "--no-sharing"],
-     "so --seed, --dup, --no-sharing cannot be given with it"),
-])
-def test_resume_refuses_what_does_not_match(interrupted: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str], what: str | None,
-                                            argv: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "what,argv,message",
+    [
+        ("not a run", [], "holds no run.json, so it is not a `pimsyn explore` run"),
+        ("fingerprint", [], "run.json, fingerprint: the model vgg11-cifar has changed"),
+        ("schema", [], "run.json, run record: 1 problem: at settings.seeds"),
+        ("bad line", [], "units.jsonl, line 1: is not valid JSON"),
+        ("foreign unit", [], "units.jsonl, line 2: records unit 1 with combinations [0, 1, 2]"),
+        (None, ["--power-w", "20", "--seed", "3"], "so --power-w, --seed cannot be given with it"),
+        (None, ["vgg16-cifar"], "so MODEL cannot be given with it"),
+        # given is given, even when it is the default (the run may have used another value)
+        (
+            None,
+            ["--seed", "0", "--dup", "sa", "--no-sharing"],
+            "so --seed, --dup, --no-sharing cannot be given with it",
+        ),
+    ],
+)
+def test_resume_refuses_what_does_not_match(
+    interrupted: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    what: str | None,
+    argv: list[str],
+    message: str,
+) -> None:
     run = tmp_path / "run"
     shutil.copytree(interrupted, run)
     if what is not None:
@@ -186,7 +201,8 @@ def test_resume_refuses_what_does_not_match(interrupted: Path, tmp_path: Path,
 
 
 def test_finishing_options_given_on_resume_win_even_when_they_are_the_defaults(
-        interrupted: Path, tmp_path: Path) -> None:
+    interrupted: Path, tmp_path: Path
+) -> None:
     run = tmp_path / "run"
     shutil.copytree(interrupted, run)
     record = json.loads((run / "run.json").read_text())
@@ -214,9 +230,9 @@ def _unhandled(signum: int, frame: object) -> None:
 
 
 @pytest.mark.parametrize("where", ["budget", "scheduler"])
-def test_sigterm_before_the_search_exits_143(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str],
-                                             where: str) -> None:
+def test_sigterm_before_the_search_exits_143(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
     import synth.executors
 
     def terminated(real):  # type: ignore[no-untyped-def]
@@ -224,6 +240,7 @@ def test_sigterm_before_the_search_exits_143(tmp_path: Path, monkeypatch: pytest
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the handler raises in here
             return real(*args, **kwargs)
+
         return stop
 
     if where == "budget":  # while the budget is checked (the model is loaded)
@@ -288,9 +305,15 @@ def _stop_midway(argv: list[str], units: Path, signum: int, group: bool) -> tupl
     before = units.read_text().count("\n") if units.exists() else 0
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *argv], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not (units.exists() and units.read_text().count("\n") > before):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
@@ -317,14 +340,22 @@ def test_sigint_and_sigterm_stop_the_workers_and_resume_finishes_the_run(tmp_pat
     assert f"resume with: pimsyn explore --resume {run}" in err
     first = json.loads((run / "report.json").read_text())
     assert first["complete"] is False and 1 <= first["units_done"] < 12
-    code, err = _stop_midway(["explore", "--resume", str(run), "--jobs", "2"], run / "units.jsonl",
-                             signal.SIGTERM, group=False)
+    code, err = _stop_midway(
+        ["explore", "--resume", str(run), "--jobs", "2"],
+        run / "units.jsonl",
+        signal.SIGTERM,
+        group=False,
+    )
     assert code == 143 and "Traceback" not in err, err
     second = json.loads((run / "report.json").read_text())
     assert first["units_done"] < second["units_done"] < 12 and second["complete"] is False
     # SIGTERM to the whole process group (SLURM's scancel, systemd): the workers get it too
-    code, err = _stop_midway(["explore", "--resume", str(run), "--jobs", "2"], run / "units.jsonl",
-                             signal.SIGTERM, group=True)
+    code, err = _stop_midway(
+        ["explore", "--resume", str(run), "--jobs", "2"],
+        run / "units.jsonl",
+        signal.SIGTERM,
+        group=True,
+    )
     assert code == 143 and "Traceback" not in err, err
     third = json.loads((run / "report.json").read_text())
     assert second["units_done"] < third["units_done"] < 12 and third["complete"] is False

@@ -26,11 +26,15 @@ SHARED = """
 
 
 def test_two_layers_in_one_macro_take_the_adc_bank_in_turns() -> None:
-    plan = design(SHARED, [MacroGroup(name="m", crossbars=8, adcs=4,
-                                      units={**SA, UnitKind.ADD: 1}, buffer_kib=64)],
-                  [LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
-                   LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p")],
-                  library(adc_ghz=0.1))
+    plan = design(
+        SHARED,
+        [MacroGroup(name="m", crossbars=8, adcs=4, units={**SA, UnitKind.ADD: 1}, buffer_kib=64)],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+            LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p"),
+        ],
+        library(adc_ghz=0.1),
+    )
     est = estimate(plan.arch, plan)
     assert est.period_set_by == "two layers taking turns in macro 0"
     assert est.period_ns == pytest.approx(128 * 160 + 128 * 100)

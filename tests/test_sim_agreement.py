@@ -40,10 +40,19 @@ EXAMPLES = ROOT / "configs" / "arch" / "examples"
 def split_layer() -> Plan:
     """two_convs with the second layer spread over two macros (its results merged in the first)."""
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(TWO_CONVS, [MacroGroup(name=f"m{i}", crossbars=24 if i == 0 else 12, adcs=2,
-                                         units=units, buffer_kib=64) for i in range(3)],
-                  [LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
-                   LayerMapping(layer="z", dup=4, macros=[1, 2], crossbars=[12, 12])])
+    return design(
+        TWO_CONVS,
+        [
+            MacroGroup(
+                name=f"m{i}", crossbars=24 if i == 0 else 12, adcs=2, units=units, buffer_kib=64
+            )
+            for i in range(3)
+        ],
+        [
+            LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
+            LayerMapping(layer="z", dup=4, macros=[1, 2], crossbars=[12, 12]),
+        ],
+    )
 
 
 def both(plan: Plan, images: int = 4) -> tuple[SimResult, CostReport]:
@@ -88,11 +97,15 @@ def test_examples_agree_on_throughput_and_energy(name: str) -> None:
 
 def test_a_shared_adc_bank_is_slower_and_says_adc() -> None:
     alone = run(two_crossbars(1), images=4)
-    plan = design(TWO_OUTPUTS, [MacroGroup(name="m", crossbars=4, adcs=1, units=SA,
-                                           buffer_kib=64)],
-                  [LayerMapping(layer="a", dup=1, macros=[0], crossbars=[2]),
-                   LayerMapping(layer="b", dup=1, macros=[0], crossbars=[2], shares_with="a")],
-                  library(0.1))
+    plan = design(
+        TWO_OUTPUTS,
+        [MacroGroup(name="m", crossbars=4, adcs=1, units=SA, buffer_kib=64)],
+        [
+            LayerMapping(layer="a", dup=1, macros=[0], crossbars=[2]),
+            LayerMapping(layer="b", dup=1, macros=[0], crossbars=[2], shares_with="a"),
+        ],
+        library(0.1),
+    )
     r, e = both(plan)
     assert r.period_ns > 1.9 * alone.period_ns  # the two layers take turns on one ADC
     assert layer(r, "a").stall_ns["adc"] > 0 and unit(r, "macro 0/ADC bank").queued_ns > 0

@@ -42,15 +42,34 @@ def test_run_prints_simulation_beside_estimate(tmp_path: Path, capsys) -> None: 
     arch = save(tmp_path, two_convs(), TWO_CONVS)
     code, out, err = pimsim(capsys, "run", str(arch), "--images", "2")
     assert code == 0 and err == ""
-    for text in ("simulated", "estimate", "difference", "throughput", "+0.00%", "per layer",
-                 "busiest units", "energy per image by component", "macro 0/ADC bank"):
+    for text in (
+        "simulated",
+        "estimate",
+        "difference",
+        "throughput",
+        "+0.00%",
+        "per layer",
+        "busiest units",
+        "energy per image by component",
+        "macro 0/ADC bank",
+    ):
         assert text in out, text
 
 
 def test_run_json_and_trace(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     trace = tmp_path / "out" / "run.json.gz"
-    code, out, _ = pimsim(capsys, "run", str(VGG), "--images", "2", "--json", "--trace",
-                          str(trace), "--trace-level", "layer")
+    code, out, _ = pimsim(
+        capsys,
+        "run",
+        str(VGG),
+        "--images",
+        "2",
+        "--json",
+        "--trace",
+        str(trace),
+        "--trace-level",
+        "layer",
+    )
     assert code == 0
     data = json.loads(out)
     assert abs(data["difference_pct"]["throughput"]) < 1
@@ -60,8 +79,9 @@ def test_run_json_and_trace(tmp_path: Path, capsys) -> None:  # type: ignore[no-
     assert sim["trace_file"] == str(trace) and (tmp_path / "out" / "run.summary.json").exists()
     code, _, err = pimsim(capsys, "run", str(VGG), "--images", "1", "--trace", str(trace))
     assert code == 2 and "already exists" in err and "Traceback" not in err
-    assert pimsim(capsys, "run", str(VGG), "--images", "1", "--trace", str(trace),
-                  "--force")[0] == 0
+    assert (
+        pimsim(capsys, "run", str(VGG), "--images", "1", "--trace", str(trace), "--force")[0] == 0
+    )
 
 
 def test_run_input_errors(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -32,24 +32,43 @@ GROUPED = """
 def pooled() -> Plan:
     """A pool spread over two macros (its rows split between them) between two convolutions."""
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1, UnitKind.ACTIVATION: 1, UnitKind.POOL: 1}
-    return design(POOLED, [MacroGroup(name=f"m{i}", crossbars=24, adcs=2, units=units,
-                                      buffer_kib=64) for i in range(2)],
-                  [LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
-                   LayerMapping(layer="z", dup=2, macros=[1], crossbars=[12])],
-                  hosts={"p": [0, 1]})  # type: ignore[dict-item]
+    return design(
+        POOLED,
+        [
+            MacroGroup(name=f"m{i}", crossbars=24, adcs=2, units=units, buffer_kib=64)
+            for i in range(2)
+        ],
+        [
+            LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
+            LayerMapping(layer="z", dup=2, macros=[1], crossbars=[12]),
+        ],
+        hosts={"p": [0, 1]},
+    )  # type: ignore[dict-item]
 
 
 def grouped() -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(GROUPED, [MacroGroup(name=f"m{i}", crossbars=16, adcs=4, units=units,
-                                       buffer_kib=64) for i in range(3)],
-                  [LayerMapping(layer="y", dup=1, macros=[0, 1], crossbars=[8, 8]),
-                   LayerMapping(layer="z", dup=2, macros=[2], crossbars=[4])])
+    return design(
+        GROUPED,
+        [
+            MacroGroup(name=f"m{i}", crossbars=16, adcs=4, units=units, buffer_kib=64)
+            for i in range(3)
+        ],
+        [
+            LayerMapping(layer="y", dup=1, macros=[0, 1], crossbars=[8, 8]),
+            LayerMapping(layer="z", dup=2, macros=[2], crossbars=[4]),
+        ],
+    )
 
 
-DESIGNS = {"one conv": lambda: Plan(*one_layer_arch()), "3x3 window": two_convs,
-           "pool over two macros": pooled, "grouped conv over two macros": grouped,
-           "eltwise and NoC": lambda: add_two(1.0), "small buffer": lambda: chain(1)}
+DESIGNS = {
+    "one conv": lambda: Plan(*one_layer_arch()),
+    "3x3 window": two_convs,
+    "pool over two macros": pooled,
+    "grouped conv over two macros": grouped,
+    "eltwise and NoC": lambda: add_two(1.0),
+    "small buffer": lambda: chain(1),
+}
 
 
 @pytest.mark.parametrize("make", DESIGNS.values(), ids=DESIGNS.keys())
@@ -104,8 +123,10 @@ def test_lazy_completion_changes_no_time(monkeypatch) -> None:  # type: ignore[n
             eager = run(plan, images=2)
         assert lazy.events < eager.events
         assert lazy.image_finish_ns == eager.image_finish_ns
-        assert [(x.start_ns, x.finish_ns, x.busy_ns) for x in lazy.layers] == \
-            [(x.start_ns, x.finish_ns, x.busy_ns) for x in eager.layers]
-        assert [(u.name, u.busy_ns, u.queued_ns) for u in lazy.units] == \
-            [(u.name, u.busy_ns, u.queued_ns) for u in eager.units]
+        assert [(x.start_ns, x.finish_ns, x.busy_ns) for x in lazy.layers] == [
+            (x.start_ns, x.finish_ns, x.busy_ns) for x in eager.layers
+        ]
+        assert [(u.name, u.busy_ns, u.queued_ns) for u in lazy.units] == [
+            (u.name, u.busy_ns, u.queued_ns) for u in eager.units
+        ]
         assert lazy.counts == eager.counts

@@ -52,8 +52,12 @@ def test_no_finished_image_means_no_figures_per_image(plan: Plan, full) -> None:
 def test_a_guard_that_is_not_reached_changes_nothing(plan: Plan, full) -> None:  # type: ignore[no-untyped-def]
     r = simulate(plan, SimOptions(images=3, max_cycles=10**12, max_wall_s=3600))
     assert r.stopped is None
-    assert (r.period_ns, r.latency_ns, r.energy_pj, r.time_ns) == \
-        (full.period_ns, full.latency_ns, full.energy_pj, full.time_ns)
+    assert (r.period_ns, r.latency_ns, r.energy_pj, r.time_ns) == (
+        full.period_ns,
+        full.latency_ns,
+        full.energy_pj,
+        full.time_ns,
+    )
 
 
 def test_the_wall_clock_guard_stops_a_long_run(plan: Plan) -> None:
@@ -69,10 +73,13 @@ def test_cli_marks_a_partial_run_and_exits_with_3(capsys: pytest.CaptureFixture[
     assert "n/a (no image finished)" in out
 
 
-@pytest.mark.parametrize("flag,value", [("--max-cycles", "0"), ("--max-wall-s", "0"),
-                                        ("--max-wall-s", "nan"), ("--max-wall-s", "-1")])
-def test_cli_rejects_guards_out_of_range(flag: str, value: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "flag,value",
+    [("--max-cycles", "0"), ("--max-wall-s", "0"), ("--max-wall-s", "nan"), ("--max-wall-s", "-1")],
+)
+def test_cli_rejects_guards_out_of_range(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["run", str(EXAMPLE), flag, value])
     assert exc.value.code == 2 and flag in capsys.readouterr().err
@@ -84,8 +91,9 @@ def test_scratchpads_too_small_for_the_dataflow_stop_with_the_deadlock_report(pl
     groups = [g.model_copy(update={"buffer_kib": 1}) for g in hw.macros]
     one_kib = hw.parts.buffers[0].model_copy(update={"size_kib": 1})
     parts = hw.parts.model_copy(update={"buffers": [*hw.parts.buffers, one_kib]})
-    tiny = arch.model_copy(update={"hardware": hw.model_copy(
-        update={"macros": groups, "parts": parts})})
+    tiny = arch.model_copy(
+        update={"hardware": hw.model_copy(update={"macros": groups, "parts": parts})}
+    )
     with pytest.raises(SimDeadlock) as exc:
         simulate(Plan(tiny, plan.network), SimOptions(images=2, max_wall_s=120))
     assert "waits for" in exc.value.message and "scratchpad" in exc.value.message
@@ -94,8 +102,11 @@ def test_scratchpads_too_small_for_the_dataflow_stop_with_the_deadlock_report(pl
 def test_a_saturated_noc_runs_slowly_with_its_stalls_named(plan: Plan, full) -> None:  # type: ignore[no-untyped-def]
     hw = plan.arch.hardware
     noc = hw.parts.noc.model_copy(update={"flit_latency_ns": hw.parts.noc.flit_latency_ns * 10000})
-    slow = plan.arch.model_copy(update={"hardware": hw.model_copy(
-        update={"parts": hw.parts.model_copy(update={"noc": noc})})})
+    slow = plan.arch.model_copy(
+        update={
+            "hardware": hw.model_copy(update={"parts": hw.parts.model_copy(update={"noc": noc})})
+        }
+    )
     r = simulate(Plan(slow, plan.network), SimOptions(images=3, max_wall_s=120))
     assert r.stopped is None and len(r.image_finish_ns) == 3
     assert r.period_ns > 5 * full.period_ns

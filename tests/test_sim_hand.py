@@ -34,13 +34,19 @@ def library(adc_ghz: float = 1.0, flit_ns: float = 1.0, buffer_kib: int = 64) ->
     return ComponentLibrary.model_validate(data)
 
 
-def design(text: str, macros: list[MacroGroup], layers: list[LayerMapping],
-           lib: ComponentLibrary = LIBRARY, hosts: dict[str, int | list[int]] | None = None,
-           noc: Noc | None = None) -> Plan:
+def design(
+    text: str,
+    macros: list[MacroGroup],
+    layers: list[LayerMapping],
+    lib: ComponentLibrary = LIBRARY,
+    hosts: dict[str, int | list[int]] | None = None,
+    noc: Noc | None = None,
+) -> Plan:
     net: Network = network(text)
     hw = build_hardware(lib, 8, 8, 4, macros, noc=noc)
-    arch = Architecture(schema_version=1, name="t", hardware=hw,
-                        mapping=build_mapping(net, "hand", layers, hosts))
+    arch = Architecture(
+        schema_version=1, name="t", hardware=hw, mapping=build_mapping(net, "hand", layers, hosts)
+    )
     assert check_hardware(arch.hardware) == [] and check_mapping(arch, net) == []
     return Plan(arch, net)
 
@@ -71,9 +77,12 @@ ONE_BY_ONE = """
 
 
 def two_crossbars(adcs: int) -> Plan:
-    return design(ONE_BY_ONE, [MacroGroup(name="m", crossbars=2, adcs=adcs, units=SA,
-                                          buffer_kib=64)],
-                  [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])], library(0.1))
+    return design(
+        ONE_BY_ONE,
+        [MacroGroup(name="m", crossbars=2, adcs=adcs, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
+        library(0.1),
+    )
 
 
 def test_two_crossbars_share_one_adc() -> None:
@@ -111,11 +120,15 @@ TWO_OUTPUTS = """
 
 
 def test_two_layers_share_one_adc_bank() -> None:
-    plan = design(TWO_OUTPUTS, [MacroGroup(name="m", crossbars=4, adcs=1, units=SA,
-                                           buffer_kib=64)],
-                  [LayerMapping(layer="a", dup=1, macros=[0], crossbars=[2]),
-                   LayerMapping(layer="b", dup=1, macros=[0], crossbars=[2], shares_with="a")],
-                  library(0.1))
+    plan = design(
+        TWO_OUTPUTS,
+        [MacroGroup(name="m", crossbars=4, adcs=1, units=SA, buffer_kib=64)],
+        [
+            LayerMapping(layer="a", dup=1, macros=[0], crossbars=[2]),
+            LayerMapping(layer="b", dup=1, macros=[0], crossbars=[2], shares_with="a"),
+        ],
+        library(0.1),
+    )
     r = run(plan, images=4)
     # the port loads a then b (2 ns each); from a's first read (102) the bank converts a's and b's
     # bits in turn, 160 each, never idle: image 0 ends with b's 16th job, + 4 shift-add + 2 store;
@@ -141,10 +154,18 @@ TWO_CONVS = """
 
 def two_convs(lib: ComponentLibrary = LIBRARY) -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(TWO_CONVS, [MacroGroup(name=f"m{i}", crossbars=24, adcs=2, units=units,
-                                         buffer_kib=64) for i in range(2)],
-                  [LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
-                   LayerMapping(layer="z", dup=4, macros=[1], crossbars=[24])], lib)
+    return design(
+        TWO_CONVS,
+        [
+            MacroGroup(name=f"m{i}", crossbars=24, adcs=2, units=units, buffer_kib=64)
+            for i in range(2)
+        ],
+        [
+            LayerMapping(layer="y", dup=4, macros=[0], crossbars=[24]),
+            LayerMapping(layer="z", dup=4, macros=[1], crossbars=[24]),
+        ],
+        lib,
+    )
 
 
 def test_second_layer_starts_after_its_window_fills() -> None:
@@ -177,11 +198,20 @@ ADD_TWO = """
 
 def add_two(flit_ns: float) -> Plan:
     macros = [MacroGroup(name=n, crossbars=8, adcs=8, units=SA, buffer_kib=64) for n in "ab"]
-    macros.append(MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1},
-                             buffer_kib=64))
-    return design(ADD_TWO, macros, [LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
-                                    LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8])],
-                  library(flit_ns=flit_ns), hosts={"e": 2}, noc=Noc(mesh_rows=1))
+    macros.append(
+        MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1}, buffer_kib=64)
+    )
+    return design(
+        ADD_TWO,
+        macros,
+        [
+            LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
+            LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
+        ],
+        library(flit_ns=flit_ns),
+        hosts={"e": 2},
+        noc=Noc(mesh_rows=1),
+    )
 
 
 def test_noc_link_shared_by_two_flows() -> None:
@@ -216,13 +246,18 @@ CHAIN = """
 
 def chain(buffer_kib: int) -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(CHAIN, [MacroGroup(name="p", crossbars=32, adcs=8, units=SA,
-                                     buffer_kib=buffer_kib),
-                          MacroGroup(name="c", crossbars=16, adcs=8, units=units,
-                                     buffer_kib=buffer_kib)],
-                  [LayerMapping(layer="p", dup=2, macros=[0], crossbars=[32]),
-                   LayerMapping(layer="c", dup=1, macros=[1], crossbars=[16])],
-                  library(buffer_kib=buffer_kib))
+    return design(
+        CHAIN,
+        [
+            MacroGroup(name="p", crossbars=32, adcs=8, units=SA, buffer_kib=buffer_kib),
+            MacroGroup(name="c", crossbars=16, adcs=8, units=units, buffer_kib=buffer_kib),
+        ],
+        [
+            LayerMapping(layer="p", dup=2, macros=[0], crossbars=[32]),
+            LayerMapping(layer="c", dup=1, macros=[1], crossbars=[16]),
+        ],
+        library(buffer_kib=buffer_kib),
+    )
 
 
 def test_a_small_buffer_stalls_the_producer() -> None:
@@ -255,12 +290,18 @@ TO_FC = """
 
 def to_fc() -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(TO_FC, [MacroGroup(name="p", crossbars=16, adcs=8, units=SA, buffer_kib=1),
-                          MacroGroup(name="fc", crossbars=256, adcs=8, units=units,
-                                     buffer_kib=1)],
-                  [LayerMapping(layer="p", dup=1, macros=[0], crossbars=[16]),
-                   LayerMapping(layer="y", dup=1, macros=[1], crossbars=[256])],
-                  library(buffer_kib=1))
+    return design(
+        TO_FC,
+        [
+            MacroGroup(name="p", crossbars=16, adcs=8, units=SA, buffer_kib=1),
+            MacroGroup(name="fc", crossbars=256, adcs=8, units=units, buffer_kib=1),
+        ],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[16]),
+            LayerMapping(layer="y", dup=1, macros=[1], crossbars=[256]),
+        ],
+        library(buffer_kib=1),
+    )
 
 
 def test_deadlock_is_detected_and_explained() -> None:
@@ -270,6 +311,7 @@ def test_deadlock_is_detected_and_explained() -> None:
     assert "deadlock" in err.message and "0 of 1 images" not in err.message
     assert "1 of 1 images are unfinished" in err.message
     # the FC's load waits for p's last block; the flow to it waits for space in its queue
-    assert any(w.startswith("y@m1 load (image 0, block 0) waits for block 15 of 'p'")
-               for w in err.waits)
+    assert any(
+        w.startswith("y@m1 load (image 0, block 0) waits for block 15 of 'p'") for w in err.waits
+    )
     assert any("transfer p m0->m1" in w and "bits of space" in w for w in err.waits)

@@ -33,10 +33,17 @@ def at_floors(arch: Architecture, floors: dict[int, int]) -> Architecture:
         kib = max(1, math.ceil(floors.get(m, 0) / 8192))
         sizes.add(kib)
         groups.append(g.model_copy(update={"count": 1, "buffer_kib": kib, "name": f"{g.name}@{m}"}))
-    buffers = [hw.parts.buffers[0].model_copy(update={"size_kib": k, "name": f"b{k}"})
-               for k in sorted(sizes)]
-    return arch.model_copy(update={"hardware": hw.model_copy(update={
-        "macros": groups, "parts": hw.parts.model_copy(update={"buffers": buffers})})})
+    buffers = [
+        hw.parts.buffers[0].model_copy(update={"size_kib": k, "name": f"b{k}"})
+        for k in sorted(sizes)
+    ]
+    return arch.model_copy(
+        update={
+            "hardware": hw.model_copy(
+                update={"macros": groups, "parts": hw.parts.model_copy(update={"buffers": buffers})}
+            )
+        }
+    )
 
 
 @pytest.mark.parametrize("example", ["vgg11-cifar-simple.json", "resnet18-cifar-simple.json"])
@@ -44,8 +51,9 @@ def test_a_design_at_its_floors_runs(example: str) -> None:
     loaded = load_architecture(EXAMPLES / example)
     program = compile_program(Plan(loaded.arch, loaded.network))
     floors = dict(program.floor_bits)
-    assert all(f <= n for (_, f), (_, n) in zip(program.floor_bits, program.needs_bits,
-                                                 strict=True))
+    assert all(
+        f <= n for (_, f), (_, n) in zip(program.floor_bits, program.needs_bits, strict=True)
+    )
     plan = Plan(at_floors(loaded.arch, floors), loaded.network)
     squeezed = compile_program(plan)
     assert squeezed.warnings and not [w for w in squeezed.warnings if "deadlock" in w]
@@ -68,10 +76,22 @@ PQ = """
 
 
 def pq(z_macros: list[int]) -> Plan:
-    return design(PQ, [MacroGroup(name="m", count=4, crossbars=2, adcs=2,
-                                  units={**SA, UnitKind.POOL: 1}, buffer_kib=64)],
-                  [LayerMapping(layer="p", dup=2, macros=[0, 1], crossbars=[2, 2])],
-                  library(), hosts={"z": z_macros})
+    return design(
+        PQ,
+        [
+            MacroGroup(
+                name="m",
+                count=4,
+                crossbars=2,
+                adcs=2,
+                units={**SA, UnitKind.POOL: 1},
+                buffer_kib=64,
+            )
+        ],
+        [LayerMapping(layer="p", dup=2, macros=[0, 1], crossbars=[2, 2])],
+        library(),
+        hosts={"z": z_macros},
+    )
 
 
 def test_a_whole_consumer_reads_in_place_and_a_slice_takes_its_own_queue() -> None:

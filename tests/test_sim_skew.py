@@ -58,18 +58,27 @@ BLOCK_BITS = 1024
 
 def skewed() -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
-    return design(CHAIN, [MacroGroup(name="slow", crossbars=8, adcs=2, units=units, buffer_kib=1),
-                          MacroGroup(name="fast", crossbars=8, adcs=8, units=units, buffer_kib=1),
-                          MacroGroup(name="c", crossbars=16, adcs=8, units=units, buffer_kib=1)],
-                  [LayerMapping(layer="p", dup=1, macros=[0, 1], crossbars=[8, 8]),
-                   LayerMapping(layer="c", dup=1, macros=[2], crossbars=[16])],
-                  library(adc_ghz=0.1, buffer_kib=1))
+    return design(
+        CHAIN,
+        [
+            MacroGroup(name="slow", crossbars=8, adcs=2, units=units, buffer_kib=1),
+            MacroGroup(name="fast", crossbars=8, adcs=8, units=units, buffer_kib=1),
+            MacroGroup(name="c", crossbars=16, adcs=8, units=units, buffer_kib=1),
+        ],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0, 1], crossbars=[8, 8]),
+            LayerMapping(layer="c", dup=1, macros=[2], crossbars=[16]),
+        ],
+        library(adc_ghz=0.1, buffer_kib=1),
+    )
 
 
 def with_staging(program: Program, bits: int) -> Program:
     """``program`` with p's staging in macro 0 resized to ``bits``."""
-    parts = tuple(replace(p, bits=bits) if (p.macro, p.name) == (0, "out p") else p
-                  for p in program.partitions)
+    parts = tuple(
+        replace(p, bits=bits) if (p.macro, p.name) == (0, "out p") else p
+        for p in program.partitions
+    )
     return replace(program, partitions=parts)
 
 
@@ -83,6 +92,7 @@ def max_skew(program: Program, images: int) -> tuple[int, list[int | None]]:
 
     def watch(_count: int) -> None:
         worst[0] = max(worst[0], merged.count - published.count)
+
     merged.listeners.append(watch)
     m.start()
     m.env.run()
@@ -91,8 +101,9 @@ def max_skew(program: Program, images: int) -> tuple[int, list[int | None]]:
 
 def test_staging_holds_eight_blocks() -> None:
     program = compile_program(skewed())
-    assert [(p.macro, p.name, p.bits) for p in program.partitions if p.macro == 0] == \
-        [(0, "out p", 8 * BLOCK_BITS)]
+    assert [(p.macro, p.name, p.bits) for p in program.partitions if p.macro == 0] == [
+        (0, "out p", 8 * BLOCK_BITS)
+    ]
 
 
 @pytest.mark.parametrize("blocks", [8, 4, 2, 1])
@@ -105,8 +116,9 @@ def test_a_fast_share_runs_at_most_a_partition_ahead(blocks: int) -> None:
     r = simulate(plan, SimOptions(images=4), program=program)
     # the slow share sets the pace (16 x 1280 ns per image), however little the staging holds
     assert r.period_ns == 16 * 1280.0 == layer(r, "p").finish_ns[3] - layer(r, "p").finish_ns[2]
-    slow, fast = (next(s for s in layer(r, "p").stages if s.name == "store" and s.macro == m)
-                  for m in (0, 1))
+    slow, fast = (
+        next(s for s in layer(r, "p").stages if s.name == "store" and s.macro == m) for m in (0, 1)
+    )
     # the slow share never waits for space; the fast one waits for it (a buffer stall): its merge
     # flow for most of the run, as the skew window lets only one block in per slow block
     assert "buffer" not in slow.stall_ns
@@ -121,6 +133,10 @@ def test_less_than_a_block_of_staging_is_reported_as_a_deadlock() -> None:
     program = with_staging(compile_program(plan), BLOCK_BITS - 1)
     with pytest.raises(SimDeadlock) as caught:
         simulate(plan, SimOptions(images=2), program=program)
-    assert any(w.startswith("p@m0 store (image 0, block 0) waits for the space of block 0 of "
-                            "image 0 (1,024 bits") and "'out p' of macro 0 holds 0 of its 1,023 bits"
-               in w for w in caught.value.waits)
+    assert any(
+        w.startswith(
+            "p@m0 store (image 0, block 0) waits for the space of block 0 of image 0 (1,024 bits"
+        )
+        and "'out p' of macro 0 holds 0 of its 1,023 bits" in w
+        for w in caught.value.waits
+    )

@@ -44,19 +44,26 @@ def two_buffers() -> ComponentLibrary:
 
 def spread_design(p_buffer_kib: int, spread: bool | None = None) -> Plan:
     """p's output spread if asked, or by default where two blocks overflow its output macro."""
-    plan = design(TWO, [MacroGroup(name="p", count=2, crossbars=128, adcs=4, units=SA,
-                                   buffer_kib=p_buffer_kib),
-                        MacroGroup(name="c", crossbars=4, adcs=4, units={**SA, UnitKind.ADD: 1},
-                                   buffer_kib=64)],
-                  [LayerMapping(layer="p", dup=64, macros=[0, 1], crossbars=[128, 128]),
-                   LayerMapping(layer="z", dup=1, macros=[2], crossbars=[4])], two_buffers())
+    plan = design(
+        TWO,
+        [
+            MacroGroup(name="p", count=2, crossbars=128, adcs=4, units=SA, buffer_kib=p_buffer_kib),
+            MacroGroup(name="c", crossbars=4, adcs=4, units={**SA, UnitKind.ADD: 1}, buffer_kib=64),
+        ],
+        [
+            LayerMapping(layer="p", dup=64, macros=[0, 1], crossbars=[128, 128]),
+            LayerMapping(layer="z", dup=1, macros=[2], crossbars=[4]),
+        ],
+        two_buffers(),
+    )
     if spread is None:
         spread = bool(spread_outputs([16 * 64 * 16], [2], [p_buffer_kib * 8192])[0])
     assert spread == (p_buffer_kib == 2)
     arch = plan.arch
     assert arch.mapping is not None
-    mapped = arch.model_copy(update={"mapping": arch.mapping.model_copy(
-        update={"spread": ["p"] if spread else None})})
+    mapped = arch.model_copy(
+        update={"mapping": arch.mapping.model_copy(update={"spread": ["p"] if spread else None})}
+    )
     assert check_mapping(mapped, plan.network) == []
     return Plan(mapped, plan.network)
 
@@ -81,8 +88,9 @@ def test_estimate_and_simulation_agree_gathered_or_spread(buffer_kib: int) -> No
     assert sim.counts["noc_flit_hops"] == pytest.approx(4 * est.counts["noc_flit_hops"], rel=1e-9)
 
 
-@pytest.mark.parametrize("name,spread", [("vgg13", []), ("vgg16", []), ("resnet18", []),
-                                         ("msra_a", ["concat60"])])
+@pytest.mark.parametrize(
+    "name,spread", [("vgg13", []), ("vgg16", []), ("resnet18", []), ("msra_a", ["concat60"])]
+)
 def test_isaac_baselines_compile_without_a_deadlock_warning(name: str, spread: list[str]) -> None:
     net = zoo_network(name)
     arch = isaac_baseline(net)
@@ -94,8 +102,10 @@ def test_isaac_baselines_compile_without_a_deadlock_warning(name: str, spread: l
 def test_spreading_a_layer_on_one_macro_is_refused() -> None:
     plan = spread_design(64, spread=False)
     assert plan.arch.mapping is not None
-    bad = plan.arch.model_copy(update={"mapping": plan.arch.mapping.model_copy(
-        update={"spread": ["z", "nope"]})})
+    bad = plan.arch.model_copy(
+        update={"mapping": plan.arch.mapping.model_copy(update={"spread": ["z", "nope"]})}
+    )
     assert check_mapping(bad, plan.network) == [
         ("mapping.spread[0]", "'z' runs on one macro: there is nothing to spread"),
-        ("mapping.spread[1]", "'nope' is not a layer of the network")]
+        ("mapping.spread[1]", "'nope' is not a layer of the network"),
+    ]

@@ -28,10 +28,16 @@ def load(path: Path) -> dict[str, Any]:
 
 def busy_by_unit(trace: dict[str, Any]) -> dict[str, float]:
     events = trace["traceEvents"]
-    process = {e["pid"]: e["args"]["name"] for e in events
-               if e["ph"] == "M" and e["name"] == "process_name"}
-    thread = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
-              if e["ph"] == "M" and e["name"] == "thread_name"}
+    process = {
+        e["pid"]: e["args"]["name"]
+        for e in events
+        if e["ph"] == "M" and e["name"] == "process_name"
+    }
+    thread = {
+        (e["pid"], e["tid"]): e["args"]["name"]
+        for e in events
+        if e["ph"] == "M" and e["name"] == "thread_name"
+    }
     busy: dict[str, float] = defaultdict(float)
     for e in events:
         if e["ph"] == "X":
@@ -75,8 +81,9 @@ def test_trace_parses_and_adds_up(tmp_path: Path, level: str) -> None:
     assert "SPM occupancy (bits)" in counters and "queue link (0,1)->(0,2)" in counters
     summary = json.loads(summary_path(path).read_text())
     assert summary_path(path).name == f"run-{level}.summary.json"
-    assert {u["name"]: u["busy_ns"] for u in summary["units"]} == {u.name: u.busy_ns
-                                                                   for u in r.units}
+    assert {u["name"]: u["busy_ns"] for u in summary["units"]} == {
+        u.name: u.busy_ns for u in r.units
+    }
     assert summary["trace_level"] == level and summary["period_ns"] == r.period_ns
 
 

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pimsim.arch.check import load_architecture
 from pimsim.components import load_library
@@ -47,7 +48,8 @@ def test_quick_exploration_gives_a_design_that_loads_and_estimates(quick_run, tm
     assert report.hardware.total_peak_power_w <= 20 + 1e-9
     checked = ex.top[:8]  # the designs made runnable come first, best first
     assert ex.top[0] == ex.best_found and all(
-        a.tops_per_w >= b.tops_per_w for a, b in zip(checked, checked[1:]))
+        a.tops_per_w >= b.tops_per_w for a, b in zip(checked, checked[1:])
+    )
 
 
 def test_same_seed_same_design_whatever_the_executor(quick_run) -> None:  # type: ignore[no-untyped-def]
@@ -63,17 +65,24 @@ def test_too_small_a_budget_names_the_smallest_that_works() -> None:
     minimum, _ = minimum_budget_w(NET, LIB, QUICK)
     with pytest.raises(InputError) as info:
         explore(NET, minimum * 0.9, QUICK)
-    assert f"smallest budget that works is {math.ceil(minimum * 100) / 100:g} W" in \
-        info.value.message
+    assert (
+        f"smallest budget that works is {math.ceil(minimum * 100) / 100:g} W" in info.value.message
+    )
     with pytest.raises(InputError, match="positive"):
         explore(NET, -3, QUICK)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.floats(3, 200), st.sampled_from([0.1, 0.2, 0.3]), st.sampled_from([128, 256]),
-       st.sampled_from([1, 2, 4]), st.booleans())
-def test_budget_is_never_exceeded(power_w: float, ratio: float, xbar: int, dac: int,
-                                  unified: bool) -> None:
+@given(
+    st.floats(3, 200),
+    st.sampled_from([0.1, 0.2, 0.3]),
+    st.sampled_from([128, 256]),
+    st.sampled_from([1, 2, 4]),
+    st.booleans(),
+)
+def test_budget_is_never_exceeded(
+    power_w: float, ratio: float, xbar: int, dac: int, unified: bool
+) -> None:
     ctx = ComboContext.build(Combo(0, ratio, 2, xbar, dac), NET, LIB, power_w)
     problem = ctx.dup_problem()
     if problem.minimum > problem.budget:
@@ -114,13 +123,28 @@ def test_isaac_baseline_balances_the_pipeline() -> None:
 
 def test_cli_quick_run_writes_every_output_and_refuses_to_overwrite(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "run"
-    argv = ["explore", "resnet18-cifar", "--power-w", "20", "--quick", "--jobs", "1",
-            "--out", str(out)]
+    argv = [
+        "explore",
+        "resnet18-cifar",
+        "--power-w",
+        "20",
+        "--quick",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert pimsyn_main(argv) == 0
     text = capsys.readouterr().out
     assert "synthesized vs ISAAC" in text and "ratio" in text
-    assert {p.name for p in out.iterdir()} == {"arch.json", "top.json", "exploration.jsonl",
-                                                "report.json", "run.json", "units.jsonl"}
+    assert {p.name for p in out.iterdir()} == {
+        "arch.json",
+        "top.json",
+        "exploration.jsonl",
+        "report.json",
+        "run.json",
+        "units.jsonl",
+    }
     report = json.loads((out / "report.json").read_text())
     assert report["seed"] == 0 and report["settings"]["power_w"] == 20
     assert report["versus_isaac"]["tops_per_w"] > 0
@@ -146,14 +170,26 @@ def test_dup_vectors_of_the_best_designs_are_feasible(quick_run) -> None:  # typ
         assert (dup[~ctx.conv] == 1).all()
 
 
-@pytest.mark.parametrize("argv,cause", [
-    (["explore", "resnet18-cifar", "--power-w", "0", "--quick"], "--power-w: '0' must be a finite"),
-    (["explore", "resnet18-cifar", "--power-w", "1", "--quick"], "smallest budget that works"),
-    (["explore", "resnet18-cifar", "--quick"], "give the power budget"),
-    (["explore", "resnet18-cifar", "--power-w", "20", "--rram-ratios", "1.5"], "between 0 and 1"),
-    (["explore", "resnet18-cifar", "--power-w", "20", "--xbars", "100"], "among [128, 256, 512]"),
-    (["explore", "nonesuch", "--power-w", "20"], "neither a zoo model nor a file"),
-])
+@pytest.mark.parametrize(
+    "argv,cause",
+    [
+        (
+            ["explore", "resnet18-cifar", "--power-w", "0", "--quick"],
+            "--power-w: '0' must be a finite",
+        ),
+        (["explore", "resnet18-cifar", "--power-w", "1", "--quick"], "smallest budget that works"),
+        (["explore", "resnet18-cifar", "--quick"], "give the power budget"),
+        (
+            ["explore", "resnet18-cifar", "--power-w", "20", "--rram-ratios", "1.5"],
+            "between 0 and 1",
+        ),
+        (
+            ["explore", "resnet18-cifar", "--power-w", "20", "--xbars", "100"],
+            "among [128, 256, 512]",
+        ),
+        (["explore", "nonesuch", "--power-w", "20"], "neither a zoo model nor a file"),
+    ],
+)
 def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  # type: ignore[no-untyped-def]
     try:
         code = pimsyn_main([*argv, "--out", str(tmp_path / "out"), "--jobs", "1"])
@@ -167,8 +203,23 @@ def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  #
 def test_explore_plots_are_written_when_matplotlib_is_there(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("matplotlib")
     out = tmp_path / "run"
-    assert pimsyn_main(["explore", "resnet18-cifar", "--power-w", "20", "--quick", "--jobs", "1",
-                        "--out", str(out), "--plot"]) == 0
+    assert (
+        pimsyn_main(
+            [
+                "explore",
+                "resnet18-cifar",
+                "--power-w",
+                "20",
+                "--quick",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+                "--plot",
+            ]
+        )
+        == 0
+    )
     for name in ("designs", "breakdown", "layers"):
         for ext in ("png", "svg"):
             assert (out / f"{name}.{ext}").stat().st_size > 1000

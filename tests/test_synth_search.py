@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synth.anneal import anneal
 from synth.dup import DupProblem, candidates, max_energy, move, paper_energy, seed
@@ -22,24 +23,50 @@ def _toy_move(x: int, rng: random.Random) -> int:
 
 
 def test_sa_finds_the_known_optimum_and_too_few_iterations_do_worse() -> None:
-    full = anneal(0, _toy_energy, _toy_move, random.Random(1), chains=4, iterations=200,
-                  cooling=0.9, final_ratio=1e-3, t0=100.0)
+    full = anneal(
+        0,
+        _toy_energy,
+        _toy_move,
+        random.Random(1),
+        chains=4,
+        iterations=200,
+        cooling=0.9,
+        final_ratio=1e-3,
+        t0=100.0,
+    )
     assert full[0] == (0, 740)
-    starved = [anneal(0, _toy_energy, _toy_move, random.Random(s), chains=1, iterations=1,
-                      cooling=0.5, final_ratio=0.1, t0=100.0)[0][0] for s in range(10)]
+    starved = [
+        anneal(
+            0,
+            _toy_energy,
+            _toy_move,
+            random.Random(s),
+            chains=1,
+            iterations=1,
+            cooling=0.5,
+            final_ratio=0.1,
+            t0=100.0,
+        )[0][0]
+        for s in range(10)
+    ]
     assert min(starved) > 0 and sum(starved) / len(starved) > 50
 
 
 def test_archive_returns_distinct_states_best_first() -> None:
-    found = anneal(0, _toy_energy, _toy_move, random.Random(3), chains=2, iterations=50,
-                   archive=12, t0=50.0)
+    found = anneal(
+        0, _toy_energy, _toy_move, random.Random(3), chains=2, iterations=50, archive=12, t0=50.0
+    )
     energies = [e for e, _ in found]
     states = [s for _, s in found]
     assert len(found) == 12 and len(set(states)) == 12 and energies == sorted(energies)
 
 
-PROBLEM = DupProblem(pixels=(3136, 784, 784, 196, 49), sets=(8, 18, 36, 72, 144),
-                     movement=(640, 1280, 1280, 2560, 5120), budget=2000)
+PROBLEM = DupProblem(
+    pixels=(3136, 784, 784, 196, 49),
+    sets=(8, 18, 36, 72, 144),
+    movement=(640, 1280, 1280, 2560, 5120),
+    budget=2000,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -98,11 +125,21 @@ def test_mutations_keep_partitions_valid(seed_value: int) -> None:
 def test_evolution_keeps_better_children() -> None:
     """The fitness rewards more macros for layer 0; the start has the fewest. A (mu + lambda) search
     that keeps its children must end at the best count; one that threw them away could not."""
+
     def fitness(p):  # type: ignore[no-untyped-def]
         return float(p[0][1]) - 0.01 * p[1][1]
 
     start = ((0, 2), (1, 2), (2, 1))
-    survivors = evolve(start, SPACE, fitness, random.Random(0), population=4, children=6,
-                       generations=15, p_num=1.0, p_share=0.0)
+    survivors = evolve(
+        start,
+        SPACE,
+        fitness,
+        random.Random(0),
+        population=4,
+        children=6,
+        generations=15,
+        p_num=1.0,
+        p_share=0.0,
+    )
     assert survivors[0][1][0][1] == 8 and survivors[0][0] == max(f for f, _ in survivors)
     assert survivors[0][0] > fitness(start)

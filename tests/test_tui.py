@@ -19,27 +19,66 @@ from pimsim.tui.views import Filters, layers_table, timeline, units_table
 
 def _trace(tmp_path: Path) -> Path:
     """Two macros: macro 0's ADC works on layer a (images 0, 1), macro 1's on layer b."""
-    ev = [{"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "macro 0 (a#0)"}},
-          {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "macro 1 (b#1)"}},
-          {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"name": "ADC bank"}},
-          {"ph": "M", "name": "thread_name", "pid": 1, "tid": 2, "args": {"name": "ADC bank"}}]
+    ev = [
+        {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "macro 0 (a#0)"}},
+        {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "macro 1 (b#1)"}},
+        {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"name": "ADC bank"}},
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 2, "args": {"name": "ADC bank"}},
+    ]
     for image in (0, 1):
-        ev.append({"ph": "X", "name": "adc a", "pid": 0, "tid": 1, "ts": 10.0 * image, "dur": 4.0,
-                   "args": {"layer": "a", "image": image, "block": 0, "busy_ns": 4000.0,
-                            "energy_pj": 10.0}})
-        ev.append({"ph": "X", "name": "adc b", "pid": 1, "tid": 2, "ts": 10.0 * image + 4,
-                   "dur": 6.0, "args": {"layer": "b", "image": image, "block": 0,
-                                        "busy_ns": 6000.0, "energy_pj": 5.0}})
+        ev.append(
+            {
+                "ph": "X",
+                "name": "adc a",
+                "pid": 0,
+                "tid": 1,
+                "ts": 10.0 * image,
+                "dur": 4.0,
+                "args": {
+                    "layer": "a",
+                    "image": image,
+                    "block": 0,
+                    "busy_ns": 4000.0,
+                    "energy_pj": 10.0,
+                },
+            }
+        )
+        ev.append(
+            {
+                "ph": "X",
+                "name": "adc b",
+                "pid": 1,
+                "tid": 2,
+                "ts": 10.0 * image + 4,
+                "dur": 6.0,
+                "args": {
+                    "layer": "b",
+                    "image": image,
+                    "block": 0,
+                    "busy_ns": 6000.0,
+                    "energy_pj": 5.0,
+                },
+            }
+        )
     ev.append({"ph": "C", "name": "buffer bits", "pid": 0, "ts": 3.0, "args": {"value": 64}})
     path = tmp_path / "run.json.gz"
     with gzip.open(path, "wt") as handle:
         json.dump({"traceEvents": ev}, handle)
-    (tmp_path / "run.summary.json").write_text(json.dumps({
-        "arch": "tiny", "network": "two", "images": 2,
-        "energy_pj": {"adc": 30.0, "crossbar": 70.0},
-        "units": [{"name": "macro 1/ADC bank", "stall_ns": {"input": 2000.0}}],
-        "layers": [{"name": "a", "bottleneck": "adc", "utilisation": 0.4},
-                   {"name": "b", "bottleneck": "adc", "utilisation": 0.6}]}))
+    (tmp_path / "run.summary.json").write_text(
+        json.dumps(
+            {
+                "arch": "tiny",
+                "network": "two",
+                "images": 2,
+                "energy_pj": {"adc": 30.0, "crossbar": 70.0},
+                "units": [{"name": "macro 1/ADC bank", "stall_ns": {"input": 2000.0}}],
+                "layers": [
+                    {"name": "a", "bottleneck": "adc", "utilisation": 0.4},
+                    {"name": "b", "bottleneck": "adc", "utilisation": 0.6},
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -77,8 +116,11 @@ def test_filters_restrict_every_view(tmp_path: Path) -> None:
 
 def test_timeline_zoom_shows_the_window(tmp_path: Path) -> None:
     data = load_trace(_trace(tmp_path))
-    row = next(l for l in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
-               if l.startswith("macro 1"))
+    row = next(
+        l
+        for l in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
+        if l.startswith("macro 1")
+    )
     assert row[23:29] == "BBBBBB"
 
 

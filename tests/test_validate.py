@@ -23,7 +23,8 @@ def test_a_design_within_tolerance_is_not_flagged_and_one_beyond_is() -> None:
     assert strict.flagged and strict.stalls  # the dominant stall causes are named
     text = io.StringIO()
     Console(file=text, width=220, color_system=None).print(
-        validation_table(ValidationReport((fine, strict), 0.01, 4)))
+        validation_table(ValidationReport((fine, strict), 0.01, 4))
+    )
     out = text.getvalue()
     assert "-0.01%" in out and "two" in out
     assert strict.stalls[0][0] in out
@@ -47,9 +48,25 @@ def test_explore_validate_end_to_end(tmp_path, capsys) -> None:  # type: ignore[
     from synth.cli import main as pimsyn_main
 
     out = tmp_path / "run"
-    code = pimsyn_main(["explore", "vgg11-cifar", "--power-w", "12", "--quick", "--jobs", "1",
-                        "--validate", "--top-k", "2", "--images", "2", "--out", str(out),
-                        "--no-baseline"])
+    code = pimsyn_main(
+        [
+            "explore",
+            "vgg11-cifar",
+            "--power-w",
+            "12",
+            "--quick",
+            "--jobs",
+            "1",
+            "--validate",
+            "--top-k",
+            "2",
+            "--images",
+            "2",
+            "--out",
+            str(out),
+            "--no-baseline",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "estimate vs simulation" in text
@@ -59,4 +76,8 @@ def test_explore_validate_end_to_end(tmp_path, capsys) -> None:  # type: ignore[
         assert row["flagged"] == any(abs(v) > 5 for v in row["error_pct"].values())
         assert row["flagged"] == bool(row["stalls"]) or not row["flagged"]
     assert sorted(p.name for p in (out / "traces").iterdir()) == [
-        "design0.json.gz", "design0.summary.json", "design1.json.gz", "design1.summary.json"]
+        "design0.json.gz",
+        "design0.summary.json",
+        "design1.json.gz",
+        "design1.summary.json",
+    ]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from pimsim.arch.schema import (Hardware, LayerMapping, MacroGroup, Mapping, Noc, Parts,
-                                lossless_adc_bits)
+from pimsim.arch.schema import (
+    Hardware,
+    LayerMapping,
+    MacroGroup,
+    Mapping,
+    Noc,
+    Parts,
+    lossless_adc_bits,
+)
 from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
@@ -17,23 +24,42 @@ def select_parts(library: ComponentLibrary, xbar: int, cell_bits: int, dac_bits:
     """
     adc_bits = lossless_adc_bits(xbar, dac_bits, cell_bits)
     crossbar, dac, adc = library.crossbar(xbar), library.dac(dac_bits), library.adc(adc_bits)
-    missing = [what for part, what in ((crossbar, f"{xbar}x{xbar} crossbar"),
-                                       (dac, f"{dac_bits}-bit DAC"), (adc, f"{adc_bits}-bit ADC"))
-               if part is None]
+    missing = [
+        what
+        for part, what in (
+            (crossbar, f"{xbar}x{xbar} crossbar"),
+            (dac, f"{dac_bits}-bit DAC"),
+            (adc, f"{adc_bits}-bit ADC"),
+        )
+        if part is None
+    ]
     if crossbar is not None and cell_bits not in crossbar.cell_bits:
         missing.append(f"{cell_bits}-bit cells")
     if missing:
         raise InputError(f"library '{library.name}'", "", f"has no {' or '.join(missing)}")
-    return Parts(crossbar=crossbar, dac=dac, adc=adc,  # type: ignore[arg-type]
-                 sample_hold=library.sample_holds[0] if library.sample_holds else None,
-                 units=list(library.units), buffers=list(library.buffers), noc=library.nocs[0],
-                 fixed=list(library.fixed))
+    return Parts(
+        crossbar=crossbar,
+        dac=dac,
+        adc=adc,  # type: ignore[arg-type]
+        sample_hold=library.sample_holds[0] if library.sample_holds else None,
+        units=list(library.units),
+        buffers=list(library.buffers),
+        noc=library.nocs[0],
+        fixed=list(library.fixed),
+    )
 
 
-def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, dac_bits: int,
-                   macros: list[MacroGroup], noc: Noc | None = None,
-                   chip_fixed: dict[str, int] | None = None, chips: int = 1,
-                   clock_ghz: float = 1.0) -> Hardware:
+def build_hardware(
+    library: ComponentLibrary,
+    xbar_size: int,
+    cell_bits: int,
+    dac_bits: int,
+    macros: list[MacroGroup],
+    noc: Noc | None = None,
+    chip_fixed: dict[str, int] | None = None,
+    chips: int = 1,
+    clock_ghz: float = 1.0,
+) -> Hardware:
     """Embed the library's parts that these choices need (only the units, buffers and fixed parts
     the macros use).
 
@@ -58,13 +84,24 @@ def build_hardware(library: ComponentLibrary, xbar_size: int, cell_bits: int, da
     if any(f is None for f in fixed):
         raise InputError(where, "fixed", f"lacks one of the fixed parts {names}")
     parts = every.model_copy(update={"units": units, "buffers": buffers, "fixed": fixed})
-    return Hardware(xbar_size=xbar_size, cell_bits=cell_bits, dac_bits=dac_bits, adc_bits=adc_bits,
-                    parts=parts, macros=macros, noc=noc or Noc(), chip_fixed=chip_fixed or {},
-                    chips=chips, clock_ghz=clock_ghz)
+    return Hardware(
+        xbar_size=xbar_size,
+        cell_bits=cell_bits,
+        dac_bits=dac_bits,
+        adc_bits=adc_bits,
+        parts=parts,
+        macros=macros,
+        noc=noc or Noc(),
+        chip_fixed=chip_fixed or {},
+        chips=chips,
+        clock_ghz=clock_ghz,
+    )
 
 
-def build_mapping(network: Network, source: str, layers: list[LayerMapping],
-                  hosts: dict[str, int] | None = None) -> Mapping:
+def build_mapping(
+    network: Network, source: str, layers: list[LayerMapping], hosts: dict[str, int] | None = None
+) -> Mapping:
     """A mapping of ``network`` (named ``source`` in the file) with its fingerprint filled in."""
-    return Mapping(network=source, fingerprint=network.fingerprint(), layers=layers,
-                   hosts=hosts or {})
+    return Mapping(
+        network=source, fingerprint=network.fingerprint(), layers=layers, hosts=hosts or {}
+    )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pimsim.arch.schema import Architecture, Hardware, lossless_adc_bits
+from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.jsonio import problems_error, read_json, validate
-from pimsim.components.parts import UnitKind
 from pimsim.model.actions import needed_units
 from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
@@ -40,32 +40,61 @@ def check_hardware(hw: Hardware) -> list[Problem]:
     out: list[Problem] = []
     parts = hw.parts
     if parts.crossbar.size_rows != hw.xbar_size:
-        out.append(("hardware.parts.crossbar.size_rows", f"is {parts.crossbar.size_rows} but "
-                    f"xbar_size is {hw.xbar_size}"))
+        out.append(
+            (
+                "hardware.parts.crossbar.size_rows",
+                f"is {parts.crossbar.size_rows} but xbar_size is {hw.xbar_size}",
+            )
+        )
     if hw.cell_bits not in parts.crossbar.cell_bits:
-        out.append(("hardware.cell_bits", f"{hw.cell_bits}-bit cells are not supported by crossbar "
-                    f"'{parts.crossbar.name}' (supports {parts.crossbar.cell_bits})"))
+        out.append(
+            (
+                "hardware.cell_bits",
+                f"{hw.cell_bits}-bit cells are not supported by crossbar "
+                f"'{parts.crossbar.name}' (supports {parts.crossbar.cell_bits})",
+            )
+        )
     if parts.dac.resolution_bits != hw.dac_bits:
-        out.append(("hardware.parts.dac.resolution_bits", f"is {parts.dac.resolution_bits} but "
-                    f"dac_bits is {hw.dac_bits}"))
+        out.append(
+            (
+                "hardware.parts.dac.resolution_bits",
+                f"is {parts.dac.resolution_bits} but dac_bits is {hw.dac_bits}",
+            )
+        )
     expected = lossless_adc_bits(hw.xbar_size, hw.dac_bits, hw.cell_bits)
     if hw.adc_bits != expected:
-        out.append(("hardware.adc_bits", f"is {hw.adc_bits}, but a lossless ADC for {hw.xbar_size}-row "
-                    f"crossbars, {hw.dac_bits}-bit DACs and {hw.cell_bits}-bit cells needs "
-                    f"{expected} bits"))
+        out.append(
+            (
+                "hardware.adc_bits",
+                f"is {hw.adc_bits}, but a lossless ADC for {hw.xbar_size}-row "
+                f"crossbars, {hw.dac_bits}-bit DACs and {hw.cell_bits}-bit cells needs "
+                f"{expected} bits",
+            )
+        )
     if parts.adc.resolution_bits != hw.adc_bits:
-        out.append(("hardware.parts.adc.resolution_bits", f"is {parts.adc.resolution_bits} but "
-                    f"adc_bits is {hw.adc_bits}"))
+        out.append(
+            (
+                "hardware.parts.adc.resolution_bits",
+                f"is {parts.adc.resolution_bits} but adc_bits is {hw.adc_bits}",
+            )
+        )
     if hw.xbar_size & (hw.xbar_size - 1):
         out.append(("hardware.xbar_size", f"{hw.xbar_size} is not a power of two"))
     for i, group in enumerate(hw.macros):
         where = f"hardware.macros[{i}]"
         if parts.buffer(group.buffer_kib) is None:
-            out.append((f"{where}.buffer_kib", f"no buffer part of {group.buffer_kib} KiB among "
-                        f"hardware.parts.buffers ({[b.size_kib for b in parts.buffers]})"))
+            out.append(
+                (
+                    f"{where}.buffer_kib",
+                    f"no buffer part of {group.buffer_kib} KiB among "
+                    f"hardware.parts.buffers ({[b.size_kib for b in parts.buffers]})",
+                )
+            )
         for kind in group.units:
             if parts.unit(kind) is None:
-                out.append((f"{where}.units.{kind}", f"no '{kind}' unit among hardware.parts.units"))
+                out.append(
+                    (f"{where}.units.{kind}", f"no '{kind}' unit among hardware.parts.units")
+                )
         for name in group.fixed:
             if parts.fixed_part(name) is None:
                 out.append((f"{where}.fixed.{name}", "no such part among hardware.parts.fixed"))
@@ -79,8 +108,13 @@ def check_hardware(hw: Hardware) -> list[Problem]:
     noc = hw.noc
     routers = -(-hw.n_macros // noc.macros_per_router)
     if noc.mesh_rows and noc.mesh_cols and noc.mesh_rows * noc.mesh_cols < routers:
-        out.append(("hardware.noc", f"a {noc.mesh_rows}x{noc.mesh_cols} mesh cannot hold the "
-                    f"{routers} routers that {hw.n_macros} macros need"))
+        out.append(
+            (
+                "hardware.noc",
+                f"a {noc.mesh_rows}x{noc.mesh_cols} mesh cannot hold the "
+                f"{routers} routers that {hw.n_macros} macros need",
+            )
+        )
     return out
 
 
@@ -90,9 +124,14 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
     assert mapping is not None
     out: list[Problem] = []
     if mapping.fingerprint != network.fingerprint():
-        out.append(("mapping.fingerprint", f"is {mapping.fingerprint} but network "
-                    f"'{mapping.network}' has fingerprint {network.fingerprint()}: the mapping was "
-                    "made for another network"))
+        out.append(
+            (
+                "mapping.fingerprint",
+                f"is {mapping.fingerprint} but network "
+                f"'{mapping.network}' has fingerprint {network.fingerprint()}: the mapping was "
+                "made for another network",
+            )
+        )
     groups = hw.macro_groups()
     used: dict[int, list[tuple[str, int]]] = defaultdict(list)
     seen: dict[str, int] = {}
@@ -103,34 +142,62 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
             continue
         layer = network[lm.layer]
         if not layer.kind.has_weights:
-            out.append((f"{where}.layer", f"'{lm.layer}' is a {layer.kind} layer; only conv and FC "
-                        "layers are mapped onto crossbars (put it in mapping.hosts)"))
+            out.append(
+                (
+                    f"{where}.layer",
+                    f"'{lm.layer}' is a {layer.kind} layer; only conv and FC "
+                    "layers are mapped onto crossbars (put it in mapping.hosts)",
+                )
+            )
             continue
         if lm.layer in seen:
-            out.append((f"{where}.layer", f"'{lm.layer}' is mapped twice (also at "
-                        f"mapping.layers[{seen[lm.layer]}])"))
+            out.append(
+                (
+                    f"{where}.layer",
+                    f"'{lm.layer}' is mapped twice (also at mapping.layers[{seen[lm.layer]}])",
+                )
+            )
             continue
         seen[lm.layer] = i
         if len(lm.crossbars) != len(lm.macros):
-            out.append((f"{where}.crossbars", f"has {len(lm.crossbars)} entries for "
-                        f"{len(lm.macros)} macros"))
+            out.append(
+                (
+                    f"{where}.crossbars",
+                    f"has {len(lm.crossbars)} entries for {len(lm.macros)} macros",
+                )
+            )
             continue
         if len(set(lm.macros)) != len(lm.macros):
             out.append((f"{where}.macros", "names a macro twice"))
         xset = crossbar_set(layer, hw.xbar_size, hw.cell_bits, hw.weight_bits)
         need = lm.dup * xset.crossbars
         if sum(lm.crossbars) != need:
-            out.append((f"{where}.crossbars", f"add up to {sum(lm.crossbars)}, but dup {lm.dup} x a "
-                        f"set of {xset.crossbars} crossbars needs {need}"))
+            out.append(
+                (
+                    f"{where}.crossbars",
+                    f"add up to {sum(lm.crossbars)}, but dup {lm.dup} x a "
+                    f"set of {xset.crossbars} crossbars needs {need}",
+                )
+            )
         for j, m in enumerate(lm.macros):
             if m >= len(groups):
-                out.append((f"{where}.macros[{j}]", f"macro {m} does not exist (the hardware has "
-                            f"{len(groups)} macros, numbered from 0)"))
+                out.append(
+                    (
+                        f"{where}.macros[{j}]",
+                        f"macro {m} does not exist (the hardware has "
+                        f"{len(groups)} macros, numbered from 0)",
+                    )
+                )
                 continue
             used[m].append((lm.layer, lm.crossbars[j]))
             if groups[m].adcs == 0:
-                out.append((f"{where}.macros[{j}]", f"macro {m} ({groups[m].name}) has no ADC but "
-                            f"hosts weight layer '{lm.layer}'"))
+                out.append(
+                    (
+                        f"{where}.macros[{j}]",
+                        f"macro {m} ({groups[m].name}) has no ADC but "
+                        f"hosts weight layer '{lm.layer}'",
+                    )
+                )
     for layer in network.weight_layers:
         if layer.name not in seen:
             out.append(("mapping.layers", f"weight layer '{layer.name}' is not mapped"))
@@ -148,18 +215,21 @@ def check_mapping(arch: Architecture, network: Network) -> list[Problem]:
             if m >= len(groups):
                 out.append((f"mapping.hosts.{name}", f"macro {m} does not exist"))
     macros = {lm.layer: len(lm.macros) for lm in mapping.layers} | {
-        name: len(given) if isinstance(given, list) else 1 for name, given in mapping.hosts.items()}
+        name: len(given) if isinstance(given, list) else 1 for name, given in mapping.hosts.items()
+    }
     for i, name in enumerate(mapping.spread or ()):
         if name not in network:
             out.append((f"mapping.spread[{i}]", f"'{name}' is not a layer of the network"))
         elif macros.get(name, 1) < 2:
-            out.append((f"mapping.spread[{i}]", f"'{name}' runs on one macro: there is nothing to "
-                        "spread"))
+            out.append(
+                (f"mapping.spread[{i}]", f"'{name}' runs on one macro: there is nothing to spread")
+            )
     return out
 
 
-def _check_sharing(arch: Architecture, network: Network, used: dict[int, list[tuple[str, int]]],
-                   groups: list) -> list[Problem]:  # type: ignore[type-arg]
+def _check_sharing(
+    arch: Architecture, network: Network, used: dict[int, list[tuple[str, int]]], groups: list
+) -> list[Problem]:  # type: ignore[type-arg]
     mapping = arch.mapping
     assert mapping is not None
     out: list[Problem] = []
@@ -175,20 +245,35 @@ def _check_sharing(arch: Architecture, network: Network, used: dict[int, list[tu
         elif partner == lm.layer:
             out.append((where, "a layer cannot share macros with itself"))
         elif set(by_layer[partner].macros) != set(lm.macros):
-            out.append((where, f"'{lm.layer}' and '{partner}' share macros, so both must list the "
-                        f"same macros ({sorted(lm.macros)} vs {sorted(by_layer[partner].macros)})"))
+            out.append(
+                (
+                    where,
+                    f"'{lm.layer}' and '{partner}' share macros, so both must list the "
+                    f"same macros ({sorted(lm.macros)} vs {sorted(by_layer[partner].macros)})",
+                )
+            )
         elif by_layer[partner].shares_with not in (None, lm.layer):
-            out.append((where, f"'{partner}' already shares with '{by_layer[partner].shares_with}'"))
+            out.append(
+                (where, f"'{partner}' already shares with '{by_layer[partner].shares_with}'")
+            )
     for m, residents in sorted(used.items()):
         total = sum(n for _, n in residents)
         names = sorted({name for name, _ in residents})
         if total > groups[m].crossbars:
             what = f"shared pair {' + '.join(names)}" if len(names) > 1 else f"layer '{names[0]}'"
-            out.append((f"mapping (macro {m}, {groups[m].name})", f"{what} needs {total} crossbars "
-                        f"but the macro has {groups[m].crossbars}"))
+            out.append(
+                (
+                    f"mapping (macro {m}, {groups[m].name})",
+                    f"{what} needs {total} crossbars but the macro has {groups[m].crossbars}",
+                )
+            )
         if len(names) > 2 or (len(names) == 2 and frozenset(names) not in pairs):
-            out.append((f"mapping (macro {m}, {groups[m].name})", f"hosts layers {names} that are "
-                        "not declared as a sharing pair (shares_with)"))
+            out.append(
+                (
+                    f"mapping (macro {m}, {groups[m].name})",
+                    f"hosts layers {names} that are not declared as a sharing pair (shares_with)",
+                )
+            )
     return out
 
 
@@ -218,9 +303,14 @@ def _check_units(arch: Architecture, network: Network, groups: list) -> list[Pro
             continue
         for kind, layers in sorted(kinds.items()):
             if groups[m].units.get(kind, 0) == 0:
-                out.append((f"mapping (macro {m}, {groups[m].name})", f"has no '{kind}' unit but "
-                            f"runs {', '.join(repr(n) for n in layers[:3])}"
-                            f"{' and more' if len(layers) > 3 else ''}, which need one"))
+                out.append(
+                    (
+                        f"mapping (macro {m}, {groups[m].name})",
+                        f"has no '{kind}' unit but "
+                        f"runs {', '.join(repr(n) for n in layers[:3])}"
+                        f"{' and more' if len(layers) > 3 else ''}, which need one",
+                    )
+                )
     return out
 
 

@@ -21,8 +21,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pimsim.components.parts import (BufferPart, ConverterPart, CrossbarPart, DigitalPart,
-                                     FixedPart, NocPart, SampleHoldPart, UnitKind)
+from pimsim.components.parts import (
+    BufferPart,
+    ConverterPart,
+    CrossbarPart,
+    DigitalPart,
+    FixedPart,
+    NocPart,
+    SampleHoldPart,
+    UnitKind,
+)
 
 SCHEMA_VERSION = 1
 
@@ -57,8 +65,9 @@ class Parts(_Frozen):
     crossbar: CrossbarPart = Field(description="The crossbar array of every PE.")
     dac: ConverterPart = Field(description="The DAC on every crossbar row.")
     adc: ConverterPart = Field(description="The ADC of the macros' shared ADC banks.")
-    sample_hold: SampleHoldPart | None = Field(None, description="Per-column sample-and-hold, if "
-                                               "modelled apart from the crossbar.")
+    sample_hold: SampleHoldPart | None = Field(
+        None, description="Per-column sample-and-hold, if modelled apart from the crossbar."
+    )
     units: list[DigitalPart] = Field(description="Digital units, one entry per kind used.")
     buffers: list[BufferPart] = Field(description="Buffer parts, one per size used by a macro.")
     noc: NocPart = Field(description="The network-on-chip part.")
@@ -86,22 +95,28 @@ class MacroGroup(_Frozen):
     crossbars: NonNegInt = Field(description="Crossbars (PEs) per macro; each has one DAC per row.")
     adcs: NonNegInt = Field(description="ADCs in the macro's shared bank.")
     units: dict[UnitKind, NonNegInt] = Field({}, description="Digital units per macro, by kind.")
-    buffer_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(description="Scratchpad size per "
-                                                              "macro, KiB (a buffer part).")
+    buffer_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(
+        description="Scratchpad size per macro, KiB (a buffer part)."
+    )
     fixed: dict[str, PosInt] = Field({}, description="Fixed parts per macro, by part name.")
 
 
 class Noc(_Frozen):
     """The mesh: routers on a grid, macros attached along a snake (boustrophedon) path."""
 
-    macros_per_router: PosInt = Field(1, description="Concentration: macros sharing one router "
-                                      "(ISAAC: 4).")
+    macros_per_router: PosInt = Field(
+        1, description="Concentration: macros sharing one router (ISAAC: 4)."
+    )
     mesh_rows: PosInt | None = Field(None, description="Router rows; default ceil(sqrt(routers)).")
-    mesh_cols: PosInt | None = Field(None, description="Router columns; default "
-                                     "ceil(routers / rows).")
-    placement: Literal["snake"] = Field("snake", description="Macro instance k attaches to router "
-                                        "k // macros_per_router; routers are laid along a snake "
-                                        "path, row by row, alternating direction.")
+    mesh_cols: PosInt | None = Field(
+        None, description="Router columns; default ceil(routers / rows)."
+    )
+    placement: Literal["snake"] = Field(
+        "snake",
+        description="Macro instance k attaches to router "
+        "k // macros_per_router; routers are laid along a snake "
+        "path, row by row, alternating direction.",
+    )
 
 
 class Hardware(_Frozen):
@@ -109,8 +124,9 @@ class Hardware(_Frozen):
 
     weight_bits: Bits = Field(16, description="Weight precision, bits.")
     activation_bits: Bits = Field(16, description="Activation precision, bits.")
-    xbar_size: Annotated[int, Field(gt=0, le=65536)] = Field(description="Crossbar rows "
-                                                            "(= columns).")
+    xbar_size: Annotated[int, Field(gt=0, le=65536)] = Field(
+        description="Crossbar rows (= columns)."
+    )
     cell_bits: Bits = Field(description="Bits stored per ReRAM cell.")
     dac_bits: Bits = Field(description="DAC resolution, bits (input bits applied per read).")
     adc_bits: Bits = Field(description="ADC resolution, bits; must equal the lossless rule.")
@@ -119,14 +135,21 @@ class Hardware(_Frozen):
     noc: Noc = Field(Noc(), description="The network-on-chip.")
     chip_fixed: dict[str, PosInt] = Field({}, description="Fixed parts per chip, by part name.")
     chips: PosInt = Field(1, description="Identical chips (a design too big for one chip).")
-    clock_ghz: float = Field(1.0, ge=1e-3, le=1e3, description="Base clock of the simulator, GHz: "
-                             "time advances in integer cycles of 1/clock_ghz ns.")
+    clock_ghz: float = Field(
+        1.0,
+        ge=1e-3,
+        le=1e3,
+        description="Base clock of the simulator, GHz: "
+        "time advances in integer cycles of 1/clock_ghz ns.",
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Hardware:
         if self.n_macros > MAX_COUNT:
-            raise ValueError(f"the macro groups add up to {self.n_macros} macros; at most "
-                             f"{MAX_COUNT} are supported")
+            raise ValueError(
+                f"the macro groups add up to {self.n_macros} macros; at most "
+                f"{MAX_COUNT} are supported"
+            )
         return self
 
     @property
@@ -145,29 +168,40 @@ class LayerMapping(_Frozen):
     layer: str = Field(description="Layer name in the network.")
     dup: PosInt = Field(description="Weight duplication: copies of the layer's crossbar set.")
     macros: list[NonNegInt] = Field(min_length=1, description="Macro instances holding it.")
-    crossbars: list[PosInt] = Field(min_length=1, description="Crossbars in each of those macros; "
-                                    "they add up to dup x the crossbar set.")
-    shares_with: str | None = Field(None, description="An earlier layer whose macros this one "
-                                    "shares (both use the same macros and their ADCs in turn).")
+    crossbars: list[PosInt] = Field(
+        min_length=1,
+        description="Crossbars in each of those macros; they add up to dup x the crossbar set.",
+    )
+    shares_with: str | None = Field(
+        None,
+        description="An earlier layer whose macros this one "
+        "shares (both use the same macros and their ADCs in turn).",
+    )
 
 
 class Mapping(_Frozen):
     """A network mapped onto the hardware."""
 
     network: str = Field(description="Zoo name, or a file path (relative to the arch.json).")
-    fingerprint: str = Field(description="Network.fingerprint() of that network, to catch a "
-                             "mismatch.")
+    fingerprint: str = Field(
+        description="Network.fingerprint() of that network, to catch a mismatch."
+    )
     layers: list[LayerMapping] = Field(description="Every conv and FC layer.")
     hosts: dict[str, NonNegInt | list[NonNegInt]] = Field(
-        {}, description="Macro instance(s) that run each non-weight layer; a list spreads the layer "
-        "evenly over those macros; default: the first macro of its first producer.")
+        {},
+        description="Macro instance(s) that run each non-weight layer; a list spreads the layer "
+        "evenly over those macros; default: the first macro of its first producer.",
+    )
     spread: list[str] | None = Field(
-        None, description="Layers on several macros whose output is not gathered in their first "
+        None,
+        description="Layers on several macros whose output is not gathered in their first "
         "macro: each macro keeps its part and sends it to every consumer itself (for outputs too "
-        "large for one scratchpad).")
+        "large for one scratchpad).",
+    )
 
-    def host(self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]
-             ) -> list[int]:
+    def host(
+        self, layer: str, producers: tuple[str, ...], first_macro: dict[str, int]
+    ) -> list[int]:
         """The macros of a non-weight layer: as given, else its first placed producer's first macro
         (``first_macro`` maps layers placed so far to theirs), else macro 0."""
         given = self.hosts.get(layer)

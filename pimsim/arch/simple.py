@@ -19,10 +19,21 @@ from pimsim.model.actions import needed_units
 from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 
-def simple_design(network: Network, source: str, library: ComponentLibrary, *, xbar: int = 128,
-                  cell_bits: int = 2, dac_bits: int = 1, dups: dict[str, int] | None = None,
-                  adcs_per_macro: int = 8, max_crossbars: int = 256, buffer_kib: int = 64,
-                  name: str | None = None) -> Architecture:
+
+def simple_design(
+    network: Network,
+    source: str,
+    library: ComponentLibrary,
+    *,
+    xbar: int = 128,
+    cell_bits: int = 2,
+    dac_bits: int = 1,
+    dups: dict[str, int] | None = None,
+    adcs_per_macro: int = 8,
+    max_crossbars: int = 256,
+    buffer_kib: int = 64,
+    name: str | None = None,
+) -> Architecture:
     """Map ``network`` one layer per macro group; ``dups`` gives duplications (default 1)."""
     groups: list[MacroGroup] = []
     layers: list[LayerMapping] = []
@@ -39,20 +50,35 @@ def simple_design(network: Network, source: str, library: ComponentLibrary, *, x
             first = len(groups)
             kinds = needed_units(layer, xset.partial_sum_adds > 0)
             for i, count in enumerate(split):
-                groups.append(MacroGroup(name=f"{layer.name}#{i}", crossbars=count,
-                                         adcs=adcs_per_macro, buffer_kib=buffer_kib))
+                groups.append(
+                    MacroGroup(
+                        name=f"{layer.name}#{i}",
+                        crossbars=count,
+                        adcs=adcs_per_macro,
+                        buffer_kib=buffer_kib,
+                    )
+                )
                 units[first + i] |= kinds
-            layers.append(LayerMapping(layer=layer.name, dup=dup, macros=list(range(first, first + n)),
-                                       crossbars=split))
+            layers.append(
+                LayerMapping(
+                    layer=layer.name, dup=dup, macros=list(range(first, first + n)), crossbars=split
+                )
+            )
             out_macro[layer.name] = first
         else:
             host = next((out_macro[p] for p in layer.inputs if p in out_macro), 0)
             hosts[layer.name] = host
             out_macro[layer.name] = host
             units[host] |= needed_units(layer, False)
-    groups = [g.model_copy(update={"units": {k: 1 for k in sorted(units[i])}})
-              for i, g in enumerate(groups)]
+    groups = [
+        g.model_copy(update={"units": {k: 1 for k in sorted(units[i])}})
+        for i, g in enumerate(groups)
+    ]
     hw = build_hardware(library, xbar, cell_bits, dac_bits, groups, noc=Noc())
-    return Architecture(schema_version=1, name=name or f"{network.name}-simple",
-                        description="one macro group per weight layer (pimsim.arch.simple)",
-                        hardware=hw, mapping=build_mapping(network, source, layers, hosts))
+    return Architecture(
+        schema_version=1,
+        name=name or f"{network.name}-simple",
+        description="one macro group per weight layer (pimsim.arch.simple)",
+        hardware=hw,
+        mapping=build_mapping(network, source, layers, hosts),
+    )

@@ -20,8 +20,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one paragraph on stderr and exit code 2, like every input error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        err_console().print(f"[bold red]error:[/] command line: {message}. "
-                            f"Run `{self.prog} --help` for the options.", highlight=False)
+        err_console().print(
+            f"[bold red]error:[/] command line: {message}. "
+            f"Run `{self.prog} --help` for the options.",
+            highlight=False,
+        )
         raise SystemExit(EXIT_INPUT)
 
 
@@ -30,10 +33,11 @@ def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return _Parser(prog=prog, description=description)
 
 
-def add_subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # noqa: SLF001
+def add_subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
     """Sub-commands whose parsers share the error behaviour."""
-    return parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
-                                 required=True)
+    return parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
 
 
 def shape_arg(text: str) -> tuple[int, ...]:
@@ -49,8 +53,10 @@ def shape_arg(text: str) -> tuple[int, ...]:
 def model_arg(text: str) -> str:
     """A model argument: a zoo name or a file path, never empty."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("the model is empty; give a zoo name (see `pimsyn models`), "
-                                         "an ONNX file or a PIMCOMP JSON file")
+        raise argparse.ArgumentTypeError(
+            "the model is empty; give a zoo name (see `pimsyn models`), "
+            "an ONNX file or a PIMCOMP JSON file"
+        )
     return text
 
 
@@ -95,15 +101,19 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,
-        argv: Sequence[str] | None) -> int:
+def run(
+    handler: Callable[[argparse.Namespace], int],
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+) -> int:
     """Parse ``argv`` and call ``handler``; turn bad input into a message and exit code 2."""
     args = parser.parse_args(argv)
     try:
         return handler(args)
     except InputError as exc:
-        err_console().print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False,
-                            soft_wrap=True)
+        err_console().print(
+            f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
+        )
         return EXIT_INPUT
     except KeyboardInterrupt:
         err_console().print("[yellow]interrupted[/]")
@@ -113,8 +123,9 @@ def run(handler: Callable[[argparse.Namespace], int], parser: argparse.ArgumentP
         return EXIT_OK
 
 
-def entry_point(build_parser: Callable[[], argparse.ArgumentParser],
-                argv: Sequence[str] | None) -> int:
+def entry_point(
+    build_parser: Callable[[], argparse.ArgumentParser], argv: Sequence[str] | None
+) -> int:
     """A console script's main: dispatch to the sub-command's handler.
 
     Called with ``argv=None`` (as a console script) it exits the process with the code; called with a

@@ -19,8 +19,9 @@ def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> li
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("--plot", "", "needs matplotlib, which is not installed",
-                         "pip install 'pimsyn[plot]'") from None
+        raise InputError(
+            "--plot", "", "needs matplotlib, which is not installed", "pip install 'pimsyn[plot]'"
+        ) from None
     end = max(data.end_us, 1e-9)
     macros = data.macros
     rows = {m: i for i, m in enumerate(macros)}
@@ -29,8 +30,9 @@ def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> li
     for t in data.tracks:
         if t.macro is not None:
             units[rows[t.macro]] += 1
-    track_row = np.array([rows.get(t.macro, -1) if t.macro is not None else -1
-                          for t in data.tracks])
+    track_row = np.array(
+        [rows.get(t.macro, -1) if t.macro is not None else -1 for t in data.tracks]
+    )
     row = track_row[data.track]
     keep = row >= 0
     a = data.start_us[keep] / end * bins
@@ -42,8 +44,15 @@ def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> li
             grid[r, min(c, bins - 1)] += w * (min(e, c + 1) - max(s, c))
     grid /= np.maximum(units[:, None], 1)
     fig, ax = plt.subplots(figsize=(10, max(3, 0.12 * len(macros) + 1.5)))
-    image = ax.imshow(grid, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0,
-                      vmax=max(grid.max(), 1e-9), extent=(0, end, len(macros) - 0.5, -0.5))
+    image = ax.imshow(
+        grid,
+        aspect="auto",
+        interpolation="nearest",
+        cmap="viridis",
+        vmin=0,
+        vmax=max(grid.max(), 1e-9),
+        extent=(0, end, len(macros) - 0.5, -0.5),
+    )
     ax.set_xlabel("time (us)")
     ax.set_ylabel("macro")
     ax.set_title(f"{(data.summary or {}).get('arch', data.path.name)}: unit utilisation per macro")

@@ -22,15 +22,22 @@ def _ns(value: float) -> str:
 def summary_table(r: CostReport) -> Table:
     """The headline figures."""
     hw = r.hardware
-    t = Table(title=f"{r.arch}" + (f" running {r.network}" if r.network else " (hardware only)"),
-              title_justify="left", show_header=False)
+    t = Table(
+        title=f"{r.arch}" + (f" running {r.network}" if r.network else " (hardware only)"),
+        title_justify="left",
+        show_header=False,
+    )
     t.add_column("figure")
     t.add_column("value", justify="right")
     rows: list[tuple[str, str]] = [
         ("crossbars", f"{hw.crossbars:,}"),
         ("peak power", f"{hw.total_peak_power_w:.4g} W"),
-        ("area", f"{hw.total_area_mm2:.4g} mm^2" if not hw.area_unknown_parts else
-         f"{hw.total_area_mm2:.4g} mm^2 + {len(hw.area_unknown_parts)} parts of unknown area"),
+        (
+            "area",
+            f"{hw.total_area_mm2:.4g} mm^2"
+            if not hw.area_unknown_parts
+            else f"{hw.total_area_mm2:.4g} mm^2 + {len(hw.area_unknown_parts)} parts of unknown area",
+        ),
         ("peak throughput", f"{hw.peak_tops:.4g} TOPS"),
         ("peak power efficiency", f"{hw.peak_tops_per_w:.4g} TOPS/W"),
     ]
@@ -48,22 +55,51 @@ def summary_table(r: CostReport) -> Table:
     return t
 
 
-STAGE_COLUMNS = ("load", "mvm", "adc", "shift_add", "add", "activation", "sigmoid", "pool",
-                 "eltwise", "store")
+STAGE_COLUMNS = (
+    "load",
+    "mvm",
+    "adc",
+    "shift_add",
+    "add",
+    "activation",
+    "sigmoid",
+    "pool",
+    "eltwise",
+    "store",
+)
 
 
 def layer_table(r: CostReport) -> Table:
     """Per layer: placement, stage times per block (the bottleneck in bold), time per image."""
     used = [s for s in STAGE_COLUMNS if any(s in l.stage_ns for l in r.layers)]
-    t = Table(title="per layer (stage times per block; bottleneck in bold)", title_justify="left",
-              caption="s+a: shift-and-add; act: activation; elt: element-wise; period: block period",
-              caption_justify="left")
+    t = Table(
+        title="per layer (stage times per block; bottleneck in bold)",
+        title_justify="left",
+        caption="s+a: shift-and-add; act: activation; elt: element-wise; period: block period",
+        caption_justify="left",
+    )
     short = {"shift_add": "s+a", "activation": "act", "sigmoid": "sigm", "eltwise": "elt"}
-    for header in ("layer", "kind", "macros", "dup", "blocks", *(short.get(u, u) for u in used),
-                   "period", "t/image", "start", "finish", "energy"):
-        t.add_column(header, justify="left" if header in ("layer", "kind") else "right",
-                     no_wrap=True, overflow="ellipsis", min_width=8 if header == "layer" else None,
-                     max_width=24)
+    for header in (
+        "layer",
+        "kind",
+        "macros",
+        "dup",
+        "blocks",
+        *(short.get(u, u) for u in used),
+        "period",
+        "t/image",
+        "start",
+        "finish",
+        "energy",
+    ):
+        t.add_column(
+            header,
+            justify="left" if header in ("layer", "kind") else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=8 if header == "layer" else None,
+            max_width=24,
+        )
     for l in r.layers:
         cells = []
         for s in used:
@@ -71,9 +107,19 @@ def layer_table(r: CostReport) -> Table:
             text = "" if v is None else _ns(v)
             hit = s == l.bottleneck or (l.bottleneck == "buffer" and s in ("load", "store"))
             cells.append(f"[bold]{text}[/]" if hit and text else text)
-        t.add_row(l.name, l.kind, str(len(l.macros)), str(l.dup), str(l.blocks), *cells,
-                  _ns(l.block_period_ns), _ns(l.time_per_image_ns), _ns(l.start_ns),
-                  _ns(l.finish_ns), f"{l.energy_pj / 1e6:.3g} uJ")
+        t.add_row(
+            l.name,
+            l.kind,
+            str(len(l.macros)),
+            str(l.dup),
+            str(l.blocks),
+            *cells,
+            _ns(l.block_period_ns),
+            _ns(l.time_per_image_ns),
+            _ns(l.start_ns),
+            _ns(l.finish_ns),
+            f"{l.energy_pj / 1e6:.3g} uJ",
+        )
     return t
 
 
@@ -86,13 +132,21 @@ def breakdown_table(r: CostReport) -> Table:
         t.add_column(header, justify="left" if header == "component" else "right")
     energy, total_e = r.energy_pj, r.energy_per_image_pj or 1.0
     total_p, total_a = hw.total_peak_power_w or 1.0, hw.total_area_mm2 or 1.0
-    keys = sorted(set(energy) | set(hw.peak_power_w) | set(hw.area_mm2),
-                  key=lambda c: -hw.peak_power_w.get(c, 0.0))
+    keys = sorted(
+        set(energy) | set(hw.peak_power_w) | set(hw.area_mm2),
+        key=lambda c: -hw.peak_power_w.get(c, 0.0),
+    )
     for c in keys:
         e, p, a = energy.get(c, 0.0), hw.peak_power_w.get(c, 0.0), hw.area_mm2.get(c, 0.0)
         cells = [f"{e / 1e6:.4g} uJ", f"{100 * e / total_e:.1f}"] if r.network else []
-        t.add_row(str(c), *cells, f"{p:.4g} W", f"{100 * p / total_p:.1f}",
-                  f"{a:.4g} mm^2" if a else "", f"{100 * a / total_a:.1f}" if a else "")
+        t.add_row(
+            str(c),
+            *cells,
+            f"{p:.4g} W",
+            f"{100 * p / total_p:.1f}",
+            f"{a:.4g} mm^2" if a else "",
+            f"{100 * a / total_a:.1f}" if a else "",
+        )
     return t
 
 
@@ -102,8 +156,12 @@ def macro_table(r: CostReport) -> Table:
     for header in ("group", "count", "peak power", "area"):
         t.add_column(header, justify="left" if header == "group" else "right")
     for m in r.hardware.macros[:30]:
-        t.add_row(m.group, str(m.count), f"{m.peak_power_w * 1e3:.5g} mW",
-                  f"{m.area_mm2:.4g} mm^2" if m.area_mm2 else "")
+        t.add_row(
+            m.group,
+            str(m.count),
+            f"{m.peak_power_w * 1e3:.5g} mW",
+            f"{m.area_mm2:.4g} mm^2" if m.area_mm2 else "",
+        )
     if len(r.hardware.macros) > 30:
         t.add_row(f"... {len(r.hardware.macros) - 30} more groups", "", "", "")
     return t
@@ -121,12 +179,18 @@ def report_view(r: CostReport) -> Group:
 def report_json(r: CostReport) -> dict[str, Any]:
     """The report as JSON-ready data, with the derived figures included."""
     data = asdict(r)
-    data["hardware"].update(total_peak_power_w=r.hardware.total_peak_power_w,
-                            total_area_mm2=r.hardware.total_area_mm2,
-                            peak_tops_per_w=r.hardware.peak_tops_per_w)
-    data.update(throughput_ips=r.throughput_ips, tops=r.tops,
-                energy_per_image_pj=r.energy_per_image_pj, average_power_w=r.average_power_w,
-                tops_per_w=r.tops_per_w)
+    data["hardware"].update(
+        total_peak_power_w=r.hardware.total_peak_power_w,
+        total_area_mm2=r.hardware.total_area_mm2,
+        peak_tops_per_w=r.hardware.peak_tops_per_w,
+    )
+    data.update(
+        throughput_ips=r.throughput_ips,
+        tops=r.tops,
+        energy_per_image_pj=r.energy_per_image_pj,
+        average_power_w=r.average_power_w,
+        tops_per_w=r.tops_per_w,
+    )
     return _plain(data)
 
 

@@ -44,8 +44,11 @@ def comparison(r: SimResult, e: CostReport) -> list[tuple[str, float, float, str
 
 def summary_table(r: SimResult, e: CostReport) -> Table:
     partial = f" [bold red]PARTIAL: {len(r.latency_ns)} of them finished[/]" if r.stopped else ""
-    t = Table(title=f"{r.arch} running {r.network}: {r.images} images simulated at "
-              f"{r.clock_ghz:g} GHz{partial}", title_justify="left")
+    t = Table(
+        title=f"{r.arch} running {r.network}: {r.images} images simulated at "
+        f"{r.clock_ghz:g} GHz{partial}",
+        title_justify="left",
+    )
     for header in ("figure", "simulated", "estimate", "difference"):
         t.add_column(header, justify="left" if header == "figure" else "right")
     for name, sim, est, unit in comparison(r, e):
@@ -66,33 +69,73 @@ def summary_table(r: SimResult, e: CostReport) -> Table:
 
 
 def layer_table(r: SimResult) -> Table:
-    t = Table(title="per layer (image 0; busy and stalls of the bottleneck stage over the run)",
-              title_justify="left")
-    for header in ("layer", "kind", "macros", "blocks", "start", "finish", "bottleneck", "busy",
-                   "stalled", "stall causes"):
-        t.add_column(header, justify="left" if header in ("layer", "kind", "bottleneck",
-                                                           "stall causes") else "right",
-                     no_wrap=True, overflow="ellipsis", max_width=40)
+    t = Table(
+        title="per layer (image 0; busy and stalls of the bottleneck stage over the run)",
+        title_justify="left",
+    )
+    for header in (
+        "layer",
+        "kind",
+        "macros",
+        "blocks",
+        "start",
+        "finish",
+        "bottleneck",
+        "busy",
+        "stalled",
+        "stall causes",
+    ):
+        t.add_column(
+            header,
+            justify="left"
+            if header in ("layer", "kind", "bottleneck", "stall causes")
+            else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=40,
+        )
     for ls in r.layers:
         stalled = sum(ls.stall_ns.values())
-        causes = ", ".join(f"{c} {_ns(v)}" for c, v in sorted(ls.stall_ns.items(),
-                                                              key=lambda x: -x[1])[:3])
-        t.add_row(ls.name, ls.kind, str(len(ls.macros)), str(ls.blocks), _ns(ls.start_ns[0]),
-                  _ns(ls.finish_ns[0]), ls.bottleneck, f"{100 * ls.utilisation:.1f}%",
-                  _ns(stalled), causes)
+        causes = ", ".join(
+            f"{c} {_ns(v)}" for c, v in sorted(ls.stall_ns.items(), key=lambda x: -x[1])[:3]
+        )
+        t.add_row(
+            ls.name,
+            ls.kind,
+            str(len(ls.macros)),
+            str(ls.blocks),
+            _ns(ls.start_ns[0]),
+            _ns(ls.finish_ns[0]),
+            ls.bottleneck,
+            f"{100 * ls.utilisation:.1f}%",
+            _ns(stalled),
+            causes,
+        )
     return t
 
 
 def unit_table(r: SimResult, top: int = 15) -> Table:
     t = Table(title=f"busiest units (of {len(r.units)})", title_justify="left")
     for header in ("unit", "busy", "utilisation", "queued", "jobs", "stalls of its stages"):
-        t.add_column(header, justify="left" if header in ("unit", "stalls of its stages")
-                     else "right", no_wrap=True, overflow="ellipsis", max_width=48)
+        t.add_column(
+            header,
+            justify="left" if header in ("unit", "stalls of its stages") else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=48,
+        )
     for u in sorted(r.units, key=lambda u: -u.busy_ns)[:top]:
-        stalls = ", ".join(f"{c} {_ns(v)}" for c, v in sorted(u.stall_ns.items(),
-                                                              key=lambda x: -x[1])[:3])
-        t.add_row(u.name, _ns(u.busy_ns), f"{100 * u.busy_ns / r.time_ns:.1f}%",
-                  _ns(u.queued_ns), f"{u.jobs:,}", stalls)
+        stalls = ", ".join(
+            f"{c} {_ns(v)}" for c, v in sorted(u.stall_ns.items(), key=lambda x: -x[1])[:3]
+        )
+        t.add_row(
+            u.name,
+            _ns(u.busy_ns),
+            f"{100 * u.busy_ns / r.time_ns:.1f}%",
+            _ns(u.queued_ns),
+            f"{u.jobs:,}",
+            stalls,
+        )
     return t
 
 
@@ -103,8 +146,13 @@ def energy_table(r: SimResult, e: CostReport) -> Table:
     total = r.energy_per_image_pj or 1.0
     for c in sorted(set(r.energy_pj) | set(e.energy_pj), key=lambda c: -r.energy_pj.get(c, 0.0)):
         sim, est = r.energy_pj.get(c, 0.0), e.energy_pj.get(c, 0.0)
-        t.add_row(str(c), f"{sim / 1e6:.5g} uJ", f"{100 * sim / total:.1f}",
-                  f"{est / 1e6:.5g} uJ", _pct(sim, est))
+        t.add_row(
+            str(c),
+            f"{sim / 1e6:.5g} uJ",
+            f"{100 * sim / total:.1f}",
+            f"{est / 1e6:.5g} uJ",
+            _pct(sim, est),
+        )
     return t
 
 
@@ -113,10 +161,13 @@ def run_view(r: SimResult, e: CostReport) -> Group:
     parts: list[Any] = [summary_table(r, e), layer_table(r), unit_table(r), energy_table(r, e)]
     notes = list(r.warnings)
     if r.stopped:
-        notes.insert(0, f"the run was stopped early because {r.stopped}, at "
-                     f"{_ns(r.time_ns)} of simulated time: the figures are partial (throughput and "
-                     "latency from the images that finished; energy per image from each share's "
-                     "work over the blocks it stored, with the static power over that period)")
+        notes.insert(
+            0,
+            f"the run was stopped early because {r.stopped}, at "
+            f"{_ns(r.time_ns)} of simulated time: the figures are partial (throughput and "
+            "latency from the images that finished; energy per image from each share's "
+            "work over the blocks it stored, with the static power over that period)",
+        )
     if r.trace_file:
         notes.append(f"trace written to {r.trace_file} (summary: {r.summary_file})")
     parts += [f"[yellow]note:[/] {n}" for n in notes]
@@ -126,33 +177,65 @@ def run_view(r: SimResult, e: CostReport) -> Group:
 def run_json(r: SimResult, e: CostReport) -> dict[str, Any]:
     """The simulation, the estimate's headline figures, and the differences in percent."""
     rows = comparison(r, e)
-    return {"simulation": result_json(r),
-            "estimate": {name: est for name, _, est, _ in rows} | {
-                "period_set_by": e.period_set_by,
-                "energy_pj": {str(k): v for k, v in e.energy_pj.items()}},
-            "difference_pct": {name: (100 * (sim - est) / est if est else None)
-                               for name, sim, est, _ in rows}}
+    return {
+        "simulation": result_json(r),
+        "estimate": {name: est for name, _, est, _ in rows}
+        | {
+            "period_set_by": e.period_set_by,
+            "energy_pj": {str(k): v for k, v in e.energy_pj.items()},
+        },
+        "difference_pct": {
+            name: (100 * (sim - est) / est if est else None) for name, sim, est, _ in rows
+        },
+    }
 
 
 def program_view(p: Program) -> Group:
     """A summary of a compiled program (``pimsim compile`` without ``--json``)."""
     t = Table(title=f"{p.arch} running {p.network}: program per image", title_justify="left")
-    for header in ("layer", "kind", "shares", "macros", "blocks", "bits", "stages",
-                   "transfers out", "merges", "instructions"):
-        t.add_column(header, justify="left" if header in ("layer", "kind", "stages") else "right",
-                     no_wrap=True, overflow="ellipsis", max_width=48)
+    for header in (
+        "layer",
+        "kind",
+        "shares",
+        "macros",
+        "blocks",
+        "bits",
+        "stages",
+        "transfers out",
+        "merges",
+        "instructions",
+    ):
+        t.add_column(
+            header,
+            justify="left" if header in ("layer", "kind", "stages") else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=48,
+        )
     total = 0
     for info in p.layers:
         tasks = [p.tasks[i] for i in info.tasks]
         count = sum(_instructions(task) for task in tasks) + info.blocks * (
-            len(info.transfers) + len(info.merges))
+            len(info.transfers) + len(info.merges)
+        )
         total += count
         macros = ",".join(str(x.macro) for x in tasks[:6]) + ("..." if len(tasks) > 6 else "")
-        t.add_row(info.name, info.kind, str(len(tasks)), macros, str(info.blocks),
-                  str(tasks[0].bits), " ".join(s.name for s in tasks[0].stages),
-                  str(len(info.transfers)), str(len(info.merges)), f"{count:,}")
-    totals = (f"{total:,} instructions per image; {len(p.flows)} flows; "
-              f"{len(p.partitions)} scratchpad partitions")
+        t.add_row(
+            info.name,
+            info.kind,
+            str(len(tasks)),
+            macros,
+            str(info.blocks),
+            str(tasks[0].bits),
+            " ".join(s.name for s in tasks[0].stages),
+            str(len(info.transfers)),
+            str(len(info.merges)),
+            f"{count:,}",
+        )
+    totals = (
+        f"{total:,} instructions per image; {len(p.flows)} flows; "
+        f"{len(p.partitions)} scratchpad partitions"
+    )
     parts: list[Any] = [t, totals]
     parts += [f"[yellow]warning:[/] {w}" for w in p.warnings]
     return Group(*parts)

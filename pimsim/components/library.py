@@ -13,8 +13,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from pimsim.components.parts import (BufferPart, ConverterPart, CrossbarPart, DigitalPart,
-                                     FixedPart, NocPart, SampleHoldPart, UnitKind, _Frozen)
+from pimsim.components.parts import (
+    BufferPart,
+    ConverterPart,
+    CrossbarPart,
+    DigitalPart,
+    FixedPart,
+    NocPart,
+    SampleHoldPart,
+    UnitKind,
+    _Frozen,
+)
 from pimsim.errors import InputError
 from pimsim.jsonio import read_json, validate
 
@@ -28,15 +37,22 @@ class ComponentLibrary(_Frozen):
     schema_version: Literal[1] = Field(description="Version of this schema.")
     name: str = Field(description="Library name.")
     description: str = Field("", description="What the library is.")
-    crossbars: list[CrossbarPart] = Field(min_length=1, description="Crossbar arrays, one per size.")
+    crossbars: list[CrossbarPart] = Field(
+        min_length=1, description="Crossbar arrays, one per size."
+    )
     adcs: list[ConverterPart] = Field(min_length=1, description="ADCs, one per resolution.")
     dacs: list[ConverterPart] = Field(min_length=1, description="DACs, one per resolution.")
-    sample_holds: list[SampleHoldPart] = Field([], description="Sample-and-hold circuits, if "
-                                               "modelled separately from the crossbar.")
-    units: list[DigitalPart] = Field(min_length=1, description="Digital vector units, one per kind.")
+    sample_holds: list[SampleHoldPart] = Field(
+        [], description="Sample-and-hold circuits, if modelled separately from the crossbar."
+    )
+    units: list[DigitalPart] = Field(
+        min_length=1, description="Digital vector units, one per kind."
+    )
     buffers: list[BufferPart] = Field(min_length=1, description="Scratchpad buffers, one per size.")
     nocs: list[NocPart] = Field(min_length=1, description="Network-on-chip options.")
-    fixed: list[FixedPart] = Field([], description="Parts with fixed power: registers, buses, links.")
+    fixed: list[FixedPart] = Field(
+        [], description="Parts with fixed power: registers, buses, links."
+    )
 
     def crossbar(self, size_rows: int) -> CrossbarPart | None:
         """The crossbar of a size, if the library has it."""
@@ -74,15 +90,21 @@ def load_library(spec: str | os.PathLike[str]) -> ComponentLibrary:
     file = str(builtin) if not os.path.exists(text) and builtin.exists() else text
     if not os.path.exists(file):
         names = ", ".join(sorted(p.stem for p in LIBRARIES.glob("*.json")))
-        raise InputError(text, "", "is neither a built-in component library nor a file",
-                         f"built-in libraries: {names}")
+        raise InputError(
+            text,
+            "",
+            "is neither a built-in component library nor a file",
+            f"built-in libraries: {names}",
+        )
     library = validate(ComponentLibrary, read_json(file), file, "component library")
     for kind in ("crossbars", "adcs", "dacs", "units", "buffers", "nocs"):
         parts = getattr(library, kind)
         keys = [_key(part) for part in parts]
         for i, key in enumerate(keys):
             if keys.index(key) != i:
-                raise InputError(file, f"{kind}[{i}]", f"repeats {key} of {kind}[{keys.index(key)}]")
+                raise InputError(
+                    file, f"{kind}[{i}]", f"repeats {key} of {kind}[{keys.index(key)}]"
+                )
     return library
 
 
@@ -90,4 +112,4 @@ def _key(part: object) -> str:
     for field in ("size_rows", "resolution_bits", "kind", "size_kib"):
         if hasattr(part, field):
             return f"{field}={getattr(part, field)}"
-    return f"name={getattr(part, 'name')}"
+    return f"name={part.name}"

@@ -37,9 +37,13 @@ class Part(_Frozen):
     name: str = Field(description="Part name, unique within its kind in a library.")
     static_power_w: NonNeg = Field(description="Power drawn whenever the chip is on (leakage), W.")
     dynamic_power_w: NonNeg = Field(0.0, description="Extra power drawn while the part acts, W.")
-    peak_power_w: NonNeg = Field(description="Power at full activity, W (counts toward the budget).")
-    latency_ns: Positive = Field(description="Duration of one action, ns; one action costs "
-                                 "dynamic_power_w * latency_ns of energy.")
+    peak_power_w: NonNeg = Field(
+        description="Power at full activity, W (counts toward the budget)."
+    )
+    latency_ns: Positive = Field(
+        description="Duration of one action, ns; one action costs "
+        "dynamic_power_w * latency_ns of energy."
+    )
     area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where the source gives it.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
 
@@ -53,10 +57,12 @@ class CrossbarPart(Part):
     """A ReRAM crossbar: ``size_rows`` x ``size_rows`` cells. One action = one analog read of one input
     bit-plane on all rows; ``latency_ns`` is the read time."""
 
-    size_rows: Annotated[int, Field(gt=0, le=65536)] = Field(description="Rows (= columns) of the "
-                                                            "array.")
-    cell_bits: list[Annotated[int, Field(gt=0, le=64)]] = Field(description="Cell resolutions it "
-                                                                "supports.")
+    size_rows: Annotated[int, Field(gt=0, le=65536)] = Field(
+        description="Rows (= columns) of the array."
+    )
+    cell_bits: list[Annotated[int, Field(gt=0, le=64)]] = Field(
+        description="Cell resolutions it supports."
+    )
 
 
 class ConverterPart(Part):
@@ -96,12 +102,15 @@ class BufferPart(_Frozen):
     size_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(description="Capacity, KiB.")
     leakage_power_w: NonNeg = Field(description="Static power, W.")
     word_bits: Size = Field(description="Bits per access.")
-    access_latency_ns: Positive = Field(description="Time of one access, ns; the port moves "
-                                        "word_bits per access_latency_ns.")
+    access_latency_ns: Positive = Field(
+        description="Time of one access, ns; the port moves word_bits per access_latency_ns."
+    )
     read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
     write_energy_nj: NonNeg = Field(description="Energy of one write access, nJ.")
-    peak_power_w: NonNeg = Field(description="Power counted toward the budget, W (the source's "
-                                 "figure; the port running flat out is not an operating point).")
+    peak_power_w: NonNeg = Field(
+        description="Power counted toward the budget, W (the source's "
+        "figure; the port running flat out is not an operating point)."
+    )
     area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where known.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
 
@@ -114,9 +123,14 @@ class NocPart(_Frozen):
     hop_latency_ns: NonNeg = Field(description="Router plus link delay per hop, ns.")
     flit_latency_ns: Positive = Field(description="Serialisation time of one flit on a link, ns.")
     router_power_w: NonNeg = Field(description="Static power of one router, W.")
-    chip_power_w: NonNeg = Field(0.0, description="Static power of the NoC as a whole, W, for "
-                                 "models that price it as one constant.")
-    flit_hop_energy_pj: NonNeg = Field(0.0, description="Dynamic energy of one flit over one hop, pJ.")
+    chip_power_w: NonNeg = Field(
+        0.0,
+        description="Static power of the NoC as a whole, W, for "
+        "models that price it as one constant.",
+    )
+    flit_hop_energy_pj: NonNeg = Field(
+        0.0, description="Dynamic energy of one flit over one hop, pJ."
+    )
     router_area_mm2: NonNeg | None = Field(None, description="Area of one router, mm^2.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
 

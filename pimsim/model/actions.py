@@ -55,9 +55,12 @@ class Action(StrEnum):
 
 #: The digital unit kind that performs each element action.
 UNIT_OF: dict[Action, UnitKind] = {
-    Action.SHIFT_ADD: UnitKind.SHIFT_ADD, Action.ADD: UnitKind.ADD,
-    Action.ACTIVATION: UnitKind.ACTIVATION, Action.SIGMOID: UnitKind.SIGMOID,
-    Action.POOL: UnitKind.POOL, Action.ELTWISE: UnitKind.ELTWISE,
+    Action.SHIFT_ADD: UnitKind.SHIFT_ADD,
+    Action.ADD: UnitKind.ADD,
+    Action.ACTIVATION: UnitKind.ACTIVATION,
+    Action.SIGMOID: UnitKind.SIGMOID,
+    Action.POOL: UnitKind.POOL,
+    Action.ELTWISE: UnitKind.ELTWISE,
 }
 
 Counts = Counter  # Counter[Action], values may be fractional after splitting by share
@@ -72,8 +75,12 @@ def activation_action(activation: Activation) -> Action | None:
     return Action.ACTIVATION
 
 
-_OTHER_UNIT = {LayerKind.POOL: UnitKind.POOL, LayerKind.ELTWISE: UnitKind.ELTWISE,
-               LayerKind.LRN: UnitKind.ELTWISE, LayerKind.SOFTMAX: UnitKind.ELTWISE}
+_OTHER_UNIT = {
+    LayerKind.POOL: UnitKind.POOL,
+    LayerKind.ELTWISE: UnitKind.ELTWISE,
+    LayerKind.LRN: UnitKind.ELTWISE,
+    LayerKind.SOFTMAX: UnitKind.ELTWISE,
+}
 
 
 def needed_units(layer: Layer, partial_sums: bool) -> set[UnitKind]:
@@ -108,8 +115,11 @@ def pixel_work(lp: LayerPlan, activation_bits: int) -> Counts:
     act = activation_action(layer.activation)
     if act is not None:
         work[act] = xset.out_cols
-    window = layer.in_shape.size if layer.kind is LayerKind.FC else \
-        layer.kernel[0] * layer.kernel[1] * layer.in_shape.c
+    window = (
+        layer.in_shape.size
+        if layer.kind is LayerKind.FC
+        else layer.kernel[0] * layer.kernel[1] * layer.in_shape.c
+    )
     work[Action.BUFFER_READ_BITS] = window * activation_bits
     work[Action.BUFFER_WRITE_BITS] = xset.out_cols * activation_bits
     return work
@@ -139,5 +149,3 @@ def other_work(lp: LayerPlan, activation_bits: int) -> Counts:
         work[act] += out
     work[Action.BUFFER_WRITE_BITS] = out * activation_bits
     return work
-
-

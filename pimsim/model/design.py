@@ -14,10 +14,15 @@ from pimsim.model.pricing import hardware_energy_table
 
 def rates_of(parts: Parts, activation_bits: int, dac_bits: int) -> Rates:
     """The rates of a set of parts."""
-    unit_rate = np.array([(u.lanes * u.frequency_ghz) if (u := parts.unit(k)) else 0.0
-                          for k in UNITS])
-    return Rates(parts.crossbar.latency_ns, bit_iterations(activation_bits, dac_bits),
-                 parts.adc.frequency_ghz, unit_rate)
+    unit_rate = np.array(
+        [(u.lanes * u.frequency_ghz) if (u := parts.unit(k)) else 0.0 for k in UNITS]
+    )
+    return Rates(
+        parts.crossbar.latency_ns,
+        bit_iterations(activation_bits, dac_bits),
+        parts.adc.frequency_ghz,
+        unit_rate,
+    )
 
 
 def rates(hw: Hardware) -> Rates:
@@ -32,9 +37,11 @@ def macro_arrays(hw: Hardware, groups: list[MacroGroup]) -> MacroArrays:
         buffer = hw.parts.buffer(g.buffer_kib)
         assert buffer is not None
         ports.append(buffer.word_bits / buffer.access_latency_ns)
-    return MacroArrays(np.array([g.adcs for g in groups], dtype=float),
-                       np.array([[g.units.get(k, 0) for k in UNITS] for g in groups], dtype=float),
-                       np.array(ports))
+    return MacroArrays(
+        np.array([g.adcs for g in groups], dtype=float),
+        np.array([[g.units.get(k, 0) for k in UNITS] for g in groups], dtype=float),
+        np.array(ports),
+    )
 
 
 def design_from_plan(plan: Plan) -> DesignArrays:
@@ -49,8 +56,17 @@ def design_from_plan(plan: Plan) -> DesignArrays:
             frac.append(share.share)
     per_block = np.array([plan.layers[l.name].dup if l.kind.has_weights else 1 for l in names])
     return DesignArrays(
-        per_block, np.array(layer), np.array(macro), np.array(frac, dtype=float),
-        macro_arrays(hw, plan.groups), rates(hw), np.array(plan.router_pos, dtype=int).reshape(-1, 2),
-        plan.mesh, hw.parts.noc.flit_bits, hw.parts.noc.flit_latency_ns, hardware_energy_table(hw),
+        per_block,
+        np.array(layer),
+        np.array(macro),
+        np.array(frac, dtype=float),
+        macro_arrays(hw, plan.groups),
+        rates(hw),
+        np.array(plan.router_pos, dtype=int).reshape(-1, 2),
+        plan.mesh,
+        hw.parts.noc.flit_bits,
+        hw.parts.noc.flit_latency_ns,
+        hardware_energy_table(hw),
         hw.parts.noc.hop_latency_ns,
-        np.array([plan.layers[l.name].spread for l in names], dtype=bool))
+        np.array([plan.layers[l.name].spread for l in names], dtype=bool),
+    )

@@ -36,8 +36,15 @@ from pimsim.model.figures import ImageFigures
 from pimsim.model.kernel import STAGES, WORK, bottleneck
 from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import (COMPONENTS, Component, area_mm2, inventory, macro_stock,
-                                  peak_power_w, price_arrays)
+from pimsim.model.pricing import (
+    COMPONENTS,
+    Component,
+    area_mm2,
+    inventory,
+    macro_stock,
+    peak_power_w,
+    price_arrays,
+)
 
 
 @dataclass(frozen=True)
@@ -121,17 +128,25 @@ def hardware_figures(hw: Hardware) -> HardwareFigures:
             continue
         columns = g.crossbars * hw.xbar_size
         step = max(read, columns / (g.adcs * hw.parts.adc.frequency_ghz))
-        macs_per_ns += g.crossbars * hw.xbar_size ** 2 / slices / (bits * step)
+        macs_per_ns += g.crossbars * hw.xbar_size**2 / slices / (bits * step)
     stocks = inventory(hw)
     area, unknown = area_mm2(stocks)
     macros = []
     for g in hw.macros:
         mine = macro_stock(hw, g)
-        macros.append(MacroFigures(g.name, g.count, sum(peak_power_w(mine).values()),
-                                   sum(area_mm2(mine)[0].values())))
-    return HardwareFigures(tuple(macros), peak_power_w(stocks), area, tuple(unknown),
-                           2 * macs_per_ns * 1e9 * hw.chips / 1e12,
-                           sum(g.crossbars for g in groups) * hw.chips)
+        macros.append(
+            MacroFigures(
+                g.name, g.count, sum(peak_power_w(mine).values()), sum(area_mm2(mine)[0].values())
+            )
+        )
+    return HardwareFigures(
+        tuple(macros),
+        peak_power_w(stocks),
+        area,
+        tuple(unknown),
+        2 * macs_per_ns * 1e9 * hw.chips / 1e12,
+        sum(g.crossbars for g in groups) * hw.chips,
+    )
 
 
 def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
@@ -140,8 +155,9 @@ def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
     figures = hardware_figures(hw)
     if plan is None:
         return CostReport(arch.name, figures)
-    tables = NetworkTables.build(plan.network, hw.xbar_size, hw.cell_bits, hw.dac_bits,
-                                 hw.weight_bits, hw.activation_bits)
+    tables = NetworkTables.build(
+        plan.network, hw.xbar_size, hw.cell_bits, hw.dac_bits, hw.weight_bits, hw.activation_bits
+    )
     design = design_from_plan(plan)
     ev = evaluate(tables, design)
     names = bottleneck(ev.stages)
@@ -152,21 +168,51 @@ def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
         lp = plan.layers[layer.name]
         rows = design.share_layer == i
         dynamic = price_arrays(ev.share_work[rows], design.share_macro[rows], 0.0, 0.0, table)
-        stage = {n: float(v) for n, v in zip(STAGES, ev.stages[i], strict=True)
-                 if v or n in _ALWAYS[lp.xset is not None]}
-        layers.append(LayerEstimate(
-            layer.name, str(layer.kind), tuple(s.macro for s in lp.shares), lp.dup,
-            int(ev.blocks[i]), stage, names[i], float(ev.block_period_ns[i]),
-            float(ev.block_latency_ns[i]), float(ev.per_image_ns[i]), float(ev.start_ns[i]),
-            float(ev.finish_ns[i]), float(dynamic.sum())))
-    counts = {str(a): float(n) for a, n in zip(WORK, ev.action_counts, strict=True)
-              if n and (a is not Action.SAMPLE_HOLD or hw.parts.sample_hold is not None)}
+        stage = {
+            n: float(v)
+            for n, v in zip(STAGES, ev.stages[i], strict=True)
+            if v or n in _ALWAYS[lp.xset is not None]
+        }
+        layers.append(
+            LayerEstimate(
+                layer.name,
+                str(layer.kind),
+                tuple(s.macro for s in lp.shares),
+                lp.dup,
+                int(ev.blocks[i]),
+                stage,
+                names[i],
+                float(ev.block_period_ns[i]),
+                float(ev.block_latency_ns[i]),
+                float(ev.per_image_ns[i]),
+                float(ev.start_ns[i]),
+                float(ev.finish_ns[i]),
+                float(dynamic.sum()),
+            )
+        )
+    counts = {
+        str(a): float(n)
+        for a, n in zip(WORK, ev.action_counts, strict=True)
+        if n and (a is not Action.SAMPLE_HOLD or hw.parts.sample_hold is not None)
+    }
     if ev.flit_hops:
         counts[str(Action.NOC_FLIT_HOPS)] = ev.flit_hops
-    return CostReport(arch.name, figures, plan.network.name, plan.network.ops, tuple(layers),
-                      ev.period_ns, ev.period_set_by, ev.latency_ns, energy, counts)
+    return CostReport(
+        arch.name,
+        figures,
+        plan.network.name,
+        plan.network.ops,
+        tuple(layers),
+        ev.period_ns,
+        ev.period_set_by,
+        ev.latency_ns,
+        energy,
+        counts,
+    )
 
 
 #: Stages always listed for weight layers (True) and other layers (False), even when 0.
-_ALWAYS = {True: ("load", "mvm", "adc", "shift_add", "add", "activation", "store"),
-           False: ("load", "store")}
+_ALWAYS = {
+    True: ("load", "mvm", "adc", "shift_add", "add", "activation", "store"),
+    False: ("load", "store"),
+}

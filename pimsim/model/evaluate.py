@@ -14,15 +14,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.model.actions import other_work, pixel_work
-from pimsim.model.kernel import (BUSY_NAMES, WORK, MacroArrays, Rates, block_latency,
-                                 block_period, busiest_link, interleaved_busy, layer_max, macro_busy,
-                                 route_loads,
-                                 stage_times)
+from pimsim.model.kernel import (
+    BUSY_NAMES,
+    WORK,
+    MacroArrays,
+    Rates,
+    block_latency,
+    block_period,
+    busiest_link,
+    interleaved_busy,
+    layer_max,
+    macro_busy,
+    route_loads,
+    stage_times,
+)
 from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable, price_arrays
-from pimsim.network.graph import Network
 from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks
+from pimsim.network.graph import Network
 from pimsim.network.layer import Layer, LayerKind
 
 
@@ -46,8 +56,15 @@ class NetworkTables:
     layers: tuple[Layer, ...] = ()
 
     @classmethod
-    def build(cls, network: Network, xbar: int, cell_bits: int, dac_bits: int,
-              weight_bits: int = 16, activation_bits: int = 16) -> NetworkTables:
+    def build(
+        cls,
+        network: Network,
+        xbar: int,
+        cell_bits: int,
+        dac_bits: int,
+        weight_bits: int = 16,
+        activation_bits: int = 16,
+    ) -> NetworkTables:
         bits = bit_iterations(activation_bits, dac_bits)
         index = {layer.name: i for i, layer in enumerate(network.layers)}
         rows = []
@@ -56,8 +73,9 @@ class NetworkTables:
                 xset = crossbar_set(layer, xbar, cell_bits, weight_bits)
                 lp = LayerPlan(layer, xset, 1, layer.out_pixels, bits, ())
                 work = pixel_work(lp, activation_bits)
-                rows.append(([work.get(a, 0.0) for a in WORK], layer.out_pixels, bits,
-                             xset.crossbars))
+                rows.append(
+                    ([work.get(a, 0.0) for a in WORK], layer.out_pixels, bits, xset.crossbars)
+                )
             else:
                 work = other_work(LayerPlan(layer, None, 1, 1, 1, ()), activation_bits)
                 n = max(layer.out_shape.h, 1)
@@ -70,16 +88,36 @@ class NetworkTables:
                     dst.append(index[layer.name])
                     ebits.append(seen.size * activation_bits)
                     flat.append(seen != network[source].out_shape)
-        return cls(tuple(index), np.array([l.kind.has_weights for l in network.layers]),
-                   np.array([r[0] for r in rows], dtype=float), np.array([r[1] for r in rows]),
-                   np.array([r[2] for r in rows]), np.array([r[3] for r in rows]),
-                   np.array(src, dtype=int), np.array(dst, dtype=int),
-                   np.array(ebits, dtype=float), np.array(flat, dtype=bool),
-                   np.array([l.out_shape.size * activation_bits for l in network.layers], dtype=float),
-                   np.array([(l.out_shape.w, l.kernel[0], l.strides[0], l.dilation[0], l.pads[0],
-                              int(l.kind is LayerKind.FC), l.out_shape.h) for l in network.layers],
-                            dtype=int).reshape(-1, 7),
-                   network.ops, network.layers)
+        return cls(
+            tuple(index),
+            np.array([l.kind.has_weights for l in network.layers]),
+            np.array([r[0] for r in rows], dtype=float),
+            np.array([r[1] for r in rows]),
+            np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows]),
+            np.array(src, dtype=int),
+            np.array(dst, dtype=int),
+            np.array(ebits, dtype=float),
+            np.array(flat, dtype=bool),
+            np.array([l.out_shape.size * activation_bits for l in network.layers], dtype=float),
+            np.array(
+                [
+                    (
+                        l.out_shape.w,
+                        l.kernel[0],
+                        l.strides[0],
+                        l.dilation[0],
+                        l.pads[0],
+                        int(l.kind is LayerKind.FC),
+                        l.out_shape.h,
+                    )
+                    for l in network.layers
+                ],
+                dtype=int,
+            ).reshape(-1, 7),
+            network.ops,
+            network.layers,
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +164,9 @@ class Evaluation:
         return float(self.energy_by_component_pj.sum())
 
 
-def _flows(t: NetworkTables, d: DesignArrays
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _flows(
+    t: NetworkTables, d: DesignArrays
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(src macro, dst macro, flits, layer) of every flow of one image between different macros.
 
     A consumer's input goes from the producer's output macro (its first share) to each of the
@@ -154,10 +193,12 @@ def _flows(t: NetworkTables, d: DesignArrays
     if d.spread is not None and d.spread.any():
         gathered = ~np.concatenate([d.spread[t.edge_src[edge]], d.spread[lay[rest]]])
         src, dst, bits, layer = src[gathered], dst[gathered], bits[gathered], layer[gathered]
-        more = [(macro[ps], macro[cs], t.edge_bits[e] * frac[cs] * frac[ps], t.edge_dst[e])
-                for e in np.nonzero(d.spread[t.edge_src])[0]
-                for cs in range(starts[t.edge_dst[e]], ends[t.edge_dst[e]])
-                for ps in range(starts[t.edge_src[e]], ends[t.edge_src[e]])]
+        more = [
+            (macro[ps], macro[cs], t.edge_bits[e] * frac[cs] * frac[ps], t.edge_dst[e])
+            for e in np.nonzero(d.spread[t.edge_src])[0]
+            for cs in range(starts[t.edge_dst[e]], ends[t.edge_dst[e]])
+            for ps in range(starts[t.edge_src[e]], ends[t.edge_src[e]])
+        ]
         if more:
             ms, md, mb, ml = (np.array(x) for x in zip(*more, strict=True))
             src, dst = np.concatenate([src, ms]), np.concatenate([dst, md])
@@ -176,8 +217,13 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     last = t.items - (blocks - 1) * d.per_block
     frac = d.share_frac[:, None]
     base = t.work[lay] * frac
-    both = stage_times(np.concatenate([base * full[lay][:, None], base * last[lay][:, None]]),
-                       np.tile(t.weight[lay], 2), np.tile(d.share_macro, 2), d.rates, d.macros)
+    both = stage_times(
+        np.concatenate([base * full[lay][:, None], base * last[lay][:, None]]),
+        np.tile(t.weight[lay], 2),
+        np.tile(d.share_macro, 2),
+        d.rates,
+        d.macros,
+    )
     s_count = len(lay)
     full_stages = both[:s_count]
     periods = block_period(both)
@@ -185,8 +231,9 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     order = np.lexsort((p_full, lay))  # by layer, each layer's slowest share last
     worst = order[np.append(first[1:], s_count) - 1]
-    block_lat = block_latency(full_stages[worst], t.bit_iters.astype(float)) if latency else \
-        np.zeros(n)
+    block_lat = (
+        block_latency(full_stages[worst], t.bit_iters.astype(float)) if latency else np.zeros(n)
+    )
     per_image = (blocks - 1) * lp_full + lp_last
     share_work = base * t.items[lay][:, None]
     i = int(np.argmax(per_image))
@@ -198,9 +245,15 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         r, c = np.unravel_index(int(np.argmax(busy)), busy.shape)
         if busy[r, c] > period:
             period, set_by = float(busy[r, c]), f"{BUSY_NAMES[c]} of macro {r}"
-        turns = interleaved_busy(full_stages, p_full, blocks[lay].astype(float),
-                                 t.bit_iters[lay].astype(float), d.share_macro,
-                                 t.weight[lay].astype(bool), len(d.macros.adcs))
+        turns = interleaved_busy(
+            full_stages,
+            p_full,
+            blocks[lay].astype(float),
+            t.bit_iters[lay].astype(float),
+            d.share_macro,
+            t.weight[lay].astype(bool),
+            len(d.macros.adcs),
+        )
         r = int(np.argmax(turns))
         if turns[r] > period:
             period, set_by = float(turns[r]), f"two layers taking turns in macro {r}"
@@ -217,13 +270,32 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
         np.maximum.at(links, flow_layer, route_loads(src, dst, flits, d.positions, d.mesh))
         starts, finishes = _latency(t, d, block_lat, lp_full, per_image, links * d.flit_ns)
-    return Evaluation(period, set_by, float(finishes.max()) if latency else 0.0, full_stages[worst],
-                      lp_full, block_lat, per_image, starts, finishes, blocks,
-                      share_work.sum(axis=0), share_work, flit_hops, energy)
+    return Evaluation(
+        period,
+        set_by,
+        float(finishes.max()) if latency else 0.0,
+        full_stages[worst],
+        lp_full,
+        block_lat,
+        per_image,
+        starts,
+        finishes,
+        blocks,
+        share_work.sum(axis=0),
+        share_work,
+        flit_hops,
+        energy,
+    )
 
 
-def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: np.ndarray,
-             per_image: np.ndarray, link_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _latency(
+    t: NetworkTables,
+    d: DesignArrays,
+    block_lat: np.ndarray,
+    lp_full: np.ndarray,
+    per_image: np.ndarray,
+    link_ns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Start and finish of every layer for one image alone.
 
     A layer starts when each producer has made the blocks its first block needs
@@ -276,11 +348,12 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             dst = d.share_macro[first_share[c]]
             # from the output macro, or (spread) from the farthest of the producer's shares
             spread = d.spread is not None and bool(d.spread[p])
-            srcs = d.share_macro[first_share[p]:ends[p] if spread else first_share[p] + 1]
+            srcs = d.share_macro[first_share[p] : ends[p] if spread else first_share[p] + 1]
             hops = int(np.abs(d.positions[srcs] - d.positions[dst]).sum(axis=1).max())
             part = d.share_frac[first_share[p]] if spread else 1.0
-            flits = math.ceil(t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] *
-                              part / d.flit_bits)
+            flits = math.ceil(
+                t.edge_bits[e] / geo[p].blocks * d.share_frac[first_share[c]] * part / d.flit_bits
+            )
             noc = hops * d.hop_ns + flits * d.flit_ns if (srcs != dst).any() else 0.0
             ready = starts[p] + block_lat[p] + merge[p] + (k - 1) * pace + noc
             start = max(start, min(ready, finishes[p] + noc))
@@ -288,7 +361,12 @@ def _latency(t: NetworkTables, d: DesignArrays, block_lat: np.ndarray, lp_full: 
             last_producer = max(last_producer, finishes[p] + noc + (tail - 1) * lp_full[c])
             paced[c] = max(paced[c], paced[p])
         starts[c] = start
-        finishes[c] = max(start + block_lat[c] - lp_full[c] + per_image[c],
-                          last_producer + block_lat[c],
-                          start + link_ns[c] * (1 - first_part) + block_lat[c]) + merge[c]
+        finishes[c] = (
+            max(
+                start + block_lat[c] - lp_full[c] + per_image[c],
+                last_producer + block_lat[c],
+                start + link_ns[c] * (1 - first_part) + block_lat[c],
+            )
+            + merge[c]
+        )
     return starts, finishes

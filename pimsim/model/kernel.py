@@ -32,13 +32,30 @@ from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action
 
 #: Actions in the work matrices (NoC traffic is handled as flows).
-WORK = (Action.XBAR_READ, Action.DAC, Action.ADC, Action.SAMPLE_HOLD, Action.SHIFT_ADD, Action.ADD,
-        Action.ACTIVATION, Action.SIGMOID, Action.POOL, Action.ELTWISE, Action.BUFFER_READ_BITS,
-        Action.BUFFER_WRITE_BITS)
+WORK = (
+    Action.XBAR_READ,
+    Action.DAC,
+    Action.ADC,
+    Action.SAMPLE_HOLD,
+    Action.SHIFT_ADD,
+    Action.ADD,
+    Action.ACTIVATION,
+    Action.SIGMOID,
+    Action.POOL,
+    Action.ELTWISE,
+    Action.BUFFER_READ_BITS,
+    Action.BUFFER_WRITE_BITS,
+)
 K = {a: i for i, a in enumerate(WORK)}
 #: Unit kinds, in the order of the unit columns.
-UNITS = (UnitKind.SHIFT_ADD, UnitKind.ADD, UnitKind.ACTIVATION, UnitKind.SIGMOID, UnitKind.POOL,
-         UnitKind.ELTWISE)
+UNITS = (
+    UnitKind.SHIFT_ADD,
+    UnitKind.ADD,
+    UnitKind.ACTIVATION,
+    UnitKind.SIGMOID,
+    UnitKind.POOL,
+    UnitKind.ELTWISE,
+)
 _UNIT_ACTIONS = [next(a for a, k in UNIT_OF.items() if k is kind) for kind in UNITS]
 UNIT_COLUMNS = [K[a] for a in _UNIT_ACTIONS]
 #: Stage columns of the stage matrix.
@@ -74,15 +91,28 @@ def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return out
 
 
-_STAGE_WORK = [K[Action.BUFFER_READ_BITS], K[Action.ADC], *UNIT_COLUMNS, K[Action.BUFFER_WRITE_BITS]]
+_STAGE_WORK = [
+    K[Action.BUFFER_READ_BITS],
+    K[Action.ADC],
+    *UNIT_COLUMNS,
+    K[Action.BUFFER_WRITE_BITS],
+]
 
 
-def stage_times(block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates,
-                macros: MacroArrays) -> np.ndarray:
+def stage_times(
+    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+) -> np.ndarray:
     """Stage times (S, stages) of one block, given each share's block work (S, K)."""
     port = macros.port_bits_per_ns[macro][:, None]
-    rate = np.concatenate([port, (macros.adcs[macro] * rates.adc_ghz)[:, None],
-                           macros.units[macro] * rates.unit_rate[None, :], port], axis=1)
+    rate = np.concatenate(
+        [
+            port,
+            (macros.adcs[macro] * rates.adc_ghz)[:, None],
+            macros.units[macro] * rates.unit_rate[None, :],
+            port,
+        ],
+        axis=1,
+    )
     timed = _divide(block_work[:, _STAGE_WORK], rate)
     mvm = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)[:, None]
     return np.concatenate([timed[:, :1], mvm, timed[:, 1:]], axis=1)
@@ -106,7 +136,9 @@ def bottleneck(stages: np.ndarray) -> list[str]:
 def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
     """(S,) time of one block alone: the per-bit stages overlapped over ``bit_iters`` bits."""
     per_bit = stages[:, _PER_BIT] / bit_iters[:, None]
-    return per_bit.sum(axis=1) + (bit_iters - 1) * per_bit.max(axis=1) + stages[:, _REST].sum(axis=1)
+    return (
+        per_bit.sum(axis=1) + (bit_iters - 1) * per_bit.max(axis=1) + stages[:, _REST].sum(axis=1)
+    )
 
 
 def layer_max(values: np.ndarray, first_share: np.ndarray) -> np.ndarray:
@@ -115,16 +147,19 @@ def layer_max(values: np.ndarray, first_share: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(values, first_share)
 
 
-def macro_busy(image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
-               ) -> np.ndarray:
+def macro_busy(
+    image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+) -> np.ndarray:
     """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
     m = macros.adcs.shape[0]
     total = np.zeros((m, image_work.shape[1]))
     np.add.at(total, macro, image_work)
     busy = np.zeros((m, 2 + len(UNITS)))
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
-    busy[:, 1] = _divide(total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
-                         macros.port_bits_per_ns)
+    busy[:, 1] = _divide(
+        total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
+        macros.port_bits_per_ns,
+    )
     busy[:, 2:] = _divide(total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :])
     return busy
 
@@ -132,9 +167,15 @@ def macro_busy(image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: 
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
 
 
-def interleaved_busy(stages: np.ndarray, block_period: np.ndarray, blocks: np.ndarray,
-                     bits: np.ndarray, macro: np.ndarray, weight: np.ndarray, n_macros: int
-                     ) -> np.ndarray:
+def interleaved_busy(
+    stages: np.ndarray,
+    block_period: np.ndarray,
+    blocks: np.ndarray,
+    bits: np.ndarray,
+    macro: np.ndarray,
+    weight: np.ndarray,
+    n_macros: int,
+) -> np.ndarray:
     """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
     share, when they take them in turns bit by bit.
 
@@ -159,12 +200,16 @@ def interleaved_busy(stages: np.ndarray, block_period: np.ndarray, blocks: np.nd
         return out
     a, b = order[pair], order[pair + 1]
     per_bit = stages[:, _PER_BIT] / bits[:, None]  # mvm, adc, shift_add per bit
-    p = np.maximum.reduce([per_bit[a, 1] + per_bit[b, 1], per_bit[a, 2] + per_bit[b, 2],
-                           per_bit[a, 0], per_bit[b, 0]])
+    p = np.maximum.reduce(
+        [per_bit[a, 1] + per_bit[b, 1], per_bit[a, 2] + per_bit[b, 2], per_bit[a, 0], per_bit[b, 0]]
+    )
     n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
     both = np.minimum(n_a, n_b)
-    time = both * p + (n_a - both) * block_period[a] / bits[a] + \
-        (n_b - both) * block_period[b] / bits[b]
+    time = (
+        both * p
+        + (n_a - both) * block_period[a] / bits[a]
+        + (n_b - both) * block_period[b] / bits[b]
+    )
     np.maximum.at(out, where[pair], time)
     return out
 
@@ -172,8 +217,9 @@ def interleaved_busy(stages: np.ndarray, block_period: np.ndarray, blocks: np.nd
 Link = tuple[tuple[int, int], tuple[int, int]]
 
 
-def link_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
-               mesh: tuple[int, int]) -> list[tuple[np.ndarray, bool, int]]:
+def link_loads(
+    src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray, mesh: tuple[int, int]
+) -> list[tuple[np.ndarray, bool, int]]:
     """Flits per image on every directed link under X-then-Y routing, as four load grids.
 
     A flow's horizontal leg runs along its source's row, its vertical leg along its destination's
@@ -184,31 +230,43 @@ def link_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndar
     rows, cols = mesh
     (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
     grids = []
-    for horizontal, line, a, b, size in ((True, r0, c0, c1, (rows, cols + 1)),
-                                         (False, c1, r0, r1, (cols, rows + 1))):
+    for horizontal, line, a, b, size in (
+        (True, r0, c0, c1, (rows, cols + 1)),
+        (False, c1, r0, r1, (cols, rows + 1)),
+    ):
         for step, mask in ((1, b > a), (-1, a > b)):
             lo, hi = (a, b) if step > 0 else (b, a)
             width = size[1]
-            diff = np.bincount(line[mask] * width + lo[mask], flits[mask], size[0] * width) - \
-                np.bincount(line[mask] * width + hi[mask], flits[mask], size[0] * width)
+            diff = np.bincount(
+                line[mask] * width + lo[mask], flits[mask], size[0] * width
+            ) - np.bincount(line[mask] * width + hi[mask], flits[mask], size[0] * width)
             grids.append((np.cumsum(diff.reshape(size), axis=1)[:, :-1], horizontal, step))
     return grids
 
 
-def route_loads(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
-                mesh: tuple[int, int]) -> np.ndarray:
+def route_loads(
+    src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray, mesh: tuple[int, int]
+) -> np.ndarray:
     """Per flow, the load (flits per image, every flow's) of the busiest link on its route."""
     east, west, south, north = (g for g, _, _ in link_loads(src, dst, flits, pos, mesh))
     out = np.zeros(len(src))
     for f, ((r0, c0), (r1, c1)) in enumerate(zip(pos[src].tolist(), pos[dst].tolist())):
-        legs = (east[r0, c0:c1] if c1 > c0 else west[r0, c1:c0],
-                south[c1, r0:r1] if r1 > r0 else north[c1, r1:r0])
+        legs = (
+            east[r0, c0:c1] if c1 > c0 else west[r0, c1:c0],
+            south[c1, r0:r1] if r1 > r0 else north[c1, r1:r0],
+        )
         out[f] = max((float(leg.max()) for leg in legs if leg.size), default=0.0)
     return out
 
 
-def busiest_link(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray,
-                 mesh: tuple[int, int], flit_ns: float) -> tuple[float, Link]:
+def busiest_link(
+    src: np.ndarray,
+    dst: np.ndarray,
+    flits: np.ndarray,
+    pos: np.ndarray,
+    mesh: tuple[int, int],
+    flit_ns: float,
+) -> tuple[float, Link]:
     """Busy time per image of the most loaded link, ns, and that link ((row, col) -> (row, col))."""
     best, where = -1.0, ((0, 0), (0, 0))
     for grid, horizontal, step in link_loads(src, dst, flits, pos, mesh):
@@ -217,7 +275,10 @@ def busiest_link(src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.nd
         a, b = np.unravel_index(int(np.argmax(grid)), grid.shape)
         if grid[a, b] > best:
             first, second = (b, b + 1) if step > 0 else (b + 1, b)
-            where = ((int(a), int(first)), (int(a), int(second))) if horizontal else \
-                ((int(first), int(a)), (int(second), int(a)))
+            where = (
+                ((int(a), int(first)), (int(a), int(second)))
+                if horizontal
+                else ((int(first), int(a)), (int(second), int(a)))
+            )
             best = float(grid[a, b])
     return best * flit_ns, where

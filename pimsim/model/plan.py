@@ -76,18 +76,24 @@ class Plan:
                 lm = by_layer[layer.name]
                 xset = crossbar_set(layer, hw.xbar_size, hw.cell_bits, hw.weight_bits)
                 total = sum(lm.crossbars)
-                shares = tuple(MacroShare(m, n, n / total) for m, n in zip(lm.macros, lm.crossbars,
-                                                                           strict=True))
-                plans[layer.name] = LayerPlan(layer, xset, lm.dup, blocks(layer, lm.dup), bits,
-                                              shares, lm.shares_with)
+                shares = tuple(
+                    MacroShare(m, n, n / total)
+                    for m, n in zip(lm.macros, lm.crossbars, strict=True)
+                )
+                plans[layer.name] = LayerPlan(
+                    layer, xset, lm.dup, blocks(layer, lm.dup), bits, shares, lm.shares_with
+                )
             else:
-                hosts = arch.mapping.host(layer.name, layer.inputs,
-                                          {k: v.out_macro for k, v in plans.items()})
-                plans[layer.name] = LayerPlan(layer, None, 1, 1, 1, tuple(
-                    MacroShare(m, 0, 1 / len(hosts)) for m in hosts))
+                hosts = arch.mapping.host(
+                    layer.name, layer.inputs, {k: v.out_macro for k, v in plans.items()}
+                )
+                plans[layer.name] = LayerPlan(
+                    layer, None, 1, 1, 1, tuple(MacroShare(m, 0, 1 / len(hosts)) for m in hosts)
+                )
         spread = set(arch.mapping.spread or ())
-        self.layers = {name: replace(lp, spread=True) if name in spread else lp
-                       for name, lp in plans.items()}
+        self.layers = {
+            name: replace(lp, spread=True) if name in spread else lp for name, lp in plans.items()
+        }
 
     def hops(self, a: int, b: int) -> int:
         """Router hops between macros ``a`` and ``b`` (X then Y routing: Manhattan distance)."""

@@ -73,46 +73,107 @@ class PartCounts:
 def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
     """The stock of every part that ``counts`` names."""
     cols = counts.crossbars * xbar_size
-    out = [Stock(Component.CROSSBAR, parts.crossbar.name, counts.crossbars,
-                 parts.crossbar.static_power_w, parts.crossbar.peak_power_w,
-                 parts.crossbar.area_mm2),
-           Stock(Component.DAC, parts.dac.name, cols, parts.dac.static_power_w,
-                 parts.dac.peak_power_w, parts.dac.area_mm2),
-           Stock(Component.ADC, parts.adc.name, counts.adcs, parts.adc.static_power_w,
-                 parts.adc.peak_power_w, parts.adc.area_mm2)]
+    out = [
+        Stock(
+            Component.CROSSBAR,
+            parts.crossbar.name,
+            counts.crossbars,
+            parts.crossbar.static_power_w,
+            parts.crossbar.peak_power_w,
+            parts.crossbar.area_mm2,
+        ),
+        Stock(
+            Component.DAC,
+            parts.dac.name,
+            cols,
+            parts.dac.static_power_w,
+            parts.dac.peak_power_w,
+            parts.dac.area_mm2,
+        ),
+        Stock(
+            Component.ADC,
+            parts.adc.name,
+            counts.adcs,
+            parts.adc.static_power_w,
+            parts.adc.peak_power_w,
+            parts.adc.area_mm2,
+        ),
+    ]
     if parts.sample_hold is not None:
         sh = parts.sample_hold
-        out.append(Stock(Component.SAMPLE_HOLD, sh.name, cols, sh.static_power_w, sh.peak_power_w,
-                         sh.area_mm2))
+        out.append(
+            Stock(
+                Component.SAMPLE_HOLD,
+                sh.name,
+                cols,
+                sh.static_power_w,
+                sh.peak_power_w,
+                sh.area_mm2,
+            )
+        )
     for kind, count in counts.units.items():
         unit = parts.unit(kind)
         if unit is not None and count:
-            out.append(Stock(Component(kind.value), unit.name, count, unit.static_power_w,
-                             unit.peak_power_w, unit.area_mm2))
+            out.append(
+                Stock(
+                    Component(kind.value),
+                    unit.name,
+                    count,
+                    unit.static_power_w,
+                    unit.peak_power_w,
+                    unit.area_mm2,
+                )
+            )
     for kib, count in counts.buffers.items():
         buffer = parts.buffer(kib)
         assert buffer is not None
         if count:
-            out.append(Stock(Component.BUFFER, buffer.name, count, buffer.leakage_power_w,
-                             buffer.peak_power_w, buffer.area_mm2))
+            out.append(
+                Stock(
+                    Component.BUFFER,
+                    buffer.name,
+                    count,
+                    buffer.leakage_power_w,
+                    buffer.peak_power_w,
+                    buffer.area_mm2,
+                )
+            )
     noc = parts.noc
-    out.append(Stock(Component.NOC, noc.name, counts.routers, noc.router_power_w,
-                     noc.router_power_w, noc.router_area_mm2))
+    out.append(
+        Stock(
+            Component.NOC,
+            noc.name,
+            counts.routers,
+            noc.router_power_w,
+            noc.router_power_w,
+            noc.router_area_mm2,
+        )
+    )
     if counts.chip_noc and noc.chip_power_w:
-        out.append(Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w,
-                         None))
+        out.append(
+            Stock(Component.NOC, f"{noc.name} (chip)", 1, noc.chip_power_w, noc.chip_power_w, None)
+        )
     for name, count in counts.fixed.items():
         part = parts.fixed_part(name)
         assert part is not None
-        out.append(Stock(Component.FIXED, name, count, part.static_power_w, part.peak_power_w,
-                         part.area_mm2))
+        out.append(
+            Stock(
+                Component.FIXED, name, count, part.static_power_w, part.peak_power_w, part.area_mm2
+            )
+        )
     return out
 
 
 def macro_counts(hw: Hardware, group: MacroGroup) -> PartCounts:
     """The parts of one macro of ``group``, with its share of a router."""
-    return PartCounts(group.crossbars, group.adcs, dict(group.units), {group.buffer_kib: 1},
-                      1 / hw.noc.macros_per_router, dict(group.fixed))
+    return PartCounts(
+        group.crossbars,
+        group.adcs,
+        dict(group.units),
+        {group.buffer_kib: 1},
+        1 / hw.noc.macros_per_router,
+        dict(group.fixed),
+    )
 
 
 def chip_counts(hw: Hardware) -> PartCounts:
@@ -130,10 +191,15 @@ def chip_counts(hw: Hardware) -> PartCounts:
         fixed[name] = fixed.get(name, 0) + n
     routers = math.ceil(hw.n_macros / hw.noc.macros_per_router)
     c = hw.chips
-    return PartCounts(sum(g.crossbars * g.count for g in hw.macros) * c,
-                      sum(g.adcs * g.count for g in hw.macros) * c,
-                      {k: v * c for k, v in units.items()}, {k: v * c for k, v in buffers.items()},
-                      routers * c, {k: v * c for k, v in fixed.items()}, chip_noc=True)
+    return PartCounts(
+        sum(g.crossbars * g.count for g in hw.macros) * c,
+        sum(g.adcs * g.count for g in hw.macros) * c,
+        {k: v * c for k, v in units.items()},
+        {k: v * c for k, v in buffers.items()},
+        routers * c,
+        {k: v * c for k, v in fixed.items()},
+        chip_noc=True,
+    )
 
 
 def macro_stock(hw: Hardware, group: MacroGroup) -> list[Stock]:
@@ -145,8 +211,12 @@ def inventory(hw: Hardware) -> list[Stock]:
     """Every part of the design (all chips)."""
     out = stocks(hw.parts, hw.xbar_size, chip_counts(hw))
     if hw.chips > 1 and hw.parts.noc.chip_power_w:  # the chip-level NoC power is per chip
-        out = [Stock(s.component, s.name, hw.chips, s.static_power_w, s.peak_power_w, s.area_mm2)
-               if s.name.endswith("(chip)") else s for s in out]
+        out = [
+            Stock(s.component, s.name, hw.chips, s.static_power_w, s.peak_power_w, s.area_mm2)
+            if s.name.endswith("(chip)")
+            else s
+            for s in out
+        ]
     return out
 
 
@@ -167,19 +237,39 @@ class EnergyTable:
 
 COMPONENTS = tuple(Component)
 #: The component that each work column's energy is booked to.
-_COLUMN_COMPONENT = np.array([COMPONENTS.index(c) for c in (
-    Component.CROSSBAR, Component.DAC, Component.ADC, Component.SAMPLE_HOLD, Component.SHIFT_ADD,
-    Component.ADD, Component.ACTIVATION, Component.SIGMOID, Component.POOL, Component.ELTWISE,
-    Component.BUFFER, Component.BUFFER)])
+_COLUMN_COMPONENT = np.array(
+    [
+        COMPONENTS.index(c)
+        for c in (
+            Component.CROSSBAR,
+            Component.DAC,
+            Component.ADC,
+            Component.SAMPLE_HOLD,
+            Component.SHIFT_ADD,
+            Component.ADD,
+            Component.ACTIVATION,
+            Component.SIGMOID,
+            Component.POOL,
+            Component.ELTWISE,
+            Component.BUFFER,
+            Component.BUFFER,
+        )
+    ]
+)
 
 
-def energy_table(parts: Parts, xbar_size: int, counts: PartCounts,
-                 macro_buffers_kib: Sequence[int]) -> EnergyTable:
+def energy_table(
+    parts: Parts, xbar_size: int, counts: PartCounts, macro_buffers_kib: Sequence[int]
+) -> EnergyTable:
     """Energy per action of every kind, from ``parts``; static power from ``counts``;
     ``macro_buffers_kib[m]`` is the scratchpad size of macro ``m``."""
     action = np.zeros(len(WORK))
-    for act, part in ((Action.XBAR_READ, parts.crossbar), (Action.DAC, parts.dac),
-                      (Action.ADC, parts.adc), (Action.SAMPLE_HOLD, parts.sample_hold)):
+    for act, part in (
+        (Action.XBAR_READ, parts.crossbar),
+        (Action.DAC, parts.dac),
+        (Action.ADC, parts.adc),
+        (Action.SAMPLE_HOLD, parts.sample_hold),
+    ):
         if part is not None:
             action[WORK.index(act)] = part.action_energy_pj
     for act, kind in UNIT_OF.items():
@@ -194,22 +284,29 @@ def energy_table(parts: Parts, xbar_size: int, counts: PartCounts,
     static = np.zeros(len(COMPONENTS))
     for stock in stocks(parts, xbar_size, counts):
         static[COMPONENTS.index(stock.component)] += stock.static_power_w * stock.count
-    return EnergyTable(action, np.array([per_kib[k] for k in macro_buffers_kib],
-                                        dtype=float).reshape(-1, 2), parts.noc.flit_hop_energy_pj,
-                       static)
+    return EnergyTable(
+        action,
+        np.array([per_kib[k] for k in macro_buffers_kib], dtype=float).reshape(-1, 2),
+        parts.noc.flit_hop_energy_pj,
+        static,
+    )
 
 
 def hardware_energy_table(hw: Hardware) -> EnergyTable:
     """:func:`energy_table` of a whole architecture."""
-    table = energy_table(hw.parts, hw.xbar_size, chip_counts(hw),
-                         [g.buffer_kib for g in hw.macro_groups()])
+    table = energy_table(
+        hw.parts, hw.xbar_size, chip_counts(hw), [g.buffer_kib for g in hw.macro_groups()]
+    )
     if hw.chips > 1 and hw.parts.noc.chip_power_w:
-        table.static_w[COMPONENTS.index(Component.NOC)] += hw.parts.noc.chip_power_w * (hw.chips - 1)
+        table.static_w[COMPONENTS.index(Component.NOC)] += hw.parts.noc.chip_power_w * (
+            hw.chips - 1
+        )
     return table
 
 
-def price_arrays(work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns: float,
-                 table: EnergyTable) -> np.ndarray:
+def price_arrays(
+    work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns: float, table: EnergyTable
+) -> np.ndarray:
     """THE pricing function: energy in pJ by component (``COMPONENTS`` order).
 
     ``work`` (S, K) holds action counts, row s performed in macro ``macro[s]``; ``flit_hops`` the NoC
@@ -223,15 +320,19 @@ def price_arrays(work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns:
     return out + table.static_w * time_ns * 1e3
 
 
-def price(counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
-          ) -> dict[Component, float]:
+def price(
+    counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
+) -> dict[Component, float]:
     """Energy in pJ by component of the actions performed in each macro, plus static power over
     ``time_ns``: :func:`price_arrays` for counts kept as dictionaries (the simulator's)."""
     macros = sorted(counts_by_macro)
-    work = np.array([[counts_by_macro[m].get(a, 0.0) for a in WORK] for m in macros],
-                    dtype=float).reshape(-1, len(WORK))
+    work = np.array(
+        [[counts_by_macro[m].get(a, 0.0) for a in WORK] for m in macros], dtype=float
+    ).reshape(-1, len(WORK))
     hops = sum(c.get(Action.NOC_FLIT_HOPS, 0.0) for c in counts_by_macro.values())
-    energy = price_arrays(work, np.array(macros, dtype=int), hops, time_ns, hardware_energy_table(hw))
+    energy = price_arrays(
+        work, np.array(macros, dtype=int), hops, time_ns, hardware_energy_table(hw)
+    )
     return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
 
 

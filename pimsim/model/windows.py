@@ -48,8 +48,9 @@ class BlockGeometry:
         return min(pixel // self.pixels_per_block, self.blocks - 1)
 
 
-def spread_outputs(block_bits: np.ndarray, shares: np.ndarray, out_buffer_bits: np.ndarray
-                   ) -> np.ndarray:
+def spread_outputs(
+    block_bits: np.ndarray, shares: np.ndarray, out_buffer_bits: np.ndarray
+) -> np.ndarray:
     """Which layers should keep their output spread over their shares instead of gathering it in
     their output macro (``mapping.spread``, :mod:`pimsim.model.plan`): those on several macros of
     which two full blocks overflow the output macro's scratchpad. Arrays per layer; a mapping such
@@ -77,8 +78,9 @@ def block_window(consumer: BlockGeometry, producer: BlockGeometry, c: int) -> tu
     return producer.block_of(r_lo * pw + c_lo), producer.block_of(r_hi * pw + c_hi)
 
 
-def windows(consumer: BlockGeometry, producer: BlockGeometry, whole: bool
-            ) -> tuple[list[int], list[int]]:
+def windows(
+    consumer: BlockGeometry, producer: BlockGeometry, whole: bool
+) -> tuple[list[int], list[int]]:
     """Per consumer block, the first and the last producer block it reads (both non-decreasing)."""
     n, last_block = consumer.blocks, producer.blocks - 1
     if whole:

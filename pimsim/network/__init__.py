@@ -4,5 +4,13 @@ from pimsim.network.graph import Network
 from pimsim.network.layer import Activation, EltwiseOp, Layer, LayerKind, PoolMethod, Shape
 from pimsim.network.onnx_import import load_network
 
-__all__ = ["Activation", "EltwiseOp", "Layer", "LayerKind", "Network", "PoolMethod", "Shape",
-           "load_network"]
+__all__ = [
+    "Activation",
+    "EltwiseOp",
+    "Layer",
+    "LayerKind",
+    "Network",
+    "PoolMethod",
+    "Shape",
+    "load_network",
+]

@@ -30,10 +30,11 @@ class Network:
         source: where it came from (a file path or ``"zoo:<name>"``), for messages.
     """
 
-    __slots__ = ("name", "source", "inputs", "layers", "graph", "_index")
+    __slots__ = ("_index", "graph", "inputs", "layers", "name", "source")
 
-    def __init__(self, name: str, inputs: dict[str, Shape], layers: Iterable[Layer],
-                 source: str = "") -> None:
+    def __init__(
+        self, name: str, inputs: dict[str, Shape], layers: Iterable[Layer], source: str = ""
+    ) -> None:
         self.name = name
         self.source = source
         self.inputs: MappingProxyType[str, Shape] = MappingProxyType(dict(inputs))
@@ -48,8 +49,10 @@ class Network:
                 if producer in graph:
                     graph.add_edge(producer, layer.name)
                 elif producer not in self.inputs:
-                    raise ValueError(f"layer {layer.name!r} reads {producer!r}, which is neither a "
-                                     "layer nor a network input")
+                    raise ValueError(
+                        f"layer {layer.name!r} reads {producer!r}, which is neither a "
+                        "layer nor a network input"
+                    )
         if not nx.is_directed_acyclic_graph(graph):
             cycle = nx.find_cycle(graph)
             raise ValueError(f"the layer graph has a cycle through {cycle[0][0]!r}")
@@ -86,7 +89,9 @@ class Network:
 
     def consumers(self, name: str) -> list[Layer]:
         """The layers reading ``name``'s output, in topological order."""
-        return sorted((self[c] for c in self.graph.successors(name)), key=lambda l: self._index[l.name])
+        return sorted(
+            (self[c] for c in self.graph.successors(name)), key=lambda l: self._index[l.name]
+        )
 
     @property
     def weight_layers(self) -> tuple[Layer, ...]:
@@ -148,8 +153,10 @@ class Network:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def __repr__(self) -> str:
-        return (f"Network({self.name!r}, {len(self.layers)} layers, "
-                f"{self.macs / 1e9:.3f} GMACs, {self.weights / 1e6:.2f} M weights)")
+        return (
+            f"Network({self.name!r}, {len(self.layers)} layers, "
+            f"{self.macs / 1e9:.3f} GMACs, {self.weights / 1e6:.2f} M weights)"
+        )
 
 
 def _layer_dict(layer: Layer) -> dict[str, Any]:

@@ -22,21 +22,32 @@ def load_model(spec: str | os.PathLike[str], input_shape: InputShape = None) -> 
     """
     text = os.fspath(spec)
     if not text.strip():
-        raise InputError("command line", "model", "is empty", f"give a zoo name ({', '.join(ZOO)}), "
-                         "an ONNX file or a PIMCOMP JSON file")
+        raise InputError(
+            "command line",
+            "model",
+            "is empty",
+            f"give a zoo name ({', '.join(ZOO)}), an ONNX file or a PIMCOMP JSON file",
+        )
     if not os.path.exists(text):
         canonical = zoo_name(text)
         if canonical is not None:
             if input_shape is not None:
-                raise InputError("command line", "input shape", f"the zoo model '{canonical}' has a "
-                                 "fixed input size", "use a -cifar variant, or export the model "
-                                 "(`pimsyn models export`) and give that file")
+                raise InputError(
+                    "command line",
+                    "input shape",
+                    f"the zoo model '{canonical}' has a fixed input size",
+                    "use a -cifar variant, or export the model "
+                    "(`pimsyn models export`) and give that file",
+                )
             return zoo_network(canonical)
         if not any(sep in text for sep in ("/", os.sep)) and "." not in text:
-            raise InputError(text, "", "is neither a zoo model nor a file",
-                             f"zoo models: {', '.join(ZOO)}")
+            raise InputError(
+                text, "", "is neither a zoo model nor a file", f"zoo models: {', '.join(ZOO)}"
+            )
     if text.lower().endswith(".json"):
         if input_shape is not None:
-            raise InputError("command line", "input shape", "a PIMCOMP JSON network has fixed shapes")
+            raise InputError(
+                "command line", "input shape", "a PIMCOMP JSON network has fixed shapes"
+            )
         return load_pimcomp(text)
     return load_network(text, input_shape)

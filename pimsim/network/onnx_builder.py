@@ -18,7 +18,9 @@ OPSET = 13
 class GraphWriter:
     """Appends nodes to a graph under construction; each method returns the new output tensor name."""
 
-    def __init__(self, name: str, input_shape: tuple[int, int, int], input_name: str = "input") -> None:
+    def __init__(
+        self, name: str, input_shape: tuple[int, int, int], input_name: str = "input"
+    ) -> None:
         self.name = name
         self.nodes: list[onnx.NodeProto] = []
         self.params: list[tuple[str, tuple[int, ...]]] = []
@@ -43,8 +45,16 @@ class GraphWriter:
         return out
 
     # -- layers ---------------------------------------------------------------------------------
-    def conv(self, x: str, cout: int, k: int | tuple[int, int], stride: int = 1,
-             pad: int | tuple[int, int, int, int] = 0, groups: int = 1, bias: bool = False) -> str:
+    def conv(
+        self,
+        x: str,
+        cout: int,
+        k: int | tuple[int, int],
+        stride: int = 1,
+        pad: int | tuple[int, int, int, int] = 0,
+        groups: int = 1,
+        bias: bool = False,
+    ) -> str:
         """Conv; ``pad`` is symmetric or ``(top, left, bottom, right)``."""
         kh, kw = (k, k) if isinstance(k, int) else k
         top, left, bottom, right = (pad,) * 4 if isinstance(pad, int) else pad
@@ -53,8 +63,16 @@ class GraphWriter:
         inputs = [x, self._param(f"{base}.weight", (cout, cin // groups, kh, kw))]
         if bias:
             inputs.append(self._param(f"{base}.bias", (cout,)))
-        return self._node("Conv", inputs, cout, "conv", kernel_shape=[kh, kw], strides=[stride, stride],
-                          pads=[top, left, bottom, right], group=groups)
+        return self._node(
+            "Conv",
+            inputs,
+            cout,
+            "conv",
+            kernel_shape=[kh, kw],
+            strides=[stride, stride],
+            pads=[top, left, bottom, right],
+            group=groups,
+        )
 
     def bn(self, x: str) -> str:
         c = self.channels[x]
@@ -69,19 +87,33 @@ class GraphWriter:
         lo, hi = self._const("clip_min", 0.0), self._const("clip_max", 6.0)
         return self._node("Clip", [x, lo, hi], self.channels[x], "clip")
 
-    def maxpool(self, x: str, k: int, stride: int, pad: int | tuple[int, int, int, int] = 0,
-                ceil: bool = False) -> str:
+    def maxpool(
+        self,
+        x: str,
+        k: int,
+        stride: int,
+        pad: int | tuple[int, int, int, int] = 0,
+        ceil: bool = False,
+    ) -> str:
         return self._pool("MaxPool", x, k, stride, pad, ceil)
 
     def avgpool(self, x: str, k: int, stride: int, pad: int = 0) -> str:
         return self._pool("AveragePool", x, k, stride, pad, False)
 
-    def _pool(self, op: str, x: str, k: int, stride: int, pad: int | tuple[int, int, int, int],
-              ceil: bool) -> str:
+    def _pool(
+        self, op: str, x: str, k: int, stride: int, pad: int | tuple[int, int, int, int], ceil: bool
+    ) -> str:
         top, left, bottom, right = (pad,) * 4 if isinstance(pad, int) else pad
-        return self._node(op, [x], self.channels[x], "pool", kernel_shape=[k, k],
-                          strides=[stride, stride], pads=[top, left, bottom, right],
-                          ceil_mode=int(ceil))
+        return self._node(
+            op,
+            [x],
+            self.channels[x],
+            "pool",
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[top, left, bottom, right],
+            ceil_mode=int(ceil),
+        )
 
     def global_avgpool(self, x: str) -> str:
         return self._node("GlobalAveragePool", [x], self.channels[x], "gap")
@@ -122,7 +154,8 @@ class GraphWriter:
                 values = rng.standard_normal(dims, dtype=np.float32)
                 inits.append(numpy_helper.from_array(values, name))
         graph = helper.make_graph(self.nodes, self.name, inputs, [out], initializer=inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="pimsyn-zoo")
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="pimsyn-zoo"
+        )
         model.ir_version = 8
         return model

@@ -38,8 +38,12 @@ def check_text(message: Message, file: str, path: str = "model") -> None:
             if field.type == FieldDescriptor.TYPE_MESSAGE:
                 check_text(item, file, at)
             elif field.type == FieldDescriptor.TYPE_STRING and not isinstance(item, str):
-                raise InputError(file, at, f"is not valid UTF-8 text ({bytes(item)[:40]!r})",
-                                 "the file is corrupt")
+                raise InputError(
+                    file,
+                    at,
+                    f"is not valid UTF-8 text ({bytes(item)[:40]!r})",
+                    "the file is corrupt",
+                )
 
 
 def _repeated(field: FieldDescriptor) -> bool:
@@ -76,11 +80,18 @@ def ordered_nodes(graph: onnx.GraphProto, file: str) -> list[onnx.NodeProto]:
             if not name:
                 continue
             if name in given:
-                raise InputError(file, node_place(node, i), f"writes tensor '{name}', which is "
-                                 "already a graph input or initializer")
+                raise InputError(
+                    file,
+                    node_place(node, i),
+                    f"writes tensor '{name}', which is already a graph input or initializer",
+                )
             if name in producer:
-                raise InputError(file, node_place(node, i), f"writes tensor '{name}', which node "
-                                 f"#{producer[name]} already produces (a tensor has one producer)")
+                raise InputError(
+                    file,
+                    node_place(node, i),
+                    f"writes tensor '{name}', which node "
+                    f"#{producer[name]} already produces (a tensor has one producer)",
+                )
             producer[name] = i
     order = nx.DiGraph()
     order.add_nodes_from(range(len(nodes)))
@@ -89,14 +100,21 @@ def ordered_nodes(graph: onnx.GraphProto, file: str) -> list[onnx.NodeProto]:
             if not name or name in given:
                 continue
             if name not in producer:
-                raise InputError(file, node_place(node, i), f"reads tensor '{name}', which no node, "
-                                 "graph input or initializer produces (a dangling edge)")
+                raise InputError(
+                    file,
+                    node_place(node, i),
+                    f"reads tensor '{name}', which no node, "
+                    "graph input or initializer produces (a dangling edge)",
+                )
             order.add_edge(producer[name], i)
     if not nx.is_directed_acyclic_graph(order):
         cycle = [u for u, _ in nx.find_cycle(order)]
         path = " -> ".join(f"'{node_label(nodes[i], i)}'" for i in [*cycle, cycle[0]])
-        raise InputError(file, node_place(nodes[cycle[0]], cycle[0]),
-                         f"is on a cycle of nodes ({path}); an ONNX graph must be acyclic")
+        raise InputError(
+            file,
+            node_place(nodes[cycle[0]], cycle[0]),
+            f"is on a cycle of nodes ({path}); an ONNX graph must be acyclic",
+        )
     return [nodes[i] for i in nx.lexicographical_topological_sort(order)]
 
 
@@ -119,8 +137,9 @@ def attribute(node: onnx.NodeProto, key: str, kind: int, default: object = None)
     return default
 
 
-def window_attribute(node: onnx.NodeProto, key: str, rank: int, default: int, least: int
-                     ) -> list[int]:
+def window_attribute(
+    node: onnx.NodeProto, key: str, rank: int, default: int, least: int
+) -> list[int]:
     """An INTS window attribute of a ``rank``-D window (kernel_shape, strides, dilations: ``rank``
     values; pads: twice as many), ``default`` for each value when absent.
 
@@ -128,12 +147,15 @@ def window_attribute(node: onnx.NodeProto, key: str, rank: int, default: int, le
         ValueError: not a 1-D or 2-D window; wrong type, wrong length, or a value below ``least``.
     """
     if rank not in (1, 2):
-        raise ValueError(f"slides a {rank}-D window; 1-D (N, C, L) and 2-D (N, C, H, W) windows "
-                         "are supported")
+        raise ValueError(
+            f"slides a {rank}-D window; 1-D (N, C, L) and 2-D (N, C, H, W) windows are supported"
+        )
     count = 2 * rank if key == "pads" else rank
     values = attribute(node, key, onnx.AttributeProto.INTS, [default] * count)
     assert isinstance(values, list)
     if len(values) != count or any(v < least for v in values):
-        raise ValueError(f"attribute '{key}' is {values}; a {rank}-D window needs {count} values "
-                         f"of at least {least}")
+        raise ValueError(
+            f"attribute '{key}' is {values}; a {rank}-D window needs {count} values "
+            f"of at least {least}"
+        )
     return values

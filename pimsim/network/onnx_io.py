@@ -57,20 +57,33 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
     """Parse an ONNX file, turning every way it can fail into an :class:`InputError`."""
     file = os.fspath(path)
     if not os.path.exists(file):
-        raise InputError(file, "", "no such file", "give a path to an ONNX model, a PIMCOMP JSON "
-                         "network, or a zoo name (see `pimsyn models`)")
+        raise InputError(
+            file,
+            "",
+            "no such file",
+            "give a path to an ONNX model, a PIMCOMP JSON "
+            "network, or a zoo name (see `pimsyn models`)",
+        )
     if os.path.isdir(file):
         raise InputError(file, "", "is a directory, not a model file")
     try:
         model = load_without_weights(file)
     except (DecodeError, RuntimeError, ValueError, TypeError) as exc:
-        raise InputError(file, "", f"is not a readable ONNX model (protobuf parse failed: "
-                         f"{_first_line(exc)})", "the file may be truncated or of another format")
+        raise InputError(
+            file,
+            "",
+            f"is not a readable ONNX model (protobuf parse failed: {_first_line(exc)})",
+            "the file may be truncated or of another format",
+        )
     except OSError as exc:
         raise InputError(file, "", f"cannot be read ({exc.strerror or exc})")
     if not model.graph.node:
-        raise InputError(file, "graph", "holds no nodes: this is not an ONNX model, or an empty one",
-                         "the file may be truncated or of another format")
+        raise InputError(
+            file,
+            "graph",
+            "holds no nodes: this is not an ONNX model, or an empty one",
+            "the file may be truncated or of another format",
+        )
     return model
 
 
@@ -108,8 +121,9 @@ def find_data_inputs(graph: onnx.GraphProto) -> list[str]:
     return primary or candidates
 
 
-def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
-            ) -> tuple[onnx.ModelProto, list[str]]:
+def prepare(
+    model: onnx.ModelProto, file: str, input_shape: InputShape = None
+) -> tuple[onnx.ModelProto, list[str]]:
     """Return a weight-free copy of ``model`` with all shapes inferred, and its data input names.
 
     Dynamic dimensions of data inputs are resolved from ``input_shape`` (a full shape, a shape without
@@ -124,7 +138,9 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
     ordered = ordered_nodes(graph, file)
     data_inputs = find_data_inputs(graph)
     if not data_inputs:
-        raise InputError(file, "graph inputs", "no data input found (every input is a weight or unused)")
+        raise InputError(
+            file, "graph inputs", "no data input found (every input is a weight or unused)"
+        )
 
     light = onnx.ModelProto()
     # IR 4 lets initializers stand outside the graph inputs, as the folded constants do.
@@ -142,27 +158,40 @@ def prepare(model: onnx.ModelProto, file: str, input_shape: InputShape = None
     out.initializer.extend(folded)
     for init in graph.initializer:
         if not _keep_value(init) and init.name not in declared:
-            out.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+            out.input.append(
+                helper.make_tensor_value_info(init.name, init.data_type, list(init.dims))
+            )
     for value in graph.input:
         if value.name in data_inputs:
             out.input.append(_resolved_input(value, file, input_shape, len(data_inputs)))
         else:
             out.input.append(value)
-    for value in graph.output:  # keep names and types, drop shapes: they may conflict with new inputs
-        out.output.append(helper.make_tensor_value_info(value.name, value.type.tensor_type.elem_type,
-                                                        None))
+    for (
+        value
+    ) in graph.output:  # keep names and types, drop shapes: they may conflict with new inputs
+        out.output.append(
+            helper.make_tensor_value_info(value.name, value.type.tensor_type.elem_type, None)
+        )
     try:
-        inferred = shape_inference.infer_shapes(light, check_type=False, strict_mode=True,
-                                                data_prop=True)
+        inferred = shape_inference.infer_shapes(
+            light, check_type=False, strict_mode=True, data_prop=True
+        )
     except Exception as exc:  # noqa: BLE001 - onnx's C++ inference raises many types on bad models
-        raise InputError(file, "shape inference", _first_line(exc),
-                         "check the model with onnx.checker, or pass --input-shape") from None
+        raise InputError(
+            file,
+            "shape inference",
+            _first_line(exc),
+            "check the model with onnx.checker, or pass --input-shape",
+        ) from None
     return inferred, data_inputs
 
 
-def fold_constants(nodes: Sequence[onnx.NodeProto], initializers: Sequence[onnx.TensorProto],
-                   opsets: Sequence[onnx.OperatorSetIdProto], file: str = "<model>"
-                   ) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+def fold_constants(
+    nodes: Sequence[onnx.NodeProto],
+    initializers: Sequence[onnx.TensorProto],
+    opsets: Sequence[onnx.OperatorSetIdProto],
+    file: str = "<model>",
+) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
     """Evaluate the small constant sub-computations (shape arithmetic such as the pads torch computes).
 
     A node all of whose inputs have known values, and whose result is small, is run with onnx's
@@ -182,11 +211,15 @@ def fold_constants(nodes: Sequence[onnx.NodeProto], initializers: Sequence[onnx.
     for node in nodes:
         operands = [n for n in node.input if n]
         result = None
-        if all(n in values for n in operands) and node.domain in ("", "ai.onnx") \
-                and not _too_large(node, values):
+        if (
+            all(n in values for n in operands)
+            and node.domain in ("", "ai.onnx")
+            and not _too_large(node, values)
+        ):
             try:
                 result = ReferenceEvaluator(node, opsets=opset).run(
-                    None, {n: values[n] for n in operands})
+                    None, {n: values[n] for n in operands}
+                )
             except Exception:  # noqa: BLE001 - anything the evaluator cannot do stays a node
                 result = None
         if result is None or any(np.asarray(r).size > 4096 for r in result):
@@ -244,8 +277,11 @@ def _values(init: onnx.TensorProto, file: str) -> np.ndarray:
     try:
         return numpy_helper.to_array(init)
     except Exception as exc:  # noqa: BLE001 - numpy and onnx raise several types on corrupt data
-        raise InputError(file, f"initializer '{init.name}'", f"its data does not fit its dims "
-                         f"{list(init.dims)} and type ({_first_line(exc)})") from None
+        raise InputError(
+            file,
+            f"initializer '{init.name}'",
+            f"its data does not fit its dims {list(init.dims)} and type ({_first_line(exc)})",
+        ) from None
 
 
 def _keep_value(init: onnx.TensorProto) -> bool:
@@ -256,8 +292,9 @@ def _keep_value(init: onnx.TensorProto) -> bool:
     return count <= SMALL_INITIALIZER_ELEMENTS or (integer and count <= 4096)
 
 
-def _resolved_input(value: onnx.ValueInfoProto, file: str, input_shape: InputShape,
-                    n_inputs: int) -> onnx.ValueInfoProto:
+def _resolved_input(
+    value: onnx.ValueInfoProto, file: str, input_shape: InputShape, n_inputs: int
+) -> onnx.ValueInfoProto:
     tensor = value.type.tensor_type
     given = _given_shape(value.name, input_shape, n_inputs)
     place = f"input '{value.name}'"
@@ -273,31 +310,49 @@ def _resolved_input(value: onnx.ValueInfoProto, file: str, input_shape: InputSha
             dims.append("?")
         else:
             what = "a zero-size dimension" if d.dim_value == 0 else "a negative dimension"
-            raise InputError(file, place, f"has {what} ({d.dim_value}) at axis {axis}",
-                             "if it means 'unknown', give the input shape, e.g. --input-shape "
-                             "1,3,224,224")
+            raise InputError(
+                file,
+                place,
+                f"has {what} ({d.dim_value}) at axis {axis}",
+                "if it means 'unknown', give the input shape, e.g. --input-shape 1,3,224,224",
+            )
     if given is not None:
         if len(given) == len(dims) - 1:
             given = [1, *given]
         if len(given) != len(dims):
-            raise InputError(file, place, f"has rank {len(dims)} but the input shape given has "
-                             f"{len(given)} dimensions ({list(given)})")
+            raise InputError(
+                file,
+                place,
+                f"has rank {len(dims)} but the input shape given has "
+                f"{len(given)} dimensions ({list(given)})",
+            )
         for axis, (have, want) in enumerate(zip(dims, given, strict=True)):
             if not 0 < want <= MAX_DIM:
-                raise InputError("command line", "input shape", f"dimension {axis} is {want}; "
-                                 f"every dimension must be from 1 to {MAX_DIM}")
+                raise InputError(
+                    "command line",
+                    "input shape",
+                    f"dimension {axis} is {want}; every dimension must be from 1 to {MAX_DIM}",
+                )
             if isinstance(have, int) and have != want:
-                raise InputError(file, place, f"has a fixed dimension {have} at axis {axis}, but the "
-                                 f"input shape given says {want}")
+                raise InputError(
+                    file,
+                    place,
+                    f"has a fixed dimension {have} at axis {axis}, but the "
+                    f"input shape given says {want}",
+                )
         dims = list(given)
     for axis, dim in enumerate(dims):
         if isinstance(dim, str):
             if axis == 0:
                 dims[0] = 1
                 continue
-            raise InputError(file, place, f"has a dynamic dimension '{dim}' at axis {axis} that "
-                             "cannot be resolved", "give the input shape, e.g. --input-shape "
-                             "1,3,224,224 (or input_shape=(1, 3, 224, 224) in Python)")
+            raise InputError(
+                file,
+                place,
+                f"has a dynamic dimension '{dim}' at axis {axis} that cannot be resolved",
+                "give the input shape, e.g. --input-shape "
+                "1,3,224,224 (or input_shape=(1, 3, 224, 224) in Python)",
+            )
     return helper.make_tensor_value_info(value.name, tensor.elem_type, dims)
 
 
@@ -308,8 +363,11 @@ def _given_shape(name: str, input_shape: InputShape, n_inputs: int) -> list[int]
         shape = input_shape.get(name)
         return None if shape is None else [int(d) for d in shape]
     if n_inputs > 1:
-        raise InputError("command line", "input shape", f"the model has {n_inputs} data inputs; "
-                         "give a shape per input name")
+        raise InputError(
+            "command line",
+            "input shape",
+            f"the model has {n_inputs} data inputs; give a shape per input name",
+        )
     return [int(d) for d in input_shape]
 
 

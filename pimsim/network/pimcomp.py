@@ -20,11 +20,22 @@ import networkx as nx
 from pimsim.errors import InputError
 from pimsim.jsonio import read_json
 from pimsim.network.graph import Network
-from pimsim.network.layer import (Activation, EltwiseOp, Layer, LayerKind, PoolMethod, Shape,
-                                  conv_macs)
+from pimsim.network.layer import (
+    Activation,
+    EltwiseOp,
+    Layer,
+    LayerKind,
+    PoolMethod,
+    Shape,
+    conv_macs,
+)
 
 _LAYOUT_OPS = {"OP_FLATTEN", "OP_RESHAPE", "OP_DROPOUT", "OP_IDENTITY", "OP_TRANSPOSE"}
-_ACT_OPS = {"OP_RELU": Activation.RELU, "OP_TANH": Activation.TANH, "OP_SIGMOID": Activation.SIGMOID}
+_ACT_OPS = {
+    "OP_RELU": Activation.RELU,
+    "OP_TANH": Activation.TANH,
+    "OP_SIGMOID": Activation.SIGMOID,
+}
 _ELTWISE_CODES = {2: EltwiseOp.ADD}
 
 
@@ -66,8 +77,11 @@ class _Reader:
     def _place(self, i: int) -> str:
         node = self.nodes[i]
         name, op = node.get("name", "?"), node.get("operation", "?")
-        return f"node [{i}] '{name}' ({op})" if isinstance(name, str) and isinstance(op, str) \
+        return (
+            f"node [{i}] '{name}' ({op})"
+            if isinstance(name, str) and isinstance(op, str)
             else f"node [{i}]"
+        )
 
     def _field(self, i: int, key: str, kind: type | tuple[type, ...]) -> Any:
         node = self.nodes[i]
@@ -75,8 +89,9 @@ class _Reader:
             raise self._error(i, f"lacks the field '{key}'")
         value = node[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise self._error(i, f"field '{key}' has the wrong type ({type(value).__name__}: "
-                              f"{str(value)[:80]})")
+            raise self._error(
+                i, f"field '{key}' has the wrong type ({type(value).__name__}: {str(value)[:80]})"
+            )
         return value
 
     def _providers(self, i: int) -> list[str]:
@@ -100,16 +115,21 @@ class _Reader:
         value = params[key]
         whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
         if isinstance(value, bool) or not whole or not least <= value <= MAX_VALUE:
-            raise self._error(i, f"parameter '{key}' must be a whole number from {least} to "
-                              f"{MAX_VALUE}, not {str(value)[:40]}")
+            raise self._error(
+                i,
+                f"parameter '{key}' must be a whole number from {least} to "
+                f"{MAX_VALUE}, not {str(value)[:40]}",
+            )
         return int(value)
 
     def _shape(self, i: int) -> Shape:
         dims = self._field(i, "output_dim", list)
-        if not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_VALUE
-                   for d in dims) or len(dims) not in (2, 4):
-            raise self._error(i, f"output_dim must be 2 or 4 positive integers (NCHW or NF), not "
-                              f"{str(dims)[:80]}")
+        if not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_VALUE for d in dims
+        ) or len(dims) not in (2, 4):
+            raise self._error(
+                i, f"output_dim must be 2 or 4 positive integers (NCHW or NF), not {str(dims)[:80]}"
+            )
         return Shape(dims[1], 1, 1) if len(dims) == 2 else Shape(dims[1], dims[2], dims[3])
 
     def _order(self) -> list[int]:
@@ -143,8 +163,9 @@ class _Reader:
         for i in self._order():
             self._visit(i, self.nodes[i])
         if not self.layers:
-            raise InputError(self.file, "top level", "has no layer that computes anything on the "
-                             "input")
+            raise InputError(
+                self.file, "top level", "has no layer that computes anything on the input"
+            )
         try:
             return Network(name, self.inputs, self.layers.values(), source=self.file)
         except ValueError as exc:
@@ -173,15 +194,20 @@ class _Reader:
             self._activation(i, act, out)
             return
         in_shape = operands[0][1]
-        base = dict(name=name, inputs=tuple(s for s, _ in operands),
-                    in_shapes=tuple(s for _, s in operands), out_shape=out)
+        base = dict(
+            name=name,
+            inputs=tuple(s for s, _ in operands),
+            in_shapes=tuple(s for _, s in operands),
+            out_shape=out,
+        )
         if op == "OP_CONV":
             layer = self._conv(i, base, in_shape, out)
         elif op == "OP_FC":
             in_f = self._param(i, "input_channel")
             if in_f != in_shape.size:
-                raise self._error(i, f"input_channel is {in_f} but its provider delivers "
-                                  f"{in_shape.size} values")
+                raise self._error(
+                    i, f"input_channel is {in_f} but its provider delivers {in_shape.size} values"
+                )
             base["in_shapes"] = (Shape(in_f, 1, 1),)
             layer = Layer(kind=LayerKind.FC, macs=in_f * out.size, **base)
         elif op == "OP_POOL":
@@ -189,64 +215,95 @@ class _Reader:
         elif op == "OP_ELTWISE":
             code = self._param(i, "eletype", 2)
             if code not in _ELTWISE_CODES:
-                raise self._error(i, f"eletype {code} is not known (known: "
-                                  f"{sorted(_ELTWISE_CODES)} = addition)")
+                raise self._error(
+                    i, f"eletype {code} is not known (known: {sorted(_ELTWISE_CODES)} = addition)"
+                )
             if any(shape != out for _, shape in operands):
-                raise self._error(i, f"adds operands of shapes {[str(s) for _, s in operands]} "
-                                  f"into {out}; all must be equal")
+                raise self._error(
+                    i,
+                    f"adds operands of shapes {[str(s) for _, s in operands]} "
+                    f"into {out}; all must be equal",
+                )
             layer = Layer(kind=LayerKind.ELTWISE, eltwise=_ELTWISE_CODES[code], **base)
         elif op == "OP_CONCAT":
-            if any(s.h != out.h or s.w != out.w for _, s in operands) \
-                    or sum(s.c for _, s in operands) != out.c:
-                raise self._error(i, f"concatenates operands of shapes "
-                                  f"{[str(s) for _, s in operands]} into {out} (channels must add up)")
+            if (
+                any(s.h != out.h or s.w != out.w for _, s in operands)
+                or sum(s.c for _, s in operands) != out.c
+            ):
+                raise self._error(
+                    i,
+                    f"concatenates operands of shapes "
+                    f"{[str(s) for _, s in operands]} into {out} (channels must add up)",
+                )
             layer = Layer(kind=LayerKind.CONCAT, **base)
         elif op in ("OP_LRN", "OP_SOFTMAX"):
             layer = Layer(kind=LayerKind.LRN if op == "OP_LRN" else LayerKind.SOFTMAX, **base)
         else:
-            raise self._error(i, f"operation '{op}' is not supported",
-                              "known: OP_INPUT, OP_CONV, OP_FC, OP_POOL, OP_ELTWISE, OP_CONCAT, "
-                              "OP_RELU, OP_TANH, OP_SIGMOID, OP_LRN, OP_SOFTMAX and layout ops")
+            raise self._error(
+                i,
+                f"operation '{op}' is not supported",
+                "known: OP_INPUT, OP_CONV, OP_FC, OP_POOL, OP_ELTWISE, OP_CONCAT, "
+                "OP_RELU, OP_TANH, OP_SIGMOID, OP_LRN, OP_SOFTMAX and layout ops",
+            )
         if node.get("with_act"):
             layer = layer.with_activation(self._fused_act(i, node))
         self.layers[name] = layer
         self.views[name] = (name, out)
         self.exclusive[name] = self.uses.get(name, 0) <= 1
 
-    def _window(self, i: int, in_shape: Shape, out: Shape, kernel: tuple[int, int],
-                dilation: tuple[int, int], ceil_ok: bool) -> dict[str, Any]:
+    def _window(
+        self,
+        i: int,
+        in_shape: Shape,
+        out: Shape,
+        kernel: tuple[int, int],
+        dilation: tuple[int, int],
+        ceil_ok: bool,
+    ) -> dict[str, Any]:
         """Strides and pads of a window layer, checked against its input and output sizes."""
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)  # noqa: E731
+        p = lambda key, default=None, least=0: self._param(i, key, default, least)
         strides = (p("stride_h", 1, 1), p("stride_w", 1, 1))
         pads = (p("pad_h0", 0), p("pad_w0", 0), p("pad_h1", 0), p("pad_w1", 0))
         for axis, size, got in ((0, in_shape.h, out.h), (1, in_shape.w, out.w)):
             span = size + pads[axis] + pads[axis + 2] - dilation[axis] * (kernel[axis] - 1) - 1
             sizes = {span // strides[axis] + 1, -(-span // strides[axis]) + 1 if ceil_ok else 0}
             if span < 0 or got not in sizes:
-                raise self._error(i, f"a {kernel[0]}x{kernel[1]} window with strides {strides} and "
-                                  f"pads {pads} over a {in_shape} input cannot give a {out} output")
+                raise self._error(
+                    i,
+                    f"a {kernel[0]}x{kernel[1]} window with strides {strides} and "
+                    f"pads {pads} over a {in_shape} input cannot give a {out} output",
+                )
         return {"strides": strides, "pads": pads}
 
     def _conv(self, i: int, base: dict[str, Any], in_shape: Shape, out: Shape) -> Layer:
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)  # noqa: E731
+        p = lambda key, default=None, least=0: self._param(i, key, default, least)
         cin, groups = p("input_channel"), max(p("group", 1), 1)
         if cin != in_shape.c:
-            raise self._error(i, f"input_channel is {cin} but its provider delivers {in_shape.c} "
-                              "channels")
+            raise self._error(
+                i, f"input_channel is {cin} but its provider delivers {in_shape.c} channels"
+            )
         if p("output_channel") != out.c:
-            raise self._error(i, f"output_channel {p('output_channel')} contradicts output_dim "
-                              f"{out.c}")
+            raise self._error(
+                i, f"output_channel {p('output_channel')} contradicts output_dim {out.c}"
+            )
         if cin % groups or out.c % groups:
-            raise self._error(i, f"group {groups} does not divide input_channel {cin} and "
-                              f"output_channel {out.c}")
+            raise self._error(
+                i, f"group {groups} does not divide input_channel {cin} and output_channel {out.c}"
+            )
         kernel = (p("kernel_h", None, 1), p("kernel_w", None, 1))
         dilation = (p("dilation_h", 1, 1), p("dilation_w", 1, 1))
-        return Layer(kind=LayerKind.CONV, kernel=kernel, dilation=dilation, groups=groups,
-                     **self._window(i, in_shape, out, kernel, dilation, False),
-                     macs=conv_macs(out, kernel, cin, groups), **base)
+        return Layer(
+            kind=LayerKind.CONV,
+            kernel=kernel,
+            dilation=dilation,
+            groups=groups,
+            **self._window(i, in_shape, out, kernel, dilation, False),
+            macs=conv_macs(out, kernel, cin, groups),
+            **base,
+        )
 
     def _pool(self, i: int, base: dict[str, Any], in_shape: Shape, out: Shape) -> Layer:
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)  # noqa: E731
+        p = lambda key, default=None, least=0: self._param(i, key, default, least)
         method = {0: PoolMethod.MAX, 1: PoolMethod.AVG}.get(p("pool_method", 0))
         if method is None:
             raise self._error(i, "pool_method must be 0 (max) or 1 (avg)")
@@ -255,8 +312,13 @@ class _Reader:
         if p("global", 0):
             return Layer(kind=LayerKind.POOL, kernel=(in_shape.h, in_shape.w), pool=method, **base)
         kernel = (p("kernel_h", None, 1), p("kernel_w", None, 1))
-        return Layer(kind=LayerKind.POOL, kernel=kernel, pool=method,
-                     **self._window(i, in_shape, out, kernel, (1, 1), True), **base)
+        return Layer(
+            kind=LayerKind.POOL,
+            kernel=kernel,
+            pool=method,
+            **self._window(i, in_shape, out, kernel, (1, 1), True),
+            **base,
+        )
 
     def _fused_act(self, i: int, node: dict[str, Any]) -> Activation:
         if node.get("with_clip"):
@@ -275,14 +337,21 @@ class _Reader:
         name, provider = self.nodes[i]["name"], self.nodes[i]["provider"][0]
         source, shape = self.views[provider]
         if shape != out:
-            raise self._error(i, f"maps a {shape} input to a {out} output; an activation keeps the "
-                              "shape")
+            raise self._error(
+                i, f"maps a {shape} input to a {out} output; an activation keeps the shape"
+            )
         layer = self.layers.get(source)
         if layer is not None and self.exclusive[provider] and layer.activation is Activation.NONE:
             self.layers[source] = layer.with_activation(act)
             self._alias(name, provider, out)
             return
-        self.layers[name] = Layer(name=name, kind=LayerKind.ACT, inputs=(source,),
-                                  in_shapes=(shape,), out_shape=out, activation=act)
+        self.layers[name] = Layer(
+            name=name,
+            kind=LayerKind.ACT,
+            inputs=(source,),
+            in_shapes=(shape,),
+            out_shape=out,
+            activation=act,
+        )
         self.views[name] = (name, out)
         self.exclusive[name] = self.uses.get(name, 0) <= 1

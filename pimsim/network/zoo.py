@@ -25,8 +25,29 @@ _VGG_CFG = {
     11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-         512, 512, 512, 512, "M"],
+    19: [
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        512,
+        "M",
+    ],
 }
 
 
@@ -88,8 +109,11 @@ def resnet(depth: int, shape: tuple[int, int, int] = IMAGENET, classes: int = 10
 
     The CIFAR variant starts with a 3x3 stride-1 convolution and no max-pool.
     """
-    blocks, block = {18: ([2, 2, 2, 2], _basic), 34: ([3, 4, 6, 3], _basic),
-                     50: ([3, 4, 6, 3], _bottleneck)}[depth]
+    blocks, block = {
+        18: ([2, 2, 2, 2], _basic),
+        34: ([3, 4, 6, 3], _basic),
+        50: ([3, 4, 6, 3], _bottleneck),
+    }[depth]
     g = GraphWriter(f"resnet{depth}", shape)
     if shape == IMAGENET:
         x = g.maxpool(g.relu(g.bn(g.conv("input", 64, 7, 2, 3))), 3, 2, 1)
@@ -97,7 +121,7 @@ def resnet(depth: int, shape: tuple[int, int, int] = IMAGENET, classes: int = 10
         x = g.relu(g.bn(g.conv("input", 64, 3, 1, 1)))
     for stage, count in enumerate(blocks):
         for i in range(count):
-            x = block(g, x, 64 * 2 ** stage, 2 if i == 0 and stage > 0 else 1)
+            x = block(g, x, 64 * 2**stage, 2 if i == 0 and stage > 0 else 1)
     x = g.global_avgpool(x)
     g.output = g.fc(g.flatten(x, g.channels[x]), classes)
     return g
@@ -116,8 +140,12 @@ def msra_a(shape: tuple[int, int, int] = IMAGENET, classes: int = 1000) -> Graph
             x = g.relu(g.conv(x, width, 3, 1, 1))
         if pool:
             x = g.maxpool(x, 2, 2)
-    bins = [g.maxpool(x, 2, 2), g.maxpool(x, 5, 5, (0, 1, 0, 0)), g.maxpool(x, 7, 7),
-            g.maxpool(x, 14, 1)]
+    bins = [
+        g.maxpool(x, 2, 2),
+        g.maxpool(x, 5, 5, (0, 1, 0, 0)),
+        g.maxpool(x, 7, 7),
+        g.maxpool(x, 14, 1),
+    ]
     sizes = [512 * 7 * 7, 512 * 2 * 3, 512 * 2 * 2, 512]
     flat = [g.flatten(b, s) for b, s in zip(bins, sizes, strict=True)]
     x = g.concat(flat)
@@ -130,8 +158,15 @@ def mobilenetv2(shape: tuple[int, int, int] = IMAGENET, classes: int = 1000) -> 
     g = GraphWriter("mobilenetv2", shape)
     first_stride = 2 if shape == IMAGENET else 1
     x = g.relu6(g.bn(g.conv("input", 32, 3, first_stride, 1)))
-    settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-                (6, 160, 3, 2), (6, 320, 1, 1)]
+    settings = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
     for t, c, n, s in settings:
         for i in range(n):
             stride = s if i == 0 else 1
@@ -154,8 +189,9 @@ def squeezenet(shape: tuple[int, int, int] = IMAGENET, classes: int = 1000) -> G
 
     def fire(x: str, squeeze: int, expand: int) -> str:
         s = g.relu(g.conv(x, squeeze, 1, bias=True))
-        return g.concat([g.relu(g.conv(s, expand, 1, bias=True)),
-                         g.relu(g.conv(s, expand, 3, 1, 1, bias=True))])
+        return g.concat(
+            [g.relu(g.conv(s, expand, 1, bias=True)), g.relu(g.conv(s, expand, 3, 1, 1, bias=True))]
+        )
 
     x = g.maxpool(g.relu(g.conv("input", 64, 3, 2, bias=True)), 3, 2, ceil=True)
     x = g.maxpool(fire(fire(x, 16, 64), 16, 64), 3, 2, ceil=True)
@@ -179,15 +215,19 @@ def _entries() -> dict[str, ZooEntry]:
     table = [
         ZooEntry("alexnet", alexnet, "AlexNet (torchvision), 224x224"),
         *[ZooEntry(f"vgg{d}", lambda d=d: vgg(d), f"VGG-{d}, 224x224") for d in (11, 13, 16, 19)],
-        *[ZooEntry(f"resnet{d}", lambda d=d: resnet(d), f"ResNet-{d}, 224x224") for d in (18, 34, 50)],
+        *[
+            ZooEntry(f"resnet{d}", lambda d=d: resnet(d), f"ResNet-{d}, 224x224")
+            for d in (18, 34, 50)
+        ],
         ZooEntry("msra_a", msra_a, "MSRA model A with SPP (He et al. 2015), 224x224"),
         ZooEntry("mobilenetv2", mobilenetv2, "MobileNetV2 1.0, 224x224"),
         ZooEntry("squeezenet", squeezenet, "SqueezeNet 1.1, 224x224"),
         ZooEntry("vgg11-cifar", lambda: vgg(11, CIFAR, 10), "VGG-11 for CIFAR-10, 32x32"),
         ZooEntry("vgg16-cifar", lambda: vgg(16, CIFAR, 10), "VGG-16 for CIFAR-10, 32x32"),
         ZooEntry("resnet18-cifar", lambda: resnet(18, CIFAR, 10), "ResNet-18 for CIFAR-10, 32x32"),
-        ZooEntry("mobilenetv2-cifar", lambda: mobilenetv2(CIFAR, 10),
-                 "MobileNetV2 for CIFAR-10, 32x32"),
+        ZooEntry(
+            "mobilenetv2-cifar", lambda: mobilenetv2(CIFAR, 10), "MobileNetV2 for CIFAR-10, 32x32"
+        ),
     ]
     return {entry.name: entry for entry in table}
 

@@ -38,14 +38,16 @@ def _task_ops(program: Program, t: Task, image: int, per_bit: bool) -> Iterator[
                 if i == bit_stages[0]:  # the per-bit stages, bit by bit
                     for b in range(t.bits):
                         for j in bit_stages:
-                            yield _stage_op(program, t, stages, j, stages[j], image, c, b, li,
-                                            per_bit)
+                            yield _stage_op(
+                                program, t, stages, j, stages[j], image, c, b, li, per_bit
+                            )
                 continue
             yield _stage_op(program, t, stages, i, s, image, c, None, li, per_bit)
 
 
-def _item(t: Task, s: StageSpec, image: int, c: int, b: int | None, per_bit: bool
-          ) -> tuple[int, int, int | None] | None:
+def _item(
+    t: Task, s: StageSpec, image: int, c: int, b: int | None, per_bit: bool
+) -> tuple[int, int, int | None] | None:
     """The previous item of stage ``s`` (image, block, bit), None for the very first."""
     if s.per_bit and per_bit and b:
         return image, c, b - 1
@@ -57,8 +59,18 @@ def _item(t: Task, s: StageSpec, image: int, c: int, b: int | None, per_bit: boo
     return None
 
 
-def _stage_op(program: Program, t: Task, stages: tuple[StageSpec, ...], i: int, s: StageSpec,
-              image: int, c: int, b: int | None, li: int, per_bit: bool) -> Instr:
+def _stage_op(
+    program: Program,
+    t: Task,
+    stages: tuple[StageSpec, ...],
+    i: int,
+    s: StageSpec,
+    image: int,
+    c: int,
+    b: int | None,
+    li: int,
+    per_bit: bool,
+) -> Instr:
     after: list[str] = []
     prev = _item(t, s, image, c, b, per_bit)
     if prev is not None:
@@ -77,8 +89,9 @@ def _stage_op(program: Program, t: Task, stages: tuple[StageSpec, ...], i: int, 
         down = stages[i + 1]
         prev_down: tuple[int, int, int | None] | None
         if down.per_bit and per_bit and not (s.per_bit and per_bit):
-            prev_down = (image, c - 1, 0) if c else \
-                ((image - 1, t.blocks - 1, 0) if image else None)
+            prev_down = (
+                (image, c - 1, 0) if c else ((image - 1, t.blocks - 1, 0) if image else None)
+            )
         else:
             prev_down = _item(t, down, image, c, b if down.per_bit and per_bit else None, per_bit)
             if s.per_bit and per_bit and not (down.per_bit and per_bit):
@@ -86,8 +99,19 @@ def _stage_op(program: Program, t: Task, stages: tuple[StageSpec, ...], i: int, 
         if prev_down is not None:
             slot = _sid(down.name, t, *prev_down)
     work = s.work[li] * (t.bits if s.per_bit and not per_bit else 1)
-    return Instr(_sid(s.name, t, image, c, b), s.op, t.layer, t.macro, image, c, b, work,
-                 unit=s.name if s.op is Op.ALU else None, after=tuple(after), slot=slot)
+    return Instr(
+        _sid(s.name, t, image, c, b),
+        s.op,
+        t.layer,
+        t.macro,
+        image,
+        c,
+        b,
+        work,
+        unit=s.name if s.op is Op.ALU else None,
+        after=tuple(after),
+        slot=slot,
+    )
 
 
 def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
@@ -105,11 +129,27 @@ def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
                     li = 1 if c == flow.blocks - 1 else 0
                     after = [_sid("store", share, image, c, None)]
                     if c or image:
-                        after.append(_tid(program, f, image if c else image - 1,
-                                          c - 1 if c else flow.blocks - 1))
-                    yield Instr(_tid(program, f, image, c), Op.MERGE, info.name, flow.src, image,
-                                c, None, flow.bits[li], dst=flow.dst, hops=len(flow.route),
-                                after=tuple(after))
+                        after.append(
+                            _tid(
+                                program,
+                                f,
+                                image if c else image - 1,
+                                c - 1 if c else flow.blocks - 1,
+                            )
+                        )
+                    yield Instr(
+                        _tid(program, f, image, c),
+                        Op.MERGE,
+                        info.name,
+                        flow.src,
+                        image,
+                        c,
+                        None,
+                        flow.bits[li],
+                        dst=flow.dst,
+                        hops=len(flow.route),
+                        after=tuple(after),
+                    )
             for f in info.transfers:
                 flow = program.flows[f]
                 for c in range(flow.blocks):
@@ -120,8 +160,24 @@ def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
                         after = [_sid("store", first, image, c, None)]
                         after += [_tid(program, m, image, c) for m in info.merges]
                     if c or image:
-                        after.append(_tid(program, f, image if c else image - 1,
-                                          c - 1 if c else flow.blocks - 1))
-                    yield Instr(_tid(program, f, image, c), Op.TRANSFER, info.name, flow.src,
-                                image, c, None, flow.bits[li], dst=flow.dst,
-                                hops=len(flow.route), after=tuple(after))
+                        after.append(
+                            _tid(
+                                program,
+                                f,
+                                image if c else image - 1,
+                                c - 1 if c else flow.blocks - 1,
+                            )
+                        )
+                    yield Instr(
+                        _tid(program, f, image, c),
+                        Op.TRANSFER,
+                        info.name,
+                        flow.src,
+                        image,
+                        c,
+                        None,
+                        flow.bits[li],
+                        dst=flow.dst,
+                        hops=len(flow.route),
+                        after=tuple(after),
+                    )

@@ -55,8 +55,9 @@ class Partition:
 class Scratchpad:
     """The SPM of macro ``macro``."""
 
-    def __init__(self, env: SimEnv, macro: int, part: BufferPart, clock: Clock,
-                 partitions: dict[str, int]) -> None:
+    def __init__(
+        self, env: SimEnv, macro: int, part: BufferPart, clock: Clock, partitions: dict[str, int]
+    ) -> None:
         self.env = env
         self.macro = macro
         self.capacity_bits = part.size_kib * 8192
@@ -124,8 +125,10 @@ class Scratchpad:
     def describe(self, name: str) -> str:
         """The state of a partition, for deadlock reports."""
         p = self.parts[name]
-        return (f"partition '{name}' of macro {self.macro} holds {p.used:,} of its {p.size:,} bits "
-                f"(the scratchpad has {self.capacity_bits:,})")
+        return (
+            f"partition '{name}' of macro {self.macro} holds {p.used:,} of its {p.size:,} bits "
+            f"(the scratchpad has {self.capacity_bits:,})"
+        )
 
 
 class Staging:
@@ -195,6 +198,8 @@ class Staging:
     def describe(self, g: int) -> str:
         """What a part of block ``g`` waits for, for deadlock reports."""
         img, c = divmod(g, self.blocks)
-        return (f"the space of block {c} of image {img} ({self.bits(g):,} bits, all its parts "
-                f"staged here; blocks reserved in order, {self.reserved:,} so far): "
-                f"{self.spm.describe(self.name)}")
+        return (
+            f"the space of block {c} of image {img} ({self.bits(g):,} bits, all its parts "
+            f"staged here; blocks reserved in order, {self.reserved:,} so far): "
+            f"{self.spm.describe(self.name)}"
+        )

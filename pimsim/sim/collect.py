@@ -35,11 +35,15 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     def energy(spec: StageSpec, macro: int) -> tuple[float, float]:
         full = last = 0.0
         for action, f, la in spec.actions:
-            pj = float(table.buffer_pj[macro, _BUFFER[action]]) if action in _BUFFER else \
-                per_action.get(action, 0.0)
+            pj = (
+                float(table.buffer_pj[macro, _BUFFER[action]])
+                if action in _BUFFER
+                else per_action.get(action, 0.0)
+            )
             full += f * pj
             last += la * pj
         return full, last
+
     return energy
 
 
@@ -73,8 +77,13 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
         times = [t for sh in first_layers if (t := sh.load.start_cycles[i]) is not None]
         starts.append(ns(min(times)) if times else 0.0)
     done = len(finish)
-    period = (finish[-1] - finish[0]) / (done - 1) if done > 1 else \
-        finish[0] - starts[0] if done else 0.0
+    period = (
+        (finish[-1] - finish[0]) / (done - 1)
+        if done > 1
+        else finish[0] - starts[0]
+        if done
+        else 0.0
+    )
     time_ns = ns(m.env.now)
     # no image finished: no period, so no energy per image either
     energy = price(per_image, hw, period) if done else {}
@@ -85,14 +94,37 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
         total.pop(str(Action.SAMPLE_HOLD), None)
     layers = tuple(_layer(m, info.name, time_ns) for info in program.layers)
     return SimResult(
-        program.arch, program.network, images, hw.clock_ghz, program.ops_per_image, time_ns,
-        period, tuple(starts), tuple(finish),
-        tuple(f - s for f, s in zip(finish, starts, strict=True)), energy,
-        {a: float(v) for a, v in sorted(total.items()) if v}, layers, _units(m),
-        tuple(FlowSim(fr.name(), fr.spec.src, fr.spec.dst, len(fr.spec.route), fr.flit_hops,
-                      _ns_dict(fr.stall, ns)) for fr in m.flows),
-        {macro: spm.peak for macro, spm in sorted(m.spms.items())}, m.events, wall_s,
-        program.warnings, stopped=stopped)
+        program.arch,
+        program.network,
+        images,
+        hw.clock_ghz,
+        program.ops_per_image,
+        time_ns,
+        period,
+        tuple(starts),
+        tuple(finish),
+        tuple(f - s for f, s in zip(finish, starts, strict=True)),
+        energy,
+        {a: float(v) for a, v in sorted(total.items()) if v},
+        layers,
+        _units(m),
+        tuple(
+            FlowSim(
+                fr.name(),
+                fr.spec.src,
+                fr.spec.dst,
+                len(fr.spec.route),
+                fr.flit_hops,
+                _ns_dict(fr.stall, ns),
+            )
+            for fr in m.flows
+        ),
+        {macro: spm.peak for macro, spm in sorted(m.spms.items())},
+        m.events,
+        wall_s,
+        program.warnings,
+        stopped=stopped,
+    )
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
@@ -110,8 +142,9 @@ def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
         for st in sh.stages:
             key = "buffer" if st.name in ("load", "store") else st.name
             mine[key] += ns(st.busy)
-            stages.append(StageSim(st.name, st.macro, ns(st.busy), _ns_dict(st.stall, ns),
-                                   st.n[0] + st.n[1]))
+            stages.append(
+                StageSim(st.name, st.macro, ns(st.busy), _ns_dict(st.stall, ns), st.n[0] + st.n[1])
+            )
         for key, value in mine.items():
             busy[key] = max(busy.get(key, 0.0), value)
     bottleneck = max(busy, key=lambda k: busy[k]) if busy else ""
@@ -135,10 +168,21 @@ def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
         done = n[0] * sh.task.items[0] + n[1] * sh.task.items[1]
         items += done
         macs += done * sh.task.frac * info.macs / max(info.items, 1)
-    return LayerSim(name, info.kind, tuple(sh.task.macro for sh in shares), info.blocks,
-                    tuple(starts), finish, busy, dict(sorted(stall.items())), bottleneck,
-                    busy.get(bottleneck, 0.0) / time_ns if time_ns else 0.0, items, macs,
-                    tuple(stages))
+    return LayerSim(
+        name,
+        info.kind,
+        tuple(sh.task.macro for sh in shares),
+        info.blocks,
+        tuple(starts),
+        finish,
+        busy,
+        dict(sorted(stall.items())),
+        bottleneck,
+        busy.get(bottleneck, 0.0) / time_ns if time_ns else 0.0,
+        items,
+        macs,
+        tuple(stages),
+    )
 
 
 def _units(m: _Machine) -> tuple[UnitSim, ...]:
@@ -155,9 +199,27 @@ def _units(m: _Machine) -> tuple[UnitSim, ...]:
                 stalls[st.unit][str(cause)] += cycles
     out = []
     for name, (pool, macro) in unit_pool.items():
-        out.append(UnitSim(name, unit_kind[name], macro, ns(pool.busy_cycles),
-                           ns(pool.queued_cycles), pool.jobs, _ns_dict(stalls[name], ns)))
+        out.append(
+            UnitSim(
+                name,
+                unit_kind[name],
+                macro,
+                ns(pool.busy_cycles),
+                ns(pool.queued_cycles),
+                pool.jobs,
+                _ns_dict(stalls[name], ns),
+            )
+        )
     for pool in m.mesh.links.values():
-        out.append(UnitSim(f"NoC/{pool.name}", "link", None, ns(pool.busy_cycles),
-                           ns(pool.queued_cycles), pool.jobs, {}))
+        out.append(
+            UnitSim(
+                f"NoC/{pool.name}",
+                "link",
+                None,
+                ns(pool.busy_cycles),
+                ns(pool.queued_cycles),
+                pool.jobs,
+                {},
+            )
+        )
     return tuple(out)

@@ -53,8 +53,13 @@ from pimsim.sim.ir import (
 )
 
 #: Per-block stages after the per-bit ones, in pipeline order, with the action each performs.
-POST_STAGES = (("add", Action.ADD), ("pool", Action.POOL), ("eltwise", Action.ELTWISE),
-               ("activation", Action.ACTIVATION), ("sigmoid", Action.SIGMOID))
+POST_STAGES = (
+    ("add", Action.ADD),
+    ("pool", Action.POOL),
+    ("eltwise", Action.ELTWISE),
+    ("activation", Action.ACTIVATION),
+    ("sigmoid", Action.SIGMOID),
+)
 
 
 def route(a: Position, b: Position) -> tuple[Link, ...]:
@@ -78,14 +83,18 @@ def _per_item(lp: LayerPlan, geo: BlockGeometry, activation_bits: int) -> dict[A
     return {a: v / geo.items for a, v in other_work(lp, activation_bits).items()}
 
 
-def _stages(work: dict[Action, float], geo: BlockGeometry, bits: int, frac: float,
-            weight: bool) -> tuple[StageSpec, ...]:
+def _stages(
+    work: dict[Action, float], geo: BlockGeometry, bits: int, frac: float, weight: bool
+) -> tuple[StageSpec, ...]:
     scale = (geo.full * frac, geo.last * frac)
 
     def spec(name: str, per_bit: bool, main: Action, *extra: Action) -> StageSpec:
         div = bits if per_bit else 1
-        acts = tuple((str(a), work.get(a, 0.0) / div * scale[0], work.get(a, 0.0) / div * scale[1])
-                     for a in (main, *extra) if work.get(a, 0.0))
+        acts = tuple(
+            (str(a), work.get(a, 0.0) / div * scale[0], work.get(a, 0.0) / div * scale[1])
+            for a in (main, *extra)
+            if work.get(a, 0.0)
+        )
         base = work.get(main, 0.0) / div
         return StageSpec(name, per_bit, (base * scale[0], base * scale[1]), acts)
 
@@ -115,13 +124,35 @@ def compile_program(plan: Plan) -> Program:
     out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
     staged: dict[str, int] = defaultdict(int)  # whole bits of a full block there
 
-    def add_flow(op: str, layer: str, src: int, dst: int, task: int, blocks: int,
-                 bits: tuple[float, float], partition: str, in_place: bool = False,
-                 source_task: int | None = None) -> int:
+    def add_flow(
+        op: str,
+        layer: str,
+        src: int,
+        dst: int,
+        task: int,
+        blocks: int,
+        bits: tuple[float, float],
+        partition: str,
+        in_place: bool = False,
+        source_task: int | None = None,
+    ) -> int:
         fid = len(flows)
-        flows.append(FlowSpec(fid, Op(op), layer, src, dst, task, blocks, bits,
-                              route(positions[src], positions[dst]), partition, in_place,
-                              source_task))
+        flows.append(
+            FlowSpec(
+                fid,
+                Op(op),
+                layer,
+                src,
+                dst,
+                task,
+                blocks,
+                bits,
+                route(positions[src], positions[dst]),
+                partition,
+                in_place,
+                source_task,
+            )
+        )
         return fid
 
     wins: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
@@ -152,16 +183,24 @@ def compile_program(plan: Plan) -> Program:
                 producer = plan.layers[source]
                 src = producer.out_macro
                 span = spans[(layer.name, e)]  # producer blocks held while this input waits
-                parts = [(bb[0] * ps.share, bb[1] * ps.share) for ps in producer.shares] \
-                    if producer.spread else [bb]
+                parts = (
+                    [(bb[0] * ps.share, bb[1] * ps.share) for ps in producer.shares]
+                    if producer.spread
+                    else [bb]
+                )
                 held = whole_parts(parts)  # a block in the queue, as its flows reserve it
-                widest = max(_span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True))
+                widest = max(
+                    _span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
+                )
                 least = max(widest, span * held[0])
                 queue = least + held[0]
                 # in the producer's output macro: read its blocks in place (they stay staged for
                 # the whole window), unless this share's own slice in a queue takes less room
-                local = not producer.spread and src == share.macro and \
-                    (span - 1) * per_item * pgeo.full <= queue
+                local = (
+                    not producer.spread
+                    and src == share.macro
+                    and (span - 1) * per_item * pgeo.full <= queue
+                )
                 if local:
                     part = f"out {source}"
                     out_blocks[source] = max(out_blocks[source], span + 1)
@@ -170,16 +209,30 @@ def compile_program(plan: Plan) -> Program:
                     minimum[(share.macro, part)] += queue
                     floor[(share.macro, part)] += least
                 if producer.spread:  # each of its shares sends its own part
-                    fids = tuple(add_flow("transfer", source, ps.macro, share.macro, tid,
-                                          pgeo.blocks, p, part, source_task=pt)
-                                 for ps, pt, p in zip(producer.shares, task_ids[source], parts,
-                                                      strict=True))
+                    fids = tuple(
+                        add_flow(
+                            "transfer",
+                            source,
+                            ps.macro,
+                            share.macro,
+                            tid,
+                            pgeo.blocks,
+                            p,
+                            part,
+                            source_task=pt,
+                        )
+                        for ps, pt, p in zip(producer.shares, task_ids[source], parts, strict=True)
+                    )
                 else:
-                    fids = (add_flow("transfer", source, src, share.macro, tid, pgeo.blocks, bb,
-                                     part, local),)
+                    fids = (
+                        add_flow(
+                            "transfer", source, src, share.macro, tid, pgeo.blocks, bb, part, local
+                        ),
+                    )
                 transfers[source] += fids
-                inputs.append(InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part,
-                                        fids, local))
+                inputs.append(
+                    InputSpec(source, e, pgeo.blocks, tuple(lo), tuple(hi), bb, part, fids, local)
+                )
             out_bits = (block_bits[0] * share.share, block_bits[1] * share.share)
             out_part = f"out {layer.name}"
             own = whole_parts([out_bits])[0]
@@ -187,13 +240,37 @@ def compile_program(plan: Plan) -> Program:
             if s > 0 or lp.spread:  # its own part, double-buffered
                 minimum[(share.macro, out_part)] += 2 * own
                 floor[(share.macro, out_part)] += own
-            tasks.append(Task(tid, layer.name, str(layer.kind), s, share.macro, share.share,
-                              share.crossbars, geo.blocks, bits, (geo.full, geo.last),
-                              _stages(work, geo, bits, share.share, weight), tuple(inputs),
-                              out_bits, out_part))
+            tasks.append(
+                Task(
+                    tid,
+                    layer.name,
+                    str(layer.kind),
+                    s,
+                    share.macro,
+                    share.share,
+                    share.crossbars,
+                    geo.blocks,
+                    bits,
+                    (geo.full, geo.last),
+                    _stages(work, geo, bits, share.share, weight),
+                    tuple(inputs),
+                    out_bits,
+                    out_part,
+                )
+            )
             if s > 0 and not lp.spread:  # its part of each block goes to the output macro
-                merges[layer.name].append(add_flow("merge", layer.name, share.macro, lp.out_macro,
-                                                   tid, geo.blocks, out_bits, out_part))
+                merges[layer.name].append(
+                    add_flow(
+                        "merge",
+                        layer.name,
+                        share.macro,
+                        lp.out_macro,
+                        tid,
+                        geo.blocks,
+                        out_bits,
+                        out_part,
+                    )
+                )
         task_ids[layer.name] = ids
     for layer in net.layers:  # a block stays in its output macro until every consumer is done
         if plan.layers[layer.name].spread:
@@ -204,18 +281,40 @@ def compile_program(plan: Plan) -> Program:
         # read in place, it holds its readers' windows; else one block will do
         floor[key] += (blocks if blocks > 2 else 1) * staged[layer.name]
     partitions, warnings = _partitions(plan, minimum, floor)
-    layers = tuple(LayerInfo(x.name, str(x.kind), geos[x.name].blocks, geos[x.name].items,
-                             x.macs, tuple(task_ids[x.name]), tuple(merges[x.name]),
-                             tuple(transfers[x.name]), plan.layers[x.name].spread)
-                   for x in net.layers)
+    layers = tuple(
+        LayerInfo(
+            x.name,
+            str(x.kind),
+            geos[x.name].blocks,
+            geos[x.name].items,
+            x.macs,
+            tuple(task_ids[x.name]),
+            tuple(merges[x.name]),
+            tuple(transfers[x.name]),
+            plan.layers[x.name].spread,
+        )
+        for x in net.layers
+    )
     needs: dict[int, int] = defaultdict(int)
     least: dict[int, int] = defaultdict(int)
     for (macro, name), need in minimum.items():
         needs[macro] += need
         least[macro] += floor.get((macro, name), need)
-    return Program(plan.arch.name, net.name, hw, layers, tuple(tasks), tuple(flows), partitions,
-                   positions, plan.mesh, net.ops, warnings, tuple(sorted(needs.items())),
-                   tuple(sorted(least.items())))
+    return Program(
+        plan.arch.name,
+        net.name,
+        hw,
+        layers,
+        tuple(tasks),
+        tuple(flows),
+        partitions,
+        positions,
+        plan.mesh,
+        net.ops,
+        warnings,
+        tuple(sorted(needs.items())),
+        tuple(sorted(least.items())),
+    )
 
 
 def buffer_needs_kib(plan: Plan) -> dict[int, float]:
@@ -224,8 +323,11 @@ def buffer_needs_kib(plan: Plan) -> dict[int, float]:
     return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
 
 
-def _spans(plan: Plan, geos: dict[str, BlockGeometry],
-           wins: dict[tuple[str, int], tuple[list[int], list[int]]]) -> dict[tuple[str, int], int]:
+def _spans(
+    plan: Plan,
+    geos: dict[str, BlockGeometry],
+    wins: dict[tuple[str, int], tuple[list[int], list[int]]],
+) -> dict[tuple[str, int], int]:
     """Per consumer input, how many producer blocks must be held while the consumer waits.
 
     Usually the consumer's widest window. Where paths reconverge (a residual branch), the consumer's
@@ -241,10 +343,13 @@ def _spans(plan: Plan, geos: dict[str, BlockGeometry],
     spans: dict[tuple[str, int], int] = {}
     for p in order:
         reach = {p: np.arange(geos[p].blocks)}  # highest block of p that each block needs
-        for c in order[position[p] + 1:]:
+        for c in order[position[p] + 1 :]:
             layer = net[c]
-            needs = [reach[src][np.asarray(wins[(c, e)][1])]
-                     for e, src in enumerate(layer.inputs) if src in reach]
+            needs = [
+                reach[src][np.asarray(wins[(c, e)][1])]
+                for e, src in enumerate(layer.inputs)
+                if src in reach
+            ]
             if not needs:
                 continue
             reach[c] = np.maximum.reduce(needs)
@@ -261,8 +366,9 @@ def _span_bits(lo: int, hi: int, block_bits: tuple[int, int], blocks: int) -> in
     return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)
 
 
-def _partitions(plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tuple[int, str], int]
-                ) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
+def _partitions(
+    plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tuple[int, str], int]
+) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
     """Scratchpad partitions: each macro's scratchpad split in proportion to what its partitions
     need (scaled up to fill it). A scratchpad too small for that gives every partition its floor
     (a queue its widest window, a staging one block: no overlap, but no deadlock) and the rest in
@@ -278,19 +384,26 @@ def _partitions(plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tup
         need = sum(b for _, b in parts)
         lows = [floor.get((macro, name), bits) for name, bits in parts]
         low = sum(lows)
-        where = (f"macro {macro} ({plan.groups[macro].name}): its input windows and output "
-                 f"staging need {need:,} bits to overlap transfers with work but its scratchpad "
-                 f"holds {capacity:,}")
+        where = (
+            f"macro {macro} ({plan.groups[macro].name}): its input windows and output "
+            f"staging need {need:,} bits to overlap transfers with work but its scratchpad "
+            f"holds {capacity:,}"
+        )
         if need <= capacity or low > capacity:
             scale = capacity / need if need else 1.0
             out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
             if need > capacity:
-                warnings.append(f"{where}, less than the {low:,} they need at the least; the run "
-                                "may deadlock")
+                warnings.append(
+                    f"{where}, less than the {low:,} they need at the least; the run may deadlock"
+                )
             continue
         share = (capacity - low) / (need - low)
-        out += [PartitionSpec(macro, name, lo + int((bits - lo) * share))
-                for (name, bits), lo in zip(parts, lows, strict=True)]
-        warnings.append(f"{where}; each partition gets what it needs at the least ({low:,} bits "
-                        "in all) and a share of the rest: the run may stall for space")
+        out += [
+            PartitionSpec(macro, name, lo + int((bits - lo) * share))
+            for (name, bits), lo in zip(parts, lows, strict=True)
+        ]
+        warnings.append(
+            f"{where}; each partition gets what it needs at the least ({low:,} bits "
+            "in all) and a share of the rest: the run may stall for space"
+        )
     return tuple(out), tuple(warnings)

@@ -160,7 +160,6 @@ class Progress:
         return event
 
 
-
 def least_of(env: SimEnv, sources: list[Progress]) -> Progress:
     """A counter that follows the least of ``sources`` (what every one of them has reached): the
     source itself when there is one."""
@@ -172,6 +171,7 @@ def least_of(env: SimEnv, sources: list[Progress]) -> Progress:
         new = min(s.count for s in sources)
         if new > least.count:
             least.advance(new - least.count)
+
     for s in sources:
         s.listeners.append(follow)
     return least

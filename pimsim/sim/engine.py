@@ -27,8 +27,16 @@ from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
 from pimsim.sim.compiler import compile_program
-from pimsim.sim.core import (Clock, GuardedEnv, Pool, Progress, RunStopped, SimEnv, least_of,
-                             whole_parts)
+from pimsim.sim.core import (
+    Clock,
+    GuardedEnv,
+    Pool,
+    Progress,
+    RunStopped,
+    SimEnv,
+    least_of,
+    whole_parts,
+)
 from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
@@ -63,15 +71,25 @@ class SimOptions:
 class SimDeadlock(InputError):
     """The design deadlocked: no event is left but work remains; ``waits``: who waits on what."""
 
-    def __init__(self, arch: str, cycle: int, done: int, images: int, waits: list[str],
-                 warnings: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        arch: str,
+        cycle: int,
+        done: int,
+        images: int,
+        waits: list[str],
+        warnings: tuple[str, ...] = (),
+    ) -> None:
         self.waits = waits
         shown = "; ".join(waits[:12]) + (f"; and {len(waits) - 12} more" if len(waits) > 12 else "")
         warned = f" The compiler warned: {'; '.join(warnings[:3])}." if warnings else ""
-        super().__init__(arch, f"simulation at cycle {cycle:,}",
-                         f"deadlock: no event is left but {images - done} of {images} images are "
-                         f"unfinished. Waiting: {shown}.{warned}",
-                         "give the scratchpads more space (buffer_kib) or check the mapping")
+        super().__init__(
+            arch,
+            f"simulation at cycle {cycle:,}",
+            f"deadlock: no event is left but {images - done} of {images} images are "
+            f"unfinished. Waiting: {shown}.{warned}",
+            "give the scratchpads more space (buffer_kib) or check the mapping",
+        )
 
 
 class _Machine:
@@ -104,9 +122,12 @@ class _Machine:
         self.spread = {info.name for info in program.layers if info.spread}
         for info in program.layers:
             tasks = [program.tasks[t] for t in info.tasks]
-            self.stagings[info.name] = Staging(self.spms[tasks[0].macro], tasks[0].out_partition,
-                                               whole_parts([t.out_bits for t in tasks]),
-                                               info.blocks)
+            self.stagings[info.name] = Staging(
+                self.spms[tasks[0].macro],
+                tasks[0].out_partition,
+                whole_parts([t.out_bits for t in tasks]),
+                info.blocks,
+            )
         self.shares = [self._share(t) for t in program.tasks]
         make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
@@ -143,16 +164,30 @@ class _Machine:
                 units = self._unit_pool(m, spec.name)
                 self._need(units.count, spec.work, task.layer, m, f"'{spec.name}' unit")
                 pool, job = units.pool, units.job
-            args = (env, spec, task.bits, task.blocks, self.images, pool,
-                    (job(spec.work[0]), job(spec.work[1])), self.energy(spec, m), m, task.layer,
-                    f"{self._macro_name(m)}/{pool.name}", self.tracer)
+            args = (
+                env,
+                spec,
+                task.bits,
+                task.blocks,
+                self.images,
+                pool,
+                (job(spec.work[0]), job(spec.work[1])),
+                self.energy(spec, m),
+                m,
+                task.layer,
+                f"{self._macro_name(m)}/{pool.name}",
+                self.tracer,
+            )
             if i == 0:
                 stages.append(LoadStage(*args, inputs=[], images=self.images))
             elif i == last:
                 # share 0 stores into the layer's shared staging, another share into its own
                 gathered = task.share == 0 and task.layer not in self.spread
-                staging = self.stagings[task.layer] if gathered else \
-                    Staging(spm, task.out_partition, whole_parts([task.out_bits]), task.blocks)
+                staging = (
+                    self.stagings[task.layer]
+                    if gathered
+                    else Staging(spm, task.out_partition, whole_parts([task.out_bits]), task.blocks)
+                )
                 stages.append(StoreStage(*args, staging=staging))
             else:
                 stages.append(Stage(*args))
@@ -161,8 +196,11 @@ class _Machine:
 
     def _need(self, count: int, work: tuple[float, float], layer: str, m: int, what: str) -> None:
         if count <= 0 and max(work) > 0:
-            raise InputError(self.program.arch, f"macro {m} ({self.groups[m].name})",
-                             f"has no {what} but layer '{layer}' needs one there")
+            raise InputError(
+                self.program.arch,
+                f"macro {m} ({self.groups[m].name})",
+                f"has no {what} but layer '{layer}' needs one there",
+            )
 
     def _unit_pool(self, m: int, kind: str) -> UnitPool:
         key = (m, kind)
@@ -172,8 +210,11 @@ class _Machine:
             part = hw.parts.unit(UnitKind(kind))
             count = self.groups[m].units.get(UnitKind(kind), 0)
             if part is None:
-                raise InputError(self.program.arch, "hardware.parts.units",
-                                 f"has no '{kind}' unit but macro {m} needs one")
+                raise InputError(
+                    self.program.arch,
+                    "hardware.parts.units",
+                    f"has no '{kind}' unit but macro {m} needs one",
+                )
             pool = self.units[key] = UnitPool(self.env, m, kind, count, part, self.clock)
         return pool
 
@@ -181,8 +222,7 @@ class _Machine:
         # the source progress is bound in _wire (producer layers are published there); a merge
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
-        assert staging is None or (staging.spm.macro == spec.dst and
-                                   staging.name == spec.partition)
+        assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
         return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst], staging)
 
     def _wire(self) -> None:
@@ -210,8 +250,10 @@ class _Machine:
             outs = [self.flows[f] for f in info.transfers]
             for fr in outs:
                 fr.source = published
-            done = [self.inputs[fr.spec.id].consumed if fr.spec.in_place else
-                    fr.delivered for fr in outs] or [published]
+            done = [
+                self.inputs[fr.spec.id].consumed if fr.spec.in_place else fr.delivered
+                for fr in outs
+            ] or [published]
             release = self._stager(self.stagings[info.name], done)
             for s in done:
                 s.listeners.append(release)
@@ -253,8 +295,10 @@ class _Machine:
 
         def release(count: int) -> None:
             c = (count - 1) % blocks
-            share.spm.release(share.task.out_partition,
-                              share.out_whole[1 if c == blocks - 1 else 0])
+            share.spm.release(
+                share.task.out_partition, share.out_whole[1 if c == blocks - 1 else 0]
+            )
+
         return release
 
     def _stager(self, staging: Staging, done: list[Progress]) -> Callable[[int], None]:
@@ -268,12 +312,14 @@ class _Machine:
             for g in range(state["freed"], new):
                 spm.release(part, staging.bits(g))
             state["freed"] = max(state["freed"], new)
+
         return release
 
     def _finisher(self, finish: list[int | None], blocks: int) -> Callable[[int], None]:
         def record(count: int) -> None:
             if count % blocks == 0 and count // blocks <= len(finish):
                 finish[count // blocks - 1] = self.env.now
+
         return record
 
     def _image_done(self, outputs: list[str]) -> Callable[[int], None]:
@@ -286,6 +332,7 @@ class _Machine:
                 self.image_finish[i] = self.env.now
                 i += 1
             state["next"] = i
+
         return record
 
     def _hook_tracer(self, tracer: TraceWriter) -> None:
@@ -294,8 +341,9 @@ class _Machine:
         tracer.process(NOC_PID, "NoC")
         env = self.env
         for spm in self.spms.values():
-            spm.on_change = lambda s: tracer.counter(s.macro, "SPM occupancy (bits)", env.now,
-                                                     s.used)
+            spm.on_change = lambda s: tracer.counter(
+                s.macro, "SPM occupancy (bits)", env.now, s.used
+            )
 
         def queued(pool: Pool) -> None:
             tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
@@ -312,8 +360,9 @@ class _Machine:
             env.process(run_flow(env, fr, self.mesh, images, tracer))
 
 
-def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | None = None
-             ) -> SimResult:
+def simulate(
+    plan: Plan, options: SimOptions = SimOptions(), program: Program | None = None
+) -> SimResult:
     """Simulate ``plan``'s network on its architecture.
 
     Raises:
@@ -323,21 +372,36 @@ def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | 
     if options.images < 1:
         raise InputError("command line", "--images", f"must be at least 1, not {options.images}")
     if options.max_cycles is not None and options.max_cycles < 1:
-        raise InputError("command line", "--max-cycles",
-                         f"must be at least 1, not {options.max_cycles}")
+        raise InputError(
+            "command line", "--max-cycles", f"must be at least 1, not {options.max_cycles}"
+        )
     if options.max_wall_s is not None and not options.max_wall_s > 0:
-        raise InputError("command line", "--max-wall-s",
-                         f"must be a positive number of seconds, not {options.max_wall_s}")
+        raise InputError(
+            "command line",
+            "--max-wall-s",
+            f"must be a positive number of seconds, not {options.max_wall_s}",
+        )
     program = program or compile_program(plan)
     hw = program.hardware
     tracer = None
     if options.trace is not None:
-        meta = {"arch": program.arch, "network": program.network, "images": options.images,
-                "clock_ghz": hw.clock_ghz, "trace_level": options.trace_level,
-                "generator": "pimsim run"}
-        tracer = TraceWriter(options.trace, options.trace_level, hw.clock_ghz, meta,
-                             options.overwrite, hw.parts.noc.flit_bits,
-                             hw.parts.noc.flit_hop_energy_pj)
+        meta = {
+            "arch": program.arch,
+            "network": program.network,
+            "images": options.images,
+            "clock_ghz": hw.clock_ghz,
+            "trace_level": options.trace_level,
+            "generator": "pimsim run",
+        }
+        tracer = TraceWriter(
+            options.trace,
+            options.trace_level,
+            hw.clock_ghz,
+            meta,
+            options.overwrite,
+            hw.parts.noc.flit_bits,
+            hw.parts.noc.flit_hop_energy_pj,
+        )
     try:
         machine = _Machine(program, options, tracer)
         machine.start()
@@ -359,8 +423,14 @@ def simulate(plan: Plan, options: SimOptions = SimOptions(), program: Program | 
     if done < options.images and stopped is None:
         if tracer is not None:
             tracer.close()
-        raise SimDeadlock(program.arch, machine.env.now, done, options.images,
-                          deadlock_report(machine), program.warnings)
+        raise SimDeadlock(
+            program.arch,
+            machine.env.now,
+            done,
+            options.images,
+            deadlock_report(machine),
+            program.warnings,
+        )
     result = collect(machine, wall, stopped)
     if tracer is not None:
         tracer.close()

@@ -174,8 +174,14 @@ class Instr:
     slot: str | None = None  # starts after this one has started (single buffering)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "op": str(self.op), "layer": self.layer,
-                               "macro": self.macro, "image": self.image, "block": self.block}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "op": str(self.op),
+            "layer": self.layer,
+            "macro": self.macro,
+            "image": self.image,
+            "block": self.block,
+        }
         for key in ("bit", "unit", "dst", "hops", "slot"):
             value = getattr(self, key)
             if value is not None:
@@ -206,20 +212,44 @@ class Program:
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""
         return {
-            "arch": self.arch, "network": self.network, "mesh": list(self.mesh),
-            "clock_ghz": self.hardware.clock_ghz, "warnings": list(self.warnings),
-            "layers": [{"name": x.name, "kind": x.kind, "blocks": x.blocks, "items": x.items,
-                        "macs": x.macs, "tasks": list(x.tasks),
-                        "merges": list(x.merges), "transfers": list(x.transfers),
-                        "spread": x.spread}
-                       for x in self.layers],
+            "arch": self.arch,
+            "network": self.network,
+            "mesh": list(self.mesh),
+            "clock_ghz": self.hardware.clock_ghz,
+            "warnings": list(self.warnings),
+            "layers": [
+                {
+                    "name": x.name,
+                    "kind": x.kind,
+                    "blocks": x.blocks,
+                    "items": x.items,
+                    "macs": x.macs,
+                    "tasks": list(x.tasks),
+                    "merges": list(x.merges),
+                    "transfers": list(x.transfers),
+                    "spread": x.spread,
+                }
+                for x in self.layers
+            ],
             "tasks": [_task_json(t) for t in self.tasks],
-            "flows": [{"id": f.id, "op": str(f.op), "layer": f.layer, "src": f.src, "dst": f.dst,
-                       "task": f.task, "bits": list(f.bits), "hops": len(f.route),
-                       "partition": f.partition, "source_task": f.source_task}
-                      for f in self.flows],
-            "partitions": [{"macro": p.macro, "name": p.name, "bits": p.bits}
-                           for p in self.partitions],
+            "flows": [
+                {
+                    "id": f.id,
+                    "op": str(f.op),
+                    "layer": f.layer,
+                    "src": f.src,
+                    "dst": f.dst,
+                    "task": f.task,
+                    "bits": list(f.bits),
+                    "hops": len(f.route),
+                    "partition": f.partition,
+                    "source_task": f.source_task,
+                }
+                for f in self.flows
+            ],
+            "partitions": [
+                {"macro": p.macro, "name": p.name, "bits": p.bits} for p in self.partitions
+            ],
         }
 
     def ops(self, images: int = 1, level: str = "bit") -> Iterator[Instr]:
@@ -232,13 +262,39 @@ class Program:
 
 def _task_json(t: Task) -> dict[str, Any]:
     return {
-        "id": t.id, "layer": t.layer, "kind": t.kind, "share": t.share, "macro": t.macro,
-        "frac": t.frac, "crossbars": t.crossbars, "blocks": t.blocks, "bits": t.bits,
-        "items": list(t.items), "out_bits": list(t.out_bits), "out_partition": t.out_partition,
-        "stages": [{"name": s.name, "per_bit": s.per_bit, "work": list(s.work),
-                    "actions": {a: [f, la] for a, f, la in s.actions}} for s in t.stages],
-        "inputs": [{"producer": i.producer, "edge": i.edge, "flows": list(i.flows), "local": i.local,
-                    "producer_blocks": i.producer_blocks, "block_bits": list(i.block_bits),
-                    "partition": i.partition, "lo": list(i.lo), "hi": list(i.hi)}
-                   for i in t.inputs],
+        "id": t.id,
+        "layer": t.layer,
+        "kind": t.kind,
+        "share": t.share,
+        "macro": t.macro,
+        "frac": t.frac,
+        "crossbars": t.crossbars,
+        "blocks": t.blocks,
+        "bits": t.bits,
+        "items": list(t.items),
+        "out_bits": list(t.out_bits),
+        "out_partition": t.out_partition,
+        "stages": [
+            {
+                "name": s.name,
+                "per_bit": s.per_bit,
+                "work": list(s.work),
+                "actions": {a: [f, la] for a, f, la in s.actions},
+            }
+            for s in t.stages
+        ],
+        "inputs": [
+            {
+                "producer": i.producer,
+                "edge": i.edge,
+                "flows": list(i.flows),
+                "local": i.local,
+                "producer_blocks": i.producer_blocks,
+                "block_bits": list(i.block_bits),
+                "partition": i.partition,
+                "lo": list(i.lo),
+                "hi": list(i.hi),
+            }
+            for i in t.inputs
+        ],
     }

@@ -62,8 +62,14 @@ class Mesh:
 class FlowRun:
     """A flow during the run: what it waits for, and what it moved."""
 
-    def __init__(self, env: SimEnv, spec: FlowSpec, source: Progress, dst: Scratchpad,
-                 staging: Staging | None = None) -> None:
+    def __init__(
+        self,
+        env: SimEnv,
+        spec: FlowSpec,
+        source: Progress,
+        dst: Scratchpad,
+        staging: Staging | None = None,
+    ) -> None:
         self.spec = spec
         self.source = source
         self.dst = dst
@@ -79,8 +85,9 @@ class FlowRun:
         return f"{s.op} {s.layer} m{s.src}->m{s.dst} ({s.partition})"
 
 
-def run_flow(env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
-             ) -> Generator[Event, Any, None]:
+def run_flow(
+    env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
+) -> Generator[Event, Any, None]:
     """The process of one flow, over every block of every image."""
     spec = f.spec
     blocks, hop = spec.blocks, mesh.hop_cycles

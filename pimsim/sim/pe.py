@@ -18,8 +18,9 @@ from pimsim.sim.core import Clock, Pool, SimEnv
 class PeGroup:
     """The crossbars of one share in macro ``macro``."""
 
-    def __init__(self, env: SimEnv, macro: int, layer: str, crossbars: int, hw: Hardware,
-                 clock: Clock) -> None:
+    def __init__(
+        self, env: SimEnv, macro: int, layer: str, crossbars: int, hw: Hardware, clock: Clock
+    ) -> None:
         self.macro = macro
         self.crossbars = crossbars
         self.pool = Pool(env, f"PE {layer}", 1)

@@ -126,9 +126,15 @@ def result_json(r: SimResult, brief: bool = False) -> dict[str, Any]:
     data = asdict(r)
     data["energy_pj"] = {str(k): v for k, v in r.energy_pj.items()}
     data["peak_buffer_bits"] = {str(k): v for k, v in r.peak_buffer_bits.items()}
-    data.update(throughput_ips=r.throughput_ips, tops=r.tops,
-                energy_per_image_pj=r.energy_per_image_pj, average_power_w=r.average_power_w,
-                tops_per_w=r.tops_per_w, events_per_s=r.events_per_s, stall_ns=r.stall_ns())
+    data.update(
+        throughput_ips=r.throughput_ips,
+        tops=r.tops,
+        energy_per_image_pj=r.energy_per_image_pj,
+        average_power_w=r.average_power_w,
+        tops_per_w=r.tops_per_w,
+        events_per_s=r.events_per_s,
+        stall_ns=r.stall_ns(),
+    )
     if brief:
         data.pop("flows")
         for layer in data["layers"]:

@@ -29,8 +29,7 @@ class InputRun:
 
     __slots__ = ("arrived", "consumed", "flows", "freed", "spec", "spm", "whole")
 
-    def __init__(self, env: SimEnv, spec: InputSpec, flows: list[FlowRun], spm: Scratchpad
-                 ) -> None:
+    def __init__(self, env: SimEnv, spec: InputSpec, flows: list[FlowRun], spm: Scratchpad) -> None:
         self.spec = spec
         self.flows = flows
         self.arrived = least_of(env, [f.delivered for f in flows])
@@ -55,8 +54,9 @@ class InputRun:
             return
         p = self.spec.producer_blocks
         lasts = upto // p - a // p
-        self.spm.release(self.spec.partition, (upto - a - lasts) * self.whole[0] +
-                         lasts * self.whole[1])
+        self.spm.release(
+            self.spec.partition, (upto - a - lasts) * self.whole[0] + lasts * self.whole[1]
+        )
 
 
 class LoadStage(Stage):

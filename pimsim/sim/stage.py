@@ -37,23 +37,75 @@ from pimsim.sim.core import Cause, Pool, SimEnv
 from pimsim.sim.ir import StageSpec
 
 #: The cause a neighbour waiting on a busy stage of each kind is booked to.
-STAGE_CAUSE = MappingProxyType({"load": Cause.PORT, "store": Cause.PORT, "mvm": Cause.PE,
-                                "adc": Cause.ADC})
+STAGE_CAUSE = MappingProxyType(
+    {"load": Cause.PORT, "store": Cause.PORT, "mvm": Cause.PE, "adc": Cause.ADC}
+)
 
 
 class Stage:
     """One stage of one share during the run."""
 
-    __slots__ = ("b", "blk", "blk_need", "blk_on", "blk_since", "blk_what", "blocks", "busy",
-                 "c", "cause", "custom", "done", "down", "end", "energy_pj", "env", "fin", "g",
-                 "in_mode", "jobs", "k", "lane", "layer", "lazy", "li", "macro", "n", "name",
-                 "pool", "queued", "rooted", "running", "slot_mode", "spec", "stall",
-                 "started", "t0", "total", "tracer", "unit", "up", "upb", "waking")
+    __slots__ = (
+        "b",
+        "blk",
+        "blk_need",
+        "blk_on",
+        "blk_since",
+        "blk_what",
+        "blocks",
+        "busy",
+        "c",
+        "cause",
+        "custom",
+        "done",
+        "down",
+        "end",
+        "energy_pj",
+        "env",
+        "fin",
+        "g",
+        "in_mode",
+        "jobs",
+        "k",
+        "lane",
+        "layer",
+        "lazy",
+        "li",
+        "macro",
+        "n",
+        "name",
+        "pool",
+        "queued",
+        "rooted",
+        "running",
+        "slot_mode",
+        "spec",
+        "stall",
+        "started",
+        "t0",
+        "total",
+        "tracer",
+        "unit",
+        "up",
+        "upb",
+        "waking",
+    )
 
-    def __init__(self, env: SimEnv, spec: StageSpec, bits: int, blocks: int, images: int,
-                 pool: Pool, jobs: tuple[tuple[int, int], tuple[int, int]],
-                 energy_pj: tuple[float, float], macro: int, layer: str, unit: str,
-                 tracer: Any) -> None:
+    def __init__(
+        self,
+        env: SimEnv,
+        spec: StageSpec,
+        bits: int,
+        blocks: int,
+        images: int,
+        pool: Pool,
+        jobs: tuple[tuple[int, int], tuple[int, int]],
+        energy_pj: tuple[float, float],
+        macro: int,
+        layer: str,
+        unit: str,
+        tracer: Any,
+    ) -> None:
         self.env = env
         self.spec = spec
         self.name = spec.name
@@ -149,8 +201,11 @@ class Stage:
         if down is None:
             return True
         mode = self.slot_mode
-        slot = k if mode == 0 else ((g if b == 0 else 0) if mode == 1 else
-                                    ((g - 1) * down.upb + 1 if g else 0))
+        slot = (
+            k
+            if mode == 0
+            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.upb + 1 if g else 0))
+        )
         if down.started < slot:
             self.wait_on(down, down.started, slot)
             return False
@@ -227,10 +282,17 @@ class Stage:
                 up.poke()
             if d:
                 if self.lazy:  # no event unless someone will need its end (see make_lazy)
-                    if (down is not None and down.blk_on is self and
-                            self.done + 1 >= down.blk_need) or \
-                            (up is not None and up.blk_on is self and
-                             self.started + 1 >= up.blk_need) or self._next_ready():
+                    if (
+                        (
+                            down is not None
+                            and down.blk_on is self
+                            and self.done + 1 >= down.blk_need
+                        )
+                        or (
+                            up is not None and up.blk_on is self and self.started + 1 >= up.blk_need
+                        )
+                        or self._next_ready()
+                    ):
                         self.wake()
                 else:
                     Timeout(self.env, d).callbacks.append(self.fin)
@@ -251,8 +313,11 @@ class Stage:
         if up.done < (k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)):
             return False
         mode = self.slot_mode
-        slot = k if mode == 0 else ((g if b == 0 else 0) if mode == 1 else
-                                    ((g - 1) * down.upb + 1 if g else 0))
+        slot = (
+            k
+            if mode == 0
+            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.upb + 1 if g else 0))
+        )
         return down.started >= slot
 
     def wake(self) -> None:
@@ -271,8 +336,16 @@ class Stage:
         self.pool.give(n, lane, d)
         self.busy += d
         if self.tracer is not None:
-            self.tracer.stage(self, lane, self.t0, d, self.g // self.blocks, self.c,
-                              self.b if self.upb > 1 else -1, self.li)
+            self.tracer.stage(
+                self,
+                lane,
+                self.t0,
+                d,
+                self.g // self.blocks,
+                self.c,
+                self.b if self.upb > 1 else -1,
+                self.li,
+            )
         self.running = False
         now, end = self.env.now, self.end
         if self.lazy and end < now and self.k + 1 < self.total:
@@ -281,8 +354,12 @@ class Stage:
             cause = self._cause_for(self.k + 1)
             self.stall[cause] = self.stall.get(cause, 0) + now - end
             for nb in (self.up, self.down):
-                if nb is not None and nb.blk_on is self and nb.blk is not None and \
-                        nb.blk_since < end:
+                if (
+                    nb is not None
+                    and nb.blk_on is self
+                    and nb.blk is not None
+                    and nb.blk_since < end
+                ):
                     nb.stall[nb.blk] = nb.stall.get(nb.blk, 0) + end - nb.blk_since
                     nb.blk, nb.blk_since = cause, end
         self._complete()
@@ -341,9 +418,10 @@ def make_lazy(stages: list[Stage]) -> None:
     users: dict[int, int] = {}
     for st in stages:
         users[id(st.pool)] = users.get(id(st.pool), 0) + 1
-    for st in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
-        st.lazy = not st.custom and users[id(st.pool)] == 1 and \
-            (st.up is None or not st.up.lazy)
+    for (
+        st
+    ) in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
+        st.lazy = not st.custom and users[id(st.pool)] == 1 and (st.up is None or not st.up.lazy)
 
 
 def link(stages: list[Stage]) -> None:

@@ -46,29 +46,44 @@ def summary_path(trace: str | os.PathLike[str]) -> Path:
 class TraceWriter:
     """Writes one trace; see the module docstring."""
 
-    def __init__(self, path: str | os.PathLike[str], level: str, clock_ghz: float,
-                 meta: dict[str, Any], force: bool = False, flit_bits: int = 1,
-                 flit_hop_pj: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        level: str,
+        clock_ghz: float,
+        meta: dict[str, Any],
+        force: bool = False,
+        flit_bits: int = 1,
+        flit_hop_pj: float = 0.0,
+    ) -> None:
         if level not in LEVELS:
-            raise InputError("command line", "--trace-level", f"'{level}' is not one of "
-                             f"{', '.join(LEVELS)}")
+            raise InputError(
+                "command line", "--trace-level", f"'{level}' is not one of {', '.join(LEVELS)}"
+            )
         self.path = Path(path)
         for target in (self.path, summary_path(self.path)):
             if target.exists() and not force:
-                raise InputError(str(target), "", "already exists and would be overwritten",
-                                 "choose another path or pass --force")
+                raise InputError(
+                    str(target),
+                    "",
+                    "already exists and would be overwritten",
+                    "choose another path or pass --force",
+                )
         if self.path.is_dir():
             raise InputError(str(self.path), "", "is a directory")
         self.tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # kept open for the whole run (streamed), closed by close() or abort()
-            raw: IO[str] = (gzip.open(self.tmp, "wt", encoding="utf-8", compresslevel=5)  # noqa: SIM115
-                            if self.path.name.endswith(".gz") else
-                            open(self.tmp, "w", encoding="utf-8"))  # noqa: SIM115
+            raw: IO[str] = (
+                gzip.open(self.tmp, "wt", encoding="utf-8", compresslevel=5)  # noqa: SIM115
+                if self.path.name.endswith(".gz")
+                else open(self.tmp, "w", encoding="utf-8")
+            )
         except OSError as exc:
-            raise InputError(str(self.path), "", f"cannot be written ({exc.strerror or exc})"
-                             ) from None
+            raise InputError(
+                str(self.path), "", f"cannot be written ({exc.strerror or exc})"
+            ) from None
         self.out = raw
         self.level = LEVELS.index(level)
         self.us = 1e-3 / clock_ghz  # microseconds per cycle
@@ -82,8 +97,9 @@ class TraceWriter:
         self.counters: dict[tuple[int, str], tuple[int, float]] = {}
         self.processes: set[int] = set()
         self.events = 0
-        self.out.write('{"displayTimeUnit": "ns", "otherData": ' + json.dumps(meta) +
-                       ', "traceEvents": [\n')
+        self.out.write(
+            '{"displayTimeUnit": "ns", "otherData": ' + json.dumps(meta) + ', "traceEvents": [\n'
+        )
         self.first = True
 
     # -- tracks -----------------------------------------------------------------------------------
@@ -92,8 +108,9 @@ class TraceWriter:
             return
         self.processes.add(pid)
         self._emit({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": name}})
-        self._emit({"ph": "M", "name": "process_sort_index", "pid": pid,
-                    "args": {"sort_index": pid}})
+        self._emit(
+            {"ph": "M", "name": "process_sort_index", "pid": pid, "args": {"sort_index": pid}}
+        )
         if label:
             self._emit({"ph": "M", "name": "process_labels", "pid": pid, "args": {"labels": label}})
 
@@ -104,15 +121,24 @@ class TraceWriter:
             tid = self.tracks[key] = len(self.tracks) + 1
             self.track_pid[tid] = pid
             name = pool.name if lane == 0 else f"{pool.name} [{lane + 1}]"
-            self._emit({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
-                        "args": {"name": name}})
-            self._emit({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
-                        "args": {"sort_index": tid}})
+            self._emit(
+                {"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": name}}
+            )
+            self._emit(
+                {
+                    "ph": "M",
+                    "name": "thread_sort_index",
+                    "pid": pid,
+                    "tid": tid,
+                    "args": {"sort_index": tid},
+                }
+            )
         return tid
 
     # -- activities -------------------------------------------------------------------------------
-    def stage(self, st: Any, lane: int, t: int, d: int, image: int, block: int, bit: int,
-              li: int) -> None:
+    def stage(
+        self, st: Any, lane: int, t: int, d: int, image: int, block: int, bit: int, li: int
+    ) -> None:
         """One activity of a stage (called at its start)."""
         pool = st.pool
         tid = self.track(pool, lane, st.macro)
@@ -121,31 +147,64 @@ class TraceWriter:
         energy = st.energy_pj[li]
         name = f"{st.name} {st.layer}"
         if self.level == 2:
-            args = {"layer": st.layer, "image": image, "block": block, "busy_ns": busy,
-                    "energy_pj": energy}
+            args = {
+                "layer": st.layer,
+                "image": image,
+                "block": block,
+                "busy_ns": busy,
+                "energy_pj": energy,
+            }
             if bit >= 0:
                 args["bit"] = bit
             self._slice(tid, name, t, t + d, args)
             return
         key = (name, image, block if self.level == 1 else -1)
-        self._merge(tid, key, t, d, busy, energy, name, {"layer": st.layer, "image": image}
-                    | ({"block": block} if self.level == 1 else {}))
+        self._merge(
+            tid,
+            key,
+            t,
+            d,
+            busy,
+            energy,
+            name,
+            {"layer": st.layer, "image": image} | ({"block": block} if self.level == 1 else {}),
+        )
 
-    def message(self, link: Pool, lane: int, t: int, d: int, spec: Any, image: int, block: int,
-                bits: float) -> None:
+    def message(
+        self, link: Pool, lane: int, t: int, d: int, spec: Any, image: int, block: int, bits: float
+    ) -> None:
         """One message crossing one link."""
         tid = self.track(link, lane, NOC_PID)
         name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
         busy = d * self.ns
         energy = bits / self.flit_bits * self.flit_hop_pj
         if self.level == 2:
-            self._slice(tid, name, t, t + d, {"layer": spec.layer, "image": image,
-                                              "block": block, "bits": bits, "busy_ns": busy,
-                                              "energy_pj": energy})
+            self._slice(
+                tid,
+                name,
+                t,
+                t + d,
+                {
+                    "layer": spec.layer,
+                    "image": image,
+                    "block": block,
+                    "bits": bits,
+                    "busy_ns": busy,
+                    "energy_pj": energy,
+                },
+            )
             return
         key = (name, image, block if self.level == 1 else -1)
-        self._merge(tid, key, t, d, busy, energy, name, {"layer": spec.layer, "image": image}
-                    | ({"block": block} if self.level == 1 else {}))
+        self._merge(
+            tid,
+            key,
+            t,
+            d,
+            busy,
+            energy,
+            name,
+            {"layer": spec.layer, "image": image} | ({"block": block} if self.level == 1 else {}),
+        )
 
     def counter(self, pid: int, name: str, t: int, value: float) -> None:
         """A counter sample; several changes in one cycle keep the last value."""
@@ -155,13 +214,29 @@ class TraceWriter:
             self.counters[key] = (t, value)
             return
         if last is not None:
-            self._emit({"ph": "C", "name": name, "pid": pid, "ts": last[0] * self.us,
-                        "args": {"value": last[1]}})
+            self._emit(
+                {
+                    "ph": "C",
+                    "name": name,
+                    "pid": pid,
+                    "ts": last[0] * self.us,
+                    "args": {"value": last[1]},
+                }
+            )
         self.counters[key] = (t, value)
 
     # -- writing ----------------------------------------------------------------------------------
-    def _merge(self, tid: int, key: tuple[Any, ...], t: int, d: int, busy: float, energy: float,
-               name: str, args: dict[str, Any]) -> None:
+    def _merge(
+        self,
+        tid: int,
+        key: tuple[Any, ...],
+        t: int,
+        d: int,
+        busy: float,
+        energy: float,
+        name: str,
+        args: dict[str, Any],
+    ) -> None:
         cur = self.open.get(tid)
         if cur is not None and cur[0] == key:
             cur[2] = t + d
@@ -179,8 +254,17 @@ class TraceWriter:
         self._slice(tid, name, start, end, args)
 
     def _slice(self, tid: int, name: str, start: int, end: int, args: dict[str, Any]) -> None:
-        self._emit({"ph": "X", "name": name, "pid": self.track_pid[tid], "tid": tid,
-                    "ts": start * self.us, "dur": (end - start) * self.us, "args": args})
+        self._emit(
+            {
+                "ph": "X",
+                "name": name,
+                "pid": self.track_pid[tid],
+                "tid": tid,
+                "ts": start * self.us,
+                "dur": (end - start) * self.us,
+                "args": args,
+            }
+        )
 
     def _emit(self, event: dict[str, Any]) -> None:
         self.chunk.append(json.dumps(event, separators=(",", ":")))
@@ -200,8 +284,9 @@ class TraceWriter:
             self._flush(tid, cur)
         self.open = {}
         for (pid, name), (t, value) in sorted(self.counters.items()):
-            self._emit({"ph": "C", "name": name, "pid": pid, "ts": t * self.us,
-                        "args": {"value": value}})
+            self._emit(
+                {"ph": "C", "name": name, "pid": pid, "ts": t * self.us, "args": {"value": value}}
+            )
         self.counters = {}
         self._write()
         self.out.write("\n]}\n")

@@ -18,8 +18,9 @@ from pimsim.sim.core import Clock, Pool, SimEnv
 class UnitPool:
     """The units of one kind in one macro."""
 
-    def __init__(self, env: SimEnv, macro: int, kind: str, count: int, part: DigitalPart,
-                 clock: Clock) -> None:
+    def __init__(
+        self, env: SimEnv, macro: int, kind: str, count: int, part: DigitalPart, clock: Clock
+    ) -> None:
         self.macro = macro
         self.kind = kind
         self.count = count

@@ -31,8 +31,10 @@ def _stage(sh: ShareRun, st: Stage) -> tuple[int, str] | None:
         spec = target.spec
         p = spec.producer_blocks
         have = max(0, target.arrived.count - img * p)
-        return 0, (f"{where} waits for block {spec.hi[c]} of '{spec.producer}' "
-                   f"({have} of its {p} blocks of this image arrived)")
+        return 0, (
+            f"{where} waits for block {spec.hi[c]} of '{spec.producer}' "
+            f"({have} of its {p} blocks of this image arrived)"
+        )
     if isinstance(target, tuple) and isinstance(target[0], Staging):
         staging, g = target
         return 0, f"{where} waits for {staging.describe(g)}"
@@ -54,8 +56,9 @@ def _flow(fr: FlowRun) -> tuple[int, str] | None:
     if cause is Cause.BUFFER and isinstance(target, Staging):
         return 0, f"{where} waits for {target.describe(g)}"
     if cause is Cause.BUFFER:
-        return 0, (f"{where} waits for {target:,} bits of space: "
-                   f"{fr.dst.describe(fr.spec.partition)}")
+        return 0, (
+            f"{where} waits for {target:,} bits of space: {fr.dst.describe(fr.spec.partition)}"
+        )
     if isinstance(target, Pool):
         return 1, f"{where} waits for {target.name}"
     return 1, f"{where} waits ({cause})"

@@ -13,8 +13,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from pimsim.tui.data import TraceData
-from pimsim.tui.views import UNIT_SORTS, Filters, energy_table, header, layers_table, timeline, \
-    units_table
+from pimsim.tui.views import (
+    UNIT_SORTS,
+    Filters,
+    energy_table,
+    header,
+    layers_table,
+    timeline,
+    units_table,
+)
 
 HELP = """keys
   1-4        timeline, units, layers, energy tabs
@@ -35,14 +42,19 @@ class TraceApp(App[None]):
     #head { height: 1; }
     """
     BINDINGS = [
-        Binding("q", "quit", "quit"), Binding("question_mark", "help", "help"),
-        Binding("plus,equals_sign", "zoom(0.5)", "zoom in"), Binding("minus", "zoom(2)", "zoom out"),
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("plus,equals_sign", "zoom(0.5)", "zoom in"),
+        Binding("minus", "zoom(2)", "zoom out"),
         Binding("left", "scroll_time(-0.25)", "earlier", show=False),
         Binding("right", "scroll_time(0.25)", "later", show=False),
-        Binding("0", "reset", "reset view"), Binding("s", "sort", "sort units"),
+        Binding("0", "reset", "reset view"),
+        Binding("s", "sort", "sort units"),
         Binding("slash", "filters", "filters"),
-        Binding("1", "tab('timeline')", show=False), Binding("2", "tab('units')", show=False),
-        Binding("3", "tab('layers')", show=False), Binding("4", "tab('energy')", show=False),
+        Binding("1", "tab('timeline')", show=False),
+        Binding("2", "tab('units')", show=False),
+        Binding("3", "tab('layers')", show=False),
+        Binding("4", "tab('energy')", show=False),
     ]
 
     def __init__(self, data: TraceData) -> None:
@@ -79,8 +91,11 @@ class TraceApp(App[None]):
     def refresh_views(self) -> None:
         width = max(self.size.width - 26, 10)
         self.query_one("#timeline-view", Static).update(
-            timeline(self.data, self.filters, self.t0, self.t1, width))
-        self.query_one("#units-view", Static).update(units_table(self.data, self.filters, self.sort))
+            timeline(self.data, self.filters, self.t0, self.t1, width)
+        )
+        self.query_one("#units-view", Static).update(
+            units_table(self.data, self.filters, self.sort)
+        )
         self.query_one("#layers-view", Static).update(layers_table(self.data, self.filters))
         self.query_one("#energy-view", Static).update(energy_table(self.data))
 

@@ -73,8 +73,9 @@ class TraceData:
     def images(self) -> list[int]:
         return sorted(int(i) for i in np.unique(self.image)) if len(self.image) else []
 
-    def mask(self, layer: str | None = None, image: int | None = None, macro: int | None = None
-             ) -> np.ndarray:
+    def mask(
+        self, layer: str | None = None, image: int | None = None, macro: int | None = None
+    ) -> np.ndarray:
         """Slices that pass the filters."""
         keep = np.ones(len(self.track), dtype=bool)
         if layer:
@@ -98,8 +99,10 @@ class TraceData:
         for i, name in enumerate(self.layers):
             rows = sel & (self.layer == i)
             if rows.any():
-                out[name] = (float(self.start_us[rows].min()),
-                             float((self.start_us[rows] + self.dur_us[rows]).max()))
+                out[name] = (
+                    float(self.start_us[rows].min()),
+                    float((self.start_us[rows] + self.dur_us[rows]).max()),
+                )
         return out
 
 
@@ -110,8 +113,12 @@ def _parse(path: Path) -> Any:
             raw = handle.read()
         return orjson.loads(raw)
     except (OSError, EOFError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), "", f"is not a readable trace ({exc})",
-                         "give a file written by `pimsim run --trace`") from None
+        raise InputError(
+            str(path),
+            "",
+            f"is not a readable trace ({exc})",
+            "give a file written by `pimsim run --trace`",
+        ) from None
 
 
 def _columns(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -153,14 +160,21 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         if bucket is not None:
             bucket.append(ev)
     xs, meta = split["X"], split["M"]
-    processes = {e.get("pid", 0): str(e.get("args", {}).get("name", "")) for e in meta
-                 if e.get("name") == "process_name"}
-    threads = {(e.get("pid", 0), e.get("tid", 0)): str(e.get("args", {}).get("name", ""))
-               for e in meta if e.get("name") == "thread_name"}
+    processes = {
+        e.get("pid", 0): str(e.get("args", {}).get("name", ""))
+        for e in meta
+        if e.get("name") == "process_name"
+    }
+    threads = {
+        (e.get("pid", 0), e.get("tid", 0)): str(e.get("args", {}).get("name", ""))
+        for e in meta
+        if e.get("name") == "thread_name"
+    }
     try:  # the fields pimsim writes on every slice: read them without per-field lookups
         pid, tid, ts, dur, args = _columns(xs, ("pid", "tid", "ts", "dur", "args"))
         layer_names, image, block, busy, energy = _columns(
-            args, ("layer", "image", "block", "busy_ns", "energy_pj"))
+            args, ("layer", "image", "block", "busy_ns", "energy_pj")
+        )
     except KeyError:  # a trace from elsewhere: look each field up with its default
         pid = [e.get("pid", 0) for e in xs]
         tid = [e.get("tid", 0) for e in xs]
@@ -181,11 +195,26 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         series = counters.setdefault((e.get("pid", 0), str(e.get("name", ""))), ([], []))
         series[0].append(e.get("ts", 0.0))
         series[1].append(float(next(iter((e.get("args") or {"v": 0}).values()))))
-    cols = {"track": track, "layer": layer, "ts": ts, "dur": dur, "busy": busy, "energy": energy,
-            "image": image, "block": block}
-    tracks = [Track(i, pid, tid, processes.get(pid, f"process {pid}"),
-                    threads.get((pid, tid), f"track {tid}"))
-              for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])]
+    cols = {
+        "track": track,
+        "layer": layer,
+        "ts": ts,
+        "dur": dur,
+        "busy": busy,
+        "energy": energy,
+        "image": image,
+        "block": block,
+    }
+    tracks = [
+        Track(
+            i,
+            pid,
+            tid,
+            processes.get(pid, f"process {pid}"),
+            threads.get((pid, tid), f"track {tid}"),
+        )
+        for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])
+    ]
     summary = None
     side = summary_path(file)
     if side.exists():
@@ -193,9 +222,18 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
             summary = json.loads(side.read_text())
         except (OSError, json.JSONDecodeError):
             summary = None
-    return TraceData(file, tracks, np.array(cols["track"], dtype=np.int32),
-                     np.array(cols["ts"], dtype=float), np.array(cols["dur"], dtype=float),
-                     np.array(cols["busy"], dtype=float), np.array(cols["energy"], dtype=float),
-                     np.array(cols["image"], dtype=np.int32), np.array(cols["block"], dtype=np.int32),
-                     np.array(cols["layer"], dtype=np.int32), list(layers),
-                     {k: (np.array(v[0]), np.array(v[1])) for k, v in counters.items()}, summary)
+    return TraceData(
+        file,
+        tracks,
+        np.array(cols["track"], dtype=np.int32),
+        np.array(cols["ts"], dtype=float),
+        np.array(cols["dur"], dtype=float),
+        np.array(cols["busy"], dtype=float),
+        np.array(cols["energy"], dtype=float),
+        np.array(cols["image"], dtype=np.int32),
+        np.array(cols["block"], dtype=np.int32),
+        np.array(cols["layer"], dtype=np.int32),
+        list(layers),
+        {k: (np.array(v[0]), np.array(v[1])) for k, v in counters.items()},
+        summary,
+    )

@@ -14,8 +14,22 @@ from rich.text import Text
 
 from pimsim.tui.data import TraceData
 
-PALETTE = ("red", "green", "blue", "magenta", "cyan", "yellow", "bright_red", "bright_green",
-           "bright_blue", "bright_magenta", "bright_cyan", "orange3", "purple", "turquoise2")
+PALETTE = (
+    "red",
+    "green",
+    "blue",
+    "magenta",
+    "cyan",
+    "yellow",
+    "bright_red",
+    "bright_green",
+    "bright_blue",
+    "bright_magenta",
+    "bright_cyan",
+    "orange3",
+    "purple",
+    "turquoise2",
+)
 UNIT_SORTS = ("utilisation", "busy", "stall", "name")
 
 
@@ -33,8 +47,9 @@ def _stalls(data: TraceData) -> dict[str, dict[str, float]]:
     return {u.get("name", ""): u.get("stall_ns") or {} for u in units}
 
 
-def units_table(data: TraceData, f: Filters = Filters(), sort: str = "utilisation",
-                limit: int | None = None) -> Table:
+def units_table(
+    data: TraceData, f: Filters = Filters(), sort: str = "utilisation", limit: int | None = None
+) -> Table:
     """Every unit: busy time, utilisation over the run, slices, stall time by cause."""
     keep = data.mask(f.layer, f.image, f.macro)
     busy = data.busy_by_track(keep)
@@ -47,18 +62,42 @@ def units_table(data: TraceData, f: Filters = Filters(), sort: str = "utilisatio
         if f.macro is not None and t.macro != f.macro:
             continue
         stall = stalls.get(t.label, {})
-        rows.append((t.label, float(busy[t.index]), float(busy[t.index]) / total_ns,
-                     int(slices[t.index]), sum(stall.values()), stall))
-    key = {"utilisation": lambda r: -r[2], "busy": lambda r: -r[1], "stall": lambda r: -r[4],
-           "name": lambda r: r[0]}[sort]
+        rows.append(
+            (
+                t.label,
+                float(busy[t.index]),
+                float(busy[t.index]) / total_ns,
+                int(slices[t.index]),
+                sum(stall.values()),
+                stall,
+            )
+        )
+    key = {
+        "utilisation": lambda r: -r[2],
+        "busy": lambda r: -r[1],
+        "stall": lambda r: -r[4],
+        "name": lambda r: r[0],
+    }[sort]
     rows.sort(key=key)
     table = Table(title=f"units (sorted by {sort})", title_justify="left")
-    for header in ("unit", "busy", "utilisation", "slices", "stall", *(f"stall: {c}" for c in causes)):
+    for header in (
+        "unit",
+        "busy",
+        "utilisation",
+        "slices",
+        "stall",
+        *(f"stall: {c}" for c in causes),
+    ):
         table.add_column(header, justify="left" if header == "unit" else "right")
     for name, b, u, n, s, stall in rows[:limit]:
-        table.add_row(name, f"{b / 1e3:,.1f} us", f"{100 * u:.1f}%", f"{n:,}",
-                      f"{s / 1e3:,.1f} us" if s else "",
-                      *(f"{stall.get(c, 0) / 1e3:,.1f} us" if stall.get(c) else "" for c in causes))
+        table.add_row(
+            name,
+            f"{b / 1e3:,.1f} us",
+            f"{100 * u:.1f}%",
+            f"{n:,}",
+            f"{s / 1e3:,.1f} us" if s else "",
+            *(f"{stall.get(c, 0) / 1e3:,.1f} us" if stall.get(c) else "" for c in causes),
+        )
     return table
 
 
@@ -76,9 +115,14 @@ def layers_table(data: TraceData, f: Filters = Filters()) -> Table:
         rows = data.layer == data.layers.index(name)
         summary = info.get(name, {})
         util = summary.get("utilisation")
-        table.add_row(name, f"{start:,.2f} us", f"{end:,.2f} us",
-                      f"{data.busy_ns[rows].sum() / 1e3:,.1f} us", str(summary.get("bottleneck", "")),
-                      f"{100 * util:.1f}%" if isinstance(util, (int, float)) else "")
+        table.add_row(
+            name,
+            f"{start:,.2f} us",
+            f"{end:,.2f} us",
+            f"{data.busy_ns[rows].sum() / 1e3:,.1f} us",
+            str(summary.get("bottleneck", "")),
+            f"{100 * util:.1f}%" if isinstance(util, (int, float)) else "",
+        )
     return table
 
 
@@ -103,13 +147,15 @@ def header(data: TraceData) -> Text:
     for key, label in (("arch", "arch"), ("network", "network"), ("images", "images")):
         if key in s:
             parts.append(f"{label} {s[key]}")
-    parts.append(f"{data.end_us:,.1f} us simulated, {len(data.track):,} slices, "
-                 f"{len(data.tracks)} units")
+    parts.append(
+        f"{data.end_us:,.1f} us simulated, {len(data.track):,} slices, {len(data.tracks)} units"
+    )
     return Text(" | ".join(parts), style="bold")
 
 
-def timeline(data: TraceData, f: Filters, t0_us: float, t1_us: float, width: int,
-             max_rows: int | None = None) -> Text:
+def timeline(
+    data: TraceData, f: Filters, t0_us: float, t1_us: float, width: int, max_rows: int | None = None
+) -> Text:
     """One row per unit over ``[t0, t1)``: each column shows the layer that kept the unit busiest
     there (a letter in the layer's colour), '.' where it idled."""
     keep = data.mask(f.layer, f.image, f.macro)

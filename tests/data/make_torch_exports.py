@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 HERE = Path(__file__).parent
 
@@ -46,11 +46,21 @@ def main() -> None:
     example = torch.randn(1, 3, 20, 22)
     for params in (True, False):
         name = HERE / f"torchnet_{'params' if params else 'noparams'}.onnx"
-        torch.onnx.export(model, (example,), str(name), export_params=params, dynamo=False,
-                          input_names=["image"], output_names=["logits"], opset_version=13,
-                          training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
-                          dynamic_axes={"image": {0: "batch"}} if params else
-                          {"image": {0: "batch", 2: "height", 3: "width"}})
+        torch.onnx.export(
+            model,
+            (example,),
+            str(name),
+            export_params=params,
+            dynamo=False,
+            input_names=["image"],
+            output_names=["logits"],
+            opset_version=13,
+            training=torch.onnx.TrainingMode.PRESERVE,
+            do_constant_folding=False,
+            dynamic_axes={"image": {0: "batch"}}
+            if params
+            else {"image": {0: "batch", 2: "height", 3: "width"}},
+        )
         print("wrote", name, name.stat().st_size, "bytes")
 
 

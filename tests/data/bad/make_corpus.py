@@ -55,8 +55,9 @@ def good_model() -> onnx.ModelProto:
         count = 1
         for d in dims:
             count *= d
-        m.graph.initializer.append(helper.make_tensor(value.name, TensorProto.FLOAT, dims,
-                                                      [0.5] * count))
+        m.graph.initializer.append(
+            helper.make_tensor(value.name, TensorProto.FLOAT, dims, [0.5] * count)
+        )
         m.graph.input.remove(value)
     return m
 
@@ -86,46 +87,65 @@ def onnx_cases() -> dict[str, bytes]:
         "onnx/truncated.onnx": good[: len(good) // 2],
         "onnx/empty_file.onnx": b"",
         "onnx/empty_graph.onnx": _bytes(no_nodes),
-        "onnx/unknown_op.onnx": _bytes(model("""g (float[1,3,8,8] x, float[4,3,3,3] w) => (float z) {
+        "onnx/unknown_op.onnx": _bytes(
+            model("""g (float[1,3,8,8] x, float[4,3,3,3] w) => (float z) {
           y = Conv(x, w)
           z = LpNormalization(y)
-        }""")),
-        "onnx/custom_domain_op.onnx": _bytes(parser.parse_model(
-            '<ir_version: 8, opset_import: ["" : 13, "com.example" : 1]>\n'
-            "g (float[1,3,8,8] x) => (float y) {\n  y = com.example.Frobnicate(x)\n}")),
+        }""")
+        ),
+        "onnx/custom_domain_op.onnx": _bytes(
+            parser.parse_model(
+                '<ir_version: 8, opset_import: ["" : 13, "com.example" : 1]>\n'
+                "g (float[1,3,8,8] x) => (float y) {\n  y = com.example.Frobnicate(x)\n}"
+            )
+        ),
         "onnx/dynamic_shape.onnx": _bytes(conv("float[N,3,H,W] x")),
         "onnx/zero_dim.onnx": _bytes(conv("float[1,0,8,8] x")),
         "onnx/negative_dim.onnx": _bytes(conv("float[1,3,-8,8] x")),
         "onnx/huge_dim.onnx": _bytes(conv("float[1,3,8,4000000000] x")),
-        "onnx/rank5_input.onnx": _bytes(model("""g (float[1,3,4,8,8] x) => (float y) {
+        "onnx/rank5_input.onnx": _bytes(
+            model("""g (float[1,3,4,8,8] x) => (float y) {
           y = Relu(x)
-        }""")),
-        "onnx/cycle.onnx": _bytes(model("""g (float[1,3,8,8] x) => (float z) {
+        }""")
+        ),
+        "onnx/cycle.onnx": _bytes(
+            model("""g (float[1,3,8,8] x) => (float z) {
           y = Add(x, z)
           z = Relu(y)
-        }""")),
-        "onnx/dangling_edge.onnx": _bytes(model("""g (float[1,3,8,8] x, float[4,3,3,3] w) => (float z) {
+        }""")
+        ),
+        "onnx/dangling_edge.onnx": _bytes(
+            model("""g (float[1,3,8,8] x, float[4,3,3,3] w) => (float z) {
           y = Conv(x, w)
           z = Add(y, ghost)
-        }""")),
+        }""")
+        ),
         "onnx/missing_graph_input.onnx": _bytes(missing_input),
-        "onnx/tensor_written_twice.onnx": _bytes(model("""g (float[1,3,8,8] x) => (float y) {
+        "onnx/tensor_written_twice.onnx": _bytes(
+            model("""g (float[1,3,8,8] x) => (float y) {
           y = Relu(x)
           y = Sigmoid(x)
-        }""")),
+        }""")
+        ),
         "onnx/group_zero.onnx": _bytes(conv(attrs="<group=0>")),
-        "onnx/weight_mismatch.onnx": _bytes(model("""g (float[1,3,8,8] x, float[4,5,3,3] w) => (float y) {
+        "onnx/weight_mismatch.onnx": _bytes(
+            model("""g (float[1,3,8,8] x, float[4,5,3,3] w) => (float y) {
           y = Conv(x, w)
-        }""")),
-        "onnx/window_too_big.onnx": _bytes(model("""g (float[1,3,8,8] x) => (float y) {
+        }""")
+        ),
+        "onnx/window_too_big.onnx": _bytes(
+            model("""g (float[1,3,8,8] x) => (float y) {
           y = MaxPool<kernel_shape=[12,12]>(x)
-        }""")),
+        }""")
+        ),
         "onnx/kernel_shape_mismatch.onnx": _bytes(conv(attrs="<kernel_shape=[5,5]>")),
-        "onnx/attribute_wrong_type.onnx": _bytes(model("""g (float[1,3,8,8] x) => (float y) {
+        "onnx/attribute_wrong_type.onnx": _bytes(
+            model("""g (float[1,3,8,8] x) => (float y) {
           a = Relu(x)
           b = Sigmoid(x)
           y = Concat<axis="channels">(a, b)
-        }""")),
+        }""")
+        ),
         "onnx/corrupt_initializer.onnx": _bytes(bad_bias),
         "onnx/bad_utf8_name.onnx": bad_name,
     }
@@ -133,18 +153,41 @@ def onnx_cases() -> dict[str, bytes]:
 
 #: A tiny valid PIMCOMP network: input, conv (fused ReLU), max pool, flatten, FC.
 def pimcomp_nodes() -> list[dict[str, Any]]:
-    def node(name: str, op: str, providers: list[str], dims: list[int], **extra: Any
-             ) -> dict[str, Any]:
+    def node(
+        name: str, op: str, providers: list[str], dims: list[int], **extra: Any
+    ) -> dict[str, Any]:
         return {"name": name, "operation": op, "provider": providers, "output_dim": dims, **extra}
 
     return [
         node("x", "OP_INPUT", [], [1, 3, 8, 8]),
-        node("conv1", "OP_CONV", ["x"], [1, 4, 8, 8], with_act=1, act_type=0,
-             param={"input_channel": 3, "output_channel": 4, "kernel_h": 3, "kernel_w": 3,
-                    "stride_h": 1, "stride_w": 1, "pad_h0": 1, "pad_h1": 1, "pad_w0": 1,
-                    "pad_w1": 1, "group": 1}),
-        node("pool1", "OP_POOL", ["conv1"], [1, 4, 4, 4],
-             param={"pool_method": 0, "kernel_h": 2, "kernel_w": 2, "stride_h": 2, "stride_w": 2}),
+        node(
+            "conv1",
+            "OP_CONV",
+            ["x"],
+            [1, 4, 8, 8],
+            with_act=1,
+            act_type=0,
+            param={
+                "input_channel": 3,
+                "output_channel": 4,
+                "kernel_h": 3,
+                "kernel_w": 3,
+                "stride_h": 1,
+                "stride_w": 1,
+                "pad_h0": 1,
+                "pad_h1": 1,
+                "pad_w0": 1,
+                "pad_w1": 1,
+                "group": 1,
+            },
+        ),
+        node(
+            "pool1",
+            "OP_POOL",
+            ["conv1"],
+            [1, 4, 4, 4],
+            param={"pool_method": 0, "kernel_h": 2, "kernel_w": 2, "stride_h": 2, "stride_w": 2},
+        ),
         node("flat", "OP_FLATTEN", ["pool1"], [1, 64]),
         node("fc", "OP_FC", ["flat"], [1, 10], param={"input_channel": 64, "output_channel": 10}),
     ]
@@ -169,14 +212,16 @@ def pimcomp_cases() -> dict[str, Any]:
         "pimcomp/dangling_provider.json": _edit(good, lambda d: d[pool].update(provider=["ghost"])),
         "pimcomp/cycle.json": _edit(good, lambda d: d[conv].update(provider=["fc"])),
         "pimcomp/duplicate_name.json": _edit(good, lambda d: d[pool].update(name="conv1")),
-        "pimcomp/nan_parameter.json": _edit(good, lambda d: d[conv]["param"].update(
-            kernel_h=float("nan"))),
+        "pimcomp/nan_parameter.json": _edit(
+            good, lambda d: d[conv]["param"].update(kernel_h=float("nan"))
+        ),
         "pimcomp/param_not_object.json": _edit(good, lambda d: d[pool].update(param=[2, 2])),
         "pimcomp/zero_dim.json": _edit(good, lambda d: d[pool].update(output_dim=[1, 4, 0, 4])),
         "pimcomp/unknown_operation.json": _edit(good, lambda d: d[pool].update(operation="OP_FOO")),
         "pimcomp/window_mismatch.json": _edit(good, lambda d: d[conv]["param"].update(stride_h=2)),
-        "pimcomp/channel_mismatch.json": _edit(good, lambda d: d[conv]["param"].update(
-            input_channel=5)),
+        "pimcomp/channel_mismatch.json": _edit(
+            good, lambda d: d[conv]["param"].update(input_channel=5)
+        ),
         "pimcomp/only_input.json": good[:1],
     }
 
@@ -192,25 +237,31 @@ def arch_cases() -> dict[str, Any]:
 
     return {
         "arch/list.json": [good["hardware"]["xbar_size"]],
-        "arch/missing_fields.json": _edit(good, lambda d: [hw(d).pop("xbar_size"),
-                                                           hw(d)["parts"].pop("adc")]),
+        "arch/missing_fields.json": _edit(
+            good, lambda d: [hw(d).pop("xbar_size"), hw(d)["parts"].pop("adc")]
+        ),
         "arch/wrong_types.json": _edit(good, lambda d: hw(d).update(cell_bits="two")),
         "arch/negative_count.json": _edit(good, lambda d: hw(d)["macros"][0].update(adcs=-4)),
-        "arch/absurd_crossbars.json": _edit(good, lambda d: hw(d)["macros"][0].update(
-            crossbars=10**12)),
-        "arch/absurd_macro_count.json": _edit(good, lambda d: [g.update(count=2**20)
-                                                               for g in hw(d)["macros"][:3]]),
+        "arch/absurd_crossbars.json": _edit(
+            good, lambda d: hw(d)["macros"][0].update(crossbars=10**12)
+        ),
+        "arch/absurd_macro_count.json": _edit(
+            good, lambda d: [g.update(count=2**20) for g in hw(d)["macros"][:3]]
+        ),
         "arch/nan_clock.json": _edit(good, lambda d: hw(d).update(clock_ghz=float("nan"))),
         "arch/unknown_network.json": _edit(good, lambda d: d["mapping"].update(network="vgg99")),
-        "arch/layer_over_macro.json": _edit(good, lambda d: hw(d)["macros"][0].update(
-            crossbars=16)),
+        "arch/layer_over_macro.json": _edit(
+            good, lambda d: hw(d)["macros"][0].update(crossbars=16)
+        ),
         "arch/nonexistent_macro.json": _edit(good, lambda d: first(d).update(macros=[999])),
-        "arch/host_nonexistent_macro.json": _edit(good, lambda d: d["mapping"]["hosts"].update(
-            pool4=[0, 5000])),
+        "arch/host_nonexistent_macro.json": _edit(
+            good, lambda d: d["mapping"]["hosts"].update(pool4=[0, 5000])
+        ),
         "arch/adc_bits_mismatch.json": _edit(good, lambda d: hw(d).update(adc_bits=9)),
         "arch/unknown_schema_version.json": _edit(good, lambda d: d.update(schema_version=2)),
-        "arch/wrong_fingerprint.json": _edit(good, lambda d: d["mapping"].update(
-            fingerprint="0123456789abcdef")),
+        "arch/wrong_fingerprint.json": _edit(
+            good, lambda d: d["mapping"].update(fingerprint="0123456789abcdef")
+        ),
         "arch/unknown_key.json": _edit(good, lambda d: hw(d).update(xbar_sise=128)),
     }
 
@@ -219,17 +270,21 @@ def library_cases() -> dict[str, Any]:
     good = json.loads(LIBRARY.read_text())
     return {
         "library/missing_value.json": _edit(good, lambda d: d["adcs"][0].pop("static_power_w")),
-        "library/negative_value.json": _edit(good, lambda d: d["dacs"][0].update(
-            static_power_w=-0.1)),
-        "library/no_lossless_adc.json": _edit(good, lambda d: d.update(adcs=[
-            a for a in d["adcs"] if a["resolution_bits"] != 8])),
-        "library/wrong_unit.json": _edit(good, lambda d: d["crossbars"][0].update(
-            latency_ns="100 ns")),
+        "library/negative_value.json": _edit(
+            good, lambda d: d["dacs"][0].update(static_power_w=-0.1)
+        ),
+        "library/no_lossless_adc.json": _edit(
+            good, lambda d: d.update(adcs=[a for a in d["adcs"] if a["resolution_bits"] != 8])
+        ),
+        "library/wrong_unit.json": _edit(
+            good, lambda d: d["crossbars"][0].update(latency_ns="100 ns")
+        ),
         "library/missing_source.json": _edit(good, lambda d: d["buffers"][0].pop("source")),
         "library/no_nocs.json": _edit(good, lambda d: d.update(nocs=[])),
         "library/duplicate_part.json": _edit(good, lambda d: d["adcs"].append(d["adcs"][0])),
-        "library/infinite_power.json": _edit(good, lambda d: d["units"][0].update(
-            peak_power_w=float("inf"))),
+        "library/infinite_power.json": _edit(
+            good, lambda d: d["units"][0].update(peak_power_w=float("inf"))
+        ),
     }
 
 
