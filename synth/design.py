@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.model.actions import Action
-from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
+from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
 from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K, MacroArrays
-from pimsim.model.plan import mesh_shape, snake_position
+from pimsim.model.plan import mesh_shape
 from pimsim.model.pricing import PartCounts, energy_table, stocks
 from synth.context import ComboContext
 
@@ -67,52 +67,43 @@ class Macros:
 
 
 def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros:
-    """Lay out the macros of a partition."""
-    first: dict[int, int] = {}
-    groups = []
-    m = 0
+    """Lay out the macros of a partition: each group (an owner and the layers sharing its macros)
+    gets the next ``n`` macros; a layer's crossbars are split over its group's macros as evenly as
+    possible (the first ``need % n`` get one more); a layer without weights sits on the first macro
+    of its host weight layer's group."""
+    owner = np.array([o for o, _ in partition], dtype=int)
+    owners = np.unique(owner)
+    group_n = np.array([partition[o][1] for o in owners], dtype=int)
+    group_start = np.cumsum(group_n) - group_n
+    gi = np.searchsorted(owners, owner)
+    first, n = group_start[gi], group_n[gi]  # (W,) per weight layer
+    need = dup * ctx.sets
+    q, r = np.divmod(need, n)
+    rep = np.repeat(np.arange(len(owner)), n)
+    i = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    size = q[rep] + (i < r[rep])
+    macro = first[rep] + i
+    crossbars = np.bincount(macro, weights=size, minlength=int(group_n.sum())).astype(int)
+    keep = size > 0
+    rep, macro, size = rep[keep], macro[keep], size[keep]
+    others = ctx.others
+    layer = np.concatenate([ctx.weight[rep], others])
+    order = np.argsort(layer, kind="stable")
+    zeros = np.zeros(len(others), dtype=int)
     members: dict[int, list[int]] = {}
-    for k, (owner, _) in enumerate(partition):
-        members.setdefault(owner, []).append(k)
-    for owner in sorted(members):
-        n = partition[owner][1]
-        groups.append((tuple(members[owner]), m, n))
-        for k in members[owner]:
-            first[k] = m
-        m += n
-    crossbars = np.zeros(m, dtype=int)
-    per_layer: dict[int, list[tuple[int, int]]] = {}
-    for layers, start, n in groups:
-        for k in layers:
-            need = int(dup[k] * ctx.sets[k])
-            q, r = divmod(need, n)
-            split = [(start + i, q + (1 if i < r else 0)) for i in range(n)]
-            per_layer[k] = [(mm, c) for mm, c in split if c]
-            for mm, c in split:
-                crossbars[mm] += c
-    s_layer, s_macro, s_frac, s_xbars = [], [], [], []
-    position = {int(w): k for k, w in enumerate(ctx.weight)}
-    for i in range(len(ctx.tables.names)):
-        if i in position:
-            k = position[i]
-            total = dup[k] * ctx.sets[k]
-            for mm, c in per_layer[k]:
-                s_layer.append(i)
-                s_macro.append(mm)
-                s_frac.append(c / total)
-                s_xbars.append(c)
-        else:
-            s_layer.append(i)
-            s_macro.append(first[int(ctx.host_of[i])])
-            s_frac.append(1.0)
-            s_xbars.append(0)
+    for k, (o, _) in enumerate(partition):
+        members.setdefault(o, []).append(k)
+    groups = tuple(
+        (tuple(members[o]), int(st), int(c))
+        for o, st, c in zip(owners.tolist(), group_start, group_n, strict=True)
+    )
     return Macros(
         crossbars,
-        np.array(s_layer),
-        np.array(s_macro),
-        np.array(s_frac),
-        np.array(s_xbars),
-        tuple(groups),
+        layer[order],
+        np.concatenate([macro, first[ctx.host_of[others]]])[order],
+        np.concatenate([size / need[rep], np.ones(len(others))])[order],
+        np.concatenate([size, zeros])[order],
+        groups,
     )
 
 
@@ -138,18 +129,17 @@ class Infeasible(Exception):
 
 def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
     """Smallest buffer per macro that holds two blocks' input rows and outputs of its layers."""
-    need_bits = np.zeros(len(macros.crossbars))
-    layers = ctx.network.layers
-    position = {int(w): k for k, w in enumerate(ctx.weight)}
-    for i, m, frac in zip(macros.share_layer, macros.share_macro, macros.share_frac, strict=True):
-        k = position.get(int(i))
-        if k is None:
-            continue
-        layer = layers[int(i)]
-        rows = math.ceil(dup[k] / max(layer.out_shape.w, 1))
-        in_rows = min(layer.in_shape.h, layer.kernel[0] + 2 * rows * layer.strides[0])
-        bits = in_rows * ctx.working_bits[k, 0] + 2 * dup[k] * ctx.working_bits[k, 1]
-        need_bits[m] += bits * frac
+    out_w, in_h, kernel_h, stride = ctx.window.T
+    rows = np.ceil(dup / out_w)
+    in_rows = np.minimum(in_h, kernel_h + 2 * rows * stride)
+    bits = in_rows * ctx.working_bits[:, 0] + 2 * dup * ctx.working_bits[:, 1]  # (W,)
+    weight = macros.share_xbars > 0
+    position = np.searchsorted(ctx.weight, macros.share_layer[weight])
+    need_bits = np.bincount(
+        macros.share_macro[weight],
+        bits[position] * macros.share_frac[weight],
+        len(macros.crossbars),
+    )
     need_kib = need_bits / 8 / 1024
     index = np.searchsorted(ctx.buffer_kib, need_kib)
     return ctx.buffer_kib[np.minimum(index, len(ctx.buffer_kib) - 1)]
@@ -163,93 +153,139 @@ def allocate(
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
 ) -> Allocation:
-    """Stage 4: ADCs and units per macro for the shortest period the budget allows.
-
-    ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the simulator's
-    compiler knows what a design's windows and staging need; see :func:`synth.materialize`).
+    """Stage 4: ADCs and units per macro for the shortest period the budget allows (see
+    :func:`allocate_batch`).
 
     Raises:
         Infeasible: even one of each needed unit per macro exceeds the budget.
     """
+    (alloc,) = allocate_batch(ctx, [dup], [macros], power_w, unified, buffer_floor_kib)
+    if isinstance(alloc, Infeasible):
+        raise alloc
+    return alloc
+
+
+def allocate_batch(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    macros: list[Macros],
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+) -> list[Allocation | Infeasible]:
+    """Stage 4 for many candidates at once: ADCs and units per macro for the shortest period the
+    budget allows, or why none fits.
+
+    The candidates' macros are padded to the largest count (padding needs nothing and costs
+    nothing) and the bisections on the target period run side by side, each candidate stopping at
+    its own tolerance. ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the
+    simulator's compiler knows what a design's windows and staging need; see
+    :func:`synth.materialize`); it applies to a batch of one.
+    """
     t = ctx.tables
-    n_m = len(macros.crossbars)
-    work = t.work[macros.share_layer] * (t.items[macros.share_layer] * macros.share_frac)[:, None]
+    count = len(macros)
+    n_m = np.array([len(m.crossbars) for m in macros])
+    pad = int(n_m.max())
     cols = [K[Action.ADC], *UNIT_COLUMNS]
-    per_macro = np.zeros((n_m, len(cols)))
-    np.add.at(per_macro, macros.share_macro, work[:, cols])
     rate = np.concatenate([[ctx.rates.adc_ghz], ctx.rates.unit_rate])
-    if np.any((per_macro[:, 1:] > 0) & (ctx.rates.unit_rate[None, :] <= 0)):
-        raise Infeasible("the library lacks a unit kind the network needs", math.inf)
-    minimum = (per_macro > 0).astype(float)
-    minimum[:, 0] = np.maximum(minimum[:, 0], macros.crossbars > 0)
     peak = np.concatenate([[ctx.parts.adc.peak_power_w], ctx.unit_peak_w])
-    buffer_kib = _buffers(ctx, dup, macros)
-    if buffer_floor_kib is not None:
-        floor = np.minimum(
-            np.searchsorted(ctx.buffer_kib, buffer_floor_kib), len(ctx.buffer_kib) - 1
-        )
-        buffer_kib = np.maximum(buffer_kib, ctx.buffer_kib[floor])
-    crossbars = macros.crossbars.copy()
-    if unified:
-        crossbars[:] = crossbars.max()
-        buffer_kib[:] = buffer_kib.max()
-    buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, buffer_kib)]
-    routers = n_m  # one router per macro
-    fixed = float(
-        crossbars.sum() * ctx.per_crossbar_w
-        + buffer_w.sum()
-        + routers * ctx.parts.noc.router_power_w
-        + ctx.parts.noc.chip_power_w
-    )
+    layer = np.concatenate([m.share_layer for m in macros])
+    frac = np.concatenate([m.share_frac for m in macros])
+    slot = np.concatenate([b * pad + m.share_macro for b, m in enumerate(macros)])
+    work = t.work[layer][:, cols] * (t.items[layer] * frac)[:, None]
+    per_macro = np.zeros((count * pad, len(cols)))
+    np.add.at(per_macro, slot, work)
+    per_macro = per_macro.reshape(count, pad, len(cols))
+    crossbars = np.zeros((count, pad), dtype=int)
+    for b, m in enumerate(macros):
+        crossbars[b, : n_m[b]] = m.crossbars
+    real = np.arange(pad)[None, :] < n_m[:, None]
+    minimum = (per_macro > 0).astype(float)
+    minimum[:, :, 0] = np.maximum(minimum[:, :, 0], crossbars > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
-
-    def counts(target: float) -> np.ndarray:
-        c = np.maximum(np.ceil(demand / target - 1e-9), minimum)
+    lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
+    per_block = np.ones((count, len(t.names)), dtype=int)
+    per_block[:, ctx.weight] = np.array(dups)
+    xbar_bound = (
+        np.ceil(t.items / np.maximum(1, per_block)) * t.bit_iters * ctx.rates.read_ns * t.weight
+    ).max(axis=1)
+    if unified:
+        crossbars = np.where(real, crossbars.max(axis=1)[:, None], 0)
+    fixed = np.zeros(count)
+    buffers = []
+    for b, m in enumerate(macros):
+        kib = _buffers(ctx, dups[b], m)
+        if buffer_floor_kib is not None:
+            floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
+            kib = np.maximum(kib, ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)])
         if unified:
-            c[:] = c.max(axis=0)
+            kib[:] = kib.max()
+        buffers.append(kib)
+        buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, kib)]
+        fixed[b] = float(
+            crossbars[b].sum() * ctx.per_crossbar_w
+            + buffer_w.sum()
+            + n_m[b] * ctx.parts.noc.router_power_w  # one router per macro
+            + ctx.parts.noc.chip_power_w
+        )
+
+    def counts(target: np.ndarray) -> np.ndarray:
+        c = np.maximum(np.ceil(demand / target[:, None, None] - 1e-9), minimum)
+        if unified:
+            c = np.where(real[:, :, None], c.max(axis=1)[:, None, :], 0.0)
         return c
 
-    def power(c: np.ndarray) -> float:
-        return fixed + float((c * peak).sum())
+    def power(c: np.ndarray, b: int) -> float:  # the budget's figure, one candidate
+        return float(fixed[b] + float((c[b, : n_m[b]] * peak).sum()))
 
-    xbar_bound = float(
-        (
-            np.ceil(t.items / np.maximum(1, _per_block(ctx, dup)))
-            * t.bit_iters
-            * ctx.rates.read_ns
-            * t.weight
-        ).max()
-    )
-    t_one = max(float(demand.max()), xbar_bound, 1e-9)
+    def fits(c: np.ndarray) -> np.ndarray:  # every candidate: within the budget?
+        return fixed + (c.sum(axis=1) * peak).sum(axis=1) <= power_w
+
+    t_one = np.maximum(np.maximum(demand.max(axis=(1, 2)), xbar_bound), 1e-9)
     cheapest = counts(t_one)
-    if power(cheapest) > power_w:
-        raise Infeasible(
-            f"fixed costs {fixed:.3g} W plus one ADC and unit per macro need "
-            f"{power(cheapest):.3g} W",
-            power(cheapest),
-        )
-    lo, hi = xbar_bound, t_one
-    if power(counts(lo)) <= power_w:
-        hi = lo
-    else:
-        for _ in range(40):
-            mid = math.sqrt(lo * hi) if lo > 0 else hi / 2
-            if power(counts(mid)) <= power_w:
-                hi = mid
-            else:
-                lo = mid
-            if hi - lo <= 1e-4 * hi:
-                break
+    lo, hi = xbar_bound.copy(), t_one.copy()
+    done = np.array([power(cheapest, b) > power_w for b in range(count)]) | lacking
+    at_bound = counts(lo)
+    for b in np.nonzero(~done)[0]:
+        if power(at_bound, b) <= power_w:
+            hi[b], done[b] = lo[b], True
+    for _ in range(40):
+        if done.all():
+            break
+        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
+        ok = fits(counts(mid))
+        hi = np.where(~done & ok, mid, hi)
+        lo = np.where(~done & ~ok, mid, lo)
+        done |= hi - lo <= 1e-4 * hi
     chosen = counts(hi)
-    return Allocation(
-        chosen[:, 0].astype(int),
-        chosen[:, 1:].astype(int),
-        buffer_kib,
-        crossbars,
-        hi,
-        power(chosen),
-    )
+    out: list[Allocation | Infeasible] = []
+    for b in range(count):
+        if lacking[b]:
+            out.append(Infeasible("the library lacks a unit kind the network needs", math.inf))
+            continue
+        need = power(cheapest, b)
+        if need > power_w:
+            out.append(
+                Infeasible(
+                    f"fixed costs {fixed[b]:.3g} W plus one ADC and unit per macro need "
+                    f"{need:.3g} W",
+                    need,
+                )
+            )
+            continue
+        c = chosen[b, : n_m[b]]
+        out.append(
+            Allocation(
+                c[:, 0].astype(int),
+                c[:, 1:].astype(int),
+                buffers[b],
+                crossbars[b, : n_m[b]].copy(),
+                float(hi[b]),
+                power(chosen, b),
+            )
+        )
+    return out
 
 
 def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
@@ -260,15 +296,16 @@ def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
 
 
 def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
-    """The allocation as part counts (for the one inventory and energy table)."""
-    buffers: dict[int, float] = {}
-    for kib in alloc.buffer_kib:
-        buffers[int(kib)] = buffers.get(int(kib), 0) + 1
+    """The allocation as part counts (for the one inventory and energy table); scratchpad sizes
+    in the order of their first macro."""
+    kib, first, n = np.unique(alloc.buffer_kib, return_index=True, return_counts=True)
+    order = np.argsort(first)
+    units = alloc.units.sum(axis=0).tolist()
     return PartCounts(
         float(alloc.crossbars.sum()),
         float(alloc.adcs.sum()),
-        {k: float(alloc.units[:, j].sum()) for j, k in enumerate(UNITS)},
-        buffers,
+        {k: float(units[j]) for j, k in enumerate(UNITS)},
+        dict(zip(kib[order].astype(int).tolist(), n[order].tolist(), strict=True)),
         float(len(alloc.adcs)),
         {},
         chip_noc=True,
@@ -276,15 +313,20 @@ def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
 
 
 def design_arrays(
-    ctx: ComboContext, dup: np.ndarray, macros: Macros, alloc: Allocation
+    ctx: ComboContext,
+    dup: np.ndarray,
+    macros: Macros,
+    alloc: Allocation,
+    counts: PartCounts | None = None,
 ) -> DesignArrays:
-    """The kernel's view of the candidate."""
+    """The kernel's view of the candidate (``counts``: its :func:`part_counts`, if known)."""
     n_m = len(alloc.adcs)
-    mesh = mesh_shape(n_m)
-    positions = np.array([snake_position(m, mesh[1]) for m in range(n_m)], dtype=int).reshape(-1, 2)
     port = ctx.buffer_port[np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)]
     table = energy_table(
-        ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc), [int(k) for k in alloc.buffer_kib]
+        ctx.parts,
+        ctx.combo.xbar,
+        counts or part_counts(ctx, alloc),
+        alloc.buffer_kib.astype(int).tolist(),
     )
     return DesignArrays(
         _per_block(ctx, dup),
@@ -293,8 +335,8 @@ def design_arrays(
         macros.share_frac,
         MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
         ctx.rates,
-        positions,
-        mesh,
+        ctx.router_positions(n_m),
+        mesh_shape(n_m),
         ctx.parts.noc.flit_bits,
         ctx.parts.noc.flit_latency_ns,
         table,
@@ -302,10 +344,11 @@ def design_arrays(
     )
 
 
-def peak_power_w(ctx: ComboContext, alloc: Allocation) -> float:
+def peak_power_w(ctx: ComboContext, alloc: Allocation, counts: PartCounts | None = None) -> float:
     """Peak power of the allocation through the one inventory (the budget check's ground truth)."""
     return sum(
-        s.peak_power_w * s.count for s in stocks(ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc))
+        s.peak_power_w * s.count
+        for s in stocks(ctx.parts, ctx.combo.xbar, counts or part_counts(ctx, alloc))
     )
 
 
@@ -329,16 +372,51 @@ def score(
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
 ) -> Scored:
-    """Stages 4 and the closed-form estimate of one candidate.
+    """Stages 4 and the closed-form estimate of one candidate (:func:`score_batch` of one).
 
     Raises:
         Infeasible: the candidate cannot fit the budget.
     """
-    macros = assemble(ctx, dup, partition)
-    alloc = allocate(ctx, dup, macros, power_w, unified, buffer_floor_kib)
-    peak = peak_power_w(ctx, alloc)
-    assert peak <= power_w * (1 + 1e-9), f"allocation exceeds the budget: {peak} W > {power_w} W"
-    ev = evaluate(ctx.tables, design_arrays(ctx, dup, macros, alloc), latency=False)
-    return Scored(
-        tuple(int(d) for d in dup), partition, macros, alloc, ev, ctx.tables.ops / ev.energy_pj
-    )
+    (s,) = score_batch(ctx, [dup], [partition], power_w, unified, buffer_floor_kib)
+    if isinstance(s, Infeasible):
+        raise s
+    return s
+
+
+def score_batch(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    partitions: list[Partition],
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+) -> list[Scored | Infeasible]:
+    """Stages 4 and the closed-form estimate of many candidates of one combination, in one batch
+    (:func:`allocate_batch`, :func:`pimsim.model.evaluate.evaluate_batch`): each gets what it
+    would get alone. Every allocation's peak power is checked through the one inventory."""
+    macros = [assemble(ctx, d, p) for d, p in zip(dups, partitions, strict=True)]
+    allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib)
+    fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
+    arrays = []
+    for b in fitting:
+        alloc = allocs[b]
+        assert isinstance(alloc, Allocation)
+        counts = part_counts(ctx, alloc)
+        peak = peak_power_w(ctx, alloc, counts)
+        assert peak <= power_w * (1 + 1e-9), (
+            f"allocation exceeds the budget: {peak} W > {power_w} W"
+        )
+        arrays.append(design_arrays(ctx, dups[b], macros[b], alloc, counts))
+    out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
+    for b, ev in zip(fitting, evaluate_batch(ctx.tables, arrays), strict=True):
+        alloc = allocs[b]
+        assert isinstance(alloc, Allocation)
+        out[b] = Scored(
+            tuple(int(d) for d in dups[b]),
+            partitions[b],
+            macros[b],
+            alloc,
+            ev,
+            ctx.tables.ops / ev.energy_pj,
+        )
+    return out

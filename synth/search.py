@@ -24,7 +24,7 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, Partition, Scored, default_partition, score
+from synth.design import Infeasible, Partition, Scored, default_partition, score_batch
 from synth.dup import candidates
 from synth.partition import PartitionSpace, evolve
 from synth.settings import Combo, Settings
@@ -104,6 +104,27 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
     }
 
 
+def _score_logged(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    partitions: list[Partition],
+    settings: Settings,
+    log: list[dict[str, Any]],
+) -> list[Found | None]:
+    """Score a batch of candidates of one combination (one pass of stage 4 and the kernel); log
+    each that fits the budget; ``None`` for those that do not."""
+    out: list[Found | None] = []
+    unified = settings.macros == "unified"
+    for s in score_batch(ctx, dups, partitions, settings.power_w, unified):
+        if isinstance(s, Infeasible):
+            out.append(None)
+            continue
+        f = Found(s.tops_per_w, ctx.combo, s.dup, s.partition, metrics(s, ctx.tables.ops))
+        log.append(f.to_dict())
+        out.append(f)
+    return out
+
+
 def search_unit(
     unit: Unit, network: Network, library: ComponentLibrary, settings: Settings
 ) -> UnitResult:
@@ -139,28 +160,14 @@ def search_unit(
             time.perf_counter() - start,
         )
     dups = candidates(problem, settings.dup, settings.sa, rng)
-    unified = settings.macros == "unified"
     evaluations = 0
     for ctx in contexts:
-        ops = ctx.tables.ops
-
-        def evaluate_design(dup: np.ndarray, partition: Partition) -> Found | None:
-            nonlocal evaluations
-            evaluations += 1
-            try:
-                s = score(ctx, dup, partition, settings.power_w, unified)
-            except Infeasible:
-                return None
-            f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ops))
-            log.append(f.to_dict())
-            return f
-
-        screened = []
-        for conv_dup in dups:
-            dup = ctx.full_dup(conv_dup)
-            f = evaluate_design(dup, default_partition(ctx, dup))
-            if f is not None:
-                screened.append(f)
+        full = [ctx.full_dup(conv_dup) for conv_dup in dups]
+        first = _score_logged(
+            ctx, full, [default_partition(ctx, dup) for dup in full], settings, log
+        )
+        evaluations += len(full)
+        screened = [f for f in first if f is not None]
         if not screened:
             skipped.append(
                 (
@@ -183,9 +190,15 @@ def search_unit(
             )
             results: dict[Partition, Found | None] = {}
 
-            def fitness(p: Partition, dup: np.ndarray = dup) -> float:
-                results[p] = evaluate_design(dup, p)
-                return results[p].tops_per_w if results[p] is not None else float("-inf")
+            def fitness(
+                ps: list[Partition],
+                ctx: ComboContext = ctx,
+                dup: np.ndarray = dup,
+                results: dict[Partition, Found | None] = results,
+            ) -> list[float]:
+                batch = _score_logged(ctx, [dup] * len(ps), ps, settings, log)
+                results.update(zip(ps, batch, strict=True))
+                return [f.tops_per_w if f is not None else float("-inf") for f in batch]
 
             ea = settings.ea
             survivors = evolve(
@@ -200,6 +213,7 @@ def search_unit(
                 p_share=ea.p_share,
             )
             found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
+            evaluations += len(results)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
     return UnitResult(
