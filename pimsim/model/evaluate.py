@@ -221,19 +221,24 @@ def evaluate_batch(
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
     base = t.work[lay] * st.share_frac[:, None]
-    both = stage_times(
-        np.concatenate([base * full[glay][:, None], base * last[glay][:, None]]),
-        np.tile(t.weight[lay], 2),
-        np.tile(macro, 2),
-        d0.rates,
-        st.macros,
-    )
-    full_stages = both[:s_total]
-    periods = block_period(both)
-    p_full, p_last = periods[:s_total], periods[s_total:]
+    weight = t.weight[lay]
+    full_stages = stage_times(base * full[glay][:, None], weight, macro, d0.rates, st.macros)
+    p_full = block_period(full_stages)
+    p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
+    short = np.nonzero((last != full)[glay])[0]
+    if len(short):
+        last_stages = stage_times(
+            base[short] * last[glay[short]][:, None],
+            weight[short],
+            macro[short],
+            d0.rates,
+            st.macros,
+        )
+        p_last[short] = block_period(last_stages)
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
-    order = np.lexsort((p_full, glay))  # by layer, each layer's slowest share last
-    worst = order[np.append(first[1:], s_total) - 1]
+    # each layer's slowest share (the last of equals, in share order)
+    hits = np.flatnonzero(p_full == lp_full[glay])
+    worst = hits[np.searchsorted(hits, np.append(first[1:], s_total)) - 1]
     block_lat = (
         block_latency(full_stages[worst], np.tile(t.bit_iters, count).astype(float))
         if latency

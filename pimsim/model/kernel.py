@@ -85,10 +85,10 @@ class MacroArrays:
 
 def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """work / rate, 0 where there is no work, inf where there is work but no rate."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = work / rate
-    out[work == 0] = 0.0
-    return out
+    with np.errstate(divide="ignore"):
+        return np.divide(
+            work, rate, out=np.zeros(np.broadcast_shapes(work.shape, rate.shape)), where=work != 0
+        )
 
 
 _STAGE_WORK = [
@@ -102,20 +102,17 @@ _STAGE_WORK = [
 def stage_times(
     block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
-    """Stage times (S, stages) of one block, given each share's block work (S, K)."""
-    port = macros.port_bits_per_ns[macro][:, None]
-    rate = np.concatenate(
-        [
-            port,
-            (macros.adcs[macro] * rates.adc_ghz)[:, None],
-            macros.units[macro] * rates.unit_rate[None, :],
-            port,
-        ],
-        axis=1,
-    )
-    timed = _divide(block_work[:, _STAGE_WORK], rate)
-    mvm = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)[:, None]
-    return np.concatenate([timed[:, :1], mvm, timed[:, 1:]], axis=1)
+    """Stage times (S, stages) of one block, given each share's block work (S, K) and macro."""
+    rate = np.empty((len(macros.adcs), len(_STAGE_WORK)))  # per macro, in stage order
+    rate[:, 0] = rate[:, -1] = macros.port_bits_per_ns
+    rate[:, 1] = macros.adcs * rates.adc_ghz
+    rate[:, 2:-1] = macros.units * rates.unit_rate[None, :]
+    timed = _divide(block_work[:, _STAGE_WORK], rate[macro])
+    out = np.empty((len(timed), len(STAGES)))
+    out[:, 0] = timed[:, 0]
+    out[:, 1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
+    out[:, 2:] = timed[:, 1:]
+    return out
 
 
 def block_period(stages: np.ndarray) -> np.ndarray:
@@ -151,9 +148,9 @@ def macro_busy(
     image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
     """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
-    m = macros.adcs.shape[0]
-    total = np.zeros((m, image_work.shape[1]))
-    np.add.at(total, macro, image_work)
+    m, k = macros.adcs.shape[0], image_work.shape[1]
+    cell = (macro[:, None] * k + np.arange(k)).ravel()  # in share order, as np.add.at would add
+    total = np.bincount(cell, image_work.ravel(), m * k).reshape(m, k)
     busy = np.zeros((m, 2 + len(UNITS)))
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
     busy[:, 1] = _divide(
