@@ -14,6 +14,7 @@ import numpy as np
 
 from pimsim.model.kernel import (
     BUSY_NAMES,
+    STAGE_WORK,
     MacroArrays,
     Rates,
     block_latency,
@@ -222,13 +223,14 @@ def evaluate_batch(
     last = items - (blocks - 1) * st.per_block
     base = t.work[lay] * st.share_frac[:, None]
     weight = t.weight[lay]
-    full_stages = stage_times(base * full[glay][:, None], weight, macro, d0.rates, st.macros)
+    staged = base[:, STAGE_WORK]  # the work the stages time
+    full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
     if len(short):
         last_stages = stage_times(
-            base[short] * last[glay[short]][:, None],
+            staged[short] * last[glay[short]][:, None],
             weight[short],
             macro[short],
             d0.rates,

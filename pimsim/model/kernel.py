@@ -91,7 +91,7 @@ def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
         )
 
 
-_STAGE_WORK = [
+STAGE_WORK = [
     K[Action.BUFFER_READ_BITS],
     K[Action.ADC],
     *UNIT_COLUMNS,
@@ -99,15 +99,20 @@ _STAGE_WORK = [
 ]
 
 
+_BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+
+
 def stage_times(
     block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
-    """Stage times (S, stages) of one block, given each share's block work (S, K) and macro."""
-    rate = np.empty((len(macros.adcs), len(_STAGE_WORK)))  # per macro, in stage order
+    """Stage times (S, stages) of one block, given each share's block work and macro. The work is
+    (S, K), or only its stage columns (S, :data:`STAGE_WORK`) in that order."""
+    rate = np.empty((len(macros.adcs), len(STAGE_WORK)))  # per macro, in stage order
     rate[:, 0] = rate[:, -1] = macros.port_bits_per_ns
     rate[:, 1] = macros.adcs * rates.adc_ghz
     rate[:, 2:-1] = macros.units * rates.unit_rate[None, :]
-    timed = _divide(block_work[:, _STAGE_WORK], rate[macro])
+    work = block_work if block_work.shape[1] == len(STAGE_WORK) else block_work[:, STAGE_WORK]
+    timed = _divide(work, rate[macro])
     out = np.empty((len(timed), len(STAGES)))
     out[:, 0] = timed[:, 0]
     out[:, 1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
@@ -148,9 +153,11 @@ def macro_busy(
     image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
     """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
-    m, k = macros.adcs.shape[0], image_work.shape[1]
-    cell = (macro[:, None] * k + np.arange(k)).ravel()  # in share order, as np.add.at would add
-    total = np.bincount(cell, image_work.ravel(), m * k).reshape(m, k)
+    m, k = macros.adcs.shape[0], len(WORK)
+    cols = np.array(_BUSY_WORK)
+    # summed in share order, as np.add.at would (only the columns that keep a macro busy)
+    cell = (macro[:, None] * k + cols).ravel()
+    total = np.bincount(cell, image_work[:, cols].ravel(), m * k).reshape(m, k)
     busy = np.zeros((m, 2 + len(UNITS)))
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
     busy[:, 1] = _divide(
