@@ -90,7 +90,7 @@ class Network:
     def consumers(self, name: str) -> list[Layer]:
         """The layers reading ``name``'s output, in topological order."""
         return sorted(
-            (self[c] for c in self.graph.successors(name)), key=lambda l: self._index[l.name]
+            (self[c] for c in self.graph.successors(name)), key=lambda lay: self._index[lay.name]
         )
 
     @property
