@@ -138,6 +138,7 @@ def _trace(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from pimsim.cli.render_sim import program_view
     from pimsim.sim import compile_program
+    from pimsim.sim.expand import program_ops
 
     program = compile_program(_mapped(args.arch))
     if not args.json:
@@ -145,7 +146,9 @@ def _compile(args: argparse.Namespace) -> int:
         return 0
     header = json.dumps(program.header(), indent=1)
     print(f'{{"program": {header},\n"ops": [', end="")
-    for i, op in enumerate(program.ops(args.images, args.level)):  # streamed: never all in memory
+    for i, op in enumerate(
+        program_ops(program, args.images, args.level)
+    ):  # streamed: never all in memory
         print(("\n" if i == 0 else ",\n") + json.dumps(op.to_json()), end="")
     print("\n]}")
     return 0

@@ -4,7 +4,7 @@ The module list is the architecture:
 
 - :mod:`~pimsim.sim.ir` and :mod:`~pimsim.sim.compiler`: the dataflow compiler, arch.json's mapping
   + the network -> an IR program (what each layer share does per block and bit, and what it waits
-  for), expanded into instructions lazily by :mod:`~pimsim.sim._expand`;
+  for), expanded into instructions lazily by :mod:`~pimsim.sim.expand`;
 - the hardware, one module per component kind: :mod:`~pimsim.sim.pe` (crossbars with DACs and
   sample-and-holds), :mod:`~pimsim.sim.adc` (a macro's shared ADC bank), :mod:`~pimsim.sim.units`
   (digital units), :mod:`~pimsim.sim.buffer` (scratchpad space and port), :mod:`~pimsim.sim.noc`
