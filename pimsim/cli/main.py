@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             out_console().print(run_view(result, report))
         if args.plot:
             from pimsim.cli.plot_sim import utilisation_timeline
-            from pimsim.tui.data import load_trace
+            from pimsim.traceformat.reader import load_trace
 
             stem = Path(args.plot)
             written = utilisation_timeline(load_trace(trace), stem)
@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from pimsim.tui.data import load_trace
+    from pimsim.traceformat.reader import load_trace
 
     data = load_trace(args.file)
     if args.summary:

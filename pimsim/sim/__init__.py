@@ -14,7 +14,7 @@ The module list is the architecture:
   machine per stage, driven by callbacks on the run's SimPy environment;
 - :mod:`~pimsim.sim.engine`: :func:`simulate`, the run driver, with deadlock detection
   (:mod:`~pimsim.sim.waits`); :mod:`~pimsim.sim.collect` and :mod:`~pimsim.sim.result`: the frozen
-  :class:`SimResult`; :mod:`~pimsim.sim.trace`: Chrome traces. The rich tables of a run are in
+  :class:`SimResult`; :mod:`~pimsim.sim.trace`: Chrome traces (format in :mod:`pimsim.traceformat`). The rich tables of a run are in
   :mod:`pimsim.cli.render_sim`.
 
 Timing comes only from the simulated hardware (resources, queues, events); the action counts per
