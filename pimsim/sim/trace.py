@@ -16,6 +16,7 @@ encoding, merging by level and file handling are :class:`~pimsim.traceformat.wri
 from __future__ import annotations
 
 import os
+from types import MappingProxyType
 from typing import Any
 
 from pimsim.sim.core import Pool
@@ -24,7 +25,9 @@ from pimsim.traceformat.events import NOC_PID, Unit
 from pimsim.traceformat.writer import TraceWriter
 
 #: The unit kind of the hardware behind each non-digital stage (digital stages use their unit kind).
-STAGE_UNIT_KIND = {"load": "spm_port", "store": "spm_port", "mvm": "pe", "adc": "adc"}
+STAGE_UNIT_KIND = MappingProxyType(
+    {"load": "spm_port", "store": "spm_port", "mvm": "pe", "adc": "adc"}
+)
 
 
 class SimTracer:
