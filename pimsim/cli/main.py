@@ -22,13 +22,13 @@ from pimsim.cli.common import (
     positive_int,
     shape_arg,
 )
-from pimsim.cli.render_estimate import report_json, report_view
-from pimsim.cli.render_network import network_table
 from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
+from pimsim.render.estimate import report_json, report_view
+from pimsim.render.network import network_table
 
 #: Exit code of a run stopped early by --max-cycles or --max-wall-s (its result is partial).
 PARTIAL = 3
@@ -82,7 +82,7 @@ def _mapped(path: str) -> Plan:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pimsim.cli.render_sim import run_json, run_view
+    from pimsim.render.sim import run_json, run_view
     from pimsim.sim import SimOptions, simulate
 
     plan = _mapped(args.arch)
@@ -136,7 +136,7 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from pimsim.cli.render_sim import program_view
+    from pimsim.render.sim import program_view
     from pimsim.sim import compile_program
     from pimsim.sim.expand import program_ops
 

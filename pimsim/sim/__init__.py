@@ -15,7 +15,7 @@ The module list is the architecture:
 - :mod:`~pimsim.sim.engine`: :func:`simulate`, the run driver, with deadlock detection
   (:mod:`~pimsim.sim.waits`); :mod:`~pimsim.sim.collect` and :mod:`~pimsim.sim.result`: the frozen
   :class:`SimResult`; :mod:`~pimsim.sim.trace`: Chrome traces (format in :mod:`pimsim.traceformat`). The rich tables of a run are in
-  :mod:`pimsim.cli.render_sim`.
+  :mod:`pimsim.render.sim`.
 
 Timing comes only from the simulated hardware (resources, queues, events); the action counts per
 item and the pricing function are shared with the estimate (:mod:`pimsim.model`). Every run has its
