@@ -9,8 +9,8 @@ Python API::
     result.best_found.metrics, result.top, result.evaluations_per_s
 """
 
+from pimsim import __version__  # one version, from the package metadata
 from synth.explore import Exploration, explore
 from synth.settings import EAParams, SAParams, Settings
 
-__all__ = ["EAParams", "Exploration", "SAParams", "Settings", "explore"]
-__version__ = "0.1.0"
+__all__ = ["EAParams", "Exploration", "SAParams", "Settings", "__version__", "explore"]

@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 
 from pimsim.arch.check import check_hardware, check_mapping
+from pimsim.arch.mapping import crossbar_set
 from pimsim.arch.schema import Architecture, Hardware, LayerMapping, Mapping
 from pimsim.components.library import CONFIGS
 from pimsim.errors import InputError
-from pimsim.model.mapping import crossbar_set
 from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 
-from pimsim.cli.render_estimate import breakdown_table
 from pimsim.model.estimate import CostReport
+from pimsim.render.estimate import breakdown_table
 from synth.explore import Exploration
 from synth.validate import ValidationReport
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from pimsim.errors import InputError
 from pimsim.fileio import save_figure
-from pimsim.tui.data import TraceData
+from pimsim.traceformat.reader import TraceData
 
 
 def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> list[Path]:

@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from pimsim.arch.mapping import bit_iterations
 from pimsim.arch.schema import Architecture, Hardware
 from pimsim.model.actions import Action
 from pimsim.model.design import design_from_plan
 from pimsim.model.evaluate import NetworkTables, evaluate
 from pimsim.model.figures import ImageFigures
 from pimsim.model.kernel import STAGES, WORK, bottleneck
-from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import (
     COMPONENTS,

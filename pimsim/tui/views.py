@@ -12,7 +12,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
-from pimsim.tui.data import TraceData
+from pimsim.traceformat.reader import TraceData
 
 PALETTE = (
     "red",
