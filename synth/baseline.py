@@ -38,7 +38,7 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     """``network`` on ISAAC, replicated to balance the pipeline within the chip(s)."""
     base = isaac_hardware()
     (tile,) = base.macros
-    weights = network.weight_layers
+    weights = network.mappable_layers()
     sets = [
         crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars for l in weights
     ]

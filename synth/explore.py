@@ -145,8 +145,8 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
     """The settings with ``power_w`` as their budget, once the budget is known to be workable.
 
     Raises:
-        InputError: the budget is not positive, or too small for any design (the message gives the
-            smallest budget that works).
+        InputError: the budget is not positive, the network has no weight layer, or the budget is
+            too small for any design (the message gives the smallest budget that works).
     """
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(
@@ -154,6 +154,7 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
             "--power-w",
             f"the budget must be a positive number of watts, not {power_w}",
         )
+    network.mappable_layers()
     settings = replace(settings, power_w=power_w)
     minimum, where = minimum_budget_w(network, load_library(settings.library), settings)
     if math.isinf(minimum):
@@ -317,7 +318,7 @@ def conclude(
             "--power-w",
             f"no design of {network.name} fits "
             f"{power_w:g} W in the explored space ({len(skipped)} combinations "
-            "skipped)",
+            "skipped" + (f"; {skipped[0][0]}: {skipped[0][1]}" if skipped else "") + ")",
             "raise --power-w or widen the ranges",
         )
     name = f"{network.name}-{power_w:g}w"

@@ -161,6 +161,14 @@ def search_unit(
             f = evaluate_design(dup, default_partition(ctx, dup))
             if f is not None:
                 screened.append(f)
+        ones = tuple(1 for _ in problem.pixels)
+        if not screened and ones not in dups:
+            # A budget just above the fixed costs: the candidates fill the crossbar share, and the
+            # converters and units of the extra copies overrun the budget. Every dup at 1 is the
+            # design minimum_budget_w promised (it prices exactly that one).
+            f = evaluate_design(ctx.full_dup(ones), default_partition(ctx, ctx.full_dup(ones)))
+            if f is not None:
+                screened.append(f)
         if not screened:
             skipped.append(
                 (

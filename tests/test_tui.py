@@ -224,7 +224,6 @@ def test_trace_command_summary_on_the_sample_trace(capsys) -> None:  # type: ign
 
 
 def test_plots_are_written_or_skipped(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     from pimsim.cli.plot_sim import utilisation_timeline
 
     data = load_trace(_trace(tmp_path))

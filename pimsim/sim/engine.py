@@ -15,7 +15,6 @@ stops a runaway run early with a partial result.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -459,5 +458,4 @@ def _write_summary(result: SimResult, tracer: SimTracer) -> SimResult:
     data = result_json(result, brief=True)
     data["trace_level"] = ("layer", "block", "bit")[tracer.level]
     write_atomic(path, json.dumps(data, separators=(",", ":")), force=True)
-    os.chmod(path, os.stat(tracer.path).st_mode & 0o777)  # as readable as the trace beside it
     return result

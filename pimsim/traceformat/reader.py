@@ -160,8 +160,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         raise InputError(str(file), "top level", "has no traceEvents list")
     split: dict[Any, list[dict[str, Any]]] = {"X": [], "M": [], "C": []}
     for ev in events:
-        bucket = split.get(ev.get("ph"))
-        if bucket is not None:
+        if isinstance(ev, dict) and (bucket := split.get(ev.get("ph"))) is not None:
             bucket.append(ev)
     other = data.get("otherData") if isinstance(data, dict) else None
     version = (other or {}).get("format_version", 1) if isinstance(other, dict) else 1
@@ -172,6 +171,26 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
             f"is {version!r}; this pimsim reads trace format versions 1 to {FORMAT_VERSION}",
             "open it with the pimsim that wrote it",
         )
+    if events and not any(isinstance(ev, dict) and "ph" in ev for ev in events):
+        raise InputError(
+            str(file),
+            "traceEvents",
+            f"holds {len(events)} entries but no trace event (an object with a 'ph' field)",
+            "give a file written by `pimsim run --trace`",
+        )
+    try:
+        return _trace_data(file, split)
+    except (AttributeError, TypeError, ValueError) as exc:  # a field of the wrong type
+        raise InputError(
+            str(file),
+            "traceEvents",
+            f"holds an event whose fields are not those of a Chrome trace event ({exc})",
+            "give a file written by `pimsim run --trace`",
+        ) from None
+
+
+def _trace_data(file: Path, split: dict[Any, list[dict[str, Any]]]) -> TraceData:
+    """The trace ``file``'s columns from its slices, metadata and counters (sorted by ``_load``)."""
     xs, meta = split["X"], split["M"]
     processes = {
         e.get("pid", 0): str(e.get("args", {}).get("name", ""))
