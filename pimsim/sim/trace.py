@@ -42,6 +42,7 @@ class SimTracer:
         force: bool = False,
         flit_bits: int = 1,
         flit_hop_pj: float = 0.0,
+        buffer_pj: Any = None,
     ) -> None:
         self.writer = TraceWriter(path, level, clock_ghz, meta, force)
         self.path = self.writer.path
@@ -50,6 +51,9 @@ class SimTracer:
         self.flit_bits = flit_bits  # a message's energy per link: bits / flit_bits x flit_hop_pj
         self.flit_hop_pj = flit_hop_pj
         self.units: dict[int, Unit] = {}  # id(pool) -> the unit it is
+        # (M, 2) scratchpad pJ per bit read / written: a message's read at the sender and write at
+        # the receiver are spread evenly over the slices of its links
+        self.buffer_pj = buffer_pj
 
     # -- who is who ---------------------------------------------------------------------------------
     def process(self, pid: int, name: str, label: str = "") -> None:
@@ -87,6 +91,9 @@ class SimTracer:
         tid = self.writer.track(id(link), lane, NOC_PID, link.name, self.units[id(link)])
         name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
         energy = bits / self.flit_bits * self.flit_hop_pj
+        if self.buffer_pj is not None and spec.route:
+            moved = self.buffer_pj[spec.src, 0] + self.buffer_pj[spec.dst, 1]
+            energy += bits * float(moved) / len(spec.route)
         where = {"layer": spec.layer, "image": image}
         self.writer.activity(tid, name, t, d, d * self.ns, energy, where, block, {"bits": bits})
 
