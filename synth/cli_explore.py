@@ -69,6 +69,7 @@ _SEARCH_OPTIONS: dict[str, Any] = {
     "sa_energy": "paper",
     "alpha": 0.1,
     "library": "pimsyn",
+    "area_mm2": None,
 }
 #: The finishing options, stored in run.json too; on resume, one given on the command line wins.
 _FINISH_OPTIONS: dict[str, Any] = {
@@ -118,6 +119,7 @@ def _settings(args: argparse.Namespace, power_w: float) -> Settings:
         dup=args.dup,
         macros=args.macros,
         sharing=not args.no_sharing,
+        area_mm2=args.area_mm2,
     )
     if args.quick:
         s = s.quick()
@@ -355,6 +357,11 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "model", nargs="?", type=model_arg, help="zoo name, ONNX file or PIMCOMP JSON file"
     )
     ex.add_argument("--power-w", type=positive_float, help="power budget (peak power), W")
+    ex.add_argument(
+        "--area-mm2",
+        type=positive_float,
+        help="area budget (every part, at the library's node), mm^2; default: no bound",
+    )
     ex.add_argument("--out", help="output folder (default runs/<model>-<W>w)")
     ex.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
     ex.add_argument(
