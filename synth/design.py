@@ -11,8 +11,12 @@ target period ``T`` every macro gets ``ceil(work per image / (rate * T))`` ADCs 
 it uses (at least one); the fixed costs (crossbars with their DACs, buffers, NoC) come first, and the
 smallest ``T`` whose total peak power fits the budget is found by bisection, so the budget is never
 exceeded. ``T`` never goes below the crossbars' own bound (blocks x bit iterations x read time of the
-slowest layer), since more ADCs could not help there. In ``unified`` mode all macros are made
-identical (the largest of everything), and the budget is checked after that.
+slowest layer) nor the off-chip interface's (one image's input and output bits / bandwidth), since
+more ADCs could not help there. The budgets are peak power and, when given, area, both over the
+same parts as the inventory. In ``unified`` mode all macros are identical: as in the paper, one
+macro size is searched (32 to 512 crossbars in steps of 32, :func:`unified_partition`), and every
+macro gets the crossbars, scratchpad, ADCs and units of the most demanding one, with the budgets
+checked after that.
 """
 
 from __future__ import annotations
@@ -53,6 +57,23 @@ def default_partition(ctx: ComboContext, dup: np.ndarray, cap: int = 128) -> Par
         counts = allowed_counts(int(ctx.row_blocks[k]), int(dup[k]))
         n = next((c for c in counts if need / c <= cap), counts[-1])
         out.append((k, n))
+    return tuple(out)
+
+
+#: Unified mode's macro sizes (crossbars per macro): 32 to 512 in steps of 32, as the paper and the
+#: released code draw them.
+UNIFIED_SIZES = tuple(range(32, 513, 32))
+
+
+def unified_partition(ctx: ComboContext, dup: np.ndarray, size: int) -> Partition:
+    """Identical macros of at most ``size`` crossbars, no sharing: each layer on the fewest macros
+    of an even split that holds at most ``size`` crossbars each (or its finest even split, when even
+    that is larger: the macros are then as large as that split)."""
+    out = []
+    for k in range(len(ctx.weight)):
+        need = int(dup[k] * ctx.sets[k])
+        counts = allowed_counts(int(ctx.row_blocks[k]), int(dup[k]))
+        out.append((k, next((c for c in counts if need / c <= size), counts[-1])))
     return tuple(out)
 
 

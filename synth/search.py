@@ -25,7 +25,16 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, Partition, Scored, area_dup_problem, default_partition, score
+from synth.design import (
+    UNIFIED_SIZES,
+    Infeasible,
+    Partition,
+    Scored,
+    area_dup_problem,
+    default_partition,
+    score,
+    unified_partition,
+)
 from synth.dup import candidates
 from synth.partition import PartitionSpace, evolve
 from synth.settings import Combo, Settings
@@ -192,6 +201,12 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
+        if unified:  # the paper's identical macros: one macro size searched, no EA
+            for best in screened[: settings.candidates]:
+                dup = np.array(best.dup)
+                sizes = {unified_partition(ctx, dup, size) for size in UNIFIED_SIZES}
+                found.extend(f for p in sorted(sizes) if (f := evaluate_design(dup, p)))
+            continue
         for best in screened[: settings.candidates]:
             dup = np.array(best.dup)
             space = PartitionSpace.of(
