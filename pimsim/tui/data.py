@@ -158,7 +158,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
     for ev in events:
         if isinstance(ev, dict) and (bucket := split.get(ev.get("ph"))) is not None:
             bucket.append(ev)
-    if events and not any(isinstance(ev, dict) and "ph" in ev for ev in events):
+    if not any(isinstance(ev, dict) and "ph" in ev for ev in events):  # nothing to inspect
         raise InputError(
             str(file),
             "traceEvents",
