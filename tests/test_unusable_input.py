@@ -328,7 +328,8 @@ def test_a_single_layer_at_the_smallest_budget_goes_through_every_command(
 ) -> None:
     """One 3x3 conv (3 -> 4 channels, 8x8) synthesized at the smallest budget that works, which
     the fixed costs nearly fill, then estimated, compiled, simulated, traced, plotted and mapped
-    onto ISAAC: every command ends with 0 and the design maps that one layer within the budget."""
+    onto ISAAC: every command ends with 0 and the design maps that one layer within the budget; a
+    simulation stopped by its first cycle guard still renders (it divided by 0 ns)."""
     model = inputs["one_conv"]
     network = load_model(model)
     settings = Settings(power_w=1.0).quick()
@@ -338,16 +339,18 @@ def test_a_single_layer_at_the_smallest_budget_goes_through_every_command(
     assert _call([*explore, "--validate", "--top-k", "1", "--images", "1", "--out", str(run)]) == 0
     arch = run / "arch.json"
     trace = tmp_path / "t.json.gz"
-    for argv in (
-        ["pimsim", "network", str(model)],
-        ["pimsim", "estimate", str(arch)],
-        ["pimsim", "compile", str(arch)],
-        ["pimsim", "run", str(arch), "--images", "2", "--trace", str(trace)],
-        ["pimsim", "trace", str(trace), "--summary"],
-        ["pimsyn", "plot", str(run)],
-        ["pimsyn", "baseline", "isaac", str(model), "-o", str(tmp_path / "isaac.json")],
+    for argv, expected in (
+        (["pimsim", "network", str(model)], 0),
+        (["pimsim", "estimate", str(arch)], 0),
+        (["pimsim", "compile", str(arch)], 0),
+        (["pimsim", "run", str(arch), "--images", "2", "--trace", str(trace)], 0),
+        (["pimsim", "trace", str(trace), "--summary"], 0),
+        (["pimsyn", "plot", str(run)], 0),
+        (["pimsyn", "baseline", "isaac", str(model), "-o", str(tmp_path / "isaac.json")], 0),
+        # stopped before its first event ends: 0 ns simulated, every unit idle, exit 3 (partial)
+        (["pimsim", "run", str(arch), "--max-cycles", "1", "--plot", str(tmp_path / "t")], 3),
     ):
-        assert _call(argv) == 0, argv
+        assert _call(argv) == expected, argv
     assert "Traceback" not in capsys.readouterr().err
     mapping = json.loads(arch.read_text())["mapping"]
     assert [layer["layer"] for layer in mapping["layers"]] == [network.weight_layers[0].name]
