@@ -1,6 +1,7 @@
 """PIMCOMP / PIMSYN-NN JSON networks: import to and export from :class:`Network`.
 
-The format (see ``shared/reference/pimcomp-networks/README.md``) is a JSON list of nodes with
+The format (that of the PIMSYN-NN release, Li et al., DATE 2024; samples and their README under
+``tests/data/pimcomp/``; ``docs/front-end.md``) is a JSON list of nodes with
 ``name``, ``operation`` (``OP_CONV``, ``OP_FC``, ``OP_POOL``, ...), NCHW ``output_dim``, ``param``,
 ``provider`` and ``consumer`` lists, and an optional fused activation (``with_act``/``act_type``).
 Layout-only nodes (flatten, reshape, dropout) become views, stand-alone ReLUs are fused into their

@@ -146,7 +146,7 @@ def unit_table(r: SimResult, top: int = 15) -> Table:
         t.add_row(
             u.name,
             _ns(u.busy_ns),
-            f"{100 * u.busy_ns / r.time_ns:.1f}%",
+            f"{100 * u.busy_ns / r.time_ns:.1f}%" if r.time_ns else "-",  # a run stopped at once
             _ns(u.queued_ns),
             f"{u.jobs:,}",
             stalls,

@@ -1,7 +1,7 @@
 """The IR program: what every layer share does per block and per bit, and what it waits for.
 
 The program has the instruction kinds of PIMSYN's dataflow compiler
-(``../shared/reference/PIMSYN.md`` section 3, stage 2): ``mvm`` (DACs + crossbar read +
+(Li et al., "PIMSYN", DATE 2024, arXiv 2402.18114, section III, stage 2; ``docs/simulator.md``): ``mvm`` (DACs + crossbar read +
 sample-and-hold of one input bit), ``adc`` (the conversions of one bit), ``alu`` (shift-and-add per
 bit; partial-sum addition, pooling, element-wise and activation per block), ``load`` / ``store``
 (scratchpad <-> PE), ``transfer`` (a block of a producer's output to a consumer share's macro) and

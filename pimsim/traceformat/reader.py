@@ -171,7 +171,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
             f"is {version!r}; this pimsim reads trace format versions 1 to {FORMAT_VERSION}",
             "open it with the pimsim that wrote it",
         )
-    if events and not any(isinstance(ev, dict) and "ph" in ev for ev in events):
+    if not any(isinstance(ev, dict) and "ph" in ev for ev in events):  # nothing to inspect
         raise InputError(
             str(file),
             "traceEvents",
