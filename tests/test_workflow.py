@@ -15,6 +15,8 @@ from pimsim.arch.check import load_architecture
 from pimsim.errors import InputError
 from synth.cli import main as pimsyn_main
 from synth.workflow import (
+    FINISH_OPTIONS,
+    SEARCH_OPTIONS,
     ExploreRequest,
     ExploreResult,
     Observer,
@@ -111,6 +113,24 @@ def test_a_request_from_parsed_options() -> None:
         2,
     )
     assert ExploreRequest.of({"quick": True, "other": 1}) == ExploreRequest(quick=True)
+
+
+def test_every_explore_option_reaches_the_request() -> None:
+    """An option added to `pimsyn explore` needs a field of the request (and, if a search or
+    finishing option, a default in SEARCH_OPTIONS or FINISH_OPTIONS), else it would be dropped."""
+    import argparse
+
+    from synth.cli_explore import add_explore
+
+    parser = argparse.ArgumentParser()
+    add_explore(parser.add_subparsers())
+    explore = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[
+        "explore"
+    ]
+    dests = {a.dest for a in explore._actions} - {"help"}
+    names = {f.name for f in dataclasses.fields(ExploreRequest)}
+    assert dests == names
+    assert set(SEARCH_OPTIONS) | set(FINISH_OPTIONS) <= names
 
 
 def test_fresh_folders_are_claimed_in_order(tmp_path: Path) -> None:
