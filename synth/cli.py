@@ -18,8 +18,9 @@ from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
 from pimsim.render.estimate import report_view
 from pimsim.render.network import zoo_table
 from synth.baseline import isaac_baseline
-from synth.cli_explore import add_explore, estimate_of
+from synth.cli_explore import add_explore
 from synth.plots import plot_run
+from synth.workflow import estimate_of
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -161,7 +161,7 @@ def test_filters_restrict_every_view(tmp_path: Path) -> None:
     assert int(data.mask(macro=0).sum()) == 2
     text = _render(timeline(data, Filters(macro=1), 0, 20, 20))
     assert "macro 1/ADC bank" in text and "macro 0/ADC bank" not in text
-    row = next(l for l in text.splitlines() if l.startswith("macro 1"))
+    row = next(line for line in text.splitlines() if line.startswith("macro 1"))
     cells = row[23:43]
     assert cells == "....AAAAAA....AAAAAA".replace("A", "B")
 
@@ -169,9 +169,9 @@ def test_filters_restrict_every_view(tmp_path: Path) -> None:
 def test_timeline_zoom_shows_the_window(tmp_path: Path) -> None:
     data = load_trace(_trace(tmp_path))
     row = next(
-        l
-        for l in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
-        if l.startswith("macro 1")
+        line
+        for line in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
+        if line.startswith("macro 1")
     )
     assert row[23:29] == "BBBBBB"
 

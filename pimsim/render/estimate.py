@@ -76,7 +76,7 @@ STAGE_COLUMNS = (
 
 def layer_table(r: CostReport) -> Table:
     """Per layer: placement, stage times per block (the bottleneck in bold), time per image."""
-    used = [s for s in STAGE_COLUMNS if any(s in l.stage_ns for l in r.layers)]
+    used = [s for s in STAGE_COLUMNS if any(s in lr.stage_ns for lr in r.layers)]
     t = Table(
         title="per layer (stage times per block; bottleneck in bold)",
         title_justify="left",
@@ -105,25 +105,25 @@ def layer_table(r: CostReport) -> Table:
             min_width=8 if header == "layer" else None,
             max_width=24,
         )
-    for l in r.layers:
+    for lr in r.layers:
         cells = []
         for s in used:
-            v = l.stage_ns.get(s)
+            v = lr.stage_ns.get(s)
             text = "" if v is None else _ns(v)
-            hit = s == l.bottleneck or (l.bottleneck == "buffer" and s in ("load", "store"))
+            hit = s == lr.bottleneck or (lr.bottleneck == "buffer" and s in ("load", "store"))
             cells.append(f"[bold]{text}[/]" if hit and text else text)
         t.add_row(
-            l.name,
-            l.kind,
-            str(len(l.macros)),
-            str(l.dup),
-            str(l.blocks),
+            lr.name,
+            lr.kind,
+            str(len(lr.macros)),
+            str(lr.dup),
+            str(lr.blocks),
             *cells,
-            _ns(l.block_period_ns),
-            _ns(l.time_per_image_ns),
-            _ns(l.start_ns),
-            _ns(l.finish_ns),
-            f"{l.energy_pj / 1e6:.3g} uJ",
+            _ns(lr.block_period_ns),
+            _ns(lr.time_per_image_ns),
+            _ns(lr.start_ns),
+            _ns(lr.finish_ns),
+            f"{lr.energy_pj / 1e6:.3g} uJ",
         )
     return t
 

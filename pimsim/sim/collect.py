@@ -21,7 +21,7 @@ from pimsim.sim.ir import StageSpec
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
 
 if TYPE_CHECKING:
-    from pimsim.sim.engine import _Machine
+    from pimsim.sim.machine import Machine as _Machine
 
 _BUFFER = MappingProxyType({str(Action.BUFFER_READ_BITS): 0, str(Action.BUFFER_WRITE_BITS): 1})
 
