@@ -13,6 +13,7 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,16 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, Partition, Scored, default_partition, score_batch
+from synth.design import (
+    UNIFIED_SIZES,
+    Infeasible,
+    Partition,
+    Scored,
+    area_dup_problem,
+    default_partition,
+    score_batch,
+    unified_partition,
+)
 from synth.dup import candidates
 from synth.partition import PartitionSpace, evolve
 from synth.settings import Combo, Settings
@@ -98,10 +108,16 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
         "tops": ops / ev.period_ns / 1e3,
         "energy_per_image_pj": ev.energy_pj,
         "peak_power_w": s.alloc.peak_power_w,
+        "area_mm2": s.alloc.area_mm2,
         "macros": float(len(s.alloc.adcs)),
         "adcs": float(s.alloc.adcs.sum()),
         "crossbars": float(s.alloc.crossbars.sum()),
     }
+
+
+def area_budget(settings: Settings) -> float:
+    """The area budget, mm^2 (infinite when none is set)."""
+    return math.inf if settings.area_mm2 is None else settings.area_mm2
 
 
 def _score_logged(
@@ -112,10 +128,13 @@ def _score_logged(
     log: list[dict[str, Any]],
 ) -> list[Found | None]:
     """Score a batch of candidates of one combination (one pass of stage 4 and the kernel); log
-    each that fits the budget; ``None`` for those that do not."""
+    each that fits the budgets; ``None`` for those that do not."""
     out: list[Found | None] = []
     unified = settings.macros == "unified"
-    for s in score_batch(ctx, dups, partitions, settings.power_w, unified):
+    batch = score_batch(
+        ctx, dups, partitions, settings.power_w, unified, area_mm2=area_budget(settings)
+    )
+    for s in batch:
         if isinstance(s, Infeasible):
             out.append(None)
             continue
@@ -146,6 +165,10 @@ def search_unit(
     if not contexts:
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
     problem = contexts[0].dup_problem()
+    unified = settings.macros == "unified"
+    problem = area_dup_problem(  # an area budget bounds the crossbars too
+        contexts[0], problem, settings.power_w, unified, area_budget(settings)
+    )
     if problem.minimum > problem.budget:
         reason = (
             f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
@@ -163,11 +186,19 @@ def search_unit(
     evaluations = 0
     for ctx in contexts:
         full = [ctx.full_dup(conv_dup) for conv_dup in dups]
-        first = _score_logged(
-            ctx, full, [default_partition(ctx, dup) for dup in full], settings, log
-        )
+        first = _score_logged(ctx, full, [default_partition(ctx, d) for d in full], settings, log)
         evaluations += len(full)
         screened = [f for f in first if f is not None]
+        ones = tuple(1 for _ in problem.pixels)
+        if not screened and ones not in dups:
+            # A budget just above the fixed costs: the candidates fill the crossbar share, and the
+            # converters and units of the extra copies overrun the budget. Every dup at 1 is the
+            # design minimum_budget_w promised (it prices exactly that one).
+            dup = ctx.full_dup(ones)
+            (f,) = _score_logged(ctx, [dup], [default_partition(ctx, dup)], settings, log)
+            evaluations += 1
+            if f is not None:
+                screened.append(f)
         if not screened:
             skipped.append(
                 (
@@ -179,6 +210,14 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
+        if unified:  # the paper's identical macros: one macro size searched, no EA
+            for best in screened[: settings.candidates]:
+                dup = np.array(best.dup)
+                sizes = sorted({unified_partition(ctx, dup, size) for size in UNIFIED_SIZES})
+                batch = _score_logged(ctx, [dup] * len(sizes), sizes, settings, log)
+                evaluations += len(sizes)
+                found.extend(f for f in batch if f is not None)
+            continue
         for best in screened[: settings.candidates]:
             dup = np.array(best.dup)
             space = PartitionSpace.of(

@@ -29,7 +29,7 @@ from pimsim.model.kernel import (
     stage_times,
 )
 from pimsim.model.latency import layer_times
-from pimsim.model.pricing import price_arrays
+from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.tables import DesignArrays, NetworkTables
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
@@ -53,6 +53,8 @@ class Evaluation:
     share_work: np.ndarray  # (S, K) per image
     flit_hops: float
     energy_by_component_pj: np.ndarray  # (C,) in pimsim.model.pricing.COMPONENTS order
+    noc_buffer_bits: np.ndarray | None = None  # (M, 2) scratchpad bits read / written for the NoC
+    interface_bits: float = 0.0  # per image, across the off-chip interface
 
     @property
     def energy_pj(self) -> float:
@@ -90,12 +92,16 @@ class _Stack:
     def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> _Stack:
         d0, n = designs[0], len(t.names)
         for d in designs[1:]:
-            if not _same_rates(d.rates, d0.rates) or (d.flit_bits, d.flit_ns, d.hop_ns) != (
+            noc = (d.flit_bits, d.flit_ns, d.hop_ns, d.interface_gbit_s)
+            if not _same_rates(d.rates, d0.rates) or noc != (
                 d0.flit_bits,
                 d0.flit_ns,
                 d0.hop_ns,
+                d0.interface_gbit_s,
             ):
-                raise ValueError("a batch of designs must share their rates and NoC timing")
+                raise ValueError(
+                    "a batch of designs must share their rates, NoC timing and interface"
+                )
         s_count = [len(d.share_layer) for d in designs]
         m_count = [len(d.macros.adcs) for d in designs]
         share_start = np.concatenate([[0], np.cumsum(s_count)])
@@ -248,7 +254,8 @@ def evaluate_batch(
     )
     per_image = (blocks - 1) * lp_full + lp_last
     share_work = base * t.items[lay][:, None]
-    # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link
+    # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
+    # 4 the off-chip interface
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
     period = per_image.reshape(count, n)[np.arange(count), slowest]
     cause, where = np.zeros(count, dtype=int), slowest
@@ -298,15 +305,25 @@ def evaluate_batch(
             np.where(better, 3, cause),
             np.where(better, grid * side * side + cell, where),
         )
+    io_bits = t.io_bits if d0.interface_gbit_s else 0.0  # the interface bounds the period
+    if io_bits:
+        better = io_bits / d0.interface_gbit_s > period
+        period, cause = (
+            np.where(better, io_bits / d0.interface_gbit_s, period),
+            np.where(better, 4, cause),
+        )
     out = []
     for b, d in enumerate(designs):
         s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
         f0, f1 = flow_start[b], flow_start[b + 1]
         work, hops = share_work[s0:s1], float(flit_hops[f0:f1].sum())
-        energy = price_arrays(work, d.share_macro, hops, float(period[b]), d.energy)
+        m0, m1 = st.macro_start[b], st.macro_start[b + 1]
+        moved = noc_buffer_bits(
+            src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1] * d.flit_bits, int(m1 - m0)
+        )
+        energy = price_arrays(work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits)
         starts = finishes = np.zeros(n)
         if latency:
-            m0 = st.macro_start[b]
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
@@ -334,6 +351,8 @@ def evaluate_batch(
                 work,
                 hops,
                 energy,
+                moved,
+                io_bits,
             )
         )
     return out
@@ -343,6 +362,8 @@ def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
     """What sets a design's period, in words (see :func:`evaluate_batch`'s ``cause``)."""
     if cause == 0:
         return f"layer {t.names[where]}"
+    if cause == 4:
+        return "off-chip interface"
     if cause in (1, 2):
         r, c = divmod(where, len(BUSY_NAMES))
         if cause == 2:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.model.actions import other_work, pixel_work
+from pimsim.arch.mapping import bit_iterations, crossbar_set
+from pimsim.model.actions import interface_bits, other_work, pixel_work
 from pimsim.model.kernel import WORK, MacroArrays, Rates
-from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable
 from pimsim.network.graph import Network
@@ -39,6 +39,7 @@ class NetworkTables:
     geometry: np.ndarray  # (L, 7): out W, kernel H, stride H, dilation H, pad top, is FC, out H
     ops: int
     layers: tuple[Layer, ...] = ()
+    io_bits: float = 0.0  # bits one image moves across the off-chip interface (in + out)
 
     @classmethod
     def build(
@@ -102,6 +103,7 @@ class NetworkTables:
             ).reshape(-1, 7),
             network.ops,
             network.layers,
+            float(interface_bits(network, activation_bits)),
         )
 
 
@@ -123,3 +125,4 @@ class DesignArrays:
     energy: EnergyTable
     hop_ns: float = 0.0
     spread: np.ndarray | None = None  # (L,) bool: outputs kept by each share (see model.plan)
+    interface_gbit_s: float = 0.0  # off-chip interface bandwidth, bits/ns (0: no interface)
