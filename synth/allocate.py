@@ -258,7 +258,7 @@ class AreaTable:
         """Crossbars with DACs, scratchpads, one router per macro and the interface."""
         return (
             float(crossbars.sum()) * self.per_crossbar
-            + sum(self.buffers[int(k)] for k in buffer_kib)
+            + sum(map(self.buffers.__getitem__, buffer_kib.tolist()))  # in macro order
             + n_macros * self.router
             + self.interface
         )

@@ -57,6 +57,7 @@ __all__ = [
     "design_area_mm2",
     "design_arrays",
     "interface_bound_ns",
+    "inventory_figures",
     "part_counts",
     "peak_power_w",
     "score",
@@ -140,22 +141,26 @@ def design_arrays(
     )
 
 
-def design_area_mm2(
+def inventory_figures(
     ctx: ComboContext, alloc: Allocation, counts: PartCounts | None = None
-) -> float:
+) -> tuple[float, float]:
+    """Peak power (W) and area (mm^2, unknown areas 0) of the allocation through the one inventory:
+    the budgets' ground truth. ``counts``: its :func:`part_counts`, if known."""
+    stock = stocks(ctx.parts, ctx.combo.xbar, counts or part_counts(ctx, alloc))
+    return (
+        sum(s.peak_power_w * s.count for s in stock),
+        sum((s.area_mm2 or 0.0) * s.count for s in stock),
+    )
+
+
+def design_area_mm2(ctx: ComboContext, alloc: Allocation) -> float:
     """Area of the allocation through the one inventory (the area budget's ground truth)."""
-    return sum(
-        (s.area_mm2 or 0.0) * s.count
-        for s in stocks(ctx.parts, ctx.combo.xbar, counts or part_counts(ctx, alloc))
-    )
+    return inventory_figures(ctx, alloc)[1]
 
 
-def peak_power_w(ctx: ComboContext, alloc: Allocation, counts: PartCounts | None = None) -> float:
+def peak_power_w(ctx: ComboContext, alloc: Allocation) -> float:
     """Peak power of the allocation through the one inventory (the budget check's ground truth)."""
-    return sum(
-        s.peak_power_w * s.count
-        for s in stocks(ctx.parts, ctx.combo.xbar, counts or part_counts(ctx, alloc))
-    )
+    return inventory_figures(ctx, alloc)[0]
 
 
 @dataclass(frozen=True)
@@ -211,9 +216,12 @@ def score_batch(
         alloc = allocs[b]
         assert isinstance(alloc, Allocation)
         counts = part_counts(ctx, alloc)
-        peak = peak_power_w(ctx, alloc, counts)
+        peak, area = inventory_figures(ctx, alloc, counts)
         assert peak <= power_w * (1 + 1e-9), (
             f"allocation exceeds the budget: {peak} W > {power_w} W"
+        )
+        assert area <= area_mm2 * (1 + 1e-9), (
+            f"allocation exceeds the area: {area} > {area_mm2} mm^2"
         )
         arrays.append(design_arrays(ctx, dups[b], macros[b], alloc, counts))
     out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]

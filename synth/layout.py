@@ -75,15 +75,18 @@ def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros
     gets the next ``n`` macros; a layer's crossbars are split over its group's macros as evenly as
     possible (the first ``need % n`` get one more); a layer without weights sits on the first macro
     of its host weight layer's group."""
-    owner = np.array([o for o, _ in partition], dtype=int)
-    owners = np.unique(owner)
+    members: dict[int, list[int]] = {}
+    for k, (o, _) in enumerate(partition):
+        members.setdefault(o, []).append(k)
+    owners = sorted(members)
+    group_of = {o: g for g, o in enumerate(owners)}
     group_n = np.array([partition[o][1] for o in owners], dtype=int)
     group_start = np.cumsum(group_n) - group_n
-    gi = np.searchsorted(owners, owner)
+    gi = np.array([group_of[o] for o, _ in partition], dtype=int)
     first, n = group_start[gi], group_n[gi]  # (W,) per weight layer
     need = dup * ctx.sets
     q, r = np.divmod(need, n)
-    rep = np.repeat(np.arange(len(owner)), n)
+    rep = np.repeat(np.arange(len(partition)), n)
     i = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     size = q[rep] + (i < r[rep])
     macro = first[rep] + i
@@ -94,12 +97,9 @@ def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros
     layer = np.concatenate([ctx.weight[rep], others])
     order = np.argsort(layer, kind="stable")
     zeros = np.zeros(len(others), dtype=int)
-    members: dict[int, list[int]] = {}
-    for k, (o, _) in enumerate(partition):
-        members.setdefault(o, []).append(k)
     groups = tuple(
-        (tuple(members[o]), int(st), int(c))
-        for o, st, c in zip(owners.tolist(), group_start, group_n, strict=True)
+        (tuple(members[o]), st, c)
+        for o, st, c in zip(owners, group_start.tolist(), group_n.tolist(), strict=True)
     )
     return Macros(
         crossbars,
