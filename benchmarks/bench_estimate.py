@@ -3,7 +3,7 @@
     python benchmarks/bench_estimate.py [--seconds 0.5] [--designs 64]
 
 **Designs/s** (the synthesizer's view). For each of the five paper networks at its budget, one
-combination of the outer loop (ratio 0.2, or 0.3 or 0.4 if the weights need it; 128x128 crossbars, 2-bit cells, 1-bit DACs) and
+combination of the outer loop (ratio 0.2, or 0.3 or 0.4 if the weights need it; 256x256 crossbars, 2-bit cells, 1-bit DACs) and
 ``--designs`` candidate designs made the way the search makes them: duplication vectors by the
 annealing's neighbour move from the proportional seed, partitions by the EA's mutations from the
 default one (only designs that fit the budget). Timed, in this one process (so per core):
@@ -81,7 +81,7 @@ def population(
     """``count`` feasible candidates of ``name`` as the search would make them (see the module)."""
     lib, net = load_library("pimsyn"), zoo_network(name)
     for ratio in RATIOS:  # the first whose crossbar share holds the weights
-        ctx = ComboContext.build(Combo(0, ratio, 2, 128, 1), net, lib, BUDGETS_W[name])
+        ctx = ComboContext.build(Combo(0, ratio, 2, 256, 1), net, lib, BUDGETS_W[name])
         problem = ctx.dup_problem()
         if problem.minimum <= problem.budget:
             break
@@ -89,14 +89,16 @@ def population(
     dups: list[np.ndarray] = []
     parts: list[Partition] = []
     arrays: list[DesignArrays] = []
-    while len(dups) < count:
+    for _ in range(100 * count):
+        if len(dups) == count:
+            break
         conv = move(problem, conv, rng)
         dup = ctx.full_dup(conv)
         space = PartitionSpace.of(
             [int(r) for r in ctx.row_blocks],
             [int(d) for d in dup],
             [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
-            512,
+            128,
             True,
         )
         p = default_partition(ctx, dup)
@@ -108,13 +110,15 @@ def population(
             dups.append(dup)
             parts.append(p)
             arrays.append(design_arrays(ctx, dup, macros, alloc))
+    if not dups:
+        raise SystemExit(f"no candidate of {name} fits {BUDGETS_W[name]} W")
     return ctx, dups, parts, arrays
 
 
 def _measure(name: str, seconds: float, count: int) -> list[str]:
     """One row of the designs/s table."""
     ctx, dups, parts, arrays = population(name, count, random.Random(0))
-    t, budget = ctx.tables, BUDGETS_W[name]
+    t, budget, count = ctx.tables, BUDGETS_W[name], len(arrays)
 
     def batches(size: int, fn: Callable[[int, int], object]) -> Callable[[], None]:
         def run() -> None:
