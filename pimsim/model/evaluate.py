@@ -312,15 +312,16 @@ def evaluate_batch(
             np.where(better, io_bits / d0.interface_gbit_s, period),
             np.where(better, 4, cause),
         )
+    # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
+    # sees only its design's flows, in their order)
+    moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
     out = []
     for b, d in enumerate(designs):
         s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
         f0, f1 = flow_start[b], flow_start[b + 1]
         work, hops = share_work[s0:s1], float(flit_hops[f0:f1].sum())
         m0, m1 = st.macro_start[b], st.macro_start[b + 1]
-        moved = noc_buffer_bits(
-            src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1] * d.flit_bits, int(m1 - m0)
-        )
+        moved = moved_all[m0:m1]
         energy = price_arrays(work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits)
         starts = finishes = np.zeros(n)
         if latency:
