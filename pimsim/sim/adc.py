@@ -11,22 +11,42 @@ arrival order; the time a bit iteration waits is booked as an ``adc`` stall. One
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
+from typing import ClassVar
 
-from pimsim.arch.schema import Hardware
-from pimsim.sim.core import Clock, Pool, SimEnv
+from pimsim.sim.core import Cause, Pool
+from pimsim.sim.ir import StageSpec, Task
+from pimsim.sim.unit import BuildContext, UnitBase, need
 
 
-class AdcBank:
+class AdcBank(UnitBase):
     """The bank of macro ``macro``."""
 
-    def __init__(self, env: SimEnv, macro: int, adcs: int, hw: Hardware, clock: Clock) -> None:
-        self.macro = macro
-        self.adcs = adcs
-        self.pool = Pool(env, "ADC bank", max(adcs, 1))
-        self.frequency_ghz = hw.parts.adc.frequency_ghz
-        self.clock = clock
+    kind: ClassVar[str] = "adc"
+    cause: ClassVar[str] = Cause.ADC
+    stages: ClassVar[frozenset[str]] = frozenset({"adc"})
 
-    def job(self, conversions: float) -> tuple[int, int]:
+    def __init__(self, ctx: BuildContext, macro: int) -> None:
+        self.adcs = ctx.groups[macro].adcs
+        super().__init__(
+            f"macro {macro}/ADC bank", macro, Pool(ctx.env, "ADC bank", max(self.adcs, 1))
+        )
+        self.frequency_ghz = ctx.hardware.parts.adc.frequency_ghz
+        self.clock = ctx.clock
+
+    @classmethod
+    def key(cls, macro: int, task: Task, spec: StageSpec) -> Hashable:
+        return cls.kind, macro
+
+    @classmethod
+    def build(cls, ctx: BuildContext, macro: int, task: Task, spec: StageSpec) -> AdcBank:
+        return cls(ctx, macro)
+
+    def admit(self, ctx: BuildContext, task: Task, spec: StageSpec) -> None:
+        """Every share using the bank needs at least one ADC."""
+        need(ctx, self.adcs, max(spec.work), task.macro, task.layer, "ADC")
+
+    def timing(self, conversions: float) -> tuple[int, int]:
         """ADCs taken and cycles for ``conversions`` (rounded up to whole conversions)."""
         n = math.ceil(conversions - 1e-9)
         if n <= 0:

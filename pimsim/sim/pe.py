@@ -11,21 +11,36 @@ emptied by the ADC bank.
 
 from __future__ import annotations
 
-from pimsim.arch.schema import Hardware
-from pimsim.sim.core import Clock, Pool, SimEnv
+from collections.abc import Hashable
+from typing import ClassVar
+
+from pimsim.sim.core import Cause, Pool
+from pimsim.sim.ir import StageSpec, Task
+from pimsim.sim.unit import BuildContext, UnitBase
 
 
-class PeGroup:
+class PeGroup(UnitBase):
     """The crossbars of one share in macro ``macro``."""
 
-    def __init__(
-        self, env: SimEnv, macro: int, layer: str, crossbars: int, hw: Hardware, clock: Clock
-    ) -> None:
-        self.macro = macro
-        self.crossbars = crossbars
-        self.pool = Pool(env, f"PE {layer}", 1)
-        self.read_cycles = clock.cycles(hw.parts.crossbar.latency_ns)
+    kind: ClassVar[str] = "pe"
+    cause: ClassVar[str] = Cause.PE
+    stages: ClassVar[frozenset[str]] = frozenset({"mvm"})
 
-    def job(self, crossbars: float) -> tuple[int, int]:
+    def __init__(self, ctx: BuildContext, macro: int, task: Task) -> None:
+        super().__init__(
+            f"macro {macro}/PE {task.layer}", macro, Pool(ctx.env, f"PE {task.layer}", 1)
+        )
+        self.crossbars = task.crossbars
+        self.read_cycles = ctx.clock.cycles(ctx.hardware.parts.crossbar.latency_ns)
+
+    @classmethod
+    def key(cls, macro: int, task: Task, spec: StageSpec) -> Hashable:
+        return cls.kind, task.id
+
+    @classmethod
+    def build(cls, ctx: BuildContext, macro: int, task: Task, spec: StageSpec) -> PeGroup:
+        return cls(ctx, macro, task)
+
+    def timing(self, crossbars: float) -> tuple[int, int]:
         """Servers and cycles of one mvm: one read, whatever the number of crossbars."""
         return 1, self.read_cycles if crossbars else 0
