@@ -1,9 +1,10 @@
 """From a finished run to a :class:`SimResult`: action counts, energy, per-layer and unit figures.
 
-Every stage counted the items it processed in full and in last blocks; its actions are those items
-times the actions per item the compiler wrote into the program. Flows counted their flit-hops. The
-counts of each macro are priced by :func:`pimsim.model.pricing.price`, the one pricing function the
-estimate also uses, with static power over one period per image.
+Every unit counted the jobs it served, each job performing the actions the compiler derived from
+the mapping and the layer's geometry (:mod:`pimsim.sim.blockwork`); flows counted their flit-hops.
+The counts of each macro are priced by :func:`pimsim.model.pricing.price`, the one pricing function
+the estimate also uses (``WORK`` is its table's column order), with static power over one period
+per image.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from types import MappingProxyType
 
 from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
-from pimsim.model.kernel import WORK
-from pimsim.model.pricing import hardware_energy_table, price
+from pimsim.model.pricing import WORK, hardware_energy_table, price
 from pimsim.sim.ir import StageSpec
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
 from pimsim.sim.state import RunState
@@ -202,6 +202,7 @@ def _units(m: RunState) -> tuple[UnitSim, ...]:
             ns(unit.pool.queued_cycles),
             unit.pool.jobs,
             _ns_dict(stalls[unit.name], ns),
+            unit.server_busy_ns(),
         )
         for unit in m.units
     ]

@@ -153,8 +153,12 @@ class Machine:
         for i, spec in enumerate(task.stages):
             unit = self._unit(task, spec)
             jobs = (
-                unit.job(spec.work[0], tuple((a, f) for a, f, _ in spec.actions)),
-                unit.job(spec.work[1], tuple((a, la) for a, _, la in spec.actions)),
+                unit.job(
+                    spec.work[0], tuple((a, f) for a, f, _ in spec.actions), spec.per_server[0]
+                ),
+                unit.job(
+                    spec.work[1], tuple((a, la) for a, _, la in spec.actions), spec.per_server[1]
+                ),
             )
             args = (
                 self.env,

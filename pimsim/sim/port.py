@@ -35,6 +35,6 @@ class SpmPort(UnitBase):
     def build(cls, ctx: BuildContext, macro: int, task: Task, spec: StageSpec) -> SpmPort:
         return cls(ctx, macro)
 
-    def timing(self, bits: float) -> tuple[int, int]:
+    def timing(self, bits: float, per_server: tuple[float, ...] = ()) -> tuple[int, int]:
         """Port servers and cycles to move ``bits``."""
         return self.spm.job(bits)

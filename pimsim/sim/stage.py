@@ -290,34 +290,39 @@ class Stage:
                 self.lane = lane
             if self.blocked_by is not None:
                 self.unblock()
-            self.running = True
             self.started_at, self.ends_at = now, now + d  # before a neighbour can look
+            if not d:  # an item of no work (an idle copy in a last block) is done as it starts
+                if self.custom:
+                    self.starting(g, self.image_block)
+                self.started += 1
+                self._complete()  # before the upstream looks: it must not settle it (lazy)
+                if up is not None and (up.blocked_on is self or up.lazy and up.running):
+                    up.poke()
+                continue
+            self.running = True
             if self.custom:
                 self.starting(g, self.image_block)
             self.started += 1
             if up is not None and (up.blocked_on is self or up.lazy and up.running):
                 up.poke()
-            if d:
-                if self.lazy:  # no event unless someone will need its end (see make_lazy)
-                    if (
-                        (
-                            down is not None
-                            and down.blocked_on is self
-                            and self.done + 1 >= down.blocked_need
-                        )
-                        or (
-                            up is not None
-                            and up.blocked_on is self
-                            and self.started + 1 >= up.blocked_need
-                        )
-                        or self._next_ready()
-                    ):
-                        self.wake()
-                else:
-                    Timeout(self.env, d).callbacks.append(self.on_end)
-                return
-            self.running = False
-            self._complete()
+            if self.lazy:  # no event unless someone will need its end (see make_lazy)
+                if (
+                    (
+                        down is not None
+                        and down.blocked_on is self
+                        and self.done + 1 >= down.blocked_need
+                    )
+                    or (
+                        up is not None
+                        and up.blocked_on is self
+                        and self.started + 1 >= up.blocked_need
+                    )
+                    or self._next_ready()
+                ):
+                    self.wake()
+            else:
+                Timeout(self.env, d).callbacks.append(self.on_end)
+            return
 
     def _next_ready(self) -> bool:
         """Whether the item after the current one could start the moment it ends (a middle stage):

@@ -39,16 +39,24 @@ class Job:
     """One kind of job a unit serves for one stage (a full or a last block's item).
 
     ``servers`` of the unit's pool are held for ``cycles``; one job performs ``actions`` (action
-    name, count per job: crossbar reads, conversions, elements, bits); ``served`` counts the jobs
-    done so far (the stage adds one as each completes).
+    name, count per job: crossbar reads, conversions, elements, bits); ``per_server``: the work of
+    each of the unit's servers in one job where they are wired to fixed work (a macro's ADCs; empty
+    otherwise); ``served`` counts the jobs done so far (the stage adds one as each completes).
     """
 
-    __slots__ = ("actions", "cycles", "served", "servers")
+    __slots__ = ("actions", "cycles", "per_server", "served", "servers")
 
-    def __init__(self, servers: int, cycles: int, actions: tuple[tuple[str, float], ...]) -> None:
+    def __init__(
+        self,
+        servers: int,
+        cycles: int,
+        actions: tuple[tuple[str, float], ...],
+        per_server: tuple[float, ...] = (),
+    ) -> None:
         self.servers = servers
         self.cycles = cycles
         self.actions = actions
+        self.per_server = per_server
         self.served = 0
 
 
@@ -75,8 +83,23 @@ class Unit(Protocol):
     pool: Pool
     jobs: list[Job]
 
-    def job(self, work: float, actions: tuple[tuple[str, float], ...]) -> Job:
-        """The job serving ``work`` (in the unit's own measure) and performing ``actions``."""
+    def job(
+        self,
+        work: float,
+        actions: tuple[tuple[str, float], ...],
+        per_server: tuple[float, ...] = (),
+    ) -> Job:
+        """The job serving ``work`` (in the unit's own measure; ``per_server``: split over fixed
+        servers) and performing ``actions``."""
+        ...
+
+    def server_work(self) -> tuple[float, ...]:
+        """The work each server has done so far (empty where servers are not wired to fixed
+        work): a macro's conversions per ADC."""
+        ...
+
+    def server_busy_ns(self) -> tuple[float, ...]:
+        """Each server's busy time so far, ns (empty where servers are not wired to fixed work)."""
         ...
 
     def counts(self) -> Counter[str]:
@@ -115,6 +138,8 @@ class UnitBase:
     kind: ClassVar[str]
     cause: ClassVar[str]
     stages: ClassVar[frozenset[str]]
+    #: work per ns of one server wired to fixed work (an ADC's conversions per ns); 0: not wired
+    server_rate: float = 0.0
 
     def __init__(self, name: str, macro: int | None, pool: Pool) -> None:
         self.name = name
@@ -122,15 +147,35 @@ class UnitBase:
         self.pool = pool
         self.jobs: list[Job] = []
 
-    def timing(self, work: float) -> tuple[int, int]:
+    def timing(self, work: float, per_server: tuple[float, ...] = ()) -> tuple[int, int]:
         """Servers held and cycles for ``work``: each kind's own rule."""
         raise NotImplementedError
 
-    def job(self, work: float, actions: tuple[tuple[str, float], ...]) -> Job:
-        servers, cycles = self.timing(work)
-        made = Job(servers, cycles, actions)
+    def job(
+        self,
+        work: float,
+        actions: tuple[tuple[str, float], ...],
+        per_server: tuple[float, ...] = (),
+    ) -> Job:
+        servers, cycles = self.timing(work, per_server)
+        made = Job(servers, cycles, actions, per_server)
         self.jobs.append(made)
         return made
+
+    def server_work(self) -> tuple[float, ...]:
+        total: list[float] = []
+        for j in self.jobs:
+            if j.served and j.per_server:
+                if len(total) < len(j.per_server):
+                    total += [0.0] * (len(j.per_server) - len(total))
+                for i, w in enumerate(j.per_server):
+                    total[i] += j.served * w
+        return tuple(total)
+
+    def server_busy_ns(self) -> tuple[float, ...]:
+        if not self.server_rate:
+            return ()
+        return tuple(w / self.server_rate for w in self.server_work())
 
     def counts(self) -> Counter[str]:
         out = Counter[str]()

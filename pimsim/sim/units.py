@@ -55,7 +55,7 @@ class UnitPool(UnitBase):
         """Every share using the units needs at least one."""
         need(ctx, self.count, max(spec.work), task.macro, task.layer, f"'{spec.name}' unit")
 
-    def timing(self, elements: float) -> tuple[int, int]:
+    def timing(self, elements: float, per_server: tuple[float, ...] = ()) -> tuple[int, int]:
         """Units taken and cycles for ``elements``."""
         actions = math.ceil(elements / self.lanes - 1e-9)
         if actions <= 0:
