@@ -107,3 +107,13 @@ def test_idle_copies_in_the_last_block() -> None:
     assert stages[("mvm", 0)].items == stages[("mvm", 1)].items == 8
     assert stages[("mvm", 0)].busy_ns == 8 * 100 and stages[("mvm", 1)].busy_ns == 4 * 100
     assert any("tail block" in d for d in disagreements(plan))
+
+
+def test_validate_flags_the_known_conditions() -> None:
+    from synth.validate import validate_design
+
+    plan = mux(3)
+    row = validate_design(1, plan.arch.model_dump(mode="json"), plan.network, 2, 5.0, None)
+    assert [d.split(":")[0] for d in row.disagreements] == ["ADC mux imbalance"]
+    assert row.flagged  # the estimate's throughput is 50% high: 1 / 853.3 against 1 / 1280
+    assert row.error_pct["throughput_ips"] == pytest.approx(50.0)

@@ -19,9 +19,11 @@ The module list is the architecture:
   :mod:`~pimsim.sim.collect` read to make the frozen :class:`SimResult` (:mod:`~pimsim.sim.result`); :mod:`~pimsim.sim.trace`: Chrome traces. The rich tables of a run are in
   :mod:`pimsim.cli.render_sim`.
 
-Timing comes only from the simulated hardware (resources, queues, events); the action counts per
-item and the pricing function are shared with the estimate (:mod:`pimsim.model`). Every run has its
-own environment: nothing is global.
+Timing comes only from the simulated hardware (resources, queues, events); the action counts are
+the simulator's own (each unit counts the jobs it serves, their actions derived from the mapping and
+the layer geometry by :mod:`~pimsim.sim.blockwork`); only the pricing function is shared with the
+estimate (:mod:`pimsim.model.pricing`). :mod:`~pimsim.sim.detect` names the conditions under which
+the estimate is knowingly wrong. Every run has its own environment: nothing is global.
 """
 
 from pimsim.sim.compiler import compile_program
