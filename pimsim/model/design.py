@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pimsim.arch.mapping import bit_iterations
 from pimsim.arch.schema import Hardware, MacroGroup, Parts
 from pimsim.model.evaluate import DesignArrays
 from pimsim.model.kernel import UNITS, MacroArrays, Rates
-from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import hardware_energy_table
 
@@ -79,4 +79,5 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         hardware_energy_table(hw),
         hw.parts.noc.hop_latency_ns,
         np.array([plan.layers[l.name].spread for l in names], dtype=bool),
+        io.bandwidth_gbit_s if (io := hw.parts.interface) is not None else 0.0,
     )
