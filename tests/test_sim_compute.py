@@ -125,3 +125,16 @@ def test_validate_flags_the_known_conditions() -> None:
     assert [d.split(":")[0] for d in row.disagreements] == ["ADC mux imbalance"]
     assert row.flagged  # the estimate's throughput is 33% high: 1 / 960 against 1 / 1280
     assert row.error_pct["throughput_ips"] == pytest.approx(100 / 3)
+
+
+# -- input reuse ------------------------------------------------------------------------------------
+def test_every_window_is_read_whole_from_the_scratchpad() -> None:
+    from tests.test_sim_hand import two_convs
+
+    # the stated rule: each output pixel reads its whole 3x3 window of 2 channels (padding read as
+    # stored zeros), 18 values of 16 bits = 288 bits; y and z have 16 output pixels each, in blocks
+    # of 4 (dup 4): 4 loads of 1,152 bits each per layer and image
+    r = run(two_convs(), images=2)
+    assert r.counts["buffer_read_bits"] == 2 * 2 * 16 * 288
+    load = {(s.name, s.macro): s for x in r.layers for s in x.stages}[("load", 0)]
+    assert load.items == 2 * 4
