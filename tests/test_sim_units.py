@@ -58,6 +58,15 @@ def test_unit_contract(kind: str) -> None:
     assert u.counts() == {}
     work.served, idle.served = 2, 5
     assert u.counts() == {"x": 6.0, "y": 1.0}
+    # per-server work only where servers are wired to fixed work: the ADC bank (one ADC here, at
+    # 0.1 GS/s: 16 conversions take 160 ns; 3 such jobs are 48 conversions, 480 ns busy)
+    if kind == "adc":
+        wired = u.job(16.0, (), (16.0,))
+        assert (wired.servers, wired.cycles) == (1, 160)
+        wired.served = 3
+        assert u.server_work() == (48.0,) and u.server_busy_ns() == (480.0,)
+    else:
+        assert u.server_work() == () and u.server_busy_ns() == ()
     # waits: nobody queued, then one job queued at cycle 0
     assert u.waits() == []
     lane = u.pool.take(u.pool.capacity)
