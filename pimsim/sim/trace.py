@@ -64,7 +64,7 @@ class SimTracer:
         """Record which unit the pool of stage ``st`` (of layer share ``share``) is."""
         kind = STAGE_UNIT_KIND.get(st.name, st.name)
         layer, of_share = (st.layer, share) if kind == "pe" else (None, None)
-        self.units.setdefault(id(st.pool), Unit(st.unit, kind, st.macro, 0, layer, of_share))
+        self.units.setdefault(id(st.pool), Unit(st.unit.name, kind, st.macro, 0, layer, of_share))
 
     def link_unit(self, link: Link, pool: Pool) -> None:
         """Record which link (the (row, column) of both ends) a NoC pool is."""
@@ -77,7 +77,7 @@ class SimTracer:
         """One activity of a stage (called when it ends)."""
         pool = st.pool
         tid = self.writer.track(id(pool), lane, st.macro, pool.name, self.units[id(pool)])
-        k = st.jobs[li][0]
+        k = st.timing[li][0]
         busy = d * k / pool.capacity * self.ns
         where = {"layer": st.layer, "image": image}
         detail = {"bit": bit} if bit >= 0 else {}
