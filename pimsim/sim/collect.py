@@ -18,6 +18,7 @@ from pimsim.model.actions import Action
 from pimsim.model.kernel import WORK
 from pimsim.model.pricing import hardware_energy_table, price
 from pimsim.sim.ir import StageSpec
+from pimsim.sim.noc import FlowRun
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
 
 if TYPE_CHECKING:
@@ -65,11 +66,13 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
                 if share_images:
                     per_image[st.macro][action] += n / share_images
     for fr in m.flows:
-        if fr.flit_hops:
-            counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
-            flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
-            if flow_images:
-                per_image[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops / flow_images
+        # a stopped run: each flow's counts over the images' worth of blocks it delivered
+        flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
+        for macro, action, n in _flow_counts(fr):
+            if n:
+                counts[macro][action] += n
+                if flow_images:
+                    per_image[macro][action] += n / flow_images
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -124,6 +127,17 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
         wall_s,
         program.warnings,
         stopped=stopped,
+    )
+
+
+def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
+    """What a flow did, as (macro, action, count): its scratchpad reads at the source and writes
+    at the destination, its flit-hops (booked to the source macro)."""
+    src, dst = fr.spec.src, fr.spec.dst
+    return (
+        (src, str(Action.BUFFER_READ_BITS), fr.read_bits),
+        (dst, str(Action.BUFFER_WRITE_BITS), fr.write_bits),
+        (src, str(Action.NOC_FLIT_HOPS), float(fr.flit_hops)),
     )
 
 
@@ -210,11 +224,13 @@ def _units(m: _Machine) -> tuple[UnitSim, ...]:
                 _ns_dict(stalls[name], ns),
             )
         )
-    for pool in m.mesh.links.values():
+    channels = [(p, "link") for p in m.mesh.links.values()]
+    channels += [(p, kind) for (kind, _at), p in m.mesh.ports.items()]
+    for pool, kind in channels:
         out.append(
             UnitSim(
                 f"NoC/{pool.name}",
-                "link",
+                kind,
                 None,
                 ns(pool.busy_cycles),
                 ns(pool.queued_cycles),

@@ -223,7 +223,9 @@ class _Machine:
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
         assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
-        return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst], staging)
+        return FlowRun(
+            self.env, spec, Progress(self.env), self.spms[spec.src], self.spms[spec.dst], staging
+        )
 
     def _wire(self) -> None:
         env, program = self.env, self.program
@@ -356,8 +358,10 @@ class _Machine:
         for sh in self.shares:
             for stage in sh.stages:
                 stage.poke()
+        at = self.program.positions
         for fr in self.flows:
-            env.process(run_flow(env, fr, self.mesh, images, tracer))
+            ends = (at[fr.spec.src], at[fr.spec.dst])
+            env.process(run_flow(env, fr, self.mesh, images, tracer, ends))
 
 
 def simulate(
