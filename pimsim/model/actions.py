@@ -51,6 +51,13 @@ class Action(StrEnum):
     BUFFER_READ_BITS = "buffer_read_bits"
     BUFFER_WRITE_BITS = "buffer_write_bits"
     NOC_FLIT_HOPS = "noc_flit_hops"
+    #: Scratchpad bits read to send over the NoC (at the sending macro) and written on arrival (at
+    #: the receiving macro). Apart from BUFFER_*_BITS (the layers' own window loads and result
+    #: stores) so that the cost of moving data shows on its own; priced at the same per-bit energy.
+    NOC_BUFFER_READ_BITS = "noc_buffer_read_bits"
+    NOC_BUFFER_WRITE_BITS = "noc_buffer_write_bits"
+    #: Bits crossing the chip's off-chip interface: each image's input in and its outputs out.
+    INTERFACE_BITS = "interface_bits"
 
 
 #: The digital unit kind that performs each element action.

@@ -42,6 +42,7 @@ class Component(StrEnum):
     BUFFER = "buffer"
     NOC = "noc"
     FIXED = "fixed"
+    INTERFACE = "interface"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class PartCounts:
     routers: float
     fixed: Mapping[str, float]
     chip_noc: bool = False  # the NoC's chip-level power (charged once per chip)
+    interfaces: float = 0.0  # off-chip interfaces (one per chip)
 
 
 def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
@@ -161,6 +163,18 @@ def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
                 Component.FIXED, name, count, part.static_power_w, part.peak_power_w, part.area_mm2
             )
         )
+    io = parts.interface
+    if io is not None and counts.interfaces:
+        out.append(
+            Stock(
+                Component.INTERFACE,
+                io.name,
+                counts.interfaces,
+                io.static_power_w,
+                io.peak_power_w,
+                io.area_mm2,
+            )
+        )
     return out
 
 
@@ -199,6 +213,7 @@ def chip_counts(hw: Hardware) -> PartCounts:
         routers * c,
         {k: v * c for k, v in fixed.items()},
         chip_noc=True,
+        interfaces=c,
     )
 
 
