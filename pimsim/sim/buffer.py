@@ -141,15 +141,22 @@ class Scratchpad:
 
 class PortJob:
     """One access job of the port that calls ``then()`` once it is over: the port is taken at once
-    if free, else the job queues (first come, first served). ``queued_cycles`` is its wait."""
+    if free, else the job queues (first come, first served); ``started(lane, cycle)`` (if given)
+    is called as it takes the port."""
 
-    __slots__ = ("cycles", "since", "spm", "then")
+    __slots__ = ("cycles", "spm", "started", "then")
 
-    def __init__(self, spm: Scratchpad, cycles: int, then: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        spm: Scratchpad,
+        cycles: int,
+        then: Callable[[], None],
+        started: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.spm = spm
         self.cycles = cycles
         self.then = then
-        self.since = spm.env.now
+        self.started = started
         lane = spm.port.take(1)
         if lane < 0:
             spm.port.queue(1, self)
@@ -158,6 +165,8 @@ class PortJob:
 
     def granted(self, lane: int) -> None:
         port, cycles, then = self.spm.port, self.cycles, self.then
+        if self.started is not None:
+            self.started(lane, self.spm.env.now)
 
         def over(_event: object) -> None:
             port.give(1, lane, cycles)

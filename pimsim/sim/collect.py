@@ -48,6 +48,24 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     return energy
 
 
+def noc_access_energy(hw: Hardware) -> Callable[[int, int], tuple[float, float]]:
+    """A function giving the energy per bit (pJ) of a NoC transfer's scratchpad read in its source
+    macro and write in its destination macro, as the pricing function charges those actions (0
+    while it does not price them): what trace slices carry."""
+    table = hardware_energy_table(hw)
+    priced = {str(a) for a in WORK}
+    read = str(Action.NOC_BUFFER_READ_BITS) in priced
+    write = str(Action.NOC_BUFFER_WRITE_BITS) in priced
+
+    def energy(src: int, dst: int) -> tuple[float, float]:
+        return (
+            float(table.buffer_pj[src, 0]) if read else 0.0,
+            float(table.buffer_pj[dst, 1]) if write else 0.0,
+        )
+
+    return energy
+
+
 def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult:
     """The result of machine ``m`` after its run (``stopped``: why a guard ended it early; the
     figures are then those of the images that finished, and the energy per image each share's work
@@ -135,8 +153,8 @@ def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
     at the destination, its flit-hops (booked to the source macro)."""
     src, dst = fr.spec.src, fr.spec.dst
     return (
-        (src, str(Action.BUFFER_READ_BITS), fr.read_bits),
-        (dst, str(Action.BUFFER_WRITE_BITS), fr.write_bits),
+        (src, str(Action.NOC_BUFFER_READ_BITS), fr.read_bits),
+        (dst, str(Action.NOC_BUFFER_WRITE_BITS), fr.write_bits),
         (src, str(Action.NOC_FLIT_HOPS), float(fr.flit_hops)),
     )
 

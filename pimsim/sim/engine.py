@@ -25,7 +25,7 @@ from pimsim.errors import InputError
 from pimsim.model.plan import Plan
 from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.collect import collect, energy_per_item
+from pimsim.sim.collect import collect, energy_per_item, noc_access_energy
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import (
     Clock,
@@ -116,6 +116,7 @@ class _Machine:
             assert buffer is not None
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
         self.energy = energy_per_item(hw)
+        self.noc_energy = noc_access_energy(hw)
         self.events = 0
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
@@ -223,9 +224,11 @@ class _Machine:
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
         assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
-        return FlowRun(
+        fr = FlowRun(
             self.env, spec, Progress(self.env), self.spms[spec.src], self.spms[spec.dst], staging
         )
+        fr.energy_pj = self.noc_energy(spec.src, spec.dst)
+        return fr
 
     def _wire(self) -> None:
         env, program = self.env, self.program

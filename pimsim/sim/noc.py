@@ -141,6 +141,7 @@ class FlowRun:
         self.write_bits = 0.0
         self.stall: dict[str, int] = {}
         self.waiting: tuple[str, Any, int] | None = None  # (cause, what, block over images)
+        self.energy_pj = (0.0, 0.0)  # per bit read at the source, written at the destination
 
     def name(self) -> str:
         s = self.spec
@@ -183,9 +184,18 @@ def run_flow(
     source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
 
-    def write(bits: float, cycles: int) -> None:  # the tail is in: into the destination's SPM
+    def write(bits: float, cycles: int, g: int) -> None:  # the tail is in: into the dst's SPM
         f.write_bits += bits
-        PortJob(dst, cycles, delivered.advance)
+        if tracer is None:
+            PortJob(dst, cycles, delivered.advance)
+            return
+        img, c = divmod(g, blocks)
+        pj = bits * f.energy_pj[1]
+
+        def started(lane: int, t: int) -> None:
+            tracer.access(dst.port, lane, spec.dst, t, cycles, spec, img, c, pj)
+
+        PortJob(dst, cycles, delivered.advance, started)
 
     for g in range(images * blocks):
         c = g % blocks
@@ -225,6 +235,9 @@ def run_flow(
                 lane = yield port.wait(1)
                 stall[Cause.PORT] = stall.get(Cause.PORT, 0) + env.now - t0
             f.waiting = None
+            if tracer is not None:
+                pj = bits * f.energy_pj[0]
+                tracer.access(port, lane, spec.src, env.now, read, spec, g // blocks, c, pj)
             yield env.timeout(read)
             port.give(1, lane, read)
         f.waiting = None
@@ -250,10 +263,11 @@ def run_flow(
             else:
                 held = (channel, lane, now)
             if tracer is not None:
-                tracer.message(channel, lane, now, span, spec, g // blocks, c, bits)
+                hops = flits if 0 < j < last else 0
+                tracer.message(channel, lane, now, span, spec, g // blocks, c, bits, hops)
             if j < last:
                 yield env.timeout(hop)
-        Timeout(env, span).callbacks.append(lambda _e, b=bits, w=wrote: write(b, w))
+        Timeout(env, span).callbacks.append(lambda _e, b=bits, w=wrote, g=g: write(b, w, g))
 
 
 def _release(env: SimEnv, held: tuple[Pool, int, int], span: int, hold: int) -> None:

@@ -171,13 +171,23 @@ class TraceWriter:
         )
 
     def message(
-        self, link: Pool, lane: int, t: int, d: int, spec: Any, image: int, block: int, bits: float
+        self,
+        link: Pool,
+        lane: int,
+        t: int,
+        d: int,
+        spec: Any,
+        image: int,
+        block: int,
+        bits: float,
+        flit_hops: int,
     ) -> None:
-        """One message crossing one link."""
+        """One packet crossing one channel (a link: ``flit_hops`` = its flits; a router's injection
+        or ejection port: 0)."""
         tid = self.track(link, lane, NOC_PID)
         name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
         busy = d * self.ns
-        energy = bits / self.flit_bits * self.flit_hop_pj
+        energy = flit_hops * self.flit_hop_pj
         if self.level == 2:
             self._slice(
                 tid,
@@ -205,6 +215,37 @@ class TraceWriter:
             name,
             {"layer": spec.layer, "image": image} | ({"block": block} if self.level == 1 else {}),
         )
+
+    def access(
+        self,
+        pool: Pool,
+        lane: int,
+        pid: int,
+        t: int,
+        d: int,
+        spec: Any,
+        image: int,
+        block: int,
+        energy_pj: float,
+    ) -> None:
+        """One scratchpad port access of a NoC transfer (its read at the sender, its write at the
+        receiver), on the port's track of macro ``pid``."""
+        tid = self.track(pool, lane, pid)
+        name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
+        args = {"layer": spec.layer, "image": image}
+        if self.level == 2:
+            busy = d * self.ns
+            self._slice(
+                tid,
+                name,
+                t,
+                t + d,
+                args | {"block": block, "busy_ns": busy} | {"energy_pj": energy_pj},
+            )
+            return
+        key = (name, image, block if self.level == 1 else -1)
+        extra = {"block": block} if self.level == 1 else {}
+        self._merge(tid, key, t, d, d * self.ns, energy_pj, name, args | extra)
 
     def counter(self, pid: int, name: str, t: int, value: float) -> None:
         """A counter sample; several changes in one cycle keep the last value."""
