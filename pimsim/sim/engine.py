@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
+from pimsim.model.pricing import hardware_energy_table
 from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
@@ -400,7 +401,8 @@ def simulate(
             meta,
             options.overwrite,
             hw.parts.noc.flit_bits,
-            hw.parts.noc.flit_hop_energy_pj,
+            hw.parts.noc.hop_energy_pj,
+            hardware_energy_table(hw).buffer_pj,
         )
     try:
         machine = _Machine(program, options, tracer)

@@ -55,6 +55,7 @@ class TraceWriter:
         force: bool = False,
         flit_bits: int = 1,
         flit_hop_pj: float = 0.0,
+        buffer_pj: Any = None,
     ) -> None:
         if level not in LEVELS:
             raise InputError(
@@ -90,6 +91,9 @@ class TraceWriter:
         self.ns = 1.0 / clock_ghz
         self.flit_bits = flit_bits  # a message's energy per link: bits / flit_bits x flit_hop_pj
         self.flit_hop_pj = flit_hop_pj
+        # (M, 2) scratchpad pJ per bit read / written: a message's read at the sender and write at
+        # the receiver are spread evenly over the slices of its links
+        self.buffer_pj = buffer_pj
         self.chunk: list[str] = []
         self.tracks: dict[tuple[int, int], int] = {}  # (id(pool), lane) -> tid
         self.track_pid: dict[int, int] = {}
@@ -178,6 +182,9 @@ class TraceWriter:
         name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
         busy = d * self.ns
         energy = bits / self.flit_bits * self.flit_hop_pj
+        if self.buffer_pj is not None and spec.route:
+            moved = self.buffer_pj[spec.src, 0] + self.buffer_pj[spec.dst, 1]
+            energy += bits * float(moved) / len(spec.route)
         if self.level == 2:
             self._slice(
                 tid,
