@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.arch.schema import Parts
 from pimsim.model.actions import Action
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
 from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K, MacroArrays
@@ -194,12 +195,8 @@ def allocate(
         crossbars[:] = crossbars.max()
         buffer_kib[:] = buffer_kib.max()
     buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, buffer_kib)]
-    routers = n_m  # one router per macro
-    fixed = float(
-        crossbars.sum() * ctx.per_crossbar_w
-        + buffer_w.sum()
-        + routers * ctx.parts.noc.router_power_w
-        + ctx.parts.noc.chip_power_w
+    fixed = float(crossbars.sum() * ctx.per_crossbar_w + buffer_w.sum()) + chip_overhead_peak_w(
+        ctx.parts, n_m
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
@@ -221,6 +218,7 @@ def allocate(
             * t.weight
         ).max()
     )
+    xbar_bound = max(xbar_bound, interface_bound_ns(ctx))  # no ADC can beat the interface
     t_one = max(float(demand.max()), xbar_bound, 1e-9)
     cheapest = counts(t_one)
     if power(cheapest) > power_w:
@@ -252,6 +250,20 @@ def allocate(
     )
 
 
+def chip_overhead_peak_w(parts: Parts, n_macros: int) -> float:
+    """Peak power of what a chip of ``n_macros`` macros has whatever its allocation: one router per
+    macro, the NoC's chip-level power and the off-chip interface (the same parts as
+    :func:`part_counts` puts in the inventory)."""
+    io = parts.interface.peak_power_w if parts.interface is not None else 0.0
+    return n_macros * parts.noc.router_power_w + parts.noc.chip_power_w + io
+
+
+def interface_bound_ns(ctx: ComboContext) -> float:
+    """Time per image the off-chip interface needs for one image's input and output bits, ns."""
+    io = ctx.parts.interface
+    return ctx.tables.io_bits / io.bandwidth_gbit_s if io is not None else 0.0
+
+
 def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
     """(L,) items per block: dup for weight layers, 1 for the others."""
     per = np.ones(len(ctx.tables.names), dtype=int)
@@ -272,6 +284,7 @@ def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
         float(len(alloc.adcs)),
         {},
         chip_noc=True,
+        interfaces=1.0,
     )
 
 
@@ -299,6 +312,7 @@ def design_arrays(
         ctx.parts.noc.flit_latency_ns,
         table,
         ctx.parts.noc.hop_latency_ns,
+        interface_gbit_s=ctx.parts.interface.bandwidth_gbit_s if ctx.parts.interface else 0.0,
     )
 
 

@@ -32,6 +32,7 @@ from enum import StrEnum
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.plan import LayerPlan
+from pimsim.network.graph import Network
 from pimsim.network.layer import Activation, Layer, LayerKind
 
 
@@ -156,3 +157,11 @@ def other_work(lp: LayerPlan, activation_bits: int) -> Counts:
         work[act] += out
     work[Action.BUFFER_WRITE_BITS] = out * activation_bits
     return work
+
+
+def interface_bits(network: Network, activation_bits: int) -> int:
+    """Bits one image moves across the off-chip interface: every network input in, and the output
+    of every layer that no other layer reads out."""
+    into = sum(shape.size for shape in network.inputs.values())
+    out = sum(layer.out_shape.size for layer in network.outputs)
+    return (into + out) * activation_bits

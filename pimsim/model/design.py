@@ -69,4 +69,5 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         hardware_energy_table(hw),
         hw.parts.noc.hop_latency_ns,
         np.array([plan.layers[l.name].spread for l in names], dtype=bool),
+        io.bandwidth_gbit_s if (io := hw.parts.interface) is not None else 0.0,
     )

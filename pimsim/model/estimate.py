@@ -197,6 +197,12 @@ def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
     }
     if ev.flit_hops:
         counts[str(Action.NOC_FLIT_HOPS)] = ev.flit_hops
+    if ev.noc_buffer_bits is not None and ev.noc_buffer_bits.any():
+        read, written = ev.noc_buffer_bits.sum(axis=0)
+        counts[str(Action.NOC_BUFFER_READ_BITS)] = float(read)
+        counts[str(Action.NOC_BUFFER_WRITE_BITS)] = float(written)
+    if ev.interface_bits:
+        counts[str(Action.INTERFACE_BITS)] = ev.interface_bits
     return CostReport(
         arch.name,
         figures,

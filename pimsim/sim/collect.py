@@ -50,18 +50,12 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
 
 def noc_access_energy(hw: Hardware) -> Callable[[int, int], tuple[float, float]]:
     """A function giving the energy per bit (pJ) of a NoC transfer's scratchpad read in its source
-    macro and write in its destination macro, as the pricing function charges those actions (0
-    while it does not price them): what trace slices carry."""
+    macro and of its write in its destination macro, as the pricing function charges them: what
+    trace slices carry."""
     table = hardware_energy_table(hw)
-    priced = {str(a) for a in WORK}
-    read = str(Action.NOC_BUFFER_READ_BITS) in priced
-    write = str(Action.NOC_BUFFER_WRITE_BITS) in priced
 
     def energy(src: int, dst: int) -> tuple[float, float]:
-        return (
-            float(table.buffer_pj[src, 0]) if read else 0.0,
-            float(table.buffer_pj[dst, 1]) if write else 0.0,
-        )
+        return float(table.buffer_pj[src, 0]), float(table.buffer_pj[dst, 1])
 
     return energy
 

@@ -407,7 +407,7 @@ def simulate(
             meta,
             options.overwrite,
             hw.parts.noc.flit_bits,
-            hw.parts.noc.flit_hop_energy_pj,
+            hw.parts.noc.hop_energy_pj,
         )
     try:
         machine = _Machine(program, options, tracer)
