@@ -73,6 +73,7 @@ class Scratchpad:
         self.used = 0
         self.peak = 0
         self.on_change: Callable[[Scratchpad], None] | None = None
+        self.access_pj = (0.0, 0.0)  # per bit read / written (traced energy of port jobs)
 
     def job(self, bits: float) -> tuple[int, int]:
         """Port servers and cycles to move ``bits``."""

@@ -17,6 +17,7 @@ from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
 from pimsim.model.kernel import WORK
 from pimsim.model.pricing import hardware_energy_table, price
+from pimsim.sim.interface import Interface
 from pimsim.sim.ir import StageSpec
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
@@ -48,14 +49,13 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     return energy
 
 
-def noc_access_energy(hw: Hardware) -> Callable[[int, int], tuple[float, float]]:
-    """A function giving the energy per bit (pJ) of a NoC transfer's scratchpad read in its source
-    macro and of its write in its destination macro, as the pricing function charges them: what
-    trace slices carry."""
+def scratchpad_bit_energy(hw: Hardware) -> Callable[[int], tuple[float, float]]:
+    """A function giving the energy per bit (pJ) read and written in a macro's scratchpad, as the
+    pricing function charges the NoC's and the interface's accesses: what trace slices carry."""
     table = hardware_energy_table(hw)
 
-    def energy(src: int, dst: int) -> tuple[float, float]:
-        return float(table.buffer_pj[src, 0]), float(table.buffer_pj[dst, 1])
+    def energy(macro: int) -> tuple[float, float]:
+        return float(table.buffer_pj[macro, 0]), float(table.buffer_pj[macro, 1])
 
     return energy
 
@@ -85,6 +85,14 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
                 counts[macro][action] += n
                 if flow_images:
                     per_image[macro][action] += n / flow_images
+    if m.io is not None:
+        done_images = sum(1 for t in m.image_finish if t is not None)
+        io_images = images if stopped is None else done_images
+        for macro, action, n in _interface_counts(m.io):
+            if n:
+                counts[macro][action] += n
+                if io_images:
+                    per_image[macro][action] += n / io_images
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -151,6 +159,15 @@ def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
         (dst, str(Action.NOC_BUFFER_WRITE_BITS), fr.write_bits),
         (src, str(Action.NOC_FLIT_HOPS), float(fr.flit_hops)),
     )
+
+
+def _interface_counts(io: Interface) -> list[tuple[int, str, float]]:
+    """What the interface did, as (macro, action, count): bits across it (booked to the chip,
+    key -1), the scratchpad bits it wrote (inputs) and read (outputs) in each macro."""
+    out = [(-1, str(Action.INTERFACE_BITS), io.bits_in + io.bits_out)]
+    out += [(m, str(Action.NOC_BUFFER_WRITE_BITS), b) for m, b in sorted(io.written.items())]
+    out += [(m, str(Action.NOC_BUFFER_READ_BITS), b) for m, b in sorted(io.read.items())]
+    return out
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
@@ -238,6 +255,8 @@ def _units(m: _Machine) -> tuple[UnitSim, ...]:
         )
     channels = [(p, "link") for p in m.mesh.links.values()]
     channels += [(p, kind) for (kind, _at), p in m.mesh.ports.items()]
+    if m.io is not None:
+        channels.append((m.io.channel, "io"))
     for pool, kind in channels:
         out.append(
             UnitSim(
@@ -247,7 +266,7 @@ def _units(m: _Machine) -> tuple[UnitSim, ...]:
                 ns(pool.busy_cycles),
                 ns(pool.queued_cycles),
                 pool.jobs,
-                {},
+                _ns_dict(m.io.stall, ns) if kind == "io" and m.io is not None else {},
             )
         )
     return tuple(out)

@@ -25,7 +25,7 @@ from pimsim.errors import InputError
 from pimsim.model.plan import Plan
 from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.collect import collect, energy_per_item, noc_access_energy
+from pimsim.sim.collect import collect, energy_per_item, scratchpad_bit_energy
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import (
     Clock,
@@ -37,6 +37,7 @@ from pimsim.sim.core import (
     least_of,
     whole_parts,
 )
+from pimsim.sim.interface import ExternalInput, Interface, Outgoing, stream_in, stream_out
 from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
@@ -95,7 +96,13 @@ class SimDeadlock(InputError):
 class _Machine:
     """The hardware and processes of one run (everything lives in ``env``)."""
 
-    def __init__(self, program: Program, options: SimOptions, tracer: TraceWriter | None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        options: SimOptions,
+        tracer: TraceWriter | None,
+        input_bits: float = 0.0,
+    ) -> None:
         self.program = program
         self.images = options.images
         guarded = options.max_cycles is not None or options.max_wall_s is not None
@@ -108,6 +115,12 @@ class _Machine:
         self.adcs: dict[int, AdcBank] = {}
         self.units: dict[tuple[int, str], UnitPool] = {}
         self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
+        io = hw.parts.interface
+        self.io = None if io is None else Interface(self.env, io, self.clock, tracer)
+        self.input_bits = input_bits  # per image, through the interface
+        self.outgoing: list[Outgoing] = []
+        self.io_targets: list[tuple[Scratchpad, list[ExternalInput]]] = []
+        self.io_parts = 0
         parts: dict[int, dict[str, int]] = {}
         for p in program.partitions:
             parts.setdefault(p.macro, {})[p.name] = p.bits
@@ -116,7 +129,9 @@ class _Machine:
             assert buffer is not None
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
         self.energy = energy_per_item(hw)
-        self.noc_energy = noc_access_energy(hw)
+        bit_pj = scratchpad_bit_energy(hw)
+        for m, spm in self.spms.items():
+            spm.access_pj = bit_pj(m)
         self.events = 0
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
@@ -133,6 +148,8 @@ class _Machine:
         make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
         self.published: dict[str, Progress] = {}
+        self.gone: dict[str, tuple[Progress, int]] = {}  # outputs' blocks gone off chip
+        self.left_parts: dict[str, list[Progress]] = {}
         self.layer_finish: dict[str, list[int | None]] = {}
         self.image_finish: list[int | None] = [None] * self.images
         self._wire()
@@ -224,11 +241,9 @@ class _Machine:
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
         assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
-        fr = FlowRun(
+        return FlowRun(
             self.env, spec, Progress(self.env), self.spms[spec.src], self.spms[spec.dst], staging
         )
-        fr.energy_pj = self.noc_energy(spec.src, spec.dst)
-        return fr
 
     def _wire(self) -> None:
         env, program = self.env, self.program
@@ -258,14 +273,17 @@ class _Machine:
             done = [
                 self.inputs[fr.spec.id].consumed if fr.spec.in_place else fr.delivered
                 for fr in outs
-            ] or [published]
+            ] or [self._leave(info, [(first, published)])]
             release = self._stager(self.stagings[info.name], done)
             for s in done:
                 s.listeners.append(release)
-        outputs = [info.name for info in program.layers if not info.transfers]
-        image_done = self._image_done(outputs)
-        for name in outputs:
-            self.published[name].listeners.append(image_done)
+        outputs = [info for info in program.layers if not info.transfers]
+        gone = [self.gone.get(x.name, (self.published[x.name], x.blocks)) for x in outputs]
+        image_done = self._image_done([self._finish_times(g, blocks) for g, blocks in gone])
+        for g, _blocks in gone:
+            g.listeners.append(image_done)
+        if self.io is not None:
+            self._wire_input()
 
     def _wire_spread(self, info: LayerInfo) -> None:
         """A spread layer: published once every share has stored its part of a block; each share's
@@ -279,7 +297,7 @@ class _Machine:
                 fr.source = sh.stored
             store = sh.stages[-1]
             assert isinstance(store, StoreStage)
-            done = [fr.delivered for fr in mine] or [sh.stored]
+            done = [fr.delivered for fr in mine] or [self._leave(info, [(sh, sh.stored)])]
             release = self._stager(store.staging, done)
             for s in done:
                 s.listeners.append(release)
@@ -327,8 +345,49 @@ class _Machine:
 
         return record
 
-    def _image_done(self, outputs: list[str]) -> Callable[[int], None]:
-        finished = [self.layer_finish[o] for o in outputs]
+    def _leave(self, info: LayerInfo, parts: list[tuple[ShareRun, Progress]]) -> Progress:
+        """A network output's blocks (the whole layer, or one share's part of a spread one) leave
+        the chip through the interface, if there is one; the blocks gone (else those there)."""
+        if self.io is None:
+            return parts[0][1]
+        tasks = [self.program.tasks[t] for t in info.tasks]
+        lefts = []
+        for sh, source in parts:
+            mine = [sh.task] if info.spread else tasks
+            bits = (sum(t.out_bits[0] for t in mine), sum(t.out_bits[1] for t in mine))
+            out = Outgoing(self.env, info.name, sh.spm, bits, info.blocks)
+            out.source = source
+            self.outgoing.append(out)
+            lefts.append(out.left)
+        left = lefts[0]
+        if info.spread:  # every share's part of a block gone (each adds its own)
+            self.left_parts.setdefault(info.name, []).extend(lefts)
+            left = least_of(self.env, self.left_parts[info.name])
+        self.gone[info.name] = (left, info.blocks)
+        return lefts[0]
+
+    def _wire_input(self) -> None:
+        """Every share of a layer reading only the network input waits for the parts of each image
+        the interface has written into its macro."""
+        firsts = [t for t in self.program.tasks if not t.inputs]
+        if not firsts or not self.input_bits:
+            return
+        self.io_parts = max(t.blocks for t in firsts)
+        by_macro: dict[int, list[ExternalInput]] = {}
+        for t in firsts:
+            x = ExternalInput(self.env, self.io_parts, t.blocks, self.input_bits)
+            load = self.shares[t.id].load
+            load.inputs.append(x)
+            x.arrived.listeners.append(load.poke)
+            by_macro.setdefault(t.macro, []).append(x)
+        self.io_targets = [(self.spms[m], xs) for m, xs in sorted(by_macro.items())]
+
+    def _finish_times(self, gone: Progress, blocks: int) -> list[int | None]:
+        finish: list[int | None] = [None] * self.images
+        gone.listeners.append(self._finisher(finish, blocks))
+        return finish
+
+    def _image_done(self, finished: list[list[int | None]]) -> Callable[[int], None]:
         state = {"next": 0}
 
         def record(_count: int) -> None:
@@ -365,6 +424,12 @@ class _Machine:
         for fr in self.flows:
             ends = (at[fr.spec.src], at[fr.spec.dst])
             env.process(run_flow(env, fr, self.mesh, images, tracer, ends))
+        if self.io is not None:
+            if self.io_targets:
+                bits = self.input_bits
+                env.process(stream_in(env, self.io, images, self.io_parts, bits, self.io_targets))
+            for out in self.outgoing:
+                env.process(stream_out(env, self.io, out, images))
 
 
 def simulate(
@@ -410,7 +475,8 @@ def simulate(
             hw.parts.noc.hop_energy_pj,
         )
     try:
-        machine = _Machine(program, options, tracer)
+        input_bits = sum(s.size for s in plan.network.inputs.values()) * hw.activation_bits
+        machine = _Machine(program, options, tracer, float(input_bits))
         machine.start()
         wall = time.perf_counter()
         stopped = None

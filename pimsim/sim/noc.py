@@ -141,7 +141,6 @@ class FlowRun:
         self.write_bits = 0.0
         self.stall: dict[str, int] = {}
         self.waiting: tuple[str, Any, int] | None = None  # (cause, what, block over images)
-        self.energy_pj = (0.0, 0.0)  # per bit read at the source, written at the destination
 
     def name(self) -> str:
         s = self.spec
@@ -183,6 +182,7 @@ def run_flow(
         )
     source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
+    label = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
 
     def write(bits: float, cycles: int, g: int) -> None:  # the tail is in: into the dst's SPM
         f.write_bits += bits
@@ -190,10 +190,10 @@ def run_flow(
             PortJob(dst, cycles, delivered.advance)
             return
         img, c = divmod(g, blocks)
-        pj = bits * f.energy_pj[1]
+        pj = bits * dst.access_pj[1]
 
         def started(lane: int, t: int) -> None:
-            tracer.access(dst.port, lane, spec.dst, t, cycles, spec, img, c, pj)
+            tracer.access(dst.port, lane, spec.dst, t, cycles, label, spec.layer, img, c, pj)
 
         PortJob(dst, cycles, delivered.advance, started)
 
@@ -236,8 +236,10 @@ def run_flow(
                 stall[Cause.PORT] = stall.get(Cause.PORT, 0) + env.now - t0
             f.waiting = None
             if tracer is not None:
-                pj = bits * f.energy_pj[0]
-                tracer.access(port, lane, spec.src, env.now, read, spec, g // blocks, c, pj)
+                pj = bits * f.src.access_pj[0]
+                tracer.access(
+                    port, lane, spec.src, env.now, read, label, spec.layer, g // blocks, c, pj
+                )
             yield env.timeout(read)
             port.give(1, lane, read)
         f.waiting = None

@@ -223,29 +223,26 @@ class TraceWriter:
         pid: int,
         t: int,
         d: int,
-        spec: Any,
+        name: str,
+        layer: str,
         image: int,
         block: int,
         energy_pj: float,
     ) -> None:
-        """One scratchpad port access of a NoC transfer (its read at the sender, its write at the
-        receiver), on the port's track of macro ``pid``."""
+        """One transfer job of a channel other than a stage's: a NoC transfer's scratchpad access
+        (its read at the sender, its write at the receiver; ``pid`` the macro), or a block crossing
+        the off-chip interface."""
         tid = self.track(pool, lane, pid)
-        name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
-        args = {"layer": spec.layer, "image": image}
+        args: dict[str, Any] = {"layer": layer, "image": image}
+        busy = d * self.ns
         if self.level == 2:
-            busy = d * self.ns
-            self._slice(
-                tid,
-                name,
-                t,
-                t + d,
-                args | {"block": block, "busy_ns": busy} | {"energy_pj": energy_pj},
-            )
+            args |= {"block": block, "busy_ns": busy, "energy_pj": energy_pj}
+            self._slice(tid, name, t, t + d, args)
             return
         key = (name, image, block if self.level == 1 else -1)
-        extra = {"block": block} if self.level == 1 else {}
-        self._merge(tid, key, t, d, d * self.ns, energy_pj, name, args | extra)
+        if self.level == 1:
+            args["block"] = block
+        self._merge(tid, key, t, d, busy, energy_pj, name, args)
 
     def counter(self, pid: int, name: str, t: int, value: float) -> None:
         """A counter sample; several changes in one cycle keep the last value."""
