@@ -198,7 +198,7 @@ ADD_TWO = """
   }"""
 
 
-def add_two(flit_ns: float) -> Plan:
+def add_two(flit_ns: float, lib: ComponentLibrary | None = None, noc: Noc | None = None) -> Plan:
     macros = [MacroGroup(name=n, crossbars=8, adcs=8, units=SA, buffer_kib=64) for n in "ab"]
     macros.append(
         MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1}, buffer_kib=64)
@@ -210,9 +210,9 @@ def add_two(flit_ns: float) -> Plan:
             LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
             LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
         ],
-        library(flit_ns=flit_ns),
+        lib or library(flit_ns=flit_ns),
         hosts={"e": 2},
-        noc=Noc(mesh_rows=1),
+        noc=noc or Noc(mesh_rows=1),
     )
 
 
