@@ -1,5 +1,16 @@
 """Conservation: every MAC of the network is performed exactly once per image, and the simulated
-action counts are the model's counts (pimsim.model.actions) times the number of images."""
+action counts agree with the estimate's, two independent counts.
+
+The simulator counts what its units did as they served each job, each job's actions derived by
+pimsim.sim.blockwork from the mapping (which crossbars of which copy each macro holds, their active
+rows and columns) and the layer's geometry; the estimate multiplies its closed-form per-pixel
+counts (pimsim.model.actions) out. Summed over the chip they must agree: every pixel is computed
+once by one copy whose crossbars are all read. Where they part is per macro: in a last block with
+fewer pixels than copies the hardware leaves the other copies idle, while the estimate splits the
+block's work over the macros by crossbars (tests/test_sim_compute.py, test_idle_copies_in_the_last_
+block; docs/disagreements.md). Sample-and-hold actions are counted only where the library has the
+part (the estimate counts sampling as part of the read otherwise): the hand library has none.
+"""
 
 from __future__ import annotations
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
-from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item, scratchpad_bit_energy
 from pimsim.sim.compiler import compile_program
@@ -38,14 +37,15 @@ from pimsim.sim.core import (
     whole_parts,
 )
 from pimsim.sim.interface import ExternalInput, Interface, Outgoing, stream_in, stream_out
-from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
+from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
-from pimsim.sim.pe import PeGroup
+from pimsim.sim.registry import unit_class
 from pimsim.sim.result import SimResult
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
 from pimsim.sim.stage import Stage, link, make_lazy
+from pimsim.sim.state import RunState
 from pimsim.sim.trace import NOC_PID, TraceWriter
-from pimsim.sim.units import UnitPool
+from pimsim.sim.unit import BuildContext, Unit
 from pimsim.sim.waits import deadlock_report
 
 
@@ -93,8 +93,12 @@ class SimDeadlock(InputError):
         )
 
 
-class _Machine:
-    """The hardware and processes of one run (everything lives in ``env``)."""
+class Machine:
+    """The hardware and processes of one run (everything lives in ``env``).
+
+    Its public surface: ``env``, ``flows`` and ``published`` (progress counters a test may watch),
+    :meth:`start`, and :meth:`state` once the run has ended.
+    """
 
     def __init__(
         self,
@@ -112,8 +116,7 @@ class _Machine:
         self.groups = hw.macro_groups()
         self.tracer = tracer
         self.spms: dict[int, Scratchpad] = {}
-        self.adcs: dict[int, AdcBank] = {}
-        self.units: dict[tuple[int, str], UnitPool] = {}
+        self.units: dict[Hashable, Unit] = {}  # by their kind's key (see UnitKindSpec.key)
         self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
         io = hw.parts.interface
         self.io = None if io is None else Interface(self.env, io, self.clock, tracer)
@@ -128,11 +131,11 @@ class _Machine:
             buffer = hw.parts.buffer(self.groups[m].buffer_kib)
             assert buffer is not None
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
+        self.ctx = BuildContext(self.env, self.clock, hw, self.groups, self.spms, program.arch)
         self.energy = energy_per_item(hw)
         bit_pj = scratchpad_bit_energy(hw)
         for m, spm in self.spms.items():
             spm.access_pj = bit_pj(m)
-        self.events = 0
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
         self.spread = {info.name for info in program.layers if info.spread}
@@ -161,39 +164,30 @@ class _Machine:
         return f"macro {m}"
 
     def _share(self, task: Task) -> ShareRun:
-        env, m, hw = self.env, task.macro, self.program.hardware
+        m = task.macro
         spm = self.spms[m]
         stages: list[Stage] = []
         last = len(task.stages) - 1
         for i, spec in enumerate(task.stages):
-            job: Callable[[float], tuple[int, int]]
-            if spec.name in ("load", "store"):
-                pool, job = spm.port, spm.job
-            elif spec.name == "mvm":
-                pe = PeGroup(env, m, task.layer, task.crossbars, hw, self.clock)
-                pool, job = pe.pool, pe.job
-            elif spec.name == "adc":
-                bank = self.adcs.get(m)
-                if bank is None:
-                    bank = self.adcs[m] = AdcBank(env, m, self.groups[m].adcs, hw, self.clock)
-                self._need(bank.adcs, spec.work, task.layer, m, "ADC")
-                pool, job = bank.pool, bank.job
-            else:
-                units = self._unit_pool(m, spec.name)
-                self._need(units.count, spec.work, task.layer, m, f"'{spec.name}' unit")
-                pool, job = units.pool, units.job
+            unit = self._unit(task, spec)
+            jobs = (
+                unit.job(
+                    spec.work[0], tuple((a, f) for a, f, _ in spec.actions), spec.per_server[0]
+                ),
+                unit.job(
+                    spec.work[1], tuple((a, la) for a, _, la in spec.actions), spec.per_server[1]
+                ),
+            )
             args = (
-                env,
+                self.env,
                 spec,
                 task.bits,
                 task.blocks,
                 self.images,
-                pool,
-                (job(spec.work[0]), job(spec.work[1])),
+                unit,
+                jobs,
                 self.energy(spec, m),
-                m,
                 task.layer,
-                f"{self._macro_name(m)}/{pool.name}",
                 self.tracer,
             )
             if i == 0:
@@ -212,29 +206,15 @@ class _Machine:
         link(stages)
         return ShareRun(task, stages, spm)
 
-    def _need(self, count: int, work: tuple[float, float], layer: str, m: int, what: str) -> None:
-        if count <= 0 and max(work) > 0:
-            raise InputError(
-                self.program.arch,
-                f"macro {m} ({self.groups[m].name})",
-                f"has no {what} but layer '{layer}' needs one there",
-            )
-
-    def _unit_pool(self, m: int, kind: str) -> UnitPool:
-        key = (m, kind)
-        pool = self.units.get(key)
-        if pool is None:
-            hw = self.program.hardware
-            part = hw.parts.unit(UnitKind(kind))
-            count = self.groups[m].units.get(UnitKind(kind), 0)
-            if part is None:
-                raise InputError(
-                    self.program.arch,
-                    "hardware.parts.units",
-                    f"has no '{kind}' unit but macro {m} needs one",
-                )
-            pool = self.units[key] = UnitPool(self.env, m, kind, count, part, self.clock)
-        return pool
+    def _unit(self, task: Task, spec: StageSpec) -> Unit:
+        """The unit serving ``task``'s stage ``spec`` (built by its kind's class, or shared)."""
+        cls = unit_class(spec.name)
+        key = cls.key(task.macro, task, spec)
+        unit = self.units.get(key)
+        if unit is None:
+            unit = self.units[key] = cls.build(self.ctx, task.macro, task, spec)
+        unit.admit(self.ctx, task, spec)
+        return unit
 
     def _flow(self, spec: FlowSpec) -> FlowRun:
         # the source progress is bound in _wire (producer layers are published there); a merge
@@ -415,6 +395,25 @@ class _Machine:
         self.mesh.on_new_link = lambda _link, pool: setattr(pool, "on_queue", queued)
 
     # -- running ----------------------------------------------------------------------------------
+    def state(self) -> RunState:
+        """The run as it ended (a frozen value for collection and deadlock reports)."""
+        return RunState(
+            self.program,
+            self.images,
+            self.clock,
+            self.env.now,
+            self.env.scheduled(),
+            tuple(self.shares),
+            tuple(self.flows),
+            tuple(self.units.values()),
+            tuple(self.mesh.links.values()),
+            tuple(self.mesh.ports.values()),
+            self.io,
+            MappingProxyType(self.spms),
+            MappingProxyType({k: tuple(v) for k, v in self.layer_finish.items()}),
+            tuple(self.image_finish),
+        )
+
     def start(self) -> None:
         env, images, tracer = self.env, self.images, self.tracer
         for sh in self.shares:
@@ -476,7 +475,7 @@ def simulate(
         )
     try:
         input_bits = sum(s.size for s in plan.network.inputs.values()) * hw.activation_bits
-        machine = _Machine(program, options, tracer, float(input_bits))
+        machine = Machine(program, options, tracer, float(input_bits))
         machine.start()
         wall = time.perf_counter()
         stopped = None
@@ -487,24 +486,24 @@ def simulate(
         except RunStopped as stop:
             stopped = stop.why
         wall = time.perf_counter() - wall
-        machine.events = machine.env.scheduled()
+        state = machine.state()
     except BaseException:
         if tracer is not None:
             tracer.abort()
         raise
-    done = sum(1 for t in machine.image_finish if t is not None)
+    done = sum(1 for t in state.image_finish if t is not None)
     if done < options.images and stopped is None:
         if tracer is not None:
             tracer.close()
         raise SimDeadlock(
             program.arch,
-            machine.env.now,
+            state.now,
             done,
             options.images,
-            deadlock_report(machine),
+            deadlock_report(state),
             program.warnings,
         )
-    result = collect(machine, wall, stopped)
+    result = collect(state, wall, stopped)
     if tracer is not None:
         tracer.close()
         result = _write_summary(result, tracer)

@@ -114,7 +114,7 @@ class StoreStage(Stage):
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
         up = self.up
         assert up is not None
-        need = (g + 1) * up.upb
+        need = (g + 1) * up.per_block
         if up.done < need:
             self.wait_on(up, up.done, need)
             return False

@@ -142,7 +142,7 @@ class TraceWriter:
         """One activity of a stage (called at its start)."""
         pool = st.pool
         tid = self.track(pool, lane, st.macro)
-        k = st.jobs[li][0]
+        k = st.timing[li][0]
         busy = d * k / pool.capacity * self.ns
         energy = st.energy_pj[li]
         name = f"{st.name} {st.layer}"
