@@ -1,6 +1,6 @@
 """Benchmark the synthesizer and reproduce the paper's comparisons.
 
-    python benchmarks/bench_synth.py [--networks alexnet,vgg13,...] [--jobs N] [--quick]
+    python benchmarks/bench_synth.py [--networks alexnet,vgg13,...] [--jobs N] [--quick] [--no-speed]
 
 For each network: the ISAAC baseline (``pimsyn baseline isaac``) is estimated; the synthesizer then
 gets the baseline's peak power as its budget (comparison at equal power) and runs with default
@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--networks", default="alexnet,vgg13,vgg16,msra_a,resnet18")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed-target table")
     args = parser.parse_args()
     console = Console(width=200)
     table = Table(title="synthesized vs ISAAC at equal power, and ablations", title_justify="left")
@@ -100,6 +101,8 @@ def main() -> None:
             )
             console.print(f"  {name} {variant}: {seconds:.1f} s", style="dim")
     console.print(table)
+    if args.no_speed:
+        return
     speed = Table(title="speed targets (default settings)", title_justify="left")
     for col in ("network", "budget W", "seconds", "designs evaluated", "designs/s", "target"):
         speed.add_column(col, justify="left" if col == "network" else "right")

@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 
 from pimsim.arch.check import check_hardware, check_mapping
+from pimsim.arch.mapping import crossbar_set
 from pimsim.arch.schema import Architecture, Hardware, LayerMapping, Mapping
 from pimsim.components.library import CONFIGS
 from pimsim.errors import InputError
-from pimsim.model.mapping import crossbar_set
 from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 
@@ -38,7 +38,7 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     """``network`` on ISAAC, replicated to balance the pipeline within the chip(s)."""
     base = isaac_hardware()
     (tile,) = base.macros
-    weights = network.weight_layers
+    weights = network.mappable_layers()
     sets = [
         crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars for l in weights
     ]

@@ -130,8 +130,11 @@ def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
 
 
 def candidates(problem: DupProblem, mode: str, params: SAParams, rng: random.Random) -> list[Dup]:
-    """Duplication candidates, best first: the SA archive, the seed alone, or all ones."""
-    if mode == "none":
+    """Duplication candidates, best first: the SA archive, the seed alone, or all ones.
+
+    A network without conv layers (FC only) has nothing to duplicate: one empty vector.
+    """
+    if mode == "none" or not problem.pixels:
         return [tuple(1 for _ in problem.pixels)]
     start = seed(problem)
     if mode == "heuristic":

@@ -27,7 +27,7 @@ from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
 from synth.materialize import runnable
-from synth.search import Found, Unit, UnitResult, search_unit, search_units, units
+from synth.search import Found, Unit, UnitResult, area_budget, search_unit, search_units, units
 from synth.settings import Settings, combos
 
 
@@ -89,6 +89,78 @@ class Exploration:
 REPAIRED = 8
 
 
+def check_area(network: Network, library: ComponentLibrary, settings: Settings) -> None:
+    """Raise if the area budget is not positive, the library lacks areas, or the budget is
+    smaller than the smallest design's area (the message gives that area)."""
+    if settings.area_mm2 is None:
+        return
+    area = settings.area_mm2
+    if not area > 0 or not math.isfinite(area):
+        raise InputError(
+            "command line", "--area-mm2", f"the area budget must be a positive number, not {area}"
+        )
+    unknown = unknown_areas(library)
+    if unknown:
+        raise InputError(
+            f"library '{library.name}'",
+            "area_mm2",
+            f"has no area for {len(unknown)} parts ({', '.join(unknown[:3])}, ...), so an area "
+            "budget cannot be checked",
+            "use a library with every part's area (the default 'pimsyn' has them)",
+        )
+    minimum, where = minimum_area_mm2(network, library, settings)
+    if area < minimum:
+        raise InputError(
+            "command line",
+            "--area-mm2",
+            f"{area:g} mm^2 is too small for {network.name}: the smallest area that works is "
+            f"{math.ceil(minimum * 100) / 100:g} mm^2 ({where})",
+            "raise --area-mm2",
+        )
+
+
+def _area_text(settings: Settings) -> str:
+    return "" if settings.area_mm2 is None else f" and {settings.area_mm2:g} mm^2"
+
+
+def unknown_areas(library: ComponentLibrary) -> list[str]:
+    """Names of the library's parts without an area."""
+    parts: list[object] = [
+        *library.crossbars,
+        *library.adcs,
+        *library.dacs,
+        *library.sample_holds,
+        *library.units,
+        *library.buffers,
+        *library.fixed,
+        *library.interfaces,
+    ]
+    out = [p.name for p in parts if getattr(p, "area_mm2", None) is None]  # type: ignore[attr-defined]
+    return out + [n.name for n in library.nocs if n.router_area_mm2 is None]
+
+
+def minimum_area_mm2(
+    network: Network, library: ComponentLibrary, settings: Settings
+) -> tuple[float, str]:
+    """The smallest area budget for which some combination has a design, at the power budget:
+    every dup 1, one macro partition, one of each needed unit (``inf`` and why, if none)."""
+    best, where = math.inf, "no combination fits the power budget"
+    for combo in combos(replace(settings, rram_ratios=(max(settings.rram_ratios),))):
+        try:
+            ctx = ComboContext.build(combo, network, library, settings.power_w)
+        except InputError:
+            continue
+        dup = np.ones(len(ctx.weight), dtype=int)
+        macros = assemble(ctx, dup, default_partition(ctx, dup))
+        try:
+            alloc = allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
+        except Infeasible:
+            continue
+        if alloc.area_mm2 < best:
+            best, where = alloc.area_mm2, combo.label
+    return best, where
+
+
 def minimum_budget_w(
     network: Network, library: ComponentLibrary, settings: Settings
 ) -> tuple[float, str]:
@@ -133,6 +205,7 @@ def top_architectures(
             f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
             network_source or network.name,
             found.combo.label,
+            area_budget(ex.settings),
         )
         if made is not None:
             out.append(made[0])
@@ -145,8 +218,8 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
     """The settings with ``power_w`` as their budget, once the budget is known to be workable.
 
     Raises:
-        InputError: the budget is not positive, or too small for any design (the message gives the
-            smallest budget that works).
+        InputError: the budget is not positive, the network has no weight layer, or the budget is
+            too small for any design (the message gives the smallest budget that works).
     """
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(
@@ -154,8 +227,11 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
             "--power-w",
             f"the budget must be a positive number of watts, not {power_w}",
         )
+    network.mappable_layers()
     settings = replace(settings, power_w=power_w)
-    minimum, where = minimum_budget_w(network, load_library(settings.library), settings)
+    library = load_library(settings.library)
+    check_area(network, library, settings)
+    minimum, where = minimum_budget_w(network, library, settings)
     if math.isinf(minimum):
         raise InputError(
             f"library '{settings.library}'",
@@ -316,9 +392,11 @@ def conclude(
             "command line",
             "--power-w",
             f"no design of {network.name} fits "
-            f"{power_w:g} W in the explored space ({len(skipped)} combinations "
-            "skipped)",
-            "raise --power-w or widen the ranges",
+            f"{power_w:g} W{_area_text(settings)} in the explored space ({len(skipped)} "
+            "combinations skipped"
+            + (f"; {skipped[0][0]}: {skipped[0][1]}" if skipped else "")
+            + ")",
+            "raise --power-w (or --area-mm2) or widen the ranges",
         )
     name = f"{network.name}-{power_w:g}w"
     source = network_source or network.name
@@ -334,6 +412,7 @@ def conclude(
             name,
             source,
             f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
+            area_budget(settings),
         )
         if made is not None:
             repaired.append((made[1], made[0]))

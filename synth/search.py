@@ -13,6 +13,7 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,16 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, Partition, Scored, default_partition, score
+from synth.design import (
+    UNIFIED_SIZES,
+    Infeasible,
+    Partition,
+    Scored,
+    area_dup_problem,
+    default_partition,
+    score,
+    unified_partition,
+)
 from synth.dup import candidates
 from synth.partition import PartitionSpace, evolve
 from synth.settings import Combo, Settings
@@ -98,10 +108,16 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
         "tops": ops / ev.period_ns / 1e3,
         "energy_per_image_pj": ev.energy_pj,
         "peak_power_w": s.alloc.peak_power_w,
+        "area_mm2": s.alloc.area_mm2,
         "macros": float(len(s.alloc.adcs)),
         "adcs": float(s.alloc.adcs.sum()),
         "crossbars": float(s.alloc.crossbars.sum()),
     }
+
+
+def area_budget(settings: Settings) -> float:
+    """The area budget, mm^2 (infinite when none is set)."""
+    return math.inf if settings.area_mm2 is None else settings.area_mm2
 
 
 def search_unit(
@@ -125,6 +141,10 @@ def search_unit(
     if not contexts:
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
     problem = contexts[0].dup_problem()
+    unified = settings.macros == "unified"
+    problem = area_dup_problem(  # an area budget bounds the crossbars too
+        contexts[0], problem, settings.power_w, unified, area_budget(settings)
+    )
     if problem.minimum > problem.budget:
         reason = (
             f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
@@ -139,7 +159,6 @@ def search_unit(
             time.perf_counter() - start,
         )
     dups = candidates(problem, settings.dup, settings.sa, rng)
-    unified = settings.macros == "unified"
     evaluations = 0
     for ctx in contexts:
         ops = ctx.tables.ops
@@ -148,7 +167,9 @@ def search_unit(
             nonlocal evaluations
             evaluations += 1
             try:
-                s = score(ctx, dup, partition, settings.power_w, unified)
+                s = score(
+                    ctx, dup, partition, settings.power_w, unified, area_mm2=area_budget(settings)
+                )
             except Infeasible:
                 return None
             f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ops))
@@ -159,6 +180,14 @@ def search_unit(
         for conv_dup in dups:
             dup = ctx.full_dup(conv_dup)
             f = evaluate_design(dup, default_partition(ctx, dup))
+            if f is not None:
+                screened.append(f)
+        ones = tuple(1 for _ in problem.pixels)
+        if not screened and ones not in dups:
+            # A budget just above the fixed costs: the candidates fill the crossbar share, and the
+            # converters and units of the extra copies overrun the budget. Every dup at 1 is the
+            # design minimum_budget_w promised (it prices exactly that one).
+            f = evaluate_design(ctx.full_dup(ones), default_partition(ctx, ctx.full_dup(ones)))
             if f is not None:
                 screened.append(f)
         if not screened:
@@ -172,6 +201,12 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
+        if unified:  # the paper's identical macros: one macro size searched, no EA
+            for best in screened[: settings.candidates]:
+                dup = np.array(best.dup)
+                sizes = {unified_partition(ctx, dup, size) for size in UNIFIED_SIZES}
+                found.extend(f for p in sorted(sizes) if (f := evaluate_design(dup, p)))
+            continue
         for best in screened[: settings.candidates]:
             dup = np.array(best.dup)
             space = PartitionSpace.of(

@@ -119,3 +119,24 @@ def test_counts_priced_as_dictionaries_equal_the_estimate() -> None:
     per_macro[-1][Action.NOC_FLIT_HOPS] = 48
     per_macro[-1][Action.INTERFACE_BITS] = 1024
     assert price(per_macro, arch.hardware, report.period_ns) == pytest.approx(report.energy_pj)
+
+
+def test_compute_floor_and_the_energy_above_it() -> None:
+    """One-layer design (tests/test_estimate_by_hand.py): 384 crossbar reads x 100 pJ, 2304 DAC
+    conversions x 0.01 pJ, 1152 ADC conversions x 1 pJ are the floor; the rest of the 55,655.04 pJ per image
+    (static power over 1600 ns, digital units, scratchpad) is above it."""
+    from tests.hand import one_layer_arch
+
+    arch, net = one_layer_arch()
+    report = estimate(arch, Plan(arch, net))
+    assert report.floor_pj == pytest.approx(
+        {Component.CROSSBAR: 38400, Component.DAC: 23.04, Component.ADC: 1152}
+    )
+    above = report.above_floor_pj(report.floor_pj)
+    # crossbar: 24 x 0.1 mW x 1600 ns static; ADC: 2 x 1 mW x 1600 ns; the buffer all above
+    assert above[Component.CROSSBAR] == pytest.approx(3840)
+    assert above[Component.ADC] == pytest.approx(3200)
+    assert above[Component.DAC] == pytest.approx(0)
+    assert above[Component.BUFFER] == report.energy_pj[Component.BUFFER]
+    share = (55655.04 - 39575.04) / 55655.04  # 28.9% above the floor
+    assert report.above_floor_share(report.floor_pj) == pytest.approx(share)

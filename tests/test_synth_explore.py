@@ -201,7 +201,6 @@ def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  #
 
 
 def test_explore_plots_are_written_when_matplotlib_is_there(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("matplotlib")
     out = tmp_path / "run"
     assert (
         pimsyn_main(

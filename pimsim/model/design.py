@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pimsim.arch.mapping import bit_iterations
 from pimsim.arch.schema import Hardware, MacroGroup, Parts
 from pimsim.model.evaluate import DesignArrays
 from pimsim.model.kernel import UNITS, MacroArrays, Rates
-from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import hardware_energy_table
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.arch.mapping import bit_iterations, crossbar_set
 from pimsim.model.actions import Action, interface_bits, other_work, pixel_work
 from pimsim.model.kernel import (
     BUSY_NAMES,
@@ -28,7 +29,6 @@ from pimsim.model.kernel import (
     route_loads,
     stage_times,
 )
-from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable, noc_buffer_bits, price_arrays
 from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks

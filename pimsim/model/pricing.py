@@ -399,6 +399,35 @@ def price(
     return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
 
 
+#: The actions no design of the network can avoid: each weight's crossbar reads, the DAC
+#: conversions driving them and the ADC conversions reading them out (the compute floor).
+FLOOR_ACTIONS = {
+    Action.XBAR_READ: Component.CROSSBAR,
+    Action.DAC: Component.DAC,
+    Action.ADC: Component.ADC,
+}
+
+
+def floor_action_pj(parts: Parts) -> dict[str, float]:
+    """Dynamic energy of one floor action (crossbar read, DAC and ADC conversion), pJ."""
+    return {
+        str(Action.XBAR_READ): parts.crossbar.action_energy_pj,
+        str(Action.DAC): parts.dac.action_energy_pj,
+        str(Action.ADC): parts.adc.action_energy_pj,
+    }
+
+
+def floor_pj(
+    counts: Mapping[str, float], per_action_pj: Mapping[str, float]
+) -> dict[Component, float]:
+    """The compute floor by component: the dynamic energy of the floor actions in ``counts``, pJ
+    (per image when the counts are)."""
+    return {
+        c: counts.get(str(a), 0.0) * per_action_pj.get(str(a), 0.0)
+        for a, c in FLOOR_ACTIONS.items()
+    }
+
+
 def peak_power_w(stocks: list[Stock]) -> dict[Component, float]:
     """Power with every part at full activity, W, by component."""
     out: dict[Component, float] = {}

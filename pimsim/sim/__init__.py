@@ -4,7 +4,7 @@ The module list is the architecture:
 
 - :mod:`~pimsim.sim.ir` and :mod:`~pimsim.sim.compiler`: the dataflow compiler, arch.json's mapping
   + the network -> an IR program (what each layer share does per block and bit, and what it waits
-  for), expanded into instructions lazily by :mod:`~pimsim.sim._expand`;
+  for), expanded into instructions lazily by :mod:`~pimsim.sim.expand`;
 - the hardware, one module per unit kind, each following the protocol of :mod:`~pimsim.sim.unit`
   (built for a stage, serves jobs, counts its actions, describes its waits) and listed in
   :mod:`~pimsim.sim.registry`: :mod:`~pimsim.sim.pe` (crossbars with DACs and sample-and-holds),
@@ -16,8 +16,9 @@ The module list is the architecture:
   machine per stage, driven by callbacks on the run's SimPy environment;
 - :mod:`~pimsim.sim.engine`: :func:`simulate`, the run driver; once a run ends it hands out a frozen
   :class:`~pimsim.sim.state.RunState`, which deadlock detection (:mod:`~pimsim.sim.waits`) and
-  :mod:`~pimsim.sim.collect` read to make the frozen :class:`SimResult` (:mod:`~pimsim.sim.result`); :mod:`~pimsim.sim.trace`: Chrome traces. The rich tables of a run are in
-  :mod:`pimsim.cli.render_sim`.
+  :mod:`~pimsim.sim.collect` read to make the frozen :class:`SimResult` (:mod:`~pimsim.sim.result`);
+  :mod:`~pimsim.sim.trace`: Chrome traces (format in :mod:`pimsim.traceformat`). The rich tables of
+  a run are in :mod:`pimsim.render.sim`.
 
 Timing comes only from the simulated hardware (resources, queues, events); the action counts are
 the simulator's own (each unit counts the jobs it serves, their actions derived from the mapping and

@@ -1,8 +1,8 @@
 """The ADC bank of a macro: ``adcs`` converters, each wired through a mux to fixed crossbars.
 
-Every bit iteration of a PE group brings its sampled columns; each ADC converts the columns of the
-crossbars it is wired to (the mux rule of :mod:`pimsim.sim.blockwork`: ISAAC's 8 ADCs for 8
-crossbars, one each) at the part's ``frequency_ghz``, so a bit takes as long as its busiest ADC:
+Every bit iteration of a PE group brings its sampled columns; each ADC converts those of the columns
+it is wired to (the mux rule of :mod:`pimsim.sim.blockwork`: a contiguous range of the macro's
+columns each; ISAAC's 8 ADCs for 8 crossbars, one crossbar each) at the part's ``frequency_ghz``, so a bit takes as long as its busiest ADC:
 ``ceil(max_j conversions_j) / frequency_ghz``, and an ADC wired to more columns than the others
 sets the pace while they idle. The job holds as many of the bank's ADCs as it uses. PE groups of
 one layer, or of two layers sharing the macro, queue for the bank in arrival order (the wait is an

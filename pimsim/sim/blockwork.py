@@ -13,11 +13,14 @@ This is the simulator's own account of the work (the estimate's per-pixel tables
   them in a full block, the first ``last`` in the last block) is read once; each of its rows with a
   weight is driven by its DAC (``dac_convert``); each of its columns with a weight is sampled
   (``sample_hold``), converted (``adc_convert``) and shifted-and-added (``shift_add``, elements).
-- **ADC mux groups.** ADC ``j`` of a macro with ``A`` ADCs and ``C`` crossbars is wired through a
-  mux to the columns of the crossbar slots ``i`` with ``i * A // C == j`` (A <= C: ISAAC's IMA, 8
-  ADCs for 8 crossbars, one each); with more ADCs than crossbars, crossbar ``i``'s columns are split
-  evenly over the ADCs ``j`` with ``j * C // A == i``. A bit's conversions are therefore spread
-  over fixed ADCs, whatever the others do: :func:`adc_loads`.
+- **ADC mux groups.** The ``C x xbar`` columns of a macro's crossbar slots (slot by slot, column by
+  column) are split into ``A`` contiguous ranges, one per ADC: column ``c`` is wired through a mux
+  to ADC ``c * A // (C x xbar)``. With as many ADCs as crossbars (ISAAC's IMA: 8 ADCs for 8
+  crossbars) each ADC converts one crossbar; with fewer, each a run of crossbars; with more, each a
+  part of one. A crossbar's weights sit in its first columns, so an ADC whose range holds unused
+  columns (a tile narrower than the crossbar, a slot no layer uses) idles while the others work:
+  a bit's conversions take as long as its busiest ADC's share, whatever the others do
+  (:func:`adc_loads`).
 - **Per block** (the digital work and the scratchpad traffic of a block's pixels): the partial-sum
   additions (``active columns - Cout`` per pixel), the activation (``Cout`` per pixel), the window
   read and the results written. A pixel's are done by the macros holding its copy, each in
@@ -106,23 +109,26 @@ def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
 
 
 def adc_loads(
-    xb: ShareCrossbars, pixels: int, adcs: int, macro_crossbars: int
+    xb: ShareCrossbars, pixels: int, adcs: int, macro_crossbars: int, xbar: int
 ) -> tuple[float, ...]:
     """Conversions per bit on each ADC of the macro (mux rule of the module docstring) for a block
-    of ``pixels`` pixels (copies ``0 .. pixels - 1`` active)."""
-    load = [0.0] * max(adcs, 0)
+    of ``pixels`` pixels (copies ``0 .. pixels - 1`` active) on ``xbar``-column crossbars."""
     if adcs <= 0:
         return ()
-    c = max(macro_crossbars, 1)
+    load = [0.0] * adcs
+    total = max(macro_crossbars, 1) * xbar  # columns of the macro
+
+    def first(j: int) -> int:  # the first column wired to ADC j
+        return -(-j * total // adcs)
+
     for copy, cols, slot in zip(xb.copy, xb.cols, xb.slots, strict=True):
-        if copy >= pixels:
+        if copy >= pixels or cols <= 0:
             continue
-        if adcs <= c:
-            load[slot * adcs // c] += cols
-        else:
-            mine = [j for j in range(adcs) if j * c // adcs == slot]
-            for j in mine:
-                load[j] += cols / len(mine)
+        lo, hi = slot * xbar, slot * xbar + cols  # its active columns
+        j = lo * adcs // total
+        while j < adcs and first(j) < hi:
+            load[j] += min(hi, first(j + 1)) - max(lo, first(j))
+            j += 1
     return tuple(load)
 
 
@@ -138,7 +144,13 @@ class BlockWork:
 
 
 def weight_block(
-    lp: LayerPlan, xb: ShareCrossbars, pixels: int, act_bits: int, adcs: int, slots: int
+    lp: LayerPlan,
+    xb: ShareCrossbars,
+    pixels: int,
+    act_bits: int,
+    adcs: int,
+    slots: int,
+    xbar: int,
 ) -> BlockWork:
     """A weight layer share's work in a block of ``pixels`` output pixels."""
     layer, xset = lp.layer, lp.xset
@@ -165,7 +177,7 @@ def weight_block(
         len(active),
         sum(xb.rows[i] for i in active),
         sum(xb.cols[i] for i in active),
-        adc_loads(xb, pixels, adcs, slots),
+        adc_loads(xb, pixels, adcs, slots, xbar),
         per_block,
     )
 

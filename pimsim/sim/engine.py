@@ -15,7 +15,6 @@ stops a runaway run early with a partial result.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -37,16 +36,17 @@ from pimsim.sim.core import (
     whole_parts,
 )
 from pimsim.sim.interface import ExternalInput, Interface, Outgoing, stream_in, stream_out
-from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, StageSpec, Task
+from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.registry import unit_class
 from pimsim.sim.result import SimResult
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
 from pimsim.sim.stage import Stage, link, make_lazy
 from pimsim.sim.state import RunState
-from pimsim.sim.trace import NOC_PID, TraceWriter
+from pimsim.sim.trace import SimTracer
 from pimsim.sim.unit import BuildContext, Unit
 from pimsim.sim.waits import deadlock_report
+from pimsim.traceformat.events import NOC_PID
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Machine:
         self,
         program: Program,
         options: SimOptions,
-        tracer: TraceWriter | None,
+        tracer: SimTracer | None,
         input_bits: float = 0.0,
     ) -> None:
         self.program = program
@@ -379,10 +379,13 @@ class Machine:
 
         return record
 
-    def _hook_tracer(self, tracer: TraceWriter) -> None:
+    def _hook_tracer(self, tracer: SimTracer) -> None:
         for m in sorted(self.spms):
             tracer.process(m, self._macro_name(m), self.groups[m].name)
         tracer.process(NOC_PID, "NoC")
+        for sh in self.shares:
+            for st in sh.stages:
+                tracer.stage_unit(st, sh.task.share)
         env = self.env
         for spm in self.spms.values():
             spm.on_change = lambda s: tracer.counter(
@@ -392,7 +395,13 @@ class Machine:
         def queued(pool: Pool) -> None:
             tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
 
-        self.mesh.on_new_link = lambda _link, pool: setattr(pool, "on_queue", queued)
+        def new_link(link: Link, pool: Pool) -> None:
+            tracer.link_unit(link, pool)
+            pool.on_queue = queued
+
+        self.mesh.on_new_link = new_link
+        if self.io is not None:
+            tracer.interface_unit(self.io.channel)
 
     # -- running ----------------------------------------------------------------------------------
     def state(self) -> RunState:
@@ -464,7 +473,7 @@ def simulate(
             "trace_level": options.trace_level,
             "generator": "pimsim run",
         }
-        tracer = TraceWriter(
+        tracer = SimTracer(
             options.trace,
             options.trace_level,
             hw.clock_ghz,
@@ -510,18 +519,17 @@ def simulate(
     return result
 
 
-def _write_summary(result: SimResult, tracer: TraceWriter) -> SimResult:
+def _write_summary(result: SimResult, tracer: SimTracer) -> SimResult:
     import json
     from dataclasses import replace
 
     from pimsim.fileio import write_atomic
     from pimsim.sim.result import result_json
-    from pimsim.sim.trace import summary_path
+    from pimsim.traceformat.events import summary_path
 
     path = summary_path(tracer.path)
     result = replace(result, trace_file=str(tracer.path), summary_file=str(path))
     data = result_json(result, brief=True)
     data["trace_level"] = ("layer", "block", "bit")[tracer.level]
     write_atomic(path, json.dumps(data, separators=(",", ":")), force=True)
-    os.chmod(path, os.stat(tracer.path).st_mode & 0o777)  # as readable as the trace beside it
     return result

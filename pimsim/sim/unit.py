@@ -157,7 +157,8 @@ class UnitBase:
         actions: tuple[tuple[str, float], ...],
         per_server: tuple[float, ...] = (),
     ) -> Job:
-        servers, cycles = self.timing(work, per_server)
+        # a kind whose servers take any work may define timing(work) alone
+        servers, cycles = self.timing(work, per_server) if per_server else self.timing(work)
         made = Job(servers, cycles, actions, per_server)
         self.jobs.append(made)
         return made
