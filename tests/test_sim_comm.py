@@ -19,6 +19,7 @@ from pimsim.components import ComponentLibrary, UnitKind
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.sim.core import Clock, SimEnv
+from pimsim.sim.detect import disagreements
 from pimsim.sim.noc import Mesh
 from tests.test_sim_hand import (
     CHAIN,
@@ -62,6 +63,11 @@ def lib(
 
 def error_pct(estimated: float, simulated: float) -> float:
     return 100 * (estimated - simulated) / simulated
+
+
+def flagged(plan: Plan) -> set[str]:
+    """The conditions --validate names for ``plan`` (pimsim.sim.detect)."""
+    return {d.split(":")[0] for d in disagreements(plan)}
 
 
 # -- credits: the closed form against a flit-by-flit model ----------------------------------------
@@ -137,6 +143,8 @@ def test_catalogue_router_buffer_starvation() -> None:
     assert round(error_pct(est.period_ns, r.period_ns), 1) == -46.8
     # wormhole: a's packets wait for the shared link holding (0,0)->(0,1) behind them
     assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns > 8 * 376
+    assert "router buffer starvation" in flagged(plan)
+    assert flagged(add_two(1.0)) == set()  # deep buffers, fast flits: nothing to flag
 
 
 # -- catalogue: contention at a shared router -----------------------------------------------------
@@ -153,6 +161,7 @@ def test_catalogue_macros_sharing_a_router_contend_for_its_ports() -> None:
     assert not [u for u in r.units if u.kind == "link"]
     est = estimate(plan.arch, plan)
     assert est.period_ns == 800.0 and error_pct(est.period_ns, r.period_ns) == -37.5
+    assert flagged(plan) == {"router port contention"}
 
 
 # -- catalogue: a hot-spot link --------------------------------------------------------------------
@@ -169,6 +178,7 @@ def test_catalogue_hot_spot_link() -> None:
     assert est.period_set_by == "NoC link (0, 1)->(0, 2)"
     assert r.latency_ns[0] == 1770.0 and est.latency_ns == 1434.0
     assert unit(r, "NoC/link (0,1)->(0,2)").queued_ns > 0
+    assert flagged(plan) == {"hot-spot link (0,0)->(0,1)", "hot-spot link (0,1)->(0,2)"}
 
 
 # -- catalogue: scratchpad port contention from NoC traffic ---------------------------------------
@@ -209,6 +219,7 @@ def test_catalogue_scratchpad_port_contention_from_noc_traffic() -> None:
     assert est.period_ns == 10880.0
     assert est.period_set_by == "scratchpad port of macro 0 (NoC transfers included)"
     assert error_pct(6400.0, 10880.0) < -41
+    assert flagged(plan) == {"scratchpad port contention from NoC traffic"}
 
 
 # -- catalogue: an interface-bound first layer ----------------------------------------------------
@@ -245,3 +256,4 @@ def test_catalogue_interface_bound_first_layer() -> None:
     # the estimate's latency has no interface in it: 888 ns against the simulated 1278 (-30.5 %)
     assert est.latency_ns == 888.0 and r4.latency_ns[0] == 1278.0
     assert round(error_pct(est.latency_ns, r4.latency_ns[0]), 1) == -30.5
+    assert flagged(plan) == {"interface-bound"}
