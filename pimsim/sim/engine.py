@@ -35,7 +35,7 @@ from pimsim.sim.core import (
     least_of,
     whole_parts,
 )
-from pimsim.sim.interface import ExternalInput, Interface, Outgoing, stream_in, stream_out
+from pimsim.sim.interface import Interface, OffChip
 from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.registry import unit_class
@@ -118,12 +118,12 @@ class Machine:
         self.spms: dict[int, Scratchpad] = {}
         self.units: dict[Hashable, Unit] = {}  # by their kind's key (see UnitKindSpec.key)
         self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
-        io = hw.parts.interface
-        self.io = None if io is None else Interface(self.env, io, self.clock, tracer)
-        self.input_bits = input_bits  # per image, through the interface
-        self.outgoing: list[Outgoing] = []
-        self.io_targets: list[tuple[Scratchpad, list[ExternalInput]]] = []
-        self.io_parts = 0
+        io = hw.parts.interface  # inputs in and outputs out through it, if there is one
+        self.offchip = (
+            None
+            if io is None
+            else OffChip(Interface(self.env, io, self.clock, tracer), self.images, input_bits)
+        )
         parts: dict[int, dict[str, int]] = {}
         for p in program.partitions:
             parts.setdefault(p.macro, {})[p.name] = p.bits
@@ -151,8 +151,6 @@ class Machine:
         make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
         self.published: dict[str, Progress] = {}
-        self.gone: dict[str, tuple[Progress, int]] = {}  # outputs' blocks gone off chip
-        self.left_parts: dict[str, list[Progress]] = {}
         self.layer_finish: dict[str, list[int | None]] = {}
         self.image_finish: list[int | None] = [None] * self.images
         self._wire()
@@ -258,12 +256,19 @@ class Machine:
             for s in done:
                 s.listeners.append(release)
         outputs = [info for info in program.layers if not info.transfers]
-        gone = [self.gone.get(x.name, (self.published[x.name], x.blocks)) for x in outputs]
+        left = self.offchip.gone if self.offchip is not None else {}
+        gone = [left.get(x.name, (self.published[x.name], x.blocks)) for x in outputs]
         image_done = self._image_done([self._finish_times(g, blocks) for g, blocks in gone])
         for g, _blocks in gone:
             g.listeners.append(image_done)
-        if self.io is not None:
-            self._wire_input()
+        if self.offchip is not None:
+            self.offchip.feed(
+                [
+                    (t.blocks, self.spms[t.macro], self.shares[t.id].load)
+                    for t in program.tasks
+                    if not t.inputs
+                ]
+            )
 
     def _wire_spread(self, info: LayerInfo) -> None:
         """A spread layer: published once every share has stored its part of a block; each share's
@@ -328,39 +333,15 @@ class Machine:
     def _leave(self, info: LayerInfo, parts: list[tuple[ShareRun, Progress]]) -> Progress:
         """A network output's blocks (the whole layer, or one share's part of a spread one) leave
         the chip through the interface, if there is one; the blocks gone (else those there)."""
-        if self.io is None:
+        if self.offchip is None:
             return parts[0][1]
         tasks = [self.program.tasks[t] for t in info.tasks]
-        lefts = []
+        out = []
         for sh, source in parts:
             mine = [sh.task] if info.spread else tasks
             bits = (sum(t.out_bits[0] for t in mine), sum(t.out_bits[1] for t in mine))
-            out = Outgoing(self.env, info.name, sh.spm, bits, info.blocks)
-            out.source = source
-            self.outgoing.append(out)
-            lefts.append(out.left)
-        left = lefts[0]
-        if info.spread:  # every share's part of a block gone (each adds its own)
-            self.left_parts.setdefault(info.name, []).extend(lefts)
-            left = least_of(self.env, self.left_parts[info.name])
-        self.gone[info.name] = (left, info.blocks)
-        return lefts[0]
-
-    def _wire_input(self) -> None:
-        """Every share of a layer reading only the network input waits for the parts of each image
-        the interface has written into its macro."""
-        firsts = [t for t in self.program.tasks if not t.inputs]
-        if not firsts or not self.input_bits:
-            return
-        self.io_parts = max(t.blocks for t in firsts)
-        by_macro: dict[int, list[ExternalInput]] = {}
-        for t in firsts:
-            x = ExternalInput(self.env, self.io_parts, t.blocks, self.input_bits)
-            load = self.shares[t.id].load
-            load.inputs.append(x)
-            x.arrived.listeners.append(load.poke)
-            by_macro.setdefault(t.macro, []).append(x)
-        self.io_targets = [(self.spms[m], xs) for m, xs in sorted(by_macro.items())]
+            out.append((sh.spm, bits, source))
+        return self.offchip.leave(info.name, info.blocks, info.spread, out)
 
     def _finish_times(self, gone: Progress, blocks: int) -> list[int | None]:
         finish: list[int | None] = [None] * self.images
@@ -400,8 +381,8 @@ class Machine:
             pool.on_queue = queued
 
         self.mesh.on_new_link = new_link
-        if self.io is not None:
-            tracer.interface_unit(self.io.channel)
+        if self.offchip is not None:
+            tracer.interface_unit(self.offchip.io.channel)
 
     # -- running ----------------------------------------------------------------------------------
     def state(self) -> RunState:
@@ -417,7 +398,7 @@ class Machine:
             tuple(self.units.values()),
             tuple(self.mesh.links.values()),
             tuple(self.mesh.ports.values()),
-            self.io,
+            None if self.offchip is None else self.offchip.io,
             MappingProxyType(self.spms),
             MappingProxyType({k: tuple(v) for k, v in self.layer_finish.items()}),
             tuple(self.image_finish),
@@ -432,12 +413,8 @@ class Machine:
         for fr in self.flows:
             ends = (at[fr.spec.src], at[fr.spec.dst])
             env.process(run_flow(env, fr, self.mesh, images, tracer, ends))
-        if self.io is not None:
-            if self.io_targets:
-                bits = self.input_bits
-                env.process(stream_in(env, self.io, images, self.io_parts, bits, self.io_targets))
-            for out in self.outgoing:
-                env.process(stream_out(env, self.io, out, images))
+        if self.offchip is not None:
+            self.offchip.start()
 
 
 def simulate(

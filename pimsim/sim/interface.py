@@ -185,3 +185,61 @@ def stream_out(
         yield from io.cross(bits, what, img, c)
         io.bits_out += bits
         out.left.advance()
+
+
+class OffChip:
+    """The interface's part in one run: the channel (:class:`Interface`), the first layers' input
+    and the outputs leaving, wired by the engine and started with the other processes."""
+
+    def __init__(self, io: Interface, images: int, input_bits: float) -> None:
+        self.io = io
+        self.env = io.env
+        self.images = images
+        self.input_bits = input_bits  # per image
+        self.outgoing: list[Outgoing] = []
+        self.targets: list[tuple[Scratchpad, list[ExternalInput]]] = []
+        self.parts = 0
+        self.gone: dict[str, tuple[Progress, int]] = {}  # by output layer: blocks gone, blocks
+        self.lefts: dict[str, list[Progress]] = {}  # each part's blocks gone, by output layer
+
+    def leave(
+        self,
+        layer: str,
+        blocks: int,
+        spread: bool,
+        parts: list[tuple[Scratchpad, tuple[float, float], Progress]],
+    ) -> Progress:
+        """Output ``layer``'s blocks leave the chip from each part's macro (its scratchpad, bits
+        of a full and a last block, the blocks there): the blocks of the first part gone. A spread
+        layer calls once per share; the layer is gone where every part is."""
+        lefts = []
+        for spm, bits, source in parts:
+            out = Outgoing(self.env, layer, spm, bits, blocks)
+            out.source = source
+            self.outgoing.append(out)
+            lefts.append(out.left)
+        mine = self.lefts.setdefault(layer, [])
+        mine.extend(lefts)
+        self.gone[layer] = (least_of(self.env, mine) if spread else lefts[0], blocks)
+        return lefts[0]
+
+    def feed(self, firsts: list[tuple[int, Scratchpad, Any]]) -> None:
+        """The shares reading the network input, as (blocks, their macro's scratchpad, their load
+        stage): each waits for the parts of an image written into its macro."""
+        if not firsts or not self.input_bits:
+            return
+        self.parts = max(blocks for blocks, _, _ in firsts)
+        by_macro: dict[int, tuple[Scratchpad, list[ExternalInput]]] = {}
+        for blocks, spm, load in firsts:
+            x = ExternalInput(self.env, self.parts, blocks, self.input_bits)
+            load.inputs.append(x)
+            x.arrived.listeners.append(load.poke)
+            by_macro.setdefault(spm.macro, (spm, []))[1].append(x)
+        self.targets = [by_macro[m] for m in sorted(by_macro)]
+
+    def start(self) -> None:
+        env, io, images = self.env, self.io, self.images
+        if self.targets:
+            env.process(stream_in(env, io, images, self.parts, self.input_bits, self.targets))
+        for out in self.outgoing:
+            env.process(stream_out(env, io, out, images))
