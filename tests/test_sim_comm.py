@@ -150,14 +150,16 @@ def test_catalogue_router_buffer_starvation() -> None:
 # -- catalogue: contention at a shared router -----------------------------------------------------
 def test_catalogue_macros_sharing_a_router_contend_for_its_ports() -> None:
     # add_two at 10 ns per flit with all three macros on one router (macros_per_router 4): no
-    # link is crossed, but every packet goes through the router's injection and ejection ports,
-    # 320 ns each (32 flits): 4 packets per image = 1280 ns, over the convolutions' 800. The
-    # estimate charges nothing to macros of one router: 800 ns, -37.5 %.
+    # link is crossed, but every packet leaves through its sender's injection port and enters e
+    # through e's ejection port, 320 ns each (32 flits): e's port takes a's and b's 4 packets per
+    # image = 1280 ns, over the convolutions' 800. The estimate charges nothing to macros of one
+    # router: 800 ns, -37.5 %.
     plan = add_two(10.0, noc=Noc(mesh_rows=1, macros_per_router=4))
     r = run(plan, images=4)
     assert r.period_ns == 1280.0
-    assert unit(r, "NoC/eject (0,0)").busy_ns == 16 * 320
-    assert unit(r, "NoC/inject (0,0)").queued_ns > 0
+    assert unit(r, "NoC/eject m2 (0,0)").busy_ns == 16 * 320
+    assert unit(r, "NoC/eject m2 (0,0)").queued_ns > 0
+    assert unit(r, "NoC/inject m0 (0,0)").busy_ns == 8 * 320
     assert not [u for u in r.units if u.kind == "link"]
     est = estimate(plan.arch, plan)
     assert est.period_ns == 800.0 and error_pct(est.period_ns, r.period_ns) == -37.5

@@ -6,9 +6,9 @@ simulator's own rules for a packet's time on a channel, :class:`~pimsim.sim.noc.
 
 - **router buffer starvation**: router buffers smaller than the credit round trip: a link carries
   ``buffer_flits`` flits per ``router_stages + 2`` flit times, the estimate one per flit time;
-- **router port contention**: a router's injection or ejection port (shared by the macros attached
-  to it) carries at least half the estimate's period per image, and more than any link leaving
-  (entering) that router: the estimate charges no port time;
+- **router port contention**: a macro's injection or ejection port on its router (every packet it
+  sends or receives takes it in turn) carries at least half the estimate's period per image, and
+  more than any link leaving (entering) that router: the estimate charges no port time;
 - **hot-spot link**: a link carries at least half the period per image: the period may be right
   (the estimate bounds it by the busiest link) but its queue delays every image, which the
   estimate's latency leaves out;
@@ -59,8 +59,8 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
         counts = ((f.blocks - 1, f.bits[0]), (1, f.bits[1]))
         span = sum(n * mesh.span_flit_times(mesh.flits(b)) * mesh.flit_ns for n, b in counts)
         (r0, c0), (r1, c1) = at[f.src], at[f.dst]
-        channel_ns[f"router port inject ({r0},{c0})"] += span
-        channel_ns[f"router port eject ({r1},{c1})"] += span
+        channel_ns[f"router port inject m{f.src} ({r0},{c0})"] += span
+        channel_ns[f"router port eject m{f.dst} ({r1},{c1})"] += span
         for (a, b), (c, d) in f.route:
             channel_ns[f"hot-spot link ({a},{b})->({c},{d})"] += span
             link_ns[("inject", (a, b))] += span
@@ -70,14 +70,14 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
             part = hw.parts.buffer(plan.groups[m].buffer_kib)
             if part is not None:
                 noc_port_ns[m] += bits / part.word_bits * part.access_latency_ns
-    links_at = defaultdict(float)
-    for (kind, at_), ns in link_ns.items():  # the busiest link out of / into each router
-        name = f"router port {kind} ({at_[0]},{at_[1]})"
-        links_at[name] = max(links_at[name], ns)
+    links_at: dict[tuple[str, str], float] = defaultdict(float)
+    for (kind, (r, c)), ns in link_ns.items():  # the busiest link out of / into each router
+        links_at[(kind, f"({r},{c})")] = max(links_at[(kind, f"({r},{c})")], ns)
     for name, ns in sorted(channel_ns.items()):
         if period and ns >= BUSY_SHARE * period:
             if name.startswith("router port"):
-                if ns <= links_at[name]:
+                words = name.split(" ")  # router port KIND mN (r,c)
+                if ns <= links_at[(words[2], words[4])]:
                     continue  # a link there is as busy: the estimate's link bound sees it
                 out.append(
                     f"router port contention: {name[12:]} carries {ns:.4g} ns of packets per "

@@ -3,11 +3,14 @@
 **Path of a block.** A block sent from macro ``a`` to macro ``b`` is one packet of
 ``F = ceil(bits / flit_bits)`` flits. The sender's network interface first reads it from ``a``'s
 scratchpad through the port (:class:`~pimsim.sim.buffer.Scratchpad`), then injects it into its
-router through the router's *injection port*, which the ``macros_per_router`` macros attached to
-that router share; the packet then crosses the route's links (X first, then Y) and leaves the last
-router through its *ejection port* (also shared by that router's macros) into ``b``'s network
-interface, which writes it into ``b``'s scratchpad through the port once the tail has arrived. Two
-macros of one router exchange packets through the injection and the ejection port only.
+router through ``a``'s *injection port* (the router's local input for ``a``: every packet ``a``
+sends, to any macro, takes it in turn); the packet then crosses the route's links (X first, then
+Y), contending there with the packets of every macro whose route shares a link, and leaves the last
+router through ``b``'s *ejection port* (every packet ``b`` receives takes it in turn) into ``b``'s
+network interface, which writes it into ``b``'s scratchpad through the port once the tail has
+arrived. The ``macros_per_router`` macros of one router (ISAAC's concentrated mesh: 4 tiles) each
+have their own local ports and share the router's links; two of them exchange packets through the
+sender's injection and the receiver's ejection port only.
 
 **Channels.** The injection port, every directed link and the ejection port are channels of one
 packet at a time (wormhole switching, one virtual channel), taken first come, first served (a
@@ -59,7 +62,7 @@ class Mesh:
     def __init__(self, env: SimEnv, part: NocPart, clock: Clock) -> None:
         self.env = env
         self.links: dict[Link, Pool] = {}
-        self.ports: dict[tuple[str, Position], Pool] = {}
+        self.ports: dict[tuple[str, int], Pool] = {}
         self.hop_cycles = clock.cycles(part.hop_latency_ns)
         self.flit_bits = part.flit_bits
         self.flit_ns = part.flit_latency_ns
@@ -77,11 +80,13 @@ class Mesh:
                 self.on_new_link(link, pool)
         return pool
 
-    def port(self, kind: str, at: Position) -> Pool:
-        """The injection (``kind="inject"``) or ejection port of the router at ``at``."""
-        pool = self.ports.get((kind, at))
+    def port(self, kind: str, macro: int, at: Position) -> Pool:
+        """The injection (``kind="inject"``) or ejection port of macro ``macro`` on its router (at
+        ``at``): the router's local port for that macro."""
+        pool = self.ports.get((kind, macro))
         if pool is None:
-            pool = self.ports[(kind, at)] = Pool(self.env, f"{kind} ({at[0]},{at[1]})", 1)
+            name = f"{kind} m{macro} ({at[0]},{at[1]})"
+            pool = self.ports[(kind, macro)] = Pool(self.env, name, 1)
             if self.on_new_link is not None:
                 self.on_new_link((at, at), pool)
         return pool
@@ -157,12 +162,13 @@ def run_flow(
 ) -> Generator[Event, Any, None]:
     """The process of one flow, over every block of every image; ``ends``: the routers of its
     source and destination macros."""
+    src, dst_macro = f.spec.src, f.spec.dst
     spec = f.spec
     blocks, hop = spec.blocks, mesh.hop_cycles
     channels = (
-        [mesh.port("inject", ends[0])]
+        [mesh.port("inject", src, ends[0])]
         + [mesh.link(link) for link in spec.route]
-        + [mesh.port("eject", ends[1])]
+        + [mesh.port("eject", dst_macro, ends[1])]
     )
     last = len(channels) - 1
     links = len(spec.route)
