@@ -90,7 +90,8 @@ FINISH_OPTIONS: Mapping[str, Any] = MappingProxyType(
 class ExploreRequest:
     """One ``pimsyn explore``: the model and budget, the run folder, where the work runs, the search
     settings and the finishing steps. ``None`` means "not given" (see :data:`SEARCH_OPTIONS` and
-    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %."""
+    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %. ``force``
+    matters only with ``out``; ``jobs`` is 1 here (the command line's default is every core)."""
 
     model: str | None = None
     power_w: float | None = None
