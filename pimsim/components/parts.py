@@ -151,9 +151,9 @@ class NocPart(_Frozen):
         description="Input buffer of each router port, flits (credit-based flow control); "
         "none: a router buffers whole packets and credits never limit a link.",
     )
-    router_stages: Annotated[int, Field(gt=0, le=64)] = Field(
-        1,
-        description="Router pipeline depth, flit times: a buffer slot's credit returns "
+    router_stages: Annotated[int, Field(gt=0, le=64)] | None = Field(
+        None,
+        description="Router pipeline depth, flit times (none: 1): a buffer slot's credit returns "
         "router_stages + 2 flit times after its flit was sent (link, pipeline, credit link).",
     )
     source: str = Field(min_length=1, description="Where the numbers come from.")

@@ -67,7 +67,7 @@ class Mesh:
         self.flit_bits = part.flit_bits
         self.flit_ns = part.flit_latency_ns
         self.buffer_flits = part.buffer_flits
-        self.round_trip = part.router_stages + 2  # flit times
+        self.round_trip = (part.router_stages or 1) + 2  # flit times
         self.clock = clock
         self.on_new_link: Callable[[Link, Pool], None] | None = None
 
