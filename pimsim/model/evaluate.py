@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.arch.mapping import bit_iterations, crossbar_set
-from pimsim.model.actions import interface_bits, other_work, pixel_work
+from pimsim.model.actions import Action, interface_bits, other_work, pixel_work
 from pimsim.model.kernel import (
     BUSY_NAMES,
     WORK,
@@ -212,6 +212,25 @@ def _flows(
     return src[keep], dst[keep], bits[keep] / d.flit_bits, layer[keep]
 
 
+def port_load(
+    share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
+) -> tuple[float, int]:
+    """The busiest scratchpad port's time per image, ns, and its macro: every share's window loads
+    and result stores in the macro (``share_work``, per image) plus the bits NoC transfers read
+    there to send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A
+    closed-form bound on the period: a port moves one access at a time."""
+    bits = moved.sum(axis=1) if len(moved) else np.zeros(len(port_bits_per_ns))
+    own = (
+        share_work[:, WORK.index(Action.BUFFER_READ_BITS)]
+        + share_work[:, WORK.index(Action.BUFFER_WRITE_BITS)]
+    )
+    np.add.at(bits, share_macro, own)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ns = np.where(bits > 0, bits / port_bits_per_ns, 0.0)
+    m = int(np.argmax(ns)) if len(ns) else 0
+    return (float(ns[m]) if len(ns) else 0.0), m
+
+
 def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluation:
     """Period, latency and energy of one image of design ``d`` (see :mod:`pimsim.model.kernel`)."""
     n = len(t.names)
@@ -273,6 +292,9 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
     if io_bits and io_bits / d.interface_gbit_s > period:
         period, set_by = io_bits / d.interface_gbit_s, "off-chip interface"
     moved = noc_buffer_bits(src, dst, flits * d.flit_bits, len(d.macros.adcs))
+    port_ns, m = port_load(share_work, d.share_macro, moved, d.macros.port_bits_per_ns)
+    if port_ns > period:  # a port also reads each block sent and writes each one received
+        period, set_by = port_ns, f"scratchpad port of macro {m} (NoC transfers included)"
     energy = price_arrays(share_work, d.share_macro, flit_hops, period, d.energy, moved, io_bits)
     starts = finishes = np.zeros(n)
     if latency:

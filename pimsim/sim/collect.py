@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any
 
 from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
 from pimsim.model.pricing import WORK, hardware_energy_table, price
+from pimsim.sim.interface import Interface
 from pimsim.sim.ir import StageSpec
+from pimsim.sim.noc import FlowRun
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
 from pimsim.sim.state import RunState
 
@@ -45,6 +46,17 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     return energy
 
 
+def scratchpad_bit_energy(hw: Hardware) -> Callable[[int], tuple[float, float]]:
+    """A function giving the energy per bit (pJ) read and written in a macro's scratchpad, as the
+    pricing function charges the NoC's and the interface's accesses: what trace slices carry."""
+    table = hardware_energy_table(hw)
+
+    def energy(macro: int) -> tuple[float, float]:
+        return float(table.buffer_pj[macro, 0]), float(table.buffer_pj[macro, 1])
+
+    return energy
+
+
 def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult:
     """The result of machine ``m`` after its run (``stopped``: why a guard ended it early; the
     figures are then those of the images that finished, and the energy per image each share's work
@@ -67,16 +79,20 @@ def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult
                 for action, n in job.actions:
                     per_image[st.macro][action] += job.served * n / share_images
     for fr in m.flows:
-        _count_noc_buffer_bits(fr, images if stopped is None else None, counts, per_image)
-        if fr.flit_hops:
-            counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
-            flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
-            if flow_images:
-                per_image[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops / flow_images
-    if program.interface_bits:  # every image crossed the off-chip interface (booked to the chip)
-        io = str(Action.INTERFACE_BITS)
-        counts[-1][io] += program.interface_bits * (images if stopped is None else done_images(m))
-        per_image[-1][io] += program.interface_bits
+        # a stopped run: each flow's counts over the images' worth of blocks it delivered
+        flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
+        for macro, action, n in _flow_counts(fr):
+            if n:
+                counts[macro][action] += n
+                if flow_images:
+                    per_image[macro][action] += n / flow_images
+    if m.interface is not None:
+        io_images = images if stopped is None else sum(t is not None for t in m.image_finish)
+        for macro, action, n in _interface_counts(m.interface):
+            if n:
+                counts[macro][action] += n
+                if io_images:
+                    per_image[macro][action] += n / io_images
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -134,33 +150,24 @@ def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult
     )
 
 
-def done_images(m: RunState) -> int:
-    """Images that finished."""
-    return sum(1 for t in m.image_finish if t is not None)
+def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
+    """What a flow did, as (macro, action, count): its scratchpad reads at the source and writes
+    at the destination, its flit-hops (booked to the source macro)."""
+    src, dst = fr.spec.src, fr.spec.dst
+    return (
+        (src, str(Action.NOC_BUFFER_READ_BITS), fr.read_bits),
+        (dst, str(Action.NOC_BUFFER_WRITE_BITS), fr.write_bits),
+        (src, str(Action.NOC_FLIT_HOPS), float(fr.flit_hops)),
+    )
 
 
-def _count_noc_buffer_bits(
-    fr: Any,
-    images: int | None,
-    counts: dict[int, dict[str, float]],
-    per_image: dict[int, Counter[str]],
-) -> None:
-    """A flow between two macros reads its blocks from the sender's scratchpad and writes them
-    into the receiver's: the bits of the blocks it delivered (``images`` None: a stopped run)."""
-    spec = fr.spec
-    if spec.src == spec.dst or spec.in_place:
-        return
-    one = (spec.blocks - 1) * spec.bits[0] + spec.bits[1]  # bits of one image
-    n = fr.delivered.count
-    done = n // spec.blocks
-    bits = done * one + min(n - done * spec.blocks, spec.blocks - 1) * spec.bits[0]
-    for macro, action in (
-        (spec.src, str(Action.NOC_BUFFER_READ_BITS)),
-        (spec.dst, str(Action.NOC_BUFFER_WRITE_BITS)),
-    ):
-        counts[macro][action] += bits
-        if n:
-            per_image[macro][action] += one
+def _interface_counts(io: Interface) -> list[tuple[int, str, float]]:
+    """What the interface did, as (macro, action, count): bits across it (booked to the chip,
+    key -1), the scratchpad bits it wrote (inputs) and read (outputs) in each macro."""
+    out = [(-1, str(Action.INTERFACE_BITS), io.bits_in + io.bits_out)]
+    out += [(m, str(Action.NOC_BUFFER_WRITE_BITS), b) for m, b in sorted(io.written.items())]
+    out += [(m, str(Action.NOC_BUFFER_READ_BITS), b) for m, b in sorted(io.read.items())]
+    return out
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
@@ -241,16 +248,20 @@ def _units(m: RunState) -> tuple[UnitSim, ...]:
         )
         for unit in m.units
     ]
-    for pool in m.links:
+    channels = [(p, "link", {}) for p in m.links]
+    channels += [(p, p.name.split(" ")[0], {}) for p in m.noc_ports]  # inject / eject
+    if m.interface is not None:
+        channels.append((m.interface.channel, "io", m.interface.stall))
+    for pool, kind, stall in channels:
         out.append(
             UnitSim(
                 f"NoC/{pool.name}",
-                "link",
+                kind,
                 None,
                 ns(pool.busy_cycles),
                 ns(pool.queued_cycles),
                 pool.jobs,
-                {},
+                _ns_dict(stall, ns),
             )
         )
     return tuple(out)

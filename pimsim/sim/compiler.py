@@ -35,7 +35,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pimsim.model.actions import Action, interface_bits
+from pimsim.model.actions import Action
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import LayerKind
@@ -350,7 +350,6 @@ def compile_program(plan: Plan) -> Program:
         warnings,
         tuple(sorted(needs.items())),
         tuple(sorted(least.items())),
-        float(interface_bits(net, hw.activation_bits)) if hw.parts.interface else 0.0,
     )
 
 

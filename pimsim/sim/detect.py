@@ -10,7 +10,10 @@ each, so that ``pimsyn explore --validate`` can flag them beside the simulated f
 - **tail block**: a layer on several macros whose last block leaves some copies idle: the estimate
   splits the last block's work over the macros in proportion to their crossbars;
 - **small scratchpad**: a scratchpad too small for the windows and staging that let transfers
-  overlap work (the compiler's warnings): the run stalls for space, which the estimate ignores.
+  overlap work (the compiler's warnings): the run stalls for space, which the estimate ignores;
+- the communication conditions of :mod:`pimsim.sim.detect_comm` (router buffer starvation, router
+  port contention, hot-spot links, interface-bound designs, scratchpad port contention from NoC
+  traffic).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pimsim.model.plan import Plan
 from pimsim.model.windows import BlockGeometry
 from pimsim.sim.blockwork import adc_loads, share_crossbars
 from pimsim.sim.compiler import compile_program
+from pimsim.sim.detect_comm import communication_disagreements
 
 
 def disagreements(plan: Plan) -> list[str]:
@@ -65,5 +69,6 @@ def disagreements(plan: Plan) -> list[str]:
                 f"shared macro: macro {macro} holds {', '.join(sorted(set(names)))}: the estimate "
                 "has them take the whole ADC bank in turns, the hardware its wired ADCs each"
             )
-    out += [f"small scratchpad: {w}" for w in compile_program(plan).warnings]
-    return out
+    program = compile_program(plan)
+    out += [f"small scratchpad: {w}" for w in program.warnings]
+    return out + communication_disagreements(plan, program)

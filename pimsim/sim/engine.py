@@ -22,9 +22,8 @@ from types import MappingProxyType
 
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import hardware_energy_table
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.collect import collect, energy_per_item
+from pimsim.sim.collect import collect, energy_per_item, scratchpad_bit_energy
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import (
     Clock,
@@ -36,6 +35,7 @@ from pimsim.sim.core import (
     least_of,
     whole_parts,
 )
+from pimsim.sim.interface import Interface, OffChip
 from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.registry import unit_class
@@ -100,7 +100,13 @@ class Machine:
     :meth:`start`, and :meth:`state` once the run has ended.
     """
 
-    def __init__(self, program: Program, options: SimOptions, tracer: SimTracer | None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        options: SimOptions,
+        tracer: SimTracer | None,
+        input_bits: float = 0.0,
+    ) -> None:
         self.program = program
         self.images = options.images
         guarded = options.max_cycles is not None or options.max_wall_s is not None
@@ -112,6 +118,12 @@ class Machine:
         self.spms: dict[int, Scratchpad] = {}
         self.units: dict[Hashable, Unit] = {}  # by their kind's key (see UnitKindSpec.key)
         self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
+        io = hw.parts.interface  # inputs in and outputs out through it, if there is one
+        self.offchip = (
+            None
+            if io is None
+            else OffChip(Interface(self.env, io, self.clock, tracer), self.images, input_bits)
+        )
         parts: dict[int, dict[str, int]] = {}
         for p in program.partitions:
             parts.setdefault(p.macro, {})[p.name] = p.bits
@@ -121,6 +133,9 @@ class Machine:
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
         self.ctx = BuildContext(self.env, self.clock, hw, self.groups, self.spms, program.arch)
         self.energy = energy_per_item(hw)
+        bit_pj = scratchpad_bit_energy(hw)
+        for m, spm in self.spms.items():
+            spm.access_pj = bit_pj(m)
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
         self.spread = {info.name for info in program.layers if info.spread}
@@ -204,7 +219,9 @@ class Machine:
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
         assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
-        return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst], staging)
+        return FlowRun(
+            self.env, spec, Progress(self.env), self.spms[spec.src], self.spms[spec.dst], staging
+        )
 
     def _wire(self) -> None:
         env, program = self.env, self.program
@@ -234,14 +251,24 @@ class Machine:
             done = [
                 self.inputs[fr.spec.id].consumed if fr.spec.in_place else fr.delivered
                 for fr in outs
-            ] or [published]
+            ] or [self._leave(info, [(first, published)])]
             release = self._stager(self.stagings[info.name], done)
             for s in done:
                 s.listeners.append(release)
-        outputs = [info.name for info in program.layers if not info.transfers]
-        image_done = self._image_done(outputs)
-        for name in outputs:
-            self.published[name].listeners.append(image_done)
+        outputs = [info for info in program.layers if not info.transfers]
+        left = self.offchip.gone if self.offchip is not None else {}
+        gone = [left.get(x.name, (self.published[x.name], x.blocks)) for x in outputs]
+        image_done = self._image_done([self._finish_times(g, blocks) for g, blocks in gone])
+        for g, _blocks in gone:
+            g.listeners.append(image_done)
+        if self.offchip is not None:
+            self.offchip.feed(
+                [
+                    (t.blocks, self.spms[t.macro], self.shares[t.id].load)
+                    for t in program.tasks
+                    if not t.inputs
+                ]
+            )
 
     def _wire_spread(self, info: LayerInfo) -> None:
         """A spread layer: published once every share has stored its part of a block; each share's
@@ -255,7 +282,7 @@ class Machine:
                 fr.source = sh.stored
             store = sh.stages[-1]
             assert isinstance(store, StoreStage)
-            done = [fr.delivered for fr in mine] or [sh.stored]
+            done = [fr.delivered for fr in mine] or [self._leave(info, [(sh, sh.stored)])]
             release = self._stager(store.staging, done)
             for s in done:
                 s.listeners.append(release)
@@ -303,8 +330,25 @@ class Machine:
 
         return record
 
-    def _image_done(self, outputs: list[str]) -> Callable[[int], None]:
-        finished = [self.layer_finish[o] for o in outputs]
+    def _leave(self, info: LayerInfo, parts: list[tuple[ShareRun, Progress]]) -> Progress:
+        """A network output's blocks (the whole layer, or one share's part of a spread one) leave
+        the chip through the interface, if there is one; the blocks gone (else those there)."""
+        if self.offchip is None:
+            return parts[0][1]
+        tasks = [self.program.tasks[t] for t in info.tasks]
+        out = []
+        for sh, source in parts:
+            mine = [sh.task] if info.spread else tasks
+            bits = (sum(t.out_bits[0] for t in mine), sum(t.out_bits[1] for t in mine))
+            out.append((sh.spm, bits, source))
+        return self.offchip.leave(info.name, info.blocks, info.spread, out)
+
+    def _finish_times(self, gone: Progress, blocks: int) -> list[int | None]:
+        finish: list[int | None] = [None] * self.images
+        gone.listeners.append(self._finisher(finish, blocks))
+        return finish
+
+    def _image_done(self, finished: list[list[int | None]]) -> Callable[[int], None]:
         state = {"next": 0}
 
         def record(_count: int) -> None:
@@ -337,6 +381,8 @@ class Machine:
             pool.on_queue = queued
 
         self.mesh.on_new_link = new_link
+        if self.offchip is not None:
+            tracer.interface_unit(self.offchip.io.channel)
 
     # -- running ----------------------------------------------------------------------------------
     def state(self) -> RunState:
@@ -351,6 +397,8 @@ class Machine:
             tuple(self.flows),
             tuple(self.units.values()),
             tuple(self.mesh.links.values()),
+            tuple(self.mesh.ports.values()),
+            None if self.offchip is None else self.offchip.io,
             MappingProxyType(self.spms),
             MappingProxyType({k: tuple(v) for k, v in self.layer_finish.items()}),
             tuple(self.image_finish),
@@ -361,8 +409,12 @@ class Machine:
         for sh in self.shares:
             for stage in sh.stages:
                 stage.poke()
+        at = self.program.positions
         for fr in self.flows:
-            env.process(run_flow(env, fr, self.mesh, images, tracer))
+            ends = (at[fr.spec.src], at[fr.spec.dst])
+            env.process(run_flow(env, fr, self.mesh, images, tracer, ends))
+        if self.offchip is not None:
+            self.offchip.start()
 
 
 def simulate(
@@ -406,10 +458,10 @@ def simulate(
             options.overwrite,
             hw.parts.noc.flit_bits,
             hw.parts.noc.hop_energy_pj,
-            hardware_energy_table(hw).buffer_pj,
         )
     try:
-        machine = Machine(program, options, tracer)
+        input_bits = sum(s.size for s in plan.network.inputs.values()) * hw.activation_bits
+        machine = Machine(program, options, tracer, float(input_bits))
         machine.start()
         wall = time.perf_counter()
         stopped = None

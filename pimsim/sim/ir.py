@@ -210,7 +210,6 @@ class Program:
     warnings: tuple[str, ...] = ()
     needs_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits its partitions need), unscaled
     floor_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits it needs not to deadlock)
-    interface_bits: float = 0.0  # per image across the off-chip interface (0: no interface)
 
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""
