@@ -212,6 +212,10 @@ def claim_fresh_folder(base: Path) -> Path:
             folder.mkdir(parents=True)
         except FileExistsError:
             continue
+        except OSError as exc:  # a parent that is a file, no permission, a read-only file system
+            raise InputError(
+                str(folder), "", f"cannot be created ({exc.strerror or exc})", "give --out DIR"
+            ) from None
         return folder
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -125,3 +125,34 @@ def test_validate_flags_the_known_conditions() -> None:
     assert [d.split(":")[0] for d in row.disagreements] == ["ADC mux imbalance"]
     assert row.flagged  # the estimate's throughput is 33% high: 1 / 960 against 1 / 1280
     assert row.error_pct["throughput_ips"] == pytest.approx(100 / 3)
+
+
+# -- input reuse ------------------------------------------------------------------------------------
+def test_every_window_is_read_whole_from_the_scratchpad() -> None:
+    from tests.test_sim_hand import two_convs
+
+    # the stated rule: each output pixel reads its whole 3x3 window of 2 channels (padding read as
+    # stored zeros), 18 values of 16 bits = 288 bits; y and z have 16 output pixels each, in blocks
+    # of 4 (dup 4): 4 loads of 1,152 bits each per layer and image
+    r = run(two_convs(), images=2)
+    assert r.counts["buffer_read_bits"] == 2 * 2 * 16 * 288
+    load = {(s.name, s.macro): s for x in r.layers for s in x.stages}[("load", 0)]
+    assert load.items == 2 * 4
+
+
+# -- small scratchpads ---------------------------------------------------------------------------------
+def test_a_scratchpad_below_its_floor_deadlocks_where_the_estimate_runs() -> None:
+    from pimsim.sim import SimDeadlock
+    from tests.test_sim_hand import to_fc
+
+    # a fully connected layer needs all 16 of p's blocks of 1,024 bits (16,384 bits, plus its own
+    # 128-bit output staging: 16,512 at the least) in a 1 KiB (8,192-bit) scratchpad: p's blocks
+    # fill the FC's queue and the next transfer waits for space only the FC's load can free, which
+    # waits for block 15. The estimate, which ignores space, runs it at an image every 6,400 ns
+    # (p's 16 blocks of 4 bits x 100 ns).
+    plan = to_fc()
+    with pytest.raises(SimDeadlock):
+        run(plan)
+    assert estimate(plan.arch, plan).period_ns == 16 * 4 * 100
+    (warning,) = disagreements(plan)
+    assert warning.startswith("small scratchpad: macro 1 (fc)") and "may deadlock" in warning

@@ -7,8 +7,8 @@ rows and columns) and the layer's geometry; the estimate multiplies its closed-f
 counts (pimsim.model.actions) out. Summed over the chip they must agree: every pixel is computed
 once by one copy whose crossbars are all read. Where they part is per macro: in a last block with
 fewer pixels than copies the hardware leaves the other copies idle, while the estimate splits the
-block's work over the macros by crossbars (tests/test_sim_compute.py, test_idle_copies_in_the_last_
-block; docs/disagreements.md). Sample-and-hold actions are counted only where the library has the
+block's work over the macros by crossbars (docs/disagreements.md; tests/test_sim_compute.py,
+test_idle_copies_in_the_last_block). Sample-and-hold actions are counted only where the library has the
 part (the estimate counts sampling as part of the read otherwise): the hand library has none.
 """
 
