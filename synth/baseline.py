@@ -40,10 +40,11 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     (tile,) = base.macros
     weights = network.mappable_layers()
     sets = [
-        crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars for l in weights
+        crossbar_set(lay, base.xbar_size, base.cell_bits, base.weight_bits).crossbars
+        for lay in weights
     ]
-    pixels = [l.out_pixels for l in weights]
-    conv = [l.kind.value == "conv" for l in weights]
+    pixels = [lay.out_pixels for lay in weights]
+    conv = [lay.kind.value == "conv" for lay in weights]
     per_tile, tiles_per_chip = tile.crossbars, tile.count
 
     def dups(blocks: int) -> list[int]:

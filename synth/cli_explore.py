@@ -164,7 +164,7 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--out",
         help="output folder (default: a new runs/<model>-<W>w, -2, -3, ... named in the output)",
     )
-    ex.add_argument("--force", action="store_true", help="reuse a non-empty output folder")
+    ex.add_argument("--force", action="store_true", help="reuse a non-empty --out folder")
     ex.add_argument(
         "--resume",
         metavar="RUN_DIR",

@@ -24,6 +24,7 @@ from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from pimsim.sim import SimDeadlock, SimOptions, simulate
+from pimsim.sim.detect import disagreements
 
 FIGURES = ("throughput_ips", "latency_ns", "energy_per_image_pj", "average_power_w")
 
@@ -43,6 +44,8 @@ class ValidationRow:
     events: int
     wall_s: float
     deadlock: str | None = None  # the simulator's deadlock report, when the run could not finish
+    # conditions where the estimate is knowingly wrong (pimsim.sim.detect; docs/disagreements.md)
+    disagreements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,17 @@ def validate_design(
     flagged = any(abs(v) > tolerance_pct for v in error.values())
     stalls = tuple(sorted(sim.stall_ns().items(), key=lambda kv: -kv[1])[:3])
     return ValidationRow(
-        rank, arch.name, e, s, error, flagged, stalls, sim.trace_file, sim.events, sim.wall_s
+        rank,
+        arch.name,
+        e,
+        s,
+        error,
+        flagged,
+        stalls,
+        sim.trace_file,
+        sim.events,
+        sim.wall_s,
+        disagreements=tuple(disagreements(plan)),
     )
 
 

@@ -90,7 +90,8 @@ FINISH_OPTIONS: Mapping[str, Any] = MappingProxyType(
 class ExploreRequest:
     """One ``pimsyn explore``: the model and budget, the run folder, where the work runs, the search
     settings and the finishing steps. ``None`` means "not given" (see :data:`SEARCH_OPTIONS` and
-    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %."""
+    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %. ``force``
+    matters only with ``out``; ``jobs`` is 1 here (the command line's default is every core)."""
 
     model: str | None = None
     power_w: float | None = None
@@ -211,6 +212,10 @@ def claim_fresh_folder(base: Path) -> Path:
             folder.mkdir(parents=True)
         except FileExistsError:
             continue
+        except OSError as exc:  # a parent that is a file, no permission, a read-only file system
+            raise InputError(
+                str(folder), "", f"cannot be created ({exc.strerror or exc})", "give --out DIR"
+            ) from None
         return folder
     raise AssertionError("unreachable")  # pragma: no cover
 

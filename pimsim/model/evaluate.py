@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
+    WORK,
     MacroArrays,
     Rates,
     block_latency,
@@ -199,6 +201,23 @@ def _flows(
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
 
 
+def port_load(
+    share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
+) -> np.ndarray:
+    """(M,) each scratchpad port's time per image, ns: every share's window loads and result
+    stores in the macro (``share_work``, per image) plus the bits NoC transfers read there to send
+    and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form bound
+    on the period: a port moves one access at a time."""
+    bits = moved.sum(axis=1)
+    own = (
+        share_work[:, WORK.index(Action.BUFFER_READ_BITS)]
+        + share_work[:, WORK.index(Action.BUFFER_WRITE_BITS)]
+    )
+    np.add.at(bits, share_macro, own)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
+
+
 def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluation:
     """Period, latency and energy of one image of design ``d`` (see :mod:`pimsim.model.kernel`):
     :func:`evaluate_batch` of a batch of one."""
@@ -255,7 +274,7 @@ def evaluate_batch(
     per_image = (blocks - 1) * lp_full + lp_last
     share_work = base * t.items[lay][:, None]
     # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
-    # 4 the off-chip interface
+    # 4 the off-chip interface, 5 a scratchpad port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
     period = per_image.reshape(count, n)[np.arange(count), slowest]
     cause, where = np.zeros(count, dtype=int), slowest
@@ -315,6 +334,16 @@ def evaluate_batch(
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    # a port also reads each block sent and writes each one received
+    top, cell = _segment_argmax(
+        port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
+    )
+    better = top > period
+    period, cause, where = (
+        np.where(better, top, period),
+        np.where(better, 5, cause),
+        np.where(better, cell, where),
+    )
     out = []
     for b, d in enumerate(designs):
         s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
@@ -365,6 +394,8 @@ def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
         return f"layer {t.names[where]}"
     if cause == 4:
         return "off-chip interface"
+    if cause == 5:
+        return f"scratchpad port of macro {where} (NoC transfers included)"
     if cause in (1, 2):
         r, c = divmod(where, len(BUSY_NAMES))
         if cause == 2:

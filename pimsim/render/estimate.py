@@ -9,14 +9,11 @@ from rich.console import Group
 from rich.table import Table
 
 from pimsim.model.estimate import CostReport
+from pimsim.render.text import ns_text
 
 
 def _ns(value: float) -> str:
-    """A time in ns with a fitting unit."""
-    for factor, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if value >= factor:
-            return f"{value / factor:.3g}{unit}"
-    return f"{value:.3g}ns"
+    return ns_text(value, 3)
 
 
 def summary_table(r: CostReport) -> Table:

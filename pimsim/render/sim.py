@@ -13,15 +13,13 @@ from rich.table import Table
 
 from pimsim.model.estimate import CostReport
 from pimsim.model.pricing import floor_pj
+from pimsim.render.text import ns_text
 from pimsim.sim.ir import Program
 from pimsim.sim.result import SimResult, result_json
 
 
 def _ns(value: float) -> str:
-    for factor, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if abs(value) >= factor:
-            return f"{value / factor:.4g}{unit}"
-    return f"{value:.4g}ns"
+    return ns_text(value, 4)  # one more digit than the estimate's tables: differences show
 
 
 def _pct(sim: float, est: float) -> str:

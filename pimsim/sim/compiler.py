@@ -4,9 +4,9 @@ Everything the run needs that depends on the dataflow and not on timing is decid
 
 - **blocks**: a weight layer works in blocks of ``dup`` output pixels, another layer in blocks of
   one output row (as :mod:`pimsim.model.kernel` documents);
-- **work**: per item from :func:`~pimsim.model.actions.pixel_work` (weight layers, per output pixel)
-  or :func:`~pimsim.model.actions.other_work` divided by the output rows, times the items of a block
-  and the share's fraction of the layer's crossbars;
+- **work**: what each block of each share does (crossbars read and their active rows and columns,
+  the conversions on each ADC of the macro, the digital work, the scratchpad bits), derived from the
+  mapping and the layer's geometry by :mod:`pimsim.sim.blockwork`, in a full and in the last block;
 - **windows**: for every consumer block, the first and last producer block it reads (sliding window,
   rows and columns each with their kernel, stride, padding and dilation; the last input pixel of the
   last output pixel decides when the block can start, the first input pixel of the next block
@@ -31,13 +31,21 @@ Everything the run needs that depends on the dataflow and not on timing is decid
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
-from pimsim.model.actions import Action, interface_bits, other_work, pixel_work
+from pimsim.model.actions import Action
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import LayerKind
+from pimsim.sim.blockwork import (
+    BlockWork,
+    ShareCrossbars,
+    other_block,
+    share_crossbars,
+    weight_block,
+)
 from pimsim.sim.core import whole_parts
 from pimsim.sim.ir import (
     FlowSpec,
@@ -77,33 +85,61 @@ def route(a: Position, b: Position) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def _per_item(lp: LayerPlan, geo: BlockGeometry, activation_bits: int) -> dict[Action, float]:
-    if lp.xset is not None:
-        return dict(pixel_work(lp, activation_bits))
-    return {a: v / geo.items for a, v in other_work(lp, activation_bits).items()}
-
-
 def _stages(
-    work: dict[Action, float], geo: BlockGeometry, bits: int, frac: float, weight: bool
+    plan: Plan,
+    lp: LayerPlan,
+    geo: BlockGeometry,
+    s: int,
+    xbars: dict[tuple[str, int], ShareCrossbars],
 ) -> tuple[StageSpec, ...]:
-    scale = (geo.full * frac, geo.last * frac)
-
-    def spec(name: str, per_bit: bool, main: Action, *extra: Action) -> StageSpec:
-        div = bits if per_bit else 1
-        acts = tuple(
-            (str(a), work.get(a, 0.0) / div * scale[0], work.get(a, 0.0) / div * scale[1])
-            for a in (main, *extra)
-            if work.get(a, 0.0)
+    """Share ``s``'s stages, with the work of a full and of the last block (blockwork)."""
+    hw = plan.arch.hardware
+    act_bits = hw.activation_bits
+    if lp.xset is None:
+        other = other_block(lp, act_bits)
+        full_block, last_block = other, other
+        per_bit: tuple[BlockWork, BlockWork] | None = None
+    else:
+        xb = xbars[(lp.layer.name, s)]
+        group = plan.groups[lp.shares[s].macro]
+        per_bit = (
+            weight_block(lp, xb, geo.full, act_bits, group.adcs, group.crossbars, hw.xbar_size),
+            weight_block(lp, xb, geo.last, act_bits, group.adcs, group.crossbars, hw.xbar_size),
         )
-        base = work.get(main, 0.0) / div
-        return StageSpec(name, per_bit, (base * scale[0], base * scale[1]), acts)
+        full_block, last_block = per_bit[0].per_block, per_bit[1].per_block
 
-    out = [spec("load", False, Action.BUFFER_READ_BITS)]
-    if weight:
-        mvm = spec("mvm", True, Action.XBAR_READ, Action.DAC, Action.SAMPLE_HOLD)
-        out += [mvm, spec("adc", True, Action.ADC), spec("shift_add", True, Action.SHIFT_ADD)]
-    out += [spec(name, False, action) for name, action in POST_STAGES if work.get(action, 0.0)]
-    out.append(spec("store", False, Action.BUFFER_WRITE_BITS))
+    def block_spec(name: str, action: str) -> StageSpec:
+        f, la = full_block.get(action, 0.0), last_block.get(action, 0.0)
+        return StageSpec(name, False, (f, la), ((action, f, la),) if f or la else ())
+
+    def bit_spec(name: str, work: str, *acts: tuple[str, str]) -> StageSpec:
+        assert per_bit is not None
+        f, la = per_bit
+        return StageSpec(
+            name,
+            True,
+            (float(getattr(f, work)), float(getattr(la, work))),
+            tuple((a, float(getattr(f, w)), float(getattr(la, w))) for a, w in acts),
+        )
+
+    out = [block_spec("load", str(Action.BUFFER_READ_BITS))]
+    if per_bit is not None:
+        adc = bit_spec("adc", "columns", (str(Action.ADC), "columns"))
+        out += [
+            bit_spec(
+                "mvm",
+                "crossbars",
+                (str(Action.XBAR_READ), "crossbars"),
+                (str(Action.DAC), "dac"),
+                (str(Action.SAMPLE_HOLD), "columns"),
+            ),
+            replace(adc, per_server=(per_bit[0].adc_load, per_bit[1].adc_load)),
+            bit_spec("shift_add", "columns", (str(Action.SHIFT_ADD), "columns")),
+        ]
+    for name, action in POST_STAGES:
+        if full_block.get(str(action), 0.0) or last_block.get(str(action), 0.0):
+            out.append(block_spec(name, str(action)))
+    out.append(block_spec("store", str(Action.BUFFER_WRITE_BITS)))
     return tuple(out)
 
 
@@ -162,10 +198,10 @@ def compile_program(plan: Plan) -> Program:
                 whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
                 wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
     spans = _spans(plan, geos, wins)
+    xbars = share_crossbars(plan)
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
         weight = lp.xset is not None
-        work = _per_item(lp, geo, act_bits)
         block_bits = geo.block_bits(act_bits)
         bits = lp.bit_iters if weight else 1
         ids = []
@@ -252,7 +288,7 @@ def compile_program(plan: Plan) -> Program:
                     geo.blocks,
                     bits,
                     (geo.full, geo.last),
-                    _stages(work, geo, bits, share.share, weight),
+                    _stages(plan, lp, geo, s, xbars),
                     tuple(inputs),
                     out_bits,
                     out_part,
@@ -314,7 +350,6 @@ def compile_program(plan: Plan) -> Program:
         warnings,
         tuple(sorted(needs.items())),
         tuple(sorted(least.items())),
-        float(interface_bits(net, hw.activation_bits)) if hw.parts.interface else 0.0,
     )
 
 

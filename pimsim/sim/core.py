@@ -98,7 +98,8 @@ class Cause:
     PORT = "port"  # the scratchpad port, used by another load or store
     UNITS = "units"  # digital units of the macro, busy with other work
     PE = "pe"  # the crossbars, still reading earlier bits
-    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE)
+    IO = "io"  # the off-chip interface: the input not yet on chip, or the channel busy
+    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE, IO)
 
 
 class Clock:

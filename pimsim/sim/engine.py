@@ -16,16 +16,14 @@ stops a runaway run early with a partial result.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import hardware_energy_table
-from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
-from pimsim.sim.collect import collect, energy_per_item
+from pimsim.sim.collect import collect, energy_per_item, scratchpad_bit_energy
 from pimsim.sim.compiler import compile_program
 from pimsim.sim.core import (
     Clock,
@@ -37,14 +35,16 @@ from pimsim.sim.core import (
     least_of,
     whole_parts,
 )
-from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, Task
+from pimsim.sim.interface import Interface, OffChip
+from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
-from pimsim.sim.pe import PeGroup
+from pimsim.sim.registry import unit_class
 from pimsim.sim.result import SimResult
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
 from pimsim.sim.stage import Stage, link, make_lazy
+from pimsim.sim.state import RunState
 from pimsim.sim.trace import SimTracer
-from pimsim.sim.units import UnitPool
+from pimsim.sim.unit import BuildContext, Unit
 from pimsim.sim.waits import deadlock_report
 from pimsim.traceformat.events import NOC_PID
 
@@ -93,10 +93,20 @@ class SimDeadlock(InputError):
         )
 
 
-class _Machine:
-    """The hardware and processes of one run (everything lives in ``env``)."""
+class Machine:
+    """The hardware and processes of one run (everything lives in ``env``).
 
-    def __init__(self, program: Program, options: SimOptions, tracer: SimTracer | None) -> None:
+    Its public surface: ``env``, ``flows`` and ``published`` (progress counters a test may watch),
+    :meth:`start`, and :meth:`state` once the run has ended.
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        options: SimOptions,
+        tracer: SimTracer | None,
+        input_bits: float = 0.0,
+    ) -> None:
         self.program = program
         self.images = options.images
         guarded = options.max_cycles is not None or options.max_wall_s is not None
@@ -106,9 +116,14 @@ class _Machine:
         self.groups = hw.macro_groups()
         self.tracer = tracer
         self.spms: dict[int, Scratchpad] = {}
-        self.adcs: dict[int, AdcBank] = {}
-        self.units: dict[tuple[int, str], UnitPool] = {}
+        self.units: dict[Hashable, Unit] = {}  # by their kind's key (see UnitKindSpec.key)
         self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
+        io = hw.parts.interface  # inputs in and outputs out through it, if there is one
+        self.offchip = (
+            None
+            if io is None
+            else OffChip(Interface(self.env, io, self.clock, tracer), self.images, input_bits)
+        )
         parts: dict[int, dict[str, int]] = {}
         for p in program.partitions:
             parts.setdefault(p.macro, {})[p.name] = p.bits
@@ -116,8 +131,11 @@ class _Machine:
             buffer = hw.parts.buffer(self.groups[m].buffer_kib)
             assert buffer is not None
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
+        self.ctx = BuildContext(self.env, self.clock, hw, self.groups, self.spms, program.arch)
         self.energy = energy_per_item(hw)
-        self.events = 0
+        bit_pj = scratchpad_bit_energy(hw)
+        for m, spm in self.spms.items():
+            spm.access_pj = bit_pj(m)
         # every layer's output staging in its output macro, shared by all its parts (block order)
         self.stagings: dict[str, Staging] = {}
         self.spread = {info.name for info in program.layers if info.spread}
@@ -144,39 +162,30 @@ class _Machine:
         return f"macro {m}"
 
     def _share(self, task: Task) -> ShareRun:
-        env, m, hw = self.env, task.macro, self.program.hardware
+        m = task.macro
         spm = self.spms[m]
         stages: list[Stage] = []
         last = len(task.stages) - 1
         for i, spec in enumerate(task.stages):
-            job: Callable[[float], tuple[int, int]]
-            if spec.name in ("load", "store"):
-                pool, job = spm.port, spm.job
-            elif spec.name == "mvm":
-                pe = PeGroup(env, m, task.layer, task.crossbars, hw, self.clock)
-                pool, job = pe.pool, pe.job
-            elif spec.name == "adc":
-                bank = self.adcs.get(m)
-                if bank is None:
-                    bank = self.adcs[m] = AdcBank(env, m, self.groups[m].adcs, hw, self.clock)
-                self._need(bank.adcs, spec.work, task.layer, m, "ADC")
-                pool, job = bank.pool, bank.job
-            else:
-                units = self._unit_pool(m, spec.name)
-                self._need(units.count, spec.work, task.layer, m, f"'{spec.name}' unit")
-                pool, job = units.pool, units.job
+            unit = self._unit(task, spec)
+            jobs = (
+                unit.job(
+                    spec.work[0], tuple((a, f) for a, f, _ in spec.actions), spec.per_server[0]
+                ),
+                unit.job(
+                    spec.work[1], tuple((a, la) for a, _, la in spec.actions), spec.per_server[1]
+                ),
+            )
             args = (
-                env,
+                self.env,
                 spec,
                 task.bits,
                 task.blocks,
                 self.images,
-                pool,
-                (job(spec.work[0]), job(spec.work[1])),
+                unit,
+                jobs,
                 self.energy(spec, m),
-                m,
                 task.layer,
-                f"{self._macro_name(m)}/{pool.name}",
                 self.tracer,
             )
             if i == 0:
@@ -195,36 +204,24 @@ class _Machine:
         link(stages)
         return ShareRun(task, stages, spm)
 
-    def _need(self, count: int, work: tuple[float, float], layer: str, m: int, what: str) -> None:
-        if count <= 0 and max(work) > 0:
-            raise InputError(
-                self.program.arch,
-                f"macro {m} ({self.groups[m].name})",
-                f"has no {what} but layer '{layer}' needs one there",
-            )
-
-    def _unit_pool(self, m: int, kind: str) -> UnitPool:
-        key = (m, kind)
-        pool = self.units.get(key)
-        if pool is None:
-            hw = self.program.hardware
-            part = hw.parts.unit(UnitKind(kind))
-            count = self.groups[m].units.get(UnitKind(kind), 0)
-            if part is None:
-                raise InputError(
-                    self.program.arch,
-                    "hardware.parts.units",
-                    f"has no '{kind}' unit but macro {m} needs one",
-                )
-            pool = self.units[key] = UnitPool(self.env, m, kind, count, part, self.clock)
-        return pool
+    def _unit(self, task: Task, spec: StageSpec) -> Unit:
+        """The unit serving ``task``'s stage ``spec`` (built by its kind's class, or shared)."""
+        cls = unit_class(spec.name)
+        key = cls.key(task.macro, task, spec)
+        unit = self.units.get(key)
+        if unit is None:
+            unit = self.units[key] = cls.build(self.ctx, task.macro, task, spec)
+        unit.admit(self.ctx, task, spec)
+        return unit
 
     def _flow(self, spec: FlowSpec) -> FlowRun:
         # the source progress is bound in _wire (producer layers are published there); a merge
         # reserves its part's space in the layer's staging, in block order with the other parts
         staging = self.stagings[spec.layer] if spec.op is Op.MERGE else None
         assert staging is None or (staging.spm.macro == spec.dst and staging.name == spec.partition)
-        return FlowRun(self.env, spec, Progress(self.env), self.spms[spec.dst], staging)
+        return FlowRun(
+            self.env, spec, Progress(self.env), self.spms[spec.src], self.spms[spec.dst], staging
+        )
 
     def _wire(self) -> None:
         env, program = self.env, self.program
@@ -254,14 +251,24 @@ class _Machine:
             done = [
                 self.inputs[fr.spec.id].consumed if fr.spec.in_place else fr.delivered
                 for fr in outs
-            ] or [published]
+            ] or [self._leave(info, [(first, published)])]
             release = self._stager(self.stagings[info.name], done)
             for s in done:
                 s.listeners.append(release)
-        outputs = [info.name for info in program.layers if not info.transfers]
-        image_done = self._image_done(outputs)
-        for name in outputs:
-            self.published[name].listeners.append(image_done)
+        outputs = [info for info in program.layers if not info.transfers]
+        left = self.offchip.gone if self.offchip is not None else {}
+        gone = [left.get(x.name, (self.published[x.name], x.blocks)) for x in outputs]
+        image_done = self._image_done([self._finish_times(g, blocks) for g, blocks in gone])
+        for g, _blocks in gone:
+            g.listeners.append(image_done)
+        if self.offchip is not None:
+            self.offchip.feed(
+                [
+                    (t.blocks, self.spms[t.macro], self.shares[t.id].load)
+                    for t in program.tasks
+                    if not t.inputs
+                ]
+            )
 
     def _wire_spread(self, info: LayerInfo) -> None:
         """A spread layer: published once every share has stored its part of a block; each share's
@@ -275,7 +282,7 @@ class _Machine:
                 fr.source = sh.stored
             store = sh.stages[-1]
             assert isinstance(store, StoreStage)
-            done = [fr.delivered for fr in mine] or [sh.stored]
+            done = [fr.delivered for fr in mine] or [self._leave(info, [(sh, sh.stored)])]
             release = self._stager(store.staging, done)
             for s in done:
                 s.listeners.append(release)
@@ -323,8 +330,25 @@ class _Machine:
 
         return record
 
-    def _image_done(self, outputs: list[str]) -> Callable[[int], None]:
-        finished = [self.layer_finish[o] for o in outputs]
+    def _leave(self, info: LayerInfo, parts: list[tuple[ShareRun, Progress]]) -> Progress:
+        """A network output's blocks (the whole layer, or one share's part of a spread one) leave
+        the chip through the interface, if there is one; the blocks gone (else those there)."""
+        if self.offchip is None:
+            return parts[0][1]
+        tasks = [self.program.tasks[t] for t in info.tasks]
+        out = []
+        for sh, source in parts:
+            mine = [sh.task] if info.spread else tasks
+            bits = (sum(t.out_bits[0] for t in mine), sum(t.out_bits[1] for t in mine))
+            out.append((sh.spm, bits, source))
+        return self.offchip.leave(info.name, info.blocks, info.spread, out)
+
+    def _finish_times(self, gone: Progress, blocks: int) -> list[int | None]:
+        finish: list[int | None] = [None] * self.images
+        gone.listeners.append(self._finisher(finish, blocks))
+        return finish
+
+    def _image_done(self, finished: list[list[int | None]]) -> Callable[[int], None]:
         state = {"next": 0}
 
         def record(_count: int) -> None:
@@ -357,15 +381,40 @@ class _Machine:
             pool.on_queue = queued
 
         self.mesh.on_new_link = new_link
+        if self.offchip is not None:
+            tracer.interface_unit(self.offchip.io.channel)
 
     # -- running ----------------------------------------------------------------------------------
+    def state(self) -> RunState:
+        """The run as it ended (a frozen value for collection and deadlock reports)."""
+        return RunState(
+            self.program,
+            self.images,
+            self.clock,
+            self.env.now,
+            self.env.scheduled(),
+            tuple(self.shares),
+            tuple(self.flows),
+            tuple(self.units.values()),
+            tuple(self.mesh.links.values()),
+            tuple(self.mesh.ports.values()),
+            None if self.offchip is None else self.offchip.io,
+            MappingProxyType(self.spms),
+            MappingProxyType({k: tuple(v) for k, v in self.layer_finish.items()}),
+            tuple(self.image_finish),
+        )
+
     def start(self) -> None:
         env, images, tracer = self.env, self.images, self.tracer
         for sh in self.shares:
             for stage in sh.stages:
                 stage.poke()
+        at = self.program.positions
         for fr in self.flows:
-            env.process(run_flow(env, fr, self.mesh, images, tracer))
+            ends = (at[fr.spec.src], at[fr.spec.dst])
+            env.process(run_flow(env, fr, self.mesh, images, tracer, ends))
+        if self.offchip is not None:
+            self.offchip.start()
 
 
 def simulate(
@@ -409,10 +458,10 @@ def simulate(
             options.overwrite,
             hw.parts.noc.flit_bits,
             hw.parts.noc.hop_energy_pj,
-            hardware_energy_table(hw).buffer_pj,
         )
     try:
-        machine = _Machine(program, options, tracer)
+        input_bits = sum(s.size for s in plan.network.inputs.values()) * hw.activation_bits
+        machine = Machine(program, options, tracer, float(input_bits))
         machine.start()
         wall = time.perf_counter()
         stopped = None
@@ -423,24 +472,24 @@ def simulate(
         except RunStopped as stop:
             stopped = stop.why
         wall = time.perf_counter() - wall
-        machine.events = machine.env.scheduled()
+        state = machine.state()
     except BaseException:
         if tracer is not None:
             tracer.abort()
         raise
-    done = sum(1 for t in machine.image_finish if t is not None)
+    done = sum(1 for t in state.image_finish if t is not None)
     if done < options.images and stopped is None:
         if tracer is not None:
             tracer.close()
         raise SimDeadlock(
             program.arch,
-            machine.env.now,
+            state.now,
             done,
             options.images,
-            deadlock_report(machine),
+            deadlock_report(state),
             program.warnings,
         )
-    result = collect(machine, wall, stopped)
+    result = collect(state, wall, stopped)
     if tracer is not None:
         tracer.close()
         result = _write_summary(result, tracer)

@@ -66,6 +66,8 @@ class UnitSim:
     queued_ns: float
     jobs: int
     stall_ns: dict[str, float]  # stalls of the stages running on it, by cause
+    # where its servers are wired to fixed work (a macro's ADCs): each one's busy time
+    server_busy_ns: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
