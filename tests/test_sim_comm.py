@@ -118,6 +118,9 @@ def test_a_starved_router_buffer_stretches_each_packet() -> None:
     # loading then, 14 ns later than with deep buffers (874).
     r = run(two_convs(lib(buffer_flits=1)))
     assert layer(r, "z").start_ns == (888.0,)
+    (flow,) = r.flows  # y's 4 blocks of 8 flits over one link: 2 routers each
+    assert (flow.flits, flow.flit_hops, flow.router_flits) == (32, 32, 64)
+    assert flow.read_bits == flow.written_bits == 4 * 128
     assert unit(r, "NoC/link (0,0)->(1,0)").busy_ns == 4 * 22  # y's 4 blocks
     # two flits of buffer: 3 x 3 + 1 + 1 = 11 ns per packet, z starts at 864 + 11 + 2 = 877
     assert layer(run(two_convs(lib(buffer_flits=2))), "z").start_ns == (877.0,)
