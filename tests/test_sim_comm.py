@@ -262,3 +262,16 @@ def test_catalogue_interface_bound_first_layer() -> None:
     assert est.latency_ns == 888.0 and r4.latency_ns[0] == 1278.0
     assert round(error_pct(est.latency_ns, r4.latency_ns[0]), 1) == -30.5
     assert flagged(plan) == {"interface-bound"}
+
+
+def test_trace_of_held_channels_adds_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # with 1-flit buffers a's packets hold (0,0)->(0,1) while they wait for the shared link: the
+    # trace's slices carry each channel's real holding time, so busy times still add up per unit
+    # (and slices on a track never overlap)
+    from tests.test_sim_trace import check, load
+
+    path = tmp_path / "held.json"
+    plan = add_two(4.0, lib(flit_ns=4.0, buffer_flits=1))
+    r = run(plan, images=2, trace=str(path))
+    check(load(path), r, plan.arch.hardware)
+    assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns > 4 * 376  # held beyond its 376 ns spans
