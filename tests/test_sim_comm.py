@@ -276,3 +276,15 @@ def test_trace_of_held_channels_adds_up(tmp_path) -> None:  # type: ignore[no-un
     r = run(plan, images=2, trace=str(path))
     check(load(path), r, plan.arch.hardware)
     assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns > 4 * 376  # held beyond its 376 ns spans
+
+
+def test_trace_of_the_interface_adds_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the interface's crossings (on its own track) and its scratchpad accesses (on the port's
+    # track) are traced with their busy time and energy (2 pJ per bit): the totals add up
+    from tests.test_sim_trace import check, load
+
+    path = tmp_path / "io.json"
+    plan = interface_bound()
+    r = run(plan, images=2, trace=str(path))
+    check(load(path), r, plan.arch.hardware)
+    assert unit(r, "NoC/off-chip interface").busy_ns == 2 * 1024
