@@ -16,10 +16,10 @@ import pytest
 
 from pimsim.arch.schema import LayerMapping, MacroGroup, Noc
 from pimsim.components import ComponentLibrary, UnitKind
+from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.sim.core import Clock, SimEnv
-from pimsim.sim.detect import disagreements
 from pimsim.sim.noc import Mesh
 from tests.test_sim_hand import (
     CHAIN,
@@ -66,7 +66,7 @@ def error_pct(estimated: float, simulated: float) -> float:
 
 
 def flagged(plan: Plan) -> set[str]:
-    """The conditions --validate names for ``plan`` (pimsim.sim.detect)."""
+    """The conditions --validate names for ``plan`` (pimsim.diagnose)."""
     return {d.split(":")[0] for d in disagreements(plan)}
 
 

@@ -1,5 +1,5 @@
 """Communication conditions under which the estimate is knowingly wrong (docs/disagreements.md,
-"Communication"), for :func:`pimsim.sim.detect.disagreements`.
+"Communication"), for :func:`pimsim.diagnose.disagreements`.
 
 Each is found from the compiled program's flows and the estimate's period, in closed form (the
 simulator's own rules for a packet's time on a channel, :class:`~pimsim.sim.noc.Mesh`):
