@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from pimsim.arch.schema import Architecture
+from pimsim.diagnose import disagreements
 from pimsim.fileio import write_atomic
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from pimsim.sim import SimDeadlock, SimOptions, simulate
-from pimsim.sim.detect import disagreements
 
 FIGURES = ("throughput_ips", "latency_ns", "energy_per_image_pj", "average_power_w")
 
@@ -44,7 +44,7 @@ class ValidationRow:
     events: int
     wall_s: float
     deadlock: str | None = None  # the simulator's deadlock report, when the run could not finish
-    # conditions where the estimate is knowingly wrong (pimsim.sim.detect; docs/disagreements.md)
+    # conditions where the estimate is knowingly wrong (pimsim.diagnose; docs/disagreements.md)
     disagreements: tuple[str, ...] = ()
 
 

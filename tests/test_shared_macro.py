@@ -22,9 +22,9 @@ import pytest
 
 from pimsim.arch.schema import LayerMapping, MacroGroup
 from pimsim.components import UnitKind
+from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
-from pimsim.sim.detect import disagreements
 from tests.test_sim_hand import SA, design, library
 
 SHARED = """

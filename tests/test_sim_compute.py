@@ -15,9 +15,9 @@ import pytest
 
 from pimsim.arch.schema import LayerMapping, MacroGroup
 from pimsim.components import ComponentLibrary
+from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
-from pimsim.sim.detect import disagreements
 from tests.test_sim_hand import ONE_BY_ONE, SA, design, layer, library, run, unit
 
 #: conv 1x1, 8 -> 16 channels on a 1x2 map: weight rows 8, 16 columns: two 8x8 tiles x 2 slices

@@ -221,7 +221,7 @@ def test_noc_link_shared_by_two_flows() -> None:
     # accesses) by 448; at 10 ns a flit a packet holds each channel 320 ns, so the shared link
     # needs 640 per pair of blocks. b injects at 448 and takes the shared link at 449 (one router
     # on), a reaches it at 450 and waits till 769: the link carries b's and a's blocks in turn, and
-    # a's k-th block takes the ejection port of (0,2) at 770 + 640 k (b's was freed then), its tail
+    # a's k-th block takes e's ejection port (macro 2) at 770 + 640 k (b's was freed then), its tail
     # is in 320 later and written through m2's port (8 accesses) at 1098 + 640 k. e's row needs
     # both; its last row of image i follows a's block 2i + 1: + 16 load + 8 add + 8 store.
     r = run(add_two(10.0), images=4)

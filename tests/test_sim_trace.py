@@ -114,8 +114,8 @@ def test_tracks_carry_their_unit_as_data(tmp_path: Path) -> None:
     data = load_trace(path)
     # two_convs: conv y alone on macro 0, conv z alone on macro 1 (share 0 each). A conv share's
     # stages use the scratchpad port (load, store), its PE group, the ADC bank, shift-and-add units
-    # and add units (partial sums); y's output leaves router (0,0) through its injection port,
-    # crosses one link, macro 0 at (0,0) to macro 1 at (1,0), and the ejection port of (1,0).
+    # and add units (partial sums); y's output leaves through macro 0's injection port on (0,0),
+    # crosses one link, macro 0 at (0,0) to macro 1 at (1,0), and macro 1's ejection port there.
     kinds = ["spm_port", "pe", "adc", "shift_add", "add"]
     expected = {
         (m, kind, layer if kind == "pe" else None)

@@ -216,7 +216,7 @@ def chip_counts(hw: Hardware) -> PartCounts:
         routers * c,
         {k: v * c for k, v in fixed.items()},
         chip_noc=True,
-        interfaces=c,
+        interfaces=c * (hw.interfaces or 1),
     )
 
 

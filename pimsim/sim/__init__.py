@@ -23,7 +23,7 @@ The module list is the architecture:
 Timing comes only from the simulated hardware (resources, queues, events); the action counts are
 the simulator's own (each unit counts the jobs it serves, their actions derived from the mapping and
 the layer geometry by :mod:`~pimsim.sim.blockwork`); only the pricing function is shared with the
-estimate (:mod:`pimsim.model.pricing`). :mod:`~pimsim.sim.detect` names the conditions under which
+estimate (:mod:`pimsim.model.pricing`). :mod:`pimsim.diagnose` names the conditions under which
 the estimate is knowingly wrong. Every run has its own environment: nothing is global.
 """
 

@@ -139,6 +139,10 @@ def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult
                 len(fr.spec.route),
                 fr.flit_hops,
                 _ns_dict(fr.stall, ns),
+                fr.flits,
+                fr.router_flits,
+                fr.read_bits,
+                fr.write_bits,
             )
             for fr in m.flows
         ),

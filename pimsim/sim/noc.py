@@ -26,8 +26,8 @@ after its flit was sent (the link, the router pipeline it waits in, the credit's
 ``B`` slots and ``B < R`` a channel so sends ``B`` flits per ``R`` flit times: flit ``i`` leaves
 ``floor(i / B) x R + i mod B`` flit times after the first, and ``span(F)`` is that plus one. The
 model books credits per packet with this closed form: flit by flit, an uncontended path gives
-exactly these times on every channel (``tests/test_sim_noc.py`` steps a flit-level model to check
-it). A packet blocked further on holds the channels behind it (wormhole): a channel is released once
+exactly these times on every channel (``tests/test_sim_comm.py`` steps a flit-level model to
+check it). A packet blocked further on holds the channels behind it (wormhole): a channel is released once
 its tail has crossed, and no earlier than the credits of the packet's last ``B`` flits allow, that
 is ``span(F - B) + 1`` flit times after the next channel was taken.
 
@@ -253,7 +253,8 @@ def run_flow(
         f.flits += flits
         f.flit_hops += flits * links
         f.router_flits += flits * (links + 1)
-        held: tuple[Pool, int, int] | None = None  # the channel behind the head, lane, taken at
+        held: tuple[Pool, int, int, int] | None = None  # channel behind the head, lane, at, flits
+        image = g // blocks
         for j, channel in enumerate(channels):
             lane = channel.take(1)
             if lane < 0:
@@ -263,28 +264,35 @@ def run_flow(
                 stall[Cause.NOC] = stall.get(Cause.NOC, 0) + env.now - t0
                 f.waiting = None
             now = env.now
+            hops = flits if 0 < j < last else 0
             if held is not None:  # the packet fills more than the buffer: held till now
-                _release(env, held, span, hold)
+                assert hold is not None
+                held_for = _release(env, held[:3], span, hold)
+                if tracer is not None:
+                    tracer.message(
+                        held[0], held[1], held[2], held_for, spec, image, c, bits, held[3]
+                    )
                 held = None
             if hold is None or j == last:
                 Timeout(env, span).callbacks.append(_releaser(channel, lane, span))
+                if tracer is not None:
+                    tracer.message(channel, lane, now, span, spec, image, c, bits, hops)
             else:
-                held = (channel, lane, now)
-            if tracer is not None:
-                hops = flits if 0 < j < last else 0
-                tracer.message(channel, lane, now, span, spec, g // blocks, c, bits, hops)
+                held = (channel, lane, now, hops)
             if j < last:
                 yield env.timeout(hop)
         Timeout(env, span).callbacks.append(lambda _e, b=bits, w=wrote, g=g: write(b, w, g))
 
 
-def _release(env: SimEnv, held: tuple[Pool, int, int], span: int, hold: int) -> None:
+def _release(env: SimEnv, held: tuple[Pool, int, int], span: int, hold: int) -> int:
     """Release a channel taken at ``held[2]`` once the packet's tail has crossed it: ``span`` after
-    it was taken, and no earlier than ``hold`` after the next channel was taken (now)."""
+    it was taken, and no earlier than ``hold`` after the next channel was taken (now); the cycles
+    it is held."""
     channel, lane, taken = held
     now = env.now
     end = max(taken + span, now + hold)
     Timeout(env, end - now).callbacks.append(_releaser(channel, lane, end - taken))
+    return end - taken
 
 
 def _releaser(link: Pool, lane: int, cycles: int) -> Callable[[Event], None]:

@@ -72,7 +72,9 @@ class UnitSim:
 
 @dataclass(frozen=True)
 class FlowSim:
-    """One flow: its data moved and why it waited."""
+    """One flow: its data moved and why it waited. ``flits``: whole flits sent; ``flit_hops``:
+    flits x links; ``router_flits``: flits x routers crossed (links + 1); ``read_bits`` /
+    ``written_bits``: scratchpad bits read at the source and written at the destination."""
 
     name: str
     src: int
@@ -80,6 +82,10 @@ class FlowSim:
     hops: int
     flit_hops: float
     stall_ns: dict[str, float]
+    flits: int = 0
+    router_flits: int = 0
+    read_bits: float = 0.0
+    written_bits: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,19 @@ each, so that ``pimsyn explore --validate`` can flag them beside the simulated f
   splits the last block's work over the macros in proportion to their crossbars;
 - **small scratchpad**: a scratchpad too small for the windows and staging that let transfers
   overlap work (the compiler's warnings): the run stalls for space, which the estimate ignores;
-- the communication conditions of :mod:`pimsim.sim.detect_comm` (router buffer starvation, router
+- the communication conditions of :mod:`pimsim.diagnose.communication` (router buffer starvation, router
   port contention, hot-spot links, interface-bound designs, scratchpad port contention from NoC
   traffic).
 """
 
 from __future__ import annotations
 
+from pimsim.diagnose.communication import communication_disagreements
 from pimsim.model.design import bit_ns
 from pimsim.model.plan import Plan
 from pimsim.model.windows import BlockGeometry
 from pimsim.sim.blockwork import adc_loads, share_crossbars
 from pimsim.sim.compiler import compile_program
-from pimsim.sim.detect_comm import communication_disagreements
 
 
 def disagreements(plan: Plan) -> list[str]:

@@ -1,5 +1,5 @@
 """Communication conditions under which the estimate is knowingly wrong (docs/disagreements.md,
-"Communication"), for :func:`pimsim.sim.detect.disagreements`.
+"Communication"), for :func:`pimsim.diagnose.disagreements`.
 
 Each is found from the compiled program's flows and the estimate's period, in closed form (the
 simulator's own rules for a packet's time on a channel, :class:`~pimsim.sim.noc.Mesh`):
@@ -62,7 +62,7 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
         channel_ns[f"router port inject m{f.src} ({r0},{c0})"] += span
         channel_ns[f"router port eject m{f.dst} ({r1},{c1})"] += span
         for (a, b), (c, d) in f.route:
-            channel_ns[f"hot-spot link ({a},{b})->({c},{d})"] += span
+            channel_ns[f"link ({a},{b})->({c},{d})"] += span
             link_ns[("inject", (a, b))] += span
             link_ns[("eject", (c, d))] += span
         bits = sum(n * b for n, b in counts)
@@ -85,8 +85,9 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
                 )
             else:
                 out.append(
-                    f"{name}: {ns:.4g} ns of packets per image (estimated period {period:.4g} ns):"
-                    " its queue delays images, which the estimate's latency leaves out"
+                    f"hot-spot link: {name} carries {ns:.4g} ns of packets per image (estimated "
+                    f"period {period:.4g} ns): its queue delays images, which the estimate's "
+                    "latency leaves out"
                 )
     io = hw.parts.interface
     if io is not None and period:
