@@ -9,6 +9,7 @@ path); :func:`score` is a batch of one.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -93,14 +94,12 @@ def area_dup_problem(
 def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
     """The allocation as part counts (for the one inventory and energy table); scratchpad sizes
     in the order of their first macro."""
-    kib, first, n = np.unique(alloc.buffer_kib, return_index=True, return_counts=True)
-    order = np.argsort(first)
     units = alloc.units.sum(axis=0).tolist()
     return PartCounts(
         float(alloc.crossbars.sum()),
         float(alloc.adcs.sum()),
         {k: float(units[j]) for j, k in enumerate(UNITS)},
-        dict(zip(kib[order].astype(int).tolist(), n[order].tolist(), strict=True)),
+        dict(Counter(alloc.buffer_kib.astype(int).tolist())),  # first seen, first
         float(len(alloc.adcs)),
         {},
         chip_noc=True,

@@ -17,8 +17,6 @@ from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
     WORK,
-    MacroArrays,
-    Rates,
     block_latency,
     block_period,
     busiest_links,
@@ -32,6 +30,7 @@ from pimsim.model.kernel import (
 )
 from pimsim.model.latency import layer_times
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
+from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
@@ -63,96 +62,8 @@ class Evaluation:
         return float(self.energy_by_component_pj.sum())
 
 
-def _same_rates(a: Rates, b: Rates) -> bool:
-    return a is b or (
-        a.read_ns == b.read_ns
-        and a.bit_iters == b.bit_iters
-        and a.adc_ghz == b.adc_ghz
-        and np.array_equal(a.unit_rate, b.unit_rate)
-    )
-
-
-@dataclass(frozen=True)
-class _Stack:
-    """A batch of designs laid end to end: shares, macros and layers numbered across the batch
-    (batch layer = design x L + layer, batch macro = the design's first macro + its macro)."""
-
-    count: int
-    share_layer: np.ndarray  # (S,) the layer in its design
-    layer: np.ndarray  # (S,) batch layer, sorted
-    share_macro: np.ndarray  # (S,) batch macro
-    share_frac: np.ndarray  # (S,)
-    share_start: np.ndarray  # (B + 1,) each design's first share
-    macro_start: np.ndarray  # (B + 1,) each design's first macro
-    per_block: np.ndarray  # (B x L,)
-    macros: MacroArrays
-    positions: np.ndarray  # (M, 2)
-    meshes: np.ndarray  # (B, 2)
-    spread: np.ndarray | None  # (B x L,)
-
-    @classmethod
-    def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> _Stack:
-        d0, n = designs[0], len(t.names)
-        for d in designs[1:]:
-            noc = (d.flit_bits, d.flit_ns, d.hop_ns, d.interface_gbit_s)
-            if not _same_rates(d.rates, d0.rates) or noc != (
-                d0.flit_bits,
-                d0.flit_ns,
-                d0.hop_ns,
-                d0.interface_gbit_s,
-            ):
-                raise ValueError(
-                    "a batch of designs must share their rates, NoC timing and interface"
-                )
-        s_count = [len(d.share_layer) for d in designs]
-        m_count = [len(d.macros.adcs) for d in designs]
-        share_start = np.concatenate([[0], np.cumsum(s_count)])
-        macro_start = np.concatenate([[0], np.cumsum(m_count)])
-        share_design = np.repeat(np.arange(len(designs)), s_count)
-        share_layer = np.concatenate([d.share_layer for d in designs])
-        spreads = [d.spread for d in designs]
-        spread = None
-        if any(s is not None and s.any() for s in spreads):
-            spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
-        return cls(
-            len(designs),
-            share_layer,
-            share_design * n + share_layer,
-            np.concatenate([d.share_macro for d in designs]) + macro_start[share_design],
-            np.concatenate([d.share_frac for d in designs]),
-            share_start,
-            macro_start,
-            np.concatenate([d.per_block for d in designs]),
-            MacroArrays(
-                np.concatenate([d.macros.adcs for d in designs]),
-                np.concatenate([d.macros.units for d in designs]),
-                np.concatenate([d.macros.port_bits_per_ns for d in designs]),
-            ),
-            np.concatenate([d.positions for d in designs]),
-            np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
-            spread,
-        )
-
-
-def _segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment ``values[starts[i]:starts[i + 1]]`` (none empty): its maximum and the offset of
-    its first occurrence in the segment (what ``np.argmax`` of the segment alone gives)."""
-    top = np.maximum.reduceat(values, starts[:-1])
-    hits = np.flatnonzero(values == np.repeat(top, np.diff(starts)))
-    return top, hits[np.searchsorted(hits, starts[:-1])] - starts[:-1]
-
-
-def _segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per segment ``values[starts[i]:starts[i + 1]]``: its sum (0 for an empty one)."""
-    out = np.zeros(len(starts) - 1)
-    filled = starts[:-1] < starts[1:]
-    if filled.any():
-        out[filled] = np.add.reduceat(values, starts[:-1][filled])
-    return out
-
-
 def _flows(
-    t: NetworkTables, st: _Stack, flit_bits: int
+    t: NetworkTables, st: Stack, flit_bits: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(src macro, dst macro, flits, batch layer) of every flow of one image between different
     macros, grouped by design (in each design: inputs by edge, then merges, then spread parts).
@@ -237,7 +148,7 @@ def evaluate_batch(
     """
     if not designs:
         return []
-    st = _Stack.of(t, designs)
+    st = Stack.of(t, designs)
     d0, n, count = designs[0], len(t.names), st.count
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
     s_total, m_total = len(lay), len(st.macros.adcs)
@@ -282,7 +193,7 @@ def evaluate_batch(
     in_shared = residents[macro] > 1
     if in_shared.any():
         busy = macro_busy(share_work[in_shared], macro[in_shared], d0.rates, st.macros)
-        top, cell = _segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
+        top, cell = segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
@@ -298,7 +209,7 @@ def evaluate_batch(
             t.weight[lay].astype(bool),
             m_total,
         )
-        top, cell = _segment_argmax(turns, st.macro_start)
+        top, cell = segment_argmax(turns, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
@@ -310,7 +221,7 @@ def evaluate_batch(
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     flit_hops = flits * np.abs(st.positions[src] - st.positions[dst]).sum(axis=1)
     # no link can carry more than all the traffic (a margin for the order of the sum)
-    loaded = _segment_sum(flits, flow_start) * d0.flit_ns * (1 + 1e-9) > period
+    loaded = segment_sum(flits, flow_start) * d0.flit_ns * (1 + 1e-9) > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]
@@ -335,7 +246,7 @@ def evaluate_batch(
     # sees only its design's flows, in their order)
     moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
     # a port also reads each block sent and writes each one received
-    top, cell = _segment_argmax(
+    top, cell = segment_argmax(
         port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
     )
     better = top > period
