@@ -60,7 +60,8 @@ class RunStopped(Exception):
 
 class GuardedEnv(SimEnv):
     """A :class:`SimEnv` that stops the run before an event past ``max_cycles``, or once the run has
-    taken ``max_wall_s`` seconds (checked every 4,096 events: a fraction of a second even on a loaded machine), by raising :class:`RunStopped`.
+    taken ``max_wall_s`` seconds (checked every 4,096 events: a fraction of a second even on a
+    loaded machine), by raising :class:`RunStopped`.
 
     Used only when a guard is asked for: the check costs each event a call.
     """
