@@ -31,7 +31,7 @@ from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
 from synth.baseline import isaac_baseline
 from synth.executors import Runner, open_runner
-from synth.explore import Exploration, check_budget, explore, top_architectures
+from synth.explore import Exploration, check_budget, explore, spread_architectures
 from synth.outputs import prepare_dir, write_results, write_unfinished
 from synth.plots import plot_run
 from synth.report import final_view, validation_table
@@ -67,6 +67,7 @@ _SEARCH_OPTIONS: dict[str, Any] = {
     "macros": "specialized",
     "no_sharing": False,
     "sa_energy": "paper",
+    "objective": "efficiency",
     "alpha": 0.1,
     "library": "pimsyn",
 }
@@ -118,6 +119,7 @@ def _settings(args: argparse.Namespace, power_w: float) -> Settings:
         dup=args.dup,
         macros=args.macros,
         sharing=not args.no_sharing,
+        objective=args.objective,
     )
     if args.quick:
         s = s.quick()
@@ -320,8 +322,11 @@ def _finish(
         written = plot_run(out, best, baseline)
         out_console().print(f"wrote {len(written)} plots to {out}")
     if args.validate:
-        designs = top_architectures(ex, network, args.top_k, model)
-        console.print(f"simulating the {len(designs)} best designs ({args.images} images each)...")
+        designs = [arch for _, arch in spread_architectures(ex, network, args.top_k, model)]
+        console.print(
+            f"simulating {len(designs)} designs spread along the Pareto front, the winner first "
+            f"({args.images} images each)..."
+        )
         report = validate(
             designs,
             network,
@@ -389,11 +394,22 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     ex.add_argument("--macros", choices=("specialized", "unified"), help="default specialized")
     ex.add_argument("--no-sharing", help="no inter-layer macro sharing", **flag)
-    ex.add_argument("--sa-energy", choices=("paper", "max"), help="default paper")
+    ex.add_argument(
+        "--sa-energy",
+        choices=("paper", "max", "fitness"),
+        help="what stage 1 anneals: the paper's energy (dimensionless), the bottleneck, or the "
+        "true efficiency (default paper)",
+    )
     ex.add_argument(
         "--alpha",
         type=non_negative_float,
         help="weight of the paper energy's 2nd term (default 0.1)",
+    )
+    ex.add_argument(
+        "--objective",
+        choices=("efficiency", "throughput", "edp"),
+        help="what chooses the winner: TOPS/W (default, as in the paper), images/s, or the "
+        "energy-delay product per image (energy x latency, lowest on the Pareto front)",
     )
     ex.add_argument("--library", help="component library (name or file; default pimsyn)")
     ex.add_argument("--no-baseline", help="skip the ISAAC comparison", **flag)
@@ -409,7 +425,11 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     ex.add_argument(
         "--validate", help="simulate the best designs and compare with the estimate", **switch
     )
-    ex.add_argument("--top-k", type=positive_int, help="designs to validate (default 3)")
+    ex.add_argument(
+        "--top-k",
+        type=positive_int,
+        help="designs to validate, spread along the Pareto front (default 3)",
+    )
     ex.add_argument(
         "--images", type=positive_int, help="images in flight per validation run (default 4)"
     )

@@ -16,16 +16,20 @@ from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import closing
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from pimsim.arch.schema import Architecture
 from pimsim.components.library import ComponentLibrary, load_library
 from pimsim.errors import InputError
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
+from synth.front import matrix, near_copy, objective_value, pareto_front, spread
 from synth.materialize import runnable
 from synth.search import Found, Unit, UnitResult, search_unit, search_units, units
 from synth.settings import Settings, combos
@@ -73,6 +77,9 @@ class Exploration:
     units_total: int = 0
     session_evaluations: int = 0
     unit_seconds: float = 0.0
+    front: tuple[
+        Found, ...
+    ] = ()  # the Pareto front (synth.front.FRONT), best by the objective first
 
     @property
     def evaluations_per_s(self) -> float:
@@ -139,6 +146,51 @@ def top_architectures(
         if len(out) == k:
             break
     return out
+
+
+def spread_architectures(
+    ex: Exploration, network: Network, k: int, network_source: str | None = None
+) -> list[tuple[Found, Architecture]]:
+    """Up to ``k`` runnable designs spread along the Pareto front, the winner first.
+
+    Candidates are the winner and the front's designs, visited in :func:`synth.front.spread`'s
+    order (each the farthest from those before it); a candidate is taken once runnable, unless its
+    figures (on every objective of the front) are all within 1% of a design already taken, so no
+    two of the designs returned are near-copies.
+    """
+    library = load_library(ex.settings.library)
+    unified = ex.settings.macros == "unified"
+    where = (ex.best_found.combo.index, ex.best_found.dup, ex.best_found.partition)
+    pool = [ex.best_found] + [f for f in ex.front if (f.combo.index, f.dup, f.partition) != where]
+    ranking = np.array(
+        [math.inf] + [objective_value(f.metrics, ex.settings.objective) for f in pool[1:]]
+    )
+    taken: list[tuple[Found, Architecture]] = []
+    for i in spread(matrix([f.metrics for f in pool]), ranking, min(len(pool), 4 * k + 4)):
+        if len(taken) == k:
+            break
+        made = (
+            (ex.best, ex.best_found)
+            if i == 0
+            else runnable(
+                pool[i],
+                network,
+                library,
+                ex.settings.power_w,
+                unified,
+                f"{network.name}-{ex.settings.power_w:g}w-{len(taken)}",
+                network_source or network.name,
+                pool[i].combo.label,
+            )
+        )
+        if made is None:
+            continue
+        arch, found = made
+        figures = matrix([found.metrics])
+        if taken and near_copy(figures[0], matrix([f.metrics for f, _ in taken])):
+            continue
+        taken.append((found, arch))
+    return taken
 
 
 def check_budget(network: Network, power_w: float, settings: Settings) -> Settings:
@@ -323,8 +375,10 @@ def conclude(
     name = f"{network.name}-{power_w:g}w"
     source = network_source or network.name
     unified = settings.macros == "unified"
-    repaired: list[tuple[Found, Architecture]] = []
-    for f in found[:REPAIRED]:  # make the best few runnable, then choose among them
+    objective = settings.objective
+    front = pareto_front(found)
+
+    def make_runnable(f: Found) -> tuple[Found, Architecture] | None:
         made = runnable(
             f,
             network,
@@ -335,8 +389,24 @@ def conclude(
             source,
             f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
         )
-        if made is not None:
-            repaired.append((made[1], made[0]))
+        if made is None:
+            return None
+        arch, checked = made
+        if objective == "edp":  # the latency of one image, from the estimate of the design
+            latency = estimate(arch, Plan(arch, network)).latency_ns
+            checked = replace(checked, metrics={**checked.metrics, "latency_ns": latency})
+        return checked, arch
+
+    def rank(f: Found) -> tuple[Any, ...]:
+        return (-objective_value(f.metrics, objective), f.key)
+
+    if objective == "edp":  # latency is known for the front's designs only (made runnable here)
+        repaired = [fa for f in front if (fa := make_runnable(f)) is not None]
+        rest = found
+    else:  # make the best few runnable, then choose among them
+        ranked = sorted(found, key=rank)
+        repaired = [fa for f in ranked[:REPAIRED] if (fa := make_runnable(f)) is not None]
+        rest = ranked[REPAIRED:]
     if not repaired:
         raise InputError(
             "command line",
@@ -346,9 +416,16 @@ def conclude(
             "what its dataflow needs",
             "raise --power-w",
         )
-    repaired.sort(key=lambda fa: fa[0].key)
+    repaired.sort(key=lambda fa: rank(fa[0]))
     best_found, arch = repaired[0]
-    top = tuple([f for f, _ in repaired] + found[REPAIRED : settings.keep])
+    checked = [f for f, _ in repaired]
+    top = tuple(
+        checked[: max(settings.keep, REPAIRED)] + rest[: max(settings.keep - len(checked), 0)]
+    )
+    if objective == "edp":
+        by_key = {(f.combo.index, f.dup, f.partition): f for f in checked}
+        front = [by_key.get((f.combo.index, f.dup, f.partition), f) for f in front]
+    front = sorted(front, key=rank)
     evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,
@@ -363,4 +440,5 @@ def conclude(
         len(units(combos(settings))),
         evaluations if session_evaluations is None else session_evaluations,
         sum(r.seconds for r in results),
+        tuple(front),
     )

@@ -26,6 +26,7 @@ from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Infeasible, Partition, Scored, default_partition, score
 from synth.dup import candidates
+from synth.front import pareto_front
 from synth.partition import PartitionSpace, evolve
 from synth.settings import Combo, Settings
 
@@ -138,29 +139,43 @@ def search_unit(
             0,
             time.perf_counter() - start,
         )
-    dups = candidates(problem, settings.dup, settings.sa, rng)
     unified = settings.macros == "unified"
     evaluations = 0
-    for ctx in contexts:
-        ops = ctx.tables.ops
+    explored: list[Found] = []
 
-        def evaluate_design(dup: np.ndarray, partition: Partition) -> Found | None:
-            nonlocal evaluations
-            evaluations += 1
-            try:
-                s = score(ctx, dup, partition, settings.power_w, unified)
-            except Infeasible:
-                return None
-            f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ops))
-            log.append(f.to_dict())
-            return f
+    def evaluate_design(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Found | None:
+        nonlocal evaluations
+        evaluations += 1
+        try:
+            s = score(ctx, dup, partition, settings.power_w, unified)
+        except Infeasible:
+            return None
+        f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ctx.tables.ops))
+        log.append(f.to_dict())
+        explored.append(f)
+        return f
 
-        screened = []
-        for conv_dup in dups:
-            dup = ctx.full_dup(conv_dup)
-            f = evaluate_design(dup, default_partition(ctx, dup))
-            if f is not None:
-                screened.append(f)
+    # every duplication candidate's design with the default partition, per combo (computed once:
+    # the fitness energy of stage 1 and the screening below both read it)
+    screens: list[dict[tuple[int, ...], Found | None]] = [{} for _ in contexts]
+
+    def screen(k: int, conv_dup: tuple[int, ...]) -> Found | None:
+        if conv_dup not in screens[k]:
+            dup = contexts[k].full_dup(conv_dup)
+            screens[k][conv_dup] = evaluate_design(
+                contexts[k], dup, default_partition(contexts[k], dup)
+            )
+        return screens[k][conv_dup]
+
+    def fitness(conv_dup: tuple[int, ...]) -> float:
+        """Stage 1's true fitness: the best screened efficiency over the unit's DAC choices."""
+        scored = [f.tops_per_w for k in range(len(contexts)) if (f := screen(k, conv_dup))]
+        return max(scored, default=float("-inf"))
+
+    dups = candidates(problem, settings.dup, settings.sa, rng, fitness)
+    seed_dup = dups[0]  # the proportional seed (or all ones): always evolved, see below
+    for k, ctx in enumerate(contexts):
+        screened = [f for conv_dup in dups if (f := screen(k, conv_dup)) is not None]
         if not screened:
             skipped.append(
                 (
@@ -172,7 +187,11 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
-        for best in screened[: settings.candidates]:
+        evolved = screened[: settings.candidates]
+        seed_design = screens[k][seed_dup]
+        if seed_design is not None and seed_design not in evolved:
+            evolved.append(seed_design)  # what --dup heuristic evolves is evolved here too
+        for best in evolved:
             dup = np.array(best.dup)
             space = PartitionSpace.of(
                 [int(r) for r in ctx.row_blocks],
@@ -183,16 +202,23 @@ def search_unit(
             )
             results: dict[Partition, Found | None] = {}
 
-            def fitness(p: Partition, dup: np.ndarray = dup) -> float:
-                results[p] = evaluate_design(dup, p)
+            def fitness_of(
+                p: Partition,
+                dup: np.ndarray = dup,
+                ctx: ComboContext = ctx,
+                results: dict[Partition, Found | None] = results,
+            ) -> float:
+                results[p] = evaluate_design(ctx, dup, p)
                 return results[p].tops_per_w if results[p] is not None else float("-inf")
 
             ea = settings.ea
             survivors = evolve(
                 best.partition,
                 space,
-                fitness,
-                rng,
+                fitness_of,
+                # one RNG per (combo, candidate): the EA of a candidate does not depend on which
+                # other candidates were found, so the seed evolves as under --dup heuristic
+                random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}"),
                 population=ea.population,
                 children=ea.children,
                 generations=ea.generations,
@@ -202,6 +228,11 @@ def search_unit(
             found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
+    # and the unit's Pareto front (the run's front is the front of the units' fronts)
+    kept = {(f.combo.index, f.dup, f.partition) for f in best_first}
+    best_first += [
+        f for f in pareto_front(explored) if (f.combo.index, f.dup, f.partition) not in kept
+    ]
     return UnitResult(
         unit.index, best_first, log, skipped, evaluations, time.perf_counter() - start
     )
