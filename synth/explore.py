@@ -31,6 +31,7 @@ from synth.design import Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
 from synth.front import matrix, near_copy, objective_value, pareto_front, spread
 from synth.materialize import runnable
+from synth.polish import polish
 from synth.search import Found, Unit, UnitResult, search_unit, search_units, units
 from synth.settings import Settings, combos
 
@@ -363,6 +364,12 @@ def conclude(
     results = sorted(results, key=lambda r: r.unit)
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
+    polish_start = time.perf_counter()
+    polished, polish_evaluations = polish(found, network, library, settings)
+    seconds += time.perf_counter() - polish_start
+    if polished:
+        unique = {(f.combo.index, f.dup, f.partition): f for f in found + polished}
+        found = sorted(unique.values(), key=lambda f: f.key)
     if not found:
         raise InputError(
             "command line",
@@ -426,7 +433,9 @@ def conclude(
         by_key = {(f.combo.index, f.dup, f.partition): f for f in checked}
         front = [by_key.get((f.combo.index, f.dup, f.partition), f) for f in front]
     front = sorted(front, key=rank)
-    evaluations = sum(r.evaluations for r in results)
+    evaluations = sum(r.evaluations for r in results) + polish_evaluations
+    if session_evaluations is not None:
+        session_evaluations += polish_evaluations
     return Exploration(
         network.name,
         settings,

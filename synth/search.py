@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from synth.design import Infeasible, Partition, Scored, default_partition, score
 from synth.dup import candidates
 from synth.front import pareto_front
 from synth.partition import PartitionSpace, evolve
-from synth.settings import Combo, Settings
+from synth.settings import Combo, EAParams, Settings
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,54 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
     }
 
 
+def design_of(
+    ctx: ComboContext, dup: np.ndarray, partition: Partition, settings: Settings
+) -> Found | None:
+    """A candidate scored (stage 4 and the estimate); ``None`` when it cannot fit the budget."""
+    try:
+        s = score(ctx, dup, partition, settings.power_w, settings.macros == "unified")
+    except Infeasible:
+        return None
+    return Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ctx.tables.ops))
+
+
+def evolve_design(
+    ctx: ComboContext,
+    start: Found,
+    settings: Settings,
+    ea: EAParams,
+    rng: random.Random,
+    evaluate: Callable[[ComboContext, np.ndarray, Partition], Found | None],
+) -> list[Found]:
+    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors."""
+    dup = np.array(start.dup)
+    space = PartitionSpace.of(
+        [int(r) for r in ctx.row_blocks],
+        list(start.dup),
+        [int(d * s) for d, s in zip(start.dup, ctx.sets, strict=True)],
+        settings.max_macro_crossbars,
+        settings.sharing,
+    )
+    results: dict[Partition, Found | None] = {}
+
+    def fitness(p: Partition) -> float:
+        results[p] = evaluate(ctx, dup, p)
+        return results[p].tops_per_w if results[p] is not None else float("-inf")
+
+    survivors = evolve(
+        start.partition,
+        space,
+        fitness,
+        rng,
+        population=ea.population,
+        children=ea.children,
+        generations=ea.generations,
+        p_num=ea.p_num,
+        p_share=ea.p_share,
+    )
+    return [f for _, p in survivors if (f := results.get(p)) is not None]
+
+
 def search_unit(
     unit: Unit, network: Network, library: ComponentLibrary, settings: Settings
 ) -> UnitResult:
@@ -139,20 +188,16 @@ def search_unit(
             0,
             time.perf_counter() - start,
         )
-    unified = settings.macros == "unified"
     evaluations = 0
     explored: list[Found] = []
 
     def evaluate_design(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Found | None:
         nonlocal evaluations
         evaluations += 1
-        try:
-            s = score(ctx, dup, partition, settings.power_w, unified)
-        except Infeasible:
-            return None
-        f = Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ctx.tables.ops))
-        log.append(f.to_dict())
-        explored.append(f)
+        f = design_of(ctx, dup, partition, settings)
+        if f is not None:
+            log.append(f.to_dict())
+            explored.append(f)
         return f
 
     # every duplication candidate's design with the default partition, per combo (computed once:
@@ -192,40 +237,10 @@ def search_unit(
         if seed_design is not None and seed_design not in evolved:
             evolved.append(seed_design)  # what --dup heuristic evolves is evolved here too
         for best in evolved:
-            dup = np.array(best.dup)
-            space = PartitionSpace.of(
-                [int(r) for r in ctx.row_blocks],
-                list(best.dup),
-                [int(d * s) for d, s in zip(best.dup, ctx.sets, strict=True)],
-                settings.max_macro_crossbars,
-                settings.sharing,
-            )
-            results: dict[Partition, Found | None] = {}
-
-            def fitness_of(
-                p: Partition,
-                dup: np.ndarray = dup,
-                ctx: ComboContext = ctx,
-                results: dict[Partition, Found | None] = results,
-            ) -> float:
-                results[p] = evaluate_design(ctx, dup, p)
-                return results[p].tops_per_w if results[p] is not None else float("-inf")
-
-            ea = settings.ea
-            survivors = evolve(
-                best.partition,
-                space,
-                fitness_of,
-                # one RNG per (combo, candidate): the EA of a candidate does not depend on which
-                # other candidates were found, so the seed evolves as under --dup heuristic
-                random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}"),
-                population=ea.population,
-                children=ea.children,
-                generations=ea.generations,
-                p_num=ea.p_num,
-                p_share=ea.p_share,
-            )
-            found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
+            # one RNG per (combo, candidate): the EA of a candidate does not depend on which
+            # other candidates were found, so the seed evolves as under --dup heuristic
+            rng_ea = random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}")
+            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_design)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
     # and the unit's Pareto front (the run's front is the front of the units' fronts)

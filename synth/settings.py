@@ -86,6 +86,8 @@ class Settings:
     max_macro_crossbars: the most crossbars one macro may hold (the released code draws macro sizes
         of 32 to 512 crossbars); a layer whose smallest even split is larger gets that split.
     keep: designs kept in ``top.json`` (besides the Pareto front, kept whole).
+    polish, polish_ea: once every unit is done, the ``polish`` best distinct (combination, dup)
+        designs get a longer partition search with ``polish_ea`` (see :mod:`synth.polish`).
     objective: what chooses the winner among the explored designs: ``efficiency`` (TOPS/W, the
         paper's), ``throughput`` (images/s) or ``edp`` (energy x latency per image, lower is
         better; chosen among the Pareto front); see :mod:`synth.front`.
@@ -107,6 +109,10 @@ class Settings:
     max_macro_crossbars: int = 512
     keep: int = 30
     objective: Objective = "efficiency"
+    polish: int = 4
+    polish_ea: EAParams = field(
+        default_factory=lambda: EAParams(population=16, children=16, generations=40)
+    )
     seed: int = 0
     library: str = "pimsyn"
 
@@ -126,6 +132,8 @@ class Settings:
             ea=replace(self.ea, population=4, children=4, generations=4),
             candidates=2,
             keep=10,
+            polish=2,
+            polish_ea=EAParams(population=6, children=6, generations=8),
         )
 
     def thorough(self) -> Settings:
@@ -135,6 +143,8 @@ class Settings:
             sa=replace(self.sa, chains=10, iterations=100, cooling=0.95),
             ea=EAParams(population=28, children=12, generations=200),
             candidates=10,
+            polish=10,
+            polish_ea=EAParams(population=28, children=12, generations=200),
         )
 
 
