@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--networks", default="alexnet,vgg13,vgg16,msra_a,resnet18")
     parser.add_argument("--budgets", default="49,100", help="watts, comma-separated")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the reference search")
-    parser.add_argument("--space", choices=("full", "quick"), default="full")
+    parser.add_argument("--space", choices=("full", "quick", "winner"), default="full")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     console = Console(width=200)
