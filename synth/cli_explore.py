@@ -31,7 +31,7 @@ from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
 from synth.baseline import isaac_baseline
 from synth.executors import Runner, open_runner
-from synth.explore import Exploration, check_budget, explore, spread_architectures
+from synth.explore import Exploration, check_budget, explore
 from synth.outputs import prepare_dir, write_results, write_unfinished
 from synth.plots import plot_run
 from synth.report import final_view, validation_table
@@ -45,6 +45,7 @@ from synth.resume import (
     terminate_as_interrupt,
 )
 from synth.settings import Settings
+from synth.spread import spread_architectures
 from synth.validate import validate
 
 DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
@@ -92,7 +93,9 @@ def _floats(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of numbers")
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a comma-separated list of numbers"
+        ) from None
     if not values or any(not 0 < v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"'{text}': every ratio must be between 0 and 1")
     return values
@@ -103,7 +106,9 @@ def _ints(allowed: set[int]):  # type: ignore[no-untyped-def]
         try:
             values = tuple(int(v) for v in text.split(",") if v.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of integers")
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a comma-separated list of integers"
+            ) from None
         if not values or not set(values) <= allowed:
             raise argparse.ArgumentTypeError(f"'{text}': values must be among {sorted(allowed)}")
         return values

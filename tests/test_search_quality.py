@@ -13,9 +13,10 @@ from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.zoo import zoo_network
 from synth.cli import main as pimsyn_main
-from synth.explore import Exploration, explore, spread_architectures
+from synth.explore import Exploration, explore
 from synth.front import FRONT, matrix
 from synth.settings import Settings
+from synth.spread import spread_architectures
 
 NET = zoo_network("resnet18-cifar")
 QUICK = Settings(power_w=20).quick()
