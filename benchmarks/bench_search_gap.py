@@ -111,7 +111,7 @@ def main() -> None:
             for seed in range(args.seeds):
                 ref, ref_s = run(name, watts, replace(base.thorough(), seed=seed), args.jobs)
                 best = max(best, ref.best_found.tops_per_w)
-                evaluations += ref.evaluations
+                evaluations += ref.evaluations + ref.polish_evaluations
                 seconds += ref_s
                 console.print(
                     f"  {name} {watts:g} W thorough seed {seed}: "
@@ -124,10 +124,10 @@ def main() -> None:
                 f"{watts:g}",
                 f"{default.best_found.tops_per_w:.4f}",
                 f"{default_s:.1f}",
-                f"{default.evaluations:,}",
+                f"{default.evaluations + default.polish_evaluations:,}",
                 f"{best:.4f}",
                 f"{seconds:.0f}",
-                f"{evaluations / max(default.evaluations, 1):.0f}",
+                f"{evaluations / max(default.evaluations + default.polish_evaluations, 1):.0f}",
                 f"{100 * gap:.2f}",
             )
     console.print(table)

@@ -61,7 +61,8 @@ class Progress:
 class Exploration:
     """The result of a synthesis: the best design, the top ones, and how the search went.
 
-    ``evaluations`` counts the designs scored by all the units concluded; ``unit_seconds`` is the
+    ``evaluations`` counts the designs scored by all the units concluded (the polish stage's,
+    redone whenever a run is concluded, are ``polish_evaluations``); ``unit_seconds`` is the
     sum of those units' own search times (over all workers and, for a resumed run, all sessions).
     ``seconds`` is this session's wall time and ``session_evaluations`` the designs scored in it
     (equal to ``evaluations`` unless units were finished in an earlier session)."""
@@ -78,9 +79,10 @@ class Exploration:
     units_total: int = 0
     session_evaluations: int = 0
     unit_seconds: float = 0.0
-    front: tuple[
-        Found, ...
-    ] = ()  # the Pareto front (synth.front.FRONT), best by the objective first
+    #: the Pareto front (synth.front.FRONT), best by the objective first
+    front: tuple[Found, ...] = ()
+    #: designs scored by the polish stage (not in ``evaluations``)
+    polish_evaluations: int = 0
 
     @property
     def evaluations_per_s(self) -> float:
@@ -319,9 +321,7 @@ def conclude(
     results = sorted(results, key=lambda r: r.unit)
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
-    polish_start = time.perf_counter()
     polished, polish_evaluations = polish(found, network, library, settings)
-    seconds += time.perf_counter() - polish_start
     if polished:
         unique = {(f.combo.index, f.dup, f.partition): f for f in found + polished}
         found = sorted(unique.values(), key=lambda f: f.key)
@@ -389,9 +389,7 @@ def conclude(
         by_key = {(f.combo.index, f.dup, f.partition): f for f in checked}
         front = [by_key.get((f.combo.index, f.dup, f.partition), f) for f in front]
     front = sorted(front, key=rank)
-    evaluations = sum(r.evaluations for r in results) + polish_evaluations
-    if session_evaluations is not None:
-        session_evaluations += polish_evaluations
+    evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,
         settings,
@@ -406,4 +404,5 @@ def conclude(
         evaluations if session_evaluations is None else session_evaluations,
         sum(r.seconds for r in results),
         tuple(front),
+        polish_evaluations,
     )

@@ -71,6 +71,7 @@ def write_results(
         "settings": ex.settings.to_dict(),
         "seed": ex.settings.seed,
         "evaluations": ex.evaluations,
+        "polish_evaluations": ex.polish_evaluations,
         "seconds": ex.seconds,
         "evaluations_per_s": ex.evaluations_per_s,
         "complete": ex.complete,
