@@ -232,10 +232,11 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
-        evolved = screened[: settings.candidates]
+        # the seed and the best others by the screened fitness, ``candidates`` in all: what
+        # --dup heuristic evolves is evolved here too, at no extra cost
         seed_design = screens[k][seed_dup]
-        if seed_design is not None and seed_design not in evolved:
-            evolved.append(seed_design)  # what --dup heuristic evolves is evolved here too
+        evolved = [seed_design] if seed_design is not None else []
+        evolved += [f for f in screened if f != seed_design][: settings.candidates - len(evolved)]
         for best in evolved:
             # one RNG per (combo, candidate): the EA of a candidate does not depend on which
             # other candidates were found, so the seed evolves as under --dup heuristic
