@@ -104,7 +104,8 @@ def main() -> None:
                 default, default_s = run(name, watts, base, args.jobs)
                 console.print(
                     f"  {name} {watts:g} W default on {c.label}: "
-                    f"{default.best_found.tops_per_w:.4f} TOPS/W, {default_s:.1f} s",
+                    f"{default.best_found.tops_per_w:.4f} TOPS/W, {default_s:.1f} s, "
+                    f"{default.evaluations + default.polish_evaluations:,} designs",
                     style="dim",
                 )
             best, evaluations, seconds = 0.0, 0, 0.0
@@ -115,7 +116,8 @@ def main() -> None:
                 seconds += ref_s
                 console.print(
                     f"  {name} {watts:g} W thorough seed {seed}: "
-                    f"{ref.best_found.tops_per_w:.4f} TOPS/W, {ref_s:.1f} s",
+                    f"{ref.best_found.tops_per_w:.4f} TOPS/W, {ref_s:.1f} s, "
+                    f"{ref.evaluations + ref.polish_evaluations:,} designs",
                     style="dim",
                 )
             gap = 1 - default.best_found.tops_per_w / best
