@@ -8,7 +8,8 @@ default settings at the network's budget (``BUDGETS_W``) on ``--jobs`` workers; 
 :func:`~pimsim.model.evaluate.evaluate` is timed (evaluations/s, as the search calls it: no
 latency); the best design is simulated with ``--images`` images in flight (events/s, wall time per
 image) and the estimate's error against the simulation is given for throughput and energy per
-image. Peak memory is the largest resident set of the process and of its worker processes. The
+image; "above floor" is the share of the design's energy per image above its compute floor (crossbar
+reads, DAC and ADC conversions alone). Peak memory is the largest resident set of the process and of its worker processes. The
 last line names the machine.
 """
 
@@ -38,6 +39,7 @@ COLUMNS = (
     "sim s/image",
     "throughput err",
     "energy err",
+    "above floor",
     "peak RSS",
 )
 
@@ -83,6 +85,7 @@ def one(name: str, jobs: int, images: int, quick: bool) -> dict[str, float | str
         "energy_err_pct": 100
         * (est.energy_per_image_pj - sim.energy_per_image_pj)
         / sim.energy_per_image_pj,
+        "above_floor_pct": 100 * est.above_floor_share(est.floor_pj),
         "peak_rss_mb": max(own, workers) / 1024,
     }
 
@@ -148,6 +151,7 @@ def main() -> None:
             f"{r['sim_s_per_image']:.1f}",
             f"{r['throughput_err_pct']:+.2f}%",
             f"{r['energy_err_pct']:+.2f}%",
+            f"{r['above_floor_pct']:.1f}%",
             f"{r['peak_rss_mb']:,.0f} MB",
         )
         console.print(f"  {name} done", style="dim")

@@ -36,7 +36,7 @@ TARGET_S = {"resnet18": 30.0, "vgg16": 120.0}
 
 def simple(name: str) -> tuple[Architecture, Network]:
     net = zoo_network(name)
-    dups = {l.name: 4 for l in net.weight_layers if l.kind.value == "conv"}
+    dups = {lay.name: 4 for lay in net.weight_layers if lay.kind.value == "conv"}
     return simple_design(
         net, name, load_library("pimsyn"), dups=dups, max_crossbars=256, buffer_kib=256
     ), net

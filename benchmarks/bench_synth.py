@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--budget", type=float, help="W for every network (default ISAAC's peak)")
     parser.add_argument("--variants", default=",".join(ABLATIONS), help="comma-separated")
-    parser.add_argument("--no-speed", action="store_true", help="skip the speed targets")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed-target table")
     args = parser.parse_args()
     variants = {v: ABLATIONS[v] for v in args.variants.split(",")}
     console = Console(width=200)

@@ -21,13 +21,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pimsim.tui.data import load_trace
+from pimsim.traceformat.events import FORMAT, FORMAT_VERSION, Unit
+from pimsim.traceformat.reader import load_trace
 from pimsim.tui.views import Filters, timeline, units_table
 
 
 def write(path: Path, slices: int) -> None:
     with gzip.open(path, "wt", compresslevel=1) as out:
-        out.write('{"traceEvents":[\n')
+        other = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        out.write('{"otherData":' + json.dumps(other) + ',"traceEvents":[\n')
         for unit in range(200):
             out.write(
                 json.dumps(
@@ -35,7 +37,7 @@ def write(path: Path, slices: int) -> None:
                         "ph": "M",
                         "name": "process_name",
                         "pid": unit // 4,
-                        "args": {"name": f"macro {unit // 4}"},
+                        "args": {"name": f"macro {unit // 4}", "macro": unit // 4},
                     }
                 )
                 + ",\n"
@@ -47,7 +49,12 @@ def write(path: Path, slices: int) -> None:
                         "name": "thread_name",
                         "pid": unit // 4,
                         "tid": unit,
-                        "args": {"name": f"unit {unit}"},
+                        "args": {
+                            "name": f"unit {unit}",
+                            "unit": Unit(
+                                f"macro {unit // 4}/unit {unit}", "adc", unit // 4
+                            ).to_args(),
+                        },
                     }
                 )
                 + ",\n"

@@ -7,10 +7,13 @@ Python API::
     result = explore(load_model("resnet18"), power_w=49)
     result.best            # the arch.json model (pimsim.arch.schema.Architecture)
     result.best_found.metrics, result.top, result.evaluations_per_s
+
+The whole ``pimsyn explore`` workflow (run folder, resume, baseline, validation, plots) is
+:func:`synth.workflow.run_explore`.
 """
 
+from pimsim import __version__  # one version, from the package metadata
 from synth.explore import Exploration, explore
 from synth.settings import EAParams, SAParams, Settings
 
-__all__ = ["EAParams", "Exploration", "SAParams", "Settings", "explore"]
-__version__ = "0.1.0"
+__all__ = ["EAParams", "Exploration", "SAParams", "Settings", "__version__", "explore"]

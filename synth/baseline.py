@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 
 from pimsim.arch.check import check_hardware, check_mapping
+from pimsim.arch.mapping import crossbar_set
 from pimsim.arch.schema import Architecture, Hardware, LayerMapping, Mapping
 from pimsim.components.library import CONFIGS
 from pimsim.errors import InputError
-from pimsim.model.mapping import crossbar_set
 from pimsim.model.windows import BlockGeometry, spread_outputs
 from pimsim.network.graph import Network
 
@@ -38,12 +38,13 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
     """``network`` on ISAAC, replicated to balance the pipeline within the chip(s)."""
     base = isaac_hardware()
     (tile,) = base.macros
-    weights = network.weight_layers
+    weights = network.mappable_layers()
     sets = [
-        crossbar_set(l, base.xbar_size, base.cell_bits, base.weight_bits).crossbars for l in weights
+        crossbar_set(lay, base.xbar_size, base.cell_bits, base.weight_bits).crossbars
+        for lay in weights
     ]
-    pixels = [l.out_pixels for l in weights]
-    conv = [l.kind.value == "conv" for l in weights]
+    pixels = [lay.out_pixels for lay in weights]
+    conv = [lay.kind.value == "conv" for lay in weights]
     per_tile, tiles_per_chip = tile.crossbars, tile.count
 
     def dups(blocks: int) -> list[int]:

@@ -9,17 +9,18 @@ from pathlib import Path
 
 from pimsim.arch.check import load_architecture
 from pimsim.cli.common import add_subparsers, entry_point, make_parser, model_arg, out_console
-from pimsim.cli.render_estimate import report_view
-from pimsim.cli.render_network import zoo_table
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.jsonio import read_json
 from pimsim.network.load import load_model
 from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
+from pimsim.render.estimate import report_view
+from pimsim.render.network import zoo_table
 from synth.baseline import isaac_baseline
-from synth.cli_explore import add_explore, estimate_of
+from synth.cli_explore import add_explore
 from synth.plots import plot_run
+from synth.workflow import estimate_of
 
 
 def _models(args: argparse.Namespace) -> int:

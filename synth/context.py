@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.arch.build import select_parts
+from pimsim.arch.mapping import crossbar_set
 from pimsim.arch.schema import Parts
 from pimsim.components.library import ComponentLibrary
 from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
 from pimsim.model.kernel import UNITS, Rates
-from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
 from synth.dup import DupProblem

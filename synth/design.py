@@ -11,23 +11,29 @@ target period ``T`` every macro gets ``ceil(work per image / (rate * T))`` ADCs 
 it uses (at least one); the fixed costs (crossbars with their DACs, buffers, NoC) come first, and the
 smallest ``T`` whose total peak power fits the budget is found by bisection, so the budget is never
 exceeded. ``T`` never goes below the crossbars' own bound (blocks x bit iterations x read time of the
-slowest layer), since more ADCs could not help there. In ``unified`` mode all macros are made
-identical (the largest of everything), and the budget is checked after that.
+slowest layer) nor the off-chip interface's (one image's input and output bits / bandwidth), since
+more ADCs could not help there. The budgets are peak power and, when given, area, both over the
+same parts as the inventory. In ``unified`` mode all macros are identical: as in the paper, one
+macro size is searched (32 to 512 crossbars in steps of 32, :func:`unified_partition`), and every
+macro gets the crossbars, scratchpad, ADCs and units of the most demanding one, with the budgets
+checked after that.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pimsim.arch.schema import Parts
 from pimsim.model.actions import Action
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate
 from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K, MacroArrays
 from pimsim.model.plan import mesh_shape, snake_position
 from pimsim.model.pricing import PartCounts, energy_table, stocks
 from synth.context import ComboContext
+from synth.dup import DupProblem, seed
 
 Partition = tuple[tuple[int, int], ...]
 
@@ -51,6 +57,23 @@ def default_partition(ctx: ComboContext, dup: np.ndarray, cap: int = 128) -> Par
         counts = allowed_counts(int(ctx.row_blocks[k]), int(dup[k]))
         n = next((c for c in counts if need / c <= cap), counts[-1])
         out.append((k, n))
+    return tuple(out)
+
+
+#: Unified mode's macro sizes (crossbars per macro): 32 to 512 in steps of 32, as the paper and the
+#: released code draw them.
+UNIFIED_SIZES = tuple(range(32, 513, 32))
+
+
+def unified_partition(ctx: ComboContext, dup: np.ndarray, size: int) -> Partition:
+    """Identical macros of at most ``size`` crossbars, no sharing: each layer on the fewest macros
+    of an even split that holds at most ``size`` crossbars each (or its finest even split, when even
+    that is larger: the macros are then as large as that split)."""
+    out = []
+    for k in range(len(ctx.weight)):
+        need = int(dup[k] * ctx.sets[k])
+        counts = allowed_counts(int(ctx.row_blocks[k]), int(dup[k]))
+        out.append((k, next((c for c in counts if need / c <= size), counts[-1])))
     return tuple(out)
 
 
@@ -126,14 +149,17 @@ class Allocation:
     crossbars: np.ndarray  # (M,) (unified mode: every macro the largest)
     target_ns: float
     peak_power_w: float
+    area_mm2: float = 0.0
 
 
 class Infeasible(Exception):
-    """No allocation fits the budget; ``min_power_w`` is what the cheapest one would need."""
+    """No allocation fits the budgets; ``min_power_w`` and ``min_area_mm2`` are what the cheapest
+    one would need."""
 
-    def __init__(self, reason: str, min_power_w: float) -> None:
+    def __init__(self, reason: str, min_power_w: float, min_area_mm2: float = 0.0) -> None:
         super().__init__(reason)
         self.min_power_w = min_power_w
+        self.min_area_mm2 = min_area_mm2
 
 
 def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
@@ -162,14 +188,17 @@ def allocate(
     power_w: float,
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
 ) -> Allocation:
-    """Stage 4: ADCs and units per macro for the shortest period the budget allows.
+    """Stage 4: ADCs and units per macro for the shortest period the budgets allow (peak power
+    within ``power_w`` and area within ``area_mm2``, both summed over the same parts as the
+    inventory; parts of unknown area count 0).
 
     ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the simulator's
     compiler knows what a design's windows and staging need; see :func:`synth.materialize`).
 
     Raises:
-        Infeasible: even one of each needed unit per macro exceeds the budget.
+        Infeasible: even one of each needed unit per macro exceeds a budget.
     """
     t = ctx.tables
     n_m = len(macros.crossbars)
@@ -194,13 +223,11 @@ def allocate(
         crossbars[:] = crossbars.max()
         buffer_kib[:] = buffer_kib.max()
     buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, buffer_kib)]
-    routers = n_m  # one router per macro
-    fixed = float(
-        crossbars.sum() * ctx.per_crossbar_w
-        + buffer_w.sum()
-        + routers * ctx.parts.noc.router_power_w
-        + ctx.parts.noc.chip_power_w
+    fixed = float(crossbars.sum() * ctx.per_crossbar_w + buffer_w.sum()) + chip_overhead_peak_w(
+        ctx.parts, n_m
     )
+    areas = AreaTable.of(ctx.parts, ctx.combo.xbar)
+    fixed_area = areas.fixed_mm2(crossbars, buffer_kib, n_m)
     with np.errstate(divide="ignore", invalid="ignore"):
         demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
 
@@ -213,6 +240,12 @@ def allocate(
     def power(c: np.ndarray) -> float:
         return fixed + float((c * peak).sum())
 
+    def area(c: np.ndarray) -> float:
+        return fixed_area + float((c * areas.allocated).sum())
+
+    def fits(c: np.ndarray) -> bool:
+        return power(c) <= power_w and area(c) <= area_mm2
+
     xbar_bound = float(
         (
             np.ceil(t.items / np.maximum(1, _per_block(ctx, dup)))
@@ -221,21 +254,23 @@ def allocate(
             * t.weight
         ).max()
     )
+    xbar_bound = max(xbar_bound, interface_bound_ns(ctx))  # no ADC can beat the interface
     t_one = max(float(demand.max()), xbar_bound, 1e-9)
     cheapest = counts(t_one)
-    if power(cheapest) > power_w:
+    if not fits(cheapest):
         raise Infeasible(
-            f"fixed costs {fixed:.3g} W plus one ADC and unit per macro need "
-            f"{power(cheapest):.3g} W",
+            f"fixed costs {fixed:.3g} W and {fixed_area:.3g} mm^2 plus one ADC and unit per macro "
+            f"need {power(cheapest):.3g} W and {area(cheapest):.3g} mm^2",
             power(cheapest),
+            area(cheapest),
         )
     lo, hi = xbar_bound, t_one
-    if power(counts(lo)) <= power_w:
+    if fits(counts(lo)):
         hi = lo
     else:
         for _ in range(40):
             mid = math.sqrt(lo * hi) if lo > 0 else hi / 2
-            if power(counts(mid)) <= power_w:
+            if fits(counts(mid)):
                 hi = mid
             else:
                 lo = mid
@@ -249,7 +284,80 @@ def allocate(
         crossbars,
         hi,
         power(chosen),
+        area(chosen),
     )
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """Area of the parts an allocation is made of, mm^2 (unknown areas count 0)."""
+
+    per_crossbar: float  # a crossbar with its DACs (and sample-and-holds)
+    allocated: np.ndarray  # (1 + U,) an ADC, then a unit of each kind in UNITS order
+    buffers: dict[int, float]  # KiB -> area
+    router: float
+    interface: float
+
+    @classmethod
+    def of(cls, parts: Parts, xbar: int) -> AreaTable:
+        def a(part: object) -> float:
+            return float(getattr(part, "area_mm2", None) or 0.0)
+
+        sh = a(parts.sample_hold) if parts.sample_hold is not None else 0.0
+        return cls(
+            a(parts.crossbar) + xbar * (a(parts.dac) + sh),
+            np.array([a(parts.adc), *(a(parts.unit(k)) for k in UNITS)]),
+            {b.size_kib: a(b) for b in parts.buffers},
+            parts.noc.router_area_mm2 or 0.0,
+            a(parts.interface) if parts.interface is not None else 0.0,
+        )
+
+    def fixed_mm2(self, crossbars: np.ndarray, buffer_kib: np.ndarray, n_macros: int) -> float:
+        """Crossbars with DACs, scratchpads, one router per macro and the interface."""
+        return (
+            float(crossbars.sum()) * self.per_crossbar
+            + sum(self.buffers[int(k)] for k in buffer_kib)
+            + n_macros * self.router
+            + self.interface
+        )
+
+
+def area_dup_problem(
+    ctx: ComboContext, problem: DupProblem, power_w: float, unified: bool, area_mm2: float
+) -> DupProblem:
+    """``problem`` with its crossbar budget lowered until the proportional seed, on the default
+    partition, fits the area budget too (bisection over the budget; the area grows with the
+    crossbars). Unchanged without an area budget or when the full budget fits."""
+
+    def fits(budget: int) -> bool:
+        dup = ctx.full_dup(seed(replace(problem, budget=budget)))
+        try:
+            score(ctx, dup, default_partition(ctx, dup), power_w, unified, area_mm2=area_mm2)
+        except Infeasible:
+            return False
+        return True
+
+    if math.isinf(area_mm2) or problem.minimum > problem.budget or fits(problem.budget):
+        return problem
+    lo, hi = problem.minimum, problem.budget  # lo: assumed to fit (the explore checks dup 1)
+    while hi - lo > max(1, problem.minimum // 64):
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return replace(problem, budget=lo)
+
+
+def chip_overhead_peak_w(parts: Parts, n_macros: int) -> float:
+    """Peak power of what a chip of ``n_macros`` macros has whatever its allocation: one router per
+    macro, the NoC's chip-level power and the off-chip interface (the same parts as
+    :func:`part_counts` puts in the inventory)."""
+    io = parts.interface.peak_power_w if parts.interface is not None else 0.0
+    return n_macros * parts.noc.router_power_w + parts.noc.chip_power_w + io
+
+
+def interface_bound_ns(ctx: ComboContext) -> float:
+    """Time per image the off-chip interface needs for one image's input and output bits, ns."""
+    io = ctx.parts.interface
+    return ctx.tables.io_bits / io.bandwidth_gbit_s if io is not None else 0.0
 
 
 def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
@@ -272,6 +380,7 @@ def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
         float(len(alloc.adcs)),
         {},
         chip_noc=True,
+        interfaces=1.0,
     )
 
 
@@ -299,6 +408,15 @@ def design_arrays(
         ctx.parts.noc.flit_latency_ns,
         table,
         ctx.parts.noc.hop_latency_ns,
+        interface_gbit_s=ctx.parts.interface.bandwidth_gbit_s if ctx.parts.interface else 0.0,
+    )
+
+
+def design_area_mm2(ctx: ComboContext, alloc: Allocation) -> float:
+    """Area of the allocation through the one inventory (the area budget's ground truth)."""
+    return sum(
+        (s.area_mm2 or 0.0) * s.count
+        for s in stocks(ctx.parts, ctx.combo.xbar, part_counts(ctx, alloc))
     )
 
 
@@ -328,16 +446,19 @@ def score(
     power_w: float,
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
 ) -> Scored:
     """Stages 4 and the closed-form estimate of one candidate.
 
     Raises:
-        Infeasible: the candidate cannot fit the budget.
+        Infeasible: the candidate cannot fit the budgets.
     """
     macros = assemble(ctx, dup, partition)
-    alloc = allocate(ctx, dup, macros, power_w, unified, buffer_floor_kib)
+    alloc = allocate(ctx, dup, macros, power_w, unified, buffer_floor_kib, area_mm2)
     peak = peak_power_w(ctx, alloc)
     assert peak <= power_w * (1 + 1e-9), f"allocation exceeds the budget: {peak} W > {power_w} W"
+    area = design_area_mm2(ctx, alloc)
+    assert area <= area_mm2 * (1 + 1e-9), f"allocation exceeds the area: {area} > {area_mm2} mm^2"
     ev = evaluate(ctx.tables, design_arrays(ctx, dup, macros, alloc), latency=False)
     return Scored(
         tuple(int(d) for d in dup), partition, macros, alloc, ev, ctx.tables.ops / ev.energy_pj

@@ -156,9 +156,10 @@ def candidates(
 
     ``fitness`` (higher is better; ``-inf`` for a candidate that cannot be built) is what the
     ``fitness`` energy anneals: its energy is ``-fitness(dup) / fitness(seed)`` (-1 at the seed),
-    and its start temperature ``params.fitness_t0`` is a relative loss of fitness.
+    and its start temperature ``params.fitness_t0`` is a relative loss of fitness. A network
+    without conv layers (FC only) has nothing to duplicate: one empty vector.
     """
-    if mode == "none":
+    if mode == "none" or not problem.pixels:
         return [tuple(1 for _ in problem.pixels)]
     start = seed(problem)
     if mode == "heuristic":

@@ -142,7 +142,7 @@ def code_digest() -> str:
 
 
 def _identity() -> tuple[str, str]:
-    from synth import __version__
+    from pimsim import __version__
 
     return __version__, code_digest()
 

@@ -16,24 +16,21 @@ from collections.abc import Callable, Generator, Mapping
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
 from pimsim.arch.schema import Architecture
 from pimsim.components.library import ComponentLibrary, load_library
 from pimsim.errors import InputError
-from pimsim.model.estimate import estimate
-from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
-from synth.front import objective_value, pareto_front
 from synth.materialize import runnable
 from synth.polish import polish
-from synth.search import Found, Unit, UnitResult, search_unit, search_units, units
+from synth.search import Found, Unit, UnitResult, area_budget, search_unit, search_units, units
 from synth.settings import Settings, combos
+from synth.winner import choose
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,76 @@ class Exploration:
         return self.units_done == self.units_total
 
 
-#: How many of the best designs are made runnable (scratchpads checked) before the best is chosen.
-REPAIRED = 8
+def check_area(network: Network, library: ComponentLibrary, settings: Settings) -> None:
+    """Raise if the area budget is not positive, the library lacks areas, or the budget is
+    smaller than the smallest design's area (the message gives that area)."""
+    if settings.area_mm2 is None:
+        return
+    area = settings.area_mm2
+    if not area > 0 or not math.isfinite(area):
+        raise InputError(
+            "command line", "--area-mm2", f"the area budget must be a positive number, not {area}"
+        )
+    unknown = unknown_areas(library)
+    if unknown:
+        raise InputError(
+            f"library '{library.name}'",
+            "area_mm2",
+            f"has no area for {len(unknown)} parts ({', '.join(unknown[:3])}, ...), so an area "
+            "budget cannot be checked",
+            "use a library with every part's area (the default 'pimsyn' has them)",
+        )
+    minimum, where = minimum_area_mm2(network, library, settings)
+    if area < minimum:
+        raise InputError(
+            "command line",
+            "--area-mm2",
+            f"{area:g} mm^2 is too small for {network.name}: the smallest area that works is "
+            f"{math.ceil(minimum * 100) / 100:g} mm^2 ({where})",
+            "raise --area-mm2",
+        )
+
+
+def _area_text(settings: Settings) -> str:
+    return "" if settings.area_mm2 is None else f" and {settings.area_mm2:g} mm^2"
+
+
+def unknown_areas(library: ComponentLibrary) -> list[str]:
+    """Names of the library's parts without an area."""
+    parts: list[object] = [
+        *library.crossbars,
+        *library.adcs,
+        *library.dacs,
+        *library.sample_holds,
+        *library.units,
+        *library.buffers,
+        *library.fixed,
+        *library.interfaces,
+    ]
+    out = [p.name for p in parts if getattr(p, "area_mm2", None) is None]  # type: ignore[attr-defined]
+    return out + [n.name for n in library.nocs if n.router_area_mm2 is None]
+
+
+def minimum_area_mm2(
+    network: Network, library: ComponentLibrary, settings: Settings
+) -> tuple[float, str]:
+    """The smallest area budget for which some combination has a design, at the power budget:
+    every dup 1, one macro partition, one of each needed unit (``inf`` and why, if none)."""
+    best, where = math.inf, "no combination fits the power budget"
+    for combo in combos(replace(settings, rram_ratios=(max(settings.rram_ratios),))):
+        try:
+            ctx = ComboContext.build(combo, network, library, settings.power_w)
+        except InputError:
+            continue
+        dup = np.ones(len(ctx.weight), dtype=int)
+        macros = assemble(ctx, dup, default_partition(ctx, dup))
+        try:
+            alloc = allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
+        except Infeasible:
+            continue
+        if alloc.area_mm2 < best:
+            best, where = alloc.area_mm2, combo.label
+    return best, where
 
 
 def minimum_budget_w(
@@ -143,6 +208,7 @@ def top_architectures(
             f"{network.name}-{ex.settings.power_w:g}w-{len(out)}",
             network_source or network.name,
             found.combo.label,
+            area_budget(ex.settings),
         )
         if made is not None:
             out.append(made[0])
@@ -155,8 +221,8 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
     """The settings with ``power_w`` as their budget, once the budget is known to be workable.
 
     Raises:
-        InputError: the budget is not positive, or too small for any design (the message gives the
-            smallest budget that works).
+        InputError: the budget is not positive, the network has no weight layer, or the budget is
+            too small for any design (the message gives the smallest budget that works).
     """
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(
@@ -164,8 +230,11 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
             "--power-w",
             f"the budget must be a positive number of watts, not {power_w}",
         )
+    network.mappable_layers()
     settings = replace(settings, power_w=power_w)
-    minimum, where = minimum_budget_w(network, load_library(settings.library), settings)
+    library = load_library(settings.library)
+    check_area(network, library, settings)
+    minimum, where = minimum_budget_w(network, library, settings)
     if math.isinf(minimum):
         raise InputError(
             f"library '{settings.library}'",
@@ -330,65 +399,13 @@ def conclude(
             "command line",
             "--power-w",
             f"no design of {network.name} fits "
-            f"{power_w:g} W in the explored space ({len(skipped)} combinations "
-            "skipped)",
-            "raise --power-w or widen the ranges",
+            f"{power_w:g} W{_area_text(settings)} in the explored space ({len(skipped)} "
+            "combinations skipped"
+            + (f"; {skipped[0][0]}: {skipped[0][1]}" if skipped else "")
+            + ")",
+            "raise --power-w (or --area-mm2) or widen the ranges",
         )
-    name = f"{network.name}-{power_w:g}w"
-    source = network_source or network.name
-    unified = settings.macros == "unified"
-    objective = settings.objective
-    front = pareto_front(found)
-
-    def make_runnable(f: Found) -> tuple[Found, Architecture] | None:
-        made = runnable(
-            f,
-            network,
-            library,
-            power_w,
-            unified,
-            name,
-            source,
-            f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
-        )
-        if made is None:
-            return None
-        arch, checked = made
-        if objective == "edp":  # the latency of one image, from the estimate of the design
-            latency = estimate(arch, Plan(arch, network)).latency_ns
-            checked = replace(checked, metrics={**checked.metrics, "latency_ns": latency})
-        return checked, arch
-
-    def rank(f: Found) -> tuple[Any, ...]:
-        return (-objective_value(f.metrics, objective), f.key)
-
-    if objective == "edp":  # latency is known for the front's designs only (made runnable here)
-        repaired = [fa for f in front if (fa := make_runnable(f)) is not None]
-        on_front = {(f.combo.index, f.dup, f.partition) for f in front}
-        rest = [f for f in found if (f.combo.index, f.dup, f.partition) not in on_front]
-    else:  # make the best few runnable, then choose among them
-        ranked = sorted(found, key=rank)
-        repaired = [fa for f in ranked[:REPAIRED] if (fa := make_runnable(f)) is not None]
-        rest = ranked[REPAIRED:]
-    if not repaired:
-        raise InputError(
-            "command line",
-            "--power-w",
-            f"none of the best designs of "
-            f"{network.name} keeps within {power_w:g} W once its scratchpads hold "
-            "what its dataflow needs",
-            "raise --power-w",
-        )
-    repaired.sort(key=lambda fa: rank(fa[0]))
-    best_found, arch = repaired[0]
-    checked = [f for f, _ in repaired]
-    top = tuple(
-        checked[: max(settings.keep, REPAIRED)] + rest[: max(settings.keep - len(checked), 0)]
-    )
-    if objective == "edp":
-        by_key = {(f.combo.index, f.dup, f.partition): f for f in checked}
-        front = [by_key.get((f.combo.index, f.dup, f.partition), f) for f in front]
-    front = sorted(front, key=rank)
+    best_found, arch, top, front = choose(found, network, library, settings, network_source)
     evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,

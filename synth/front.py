@@ -2,7 +2,8 @@
 spread of K designs along the front.
 
 Front objectives (:data:`FRONT`): effective efficiency (TOPS/W, higher is better), throughput
-(images/s, higher), peak power (W, lower). Another column (area, mm^2, lower) is one more entry of
+(images/s, higher), peak power (W, lower), area (mm^2, lower; 0 for parts a library gives no area,
+and for designs found before area was priced). Another objective is one more entry of
 :data:`FRONT`: every function here works on any number of columns. A design is on the front when no
 explored design is at least as good on every objective and better on one; of several designs with
 identical figures, the first one (in the search's deterministic order) stands for them.
@@ -27,6 +28,7 @@ FRONT: tuple[tuple[str, int], ...] = (
     ("tops_per_w", 1),
     ("throughput_ips", 1),
     ("peak_power_w", -1),
+    ("area_mm2", -1),
 )
 
 
@@ -48,7 +50,7 @@ def objective_value(metrics: Mapping[str, float], objective: Objective) -> float
 def matrix(rows: Sequence[Mapping[str, float]]) -> np.ndarray:
     """(N, K) objective figures with every column oriented so that higher is better."""
     return np.array(
-        [[sense * row[name] for name, sense in FRONT] for row in rows], dtype=float
+        [[sense * row.get(name, 0.0) for name, sense in FRONT] for row in rows], dtype=float
     ).reshape(len(rows), len(FRONT))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from pimsim.arch.check import check_hardware, check_mapping
@@ -17,11 +19,18 @@ from synth.search import Found, metrics
 
 
 def rescore(
-    found: Found, network: Network, library: ComponentLibrary, power_w: float, unified: bool
+    found: Found,
+    network: Network,
+    library: ComponentLibrary,
+    power_w: float,
+    unified: bool,
+    area_mm2: float = math.inf,
 ) -> tuple[ComboContext, Scored]:
     """Recompute a found design (deterministic) with everything needed to write it out."""
     ctx = ComboContext.build(found.combo, network, library, power_w)
-    return ctx, score(ctx, np.array(found.dup), found.partition, power_w, unified)
+    return ctx, score(
+        ctx, np.array(found.dup), found.partition, power_w, unified, area_mm2=area_mm2
+    )
 
 
 def runnable(
@@ -33,18 +42,21 @@ def runnable(
     name: str,
     network_source: str,
     description: str = "",
+    area_mm2: float = math.inf,
 ) -> tuple[Architecture, Found] | None:
     """The design with every scratchpad large enough for what the dataflow compiler says its
     windows and staging need (the search sizes them from a per-layer working set, which leaves
     out, e.g., a residual branch's wait), re-allocated within the budget and re-scored.
     ``None`` when the larger scratchpads no longer fit the budget."""
-    ctx, scored = rescore(found, network, library, power_w, unified)
+    ctx, scored = rescore(found, network, library, power_w, unified, area_mm2)
     arch = to_architecture(ctx, scored, name, network_source, description)
     needs = buffer_needs_kib(Plan(arch, network))
     floor = np.array([needs.get(m, 0.0) for m in range(len(scored.alloc.adcs))])
     if (floor > scored.alloc.buffer_kib).any():
         try:
-            scored = score(ctx, np.array(found.dup), found.partition, power_w, unified, floor)
+            scored = score(
+                ctx, np.array(found.dup), found.partition, power_w, unified, floor, area_mm2
+            )
         except Infeasible:
             return None
         arch = to_architecture(ctx, scored, name, network_source, description)

@@ -50,6 +50,8 @@ def summary(r: CostReport) -> dict[str, float]:
         "tops_per_w": r.tops_per_w,
         "peak_tops_per_w": r.hardware.peak_tops_per_w,
         "area_mm2": r.hardware.total_area_mm2,
+        "compute_floor_pj": r.floor_total_pj,
+        "above_floor_share": r.above_floor_share(r.floor_pj),
     }
 
 

@@ -119,10 +119,11 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
     plt.close(fig)
 
     reports = [best] + ([baseline] if baseline is not None else [])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     comps = sorted(
         {str(c) for r in reports for c in r.energy_pj}
         | {str(c) for r in reports for c in r.hardware.peak_power_w}
+        | {str(c) for r in reports for c in r.hardware.area_mm2}
     )
     width = 0.8 / len(reports)
     for k, r in enumerate(reports):
@@ -131,7 +132,13 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
         power = {str(c): v for c, v in r.hardware.peak_power_w.items()}
         axes[0].bar(xs, [energy.get(c, 0.0) / 1e6 for c in comps], width, label=r.arch)
         axes[1].bar(xs, [power.get(c, 0.0) for c in comps], width, label=r.arch)
-    for ax, title, unit in ((axes[0], "energy per image", "uJ"), (axes[1], "peak power", "W")):
+        area = {str(c): v for c, v in r.hardware.area_mm2.items()}
+        axes[2].bar(xs, [area.get(c, 0.0) for c in comps], width, label=r.arch)
+    for ax, title, unit in (
+        (axes[0], "energy per image", "uJ"),
+        (axes[1], "peak power", "W"),
+        (axes[2], "area", "mm^2"),
+    ):
         ax.set_xticks(
             [i + 0.4 - width / 2 for i in range(len(comps))], comps, rotation=45, ha="right"
         )

@@ -28,8 +28,11 @@ def polish(
 ) -> tuple[list[Found], int]:
     """The designs the longer EA found from the best ``settings.polish`` distinct (combination,
     duplication) designs of ``found`` (taken best first by ``Found.key``), and how many designs it
-    scored."""
+    scored. Nothing in ``unified`` mode, whose macro partition is not evolved (one macro size is
+    searched instead)."""
     picked: list[Found] = []
+    if settings.macros == "unified":
+        return [], 0
     seen: set[tuple[int, tuple[int, ...]]] = set()
     for f in sorted(found, key=lambda f: f.key):
         if len(picked) == settings.polish:

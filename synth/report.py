@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 
-from pimsim.cli.render_estimate import breakdown_table
 from pimsim.model.estimate import CostReport
+from pimsim.render.estimate import breakdown_table
 from synth.explore import Exploration
 from synth.validate import ValidationReport
 
@@ -19,6 +19,7 @@ def _figures(r: CostReport) -> list[str]:
         f"{r.energy_per_image_pj / 1e6:.4g}",
         f"{r.average_power_w:.4g}",
         f"{r.hardware.total_peak_power_w:.4g}",
+        f"{r.hardware.total_area_mm2:.4g}",
         f"{r.tops_per_w:.4g}",
     ]
 
@@ -34,6 +35,7 @@ def comparison_table(ex: Exploration, best: CostReport, baseline: CostReport | N
         "energy/image uJ",
         "avg power W",
         "peak power W",
+        "area mm^2",
         "TOPS/W",
     ):
         t.add_column(header, justify="left" if header == "design" else "right")
@@ -45,6 +47,7 @@ def comparison_table(ex: Exploration, best: CostReport, baseline: CostReport | N
             "ratio",
             f"{ratio[0]:.3g}x",
             f"{ratio[1]:.3g}x",
+            "",
             "",
             "",
             "",
@@ -70,6 +73,7 @@ def winner_table(ex: Exploration) -> Table:
         ("macros", f"{int(f.metrics['macros'])} ({ex.settings.macros})"),
         ("crossbars", f"{int(f.metrics['crossbars']):,}"),
         ("ADCs", f"{int(f.metrics['adcs']):,}"),
+        ("area", f"{f.metrics.get('area_mm2', 0.0):.4g} mm^2"),
         (
             "designs evaluated",
             f"{ex.evaluations:,}"

@@ -99,7 +99,7 @@ def new_session(
     folder: Path, model: str, network: Network, settings: Settings, options: dict[str, Any]
 ) -> Session:
     """Start a run in ``folder`` (already prepared): write run.json and open the logs."""
-    from synth import __version__
+    from pimsim import __version__
 
     work = units(combos(settings))
     record = RunRecord(
@@ -124,7 +124,7 @@ def resume_session(folder: str | Path) -> Session:
         InputError: the folder is not a run, its model, library or pimsyn version changed, or its
             logs do not belong to its run.json.
     """
-    from synth import __version__
+    from pimsim import __version__
 
     path = Path(folder)
     record = read_run(path)

@@ -13,6 +13,7 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -25,7 +26,16 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, Partition, Scored, default_partition, score
+from synth.design import (
+    UNIFIED_SIZES,
+    Infeasible,
+    Partition,
+    Scored,
+    area_dup_problem,
+    default_partition,
+    score,
+    unified_partition,
+)
 from synth.dup import candidates
 from synth.front import pareto_front
 from synth.partition import PartitionSpace, evolve
@@ -100,10 +110,16 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
         "tops": ops / ev.period_ns / 1e3,
         "energy_per_image_pj": ev.energy_pj,
         "peak_power_w": s.alloc.peak_power_w,
+        "area_mm2": s.alloc.area_mm2,
         "macros": float(len(s.alloc.adcs)),
         "adcs": float(s.alloc.adcs.sum()),
         "crossbars": float(s.alloc.crossbars.sum()),
     }
+
+
+def area_budget(settings: Settings) -> float:
+    """The area budget, mm^2 (infinite when none is set)."""
+    return math.inf if settings.area_mm2 is None else settings.area_mm2
 
 
 def design_of(
@@ -111,7 +127,14 @@ def design_of(
 ) -> Found | None:
     """A candidate scored (stage 4 and the estimate); ``None`` when it cannot fit the budget."""
     try:
-        s = score(ctx, dup, partition, settings.power_w, settings.macros == "unified")
+        s = score(
+            ctx,
+            dup,
+            partition,
+            settings.power_w,
+            settings.macros == "unified",
+            area_mm2=area_budget(settings),
+        )
     except Infeasible:
         return None
     return Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ctx.tables.ops))
@@ -175,6 +198,10 @@ def search_unit(
     if not contexts:
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
     problem = contexts[0].dup_problem()
+    unified = settings.macros == "unified"
+    problem = area_dup_problem(  # an area budget bounds the crossbars too
+        contexts[0], problem, settings.power_w, unified, area_budget(settings)
+    )
     if problem.minimum > problem.budget:
         reason = (
             f"the weights need {problem.minimum + int(contexts[0].sets[~contexts[0].conv].sum())}"
@@ -221,6 +248,13 @@ def search_unit(
     seed_dup = dups[0]  # the proportional seed (or all ones): always evolved, see below
     for k, ctx in enumerate(contexts):
         screened = [f for conv_dup in dups if (f := screen(k, conv_dup)) is not None]
+        ones = tuple(1 for _ in problem.pixels)
+        if not screened and ones not in dups:
+            # A budget just above the fixed costs: the candidates fill the crossbar share, and the
+            # converters and units of the extra copies overrun the budget. Every dup at 1 is the
+            # design minimum_budget_w promised (it prices exactly that one).
+            if (f := screen(k, ones)) is not None:
+                screened.append(f)
         if not screened:
             skipped.append(
                 (
@@ -237,6 +271,12 @@ def search_unit(
         seed_design = screens[k][seed_dup]
         evolved = [seed_design] if seed_design is not None else []
         evolved += [f for f in screened if f != seed_design][: settings.candidates - len(evolved)]
+        if unified:  # the paper's identical macros: one macro size searched, no EA
+            for best in evolved:
+                dup = np.array(best.dup)
+                sizes = {unified_partition(ctx, dup, size) for size in UNIFIED_SIZES}
+                found.extend(f for p in sorted(sizes) if (f := evaluate_design(ctx, dup, p)))
+            continue
         for best in evolved:
             # one RNG per (combo, candidate): the EA of a candidate does not depend on which
             # other candidates were found, so the seed evolves as under --dup heuristic

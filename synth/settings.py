@@ -77,6 +77,7 @@ class Settings:
     """One exploration.
 
     power_w: total power budget (peak power of the design), W.
+    area_mm2: area budget (every part of the design, at the library's node), mm^2; None: no bound.
     rram_ratios, cell_bits, xbars, dac_bits: the outer loop (every combination is one work unit).
     dup: ``sa`` (stage 1), ``heuristic`` (the proportional seed only) or ``none`` (every dup = 1).
     macros: ``specialized`` (each layer's macros sized for it) or ``unified`` (identical macros).
@@ -115,6 +116,7 @@ class Settings:
     )
     seed: int = 0
     library: str = "pimsyn"
+    area_mm2: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""

@@ -12,7 +12,7 @@ from pimsim.network.graph import Network
 from synth.explore import Exploration
 from synth.front import matrix, near_copy, objective_value, spread
 from synth.materialize import runnable
-from synth.search import Found
+from synth.search import Found, area_budget
 
 
 def spread_architectures(
@@ -48,6 +48,7 @@ def spread_architectures(
                 f"{network.name}-{ex.settings.power_w:g}w-{len(taken)}",
                 network_source or network.name,
                 pool[i].combo.label,
+                area_budget(ex.settings),
             )
         )
         if made is None:

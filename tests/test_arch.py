@@ -52,7 +52,7 @@ def _problems(tmp_path: Path, mutate) -> str:  # type: ignore[no-untyped-def]
 
 
 def _layer(data: dict, name: str) -> dict:  # type: ignore[type-arg]
-    return next(l for l in data["mapping"]["layers"] if l["layer"] == name)
+    return next(lay for lay in data["mapping"]["layers"] if lay["layer"] == name)
 
 
 CASES = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from pimsim.arch.check import check_hardware, check_mapping
+from pimsim.arch.mapping import crossbar_set
 from pimsim.model.actions import Action
 from pimsim.model.estimate import estimate
-from pimsim.model.mapping import crossbar_set
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import Component
 from tests.hand import one_layer_arch, two_layer_arch
@@ -148,6 +148,7 @@ def test_price_of_counted_actions_equals_the_report() -> None:
         Action.ACTIVATION: 48,
         Action.BUFFER_READ_BITS: 4608,
         Action.BUFFER_WRITE_BITS: 768,
+        Action.NOC_BUFFER_READ_BITS: 768,  # conv1's 48 values x 16 bits, read to be sent
     }
     c2 = {
         Action.XBAR_READ: 16 * 8,
@@ -157,6 +158,7 @@ def test_price_of_counted_actions_equals_the_report() -> None:
         Action.BUFFER_READ_BITS: 16 * 48,
         Action.BUFFER_WRITE_BITS: 16 * 32,
         Action.NOC_FLIT_HOPS: 48,
+        Action.NOC_BUFFER_WRITE_BITS: 768,  # ... and written on arrival
     }
     per_macro[0].update(c1)
     per_macro[1].update(c2)

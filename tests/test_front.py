@@ -31,8 +31,8 @@ def test_three_objectives_and_a_minimised_column() -> None:
         {"tops_per_w": 0.4, "throughput_ips": 50.0, "peak_power_w": 10.0},  # least power
         {"tops_per_w": 0.4, "throughput_ips": 50.0, "peak_power_w": 11.0},  # dominated by row 3
     ]
-    values = matrix(rows)
-    assert values[1].tolist() == [1.0, 100.0, -30.0]  # peak power negated: higher is better
+    values = matrix(rows)  # no area in these rows: 0 for all, so it decides nothing
+    assert values[1].tolist() == [1.0, 100.0, -30.0, 0.0]  # peak power negated: higher is better
     assert np.flatnonzero(non_dominated(values)).tolist() == [1, 2, 3]
 
 
@@ -46,6 +46,16 @@ def test_no_front_member_is_dominated_by_any_point() -> None:
     # and every point off the front is dominated by, or equal to, a front member
     for v in values[~keep]:
         assert np.any(np.all(values[keep] >= v, axis=1))
+
+
+def test_area_is_a_minimised_objective_too() -> None:
+    rows = [
+        {"tops_per_w": 1.0, "throughput_ips": 100.0, "peak_power_w": 40.0, "area_mm2": 50.0},
+        {"tops_per_w": 1.0, "throughput_ips": 100.0, "peak_power_w": 40.0, "area_mm2": 60.0},
+        {"tops_per_w": 0.9, "throughput_ips": 100.0, "peak_power_w": 40.0, "area_mm2": 40.0},
+    ]
+    # row 1 is row 0 with more area: dominated; row 2 trades efficiency for area: on the front
+    assert np.flatnonzero(non_dominated(matrix(rows))).tolist() == [0, 2]
 
 
 def test_objectives() -> None:

@@ -23,10 +23,10 @@ def conv(name: str, src: str, c: int = 4) -> Layer:
 
 def test_layers_are_topologically_ordered_whatever_the_given_order() -> None:
     net = Network("n", {"x": Shape(4, 8, 8)}, [conv("b", "a"), conv("a", "x")])
-    assert [l.name for l in net] == ["a", "b"]
+    assert [lay.name for lay in net] == ["a", "b"]
     assert net.index("b") == 1 and "a" in net and net["a"].name == "a"
-    assert [l.name for l in net.producers("b")] == ["a"] and net.producers("a") == []
-    assert [l.name for l in net.consumers("a")] == ["b"] and net.outputs == (net["b"],)
+    assert [lay.name for lay in net.producers("b")] == ["a"] and net.producers("a") == []
+    assert [lay.name for lay in net.consumers("a")] == ["b"] and net.outputs == (net["b"],)
 
 
 def test_cycles_unknown_producers_and_duplicates_are_refused() -> None:

@@ -72,7 +72,7 @@ def test_bvlc_alexnet_by_hand() -> None:
         (Shape(4096, 1, 1), 1, 4096 * 4096),
         (Shape(1000, 1, 1), 1, 4096 * 1000),
     ]
-    assert [(l.out_shape, l.groups, l.macs) for l in convs] == expected
+    assert [(lay.out_shape, lay.groups, lay.macs) for lay in convs] == expected
     assert sum(m for *_, m in expected) == 654_560_384
 
 
@@ -140,8 +140,8 @@ def test_resnet18_structure() -> None:
     net = zoo_network("resnet18")
     assert net.count(LayerKind.CONV) == 20 and net.count(LayerKind.FC) == 1
     assert net.count(LayerKind.ELTWISE) == 8
-    adds = [l for l in net if l.kind is LayerKind.ELTWISE]
-    assert all(len(l.inputs) == 2 and l.activation.value == "relu" for l in adds)
+    adds = [lay for lay in net if lay.kind is LayerKind.ELTWISE]
+    assert all(len(lay.inputs) == 2 and lay.activation.value == "relu" for lay in adds)
     assert net.layers[0].out_shape == Shape(64, 112, 112) and net.layers[1].out_shape == Shape(
         64, 56, 56
     )

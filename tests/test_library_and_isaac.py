@@ -18,15 +18,54 @@ from tests.conftest import ROOT
 ISAAC = ROOT / "configs" / "arch" / "isaac" / "arch.json"
 
 
-@pytest.mark.parametrize("name", ["pimsyn", "isaac"])
+def _parts(lib):  # type: ignore[no-untyped-def]
+    return [
+        *lib.crossbars,
+        *lib.adcs,
+        *lib.dacs,
+        *lib.sample_holds,
+        *lib.units,
+        *lib.buffers,
+        *lib.nocs,
+        *lib.fixed,
+        *lib.interfaces,
+    ]
+
+
+@pytest.mark.parametrize("name", ["pimsyn", "pimsyn-released", "isaac"])
 def test_builtin_libraries_load_and_cite_sources(name: str) -> None:
     lib = load_library(name)
-    parts = [*lib.crossbars, *lib.adcs, *lib.dacs, *lib.units, *lib.buffers, *lib.nocs, *lib.fixed]
+    parts = _parts(lib)
     assert parts and all(p.source for p in parts)
 
 
-def test_pimsyn_library_holds_the_released_numbers() -> None:
-    lib = load_library("pimsyn")
+@pytest.mark.parametrize("name", ["pimsyn", "isaac"])
+def test_priced_libraries_have_every_area_routers_links_and_an_interface(name: str) -> None:
+    lib = load_library(name)
+    areas = [getattr(p, "area_mm2", None) for p in _parts(lib) if not hasattr(p, "flit_bits")]
+    assert None not in areas
+    (noc,) = lib.nocs
+    assert noc.router_area_mm2 == 0.151 and noc.router_power_w == 0.042 and noc.flit_bits == 32
+    assert noc.hop_energy_pj > 0 and noc.router_ports == 8
+    (io,) = lib.interfaces
+    assert io.bandwidth_gbit_s > 0 and io.area_mm2
+
+
+def test_default_library_keeps_the_released_power_and_energy() -> None:
+    """Only areas, sources, the NoC and the interface differ from the released numbers."""
+    released, default = load_library("pimsyn-released"), load_library("pimsyn")
+    for kind in ("crossbars", "adcs", "dacs", "units", "buffers"):
+        for old, new in zip(getattr(released, kind), getattr(default, kind), strict=True):
+            assert old.model_dump(exclude={"area_mm2", "source"}) == new.model_dump(
+                exclude={"area_mm2", "source"}
+            )
+    assert released.interfaces == [] and all(
+        getattr(p, "area_mm2", None) is None for p in _parts(released)
+    )
+
+
+def test_released_library_holds_the_released_numbers() -> None:
+    lib = load_library("pimsyn-released")
     assert [x.size_rows for x in lib.crossbars] == [128, 256, 512]
     assert sorted(a.resolution_bits for a in lib.adcs) == [4, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     assert lib.adc(6).peak_power_w == 1.26e-3  # the released file's typo corrected
@@ -43,6 +82,8 @@ def test_pimsyn_library_holds_the_released_numbers() -> None:
     assert all(u.lanes == 32 for u in lib.units)
     assert [b.size_kib for b in lib.buffers] == [64, 128, 256, 512, 1024, 2048, 4096]
     assert lib.buffer(4096).read_energy_nj == 0.4723 and lib.nocs[0].chip_power_w == 0.104
+    (noc,) = lib.nocs
+    assert noc.router_power_w == 0 and noc.hop_energy_pj == 0 and noc.flit_bits == 64
 
 
 def test_isaac_tile_and_chip_power_and_area() -> None:
@@ -54,9 +95,9 @@ def test_isaac_tile_and_chip_power_and_area() -> None:
     assert tile.area_mm2 == pytest.approx(0.372, rel=0.001)
     assert hw.total_peak_power_w == pytest.approx(65.8, rel=0.001)
     assert hw.total_area_mm2 == pytest.approx(85.4, rel=0.001)
-    assert hw.peak_power_w[Component.FIXED] == pytest.approx(
-        10.4 + 168 * (7 + 1.68 + 12 * 1.47) / 1e3
-    )
+    assert hw.peak_power_w[Component.FIXED] == pytest.approx(168 * (7 + 1.68 + 12 * 1.47) / 1e3)
+    assert hw.peak_power_w[Component.INTERFACE] == 10.4  # HyperTransport, per chip
+    assert hw.area_mm2[Component.INTERFACE] == 22.88
 
 
 def test_isaac_peak_throughput_and_efficiency() -> None:
@@ -94,5 +135,5 @@ def test_user_library_file_and_unknown_name(tmp_path: Path) -> None:
     data["name"] = "mine"
     path.write_text(json.dumps(data))
     assert load_library(path).name == "mine"
-    with pytest.raises(InputError, match="Built-in libraries: isaac, pimsyn"):
+    with pytest.raises(InputError, match="Built-in libraries: isaac, pimsyn, pimsyn-released"):
         load_library("nonesuch")

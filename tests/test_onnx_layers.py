@@ -77,7 +77,7 @@ def test_fc_after_flatten_sees_the_flat_vector() -> None:
     assert fc.in_shape == Shape(160, 1, 1) and fc.out_shape == Shape(10, 1, 1)
     assert fc.macs == 1600 and fc.weight_rows == 160 and fc.weight_cols == 10
     assert fc.inputs == (pool.name,)
-    assert [l.name for l in net.consumers(pool.name)] == [fc.name]
+    assert [lay.name for lay in net.consumers(pool.name)] == [fc.name]
 
 
 def test_matmul_is_fc_and_bn_relu_fold_into_conv() -> None:
@@ -106,7 +106,7 @@ def test_eltwise_concat_and_unfusable_activation() -> None:
         z = Concat<axis=1>(s, b, t)
       }""")
     # `a` is read by Relu and by Sigmoid: neither can be fused without hiding `a` from the other.
-    assert [l.kind for l in layers] == [
+    assert [lay.kind for lay in layers] == [
         LayerKind.CONV,
         LayerKind.ACT,
         LayerKind.ELTWISE,

@@ -107,17 +107,17 @@ EXPECTED = [  # kind, in shapes, out shape, kernel, strides, pads, groups, activ
 def _facts(net):  # type: ignore[no-untyped-def]
     return [
         (
-            l.kind,
-            list(l.in_shapes),
-            l.out_shape,
-            l.kernel,
-            l.strides,
-            l.pads,
-            l.groups,
-            l.activation,
-            l.macs,
+            lay.kind,
+            list(lay.in_shapes),
+            lay.out_shape,
+            lay.kernel,
+            lay.strides,
+            lay.pads,
+            lay.groups,
+            lay.activation,
+            lay.macs,
         )
-        for l in net
+        for lay in net
     ]
 
 

@@ -28,8 +28,8 @@ def test_reference_file_matches_the_zoo_network(stem: str, zoo: str) -> None:
     net = load_model(PIMCOMP / f"{stem}.json")
     assert net.macs == zoo_network(zoo).macs
     assert net.weights == zoo_network(zoo).weights
-    assert [l.weight_rows for l in net.weight_layers] == [
-        l.weight_rows for l in zoo_network(zoo).weight_layers
+    assert [lay.weight_rows for lay in net.weight_layers] == [
+        lay.weight_rows for lay in zoo_network(zoo).weight_layers
     ]
 
 
@@ -43,7 +43,9 @@ def test_same_layers_as_the_zoo(stem: str) -> None:
 
 def test_msra_spatial_pyramid_pooling_is_not_square() -> None:
     net = load_model(PIMCOMP / "msra_A.json")
-    pools = [l for l in net if l.kind is LayerKind.POOL and l.in_shape == Shape(512, 14, 14)]
+    pools = [
+        lay for lay in net if lay.kind is LayerKind.POOL and lay.in_shape == Shape(512, 14, 14)
+    ]
     assert [p.out_shape for p in pools] == [
         Shape(512, 7, 7),
         Shape(512, 2, 3),
@@ -51,7 +53,7 @@ def test_msra_spatial_pyramid_pooling_is_not_square() -> None:
         Shape(512, 1, 1),
     ]
     assert pools[1].pads == (0, 1, 0, 0) and pools[1].kernel == (5, 5)
-    concat = next(l for l in net if l.kind is LayerKind.CONCAT)
+    concat = next(lay for lay in net if lay.kind is LayerKind.CONCAT)
     assert concat.out_shape == Shape(30720, 1, 1)
     assert [s.c for s in concat.in_shapes] == [25088, 3072, 2048, 512]
     # conv1 112^2*96*147 + 96->256 at 56^2 + 4 x 256->256 at 56^2 + 256->512 at 28^2
@@ -75,7 +77,7 @@ def test_msra_spatial_pyramid_pooling_is_not_square() -> None:
 def test_standalone_relus_are_fused() -> None:
     net = load_model(PIMCOMP / "vgg13.json")
     assert net.count(LayerKind.ACT) == 0
-    assert all(l.activation is Activation.RELU for l in net.weight_layers[:-1])
+    assert all(lay.activation is Activation.RELU for lay in net.weight_layers[:-1])
     assert net.weight_layers[-1].activation is Activation.NONE
 
 

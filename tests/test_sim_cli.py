@@ -13,6 +13,7 @@ from pimsim.arch.schema import Architecture
 from pimsim.cli.main import main as pimsim_main
 from pimsim.model.plan import Plan
 from pimsim.sim import compile_program
+from pimsim.sim.expand import program_ops
 from tests.conftest import ROOT, onnx_text
 from tests.test_sim_hand import TO_FC, TWO_CONVS, to_fc, two_convs
 
@@ -124,7 +125,7 @@ def test_compile_lists_the_program(tmp_path: Path, capsys) -> None:  # type: ign
 
 def test_program_ops_are_lazy() -> None:
     program = compile_program(two_convs())
-    ops = program.ops(images=10**6)  # a generator: nothing is built up front
+    ops = program_ops(program, images=10**6)  # a generator: nothing is built up front
     first = next(ops)
     assert first.id == "load:y@0:0:0" and first.after == ()
 

@@ -16,7 +16,7 @@ from pimsim.arch.schema import Hardware
 from pimsim.errors import InputError
 from pimsim.model.pricing import hardware_energy_table
 from pimsim.sim import SimResult
-from pimsim.sim.trace import summary_path
+from pimsim.traceformat.events import FORMAT_VERSION, summary_path
 from tests.test_sim_hand import add_two, run, two_convs
 
 
@@ -27,22 +27,17 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def busy_by_unit(trace: dict[str, Any]) -> dict[str, float]:
+    """Busy ns per unit (all its lanes), the unit named by the record its tracks carry."""
     events = trace["traceEvents"]
-    process = {
-        e["pid"]: e["args"]["name"]
-        for e in events
-        if e["ph"] == "M" and e["name"] == "process_name"
-    }
-    thread = {
-        (e["pid"], e["tid"]): e["args"]["name"]
+    unit = {
+        (e["pid"], e["tid"]): e["args"]["unit"]
         for e in events
         if e["ph"] == "M" and e["name"] == "thread_name"
     }
     busy: dict[str, float] = defaultdict(float)
     for e in events:
         if e["ph"] == "X":
-            name = thread[(e["pid"], e["tid"])].split(" [")[0]  # lanes of one unit
-            busy[f"{process[e['pid']]}/{name}"] += e["args"]["busy_ns"]
+            busy[unit[(e["pid"], e["tid"])]["name"]] += e["args"]["busy_ns"]
     return busy
 
 
@@ -77,6 +72,7 @@ def test_trace_parses_and_adds_up(tmp_path: Path, level: str) -> None:
     trace = load(path)
     check(trace, r, plan.arch.hardware)
     assert trace["otherData"]["trace_level"] == level and trace["displayTimeUnit"] == "ns"
+    assert trace["otherData"]["format_version"] == FORMAT_VERSION
     counters = {e["name"] for e in trace["traceEvents"] if e["ph"] == "C"}
     assert "SPM occupancy (bits)" in counters and "queue link (0,1)->(0,2)" in counters
     summary = json.loads(summary_path(path).read_text())
@@ -107,3 +103,29 @@ def test_trace_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="trace-level"):
         run(two_convs(), trace=str(tmp_path / "x.json"), trace_level="cycle")
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_tracks_carry_their_unit_as_data(tmp_path: Path) -> None:
+    """Written by the simulator, read back by the inspector's reader: who each track is."""
+    from pimsim.traceformat.reader import load_trace
+
+    path = tmp_path / "run.json"
+    run(two_convs(), trace=str(path))
+    data = load_trace(path)
+    # two_convs: conv y alone on macro 0, conv z alone on macro 1 (share 0 each). A conv share's
+    # stages use the scratchpad port (load, store), its PE group, the ADC bank, shift-and-add units
+    # and add units (partial sums); y's output crosses one link, macro 0 at (0,0) to macro 1 at (1,0).
+    kinds = ["spm_port", "pe", "adc", "shift_add", "add"]
+    expected = {
+        (m, kind, layer if kind == "pe" else None)
+        for m, layer in ((0, "y"), (1, "z"))
+        for kind in kinds
+    }
+    got = {(t.unit.macro, t.unit.kind, t.unit.layer) for t in data.tracks if t.unit.kind != "link"}
+    assert got == expected
+    assert {t.unit.share for t in data.tracks if t.unit.kind == "pe"} == {0}
+    links = [t.unit for t in data.tracks if t.unit.kind == "link"]
+    assert [(u.macro, u.link, u.name) for u in links] == [
+        (None, ((0, 0), (1, 0)), "NoC/link (0,0)->(1,0)")
+    ]
+    assert data.macros == [0, 1]

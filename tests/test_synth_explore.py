@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,7 @@ def test_quick_exploration_gives_a_design_that_loads_and_estimates(quick_run, tm
     assert report.hardware.total_peak_power_w <= 20 + 1e-9
     checked = ex.top[:8]  # the designs made runnable come first, best first
     assert ex.top[0] == ex.best_found and all(
-        a.tops_per_w >= b.tops_per_w for a, b in zip(checked, checked[1:])
+        a.tops_per_w >= b.tops_per_w for a, b in itertools.pairwise(checked)
     )
 
 
@@ -201,7 +202,6 @@ def test_bad_explore_arguments_exit_2(tmp_path, capsys, argv, cause) -> None:  #
 
 
 def test_explore_plots_are_written_when_matplotlib_is_there(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("matplotlib")
     out = tmp_path / "run"
     assert (
         pimsyn_main(

@@ -12,19 +12,46 @@ import pytest
 from rich.console import Console
 
 from pimsim.errors import InputError
+from pimsim.traceformat.reader import load_trace
 from pimsim.tui.app import TraceApp
-from pimsim.tui.data import load_trace
 from pimsim.tui.views import Filters, layers_table, timeline, units_table
 
 
-def _trace(tmp_path: Path) -> Path:
-    """Two macros: macro 0's ADC works on layer a (images 0, 1), macro 1's on layer b."""
-    ev = [
-        {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "macro 0 (a#0)"}},
-        {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "macro 1 (b#1)"}},
-        {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"name": "ADC bank"}},
-        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 2, "args": {"name": "ADC bank"}},
+def _adc(macro: int) -> dict[str, object]:
+    """The unit record (format version 2) of macro ``macro``'s ADC bank."""
+    return {"name": f"macro {macro}/ADC bank", "kind": "adc", "macro": macro, "index": 0}
+
+
+def _trace(tmp_path: Path, version: int = 2) -> Path:
+    """Two macros: macro 0's ADC works on layer a (images 0, 1), macro 1's on layer b.
+
+    The display names are deliberately unlike the unit names: readers must take a unit's identity
+    from its record, not from its name. ``version=1`` writes the old format (no unit records)."""
+    ev: list[dict[str, object]] = [
+        {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "first", "macro": 0}},
+        {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "second", "macro": 1}},
+        {
+            "ph": "M",
+            "name": "thread_name",
+            "pid": 0,
+            "tid": 1,
+            "args": {"name": "x", "unit": _adc(0)},
+        },
+        {
+            "ph": "M",
+            "name": "thread_name",
+            "pid": 1,
+            "tid": 2,
+            "args": {"name": "y", "unit": _adc(1)},
+        },
     ]
+    if version == 1:
+        ev = [
+            {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": "macro 0"}},
+            {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "macro 1"}},
+            {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"name": "ADC bank"}},
+            {"ph": "M", "name": "thread_name", "pid": 1, "tid": 2, "args": {"name": "ADC bank"}},
+        ]
     for image in (0, 1):
         ev.append(
             {
@@ -61,9 +88,11 @@ def _trace(tmp_path: Path) -> Path:
             }
         )
     ev.append({"ph": "C", "name": "buffer bits", "pid": 0, "ts": 3.0, "args": {"value": 64}})
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "run.json.gz"
+    other = {"format": "pimsim-trace", "format_version": 2} if version == 2 else {}
     with gzip.open(path, "wt") as handle:
-        json.dump({"traceEvents": ev}, handle)
+        json.dump({"otherData": other, "traceEvents": ev}, handle)
     (tmp_path / "run.summary.json").write_text(
         json.dumps(
             {
@@ -103,13 +132,36 @@ def test_load_and_summary_tables_at_fixed_width(tmp_path: Path) -> None:
     assert by_name.index("macro 0/ADC bank") < by_name.index("macro 1/ADC bank")
 
 
+def test_units_are_data_and_old_traces_still_load(tmp_path: Path) -> None:
+    new = load_trace(_trace(tmp_path / "v2"))
+    assert [(t.process, t.name) for t in new.tracks] == [("first", "x"), ("second", "y")]
+    assert [t.unit.kind for t in new.tracks] == ["adc", "adc"] and new.macros == [0, 1]
+    # version 1 had no unit records: the macro is the pid, the label the process/thread names
+    old = load_trace(_trace(tmp_path / "v1", version=1))
+    assert [t.label for t in old.tracks] == ["macro 0/ADC bank", "macro 1/ADC bank"]
+    assert old.macros == [0, 1] and [t.unit.kind for t in old.tracks] == ["unknown", "unknown"]
+    assert list(old.busy_by_track()) == list(new.busy_by_track()) == [8000.0, 12000.0]
+
+
+def test_newer_or_malformed_traces_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"otherData": {"format_version": 3}, "traceEvents": []}))
+    with pytest.raises(InputError, match="format versions 1 to 2"):
+        load_trace(path)
+    bad = {"ph": "M", "name": "thread_name", "pid": 0, "tid": 1, "args": {"unit": {"kind": 1}}}
+    x = {"ph": "X", "pid": 0, "tid": 1, "ts": 0, "dur": 1, "args": {}}
+    path.write_text(json.dumps({"traceEvents": [bad, x]}))
+    with pytest.raises(InputError, match="malformed unit record"):
+        load_trace(path)
+
+
 def test_filters_restrict_every_view(tmp_path: Path) -> None:
     data = load_trace(_trace(tmp_path))
     assert int(data.mask(image=1).sum()) == 2 and int(data.mask(layer="b").sum()) == 2
     assert int(data.mask(macro=0).sum()) == 2
     text = _render(timeline(data, Filters(macro=1), 0, 20, 20))
     assert "macro 1/ADC bank" in text and "macro 0/ADC bank" not in text
-    row = next(l for l in text.splitlines() if l.startswith("macro 1"))
+    row = next(line for line in text.splitlines() if line.startswith("macro 1"))
     cells = row[23:43]
     assert cells == "....AAAAAA....AAAAAA".replace("A", "B")
 
@@ -117,9 +169,9 @@ def test_filters_restrict_every_view(tmp_path: Path) -> None:
 def test_timeline_zoom_shows_the_window(tmp_path: Path) -> None:
     data = load_trace(_trace(tmp_path))
     row = next(
-        l
-        for l in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
-        if l.startswith("macro 1")
+        line
+        for line in _render(timeline(data, Filters(), 4, 10, 6)).splitlines()
+        if line.startswith("macro 1")
     )
     assert row[23:29] == "BBBBBB"
 
@@ -172,7 +224,6 @@ def test_trace_command_summary_on_the_sample_trace(capsys) -> None:  # type: ign
 
 
 def test_plots_are_written_or_skipped(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     from pimsim.cli.plot_sim import utilisation_timeline
 
     data = load_trace(_trace(tmp_path))

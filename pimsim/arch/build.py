@@ -46,6 +46,7 @@ def select_parts(library: ComponentLibrary, xbar: int, cell_bits: int, dac_bits:
         buffers=list(library.buffers),
         noc=library.nocs[0],
         fixed=list(library.fixed),
+        interface=library.interfaces[0] if library.interfaces else None,
     )
 
 

@@ -14,12 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from pimsim.arch.mapping import crossbar_set, needed_units
 from pimsim.arch.schema import Architecture, Hardware, lossless_adc_bits
 from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.jsonio import problems_error, read_json, validate
-from pimsim.model.actions import needed_units
-from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 from pimsim.network.load import load_model
 

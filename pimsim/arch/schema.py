@@ -27,6 +27,7 @@ from pimsim.components.parts import (
     CrossbarPart,
     DigitalPart,
     FixedPart,
+    InterfacePart,
     NocPart,
     SampleHoldPart,
     UnitKind,
@@ -72,6 +73,11 @@ class Parts(_Frozen):
     buffers: list[BufferPart] = Field(description="Buffer parts, one per size used by a macro.")
     noc: NocPart = Field(description="The network-on-chip part.")
     fixed: list[FixedPart] = Field([], description="Fixed-power parts used by macros or the chip.")
+    interface: InterfacePart | None = Field(
+        None,
+        description="The off-chip interface, one per chip: input images stream in and outputs "
+        "stream out through it (none: they appear and leave for free, as in the released model).",
+    )
 
     def unit(self, kind: UnitKind) -> DigitalPart | None:
         """The unit part of a kind, if present."""

@@ -12,11 +12,10 @@ import math
 from collections import defaultdict
 
 from pimsim.arch.build import build_hardware, build_mapping
+from pimsim.arch.mapping import crossbar_set, needed_units
 from pimsim.arch.schema import Architecture, LayerMapping, MacroGroup, Noc
 from pimsim.components.library import ComponentLibrary
 from pimsim.components.parts import UnitKind
-from pimsim.model.actions import needed_units
-from pimsim.model.mapping import crossbar_set
 from pimsim.network.graph import Network
 
 

@@ -65,7 +65,7 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
     return value
@@ -75,7 +75,7 @@ def _finite(text: str, ok: Callable[[float], bool], what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
     if not (math.isfinite(value) and ok(value)):
         raise argparse.ArgumentTypeError(f"'{text}' must be {what}")
     return value

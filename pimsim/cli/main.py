@@ -22,13 +22,13 @@ from pimsim.cli.common import (
     positive_int,
     shape_arg,
 )
-from pimsim.cli.render_estimate import report_json, report_view
-from pimsim.cli.render_network import network_table
 from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.load import load_model
+from pimsim.render.estimate import report_json, report_view
+from pimsim.render.network import network_table
 
 #: Exit code of a run stopped early by --max-cycles or --max-wall-s (its result is partial).
 PARTIAL = 3
@@ -82,7 +82,7 @@ def _mapped(path: str) -> Plan:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pimsim.cli.render_sim import run_json, run_view
+    from pimsim.render.sim import run_json, run_view
     from pimsim.sim import SimOptions, simulate
 
     plan = _mapped(args.arch)
@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             out_console().print(run_view(result, report))
         if args.plot:
             from pimsim.cli.plot_sim import utilisation_timeline
-            from pimsim.tui.data import load_trace
+            from pimsim.traceformat.reader import load_trace
 
             stem = Path(args.plot)
             written = utilisation_timeline(load_trace(trace), stem)
@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from pimsim.tui.data import load_trace
+    from pimsim.traceformat.reader import load_trace
 
     data = load_trace(args.file)
     if args.summary:
@@ -136,8 +136,9 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from pimsim.cli.render_sim import program_view
+    from pimsim.render.sim import program_view
     from pimsim.sim import compile_program
+    from pimsim.sim.expand import program_ops
 
     program = compile_program(_mapped(args.arch))
     if not args.json:
@@ -145,7 +146,9 @@ def _compile(args: argparse.Namespace) -> int:
         return 0
     header = json.dumps(program.header(), indent=1)
     print(f'{{"program": {header},\n"ops": [', end="")
-    for i, op in enumerate(program.ops(args.images, args.level)):  # streamed: never all in memory
+    for i, op in enumerate(
+        program_ops(program, args.images, args.level)
+    ):  # streamed: never all in memory
         print(("\n" if i == 0 else ",\n") + json.dumps(op.to_json()), end="")
     print("\n]}")
     return 0

@@ -8,7 +8,7 @@ import numpy as np
 
 from pimsim.errors import InputError
 from pimsim.fileio import save_figure
-from pimsim.tui.data import TraceData
+from pimsim.traceformat.reader import TraceData
 
 
 def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> list[Path]:
@@ -51,7 +51,7 @@ def utilisation_timeline(data: TraceData, out_stem: Path, bins: int = 200) -> li
         cmap="viridis",
         vmin=0,
         vmax=max(grid.max(), 1e-9),
-        extent=(0, end, len(macros) - 0.5, -0.5),
+        extent=(0, end, len(grid) - 0.5, -0.5),  # one empty row when no unit ran yet
     )
     ax.set_xlabel("time (us)")
     ax.set_ylabel("macro")

@@ -1,7 +1,10 @@
 """A component library: every part a design may use, loaded from JSON under ``configs/components/``.
 
-``pimsyn.json`` holds the PIMSYN library (the released PIMSYN-NN ``config.json``, typo fixed);
-``isaac.json`` holds ISAAC's published components. A user can write their own file in the same schema
+``pimsyn-released.json`` holds the released PIMSYN-NN ``config.json`` as it is (typo fixed): its
+model prices the NoC as one flat 0.104 W and has no areas, no router power and no interface.
+``pimsyn.json`` (the default) completes it: routers, links, an off-chip interface and the area of
+every part, each with its source (docs/cost-model.md gives every rule). ``isaac.json`` holds ISAAC's
+published components. A user can write their own file in the same schema
 (``pimsim schema --library`` prints it) and point any command at it.
 """
 
@@ -19,6 +22,7 @@ from pimsim.components.parts import (
     CrossbarPart,
     DigitalPart,
     FixedPart,
+    InterfacePart,
     NocPart,
     SampleHoldPart,
     UnitKind,
@@ -52,6 +56,9 @@ class ComponentLibrary(_Frozen):
     nocs: list[NocPart] = Field(min_length=1, description="Network-on-chip options.")
     fixed: list[FixedPart] = Field(
         [], description="Parts with fixed power: registers, buses, links."
+    )
+    interfaces: list[InterfacePart] = Field(
+        [], description="Off-chip interfaces (DRAM or host links); a design uses the first."
     )
 
     def crossbar(self, size_rows: int) -> CrossbarPart | None:
@@ -97,7 +104,7 @@ def load_library(spec: str | os.PathLike[str]) -> ComponentLibrary:
             f"built-in libraries: {names}",
         )
     library = validate(ComponentLibrary, read_json(file), file, "component library")
-    for kind in ("crossbars", "adcs", "dacs", "units", "buffers", "nocs"):
+    for kind in ("crossbars", "adcs", "dacs", "units", "buffers", "nocs", "interfaces"):
         parts = getattr(library, kind)
         keys = [_key(part) for part in parts]
         for i, key in enumerate(keys):

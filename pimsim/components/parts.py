@@ -4,7 +4,8 @@ Every part has a name, static power (drawn whenever the chip is on), dynamic pow
 acts), peak power, the duration of one action, an optional area, and the ``source`` its numbers come
 from. Units live in the key names. The energy of one action is ``dynamic_power_w * latency_ns`` (the
 released PIMSYN cost model's rule), except for buffers, whose access energies are given directly, and
-fixed parts, which only draw static power.
+fixed parts, which only draw static power, the NoC (energy per flit-hop) and the off-chip interface
+(energy per bit).
 
 A part kind is one class here plus entries in a library file under ``configs/components/``.
 """
@@ -116,7 +117,14 @@ class BufferPart(_Frozen):
 
 
 class NocPart(_Frozen):
-    """The network-on-chip: a 2-D mesh of routers with dimension-ordered routing."""
+    """The network-on-chip: a 2-D mesh of routers with dimension-ordered routing.
+
+    Energy of one flit over one hop (one link and the router at its end) =
+    ``flit_hop_energy_pj`` (router traversal) + ``link_flit_energy_pj`` (the wire); a router also
+    draws ``router_power_w`` whenever the chip is on (a library that takes a router's published
+    power as its standing power counts its per-flit energy there and sets ``flit_hop_energy_pj`` to
+    0; say so in ``source``).
+    """
 
     name: str = Field(description="Part name.")
     flit_bits: Size = Field(description="Bits per flit.")
@@ -129,10 +137,40 @@ class NocPart(_Frozen):
         "models that price it as one constant.",
     )
     flit_hop_energy_pj: NonNeg = Field(
-        0.0, description="Dynamic energy of one flit over one hop, pJ."
+        0.0, description="Dynamic energy of one flit through one router, pJ."
+    )
+    link_flit_energy_pj: NonNeg = Field(
+        0.0, description="Dynamic energy of one flit over one link between adjacent routers, pJ."
+    )
+    router_ports: Size = Field(
+        5, description="Ports per router (4 mesh neighbours + local, or more when concentrated)."
     )
     router_area_mm2: NonNeg | None = Field(None, description="Area of one router, mm^2.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def hop_energy_pj(self) -> float:
+        """Energy of one flit over one hop (router traversal + link), pJ."""
+        return self.flit_hop_energy_pj + self.link_flit_energy_pj
+
+
+class InterfacePart(_Frozen):
+    """The chip's off-chip interface (to DRAM or a host): every input image streams in through it
+    and every output streams out. One action = one bit crossing it."""
+
+    name: str = Field(description="Part name.")
+    bandwidth_gbit_s: Positive = Field(
+        description="Bits per ns (= Gbit/s) in both directions together."
+    )
+    energy_per_bit_pj: NonNeg = Field(description="Dynamic energy of one bit crossing it, pJ.")
+    static_power_w: NonNeg = Field(description="Power drawn whenever the chip is on, W.")
+    area_mm2: NonNeg | None = Field(None, description="Area on the chip, mm^2, where known.")
+    source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def peak_power_w(self) -> float:
+        """Static power + the energy of bits crossing at full bandwidth (pJ/bit x Gbit/s = mW)."""
+        return self.static_power_w + self.energy_per_bit_pj * self.bandwidth_gbit_s * 1e-3
 
 
 class FixedPart(_Frozen):

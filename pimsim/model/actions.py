@@ -30,9 +30,11 @@ from __future__ import annotations
 from collections import Counter
 from enum import StrEnum
 
+from pimsim.arch.mapping import activation_unit
 from pimsim.components.parts import UnitKind
 from pimsim.model.plan import LayerPlan
-from pimsim.network.layer import Activation, Layer, LayerKind
+from pimsim.network.graph import Network
+from pimsim.network.layer import Activation, LayerKind
 
 
 class Action(StrEnum):
@@ -51,6 +53,13 @@ class Action(StrEnum):
     BUFFER_READ_BITS = "buffer_read_bits"
     BUFFER_WRITE_BITS = "buffer_write_bits"
     NOC_FLIT_HOPS = "noc_flit_hops"
+    #: Scratchpad bits read to send over the NoC (at the sending macro) and written on arrival (at
+    #: the receiving macro). Apart from BUFFER_*_BITS (the layers' own window loads and result
+    #: stores) so that the cost of moving data shows on its own; priced at the same per-bit energy.
+    NOC_BUFFER_READ_BITS = "noc_buffer_read_bits"
+    NOC_BUFFER_WRITE_BITS = "noc_buffer_write_bits"
+    #: Bits crossing the chip's off-chip interface: each image's input in and its outputs out.
+    INTERFACE_BITS = "interface_bits"
 
 
 #: The digital unit kind that performs each element action.
@@ -66,37 +75,15 @@ UNIT_OF: dict[Action, UnitKind] = {
 Counts = Counter  # Counter[Action], values may be fractional after splitting by share
 
 
+#: The element action each digital unit kind performs (the inverse of :data:`UNIT_OF`).
+ACTION_OF: dict[UnitKind, Action] = {unit: action for action, unit in UNIT_OF.items()}
+
+
 def activation_action(activation: Activation) -> Action | None:
-    """The unit action that applies an activation; ``None`` for no activation."""
-    if activation is Activation.NONE:
-        return None
-    if activation in (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH):
-        return Action.SIGMOID
-    return Action.ACTIVATION
-
-
-_OTHER_UNIT = {
-    LayerKind.POOL: UnitKind.POOL,
-    LayerKind.ELTWISE: UnitKind.ELTWISE,
-    LayerKind.LRN: UnitKind.ELTWISE,
-    LayerKind.SOFTMAX: UnitKind.ELTWISE,
-}
-
-
-def needed_units(layer: Layer, partial_sums: bool) -> set[UnitKind]:
-    """The digital unit kinds a macro needs to run ``layer`` (``partial_sums``: its crossbar set has
-    more than one row block, so partial sums must be added)."""
-    kinds: set[UnitKind] = set()
-    if layer.kind.has_weights:
-        kinds.add(UnitKind.SHIFT_ADD)
-        if partial_sums:
-            kinds.add(UnitKind.ADD)
-    elif layer.kind in _OTHER_UNIT:
-        kinds.add(_OTHER_UNIT[layer.kind])
-    act = activation_action(layer.activation)
-    if act is not None:
-        kinds.add(UNIT_OF[act])
-    return kinds
+    """The unit action that applies an activation (see :func:`pimsim.arch.mapping.activation_unit`);
+    ``None`` for no activation."""
+    unit = activation_unit(activation)
+    return None if unit is None else ACTION_OF[unit]
 
 
 def pixel_work(lp: LayerPlan, activation_bits: int) -> Counts:
@@ -149,3 +136,11 @@ def other_work(lp: LayerPlan, activation_bits: int) -> Counts:
         work[act] += out
     work[Action.BUFFER_WRITE_BITS] = out * activation_bits
     return work
+
+
+def interface_bits(network: Network, activation_bits: int) -> int:
+    """Bits one image moves across the off-chip interface: every network input in, and the output
+    of every layer that no other layer reads out."""
+    into = sum(shape.size for shape in network.inputs.values())
+    out = sum(layer.out_shape.size for layer in network.outputs)
+    return (into + out) * activation_bits

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pimsim.arch.mapping import bit_iterations
 from pimsim.arch.schema import Hardware, MacroGroup, Parts
 from pimsim.model.evaluate import DesignArrays
 from pimsim.model.kernel import UNITS, MacroArrays, Rates
-from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import hardware_energy_table
 
@@ -49,12 +49,14 @@ def design_from_plan(plan: Plan) -> DesignArrays:
     hw = plan.arch.hardware
     names = list(plan.network.layers)
     layer, macro, frac = [], [], []
-    for i, l in enumerate(names):
-        for share in plan.layers[l.name].shares:
+    for i, lay in enumerate(names):
+        for share in plan.layers[lay.name].shares:
             layer.append(i)
             macro.append(share.macro)
             frac.append(share.share)
-    per_block = np.array([plan.layers[l.name].dup if l.kind.has_weights else 1 for l in names])
+    per_block = np.array(
+        [plan.layers[lay.name].dup if lay.kind.has_weights else 1 for lay in names]
+    )
     return DesignArrays(
         per_block,
         np.array(layer),
@@ -68,5 +70,6 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         hw.parts.noc.flit_latency_ns,
         hardware_energy_table(hw),
         hw.parts.noc.hop_latency_ns,
-        np.array([plan.layers[l.name].spread for l in names], dtype=bool),
+        np.array([plan.layers[lay.name].spread for lay in names], dtype=bool),
+        io.bandwidth_gbit_s if (io := hw.parts.interface) is not None else 0.0,
     )

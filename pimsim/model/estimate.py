@@ -17,6 +17,9 @@ Definitions (the paper leaves throughput and peak efficiency undefined; these ar
   block latency after its last producer finishes;
 - *energy per image* = dynamic energy of the image's actions + static power x period (in steady state
   every image holds the chip for one period); *average power* = energy per image / period;
+- *compute floor*: the energy per image of the crossbar reads and the DAC and ADC conversions alone
+  (what no design of this network on these parts avoids); every report gives the energy above it,
+  by component;
 - *effective efficiency* = 2 x MACs / energy per image (TOPS/W); *peak throughput*: every crossbar busy
   on full tiles, each macro's bit iteration lasting the longer of the crossbar read and its ADC bank
   converting all of its columns; *peak efficiency* = peak TOPS / peak power (every part at full
@@ -28,18 +31,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from pimsim.arch.mapping import bit_iterations
 from pimsim.arch.schema import Architecture, Hardware
 from pimsim.model.actions import Action
 from pimsim.model.design import design_from_plan
 from pimsim.model.evaluate import NetworkTables, evaluate
 from pimsim.model.figures import ImageFigures
 from pimsim.model.kernel import STAGES, WORK, bottleneck
-from pimsim.model.mapping import bit_iterations
 from pimsim.model.plan import Plan
 from pimsim.model.pricing import (
     COMPONENTS,
     Component,
     area_mm2,
+    floor_action_pj,
+    floor_pj,
     inventory,
     macro_stock,
     peak_power_w,
@@ -114,6 +119,13 @@ class CostReport(ImageFigures):
     latency_ns: float = 0.0
     energy_pj: dict[Component, float] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
+    floor_pj: dict[Component, float] = field(default_factory=dict)  # the compute floor
+    floor_action_pj: dict[str, float] = field(default_factory=dict)  # to price other counts
+
+    @property
+    def floor_total_pj(self) -> float:
+        """The compute floor per image: crossbar reads, DAC and ADC conversions alone, pJ."""
+        return sum(self.floor_pj.values())
 
 
 def hardware_figures(hw: Hardware) -> HardwareFigures:
@@ -197,6 +209,13 @@ def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
     }
     if ev.flit_hops:
         counts[str(Action.NOC_FLIT_HOPS)] = ev.flit_hops
+    if ev.noc_buffer_bits is not None and ev.noc_buffer_bits.any():
+        read, written = ev.noc_buffer_bits.sum(axis=0)
+        counts[str(Action.NOC_BUFFER_READ_BITS)] = float(read)
+        counts[str(Action.NOC_BUFFER_WRITE_BITS)] = float(written)
+    if ev.interface_bits:
+        counts[str(Action.INTERFACE_BITS)] = ev.interface_bits
+    per_action = floor_action_pj(hw.parts)
     return CostReport(
         arch.name,
         figures,
@@ -208,6 +227,8 @@ def estimate(arch: Architecture, plan: Plan | None = None) -> CostReport:
         ev.latency_ns,
         energy,
         counts,
+        floor_pj(counts, per_action),
+        per_action,
     )
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.model.actions import other_work, pixel_work
+from pimsim.arch.mapping import bit_iterations, crossbar_set
+from pimsim.model.actions import interface_bits, other_work, pixel_work
 from pimsim.model.kernel import (
     BUSY_NAMES,
     WORK,
@@ -28,9 +29,8 @@ from pimsim.model.kernel import (
     route_loads,
     stage_times,
 )
-from pimsim.model.mapping import bit_iterations, crossbar_set
 from pimsim.model.plan import LayerPlan
-from pimsim.model.pricing import EnergyTable, price_arrays
+from pimsim.model.pricing import EnergyTable, noc_buffer_bits, price_arrays
 from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks
 from pimsim.network.graph import Network
 from pimsim.network.layer import Layer, LayerKind
@@ -54,6 +54,7 @@ class NetworkTables:
     geometry: np.ndarray  # (L, 7): out W, kernel H, stride H, dilation H, pad top, is FC, out H
     ops: int
     layers: tuple[Layer, ...] = ()
+    io_bits: float = 0.0  # bits one image moves across the off-chip interface (in + out)
 
     @classmethod
     def build(
@@ -117,6 +118,7 @@ class NetworkTables:
             ).reshape(-1, 7),
             network.ops,
             network.layers,
+            float(interface_bits(network, activation_bits)),
         )
 
 
@@ -138,6 +140,7 @@ class DesignArrays:
     energy: EnergyTable
     hop_ns: float = 0.0
     spread: np.ndarray | None = None  # (L,) bool: outputs kept by each share (see model.plan)
+    interface_gbit_s: float = 0.0  # off-chip interface bandwidth, bits/ns (0: no interface)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ class Evaluation:
     share_work: np.ndarray  # (S, K) per image
     flit_hops: float
     energy_by_component_pj: np.ndarray  # (C,) in pimsim.model.pricing.COMPONENTS order
+    noc_buffer_bits: np.ndarray | None = None  # (M, 2) scratchpad bits read / written for the NoC
+    interface_bits: float = 0.0  # per image, across the off-chip interface
 
     @property
     def energy_pj(self) -> float:
@@ -264,7 +269,11 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         busy_ns, link = busiest_link(src, dst, flits, d.positions, d.mesh, d.flit_ns)
         if busy_ns > period:
             period, set_by = busy_ns, f"NoC link {link[0]}->{link[1]}"
-    energy = price_arrays(share_work, d.share_macro, flit_hops, period, d.energy)
+    io_bits = t.io_bits if d.interface_gbit_s else 0.0  # the interface bounds the period
+    if io_bits and io_bits / d.interface_gbit_s > period:
+        period, set_by = io_bits / d.interface_gbit_s, "off-chip interface"
+    moved = noc_buffer_bits(src, dst, flits * d.flit_bits, len(d.macros.adcs))
+    energy = price_arrays(share_work, d.share_macro, flit_hops, period, d.energy, moved, io_bits)
     starts = finishes = np.zeros(n)
     if latency:
         links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
@@ -285,6 +294,8 @@ def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluat
         share_work,
         flit_hops,
         energy,
+        moved,
+        io_bits,
     )
 
 

@@ -38,6 +38,16 @@ class ImageFigures:
         """Energy per image / period (pJ/ns = mW; /1e3 = W)."""
         return self.energy_per_image_pj / self.period_ns / 1e3 if self.period_ns else 0.0
 
+    def above_floor_pj(self, floor: Mapping[Any, float]) -> dict[Any, float]:
+        """Energy per image above the compute floor ``floor`` (by component), by component, pJ:
+        all of it for components outside the floor, the rest (static power) for the others."""
+        return {c: e - floor.get(c, 0.0) for c, e in self.energy_pj.items()}
+
+    def above_floor_share(self, floor: Mapping[Any, float]) -> float:
+        """The share of the energy per image above the compute floor (0: all of it is compute)."""
+        total = self.energy_per_image_pj
+        return (total - sum(floor.values())) / total if total else 0.0
+
     @property
     def tops_per_w(self) -> float:
         """Effective power efficiency: operations per pJ = TOPS/W."""

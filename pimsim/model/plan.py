@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from pimsim.arch.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
 from pimsim.arch.schema import Architecture, MacroGroup
-from pimsim.model.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
 from pimsim.network.graph import Network
 from pimsim.network.layer import Layer
 

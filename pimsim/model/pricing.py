@@ -8,7 +8,10 @@ takes its counts as dictionaries): they differ only in where the counts and the 
 Energy per action: crossbar read, DAC/ADC conversion, sample-and-hold: the part's
 ``dynamic_power_w x latency_ns``; a digital unit processes ``lanes`` elements per action, so an element
 costs 1/lanes of that; a buffer access moves ``word_bits`` at the part's read or write energy (charged
-per bit, so partial words cost their share); a flit costs ``flit_hop_energy_pj`` per hop.
+per bit, so partial words cost their share), and so does every bit a NoC transfer reads at the
+sending macro and writes at the receiving one; a flit costs the router's ``flit_hop_energy_pj`` plus
+the link's ``link_flit_energy_pj`` per hop; a bit across the off-chip interface costs its
+``energy_per_bit_pj``. Static power covers every router and the interface.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Component(StrEnum):
     BUFFER = "buffer"
     NOC = "noc"
     FIXED = "fixed"
+    INTERFACE = "interface"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class PartCounts:
     routers: float
     fixed: Mapping[str, float]
     chip_noc: bool = False  # the NoC's chip-level power (charged once per chip)
+    interfaces: float = 0.0  # off-chip interfaces (one per chip)
 
 
 def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
@@ -161,6 +166,18 @@ def stocks(parts: Parts, xbar_size: int, counts: PartCounts) -> list[Stock]:
                 Component.FIXED, name, count, part.static_power_w, part.peak_power_w, part.area_mm2
             )
         )
+    io = parts.interface
+    if io is not None and counts.interfaces:
+        out.append(
+            Stock(
+                Component.INTERFACE,
+                io.name,
+                counts.interfaces,
+                io.static_power_w,
+                io.peak_power_w,
+                io.area_mm2,
+            )
+        )
     return out
 
 
@@ -199,6 +216,7 @@ def chip_counts(hw: Hardware) -> PartCounts:
         routers * c,
         {k: v * c for k, v in fixed.items()},
         chip_noc=True,
+        interfaces=c,
     )
 
 
@@ -226,8 +244,9 @@ class EnergyTable:
 
     action_pj: np.ndarray  # (K,) per action of each work column; buffer columns are 0 here
     buffer_pj: np.ndarray  # (M, 2) per bit read and written, by macro
-    flit_hop_pj: float
+    flit_hop_pj: float  # one flit over one hop: router traversal + link
     static_w: np.ndarray  # (C,) static power by component, W
+    interface_bit_pj: float = 0.0  # one bit across the off-chip interface
 
     @property
     def static_total_w(self) -> float:
@@ -287,8 +306,9 @@ def energy_table(
     return EnergyTable(
         action,
         np.array([per_kib[k] for k in macro_buffers_kib], dtype=float).reshape(-1, 2),
-        parts.noc.flit_hop_energy_pj,
+        parts.noc.hop_energy_pj,
         static,
+        parts.interface.energy_per_bit_pj if parts.interface is not None else 0.0,
     )
 
 
@@ -305,35 +325,107 @@ def hardware_energy_table(hw: Hardware) -> EnergyTable:
 
 
 def price_arrays(
-    work: np.ndarray, macro: np.ndarray, flit_hops: float, time_ns: float, table: EnergyTable
+    work: np.ndarray,
+    macro: np.ndarray,
+    flit_hops: float,
+    time_ns: float,
+    table: EnergyTable,
+    noc_buffer_bits: np.ndarray | None = None,
+    interface_bits: float = 0.0,
 ) -> np.ndarray:
     """THE pricing function: energy in pJ by component (``COMPONENTS`` order).
 
     ``work`` (S, K) holds action counts, row s performed in macro ``macro[s]``; ``flit_hops`` the NoC
-    traffic; ``time_ns`` the time over which static power is charged (W x ns = nJ = 1e3 pJ).
+    traffic (each at the router's and the link's energy); ``noc_buffer_bits`` (M, 2) the scratchpad
+    bits each macro reads to send over the NoC and writes on receiving (at that macro's per-bit
+    read and write energy, booked to the buffer); ``interface_bits`` the bits crossing the off-chip
+    interface; ``time_ns`` the time over which static power is charged (W x ns = nJ = 1e3 pJ).
     """
     per_column = work.sum(axis=0) * table.action_pj
     per_column[-2:] = (work[:, -2:] * table.buffer_pj[macro]).sum(axis=0)
     out = np.zeros(len(COMPONENTS))
     np.add.at(out, _COLUMN_COMPONENT, per_column)
     out[COMPONENTS.index(Component.NOC)] += flit_hops * table.flit_hop_pj
+    if noc_buffer_bits is not None and len(noc_buffer_bits):
+        out[COMPONENTS.index(Component.BUFFER)] += float(
+            (noc_buffer_bits * table.buffer_pj[: len(noc_buffer_bits)]).sum()
+        )
+    out[COMPONENTS.index(Component.INTERFACE)] += interface_bits * table.interface_bit_pj
     return out + table.static_w * time_ns * 1e3
+
+
+def noc_buffer_bits(
+    src: np.ndarray, dst: np.ndarray, bits: np.ndarray, n_macros: int
+) -> np.ndarray:
+    """(M, 2) scratchpad bits read (column 0, at the sender) and written (column 1, at the receiver)
+    by NoC transfers of ``bits`` from macro ``src`` to macro ``dst``."""
+    out = np.zeros((n_macros, 2))
+    out[:, 0] = np.bincount(src, weights=bits, minlength=n_macros)[:n_macros]
+    out[:, 1] = np.bincount(dst, weights=bits, minlength=n_macros)[:n_macros]
+    return out
 
 
 def price(
     counts_by_macro: Mapping[int, Counts], hw: Hardware, time_ns: float
 ) -> dict[Component, float]:
     """Energy in pJ by component of the actions performed in each macro, plus static power over
-    ``time_ns``: :func:`price_arrays` for counts kept as dictionaries (the simulator's)."""
+    ``time_ns``: :func:`price_arrays` for counts kept as dictionaries (the simulator's).
+
+    Flit-hops and interface bits may be booked to any key (a macro, or -1 for the chip);
+    ``NOC_BUFFER_READ_BITS`` / ``NOC_BUFFER_WRITE_BITS`` are priced at the scratchpad of the macro
+    they are booked to."""
     macros = sorted(counts_by_macro)
     work = np.array(
         [[counts_by_macro[m].get(a, 0.0) for a in WORK] for m in macros], dtype=float
     ).reshape(-1, len(WORK))
     hops = sum(c.get(Action.NOC_FLIT_HOPS, 0.0) for c in counts_by_macro.values())
+    io_bits = sum(c.get(Action.INTERFACE_BITS, 0.0) for c in counts_by_macro.values())
+    noc_bits = np.zeros((hw.n_macros, 2))
+    for m, c in counts_by_macro.items():
+        if 0 <= m < hw.n_macros:
+            noc_bits[m] = (
+                c.get(Action.NOC_BUFFER_READ_BITS, 0.0),
+                c.get(Action.NOC_BUFFER_WRITE_BITS, 0.0),
+            )
     energy = price_arrays(
-        work, np.array(macros, dtype=int), hops, time_ns, hardware_energy_table(hw)
+        work,
+        np.array(macros, dtype=int),
+        hops,
+        time_ns,
+        hardware_energy_table(hw),
+        noc_bits,
+        io_bits,
     )
     return {c: float(e) for c, e in zip(COMPONENTS, energy, strict=True) if e}
+
+
+#: The actions no design of the network can avoid: each weight's crossbar reads, the DAC
+#: conversions driving them and the ADC conversions reading them out (the compute floor).
+FLOOR_ACTIONS = {
+    Action.XBAR_READ: Component.CROSSBAR,
+    Action.DAC: Component.DAC,
+    Action.ADC: Component.ADC,
+}
+
+
+def floor_action_pj(parts: Parts) -> dict[str, float]:
+    """Dynamic energy of one floor action (crossbar read, DAC and ADC conversion), pJ."""
+    return {
+        str(Action.XBAR_READ): parts.crossbar.action_energy_pj,
+        str(Action.DAC): parts.dac.action_energy_pj,
+        str(Action.ADC): parts.adc.action_energy_pj,
+    }
+
+
+def floor_pj(
+    counts: Mapping[str, float], per_action_pj: Mapping[str, float]
+) -> dict[Component, float]:
+    """The compute floor by component: the dynamic energy of the floor actions in ``counts``, pJ
+    (per image when the counts are)."""
+    return {
+        c: counts.get(str(a), 0.0) * per_action_pj.get(str(a), 0.0)
+        for a, c in FLOOR_ACTIONS.items()
+    }
 
 
 def peak_power_w(stocks: list[Stock]) -> dict[Component, float]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from pimsim.errors import InputError
 from pimsim.network.layer import Layer, LayerKind, Shape
 
 
@@ -90,13 +91,31 @@ class Network:
     def consumers(self, name: str) -> list[Layer]:
         """The layers reading ``name``'s output, in topological order."""
         return sorted(
-            (self[c] for c in self.graph.successors(name)), key=lambda l: self._index[l.name]
+            (self[c] for c in self.graph.successors(name)), key=lambda lay: self._index[lay.name]
         )
 
     @property
     def weight_layers(self) -> tuple[Layer, ...]:
         """Conv and FC layers, in topological order."""
         return tuple(layer for layer in self.layers if layer.kind.has_weights)
+
+    def mappable_layers(self) -> tuple[Layer, ...]:
+        """The weight layers, which an accelerator maps onto crossbars; at least one.
+
+        Raises:
+            InputError: the network has no conv or FC layer, so nothing would run on crossbars
+                (a synthesizer or baseline would have no macro to build).
+        """
+        if not self.weight_layers:
+            kinds = sorted({layer.kind.value for layer in self.layers})
+            raise InputError(
+                self.source or self.name,
+                "graph",
+                f"has no convolution or fully connected layer (only {', '.join(kinds)}), "
+                "so nothing would be mapped onto crossbars",
+                "give a CNN with at least one Conv, Gemm or MatMul",
+            )
+        return self.weight_layers
 
     @property
     def outputs(self) -> tuple[Layer, ...]:

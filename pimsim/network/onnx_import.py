@@ -104,8 +104,9 @@ class _Importer:
 
     # -- driver -------------------------------------------------------------------------------
     def run(self, name: str, source: str) -> Network:
-        for self.index, self.node in enumerate(self.graph.node):
-            self._visit(self.node)
+        for index, node in enumerate(self.graph.node):
+            self.index, self.node = index, node
+            self._visit(node)
         if not self.layers:
             raise InputError(self.file, "graph", "has no layer that computes anything on the input")
         try:

@@ -74,9 +74,9 @@ def read_model(path: str | os.PathLike[str]) -> onnx.ModelProto:
             "",
             f"is not a readable ONNX model (protobuf parse failed: {_first_line(exc)})",
             "the file may be truncated or of another format",
-        )
+        ) from None
     except OSError as exc:
-        raise InputError(file, "", f"cannot be read ({exc.strerror or exc})")
+        raise InputError(file, "", f"cannot be read ({exc.strerror or exc})") from None
     if not model.graph.node:
         raise InputError(
             file,

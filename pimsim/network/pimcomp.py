@@ -1,6 +1,7 @@
 """PIMCOMP / PIMSYN-NN JSON networks: import to and export from :class:`Network`.
 
-The format (see ``shared/reference/pimcomp-networks/README.md``) is a JSON list of nodes with
+The format (that of the PIMSYN-NN release, Li et al., DATE 2024; samples and their README under
+``tests/data/pimcomp/``; ``docs/front-end.md``) is a JSON list of nodes with
 ``name``, ``operation`` (``OP_CONV``, ``OP_FC``, ``OP_POOL``, ...), NCHW ``output_dim``, ``param``,
 ``provider`` and ``consumer`` lists, and an optional fused activation (``with_act``/``act_type``).
 Layout-only nodes (flatten, reshape, dropout) become views, stand-alone ReLUs are fused into their
@@ -261,7 +262,10 @@ class _Reader:
         ceil_ok: bool,
     ) -> dict[str, Any]:
         """Strides and pads of a window layer, checked against its input and output sizes."""
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)
+
+        def p(key: str, default: Any = None, least: int = 0) -> Any:
+            return self._param(i, key, default, least)
+
         strides = (p("stride_h", 1, 1), p("stride_w", 1, 1))
         pads = (p("pad_h0", 0), p("pad_w0", 0), p("pad_h1", 0), p("pad_w1", 0))
         for axis, size, got in ((0, in_shape.h, out.h), (1, in_shape.w, out.w)):
@@ -276,7 +280,9 @@ class _Reader:
         return {"strides": strides, "pads": pads}
 
     def _conv(self, i: int, base: dict[str, Any], in_shape: Shape, out: Shape) -> Layer:
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)
+        def p(key: str, default: Any = None, least: int = 0) -> Any:
+            return self._param(i, key, default, least)
+
         cin, groups = p("input_channel"), max(p("group", 1), 1)
         if cin != in_shape.c:
             raise self._error(
@@ -303,7 +309,9 @@ class _Reader:
         )
 
     def _pool(self, i: int, base: dict[str, Any], in_shape: Shape, out: Shape) -> Layer:
-        p = lambda key, default=None, least=0: self._param(i, key, default, least)
+        def p(key: str, default: Any = None, least: int = 0) -> Any:
+            return self._param(i, key, default, least)
+
         method = {0: PoolMethod.MAX, 1: PoolMethod.AVG}.get(p("pool_method", 0))
         if method is None:
             raise self._error(i, "pool_method must be 0 (max) or 1 (avg)")

@@ -4,7 +4,7 @@ The module list is the architecture:
 
 - :mod:`~pimsim.sim.ir` and :mod:`~pimsim.sim.compiler`: the dataflow compiler, arch.json's mapping
   + the network -> an IR program (what each layer share does per block and bit, and what it waits
-  for), expanded into instructions lazily by :mod:`~pimsim.sim._expand`;
+  for), expanded into instructions lazily by :mod:`~pimsim.sim.expand`;
 - the hardware, one module per component kind: :mod:`~pimsim.sim.pe` (crossbars with DACs and
   sample-and-holds), :mod:`~pimsim.sim.adc` (a macro's shared ADC bank), :mod:`~pimsim.sim.units`
   (digital units), :mod:`~pimsim.sim.buffer` (scratchpad space and port), :mod:`~pimsim.sim.noc`
@@ -14,8 +14,8 @@ The module list is the architecture:
   machine per stage, driven by callbacks on the run's SimPy environment;
 - :mod:`~pimsim.sim.engine`: :func:`simulate`, the run driver, with deadlock detection
   (:mod:`~pimsim.sim.waits`); :mod:`~pimsim.sim.collect` and :mod:`~pimsim.sim.result`: the frozen
-  :class:`SimResult`; :mod:`~pimsim.sim.trace`: Chrome traces. The rich tables of a run are in
-  :mod:`pimsim.cli.render_sim`.
+  :class:`SimResult`; :mod:`~pimsim.sim.trace`: Chrome traces (format in :mod:`pimsim.traceformat`). The rich tables of a run are in
+  :mod:`pimsim.render.sim`.
 
 Timing comes only from the simulated hardware (resources, queues, events); the action counts per
 item and the pricing function are shared with the estimate (:mod:`pimsim.model`). Every run has its

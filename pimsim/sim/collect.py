@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
@@ -21,7 +21,7 @@ from pimsim.sim.ir import StageSpec
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
 
 if TYPE_CHECKING:
-    from pimsim.sim.engine import _Machine
+    from pimsim.sim.machine import Machine as _Machine
 
 _BUFFER = MappingProxyType({str(Action.BUFFER_READ_BITS): 0, str(Action.BUFFER_WRITE_BITS): 1})
 
@@ -65,11 +65,16 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
                 if share_images:
                     per_image[st.macro][action] += n / share_images
     for fr in m.flows:
+        _count_noc_buffer_bits(fr, images if stopped is None else None, counts, per_image)
         if fr.flit_hops:
             counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
             flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
             if flow_images:
                 per_image[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops / flow_images
+    if program.interface_bits:  # every image crossed the off-chip interface (booked to the chip)
+        io = str(Action.INTERFACE_BITS)
+        counts[-1][io] += program.interface_bits * (images if stopped is None else done_images(m))
+        per_image[-1][io] += program.interface_bits
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -125,6 +130,35 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
         program.warnings,
         stopped=stopped,
     )
+
+
+def done_images(m: _Machine) -> int:
+    """Images that finished."""
+    return sum(1 for t in m.image_finish if t is not None)
+
+
+def _count_noc_buffer_bits(
+    fr: Any,
+    images: int | None,
+    counts: dict[int, dict[str, float]],
+    per_image: dict[int, Counter[str]],
+) -> None:
+    """A flow between two macros reads its blocks from the sender's scratchpad and writes them
+    into the receiver's: the bits of the blocks it delivered (``images`` None: a stopped run)."""
+    spec = fr.spec
+    if spec.src == spec.dst or spec.in_place:
+        return
+    one = (spec.blocks - 1) * spec.bits[0] + spec.bits[1]  # bits of one image
+    n = fr.delivered.count
+    done = n // spec.blocks
+    bits = done * one + min(n - done * spec.blocks, spec.blocks - 1) * spec.bits[0]
+    for macro, action in (
+        (spec.src, str(Action.NOC_BUFFER_READ_BITS)),
+        (spec.dst, str(Action.NOC_BUFFER_WRITE_BITS)),
+    ):
+        counts[macro][action] += bits
+        if n:
+            per_image[macro][action] += one
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]

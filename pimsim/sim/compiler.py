@@ -34,7 +34,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from pimsim.model.actions import Action, other_work, pixel_work
+from pimsim.model.actions import Action, interface_bits, other_work, pixel_work
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import LayerKind
@@ -314,6 +314,7 @@ def compile_program(plan: Plan) -> Program:
         warnings,
         tuple(sorted(needs.items())),
         tuple(sorted(least.items())),
+        float(interface_bits(net, hw.activation_bits)) if hw.parts.interface else 0.0,
     )
 
 

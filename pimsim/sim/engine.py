@@ -15,7 +15,6 @@ stops a runaway run early with a partial result.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pimsim.components.parts import UnitKind
 from pimsim.errors import InputError
 from pimsim.model.plan import Plan
+from pimsim.model.pricing import hardware_energy_table
 from pimsim.sim.adc import AdcBank
 from pimsim.sim.buffer import Scratchpad, Staging
 from pimsim.sim.collect import collect, energy_per_item
@@ -37,15 +37,16 @@ from pimsim.sim.core import (
     least_of,
     whole_parts,
 )
-from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, Task
+from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.pe import PeGroup
 from pimsim.sim.result import SimResult
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
 from pimsim.sim.stage import Stage, link, make_lazy
-from pimsim.sim.trace import NOC_PID, TraceWriter
+from pimsim.sim.trace import SimTracer
 from pimsim.sim.units import UnitPool
 from pimsim.sim.waits import deadlock_report
+from pimsim.traceformat.events import NOC_PID
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class SimDeadlock(InputError):
 class _Machine:
     """The hardware and processes of one run (everything lives in ``env``)."""
 
-    def __init__(self, program: Program, options: SimOptions, tracer: TraceWriter | None) -> None:
+    def __init__(self, program: Program, options: SimOptions, tracer: SimTracer | None) -> None:
         self.program = program
         self.images = options.images
         guarded = options.max_cycles is not None or options.max_wall_s is not None
@@ -335,10 +336,13 @@ class _Machine:
 
         return record
 
-    def _hook_tracer(self, tracer: TraceWriter) -> None:
+    def _hook_tracer(self, tracer: SimTracer) -> None:
         for m in sorted(self.spms):
             tracer.process(m, self._macro_name(m), self.groups[m].name)
         tracer.process(NOC_PID, "NoC")
+        for sh in self.shares:
+            for st in sh.stages:
+                tracer.stage_unit(st, sh.task.share)
         env = self.env
         for spm in self.spms.values():
             spm.on_change = lambda s: tracer.counter(
@@ -348,7 +352,11 @@ class _Machine:
         def queued(pool: Pool) -> None:
             tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
 
-        self.mesh.on_new_link = lambda _link, pool: setattr(pool, "on_queue", queued)
+        def new_link(link: Link, pool: Pool) -> None:
+            tracer.link_unit(link, pool)
+            pool.on_queue = queued
+
+        self.mesh.on_new_link = new_link
 
     # -- running ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -393,14 +401,15 @@ def simulate(
             "trace_level": options.trace_level,
             "generator": "pimsim run",
         }
-        tracer = TraceWriter(
+        tracer = SimTracer(
             options.trace,
             options.trace_level,
             hw.clock_ghz,
             meta,
             options.overwrite,
             hw.parts.noc.flit_bits,
-            hw.parts.noc.flit_hop_energy_pj,
+            hw.parts.noc.hop_energy_pj,
+            hardware_energy_table(hw).buffer_pj,
         )
     try:
         machine = _Machine(program, options, tracer)
@@ -438,18 +447,17 @@ def simulate(
     return result
 
 
-def _write_summary(result: SimResult, tracer: TraceWriter) -> SimResult:
+def _write_summary(result: SimResult, tracer: SimTracer) -> SimResult:
     import json
     from dataclasses import replace
 
     from pimsim.fileio import write_atomic
     from pimsim.sim.result import result_json
-    from pimsim.sim.trace import summary_path
+    from pimsim.traceformat.events import summary_path
 
     path = summary_path(tracer.path)
     result = replace(result, trace_file=str(tracer.path), summary_file=str(path))
     data = result_json(result, brief=True)
     data["trace_level"] = ("layer", "block", "bit")[tracer.level]
     write_atomic(path, json.dumps(data, separators=(",", ":")), force=True)
-    os.chmod(path, os.stat(tracer.path).st_mode & 0o777)  # as readable as the trace beside it
     return result

@@ -1,7 +1,7 @@
 """The IR program: what every layer share does per block and per bit, and what it waits for.
 
 The program has the instruction kinds of PIMSYN's dataflow compiler
-(``../shared/reference/PIMSYN.md`` section 3, stage 2): ``mvm`` (DACs + crossbar read +
+(Li et al., "PIMSYN", DATE 2024, arXiv 2402.18114, section III, stage 2; ``docs/simulator.md``): ``mvm`` (DACs + crossbar read +
 sample-and-hold of one input bit), ``adc`` (the conversions of one bit), ``alu`` (shift-and-add per
 bit; partial-sum addition, pooling, element-wise and activation per block), ``load`` / ``store``
 (scratchpad <-> PE), ``transfer`` (a block of a producer's output to a consumer share's macro) and
@@ -16,14 +16,13 @@ the whole input).
 A program is stored compactly, as values: one :class:`Task` per layer share (its stages with the
 work of a full and of the last block, and its input windows as per-block tables), one
 :class:`FlowSpec` per producer -> consumer-share or share -> output-macro stream, and the scratchpad
-partitions. :meth:`Program.ops` expands it lazily into :class:`Instr` values, so even a 224x224
-network can be listed (``pimsim compile ARCH --json``) without holding its millions of instructions;
+partitions. :func:`pimsim.sim.expand.program_ops` expands it lazily into :class:`Instr` values, so
+even a 224x224 network can be listed (``pimsim compile ARCH --json``) without holding its millions of instructions;
 the simulator runs the compact form directly, with the same dependencies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -208,6 +207,7 @@ class Program:
     warnings: tuple[str, ...] = ()
     needs_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits its partitions need), unscaled
     floor_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits it needs not to deadlock)
+    interface_bits: float = 0.0  # per image across the off-chip interface (0: no interface)
 
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""
@@ -251,13 +251,6 @@ class Program:
                 {"macro": p.macro, "name": p.name, "bits": p.bits} for p in self.partitions
             ],
         }
-
-    def ops(self, images: int = 1, level: str = "bit") -> Iterator[Instr]:
-        """Every instruction of ``images`` images, generated lazily in a dependency-respecting order
-        (layers in network order). ``level="block"`` lists one mvm/adc/shift-and-add per block."""
-        from pimsim.sim._expand import expand
-
-        return expand(self, images, level == "bit")
 
 
 def _task_json(t: Task) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pimsim.sim.share import InputRun, ShareRun
 from pimsim.sim.stage import Stage
 
 if TYPE_CHECKING:
-    from pimsim.sim.engine import _Machine
+    from pimsim.sim.machine import Machine as _Machine
 
 
 def _stage(sh: ShareRun, st: Stage) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from pimsim.tui.data import TraceData
+from pimsim.traceformat.reader import TraceData
 from pimsim.tui.views import (
     UNIT_SORTS,
     Filters,

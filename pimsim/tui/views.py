@@ -12,7 +12,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
-from pimsim.tui.data import TraceData
+from pimsim.traceformat.reader import TraceData
 
 PALETTE = (
     "red",
@@ -104,7 +104,7 @@ def units_table(
 def layers_table(data: TraceData, f: Filters = Filters()) -> Table:
     """Per layer: first start, last finish, busy time, and its bottleneck (from the summary)."""
     spans = data.layer_spans(data.mask(None, f.image, f.macro))
-    info = {l.get("name"): l for l in (data.summary or {}).get("layers") or []}
+    info = {row.get("name"): row for row in (data.summary or {}).get("layers") or []}
     table = Table(title="layers", title_justify="left")
     for header in ("layer", "start", "finish", "busy", "bottleneck", "utilisation"):
         table.add_column(header, justify="left" if header in ("layer", "bottleneck") else "right")

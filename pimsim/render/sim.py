@@ -12,15 +12,14 @@ from rich.console import Group
 from rich.table import Table
 
 from pimsim.model.estimate import CostReport
+from pimsim.model.pricing import floor_pj
+from pimsim.render.text import ns_text
 from pimsim.sim.ir import Program
 from pimsim.sim.result import SimResult, result_json
 
 
 def _ns(value: float) -> str:
-    for factor, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if abs(value) >= factor:
-            return f"{value / factor:.4g}{unit}"
-    return f"{value:.4g}ns"
+    return ns_text(value, 4)  # one more digit than the estimate's tables: differences show
 
 
 def _pct(sim: float, est: float) -> str:
@@ -39,7 +38,15 @@ def comparison(r: SimResult, e: CostReport) -> list[tuple[str, float, float, str
         ("energy per image", r.energy_per_image_pj, e.energy_per_image_pj, "pJ"),
         ("average power", r.average_power_w, e.average_power_w, "W"),
         ("power efficiency", r.tops_per_w, e.tops_per_w, "TOPS/W"),
+        ("compute floor", sum(sim_floor_pj(r, e).values()), e.floor_total_pj, "pJ"),
     ]
+
+
+def sim_floor_pj(r: SimResult, e: CostReport) -> dict[Any, float]:
+    """The simulation's compute floor per image: its own crossbar reads, DAC and ADC conversions
+    (counted over the run, per image) at the parts' energies."""
+    per_image = {a: n / r.images for a, n in r.counts.items()} if r.images else {}
+    return floor_pj(per_image, e.floor_action_pj)
 
 
 def summary_table(r: SimResult, e: CostReport) -> Table:
@@ -60,6 +67,12 @@ def summary_table(r: SimResult, e: CostReport) -> Table:
             t.add_row(name, f"{sim / 1e6:.5g} uJ", f"{est / 1e6:.5g} uJ", _pct(sim, est))
         else:
             t.add_row(name, f"{sim:.5g} {unit}", f"{est:.5g} {unit}", _pct(sim, est))
+    t.add_row(
+        "energy above the compute floor",
+        f"{100 * r.above_floor_share(sim_floor_pj(r, e)):.1f}%",
+        f"{100 * e.above_floor_share(e.floor_pj):.1f}%",
+        "",
+    )
     t.add_row("period set by", "", e.period_set_by, "")
     latencies = ", ".join(_ns(x) for x in r.latency_ns)
     t.add_row("latency of each image", latencies, "", "")
@@ -131,7 +144,7 @@ def unit_table(r: SimResult, top: int = 15) -> Table:
         t.add_row(
             u.name,
             _ns(u.busy_ns),
-            f"{100 * u.busy_ns / r.time_ns:.1f}%",
+            f"{100 * u.busy_ns / r.time_ns:.1f}%" if r.time_ns else "-",  # a run stopped at once
             _ns(u.queued_ns),
             f"{u.jobs:,}",
             stalls,

@@ -9,14 +9,11 @@ from rich.console import Group
 from rich.table import Table
 
 from pimsim.model.estimate import CostReport
+from pimsim.render.text import ns_text
 
 
 def _ns(value: float) -> str:
-    """A time in ns with a fitting unit."""
-    for factor, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if value >= factor:
-            return f"{value / factor:.3g}{unit}"
-    return f"{value:.3g}ns"
+    return ns_text(value, 3)
 
 
 def summary_table(r: CostReport) -> Table:
@@ -49,6 +46,11 @@ def summary_table(r: CostReport) -> Table:
             ("energy per image", f"{r.energy_per_image_pj / 1e6:.4g} uJ"),
             ("average power", f"{r.average_power_w:.4g} W"),
             ("effective power efficiency", f"{r.tops_per_w:.4g} TOPS/W"),
+            (
+                "compute floor",
+                f"{r.floor_total_pj / 1e6:.4g} uJ (crossbar reads, DAC and ADC conversions); "
+                f"{100 * r.above_floor_share(r.floor_pj):.1f}% of the energy is above it",
+            ),
         ]
     for name, value in rows:
         t.add_row(name, value)
@@ -71,7 +73,7 @@ STAGE_COLUMNS = (
 
 def layer_table(r: CostReport) -> Table:
     """Per layer: placement, stage times per block (the bottleneck in bold), time per image."""
-    used = [s for s in STAGE_COLUMNS if any(s in l.stage_ns for l in r.layers)]
+    used = [s for s in STAGE_COLUMNS if any(s in lr.stage_ns for lr in r.layers)]
     t = Table(
         title="per layer (stage times per block; bottleneck in bold)",
         title_justify="left",
@@ -100,25 +102,25 @@ def layer_table(r: CostReport) -> Table:
             min_width=8 if header == "layer" else None,
             max_width=24,
         )
-    for l in r.layers:
+    for lr in r.layers:
         cells = []
         for s in used:
-            v = l.stage_ns.get(s)
+            v = lr.stage_ns.get(s)
             text = "" if v is None else _ns(v)
-            hit = s == l.bottleneck or (l.bottleneck == "buffer" and s in ("load", "store"))
+            hit = s == lr.bottleneck or (lr.bottleneck == "buffer" and s in ("load", "store"))
             cells.append(f"[bold]{text}[/]" if hit and text else text)
         t.add_row(
-            l.name,
-            l.kind,
-            str(len(l.macros)),
-            str(l.dup),
-            str(l.blocks),
+            lr.name,
+            lr.kind,
+            str(len(lr.macros)),
+            str(lr.dup),
+            str(lr.blocks),
             *cells,
-            _ns(l.block_period_ns),
-            _ns(l.time_per_image_ns),
-            _ns(l.start_ns),
-            _ns(l.finish_ns),
-            f"{l.energy_pj / 1e6:.3g} uJ",
+            _ns(lr.block_period_ns),
+            _ns(lr.time_per_image_ns),
+            _ns(lr.start_ns),
+            _ns(lr.finish_ns),
+            f"{lr.energy_pj / 1e6:.3g} uJ",
         )
     return t
 
@@ -127,10 +129,11 @@ def breakdown_table(r: CostReport) -> Table:
     """Energy per image, peak power and area by component, with percentages."""
     hw = r.hardware
     t = Table(title="breakdown by component", title_justify="left")
-    headers = ("component", "energy/image", "%", "peak power", "%", "area", "%")
-    for header in headers if r.network else headers[:1] + headers[3:]:
+    headers = ("component", "energy/image", "%", "above floor", "peak power", "%", "area", "%")
+    for header in headers if r.network else headers[:1] + headers[4:]:
         t.add_column(header, justify="left" if header == "component" else "right")
     energy, total_e = r.energy_pj, r.energy_per_image_pj or 1.0
+    above = r.above_floor_pj(r.floor_pj)
     total_p, total_a = hw.total_peak_power_w or 1.0, hw.total_area_mm2 or 1.0
     keys = sorted(
         set(energy) | set(hw.peak_power_w) | set(hw.area_mm2),
@@ -138,14 +141,18 @@ def breakdown_table(r: CostReport) -> Table:
     )
     for c in keys:
         e, p, a = energy.get(c, 0.0), hw.peak_power_w.get(c, 0.0), hw.area_mm2.get(c, 0.0)
-        cells = [f"{e / 1e6:.4g} uJ", f"{100 * e / total_e:.1f}"] if r.network else []
+        cells = (
+            [f"{e / 1e6:.4g} uJ", f"{100 * e / total_e:.1f}", f"{above.get(c, 0.0) / 1e6:.4g} uJ"]
+            if r.network
+            else []
+        )
         t.add_row(
             str(c),
             *cells,
             f"{p:.4g} W",
             f"{100 * p / total_p:.1f}",
-            f"{a:.4g} mm^2" if a else "",
-            f"{100 * a / total_a:.1f}" if a else "",
+            f"{a:.4g} mm^2" if c in hw.area_mm2 else "unknown",
+            f"{100 * a / total_a:.1f}" if c in hw.area_mm2 else "",
         )
     return t
 

@@ -1,8 +1,10 @@
-"""A simulation trace loaded for inspection: tracks, slices as arrays, the run's summary.
+"""Reading a trace: tracks with their units' identity, slices as arrays, the run's summary.
 
 Reads the Chrome Trace Event JSON that ``pimsim run --trace`` writes (gzipped or not) and the
 ``.summary.json`` beside it. Slices are kept as numpy columns (a million slices take tens of MB and
-filter in milliseconds); names are interned.
+filter in milliseconds); names are interned. A track's unit (macro, kind, lane, layer share) comes
+from the data the writer put in its metadata (see :mod:`pimsim.traceformat`), never from parsing
+its display name.
 """
 
 from __future__ import annotations
@@ -20,27 +22,29 @@ import numpy as np
 import orjson
 
 from pimsim.errors import InputError
-from pimsim.sim.trace import summary_path
+from pimsim.traceformat.events import FORMAT_VERSION, NOC_PID, Unit, summary_path
 
 
 @dataclass(frozen=True)
 class Track:
-    """One hardware unit's timeline."""
+    """One hardware unit's timeline (one lane of a unit serving several jobs at once)."""
 
     index: int
     pid: int
     tid: int
-    process: str  # "macro 3 (conv2#0)" or "NoC"
-    name: str  # "ADC bank", "link (0,0)->(0,1)"
+    process: str  # display name: "macro 3" or "NoC"
+    name: str  # display name: "ADC bank", "link (0,0)->(0,1)"
+    unit: Unit
 
     @property
     def macro(self) -> int | None:
-        head = self.process.split()
-        return int(head[1]) if len(head) > 1 and head[0] == "macro" and head[1].isdigit() else None
+        """The macro the unit is in (``None`` for a NoC link)."""
+        return self.unit.macro
 
     @property
     def label(self) -> str:
-        return f"{self.process.split(' (')[0]}/{self.name}"
+        """The unit's summary name, with ``[n]`` for its n-th lane."""
+        return self.unit.label
 
 
 @dataclass
@@ -156,9 +160,37 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         raise InputError(str(file), "top level", "has no traceEvents list")
     split: dict[Any, list[dict[str, Any]]] = {"X": [], "M": [], "C": []}
     for ev in events:
-        bucket = split.get(ev.get("ph"))
-        if bucket is not None:
+        if isinstance(ev, dict) and (bucket := split.get(ev.get("ph"))) is not None:
             bucket.append(ev)
+    other = data.get("otherData") if isinstance(data, dict) else None
+    version = (other or {}).get("format_version", 1) if isinstance(other, dict) else 1
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise InputError(
+            str(file),
+            "otherData.format_version",
+            f"is {version!r}; this pimsim reads trace format versions 1 to {FORMAT_VERSION}",
+            "open it with the pimsim that wrote it",
+        )
+    if not any(isinstance(ev, dict) and "ph" in ev for ev in events):  # nothing to inspect
+        raise InputError(
+            str(file),
+            "traceEvents",
+            f"holds {len(events)} entries but no trace event (an object with a 'ph' field)",
+            "give a file written by `pimsim run --trace`",
+        )
+    try:
+        return _trace_data(file, split)
+    except (AttributeError, TypeError, ValueError) as exc:  # a field of the wrong type
+        raise InputError(
+            str(file),
+            "traceEvents",
+            f"holds an event whose fields are not those of a Chrome trace event ({exc})",
+            "give a file written by `pimsim run --trace`",
+        ) from None
+
+
+def _trace_data(file: Path, split: dict[Any, list[dict[str, Any]]]) -> TraceData:
+    """The trace ``file``'s columns from its slices, metadata and counters (sorted by ``_load``)."""
     xs, meta = split["X"], split["M"]
     processes = {
         e.get("pid", 0): str(e.get("args", {}).get("name", ""))
@@ -166,7 +198,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         if e.get("name") == "process_name"
     }
     threads = {
-        (e.get("pid", 0), e.get("tid", 0)): str(e.get("args", {}).get("name", ""))
+        (e.get("pid", 0), e.get("tid", 0)): e.get("args") or {}
         for e in meta
         if e.get("name") == "thread_name"
     }
@@ -187,7 +219,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         busy = [a.get("busy_ns", d * 1e3) for a, d in zip(args, dur, strict=True)]
         energy = [a.get("energy_pj", 0.0) for a in args]
     index: dict[tuple[int, int], int] = {}
-    track = [index.setdefault(key, len(index)) for key in zip(pid, tid)]
+    track = [index.setdefault(key, len(index)) for key in zip(pid, tid, strict=True)]
     layers: dict[str, int] = {}
     layer = [layers.setdefault(str(name), len(layers)) for name in layer_names]
     counters: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
@@ -206,13 +238,7 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         "block": block,
     }
     tracks = [
-        Track(
-            i,
-            pid,
-            tid,
-            processes.get(pid, f"process {pid}"),
-            threads.get((pid, tid), f"track {tid}"),
-        )
+        _track(file, i, pid, tid, processes.get(pid, f"process {pid}"), threads.get((pid, tid), {}))
         for (pid, tid), i in sorted(index.items(), key=lambda kv: kv[1])
     ]
     summary = None
@@ -237,3 +263,22 @@ def _load(path: str | os.PathLike[str]) -> TraceData:
         {k: (np.array(v[0]), np.array(v[1])) for k, v in counters.items()},
         summary,
     )
+
+
+def _track(file: Path, i: int, pid: int, tid: int, process: str, args: dict[str, Any]) -> Track:
+    """A track from its thread metadata: the unit as the writer recorded it (format version 2), or,
+    for a version-1 trace, the one thing that version encoded as data: a macro's pid is its index."""
+    name = str(args.get("name", f"track {tid}"))
+    unit = args.get("unit")
+    if unit is None:
+        macro = pid if isinstance(pid, int) and pid != NOC_PID else None
+        return Track(i, pid, tid, process, name, Unit(f"{process}/{name}", "unknown", macro))
+    try:
+        return Track(i, pid, tid, process, name, Unit.from_args(unit))
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise InputError(
+            str(file),
+            f"thread_name of pid {pid}, tid {tid}",
+            f"has a malformed unit record {unit!r}",
+            "give a file written by `pimsim run --trace`",
+        ) from None

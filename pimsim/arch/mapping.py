@@ -13,6 +13,10 @@ as fit are packed along the diagonal of each crossbar (a depthwise 3x3 layer put
 
 Only the rows and columns that hold weights act: ``active_rows`` DAC rows and ``active_cols`` converted
 columns per slice of one copy, per input bit.
+
+The unit rules (:func:`needed_units`: which digital unit kinds a macro needs to run a layer) live here
+too, beside the geometry they depend on, so that the architecture checks (``pimsim.arch``) use them
+without reaching up into the model; the action counts (``pimsim.model.actions``) build on both.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pimsim.network.layer import Layer
+from pimsim.components.parts import UnitKind
+from pimsim.network.layer import Activation, Layer, LayerKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +84,38 @@ class MacroShare:
     macro: int
     crossbars: int
     share: float
+
+
+def activation_unit(activation: Activation) -> UnitKind | None:
+    """The digital unit kind that applies ``activation``: the sigmoid unit for the smooth ones
+    (sigmoid, tanh, hard-swish), the activation unit (ReLU-like) otherwise; ``None`` for none."""
+    if activation is Activation.NONE:
+        return None
+    if activation in (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH):
+        return UnitKind.SIGMOID
+    return UnitKind.ACTIVATION
+
+
+#: The unit kind that runs a layer without weights (LRN and softmax are charged as element-wise ops).
+OTHER_UNIT: dict[LayerKind, UnitKind] = {
+    LayerKind.POOL: UnitKind.POOL,
+    LayerKind.ELTWISE: UnitKind.ELTWISE,
+    LayerKind.LRN: UnitKind.ELTWISE,
+    LayerKind.SOFTMAX: UnitKind.ELTWISE,
+}
+
+
+def needed_units(layer: Layer, partial_sums: bool) -> set[UnitKind]:
+    """The digital unit kinds a macro needs to run ``layer`` (``partial_sums``: its crossbar set has
+    more than one row block, so partial sums must be added)."""
+    kinds: set[UnitKind] = set()
+    if layer.kind.has_weights:
+        kinds.add(UnitKind.SHIFT_ADD)
+        if partial_sums:
+            kinds.add(UnitKind.ADD)
+    elif layer.kind in OTHER_UNIT:
+        kinds.add(OTHER_UNIT[layer.kind])
+    act = activation_unit(layer.activation)
+    if act is not None:
+        kinds.add(act)
+    return kinds

@@ -114,8 +114,15 @@ def _stage_op(
     )
 
 
+def program_ops(program: Program, images: int = 1, level: str = "bit") -> Iterator[Instr]:
+    """Every instruction of ``images`` images of ``program``, generated lazily in a
+    dependency-respecting order (layers in network order). ``level="block"`` lists one
+    mvm/adc/shift-and-add per block instead of one per input bit."""
+    return expand(program, images, level == "bit")
+
+
 def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
-    """See :meth:`pimsim.sim.ir.Program.ops`."""
+    """The instructions of :func:`program_ops` (``per_bit``: one per input bit of the per-bit stages)."""
     for image in range(images):
         for info in program.layers:
             tasks = [program.tasks[i] for i in info.tasks]

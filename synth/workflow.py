@@ -1,0 +1,408 @@
+"""The explore workflow as a library function: a run folder (new or resumed), the search, the end.
+
+:func:`run_explore` takes a frozen :class:`ExploreRequest` (what ``pimsyn explore``'s options say)
+and returns a frozen :class:`ExploreResult`; the command line only parses options into the request,
+calls it and renders the result (:mod:`synth.cli_explore`). What happens while it runs (warnings,
+progress, the winner as soon as it is known) is told to an :class:`Observer`; the default one is
+silent, so the workflow runs the same from Python::
+
+    from synth.workflow import ExploreRequest, run_explore
+    result = run_explore(ExploreRequest("resnet18-cifar", 20, quick=True, jobs=1))
+    result.folder, result.best.tops_per_w, result.exit_code
+
+Order matters for a user's time: the model, the budget and the output folder (or the run to resume)
+are checked before connecting to an executor (a Dask scheduler can take up to 10 s to fail), and
+nothing is written before the executor works. Without ``out`` a new folder is chosen:
+``runs/<model>-<W>w``, then ``-2``, ``-3``, ... (claimed with an exclusive ``mkdir``, so two runs
+started at once get two folders); an explicit ``out`` that holds a run is refused unless ``force``
+(or ``resume``). An interruption during the search (``KeyboardInterrupt``, or
+:class:`~synth.resume.Stopped` when the caller turned SIGTERM into one with
+:func:`~synth.resume.terminate_as_interrupt`) saves the best design so far and returns a result
+with exit code 130 or 143; before the search it propagates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from itertools import count
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pimsim.errors import InputError
+from pimsim.model.estimate import CostReport, estimate
+from pimsim.model.plan import Plan
+from pimsim.network.load import load_model
+from synth.baseline import isaac_baseline
+from synth.executors import Runner, open_runner
+from synth.explore import Exploration, check_budget, explore
+from synth.outputs import prepare_dir, write_results, write_unfinished
+from synth.plots import plot_run
+from synth.resume import Session, best_so_far, exit_code, new_session, resume_session
+from synth.settings import Settings
+from synth.spread import spread_architectures
+from synth.validate import ValidationReport, validate
+
+DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
+
+#: What ``resume`` takes from run.json and refuses in the request (the model and the search), with
+#: the defaults of a new run. A request's fields are None when not given, so a value given is told
+#: apart from one left out even when it equals the default.
+SEARCH_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "model": None,
+        "power_w": None,
+        "out": None,
+        "seed": 0,
+        "quick": False,
+        "thorough": False,
+        "rram_ratios": None,
+        "cell_bits": None,
+        "xbars": None,
+        "dac_bits": None,
+        "dup": "sa",
+        "macros": "specialized",
+        "no_sharing": False,
+        "sa_energy": "paper",
+        "objective": "efficiency",
+        "alpha": 0.1,
+        "library": "pimsyn",
+        "area_mm2": None,
+    }
+)
+#: The finishing options, stored in run.json too; on resume, one given in the request wins.
+FINISH_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "no_baseline": False,
+        "plot": False,
+        "validate": False,
+        "top_k": 3,
+        "images": 4,
+        "tolerance": 5.0,
+        "strict": False,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ExploreRequest:
+    """One ``pimsyn explore``: the model and budget, the run folder, where the work runs, the search
+    settings and the finishing steps. ``None`` means "not given" (see :data:`SEARCH_OPTIONS` and
+    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %. ``force``
+    matters only with ``out``; ``jobs`` is 1 here (the command line's default is every core)."""
+
+    model: str | None = None
+    power_w: float | None = None
+    out: str | None = None
+    force: bool = False
+    resume: str | None = None
+    executor: str = "local"
+    jobs: int = 1
+    seed: int | None = None
+    quick: bool | None = None
+    thorough: bool | None = None
+    rram_ratios: tuple[float, ...] | None = None
+    cell_bits: tuple[int, ...] | None = None
+    xbars: tuple[int, ...] | None = None
+    dac_bits: tuple[int, ...] | None = None
+    dup: str | None = None
+    macros: str | None = None
+    no_sharing: bool | None = None
+    sa_energy: str | None = None
+    objective: str | None = None
+    alpha: float | None = None
+    library: str | None = None
+    area_mm2: float | None = None
+    no_baseline: bool | None = None
+    plot: bool | None = None
+    validate: bool | None = None
+    top_k: int | None = None
+    images: int | None = None
+    tolerance: float | None = None
+    strict: bool | None = None
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | Any) -> ExploreRequest:
+        """A request from a mapping or an object with these names as attributes (an argparse
+        namespace); other names are ignored."""
+        get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k, None)
+        given = {f.name: get(f.name) for f in fields(cls)}
+        return cls(**{k: v for k, v in given.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class ExploreResult:
+    """What a run produced. ``exploration`` and ``best`` (its estimate) are None only when it was
+    interrupted before any design was found; ``interrupted`` then says when (and ``exit_code`` is
+    130 or 143). ``exit_code`` is 1 when ``strict`` and a validated design is beyond the
+    tolerance, else 0."""
+
+    folder: Path
+    request: ExploreRequest
+    exploration: Exploration | None
+    best: CostReport | None
+    baseline: CostReport | None = None
+    baseline_skipped: str | None = None
+    plots: tuple[Path, ...] = ()
+    validation: ValidationReport | None = None
+    interrupted: str | None = None
+    exit_code: int = 0
+
+
+class Observer:
+    """Told what happens while a run goes; every method does nothing here (subclass to show it)."""
+
+    def message(self, text: str) -> None:
+        """A note on progress (the folder chosen, resuming, the executor, a validation starting)."""
+
+    def warning(self, text: str) -> None:
+        """Something the user should know (a changed code digest, a skipped baseline)."""
+
+    @contextmanager
+    def searching(self, description: str) -> Iterator[None]:
+        """Around the search."""
+        yield
+
+    def unit_done(self, state: Any) -> None:
+        """A work unit finished (``state``: :class:`synth.explore` progress, with ``combos_done``,
+        ``combos_total``, ``evaluations_per_s``, ``best_tops_per_w``)."""
+
+    def explored(self, result: ExploreResult) -> None:
+        """The search's result is written (before plots and validation, which may take long)."""
+
+
+def estimate_of(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
+    """The analytical estimate of a design mapping ``network``."""
+    return estimate(arch, Plan(arch, network))
+
+
+def settings_of(request: ExploreRequest, power_w: float) -> Settings:
+    """The search settings a (filled) request asks for."""
+    s = Settings(
+        power_w=power_w,
+        seed=request.seed,
+        library=request.library,
+        dup=request.dup,
+        macros=request.macros,
+        sharing=not request.no_sharing,
+        area_mm2=request.area_mm2,
+        objective=request.objective,  # type: ignore[arg-type]
+    )
+    if request.quick:
+        s = s.quick()
+    if request.thorough:
+        s = s.thorough()
+    for field in ("rram_ratios", "cell_bits", "xbars", "dac_bits"):
+        value = getattr(request, field)
+        if value is not None:
+            s = replace(s, **{field: value})
+    return replace(s, sa=replace(s.sa, energy=request.sa_energy, alpha=request.alpha))
+
+
+def _filled(request: ExploreRequest, values: Mapping[str, Any]) -> ExploreRequest:
+    """``request`` with the options it leaves out (None) given these values."""
+    return replace(request, **{k: v for k, v in values.items() if getattr(request, k) is None})
+
+
+def claim_fresh_folder(base: Path) -> Path:
+    """Create and return the first of ``base``, ``base-2``, ``base-3``, ... that did not exist."""
+    for n in count(1):
+        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _prepare(
+    request: ExploreRequest, observer: Observer
+) -> tuple[ExploreRequest, Session | Callable[[], Session]]:
+    """Check everything the run needs but the executor. The run ``resume`` names is reopened (with
+    its stored finishing options unless given); a new run is returned as the call that starts it,
+    since nothing is written before the executor is known to work."""
+    if request.resume is not None:
+        given = [k for k in SEARCH_OPTIONS if getattr(request, k) is not None]
+        if given:
+            flags = ", ".join(
+                "MODEL" if k == "model" else f"--{k.replace('_', '-')}" for k in given
+            )
+            raise InputError(
+                "command line",
+                "--resume",
+                f"takes the model and the search "
+                f"settings from {Path(request.resume) / 'run.json'}, so {flags} cannot "
+                "be given with it",
+                "leave them out, or start a new run",
+            )
+        session = resume_session(request.resume)
+        stored = session.record.options
+        return _filled(request, {k: stored.get(k, d) for k, d in FINISH_OPTIONS.items()}), session
+    if request.model is None and request.power_w is None:
+        request = replace(request, model=DEFAULT_MODEL, power_w=DEFAULT_POWER_W)
+    request = _filled(request, SEARCH_OPTIONS | FINISH_OPTIONS)
+    if request.power_w is None:
+        raise InputError("command line", "--power-w", "give the power budget in watts")
+    model = request.model or DEFAULT_MODEL
+    network = load_model(model)
+    settings = check_budget(network, request.power_w, settings_of(request, request.power_w))
+    options = {k: getattr(request, k) for k in FINISH_OPTIONS}
+
+    def start(folder: Path) -> Session:
+        return new_session(folder, model, network, settings, options)
+
+    if request.out is None:
+        stem = Path(model).stem if os.path.exists(model) else model
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
+        base = Path("runs") / f"{slug}-{request.power_w:g}w"
+
+        def fresh() -> Session:
+            folder = claim_fresh_folder(base)
+            observer.message(f"new run folder: {folder}")
+            return start(folder)
+
+        return request, fresh
+    out = Path(request.out)
+    if out.exists():
+        prepare_dir(out, request.force)  # refuses a previous run now; creates nothing
+    return request, lambda: start(prepare_dir(out, request.force))
+
+
+def run_explore(request: ExploreRequest, observer: Observer | None = None) -> ExploreResult:
+    """Run (or resume) one exploration and finish it as the request says; see the module docstring.
+
+    Raises:
+        InputError: bad input (model, budget, settings, folder, executor, a run that cannot be
+            resumed).
+        KeyboardInterrupt: an interruption before the search started (nothing was written).
+    """
+    observer = observer or Observer()
+    request, prepared = _prepare(request, observer)
+    try:
+        with open_runner(request.executor, request.jobs) as runner:
+            session = prepared if isinstance(prepared, Session) else prepared()
+            return _search(request, session, runner, observer)
+    finally:
+        if isinstance(prepared, Session):  # open_runner failed (else _search closed it)
+            prepared.log.close()
+
+
+def _search(
+    request: ExploreRequest, session: Session, runner: Runner, observer: Observer
+) -> ExploreResult:
+    for warning in session.warnings:
+        observer.warning(warning)
+    if runner.remote:
+        observer.message(f"running on {runner.description}")
+    todo = len(session.work) - len(session.done)
+    if session.done:
+        observer.message(
+            f"resuming {session.folder}: {len(session.done)} of "
+            f"{len(session.work)} work units done, {todo} to go"
+        )
+    network, settings, model = session.network, session.settings, session.record.model
+
+    def on_unit(result, state) -> None:  # type: ignore[no-untyped-def]
+        session.log.record(result)
+        observer.unit_done(state)
+
+    ex = None
+    try:
+        try:
+            with observer.searching(f"exploring {network.name} at {settings.power_w:g} W"):
+                ex = explore(
+                    network,
+                    settings.power_w,
+                    settings,
+                    network_source=model,
+                    executor=runner.executor,
+                    batch=runner.batch_size(todo),
+                    done=session.done,
+                    on_unit=on_unit,
+                )
+            session.log.close()
+            return _finish(request, session, ex, runner, observer)
+        except KeyboardInterrupt:
+            runner.close(abort=True)  # stop the workers before saving
+            raise
+    except KeyboardInterrupt as stop:
+        return _stopped(request, session, ex, stop)
+    finally:
+        session.log.close()
+
+
+def _extra(request: ExploreRequest, model: str, ex: Exploration | None) -> dict[str, Any]:
+    """report.json's fields besides the exploration's own."""
+    extra: dict[str, Any] = {"model": model, "jobs": request.jobs, "executor": request.executor}
+    if ex is not None:
+        extra |= {"session_evaluations": ex.session_evaluations, "unit_seconds": ex.unit_seconds}
+    return extra
+
+
+def _stopped(
+    request: ExploreRequest, session: Session, ex: Exploration | None, stop: KeyboardInterrupt
+) -> ExploreResult:
+    """Save what an interrupted run found; the result says when it stopped."""
+    out, total, best = session.folder, len(session.work), None
+    if ex is None:
+        ex, done = best_so_far(session)
+        extra = _extra(request, session.record.model, ex)
+        if ex is not None:
+            best = estimate_of(ex.best, session.network)
+            write_results(out, ex, best, None, extra)
+            saved = f"best design so far in {out}/arch.json"
+        else:
+            write_unfinished(out, session.network.name, session.settings, done, total, extra)
+            saved = "no design found yet"
+        where = f"after {done} of {total} work units ({saved})"
+    else:
+        best = estimate_of(ex.best, session.network)
+        where = f"after the search, while finishing {out}"
+    return ExploreResult(out, request, ex, best, interrupted=where, exit_code=exit_code(stop))
+
+
+def _finish(
+    request: ExploreRequest,
+    session: Session,
+    ex: Exploration,
+    runner: Runner,
+    observer: Observer,
+) -> ExploreResult:
+    """Write the results, then optionally plot and validate a finished exploration."""
+    out, network, model = session.folder, session.network, session.record.model
+    best = estimate_of(ex.best, network)
+    baseline, skipped = None, None
+    if not request.no_baseline:
+        try:
+            baseline = estimate_of(isaac_baseline(network, model), network)
+        except InputError as exc:
+            skipped = exc.message
+            observer.warning(f"ISAAC baseline skipped: {skipped}")
+    write_results(out, ex, best, baseline, _extra(request, model, ex))
+    result = ExploreResult(out, request, ex, best, baseline, skipped)
+    observer.explored(result)
+    if request.plot:
+        result = replace(result, plots=tuple(plot_run(out, best, baseline)))
+    if request.validate:
+        designs = [arch for _, arch in spread_architectures(ex, network, request.top_k, model)]
+        observer.message(
+            f"simulating {len(designs)} designs spread along the Pareto front, the winner first "
+            f"({request.images} images each)..."
+        )
+        report = validate(
+            designs,
+            network,
+            images=request.images,
+            tolerance_pct=request.tolerance,
+            out=out,
+            executor=runner.executor,
+            remote=runner.remote,
+        )
+        code = 1 if report.flagged and request.strict else 0
+        result = replace(result, validation=report, exit_code=code)
+    return result

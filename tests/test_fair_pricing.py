@@ -1,0 +1,44 @@
+"""One rule set for the ISAAC baseline and the synthesized designs: each pays for the routers, links
+and off-chip interface it has."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
+from pimsim.model.pricing import Component
+from pimsim.network.zoo import zoo_network
+from synth.baseline import isaac_baseline
+from synth.explore import explore
+from synth.settings import Settings
+
+NET = zoo_network("resnet18-cifar")
+
+
+def test_isaac_baseline_pays_every_router_link_and_its_hypertransport() -> None:
+    arch = isaac_baseline(NET)
+    hw = arch.hardware
+    report = estimate(arch, Plan(arch, NET))
+    routers = math.ceil(hw.n_macros / 4) * hw.chips  # one router per 4 tiles
+    assert report.hardware.peak_power_w[Component.NOC] == pytest.approx(routers * 0.042)
+    assert report.hardware.peak_power_w[Component.INTERFACE] == pytest.approx(10.4 * hw.chips)
+    # static power of the routers and the links' energy per flit-hop, over one period
+    noc = routers * 0.042 * report.period_ns * 1e3 + report.counts["noc_flit_hops"] * 4.72
+    assert report.energy_pj[Component.NOC] == pytest.approx(noc)
+
+
+def test_synthesized_design_pays_a_router_per_macro_links_and_its_interface() -> None:
+    ex = explore(NET, 20, Settings(power_w=20).quick())
+    report = estimate(ex.best, Plan(ex.best, NET))
+    macros = ex.best.hardware.n_macros
+    assert report.hardware.peak_power_w[Component.NOC] == pytest.approx(macros * 0.042)
+    assert report.hardware.peak_power_w[Component.INTERFACE] == pytest.approx(3.97 * 256 / 1e3)
+    # 16-bit input 3x32x32 and 10 outputs at 3.97 pJ/bit (no standing power)
+    assert report.energy_pj[Component.INTERFACE] == pytest.approx((3 * 32 * 32 + 10) * 16 * 3.97)
+    noc = macros * 0.042 * report.period_ns * 1e3 + report.counts["noc_flit_hops"] * 3.872
+    assert report.energy_pj[Component.NOC] == pytest.approx(noc)
+    read, written = report.counts["noc_buffer_read_bits"], report.counts["noc_buffer_write_bits"]
+    assert read > 0 and written == pytest.approx(read)  # every bit sent is received
