@@ -1,9 +1,9 @@
 """Plots of an exploration (optional extra ``plot`` = matplotlib): PNG and SVG of each figure.
 
 - ``designs``: every explored design as effective efficiency vs throughput, the run's Pareto front
-  (top.json's, over :data:`synth.front.FRONT`: efficiency, throughput, peak power; coloured by peak
-  power, since a 3-objective front seen on two axes has members below the 2-D envelope), and the
-  chosen design marked;
+  (top.json's, over :data:`synth.front.FRONT`: efficiency, throughput, peak power, area; coloured by
+  peak power, since a front over more figures seen on two axes has members below the 2-D envelope),
+  and the chosen design marked;
 - ``breakdown``: energy per image and peak power by component, chosen design vs the ISAAC baseline;
 - ``layers``: per-layer duplication and utilisation (time per image / pipeline period).
 """
@@ -19,7 +19,7 @@ import numpy as np
 from pimsim.errors import InputError
 from pimsim.fileio import save_figure
 from pimsim.model.estimate import CostReport
-from synth.front import non_dominated
+from synth.front import FRONT, non_dominated
 
 
 def _pyplot() -> Any:
@@ -88,7 +88,7 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
             edgecolors="black",
             linewidths=0.4,
             zorder=4,
-            label=f"Pareto front ({len(front)}: TOPS/W, images/s, peak W)",
+            label=f"Pareto front ({len(front)}; over {', '.join(name for name, _ in FRONT)})",
         )
         fig.colorbar(marks, ax=ax, label="peak power (W)")
     ax.scatter(
