@@ -1,9 +1,10 @@
 """The last stage: a longer partition search for the best few designs of the whole run.
 
 Each work unit evolves its candidates' macro partitions with a short EA (``Settings.ea``), whose
-result on one duplication vector varies by a few percent with its random seed (AlexNet at 49 W,
-ratio 0.30, 256x256 crossbars, 2-bit cells, 1-bit DAC: 1.029 to 1.047 TOPS/W on the seed's vector
-with 3 EA seeds; 16 + 16 x 40 generations end at 1.048 to 1.051 on each of four good vectors). Once every unit is done, the ``polish`` best distinct
+result on one duplication vector varies by a few percent with its random seed, and long runs of a
+small population do better than short runs of a large one (AlexNet at 49 W, ratio 0.30, 256x256
+crossbars, 2-bit cells, 1-bit DAC, polishing the 4 best designs: 16 + 16 x 40 generations end at
+0.9711 TOPS/W, 8 + 8 x 150 at 0.9956 for 2,338 designs, 28 + 12 x 200 at 0.9956 for 5,884). Once every unit is done, the ``polish`` best distinct
 (combination, duplication) designs get ``Settings.polish_ea`` generations from their best
 partition: a few thousand evaluations where they count, instead of more for every candidate.
 Deterministic: each design's RNG is seeded from the run's seed and the design.

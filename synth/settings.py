@@ -112,7 +112,7 @@ class Settings:
     objective: Objective = "efficiency"
     polish: int = 4
     polish_ea: EAParams = field(
-        default_factory=lambda: EAParams(population=16, children=16, generations=40)
+        default_factory=lambda: EAParams(population=8, children=8, generations=150)
     )
     seed: int = 0
     library: str = "pimsyn"
