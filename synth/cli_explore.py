@@ -197,7 +197,18 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     ex.add_argument("--macros", choices=("specialized", "unified"), help="default specialized")
     ex.add_argument("--no-sharing", help="no inter-layer macro sharing", **flag)
-    ex.add_argument("--sa-energy", choices=("paper", "max"), help="default paper")
+    ex.add_argument(
+        "--sa-energy",
+        choices=("paper", "max", "fitness"),
+        help="what stage 1 anneals: the paper's energy (dimensionless), the bottleneck, or the "
+        "true efficiency (default paper)",
+    )
+    ex.add_argument(
+        "--objective",
+        choices=("efficiency", "throughput", "edp"),
+        help="what chooses the winner: TOPS/W (default, as in the paper), images/s, or the "
+        "energy-delay product per image (energy x latency, lowest on the Pareto front)",
+    )
     ex.add_argument(
         "--alpha",
         type=non_negative_float,
@@ -217,7 +228,11 @@ def add_explore(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     ex.add_argument(
         "--validate", help="simulate the best designs and compare with the estimate", **switch
     )
-    ex.add_argument("--top-k", type=positive_int, help="designs to validate (default 3)")
+    ex.add_argument(
+        "--top-k",
+        type=positive_int,
+        help="designs to validate, spread along the Pareto front (default 3)",
+    )
     ex.add_argument(
         "--images", type=positive_int, help="images in flight per validation run (default 4)"
     )

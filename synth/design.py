@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
+from pimsim.model.inventory import PartCounts, stocks
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape
-from pimsim.model.pricing import PartCounts, energy_table, stocks
+from pimsim.model.pricing import energy_table
 from synth.allocate import (
     Allocation,
     AreaTable,

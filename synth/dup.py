@@ -8,7 +8,11 @@ are reserved first; every conv layer gets ``dup >= 1`` with ``sum(dup_i * set_i)
   ``Ho*Wo_i * set_i``, i.e. ``dup_i = ceil(N * share_i / set_i)``, trimmed until within budget;
 - the neighbour move: raise one layer's dup to use spare budget, then lower random others until the
   use is back within budget; then fill any spare larger than the mean set size again;
-- the energies of :class:`synth.settings.SAParams`.
+- the energies of :class:`synth.settings.SAParams`: ``paper`` and ``max`` here, ``fitness`` (the
+  true efficiency of a candidate) given by the caller, who can evaluate designs.
+
+The candidates always include the proportional seed, so a search that anneals can only add designs
+to the ones ``heuristic`` would try (the final pick is by the true fitness).
 """
 
 from __future__ import annotations
@@ -48,22 +52,33 @@ class DupProblem:
         )
 
 
-def _pstdev(values: list[float]) -> float:
-    """Population standard deviation (statistics.pstdev is exact but far slower)."""
+def _cv(values: list[float]) -> float:
+    """Coefficient of variation: population standard deviation / mean (dimensionless; 0 when all
+    values are equal). statistics.pstdev is exact but far slower."""
     n = len(values)
     mean = sum(values) / n
-    return math.sqrt(max(sum(v * v for v in values) / n - mean * mean, 0.0))
+    if mean <= 0:
+        return 0.0
+    return math.sqrt(max(sum(v * v for v in values) / n - mean * mean, 0.0)) / mean
 
 
 def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
-    """stdev(Ho*Wo/dup) + alpha * stdev(dup * (K*K*Cin + Cout)) (PIMSYN, Eq. 2)."""
+    """CV(Ho*Wo/dup) + alpha * CV(dup * (K*K*Cin + Cout)): PIMSYN's Eq. 2 made dimensionless.
+
+    The paper's energy is stdev(blocks) + alpha * stdev(data movement); its two terms have different
+    units (blocks, and words moved per block), so alpha's meaning depends on the network: the
+    movement term outweighed the balance term ~500:1 on ResNet18, and the annealing traded pipeline
+    balance for movement that the pricing hardly charges. Dividing each stdev by its mean makes both
+    terms relative spreads of comparable size, so alpha is what the paper means: the weight of
+    unequal data movement relative to an unbalanced pipeline (alpha 0.1 = a tenth as important).
+    """
 
     def energy(dup: Dup) -> float:
         if len(dup) < 2:
-            return problem.pixels[0] / dup[0] if dup else 0.0
+            return 0.0  # one layer: always balanced
         blocks = [p / d for p, d in zip(problem.pixels, dup, strict=True)]
         moves = [d * m for d, m in zip(dup, problem.movement, strict=True)]
-        return _pstdev(blocks) + alpha * _pstdev(moves)
+        return _cv(blocks) + alpha * _cv(moves)
 
     return energy
 
@@ -129,28 +144,55 @@ def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
     return tuple(new)
 
 
-def candidates(problem: DupProblem, mode: str, params: SAParams, rng: random.Random) -> list[Dup]:
-    """Duplication candidates, best first: the SA archive, the seed alone, or all ones.
+def candidates(
+    problem: DupProblem,
+    mode: str,
+    params: SAParams,
+    rng: random.Random,
+    fitness: Callable[[Dup], float] | None = None,
+) -> list[Dup]:
+    """Duplication candidates: the seed alone, all ones, or the seed then the SA archive (best
+    first by the SA energy; the seed is not repeated).
 
-    A network without conv layers (FC only) has nothing to duplicate: one empty vector.
+    ``fitness`` (higher is better; ``-inf`` for a candidate that cannot be built) is what the
+    ``fitness`` energy anneals: its energy is ``-fitness(dup) / fitness(seed)`` (-1 at the seed),
+    and its start temperature ``params.fitness_t0`` is a relative loss of fitness. A network
+    without conv layers (FC only) has nothing to duplicate: one empty vector.
     """
     if mode == "none" or not problem.pixels:
         return [tuple(1 for _ in problem.pixels)]
     start = seed(problem)
     if mode == "heuristic":
         return [start]
-    energy = (
-        paper_energy(problem, params.alpha) if params.energy == "paper" else max_energy(problem)
-    )
+    t0 = None
+    schedule = params.chains, params.iterations, params.cooling, params.final_ratio
+    if params.energy == "paper":
+        energy = paper_energy(problem, params.alpha)
+    elif params.energy == "max":
+        energy = max_energy(problem)
+    else:
+        if fitness is None:
+            raise ValueError("the fitness energy needs a fitness function")
+        reference = fitness(start)
+        if not math.isfinite(reference) or reference <= 0:
+            return [start]  # nothing to compare with: the seed itself cannot be built
+
+        def energy(dup: Dup) -> float:
+            return -fitness(dup) / reference
+
+        t0 = params.fitness_t0
+        schedule = params.fitness_schedule
+    chains, iterations, cooling, final_ratio = schedule
     found = anneal(
         start,
         energy,
         lambda d, r: move(problem, d, r),
         rng,
-        chains=params.chains,
-        iterations=params.iterations,
-        cooling=params.cooling,
-        final_ratio=params.final_ratio,
+        chains=chains,
+        iterations=iterations,
+        cooling=cooling,
+        final_ratio=final_ratio,
         archive=params.archive,
+        t0=t0,
     )
-    return [dup for _, dup in found]
+    return [start] + [dup for _, dup in found if dup != start]

@@ -27,8 +27,10 @@ from synth.context import ComboContext
 from synth.design import Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
 from synth.materialize import runnable
+from synth.polish import polish
 from synth.search import Found, Unit, UnitResult, area_budget, search_unit, search_units, units
 from synth.settings import Settings, combos
+from synth.winner import choose
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Progress:
 class Exploration:
     """The result of a synthesis: the best design, the top ones, and how the search went.
 
-    ``evaluations`` counts the designs scored by all the units concluded; ``unit_seconds`` is the
+    ``evaluations`` counts the designs scored by all the units concluded (the polish stage's,
+    redone whenever a run is concluded, are ``polish_evaluations``); ``unit_seconds`` is the
     sum of those units' own search times (over all workers and, for a resumed run, all sessions).
     ``seconds`` is this session's wall time and ``session_evaluations`` the designs scored in it
     (equal to ``evaluations`` unless units were finished in an earlier session)."""
@@ -73,6 +76,10 @@ class Exploration:
     units_total: int = 0
     session_evaluations: int = 0
     unit_seconds: float = 0.0
+    #: the Pareto front (synth.front.FRONT), best by the objective first
+    front: tuple[Found, ...] = ()
+    #: designs scored by the polish stage (not in ``evaluations``)
+    polish_evaluations: int = 0
 
     @property
     def evaluations_per_s(self) -> float:
@@ -83,10 +90,6 @@ class Exploration:
     def complete(self) -> bool:
         """Every work unit was searched (false for the best-so-far of an interrupted run)."""
         return self.units_done == self.units_total
-
-
-#: How many of the best designs are made runnable (scratchpads checked) before the best is chosen.
-REPAIRED = 8
 
 
 def check_area(network: Network, library: ComponentLibrary, settings: Settings) -> None:
@@ -387,6 +390,10 @@ def conclude(
     results = sorted(results, key=lambda r: r.unit)
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
+    polished, polish_evaluations = polish(found, network, library, settings)
+    if polished:
+        unique = {(f.combo.index, f.dup, f.partition): f for f in found + polished}
+        found = sorted(unique.values(), key=lambda f: f.key)
     if not found:
         raise InputError(
             "command line",
@@ -398,36 +405,7 @@ def conclude(
             + ")",
             "raise --power-w (or --area-mm2) or widen the ranges",
         )
-    name = f"{network.name}-{power_w:g}w"
-    source = network_source or network.name
-    unified = settings.macros == "unified"
-    repaired: list[tuple[Found, Architecture]] = []
-    for f in found[:REPAIRED]:  # make the best few runnable, then choose among them
-        made = runnable(
-            f,
-            network,
-            library,
-            power_w,
-            unified,
-            name,
-            source,
-            f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
-            area_budget(settings),
-        )
-        if made is not None:
-            repaired.append((made[1], made[0]))
-    if not repaired:
-        raise InputError(
-            "command line",
-            "--power-w",
-            f"none of the best designs of "
-            f"{network.name} keeps within {power_w:g} W once its scratchpads hold "
-            "what its dataflow needs",
-            "raise --power-w",
-        )
-    repaired.sort(key=lambda fa: fa[0].key)
-    best_found, arch = repaired[0]
-    top = tuple([f for f, _ in repaired] + found[REPAIRED : settings.keep])
+    best_found, arch, top, front = choose(found, network, library, settings, network_source)
     evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,
@@ -442,4 +420,6 @@ def conclude(
         len(units(combos(settings))),
         evaluations if session_evaluations is None else session_evaluations,
         sum(r.seconds for r in results),
+        tuple(front),
+        polish_evaluations,
     )

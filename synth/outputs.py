@@ -16,6 +16,7 @@ from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.model.estimate import CostReport
 from synth.explore import Exploration
+from synth.front import FRONT
 from synth.settings import Settings
 
 
@@ -62,22 +63,30 @@ def summary(r: CostReport) -> dict[str, float]:
 def write_results(
     out: Path, ex: Exploration, best: CostReport, baseline: CostReport | None, extra: dict[str, Any]
 ) -> None:
-    """arch.json, top.json and report.json."""
+    """arch.json, top.json (the best designs by the objective, and the Pareto front) and
+    report.json."""
     write_atomic(out / "arch.json", ex.best.to_json(), force=True)
-    write_atomic(
-        out / "top.json", json.dumps([f.to_dict() for f in ex.top], indent=1) + "\n", force=True
-    )
+    top = {
+        "objective": ex.settings.objective,
+        "front_objectives": {name: "max" if sense > 0 else "min" for name, sense in FRONT},
+        "top": [f.to_dict() for f in ex.top],
+        "front": [f.to_dict() for f in ex.front],
+    }
+    write_atomic(out / "top.json", json.dumps(top, indent=1) + "\n", force=True)
     report: dict[str, Any] = {
         "network": ex.network,
         "settings": ex.settings.to_dict(),
         "seed": ex.settings.seed,
         "evaluations": ex.evaluations,
+        "polish_evaluations": ex.polish_evaluations,
         "seconds": ex.seconds,
         "evaluations_per_s": ex.evaluations_per_s,
         "complete": ex.complete,
         "units_done": ex.units_done,
         "units_total": ex.units_total,
+        "objective": ex.settings.objective,
         "best": ex.best_found.to_dict(),
+        "front_size": len(ex.front),
         "estimate": summary(best),
         "skipped": [list(s) for s in ex.skipped],
         **extra,

@@ -1,7 +1,9 @@
 """Plots of an exploration (optional extra ``plot`` = matplotlib): PNG and SVG of each figure.
 
-- ``designs``: every explored design as effective efficiency vs throughput, the Pareto front, and the
-  chosen design marked;
+- ``designs``: every explored design as effective efficiency vs throughput, the run's Pareto front
+  (top.json's, over :data:`synth.front.FRONT`: efficiency, throughput, peak power, area; coloured by
+  peak power, since a front over more figures seen on two axes has members below the 2-D envelope),
+  and the chosen design marked;
 - ``breakdown``: energy per image and peak power by component, chosen design vs the ISAAC baseline;
 - ``layers``: per-layer duplication and utilisation (time per image / pipeline period).
 """
@@ -12,9 +14,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pimsim.errors import InputError
 from pimsim.fileio import save_figure
 from pimsim.model.estimate import CostReport
+from synth.front import FRONT, non_dominated
 
 
 def _pyplot() -> Any:
@@ -32,11 +37,15 @@ def _pyplot() -> Any:
 
 def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """The points not dominated in both coordinates (higher is better), by increasing x."""
-    front: list[tuple[float, float]] = []
-    for x, y in sorted(points, key=lambda p: (-p[0], -p[1])):
-        if not front or y > front[-1][1]:
-            front.append((x, y))
-    return sorted(front)
+    values = np.array(points, dtype=float).reshape(-1, 2)
+    return sorted((float(x), float(y)) for x, y in values[non_dominated(values)])
+
+
+def _front(out: Path) -> list[dict[str, Any]]:
+    """The run's Pareto front from top.json (empty for a run written before it had one)."""
+    path = out / "top.json"
+    data = json.loads(path.read_text()) if path.exists() else None
+    return data.get("front", []) if isinstance(data, dict) else []
 
 
 def _save(fig: Any, out: Path, name: str) -> list[Path]:
@@ -58,9 +67,30 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     points = [(r["throughput_ips"], r["tops_per_w"]) for r in records]
     if points:
-        ax.scatter(*zip(*points), s=6, alpha=0.35, label=f"explored designs ({len(points):,})")
-        front = pareto(points)
-        ax.plot(*zip(*front), color="tab:orange", lw=1.5, marker="o", ms=3, label="Pareto front")
+        ax.scatter(
+            *zip(*points, strict=True), s=6, alpha=0.35, label=f"explored designs ({len(points):,})"
+        )
+        envelope = pareto(points)
+        ax.plot(
+            *zip(*envelope, strict=True),
+            color="tab:orange",
+            lw=1,
+            label="efficiency-throughput envelope",
+        )
+    front = _front(out)
+    if front:
+        marks = ax.scatter(
+            [f["throughput_ips"] for f in front],
+            [f["tops_per_w"] for f in front],
+            c=[f["peak_power_w"] for f in front],
+            cmap="viridis",
+            s=24,
+            edgecolors="black",
+            linewidths=0.4,
+            zorder=4,
+            label=f"Pareto front ({len(front)}; over {', '.join(name for name, _ in FRONT)})",
+        )
+        fig.colorbar(marks, ax=ax, label="peak power (W)")
     ax.scatter(
         [best.throughput_ips],
         [best.tops_per_w],
@@ -119,22 +149,22 @@ def plot_run(run_dir: str | Path, best: CostReport, baseline: CostReport | None)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(best.layers)), 4.5))
-    weight = [l for l in best.layers if l.kind in ("conv", "fc")]
+    weight = [layer for layer in best.layers if layer.kind in ("conv", "fc")]
     xs = range(len(weight))
-    ax.bar(xs, [l.dup for l in weight], color="tab:blue", label="duplication")
+    ax.bar(xs, [layer.dup for layer in weight], color="tab:blue", label="duplication")
     ax.set_yscale("log")
     ax.set_ylabel("duplication")
     ax2 = ax.twinx()
     ax2.plot(
         xs,
-        [l.time_per_image_ns / best.period_ns for l in weight],
+        [layer.time_per_image_ns / best.period_ns for layer in weight],
         color="tab:red",
         marker="o",
         label="utilisation",
     )
     ax2.set_ylim(0, 1.05)
     ax2.set_ylabel("utilisation (time per image / period)")
-    ax.set_xticks(list(xs), [l.name for l in weight], rotation=90, fontsize=7)
+    ax.set_xticks(list(xs), [layer.name for layer in weight], rotation=90, fontsize=7)
     ax.set_title(f"{best.arch}: per-layer duplication and utilisation")
     written += _save(fig, out, "layers")
     plt.close(fig)

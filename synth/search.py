@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,8 +37,9 @@ from synth.design import (
     unified_partition,
 )
 from synth.dup import candidates
+from synth.front import pareto_front
 from synth.partition import PartitionSpace, evolve
-from synth.settings import Combo, Settings
+from synth.settings import Combo, EAParams, Settings
 
 
 @dataclass(frozen=True)
@@ -120,28 +122,67 @@ def area_budget(settings: Settings) -> float:
     return math.inf if settings.area_mm2 is None else settings.area_mm2
 
 
-def _score_logged(
-    ctx: ComboContext,
-    dups: list[np.ndarray],
-    partitions: list[Partition],
-    settings: Settings,
-    log: list[dict[str, Any]],
+Evaluate = Callable[[ComboContext, list[np.ndarray], list[Partition]], list[Found | None]]
+
+
+def designs_of(
+    ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition], settings: Settings
 ) -> list[Found | None]:
-    """Score a batch of candidates of one combination (one pass of stage 4 and the kernel); log
-    each that fits the budgets; ``None`` for those that do not."""
-    out: list[Found | None] = []
-    unified = settings.macros == "unified"
+    """Candidates of one combination scored in one batch (one pass of stage 4 and the kernel);
+    ``None`` for those that cannot fit the budgets."""
     batch = score_batch(
-        ctx, dups, partitions, settings.power_w, unified, area_mm2=area_budget(settings)
+        ctx,
+        dups,
+        partitions,
+        settings.power_w,
+        settings.macros == "unified",
+        area_mm2=area_budget(settings),
     )
-    for s in batch:
-        if isinstance(s, Infeasible):
-            out.append(None)
-            continue
-        f = Found(s.tops_per_w, ctx.combo, s.dup, s.partition, metrics(s, ctx.tables.ops))
-        log.append(f.to_dict())
-        out.append(f)
-    return out
+    return [
+        None
+        if isinstance(s, Infeasible)
+        else Found(s.tops_per_w, ctx.combo, s.dup, s.partition, metrics(s, ctx.tables.ops))
+        for s in batch
+    ]
+
+
+def evolve_design(
+    ctx: ComboContext,
+    start: Found,
+    settings: Settings,
+    ea: EAParams,
+    rng: random.Random,
+    evaluate: Evaluate,
+) -> list[Found]:
+    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors. Each
+    generation's new partitions are scored as one batch by ``evaluate``."""
+    dup = np.array(start.dup)
+    space = PartitionSpace.of(
+        [int(r) for r in ctx.row_blocks],
+        list(start.dup),
+        [int(d * s) for d, s in zip(start.dup, ctx.sets, strict=True)],
+        settings.max_macro_crossbars,
+        settings.sharing,
+    )
+    results: dict[Partition, Found | None] = {}
+
+    def fitness(ps: list[Partition]) -> list[float]:
+        batch = evaluate(ctx, [dup] * len(ps), ps)
+        results.update(zip(ps, batch, strict=True))
+        return [f.tops_per_w if f is not None else float("-inf") for f in batch]
+
+    survivors = evolve(
+        start.partition,
+        space,
+        fitness,
+        rng,
+        population=ea.population,
+        children=ea.children,
+        generations=ea.generations,
+        p_num=ea.p_num,
+        p_share=ea.p_share,
+    )
+    return [f for _, p in survivors if (f := results.get(p)) is not None]
 
 
 def search_unit(
@@ -182,22 +223,54 @@ def search_unit(
             0,
             time.perf_counter() - start,
         )
-    dups = candidates(problem, settings.dup, settings.sa, rng)
     evaluations = 0
-    for ctx in contexts:
-        full = [ctx.full_dup(conv_dup) for conv_dup in dups]
-        first = _score_logged(ctx, full, [default_partition(ctx, d) for d in full], settings, log)
-        evaluations += len(full)
-        screened = [f for f in first if f is not None]
+    explored: list[Found] = []
+
+    def evaluate_designs(
+        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
+        nonlocal evaluations
+        evaluations += len(partitions)
+        batch = designs_of(ctx, dups, partitions, settings)
+        for f in batch:
+            if f is not None:
+                log.append(f.to_dict())
+                explored.append(f)
+        return batch
+
+    # every duplication candidate's design with the default partition, per combo (computed once:
+    # the fitness energy of stage 1 and the screening below both read it)
+    screens: list[dict[tuple[int, ...], Found | None]] = [{} for _ in contexts]
+
+    def screen_all(k: int, conv_dups: list[tuple[int, ...]]) -> None:
+        todo = [d for d in dict.fromkeys(conv_dups) if d not in screens[k]]
+        if todo:
+            full = [contexts[k].full_dup(d) for d in todo]
+            partitions = [default_partition(contexts[k], d) for d in full]
+            screens[k].update(
+                zip(todo, evaluate_designs(contexts[k], full, partitions), strict=True)
+            )
+
+    def screen(k: int, conv_dup: tuple[int, ...]) -> Found | None:
+        screen_all(k, [conv_dup])
+        return screens[k][conv_dup]
+
+    def fitness(conv_dup: tuple[int, ...]) -> float:
+        """Stage 1's true fitness: the best screened efficiency over the unit's DAC choices."""
+        scored = [f.tops_per_w for k in range(len(contexts)) if (f := screen(k, conv_dup))]
+        return max(scored, default=float("-inf"))
+
+    dups = candidates(problem, settings.dup, settings.sa, rng, fitness)
+    seed_dup = dups[0]  # the proportional seed (or all ones): always evolved, see below
+    for k, ctx in enumerate(contexts):
+        screen_all(k, dups)  # one batch for the candidates the annealing did not score
+        screened = [f for conv_dup in dups if (f := screens[k][conv_dup]) is not None]
         ones = tuple(1 for _ in problem.pixels)
         if not screened and ones not in dups:
             # A budget just above the fixed costs: the candidates fill the crossbar share, and the
             # converters and units of the extra copies overrun the budget. Every dup at 1 is the
             # design minimum_budget_w promised (it prices exactly that one).
-            dup = ctx.full_dup(ones)
-            (f,) = _score_logged(ctx, [dup], [default_partition(ctx, dup)], settings, log)
-            evaluations += 1
-            if f is not None:
+            if (f := screen(k, ones)) is not None:
                 screened.append(f)
         if not screened:
             skipped.append(
@@ -210,51 +283,30 @@ def search_unit(
             continue
         screened.sort(key=lambda f: f.key)
         found.extend(screened[: settings.keep])
+        # the seed and the best others by the screened fitness, ``candidates`` in all: what
+        # --dup heuristic evolves is evolved here too, at no extra cost
+        seed_design = screens[k][seed_dup]
+        evolved = [seed_design] if seed_design is not None else []
+        evolved += [f for f in screened if f != seed_design][: settings.candidates - len(evolved)]
         if unified:  # the paper's identical macros: one macro size searched, no EA
-            for best in screened[: settings.candidates]:
+            for best in evolved:
                 dup = np.array(best.dup)
                 sizes = sorted({unified_partition(ctx, dup, size) for size in UNIFIED_SIZES})
-                batch = _score_logged(ctx, [dup] * len(sizes), sizes, settings, log)
-                evaluations += len(sizes)
+                batch = evaluate_designs(ctx, [dup] * len(sizes), sizes)
                 found.extend(f for f in batch if f is not None)
             continue
-        for best in screened[: settings.candidates]:
-            dup = np.array(best.dup)
-            space = PartitionSpace.of(
-                [int(r) for r in ctx.row_blocks],
-                list(best.dup),
-                [int(d * s) for d, s in zip(best.dup, ctx.sets, strict=True)],
-                settings.max_macro_crossbars,
-                settings.sharing,
-            )
-            results: dict[Partition, Found | None] = {}
-
-            def fitness(
-                ps: list[Partition],
-                ctx: ComboContext = ctx,
-                dup: np.ndarray = dup,
-                results: dict[Partition, Found | None] = results,
-            ) -> list[float]:
-                batch = _score_logged(ctx, [dup] * len(ps), ps, settings, log)
-                results.update(zip(ps, batch, strict=True))
-                return [f.tops_per_w if f is not None else float("-inf") for f in batch]
-
-            ea = settings.ea
-            survivors = evolve(
-                best.partition,
-                space,
-                fitness,
-                rng,
-                population=ea.population,
-                children=ea.children,
-                generations=ea.generations,
-                p_num=ea.p_num,
-                p_share=ea.p_share,
-            )
-            found.extend(f for _, p in survivors if (f := results.get(p)) is not None)
-            evaluations += len(results)
+        for best in evolved:
+            # one RNG per (combo, candidate): the EA of a candidate does not depend on which
+            # other candidates were found, so the seed evolves as under --dup heuristic
+            rng_ea = random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}")
+            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_designs)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
+    # and the unit's Pareto front (the run's front is the front of the units' fronts)
+    kept = {(f.combo.index, f.dup, f.partition) for f in best_first}
+    best_first += [
+        f for f in pareto_front(explored) if (f.combo.index, f.dup, f.partition) not in kept
+    ]
     return UnitResult(
         unit.index, best_first, log, skipped, evaluations, time.perf_counter() - start
     )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from pimsim.arch.schema import lossless_adc_bits
+from synth.front import Objective
 
 DupMode = Literal["sa", "heuristic", "none"]
 MacroMode = Literal["specialized", "unified"]
@@ -19,25 +20,35 @@ MacroMode = Literal["specialized", "unified"]
 class SAParams:
     """Stage 1, weight duplication by simulated annealing.
 
-    energy: ``paper`` = stdev(Ho*Wo/dup) + alpha * stdev(dup * (K*K*Cin + Cout)) (balanced pipeline,
-        little data movement); ``max`` = max ceil(Ho*Wo/dup) (the bottleneck; the released code's).
-    alpha: weight of the data-movement term of the paper's energy.
+    energy: ``paper`` = CV(Ho*Wo/dup) + alpha * CV(dup * (K*K*Cin + Cout)), CV = stdev / mean
+        (balanced pipeline, little data movement; the paper's Eq. 2 made dimensionless);
+        ``max`` = max ceil(Ho*Wo/dup) (the bottleneck; the released code's); ``fitness`` = the true
+        effective efficiency of the candidate (default partition, stage 4, the estimate; the best
+        over the unit's DAC choices), relative to the seed's.
+    alpha: weight of the data-movement term of the paper's energy (relative to the balance term).
     chains: independent chains, each from the proportional seed.
     iterations: moves per temperature.
     cooling: T <- cooling * T after each temperature.
     final_ratio: the schedule stops at T0 * final_ratio; T0 = 10^floor(log10(E(seed))).
     archive: how many distinct lowest-energy duplication vectors are kept (the candidates).
+    fitness_schedule: (chains, iterations, cooling, final_ratio) when annealing the fitness, whose
+        every move costs a design evaluation (the other energies cost microseconds).
+    fitness_t0: start temperature of the fitness energy: a relative loss of efficiency that is
+        accepted with probability 1/e at the start (0.02 = 2%).
     The released code uses 10 chains, 100 iterations and cooling 0.95; the defaults here are smaller
-    because the archive, not the chains' end states, supplies the candidates.
+    because the archive, not the chains' end states, supplies the candidates. Whatever the energy,
+    the proportional seed is among the candidates (see :func:`synth.dup.candidates`).
     """
 
-    energy: Literal["paper", "max"] = "paper"
+    energy: Literal["paper", "max", "fitness"] = "paper"
     alpha: float = 0.1
     chains: int = 4
     iterations: int = 40
     cooling: float = 0.9
     final_ratio: float = 1e-3
     archive: int = 30
+    fitness_schedule: tuple[int, int, float, float] = (2, 10, 0.8, 0.01)
+    fitness_t0: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,12 @@ class Settings:
         evaluation with one macro partition); the others are only screened.
     max_macro_crossbars: the most crossbars one macro may hold (the released code draws macro sizes
         of 32 to 512 crossbars); a layer whose smallest even split is larger gets that split.
-    keep: designs kept in ``top.json``.
+    keep: designs kept in ``top.json`` (besides the Pareto front, kept whole).
+    polish, polish_ea: once every unit is done, the ``polish`` best distinct (combination, dup)
+        designs get a longer partition search with ``polish_ea`` (see :mod:`synth.polish`).
+    objective: what chooses the winner among the explored designs: ``efficiency`` (TOPS/W, the
+        paper's), ``throughput`` (images/s) or ``edp`` (energy x latency per image, lower is
+        better; chosen among the Pareto front); see :mod:`synth.front`.
     seed: makes the run reproducible whatever the number of workers.
     library: component library (name or file).
     """
@@ -93,6 +109,11 @@ class Settings:
     candidates: int = 3
     max_macro_crossbars: int = 512
     keep: int = 30
+    objective: Objective = "efficiency"
+    polish: int = 4
+    polish_ea: EAParams = field(
+        default_factory=lambda: EAParams(population=8, children=8, generations=150)
+    )
     seed: int = 0
     library: str = "pimsyn"
     area_mm2: float | None = None
@@ -113,6 +134,8 @@ class Settings:
             ea=replace(self.ea, population=4, children=4, generations=4),
             candidates=2,
             keep=10,
+            polish=2,
+            polish_ea=EAParams(population=6, children=6, generations=8),
         )
 
     def thorough(self) -> Settings:
@@ -122,6 +145,8 @@ class Settings:
             sa=replace(self.sa, chains=10, iterations=100, cooling=0.95),
             ea=EAParams(population=28, children=12, generations=200),
             candidates=10,
+            polish=10,
+            polish_ea=EAParams(population=28, children=12, generations=200),
         )
 
 

@@ -36,14 +36,15 @@ from typing import Any
 from pimsim.errors import InputError
 from pimsim.model.estimate import CostReport, estimate
 from pimsim.model.plan import Plan
-from pimsim.network.load import load_model
+from pimsim.network.load import load_model, model_reference
 from synth.baseline import isaac_baseline
 from synth.executors import Runner, open_runner
-from synth.explore import Exploration, check_budget, explore, top_architectures
+from synth.explore import Exploration, check_budget, explore
 from synth.outputs import prepare_dir, write_results, write_unfinished
 from synth.plots import plot_run
 from synth.resume import Session, best_so_far, exit_code, new_session, resume_session
 from synth.settings import Settings
+from synth.spread import spread_architectures
 from synth.validate import ValidationReport, validate
 
 DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
@@ -67,6 +68,7 @@ SEARCH_OPTIONS: Mapping[str, Any] = MappingProxyType(
         "macros": "specialized",
         "no_sharing": False,
         "sa_energy": "paper",
+        "objective": "efficiency",
         "alpha": 0.1,
         "library": "pimsyn",
         "area_mm2": None,
@@ -111,6 +113,7 @@ class ExploreRequest:
     macros: str | None = None
     no_sharing: bool | None = None
     sa_energy: str | None = None
+    objective: str | None = None
     alpha: float | None = None
     library: str | None = None
     area_mm2: float | None = None
@@ -187,6 +190,7 @@ def settings_of(request: ExploreRequest, power_w: float) -> Settings:
         macros=request.macros,
         sharing=not request.no_sharing,
         area_mm2=request.area_mm2,
+        objective=request.objective,  # type: ignore[arg-type]
     )
     if request.quick:
         s = s.quick()
@@ -319,7 +323,7 @@ def _search(
                     network,
                     settings.power_w,
                     settings,
-                    network_source=model,
+                    network_source=model_reference(model, session.folder),
                     executor=runner.executor,
                     batch=runner.batch_size(todo),
                     done=session.done,
@@ -374,7 +378,8 @@ def _finish(
     observer: Observer,
 ) -> ExploreResult:
     """Write the results, then optionally plot and validate a finished exploration."""
-    out, network, model = session.folder, session.network, session.record.model
+    out, network = session.folder, session.network
+    model = model_reference(session.record.model, out)  # as arch.json files in ``out`` name it
     best = estimate_of(ex.best, network)
     baseline, skipped = None, None
     if not request.no_baseline:
@@ -389,9 +394,10 @@ def _finish(
     if request.plot:
         result = replace(result, plots=tuple(plot_run(out, best, baseline)))
     if request.validate:
-        designs = top_architectures(ex, network, request.top_k, model)
+        designs = [arch for _, arch in spread_architectures(ex, network, request.top_k, model)]
         observer.message(
-            f"simulating the {len(designs)} best designs ({request.images} images each)..."
+            f"simulating {len(designs)} designs spread along the Pareto front, the winner first "
+            f"({request.images} images each)..."
         )
         report = validate(
             designs,

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from pimsim.model.estimate import estimate
+from pimsim.model.inventory import Component
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import Component
 from pimsim.network.zoo import zoo_network
 from synth.baseline import isaac_baseline
 from synth.explore import explore

@@ -148,7 +148,8 @@ def test_pimsim_never_imports_synth() -> None:
 
 
 #: What the simulator may take from the model: the placement, the names of actions, the window
-#: geometry, the bit period of the parts, the result figures and the one pricing function. Not the
+#: geometry, the bit period of the parts, the result figures, the inventory of parts and the one
+#: pricing function. Not the
 #: estimate's work tables, stage times or periods (kernel, evaluate, estimate, tables, latency):
 #: then the validation would compare two copies of one number.
 SIM_MAY_USE = {
@@ -159,6 +160,7 @@ SIM_MAY_USE = {
     "pimsim.model.design",
     "pimsim.model.figures",
     "pimsim.model.pricing",
+    "pimsim.model.inventory",
 }
 ESTIMATE_TABLES = re.compile(r"\b(pixel_work|other_work|stage_times|interleaved_busy)\b")
 

@@ -157,13 +157,13 @@ def test_the_window_tables_cover_every_producer_block() -> None:
 def test_lazy_completion_changes_no_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Stages whose hardware is their own complete without events (share.make_lazy): the run's
     times, busy and queued times are exactly those of a run where every item has its event."""
-    from pimsim.sim import engine
+    from pimsim.sim import machine
 
     loaded = load_architecture(ROOT / "configs" / "arch" / "examples" / "vgg11-cifar-simple.json")
     for plan in (Plan(loaded.arch, loaded.network), chain(1), add_two(10.0), pooled()):
         lazy = run(plan, images=2)
         with monkeypatch.context() as m:
-            m.setattr(engine, "make_lazy", lambda stages: None)
+            m.setattr(machine, "make_lazy", lambda stages: None)
             eager = run(plan, images=2)
         assert lazy.events < eager.events
         assert lazy.image_finish_ns == eager.image_finish_ns

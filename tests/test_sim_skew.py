@@ -19,8 +19,8 @@ from pimsim.components import UnitKind
 from pimsim.model.plan import Plan
 from pimsim.network.zoo import zoo_network
 from pimsim.sim import SimDeadlock, SimOptions, compile_program, simulate
-from pimsim.sim.engine import Machine
 from pimsim.sim.ir import Program
+from pimsim.sim.machine import Machine
 from synth.explore import explore, top_architectures
 from synth.settings import Settings
 from tests.test_sim_hand import design, layer, library, stage

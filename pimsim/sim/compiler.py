@@ -33,8 +33,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-import numpy as np
-
 from pimsim.model.actions import Action
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
@@ -53,12 +51,12 @@ from pimsim.sim.ir import (
     LayerInfo,
     Link,
     Op,
-    PartitionSpec,
     Position,
     Program,
     StageSpec,
     Task,
 )
+from pimsim.sim.partitions import held_spans, span_bits, split_scratchpads
 
 #: Per-block stages after the per-bit ones, in pipeline order, with the action each performs.
 POST_STAGES = (
@@ -197,7 +195,7 @@ def compile_program(plan: Plan) -> Program:
             if source in geos:
                 whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
                 wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
-    spans = _spans(plan, geos, wins)
+    spans = held_spans(plan, geos, wins)
     xbars = share_crossbars(plan)
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
@@ -226,7 +224,7 @@ def compile_program(plan: Plan) -> Program:
                 )
                 held = whole_parts(parts)  # a block in the queue, as its flows reserve it
                 widest = max(
-                    _span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
+                    span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
                 )
                 least = max(widest, span * held[0])
                 queue = least + held[0]
@@ -316,7 +314,7 @@ def compile_program(plan: Plan) -> Program:
         minimum[key] += blocks * staged[layer.name]
         # read in place, it holds its readers' windows; else one block will do
         floor[key] += (blocks if blocks > 2 else 1) * staged[layer.name]
-    partitions, warnings = _partitions(plan, minimum, floor)
+    partitions, warnings = split_scratchpads(plan, minimum, floor)
     layers = tuple(
         LayerInfo(
             x.name,
@@ -357,89 +355,3 @@ def buffer_needs_kib(plan: Plan) -> dict[int, float]:
     """Scratchpad each macro needs for its input windows and output staging, KiB (the compiler's
     partition rule; a smaller scratchpad may stall for space or deadlock)."""
     return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
-
-
-def _spans(
-    plan: Plan,
-    geos: dict[str, BlockGeometry],
-    wins: dict[tuple[str, int], tuple[list[int], list[int]]],
-) -> dict[tuple[str, int], int]:
-    """Per consumer input, how many producer blocks must be held while the consumer waits.
-
-    Usually the consumer's widest window. Where paths reconverge (a residual branch), the consumer's
-    block ``k`` also waits for its other inputs, which need the producer's blocks up to ``H(k)``
-    (windows composed along every path); the producer must be able to run that far ahead while
-    the consumer still holds its window from ``lo(k)``: ``max_k H(k) - lo(k) + 1`` blocks. Less
-    space deadlocks: the producer waits for space that only the consumer can free, the consumer
-    for a block only the producer can make.
-    """
-    net = plan.network
-    order = [layer.name for layer in net.layers]
-    position = {name: i for i, name in enumerate(order)}
-    spans: dict[tuple[str, int], int] = {}
-    for p in order:
-        reach = {p: np.arange(geos[p].blocks)}  # highest block of p that each block needs
-        for c in order[position[p] + 1 :]:
-            layer = net[c]
-            needs = [
-                reach[src][np.asarray(wins[(c, e)][1])]
-                for e, src in enumerate(layer.inputs)
-                if src in reach
-            ]
-            if not needs:
-                continue
-            reach[c] = np.maximum.reduce(needs)
-            for e, src in enumerate(layer.inputs):
-                if src == p:
-                    lo = np.asarray(wins[(c, e)][0])
-                    spans[(c, e)] = int((reach[c] - lo).max()) + 1
-    return spans
-
-
-def _span_bits(lo: int, hi: int, block_bits: tuple[int, int], blocks: int) -> int:
-    """Bits of producer blocks ``lo .. hi`` (the last block of an image may be short)."""
-    n = hi - lo + 1
-    return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)
-
-
-def _partitions(
-    plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tuple[int, str], int]
-) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
-    """Scratchpad partitions: each macro's scratchpad split in proportion to what its partitions
-    need (scaled up to fill it). A scratchpad too small for that gives every partition its floor
-    (a queue its widest window, a staging one block: no overlap, but no deadlock) and the rest in
-    proportion to what each needs beyond it, with a warning; one too small even for the floors is
-    scaled down, with a warning that the run may deadlock."""
-    by_macro: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for (macro, name), bits in minimum.items():
-        by_macro[macro].append((name, bits))
-    out, warnings = [], []
-    for macro in sorted(by_macro):
-        capacity = plan.groups[macro].buffer_kib * 8192
-        parts = by_macro[macro]
-        need = sum(b for _, b in parts)
-        lows = [floor.get((macro, name), bits) for name, bits in parts]
-        low = sum(lows)
-        where = (
-            f"macro {macro} ({plan.groups[macro].name}): its input windows and output "
-            f"staging need {need:,} bits to overlap transfers with work but its scratchpad "
-            f"holds {capacity:,}"
-        )
-        if need <= capacity or low > capacity:
-            scale = capacity / need if need else 1.0
-            out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
-            if need > capacity:
-                warnings.append(
-                    f"{where}, less than the {low:,} they need at the least; the run may deadlock"
-                )
-            continue
-        share = (capacity - low) / (need - low)
-        out += [
-            PartitionSpec(macro, name, lo + int((bits - lo) * share))
-            for (name, bits), lo in zip(parts, lows, strict=True)
-        ]
-        warnings.append(
-            f"{where}; each partition gets what it needs at the least ({low:,} bits "
-            "in all) and a share of the rest: the run may stall for space"
-        )
-    return tuple(out), tuple(warnings)

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pimsim.model.figures import ImageFigures
-from pimsim.model.pricing import Component
+from pimsim.model.inventory import Component
 
 
 @dataclass(frozen=True)
