@@ -1,20 +1,40 @@
-"""Benchmark the analytical estimate: one kernel evaluation of a design, and a full report.
+"""Benchmark the analytical estimate: designs per second per core, one at a time and in batches.
 
-    python benchmarks/bench_estimate.py
+    python benchmarks/bench_estimate.py [--seconds 0.5] [--designs 64]
 
-For each network, a design is made with ``pimsim.arch.simple`` (every conv layer duplicated 4x,
-256-crossbar macros, 128x128 crossbars with 2-bit cells and 1-bit DACs); the per-network tables are
-built once (as the synthesizer does) and :func:`evaluate` is timed over many repetitions, with and
-without the latency pass (the synthesizer's fitness needs only period and energy). Target: one VGG16
-evaluation well under 1 ms. Prints one table.
+**Designs/s** (the synthesizer's view). For each of the five paper networks at its budget, one
+combination of the outer loop (ratio 0.2, or 0.3 or 0.4 if the weights need it; 256x256 crossbars, 2-bit cells, 1-bit DACs) and
+``--designs`` candidate designs made the way the search makes them: duplication vectors by the
+annealing's neighbour move from the proportional seed, partitions by the EA's mutations from the
+default one (only designs that fit the budget). Timed, in this one process (so per core):
+
+- ``evaluate``: :func:`~pimsim.model.evaluate.evaluate` of each design alone, without latency (the
+  search's fitness needs period and energy only);
+- ``batch 16`` / ``batch 64``: :func:`~pimsim.model.evaluate.evaluate_batch` over batches of 16 or
+  64 designs (the EA's generations are 8 to 12 new designs, the screening 30);
+- ``score`` / ``score batch 16``: the whole candidate as the search pays for it: macro layout,
+  stage-4 allocation (bisection on the period within the budget), the inventory check, the energy
+  table and the evaluation, one at a time and in batches of 16.
+
+Target: at least 10,000 designs/s per core for the batched evaluation.
+
+**Report path**: for each network, a design from ``pimsim.arch.simple`` (every conv layer
+duplicated 4x, 256-crossbar macros); the per-network tables' build time, one evaluation with and
+without latency, and the full report (:func:`~pimsim.model.estimate.estimate`).
+
+The last line names the machine and its load average: on a shared machine the figures are noisy.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
+import random
 import time
+from collections.abc import Callable
 
+import numpy as np
+from bench_all import BUDGETS_W, machine
 from rich.console import Console
 from rich.table import Table
 
@@ -22,62 +42,185 @@ from pimsim.arch.simple import simple_design
 from pimsim.components import load_library
 from pimsim.model.design import design_from_plan
 from pimsim.model.estimate import estimate
-from pimsim.model.evaluate import NetworkTables, evaluate
+from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_batch
 from pimsim.model.plan import Plan
 from pimsim.network.zoo import zoo_network
+from synth.context import ComboContext
+from synth.design import (
+    Allocation,
+    Partition,
+    allocate_batch,
+    assemble,
+    default_partition,
+    design_arrays,
+    score,
+    score_batch,
+)
+from synth.dup import move, seed
+from synth.partition import PartitionSpace, mutate_num, mutate_share
+from synth.settings import Combo
+
+PAPER_NETWORKS = ("alexnet", "vgg13", "vgg16", "msra_a", "resnet18")
+RATIOS = (0.2, 0.3, 0.4)
 
 
-def _per_call(fn, seconds: float = 1.0) -> float:  # type: ignore[no-untyped-def]
+def _rate(fn: Callable[[], object], designs: int, seconds: float) -> float:
+    """Designs per second of this process's CPU time (per core, whatever else runs on the
+    machine): ``fn`` handles ``designs`` designs per call; repeated for ``seconds`` of CPU time."""
     fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    n, start = 0, time.process_time()
+    while time.process_time() - start < seconds:
         fn()
         n += 1
-    return (time.perf_counter() - start) / n
+    return n * designs / (time.process_time() - start)
 
 
-def main() -> None:
-    lib = load_library("pimsyn")
-    table = Table(title="analytical estimate", title_justify="left")
+def population(
+    name: str, count: int, rng: random.Random
+) -> tuple[ComboContext, list[np.ndarray], list[Partition], list[DesignArrays]]:
+    """``count`` feasible candidates of ``name`` as the search would make them (see the module)."""
+    lib, net = load_library("pimsyn"), zoo_network(name)
+    for ratio in RATIOS:  # the first whose crossbar share holds the weights
+        ctx = ComboContext.build(Combo(0, ratio, 2, 256, 1), net, lib, BUDGETS_W[name])
+        problem = ctx.dup_problem()
+        if problem.minimum <= problem.budget:
+            break
+    conv = seed(problem)
+    dups: list[np.ndarray] = []
+    parts: list[Partition] = []
+    arrays: list[DesignArrays] = []
+    for _ in range(100 * count):
+        if len(dups) == count:
+            break
+        conv = move(problem, conv, rng)
+        dup = ctx.full_dup(conv)
+        space = PartitionSpace.of(
+            [int(r) for r in ctx.row_blocks],
+            [int(d) for d in dup],
+            [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
+            128,
+            True,
+        )
+        p = default_partition(ctx, dup)
+        for _ in range(rng.randrange(4)):
+            p = mutate_share(mutate_num(p, space, rng), space, rng)
+        macros = assemble(ctx, dup, p)
+        (alloc,) = allocate_batch(ctx, [dup], [macros], BUDGETS_W[name], False)
+        if isinstance(alloc, Allocation):
+            dups.append(dup)
+            parts.append(p)
+            arrays.append(design_arrays(ctx, dup, macros, alloc))
+    if not dups:
+        raise SystemExit(f"no candidate of {name} fits {BUDGETS_W[name]} W")
+    return ctx, dups, parts, arrays
+
+
+def _measure(name: str, seconds: float, count: int) -> list[str]:
+    """One row of the designs/s table."""
+    ctx, dups, parts, arrays = population(name, count, random.Random(0))
+    t, budget, count = ctx.tables, BUDGETS_W[name], len(arrays)
+
+    def batches(size: int, fn: Callable[[int, int], object]) -> Callable[[], None]:
+        def run() -> None:
+            for i in range(0, count, size):
+                fn(i, min(i + size, count))
+
+        return run
+
+    single = _rate(lambda: [evaluate(t, d, latency=False) for d in arrays], count, seconds)
+    b16 = _rate(batches(16, lambda i, j: evaluate_batch(t, arrays[i:j])), count, seconds)
+    b64 = _rate(batches(64, lambda i, j: evaluate_batch(t, arrays[i:j])), count, seconds)
+    whole = _rate(
+        lambda: [score(ctx, d, p, budget, False) for d, p in zip(dups, parts, strict=True)],
+        count,
+        seconds,
+    )
+    whole16 = _rate(
+        batches(16, lambda i, j: score_batch(ctx, dups[i:j], parts[i:j], budget, False)),
+        count,
+        seconds,
+    )
+    return [
+        name,
+        str(len(t.names)),
+        f"{np.mean([len(d.macros.adcs) for d in arrays]):.0f}",
+        f"{single:,.0f}",
+        f"{b16:,.0f}",
+        f"{b64:,.0f}",
+        f"{whole:,.0f}",
+        f"{whole16:,.0f}",
+        f"{b64 / single:.1f}x",
+    ]
+
+
+def designs_per_s(seconds: float, count: int) -> Table:
+    """The synthesizer's view: designs/s per core, alone and batched."""
+    table = Table(title="designs/s per core (one process)", title_justify="left")
     for col in (
         "network",
         "layers",
-        "macros",
-        "tables build",
+        "macros (mean)",
         "evaluate",
-        "evaluate (no latency)",
-        "evaluations/s",
-        "full report",
-        "target",
+        "batch 16",
+        "batch 64",
+        "score",
+        "score batch 16",
+        "batch speed-up",
     ):
-        table.add_column(col, justify="left" if col in ("network", "target") else "right")
-    for name in ("alexnet", "vgg16", "resnet18", "resnet50", "msra_a"):
-        net = zoo_network(name)
-        dups = {l.name: 4 for l in net.weight_layers if l.kind.value == "conv"}
-        arch = simple_design(net, name, lib, dups=dups, max_crossbars=256, buffer_kib=256)
-        plan = Plan(arch, net)
-        hw = arch.hardware
-        build = _per_call(
-            lambda: NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits), 0.5
-        )
-        tables = NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits)
-        design = design_from_plan(plan)
-        full = _per_call(lambda: evaluate(tables, design))
-        fast = _per_call(lambda: evaluate(tables, design, latency=False))
-        report = _per_call(lambda: estimate(arch, plan), 0.5)
-        table.add_row(
-            name,
-            str(len(net)),
-            str(hw.n_macros),
-            f"{build * 1e3:.2f} ms",
-            f"{full * 1e3:.3f} ms",
-            f"{fast * 1e3:.3f} ms",
-            f"{1 / fast:,.0f}",
-            f"{report * 1e3:.1f} ms",
-            "< 1 ms" if name == "vgg16" else "",
-        )
-    Console(width=160).print(table)
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+        table.add_column(col, justify="left" if col == "network" else "right")
+    for name in PAPER_NETWORKS:
+        table.add_row(*_measure(name, seconds, count))
+    return table
+
+
+def _report_row(name: str) -> list[str]:
+    """One row of the report-path table."""
+    net = zoo_network(name)
+    dups = {x.name: 4 for x in net.weight_layers if x.kind.value == "conv"}
+    arch = simple_design(
+        net, name, load_library("pimsyn"), dups=dups, max_crossbars=256, buffer_kib=256
+    )
+    plan = Plan(arch, net)
+    hw = arch.hardware
+    build = 1 / _rate(
+        lambda: NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits), 1, 0.3
+    )
+    tables = NetworkTables.build(net, hw.xbar_size, hw.cell_bits, hw.dac_bits)
+    design = design_from_plan(plan)
+    full = 1 / _rate(lambda: evaluate(tables, design), 1, 0.3)
+    fast = 1 / _rate(lambda: evaluate(tables, design, latency=False), 1, 0.3)
+    report = 1 / _rate(lambda: estimate(arch, plan), 1, 0.3)
+    return [
+        name,
+        str(len(net)),
+        str(hw.n_macros),
+        f"{build * 1e3:.2f} ms",
+        f"{full * 1e3:.3f} ms",
+        f"{fast * 1e3:.3f} ms",
+        f"{report * 1e3:.1f} ms",
+    ]
+
+
+def report_path() -> Table:
+    """One design per network through the report path."""
+    table = Table(title="analytical estimate (report path)", title_justify="left")
+    for col in ("network", "layers", "macros", "tables build", "evaluate", "no latency", "report"):
+        table.add_column(col, justify="left" if col == "network" else "right")
+    for name in PAPER_NETWORKS:
+        table.add_row(*_report_row(name))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
+    parser.add_argument("--designs", type=int, default=64, help="candidate designs per network")
+    args = parser.parse_args()
+    console = Console(width=160)
+    console.print(designs_per_s(args.seconds, args.designs))
+    console.print(report_path())
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{machine()}; load average {load} (a shared machine gives noisy figures)")
 
 
 if __name__ == "__main__":

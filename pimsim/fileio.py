@@ -48,6 +48,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = 
         InputError: ``path`` exists and ``force`` is false, or its folder cannot be written.
     """
     target = Path(path)
+    if target.is_dir():  # first: --force would not help
+        raise InputError(str(target), "", "is a directory", "give a file name")
     if target.exists() and not force:
         raise InputError(
             str(target),
@@ -55,8 +57,6 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = 
             "already exists and would be overwritten",
             "choose another path or pass --force",
         )
-    if target.is_dir():
-        raise InputError(str(target), "", "is a directory")
     folder = target.parent if str(target.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)

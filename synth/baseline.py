@@ -87,6 +87,7 @@ def isaac_baseline(network: Network, network_source: str | None = None) -> Archi
         update={
             "macros": [tile.model_copy(update={"count": capacity})],
             "chip_fixed": {name: n * chips for name, n in base.chip_fixed.items()},
+            "interfaces": chips if chips > 1 else None,  # one HyperTransport set per chip
         }
     )
     # outputs two of whose blocks overflow a tile's eDRAM stay where each tile made its part

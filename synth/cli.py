@@ -12,7 +12,7 @@ from pimsim.cli.common import add_subparsers, entry_point, make_parser, model_ar
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.jsonio import read_json
-from pimsim.network.load import load_model
+from pimsim.network.load import load_model, model_reference
 from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
 from pimsim.render.estimate import report_view
@@ -94,8 +94,8 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _baseline(args: argparse.Namespace) -> int:
     network = load_model(args.model)
-    arch = isaac_baseline(network, args.model)
     out = Path(args.output or Path("runs") / f"isaac-{network.name}" / "arch.json")
+    arch = isaac_baseline(network, model_reference(args.model, out.parent))
     write_atomic(out, arch.to_json(), force=args.force)
     report = estimate_of(arch, network)
     if not args.quiet:

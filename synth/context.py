@@ -8,7 +8,7 @@ and 4 need.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
 from pimsim.model.kernel import UNITS, Rates
+from pimsim.model.plan import mesh_shape, snake_position
 from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
 from synth.dup import DupProblem
@@ -46,6 +47,9 @@ class ComboContext:
     buffer_peak_w: np.ndarray
     buffer_port: np.ndarray  # bits per ns
     per_crossbar_w: float  # crossbar + its DACs (+ sample-and-holds): peak power
+    window: np.ndarray  # (W, 4): output width (at least 1), input height, kernel height, stride
+    others: np.ndarray  # layer indices of the layers without weights
+    positions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -54,7 +58,7 @@ class ComboContext:
         parts = select_parts(library, combo.xbar, combo.cell_bits, combo.dac_bits)
         tables = NetworkTables.build(network, combo.xbar, combo.cell_bits, combo.dac_bits)
         layers = network.layers
-        weight = np.array([i for i, l in enumerate(layers) if l.kind.has_weights], dtype=int)
+        weight = np.array([i for i, x in enumerate(layers) if x.kind.has_weights], dtype=int)
         position = {int(w): k for k, w in enumerate(weight)}
         sets, rbs, bits = [], [], []
         for w in weight:
@@ -93,7 +97,27 @@ class ComboContext:
             np.array([b.peak_power_w for b in buffers]),
             np.array([b.word_bits / b.access_latency_ns for b in buffers]),
             per_xbar,
+            np.array(
+                [
+                    (max(x.out_shape.w, 1), x.in_shape.h, x.kernel[0], x.strides[0])
+                    for x in (layers[w] for w in weight)
+                ],
+                dtype=int,
+            ).reshape(-1, 4),
+            np.array([i for i, x in enumerate(layers) if not x.kind.has_weights], dtype=int),
         )
+
+    def router_positions(self, n_macros: int) -> np.ndarray:
+        """(n_macros, 2) router (row, col) of each macro on its mesh (one router per macro, laid
+        along a snake). The snake depends only on the mesh's column count, so the positions are
+        kept per column count and extended when a candidate has more macros."""
+        cols = mesh_shape(n_macros)[1]
+        pos = self.positions.get(cols)
+        if pos is None or len(pos) < n_macros:
+            more = max(n_macros, 2 * (0 if pos is None else len(pos)))
+            pos = np.array([snake_position(m, cols) for m in range(more)], dtype=int)
+            self.positions[cols] = pos
+        return pos[:n_macros]
 
     def dup_problem(self) -> DupProblem:
         """Stage 1's view: conv layers only, FC sets reserved."""

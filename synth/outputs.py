@@ -34,7 +34,12 @@ def prepare_dir(path: str | Path, force: bool) -> Path:
             "already holds a previous run and would be overwritten",
             f"{resume}choose another --out, or pass --force to start over",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent that is a file, no permission, a read-only file system
+        raise InputError(
+            str(out), "", f"cannot be created ({exc.strerror or exc})", "choose another --out"
+        ) from None
     return out
 
 

@@ -108,7 +108,7 @@ def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Par
 def evolve(
     start: Partition,
     space: PartitionSpace,
-    fitness: Callable[[Partition], float],
+    fitness: Callable[[list[Partition]], list[float]],
     rng: random.Random,
     *,
     population: int,
@@ -119,14 +119,15 @@ def evolve(
 ) -> list[tuple[float, Partition]]:
     """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
 
-    ``fitness`` is maximised; a partition it cannot score should return ``-inf``.
+    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
+    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
     """
     seen: dict[Partition, float] = {}
 
-    def fit(p: Partition) -> float:
-        if p not in seen:
-            seen[p] = fitness(p)
-        return seen[p]
+    def score_new(group: set[Partition]) -> None:
+        new = [p for p in group if p not in seen]
+        if new:
+            seen.update(zip(new, fitness(new), strict=True))
 
     def child(parent: Partition) -> Partition:
         c = parent
@@ -143,6 +144,9 @@ def evolve(
         pool.append(child(rng.choice(pool)))
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
-        ranked = sorted(set(pool) | set(offspring), key=lambda p: (-fit(p), p))
-        pool = ranked[:population]
-    return [(fit(p), p) for p in sorted(set(pool), key=lambda p: (-fit(p), p))]
+        both = set(pool) | set(offspring)
+        score_new(both)
+        pool = sorted(both, key=lambda p: (-seen[p], p))[:population]
+    survivors = set(pool)
+    score_new(survivors)
+    return [(seen[p], p) for p in sorted(survivors, key=lambda p: (-seen[p], p))]

@@ -20,7 +20,7 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Partition
-from synth.search import Found, design_of, evolve_design
+from synth.search import Found, designs_of, evolve_design
 from synth.settings import Settings
 
 
@@ -44,10 +44,12 @@ def polish(
     contexts: dict[int, ComboContext] = {}
     evaluations = 0
 
-    def evaluate(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Found | None:
+    def evaluate(
+        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
         nonlocal evaluations
-        evaluations += 1
-        return design_of(ctx, dup, partition, settings)
+        evaluations += len(partitions)
+        return designs_of(ctx, dups, partitions, settings)
 
     out: list[Found] = []
     for f in picked:

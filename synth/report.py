@@ -152,6 +152,9 @@ def validation_table(v: ValidationReport) -> Table:
         stalls = ", ".join(f"{c} {ns / 1e3:,.0f} us" for c, ns in row.stalls) if row.flagged else ""
         if row.deadlock:
             stalls = f"[bold red]deadlock[/]: {row.stalls[0][0] if row.stalls else ''}"
+        known = dict.fromkeys(d.split(":")[0] for d in row.disagreements)
+        if known:  # conditions the estimate is known to miss (docs/disagreements.md)
+            stalls = "; ".join(x for x in (stalls, "known: " + ", ".join(known)) if x)
         t.add_row(str(row.rank), row.design, *cells, stalls)
     return t
 

@@ -33,7 +33,7 @@ from synth.design import (
     Scored,
     area_dup_problem,
     default_partition,
-    score,
+    score_batch,
     unified_partition,
 )
 from synth.dup import candidates
@@ -122,22 +122,28 @@ def area_budget(settings: Settings) -> float:
     return math.inf if settings.area_mm2 is None else settings.area_mm2
 
 
-def design_of(
-    ctx: ComboContext, dup: np.ndarray, partition: Partition, settings: Settings
-) -> Found | None:
-    """A candidate scored (stage 4 and the estimate); ``None`` when it cannot fit the budget."""
-    try:
-        s = score(
-            ctx,
-            dup,
-            partition,
-            settings.power_w,
-            settings.macros == "unified",
-            area_mm2=area_budget(settings),
-        )
-    except Infeasible:
-        return None
-    return Found(s.tops_per_w, ctx.combo, s.dup, partition, metrics(s, ctx.tables.ops))
+Evaluate = Callable[[ComboContext, list[np.ndarray], list[Partition]], list[Found | None]]
+
+
+def designs_of(
+    ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition], settings: Settings
+) -> list[Found | None]:
+    """Candidates of one combination scored in one batch (one pass of stage 4 and the kernel);
+    ``None`` for those that cannot fit the budgets."""
+    batch = score_batch(
+        ctx,
+        dups,
+        partitions,
+        settings.power_w,
+        settings.macros == "unified",
+        area_mm2=area_budget(settings),
+    )
+    return [
+        None
+        if isinstance(s, Infeasible)
+        else Found(s.tops_per_w, ctx.combo, s.dup, s.partition, metrics(s, ctx.tables.ops))
+        for s in batch
+    ]
 
 
 def evolve_design(
@@ -146,9 +152,10 @@ def evolve_design(
     settings: Settings,
     ea: EAParams,
     rng: random.Random,
-    evaluate: Callable[[ComboContext, np.ndarray, Partition], Found | None],
+    evaluate: Evaluate,
 ) -> list[Found]:
-    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors."""
+    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors. Each
+    generation's new partitions are scored as one batch by ``evaluate``."""
     dup = np.array(start.dup)
     space = PartitionSpace.of(
         [int(r) for r in ctx.row_blocks],
@@ -159,9 +166,10 @@ def evolve_design(
     )
     results: dict[Partition, Found | None] = {}
 
-    def fitness(p: Partition) -> float:
-        results[p] = evaluate(ctx, dup, p)
-        return results[p].tops_per_w if results[p] is not None else float("-inf")
+    def fitness(ps: list[Partition]) -> list[float]:
+        batch = evaluate(ctx, [dup] * len(ps), ps)
+        results.update(zip(ps, batch, strict=True))
+        return [f.tops_per_w if f is not None else float("-inf") for f in batch]
 
     survivors = evolve(
         start.partition,
@@ -218,25 +226,33 @@ def search_unit(
     evaluations = 0
     explored: list[Found] = []
 
-    def evaluate_design(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Found | None:
+    def evaluate_designs(
+        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
         nonlocal evaluations
-        evaluations += 1
-        f = design_of(ctx, dup, partition, settings)
-        if f is not None:
-            log.append(f.to_dict())
-            explored.append(f)
-        return f
+        evaluations += len(partitions)
+        batch = designs_of(ctx, dups, partitions, settings)
+        for f in batch:
+            if f is not None:
+                log.append(f.to_dict())
+                explored.append(f)
+        return batch
 
     # every duplication candidate's design with the default partition, per combo (computed once:
     # the fitness energy of stage 1 and the screening below both read it)
     screens: list[dict[tuple[int, ...], Found | None]] = [{} for _ in contexts]
 
-    def screen(k: int, conv_dup: tuple[int, ...]) -> Found | None:
-        if conv_dup not in screens[k]:
-            dup = contexts[k].full_dup(conv_dup)
-            screens[k][conv_dup] = evaluate_design(
-                contexts[k], dup, default_partition(contexts[k], dup)
+    def screen_all(k: int, conv_dups: list[tuple[int, ...]]) -> None:
+        todo = [d for d in dict.fromkeys(conv_dups) if d not in screens[k]]
+        if todo:
+            full = [contexts[k].full_dup(d) for d in todo]
+            partitions = [default_partition(contexts[k], d) for d in full]
+            screens[k].update(
+                zip(todo, evaluate_designs(contexts[k], full, partitions), strict=True)
             )
+
+    def screen(k: int, conv_dup: tuple[int, ...]) -> Found | None:
+        screen_all(k, [conv_dup])
         return screens[k][conv_dup]
 
     def fitness(conv_dup: tuple[int, ...]) -> float:
@@ -247,7 +263,8 @@ def search_unit(
     dups = candidates(problem, settings.dup, settings.sa, rng, fitness)
     seed_dup = dups[0]  # the proportional seed (or all ones): always evolved, see below
     for k, ctx in enumerate(contexts):
-        screened = [f for conv_dup in dups if (f := screen(k, conv_dup)) is not None]
+        screen_all(k, dups)  # one batch for the candidates the annealing did not score
+        screened = [f for conv_dup in dups if (f := screens[k][conv_dup]) is not None]
         ones = tuple(1 for _ in problem.pixels)
         if not screened and ones not in dups:
             # A budget just above the fixed costs: the candidates fill the crossbar share, and the
@@ -274,14 +291,15 @@ def search_unit(
         if unified:  # the paper's identical macros: one macro size searched, no EA
             for best in evolved:
                 dup = np.array(best.dup)
-                sizes = {unified_partition(ctx, dup, size) for size in UNIFIED_SIZES}
-                found.extend(f for p in sorted(sizes) if (f := evaluate_design(ctx, dup, p)))
+                sizes = sorted({unified_partition(ctx, dup, size) for size in UNIFIED_SIZES})
+                batch = evaluate_designs(ctx, [dup] * len(sizes), sizes)
+                found.extend(f for f in batch if f is not None)
             continue
         for best in evolved:
             # one RNG per (combo, candidate): the EA of a candidate does not depend on which
             # other candidates were found, so the seed evolves as under --dup heuristic
             rng_ea = random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}")
-            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_design)
+            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_designs)
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
     # and the unit's Pareto front (the run's front is the front of the units' fronts)

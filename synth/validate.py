@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pimsim.arch.schema import Architecture
+from pimsim.diagnose import disagreements
 from pimsim.fileio import write_atomic
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
@@ -43,6 +44,8 @@ class ValidationRow:
     events: int
     wall_s: float
     deadlock: str | None = None  # the simulator's deadlock report, when the run could not finish
+    # conditions where the estimate is knowingly wrong (pimsim.diagnose; docs/disagreements.md)
+    disagreements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,17 @@ def validate_design(
     flagged = any(abs(v) > tolerance_pct for v in error.values())
     stalls = tuple(sorted(sim.stall_ns().items(), key=lambda kv: -kv[1])[:3])
     return ValidationRow(
-        rank, arch.name, e, s, error, flagged, stalls, sim.trace_file, sim.events, sim.wall_s
+        rank,
+        arch.name,
+        e,
+        s,
+        error,
+        flagged,
+        stalls,
+        sim.trace_file,
+        sim.events,
+        sim.wall_s,
+        disagreements=tuple(disagreements(plan)),
     )
 
 

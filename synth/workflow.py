@@ -36,7 +36,7 @@ from typing import Any
 from pimsim.errors import InputError
 from pimsim.model.estimate import CostReport, estimate
 from pimsim.model.plan import Plan
-from pimsim.network.load import load_model
+from pimsim.network.load import load_model, model_reference
 from synth.baseline import isaac_baseline
 from synth.executors import Runner, open_runner
 from synth.explore import Exploration, check_budget, explore
@@ -216,6 +216,10 @@ def claim_fresh_folder(base: Path) -> Path:
             folder.mkdir(parents=True)
         except FileExistsError:
             continue
+        except OSError as exc:  # a parent that is a file, no permission, a read-only file system
+            raise InputError(
+                str(folder), "", f"cannot be created ({exc.strerror or exc})", "give --out DIR"
+            ) from None
         return folder
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -319,7 +323,7 @@ def _search(
                     network,
                     settings.power_w,
                     settings,
-                    network_source=model,
+                    network_source=model_reference(model, session.folder),
                     executor=runner.executor,
                     batch=runner.batch_size(todo),
                     done=session.done,
@@ -374,7 +378,8 @@ def _finish(
     observer: Observer,
 ) -> ExploreResult:
     """Write the results, then optionally plot and validate a finished exploration."""
-    out, network, model = session.folder, session.network, session.record.model
+    out, network = session.folder, session.network
+    model = model_reference(session.record.model, out)  # as arch.json files in ``out`` name it
     best = estimate_of(ex.best, network)
     baseline, skipped = None, None
     if not request.no_baseline:

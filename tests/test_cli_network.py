@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import onnx
 import pytest
@@ -155,3 +156,24 @@ def test_every_zoo_model_round_trips_through_an_onnx_file(tmp_path) -> None:  # 
         path = tmp_path / f"{name}.onnx"
         onnx.save(zoo_model(name), path)
         assert load_network(path).fingerprint() == zoo_network(name).fingerprint()
+
+
+def test_arch_json_names_its_model_file_relative_to_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A design written from one folder runs from any other: arch.json names a model file by its
+    path relative to arch.json (how it is read); a zoo name stays a zoo name."""
+    from pimsim.network.load import model_reference
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert pimsyn_main(["models", "export", "vgg11-cifar", "-o", "../models/v.onnx"]) == 0
+    assert model_reference("../models/v.onnx", "out/deep") == "../../../models/v.onnx"
+    assert model_reference("vgg11-cifar", "out/deep") == "vgg11-cifar"
+    assert pimsyn_main(["baseline", "isaac", "../models/v.onnx", "-o", "out/deep/a.json"]) == 0
+    arch = json.loads((tmp_path / "work" / "out" / "deep" / "a.json").read_text())
+    assert arch["mapping"]["network"] == "../../../models/v.onnx"
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert pimsim_main(["estimate", "../work/out/deep/a.json", "--json"]) == 0

@@ -17,8 +17,9 @@ from pimsim.arch.schema import Architecture, LayerMapping, MacroGroup
 from pimsim.components import InterfacePart, UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.estimate import estimate
+from pimsim.model.inventory import Component
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import Component, price
+from pimsim.model.pricing import price
 from tests.hand import LIBRARY, TWO_LAYERS, conv1_macro, network, two_layer_arch
 
 #: 0.25 bits per ns, 2 pJ per bit, 5 mW standing, 0.5 mm^2

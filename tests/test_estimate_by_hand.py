@@ -13,8 +13,8 @@ from pimsim.arch.check import check_hardware, check_mapping
 from pimsim.arch.mapping import crossbar_set
 from pimsim.model.actions import Action
 from pimsim.model.estimate import estimate
+from pimsim.model.inventory import Component
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import Component
 from tests.hand import one_layer_arch, two_layer_arch
 
 

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from pimsim.model.estimate import estimate
+from pimsim.model.inventory import Component
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import Component
 from pimsim.network.zoo import zoo_network
 from synth.baseline import isaac_baseline
 from synth.explore import explore
@@ -42,3 +42,14 @@ def test_synthesized_design_pays_a_router_per_macro_links_and_its_interface() ->
     assert report.energy_pj[Component.NOC] == pytest.approx(noc)
     read, written = report.counts["noc_buffer_read_bits"], report.counts["noc_buffer_write_bits"]
     assert read > 0 and written == pytest.approx(read)  # every bit sent is received
+
+
+def test_a_baseline_over_two_chips_pays_two_hypertransports() -> None:
+    """AlexNet needs 2 ISAAC chips, modelled as one mesh of 336 tiles: 2 x 10.4 W of interface and
+    2 x 65.8 W of peak power in all."""
+    net = zoo_network("alexnet")
+    arch = isaac_baseline(net)
+    assert arch.hardware.n_macros == 2 * 168 and arch.hardware.interfaces == 2
+    hw = estimate(arch).hardware
+    assert hw.peak_power_w[Component.INTERFACE] == pytest.approx(2 * 10.4)
+    assert hw.total_peak_power_w == pytest.approx(2 * 65.8, rel=1e-3)

@@ -43,4 +43,7 @@ def test_latency_waits_for_the_busiest_link() -> None:
     # after its first block (1/8 of the traffic) z waits for the other 7/8, then its last block
     assert z.finish_ns == pytest.approx(z.start_ns + link_ns * 7 / 8 + z.block_latency_ns)
     sim = simulate(plan, SimOptions(images=1))
-    assert est.latency_ns == pytest.approx(sim.latency_ns[0], rel=1e-9)
+    # the simulator's last block also goes through both scratchpad ports (2,048 bits = 32 accesses
+    # of 1 ns, read at p and written at z) and one router more (the injection: 1 ns), which the
+    # estimate's latency does not charge (docs/disagreements.md, "Communication")
+    assert sim.latency_ns[0] == pytest.approx(est.latency_ns + 32 + 1 + 32, rel=1e-9)

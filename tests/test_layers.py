@@ -7,12 +7,14 @@ functions (they run too, only later). The levels, lowest first (``docs/architect
 1. the bottom: ``pimsim.network``, ``pimsim.components``, ``pimsim.traceformat`` (siblings: none
    imports another);
 2. ``pimsim.arch``; 3. ``pimsim.model``; 4. ``pimsim.sim``;
-5. the libraries on top: ``pimsim.render``, ``pimsim.tui`` (siblings);
+5. the libraries on top: ``pimsim.render``, ``pimsim.tui``, ``pimsim.diagnose`` (siblings);
 6. the synthesizer's library: ``synth`` but its command line;
 7. the command lines: ``pimsim.cli``, ``synth.cli``, ``synth.cli_explore``.
 
 A module may import its own group and lower levels only. Besides, ``pimsim`` never imports
-``synth``, only ``pimsim.sim`` touches SimPy, and nothing reads SimPy's private attributes.
+``synth``, only ``pimsim.sim`` touches SimPy, nothing reads SimPy's private attributes, and the
+simulator takes no timing or per-pixel work from the estimate (only the plan, the action names, the
+window geometry and the one pricing function).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ LEVELS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (3, "model", ("pimsim.model",)),
     (4, "sim", ("pimsim.sim",)),
     (5, "render", ("pimsim.render",)),
+    (5, "diagnose", ("pimsim.diagnose",)),
     (5, "tui", ("pimsim.tui",)),
     (6, "synth", ("synth",)),
     (7, "cli", ("pimsim.cli", "synth.cli", "synth.cli_explore")),
@@ -142,6 +145,37 @@ def test_pimsim_never_imports_synth() -> None:
         if name.split(".")[0] == "pimsim" and any(t.split(".")[0] == "synth" for t in imported)
     ]
     assert offenders == []
+
+
+#: What the simulator may take from the model: the placement, the names of actions, the window
+#: geometry, the bit period of the parts, the result figures, the inventory of parts and the one
+#: pricing function. Not the
+#: estimate's work tables, stage times or periods (kernel, evaluate, estimate, tables, latency):
+#: then the validation would compare two copies of one number.
+SIM_MAY_USE = {
+    "pimsim.model",
+    "pimsim.model.plan",
+    "pimsim.model.actions",
+    "pimsim.model.windows",
+    "pimsim.model.design",
+    "pimsim.model.figures",
+    "pimsim.model.pricing",
+    "pimsim.model.inventory",
+}
+ESTIMATE_TABLES = re.compile(r"\b(pixel_work|other_work|stage_times|interleaved_busy)\b")
+
+
+def test_the_simulator_takes_no_work_or_timing_from_the_estimate() -> None:
+    sim = {n: p for n, p in MODULES.items() if _group(n) == (4, "sim")}
+    borrowed = [
+        f"{name} imports {target}"
+        for name in sim
+        for target in IMPORTS[name]
+        if target.startswith("pimsim.model") and target not in SIM_MAY_USE
+    ]
+    named = [name for name, path in sim.items() if ESTIMATE_TABLES.search(path.read_text())]
+    assert borrowed == [] and named == []
+    assert len(sim) > 10 and any(t in SIM_MAY_USE for n in sim for t in IMPORTS[n])
 
 
 def test_only_the_simulator_uses_simpy() -> None:

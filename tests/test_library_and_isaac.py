@@ -12,7 +12,7 @@ from pimsim.components import load_library
 from pimsim.components.library import LIBRARIES
 from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
-from pimsim.model.pricing import Component
+from pimsim.model.inventory import Component
 from tests.conftest import ROOT
 
 ISAAC = ROOT / "configs" / "arch" / "isaac" / "arch.json"

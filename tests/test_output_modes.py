@@ -49,7 +49,7 @@ def _modes(folder: Path) -> dict[str, int]:
     }
 
 
-@pytest.mark.parametrize("mask", [0o022, 0o077])
+@pytest.mark.parametrize("mask", [0o022, 0o077], ids=["umask-022", "umask-077"])
 def test_every_output_file_follows_the_umask(
     tmp_path: Path, umask: Callable[[int], int], capsys: pytest.CaptureFixture[str], mask: int
 ) -> None:

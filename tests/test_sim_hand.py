@@ -172,16 +172,18 @@ def test_second_layer_starts_after_its_window_fills() -> None:
     # block of y: load 4 x 18 values x 16 bits = 18 accesses; per bit read 100, 48 conversions on
     # 2 ADCs = 24, 48 / 4 lanes = 12 shift-adds; partial sums 16 / 4 = 4; store 128 bits = 2.
     # Block 0 of y is stored at 18 + (100 + 24 + 12) + 3 x 100 + 4 + 2 = 460, block 1 400 later.
-    # z's first row needs rows 0 and 1 of y (3x3, pad 1): y's block 1, stored at 860, crosses one
-    # hop as 128 bits = 8 flits: it arrives at 860 + 1 + 8 = 869, when z starts loading.
+    # z's first row needs rows 0 and 1 of y (3x3, pad 1): y's block 1, stored at 860, is read
+    # through m0's port (128 bits = 2 accesses) by 862, crosses two routers (1 ns each: injection
+    # and the one link) by 864 and its 8 flits by 872, and is written through m1's port by 874,
+    # when z starts loading.
     r = run(two_convs())
     y, z = layer(r, "y"), layer(r, "z")
-    assert y.start_ns == (0.0,) and z.start_ns == (869.0,)
+    assert y.start_ns == (0.0,) and z.start_ns == (874.0,)
     # z then runs one block per 400 ns behind y: its last block is in 400 after y's
-    assert y.finish_ns == (1660.0,) and z.finish_ns == (869.0 + 18 + 136 + 300 + 6 + 3 * 400,)
-    # z's loads wait for y: 869 for its first window, then 382 for each of the next two rows (y's
+    assert y.finish_ns == (1660.0,) and z.finish_ns == (874.0 + 18 + 136 + 300 + 6 + 3 * 400,)
+    # z's loads wait for y: 874 for its first window, then 382 for each of the next two rows (y's
     # row arrives 400 later, z's load is free 18 after its previous one)
-    assert stage(r, "z", "load").stall_ns["input"] == 869.0 + 2 * 382
+    assert stage(r, "z", "load").stall_ns["input"] == 874.0 + 2 * 382
 
 
 # -- a NoC link shared by two flows --------------------------------------------------------------
@@ -196,7 +198,7 @@ ADD_TWO = """
   }"""
 
 
-def add_two(flit_ns: float) -> Plan:
+def add_two(flit_ns: float, lib: ComponentLibrary | None = None, noc: Noc | None = None) -> Plan:
     macros = [MacroGroup(name=n, crossbars=8, adcs=8, units=SA, buffer_kib=64) for n in "ab"]
     macros.append(
         MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1}, buffer_kib=64)
@@ -208,19 +210,22 @@ def add_two(flit_ns: float) -> Plan:
             LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
             LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
         ],
-        library(flit_ns=flit_ns),
+        lib or library(flit_ns=flit_ns),
         hosts={"e": 2},
-        noc=Noc(mesh_rows=1),
+        noc=noc or Noc(mesh_rows=1),
     )
 
 
 def test_noc_link_shared_by_two_flows() -> None:
-    # a and b store a block every 400 ns from 440; at 10 ns a flit a message holds a link 320 ns,
-    # so the shared link needs 640 per pair of blocks: it is busy from 440 on, carrying b's and a's
-    # blocks in turn; a's k-th block arrives at 440 + 1 + 640 k + 640 (b's first). e's row needs
+    # a and b store a block every 400 ns from 440 and read it through their ports (512 bits = 8
+    # accesses) by 448; at 10 ns a flit a packet holds each channel 320 ns, so the shared link
+    # needs 640 per pair of blocks. b injects at 448 and takes the shared link at 449 (one router
+    # on), a reaches it at 450 and waits till 769: the link carries b's and a's blocks in turn, and
+    # a's k-th block takes e's ejection port (macro 2) at 770 + 640 k (b's was freed then), its tail
+    # is in 320 later and written through m2's port (8 accesses) at 1098 + 640 k. e's row needs
     # both; its last row of image i follows a's block 2i + 1: + 16 load + 8 add + 8 store.
     r = run(add_two(10.0), images=4)
-    assert r.image_finish_ns == (1753.0, 3033.0, 4313.0, 5593.0)
+    assert r.image_finish_ns == (1770.0, 3050.0, 4330.0, 5610.0)
     assert r.period_ns == 1280.0
     shared = unit(r, "NoC/link (0,1)->(0,2)")
     assert shared.busy_ns == 16 * 320 and shared.queued_ns > 0

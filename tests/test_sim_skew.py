@@ -19,8 +19,8 @@ from pimsim.components import UnitKind
 from pimsim.model.plan import Plan
 from pimsim.network.zoo import zoo_network
 from pimsim.sim import SimDeadlock, SimOptions, compile_program, simulate
-from pimsim.sim.engine import _Machine
 from pimsim.sim.ir import Program
+from pimsim.sim.machine import Machine
 from synth.explore import explore, top_architectures
 from synth.settings import Settings
 from tests.test_sim_hand import design, layer, library, stage
@@ -85,7 +85,7 @@ def with_staging(program: Program, bits: int) -> Program:
 def max_skew(program: Program, images: int) -> tuple[int, list[int | None]]:
     """Run ``program``; the most blocks the fast share's merged parts were ever ahead of the
     oldest unpublished block of p, and when each image finished."""
-    m = _Machine(program, SimOptions(images=images), None)
+    m = Machine(program, SimOptions(images=images), None)
     info = next(x for x in program.layers if x.name == "p")
     merged, published = m.flows[info.merges[0]].delivered, m.published["p"]
     worst = [0]
@@ -96,7 +96,7 @@ def max_skew(program: Program, images: int) -> tuple[int, list[int | None]]:
     merged.listeners.append(watch)
     m.start()
     m.env.run()
-    return worst[0], m.image_finish
+    return worst[0], list(m.state().image_finish)
 
 
 def test_staging_holds_eight_blocks() -> None:

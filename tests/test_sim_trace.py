@@ -114,15 +114,19 @@ def test_tracks_carry_their_unit_as_data(tmp_path: Path) -> None:
     data = load_trace(path)
     # two_convs: conv y alone on macro 0, conv z alone on macro 1 (share 0 each). A conv share's
     # stages use the scratchpad port (load, store), its PE group, the ADC bank, shift-and-add units
-    # and add units (partial sums); y's output crosses one link, macro 0 at (0,0) to macro 1 at (1,0).
+    # and add units (partial sums); y's output leaves through macro 0's injection port on (0,0),
+    # crosses one link, macro 0 at (0,0) to macro 1 at (1,0), and macro 1's ejection port there.
     kinds = ["spm_port", "pe", "adc", "shift_add", "add"]
     expected = {
         (m, kind, layer if kind == "pe" else None)
         for m, layer in ((0, "y"), (1, "z"))
         for kind in kinds
     }
-    got = {(t.unit.macro, t.unit.kind, t.unit.layer) for t in data.tracks if t.unit.kind != "link"}
+    noc = ("link", "inject", "eject")
+    got = {(t.unit.macro, t.unit.kind, t.unit.layer) for t in data.tracks if t.unit.kind not in noc}
     assert got == expected
+    ports = {(t.unit.kind, t.unit.link) for t in data.tracks if t.unit.kind in noc[1:]}
+    assert ports == {("inject", ((0, 0), (0, 0))), ("eject", ((1, 0), (1, 0)))}
     assert {t.unit.share for t in data.tracks if t.unit.kind == "pe"} == {0}
     links = [t.unit for t in data.tracks if t.unit.kind == "link"]
     assert [(u.macro, u.link, u.name) for u in links] == [

@@ -137,7 +137,7 @@ def test_evolution_keeps_better_children() -> None:
     survivors = evolve(
         start,
         SPACE,
-        fitness,
+        lambda ps: [fitness(p) for p in ps],
         random.Random(0),
         population=4,
         children=6,

@@ -107,6 +107,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "text_ts": d / "text_ts.json",
         # run folders that are none
         "empty_dir": d / "empty_dir",
+        "onnx_dir": d / "folder.onnx",
         "unmapped_run": d / "unmapped_run",
         "out": d / "out",
     }  # fmt: skip
@@ -114,6 +115,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     slice_ = {"ph": "X", "name": "a", "pid": 1, "tid": 1, "ts": "soon", "dur": 1, "args": {}}
     files["text_ts"].write_text(json.dumps({"traceEvents": [slice_]}))
     files["empty_dir"].mkdir()
+    files["onnx_dir"].mkdir()
     files["unmapped_run"].mkdir()
     shutil.copy(files["no_mapping"], files["unmapped_run"] / "arch.json")
     (files["unmapped_run"] / "report.json").write_text('{"model": "vgg11-cifar"}')
@@ -215,6 +217,26 @@ CASES: list[tuple[str, list[str], list[str]]] = [
         ["{out}", "has an unknown extension"],
     ),
     (
+        "models export: onto a folder",
+        ["pimsyn", "models", "export", "vgg11-cifar", "-o", "{onnx_dir}"],
+        ["{onnx_dir}", "is a directory"],
+    ),
+    (
+        "explore: --out under a file",
+        ["pimsyn", "explore", "{one_conv}", "--power-w", "5", *QUICK, "--out", "{one_conv}/run"],
+        ["{one_conv}/run", "cannot be created (Not a directory)"],
+    ),
+    (
+        "run: --trace onto a folder",
+        ["pimsim", "run", str(EXAMPLE), "--images", "1", "--trace", "{empty_dir}"],
+        ["{empty_dir}", "is a directory"],
+    ),
+    (
+        "trace: a folder",
+        ["pimsim", "trace", "{empty_dir}", "--summary"],
+        ["{empty_dir}", "is not a readable trace", "Is a directory"],
+    ),
+    (
         "models: an unknown option",
         ["pimsyn", "models", "--layers"],
         ["command line", "unrecognized arguments: --layers"],
@@ -253,7 +275,7 @@ def test_unusable_input_is_one_paragraph(
     inputs: dict[str, Path], capsys: pytest.CaptureFixture[str], argv: list[str], names: list[str]
 ) -> None:
     args = [_fill(a, inputs) for a in argv]
-    if args[1] == "explore" and "--resume" not in args:
+    if args[1] == "explore" and "--resume" not in args and "--out" not in args:
         args += ["--out", str(inputs["out"] / "run")]
     code = _call(args)
     out, err = capsys.readouterr()
@@ -360,6 +382,20 @@ def test_a_single_layer_at_the_smallest_budget_goes_through_every_command(
     below = f"{smallest * 0.99!r}"
     assert _call([*explore[:4], below, *QUICK, "--out", str(tmp_path / "below")]) == 2
     assert "too small for one_conv" in capsys.readouterr().err
+
+
+def test_a_default_run_folder_that_cannot_be_made_is_one_paragraph(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without --out the run goes under runs/; a file of that name is named in the message."""
+    monkeypatch.chdir(tmp_path)
+    Path("runs").write_text("not a folder")
+    code = _call(["pimsyn", "explore", str(inputs["one_conv"]), "--power-w", "5", *QUICK])
+    out, err = capsys.readouterr()
+    _check(code, out, err, ["runs/one_conv-5w", "cannot be created (Not a directory)", "--out"])
 
 
 def test_a_network_of_fc_layers_only_is_explored(

@@ -17,8 +17,10 @@ def test_a_design_within_tolerance_is_not_flagged_and_one_beyond_is() -> None:
     data = arch.model_dump(mode="json")
     fine = validate_design(0, data, net, 4, 5.0, None)
     assert not fine.flagged and fine.simulated["throughput_ips"] == fine.estimate["throughput_ips"]
-    # the estimate's latency is 3709.5 ns, the simulation's 3710 cycles of 1 ns: -0.0135 %
-    assert math.isclose(fine.error_pct["latency_ns"], 100 * (3709.5 - 3710) / 3710)
+    # the estimate's latency is 3709.5 ns, the simulation's 3717 cycles of 1 ns (-0.2 %): each block
+    # sent to z (192 bits) is also read and written through the scratchpad ports (3 + 3 accesses)
+    # and crosses one router more (injection), which the estimate's latency does not charge
+    assert math.isclose(fine.error_pct["latency_ns"], 100 * (3709.5 - 3717) / 3717)
     strict = validate_design(0, data, net, 4, 0.01, None)
     assert strict.flagged and strict.stalls  # the dominant stall causes are named
     text = io.StringIO()
@@ -26,7 +28,7 @@ def test_a_design_within_tolerance_is_not_flagged_and_one_beyond_is() -> None:
         validation_table(ValidationReport((fine, strict), 0.01, 4))
     )
     out = text.getvalue()
-    assert "-0.01%" in out and "two" in out
+    assert "-0.20%" in out and "two" in out
     assert strict.stalls[0][0] in out
 
 

@@ -141,6 +141,11 @@ class Hardware(_Frozen):
     noc: Noc = Field(Noc(), description="The network-on-chip.")
     chip_fixed: dict[str, PosInt] = Field({}, description="Fixed parts per chip, by part name.")
     chips: PosInt = Field(1, description="Identical chips (a design too big for one chip).")
+    interfaces: PosInt | None = Field(
+        None,
+        description="Off-chip interfaces of each of the chips (default 1); more when several chips "
+        "are modelled as one larger mesh, each with its own interface (the ISAAC baseline).",
+    )
     clock_ghz: float = Field(
         1.0,
         ge=1e-3,

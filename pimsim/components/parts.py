@@ -146,6 +146,16 @@ class NocPart(_Frozen):
         5, description="Ports per router (4 mesh neighbours + local, or more when concentrated)."
     )
     router_area_mm2: NonNeg | None = Field(None, description="Area of one router, mm^2.")
+    buffer_flits: Annotated[int, Field(gt=0, le=2**20)] | None = Field(
+        None,
+        description="Input buffer of each router port, flits (credit-based flow control); "
+        "none: a router buffers whole packets and credits never limit a link.",
+    )
+    router_stages: Annotated[int, Field(gt=0, le=64)] | None = Field(
+        None,
+        description="Router pipeline depth, flit times (none: 1): a buffer slot's credit returns "
+        "router_stages + 2 flit times after its flit was sent (link, pipeline, credit link).",
+    )
     source: str = Field(min_length=1, description="Where the numbers come from.")
 
     @property

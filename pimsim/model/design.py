@@ -12,13 +12,23 @@ from pimsim.model.plan import Plan
 from pimsim.model.pricing import hardware_energy_table
 
 
+def bit_ns(parts: Parts) -> float:
+    """The time of one input bit on a crossbar, ns: the slowest of the crossbar read
+    (``latency_ns``), the DAC's conversion period (``1 / frequency_ghz``: each row's DAC converts
+    one value per bit, the next while the crossbar reads this one) and the sample-and-hold's sample
+    time (``latency_ns``; no part: part of the read). A closed-form rate bound, the same in the
+    simulator (:mod:`pimsim.sim.pe`)."""
+    sample = parts.sample_hold.latency_ns if parts.sample_hold is not None else 0.0
+    return max(parts.crossbar.latency_ns, 1 / parts.dac.frequency_ghz, sample)
+
+
 def rates_of(parts: Parts, activation_bits: int, dac_bits: int) -> Rates:
     """The rates of a set of parts."""
     unit_rate = np.array(
         [(u.lanes * u.frequency_ghz) if (u := parts.unit(k)) else 0.0 for k in UNITS]
     )
     return Rates(
-        parts.crossbar.latency_ns,
+        bit_ns(parts),
         bit_iterations(activation_bits, dac_bits),
         parts.adc.frequency_ghz,
         unit_rate,

@@ -37,19 +37,10 @@ from pimsim.model.actions import Action
 from pimsim.model.design import design_from_plan
 from pimsim.model.evaluate import NetworkTables, evaluate
 from pimsim.model.figures import ImageFigures
+from pimsim.model.inventory import Component, area_mm2, inventory, macro_stock, peak_power_w
 from pimsim.model.kernel import STAGES, WORK, bottleneck
 from pimsim.model.plan import Plan
-from pimsim.model.pricing import (
-    COMPONENTS,
-    Component,
-    area_mm2,
-    floor_action_pj,
-    floor_pj,
-    inventory,
-    macro_stock,
-    peak_power_w,
-    price_arrays,
-)
+from pimsim.model.pricing import COMPONENTS, floor_action_pj, floor_pj, price_arrays
 
 
 @dataclass(frozen=True)

@@ -85,13 +85,13 @@ class MacroArrays:
 
 def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """work / rate, 0 where there is no work, inf where there is work but no rate."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = work / rate
-    out[work == 0] = 0.0
-    return out
+    with np.errstate(divide="ignore"):
+        return np.divide(
+            work, rate, out=np.zeros(np.broadcast_shapes(work.shape, rate.shape)), where=work != 0
+        )
 
 
-_STAGE_WORK = [
+STAGE_WORK = [
     K[Action.BUFFER_READ_BITS],
     K[Action.ADC],
     *UNIT_COLUMNS,
@@ -99,23 +99,25 @@ _STAGE_WORK = [
 ]
 
 
+_BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+
+
 def stage_times(
     block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
-    """Stage times (S, stages) of one block, given each share's block work (S, K)."""
-    port = macros.port_bits_per_ns[macro][:, None]
-    rate = np.concatenate(
-        [
-            port,
-            (macros.adcs[macro] * rates.adc_ghz)[:, None],
-            macros.units[macro] * rates.unit_rate[None, :],
-            port,
-        ],
-        axis=1,
-    )
-    timed = _divide(block_work[:, _STAGE_WORK], rate)
-    mvm = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)[:, None]
-    return np.concatenate([timed[:, :1], mvm, timed[:, 1:]], axis=1)
+    """Stage times (S, stages) of one block, given each share's block work and macro. The work is
+    (S, K), or only its stage columns (S, :data:`STAGE_WORK`) in that order."""
+    rate = np.empty((len(macros.adcs), len(STAGE_WORK)))  # per macro, in stage order
+    rate[:, 0] = rate[:, -1] = macros.port_bits_per_ns
+    rate[:, 1] = macros.adcs * rates.adc_ghz
+    rate[:, 2:-1] = macros.units * rates.unit_rate[None, :]
+    work = block_work if block_work.shape[1] == len(STAGE_WORK) else block_work[:, STAGE_WORK]
+    timed = _divide(work, rate[macro])
+    out = np.empty((len(timed), len(STAGES)))
+    out[:, 0] = timed[:, 0]
+    out[:, 1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
+    out[:, 2:] = timed[:, 1:]
+    return out
 
 
 def block_period(stages: np.ndarray) -> np.ndarray:
@@ -151,9 +153,11 @@ def macro_busy(
     image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
     """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
-    m = macros.adcs.shape[0]
-    total = np.zeros((m, image_work.shape[1]))
-    np.add.at(total, macro, image_work)
+    m, k = macros.adcs.shape[0], len(WORK)
+    cols = np.array(_BUSY_WORK)
+    # summed in share order, as np.add.at would (only the columns that keep a macro busy)
+    cell = (macro[:, None] * k + cols).ravel()
+    total = np.bincount(cell, image_work[:, cols].ravel(), m * k).reshape(m, k)
     busy = np.zeros((m, 2 + len(UNITS)))
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
     busy[:, 1] = _divide(
@@ -217,40 +221,86 @@ def interleaved_busy(
 Link = tuple[tuple[int, int], tuple[int, int]]
 
 
-def link_loads(
-    src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray, mesh: tuple[int, int]
-) -> list[tuple[np.ndarray, bool, int]]:
-    """Flits per image on every directed link under X-then-Y routing, as four load grids.
+def link_grids(
+    src: np.ndarray,
+    dst: np.ndarray,
+    flits: np.ndarray,
+    pos: np.ndarray,
+    design: np.ndarray,
+    meshes: np.ndarray,
+) -> np.ndarray:
+    """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
-    A flow's horizontal leg runs along its source's row, its vertical leg along its destination's
-    column; loads are summed with difference arrays. Returns ``(grid, horizontal, step)`` for east,
-    west, south and north: ``grid[a, b]`` is the load on the link from index ``b`` to ``b + step``
-    (``b + 1`` to ``b`` when ``step`` is -1) along row ``a`` (horizontal) or column ``a``.
+    Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols);
+    ``pos`` gives each macro's router (row, col). A flow's horizontal leg runs along its source's
+    row, its vertical leg along its destination's column; loads are summed with difference arrays.
+    Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side):
+    ``grid[g, d, a, b]`` is the load of design ``d`` on the link from index ``b`` to ``b + 1``
+    (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
+    ``a`` (south, north). Cells outside a design's mesh are ``-inf``; every real cell is computed
+    exactly as for that design alone (the same flows, in the same order, the same prefix sums).
     """
-    rows, cols = mesh
+    n_designs, side = len(meshes), int(meshes.max())
+    width = side + 1
+    size = n_designs * side * width
     (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
-    grids = []
-    for horizontal, line, a, b, size in (
-        (True, r0, c0, c1, (rows, cols + 1)),
-        (False, c1, r0, r1, (cols, rows + 1)),
-    ):
+    out = np.empty((4, n_designs, side, side))
+    g = 0
+    for line, a, b in ((r0, c0, c1), (c1, r0, r1)):
         for step, mask in ((1, b > a), (-1, a > b)):
-            lo, hi = (a, b) if step > 0 else (b, a)
-            width = size[1]
-            diff = np.bincount(
-                line[mask] * width + lo[mask], flits[mask], size[0] * width
-            ) - np.bincount(line[mask] * width + hi[mask], flits[mask], size[0] * width)
-            grids.append((np.cumsum(diff.reshape(size), axis=1)[:, :-1], horizontal, step))
-    return grids
+            lo, hi = (a[mask], b[mask]) if step > 0 else (b[mask], a[mask])
+            row = (design[mask] * side + line[mask]) * width
+            diff = np.bincount(row + lo, flits[mask], size) - np.bincount(
+                row + hi, flits[mask], size
+            )
+            out[g] = np.cumsum(diff.reshape(n_designs, side, width), axis=2)[:, :, :-1]
+            g += 1
+    index = np.arange(side)
+    rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
+    along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
+    along_cols = (index[None, :, None] < cols) & (index[None, None, :] < rows)
+    out[:2][:, ~along_rows] = -np.inf
+    out[2:][:, ~along_cols] = -np.inf
+    return out
+
+
+def link_of(grid: int, a: int, b: int) -> Link:
+    """The link ((row, col) -> (row, col)) of cell ``(a, b)`` of grid ``grid`` of
+    :func:`link_grids`."""
+    first, second = (b, b + 1) if grid in (0, 2) else (b + 1, b)
+    if grid < 2:
+        return ((a, first), (a, second))
+    return ((first, a), (second, a))
+
+
+def busiest_links(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per design of :func:`link_grids`' result: the load of its most loaded link, and where
+    (grid, flat cell index); the first of equal loads in east, west, south, north order, row by
+    row."""
+    n_designs = grids.shape[1]
+    flat = grids.reshape(4, n_designs, -1)
+    cell = np.argmax(flat, axis=2)
+    load = np.take_along_axis(flat, cell[:, :, None], axis=2)[:, :, 0]
+    best = np.full(n_designs, -1.0)
+    grid = np.zeros(n_designs, dtype=int)
+    for g in range(4):
+        better = load[g] > best
+        best = np.where(better, load[g], best)
+        grid = np.where(better, g, grid)
+    return best, grid, cell[grid, np.arange(n_designs)]
 
 
 def route_loads(
     src: np.ndarray, dst: np.ndarray, flits: np.ndarray, pos: np.ndarray, mesh: tuple[int, int]
 ) -> np.ndarray:
-    """Per flow, the load (flits per image, every flow's) of the busiest link on its route."""
-    east, west, south, north = (g for g, _, _ in link_loads(src, dst, flits, pos, mesh))
+    """Per flow of one design, the load (flits per image, every flow's) of the busiest link on
+    its route."""
+    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    east, west, south, north = grids[:, 0]
     out = np.zeros(len(src))
-    for f, ((r0, c0), (r1, c1)) in enumerate(zip(pos[src].tolist(), pos[dst].tolist())):
+    for f, ((r0, c0), (r1, c1)) in enumerate(
+        zip(pos[src].tolist(), pos[dst].tolist(), strict=True)
+    ):
         legs = (
             east[r0, c0:c1] if c1 > c0 else west[r0, c1:c0],
             south[c1, r0:r1] if r1 > r0 else north[c1, r1:r0],
@@ -267,18 +317,8 @@ def busiest_link(
     mesh: tuple[int, int],
     flit_ns: float,
 ) -> tuple[float, Link]:
-    """Busy time per image of the most loaded link, ns, and that link ((row, col) -> (row, col))."""
-    best, where = -1.0, ((0, 0), (0, 0))
-    for grid, horizontal, step in link_loads(src, dst, flits, pos, mesh):
-        if not grid.size:
-            continue
-        a, b = np.unravel_index(int(np.argmax(grid)), grid.shape)
-        if grid[a, b] > best:
-            first, second = (b, b + 1) if step > 0 else (b + 1, b)
-            where = (
-                ((int(a), int(first)), (int(a), int(second)))
-                if horizontal
-                else ((int(first), int(a)), (int(second), int(a)))
-            )
-            best = float(grid[a, b])
-    return best * flit_ns, where
+    """Busy time per image of the most loaded link of one design, ns, and that link."""
+    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    best, grid, cell = busiest_links(grids)
+    a, b = divmod(int(cell[0]), grids.shape[3])
+    return float(best[0]) * flit_ns, link_of(int(grid[0]), a, b)

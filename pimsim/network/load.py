@@ -51,3 +51,14 @@ def load_model(spec: str | os.PathLike[str], input_shape: InputShape = None) -> 
             )
         return load_pimcomp(text)
     return load_network(text, input_shape)
+
+
+def model_reference(spec: str | os.PathLike[str], arch_dir: str | os.PathLike[str]) -> str:
+    """How an arch.json written in ``arch_dir`` names the model ``spec`` (as given on the command
+    line, relative to the current folder): a model file by its path relative to ``arch_dir``, which
+    is how arch.json paths are read, so the design runs from any folder and moves with its model;
+    a zoo name unchanged."""
+    text = os.fspath(spec)
+    if not os.path.isfile(text):
+        return text
+    return os.path.relpath(os.path.abspath(text), os.path.abspath(arch_dir))

@@ -1,8 +1,12 @@
 """The scratchpad (SPM) of a macro: finite space in named partitions, and one port.
 
-**Port.** Loads (input windows into the PEs) and stores (results back) of every share in the macro
-go through one port that moves ``word_bits`` per ``access_latency_ns``: a job of ``b`` bits takes
-``ceil(b / word_bits)`` accesses. Jobs queue in arrival order (a ``port`` stall).
+**Port.** Every access of the macro's scratchpad goes through one port that moves ``word_bits`` per
+``access_latency_ns``: a job of ``b`` bits takes ``ceil(b / word_bits)`` accesses. The users are the
+loads (input windows into the PEs) and stores (results back) of every share in the macro, and the
+NoC: a block sent from this macro is read through the port before it leaves, a block received is
+written through it once its last flit has arrived (:class:`PortJob`; a merge's part is written
+into the layer's output staging the same way). Jobs queue in arrival order (a ``port`` stall); the
+bits each NoC job moves are counted as scratchpad reads at the sender and writes at the receiver.
 
 **Space.** ``buffer_kib`` KiB, split by the compiler into fixed partitions: each remote consumer
 share's input queue per operand, and each layer's output staging (a stored block, with the parts the
@@ -35,7 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simpy.events import Event
+from simpy.events import Event, Timeout
 
 from pimsim.components.parts import BufferPart
 from pimsim.sim.core import Clock, Pool, SimEnv, Waiter
@@ -69,11 +73,16 @@ class Scratchpad:
         self.used = 0
         self.peak = 0
         self.on_change: Callable[[Scratchpad], None] | None = None
+        self.access_pj = (0.0, 0.0)  # per bit read / written (traced energy of port jobs)
 
     def job(self, bits: float) -> tuple[int, int]:
         """Port servers and cycles to move ``bits``."""
         accesses = math.ceil(bits / self.word_bits - 1e-9)
         return 1, self.clock.cycles(accesses * self.access_ns) if accesses > 0 else 0
+
+    def port_cycles(self, bits: float) -> int:
+        """Cycles the port is held to move ``bits`` (whole accesses of ``word_bits``)."""
+        return self.job(bits)[1]
 
     def reserve(self, name: str, bits: int) -> bool:
         """Take ``bits`` in partition ``name`` now if they fit and nobody in it waits."""
@@ -129,6 +138,42 @@ class Scratchpad:
             f"partition '{name}' of macro {self.macro} holds {p.used:,} of its {p.size:,} bits "
             f"(the scratchpad has {self.capacity_bits:,})"
         )
+
+
+class PortJob:
+    """One access job of the port that calls ``then()`` once it is over: the port is taken at once
+    if free, else the job queues (first come, first served); ``started(lane, cycle)`` (if given)
+    is called as it takes the port."""
+
+    __slots__ = ("cycles", "spm", "started", "then")
+
+    def __init__(
+        self,
+        spm: Scratchpad,
+        cycles: int,
+        then: Callable[[], None],
+        started: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.spm = spm
+        self.cycles = cycles
+        self.then = then
+        self.started = started
+        lane = spm.port.take(1)
+        if lane < 0:
+            spm.port.queue(1, self)
+        else:
+            self.granted(lane)
+
+    def granted(self, lane: int) -> None:
+        port, cycles, then = self.spm.port, self.cycles, self.then
+        if self.started is not None:
+            self.started(lane, self.spm.env.now)
+
+        def over(_event: object) -> None:
+            port.give(1, lane, cycles)
+            then()
+
+        Timeout(self.spm.env, cycles).callbacks.append(over)
 
 
 class Staging:

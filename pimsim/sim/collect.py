@@ -1,9 +1,10 @@
 """From a finished run to a :class:`SimResult`: action counts, energy, per-layer and unit figures.
 
-Every stage counted the items it processed in full and in last blocks; its actions are those items
-times the actions per item the compiler wrote into the program. Flows counted their flit-hops. The
-counts of each macro are priced by :func:`pimsim.model.pricing.price`, the one pricing function the
-estimate also uses, with static power over one period per image.
+Every unit counted the jobs it served, each job performing the actions the compiler derived from
+the mapping and the layer's geometry (:mod:`pimsim.sim.blockwork`); flows counted their flit-hops.
+The counts of each macro are priced by :func:`pimsim.model.pricing.price`, the one pricing function
+the estimate also uses (``WORK`` is its table's column order), with static power over one period
+per image.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
 
 from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
-from pimsim.model.kernel import WORK
-from pimsim.model.pricing import hardware_energy_table, price
+from pimsim.model.pricing import WORK, hardware_energy_table, price
+from pimsim.sim.interface import Interface
 from pimsim.sim.ir import StageSpec
+from pimsim.sim.noc import FlowRun
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
-
-if TYPE_CHECKING:
-    from pimsim.sim.machine import Machine as _Machine
+from pimsim.sim.state import RunState
 
 _BUFFER = MappingProxyType({str(Action.BUFFER_READ_BITS): 0, str(Action.BUFFER_WRITE_BITS): 1})
 
@@ -47,7 +46,18 @@ def energy_per_item(hw: Hardware) -> Callable[[StageSpec, int], tuple[float, flo
     return energy
 
 
-def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult:
+def scratchpad_bit_energy(hw: Hardware) -> Callable[[int], tuple[float, float]]:
+    """A function giving the energy per bit (pJ) read and written in a macro's scratchpad, as the
+    pricing function charges the NoC's and the interface's accesses: what trace slices carry."""
+    table = hardware_energy_table(hw)
+
+    def energy(macro: int) -> tuple[float, float]:
+        return float(table.buffer_pj[macro, 0]), float(table.buffer_pj[macro, 1])
+
+    return energy
+
+
+def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult:
     """The result of machine ``m`` after its run (``stopped``: why a guard ended it early; the
     figures are then those of the images that finished, and the energy per image each share's work
     over the images' worth of blocks it stored, with static power over the measured period)."""
@@ -55,26 +65,34 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
     hw = program.hardware
     counts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     per_image: dict[int, Counter[str]] = defaultdict(Counter)  # each share's work per image
+    for unit in m.units:  # what every unit counted as it served its jobs
+        if unit.macro is not None:
+            for action, n in unit.counts().items():
+                counts[unit.macro][action] += n
     for sh in m.shares:
         # a stopped run: each share's counts over the images' worth of blocks it stored
         share_images = images if stopped is None else sh.stored.count / sh.task.blocks
+        if not share_images:
+            continue
         for st in sh.stages:
-            for action, full, last in st.spec.actions:
-                n = st.n[0] * full + st.n[1] * last
-                counts[st.macro][action] += n
-                if share_images:
-                    per_image[st.macro][action] += n / share_images
+            for job in st.jobs:
+                for action, n in job.actions:
+                    per_image[st.macro][action] += job.served * n / share_images
     for fr in m.flows:
-        _count_noc_buffer_bits(fr, images if stopped is None else None, counts, per_image)
-        if fr.flit_hops:
-            counts[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops
-            flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
-            if flow_images:
-                per_image[fr.spec.src][str(Action.NOC_FLIT_HOPS)] += fr.flit_hops / flow_images
-    if program.interface_bits:  # every image crossed the off-chip interface (booked to the chip)
-        io = str(Action.INTERFACE_BITS)
-        counts[-1][io] += program.interface_bits * (images if stopped is None else done_images(m))
-        per_image[-1][io] += program.interface_bits
+        # a stopped run: each flow's counts over the images' worth of blocks it delivered
+        flow_images = images if stopped is None else fr.delivered.count / fr.spec.blocks
+        for macro, action, n in _flow_counts(fr):
+            if n:
+                counts[macro][action] += n
+                if flow_images:
+                    per_image[macro][action] += n / flow_images
+    if m.interface is not None:
+        io_images = images if stopped is None else sum(t is not None for t in m.image_finish)
+        for macro, action, n in _interface_counts(m.interface):
+            if n:
+                counts[macro][action] += n
+                if io_images:
+                    per_image[macro][action] += n / io_images
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -89,7 +107,7 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
         if done
         else 0.0
     )
-    time_ns = ns(m.env.now)
+    time_ns = ns(m.now)
     # no image finished: no period, so no energy per image either
     energy = price(per_image, hw, period) if done else {}
     total = Counter[str]()
@@ -121,10 +139,14 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
                 len(fr.spec.route),
                 fr.flit_hops,
                 _ns_dict(fr.stall, ns),
+                fr.flits,
+                fr.router_flits,
+                fr.read_bits,
+                fr.write_bits,
             )
             for fr in m.flows
         ),
-        {macro: spm.peak for macro, spm in sorted(m.spms.items())},
+        {macro: spm.peak for macro, spm in sorted(m.scratchpads.items())},
         m.events,
         wall_s,
         program.warnings,
@@ -132,40 +154,31 @@ def collect(m: _Machine, wall_s: float, stopped: str | None = None) -> SimResult
     )
 
 
-def done_images(m: _Machine) -> int:
-    """Images that finished."""
-    return sum(1 for t in m.image_finish if t is not None)
+def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
+    """What a flow did, as (macro, action, count): its scratchpad reads at the source and writes
+    at the destination, its flit-hops (booked to the source macro)."""
+    src, dst = fr.spec.src, fr.spec.dst
+    return (
+        (src, str(Action.NOC_BUFFER_READ_BITS), fr.read_bits),
+        (dst, str(Action.NOC_BUFFER_WRITE_BITS), fr.write_bits),
+        (src, str(Action.NOC_FLIT_HOPS), float(fr.flit_hops)),
+    )
 
 
-def _count_noc_buffer_bits(
-    fr: Any,
-    images: int | None,
-    counts: dict[int, dict[str, float]],
-    per_image: dict[int, Counter[str]],
-) -> None:
-    """A flow between two macros reads its blocks from the sender's scratchpad and writes them
-    into the receiver's: the bits of the blocks it delivered (``images`` None: a stopped run)."""
-    spec = fr.spec
-    if spec.src == spec.dst or spec.in_place:
-        return
-    one = (spec.blocks - 1) * spec.bits[0] + spec.bits[1]  # bits of one image
-    n = fr.delivered.count
-    done = n // spec.blocks
-    bits = done * one + min(n - done * spec.blocks, spec.blocks - 1) * spec.bits[0]
-    for macro, action in (
-        (spec.src, str(Action.NOC_BUFFER_READ_BITS)),
-        (spec.dst, str(Action.NOC_BUFFER_WRITE_BITS)),
-    ):
-        counts[macro][action] += bits
-        if n:
-            per_image[macro][action] += one
+def _interface_counts(io: Interface) -> list[tuple[int, str, float]]:
+    """What the interface did, as (macro, action, count): bits across it (booked to the chip,
+    key -1), the scratchpad bits it wrote (inputs) and read (outputs) in each macro."""
+    out = [(-1, str(Action.INTERFACE_BITS), io.bits_in + io.bits_out)]
+    out += [(m, str(Action.NOC_BUFFER_WRITE_BITS), b) for m, b in sorted(io.written.items())]
+    out += [(m, str(Action.NOC_BUFFER_READ_BITS), b) for m, b in sorted(io.read.items())]
+    return out
 
 
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
     return {str(k): ns(v) for k, v in sorted(cycles.items()) if v}
 
 
-def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
+def _layer(m: RunState, name: str, time_ns: float) -> LayerSim:
     ns = m.clock.ns
     info = next(x for x in m.program.layers if x.name == name)
     shares = [m.shares[t] for t in info.tasks]
@@ -177,7 +190,7 @@ def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
             key = "buffer" if st.name in ("load", "store") else st.name
             mine[key] += ns(st.busy)
             stages.append(
-                StageSim(st.name, st.macro, ns(st.busy), _ns_dict(st.stall, ns), st.n[0] + st.n[1])
+                StageSim(st.name, st.macro, ns(st.busy), _ns_dict(st.stall, ns), st.items_done)
             )
         for key, value in mine.items():
             busy[key] = max(busy.get(key, 0.0), value)
@@ -198,8 +211,8 @@ def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
     finish = tuple(ns(t or 0) for t in m.layer_finish[name])
     items, macs = 0, 0.0
     for sh in shares:  # the outputs each share computed (its last stage counts its blocks)
-        n = sh.stages[-1].n
-        done = n[0] * sh.task.items[0] + n[1] * sh.task.items[1]
+        full, last = sh.stages[-1].jobs
+        done = full.served * sh.task.items[0] + last.served * sh.task.items[1]
         items += done
         macs += done * sh.task.frac * info.macs / max(info.items, 1)
     return LayerSim(
@@ -219,41 +232,40 @@ def _layer(m: _Machine, name: str, time_ns: float) -> LayerSim:
     )
 
 
-def _units(m: _Machine) -> tuple[UnitSim, ...]:
+def _units(m: RunState) -> tuple[UnitSim, ...]:
     ns = m.clock.ns
     stalls: dict[str, Counter[str]] = defaultdict(Counter)
-    kinds = {"load": "port", "store": "port", "mvm": "pe", "adc": "adc"}
-    unit_kind: dict[str, str] = {}
-    unit_pool = {}
     for sh in m.shares:
         for st in sh.stages:
-            unit_kind[st.unit] = kinds.get(st.name, "units")
-            unit_pool[st.unit] = (st.pool, st.macro)
             for cause, cycles in st.stall.items():
-                stalls[st.unit][str(cause)] += cycles
-    out = []
-    for name, (pool, macro) in unit_pool.items():
-        out.append(
-            UnitSim(
-                name,
-                unit_kind[name],
-                macro,
-                ns(pool.busy_cycles),
-                ns(pool.queued_cycles),
-                pool.jobs,
-                _ns_dict(stalls[name], ns),
-            )
+                stalls[st.unit.name][str(cause)] += cycles
+    out = [
+        UnitSim(
+            unit.name,
+            unit.kind,
+            unit.macro,
+            ns(unit.pool.busy_cycles),
+            ns(unit.pool.queued_cycles),
+            unit.pool.jobs,
+            _ns_dict(stalls[unit.name], ns),
+            unit.server_busy_ns(),
         )
-    for pool in m.mesh.links.values():
+        for unit in m.units
+    ]
+    channels = [(p, "link", {}) for p in m.links]
+    channels += [(p, p.name.split(" ")[0], {}) for p in m.noc_ports]  # inject / eject
+    if m.interface is not None:
+        channels.append((m.interface.channel, "io", m.interface.stall))
+    for pool, kind, stall in channels:
         out.append(
             UnitSim(
                 f"NoC/{pool.name}",
-                "link",
+                kind,
                 None,
                 ns(pool.busy_cycles),
                 ns(pool.queued_cycles),
                 pool.jobs,
-                {},
+                _ns_dict(stall, ns),
             )
         )
     return tuple(out)

@@ -4,9 +4,9 @@ Everything the run needs that depends on the dataflow and not on timing is decid
 
 - **blocks**: a weight layer works in blocks of ``dup`` output pixels, another layer in blocks of
   one output row (as :mod:`pimsim.model.kernel` documents);
-- **work**: per item from :func:`~pimsim.model.actions.pixel_work` (weight layers, per output pixel)
-  or :func:`~pimsim.model.actions.other_work` divided by the output rows, times the items of a block
-  and the share's fraction of the layer's crossbars;
+- **work**: what each block of each share does (crossbars read and their active rows and columns,
+  the conversions on each ADC of the macro, the digital work, the scratchpad bits), derived from the
+  mapping and the layer's geometry by :mod:`pimsim.sim.blockwork`, in a full and in the last block;
 - **windows**: for every consumer block, the first and last producer block it reads (sliding window,
   rows and columns each with their kernel, stride, padding and dilation; the last input pixel of the
   last output pixel decides when the block can start, the first input pixel of the next block
@@ -31,13 +31,19 @@ Everything the run needs that depends on the dataflow and not on timing is decid
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
-import numpy as np
-
-from pimsim.model.actions import Action, interface_bits, other_work, pixel_work
+from pimsim.model.actions import Action
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.model.windows import BlockGeometry, windows
 from pimsim.network.layer import LayerKind
+from pimsim.sim.blockwork import (
+    BlockWork,
+    ShareCrossbars,
+    other_block,
+    share_crossbars,
+    weight_block,
+)
 from pimsim.sim.core import whole_parts
 from pimsim.sim.ir import (
     FlowSpec,
@@ -45,12 +51,12 @@ from pimsim.sim.ir import (
     LayerInfo,
     Link,
     Op,
-    PartitionSpec,
     Position,
     Program,
     StageSpec,
     Task,
 )
+from pimsim.sim.partitions import held_spans, span_bits, split_scratchpads
 
 #: Per-block stages after the per-bit ones, in pipeline order, with the action each performs.
 POST_STAGES = (
@@ -77,33 +83,61 @@ def route(a: Position, b: Position) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def _per_item(lp: LayerPlan, geo: BlockGeometry, activation_bits: int) -> dict[Action, float]:
-    if lp.xset is not None:
-        return dict(pixel_work(lp, activation_bits))
-    return {a: v / geo.items for a, v in other_work(lp, activation_bits).items()}
-
-
 def _stages(
-    work: dict[Action, float], geo: BlockGeometry, bits: int, frac: float, weight: bool
+    plan: Plan,
+    lp: LayerPlan,
+    geo: BlockGeometry,
+    s: int,
+    xbars: dict[tuple[str, int], ShareCrossbars],
 ) -> tuple[StageSpec, ...]:
-    scale = (geo.full * frac, geo.last * frac)
-
-    def spec(name: str, per_bit: bool, main: Action, *extra: Action) -> StageSpec:
-        div = bits if per_bit else 1
-        acts = tuple(
-            (str(a), work.get(a, 0.0) / div * scale[0], work.get(a, 0.0) / div * scale[1])
-            for a in (main, *extra)
-            if work.get(a, 0.0)
+    """Share ``s``'s stages, with the work of a full and of the last block (blockwork)."""
+    hw = plan.arch.hardware
+    act_bits = hw.activation_bits
+    if lp.xset is None:
+        other = other_block(lp, act_bits)
+        full_block, last_block = other, other
+        per_bit: tuple[BlockWork, BlockWork] | None = None
+    else:
+        xb = xbars[(lp.layer.name, s)]
+        group = plan.groups[lp.shares[s].macro]
+        per_bit = (
+            weight_block(lp, xb, geo.full, act_bits, group.adcs, group.crossbars, hw.xbar_size),
+            weight_block(lp, xb, geo.last, act_bits, group.adcs, group.crossbars, hw.xbar_size),
         )
-        base = work.get(main, 0.0) / div
-        return StageSpec(name, per_bit, (base * scale[0], base * scale[1]), acts)
+        full_block, last_block = per_bit[0].per_block, per_bit[1].per_block
 
-    out = [spec("load", False, Action.BUFFER_READ_BITS)]
-    if weight:
-        mvm = spec("mvm", True, Action.XBAR_READ, Action.DAC, Action.SAMPLE_HOLD)
-        out += [mvm, spec("adc", True, Action.ADC), spec("shift_add", True, Action.SHIFT_ADD)]
-    out += [spec(name, False, action) for name, action in POST_STAGES if work.get(action, 0.0)]
-    out.append(spec("store", False, Action.BUFFER_WRITE_BITS))
+    def block_spec(name: str, action: str) -> StageSpec:
+        f, la = full_block.get(action, 0.0), last_block.get(action, 0.0)
+        return StageSpec(name, False, (f, la), ((action, f, la),) if f or la else ())
+
+    def bit_spec(name: str, work: str, *acts: tuple[str, str]) -> StageSpec:
+        assert per_bit is not None
+        f, la = per_bit
+        return StageSpec(
+            name,
+            True,
+            (float(getattr(f, work)), float(getattr(la, work))),
+            tuple((a, float(getattr(f, w)), float(getattr(la, w))) for a, w in acts),
+        )
+
+    out = [block_spec("load", str(Action.BUFFER_READ_BITS))]
+    if per_bit is not None:
+        adc = bit_spec("adc", "columns", (str(Action.ADC), "columns"))
+        out += [
+            bit_spec(
+                "mvm",
+                "crossbars",
+                (str(Action.XBAR_READ), "crossbars"),
+                (str(Action.DAC), "dac"),
+                (str(Action.SAMPLE_HOLD), "columns"),
+            ),
+            replace(adc, per_server=(per_bit[0].adc_load, per_bit[1].adc_load)),
+            bit_spec("shift_add", "columns", (str(Action.SHIFT_ADD), "columns")),
+        ]
+    for name, action in POST_STAGES:
+        if full_block.get(str(action), 0.0) or last_block.get(str(action), 0.0):
+            out.append(block_spec(name, str(action)))
+    out.append(block_spec("store", str(Action.BUFFER_WRITE_BITS)))
     return tuple(out)
 
 
@@ -161,11 +195,11 @@ def compile_program(plan: Plan) -> Program:
             if source in geos:
                 whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
                 wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
-    spans = _spans(plan, geos, wins)
+    spans = held_spans(plan, geos, wins)
+    xbars = share_crossbars(plan)
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
         weight = lp.xset is not None
-        work = _per_item(lp, geo, act_bits)
         block_bits = geo.block_bits(act_bits)
         bits = lp.bit_iters if weight else 1
         ids = []
@@ -190,7 +224,7 @@ def compile_program(plan: Plan) -> Program:
                 )
                 held = whole_parts(parts)  # a block in the queue, as its flows reserve it
                 widest = max(
-                    _span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
+                    span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
                 )
                 least = max(widest, span * held[0])
                 queue = least + held[0]
@@ -252,7 +286,7 @@ def compile_program(plan: Plan) -> Program:
                     geo.blocks,
                     bits,
                     (geo.full, geo.last),
-                    _stages(work, geo, bits, share.share, weight),
+                    _stages(plan, lp, geo, s, xbars),
                     tuple(inputs),
                     out_bits,
                     out_part,
@@ -280,7 +314,7 @@ def compile_program(plan: Plan) -> Program:
         minimum[key] += blocks * staged[layer.name]
         # read in place, it holds its readers' windows; else one block will do
         floor[key] += (blocks if blocks > 2 else 1) * staged[layer.name]
-    partitions, warnings = _partitions(plan, minimum, floor)
+    partitions, warnings = split_scratchpads(plan, minimum, floor)
     layers = tuple(
         LayerInfo(
             x.name,
@@ -314,7 +348,6 @@ def compile_program(plan: Plan) -> Program:
         warnings,
         tuple(sorted(needs.items())),
         tuple(sorted(least.items())),
-        float(interface_bits(net, hw.activation_bits)) if hw.parts.interface else 0.0,
     )
 
 
@@ -322,89 +355,3 @@ def buffer_needs_kib(plan: Plan) -> dict[int, float]:
     """Scratchpad each macro needs for its input windows and output staging, KiB (the compiler's
     partition rule; a smaller scratchpad may stall for space or deadlock)."""
     return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
-
-
-def _spans(
-    plan: Plan,
-    geos: dict[str, BlockGeometry],
-    wins: dict[tuple[str, int], tuple[list[int], list[int]]],
-) -> dict[tuple[str, int], int]:
-    """Per consumer input, how many producer blocks must be held while the consumer waits.
-
-    Usually the consumer's widest window. Where paths reconverge (a residual branch), the consumer's
-    block ``k`` also waits for its other inputs, which need the producer's blocks up to ``H(k)``
-    (windows composed along every path); the producer must be able to run that far ahead while
-    the consumer still holds its window from ``lo(k)``: ``max_k H(k) - lo(k) + 1`` blocks. Less
-    space deadlocks: the producer waits for space that only the consumer can free, the consumer
-    for a block only the producer can make.
-    """
-    net = plan.network
-    order = [layer.name for layer in net.layers]
-    position = {name: i for i, name in enumerate(order)}
-    spans: dict[tuple[str, int], int] = {}
-    for p in order:
-        reach = {p: np.arange(geos[p].blocks)}  # highest block of p that each block needs
-        for c in order[position[p] + 1 :]:
-            layer = net[c]
-            needs = [
-                reach[src][np.asarray(wins[(c, e)][1])]
-                for e, src in enumerate(layer.inputs)
-                if src in reach
-            ]
-            if not needs:
-                continue
-            reach[c] = np.maximum.reduce(needs)
-            for e, src in enumerate(layer.inputs):
-                if src == p:
-                    lo = np.asarray(wins[(c, e)][0])
-                    spans[(c, e)] = int((reach[c] - lo).max()) + 1
-    return spans
-
-
-def _span_bits(lo: int, hi: int, block_bits: tuple[int, int], blocks: int) -> int:
-    """Bits of producer blocks ``lo .. hi`` (the last block of an image may be short)."""
-    n = hi - lo + 1
-    return n * block_bits[0] - (block_bits[0] - block_bits[1] if hi == blocks - 1 else 0.0)
-
-
-def _partitions(
-    plan: Plan, minimum: dict[tuple[int, str], int], floor: dict[tuple[int, str], int]
-) -> tuple[tuple[PartitionSpec, ...], tuple[str, ...]]:
-    """Scratchpad partitions: each macro's scratchpad split in proportion to what its partitions
-    need (scaled up to fill it). A scratchpad too small for that gives every partition its floor
-    (a queue its widest window, a staging one block: no overlap, but no deadlock) and the rest in
-    proportion to what each needs beyond it, with a warning; one too small even for the floors is
-    scaled down, with a warning that the run may deadlock."""
-    by_macro: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for (macro, name), bits in minimum.items():
-        by_macro[macro].append((name, bits))
-    out, warnings = [], []
-    for macro in sorted(by_macro):
-        capacity = plan.groups[macro].buffer_kib * 8192
-        parts = by_macro[macro]
-        need = sum(b for _, b in parts)
-        lows = [floor.get((macro, name), bits) for name, bits in parts]
-        low = sum(lows)
-        where = (
-            f"macro {macro} ({plan.groups[macro].name}): its input windows and output "
-            f"staging need {need:,} bits to overlap transfers with work but its scratchpad "
-            f"holds {capacity:,}"
-        )
-        if need <= capacity or low > capacity:
-            scale = capacity / need if need else 1.0
-            out += [PartitionSpec(macro, name, int(bits * scale)) for name, bits in parts]
-            if need > capacity:
-                warnings.append(
-                    f"{where}, less than the {low:,} they need at the least; the run may deadlock"
-                )
-            continue
-        share = (capacity - low) / (need - low)
-        out += [
-            PartitionSpec(macro, name, lo + int((bits - lo) * share))
-            for (name, bits), lo in zip(parts, lows, strict=True)
-        ]
-        warnings.append(
-            f"{where}; each partition gets what it needs at the least ({low:,} bits "
-            "in all) and a share of the rest: the run may stall for space"
-        )
-    return tuple(out), tuple(warnings)

@@ -60,7 +60,8 @@ class RunStopped(Exception):
 
 class GuardedEnv(SimEnv):
     """A :class:`SimEnv` that stops the run before an event past ``max_cycles``, or once the run has
-    taken ``max_wall_s`` seconds (checked every 65,536 events), by raising :class:`RunStopped`.
+    taken ``max_wall_s`` seconds (checked every 4,096 events: a fraction of a second even on a
+    loaded machine), by raising :class:`RunStopped`.
 
     Used only when a guard is asked for: the check costs each event a call.
     """
@@ -83,7 +84,7 @@ class GuardedEnv(SimEnv):
             raise RunStopped(f"it reached the cycle limit ({self.max_cycles:,} cycles)")
         super().step()
         self.stepped += 1
-        if not self.stepped & 0xFFFF and time.perf_counter() > self.deadline:
+        if not self.stepped & 0xFFF and time.perf_counter() > self.deadline:
             raise RunStopped(f"it ran out of wall-clock time ({self.max_wall_s:g} s)")
 
 
@@ -98,7 +99,8 @@ class Cause:
     PORT = "port"  # the scratchpad port, used by another load or store
     UNITS = "units"  # digital units of the macro, busy with other work
     PE = "pe"  # the crossbars, still reading earlier bits
-    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE)
+    IO = "io"  # the off-chip interface: the input not yet on chip, or the channel busy
+    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE, IO)
 
 
 class Clock:

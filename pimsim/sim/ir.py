@@ -57,13 +57,16 @@ class StageSpec:
     ``work`` is what the stage's hardware processes per item (per bit for per-bit stages, per block
     otherwise), in a full block and in the last block of an image: bits for load and store,
     crossbars read for mvm, conversions for adc, elements for the digital units. ``actions`` are the
-    action counts booked per item, ``(action, full, last)``.
+    action counts booked per item, ``(action, full, last)``. ``per_server``: where the unit's servers
+    are wired to fixed parts of the work (a macro's ADCs, :mod:`pimsim.sim.blockwork`), the work of
+    each server per item in a full and in the last block; empty: any server takes any work.
     """
 
     name: str
     per_bit: bool
     work: tuple[float, float]
     actions: tuple[tuple[str, float, float], ...]
+    per_server: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
 
     @property
     def op(self) -> Op:
@@ -207,7 +210,6 @@ class Program:
     warnings: tuple[str, ...] = ()
     needs_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits its partitions need), unscaled
     floor_bits: tuple[tuple[int, int], ...] = ()  # (macro, bits it needs not to deadlock)
-    interface_bits: float = 0.0  # per image across the off-chip interface (0: no interface)
 
     def header(self) -> dict[str, Any]:
         """The compact program as JSON-ready data (windows included, hardware excluded)."""

@@ -1,22 +1,44 @@
-"""The network-on-chip: a 2-D mesh of routers, X-then-Y routing, every directed link a resource.
+"""The network-on-chip: a 2-D mesh of routers, X-then-Y routing, every channel a resource.
 
-A message of ``F = ceil(bits / flit_bits)`` flits leaves its source router head first. The head
-crosses one hop in ``hop_latency_ns``; on each link it must wait until the link is free (a ``noc``
-stall, first come first served), and the message then occupies the link for its serialisation,
-``F x flit_latency_ns``. Routers buffer a whole message (virtual cut-through), so a head blocked
-further on does not hold the links behind it. The tail arrives ``hop_latency + F x flit_latency``
-after the head took the last link: with no contention a message takes ``hops x hop_latency +
-F x flit_latency``, and two flows crossing a link share its time.
+**Path of a block.** A block sent from macro ``a`` to macro ``b`` is one packet of
+``F = ceil(bits / flit_bits)`` flits. The sender's network interface first reads it from ``a``'s
+scratchpad through the port (:class:`~pimsim.sim.buffer.Scratchpad`), then injects it into its
+router through ``a``'s *injection port* (the router's local input for ``a``: every packet ``a``
+sends, to any macro, takes it in turn); the packet then crosses the route's links (X first, then
+Y), contending there with the packets of every macro whose route shares a link, and leaves the last
+router through ``b``'s *ejection port* (every packet ``b`` receives takes it in turn) into ``b``'s
+network interface, which writes it into ``b``'s scratchpad through the port once the tail has
+arrived. The ``macros_per_router`` macros of one router (ISAAC's concentrated mesh: 4 tiles) each
+have their own local ports and share the router's links; two of them exchange packets through the
+sender's injection and the receiver's ejection port only.
 
-A *flow* is the stream of one producer's blocks to one consumer share (or of one share's results to
-its layer's output macro): for each block it waits for the data to exist at the source, for space
-in the destination's scratchpad partition (credit-based flow control: ``buffer`` stall; a merge
-takes its part's space in the layer's output staging, reserved whole block by whole block in block
-order, :class:`~pimsim.sim.buffer.Staging`), then sends.
-Flows between two macros of one router cross no link (serialisation only); within one macro the
-block is read in place, or (a consumer share's slice, see :mod:`pimsim.sim.compiler`) handed over
-at once once its queue has room. Energy: ``noc_flit_hops`` = bits / flit_bits x hops, as the estimate
-charges it (partial flits cost their share).
+**Channels.** The injection port, every directed link and the ejection port are channels of one
+packet at a time (wormhole switching, one virtual channel), taken first come, first served (a
+``noc`` stall). The head reaches the next channel ``hop_latency_ns`` after taking one (a router's
+pipeline and the link), so with no contention a packet over ``k`` links is delivered
+``(k + 1) x hop + span(F)`` after it was injected (it crosses ``k + 1`` routers), where ``span`` is
+the time a channel carries the packet's flits.
+
+**Credits.** Each router input port buffers ``buffer_flits`` flits (``NocPart.buffer_flits``; none:
+whole packets, the credit loop never limits). A flit may cross a channel only with a credit for a
+slot of the buffer behind it; the slot's credit comes back ``R = router_stages + 2`` flit times
+after its flit was sent (the link, the router pipeline it waits in, the credit's way back). With
+``B`` slots and ``B < R`` a channel so sends ``B`` flits per ``R`` flit times: flit ``i`` leaves
+``floor(i / B) x R + i mod B`` flit times after the first, and ``span(F)`` is that plus one. The
+model books credits per packet with this closed form: flit by flit, an uncontended path gives
+exactly these times on every channel (``tests/test_sim_comm.py`` steps a flit-level model to
+check it). A packet blocked further on holds the channels behind it (wormhole): a channel is released once
+its tail has crossed, and no earlier than the credits of the packet's last ``B`` flits allow, that
+is ``span(F - B) + 1`` flit times after the next channel was taken.
+
+**Flows.** A *flow* is the stream of one producer's blocks to one consumer share (or of one share's
+results to its layer's output macro): for each block it waits for the data to exist at the source
+and for space in the destination's scratchpad partition (``buffer`` stall; a merge takes its part's
+space in the layer's output staging, reserved whole block by whole block in block order,
+:class:`~pimsim.sim.buffer.Staging`), then sends. Within one macro the block is read in place, or
+(a consumer share's slice, see :mod:`pimsim.sim.compiler`) handed over at once once its queue has
+room; no port, no channel. Counts, as they happen: scratchpad bits read at the sender and written at
+the receiver, flits, flit-hops (whole flits x links) and router traversals (flits x routers).
 """
 
 from __future__ import annotations
@@ -25,23 +47,27 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
-from simpy.events import Event
+from simpy.events import Event, Timeout
 
 from pimsim.components.parts import NocPart
-from pimsim.sim.buffer import Scratchpad, Staging
+from pimsim.sim.buffer import PortJob, Scratchpad, Staging
 from pimsim.sim.core import Cause, Clock, Pool, Progress, SimEnv, whole_bits
-from pimsim.sim.ir import FlowSpec, Link
+from pimsim.sim.ir import FlowSpec, Link, Position
 
 
 class Mesh:
-    """The links, created as flows need them."""
+    """The channels (links and every router's injection and ejection port), created as flows need
+    them, and the packet timing rules of the NoC part."""
 
     def __init__(self, env: SimEnv, part: NocPart, clock: Clock) -> None:
         self.env = env
         self.links: dict[Link, Pool] = {}
+        self.ports: dict[tuple[str, int], Pool] = {}
         self.hop_cycles = clock.cycles(part.hop_latency_ns)
         self.flit_bits = part.flit_bits
         self.flit_ns = part.flit_latency_ns
+        self.buffer_flits = part.buffer_flits
+        self.round_trip = (part.router_stages or 1) + 2  # flit times
         self.clock = clock
         self.on_new_link: Callable[[Link, Pool], None] | None = None
 
@@ -54,9 +80,44 @@ class Mesh:
                 self.on_new_link(link, pool)
         return pool
 
+    def port(self, kind: str, macro: int, at: Position) -> Pool:
+        """The injection (``kind="inject"``) or ejection port of macro ``macro`` on its router (at
+        ``at``): the router's local port for that macro."""
+        pool = self.ports.get((kind, macro))
+        if pool is None:
+            name = f"{kind} m{macro} ({at[0]},{at[1]})"
+            pool = self.ports[(kind, macro)] = Pool(self.env, name, 1)
+            if self.on_new_link is not None:
+                self.on_new_link((at, at), pool)
+        return pool
+
+    def flits(self, bits: float) -> int:
+        """Whole flits of a packet of ``bits``."""
+        return math.ceil(bits / self.flit_bits - 1e-9) if bits > 0 else 0
+
+    def span_flit_times(self, flits: int) -> int:
+        """Flit times a channel carries a packet of ``flits`` (credit-limited; see the module)."""
+        if flits <= 0:
+            return 0
+        b = self.buffer_flits
+        if b is None or b >= self.round_trip:
+            return flits
+        return (flits - 1) // b * self.round_trip + (flits - 1) % b + 1
+
+    def span_cycles(self, flits: int) -> int:
+        return self.clock.cycles(self.span_flit_times(flits) * self.flit_ns)
+
+    def hold_cycles(self, flits: int) -> int | None:
+        """Cycles after the next channel was taken before a channel may be released (the credits of
+        the packet's last ``buffer_flits`` flits); ``None`` when the buffer holds the packet."""
+        b = self.buffer_flits
+        if b is None or flits <= b:
+            return None
+        return self.clock.cycles((self.span_flit_times(flits - b) + 1) * self.flit_ns)
+
     def serial_cycles(self, bits: float) -> int:
-        """Cycles a message of ``bits`` occupies a link."""
-        return self.clock.cycles(math.ceil(bits / self.flit_bits - 1e-9) * self.flit_ns)
+        """Cycles a packet of ``bits`` occupies a channel."""
+        return self.span_cycles(self.flits(bits))
 
 
 class FlowRun:
@@ -67,16 +128,22 @@ class FlowRun:
         env: SimEnv,
         spec: FlowSpec,
         source: Progress,
+        src: Scratchpad,
         dst: Scratchpad,
         staging: Staging | None = None,
     ) -> None:
         self.spec = spec
         self.source = source
+        self.src = src
         self.dst = dst
         self.staging = staging  # a merge: the layer's output staging (space in block order)
         self.delivered = Progress(env)
         self.sent = 0
-        self.flit_hops = 0.0
+        self.flits = 0  # whole flits sent
+        self.flit_hops = 0  # flits x links
+        self.router_flits = 0  # flits x routers crossed
+        self.read_bits = 0.0  # scratchpad bits read at the source / written at the destination
+        self.write_bits = 0.0
         self.stall: dict[str, int] = {}
         self.waiting: tuple[str, Any, int] | None = None  # (cause, what, block over images)
 
@@ -86,21 +153,59 @@ class FlowRun:
 
 
 def run_flow(
-    env: SimEnv, f: FlowRun, mesh: Mesh, images: int, tracer: Any
+    env: SimEnv,
+    f: FlowRun,
+    mesh: Mesh,
+    images: int,
+    tracer: Any,
+    ends: tuple[Position, Position],
 ) -> Generator[Event, Any, None]:
-    """The process of one flow, over every block of every image."""
+    """The process of one flow, over every block of every image; ``ends``: the routers of its
+    source and destination macros."""
+    src, dst_macro = f.spec.src, f.spec.dst
     spec = f.spec
     blocks, hop = spec.blocks, mesh.hop_cycles
-    links = [mesh.link(link) for link in spec.route]
-    hops, last_link = len(links), len(links) - 1
-    sizes = [(b, whole_bits(b), mesh.serial_cycles(b)) for b in spec.bits]
-    flits = [b / mesh.flit_bits for b in spec.bits]
+    channels = (
+        [mesh.port("inject", src, ends[0])]
+        + [mesh.link(link) for link in spec.route]
+        + [mesh.port("eject", dst_macro, ends[1])]
+    )
+    last = len(channels) - 1
+    links = len(spec.route)
+    sizes = []
+    for b in spec.bits:
+        n = mesh.flits(b)
+        sizes.append(
+            (
+                b,
+                whole_bits(b),
+                n,
+                mesh.span_cycles(n),
+                mesh.hold_cycles(n),
+                f.src.port_cycles(b),
+                f.dst.port_cycles(b),
+            )
+        )
     source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
+    label = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
+
+    def write(bits: float, cycles: int, g: int) -> None:  # the tail is in: into the dst's SPM
+        f.write_bits += bits
+        if tracer is None:
+            PortJob(dst, cycles, delivered.advance)
+            return
+        img, c = divmod(g, blocks)
+        pj = bits * dst.access_pj[1]
+
+        def started(lane: int, t: int) -> None:
+            tracer.access(dst.port, lane, spec.dst, t, cycles, label, spec.layer, img, c, pj)
+
+        PortJob(dst, cycles, delivered.advance, started)
+
     for g in range(images * blocks):
         c = g % blocks
-        li = 1 if c == blocks - 1 else 0
-        bits, whole, ser = sizes[li]
+        bits, whole, flits, span, hold, read, wrote = sizes[1 if c == blocks - 1 else 0]
         if source.count <= g:
             f.waiting = (Cause.INPUT, source, g)
             t0 = env.now
@@ -122,28 +227,72 @@ def run_flow(
             t0 = env.now
             yield dst.wait(part, whole)
             stall[Cause.BUFFER] = stall.get(Cause.BUFFER, 0) + env.now - t0
-        f.waiting = None
         f.sent += 1
-        if not links:  # another macro of the same router: serialisation through the router
-            if ser and spec.src != spec.dst:
-                yield env.timeout(ser)
+        if spec.src == spec.dst:  # a slice of a block handed over within the macro
+            f.waiting = None
             delivered.advance()
             continue
-        f.flit_hops += flits[li] * hops
-        for j, link in enumerate(links):
-            lane = link.take(1)
+        if read:  # the network interface reads the block from the source's scratchpad
+            port = f.src.port
+            lane = port.take(1)
             if lane < 0:
-                f.waiting = (Cause.NOC, link, g)
+                f.waiting = (Cause.PORT, port, g)
                 t0 = env.now
-                lane = yield link.wait(1)
+                lane = yield port.wait(1)
+                stall[Cause.PORT] = stall.get(Cause.PORT, 0) + env.now - t0
+            f.waiting = None
+            if tracer is not None:
+                pj = bits * f.src.access_pj[0]
+                tracer.access(
+                    port, lane, spec.src, env.now, read, label, spec.layer, g // blocks, c, pj
+                )
+            yield env.timeout(read)
+            port.give(1, lane, read)
+        f.waiting = None
+        f.read_bits += bits
+        f.flits += flits
+        f.flit_hops += flits * links
+        f.router_flits += flits * (links + 1)
+        held: tuple[Pool, int, int, int] | None = None  # channel behind the head, lane, at, flits
+        image = g // blocks
+        for j, channel in enumerate(channels):
+            lane = channel.take(1)
+            if lane < 0:
+                f.waiting = (Cause.NOC, channel, g)
+                t0 = env.now
+                lane = yield channel.wait(1)
                 stall[Cause.NOC] = stall.get(Cause.NOC, 0) + env.now - t0
                 f.waiting = None
-            env.timeout(ser).callbacks.append(_releaser(link, lane, ser))
-            if tracer is not None:
-                tracer.message(link, lane, env.now, ser, spec, g // blocks, c, bits)
-            if j < last_link:
+            now = env.now
+            hops = flits if 0 < j < last else 0
+            if held is not None:  # the packet fills more than the buffer: held till now
+                assert hold is not None
+                held_for = _release(env, held[:3], span, hold)
+                if tracer is not None:
+                    tracer.message(
+                        held[0], held[1], held[2], held_for, spec, image, c, bits, held[3]
+                    )
+                held = None
+            if hold is None or j == last:
+                Timeout(env, span).callbacks.append(_releaser(channel, lane, span))
+                if tracer is not None:
+                    tracer.message(channel, lane, now, span, spec, image, c, bits, hops)
+            else:
+                held = (channel, lane, now, hops)
+            if j < last:
                 yield env.timeout(hop)
-        env.timeout(hop + ser).callbacks.append(lambda _e: delivered.advance())
+        Timeout(env, span).callbacks.append(lambda _e, b=bits, w=wrote, g=g: write(b, w, g))
+
+
+def _release(env: SimEnv, held: tuple[Pool, int, int], span: int, hold: int) -> int:
+    """Release a channel taken at ``held[2]`` once the packet's tail has crossed it: ``span`` after
+    it was taken, and no earlier than ``hold`` after the next channel was taken (now); the cycles
+    it is held."""
+    channel, lane, taken = held
+    now = env.now
+    end = max(taken + span, now + hold)
+    Timeout(env, end - now).callbacks.append(_releaser(channel, lane, end - taken))
+    return end - taken
 
 
 def _releaser(link: Pool, lane: int, cycles: int) -> Callable[[Event], None]:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pimsim.model.figures import ImageFigures
-from pimsim.model.pricing import Component
+from pimsim.model.inventory import Component
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,15 @@ class UnitSim:
     queued_ns: float
     jobs: int
     stall_ns: dict[str, float]  # stalls of the stages running on it, by cause
+    # where its servers are wired to fixed work (a macro's ADCs): each one's busy time
+    server_busy_ns: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class FlowSim:
-    """One flow: its data moved and why it waited."""
+    """One flow: its data moved and why it waited. ``flits``: whole flits sent; ``flit_hops``:
+    flits x links; ``router_flits``: flits x routers crossed (links + 1); ``read_bits`` /
+    ``written_bits``: scratchpad bits read at the source and written at the destination."""
 
     name: str
     src: int
@@ -78,6 +82,10 @@ class FlowSim:
     hops: int
     flit_hops: float
     stall_ns: dict[str, float]
+    flits: int = 0
+    router_flits: int = 0
+    read_bits: float = 0.0
+    written_bits: float = 0.0
 
 
 @dataclass(frozen=True)

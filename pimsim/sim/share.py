@@ -43,6 +43,10 @@ class InputRun:
         """Whether every part of the first ``need`` blocks has been sent (it is on the NoC)."""
         return all(f.sent >= need for f in self.flows)
 
+    def wait_cause(self, need: int) -> str:
+        """Why a load that needs ``need`` blocks waits: they are on the NoC, or not produced."""
+        return Cause.NOC if self.in_flight(need) else Cause.INPUT
+
     def free_until(self, upto: int) -> None:
         """Free producer blocks ``freed .. upto - 1``."""
         a = self.freed
@@ -60,11 +64,13 @@ class InputRun:
 
 
 class LoadStage(Stage):
-    """The load: waits for its window, records when each image starts, frees what is read."""
+    """The load: waits for its window, records when each image starts, frees what is read. Its
+    inputs are :class:`InputRun` values, or, for a layer reading the network input through the
+    off-chip interface, :class:`~pimsim.sim.interface.ExternalInput`."""
 
     __slots__ = ("inputs", "start_cycles")
 
-    def __init__(self, *args: Any, inputs: list[InputRun], images: int, **kw: Any) -> None:
+    def __init__(self, *args: Any, inputs: list[Any], images: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.custom = True
         self.inputs = inputs
@@ -75,7 +81,7 @@ class LoadStage(Stage):
         for inp in self.inputs:
             need = img * inp.spec.producer_blocks + inp.spec.hi[c] + 1
             if inp.arrived.count < need:
-                self.block(Cause.NOC if inp.in_flight(need) else Cause.INPUT, None, inp)
+                self.block(inp.wait_cause(need), None, inp)
                 return False
         return self.slot_free(k, g, b)
 
@@ -108,7 +114,7 @@ class StoreStage(Stage):
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
         up = self.up
         assert up is not None
-        need = (g + 1) * up.upb
+        need = (g + 1) * up.per_block
         if up.done < need:
             self.wait_on(up, up.done, need)
             return False

@@ -28,52 +28,53 @@ passed one neighbour on (the next advance re-books the rest), which keeps the bo
 from __future__ import annotations
 
 from itertools import pairwise
-from types import MappingProxyType
 from typing import Any
 
 from simpy.events import Timeout
 
-from pimsim.sim.core import Cause, Pool, SimEnv
+from pimsim.sim.core import SimEnv
 from pimsim.sim.ir import StageSpec
-
-#: The cause a neighbour waiting on a busy stage of each kind is booked to.
-STAGE_CAUSE = MappingProxyType(
-    {"load": Cause.PORT, "store": Cause.PORT, "mvm": Cause.PE, "adc": Cause.ADC}
-)
+from pimsim.sim.unit import Job, Unit
 
 
 class Stage:
-    """One stage of one share during the run."""
+    """One stage of one share during the run, on one unit (:mod:`pimsim.sim.unit`).
+
+    Items are numbered ``k`` over the whole run; item ``k`` is bit ``b`` of block ``g`` (over all
+    images), block ``c`` of its image (the attributes ``item``, ``bit``, ``block_index`` and
+    ``image_block`` of the next item; the one-letter names are those of the formulas below). Each
+    item is one of the unit's two jobs (``jobs``: in a full block, in the last block of an image),
+    whose ``served`` counts are the stage's action counts.
+    """
 
     __slots__ = (
-        "b",
-        "blk",
-        "blk_need",
-        "blk_on",
-        "blk_since",
-        "blk_what",
+        "bit",
+        "block_index",
+        "blocked_by",
+        "blocked_need",
+        "blocked_on",
+        "blocked_since",
         "blocks",
         "busy",
-        "c",
         "cause",
         "custom",
         "done",
         "down",
-        "end",
+        "ends_at",
         "energy_pj",
         "env",
-        "fin",
-        "g",
+        "image_block",
+        "in_last",
         "in_mode",
+        "item",
         "jobs",
-        "k",
         "lane",
         "layer",
         "lazy",
-        "li",
         "macro",
-        "n",
         "name",
+        "on_end",
+        "per_block",
         "pool",
         "queued",
         "rooted",
@@ -82,13 +83,14 @@ class Stage:
         "spec",
         "stall",
         "started",
-        "t0",
+        "started_at",
         "total",
+        "timing",
         "tracer",
         "unit",
         "up",
-        "upb",
-        "waking",
+        "waiting_for",
+        "wake_at",
     )
 
     def __init__(
@@ -98,28 +100,30 @@ class Stage:
         bits: int,
         blocks: int,
         images: int,
-        pool: Pool,
-        jobs: tuple[tuple[int, int], tuple[int, int]],
+        unit: Unit,
+        jobs: tuple[Job, Job],
         energy_pj: tuple[float, float],
-        macro: int,
         layer: str,
-        unit: str,
         tracer: Any,
     ) -> None:
         self.env = env
         self.spec = spec
         self.name = spec.name
-        self.cause = STAGE_CAUSE.get(spec.name, Cause.UNITS)
-        self.upb = bits if spec.per_bit else 1
+        self.cause = unit.cause
+        self.per_block = bits if spec.per_bit else 1
         self.blocks = blocks
-        self.total = images * blocks * self.upb
-        self.k = 0  # the next item: block g over all images (c within its image), bit b
-        self.g = self.b = self.c = 0
+        self.total = images * blocks * self.per_block
+        # the next item (k in the formulas): bit ``bit`` (b) of block ``block_index`` (g, counted
+        # over all images), which is block ``image_block`` (c) of its image
+        self.item = 0
+        self.block_index = self.bit = self.image_block = 0
         self.running = False
         self.lane = -1  # the lane granted for the next item, -1 while none
         self.queued = False
-        self.pool = pool
-        self.jobs = jobs  # (servers, cycles) in a full and in the last block
+        self.pool = unit.pool
+        self.jobs = jobs  # the unit's jobs for an item of a full and of the last block
+        # (servers, cycles) of each: read on every start, so a plain tuple
+        self.timing = ((jobs[0].servers, jobs[0].cycles), (jobs[1].servers, jobs[1].cycles))
         self.energy_pj = energy_pj
         self.started = 0  # items started
         self.done = 0  # items completed
@@ -129,67 +133,80 @@ class Stage:
         self.down: Stage | None = None
         self.busy = 0
         self.stall: dict[str, int] = {}
-        self.n = [0, 0]  # items processed in full / last blocks
-        self.blk: str | None = None  # why it cannot start its next item, if it cannot
-        self.blk_on: Stage | None = None  # the neighbour whose cause it takes
-        self.blk_what: Any = None  # what it waits for (deadlock reports)
-        self.blk_since = 0
-        self.blk_need = 0  # the count of the neighbour's it waits for
+        self.blocked_by: str | None = None  # why it cannot start its next item, if it cannot
+        self.blocked_on: Stage | None = None  # the neighbour whose cause it takes
+        self.waiting_for: Any = None  # what it waits for (deadlock reports)
+        self.blocked_since = 0
+        self.blocked_need = 0  # the count of the neighbour's it waits for
         self.rooted = False
-        self.t0 = 0
-        self.li = 1 if blocks == 1 else 0  # the next item is in the last block of its image
-        self.fin = self._finish
+        self.started_at = 0
+        self.in_last = 1 if blocks == 1 else 0  # the next item is in the last block of its image
+        self.on_end = self._finish
         # a lazy stage's hardware is its own (see make_lazy): an item's end needs no event
         self.lazy = False
-        self.end = 0
-        self.waking = -1  # the end of the item a wake-up is scheduled for
-        self.macro = macro
+        self.ends_at = 0
+        self.wake_at = -1  # the end of the item a wake-up is scheduled for
+        self.macro = unit.macro
         self.layer = layer
-        self.unit = unit  # the hardware unit's name, e.g. "macro 3/ADC bank"
+        self.unit = unit  # the hardware unit it runs on (its name: e.g. "macro 3/ADC bank")
         self.tracer = tracer
+
+    @property
+    def items_done(self) -> int:
+        """Items processed so far (its unit's jobs served for it)."""
+        return self.jobs[0].served + self.jobs[1].served
 
     # -- stall booking ----------------------------------------------------------------------------
     def why(self) -> str:
         """The cause a neighbour waiting on this stage is booked to."""
-        return self.blk if self.blk is not None else self.cause
+        return self.blocked_by if self.blocked_by is not None else self.cause
 
     def block(self, cause: str, on: Stage | None, what: Any) -> None:
         """Cannot start: book the time from now to ``cause``. A stage blocked at the root (a pool,
         space, input) or on a neighbour so blocked re-books every stage blocked on it, along the
         pipeline; otherwise only the neighbours blocked on it directly."""
-        if self.blk is cause and self.blk_on is on:
-            self.blk_what = what
+        if self.blocked_by is cause and self.blocked_on is on:
+            self.waiting_for = what
             return
         now = self.env.now
-        if self.blk is not None:
-            self.stall[self.blk] = self.stall.get(self.blk, 0) + now - self.blk_since
-        self.blk, self.blk_on, self.blk_what, self.blk_since = cause, on, what, now
+        if self.blocked_by is not None:
+            self.stall[self.blocked_by] = (
+                self.stall.get(self.blocked_by, 0) + now - self.blocked_since
+            )
+        self.blocked_by, self.blocked_on, self.waiting_for, self.blocked_since = (
+            cause,
+            on,
+            what,
+            now,
+        )
         self.rooted = on is None or on.rooted
         self._tell(cause, self.rooted)
 
     def unblock(self) -> None:
         """Starting: close the stall segment; neighbours blocked on it now wait on a busy stage."""
-        assert self.blk is not None
-        self.stall[self.blk] = self.stall.get(self.blk, 0) + self.env.now - self.blk_since
-        self.blk = self.blk_on = self.blk_what = None
+        assert self.blocked_by is not None
+        self.stall[self.blocked_by] = (
+            self.stall.get(self.blocked_by, 0) + self.env.now - self.blocked_since
+        )
+        self.blocked_by = self.blocked_on = self.waiting_for = None
         self.rooted = False
         self._tell(self.cause, False)
 
     def _tell(self, cause: str, deep: bool) -> None:
         up, down = self.up, self.down
-        if up is not None and up.blk_on is self and up.blk is not cause:
+        if up is not None and up.blocked_on is self and up.blocked_by is not cause:
             up._rebook(cause, self, deep)
-        if down is not None and down.blk_on is self and down.blk is not cause:
+        if down is not None and down.blocked_on is self and down.blocked_by is not cause:
             down._rebook(cause, self, deep)
 
     def _rebook(self, cause: str, on: Stage, deep: bool) -> None:
         if deep:
-            self.block(cause, on, self.blk_what)
+            self.block(cause, on, self.waiting_for)
             return
-        now, blk = self.env.now, self.blk  # one level: re-book without passing it on
+        now, blk = self.env.now, self.blocked_by  # one level: re-book without passing it on
         assert blk is not None
-        self.stall[blk] = self.stall.get(blk, 0) + now - self.blk_since
-        self.blk, self.blk_since, self.rooted = cause, now, False
+        self.stall[blk] = self.stall.get(blk, 0) + now - self.blocked_since
+        self.blocked_by, self.blocked_since, self.rooted = cause, now, False
 
     # -- the item loop ----------------------------------------------------------------------------
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
@@ -204,7 +221,7 @@ class Stage:
         slot = (
             k
             if mode == 0
-            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.upb + 1 if g else 0))
+            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.per_block + 1 if g else 0))
         )
         if down.started < slot:
             self.wait_on(down, down.started, slot)
@@ -216,7 +233,7 @@ class Stage:
         lazy neighbour whose running item is the one missing, and book the wait to its cause."""
         if other.lazy and other.running and reached + 1 >= need:
             other.wake()
-        self.blk_need = need
+        self.blocked_need = need
         self.block(other.why(), other, other)
 
     def granted(self, lane: int) -> None:
@@ -229,24 +246,24 @@ class Stage:
         now, up, down = self.env.now, self.up, self.down
         if self.running:
             if self.lazy:  # a neighbour acted: settle the item if over, else maybe wake at its end
-                if self.end <= now:
+                if self.ends_at <= now:
                     self._finish(None)
                 elif self._next_ready():
                     self.wake()
             return
-        if up is not None and up.lazy and up.running and up.end <= now:
+        if up is not None and up.lazy and up.running and up.ends_at <= now:
             up._finish(None)  # this may start this stage's next item
-        if down is not None and down.lazy and down.running and down.end <= now:
+        if down is not None and down.lazy and down.running and down.ends_at <= now:
             down._finish(None)
-        while not self.running and self.k < self.total:
-            k, g = self.k, self.g
+        while not self.running and self.item < self.total:
+            k, g = self.item, self.block_index
             if self.custom:
-                if not self.ready(k, g, self.b, self.c):
+                if not self.ready(k, g, self.bit, self.image_block):
                     return
             else:  # a middle stage: both neighbours exist
                 assert up is not None and down is not None
                 mode = self.in_mode
-                need = k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)
+                need = k + 1 if mode == 0 else ((g + 1) * up.per_block if mode == 1 else g + 1)
                 if up.done < need:
                     self.wait_on(up, up.done, need)
                     return
@@ -254,13 +271,13 @@ class Stage:
                 if mode == 0:
                     slot = k
                 elif mode == 1:
-                    slot = g if self.b == 0 else 0
+                    slot = g if self.bit == 0 else 0
                 else:
-                    slot = (g - 1) * down.upb + 1 if g else 0
+                    slot = (g - 1) * down.per_block + 1 if g else 0
                 if down.started < slot:
                     self.wait_on(down, down.started, slot)
                     return
-            n, d = self.jobs[self.li]
+            n, d = self.timing[self.in_last]
             if d and self.lane < 0:
                 if self.queued:
                     return
@@ -271,67 +288,74 @@ class Stage:
                     self.block(self.cause, None, self.pool)
                     return
                 self.lane = lane
-            if self.blk is not None:
+            if self.blocked_by is not None:
                 self.unblock()
+            self.started_at, self.ends_at = now, now + d  # before a neighbour can look
+            if not d:  # an item of no work (an idle copy in a last block) is done as it starts
+                if self.custom:
+                    self.starting(g, self.image_block)
+                self.started += 1
+                self._complete()  # before the upstream looks: it must not settle it (lazy)
+                if up is not None and (up.blocked_on is self or up.lazy and up.running):
+                    up.poke()
+                continue
             self.running = True
-            self.t0, self.end = now, now + d  # before a neighbour can look
             if self.custom:
-                self.starting(g, self.c)
+                self.starting(g, self.image_block)
             self.started += 1
-            if up is not None and (up.blk_on is self or up.lazy and up.running):
+            if up is not None and (up.blocked_on is self or up.lazy and up.running):
                 up.poke()
-            if d:
-                if self.lazy:  # no event unless someone will need its end (see make_lazy)
-                    if (
-                        (
-                            down is not None
-                            and down.blk_on is self
-                            and self.done + 1 >= down.blk_need
-                        )
-                        or (
-                            up is not None and up.blk_on is self and self.started + 1 >= up.blk_need
-                        )
-                        or self._next_ready()
-                    ):
-                        self.wake()
-                else:
-                    Timeout(self.env, d).callbacks.append(self.fin)
-                return
-            self.running = False
-            self._complete()
+            if self.lazy:  # no event unless someone will need its end (see make_lazy)
+                if (
+                    (
+                        down is not None
+                        and down.blocked_on is self
+                        and self.done + 1 >= down.blocked_need
+                    )
+                    or (
+                        up is not None
+                        and up.blocked_on is self
+                        and self.started + 1 >= up.blocked_need
+                    )
+                    or self._next_ready()
+                ):
+                    self.wake()
+            else:
+                Timeout(self.env, d).callbacks.append(self.on_end)
+            return
 
     def _next_ready(self) -> bool:
         """Whether the item after the current one could start the moment it ends (a middle stage):
         then nothing else would look at this stage at that moment."""
-        k = self.k + 1
+        k = self.item + 1
         if k >= self.total:
             return False
         up, down = self.up, self.down
         assert up is not None and down is not None
-        g, b = divmod(k, self.upb)
+        g, b = divmod(k, self.per_block)
         mode = self.in_mode
-        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)):
+        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.per_block if mode == 1 else g + 1)):
             return False
         mode = self.slot_mode
         slot = (
             k
             if mode == 0
-            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.upb + 1 if g else 0))
+            else ((g if b == 0 else 0) if mode == 1 else ((g - 1) * down.per_block + 1 if g else 0))
         )
         return down.started >= slot
 
     def wake(self) -> None:
         """Make sure a lazy item in progress is settled when it ends (a neighbour waits for it)."""
-        if self.waking != self.end:  # one wake-up per item
-            self.waking = self.end
-            Timeout(self.env, self.end - self.env.now).callbacks.append(self._woken)
+        if self.wake_at != self.ends_at:  # one wake-up per item
+            self.wake_at = self.ends_at
+            Timeout(self.env, self.ends_at - self.env.now).callbacks.append(self._woken)
 
     def _woken(self, _event: Any) -> None:
-        if self.running and self.end <= self.env.now:
+        if self.running and self.ends_at <= self.env.now:
             self._finish(None)
 
     def _finish(self, _event: Any) -> None:
-        n, d = self.jobs[self.li]
+        n, d = self.timing[self.in_last]
         lane, self.lane = self.lane, -1
         self.pool.give(n, lane, d)
         self.busy += d
@@ -339,29 +363,31 @@ class Stage:
             self.tracer.stage(
                 self,
                 lane,
-                self.t0,
+                self.started_at,
                 d,
-                self.g // self.blocks,
-                self.c,
-                self.b if self.upb > 1 else -1,
-                self.li,
+                self.block_index // self.blocks,
+                self.image_block,
+                self.bit if self.per_block > 1 else -1,
+                self.in_last,
             )
         self.running = False
-        now, end = self.env.now, self.end
-        if self.lazy and end < now and self.k + 1 < self.total:
+        now, end = self.env.now, self.ends_at
+        if self.lazy and end < now and self.item + 1 < self.total:
             # settled late: since its end it has been waiting for what now arrives; book that
             # wait, and re-book the neighbours blocked on it as an eager stage would have
-            cause = self._cause_for(self.k + 1)
+            cause = self._cause_for(self.item + 1)
             self.stall[cause] = self.stall.get(cause, 0) + now - end
             for nb in (self.up, self.down):
                 if (
                     nb is not None
-                    and nb.blk_on is self
-                    and nb.blk is not None
-                    and nb.blk_since < end
+                    and nb.blocked_on is self
+                    and nb.blocked_by is not None
+                    and nb.blocked_since < end
                 ):
-                    nb.stall[nb.blk] = nb.stall.get(nb.blk, 0) + end - nb.blk_since
-                    nb.blk, nb.blk_since = cause, end
+                    nb.stall[nb.blocked_by] = (
+                        nb.stall.get(nb.blocked_by, 0) + end - nb.blocked_since
+                    )
+                    nb.blocked_by, nb.blocked_since = cause, end
         self._complete()
         self.poke()
 
@@ -369,31 +395,31 @@ class Stage:
         """Why a middle stage cannot start item ``k`` (its input, else its output slot)."""
         up, down = self.up, self.down
         assert up is not None and down is not None
-        g = k // self.upb
+        g = k // self.per_block
         mode = self.in_mode
-        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.upb if mode == 1 else g + 1)):
+        if up.done < (k + 1 if mode == 0 else ((g + 1) * up.per_block if mode == 1 else g + 1)):
             return up.why()
         return down.why()
 
     def _complete(self) -> None:
         """The current item is done: count it, move to the next item, tell the next stage."""
-        self.n[self.li] += 1
+        self.jobs[self.in_last].served += 1
         if self.custom:
-            self.completed(self.g, self.c)
-        self.k += 1
-        b = self.b + 1
-        if b == self.upb:
+            self.completed(self.block_index, self.image_block)
+        self.item += 1
+        b = self.bit + 1
+        if b == self.per_block:
             b = 0
-            self.g += 1
-            c = self.c + 1
+            self.block_index += 1
+            c = self.image_block + 1
             if c == self.blocks:
                 c = 0
-            self.c = c
-            self.li = 1 if c == self.blocks - 1 else 0
-        self.b = b
+            self.image_block = c
+            self.in_last = 1 if c == self.blocks - 1 else 0
+        self.bit = b
         self.done += 1
         down = self.down
-        if down is not None and (down.blk_on is self or down.lazy and down.running):
+        if down is not None and (down.blocked_on is self or down.lazy and down.running):
             down.poke()
 
     # -- hooks ------------------------------------------------------------------------------------
@@ -434,5 +460,5 @@ def link(stages: list[Stage]) -> None:
     """
     for a, b in pairwise(stages):
         a.down, b.up = b, a
-        b.in_mode = 0 if a.upb == b.upb else (1 if a.upb > b.upb else 2)
-        a.slot_mode = 0 if a.upb == b.upb else (1 if a.upb > b.upb else 2)
+        b.in_mode = 0 if a.per_block == b.per_block else (1 if a.per_block > b.per_block else 2)
+        a.slot_mode = 0 if a.per_block == b.per_block else (1 if a.per_block > b.per_block else 2)

@@ -42,18 +42,14 @@ class SimTracer:
         force: bool = False,
         flit_bits: int = 1,
         flit_hop_pj: float = 0.0,
-        buffer_pj: Any = None,
     ) -> None:
         self.writer = TraceWriter(path, level, clock_ghz, meta, force)
         self.path = self.writer.path
         self.level = self.writer.level
         self.ns = 1.0 / clock_ghz
-        self.flit_bits = flit_bits  # a message's energy per link: bits / flit_bits x flit_hop_pj
-        self.flit_hop_pj = flit_hop_pj
+        self.flit_bits = flit_bits
+        self.flit_hop_pj = flit_hop_pj  # a packet's energy per link: flits x flit_hop_pj
         self.units: dict[int, Unit] = {}  # id(pool) -> the unit it is
-        # (M, 2) scratchpad pJ per bit read / written: a message's read at the sender and write at
-        # the receiver are spread evenly over the slices of its links
-        self.buffer_pj = buffer_pj
 
     # -- who is who ---------------------------------------------------------------------------------
     def process(self, pid: int, name: str, label: str = "") -> None:
@@ -64,11 +60,17 @@ class SimTracer:
         """Record which unit the pool of stage ``st`` (of layer share ``share``) is."""
         kind = STAGE_UNIT_KIND.get(st.name, st.name)
         layer, of_share = (st.layer, share) if kind == "pe" else (None, None)
-        self.units.setdefault(id(st.pool), Unit(st.unit, kind, st.macro, 0, layer, of_share))
+        self.units.setdefault(id(st.pool), Unit(st.unit.name, kind, st.macro, 0, layer, of_share))
 
     def link_unit(self, link: Link, pool: Pool) -> None:
-        """Record which link (the (row, column) of both ends) a NoC pool is."""
-        self.units[id(pool)] = Unit(f"NoC/{pool.name}", "link", None, link=link)
+        """Record which NoC channel a pool is: a link (the (row, column) of both ends), or a
+        router's injection or ejection port (both ends the router's)."""
+        kind = "link" if link[0] != link[1] else pool.name.split(" ")[0]
+        self.units[id(pool)] = Unit(f"NoC/{pool.name}", kind, None, link=link)
+
+    def interface_unit(self, pool: Pool) -> None:
+        """Record the off-chip interface's channel."""
+        self.units[id(pool)] = Unit(f"NoC/{pool.name}", "io", None)
 
     # -- activities -------------------------------------------------------------------------------
     def stage(
@@ -77,7 +79,7 @@ class SimTracer:
         """One activity of a stage (called when it ends)."""
         pool = st.pool
         tid = self.writer.track(id(pool), lane, st.macro, pool.name, self.units[id(pool)])
-        k = st.jobs[li][0]
+        k = st.timing[li][0]
         busy = d * k / pool.capacity * self.ns
         where = {"layer": st.layer, "image": image}
         detail = {"bit": bit} if bit >= 0 else {}
@@ -85,17 +87,47 @@ class SimTracer:
         self.writer.activity(tid, name, t, d, busy, st.energy_pj[li], where, block, detail)
 
     def message(
-        self, link: Pool, lane: int, t: int, d: int, spec: Any, image: int, block: int, bits: float
+        self,
+        link: Pool,
+        lane: int,
+        t: int,
+        d: int,
+        spec: Any,
+        image: int,
+        block: int,
+        bits: float,
+        flit_hops: int,
     ) -> None:
-        """One message crossing one link."""
+        """One packet crossing one channel (a link: ``flit_hops`` = its flits; a router's injection
+        or ejection port: 0)."""
         tid = self.writer.track(id(link), lane, NOC_PID, link.name, self.units[id(link)])
         name = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
-        energy = bits / self.flit_bits * self.flit_hop_pj
-        if self.buffer_pj is not None and spec.route:
-            moved = self.buffer_pj[spec.src, 0] + self.buffer_pj[spec.dst, 1]
-            energy += bits * float(moved) / len(spec.route)
+        energy = flit_hops * self.flit_hop_pj
         where = {"layer": spec.layer, "image": image}
         self.writer.activity(tid, name, t, d, d * self.ns, energy, where, block, {"bits": bits})
+
+    def access(
+        self,
+        pool: Pool,
+        lane: int,
+        pid: int,
+        t: int,
+        d: int,
+        name: str,
+        layer: str,
+        image: int,
+        block: int,
+        energy_pj: float,
+    ) -> None:
+        """One transfer job of a channel other than a stage's: a NoC transfer's scratchpad access
+        (its read at the sender, its write at the receiver; ``pid`` the macro), or a block crossing
+        the off-chip interface (``pid`` the NoC's)."""
+        unit = self.units.get(id(pool))
+        if unit is None:  # a port no stage of this macro registered
+            unit = self.units[id(pool)] = Unit(f"macro {pid}/{pool.name}", "spm_port", pid)
+        tid = self.writer.track(id(pool), lane, pid, pool.name, unit)
+        where = {"layer": layer, "image": image}
+        self.writer.activity(tid, name, t, d, d * self.ns, energy_pj, where, block, {})
 
     def counter(self, pid: int, name: str, t: int, value: float) -> None:
         """A counter sample (see :meth:`TraceWriter.counter`)."""

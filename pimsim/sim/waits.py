@@ -8,23 +8,19 @@ data or space, a store waiting for space; then waits for a pool; waits of a stag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pimsim.sim.buffer import Staging
 from pimsim.sim.core import Cause, Pool
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.share import InputRun, ShareRun
 from pimsim.sim.stage import Stage
-
-if TYPE_CHECKING:
-    from pimsim.sim.machine import Machine as _Machine
+from pimsim.sim.state import RunState
 
 
 def _stage(sh: ShareRun, st: Stage) -> tuple[int, str] | None:
-    if st.blk is None:
+    if st.blocked_by is None:
         return None
-    target = st.blk_what
-    g = st.k // st.upb
+    target = st.waiting_for
+    g = st.item // st.per_block
     img, c = divmod(g, st.blocks)
     where = f"{sh.label()} {st.name} (image {img}, block {c})"
     if isinstance(target, InputRun):
@@ -41,8 +37,8 @@ def _stage(sh: ShareRun, st: Stage) -> tuple[int, str] | None:
     if isinstance(target, Pool):
         return 1, f"{where} waits for the {target.name} of macro {st.macro}"
     if isinstance(target, Stage):
-        return 2, f"{where} waits for stage {target.name} ({st.blk})"
-    return 2, f"{where} waits ({st.blk})"
+        return 2, f"{where} waits for stage {target.name} ({st.blocked_by})"
+    return 2, f"{where} waits ({st.blocked_by})"
 
 
 def _flow(fr: FlowRun) -> tuple[int, str] | None:
@@ -64,7 +60,7 @@ def _flow(fr: FlowRun) -> tuple[int, str] | None:
     return 1, f"{where} waits ({cause})"
 
 
-def deadlock_report(m: _Machine) -> list[str]:
+def deadlock_report(m: RunState) -> list[str]:
     """Every wait, most telling first."""
     found: list[tuple[int, str]] = []
     for sh in m.shares:
@@ -76,4 +72,6 @@ def deadlock_report(m: _Machine) -> list[str]:
         hit = _flow(fr)
         if hit is not None:
             found.append(hit)
+    for unit in m.units:
+        found.extend((1, text) for text in unit.waits())
     return [text for _, text in sorted(found, key=lambda x: x[0])]

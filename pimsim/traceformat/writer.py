@@ -40,6 +40,8 @@ class TraceWriter:
                 "command line", "--trace-level", f"'{level}' is not one of {', '.join(LEVELS)}"
             )
         self.path = Path(path)
+        if self.path.is_dir():  # first: --force would not help
+            raise InputError(str(self.path), "", "is a directory", "give a file name")
         for target in (self.path, summary_path(self.path)):
             if target.exists() and not force:
                 raise InputError(
@@ -48,8 +50,6 @@ class TraceWriter:
                     "already exists and would be overwritten",
                     "choose another path or pass --force",
                 )
-        if self.path.is_dir():
-            raise InputError(str(self.path), "", "is a directory")
         self.tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,124 @@
+"""Communication conditions under which the estimate is knowingly wrong (docs/disagreements.md,
+"Communication"), for :func:`pimsim.diagnose.disagreements`.
+
+Each is found from the compiled program's flows and the estimate's period, in closed form (the
+simulator's own rules for a packet's time on a channel, :class:`~pimsim.sim.noc.Mesh`):
+
+- **router buffer starvation**: router buffers smaller than the credit round trip: a link carries
+  ``buffer_flits`` flits per ``router_stages + 2`` flit times, the estimate one per flit time;
+- **router port contention**: a macro's injection or ejection port on its router (every packet it
+  sends or receives takes it in turn) carries at least half the estimate's period per image, and
+  more than any link leaving (entering) that router: the estimate charges no port time;
+- **hot-spot link**: a link carries at least half the period per image: the period may be right
+  (the estimate bounds it by the busiest link) but its queue delays every image, which the
+  estimate's latency leaves out;
+- **interface-bound**: the off-chip interface is busy at least half the period per image: images
+  wait for their input, which the estimate's latency leaves out;
+- **scratchpad port contention from NoC traffic**: a port busy at least half the period per image,
+  a quarter of it or more for NoC transfers: they queue with the loads and stores.
+
+"At least half the period" is where queueing starts to show in the hand designs
+(tests/test_sim_comm.py); it is a stated threshold, not a fitted one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
+from pimsim.sim.core import Clock, SimEnv
+from pimsim.sim.ir import Program
+from pimsim.sim.noc import Mesh
+
+#: A channel (or port) this loaded, as a share of the estimate's period, is flagged.
+BUSY_SHARE = 0.5
+#: A scratchpad port's share of NoC work from which its contention is flagged.
+NOC_PORT_SHARE = 0.25
+
+
+def communication_disagreements(plan: Plan, program: Program) -> list[str]:
+    """One line per communication condition of ``plan`` (compiled as ``program``)."""
+    hw = plan.arch.hardware
+    noc = hw.parts.noc
+    mesh = Mesh(SimEnv(), noc, Clock(hw.clock_ghz))
+    period = estimate(plan.arch, plan).period_ns
+    out: list[str] = []
+    flows = [f for f in program.flows if not f.in_place and f.src != f.dst]
+    if flows and noc.buffer_flits is not None and noc.buffer_flits < mesh.round_trip:
+        out.append(
+            f"router buffer starvation: {noc.buffer_flits}-flit router buffers are under the "
+            f"credit round trip of {mesh.round_trip} flit times: a link carries "
+            f"{noc.buffer_flits} flits per {mesh.round_trip}, the estimate counts one per flit time"
+        )
+    channel_ns: dict[str, float] = defaultdict(float)
+    link_ns: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)  # by router, out / in
+    noc_port_ns: dict[int, float] = defaultdict(float)
+    at = program.positions
+    for f in flows:
+        counts = ((f.blocks - 1, f.bits[0]), (1, f.bits[1]))
+        span = sum(n * mesh.span_flit_times(mesh.flits(b)) * mesh.flit_ns for n, b in counts)
+        (r0, c0), (r1, c1) = at[f.src], at[f.dst]
+        channel_ns[f"router port inject m{f.src} ({r0},{c0})"] += span
+        channel_ns[f"router port eject m{f.dst} ({r1},{c1})"] += span
+        for (a, b), (c, d) in f.route:
+            channel_ns[f"link ({a},{b})->({c},{d})"] += span
+            link_ns[("inject", (a, b))] += span
+            link_ns[("eject", (c, d))] += span
+        bits = sum(n * b for n, b in counts)
+        for m in (f.src, f.dst):
+            part = hw.parts.buffer(plan.groups[m].buffer_kib)
+            if part is not None:
+                noc_port_ns[m] += bits / part.word_bits * part.access_latency_ns
+    links_at: dict[tuple[str, str], float] = defaultdict(float)
+    for (kind, (r, c)), ns in link_ns.items():  # the busiest link out of / into each router
+        links_at[(kind, f"({r},{c})")] = max(links_at[(kind, f"({r},{c})")], ns)
+    for name, ns in sorted(channel_ns.items()):
+        if period and ns >= BUSY_SHARE * period:
+            if name.startswith("router port"):
+                words = name.split(" ")  # router port KIND mN (r,c)
+                if ns <= links_at[(words[2], words[4])]:
+                    continue  # a link there is as busy: the estimate's link bound sees it
+                out.append(
+                    f"router port contention: {name[12:]} carries {ns:.4g} ns of packets per "
+                    f"image (estimated period {period:.4g} ns): the estimate charges no port time"
+                )
+            else:
+                out.append(
+                    f"hot-spot link: {name} carries {ns:.4g} ns of packets per image (estimated "
+                    f"period {period:.4g} ns): its queue delays images, which the estimate's "
+                    "latency leaves out"
+                )
+    io = hw.parts.interface
+    if io is not None and period:
+        bits = sum(s.size for s in plan.network.inputs.values())
+        bits += sum(x.out_shape.size for x in plan.network.outputs)
+        io_ns = bits * hw.activation_bits / io.bandwidth_gbit_s
+        if io_ns >= BUSY_SHARE * period:
+            out.append(
+                f"interface-bound: the off-chip interface is busy {io_ns:.4g} ns per image "
+                f"(estimated period {period:.4g} ns): images wait for their input, which the "
+                "estimate's latency leaves out"
+            )
+    for m, ns in sorted(noc_port_ns.items()):
+        total = ns + _own_port_ns(plan, program, m)
+        if period and total >= BUSY_SHARE * period and ns >= NOC_PORT_SHARE * total:
+            out.append(
+                f"scratchpad port contention from NoC traffic: macro {m}'s port is busy "
+                f"{total:.4g} ns per image, {ns:.4g} of it for NoC transfers (estimated period "
+                f"{period:.4g} ns): they queue with its loads and stores"
+            )
+    return out
+
+
+def _own_port_ns(plan: Plan, program: Program, macro: int) -> float:
+    """ns per image macro ``macro``'s port spends on its shares' loads and stores."""
+    part = plan.arch.hardware.parts.buffer(plan.groups[macro].buffer_kib)
+    if part is None:
+        return 0.0
+    bits = 0.0
+    for t in program.tasks:
+        if t.macro == macro:
+            for s in (t.stages[0], t.stages[-1]):
+                bits += (t.blocks - 1) * s.work[0] + s.work[1]
+    return bits / part.word_bits * part.access_latency_ns

@@ -1,0 +1,99 @@
+"""A batch of designs of one network laid end to end, and the segment reductions that gather each
+design's figures from it (see :func:`pimsim.model.evaluate.evaluate_batch`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.model.kernel import MacroArrays, Rates
+from pimsim.model.tables import DesignArrays, NetworkTables
+
+
+def _same_rates(a: Rates, b: Rates) -> bool:
+    return a is b or (
+        a.read_ns == b.read_ns
+        and a.bit_iters == b.bit_iters
+        and a.adc_ghz == b.adc_ghz
+        and np.array_equal(a.unit_rate, b.unit_rate)
+    )
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A batch of designs laid end to end: shares, macros and layers numbered across the batch
+    (batch layer = design x L + layer, batch macro = the design's first macro + its macro)."""
+
+    count: int
+    share_layer: np.ndarray  # (S,) the layer in its design
+    layer: np.ndarray  # (S,) batch layer, sorted
+    share_macro: np.ndarray  # (S,) batch macro
+    share_frac: np.ndarray  # (S,)
+    share_start: np.ndarray  # (B + 1,) each design's first share
+    macro_start: np.ndarray  # (B + 1,) each design's first macro
+    per_block: np.ndarray  # (B x L,)
+    macros: MacroArrays
+    positions: np.ndarray  # (M, 2)
+    meshes: np.ndarray  # (B, 2)
+    spread: np.ndarray | None  # (B x L,)
+
+    @classmethod
+    def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> Stack:
+        d0, n = designs[0], len(t.names)
+        for d in designs[1:]:
+            noc = (d.flit_bits, d.flit_ns, d.hop_ns, d.interface_gbit_s)
+            if not _same_rates(d.rates, d0.rates) or noc != (
+                d0.flit_bits,
+                d0.flit_ns,
+                d0.hop_ns,
+                d0.interface_gbit_s,
+            ):
+                raise ValueError(
+                    "a batch of designs must share their rates, NoC timing and interface"
+                )
+        s_count = [len(d.share_layer) for d in designs]
+        m_count = [len(d.macros.adcs) for d in designs]
+        share_start = np.concatenate([[0], np.cumsum(s_count)])
+        macro_start = np.concatenate([[0], np.cumsum(m_count)])
+        share_design = np.repeat(np.arange(len(designs)), s_count)
+        share_layer = np.concatenate([d.share_layer for d in designs])
+        spreads = [d.spread for d in designs]
+        spread = None
+        if any(s is not None and s.any() for s in spreads):
+            spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
+        return cls(
+            len(designs),
+            share_layer,
+            share_design * n + share_layer,
+            np.concatenate([d.share_macro for d in designs]) + macro_start[share_design],
+            np.concatenate([d.share_frac for d in designs]),
+            share_start,
+            macro_start,
+            np.concatenate([d.per_block for d in designs]),
+            MacroArrays(
+                np.concatenate([d.macros.adcs for d in designs]),
+                np.concatenate([d.macros.units for d in designs]),
+                np.concatenate([d.macros.port_bits_per_ns for d in designs]),
+            ),
+            np.concatenate([d.positions for d in designs]),
+            np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
+            spread,
+        )
+
+
+def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment ``values[starts[i]:starts[i + 1]]`` (none empty): its maximum and the offset of
+    its first occurrence in the segment (what ``np.argmax`` of the segment alone gives)."""
+    top = np.maximum.reduceat(values, starts[:-1])
+    hits = np.flatnonzero(values == np.repeat(top, np.diff(starts)))
+    return top, hits[np.searchsorted(hits, starts[:-1])] - starts[:-1]
+
+
+def segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per segment ``values[starts[i]:starts[i + 1]]``: its sum (0 for an empty one)."""
+    out = np.zeros(len(starts) - 1)
+    filled = starts[:-1] < starts[1:]
+    if filled.any():
+        out[filled] = np.add.reduceat(values, starts[:-1][filled])
+    return out

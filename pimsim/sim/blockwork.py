@@ -1,0 +1,208 @@
+"""What each block of a layer share does, derived from the mapping and the layer's geometry.
+
+This is the simulator's own account of the work (the estimate's per-pixel tables are not used):
+
+- **Crossbars.** A weight layer's matrix (``weight_rows`` x ``Cout``, block-diagonal per group) is
+  cut into tiles of at most ``xbar`` x ``xbar`` (:func:`tiles`); each tile is stored as ``slices``
+  crossbars, one per group of weight bits. One copy of the layer is every tile's slices; the layer
+  has ``dup`` copies, and copy ``q`` computes output pixel ``q`` of each block. Crossbars are
+  numbered copy by copy, tile by tile, slice by slice; the mapping's macros take consecutive runs
+  of them in mapping order (``crossbars`` of each). Inside a macro, the layers resident there take
+  consecutive crossbar *slots* in network order.
+- **Per bit** (an mvm): every crossbar of an active copy (one with a pixel in the block: all of
+  them in a full block, the first ``last`` in the last block) is read once; each of its rows with a
+  weight is driven by its DAC (``dac_convert``); each of its columns with a weight is sampled
+  (``sample_hold``), converted (``adc_convert``) and shifted-and-added (``shift_add``, elements).
+- **ADC mux groups.** The ``C x xbar`` columns of a macro's crossbar slots (slot by slot, column by
+  column) are split into ``A`` contiguous ranges, one per ADC: column ``c`` is wired through a mux
+  to ADC ``c * A // (C x xbar)``. With as many ADCs as crossbars (ISAAC's IMA: 8 ADCs for 8
+  crossbars) each ADC converts one crossbar; with fewer, each a run of crossbars; with more, each a
+  part of one. A crossbar's weights sit in its first columns, so an ADC whose range holds unused
+  columns (a tile narrower than the crossbar, a slot no layer uses) idles while the others work:
+  a bit's conversions take as long as its busiest ADC's share, whatever the others do
+  (:func:`adc_loads`).
+- **Per block** (the digital work and the scratchpad traffic of a block's pixels): the partial-sum
+  additions (``active columns - Cout`` per pixel), the activation (``Cout`` per pixel), the window
+  read and the results written. A pixel's are done by the macros holding its copy, each in
+  proportion to the crossbars of the copy it holds.
+- **Input reuse.** The hardware re-reads each output pixel's whole window from the scratchpad: a
+  conv reads ``kh x kw x Cin`` values per output pixel (padding positions are read as stored
+  zeros), a fully connected layer its whole input. No line buffer keeps rows between pixels.
+- **Layers without weights** work in blocks of one output row of ``W x C`` values: pooling
+  ``kh x kw`` elements and reads per value, element-wise ``inputs - 1`` operations and ``inputs``
+  reads per value, LRN / softmax one element-wise operation and one read per value, a stand-alone
+  activation one read per value; an activation one operation per value; one write per value; a
+  concatenation does nothing. A layer on several hosts splits this evenly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from pimsim.model.plan import LayerPlan, Plan
+from pimsim.network.layer import Activation, Layer, LayerKind
+
+#: Activations done by the sigmoid unit; any other activation by the activation unit.
+_SIGMOID_LIKE = (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH)
+
+
+def activation_name(activation: Activation) -> str | None:
+    """The unit action that applies ``activation`` (None: no activation)."""
+    if activation is Activation.NONE:
+        return None
+    return "sigmoid" if activation in _SIGMOID_LIKE else "activation"
+
+
+def tiles(layer: Layer, xbar: int) -> list[tuple[int, int]]:
+    """(rows, columns) holding weights in each tile of one slice of one copy, in crossbar order."""
+    groups, rows, cols = layer.groups, layer.weight_rows, layer.weight_cols // layer.groups
+
+    def cut(n: int) -> list[int]:
+        return [min(xbar, n - i * xbar) for i in range(math.ceil(n / xbar))]
+
+    if groups > 1 and rows <= xbar and cols <= xbar:  # whole groups packed along the diagonal
+        per = min(xbar // rows, xbar // cols)
+        packs = [min(per, groups - k * per) for k in range(math.ceil(groups / per))]
+        return [(rows * g, cols * g) for g in packs]
+    one = [(r, c) for r in cut(rows) for c in cut(cols)]
+    return one * groups
+
+
+@dataclass(frozen=True)
+class ShareCrossbars:
+    """A weight layer share's crossbars: per crossbar, its copy, active rows and columns and its
+    slot in the macro."""
+
+    copy: tuple[int, ...]
+    rows: tuple[int, ...]
+    cols: tuple[int, ...]
+    slots: tuple[int, ...]
+    per_copy: int  # crossbars in one copy of the layer
+
+
+def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
+    """Every weight layer share's crossbars, by (layer, share index)."""
+    hw = plan.arch.hardware
+    used: Counter[int] = Counter()  # slots taken in each macro so far (network order)
+    out: dict[tuple[str, int], ShareCrossbars] = {}
+    for name, lp in plan.layers.items():
+        if lp.xset is None:
+            continue
+        one = [t for t in tiles(lp.layer, hw.xbar_size) for _ in range(lp.xset.slices)]
+        per_copy = len(one)
+        start = 0
+        for s, share in enumerate(lp.shares):
+            idx = range(start, start + share.crossbars)
+            start += share.crossbars
+            first = used[share.macro]
+            used[share.macro] += share.crossbars
+            out[(name, s)] = ShareCrossbars(
+                tuple(i // per_copy for i in idx),
+                tuple(one[i % per_copy][0] for i in idx),
+                tuple(one[i % per_copy][1] for i in idx),
+                tuple(range(first, first + share.crossbars)),
+                per_copy,
+            )
+    return out
+
+
+def adc_loads(
+    xb: ShareCrossbars, pixels: int, adcs: int, macro_crossbars: int, xbar: int
+) -> tuple[float, ...]:
+    """Conversions per bit on each ADC of the macro (mux rule of the module docstring) for a block
+    of ``pixels`` pixels (copies ``0 .. pixels - 1`` active) on ``xbar``-column crossbars."""
+    if adcs <= 0:
+        return ()
+    load = [0.0] * adcs
+    total = max(macro_crossbars, 1) * xbar  # columns of the macro
+
+    def first(j: int) -> int:  # the first column wired to ADC j
+        return -(-j * total // adcs)
+
+    for copy, cols, slot in zip(xb.copy, xb.cols, xb.slots, strict=True):
+        if copy >= pixels or cols <= 0:
+            continue
+        lo, hi = slot * xbar, slot * xbar + cols  # its active columns
+        j = lo * adcs // total
+        while j < adcs and first(j) < hi:
+            load[j] += min(hi, first(j + 1)) - max(lo, first(j))
+            j += 1
+    return tuple(load)
+
+
+@dataclass(frozen=True)
+class BlockWork:
+    """A share's work in one block: per bit (mvm, adc, shift_add) and per block (the rest)."""
+
+    crossbars: int  # crossbars read per bit
+    dac: int  # DAC conversions per bit
+    columns: int  # columns sampled, converted, shifted-and-added per bit
+    adc_load: tuple[float, ...]  # conversions per bit on each ADC of the macro
+    per_block: dict[str, float]  # actions per block: add, activation, buffer_read_bits, ...
+
+
+def weight_block(
+    lp: LayerPlan,
+    xb: ShareCrossbars,
+    pixels: int,
+    act_bits: int,
+    adcs: int,
+    slots: int,
+    xbar: int,
+) -> BlockWork:
+    """A weight layer share's work in a block of ``pixels`` output pixels."""
+    layer, xset = lp.layer, lp.xset
+    assert xset is not None
+    active = [i for i, q in enumerate(xb.copy) if q < pixels]
+    # the share's part of each active pixel: the crossbars of its copy it holds
+    part = len(active) / xb.per_copy
+    cout = layer.weight_cols
+    copy_cols = xset.active_cols  # columns of one copy (one slice): partial sums to add
+    if layer.kind is LayerKind.FC:
+        window = layer.in_shape.size
+    else:
+        window = layer.kernel[0] * layer.kernel[1] * layer.in_shape.c
+    per_block: dict[str, float] = {
+        "buffer_read_bits": part * window * act_bits,
+        "buffer_write_bits": part * cout * act_bits,
+    }
+    if copy_cols > cout:
+        per_block["add"] = part * (copy_cols - cout)
+    act = activation_name(layer.activation)
+    if act is not None:
+        per_block[act] = part * cout
+    return BlockWork(
+        len(active),
+        sum(xb.rows[i] for i in active),
+        sum(xb.cols[i] for i in active),
+        adc_loads(xb, pixels, adcs, slots, xbar),
+        per_block,
+    )
+
+
+def other_block(lp: LayerPlan, act_bits: int) -> dict[str, float]:
+    """A layer without weights: one share's work per block (one output row)."""
+    layer = lp.layer
+    values = layer.out_shape.size / max(layer.out_shape.h, 1) / len(lp.shares)
+    work: dict[str, float] = {}
+    if layer.kind is LayerKind.CONCAT:
+        return work
+    if layer.kind is LayerKind.POOL:
+        window = layer.kernel[0] * layer.kernel[1]
+        work["pool"] = values * window
+        work["buffer_read_bits"] = values * window * act_bits
+    elif layer.kind is LayerKind.ELTWISE:
+        work["eltwise"] = values * (len(layer.inputs) - 1)
+        work["buffer_read_bits"] = values * len(layer.inputs) * act_bits
+    elif layer.kind is LayerKind.ACT:
+        work["buffer_read_bits"] = values * act_bits
+    else:  # LRN, softmax: one element-wise operation per value
+        work["eltwise"] = values
+        work["buffer_read_bits"] = values * act_bits
+    act = activation_name(layer.activation)
+    if act is not None:
+        work[act] = work.get(act, 0.0) + values
+    work["buffer_write_bits"] = values * act_bits
+    return work

@@ -1,0 +1,48 @@
+"""The state of a finished (or stopped) run: what result collection and deadlock reports read.
+
+:class:`RunState` is a frozen value the engine hands out once the run has ended; its parts (the
+shares with their stages, the flows, the units) are the run's own objects, no longer changing.
+Nothing outside the engine needs the engine's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pimsim.sim.core import Clock, Pool
+from pimsim.sim.ir import Program
+
+if TYPE_CHECKING:
+    from pimsim.sim.buffer import Scratchpad
+    from pimsim.sim.interface import Interface
+    from pimsim.sim.noc import FlowRun
+    from pimsim.sim.share import ShareRun
+    from pimsim.sim.unit import Unit
+
+
+@dataclass(frozen=True)
+class RunState:
+    """One run after it ended.
+
+    ``now``: the cycle it ended at; ``events``: SimPy events scheduled; ``units``: every unit built
+    (in build order); ``links``: the NoC links' pools, ``noc_ports`` the routers' injection and
+    ejection ports; ``layer_finish`` / ``image_finish``: the
+    cycle each image finished at each layer / at the network's outputs (``None``: unfinished).
+    """
+
+    program: Program
+    images: int
+    clock: Clock
+    now: int
+    events: int
+    shares: tuple[ShareRun, ...]
+    flows: tuple[FlowRun, ...]
+    units: tuple[Unit, ...]
+    links: tuple[Pool, ...]
+    noc_ports: tuple[Pool, ...]  # every router's injection and ejection port in use
+    interface: Interface | None  # the off-chip interface, if the design has one
+    scratchpads: Mapping[int, Scratchpad]
+    layer_finish: Mapping[str, tuple[int | None, ...]]
+    image_finish: tuple[int | None, ...]

@@ -1,0 +1,285 @@
+"""Stage 4, component allocation: ADCs and digital units per macro within the budgets.
+
+Stage 4 (component allocation) is the closed form of the paper's Eq. 6 with exact rounding: for a
+target period ``T`` every macro gets ``ceil(work per image / (rate * T))`` ADCs and units of each kind
+it uses (at least one); the fixed costs (crossbars with their DACs, buffers, NoC) come first, and the
+smallest ``T`` whose total peak power fits the budget is found by bisection, so the budget is never
+exceeded. ``T`` never goes below the crossbars' own bound (blocks x bit iterations x read time of the
+slowest layer) nor the off-chip interface's (one image's input and output bits / bandwidth), since
+more ADCs could not help there. The budgets are peak power and, when given, area, both over the
+same parts as the inventory. In ``unified`` mode all macros are identical: as in the paper, one
+macro size is searched (32 to 512 crossbars in steps of 32, :func:`unified_partition`), and every
+macro gets the crossbars, scratchpad, ADCs and units of the most demanding one, with the budgets
+checked after that.
+
+Many candidates are allocated at once (:func:`allocate_batch`); :func:`allocate` is a batch of one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.arch.schema import Parts
+from pimsim.model.actions import Action
+from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K
+from synth.context import ComboContext
+from synth.layout import Macros
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Stage 4's result: resources per macro and the peak power they draw."""
+
+    adcs: np.ndarray  # (M,)
+    units: np.ndarray  # (M, U)
+    buffer_kib: np.ndarray  # (M,)
+    crossbars: np.ndarray  # (M,) (unified mode: every macro the largest)
+    target_ns: float
+    peak_power_w: float
+    area_mm2: float = 0.0
+
+
+class Infeasible(Exception):
+    """No allocation fits the budgets; ``min_power_w`` and ``min_area_mm2`` are what the cheapest
+    one would need."""
+
+    def __init__(self, reason: str, min_power_w: float, min_area_mm2: float = 0.0) -> None:
+        super().__init__(reason)
+        self.min_power_w = min_power_w
+        self.min_area_mm2 = min_area_mm2
+
+
+def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
+    """Smallest buffer per macro that holds two blocks' input rows and outputs of its layers."""
+    out_w, in_h, kernel_h, stride = ctx.window.T
+    rows = np.ceil(dup / out_w)
+    in_rows = np.minimum(in_h, kernel_h + 2 * rows * stride)
+    bits = in_rows * ctx.working_bits[:, 0] + 2 * dup * ctx.working_bits[:, 1]  # (W,)
+    weight = macros.share_xbars > 0
+    position = np.searchsorted(ctx.weight, macros.share_layer[weight])
+    need_bits = np.bincount(
+        macros.share_macro[weight],
+        bits[position] * macros.share_frac[weight],
+        len(macros.crossbars),
+    )
+    need_kib = need_bits / 8 / 1024
+    index = np.searchsorted(ctx.buffer_kib, need_kib)
+    return ctx.buffer_kib[np.minimum(index, len(ctx.buffer_kib) - 1)]
+
+
+def allocate(
+    ctx: ComboContext,
+    dup: np.ndarray,
+    macros: Macros,
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
+) -> Allocation:
+    """Stage 4: ADCs and units per macro for the shortest period the budgets allow (peak power
+    within ``power_w`` and area within ``area_mm2``, both summed over the same parts as the
+    inventory; parts of unknown area count 0). See :func:`allocate_batch`.
+
+    ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the simulator's
+    compiler knows what a design's windows and staging need; see :func:`synth.materialize`).
+
+    Raises:
+        Infeasible: even one of each needed unit per macro exceeds a budget.
+    """
+    (alloc,) = allocate_batch(ctx, [dup], [macros], power_w, unified, buffer_floor_kib, area_mm2)
+    if isinstance(alloc, Infeasible):
+        raise alloc
+    return alloc
+
+
+def allocate_batch(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    macros: list[Macros],
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
+) -> list[Allocation | Infeasible]:
+    """Stage 4 for many candidates at once: ADCs and units per macro for the shortest period the
+    budgets allow, or why none fits.
+
+    The candidates' macros are padded to the largest count (padding needs nothing and costs
+    nothing) and the bisections on the target period run side by side, each candidate stopping at
+    its own tolerance. ``buffer_floor_kib`` raises macros' scratchpads to at least these sizes (the
+    simulator's compiler knows what a design's windows and staging need; see
+    :func:`synth.materialize`); it applies to a batch of one.
+    """
+    t = ctx.tables
+    count = len(macros)
+    n_m = np.array([len(m.crossbars) for m in macros])
+    pad = int(n_m.max())
+    cols = [K[Action.ADC], *UNIT_COLUMNS]
+    rate = np.concatenate([[ctx.rates.adc_ghz], ctx.rates.unit_rate])
+    peak = np.concatenate([[ctx.parts.adc.peak_power_w], ctx.unit_peak_w])
+    layer = np.concatenate([m.share_layer for m in macros])
+    frac = np.concatenate([m.share_frac for m in macros])
+    slot = np.concatenate([b * pad + m.share_macro for b, m in enumerate(macros)])
+    work = t.work[layer][:, cols] * (t.items[layer] * frac)[:, None]
+    per_macro = np.zeros((count * pad, len(cols)))
+    np.add.at(per_macro, slot, work)
+    per_macro = per_macro.reshape(count, pad, len(cols))
+    crossbars = np.zeros((count, pad), dtype=int)
+    for b, m in enumerate(macros):
+        crossbars[b, : n_m[b]] = m.crossbars
+    real = np.arange(pad)[None, :] < n_m[:, None]
+    minimum = (per_macro > 0).astype(float)
+    minimum[:, :, 0] = np.maximum(minimum[:, :, 0], crossbars > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
+    lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
+    per_block = np.ones((count, len(t.names)), dtype=int)
+    per_block[:, ctx.weight] = np.array(dups)
+    xbar_bound = (
+        np.ceil(t.items / np.maximum(1, per_block)) * t.bit_iters * ctx.rates.read_ns * t.weight
+    ).max(axis=1)
+    xbar_bound = np.maximum(xbar_bound, interface_bound_ns(ctx))  # no ADC can beat the interface
+    areas = AreaTable.of(ctx.parts, ctx.combo.xbar)
+    if unified:
+        crossbars = np.where(real, crossbars.max(axis=1)[:, None], 0)
+    fixed, fixed_area = np.zeros(count), np.zeros(count)
+    buffers = []
+    for b, m in enumerate(macros):
+        kib = _buffers(ctx, dups[b], m)
+        if buffer_floor_kib is not None:
+            floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
+            kib = np.maximum(kib, ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)])
+        if unified:
+            kib[:] = kib.max()
+        buffers.append(kib)
+        buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, kib)]
+        fixed[b] = float(
+            crossbars[b, : n_m[b]].sum() * ctx.per_crossbar_w + buffer_w.sum()
+        ) + chip_overhead_peak_w(ctx.parts, int(n_m[b]))
+        fixed_area[b] = areas.fixed_mm2(crossbars[b, : n_m[b]], kib, int(n_m[b]))
+
+    def counts(target: np.ndarray) -> np.ndarray:
+        c = np.maximum(np.ceil(demand / target[:, None, None] - 1e-9), minimum)
+        if unified:
+            c = np.where(real[:, :, None], c.max(axis=1)[:, None, :], 0.0)
+        return c
+
+    def power(c: np.ndarray, b: int) -> float:  # the budget's figures, one candidate
+        return float(fixed[b] + float((c[b, : n_m[b]] * peak).sum()))
+
+    def area(c: np.ndarray, b: int) -> float:
+        return float(fixed_area[b] + float((c[b, : n_m[b]] * areas.allocated).sum()))
+
+    def fits_one(c: np.ndarray, b: int) -> bool:
+        return power(c, b) <= power_w and area(c, b) <= area_mm2
+
+    def fits(c: np.ndarray) -> np.ndarray:  # every candidate at once: within the budgets?
+        per_kind = c.sum(axis=1)  # unit counts, exact
+        return (fixed + (per_kind * peak).sum(axis=1) <= power_w) & (
+            fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
+        )
+
+    t_one = np.maximum(np.maximum(demand.max(axis=(1, 2)), xbar_bound), 1e-9)
+    cheapest = counts(t_one)
+    lo, hi = xbar_bound.copy(), t_one.copy()
+    done = np.array([not fits_one(cheapest, b) for b in range(count)]) | lacking
+    at_bound = counts(lo)
+    for b in np.nonzero(~done)[0]:
+        if fits_one(at_bound, b):
+            hi[b], done[b] = lo[b], True
+    for _ in range(40):
+        if done.all():
+            break
+        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
+        ok = fits(counts(mid))
+        hi = np.where(~done & ok, mid, hi)
+        lo = np.where(~done & ~ok, mid, lo)
+        done |= hi - lo <= 1e-4 * hi
+    chosen = counts(hi)
+    out: list[Allocation | Infeasible] = []
+    for b in range(count):
+        if lacking[b]:
+            out.append(Infeasible("the library lacks a unit kind the network needs", math.inf))
+            continue
+        if not fits_one(cheapest, b):
+            need, need_area = power(cheapest, b), area(cheapest, b)
+            out.append(
+                Infeasible(
+                    f"fixed costs {fixed[b]:.3g} W and {fixed_area[b]:.3g} mm^2 plus one ADC and "
+                    f"unit per macro need {need:.3g} W and {need_area:.3g} mm^2",
+                    need,
+                    need_area,
+                )
+            )
+            continue
+        c = chosen[b, : n_m[b]]
+        out.append(
+            Allocation(
+                c[:, 0].astype(int),
+                c[:, 1:].astype(int),
+                buffers[b],
+                crossbars[b, : n_m[b]].copy(),
+                float(hi[b]),
+                power(chosen, b),
+                area(chosen, b),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """Area of the parts an allocation is made of, mm^2 (unknown areas count 0)."""
+
+    per_crossbar: float  # a crossbar with its DACs (and sample-and-holds)
+    allocated: np.ndarray  # (1 + U,) an ADC, then a unit of each kind in UNITS order
+    buffers: dict[int, float]  # KiB -> area
+    router: float
+    interface: float
+
+    @classmethod
+    def of(cls, parts: Parts, xbar: int) -> AreaTable:
+        def a(part: object) -> float:
+            return float(getattr(part, "area_mm2", None) or 0.0)
+
+        sh = a(parts.sample_hold) if parts.sample_hold is not None else 0.0
+        return cls(
+            a(parts.crossbar) + xbar * (a(parts.dac) + sh),
+            np.array([a(parts.adc), *(a(parts.unit(k)) for k in UNITS)]),
+            {b.size_kib: a(b) for b in parts.buffers},
+            parts.noc.router_area_mm2 or 0.0,
+            a(parts.interface) if parts.interface is not None else 0.0,
+        )
+
+    def fixed_mm2(self, crossbars: np.ndarray, buffer_kib: np.ndarray, n_macros: int) -> float:
+        """Crossbars with DACs, scratchpads, one router per macro and the interface."""
+        return (
+            float(crossbars.sum()) * self.per_crossbar
+            + sum(map(self.buffers.__getitem__, buffer_kib.tolist()))  # in macro order
+            + n_macros * self.router
+            + self.interface
+        )
+
+
+def chip_overhead_peak_w(parts: Parts, n_macros: int) -> float:
+    """Peak power of what a chip of ``n_macros`` macros has whatever its allocation: one router per
+    macro, the NoC's chip-level power and the off-chip interface (the same parts as
+    :func:`part_counts` puts in the inventory)."""
+    io = parts.interface.peak_power_w if parts.interface is not None else 0.0
+    return n_macros * parts.noc.router_power_w + parts.noc.chip_power_w + io
+
+
+def interface_bound_ns(ctx: ComboContext) -> float:
+    """Time per image the off-chip interface needs for one image's input and output bits, ns."""
+    io = ctx.parts.interface
+    return ctx.tables.io_bits / io.bandwidth_gbit_s if io is not None else 0.0
+
+
+def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
+    """(L,) items per block: dup for weight layers, 1 for the others."""
+    per = np.ones(len(ctx.tables.names), dtype=int)
+    per[ctx.weight] = dup
+    return per

@@ -1,0 +1,188 @@
+"""A batch of designs evaluated at once gives each design exactly the figures it gets alone.
+
+The synthesizer scores its candidates in batches (:func:`pimsim.model.evaluate.evaluate_batch`,
+:func:`synth.design.score_batch`); the report path evaluates one design. Over many random candidates
+of several zoo networks (duplication by the annealing's move, partitions by the EA's mutations, so
+shared macros and multi-macro layers occur), every figure -- period and what sets it, latency,
+stage times, energy by component, action counts, flit-hops, the allocation -- must be equal with
+``==`` whether a design is evaluated alone or in the middle of a shuffled batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from pimsim.arch.schema import Architecture
+from pimsim.arch.simple import simple_design
+from pimsim.components import load_library
+from pimsim.model.design import design_from_plan
+from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_batch
+from pimsim.model.plan import Plan
+from pimsim.network.graph import Network
+from pimsim.network.zoo import zoo_network
+from synth.context import ComboContext
+from synth.design import (
+    Allocation,
+    Infeasible,
+    Partition,
+    allocate,
+    assemble,
+    default_partition,
+    design_arrays,
+    score,
+    score_batch,
+)
+from synth.dup import move, seed
+from synth.partition import PartitionSpace, mutate_num, mutate_share
+from synth.settings import Combo
+
+
+def _same(a: object, b: object) -> bool:
+    """Field by field equality of two frozen results (arrays element by element, exactly)."""
+    assert type(a) is type(b)
+    for f in dataclasses.fields(a):  # type: ignore[arg-type]
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            if x.shape != y.shape or not np.array_equal(x, y):
+                return False
+        elif dataclasses.is_dataclass(x):
+            if not _same(x, y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _candidates(
+    name: str, power_w: float, count: int, rng: random.Random, ratio: float = 0.3
+) -> tuple[ComboContext, list[np.ndarray], list[Partition]]:
+    """``count`` random candidates that fit ``power_w``, made the way the search makes them
+    (budget-tight duplication vectors, a few EA mutations of the default partition, pairs sharing
+    macros included)."""
+    ctx = ComboContext.build(
+        Combo(0, ratio, 2, 256, 1), zoo_network(name), load_library("pimsyn"), power_w
+    )
+    problem = ctx.dup_problem()
+    conv = seed(problem)
+    dups, parts = [], []
+    for _ in range(40 * count):
+        conv = move(problem, conv, rng)
+        dup = ctx.full_dup(conv)
+        space = PartitionSpace.of(
+            [int(r) for r in ctx.row_blocks],
+            [int(d) for d in dup],
+            [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
+            128,
+            True,
+        )
+        p = default_partition(ctx, dup)
+        for _ in range(rng.randrange(4)):
+            p = mutate_share(mutate_num(p, space, rng), space, rng)
+        try:
+            allocate(ctx, dup, assemble(ctx, dup, p), power_w, False)
+        except Infeasible:
+            continue
+        dups.append(dup)
+        parts.append(p)
+        if len(dups) == count:
+            break
+    return ctx, dups, parts
+
+
+@pytest.mark.parametrize(
+    ("name", "power_w", "ratio", "count"),
+    [("alexnet", 49.0, 0.3, 24), ("resnet18", 64.0, 0.2, 20), ("vgg13", 100.0, 0.2, 8)],
+)
+def test_batched_and_single_evaluation_are_bit_identical(
+    name: str, power_w: float, ratio: float, count: int
+) -> None:
+    rng = random.Random(f"batch/{name}")
+    ctx, dups, parts = _candidates(name, power_w, count, rng, ratio)
+    arrays: list[DesignArrays] = []
+    for dup, p in zip(dups, parts, strict=True):
+        macros = assemble(ctx, dup, p)
+        arrays.append(design_arrays(ctx, dup, macros, allocate(ctx, dup, macros, power_w, False)))
+    assert len(arrays) == count
+    # the candidates really differ in the ways batching must keep apart
+    assert len({len(d.macros.adcs) for d in arrays}) > 1
+    assert any(np.bincount(d.share_macro).max() > 1 for d in arrays)
+    alone = [evaluate(ctx.tables, d) for d in arrays]
+    order = list(range(len(arrays)))
+    rng.shuffle(order)
+    together = evaluate_batch(ctx.tables, [arrays[i] for i in order], latency=True)
+    for i, ev in zip(order, together, strict=True):
+        assert _same(alone[i], ev), f"design {i} differs in a batch"
+    # without latency: the same period and energy, no latency figures
+    fast = evaluate_batch(ctx.tables, arrays)
+    for a, ev in zip(alone, fast, strict=True):
+        assert ev.period_ns == a.period_ns and ev.period_set_by == a.period_set_by
+        assert np.array_equal(ev.energy_by_component_pj, a.energy_by_component_pj)
+        assert ev.latency_ns == 0.0 and not ev.finish_ns.any()
+
+
+def test_batched_and_single_scoring_are_bit_identical() -> None:
+    """Stage 4 side by side (padded macros, one bisection per candidate) and the kernel together
+    give each candidate its allocation and figures alone; infeasible ones stay infeasible."""
+    rng = random.Random("score")
+    ctx, dups, parts = _candidates("alexnet", 49.0, 24, rng)
+    power_w = 46.0  # a budget below the one they were made for: some cannot fit
+    batch = score_batch(ctx, dups, parts, power_w, False)
+    kinds = set()
+    for dup, p, together in zip(dups, parts, batch, strict=True):
+        try:
+            alone = score(ctx, dup, p, power_w, False)
+        except Infeasible as exc:
+            assert isinstance(together, Infeasible) and together.min_power_w == exc.min_power_w
+            kinds.add("infeasible")
+            continue
+        assert not isinstance(together, Infeasible)
+        assert isinstance(together.alloc, Allocation)
+        assert _same(alone.alloc, together.alloc) and _same(alone.evaluation, together.evaluation)
+        assert (alone.tops_per_w, alone.dup, alone.partition) == (
+            together.tops_per_w,
+            together.dup,
+            together.partition,
+        )
+        kinds.add("scored")
+    assert kinds == {"scored", "infeasible"}
+
+
+def _spread_pair() -> tuple[list[Architecture], list[DesignArrays], Network]:
+    net = zoo_network("resnet18")
+    lib = load_library("pimsyn")
+    archs, arrays = [], []
+    for dup in (2, 4):
+        dups = {x.name: dup for x in net.weight_layers if x.kind.value == "conv"}
+        arch = simple_design(net, "resnet18", lib, dups=dups, max_crossbars=64)
+        assert arch.mapping is not None
+        spread = [x.name for x in net.weight_layers][1:6]
+        arch = arch.model_copy(
+            update={"mapping": arch.mapping.model_copy(update={"spread": spread})}
+        )
+        archs.append(arch)
+        arrays.append(design_from_plan(Plan(arch, net)))
+    return archs, arrays, net
+
+
+def test_report_designs_with_spread_layers_batch_exactly() -> None:
+    """Two report-path designs of one network (spread producers: parts sent share to share)."""
+    _, arrays, net = _spread_pair()
+    assert all(d.spread is not None and d.spread.any() for d in arrays)
+    tables = NetworkTables.build(net, 128, 2, 1)
+    alone = [evaluate(tables, d) for d in arrays]
+    together = evaluate_batch(tables, [arrays[1], arrays[0], arrays[1]], latency=True)
+    assert _same(alone[1], together[0]) and _same(alone[0], together[1])
+    assert _same(alone[1], together[2])
+
+
+def test_a_batch_must_share_its_rates() -> None:
+    ctx, dups, parts = _candidates("alexnet", 49.0, 1, random.Random(0))
+    macros = assemble(ctx, dups[0], parts[0])
+    d = design_arrays(ctx, dups[0], macros, allocate(ctx, dups[0], macros, 60.0, False))
+    other = dataclasses.replace(d, flit_ns=d.flit_ns * 2)
+    with pytest.raises(ValueError, match="share their rates"):
+        evaluate_batch(ctx.tables, [d, other])

@@ -1,0 +1,290 @@
+"""Communication hardware worked out by hand: scratchpad ports carrying NoC traffic, routers with
+finite buffers and credits, routers shared by several macros, the off-chip interface; and the
+catalogue's communication cases (docs/disagreements.md, "Communication"), each with the estimate's
+error.
+
+Library: tests/hand.py (1 GHz clock, so a cycle is a ns; 64-bit scratchpad port, 1 ns per access;
+16-bit flits, 1 ns per hop and per flit unless a test says otherwise). Designs from
+tests/test_sim_hand.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pimsim.arch.schema import LayerMapping, MacroGroup, Noc
+from pimsim.components import ComponentLibrary, UnitKind
+from pimsim.diagnose import disagreements
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
+from pimsim.sim.core import Clock, SimEnv
+from pimsim.sim.noc import Mesh
+from tests.test_sim_hand import (
+    CHAIN,
+    ONE_BY_ONE,
+    SA,
+    add_two,
+    design,
+    layer,
+    library,
+    run,
+    stage,
+    two_convs,
+    unit,
+)
+
+
+def lib(
+    adc_ghz: float = 1.0,
+    flit_ns: float = 1.0,
+    access_ns: float = 1.0,
+    io_gbit_s: float | None = None,
+    **noc: Any,
+) -> ComponentLibrary:
+    """The hand library with NoC fields (buffer_flits, router_stages), a slower scratchpad port or
+    an off-chip interface (2 pJ per bit) changed."""
+    data: dict[str, Any] = library(adc_ghz, flit_ns).model_dump(mode="json")
+    data["nocs"][0].update(noc)
+    data["buffers"][0].update(access_latency_ns=access_ns)
+    if io_gbit_s is not None:
+        data["interfaces"] = [
+            {
+                "name": "io",
+                "bandwidth_gbit_s": io_gbit_s,
+                "energy_per_bit_pj": 2.0,
+                "static_power_w": 0.0,
+                "source": "hand-made for tests",
+            }
+        ]
+    return ComponentLibrary.model_validate(data)
+
+
+def error_pct(estimated: float, simulated: float) -> float:
+    return 100 * (estimated - simulated) / simulated
+
+
+def flagged(plan: Plan) -> set[str]:
+    """The conditions --validate names for ``plan`` (pimsim.diagnose)."""
+    return {d.split(":")[0] for d in disagreements(plan)}
+
+
+# -- credits: the closed form against a flit-by-flit model ----------------------------------------
+def flit_by_flit(links: int, flits: int, buffer: int | None, stages: int) -> int:
+    """When the tail of a packet is delivered (flit times after its head was injected), stepping
+    every flit over every channel: channel 0 the injection port, 1 .. ``links`` the links, then the
+    ejection port. A flit crosses a channel in one flit time, one flit per flit time; it reaches
+    the next router's buffer and leaves it ``stages`` later at the earliest; it may cross only if
+    the buffer behind the channel has a free slot, whose credit comes back one flit time after the
+    flit that held it left (the ejection port writes into the network interface: no credits)."""
+    last = links + 1
+    x = [[0] * flits for _ in range(last + 1)]  # x[j][i]: flit i starts crossing channel j
+    for i in range(flits):
+        for j in range(last + 1):
+            t = x[j][i - 1] + 1 if i else 0
+            if j:
+                t = max(t, x[j - 1][i] + 1 + stages)
+            if buffer is not None and j < last and i >= buffer:
+                t = max(t, x[j + 1][i - buffer] + 1)
+            x[j][i] = t
+    return x[last][flits - 1] + 1
+
+
+@pytest.mark.parametrize("stages", [1, 2, 3])
+@pytest.mark.parametrize("buffer", [1, 2, 3, 4, 6, None])
+def test_packet_credits_equal_flit_by_flit_on_an_uncontended_path(
+    buffer: int | None, stages: int
+) -> None:
+    # with hop_latency = (1 + stages) flit times (a link and the router pipeline), the packet
+    # model delivers at (links + 1) x hop + span(F): the same time as the flit-by-flit model
+    hop = 1 + stages
+    data = library().model_dump(mode="json")["nocs"][0]
+    data.update(buffer_flits=buffer, router_stages=stages, hop_latency_ns=float(hop))
+    from pimsim.components.parts import NocPart
+
+    mesh = Mesh(SimEnv(), NocPart.model_validate(data), Clock(1.0))
+    for links in (0, 1, 3):
+        for flits in range(1, 21):
+            packet = (links + 1) * hop + mesh.span_flit_times(flits)
+            assert packet == flit_by_flit(links, flits, buffer, stages), (links, flits)
+
+
+def test_a_starved_router_buffer_stretches_each_packet() -> None:
+    # two_convs (test_sim_hand): y's block 1 (128 bits = 8 flits) is stored at 860 and read by 862.
+    # With one flit of buffer and a credit round trip of 1 + 2 = 3 flit times, a channel sends a
+    # flit every 3 ns: the 8 flits take 7 x 3 + 1 = 22 ns on each channel instead of 8. Two
+    # routers (injection, the link) by 864, the tail by 886, written (2 accesses) by 888: z starts
+    # loading then, 14 ns later than with deep buffers (874).
+    r = run(two_convs(lib(buffer_flits=1)))
+    assert layer(r, "z").start_ns == (888.0,)
+    (flow,) = r.flows  # y's 4 blocks of 8 flits over one link: 2 routers each
+    assert (flow.flits, flow.flit_hops, flow.router_flits) == (32, 32, 64)
+    assert flow.read_bits == flow.written_bits == 4 * 128
+    assert unit(r, "NoC/link (0,0)->(1,0)").busy_ns == 4 * 22  # y's 4 blocks
+    # two flits of buffer: 3 x 3 + 1 + 1 = 11 ns per packet, z starts at 864 + 11 + 2 = 877
+    assert layer(run(two_convs(lib(buffer_flits=2))), "z").start_ns == (877.0,)
+    # three flits cover the round trip: back to 8 ns per packet
+    assert layer(run(two_convs(lib(buffer_flits=3))), "z").start_ns == (874.0,)
+
+
+# -- catalogue: router buffer starvation ----------------------------------------------------------
+def test_catalogue_router_buffer_starvation() -> None:
+    # add_two (test_sim_hand) at 4 ns per flit: every packet is a row of 512 bits = 32 flits; a's
+    # and b's share the link (0,1)->(0,2), 4 packets per image. Deep buffers: 4 x 32 x 4 = 512 ns
+    # of an 800 ns image, the convolutions set the pace. One flit of buffer (round trip 3 flit
+    # times): 31 x 3 + 1 = 94 flit times = 376 ns per packet, 4 x 376 = 1504 ns per image on the
+    # shared link, which now sets the period. The estimate knows no buffers: 800 ns, -47 %.
+    deep = run(add_two(4.0), images=4)
+    assert deep.period_ns == 800.0
+    plan = add_two(4.0, lib(flit_ns=4.0, buffer_flits=1))
+    r = run(plan, images=4)
+    assert r.period_ns == 1504.0
+    assert unit(r, "NoC/link (0,1)->(0,2)").busy_ns == 16 * 376
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 800.0
+    assert round(error_pct(est.period_ns, r.period_ns), 1) == -46.8
+    # wormhole: a's packets wait for the shared link holding (0,0)->(0,1) behind them
+    assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns > 8 * 376
+    assert "router buffer starvation" in flagged(plan)
+    assert flagged(add_two(1.0)) == set()  # deep buffers, fast flits: nothing to flag
+
+
+# -- catalogue: contention at a shared router -----------------------------------------------------
+def test_catalogue_macros_sharing_a_router_contend_for_its_ports() -> None:
+    # add_two at 10 ns per flit with all three macros on one router (macros_per_router 4): no
+    # link is crossed, but every packet leaves through its sender's injection port and enters e
+    # through e's ejection port, 320 ns each (32 flits): e's port takes a's and b's 4 packets per
+    # image = 1280 ns, over the convolutions' 800. The estimate charges nothing to macros of one
+    # router: 800 ns, -37.5 %.
+    plan = add_two(10.0, noc=Noc(mesh_rows=1, macros_per_router=4))
+    r = run(plan, images=4)
+    assert r.period_ns == 1280.0
+    assert unit(r, "NoC/eject m2 (0,0)").busy_ns == 16 * 320
+    assert unit(r, "NoC/eject m2 (0,0)").queued_ns > 0
+    assert unit(r, "NoC/inject m0 (0,0)").busy_ns == 8 * 320
+    assert not [u for u in r.units if u.kind == "link"]
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 800.0 and error_pct(est.period_ns, r.period_ns) == -37.5
+    assert flagged(plan) == {"router port contention"}
+
+
+# -- catalogue: a hot-spot link --------------------------------------------------------------------
+def test_catalogue_hot_spot_link() -> None:
+    # add_two at 10 ns per flit on a 1x3 mesh: (0,1)->(0,2) carries a's and b's rows, 4 packets
+    # of 320 ns per image = 1280 ns, and the estimate's busiest-link bound finds that period. Its
+    # latency does not see the queue: the first image finishes at 1770 (worked out in
+    # test_sim_hand.test_noc_link_shared_by_two_flows: each of a's rows waits behind b's on the
+    # hot link), the estimate says 1434 ns, -19 %.
+    plan = add_two(10.0)
+    r = run(plan, images=4)
+    est = estimate(plan.arch, plan)
+    assert r.period_ns == est.period_ns == 1280.0
+    assert est.period_set_by == "NoC link (0, 1)->(0, 2)"
+    assert r.latency_ns[0] == 1770.0 and est.latency_ns == 1434.0
+    assert unit(r, "NoC/link (0,1)->(0,2)").queued_ns > 0
+    assert flagged(plan) == {"hot-spot link"}
+    assert sum(d.startswith("hot-spot link: link (0,1)->(0,2)") for d in disagreements(plan)) == 1
+
+
+# -- catalogue: scratchpad port contention from NoC traffic ---------------------------------------
+def chain_with_slow_ports() -> Plan:
+    units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
+    return design(
+        CHAIN,
+        [
+            MacroGroup(name="p", crossbars=32, adcs=8, units=SA, buffer_kib=64),
+            MacroGroup(name="c", crossbars=16, adcs=8, units=units, buffer_kib=64),
+        ],
+        [
+            LayerMapping(layer="p", dup=2, macros=[0], crossbars=[32]),
+            LayerMapping(layer="c", dup=1, macros=[1], crossbars=[16]),
+        ],
+        lib(access_ns=20.0),
+    )
+
+
+def test_catalogue_scratchpad_port_contention_from_noc_traffic() -> None:
+    # CHAIN (test_sim_hand) with 20 ns per 64-bit access. Per image, macro 1's port loads c's 16
+    # windows (64 values x 16 bits = 16 accesses each), stores its 16 results (2 accesses each)
+    # and writes p's 8 blocks arriving over the NoC (2048 bits = 32 accesses each): 256 + 32 +
+    # 256 = 544 accesses = 10880 ns, over c's 16 x 400 ns of crossbar reads. Macro 0's port is
+    # as busy (p's 8 loads of 4 accesses, 8 stores of 32, 8 reads for the NoC of 32). The ports
+    # never idle in steady state: images finish 10880 ns apart (the 4-image period is less, the
+    # last image leaving an idle port behind it).
+    plan = chain_with_slow_ports()
+    r = run(plan, images=4)
+    gaps = [b - a for a, b in zip(r.image_finish_ns, r.image_finish_ns[1:], strict=False)]
+    assert gaps[:2] == [10880.0, 10880.0]
+    assert unit(r, "macro 1/SPM port").busy_ns == unit(r, "macro 0/SPM port").busy_ns == 4 * 10880
+    assert r.counts["noc_buffer_write_bits"] == 4 * 8 * 2048
+    assert stage(r, "c", "load").stall_ns["port"] > 0
+    # the estimate's port term (evaluate.port_load) charges the NoC's accesses to the port: it
+    # finds 10880 ns; without them it would see layer c's 6400 ns (-41 %)
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 10880.0
+    assert est.period_set_by == "scratchpad port of macro 0 (NoC transfers included)"
+    assert error_pct(6400.0, 10880.0) < -41
+    assert flagged(plan) == {"scratchpad port contention from NoC traffic"}
+
+
+# -- catalogue: an interface-bound first layer ----------------------------------------------------
+def interface_bound() -> Plan:
+    return design(
+        ONE_BY_ONE,
+        [MacroGroup(name="m", crossbars=2, adcs=2, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
+        lib(adc_ghz=0.1, io_gbit_s=0.5),
+    )
+
+
+def test_catalogue_interface_bound_first_layer() -> None:
+    # ONE_BY_ONE (test_sim_hand: two blocks of one pixel, 8 bit iterations of 100 ns in all) with a
+    # 0.5 Gbit/s interface. The input (8 x 2 values x 16 bits = 256 bits) comes in 2 parts of 128
+    # bits, 256 ns each, each written through the port (2 accesses): block 0 loads at 258, block 1
+    # at 514, after its part. Block 0 is stored at 258 + 2 + 400 + 80 + 4 + 2 = 746 and block 1 at
+    # 746 + 400 = 1146; each is read out (2 accesses) and crosses in 256 ns: the image has left at
+    # 1148 + 256 = 1404.
+    plan = interface_bound()
+    r = run(plan)
+    assert r.image_start_ns == (258.0,) and r.image_finish_ns == (1404.0,)
+    assert r.counts["interface_bits"] == 512
+    assert unit(r, "NoC/off-chip interface").busy_ns == 4 * 256
+    assert stage(r, "y", "load").stall_ns == {"io": 512.0}  # 258 + (514 - 260)
+    # 4 images: 256 bits in and 256 out per image = 1024 ns of interface against 800 of crossbars.
+    # Image 0's output shares the channel with the next images' input, first come first served:
+    # its block 1 leaves at 1536, and images then finish 1024 ns apart; the last one, with no
+    # input behind it, 516 after the third.
+    r4 = run(plan, images=4)
+    assert r4.image_finish_ns == (1536.0, 2560.0, 3584.0, 4100.0)
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 1024.0 and est.period_set_by == "off-chip interface"
+    # the estimate's latency has no interface in it: 888 ns against the simulated 1278 (-30.5 %)
+    assert est.latency_ns == 888.0 and r4.latency_ns[0] == 1278.0
+    assert round(error_pct(est.latency_ns, r4.latency_ns[0]), 1) == -30.5
+    assert flagged(plan) == {"interface-bound"}
+
+
+def test_trace_of_held_channels_adds_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # with 1-flit buffers a's packets hold (0,0)->(0,1) while they wait for the shared link: the
+    # trace's slices carry each channel's real holding time, so busy times still add up per unit
+    # (and slices on a track never overlap)
+    from tests.test_sim_trace import check, load
+
+    path = tmp_path / "held.json"
+    plan = add_two(4.0, lib(flit_ns=4.0, buffer_flits=1))
+    r = run(plan, images=2, trace=str(path))
+    check(load(path), r, plan.arch.hardware)
+    assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns > 4 * 376  # held beyond its 376 ns spans
+
+
+def test_trace_of_the_interface_adds_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the interface's crossings (on its own track) and its scratchpad accesses (on the port's
+    # track) are traced with their busy time and energy (2 pJ per bit): the totals add up
+    from tests.test_sim_trace import check, load
+
+    path = tmp_path / "io.json"
+    plan = interface_bound()
+    r = run(plan, images=2, trace=str(path))
+    check(load(path), r, plan.arch.hardware)
+    assert unit(r, "NoC/off-chip interface").busy_ns == 2 * 1024

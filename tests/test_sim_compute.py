@@ -1,0 +1,158 @@
+"""The compute side of the simulated hardware, by hand: DAC and sample-and-hold rates, ADC mux
+groups, idle copies in tail blocks; each where the estimate is right and where it is knowingly wrong
+(the catalogue of docs/disagreements.md).
+
+Library (tests/hand.py): 8x8 crossbars of 8-bit cells read in 100 ns (16-bit weights: 2 slices),
+4-bit DACs (4 bit iterations of 16-bit inputs), 0.1 GS/s ADCs here (10 ns a conversion), units of 4
+lanes at 1 GHz, a 64-bit scratchpad port of 1 ns per access; the clock is 1 GHz (a cycle is a ns).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pimsim.arch.schema import LayerMapping, MacroGroup
+from pimsim.components import ComponentLibrary
+from pimsim.diagnose import disagreements
+from pimsim.model.estimate import estimate
+from pimsim.sim import SimOptions, simulate
+from tests.test_sim_hand import ONE_BY_ONE, SA, design, layer, library, run, unit
+
+#: conv 1x1, 8 -> 16 channels on a 1x2 map: weight rows 8, 16 columns: two 8x8 tiles x 2 slices
+#: = 4 crossbars of 8 active rows and 8 active columns; per bit 4 reads, 32 DAC conversions (8 rows
+#: x 4), 32 conversions; dup 1: 2 blocks of one pixel, 8 bits per image.
+WIDE = """
+  g (float[1,8,1,2] x, float[16,8,1,1] w) => (float y) {
+    y = Conv(x, w)
+  }"""
+
+
+def with_dac(lib: ComponentLibrary, ghz: float) -> ComponentLibrary:
+    data: dict[str, Any] = lib.model_dump(mode="json")
+    data["dacs"][0].update(frequency_ghz=ghz, latency_ns=1 / ghz)
+    return ComponentLibrary.model_validate(data)
+
+
+# -- DAC rate ----------------------------------------------------------------------------------------
+def test_a_slow_dac_sets_the_bit_time_in_both_models() -> None:
+    # tests/test_sim_hand.py's two crossbars with two ADCs take 888 ns: 2 (load) + 8 bits x 100
+    # (read) + 80 (last bit's conversions) + 4 (shift-add) + 2 (store). With a 0.005 GS/s DAC a
+    # row converts one value per 200 ns, longer than the read: each bit takes 200 ns.
+    plan = design(
+        ONE_BY_ONE,
+        [MacroGroup(name="m", crossbars=2, adcs=2, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
+        with_dac(library(0.1), 0.005),
+    )
+    r = simulate(plan, SimOptions(images=4))
+    assert r.image_finish_ns[0] == 2 + 8 * 200 + 80 + 4 + 2
+    assert r.period_ns == 8 * 200
+    # the estimate's closed-form bound: max(read, 1 / DAC rate, sample) per bit
+    assert estimate(plan.arch, plan).period_ns == pytest.approx(8 * 200)
+
+
+# -- ADC mux groups ----------------------------------------------------------------------------------
+#: conv 1x1, 8 -> 12 channels: two tiles of 8 rows, 8 and 4 columns, x 2 slices = 4 crossbars in slot
+#: order (tile 0 slice 0, tile 0 slice 1, tile 1 ...) with 8, 8, 4, 4 active columns: per bit 24
+#: conversions.
+NARROW = WIDE.replace("16,8,1,1", "12,8,1,1")
+
+
+def mux(adcs: int) -> Any:
+    return design(
+        NARROW,
+        [MacroGroup(name="m", crossbars=4, adcs=adcs, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[4])],
+        library(0.1),
+    )
+
+
+def test_one_adc_per_crossbar_converts_in_parallel() -> None:
+    # 4 ADCs for 4 crossbars (32 columns, 8 per ADC): each converts its crossbar, 80 or 40 ns, under
+    # the 100 ns read: the crossbars set the pace, 8 bits x 100 per image, as the estimate says
+    plan = mux(4)
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 8 * 100 == estimate(plan.arch, plan).period_ns
+    # busy per ADC over 4 images x 8 bits: 8 or 4 conversions of 10 ns a bit
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == (2560.0, 2560.0, 1280.0, 1280.0)
+    assert disagreements(plan) == []
+
+
+def test_adc_mux_imbalance() -> None:
+    # 2 ADCs for the 32 columns: ADC 0 columns 0-15 (slots 0 and 1: 16 active), ADC 1 columns
+    # 16-31 (slots 2 and 3: 4 + 4 active). A bit takes ADC 0's 16 x 10 = 160 ns while ADC 1 idles
+    # half the time: 8 bits x 160 = 1280 ns an image. The estimate spreads the 24 conversions over
+    # both ADCs (120 ns a bit, 4 bits 480 ns a block, over the 400 ns of reads): 960 ns, 25% short.
+    plan = mux(2)
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 8 * 160
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 160.0, 4 * 8 * 80.0)
+    est = estimate(plan.arch, plan).period_ns
+    assert est == pytest.approx(2 * 4 * 24 / (2 * 0.1))
+    assert est / r.period_ns - 1 == pytest.approx(-0.25)
+    assert [d.split(":")[0] for d in disagreements(plan)] == ["ADC mux imbalance"]
+
+
+# -- tail blocks -------------------------------------------------------------------------------------
+def test_idle_copies_in_the_last_block() -> None:
+    # WIDE on a 1x3 map with dup 2 over two macros, one copy each (4 crossbars): blocks of pixels
+    # {0, 1} and {2}. In the last block only copy 0 (macro 0) has a pixel: macro 1 reads nothing.
+    # Per image macro 0 reads 2 blocks x 4 bits x 4 crossbars = 32 times, macro 1 16 times; the
+    # estimate gives each macro half of every pixel: 3 x 16 / 2 = 24 each (totals agree: 48).
+    text = WIDE.replace("1,8,1,2", "1,8,1,3")
+    plan = design(
+        text,
+        [MacroGroup(name="m", crossbars=4, adcs=4, units=SA, buffer_kib=64, count=2)],
+        [LayerMapping(layer="y", dup=2, macros=[0, 1], crossbars=[4, 4])],
+        library(0.1),
+    )
+    r = run(plan)
+    assert r.counts["xbar_read"] == 48
+    stages = {(s.name, s.macro): s for s in layer(r, "y").stages}
+    # items: 2 blocks x 4 bits on each macro; macro 1's last-block bits are done as they start
+    assert stages[("mvm", 0)].items == stages[("mvm", 1)].items == 8
+    assert stages[("mvm", 0)].busy_ns == 8 * 100 and stages[("mvm", 1)].busy_ns == 4 * 100
+    assert any("tail block" in d for d in disagreements(plan))
+
+
+def test_validate_flags_the_known_conditions() -> None:
+    from synth.validate import validate_design
+
+    plan = mux(2)
+    row = validate_design(1, plan.arch.model_dump(mode="json"), plan.network, 2, 5.0, None)
+    assert [d.split(":")[0] for d in row.disagreements] == ["ADC mux imbalance"]
+    assert row.flagged  # the estimate's throughput is 33% high: 1 / 960 against 1 / 1280
+    assert row.error_pct["throughput_ips"] == pytest.approx(100 / 3)
+
+
+# -- input reuse ------------------------------------------------------------------------------------
+def test_every_window_is_read_whole_from_the_scratchpad() -> None:
+    from tests.test_sim_hand import two_convs
+
+    # the stated rule: each output pixel reads its whole 3x3 window of 2 channels (padding read as
+    # stored zeros), 18 values of 16 bits = 288 bits; y and z have 16 output pixels each, in blocks
+    # of 4 (dup 4): 4 loads of 1,152 bits each per layer and image
+    r = run(two_convs(), images=2)
+    assert r.counts["buffer_read_bits"] == 2 * 2 * 16 * 288
+    load = {(s.name, s.macro): s for x in r.layers for s in x.stages}[("load", 0)]
+    assert load.items == 2 * 4
+
+
+# -- small scratchpads ---------------------------------------------------------------------------------
+def test_a_scratchpad_below_its_floor_deadlocks_where_the_estimate_runs() -> None:
+    from pimsim.sim import SimDeadlock
+    from tests.test_sim_hand import to_fc
+
+    # a fully connected layer needs all 16 of p's blocks of 1,024 bits (16,384 bits, plus its own
+    # 128-bit output staging: 16,512 at the least) in a 1 KiB (8,192-bit) scratchpad: p's blocks
+    # fill the FC's queue and the next transfer waits for space only the FC's load can free, which
+    # waits for block 15. The estimate, which ignores space, runs it at an image every 6,400 ns
+    # (p's 16 blocks of 4 bits x 100 ns).
+    plan = to_fc()
+    with pytest.raises(SimDeadlock):
+        run(plan)
+    assert estimate(plan.arch, plan).period_ns == 16 * 4 * 100
+    (warning,) = disagreements(plan)
+    assert warning.startswith("small scratchpad: macro 1 (fc)") and "may deadlock" in warning

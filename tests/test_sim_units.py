@@ -1,0 +1,87 @@
+"""The unit protocol, checked on every registered unit kind (pimsim.sim.registry).
+
+Each kind is built for the first stage that needs it on a tiny design (tests/test_sim_hand.py's two
+crossbars of 8x8 with one ADC: conv 1x1, 8 -> 8 channels on a 1x2 map, 2 blocks of one pixel, 16-bit
+inputs in 4 bit iterations of the 4-bit DACs), serves a job, counts, and reports waits.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pimsim.sim import compile_program
+from pimsim.sim.buffer import Scratchpad
+from pimsim.sim.core import Cause, Clock, SimEnv
+from pimsim.sim.registry import STAGE_UNITS, UNIT_CLASSES, UNIT_KINDS
+from pimsim.sim.unit import BuildContext, UnitBase
+from tests.test_sim_hand import run, two_crossbars, unit
+
+
+def context_and_task():  # type: ignore[no-untyped-def]
+    program = compile_program(two_crossbars(1))
+    env = SimEnv()
+    hw = program.hardware
+    clock = Clock(hw.clock_ghz)
+    groups = hw.macro_groups()
+    named = {p.name: p.bits for p in program.partitions if p.macro == 0}
+    buffer = hw.parts.buffer(groups[0].buffer_kib)
+    assert buffer is not None
+    spms = {0: Scratchpad(env, 0, buffer, clock, named)}
+    return BuildContext(env, clock, hw, groups, spms, program.arch), program.tasks[0]
+
+
+def test_every_stage_is_claimed_by_exactly_one_kind() -> None:
+    claims = [s for cls in UNIT_CLASSES for s in cls.stages]
+    assert len(claims) == len(set(claims)) == len(STAGE_UNITS)
+    assert set(UNIT_KINDS) == {cls.kind for cls in UNIT_CLASSES}
+    # the tiny design's stages: load, mvm, adc, shift_add, store: every kind serves one of them
+    ctx, task = context_and_task()
+    assert {STAGE_UNITS[s.name].kind for s in task.stages} == set(UNIT_KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(UNIT_KINDS))
+def test_unit_contract(kind: str) -> None:
+    ctx, task = context_and_task()
+    spec = next(s for s in task.stages if STAGE_UNITS[s.name].kind == kind)
+    cls = UNIT_KINDS[kind]
+    u = cls.build(ctx, 0, task, spec)
+    assert isinstance(u, UnitBase) and u.kind == kind and u.macro == 0
+    assert u.cause in Cause.ALL and u.name.startswith("macro 0/")
+    assert cls.key(0, task, spec) == cls.key(0, task, spec)
+    u.admit(ctx, task, spec)  # the design has every unit its layer needs
+    # a job of no work holds nothing for no time; one of work holds at least one server
+    idle = u.job(0.0, ())
+    assert idle.cycles == 0
+    work = u.job(spec.work[0], (("x", 3.0), ("y", 0.5)))
+    assert 1 <= work.servers <= u.pool.capacity and work.cycles > 0
+    # counts: what it served, times each job's actions
+    assert u.counts() == {}
+    work.served, idle.served = 2, 5
+    assert u.counts() == {"x": 6.0, "y": 1.0}
+    # per-server work only where servers are wired to fixed work: the ADC bank (one ADC here, at
+    # 0.1 GS/s: 16 conversions take 160 ns; 3 such jobs are 48 conversions, 480 ns busy)
+    if kind == "adc":
+        wired = u.job(16.0, (), (16.0,))
+        assert (wired.servers, wired.cycles) == (1, 160)
+        wired.served = 3
+        assert u.server_work() == (48.0,) and u.server_busy_ns() == (480.0,)
+    else:
+        assert u.server_work() == () and u.server_busy_ns() == ()
+    # waits: nobody queued, then one job queued at cycle 0
+    assert u.waits() == []
+    lane = u.pool.take(u.pool.capacity)
+    assert lane >= 0
+    u.pool.queue(1, object())  # type: ignore[arg-type]
+    assert u.waits() == [f"1 job(s) queued for {u.name} since cycle 0"]
+
+
+def test_units_count_what_they_served() -> None:
+    # per image: 2 blocks x 4 bit iterations (16-bit inputs, 4-bit DACs) = 8 mvm jobs (the hand
+    # test's 8 x 160 ns of ADC time); each reads 2 crossbars and converts 8 columns x 2 slices =
+    # 16 values: 8 x 2 = 16 reads and 8 x 16 = 128 conversions; the port loads and stores the
+    # 2 blocks' 8 channels x 16 bits = 128 bits each
+    r = run(two_crossbars(1))
+    assert r.counts["xbar_read"] == 16 and r.counts["adc_convert"] == 128
+    assert r.counts["buffer_read_bits"] == r.counts["buffer_write_bits"] == 2 * 128
+    assert unit(r, "macro 0/ADC bank").jobs == 8 and unit(r, "macro 0/SPM port").jobs == 4
+    assert {u.kind for u in r.units} == set(UNIT_KINDS)
