@@ -5,9 +5,10 @@
 
 For each network and budget: the default search (seed 0), then the reference: ``--thorough``
 settings (the released code's effort: SA 10 chains x 100 iterations at cooling 0.95, EA 28 + 12 x
-200 generations, 10 candidates evolved) run with ``--seeds`` seeds, best of all. The gap is
-``1 - default / reference`` in TOPS/W (0 when the default finds the reference's design; negative if
-the default is better); the effort is the ratio of designs evaluated. ``--space quick`` searches
+200 generations, 10 candidates evolved, 10 designs polished with that EA) run with ``--seeds``
+seeds, best of all. The gap is ``1 - default / reference`` in TOPS/W (0 when the default finds the
+reference's design; negative if the default is better); the effort is the ratio of designs
+evaluated (the units' and the polish's). ``--space quick`` searches
 only the quick preset's corner of the outer loop (2 ratios, 2-bit cells, 128/256 crossbars,
 1/2-bit DACs) with the default and thorough efforts. ``--space winner`` runs the default search on
 the whole space, then both efforts again on the combination of its winner only (ratio, cell bits,
