@@ -69,7 +69,7 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
         for m in (f.src, f.dst):
             part = hw.parts.buffer(plan.groups[m].buffer_kib)
             if part is not None:
-                noc_port_ns[m] += bits / part.word_bits * part.access_latency_ns
+                noc_port_ns[m] += bits / part.port_bits_per_ns
     links_at: dict[tuple[str, str], float] = defaultdict(float)
     for (kind, (r, c)), ns in link_ns.items():  # the busiest link out of / into each router
         links_at[(kind, f"({r},{c})")] = max(links_at[(kind, f"({r},{c})")], ns)
@@ -121,4 +121,4 @@ def _own_port_ns(plan: Plan, program: Program, macro: int) -> float:
         if t.macro == macro:
             for s in (t.stages[0], t.stages[-1]):
                 bits += (t.blocks - 1) * s.work[0] + s.work[1]
-    return bits / part.word_bits * part.access_latency_ns
+    return bits / part.port_bits_per_ns

@@ -249,6 +249,7 @@ def _units(m: RunState) -> tuple[UnitSim, ...]:
             unit.pool.jobs,
             _ns_dict(stalls[unit.name], ns),
             unit.server_busy_ns(),
+            unit.conflicts(),
         )
         for unit in m.units
     ]

@@ -89,7 +89,8 @@ class Interface:
         """Move ``bits`` through ``spm``'s port for the interface, counted, then call ``then``."""
         book = self.written if write else self.read
         book[spm.macro] = book.get(spm.macro, 0.0) + bits
-        cycles = spm.port_cycles(bits)
+        job = spm.job(bits)
+        cycles = job[1]
         started = None
         tracer = self.tracer
         if tracer is not None:
@@ -98,7 +99,7 @@ class Interface:
             def started(lane: int, t: int) -> None:
                 tracer.access(spm.port, lane, spm.macro, t, cycles, what, what, image, block, pj)
 
-        PortJob(spm, cycles, then, started)
+        PortJob(spm, job, then, started)
 
 
 class ExternalInput:

@@ -182,26 +182,27 @@ def run_flow(
                 n,
                 mesh.span_cycles(n),
                 mesh.hold_cycles(n),
-                f.src.port_cycles(b),
-                f.dst.port_cycles(b),
+                f.src.job(b),
+                f.dst.job(b),
             )
         )
     source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
     label = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
 
-    def write(bits: float, cycles: int, g: int) -> None:  # the tail is in: into the dst's SPM
+    def write(bits: float, job: tuple[int, int], g: int) -> None:  # the tail is in: dst's SPM
         f.write_bits += bits
         if tracer is None:
-            PortJob(dst, cycles, delivered.advance)
+            PortJob(dst, job, delivered.advance)
             return
+        cycles = job[1]
         img, c = divmod(g, blocks)
         pj = bits * dst.access_pj[1]
 
         def started(lane: int, t: int) -> None:
             tracer.access(dst.port, lane, spec.dst, t, cycles, label, spec.layer, img, c, pj)
 
-        PortJob(dst, cycles, delivered.advance, started)
+        PortJob(dst, job, delivered.advance, started)
 
     for g in range(images * blocks):
         c = g % blocks
@@ -232,13 +233,14 @@ def run_flow(
             f.waiting = None
             delivered.advance()
             continue
+        banks, read = read
         if read:  # the network interface reads the block from the source's scratchpad
             port = f.src.port
-            lane = port.take(1)
+            lane = port.take(banks)
             if lane < 0:
                 f.waiting = (Cause.PORT, port, g)
                 t0 = env.now
-                lane = yield port.wait(1)
+                lane = yield port.wait(banks)
                 stall[Cause.PORT] = stall.get(Cause.PORT, 0) + env.now - t0
             f.waiting = None
             if tracer is not None:
@@ -247,7 +249,7 @@ def run_flow(
                     port, lane, spec.src, env.now, read, label, spec.layer, g // blocks, c, pj
                 )
             yield env.timeout(read)
-            port.give(1, lane, read)
+            port.give(banks, lane, read)
         f.waiting = None
         f.read_bits += bits
         f.flits += flits

@@ -106,6 +106,11 @@ class Unit(Protocol):
         """The actions this unit has performed so far."""
         ...
 
+    def conflicts(self) -> int:
+        """Jobs that waited for a server another job held although the servers are not
+        interchangeable (a banked scratchpad port's banks); 0 where any free server serves."""
+        ...
+
     def admit(self, ctx: BuildContext, task: Task, spec: StageSpec) -> None:
         """Raise an InputError if this unit cannot serve ``task``'s stage ``spec``."""
         ...
@@ -185,6 +190,9 @@ class UnitBase:
                 for action, n in j.actions:
                     out[action] += j.served * n
         return out
+
+    def conflicts(self) -> int:
+        return 0
 
     def admit(self, ctx: BuildContext, task: Task, spec: StageSpec) -> None:
         return None
