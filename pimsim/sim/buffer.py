@@ -71,7 +71,10 @@ class BankedPort(Pool):
         self.conflicts = 0
 
     def _fits(self, k: int) -> bool:
-        held, start, n = self.held, self.pointer, self.capacity
+        n = self.capacity
+        if k == n or self.free == n:  # every bank needed, or none held: the count says it
+            return self.free >= k
+        held, start = self.held, self.pointer
         return not any(held[(start + i) % n] for i in range(k))
 
     def _grant(self, k: int) -> int:
