@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from simpy.events import Event, Timeout
 
@@ -53,43 +53,91 @@ from pimsim.components.parts import NocPart
 from pimsim.sim.buffer import PortJob, Scratchpad, Staging
 from pimsim.sim.core import Cause, Clock, Pool, Progress, SimEnv, whole_bits
 from pimsim.sim.ir import FlowSpec, Link, Position
+from pimsim.sim.trace import NOC_PID
+from pimsim.sim.unit import BuildContext, Place, UnitBase
+
+
+class NocChannel(UnitBase):
+    """A channel of the mesh as a unit: a link (kind ``link``, between two routers) or a router's
+    injection or ejection port for one macro (``inject`` / ``eject``: the router's local port).
+    One packet at a time; its waiters are flows, which report their own waits and stalls."""
+
+    kinds: ClassVar[tuple[str, ...]]
+    cause: ClassVar[str] = Cause.NOC
+    stages: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, ctx: BuildContext, kind: str, place: Place) -> None:
+        assert place.link is not None
+        (r0, c0), (r1, c1) = place.link
+        name = (
+            f"link ({r0},{c0})->({r1},{c1})"
+            if kind == "link"
+            else f"{kind} m{place.macro} ({r0},{c0})"
+        )
+        super().__init__(f"NoC/{name}", None, Pool(ctx.env, name, 1))
+        self.kind = kind
+        self.link = place.link
+
+    @classmethod
+    def build(cls, ctx: BuildContext, kind: str, place: Place) -> NocChannel:
+        return cls(ctx, kind, place)
+
+    def waits(self) -> list[str]:
+        return []  # the flows queued here report themselves (pimsim.sim.waits)
+
+    def traced(self, tracer: Any) -> None:
+        tracer.link_unit(self.link, self.pool)
+        env = self.pool.env
+
+        def queued(pool: Pool) -> None:
+            tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
+
+        self.pool.on_queue = queued
+
+
+class NocLink(NocChannel):
+    """A link between two routers."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("link",)
+
+
+class RouterPort(NocChannel):
+    """A router's injection or ejection port for one macro (its local port on the router)."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("inject", "eject")
 
 
 class Mesh:
-    """The channels (links and every router's injection and ejection port), created as flows need
-    them, and the packet timing rules of the NoC part."""
+    """The packet timing rules of the NoC part, and its channels (links and every router's
+    injection and ejection port), built through ``channel`` (the run's registry of channel units:
+    one per kind and place) as flows need them; without ``channel``, the timing rules alone."""
 
-    def __init__(self, env: SimEnv, part: NocPart, clock: Clock) -> None:
+    def __init__(
+        self,
+        env: SimEnv,
+        part: NocPart,
+        clock: Clock,
+        channel: Callable[[str, Place], UnitBase] | None = None,
+    ) -> None:
         self.env = env
-        self.links: dict[Link, Pool] = {}
-        self.ports: dict[tuple[str, int], Pool] = {}
+        self.channel = channel
         self.hop_cycles = clock.cycles(part.hop_latency_ns)
         self.flit_bits = part.flit_bits
         self.flit_ns = part.flit_latency_ns
         self.buffer_flits = part.buffer_flits
         self.round_trip = (part.router_stages or 1) + 2  # flit times
         self.clock = clock
-        self.on_new_link: Callable[[Link, Pool], None] | None = None
 
     def link(self, link: Link) -> Pool:
-        pool = self.links.get(link)
-        if pool is None:
-            (r0, c0), (r1, c1) = link
-            pool = self.links[link] = Pool(self.env, f"link ({r0},{c0})->({r1},{c1})", 1)
-            if self.on_new_link is not None:
-                self.on_new_link(link, pool)
-        return pool
+        """The pool of a link between two routers."""
+        assert self.channel is not None
+        return self.channel("link", Place(link=link)).pool
 
     def port(self, kind: str, macro: int, at: Position) -> Pool:
         """The injection (``kind="inject"``) or ejection port of macro ``macro`` on its router (at
         ``at``): the router's local port for that macro."""
-        pool = self.ports.get((kind, macro))
-        if pool is None:
-            name = f"{kind} m{macro} ({at[0]},{at[1]})"
-            pool = self.ports[(kind, macro)] = Pool(self.env, name, 1)
-            if self.on_new_link is not None:
-                self.on_new_link((at, at), pool)
-        return pool
+        assert self.channel is not None
+        return self.channel(kind, Place(macro, (at, at))).pool
 
     def flits(self, bits: float) -> int:
         """Whole flits of a packet of ``bits``."""
