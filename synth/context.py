@@ -95,7 +95,7 @@ class ComboContext:
             np.array([(u.peak_power_w if (u := parts.unit(k)) else 0.0) for k in UNITS]),
             np.array([b.size_kib for b in buffers]),
             np.array([b.peak_power_w for b in buffers]),
-            np.array([b.word_bits / b.access_latency_ns for b in buffers]),
+            np.array([b.port_bits_per_ns for b in buffers]),
             per_xbar,
             np.array(
                 [

@@ -41,13 +41,14 @@ def lib(
     flit_ns: float = 1.0,
     access_ns: float = 1.0,
     io_gbit_s: float | None = None,
+    banks: int = 1,
     **noc: Any,
 ) -> ComponentLibrary:
-    """The hand library with NoC fields (buffer_flits, router_stages), a slower scratchpad port or
-    an off-chip interface (2 pJ per bit) changed."""
+    """The hand library with NoC fields (buffer_flits, router_stages), a slower or banked
+    scratchpad port or an off-chip interface (2 pJ per bit) changed."""
     data: dict[str, Any] = library(adc_ghz, flit_ns).model_dump(mode="json")
     data["nocs"][0].update(noc)
-    data["buffers"][0].update(access_latency_ns=access_ns)
+    data["buffers"][0].update(access_latency_ns=access_ns, banks=banks)
     if io_gbit_s is not None:
         data["interfaces"] = [
             {
@@ -188,7 +189,7 @@ def test_catalogue_hot_spot_link() -> None:
 
 
 # -- catalogue: scratchpad port contention from NoC traffic ---------------------------------------
-def chain_with_slow_ports() -> Plan:
+def chain_with_slow_ports(access_ns: float = 20.0, banks: int = 1) -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
     return design(
         CHAIN,
@@ -200,7 +201,7 @@ def chain_with_slow_ports() -> Plan:
             LayerMapping(layer="p", dup=2, macros=[0], crossbars=[32]),
             LayerMapping(layer="c", dup=1, macros=[1], crossbars=[16]),
         ],
-        lib(access_ns=20.0),
+        lib(access_ns=access_ns, banks=banks),
     )
 
 
@@ -226,6 +227,31 @@ def test_catalogue_scratchpad_port_contention_from_noc_traffic() -> None:
     assert est.period_set_by == "scratchpad port of macro 0 (NoC transfers included)"
     assert error_pct(6400.0, 10880.0) < -41
     assert flagged(plan) == {"scratchpad port contention from NoC traffic"}
+
+
+# -- catalogue: scratchpad bank conflicts --------------------------------------------------------
+def test_catalogue_scratchpad_bank_conflicts() -> None:
+    # The chain above with 4 banks of 64-bit words at 80 ns an access: the port rate is 4 x 64 /
+    # 80 = 3.2 bits/ns, as the single 20 ns bank's, and the estimate finds the same 544 accesses
+    # x 20 ns = 10880 ns an image. Macro 1's jobs per image: c's 16 windows (16 accesses: 4 banks
+    # x 4 rounds), 16 results (2 accesses: 2 banks, 1 round), p's 8 blocks in (32: 4 banks x 8
+    # rounds). Every job but a result needs all 4 banks, so it conflicts with whatever job holds
+    # one; the results come one at a time from c's store: nothing overlaps. The port needs 16 x 4
+    # + 16 + 8 x 8 = 144 rounds x 80 = 11520 ns an image at least (+5.9 % over the estimate).
+    # Each result moves the bank pointer by 2, so they alternate between banks 0-1 and 2-3: every
+    # bank does (256 + 32 + 256) / 4 = 136 accesses an image, 10880 ns, and idles the rest.
+    plan = chain_with_slow_ports(access_ns=80.0, banks=4)
+    r = run(plan, images=4)
+    gaps = [b - a for a, b in zip(r.image_finish_ns, r.image_finish_ns[1:], strict=False)]
+    assert min(gaps[:2]) >= 11520.0
+    port = unit(r, "macro 1/SPM port")
+    assert port.server_busy_ns == (4 * 10880.0,) * 4
+    assert port.conflicts > 0 and stage(r, "c", "load").stall_ns["port"] > 0
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 10880.0
+    assert error_pct(est.period_ns, 11520.0) < -5.5
+    (rounds,) = [d for d in disagreements(plan) if d.startswith("scratchpad bank rounds")]
+    assert rounds.startswith("scratchpad bank rounds: macro 1's port jobs take 1.152e+04 ns")
 
 
 # -- catalogue: an interface-bound first layer ----------------------------------------------------

@@ -1,19 +1,29 @@
 """The unit protocol, checked on every registered unit kind (pimsim.sim.registry).
 
-Each kind is built for the first stage that needs it on a tiny design (tests/test_sim_hand.py's two
-crossbars of 8x8 with one ADC: conv 1x1, 8 -> 8 channels on a 1x2 map, 2 blocks of one pixel, 16-bit
-inputs in 4 bit iterations of the 4-bit DACs), serves a job, counts, and reports waits.
+Each stage-serving kind is built for the first stage that needs it on a tiny design
+(tests/test_sim_hand.py's two crossbars of 8x8 with one ADC: conv 1x1, 8 -> 8 channels on a 1x2
+map, 2 blocks of one pixel, 16-bit inputs in 4 bit iterations of the 4-bit DACs), serves a job,
+counts, and reports waits. Each channel kind (NoC links, router ports, the off-chip interface) is
+built for a place on the same design's hardware with an interface part added.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from pimsim.components.parts import InterfacePart
 from pimsim.sim import compile_program
 from pimsim.sim.buffer import Scratchpad
 from pimsim.sim.core import Cause, Clock, SimEnv
-from pimsim.sim.registry import STAGE_UNITS, UNIT_CLASSES, UNIT_KINDS
-from pimsim.sim.unit import BuildContext, UnitBase
+from pimsim.sim.registry import (
+    CHANNEL_CLASSES,
+    CHANNEL_KINDS,
+    LISTING_RANK,
+    STAGE_UNITS,
+    UNIT_CLASSES,
+    UNIT_KINDS,
+)
+from pimsim.sim.unit import BuildContext, Place, UnitBase
 from tests.test_sim_hand import run, two_crossbars, unit
 
 
@@ -73,6 +83,48 @@ def test_unit_contract(kind: str) -> None:
     assert lane >= 0
     u.pool.queue(1, object())  # type: ignore[arg-type]
     assert u.waits() == [f"1 job(s) queued for {u.name} since cycle 0"]
+
+
+def test_every_kind_is_registered_once_and_listed() -> None:
+    channel_kinds = [k for cls in CHANNEL_CLASSES for k in cls.kinds]
+    assert len(channel_kinds) == len(set(channel_kinds)) == len(CHANNEL_KINDS)
+    assert not set(UNIT_KINDS) & set(CHANNEL_KINDS)
+    assert set(LISTING_RANK) == set(UNIT_KINDS) | set(CHANNEL_KINDS)
+
+
+#: A place for each channel kind on a 1x2 mesh: the link from router (0,0) to (0,1), macro 0's
+#: ports on router (0,0), the chip's interface (nowhere).
+PLACES = {
+    "link": (Place(link=((0, 0), (0, 1))), "NoC/link (0,0)->(0,1)"),
+    "inject": (Place(0, ((0, 0), (0, 0))), "NoC/inject m0 (0,0)"),
+    "eject": (Place(0, ((0, 0), (0, 0))), "NoC/eject m0 (0,0)"),
+    "io": (Place(), "NoC/off-chip interface"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHANNEL_KINDS))
+def test_channel_contract(kind: str) -> None:
+    ctx, _task = context_and_task()
+    io = InterfacePart(
+        name="io", bandwidth_gbit_s=1.0, energy_per_bit_pj=2.0, static_power_w=0.0, source="test"
+    )
+    hw = ctx.hardware.model_copy(
+        update={"parts": ctx.hardware.parts.model_copy(update={"interface": io})}
+    )
+    ctx = BuildContext(ctx.env, ctx.clock, hw, ctx.groups, ctx.scratchpads, ctx.arch)
+    place, name = PLACES[kind]
+    u = CHANNEL_KINDS[kind].build(ctx, kind, place)
+    assert isinstance(u, UnitBase) and u.kind == kind and u.macro is None
+    assert u.cause in Cause.ALL and u.name == name and u.pool.capacity == 1
+    # a channel serves flows' packets: no stage jobs, nothing counted on it, no fixed servers
+    assert u.counts() == {} and u.server_busy_ns() == () and u.conflicts() == 0
+    assert u.own_stall() == {}
+    # the interface books what crossed it to the chip (key -1) and the scratchpads: nothing yet
+    assert u.booked() == ([(-1, "interface_bits", 0.0)] if kind == "io" else [])
+    # waits: its waiters report themselves (flows, the interface's processes), queued or not
+    assert u.pool.take(1) >= 0
+    u.pool.queue(1, object())  # type: ignore[arg-type]
+    assert u.waits() == []
 
 
 def test_units_count_what_they_served() -> None:

@@ -102,9 +102,16 @@ class BufferPart(_Frozen):
     name: str = Field(description="Part name.")
     size_kib: Annotated[int, Field(gt=0, le=2**30)] = Field(description="Capacity, KiB.")
     leakage_power_w: NonNeg = Field(description="Static power, W.")
-    word_bits: Size = Field(description="Bits per access.")
+    word_bits: Size = Field(description="Bits per access of one bank.")
     access_latency_ns: Positive = Field(
-        description="Time of one access, ns; the port moves word_bits per access_latency_ns."
+        description="Time of one access of one bank, ns: each bank serves one access of "
+        "word_bits per access_latency_ns."
+    )
+    banks: Annotated[int, Field(gt=0, le=1024)] = Field(
+        1,
+        description="Banks the words are interleaved over (word i of a partition in bank "
+        "i mod banks); they work in parallel, so the port moves banks x word_bits per "
+        "access_latency_ns (port_bits_per_ns).",
     )
     read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
     write_energy_nj: NonNeg = Field(description="Energy of one write access, nJ.")
@@ -114,6 +121,13 @@ class BufferPart(_Frozen):
     )
     area_mm2: NonNeg | None = Field(None, description="Area, mm^2, where known.")
     source: str = Field(min_length=1, description="Where the numbers come from.")
+
+    @property
+    def port_bits_per_ns(self) -> float:
+        """The port's peak rate, bits/ns: every bank busy, ``banks x word_bits`` per
+        ``access_latency_ns``. The one rate the estimate charges scratchpad traffic at; the
+        simulator times each access in its bank (``pimsim.sim.buffer``)."""
+        return self.banks * self.word_bits / self.access_latency_ns
 
 
 class NocPart(_Frozen):

@@ -46,7 +46,7 @@ def macro_arrays(hw: Hardware, groups: list[MacroGroup]) -> MacroArrays:
     for g in groups:
         buffer = hw.parts.buffer(g.buffer_kib)
         assert buffer is not None
-        ports.append(buffer.word_bits / buffer.access_latency_ns)
+        ports.append(buffer.port_bits_per_ns)
     return MacroArrays(
         np.array([g.adcs for g in groups], dtype=float),
         np.array([[g.units.get(k, 0) for k in UNITS] for g in groups], dtype=float),

@@ -1,7 +1,13 @@
 """The scratchpad (SPM) of a macro: finite space in named partitions, and one port.
 
-**Port.** Every access of the macro's scratchpad goes through one port that moves ``word_bits`` per
-``access_latency_ns``: a job of ``b`` bits takes ``ceil(b / word_bits)`` accesses. The users are the
+**Port and banks** (:class:`BankedPort`). Words are interleaved over the part's ``banks``; each
+bank serves one access of ``word_bits`` per ``access_latency_ns``. A job of ``b`` bits makes
+``n = ceil(b / word_bits)`` accesses in rounds over ``k = min(n, banks)`` consecutive banks, from
+where the port's bank pointer stands (the pointer then moves on by ``k``, so sequential traffic
+spreads evenly over the banks); it holds those ``k`` banks for ``ceil(n / banks)`` accesses and
+completes as one. Concurrent jobs run in parallel on disjoint banks and conflict only on the banks
+they share: a job whose banks are not all free (or that finds others queued) waits in line, first
+come first served, and is counted as a conflict. The users are the
 loads (input windows into the PEs) and stores (results back) of every share in the macro, and the
 NoC: a block sent from this macro is read through the port before it leaves, a block received is
 written through it once its last flit has arrived (:class:`PortJob`; a merge's part is written
@@ -45,6 +51,77 @@ from pimsim.components.parts import BufferPart
 from pimsim.sim.core import Clock, Pool, SimEnv, Waiter
 
 
+class BankedPort(Pool):
+    """A scratchpad port over ``banks`` interleaved banks (see the module's docstring).
+
+    A :class:`~pimsim.sim.core.Pool` whose servers are the banks: ``take(k)`` grants the ``k``
+    consecutive banks (modulo ``banks``) from the bank pointer, only if all are free and nobody
+    waits; the lane it returns is the first of them (concurrent jobs hold disjoint banks, so lanes
+    never collide on a trace track). ``bank_cycles``: each bank's busy cycles; ``conflicts``: jobs
+    that had to queue for a bank another job held.
+    """
+
+    __slots__ = ("bank_cycles", "conflicts", "held", "pointer")
+
+    def __init__(self, env: SimEnv, name: str, banks: int) -> None:
+        super().__init__(env, name, banks)
+        self.held = [False] * banks
+        self.pointer = 0
+        self.bank_cycles = [0] * banks
+        self.conflicts = 0
+
+    def _fits(self, k: int) -> bool:
+        n = self.capacity
+        if k == n or self.free == n:  # every bank needed, or none held: the count says it
+            return self.free >= k
+        held, start = self.held, self.pointer
+        return not any(held[(start + i) % n] for i in range(k))
+
+    def _grant(self, k: int) -> int:
+        start, n = self.pointer, self.capacity
+        for i in range(k):
+            self.held[(start + i) % n] = True
+        self.pointer = (start + k) % n
+        self.free -= k
+        self.jobs += 1
+        return start
+
+    def take(self, k: int) -> int:
+        if self.line or not self._fits(k):
+            return -1
+        return self._grant(k)
+
+    def wait(self, k: int) -> Event:
+        self.conflicts += 1
+        return super().wait(k)
+
+    def queue(self, k: int, waiter: Waiter) -> None:
+        self.conflicts += 1
+        super().queue(k, waiter)
+
+    def give(self, k: int, lane: int, cycles: float) -> None:
+        n = self.capacity
+        self.busy_cycles += cycles * k / n
+        self.free += k
+        for i in range(k):
+            self.held[(lane + i) % n] = False
+            self.bank_cycles[(lane + i) % n] += cycles
+        line = self.line
+        if line:
+            served = []
+            while line and self._fits(line[0][0]):
+                need, waiter, since = line.popleft()
+                self.queued_cycles += self.env.now - since
+                served.append((waiter, self._grant(need)))
+            if self.on_queue is not None:
+                self.on_queue(self)
+            for waiter, granted in served:  # after the state is consistent
+                if isinstance(waiter, Event):
+                    waiter.succeed(granted)
+                else:
+                    waiter.granted(granted)
+
+
 @dataclass
 class Partition:
     """Size, bits in use, and the writers waiting for room."""
@@ -65,7 +142,8 @@ class Scratchpad:
         self.env = env
         self.macro = macro
         self.capacity_bits = part.size_kib * 8192
-        self.port = Pool(env, "SPM port", 1)
+        self.port = BankedPort(env, "SPM port", part.banks)
+        self.banks = part.banks
         self.word_bits = part.word_bits
         self.access_ns = part.access_latency_ns
         self.clock = clock
@@ -76,13 +154,13 @@ class Scratchpad:
         self.access_pj = (0.0, 0.0)  # per bit read / written (traced energy of port jobs)
 
     def job(self, bits: float) -> tuple[int, int]:
-        """Port servers and cycles to move ``bits``."""
+        """Banks held and cycles to move ``bits``: ``n`` whole accesses of ``word_bits`` in rounds
+        over ``min(n, banks)`` banks, ``ceil(n / banks)`` accesses long (no bank for no bits)."""
         accesses = math.ceil(bits / self.word_bits - 1e-9)
-        return 1, self.clock.cycles(accesses * self.access_ns) if accesses > 0 else 0
-
-    def port_cycles(self, bits: float) -> int:
-        """Cycles the port is held to move ``bits`` (whole accesses of ``word_bits``)."""
-        return self.job(bits)[1]
+        if accesses <= 0:
+            return 1, 0
+        rounds = -(-accesses // self.banks)
+        return min(accesses, self.banks), self.clock.cycles(rounds * self.access_ns)
 
     def reserve(self, name: str, bits: int) -> bool:
         """Take ``bits`` in partition ``name`` now if they fit and nobody in it waits."""
@@ -141,36 +219,36 @@ class Scratchpad:
 
 
 class PortJob:
-    """One access job of the port that calls ``then()`` once it is over: the port is taken at once
-    if free, else the job queues (first come, first served); ``started(lane, cycle)`` (if given)
-    is called as it takes the port."""
+    """One access job of the port (``job``: banks held and cycles, :meth:`Scratchpad.job`) that
+    calls ``then()`` once it is over: its banks are taken at once if free, else the job queues
+    (first come, first served); ``started(lane, cycle)`` (if given) is called as it takes them."""
 
-    __slots__ = ("cycles", "spm", "started", "then")
+    __slots__ = ("banks", "cycles", "spm", "started", "then")
 
     def __init__(
         self,
         spm: Scratchpad,
-        cycles: int,
+        job: tuple[int, int],
         then: Callable[[], None],
         started: Callable[[int, int], None] | None = None,
     ) -> None:
         self.spm = spm
-        self.cycles = cycles
+        self.banks, self.cycles = job
         self.then = then
         self.started = started
-        lane = spm.port.take(1)
+        lane = spm.port.take(self.banks)
         if lane < 0:
-            spm.port.queue(1, self)
+            spm.port.queue(self.banks, self)
         else:
             self.granted(lane)
 
     def granted(self, lane: int) -> None:
-        port, cycles, then = self.spm.port, self.cycles, self.then
+        port, banks, cycles, then = self.spm.port, self.banks, self.cycles, self.then
         if self.started is not None:
             self.started(lane, self.spm.env.now)
 
         def over(_event: object) -> None:
-            port.give(1, lane, cycles)
+            port.give(banks, lane, cycles)
             then()
 
         Timeout(self.spm.env, cycles).callbacks.append(over)

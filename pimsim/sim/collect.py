@@ -16,7 +16,6 @@ from types import MappingProxyType
 from pimsim.arch.schema import Hardware
 from pimsim.model.actions import Action
 from pimsim.model.pricing import WORK, hardware_energy_table, price
-from pimsim.sim.interface import Interface
 from pimsim.sim.ir import StageSpec
 from pimsim.sim.noc import FlowRun
 from pimsim.sim.result import FlowSim, LayerSim, SimResult, StageSim, UnitSim
@@ -86,13 +85,15 @@ def collect(m: RunState, wall_s: float, stopped: str | None = None) -> SimResult
                 counts[macro][action] += n
                 if flow_images:
                     per_image[macro][action] += n / flow_images
-    if m.interface is not None:
-        io_images = images if stopped is None else sum(t is not None for t in m.image_finish)
-        for macro, action, n in _interface_counts(m.interface):
+    # what channels booked to macros (the interface's bits and scratchpad accesses); a stopped
+    # run: over the images that finished
+    finished = images if stopped is None else sum(t is not None for t in m.image_finish)
+    for unit in m.units:
+        for macro, action, n in unit.booked():
             if n:
                 counts[macro][action] += n
-                if io_images:
-                    per_image[macro][action] += n / io_images
+                if finished:
+                    per_image[macro][action] += n / finished
     finish = [ns(t) for t in m.image_finish if t is not None]
     starts = []
     first_layers = [sh for sh in m.shares if not sh.task.inputs]
@@ -165,15 +166,6 @@ def _flow_counts(fr: FlowRun) -> tuple[tuple[int, str, float], ...]:
     )
 
 
-def _interface_counts(io: Interface) -> list[tuple[int, str, float]]:
-    """What the interface did, as (macro, action, count): bits across it (booked to the chip,
-    key -1), the scratchpad bits it wrote (inputs) and read (outputs) in each macro."""
-    out = [(-1, str(Action.INTERFACE_BITS), io.bits_in + io.bits_out)]
-    out += [(m, str(Action.NOC_BUFFER_WRITE_BITS), b) for m, b in sorted(io.written.items())]
-    out += [(m, str(Action.NOC_BUFFER_READ_BITS), b) for m, b in sorted(io.read.items())]
-    return out
-
-
 def _ns_dict(cycles: dict, ns: Callable[[float], float]) -> dict[str, float]:  # type: ignore[type-arg]
     return {str(k): ns(v) for k, v in sorted(cycles.items()) if v}
 
@@ -239,6 +231,9 @@ def _units(m: RunState) -> tuple[UnitSim, ...]:
         for st in sh.stages:
             for cause, cycles in st.stall.items():
                 stalls[st.unit.name][str(cause)] += cycles
+    for unit in m.units:  # a channel's own waiters (not stages)
+        for cause, cycles in unit.own_stall().items():
+            stalls[unit.name][str(cause)] += cycles
     out = [
         UnitSim(
             unit.name,
@@ -249,23 +244,8 @@ def _units(m: RunState) -> tuple[UnitSim, ...]:
             unit.pool.jobs,
             _ns_dict(stalls[unit.name], ns),
             unit.server_busy_ns(),
+            unit.conflicts(),
         )
         for unit in m.units
     ]
-    channels = [(p, "link", {}) for p in m.links]
-    channels += [(p, p.name.split(" ")[0], {}) for p in m.noc_ports]  # inject / eject
-    if m.interface is not None:
-        channels.append((m.interface.channel, "io", m.interface.stall))
-    for pool, kind, stall in channels:
-        out.append(
-            UnitSim(
-                f"NoC/{pool.name}",
-                kind,
-                None,
-                ns(pool.busy_cycles),
-                ns(pool.queued_cycles),
-                pool.jobs,
-                _ns_dict(stall, ns),
-            )
-        )
     return tuple(out)

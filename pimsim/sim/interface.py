@@ -25,35 +25,70 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from simpy.events import Event
 
+from pimsim.arch.schema import Hardware
 from pimsim.components.parts import InterfacePart
+from pimsim.model.actions import Action
 from pimsim.sim.buffer import PortJob, Scratchpad
 from pimsim.sim.core import Cause, Clock, Pool, Progress, SimEnv, least_of
 from pimsim.sim.ir import InputSpec
 from pimsim.sim.trace import NOC_PID
+from pimsim.sim.unit import BuildContext, Place, UnitBase
 
 #: The producer name of the network input in the window tables of the interface's input.
 NETWORK_INPUT = "(network input)"
 
 
-class Interface:
-    """The off-chip channel of a run and what crossed it: ``bits_in`` and ``bits_out``, and the
-    scratchpad bits its transfers wrote (input) and read (output) in each macro."""
+class Interface(UnitBase):
+    """The off-chip channel of a run as a unit (kind ``io``), and what crossed it: ``bits_in`` and
+    ``bits_out``, and the scratchpad bits its transfers wrote (input) and read (output) in each
+    macro, which it books to those macros (:meth:`booked`). Its waiters are the interface's own
+    processes: their waits are its ``stall`` (cycles by cause)."""
 
-    def __init__(self, env: SimEnv, part: InterfacePart, clock: Clock, tracer: Any) -> None:
+    kinds: ClassVar[tuple[str, ...]] = ("io",)
+    kind: ClassVar[str] = "io"
+    cause: ClassVar[str] = Cause.IO
+    stages: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, env: SimEnv, part: InterfacePart, clock: Clock) -> None:
+        self.channel = Pool(env, "off-chip interface", 1)
+        super().__init__(f"NoC/{self.channel.name}", None, self.channel)
         self.env = env
         self.part = part
         self.clock = clock
-        self.tracer = tracer
-        self.channel = Pool(env, "off-chip interface", 1)
+        self.tracer: Any = None
         self.bits_in = 0.0
         self.bits_out = 0.0
         self.written: dict[int, float] = {}
         self.read: dict[int, float] = {}
         self.stall: dict[str, int] = {}
+
+    @classmethod
+    def build(cls, ctx: BuildContext, kind: str, place: Place) -> Interface:
+        part = ctx.hardware.parts.interface
+        assert part is not None
+        return cls(ctx.env, part, ctx.clock)
+
+    def own_stall(self) -> dict[str, int]:
+        return self.stall
+
+    def booked(self) -> list[tuple[int, str, float]]:
+        """Bits across it (booked to the chip, key -1), the scratchpad bits it wrote (inputs) and
+        read (outputs) in each macro."""
+        out = [(-1, str(Action.INTERFACE_BITS), self.bits_in + self.bits_out)]
+        out += [(m, str(Action.NOC_BUFFER_WRITE_BITS), b) for m, b in sorted(self.written.items())]
+        out += [(m, str(Action.NOC_BUFFER_READ_BITS), b) for m, b in sorted(self.read.items())]
+        return out
+
+    def waits(self) -> list[str]:
+        return []  # its processes wait on it only while it is busy: never a deadlock's cause
+
+    def traced(self, tracer: Any) -> None:
+        self.tracer = tracer
+        tracer.interface_unit(self.channel)
 
     def cycles(self, bits: float) -> int:
         """Cycles the channel carries ``bits``."""
@@ -89,7 +124,8 @@ class Interface:
         """Move ``bits`` through ``spm``'s port for the interface, counted, then call ``then``."""
         book = self.written if write else self.read
         book[spm.macro] = book.get(spm.macro, 0.0) + bits
-        cycles = spm.port_cycles(bits)
+        job = spm.job(bits)
+        cycles = job[1]
         started = None
         tracer = self.tracer
         if tracer is not None:
@@ -98,7 +134,7 @@ class Interface:
             def started(lane: int, t: int) -> None:
                 tracer.access(spm.port, lane, spm.macro, t, cycles, what, what, image, block, pj)
 
-        PortJob(spm, cycles, then, started)
+        PortJob(spm, job, then, started)
 
 
 class ExternalInput:
@@ -185,6 +221,17 @@ def stream_out(
         yield from io.cross(bits, what, img, c)
         io.bits_out += bits
         out.left.advance()
+
+
+def offchip(
+    channel: Callable[[str, Place], Any], hardware: Hardware, images: int, input_bits: float
+) -> OffChip | None:
+    """The interface's part in a run, its channel built through ``channel`` (the run's registry of
+    channel units); ``None`` without an interface part (inputs appear in the scratchpads, outputs
+    stay there)."""
+    if hardware.parts.interface is None:
+        return None
+    return OffChip(channel("io", Place()), images, input_bits)
 
 
 class OffChip:

@@ -19,22 +19,21 @@ from pimsim.sim.collect import energy_per_item, scratchpad_bit_energy
 from pimsim.sim.core import (
     Clock,
     GuardedEnv,
-    Pool,
     Progress,
     SimEnv,
     least_of,
     whole_parts,
 )
-from pimsim.sim.interface import Interface, OffChip
-from pimsim.sim.ir import FlowSpec, LayerInfo, Link, Op, Program, StageSpec, Task
+from pimsim.sim.interface import offchip
+from pimsim.sim.ir import FlowSpec, LayerInfo, Op, Program, StageSpec, Task
 from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.options import SimOptions
-from pimsim.sim.registry import unit_class
+from pimsim.sim.registry import LISTING_RANK, channel_class, unit_class
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
 from pimsim.sim.stage import Stage, link, make_lazy
 from pimsim.sim.state import RunState
 from pimsim.sim.trace import SimTracer
-from pimsim.sim.unit import BuildContext, Unit
+from pimsim.sim.unit import BuildContext, Place, Unit
 from pimsim.traceformat.events import NOC_PID
 
 
@@ -61,14 +60,8 @@ class Machine:
         self.groups = hw.macro_groups()
         self.tracer = tracer
         self.spms: dict[int, Scratchpad] = {}
-        self.units: dict[Hashable, Unit] = {}  # by their kind's key (see UnitKindSpec.key)
-        self.mesh = Mesh(self.env, hw.parts.noc, self.clock)
-        io = hw.parts.interface  # inputs in and outputs out through it, if there is one
-        self.offchip = (
-            None
-            if io is None
-            else OffChip(Interface(self.env, io, self.clock, tracer), self.images, input_bits)
-        )
+        # every unit, stage-serving or channel, by its key (UnitKindSpec.key; kind and place)
+        self.units: dict[Hashable, Unit] = {}
         parts: dict[int, dict[str, int]] = {}
         for p in program.partitions:
             parts.setdefault(p.macro, {})[p.name] = p.bits
@@ -77,6 +70,9 @@ class Machine:
             assert buffer is not None
             self.spms[m] = Scratchpad(self.env, m, buffer, self.clock, named)
         self.ctx = BuildContext(self.env, self.clock, hw, self.groups, self.spms, program.arch)
+        self.mesh = Mesh(self.env, hw.parts.noc, self.clock, self._channel)
+        # inputs in and outputs out through the off-chip interface, if there is one
+        self.offchip = offchip(self._channel, hw, self.images, input_bits)
         self.energy = energy_per_item(hw)
         bit_pj = scratchpad_bit_energy(hw)
         for m, spm in self.spms.items():
@@ -157,6 +153,16 @@ class Machine:
         if unit is None:
             unit = self.units[key] = cls.build(self.ctx, task.macro, task, spec)
         unit.admit(self.ctx, task, spec)
+        return unit
+
+    def _channel(self, kind: str, place: Place) -> Unit:
+        """The channel of kind ``kind`` at ``place`` (built by its kind's class, once)."""
+        key = (kind, place)
+        unit = self.units.get(key)
+        if unit is None:
+            unit = self.units[key] = channel_class(kind).build(self.ctx, kind, place)
+            if self.tracer is not None:
+                unit.traced(self.tracer)
         return unit
 
     def _flow(self, spec: FlowSpec) -> FlowRun:
@@ -318,17 +324,6 @@ class Machine:
                 s.macro, "SPM occupancy (bits)", env.now, s.used
             )
 
-        def queued(pool: Pool) -> None:
-            tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
-
-        def new_link(link: Link, pool: Pool) -> None:
-            tracer.link_unit(link, pool)
-            pool.on_queue = queued
-
-        self.mesh.on_new_link = new_link
-        if self.offchip is not None:
-            tracer.interface_unit(self.offchip.io.channel)
-
     # -- running ----------------------------------------------------------------------------------
     def state(self) -> RunState:
         """The run as it ended (a frozen value for collection and deadlock reports)."""
@@ -340,10 +335,7 @@ class Machine:
             self.env.scheduled(),
             tuple(self.shares),
             tuple(self.flows),
-            tuple(self.units.values()),
-            tuple(self.mesh.links.values()),
-            tuple(self.mesh.ports.values()),
-            None if self.offchip is None else self.offchip.io,
+            tuple(sorted(self.units.values(), key=lambda u: LISTING_RANK[u.kind])),
             MappingProxyType(self.spms),
             MappingProxyType({k: tuple(v) for k, v in self.layer_finish.items()}),
             tuple(self.image_finish),

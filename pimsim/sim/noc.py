@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from simpy.events import Event, Timeout
 
@@ -53,43 +53,91 @@ from pimsim.components.parts import NocPart
 from pimsim.sim.buffer import PortJob, Scratchpad, Staging
 from pimsim.sim.core import Cause, Clock, Pool, Progress, SimEnv, whole_bits
 from pimsim.sim.ir import FlowSpec, Link, Position
+from pimsim.sim.trace import NOC_PID
+from pimsim.sim.unit import BuildContext, Place, UnitBase
+
+
+class NocChannel(UnitBase):
+    """A channel of the mesh as a unit: a link (kind ``link``, between two routers) or a router's
+    injection or ejection port for one macro (``inject`` / ``eject``: the router's local port).
+    One packet at a time; its waiters are flows, which report their own waits and stalls."""
+
+    kinds: ClassVar[tuple[str, ...]]
+    cause: ClassVar[str] = Cause.NOC
+    stages: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, ctx: BuildContext, kind: str, place: Place) -> None:
+        assert place.link is not None
+        (r0, c0), (r1, c1) = place.link
+        name = (
+            f"link ({r0},{c0})->({r1},{c1})"
+            if kind == "link"
+            else f"{kind} m{place.macro} ({r0},{c0})"
+        )
+        super().__init__(f"NoC/{name}", None, Pool(ctx.env, name, 1))
+        self.kind = kind
+        self.link = place.link
+
+    @classmethod
+    def build(cls, ctx: BuildContext, kind: str, place: Place) -> NocChannel:
+        return cls(ctx, kind, place)
+
+    def waits(self) -> list[str]:
+        return []  # the flows queued here report themselves (pimsim.sim.waits)
+
+    def traced(self, tracer: Any) -> None:
+        tracer.link_unit(self.link, self.pool)
+        env = self.pool.env
+
+        def queued(pool: Pool) -> None:
+            tracer.counter(NOC_PID, f"queue {pool.name}", env.now, len(pool.line))
+
+        self.pool.on_queue = queued
+
+
+class NocLink(NocChannel):
+    """A link between two routers."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("link",)
+
+
+class RouterPort(NocChannel):
+    """A router's injection or ejection port for one macro (its local port on the router)."""
+
+    kinds: ClassVar[tuple[str, ...]] = ("inject", "eject")
 
 
 class Mesh:
-    """The channels (links and every router's injection and ejection port), created as flows need
-    them, and the packet timing rules of the NoC part."""
+    """The packet timing rules of the NoC part, and its channels (links and every router's
+    injection and ejection port), built through ``channel`` (the run's registry of channel units:
+    one per kind and place) as flows need them; without ``channel``, the timing rules alone."""
 
-    def __init__(self, env: SimEnv, part: NocPart, clock: Clock) -> None:
+    def __init__(
+        self,
+        env: SimEnv,
+        part: NocPart,
+        clock: Clock,
+        channel: Callable[[str, Place], UnitBase] | None = None,
+    ) -> None:
         self.env = env
-        self.links: dict[Link, Pool] = {}
-        self.ports: dict[tuple[str, int], Pool] = {}
+        self.channel = channel
         self.hop_cycles = clock.cycles(part.hop_latency_ns)
         self.flit_bits = part.flit_bits
         self.flit_ns = part.flit_latency_ns
         self.buffer_flits = part.buffer_flits
         self.round_trip = (part.router_stages or 1) + 2  # flit times
         self.clock = clock
-        self.on_new_link: Callable[[Link, Pool], None] | None = None
 
     def link(self, link: Link) -> Pool:
-        pool = self.links.get(link)
-        if pool is None:
-            (r0, c0), (r1, c1) = link
-            pool = self.links[link] = Pool(self.env, f"link ({r0},{c0})->({r1},{c1})", 1)
-            if self.on_new_link is not None:
-                self.on_new_link(link, pool)
-        return pool
+        """The pool of a link between two routers."""
+        assert self.channel is not None
+        return self.channel("link", Place(link=link)).pool
 
     def port(self, kind: str, macro: int, at: Position) -> Pool:
         """The injection (``kind="inject"``) or ejection port of macro ``macro`` on its router (at
         ``at``): the router's local port for that macro."""
-        pool = self.ports.get((kind, macro))
-        if pool is None:
-            name = f"{kind} m{macro} ({at[0]},{at[1]})"
-            pool = self.ports[(kind, macro)] = Pool(self.env, name, 1)
-            if self.on_new_link is not None:
-                self.on_new_link((at, at), pool)
-        return pool
+        assert self.channel is not None
+        return self.channel(kind, Place(macro, (at, at))).pool
 
     def flits(self, bits: float) -> int:
         """Whole flits of a packet of ``bits``."""
@@ -182,26 +230,27 @@ def run_flow(
                 n,
                 mesh.span_cycles(n),
                 mesh.hold_cycles(n),
-                f.src.port_cycles(b),
-                f.dst.port_cycles(b),
+                f.src.job(b),
+                f.dst.job(b),
             )
         )
     source, dst, part, delivered, staging = f.source, f.dst, spec.partition, f.delivered, f.staging
     stall = f.stall
     label = f"{spec.op} {spec.layer} m{spec.src}->m{spec.dst}"
 
-    def write(bits: float, cycles: int, g: int) -> None:  # the tail is in: into the dst's SPM
+    def write(bits: float, job: tuple[int, int], g: int) -> None:  # the tail is in: dst's SPM
         f.write_bits += bits
         if tracer is None:
-            PortJob(dst, cycles, delivered.advance)
+            PortJob(dst, job, delivered.advance)
             return
+        cycles = job[1]
         img, c = divmod(g, blocks)
         pj = bits * dst.access_pj[1]
 
         def started(lane: int, t: int) -> None:
             tracer.access(dst.port, lane, spec.dst, t, cycles, label, spec.layer, img, c, pj)
 
-        PortJob(dst, cycles, delivered.advance, started)
+        PortJob(dst, job, delivered.advance, started)
 
     for g in range(images * blocks):
         c = g % blocks
@@ -232,13 +281,14 @@ def run_flow(
             f.waiting = None
             delivered.advance()
             continue
+        banks, read = read
         if read:  # the network interface reads the block from the source's scratchpad
             port = f.src.port
-            lane = port.take(1)
+            lane = port.take(banks)
             if lane < 0:
                 f.waiting = (Cause.PORT, port, g)
                 t0 = env.now
-                lane = yield port.wait(1)
+                lane = yield port.wait(banks)
                 stall[Cause.PORT] = stall.get(Cause.PORT, 0) + env.now - t0
             f.waiting = None
             if tracer is not None:
@@ -247,7 +297,7 @@ def run_flow(
                     port, lane, spec.src, env.now, read, label, spec.layer, g // blocks, c, pj
                 )
             yield env.timeout(read)
-            port.give(1, lane, read)
+            port.give(banks, lane, read)
         f.waiting = None
         f.read_bits += bits
         f.flits += flits

@@ -1,8 +1,11 @@
-"""The unit kinds the simulator knows, and which kind serves each stage of a share.
+"""The unit kinds the simulator knows: which kind serves each stage of a share, and which class
+builds each kind of channel the flows use.
 
 A new unit kind is a module with a class following :class:`~pimsim.sim.unit.UnitKindSpec` plus one
-entry in :data:`UNIT_CLASSES`; the engine looks kinds up here and names none. The registry is an
-immutable table built once at import (no run state).
+entry in :data:`UNIT_CLASSES`; a new channel kind one following
+:class:`~pimsim.sim.unit.ChannelKindSpec` plus one entry in :data:`CHANNEL_CLASSES`. The engine
+looks kinds up here and builds none by hand. The registry is an immutable table built once at
+import (no run state).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from pimsim.sim.adc import AdcBank
+from pimsim.sim.interface import Interface
+from pimsim.sim.noc import NocLink, RouterPort
 from pimsim.sim.pe import PeGroup
 from pimsim.sim.port import SpmPort
-from pimsim.sim.unit import UnitKindSpec
+from pimsim.sim.unit import ChannelKindSpec, UnitKindSpec
 from pimsim.sim.units import UnitPool
 
 #: Every unit class, in the order their units are listed in a result.
@@ -33,3 +38,25 @@ STAGE_UNITS: Mapping[str, type[UnitKindSpec]] = MappingProxyType(
 def unit_class(stage: str) -> type[UnitKindSpec]:
     """The unit class that serves stage ``stage`` (a KeyError names an unregistered stage)."""
     return STAGE_UNITS[stage]
+
+
+#: Every channel class (flow-serving units), in the order their units are listed in a result
+#: (after the stage-serving units).
+CHANNEL_CLASSES: tuple[type[ChannelKindSpec], ...] = (NocLink, RouterPort, Interface)
+
+#: The channel class of each channel kind (``UnitSim.kind``).
+CHANNEL_KINDS: Mapping[str, type[ChannelKindSpec]] = MappingProxyType(
+    {kind: c for c in CHANNEL_CLASSES for kind in c.kinds}
+)
+
+#: Where the units of each kind are listed in a result: stage-serving units first, in build order,
+#: then each channel class's units, in build order.
+LISTING_RANK: Mapping[str, int] = MappingProxyType(
+    {c.kind: 0 for c in UNIT_CLASSES}
+    | {kind: 1 + i for i, c in enumerate(CHANNEL_CLASSES) for kind in c.kinds}
+)
+
+
+def channel_class(kind: str) -> type[ChannelKindSpec]:
+    """The class that builds channels of kind ``kind`` (a KeyError names an unregistered kind)."""
+    return CHANNEL_KINDS[kind]

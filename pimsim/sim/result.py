@@ -66,8 +66,11 @@ class UnitSim:
     queued_ns: float
     jobs: int
     stall_ns: dict[str, float]  # stalls of the stages running on it, by cause
-    # where its servers are wired to fixed work (a macro's ADCs): each one's busy time
+    # where its servers are wired to fixed work (a macro's ADCs) or are banks (a scratchpad port
+    # of several banks): each one's busy time
     server_busy_ns: tuple[float, ...] = ()
+    # a banked scratchpad port: jobs that waited for a bank another job held
+    conflicts: int = 0
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pimsim.sim.core import Clock, Pool
+from pimsim.sim.core import Clock
 from pimsim.sim.ir import Program
 
 if TYPE_CHECKING:
     from pimsim.sim.buffer import Scratchpad
-    from pimsim.sim.interface import Interface
     from pimsim.sim.noc import FlowRun
     from pimsim.sim.share import ShareRun
     from pimsim.sim.unit import Unit
@@ -26,9 +25,10 @@ if TYPE_CHECKING:
 class RunState:
     """One run after it ended.
 
-    ``now``: the cycle it ended at; ``events``: SimPy events scheduled; ``units``: every unit built
-    (in build order); ``links``: the NoC links' pools, ``noc_ports`` the routers' injection and
-    ejection ports; ``layer_finish`` / ``image_finish``: the
+    ``now``: the cycle it ended at; ``events``: SimPy events scheduled; ``units``: every unit built,
+    stage-serving and channels (NoC links, router ports, the off-chip interface), in the registry's
+    listing order (:data:`pimsim.sim.registry.LISTING_RANK`), each kind's in build order;
+    ``layer_finish`` / ``image_finish``: the
     cycle each image finished at each layer / at the network's outputs (``None``: unfinished).
     """
 
@@ -40,9 +40,6 @@ class RunState:
     shares: tuple[ShareRun, ...]
     flows: tuple[FlowRun, ...]
     units: tuple[Unit, ...]
-    links: tuple[Pool, ...]
-    noc_ports: tuple[Pool, ...]  # every router's injection and ejection port in use
-    interface: Interface | None  # the off-chip interface, if the design has one
     scratchpads: Mapping[int, Scratchpad]
     layer_finish: Mapping[str, tuple[int | None, ...]]
     image_finish: tuple[int | None, ...]

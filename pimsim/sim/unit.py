@@ -1,8 +1,10 @@
 """What every simulated hardware unit is: one small protocol, the jobs it serves, how it is built.
 
 A *unit* is a piece of hardware that stages hand work to: a share's PE group, a macro's ADC bank,
-its digital units of one kind, its scratchpad port (routers and the off-chip interface register
-the same way). Every unit
+its digital units of one kind, its scratchpad port. A *channel* is a unit that flows hand packets
+to: a NoC link, a router's injection or ejection port, the off-chip interface; it is built by its
+kind's class (:class:`ChannelKindSpec`) for a :class:`Place` the first time a flow needs it, and
+follows the same protocol. Every unit
 
 - is **built** by its kind's class from the run's :class:`BuildContext`, for the stage of a share
   that needs it (:meth:`UnitKindSpec.build`), and **shared** between the stages whose
@@ -13,10 +15,13 @@ the same way). Every unit
 - **counts its actions** as they happen: every job served adds one to its :attr:`Job.served`,
   and :meth:`Unit.counts` is the sum of each job's actions times the times it was served;
 - **describes its waits** (:meth:`Unit.waits`: who is queued for it) for a deadlock report, and
-  its busy, queued and job figures are those of its pool.
+  its busy, queued and job figures are those of its pool; a channel reports its own stalls
+  (:meth:`Unit.own_stall`), the actions its transfers booked to macros (:meth:`Unit.booked`), and
+  registers itself with a tracer (:meth:`Unit.traced`).
 
 :mod:`pimsim.sim.registry` maps each unit kind and each stage name to its class; the engine asks
-the registry and knows no kind by name, so a new kind is one module plus one registration.
+the registry and knows no kind by name, so a new kind is one module plus one registration; result
+collection and deadlock reports read every unit, stage-serving or channel, through this protocol.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pimsim.arch.schema import Hardware, MacroGroup
 from pimsim.errors import InputError
@@ -32,7 +37,7 @@ from pimsim.sim.core import Clock, Pool, SimEnv
 
 if TYPE_CHECKING:
     from pimsim.sim.buffer import Scratchpad
-    from pimsim.sim.ir import StageSpec, Task
+    from pimsim.sim.ir import Link, StageSpec, Task
 
 
 class Job:
@@ -73,6 +78,15 @@ class BuildContext:
     arch: str
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a channel is: a link's ends (a router's port: its router twice), the macro a router
+    port serves, or neither (the chip's off-chip interface)."""
+
+    macro: int | None = None
+    link: Link | None = None
+
+
 class Unit(Protocol):
     """A simulated hardware unit (see the module's docstring)."""
 
@@ -106,12 +120,32 @@ class Unit(Protocol):
         """The actions this unit has performed so far."""
         ...
 
+    def conflicts(self) -> int:
+        """Jobs that waited for a server another job held although the servers are not
+        interchangeable (a banked scratchpad port's banks); 0 where any free server serves."""
+        ...
+
     def admit(self, ctx: BuildContext, task: Task, spec: StageSpec) -> None:
         """Raise an InputError if this unit cannot serve ``task``'s stage ``spec``."""
         ...
 
     def waits(self) -> list[str]:
         """Who is queued for this unit, in words (empty when nobody is)."""
+        ...
+
+    def own_stall(self) -> Mapping[str, int]:
+        """Cycles waited for this unit by cause, by waiters that are not stages (the interface's
+        processes; stages book their own)."""
+        ...
+
+    def booked(self) -> list[tuple[int, str, float]]:
+        """Actions this unit's transfers performed, as (macro, action, count), booked to macros
+        (-1: the chip) rather than to the unit (the interface's bits and scratchpad accesses)."""
+        ...
+
+    def traced(self, tracer: Any) -> None:
+        """Register with ``tracer`` (a :class:`~pimsim.sim.trace.SimTracer`) as it is built (a
+        channel; stage units are registered by their stages)."""
         ...
 
 
@@ -129,6 +163,18 @@ class UnitKindSpec(Protocol):
     @classmethod
     def build(cls, ctx: BuildContext, macro: int, task: Task, spec: StageSpec) -> Unit:
         """The unit for ``spec``, the stage of ``task`` in ``macro`` that first needs it."""
+        ...
+
+
+class ChannelKindSpec(Protocol):
+    """A channel class as the registry holds it: the kinds it builds and how (one unit per kind
+    and place)."""
+
+    kinds: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def build(cls, ctx: BuildContext, kind: str, place: Place) -> Unit:
+        """The channel of kind ``kind`` at ``place``."""
         ...
 
 
@@ -186,7 +232,19 @@ class UnitBase:
                     out[action] += j.served * n
         return out
 
+    def conflicts(self) -> int:
+        return 0
+
     def admit(self, ctx: BuildContext, task: Task, spec: StageSpec) -> None:
+        return None
+
+    def own_stall(self) -> Mapping[str, int]:
+        return {}
+
+    def booked(self) -> list[tuple[int, str, float]]:
+        return []
+
+    def traced(self, tracer: Any) -> None:
         return None
 
     def waits(self) -> list[str]:
