@@ -62,7 +62,7 @@ def test_default_library_keeps_the_released_power_and_energy() -> None:
             skip = {"area_mm2", "source"} | (banking if kind == "buffers" else set())
             assert old.model_dump(exclude=skip) == new.model_dump(exclude=skip)
     for old, new in zip(released.buffers, default.buffers, strict=True):
-        assert (old.banks, old.word_bits, new.banks, new.word_bits) == (1, 1024, 4, 256)
+        assert (old.bank_count, old.word_bits, new.banks, new.word_bits) == (1, 1024, 4, 256)
         assert old.port_bits_per_ns == new.port_bits_per_ns == 1024 / old.access_latency_ns
         assert old.read_energy_nj / 1024 == new.read_energy_nj / 256
         assert old.write_energy_nj / 1024 == new.write_energy_nj / 256

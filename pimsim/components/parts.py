@@ -107,11 +107,12 @@ class BufferPart(_Frozen):
         description="Time of one access of one bank, ns: each bank serves one access of "
         "word_bits per access_latency_ns."
     )
-    banks: Annotated[int, Field(gt=0, le=1024)] = Field(
-        1,
+    banks: Annotated[int, Field(gt=0, le=1024)] | None = Field(
+        None,
         description="Banks the words are interleaved over (word i of a partition in bank "
         "i mod banks); they work in parallel, so the port moves banks x word_bits per "
-        "access_latency_ns (port_bits_per_ns).",
+        "access_latency_ns (port_bits_per_ns). None (left out): one bank, so that parts written "
+        "before banks existed read and write back unchanged.",
     )
     read_energy_nj: NonNeg = Field(description="Energy of one read access, nJ.")
     write_energy_nj: NonNeg = Field(description="Energy of one write access, nJ.")
@@ -123,11 +124,16 @@ class BufferPart(_Frozen):
     source: str = Field(min_length=1, description="Where the numbers come from.")
 
     @property
+    def bank_count(self) -> int:
+        """Banks of the scratchpad (1 where ``banks`` is left out)."""
+        return self.banks or 1
+
+    @property
     def port_bits_per_ns(self) -> float:
         """The port's peak rate, bits/ns: every bank busy, ``banks x word_bits`` per
         ``access_latency_ns``. The one rate the estimate charges scratchpad traffic at; the
         simulator times each access in its bank (``pimsim.sim.buffer``)."""
-        return self.banks * self.word_bits / self.access_latency_ns
+        return self.bank_count * self.word_bits / self.access_latency_ns
 
 
 class NocPart(_Frozen):

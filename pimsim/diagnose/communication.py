@@ -131,7 +131,7 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
         if rounds_ns >= BUSY_SHARE * period and rounds_ns >= (1 + ROUNDS_SHARE) * rate_ns:
             out.append(
                 f"scratchpad bank rounds: macro {m}'s port jobs take {rounds_ns:.4g} ns per image "
-                f"in whole rounds of accesses over its {part.banks} bank(s), {rate_ns:.4g} ns at "
+                f"in whole rounds of accesses over its {part.bank_count} bank(s), {rate_ns:.4g} ns at "
                 f"its rate (estimated period {period:.4g} ns): the estimate charges the rate"
             )
     return out
@@ -141,7 +141,7 @@ def _rounds(part: BufferPart, bits: float) -> int:
     """Rounds of accesses over the banks of ``part`` one job of ``bits`` takes (the simulator's
     rule, :meth:`pimsim.sim.buffer.Scratchpad.job`)."""
     accesses = math.ceil(bits / part.word_bits - 1e-9) if bits > 0 else 0
-    return -(-accesses // part.banks)
+    return -(-accesses // part.bank_count)
 
 
 def _own_port_jobs(program: Program, macro: int) -> list[tuple[int, float]]:

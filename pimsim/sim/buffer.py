@@ -142,8 +142,8 @@ class Scratchpad:
         self.env = env
         self.macro = macro
         self.capacity_bits = part.size_kib * 8192
-        self.port = BankedPort(env, "SPM port", part.banks)
-        self.banks = part.banks
+        self.port = BankedPort(env, "SPM port", part.bank_count)
+        self.banks = part.bank_count
         self.word_bits = part.word_bits
         self.access_ns = part.access_latency_ns
         self.clock = clock
