@@ -104,7 +104,7 @@ def row(
         f"{err_pct(est.energy_per_image_pj, sim.energy_per_image_pj):+.2f}%",
         f"{err_pct(est.latency_ns, sim.latency_ns[0]):+.1f}%",
         flag_kinds(flags),
-        f"{search_s:.0f}" if search_s else "-",
+        f"{search_s:.0f}" if search_s else ("reused" if label.startswith("synth") else "-"),
         f"{sim_s:.0f}" + (f" ({sim.stopped})" if sim.stopped else ""),
     ], flags
 
