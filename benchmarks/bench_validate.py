@@ -9,7 +9,7 @@ For each network a design is synthesized with the DEFAULT search settings at the
 with the quick search), and the ISAAC baseline is mapped (``pimsyn baseline isaac``, its own chip
 count). Both are estimated and simulated with ``--images`` images; the table gives the estimate's
 error against the simulation (the truth) on throughput, energy per image and the first image's
-latency, and the conditions :func:`pimsim.sim.detect.disagreements` finds in the design (the
+latency, and the conditions :func:`pimsim.diagnose.disagreements` finds in the design (the
 catalogue of docs/disagreements.md), counted by kind; their full lines follow the table.
 ``--arch-dir`` keeps the synthesized designs (``<network>-<budget>w.json``) and reuses them on a
 rerun, so that a changed estimate can be re-validated without searching again. Rows are printed as
@@ -32,12 +32,12 @@ from rich.table import Table
 
 from pimsim.arch.check import load_architecture
 from pimsim.arch.schema import Architecture
+from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from pimsim.network.zoo import zoo_network
 from pimsim.sim import SimOptions, simulate
-from pimsim.sim.detect import disagreements
 from synth.baseline import isaac_baseline
 from synth.explore import explore
 from synth.settings import Settings
