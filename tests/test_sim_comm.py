@@ -151,13 +151,16 @@ def test_catalogue_router_buffer_starvation() -> None:
     assert flagged(add_two(1.0)) == set()  # deep buffers, fast flits: nothing to flag
 
 
-# -- catalogue: contention at a shared router -----------------------------------------------------
-def test_catalogue_macros_sharing_a_router_contend_for_its_ports() -> None:
+# -- contention at a shared router: once a catalogue case, now the estimate's port bound -------------
+def test_macros_sharing_a_router_contend_for_its_ports_and_the_estimate_bounds_it() -> None:
     # add_two at 10 ns per flit with all three macros on one router (macros_per_router 4): no
     # link is crossed, but every packet leaves through its sender's injection port and enters e
     # through e's ejection port, 320 ns each (32 flits): e's port takes a's and b's 4 packets per
-    # image = 1280 ns, over the convolutions' 800. The estimate charges nothing to macros of one
-    # router: 800 ns, -37.5 %.
+    # image = 1280 ns, over the convolutions' 800. The estimate's port bound (every flit a macro
+    # receives crosses its ejection port, one flit per flit time): a and b each send e 2 blocks
+    # of 512 bits = 32 flits an image, 4 x 32 = 128 flits x 10 ns = 1280 ns, exact here (before
+    # this bound the estimate said 800 ns, -37.5 %; what it still misses is credits and queueing:
+    # the catalogue cases around this one).
     plan = add_two(10.0, noc=Noc(mesh_rows=1, macros_per_router=4))
     r = run(plan, images=4)
     assert r.period_ns == 1280.0
@@ -166,7 +169,7 @@ def test_catalogue_macros_sharing_a_router_contend_for_its_ports() -> None:
     assert unit(r, "NoC/inject m0 (0,0)").busy_ns == 8 * 320
     assert not [u for u in r.units if u.kind == "link"]
     est = estimate(plan.arch, plan)
-    assert est.period_ns == 800.0 and error_pct(est.period_ns, r.period_ns) == -37.5
+    assert est.period_ns == 1280.0 and est.period_set_by == "NoC ejection port of macro 2"
     assert flagged(plan) == {"router port contention"}
 
 

@@ -235,6 +235,19 @@ def evaluate_batch(
             np.where(better, 3, cause),
             np.where(better, grid * side * side + cell, where),
         )
+    # every packet a macro sends takes its router's injection port, every packet it receives the
+    # ejection port (the router's local port of the macro, one flit per flit time): like a link,
+    # each port's flits per image bound the period
+    ports = np.zeros((m_total, 2))
+    ports[:, 0] = np.bincount(src, flits, minlength=m_total)
+    ports[:, 1] = np.bincount(dst, flits, minlength=m_total)
+    top, cell = segment_argmax(ports.ravel() * d0.flit_ns, st.macro_start * 2)
+    better = top > period
+    period, cause, where = (
+        np.where(better, top, period),
+        np.where(better, 6, cause),
+        np.where(better, cell, where),
+    )
     io_bits = t.io_bits if d0.interface_gbit_s else 0.0  # the interface bounds the period
     if io_bits:
         better = io_bits / d0.interface_gbit_s > period
@@ -307,6 +320,9 @@ def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
         return "off-chip interface"
     if cause == 5:
         return f"scratchpad port of macro {where} (NoC transfers included)"
+    if cause == 6:
+        macro, side = divmod(where, 2)
+        return f"NoC {('injection', 'ejection')[side]} port of macro {macro}"
     if cause in (1, 2):
         r, c = divmod(where, len(BUSY_NAMES))
         if cause == 2:
