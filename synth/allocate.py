@@ -267,7 +267,7 @@ class AreaTable:
 def chip_overhead_peak_w(parts: Parts, n_macros: int) -> float:
     """Peak power of what a chip of ``n_macros`` macros has whatever its allocation: one router per
     macro, the NoC's chip-level power and the off-chip interface (the same parts as
-    :func:`part_counts` puts in the inventory)."""
+    :func:`synth.design.inventory_batch` puts in the inventory)."""
     io = parts.interface.peak_power_w if parts.interface is not None else 0.0
     return n_macros * parts.noc.router_power_w + parts.noc.chip_power_w + io
 

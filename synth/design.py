@@ -9,16 +9,15 @@ path); :func:`score` is a batch of one.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
-from pimsim.model.inventory import PartCounts, stocks
+from pimsim.model.inventory import Component, PartCounts, stocks
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape
-from pimsim.model.pricing import energy_table
+from pimsim.model.pricing import COMPONENTS, EnergyTable, action_energy_pj, buffer_bit_pj
 from synth.allocate import (
     Allocation,
     AreaTable,
@@ -59,8 +58,8 @@ __all__ = [
     "design_area_mm2",
     "design_arrays",
     "interface_bound_ns",
+    "inventory_batch",
     "inventory_figures",
-    "part_counts",
     "peak_power_w",
     "score",
     "score_batch",
@@ -92,20 +91,72 @@ def area_dup_problem(
     return replace(problem, budget=lo)
 
 
-def part_counts(ctx: ComboContext, alloc: Allocation) -> PartCounts:
-    """The allocation as part counts (for the one inventory and energy table); scratchpad sizes
-    in the order of their first macro."""
-    units = alloc.units.sum(axis=0).tolist()
-    return PartCounts(
-        float(alloc.crossbars.sum()),
-        float(alloc.adcs.sum()),
-        {k: float(units[j]) for j, k in enumerate(UNITS)},
-        dict(Counter(alloc.buffer_kib.astype(int).tolist())),  # first seen, first
-        float(len(alloc.adcs)),
-        {},
-        chip_noc=True,
-        interfaces=1.0,
+@dataclass(frozen=True)
+class Stocked:
+    """The inventory of many allocations at once (:func:`inventory_batch`)."""
+
+    peak_power_w: np.ndarray  # (B,) every part at full activity, W
+    area_mm2: np.ndarray  # (B,) unknown areas count 0
+    static_w: np.ndarray  # (B, C) static power by component, W (pricing.COMPONENTS order)
+
+
+def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
+    """Peak power, area and static power by component of each allocation through the one
+    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch: its crossbars (with
+    their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
+    chip-level part and one off-chip interface.
+
+    The per-part figures are the inventory's own (``stocks`` of one of every part); each is scaled
+    by the batch's part counts as arrays and summed in the inventory's order (the scratchpad sizes
+    in the order of their first macro), so every figure is bit for bit the one-candidate sum: a
+    part a design lacks adds an exact 0.
+    """
+    parts, xbar, sizes = ctx.parts, ctx.combo.xbar, ctx.buffer_kib
+    one = PartCounts(
+        1.0, 1.0, dict.fromkeys(UNITS, 1.0), dict.fromkeys(sizes.tolist(), 1), 1.0, {}, True, 1.0
     )
+    count, n_r = len(allocs), len(sizes)
+    n_m = np.array([len(a.adcs) for a in allocs])
+    starts = np.concatenate([[0], np.cumsum(n_m)[:-1]])
+    xbars = np.add.reduceat(np.concatenate([a.crossbars for a in allocs]), starts).astype(float)
+    adcs = np.add.reduceat(np.concatenate([a.adcs for a in allocs]), starts).astype(float)
+    units = np.add.reduceat(np.concatenate([a.units for a in allocs]), starts, axis=0)
+    size = np.searchsorted(sizes, np.concatenate([a.buffer_kib for a in allocs]).astype(int))
+    key = np.repeat(np.arange(count), n_m) * n_r + size
+    first = np.full(count * n_r, len(key))
+    np.minimum.at(first, key, np.arange(len(key)))
+    order = np.argsort(first.reshape(count, n_r), axis=1, kind="stable")  # first seen, first
+    held = np.take_along_axis(np.bincount(key, minlength=count * n_r).reshape(count, n_r), order, 1)
+    unit_of = {Component(k.value): j for j, k in enumerate(UNITS)}
+    rows: list[tuple[Component, float, float, float, np.ndarray]] = []
+    buffers = []
+    for s in stocks(parts, xbar, one):
+        area = s.area_mm2 or 0.0
+        if s.component is Component.BUFFER:
+            buffers.append((s.static_power_w, s.peak_power_w, area))
+            if len(buffers) == n_r:  # the sizes, each design's first seen first
+                per = np.array(buffers)[order]  # (B, R, 3)
+                rows += [(s.component, *per[:, r].T, held[:, r]) for r in range(n_r)]
+            continue
+        n = {
+            Component.CROSSBAR: xbars,
+            Component.DAC: xbars * xbar,
+            Component.SAMPLE_HOLD: xbars * xbar,
+            Component.ADC: adcs,
+            Component.NOC: n_m.astype(float) if s.name == parts.noc.name else np.ones(count),
+            Component.INTERFACE: np.ones(count),
+        }.get(s.component)
+        if n is None:
+            n = units[:, unit_of[s.component]].astype(float)
+        rows.append((s.component, s.static_power_w, s.peak_power_w, area, n))
+    peak, area = np.zeros(count), np.zeros(count)
+    static = np.zeros((count, len(COMPONENTS)))
+    for component, static_w, peak_w, area_mm2, n in rows:
+        c = COMPONENTS.index(component)
+        static[:, c] = static[:, c] + static_w * n
+        peak = peak + peak_w * n
+        area = area + area_mm2 * n
+    return Stocked(peak, area, static)
 
 
 def design_arrays(
@@ -113,23 +164,27 @@ def design_arrays(
     dup: np.ndarray,
     macros: Macros,
     alloc: Allocation,
-    counts: PartCounts | None = None,
+    static_w: np.ndarray | None = None,
 ) -> DesignArrays:
-    """The kernel's view of the candidate (``counts``: its :func:`part_counts`, if known)."""
+    """The kernel's view of the candidate (``static_w``: its static power by component from
+    :func:`inventory_batch`, if known)."""
     n_m = len(alloc.adcs)
-    port = ctx.buffer_port[np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)]
-    table = energy_table(
-        ctx.parts,
-        ctx.combo.xbar,
-        counts or part_counts(ctx, alloc),
-        alloc.buffer_kib.astype(int).tolist(),
+    index = np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)
+    if static_w is None:
+        static_w = inventory_batch(ctx, [alloc]).static_w[0]
+    table = EnergyTable(
+        action_energy_pj(ctx.parts),
+        buffer_bit_pj(ctx.parts, ctx.buffer_kib.tolist())[index],
+        ctx.parts.noc.hop_energy_pj,
+        static_w,
+        ctx.parts.interface.energy_per_bit_pj if ctx.parts.interface is not None else 0.0,
     )
     return DesignArrays(
         _per_block(ctx, dup),
         macros.share_layer,
         macros.share_macro,
         macros.share_frac,
-        MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), port),
+        MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), ctx.buffer_port[index]),
         ctx.rates,
         ctx.router_positions(n_m),
         mesh_shape(n_m),
@@ -141,16 +196,11 @@ def design_arrays(
     )
 
 
-def inventory_figures(
-    ctx: ComboContext, alloc: Allocation, counts: PartCounts | None = None
-) -> tuple[float, float]:
+def inventory_figures(ctx: ComboContext, alloc: Allocation) -> tuple[float, float]:
     """Peak power (W) and area (mm^2, unknown areas 0) of the allocation through the one inventory:
-    the budgets' ground truth. ``counts``: its :func:`part_counts`, if known."""
-    stock = stocks(ctx.parts, ctx.combo.xbar, counts or part_counts(ctx, alloc))
-    return (
-        sum(s.peak_power_w * s.count for s in stock),
-        sum((s.area_mm2 or 0.0) * s.count for s in stock),
-    )
+    the budgets' ground truth (:func:`inventory_batch` of one)."""
+    s = inventory_batch(ctx, [alloc])
+    return float(s.peak_power_w[0]), float(s.area_mm2[0])
 
 
 def design_area_mm2(ctx: ComboContext, alloc: Allocation) -> float:
@@ -211,19 +261,20 @@ def score_batch(
     macros = [assemble(ctx, d, p) for d, p in zip(dups, partitions, strict=True)]
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
+    fit = [allocs[b] for b in fitting]
+    stocked = inventory_batch(ctx, fit) if fit else None  # type: ignore[arg-type]
     arrays = []
-    for b in fitting:
+    for i, b in enumerate(fitting):
         alloc = allocs[b]
-        assert isinstance(alloc, Allocation)
-        counts = part_counts(ctx, alloc)
-        peak, area = inventory_figures(ctx, alloc, counts)
+        assert isinstance(alloc, Allocation) and stocked is not None
+        peak, area = stocked.peak_power_w[i], stocked.area_mm2[i]
         assert peak <= power_w * (1 + 1e-9), (
             f"allocation exceeds the budget: {peak} W > {power_w} W"
         )
         assert area <= area_mm2 * (1 + 1e-9), (
             f"allocation exceeds the area: {area} > {area_mm2} mm^2"
         )
-        arrays.append(design_arrays(ctx, dups[b], macros[b], alloc, counts))
+        arrays.append(design_arrays(ctx, dups[b], macros[b], alloc, stocked.static_w[i]))
     out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
     for b, ev in zip(fitting, evaluate_batch(ctx.tables, arrays), strict=True):
         alloc = allocs[b]

@@ -66,11 +66,9 @@ _COLUMN_COMPONENT = np.array(
 )
 
 
-def energy_table(
-    parts: Parts, xbar_size: int, counts: PartCounts, macro_buffers_kib: Sequence[int]
-) -> EnergyTable:
-    """Energy per action of every kind, from ``parts``; static power from ``counts``;
-    ``macro_buffers_kib[m]`` is the scratchpad size of macro ``m``."""
+def action_energy_pj(parts: Parts) -> np.ndarray:
+    """(K,) energy of one action of each work column on ``parts``, pJ (buffer columns 0: a buffer's
+    bits are priced per macro, :func:`buffer_bit_pj`)."""
     action = np.zeros(len(WORK))
     for act, part in (
         (Action.XBAR_READ, parts.crossbar),
@@ -84,17 +82,31 @@ def energy_table(
         unit = parts.unit(kind)
         if unit is not None:
             action[WORK.index(act)] = unit.action_energy_pj / unit.lanes
+    return action
+
+
+def buffer_bit_pj(parts: Parts, sizes_kib: Sequence[int]) -> np.ndarray:
+    """(len(sizes_kib), 2) energy of one bit read and one bit written in a scratchpad of each
+    size, pJ (a word's energy over its bits)."""
     per_kib = {}
-    for kib in set(macro_buffers_kib):
+    for kib in set(sizes_kib):
         b = parts.buffer(kib)
         assert b is not None
         per_kib[kib] = (b.read_energy_nj * 1e3 / b.word_bits, b.write_energy_nj * 1e3 / b.word_bits)
+    return np.array([per_kib[k] for k in sizes_kib], dtype=float).reshape(-1, 2)
+
+
+def energy_table(
+    parts: Parts, xbar_size: int, counts: PartCounts, macro_buffers_kib: Sequence[int]
+) -> EnergyTable:
+    """Energy per action of every kind, from ``parts``; static power from ``counts``;
+    ``macro_buffers_kib[m]`` is the scratchpad size of macro ``m``."""
     static = np.zeros(len(COMPONENTS))
     for stock in stocks(parts, xbar_size, counts):
         static[COMPONENTS.index(stock.component)] += stock.static_power_w * stock.count
     return EnergyTable(
-        action,
-        np.array([per_kib[k] for k in macro_buffers_kib], dtype=float).reshape(-1, 2),
+        action_energy_pj(parts),
+        buffer_bit_pj(parts, macro_buffers_kib),
         parts.noc.hop_energy_pj,
         static,
         parts.interface.energy_per_bit_pj if parts.interface is not None else 0.0,
