@@ -20,6 +20,7 @@ from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
 from pimsim.model.kernel import UNITS, Rates
 from pimsim.model.plan import mesh_shape, snake_position
+from pimsim.model.pricing import action_energy_pj, buffer_bit_pj
 from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
 from synth.dup import DupProblem
@@ -49,6 +50,8 @@ class ComboContext:
     per_crossbar_w: float  # crossbar + its DACs (+ sample-and-holds): peak power
     window: np.ndarray  # (W, 4): output width (at least 1), input height, kernel height, stride
     others: np.ndarray  # layer indices of the layers without weights
+    action_pj: np.ndarray  # (K,) one action of each work column, pJ (pricing.action_energy_pj)
+    buffer_bit_pj: np.ndarray  # (len(buffer_kib), 2) one bit read / written at each size, pJ
     positions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -105,6 +108,8 @@ class ComboContext:
                 dtype=int,
             ).reshape(-1, 4),
             np.array([i for i, x in enumerate(layers) if not x.kind.has_weights], dtype=int),
+            action_energy_pj(parts),
+            buffer_bit_pj(parts, [b.size_kib for b in buffers]),
         )
 
     def router_positions(self, n_macros: int) -> np.ndarray:

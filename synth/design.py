@@ -17,7 +17,7 @@ from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
 from pimsim.model.inventory import Component, PartCounts, stocks
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape
-from pimsim.model.pricing import COMPONENTS, EnergyTable, action_energy_pj, buffer_bit_pj
+from pimsim.model.pricing import COMPONENTS, EnergyTable
 from synth.allocate import (
     Allocation,
     AreaTable,
@@ -173,8 +173,8 @@ def design_arrays(
     if static_w is None:
         static_w = inventory_batch(ctx, [alloc]).static_w[0]
     table = EnergyTable(
-        action_energy_pj(ctx.parts),
-        buffer_bit_pj(ctx.parts, ctx.buffer_kib.tolist())[index],
+        ctx.action_pj,
+        ctx.buffer_bit_pj[index],
         ctx.parts.noc.hop_energy_pj,
         static_w,
         ctx.parts.interface.energy_per_bit_pj if ctx.parts.interface is not None else 0.0,
