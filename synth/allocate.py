@@ -24,9 +24,19 @@ import numpy as np
 
 from pimsim.arch.schema import Parts
 from pimsim.model.actions import Action
-from pimsim.model.kernel import UNIT_COLUMNS, UNITS, K
-from synth.context import ComboContext
+from pimsim.model.kernel import UNIT_COLUMNS, K
+from synth.context import AreaTable, ComboContext
 from synth.layout import Macros
+
+__all__ = [
+    "Allocation",
+    "AreaTable",
+    "Infeasible",
+    "allocate",
+    "allocate_batch",
+    "chip_overhead_peak_w",
+    "interface_bound_ns",
+]
 
 
 @dataclass(frozen=True)
@@ -52,20 +62,27 @@ class Infeasible(Exception):
         self.min_area_mm2 = min_area_mm2
 
 
-def _buffers(ctx: ComboContext, dup: np.ndarray, macros: Macros) -> np.ndarray:
-    """Smallest buffer per macro that holds two blocks' input rows and outputs of its layers."""
+def _buffers(
+    ctx: ComboContext, dups: list[np.ndarray], macros: list[Macros], pad: int
+) -> np.ndarray:
+    """(B, pad) smallest buffer per macro of each candidate that holds two blocks' input rows and
+    outputs of its layers (the smallest size where a candidate has fewer macros). The bits are
+    summed per macro in share order, as for the candidate alone."""
     out_w, in_h, kernel_h, stride = ctx.window.T
+    dup = np.array(dups)  # (B, W)
     rows = np.ceil(dup / out_w)
     in_rows = np.minimum(in_h, kernel_h + 2 * rows * stride)
-    bits = in_rows * ctx.working_bits[:, 0] + 2 * dup * ctx.working_bits[:, 1]  # (W,)
-    weight = macros.share_xbars > 0
-    position = np.searchsorted(ctx.weight, macros.share_layer[weight])
+    bits = in_rows * ctx.working_bits[:, 0] + 2 * dup * ctx.working_bits[:, 1]  # (B, W)
+    design = np.repeat(np.arange(len(macros)), [len(m.share_layer) for m in macros])
+    weight = np.concatenate([m.share_xbars for m in macros]) > 0
+    design = design[weight]
+    position = np.searchsorted(ctx.weight, np.concatenate([m.share_layer for m in macros])[weight])
     need_bits = np.bincount(
-        macros.share_macro[weight],
-        bits[position] * macros.share_frac[weight],
-        len(macros.crossbars),
+        design * pad + np.concatenate([m.share_macro for m in macros])[weight],
+        bits[design, position] * np.concatenate([m.share_frac for m in macros])[weight],
+        len(macros) * pad,
     )
-    need_kib = need_bits / 8 / 1024
+    need_kib = need_bits.reshape(len(macros), pad) / 8 / 1024
     index = np.searchsorted(ctx.buffer_kib, need_kib)
     return ctx.buffer_kib[np.minimum(index, len(ctx.buffer_kib) - 1)]
 
@@ -142,13 +159,14 @@ def allocate_batch(
         np.ceil(t.items / np.maximum(1, per_block)) * t.bit_iters * ctx.rates.read_ns * t.weight
     ).max(axis=1)
     xbar_bound = np.maximum(xbar_bound, interface_bound_ns(ctx))  # no ADC can beat the interface
-    areas = AreaTable.of(ctx.parts, ctx.combo.xbar)
+    areas = ctx.areas
     if unified:
         crossbars = np.where(real, crossbars.max(axis=1)[:, None], 0)
     fixed, fixed_area = np.zeros(count), np.zeros(count)
     buffers = []
-    for b, m in enumerate(macros):
-        kib = _buffers(ctx, dups[b], m)
+    needed = _buffers(ctx, dups, macros, pad)
+    for b in range(count):
+        kib = needed[b, : n_m[b]].copy()
         if buffer_floor_kib is not None:
             floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
             kib = np.maximum(kib, ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)])
@@ -185,7 +203,8 @@ def allocate_batch(
     t_one = np.maximum(np.maximum(demand.max(axis=(1, 2)), xbar_bound), 1e-9)
     cheapest = counts(t_one)
     lo, hi = xbar_bound.copy(), t_one.copy()
-    done = np.array([not fits_one(cheapest, b) for b in range(count)]) | lacking
+    cheap_fits = [fits_one(cheapest, b) for b in range(count)]
+    done = ~np.array(cheap_fits) | lacking
     at_bound = counts(lo)
     for b in np.nonzero(~done)[0]:
         if fits_one(at_bound, b):
@@ -204,7 +223,7 @@ def allocate_batch(
         if lacking[b]:
             out.append(Infeasible("the library lacks a unit kind the network needs", math.inf))
             continue
-        if not fits_one(cheapest, b):
+        if not cheap_fits[b]:
             need, need_area = power(cheapest, b), area(cheapest, b)
             out.append(
                 Infeasible(
@@ -228,40 +247,6 @@ def allocate_batch(
             )
         )
     return out
-
-
-@dataclass(frozen=True)
-class AreaTable:
-    """Area of the parts an allocation is made of, mm^2 (unknown areas count 0)."""
-
-    per_crossbar: float  # a crossbar with its DACs (and sample-and-holds)
-    allocated: np.ndarray  # (1 + U,) an ADC, then a unit of each kind in UNITS order
-    buffers: dict[int, float]  # KiB -> area
-    router: float
-    interface: float
-
-    @classmethod
-    def of(cls, parts: Parts, xbar: int) -> AreaTable:
-        def a(part: object) -> float:
-            return float(getattr(part, "area_mm2", None) or 0.0)
-
-        sh = a(parts.sample_hold) if parts.sample_hold is not None else 0.0
-        return cls(
-            a(parts.crossbar) + xbar * (a(parts.dac) + sh),
-            np.array([a(parts.adc), *(a(parts.unit(k)) for k in UNITS)]),
-            {b.size_kib: a(b) for b in parts.buffers},
-            parts.noc.router_area_mm2 or 0.0,
-            a(parts.interface) if parts.interface is not None else 0.0,
-        )
-
-    def fixed_mm2(self, crossbars: np.ndarray, buffer_kib: np.ndarray, n_macros: int) -> float:
-        """Crossbars with DACs, scratchpads, one router per macro and the interface."""
-        return (
-            float(crossbars.sum()) * self.per_crossbar
-            + sum(map(self.buffers.__getitem__, buffer_kib.tolist()))  # in macro order
-            + n_macros * self.router
-            + self.interface
-        )
 
 
 def chip_overhead_peak_w(parts: Parts, n_macros: int) -> float:

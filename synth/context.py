@@ -18,6 +18,7 @@ from pimsim.arch.schema import Parts
 from pimsim.components.library import ComponentLibrary
 from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
+from pimsim.model.inventory import PartCounts, Stock, stocks
 from pimsim.model.kernel import UNITS, Rates
 from pimsim.model.plan import mesh_shape, snake_position
 from pimsim.model.pricing import action_energy_pj, buffer_bit_pj
@@ -25,6 +26,40 @@ from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
 from synth.dup import DupProblem
 from synth.settings import Combo
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """Area of the parts an allocation is made of, mm^2 (unknown areas count 0)."""
+
+    per_crossbar: float  # a crossbar with its DACs (and sample-and-holds)
+    allocated: np.ndarray  # (1 + U,) an ADC, then a unit of each kind in UNITS order
+    buffers: dict[int, float]  # KiB -> area
+    router: float
+    interface: float
+
+    @classmethod
+    def of(cls, parts: Parts, xbar: int) -> AreaTable:
+        def a(part: object) -> float:
+            return float(getattr(part, "area_mm2", None) or 0.0)
+
+        sh = a(parts.sample_hold) if parts.sample_hold is not None else 0.0
+        return cls(
+            a(parts.crossbar) + xbar * (a(parts.dac) + sh),
+            np.array([a(parts.adc), *(a(parts.unit(k)) for k in UNITS)]),
+            {b.size_kib: a(b) for b in parts.buffers},
+            parts.noc.router_area_mm2 or 0.0,
+            a(parts.interface) if parts.interface is not None else 0.0,
+        )
+
+    def fixed_mm2(self, crossbars: np.ndarray, buffer_kib: np.ndarray, n_macros: int) -> float:
+        """Crossbars with DACs, scratchpads, one router per macro and the interface."""
+        return (
+            float(crossbars.sum()) * self.per_crossbar
+            + sum(map(self.buffers.__getitem__, buffer_kib.tolist()))  # in macro order
+            + n_macros * self.router
+            + self.interface
+        )
 
 
 @dataclass(frozen=True)
@@ -52,6 +87,8 @@ class ComboContext:
     others: np.ndarray  # layer indices of the layers without weights
     action_pj: np.ndarray  # (K,) one action of each work column, pJ (pricing.action_energy_pj)
     buffer_bit_pj: np.ndarray  # (len(buffer_kib), 2) one bit read / written at each size, pJ
+    areas: AreaTable  # what stage 4 allocates, mm^2
+    unit_stock: tuple[Stock, ...]  # the inventory of one of every part (buffers: each size)
     positions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -82,6 +119,10 @@ class ComboContext:
         if parts.sample_hold is not None:
             per_xbar += combo.xbar * parts.sample_hold.peak_power_w
         buffers = sorted(parts.buffers, key=lambda b: b.size_kib)
+        sizes = [b.size_kib for b in buffers]
+        one = PartCounts(
+            1.0, 1.0, dict.fromkeys(UNITS, 1.0), dict.fromkeys(sizes, 1), 1.0, {}, True, 1.0
+        )
         return cls(
             combo,
             network,
@@ -109,7 +150,9 @@ class ComboContext:
             ).reshape(-1, 4),
             np.array([i for i, x in enumerate(layers) if not x.kind.has_weights], dtype=int),
             action_energy_pj(parts),
-            buffer_bit_pj(parts, [b.size_kib for b in buffers]),
+            buffer_bit_pj(parts, sizes),
+            AreaTable.of(parts, combo.xbar),
+            tuple(stocks(parts, combo.xbar, one)),
         )
 
     def router_positions(self, n_macros: int) -> np.ndarray:

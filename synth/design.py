@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
-from pimsim.model.inventory import Component, PartCounts, stocks
+from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape
 from pimsim.model.pricing import COMPONENTS, EnergyTable
@@ -106,15 +106,12 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
     chip-level part and one off-chip interface.
 
-    The per-part figures are the inventory's own (``stocks`` of one of every part); each is scaled
+    The per-part figures are the inventory's own (``ctx.unit_stock``: one of every part); each is scaled
     by the batch's part counts as arrays and summed in the inventory's order (the scratchpad sizes
     in the order of their first macro), so every figure is bit for bit the one-candidate sum: a
     part a design lacks adds an exact 0.
     """
     parts, xbar, sizes = ctx.parts, ctx.combo.xbar, ctx.buffer_kib
-    one = PartCounts(
-        1.0, 1.0, dict.fromkeys(UNITS, 1.0), dict.fromkeys(sizes.tolist(), 1), 1.0, {}, True, 1.0
-    )
     count, n_r = len(allocs), len(sizes)
     n_m = np.array([len(a.adcs) for a in allocs])
     starts = np.concatenate([[0], np.cumsum(n_m)[:-1]])
@@ -130,7 +127,7 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     unit_of = {Component(k.value): j for j, k in enumerate(UNITS)}
     rows: list[tuple[Component, float, float, float, np.ndarray]] = []
     buffers = []
-    for s in stocks(parts, xbar, one):
+    for s in ctx.unit_stock:
         area = s.area_mm2 or 0.0
         if s.component is Component.BUFFER:
             buffers.append((s.static_power_w, s.peak_power_w, area))
