@@ -141,9 +141,9 @@ def allocate_batch(
     frac = np.concatenate([m.share_frac for m in macros])
     slot = np.concatenate([b * pad + m.share_macro for b, m in enumerate(macros)])
     work = t.work[layer][:, cols] * (t.items[layer] * frac)[:, None]
-    per_macro = np.zeros((count * pad, len(cols)))
-    np.add.at(per_macro, slot, work)
-    per_macro = per_macro.reshape(count, pad, len(cols))
+    k = len(cols)  # summed per macro and column in share order, as np.add.at would
+    cell = (slot[:, None] * k + np.arange(k)).ravel()
+    per_macro = np.bincount(cell, work.ravel(), count * pad * k).reshape(count, pad, k)
     crossbars = np.zeros((count, pad), dtype=int)
     for b, m in enumerate(macros):
         crossbars[b, : n_m[b]] = m.crossbars
