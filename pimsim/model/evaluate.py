@@ -275,7 +275,10 @@ def evaluate_batch(
         work, hops = share_work[s0:s1], float(flit_hops[f0:f1].sum())
         m0, m1 = st.macro_start[b], st.macro_start[b + 1]
         moved = moved_all[m0:m1]
-        energy = price_arrays(work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits)
+        total = work.sum(axis=0)
+        energy = price_arrays(
+            work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits, total
+        )
         starts = finishes = np.zeros(n)
         if latency:
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
@@ -301,7 +304,7 @@ def evaluate_batch(
                 starts,
                 finishes,
                 blocks[l0 : l0 + n],
-                work.sum(axis=0),
+                total,
                 work,
                 hops,
                 energy,

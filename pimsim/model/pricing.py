@@ -133,6 +133,7 @@ def price_arrays(
     table: EnergyTable,
     noc_buffer_bits: np.ndarray | None = None,
     interface_bits: float = 0.0,
+    work_total: np.ndarray | None = None,
 ) -> np.ndarray:
     """THE pricing function: energy in pJ by component (``COMPONENTS`` order).
 
@@ -141,11 +142,13 @@ def price_arrays(
     bits each macro reads to send over the NoC and writes on receiving (at that macro's per-bit
     read and write energy, booked to the buffer); ``interface_bits`` the bits crossing the off-chip
     interface; ``time_ns`` the time over which static power is charged (W x ns = nJ = 1e3 pJ).
+    ``work_total``: ``work.sum(axis=0)``, if the caller has it.
     """
-    per_column = work.sum(axis=0) * table.action_pj
+    total = work.sum(axis=0) if work_total is None else work_total
+    per_column = total * table.action_pj
     per_column[-2:] = (work[:, -2:] * table.buffer_pj[macro]).sum(axis=0)
-    out = np.zeros(len(COMPONENTS))
-    np.add.at(out, _COLUMN_COMPONENT, per_column)
+    # summed per component in column order (as np.add.at would)
+    out = np.bincount(_COLUMN_COMPONENT, per_column, len(COMPONENTS))
     out[COMPONENTS.index(Component.NOC)] += flit_hops * table.flit_hop_pj
     if noc_buffer_bits is not None and len(noc_buffer_bits):
         out[COMPONENTS.index(Component.BUFFER)] += float(
