@@ -186,3 +186,41 @@ def test_a_batch_must_share_its_rates() -> None:
     other = dataclasses.replace(d, flit_ns=d.flit_ns * 2)
     with pytest.raises(ValueError, match="share their rates"):
         evaluate_batch(ctx.tables, [d, other])
+
+
+def test_batched_inventory_is_the_inventory() -> None:
+    """Peak power, area and static power of a batch of allocations (scaled per-part figures,
+    summed as arrays) equal those of each allocation's own inventory (``stocks`` of its part
+    counts, summed part by part), with ``==``; some designs use scratchpads of two sizes."""
+    from collections import Counter
+
+    from pimsim.model.inventory import PartCounts, stocks
+    from pimsim.model.kernel import UNITS
+    from pimsim.model.pricing import COMPONENTS
+    from synth.design import inventory_batch
+
+    ctx, dups, parts = _candidates("resnet18", 64.0, 12, random.Random("inventory"), 0.2)
+    allocs = []
+    for dup, p in zip(dups, parts, strict=True):
+        allocs.append(allocate(ctx, dup, assemble(ctx, dup, p), 64.0, False))
+    assert max(len(set(a.buffer_kib.tolist())) for a in allocs) > 1
+    batch = inventory_batch(ctx, allocs)
+    for i, a in enumerate(allocs):
+        units = a.units.sum(axis=0).tolist()
+        counts = PartCounts(
+            float(a.crossbars.sum()),
+            float(a.adcs.sum()),
+            {k: float(units[j]) for j, k in enumerate(UNITS)},
+            dict(Counter(a.buffer_kib.tolist())),
+            float(len(a.adcs)),  # one router per macro
+            {},
+            chip_noc=True,
+            interfaces=1.0,
+        )
+        stock = stocks(ctx.parts, ctx.combo.xbar, counts)
+        static = np.zeros(len(COMPONENTS))
+        for s in stock:
+            static[COMPONENTS.index(s.component)] += s.static_power_w * s.count
+        assert batch.peak_power_w[i] == sum(s.peak_power_w * s.count for s in stock)
+        assert batch.area_mm2[i] == sum((s.area_mm2 or 0.0) * s.count for s in stock)
+        assert np.array_equal(batch.static_w[i], static)
