@@ -277,7 +277,7 @@ def score_batch(
         alloc = allocs[b]
         assert isinstance(alloc, Allocation)
         out[b] = Scored(
-            tuple(int(d) for d in dups[b]),
+            tuple(np.asarray(dups[b], dtype=int).tolist()),
             partitions[b],
             macros[b],
             alloc,
