@@ -102,6 +102,7 @@ def to_architecture(
         adc_bits=ctx.combo.adc_bits,
         parts=ctx.parts,
         macros=groups,
+        adc_wiring="weights",  # the muxes wired to the columns the mapping fills
     )
     layers: list[LayerMapping] = []
     hosts: dict[str, int] = {}

@@ -146,6 +146,17 @@ class Hardware(_Frozen):
         description="Off-chip interfaces of each of the chips (default 1); more when several chips "
         "are modelled as one larger mesh, each with its own interface (the ISAAC baseline).",
     )
+    adc_wiring: Literal["slots", "weights"] = Field(
+        "slots",
+        description="How each macro's ADC muxes are wired to its crossbar columns. 'slots': the "
+        "columns of all the macro's crossbar slots (crossbars x xbar_size, slot by slot, used or "
+        "not) are split into as many contiguous ranges as the macro has ADCs, one per ADC "
+        "(ISAAC's IMA: 8 ADCs for 8 crossbars). 'weights': only the columns that hold weights are "
+        "wired: the macro's crossbars in slot order, each with its active columns, split into as "
+        "many contiguous ranges as the macro has ADCs, as evenly as whole columns allow (the "
+        "synthesizer wires the muxes for the mapping it chose). The wiring is fixed: an ADC whose "
+        "columns are idle in a block idles.",
+    )
     clock_ghz: float = Field(
         1.0,
         ge=1e-3,

@@ -42,7 +42,7 @@ def disagreements(plan: Plan) -> list[str]:
             weights_in.setdefault(share.macro, []).append(name)
             group = plan.groups[share.macro]
             xb = xbars[(name, s)]
-            load = adc_loads(xb, geo.full, group.adcs, group.crossbars, hw.xbar_size)
+            load = adc_loads(xb, geo.full, group.adcs)
             if not load:
                 continue
             busiest = max(load) / ghz

@@ -13,14 +13,24 @@ This is the simulator's own account of the work (the estimate's per-pixel tables
   them in a full block, the first ``last`` in the last block) is read once; each of its rows with a
   weight is driven by its DAC (``dac_convert``); each of its columns with a weight is sampled
   (``sample_hold``), converted (``adc_convert``) and shifted-and-added (``shift_add``, elements).
-- **ADC mux groups.** The ``C x xbar`` columns of a macro's crossbar slots (slot by slot, column by
-  column) are split into ``A`` contiguous ranges, one per ADC: column ``c`` is wired through a mux
-  to ADC ``c * A // (C x xbar)``. With as many ADCs as crossbars (ISAAC's IMA: 8 ADCs for 8
-  crossbars) each ADC converts one crossbar; with fewer, each a run of crossbars; with more, each a
-  part of one. A crossbar's weights sit in its first columns, so an ADC whose range holds unused
-  columns (a tile narrower than the crossbar, a slot no layer uses) idles while the others work:
-  a bit's conversions take as long as its busiest ADC's share, whatever the others do
-  (:func:`adc_loads`).
+- **ADC mux groups.** Each ADC of a macro is wired through a mux to a fixed, contiguous range of
+  the macro's *wired columns*; the ``W`` wired columns are split into ``A`` ranges, one per ADC,
+  as evenly as whole columns allow: wired column ``c`` goes to ADC ``c * A // W``. Which columns
+  are wired is the architecture's ``adc_wiring`` rule:
+
+  - ``"slots"`` (ISAAC's IMA, the default): every column of every crossbar slot, used or not,
+    slot by slot, column by column (``W = C x xbar``). With as many ADCs as crossbars (8 ADCs for
+    8 crossbars) each ADC converts one crossbar; with fewer, each a run of crossbars; with more,
+    each a part of one. A crossbar's weights sit in its first columns, so an ADC whose range holds
+    unused columns (a tile narrower than the crossbar, a slot no layer uses) idles while the
+    others work.
+  - ``"weights"`` (what the synthesizer writes): only the columns that hold weights, crossbar by
+    crossbar in slot order (every share of the macro, every copy), each crossbar's active columns
+    (``W`` = the macro's weight columns). Only whole-column rounding, and layers sharing the macro
+    that work at different times, leave ADCs idle.
+
+  The wiring is fixed: in the last block the ADCs wired to the idle copies' columns idle. A bit's
+  conversions take as long as its busiest ADC's share, whatever the others do (:func:`adc_loads`).
 - **Per block** (the digital work and the scratchpad traffic of a block's pixels): the partial-sum
   additions (``active columns - Cout`` per pixel), the activation (``Cout`` per pixel), the window
   read and the results written. A pixel's are done by the macros holding its copy, each in
@@ -72,21 +82,26 @@ def tiles(layer: Layer, xbar: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class ShareCrossbars:
-    """A weight layer share's crossbars: per crossbar, its copy, active rows and columns and its
-    slot in the macro."""
+    """A weight layer share's crossbars: per crossbar, its copy, active rows and columns, its slot
+    in the macro and its first wired column (the ADC mux rule of the module docstring); and the
+    macro's wired columns."""
 
     copy: tuple[int, ...]
     rows: tuple[int, ...]
     cols: tuple[int, ...]
     slots: tuple[int, ...]
     per_copy: int  # crossbars in one copy of the layer
+    wired: tuple[int, ...]  # each crossbar's first column among the macro's wired columns
+    macro_wired: int  # wired columns of the macro (W of the mux rule)
 
 
 def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
     """Every weight layer share's crossbars, by (layer, share index)."""
     hw = plan.arch.hardware
+    by_slots = hw.adc_wiring == "slots"
     used: Counter[int] = Counter()  # slots taken in each macro so far (network order)
-    out: dict[tuple[str, int], ShareCrossbars] = {}
+    weight_cols: Counter[int] = Counter()  # weight columns in each macro so far (slot order)
+    found: list[tuple[tuple[str, int], int, list[tuple[int, int, int, int, int]], int]] = []
     for name, lp in plan.layers.items():
         if lp.xset is None:
             continue
@@ -94,37 +109,41 @@ def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
         per_copy = len(one)
         start = 0
         for s, share in enumerate(lp.shares):
-            idx = range(start, start + share.crossbars)
+            xbars = []  # (copy, rows, columns, slot, first wired column) of each crossbar
+            for i in range(start, start + share.crossbars):
+                r, c = one[i % per_copy]
+                slot = used[share.macro]
+                wired = slot * hw.xbar_size if by_slots else weight_cols[share.macro]
+                xbars.append((i // per_copy, r, c, slot, wired))
+                used[share.macro] += 1
+                weight_cols[share.macro] += c
             start += share.crossbars
-            first = used[share.macro]
-            used[share.macro] += share.crossbars
-            out[(name, s)] = ShareCrossbars(
-                tuple(i // per_copy for i in idx),
-                tuple(one[i % per_copy][0] for i in idx),
-                tuple(one[i % per_copy][1] for i in idx),
-                tuple(range(first, first + share.crossbars)),
-                per_copy,
-            )
+            found.append(((name, s), share.macro, xbars, per_copy))
+    out: dict[tuple[str, int], ShareCrossbars] = {}
+    for key, macro, xbars, per_copy in found:
+        copy, r, c, slot, wired = (tuple(x) for x in zip(*xbars, strict=True))
+        macro_wired = (
+            max(plan.groups[macro].crossbars, 1) * hw.xbar_size if by_slots else weight_cols[macro]
+        )
+        out[key] = ShareCrossbars(copy, r, c, slot, per_copy, wired, macro_wired)
     return out
 
 
-def adc_loads(
-    xb: ShareCrossbars, pixels: int, adcs: int, macro_crossbars: int, xbar: int
-) -> tuple[float, ...]:
-    """Conversions per bit on each ADC of the macro (mux rule of the module docstring) for a block
-    of ``pixels`` pixels (copies ``0 .. pixels - 1`` active) on ``xbar``-column crossbars."""
+def adc_loads(xb: ShareCrossbars, pixels: int, adcs: int) -> tuple[float, ...]:
+    """Conversions per bit on each of the macro's ``adcs`` ADCs (the mux rule of the module
+    docstring) for a block of ``pixels`` pixels (copies ``0 .. pixels - 1`` active)."""
     if adcs <= 0:
         return ()
     load = [0.0] * adcs
-    total = max(macro_crossbars, 1) * xbar  # columns of the macro
+    total = max(xb.macro_wired, 1)
 
-    def first(j: int) -> int:  # the first column wired to ADC j
+    def first(j: int) -> int:  # the first wired column of ADC j
         return -(-j * total // adcs)
 
-    for copy, cols, slot in zip(xb.copy, xb.cols, xb.slots, strict=True):
+    for copy, cols, lo in zip(xb.copy, xb.cols, xb.wired, strict=True):
         if copy >= pixels or cols <= 0:
             continue
-        lo, hi = slot * xbar, slot * xbar + cols  # its active columns
+        hi = lo + cols  # its active columns among the wired ones
         j = lo * adcs // total
         while j < adcs and first(j) < hi:
             load[j] += min(hi, first(j + 1)) - max(lo, first(j))
@@ -149,8 +168,6 @@ def weight_block(
     pixels: int,
     act_bits: int,
     adcs: int,
-    slots: int,
-    xbar: int,
 ) -> BlockWork:
     """A weight layer share's work in a block of ``pixels`` output pixels."""
     layer, xset = lp.layer, lp.xset
@@ -177,7 +194,7 @@ def weight_block(
         len(active),
         sum(xb.rows[i] for i in active),
         sum(xb.cols[i] for i in active),
-        adc_loads(xb, pixels, adcs, slots, xbar),
+        adc_loads(xb, pixels, adcs),
         per_block,
     )
 

@@ -101,8 +101,8 @@ def _stages(
         xb = xbars[(lp.layer.name, s)]
         group = plan.groups[lp.shares[s].macro]
         per_bit = (
-            weight_block(lp, xb, geo.full, act_bits, group.adcs, group.crossbars, hw.xbar_size),
-            weight_block(lp, xb, geo.last, act_bits, group.adcs, group.crossbars, hw.xbar_size),
+            weight_block(lp, xb, geo.full, act_bits, group.adcs),
+            weight_block(lp, xb, geo.last, act_bits, group.adcs),
         )
         full_block, last_block = per_bit[0].per_block, per_bit[1].per_block
 
