@@ -17,7 +17,9 @@ from pimsim.arch.schema import LayerMapping, MacroGroup
 from pimsim.components import ComponentLibrary
 from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
 from pimsim.sim import SimOptions, simulate
+from pimsim.sim.blockwork import adc_loads, share_crossbars
 from tests.test_sim_hand import ONE_BY_ONE, SA, design, layer, library, run, unit
 
 #: conv 1x1, 8 -> 16 channels on a 1x2 map: weight rows 8, 16 columns: two 8x8 tiles x 2 slices
@@ -93,6 +95,80 @@ def test_adc_mux_imbalance() -> None:
     assert est == pytest.approx(2 * 4 * 24 / (2 * 0.1))
     assert est / r.period_ns - 1 == pytest.approx(-0.25)
     assert [d.split(":")[0] for d in disagreements(plan)] == ["ADC mux imbalance"]
+
+
+def wired(plan: Plan, rule: str) -> Plan:
+    """``plan`` with its ADC muxes wired by ``rule`` (hardware.adc_wiring)."""
+    hw = plan.arch.hardware.model_copy(update={"adc_wiring": rule})
+    return Plan(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+
+
+def narrow_with_an_empty_slot(rule: str) -> Plan:
+    # NARROW's 4 crossbars (8, 8, 4, 4 active columns) in a macro of 5 slots (slot 4 empty), 2 ADCs
+    plan = design(
+        NARROW,
+        [MacroGroup(name="m", crossbars=5, adcs=2, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[4])],
+        library(0.1),
+    )
+    return wired(plan, rule)
+
+
+def test_slot_wiring_idles_the_adc_of_empty_and_narrow_columns() -> None:
+    # "slots": the 5 x 8 = 40 slot columns split in two: ADC 0 columns 0-19 (slots 0, 1 and half
+    # of slot 2: 8 + 8 + 4 active), ADC 1 columns 20-39 (the rest of slot 2: none active, slot 3:
+    # 4, slot 4: empty). Per bit ADC 0 converts 20 (200 ns), ADC 1 4 (40 ns): 8 bits x 200 = 1600
+    # ns an image; the estimate's even spread, 24 x 10 / 2 = 120 ns a bit, gives 960 ns (-40%).
+    plan = narrow_with_an_empty_slot("slots")
+    assert plan.arch.hardware.adc_wiring == "slots"  # the default: what the file says without it
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 8 * 200
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 200.0, 4 * 8 * 40.0)
+    assert estimate(plan.arch, plan).period_ns == pytest.approx(8 * 120)
+    assert [d.split(":")[0] for d in disagreements(plan)] == ["ADC mux imbalance"]
+
+
+def test_weight_wiring_converts_on_every_adc() -> None:
+    # "weights": only the 24 weight columns are wired, in slot order: ADC 0 the first 12 (slot 0's
+    # 8, slot 1's first 4), ADC 1 the last 12 (slot 1's last 4, slot 2's 4, slot 3's 4). Each
+    # converts 12 a bit (120 ns, over the 100 ns read): 8 bits x 120 = 960 ns an image, the
+    # estimate's figure; nothing is flagged.
+    plan = narrow_with_an_empty_slot("weights")
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 8 * 120
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 120.0, 4 * 8 * 120.0)
+    assert estimate(plan.arch, plan).period_ns == pytest.approx(r.period_ns)
+    assert disagreements(plan) == []
+
+
+def test_weight_wiring_rounds_to_whole_columns() -> None:
+    # the 24 weight columns over 5 ADCs: ranges start at ceil(24 j / 5) = 0, 5, 10, 15, 20: four
+    # ADCs convert 5 columns a bit, the last 4
+    plan = wired(mux(5), "weights")
+    ((_, xb),) = share_crossbars(plan).items()
+    assert xb.wired == (0, 8, 16, 20) and xb.macro_wired == 24
+    assert adc_loads(xb, 1, 5) == (5.0, 5.0, 5.0, 5.0, 4.0)
+
+
+def test_weight_wiring_is_fixed_so_idle_copies_leave_their_adcs_idle() -> None:
+    # NARROW on a 1x3 map, dup 2 in one macro of 8 slots with 2 ADCs, "weights": copy 0 (slots
+    # 0-3) holds wired columns 0-23, all on ADC 0; copy 1 (slots 4-7) columns 24-47 on ADC 1.
+    # Blocks: pixels {0, 1}, then {2} with copy 1 idle: ADC 1 idles in it while ADC 0 converts 24
+    # a bit (240 ns). Per image 2 blocks x 4 bits x 240 = 1920 ns; ADC 1 busy in 4 bits only.
+    plan = wired(
+        design(
+            NARROW.replace("1,8,1,2", "1,8,1,3"),
+            [MacroGroup(name="m", crossbars=8, adcs=2, units=SA, buffer_kib=64)],
+            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
+            library(0.1),
+        ),
+        "weights",
+    )
+    xb = share_crossbars(plan)[("y", 0)]
+    assert adc_loads(xb, 2, 2) == (24.0, 24.0) and adc_loads(xb, 1, 2) == (24.0, 0.0)
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 2 * 4 * 240
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 240.0, 4 * 4 * 240.0)
 
 
 # -- tail blocks -------------------------------------------------------------------------------------
