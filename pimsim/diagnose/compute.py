@@ -3,7 +3,8 @@
 :func:`disagreements` looks at a placed design and names every known condition it has, one line
 each, so that ``pimsyn explore --validate`` can flag them beside the simulated figures:
 
-- **ADC mux imbalance**: a share whose busiest ADC (fixed mux wiring, :mod:`pimsim.sim.blockwork`)
+- **ADC mux imbalance**: a share whose busiest ADC (the arch's fixed mux wiring, ``adc_wiring``,
+  :mod:`pimsim.sim.blockwork`)
   needs longer per bit than the estimate's even spread over the macro's ADCs and the bit time;
 - **shared macro**: two weight layers in one macro: the estimate has them take the whole ADC bank
   in turns, the hardware gives each the ADCs its crossbars are wired to;
