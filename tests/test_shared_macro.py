@@ -55,3 +55,41 @@ def test_two_layers_in_one_macro_take_the_adc_bank_in_turns() -> None:
     assert bank.server_busy_ns == (163840.0, 163840.0, 81920.0, 81920.0)
     assert bank.queued_ns == 0  # disjoint ADCs: no turns
     assert any(d.startswith("shared macro: macro 0 holds p, z") for d in disagreements(plan))
+
+
+def test_under_weight_wiring_shared_layers_get_adcs_in_proportion_to_their_work() -> None:
+    # The same two layers, eight 0.05 GS/s ADCs (20 ns a conversion), wired by "weights": p
+    # converts 32 columns x 4 bits x 64 blocks = 8,192 an image, z 32 x 4 x 32 = 4,096. One ADC
+    # each, the 6 others in proportion: 4 and 2 exactly, so p's run is ADCs 0-4 and z's 5-7. p's
+    # 32 columns over its 5 ADCs: 7, 6, 7, 6, 6 (ADC j from column ceil(32 j / 5)): the busiest
+    # converts 7 a bit = 140 ns (> the 100 ns read), p's 256 bits an image 35,840 ns; z's over 3:
+    # 11, 11, 10 = 220 ns a bit, 128 bits = 28,160 ns, paced by p. Split by columns alone (4 and
+    # 4 ADCs, 8 conversions = 160 ns a bit) p would take 40,960. The estimate's turns on the
+    # whole bank: 32 / 8 x 20 = 80 ns a conversion step for each layer, a pair of bits 160 ns:
+    # 128 x 160 + 128 x 100 = 33,280 ns. The simulation adds what neither split has: p's 64
+    # blocks an image also wait 2 ns each for the macro's shift-and-add units while z's results
+    # take them (the 'units' stall of p's adc stage), 35,840 + 128 = 35,968 ns an image; the
+    # estimate is 7.5% short of the hardware's whole-ADC split (18.75% of the split by columns).
+    from pimsim.sim.blockwork import adc_loads, share_crossbars
+
+    plan = design(
+        SHARED,
+        [MacroGroup(name="m", crossbars=8, adcs=8, units={**SA, UnitKind.ADD: 1}, buffer_kib=64)],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+            LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p"),
+        ],
+        library(adc_ghz=0.05),
+    )
+    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
+    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    xb = share_crossbars(plan)
+    assert adc_loads(xb[("p", 0)], 1, 8) == (7, 6, 7, 6, 6, 0, 0, 0)
+    assert adc_loads(xb[("z", 0)], 1, 8) == (0, 0, 0, 0, 0, 11, 11, 10)
+    sim = simulate(plan, SimOptions(images=4))
+    assert sim.period_ns == 256 * 140 + 64 * 2
+    adc = next(st for st in next(x for x in sim.layers if x.name == "p").stages if st.name == "adc")
+    assert adc.busy_ns == 4 * 256 * 140 and adc.stall_ns["units"] > 0
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == pytest.approx(128 * 160 + 128 * 100)
+    assert round(100 * (est.period_ns / sim.period_ns - 1), 1) == -7.5

@@ -26,8 +26,12 @@ This is the simulator's own account of the work (the estimate's per-pixel tables
     others work.
   - ``"weights"`` (what the synthesizer writes): only the columns that hold weights, crossbar by
     crossbar in slot order (every share of the macro, every copy), each crossbar's active columns
-    (``W`` = the macro's weight columns). Only whole-column rounding, and layers sharing the macro
-    that work at different times, leave ADCs idle.
+    (``W`` = the macro's weight columns). A macro holding several layers' shares first gives each
+    share its own run of ADCs, in proportion to its conversions per image (weight columns x bits x
+    blocks), at least one each (largest remainder), and splits each share's columns over its own
+    run: layers taking ADCs in proportion to their work finish an image's conversions together, as
+    when they take the whole bank in turns. Only whole-column and whole-ADC rounding, and layers
+    sharing the macro that work at different times, leave ADCs idle.
 
   The wiring is fixed: in the last block the ADCs wired to the idle copies' columns idle. A bit's
   conversions take as long as its busiest ADC's share, whatever the others do (:func:`adc_loads`).
@@ -49,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pimsim.model.plan import LayerPlan, Plan
 from pimsim.network.layer import Activation, Layer, LayerKind
@@ -93,6 +97,8 @@ class ShareCrossbars:
     per_copy: int  # crossbars in one copy of the layer
     wired: tuple[int, ...]  # each crossbar's first column among the macro's wired columns
     macro_wired: int  # wired columns of the macro (W of the mux rule)
+    adc_first: int = 0  # the first of the ADCs its columns are wired to ("weights", shared macro)
+    adc_count: int | None = None  # how many (None: the macro's whole bank)
 
 
 def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
@@ -119,13 +125,51 @@ def share_crossbars(plan: Plan) -> dict[tuple[str, int], ShareCrossbars]:
                 weight_cols[share.macro] += c
             start += share.crossbars
             found.append(((name, s), share.macro, xbars, per_copy))
+    banks = {} if by_slots else _split_banks(plan, found)
     out: dict[tuple[str, int], ShareCrossbars] = {}
     for key, macro, xbars, per_copy in found:
         copy, r, c, slot, wired = (tuple(x) for x in zip(*xbars, strict=True))
         macro_wired = (
             max(plan.groups[macro].crossbars, 1) * hw.xbar_size if by_slots else weight_cols[macro]
         )
+        if key in banks:  # its own ADCs: its columns counted from its first one
+            first, count = banks[key]
+            own = tuple(w - wired[0] for w in wired)
+            out[key] = ShareCrossbars(
+                copy, r, c, slot, per_copy, own, sum(c), adc_first=first, adc_count=count
+            )
+            continue
         out[key] = ShareCrossbars(copy, r, c, slot, per_copy, wired, macro_wired)
+    return out
+
+
+def _split_banks(
+    plan: Plan, found: list[tuple[tuple[str, int], int, list[tuple[int, int, int, int, int]], int]]
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """Under ``"weights"``, a macro holding several weight shares gives each its own run of ADCs
+    (first, count), in proportion to its conversions per image (weight columns x bits x blocks),
+    at least one each, by largest remainder; a macro with fewer ADCs than shares keeps one bank."""
+    in_macro: dict[int, list[tuple[tuple[str, int], float]]] = {}
+    for key, macro, xbars, _ in found:
+        lp = plan.layers[key[0]]
+        work = sum(x[2] for x in xbars) * lp.bit_iters * lp.blocks
+        in_macro.setdefault(macro, []).append((key, float(work)))
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    for macro, shares in in_macro.items():
+        adcs = plan.groups[macro].adcs
+        if len(shares) < 2 or adcs < len(shares):
+            continue
+        total = sum(w for _, w in shares) or 1.0
+        spare = adcs - len(shares)  # one each first, the rest in proportion
+        exact = [spare * w / total for _, w in shares]
+        counts = [1 + math.floor(e) for e in exact]
+        by_remainder = sorted(range(len(shares)), key=lambda i: (-(exact[i] % 1), i))
+        for i in by_remainder[: adcs - sum(counts)]:
+            counts[i] += 1
+        first = 0
+        for (key, _), count in zip(shares, counts, strict=True):
+            out[key] = (first, count)
+            first += count
     return out
 
 
@@ -134,6 +178,11 @@ def adc_loads(xb: ShareCrossbars, pixels: int, adcs: int) -> tuple[float, ...]:
     docstring) for a block of ``pixels`` pixels (copies ``0 .. pixels - 1`` active)."""
     if adcs <= 0:
         return ()
+    if xb.adc_count is not None:  # its own run of the bank
+        own = adc_loads(replace(xb, adc_first=0, adc_count=None), pixels, xb.adc_count)
+        load = [0.0] * adcs
+        load[xb.adc_first : xb.adc_first + xb.adc_count] = own
+        return tuple(load)
     load = [0.0] * adcs
     total = max(xb.macro_wired, 1)
 
