@@ -132,59 +132,43 @@ def expand(program: Program, images: int, per_bit: bool) -> Iterator[Instr]:
             for f in info.merges:
                 flow = program.flows[f]
                 share = program.tasks[flow.task]
-                for c in range(flow.blocks):
-                    li = 1 if c == flow.blocks - 1 else 0
-                    after = [_sid("store", share, image, c, None)]
-                    if c or image:
-                        after.append(
-                            _tid(
-                                program,
-                                f,
-                                image if c else image - 1,
-                                c - 1 if c else flow.blocks - 1,
-                            )
-                        )
-                    yield Instr(
-                        _tid(program, f, image, c),
-                        Op.MERGE,
-                        info.name,
-                        flow.src,
-                        image,
-                        c,
-                        None,
-                        flow.bits[li],
-                        dst=flow.dst,
-                        hops=len(flow.route),
-                        after=tuple(after),
-                    )
+                stores = [[_sid("store", share, image, c, None)] for c in range(flow.blocks)]
+                yield from _flow_ops(program, f, Op.MERGE, info.name, image, stores)
             for f in info.transfers:
                 flow = program.flows[f]
-                for c in range(flow.blocks):
-                    li = 1 if c == flow.blocks - 1 else 0
-                    if flow.source_task is not None:  # a spread producer's share
-                        after = [_sid("store", program.tasks[flow.source_task], image, c, None)]
-                    else:
-                        after = [_sid("store", first, image, c, None)]
-                        after += [_tid(program, m, image, c) for m in info.merges]
-                    if c or image:
-                        after.append(
-                            _tid(
-                                program,
-                                f,
-                                image if c else image - 1,
-                                c - 1 if c else flow.blocks - 1,
-                            )
-                        )
-                    yield Instr(
-                        _tid(program, f, image, c),
-                        Op.TRANSFER,
-                        info.name,
-                        flow.src,
-                        image,
-                        c,
-                        None,
-                        flow.bits[li],
-                        dst=flow.dst,
-                        hops=len(flow.route),
-                        after=tuple(after),
-                    )
+                source = program.tasks[flow.source_task] if flow.source_task is not None else None
+                ready = [
+                    # a spread producer's share, or the layer's output macro and its merges
+                    [_sid("store", source, image, c, None)]
+                    if source is not None
+                    else [_sid("store", first, image, c, None)]
+                    + [_tid(program, m, image, c) for m in info.merges]
+                    for c in range(flow.blocks)
+                ]
+                yield from _flow_ops(program, f, Op.TRANSFER, info.name, image, ready)
+
+
+def _flow_ops(
+    program: Program, f: int, op: Op, layer: str, image: int, ready: list[list[str]]
+) -> Iterator[Instr]:
+    """Flow ``f``'s instructions for ``image``: block ``c`` after ``ready[c]`` and after the
+    flow's previous block (the last of the previous image for the first)."""
+    flow = program.flows[f]
+    for c in range(flow.blocks):
+        after = list(ready[c])
+        if c or image:
+            previous = (image, c - 1) if c else (image - 1, flow.blocks - 1)
+            after.append(_tid(program, f, *previous))
+        yield Instr(
+            _tid(program, f, image, c),
+            op,
+            layer,
+            flow.src,
+            image,
+            c,
+            None,
+            flow.bits[1 if c == flow.blocks - 1 else 0],
+            dst=flow.dst,
+            hops=len(flow.route),
+            after=tuple(after),
+        )
