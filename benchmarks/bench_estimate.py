@@ -51,13 +51,11 @@ from synth.design import (
     Partition,
     allocate_batch,
     assemble,
-    default_partition,
     design_arrays,
     score,
     score_batch,
 )
-from synth.dup import move, seed
-from synth.partition import PartitionSpace, mutate_num, mutate_share
+from synth.sample import random_candidates
 from synth.settings import Combo
 
 PAPER_NETWORKS = ("alexnet", "vgg13", "vgg16", "msra_a", "resnet18")
@@ -85,31 +83,13 @@ def population(
         problem = ctx.dup_problem()
         if problem.minimum <= problem.budget:
             break
-    conv = seed(problem)
-    dups: list[np.ndarray] = []
-    parts: list[Partition] = []
-    arrays: list[DesignArrays] = []
-    for _ in range(100 * count):
-        if len(dups) == count:
-            break
-        conv = move(problem, conv, rng)
-        dup = ctx.full_dup(conv)
-        space = PartitionSpace.of(
-            [int(r) for r in ctx.row_blocks],
-            [int(d) for d in dup],
-            [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
-            128,
-            True,
-        )
-        p = default_partition(ctx, dup)
-        for _ in range(rng.randrange(4)):
-            p = mutate_share(mutate_num(p, space, rng), space, rng)
+    dups, parts = random_candidates(ctx, BUDGETS_W[name], count, rng, tries=100 * count)
+    arrays = []
+    for dup, p in zip(dups, parts, strict=True):
         macros = assemble(ctx, dup, p)
         (alloc,) = allocate_batch(ctx, [dup], [macros], BUDGETS_W[name], False)
-        if isinstance(alloc, Allocation):
-            dups.append(dup)
-            parts.append(p)
-            arrays.append(design_arrays(ctx, dup, macros, alloc))
+        assert isinstance(alloc, Allocation)
+        arrays.append(design_arrays(ctx, dup, macros, alloc))
     if not dups:
         raise SystemExit(f"no candidate of {name} fits {BUDGETS_W[name]} W")
     return ctx, dups, parts, arrays

@@ -31,13 +31,11 @@ from synth.design import (
     Partition,
     allocate,
     assemble,
-    default_partition,
     design_arrays,
     score,
     score_batch,
 )
-from synth.dup import move, seed
-from synth.partition import PartitionSpace, mutate_num, mutate_share
+from synth.sample import random_candidates
 from synth.settings import Combo
 
 
@@ -66,30 +64,7 @@ def _candidates(
     ctx = ComboContext.build(
         Combo(0, ratio, 2, 256, 1), zoo_network(name), load_library("pimsyn"), power_w
     )
-    problem = ctx.dup_problem()
-    conv = seed(problem)
-    dups, parts = [], []
-    for _ in range(40 * count):
-        conv = move(problem, conv, rng)
-        dup = ctx.full_dup(conv)
-        space = PartitionSpace.of(
-            [int(r) for r in ctx.row_blocks],
-            [int(d) for d in dup],
-            [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
-            128,
-            True,
-        )
-        p = default_partition(ctx, dup)
-        for _ in range(rng.randrange(4)):
-            p = mutate_share(mutate_num(p, space, rng), space, rng)
-        try:
-            allocate(ctx, dup, assemble(ctx, dup, p), power_w, False)
-        except Infeasible:
-            continue
-        dups.append(dup)
-        parts.append(p)
-        if len(dups) == count:
-            break
+    dups, parts = random_candidates(ctx, power_w, count, rng, tries=40 * count)
     return ctx, dups, parts
 
 
