@@ -24,7 +24,7 @@ from pimsim.components.library import ComponentLibrary, load_library
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
 from synth.context import ComboContext
-from synth.design import Infeasible, allocate, assemble, default_partition
+from synth.design import Allocation, Infeasible, allocate, assemble, default_partition
 from synth.executors import local_runner
 from synth.materialize import runnable
 from synth.polish import polish
@@ -142,6 +142,18 @@ def unknown_areas(library: ComponentLibrary) -> list[str]:
     return out + [n.name for n in library.nocs if n.router_area_mm2 is None]
 
 
+def _smallest_design(ctx: ComboContext, settings: Settings) -> Allocation | None:
+    """The combination's smallest design, which the minimum budgets price: every dup 1, the
+    default macro partition, one of each needed unit (stage 4 with no power bound); None when
+    even that cannot be allocated."""
+    dup = np.ones(len(ctx.weight), dtype=int)
+    macros = assemble(ctx, dup, default_partition(ctx, dup))
+    try:
+        return allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
+    except Infeasible:
+        return None
+
+
 def minimum_area_mm2(
     network: Network, library: ComponentLibrary, settings: Settings
 ) -> tuple[float, str]:
@@ -153,11 +165,8 @@ def minimum_area_mm2(
             ctx = ComboContext.build(combo, network, library, settings.power_w)
         except InputError:
             continue
-        dup = np.ones(len(ctx.weight), dtype=int)
-        macros = assemble(ctx, dup, default_partition(ctx, dup))
-        try:
-            alloc = allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
-        except Infeasible:
+        alloc = _smallest_design(ctx, settings)
+        if alloc is None:
             continue
         if alloc.area_mm2 < best:
             best, where = alloc.area_mm2, combo.label
@@ -178,11 +187,8 @@ def minimum_budget_w(
             if where == "no combination":
                 where = f"no combination can be built: {combo.label}: {exc.cause}"
             continue
-        dup = np.ones(len(ctx.weight), dtype=int)
-        macros = assemble(ctx, dup, default_partition(ctx, dup))
-        try:
-            alloc = allocate(ctx, dup, macros, math.inf, settings.macros == "unified")
-        except Infeasible:
+        alloc = _smallest_design(ctx, settings)
+        if alloc is None:
             continue
         crossbar_w = float(ctx.sets.sum()) * ctx.parts.crossbar.peak_power_w / combo.rram_ratio
         need = max(alloc.peak_power_w, crossbar_w)

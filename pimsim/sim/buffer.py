@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from simpy.events import Event, Timeout
 
 from pimsim.components.parts import BufferPart
-from pimsim.sim.core import Clock, Pool, SimEnv, Waiter
+from pimsim.sim.core import Clock, Pool, SimEnv, Waiter, wake
 
 
 class BankedPort(Pool):
@@ -115,11 +115,7 @@ class BankedPort(Pool):
                 served.append((waiter, self._grant(need)))
             if self.on_queue is not None:
                 self.on_queue(self)
-            for waiter, granted in served:  # after the state is consistent
-                if isinstance(waiter, Event):
-                    waiter.succeed(granted)
-                else:
-                    waiter.granted(granted)
+            wake(served)
 
 
 @dataclass

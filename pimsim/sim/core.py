@@ -192,6 +192,16 @@ class Waiter(Protocol):
     def granted(self, lane: int) -> None: ...
 
 
+def wake(served: list[tuple[Event | Waiter, int]]) -> None:
+    """Hand each served waiter its lane: an event succeeds with it, a :class:`Waiter` is called.
+    Called once the server's state is consistent, since a waiter may act on it at once."""
+    for waiter, lane in served:
+        if isinstance(waiter, Event):
+            waiter.succeed(lane)
+        else:
+            waiter.granted(lane)
+
+
 class Pool:
     """``capacity`` identical servers, handed out first come, first served.
 
@@ -265,8 +275,4 @@ class Pool:
                 served.append((waiter, heapq.heappop(self.lanes)))
             if self.on_queue is not None:
                 self.on_queue(self)
-            for waiter, granted in served:  # after the state is consistent
-                if isinstance(waiter, Event):
-                    waiter.succeed(granted)
-                else:
-                    waiter.granted(granted)
+            wake(served)
