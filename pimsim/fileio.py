@@ -38,6 +38,23 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(f"no free temporary name for {name} in {folder}")
 
 
+def refuse_overwrite(target: Path, force: bool) -> None:
+    """Refuse an output path that is a folder, or a file that exists unless ``force``.
+
+    Raises:
+        InputError: naming the path, with what to do instead.
+    """
+    if target.is_dir():  # first: --force would not help
+        raise InputError(str(target), "", "is a directory", "give a file name")
+    if target.exists() and not force:
+        raise InputError(
+            str(target),
+            "",
+            "already exists and would be overwritten",
+            "choose another path or pass --force",
+        )
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
@@ -48,15 +65,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, force: bool = 
         InputError: ``path`` exists and ``force`` is false, or its folder cannot be written.
     """
     target = Path(path)
-    if target.is_dir():  # first: --force would not help
-        raise InputError(str(target), "", "is a directory", "give a file name")
-    if target.exists() and not force:
-        raise InputError(
-            str(target),
-            "",
-            "already exists and would be overwritten",
-            "choose another path or pass --force",
-        )
+    refuse_overwrite(target, force)
     folder = target.parent if str(target.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)

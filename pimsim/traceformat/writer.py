@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pimsim.errors import InputError
+from pimsim.fileio import refuse_overwrite
 from pimsim.traceformat.events import FORMAT, FORMAT_VERSION, LEVELS, Unit, summary_path
 
 
@@ -40,16 +41,8 @@ class TraceWriter:
                 "command line", "--trace-level", f"'{level}' is not one of {', '.join(LEVELS)}"
             )
         self.path = Path(path)
-        if self.path.is_dir():  # first: --force would not help
-            raise InputError(str(self.path), "", "is a directory", "give a file name")
         for target in (self.path, summary_path(self.path)):
-            if target.exists() and not force:
-                raise InputError(
-                    str(target),
-                    "",
-                    "already exists and would be overwritten",
-                    "choose another path or pass --force",
-                )
+            refuse_overwrite(target, force)
         self.tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
