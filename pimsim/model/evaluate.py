@@ -29,6 +29,7 @@ from pimsim.model.kernel import (
     stage_times,
 )
 from pimsim.model.latency import layer_times
+from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
@@ -54,7 +55,9 @@ class Evaluation:
     share_work: np.ndarray  # (S, K) per image
     flit_hops: float
     energy_by_component_pj: np.ndarray  # (C,) in pimsim.model.pricing.COMPONENTS order
-    noc_buffer_bits: np.ndarray | None = None  # (M, 2) scratchpad bits read / written for the NoC
+    noc_buffer_bits: np.ndarray | None = (
+        None  # (M, 2) scratchpad bits read / written: NoC, interface
+    )
     interface_bits: float = 0.0  # per image, across the off-chip interface
 
     @property
@@ -258,6 +261,7 @@ def evaluate_batch(
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
     # a port also reads each block sent and writes each one received
     top, cell = segment_argmax(
         port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
