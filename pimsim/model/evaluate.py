@@ -55,9 +55,7 @@ class Evaluation:
     share_work: np.ndarray  # (S, K) per image
     flit_hops: float
     energy_by_component_pj: np.ndarray  # (C,) in pimsim.model.pricing.COMPONENTS order
-    noc_buffer_bits: np.ndarray | None = (
-        None  # (M, 2) scratchpad bits read / written: NoC, interface
-    )
+    noc_buffer_bits: np.ndarray | None = None  # (M, 2) bits read / written: NoC and interface
     interface_bits: float = 0.0  # per image, across the off-chip interface
 
     @property
