@@ -282,11 +282,12 @@ def evaluate_batch(
             work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits, total
         )
         starts = finishes = np.zeros(n)
+        one_image_ns = 0.0
         if latency:
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
-            starts, finishes = layer_times(
+            starts, finishes, one_image_ns = layer_times(
                 t,
                 d,
                 block_lat[l0 : l0 + n],
@@ -298,7 +299,7 @@ def evaluate_batch(
             Evaluation(
                 float(period[b]),
                 _set_by(t, int(cause[b]), int(where[b]), side),
-                float(finishes.max()) if latency else 0.0,
+                one_image_ns if latency else 0.0,
                 full_stages[worst[l0 : l0 + n]],
                 lp_full[l0 : l0 + n],
                 block_lat[l0 : l0 + n],
