@@ -1,5 +1,5 @@
-"""The off-chip interface as the estimate sees it: its scratchpad accesses and its part of one
-image's latency.
+"""The off-chip interface as the estimate sees it: which layers it feeds and empties, and its
+scratchpad accesses (its part of one image's latency is walked in :mod:`pimsim.model.latency`).
 
 The hardware (:mod:`pimsim.sim.interface`) streams each image's input in through the interface and
 writes the whole of it through the scratchpad port of every macro that holds a share of a layer
