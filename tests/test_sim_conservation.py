@@ -154,3 +154,39 @@ def test_lazy_completion_changes_no_time(monkeypatch) -> None:  # type: ignore[n
             (u.name, u.busy_ns, u.queued_ns) for u in eager.units
         ]
         assert lazy.counts == eager.counts
+
+
+SPLIT = """
+  g (float[1,8,1,4] x, float[8,8,1,1] w) => (float y) {
+    y = Conv(x, w)
+  }"""
+
+
+@pytest.mark.parametrize("spread", [False, True])
+def test_the_interfaces_accesses_are_counted_by_both(spread: bool) -> None:
+    # y (conv 1x1, 8 -> 8 on 1x4, dup 2: 2 blocks of 2 pixels) with one copy in each of two
+    # macros and a 0.5 Gbit/s interface. The 512 input bits (8 x 4 values x 16) are written into
+    # both macros: 1024 bits. Gathered, macro 1 sends its half of each block (2 x 128 bits) to
+    # macro 0 (read 256 there, written 256 at 0), and the 512 output bits are read out of macro 0:
+    # 768 read, 1280 written. Spread, nothing is merged and each macro's 256 output bits are read
+    # out of it: 512 read, 1024 written.
+    from tests.test_sim_comm import lib
+
+    plan = design(
+        SPLIT,
+        [
+            MacroGroup(
+                name=f"m{i}", crossbars=2, adcs=2, units={UnitKind.SHIFT_ADD: 1}, buffer_kib=64
+            )
+            for i in "01"
+        ],
+        [LayerMapping(layer="y", dup=2, macros=[0, 1], crossbars=[2, 2])],
+        lib(io_gbit_s=0.5),
+    )
+    if spread:
+        mapping = plan.arch.mapping.model_copy(update={"spread": ["y"]})
+        plan = Plan(plan.arch.model_copy(update={"mapping": mapping}), plan.network)
+    read, written = (512.0, 1024.0) if spread else (768.0, 1280.0)
+    for counts in (run(plan).counts, estimate(plan.arch, plan).counts):
+        assert counts[str(Action.NOC_BUFFER_READ_BITS)] == read
+        assert counts[str(Action.NOC_BUFFER_WRITE_BITS)] == written
