@@ -79,6 +79,15 @@ def test_interface_bounds_the_period_and_is_priced() -> None:
     assert report.energy_pj[Component.INTERFACE] == pytest.approx(2048 + 5e-3 * 4096 * 1e3)
     # 48 flit-hops x (0.5 pJ router + 0.25 pJ link) + 2 routers x 2 mW x 4096 ns
     assert report.energy_pj[Component.NOC] == pytest.approx(48 * 0.75 + 2 * 2e-3 * 4096 * 1e3)
+    # the interface writes the 512 input bits through c's macro 0's port and reads z's 512 output
+    # bits out of macro 1's, on top of the NoC's 768 read at 0 and written at 1
+    assert report.counts[Action.NOC_BUFFER_WRITE_BITS] == 768 + 512
+    assert report.counts[Action.NOC_BUFFER_READ_BITS] == 768 + 512
+    # the layers' own accesses (test_noc_transfers_read_and_write_the_scratchpads), the NoC's and
+    # the interface's at 1 pJ a bit read and 2 written, 2 x 1 mW of leakage x 4096 ns
+    own = 4608 * 1 + 768 * 2 + 768 * 1 + 512 * 2
+    moved = (768 + 512) * 1 + (768 + 512) * 2
+    assert report.energy_pj[Component.BUFFER] == pytest.approx(own + moved + 2e-3 * 4096 * 1e3)
 
 
 def test_a_fast_interface_leaves_the_period_to_the_layers() -> None:
@@ -112,8 +121,8 @@ def test_counts_priced_as_dictionaries_equal_the_estimate() -> None:
         (Action.ACTIVATION, (48, 0)),
         (Action.BUFFER_READ_BITS, (4608, 768)),
         (Action.BUFFER_WRITE_BITS, (768, 512)),
-        (Action.NOC_BUFFER_READ_BITS, (768, 0)),
-        (Action.NOC_BUFFER_WRITE_BITS, (0, 768)),
+        (Action.NOC_BUFFER_READ_BITS, (768, 512)),  # c's output sent; z's read out off chip
+        (Action.NOC_BUFFER_WRITE_BITS, (512, 768)),  # the input from off chip; c's output received
     ):
         per_macro[0][action], per_macro[1][action] = layer_of_macro
         assert counts[action] == sum(layer_of_macro)

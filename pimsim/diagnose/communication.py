@@ -8,7 +8,8 @@ simulator's own rules for a packet's time on a channel, :class:`~pimsim.sim.noc.
   ``buffer_flits`` flits per ``router_stages + 2`` flit times, the estimate one per flit time;
 - **router port contention**: a macro's injection or ejection port on its router (every packet it
   sends or receives takes it in turn) carries at least half the estimate's period per image, and
-  more than any link leaving (entering) that router: the estimate charges no port time;
+  more than the busiest link leaving (entering) that router: the estimate bounds the period by the
+  port's flits, but its latency has no queue for it;
 - **hot-spot link**: a link carries at least half the period per image: the period may be right
   (the estimate bounds it by the busiest link) but its queue delays every image, which the
   estimate's latency leaves out;
@@ -63,7 +64,9 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
             f"{noc.buffer_flits} flits per {mesh.round_trip}, the estimate counts one per flit time"
         )
     channel_ns: dict[str, float] = defaultdict(float)
-    link_ns: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)  # by router, out / in
+    # each link's ns per image, keyed (out / in, the router it leaves / enters, the link)
+    Link = tuple[tuple[int, int], tuple[int, int]]
+    link_ns: dict[tuple[str, tuple[int, int], Link], float] = defaultdict(float)
     noc_port_ns: dict[int, float] = defaultdict(float)
     noc_jobs: dict[int, list[tuple[int, float]]] = defaultdict(list)  # (jobs, bits each)
     at = program.positions
@@ -75,8 +78,8 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
         channel_ns[f"router port eject m{f.dst} ({r1},{c1})"] += span
         for (a, b), (c, d) in f.route:
             channel_ns[f"link ({a},{b})->({c},{d})"] += span
-            link_ns[("inject", (a, b))] += span
-            link_ns[("eject", (c, d))] += span
+            link_ns[("inject", (a, b), ((a, b), (c, d)))] += span
+            link_ns[("eject", (c, d), ((a, b), (c, d)))] += span
         bits = sum(n * b for n, b in counts)
         for m in (f.src, f.dst):
             part = hw.parts.buffer(plan.groups[m].buffer_kib)
@@ -84,7 +87,7 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
                 noc_port_ns[m] += bits / part.port_bits_per_ns
                 noc_jobs[m] += counts
     links_at: dict[tuple[str, str], float] = defaultdict(float)
-    for (kind, (r, c)), ns in link_ns.items():  # the busiest link out of / into each router
+    for (kind, (r, c), _link), ns in link_ns.items():  # the busiest link out of / into a router
         links_at[(kind, f"({r},{c})")] = max(links_at[(kind, f"({r},{c})")], ns)
     for name, ns in sorted(channel_ns.items()):
         if period and ns >= BUSY_SHARE * period:
@@ -94,7 +97,8 @@ def communication_disagreements(plan: Plan, program: Program) -> list[str]:
                     continue  # a link there is as busy: the estimate's link bound sees it
                 out.append(
                     f"router port contention: {name[12:]} carries {ns:.4g} ns of packets per "
-                    f"image (estimated period {period:.4g} ns): the estimate charges no port time"
+                    f"image, more than any link at its router (estimated period {period:.4g} ns): "
+                    "packets queue for it, which the estimate's latency leaves out"
                 )
             else:
                 out.append(

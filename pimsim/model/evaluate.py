@@ -29,6 +29,7 @@ from pimsim.model.kernel import (
     stage_times,
 )
 from pimsim.model.latency import layer_times
+from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
@@ -54,7 +55,7 @@ class Evaluation:
     share_work: np.ndarray  # (S, K) per image
     flit_hops: float
     energy_by_component_pj: np.ndarray  # (C,) in pimsim.model.pricing.COMPONENTS order
-    noc_buffer_bits: np.ndarray | None = None  # (M, 2) scratchpad bits read / written for the NoC
+    noc_buffer_bits: np.ndarray | None = None  # (M, 2) bits read / written: NoC and interface
     interface_bits: float = 0.0  # per image, across the off-chip interface
 
     @property
@@ -258,6 +259,7 @@ def evaluate_batch(
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
     # a port also reads each block sent and writes each one received
     top, cell = segment_argmax(
         port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
@@ -280,11 +282,12 @@ def evaluate_batch(
             work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits, total
         )
         starts = finishes = np.zeros(n)
+        one_image_ns = 0.0
         if latency:
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
-            starts, finishes = layer_times(
+            starts, finishes, one_image_ns = layer_times(
                 t,
                 d,
                 block_lat[l0 : l0 + n],
@@ -296,7 +299,7 @@ def evaluate_batch(
             Evaluation(
                 float(period[b]),
                 _set_by(t, int(cause[b]), int(where[b]), side),
-                float(finishes.max()) if latency else 0.0,
+                one_image_ns if latency else 0.0,
                 full_stages[worst[l0 : l0 + n]],
                 lp_full[l0 : l0 + n],
                 block_lat[l0 : l0 + n],

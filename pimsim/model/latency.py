@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from pimsim.model.offchip import fed_layers, input_bits, output_layers
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks
 
@@ -21,8 +22,8 @@ def layer_times(
     lp_full: np.ndarray,
     per_image: np.ndarray,
     link_ns: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Start and finish of every layer for one image alone.
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Start and finish of every layer for one image alone, and the image's latency (ns).
 
     A layer starts when each producer has made the blocks its first block needs
     (:func:`pimsim.model.windows.first_needed`), gathered every share's part of them in its output
@@ -35,12 +36,31 @@ def layer_times(
     one block latency; nor before the busiest link its inputs or its parts' merges cross has carried
     the rest of an image's traffic after the first block (``link_ns``: that link's busy time per
     image, every flow on it counted) and the last block has gone through the layer.
+
+    With an off-chip interface (:mod:`pimsim.model.offchip`; the latency counts from the first
+    load, as the simulator's does): the input arrives in as many parts as the fed layer with the
+    most blocks has blocks, the first before that load, so a layer fed by it finishes no sooner
+    than the other parts' crossing (input bits x (1 - 1/parts) / bandwidth) and one block latency,
+    and its time per image is at least the whole input's crossing; the image is done when each
+    output's last block has been read out of its macro's scratchpad (bits / port rate) and has
+    crossed the interface, after the layer's earlier blocks (the whole output's crossing from the
+    first block, each block read then sent), nor before the channel has carried the rest of the
+    input and every output. Left out: the first part's write into the scratchpad (before the first
+    load: the bound is that much long), and queueing on the interface (one image's outputs behind
+    the next one's input).
     """
     n = len(t.names)
     starts, finishes = np.zeros(n), np.zeros(n)
     paced = np.maximum(per_image, link_ns)  # time per image, throttled by links and producers
     first_share = np.searchsorted(d.share_layer, np.arange(n))
     geo = [BlockGeometry(layer, int(d.per_block[i])) for i, layer in enumerate(t.layers)]
+    fed = fed_layers(t)
+    arrival = 0.0  # after the first block's load, until the last part of the input is written
+    if d.interface_gbit_s:
+        in_ns = input_bits(t) / d.interface_gbit_s
+        parts = max(geo[i].blocks for i in np.flatnonzero(fed))
+        arrival = in_ns * (1 - 1 / parts)
+        paced[fed] = np.maximum(paced[fed], in_ns)
     ends = np.append(first_share[1:], len(d.share_layer))
     merge = np.zeros(n)  # a block is published when every share's part reached the output macro
     for i in range(n):
@@ -92,7 +112,36 @@ def layer_times(
                 start + block_lat[c] - lp_full[c] + per_image[c],
                 last_producer + block_lat[c],
                 start + link_ns[c] * (1 - first_part) + block_lat[c],
+                start + arrival + block_lat[c] if fed[c] else 0.0,
             )
             + merge[c]
         )
-    return starts, finishes
+    gone = finishes.copy()  # outputs: once their last block has left the chip
+    if d.interface_gbit_s:
+        outputs = np.flatnonzero(output_layers(t))
+        # one channel carries the rest of the input, then every output
+        channel = arrival + t.out_bits[outputs].sum() / d.interface_gbit_s
+        for i in outputs:
+            # each block is read out of its macro's scratchpad, then crosses the interface, one
+            # block after the other from the first one published: the last one leaves no sooner
+            # than after its own read and crossing, nor than after every block's, nor than after
+            # the channel has carried the rest of the input and every output
+            block = t.out_bits[i] / geo[i].blocks
+            spread = d.spread is not None and bool(d.spread[i])  # read in parts, at each share
+            shares = range(first_share[i], ends[i]) if spread else [first_share[i]]
+            read = max(
+                block
+                * (d.share_frac[r] if spread else 1.0)
+                / d.macros.port_bits_per_ns[d.share_macro[r]]
+                for r in shares
+            )
+            gone[i] = max(
+                finishes[i] + read + block / d.interface_gbit_s,
+                starts[i]
+                + block_lat[i]
+                + merge[i]
+                + geo[i].blocks * read
+                + t.out_bits[i] / d.interface_gbit_s,
+                channel + read,
+            )
+    return starts, finishes, float(gone.max())
