@@ -9,13 +9,13 @@ The per-network tables and per-design arrays (:mod:`pimsim.model.tables`) are re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
-    STAGE_WORK,
     WORK,
     block_latency,
     block_period,
@@ -30,7 +30,7 @@ from pimsim.model.kernel import (
 )
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
-from pimsim.model.pricing import noc_buffer_bits, price_arrays
+from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
 
@@ -158,16 +158,19 @@ def evaluate_batch(
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
-    base = t.work[lay] * st.share_frac[:, None]
+    frac = st.share_frac
+    base = t.work[lay] * frac[:, None]
     weight = t.weight[lay]
-    staged = base[:, STAGE_WORK]  # the work the stages time
-    full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
+    # the work the stages time, one row per stage column (t.work's columns times the fraction,
+    # as in base)
+    staged = t.stage_work[:, lay] * frac
+    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, st.macros)
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
     if len(short):
         last_stages = stage_times(
-            staged[short] * last[glay[short]][:, None],
+            staged[:, short] * last[glay[short]],
             weight[short],
             macro[short],
             d0.rates,
@@ -178,8 +181,9 @@ def evaluate_batch(
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
     worst = hits[np.searchsorted(hits, np.append(first[1:], s_total)) - 1]
+    worst_stages = np.ascontiguousarray(full_stages[:, worst].T)
     block_lat = (
-        block_latency(full_stages[worst], np.tile(t.bit_iters, count).astype(float))
+        block_latency(worst_stages, np.tile(t.bit_iters, count).astype(float))
         if latency
         else np.zeros(count * n)
     )
@@ -201,13 +205,14 @@ def evaluate_batch(
             np.where(better, 1, cause),
             np.where(better, cell, where),
         )
+        pairs = np.flatnonzero(in_shared & weight)  # the shares that may take turns
         turns = interleaved_busy(
-            full_stages,
-            p_full,
-            blocks[glay].astype(float),
-            t.bit_iters[lay].astype(float),
-            macro,
-            t.weight[lay].astype(bool),
+            full_stages[:, pairs],
+            p_full[pairs],
+            blocks[glay[pairs]].astype(float),
+            t.bit_iters[lay[pairs]].astype(float),
+            macro[pairs],
+            np.ones(len(pairs), dtype=bool),
             m_total,
         )
         top, cell = segment_argmax(turns, st.macro_start)
@@ -270,20 +275,33 @@ def evaluate_batch(
         np.where(better, 5, cause),
         np.where(better, cell, where),
     )
+    # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
+    # NoC scratchpad energy over its own flows and macros) are taken per design
+    share_design = glay // n
+    totals = design_sums(share_work, share_design, count)
+    buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
+    moved_pj = moved_all * buffer_pj
+    hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
+    noc_pj = np.array([moved_pj[m0:m1].sum() for m0, m1 in pairwise(st.macro_start.tolist())])
+    energy = price_batch(
+        share_work,
+        share_design,
+        buffer_pj[macro],
+        BatchTables.of([d.energy for d in designs]),
+        hops,
+        period,
+        noc_pj,
+        np.full(count, io_bits),
+        totals,
+    )
     out = []
     for b, d in enumerate(designs):
         s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
-        f0, f1 = flow_start[b], flow_start[b + 1]
-        work, hops = share_work[s0:s1], float(flit_hops[f0:f1].sum())
         m0, m1 = st.macro_start[b], st.macro_start[b + 1]
-        moved = moved_all[m0:m1]
-        total = work.sum(axis=0)
-        energy = price_arrays(
-            work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits, total
-        )
         starts = finishes = np.zeros(n)
         one_image_ns = 0.0
         if latency:
+            f0, f1 = flow_start[b], flow_start[b + 1]
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
@@ -300,18 +318,18 @@ def evaluate_batch(
                 float(period[b]),
                 _set_by(t, int(cause[b]), int(where[b]), side),
                 one_image_ns if latency else 0.0,
-                full_stages[worst[l0 : l0 + n]],
+                worst_stages[l0 : l0 + n],
                 lp_full[l0 : l0 + n],
                 block_lat[l0 : l0 + n],
                 per_image[l0 : l0 + n],
                 starts,
                 finishes,
                 blocks[l0 : l0 + n],
-                total,
-                work,
-                hops,
-                energy,
-                moved,
+                totals[b],
+                share_work[s0:s1],
+                float(hops[b]),
+                energy[b],
+                moved_all[m0:m1],
                 io_bits,
             )
         )

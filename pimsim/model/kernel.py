@@ -105,25 +105,27 @@ _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_B
 def stage_times(
     block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
-    """Stage times (S, stages) of one block, given each share's block work and macro. The work is
-    (S, K), or only its stage columns (S, :data:`STAGE_WORK`) in that order."""
-    rate = np.empty((len(macros.adcs), len(STAGE_WORK)))  # per macro, in stage order
-    rate[:, 0] = rate[:, -1] = macros.port_bits_per_ns
-    rate[:, 1] = macros.adcs * rates.adc_ghz
-    rate[:, 2:-1] = macros.units * rates.unit_rate[None, :]
-    work = block_work if block_work.shape[1] == len(STAGE_WORK) else block_work[:, STAGE_WORK]
-    timed = _divide(work, rate[macro])
-    out = np.empty((len(timed), len(STAGES)))
-    out[:, 0] = timed[:, 0]
-    out[:, 1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
-    out[:, 2:] = timed[:, 1:]
+    """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
+    share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
+    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
+    its macro. A stage with no work takes 0, one with work but no part to do it inf."""
+    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))  # per macro, in stage order
+    rate[0] = rate[-1] = macros.port_bits_per_ns
+    rate[1] = macros.adcs * rates.adc_ghz
+    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    out = np.empty((len(STAGES), block_work.shape[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(block_work[:1], rate[:1, macro], out=out[:1])
+        np.divide(block_work[1:], rate[1:, macro], out=out[2:])
+    out[np.isnan(out)] = 0.0  # 0 / 0: no work where there is no part
+    out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
 
 def block_period(stages: np.ndarray) -> np.ndarray:
-    """(S,) block period: the slowest stage, load and store sharing the scratchpad port."""
-    inner = stages[:, 1:-1].max(axis=1)
-    return np.maximum(stages[:, 0] + stages[:, -1], inner)
+    """(S,) block period of :func:`stage_times`' shares: the slowest stage, load and store sharing
+    the scratchpad port."""
+    return np.maximum(stages[0] + stages[-1], np.maximum.reduce(stages[1:-1], axis=0))
 
 
 def bottleneck(stages: np.ndarray) -> list[str]:
@@ -183,7 +185,7 @@ def interleaved_busy(
     """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
     share, when they take them in turns bit by bit.
 
-    Per share (rows of ``stages``: its full-block stage times; ``block_period``, ``blocks``,
+    Per share (columns of ``stages``, as :func:`stage_times` gives them: its full-block stage times; ``block_period``, ``blocks``,
     ``bits``: its block period, blocks per image and bit iterations per block): alone a share does a
     bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
     other on the bank and the units (first come, first served), and one crossbar read cannot run
@@ -203,10 +205,9 @@ def interleaved_busy(
     if not len(pair):
         return out
     a, b = order[pair], order[pair + 1]
-    per_bit = stages[:, _PER_BIT] / bits[:, None]  # mvm, adc, shift_add per bit
-    p = np.maximum.reduce(
-        [per_bit[a, 1] + per_bit[b, 1], per_bit[a, 2] + per_bit[b, 2], per_bit[a, 0], per_bit[b, 0]]
-    )
+    per_a = stages[:, a][_PER_BIT] / bits[a]  # mvm, adc, shift_add per bit
+    per_b = stages[:, b][_PER_BIT] / bits[b]
+    p = np.maximum.reduce([per_a[1] + per_b[1], per_a[2] + per_b[2], per_a[0], per_b[0]])
     n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
     both = np.minimum(n_a, n_b)
     time = (

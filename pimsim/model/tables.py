@@ -8,13 +8,13 @@ shares, macro resources, energies). :mod:`pimsim.model.evaluate` evaluates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from pimsim.arch.mapping import bit_iterations, crossbar_set
 from pimsim.model.actions import interface_bits, other_work, pixel_work
-from pimsim.model.kernel import WORK, MacroArrays, Rates
+from pimsim.model.kernel import STAGE_WORK, WORK, MacroArrays, Rates
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable
 from pimsim.network.graph import Network
@@ -40,6 +40,11 @@ class NetworkTables:
     ops: int
     layers: tuple[Layer, ...] = ()
     io_bits: float = 0.0  # bits one image moves across the off-chip interface (in + out)
+    #: (len(STAGE_WORK), L): the work the stages time, one row per stage column (work's columns)
+    stage_work: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stage_work", np.ascontiguousarray(self.work[:, STAGE_WORK].T))
 
     @classmethod
     def build(
