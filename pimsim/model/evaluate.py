@@ -31,7 +31,7 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, segment_argmax, segment_sum
+from pimsim.model.stack import Stack, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
@@ -111,6 +111,24 @@ def _flows(
     src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
     order = np.argsort(layer // n, kind="stable")
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
+
+
+def _line_traffic(
+    st: Stack, src: np.ndarray, dst: np.ndarray, flits: np.ndarray, design: np.ndarray
+) -> np.ndarray:
+    """(B,) per design, the most flits per image whose horizontal legs run along one mesh row or
+    whose vertical legs run along one column (X-then-Y routing): a bound on any link's load."""
+    side = int(st.meshes.max())
+    (r0, c0), (r1, c1) = st.positions[src].T, st.positions[dst].T
+    size = st.count * side
+    lines = np.concatenate(
+        [
+            np.where(c0 != c1, design * side + r0, size),
+            np.where(r0 != r1, size + design * side + c1, 2 * size),
+        ]
+    )
+    per_line = np.bincount(lines, np.concatenate([flits, flits]), 2 * size + 1)[:-1]
+    return per_line.reshape(2 * st.count, side).max(axis=1).reshape(2, st.count).max(axis=0)
 
 
 def port_load(
@@ -226,14 +244,19 @@ def evaluate_batch(
     flow_design = flow_layer // n
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     flit_hops = flits * np.abs(st.positions[src] - st.positions[dst]).sum(axis=1)
-    # no link can carry more than all the traffic (a margin for the order of the sum)
-    loaded = segment_sum(flits, flow_start) * d0.flit_ns * (1 + 1e-9) > period
+    # a link carries only the flows whose leg runs along its row (column): if no design's row or
+    # column carries enough for its period, no grid is needed (a margin for the order of the sums)
+    loaded = _line_traffic(st, src, dst, flits, flow_design) * d0.flit_ns * (1 + 1e-9) > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]
-        grids = link_grids(src[on], dst[on], flits[on], st.positions, flow_design[on], st.meshes)
+        compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
+        grids = link_grids(
+            src[on], dst[on], flits[on], st.positions, compact[flow_design[on]], st.meshes[loaded]
+        )
         side = grids.shape[3]
-        best, grid, cell = busiest_links(grids)
+        best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
+        best[loaded], grid[loaded], cell[loaded] = busiest_links(grids)
         busy_ns = best * d0.flit_ns
         better = loaded & (busy_ns > period)
         period, cause, where = (

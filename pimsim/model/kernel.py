@@ -243,25 +243,34 @@ def link_grids(
     """
     n_designs, side = len(meshes), int(meshes.max())
     width = side + 1
-    size = n_designs * side * width
     (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
-    out = np.empty((4, n_designs, side, side))
-    g = 0
-    for line, a, b in ((r0, c0, c1), (c1, r0, r1)):
-        for step, mask in ((1, b > a), (-1, a > b)):
-            lo, hi = (a[mask], b[mask]) if step > 0 else (b[mask], a[mask])
-            row = (design[mask] * side + line[mask]) * width
-            diff = np.bincount(row + lo, flits[mask], size) - np.bincount(
-                row + hi, flits[mask], size
-            )
-            out[g] = np.cumsum(diff.reshape(n_designs, side, width), axis=2)[:, :, :-1]
-            g += 1
+    # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
+    # line (g x B + d) x P + a), one bincount for all four grids: a cell sees the flows of its
+    # direction in flow order, as a bincount per direction would; a leg that does not move goes
+    # to a spare bin
+    spare = 4 * n_designs * side * width
+    lines, lo, hi = [], [], []
+    for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
+        back = a > b
+        row = ((g + back) * n_designs + design) * side + line
+        lines.append(np.where(a == b, -1, row))
+        lo.append(np.where(back, b, a))
+        hi.append(np.where(back, a, b))
+    row, first, last = np.concatenate(lines), np.concatenate(lo), np.concatenate(hi)
+    moves = row >= 0
+    start = np.where(moves, row * width + first, spare)
+    end = np.where(moves, row * width + last, spare)
+    weights = np.concatenate([flits, flits])
+    diff = np.bincount(start, weights, spare + 1)[:-1] - np.bincount(end, weights, spare + 1)[:-1]
+    # (an empty bincount is of integers)
+    out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
+    out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
     rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
     along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
     along_cols = (index[None, :, None] < cols) & (index[None, None, :] < rows)
-    out[:2][:, ~along_rows] = -np.inf
-    out[2:][:, ~along_cols] = -np.inf
+    outside = ~np.stack([along_rows, along_rows, along_cols, along_cols])
+    out[outside] = -np.inf
     return out
 
 

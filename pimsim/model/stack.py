@@ -88,12 +88,3 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
     top = np.maximum.reduceat(values, starts[:-1])
     hits = np.flatnonzero(values == np.repeat(top, np.diff(starts)))
     return top, hits[np.searchsorted(hits, starts[:-1])] - starts[:-1]
-
-
-def segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per segment ``values[starts[i]:starts[i + 1]]``: its sum (0 for an empty one)."""
-    out = np.zeros(len(starts) - 1)
-    filled = starts[:-1] < starts[1:]
-    if filled.any():
-        out[filled] = np.add.reduceat(values, starts[:-1][filled])
-    return out
