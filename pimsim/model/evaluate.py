@@ -17,9 +17,11 @@ from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     WORK,
+    Ends,
     block_latency,
     block_period,
     busiest_links,
+    flow_ends,
     interleaved_busy,
     layer_max,
     link_grids,
@@ -114,21 +116,21 @@ def _flows(
 
 
 def _line_traffic(
-    st: Stack, src: np.ndarray, dst: np.ndarray, flits: np.ndarray, design: np.ndarray
+    meshes: np.ndarray, ends: Ends, flits: np.ndarray, design: np.ndarray
 ) -> np.ndarray:
     """(B,) per design, the most flits per image whose horizontal legs run along one mesh row or
     whose vertical legs run along one column (X-then-Y routing): a bound on any link's load."""
-    side = int(st.meshes.max())
-    (r0, c0), (r1, c1) = st.positions[src].T, st.positions[dst].T
-    size = st.count * side
+    count, side = len(meshes), int(meshes.max())
+    r0, c0, r1, c1 = ends
+    size = count * side
     lines = np.concatenate(
         [
-            np.where(c0 != c1, design * side + r0, size),
+            np.where(c0 != c1, design * side + r0, 2 * size),
             np.where(r0 != r1, size + design * side + c1, 2 * size),
         ]
     )
     per_line = np.bincount(lines, np.concatenate([flits, flits]), 2 * size + 1)[:-1]
-    return per_line.reshape(2 * st.count, side).max(axis=1).reshape(2, st.count).max(axis=0)
+    return per_line.reshape(2 * count, side).max(axis=1).reshape(2, count).max(axis=0)
 
 
 def port_load(
@@ -243,16 +245,18 @@ def evaluate_batch(
     src, dst, flits, flow_layer = _flows(t, st, d0.flit_bits)
     flow_design = flow_layer // n
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
-    flit_hops = flits * np.abs(st.positions[src] - st.positions[dst]).sum(axis=1)
+    ends = flow_ends(src, dst, st.positions)
+    r0, c0, r1, c1 = ends
+    flit_hops = flits * (np.abs(r0 - r1) + np.abs(c0 - c1))
     # a link carries only the flows whose leg runs along its row (column): if no design's row or
     # column carries enough for its period, no grid is needed (a margin for the order of the sums)
-    loaded = _line_traffic(st, src, dst, flits, flow_design) * d0.flit_ns * (1 + 1e-9) > period
+    loaded = _line_traffic(st.meshes, ends, flits, flow_design) * d0.flit_ns * (1 + 1e-9) > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]
         compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
         grids = link_grids(
-            src[on], dst[on], flits[on], st.positions, compact[flow_design[on]], st.meshes[loaded]
+            tuple(e[on] for e in ends), flits[on], compact[flow_design[on]], st.meshes[loaded]
         )
         side = grids.shape[3]
         best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)

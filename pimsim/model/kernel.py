@@ -222,19 +222,23 @@ def interleaved_busy(
 Link = tuple[tuple[int, int], tuple[int, int]]
 
 
-def link_grids(
-    src: np.ndarray,
-    dst: np.ndarray,
-    flits: np.ndarray,
-    pos: np.ndarray,
-    design: np.ndarray,
-    meshes: np.ndarray,
-) -> np.ndarray:
+Ends = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def flow_ends(src: np.ndarray, dst: np.ndarray, pos: np.ndarray) -> Ends:
+    """(source row, source column, destination row, destination column) of each flow from macro
+    ``src`` to macro ``dst``; ``pos`` gives each macro's router (row, col)."""
+    rows, cols = pos[:, 0], pos[:, 1]
+    return rows[src], cols[src], rows[dst], cols[dst]
+
+
+def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
-    Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols);
-    ``pos`` gives each macro's router (row, col). A flow's horizontal leg runs along its source's
-    row, its vertical leg along its destination's column; loads are summed with difference arrays.
+    Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols),
+    and runs between the routers of :func:`flow_ends` ``ends``. A flow's horizontal leg runs along
+    its source's row, its vertical leg along its destination's column; loads are summed with
+    difference arrays.
     Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side):
     ``grid[g, d, a, b]`` is the load of design ``d`` on the link from index ``b`` to ``b + 1``
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
@@ -243,7 +247,7 @@ def link_grids(
     """
     n_designs, side = len(meshes), int(meshes.max())
     width = side + 1
-    (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
+    r0, c0, r1, c1 = ends
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
     # line (g x B + d) x P + a), one bincount for all four grids: a cell sees the flows of its
     # direction in flow order, as a bincount per direction would; a leg that does not move goes
@@ -305,7 +309,9 @@ def route_loads(
 ) -> np.ndarray:
     """Per flow of one design, the load (flits per image, every flow's) of the busiest link on
     its route."""
-    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    grids = link_grids(
+        flow_ends(src, dst, pos), flits, np.zeros(len(src), dtype=int), np.array([mesh])
+    )
     east, west, south, north = grids[:, 0]
     out = np.zeros(len(src))
     for f, ((r0, c0), (r1, c1)) in enumerate(
@@ -328,7 +334,9 @@ def busiest_link(
     flit_ns: float,
 ) -> tuple[float, Link]:
     """Busy time per image of the most loaded link of one design, ns, and that link."""
-    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    grids = link_grids(
+        flow_ends(src, dst, pos), flits, np.zeros(len(src), dtype=int), np.array([mesh])
+    )
     best, grid, cell = busiest_links(grids)
     a, b = divmod(int(cell[0]), grids.shape[3])
     return float(best[0]) * flit_ns, link_of(int(grid[0]), a, b)
