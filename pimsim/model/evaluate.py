@@ -18,6 +18,7 @@ from pimsim.model.kernel import (
     BUSY_NAMES,
     WORK,
     Ends,
+    MacroArrays,
     block_latency,
     block_period,
     busiest_links,
@@ -113,6 +114,20 @@ def _flows(
     src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
     order = np.argsort(layer // n, kind="stable")
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
+
+
+def _shared_argmax(
+    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
+    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
+    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
+    row would be 0, so a positive maximum is the design's over all its macros."""
+    width = values.shape[1]
+    top, offset = segment_argmax(values.ravel(), shared_start * width)
+    row, col = np.divmod(offset, width)
+    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
+    return top, (shared[at] - macro_start[:-1]) * width + col
 
 
 def _line_traffic(
@@ -217,8 +232,20 @@ def evaluate_batch(
     residents = np.bincount(macro, minlength=m_total)
     in_shared = residents[macro] > 1
     if in_shared.any():
-        busy = macro_busy(share_work[in_shared], macro[in_shared], d0.rates, st.macros)
-        top, cell = segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
+        # only the macros holding several shares can be busier than their shares' block periods:
+        # their figures alone, numbered in batch order (each design's first at shared_start)
+        shared = np.flatnonzero(residents > 1)
+        local = np.zeros(m_total, dtype=int)
+        local[shared] = np.arange(len(shared))
+        shared_start = np.searchsorted(shared, st.macro_start)
+        m = st.macros
+        busy = macro_busy(
+            share_work[in_shared],
+            local[macro[in_shared]],
+            d0.rates,
+            MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
+        )
+        top, cell = _shared_argmax(busy, shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
@@ -231,11 +258,11 @@ def evaluate_batch(
             p_full[pairs],
             blocks[glay[pairs]].astype(float),
             t.bit_iters[lay[pairs]].astype(float),
-            macro[pairs],
+            local[macro[pairs]],
             np.ones(len(pairs), dtype=bool),
-            m_total,
+            len(shared),
         )
-        top, cell = segment_argmax(turns, st.macro_start)
+        top, cell = _shared_argmax(turns[:, None], shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),

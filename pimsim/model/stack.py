@@ -83,8 +83,19 @@ class Stack:
 
 
 def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment ``values[starts[i]:starts[i + 1]]`` (none empty): its maximum and the offset of
-    its first occurrence in the segment (what ``np.argmax`` of the segment alone gives)."""
-    top = np.maximum.reduceat(values, starts[:-1])
-    hits = np.flatnonzero(values == np.repeat(top, np.diff(starts)))
-    return top, hits[np.searchsorted(hits, starts[:-1])] - starts[:-1]
+    """Per segment ``values[starts[i]:starts[i + 1]]``: its maximum and the offset of its first
+    occurrence in the segment (what ``np.argmax`` of the segment alone gives); ``-inf`` and 0 for
+    an empty segment."""
+    counts = np.diff(starts)
+    filled = counts > 0
+    if filled.all():
+        top = np.maximum.reduceat(values, starts[:-1])
+    else:
+        top = np.full(len(counts), -np.inf)
+        if filled.any():
+            top[filled] = np.maximum.reduceat(values, starts[:-1][filled])
+    hits = np.flatnonzero(values == np.repeat(top, counts))
+    if not len(hits):
+        return top, np.zeros(len(counts), dtype=int)
+    first = hits[np.minimum(np.searchsorted(hits, starts[:-1]), len(hits) - 1)]
+    return top, np.where(filled, first - starts[:-1], 0)
