@@ -277,7 +277,11 @@ def evaluate_batch(
     flit_hops = flits * (np.abs(r0 - r1) + np.abs(c0 - c1))
     # a link carries only the flows whose leg runs along its row (column): if no design's row or
     # column carries enough for its period, no grid is needed (a margin for the order of the sums)
-    loaded = _line_traffic(st.meshes, ends, flits, flow_design) * d0.flit_ns * (1 + 1e-9) > period
+    # (first the cheaper bound of all the design's traffic)
+    margin = d0.flit_ns * (1 + 1e-9)
+    loaded = np.bincount(flow_design, flits, count) * margin > period
+    if loaded.any():
+        loaded &= _line_traffic(st.meshes, ends, flits, flow_design) * margin > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]
@@ -348,42 +352,44 @@ def evaluate_batch(
         np.full(count, io_bits),
         totals,
     )
+    # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
+    per_design = [
+        x.reshape(count, n, *x.shape[1:]) for x in (worst_stages, lp_full, block_lat, per_image)
+    ]
+    times = np.zeros((count, 2, n))  # start and finish of each layer, with latency only
+    share_at, macro_at, flow_at = (x.tolist() for x in (st.share_start, st.macro_start, flow_start))
     out = []
-    for b, d in enumerate(designs):
-        s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
-        m0, m1 = st.macro_start[b], st.macro_start[b + 1]
-        starts = finishes = np.zeros(n)
+    for b, (d, time_ns, why, at) in enumerate(
+        zip(designs, period.tolist(), cause.tolist(), where.tolist(), strict=True)
+    ):
+        m0, l0 = macro_at[b], b * n
         one_image_ns = 0.0
         if latency:
-            f0, f1 = flow_start[b], flow_start[b + 1]
+            f0, f1 = flow_at[b], flow_at[b + 1]
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
             starts, finishes, one_image_ns = layer_times(
-                t,
-                d,
-                block_lat[l0 : l0 + n],
-                lp_full[l0 : l0 + n],
-                per_image[l0 : l0 + n],
-                links * d.flit_ns,
+                t, d, per_design[2][b], per_design[1][b], per_design[3][b], links * d.flit_ns
             )
+            times[b] = starts, finishes
         out.append(
             Evaluation(
-                float(period[b]),
-                _set_by(t, int(cause[b]), int(where[b]), side),
-                one_image_ns if latency else 0.0,
-                worst_stages[l0 : l0 + n],
-                lp_full[l0 : l0 + n],
-                block_lat[l0 : l0 + n],
-                per_image[l0 : l0 + n],
-                starts,
-                finishes,
+                time_ns,
+                _set_by(t, why, at, side),
+                one_image_ns,
+                per_design[0][b],
+                per_design[1][b],
+                per_design[2][b],
+                per_design[3][b],
+                times[b, 0],
+                times[b, 1],
                 blocks[l0 : l0 + n],
                 totals[b],
-                share_work[s0:s1],
+                share_work[share_at[b] : share_at[b + 1]],
                 float(hops[b]),
                 energy[b],
-                moved_all[m0:m1],
+                moved_all[m0 : macro_at[b + 1]],
                 io_bits,
             )
         )
