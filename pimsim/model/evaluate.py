@@ -29,6 +29,7 @@ from pimsim.model.kernel import (
     link_of,
     macro_busy,
     route_loads,
+    stage_rates,
     stage_times,
 )
 from pimsim.model.latency import layer_times
@@ -67,7 +68,7 @@ class Evaluation:
 
 
 def _flows(
-    t: NetworkTables, st: Stack, flit_bits: int
+    t: NetworkTables, st: Stack, layer_start: np.ndarray, flit_bits: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(src macro, dst macro, flits, batch layer) of every flow of one image between different
     macros, grouped by design (in each design: inputs by edge, then merges, then spread parts).
@@ -76,12 +77,11 @@ def _flows(
     consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
     first sends its results to the first (the flow's layer: that layer). A *spread* producer's
     output is not gathered: each of its shares sends its part to each consumer share.
+    ``layer_start``: each batch layer's first share, and the number of shares.
     """
     n = len(t.names)
     lay, glay, macro, frac = st.share_layer, st.layer, st.share_macro, st.share_frac
-    layers = np.arange(st.count * n)
-    starts = np.searchsorted(glay, layers)
-    ends = np.searchsorted(glay, layers, side="right")
+    starts, ends = layer_start[:-1], layer_start[1:]
     first = macro[starts]
     shift = (np.arange(st.count) * n)[:, None]
     e_src, e_dst = (shift + t.edge_src).ravel(), (shift + t.edge_dst).ravel()
@@ -187,8 +187,9 @@ def evaluate_batch(
     st = Stack.of(t, designs)
     d0, n, count = designs[0], len(t.names), st.count
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
-    s_total, m_total = len(lay), len(st.macros.adcs)
-    first = np.searchsorted(glay, np.arange(count * n))
+    m_total = len(st.macros.adcs)
+    layer_start = np.searchsorted(glay, np.arange(count * n + 1))
+    first = layer_start[:-1]
     items = np.tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
@@ -199,7 +200,8 @@ def evaluate_batch(
     # the work the stages time, one row per stage column (t.work's columns times the fraction,
     # as in base)
     staged = t.stage_work[:, lay] * frac
-    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, st.macros)
+    rate = stage_rates(d0.rates, st.macros)
+    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
@@ -209,13 +211,13 @@ def evaluate_batch(
             weight[short],
             macro[short],
             d0.rates,
-            st.macros,
+            rate,
         )
         p_last[short] = block_period(last_stages)
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
-    worst = hits[np.searchsorted(hits, np.append(first[1:], s_total)) - 1]
+    worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
     worst_stages = np.ascontiguousarray(full_stages[:, worst].T)
     block_lat = (
         block_latency(worst_stages, np.tile(t.bit_iters, count).astype(float))
@@ -269,7 +271,7 @@ def evaluate_batch(
             np.where(better, 2, cause),
             np.where(better, cell, where),
         )
-    src, dst, flits, flow_layer = _flows(t, st, d0.flit_bits)
+    src, dst, flits, flow_layer = _flows(t, st, layer_start, d0.flit_bits)
     flow_design = flow_layer // n
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)

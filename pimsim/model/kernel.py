@@ -102,17 +102,25 @@ STAGE_WORK = [
 _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
 
 
+def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
+    """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
+    (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
+    kind)."""
+    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))
+    rate[0] = rate[-1] = macros.port_bits_per_ns
+    rate[1] = macros.adcs * rates.adc_ghz
+    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    return rate
+
+
 def stage_times(
-    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, rate: np.ndarray
 ) -> np.ndarray:
     """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
     share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
     share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
-    its macro. A stage with no work takes 0, one with work but no part to do it inf."""
-    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))  # per macro, in stage order
-    rate[0] = rate[-1] = macros.port_bits_per_ns
-    rate[1] = macros.adcs * rates.adc_ghz
-    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    its macro, whose rates are ``rate`` (:func:`stage_rates`). A stage with no work takes 0, one
+    with work but no part to do it inf."""
     out = np.empty((len(STAGES), block_work.shape[1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(block_work[:1], rate[:1, macro], out=out[:1])
