@@ -162,22 +162,34 @@ def allocate_batch(
     areas = ctx.areas
     if unified:
         crossbars = np.where(real, crossbars.max(axis=1)[:, None], 0)
-    fixed, fixed_area = np.zeros(count), np.zeros(count)
-    buffers = []
-    needed = _buffers(ctx, dups, macros, pad)
-    for b in range(count):
-        kib = needed[b, : n_m[b]].copy()
-        if buffer_floor_kib is not None:
-            floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
-            kib = np.maximum(kib, ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)])
-        if unified:
-            kib[:] = kib.max()
-        buffers.append(kib)
-        buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, kib)]
-        fixed[b] = float(
-            crossbars[b, : n_m[b]].sum() * ctx.per_crossbar_w + buffer_w.sum()
-        ) + chip_overhead_peak_w(ctx.parts, int(n_m[b]))
-        fixed_area[b] = areas.fixed_mm2(crossbars[b, : n_m[b]], kib, int(n_m[b]))
+    kib = _buffers(ctx, dups, macros, pad)
+    if buffer_floor_kib is not None:
+        floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
+        floor_kib = ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)]
+        kib[:, : len(floor_kib)] = np.maximum(kib[:, : len(floor_kib)], floor_kib)
+    if unified:
+        kib = np.where(real, np.where(real, kib, 0).max(axis=1)[:, None], kib)
+    size = np.searchsorted(ctx.buffer_kib, kib)  # (B, pad) each macro's scratchpad size
+    buffers = [kib[b, :n].copy() for b, n in enumerate(n_m.tolist())]
+    # what every allocation has, summed as the inventory sums it: the scratchpads' peak power
+    # per candidate (numpy's sum of its macros'), their areas in macro order (by bincount)
+    xbar_sum = np.where(real, crossbars, 0).sum(axis=1)
+    buffer_w = ctx.buffer_peak_w[size]
+    fixed = np.array(
+        [
+            float(xbar_sum[b] * ctx.per_crossbar_w + buffer_w[b, :n].sum())
+            + chip_overhead_peak_w(ctx.parts, n)
+            for b, n in enumerate(n_m.tolist())
+        ]
+    )
+    size_mm2 = np.array([areas.buffers[k] for k in ctx.buffer_kib.tolist()])
+    design = np.broadcast_to(np.arange(count)[:, None], real.shape)
+    fixed_area = (
+        xbar_sum.astype(float) * areas.per_crossbar
+        + np.bincount(design[real], size_mm2[size[real]], count)
+        + n_m * areas.router
+        + areas.interface
+    )
 
     def counts(target: np.ndarray) -> np.ndarray:
         c = np.maximum(np.ceil(demand / target[:, None, None] - 1e-9), minimum)
@@ -200,15 +212,29 @@ def allocate_batch(
             fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
         )
 
+    def fits_exactly(c: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """:func:`fits_one` of the candidates in ``which``: :func:`fits`, whose sums differ from
+        the budget figures' only by rounding (relative 1e-12 at most for these few thousand
+        positive terms), and the budget figures themselves where that is within 1e-9 of a
+        budget."""
+        per_kind = c.sum(axis=1)
+        watts = fixed + (per_kind * peak).sum(axis=1)
+        mm2 = fixed_area + (per_kind * areas.allocated).sum(axis=1)
+        ok = (watts <= power_w) & (mm2 <= area_mm2)
+        near = np.abs(watts - power_w) <= 1e-9 * power_w
+        if math.isfinite(area_mm2):
+            near |= np.abs(mm2 - area_mm2) <= 1e-9 * area_mm2
+        for b in np.flatnonzero(near & which):
+            ok[b] = fits_one(c, b)
+        return ok & which
+
     t_one = np.maximum(np.maximum(demand.max(axis=(1, 2)), xbar_bound), 1e-9)
     cheapest = counts(t_one)
     lo, hi = xbar_bound.copy(), t_one.copy()
-    cheap_fits = [fits_one(cheapest, b) for b in range(count)]
-    done = ~np.array(cheap_fits) | lacking
-    at_bound = counts(lo)
-    for b in np.nonzero(~done)[0]:
-        if fits_one(at_bound, b):
-            hi[b], done[b] = lo[b], True
+    cheap_fits = fits_exactly(cheapest, np.ones(count, dtype=bool))
+    done = ~cheap_fits | lacking
+    at_bound = fits_exactly(counts(lo), ~done)
+    hi[at_bound], done[at_bound] = lo[at_bound], True
     for _ in range(40):
         if done.all():
             break
