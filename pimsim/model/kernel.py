@@ -105,11 +105,12 @@ _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_B
 def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
     """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
     (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
-    kind)."""
+    kind), inf where the macro has no such part (see :func:`stage_times`)."""
     rate = np.empty((len(STAGE_WORK), len(macros.adcs)))
     rate[0] = rate[-1] = macros.port_bits_per_ns
     rate[1] = macros.adcs * rates.adc_ghz
     rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    rate[rate == 0] = np.inf
     return rate
 
 
@@ -120,12 +121,17 @@ def stage_times(
     share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
     share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
     its macro, whose rates are ``rate`` (:func:`stage_rates`). A stage with no work takes 0, one
-    with work but no part to do it inf."""
+    with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
+    0 / 0 is computed: a NaN costs the processor much more than a number.)"""
+    per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
+    missing = [j for j in range(len(rate)) if np.isinf(rate[j]).any()]
+    lacking = [(j, np.isinf(per_share[j]) & (block_work[j] != 0)) for j in missing]
     out = np.empty((len(STAGES), block_work.shape[1]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        np.divide(block_work[:1], rate[:1, macro], out=out[:1])
-        np.divide(block_work[1:], rate[1:, macro], out=out[2:])
-    out[np.isnan(out)] = 0.0  # 0 / 0: no work where there is no part
+    row = [0, *range(2, len(STAGES))]  # each stage column's row of out (row 1: mvm)
+    np.divide(block_work[:1], per_share[:1], out=out[:1])
+    np.divide(block_work[1:], per_share[1:], out=out[2:])
+    for j, bad in lacking:
+        out[row[j]][bad] = np.inf  # work but no part, as work / 0 gives
     out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
