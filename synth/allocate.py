@@ -140,7 +140,7 @@ def allocate_batch(
     layer = np.concatenate([m.share_layer for m in macros])
     frac = np.concatenate([m.share_frac for m in macros])
     slot = np.concatenate([b * pad + m.share_macro for b, m in enumerate(macros)])
-    work = t.work[layer][:, cols] * (t.items[layer] * frac)[:, None]
+    work = np.take(t.work[:, cols], layer, axis=0) * (t.items[layer] * frac)[:, None]
     k = len(cols)  # summed per macro and column in share order, as np.add.at would
     cell = (slot[:, None] * k + np.arange(k)).ravel()
     per_macro = np.bincount(cell, work.ravel(), count * pad * k).reshape(count, pad, k)
