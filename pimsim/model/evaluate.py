@@ -218,7 +218,7 @@ def evaluate_batch(
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
     worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
-    worst_stages = np.ascontiguousarray(full_stages[:, worst].T)
+    worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
         block_latency(worst_stages, np.tile(t.bit_iters, count).astype(float))
         if latency
@@ -256,7 +256,7 @@ def evaluate_batch(
         )
         pairs = np.flatnonzero(in_shared & weight)  # the shares that may take turns
         turns = interleaved_busy(
-            full_stages[:, pairs],
+            np.take(full_stages, pairs, axis=1),
             p_full[pairs],
             blocks[glay[pairs]].astype(float),
             t.bit_iters[lay[pairs]].astype(float),
@@ -346,7 +346,7 @@ def evaluate_batch(
     energy = price_batch(
         share_work,
         share_design,
-        buffer_pj[macro],
+        np.take(buffer_pj, macro, axis=0),
         BatchTables.of([d.energy for d in designs]),
         hops,
         period,

@@ -173,7 +173,7 @@ def macro_busy(
     cols = np.array(_BUSY_WORK)
     # summed in share order, as np.add.at would (only the columns that keep a macro busy)
     cell = (macro[:, None] * k + cols).ravel()
-    total = np.bincount(cell, image_work[:, cols].ravel(), m * k).reshape(m, k)
+    total = np.bincount(cell, np.take(image_work, cols, axis=1).ravel(), m * k).reshape(m, k)
     busy = np.zeros((m, 2 + len(UNITS)))
     busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
     busy[:, 1] = _divide(
