@@ -152,7 +152,9 @@ def allocate_batch(
     minimum[:, :, 0] = np.maximum(minimum[:, :, 0], crossbars > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
-    lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
+    lacking = np.zeros(count, dtype=bool)  # work for a unit kind the library does not have
+    if (ctx.rates.unit_rate <= 0).any():
+        lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
     per_block = np.ones((count, len(t.names)), dtype=int)
     per_block[:, ctx.weight] = np.array(dups)
     xbar_bound = (
@@ -183,10 +185,9 @@ def allocate_batch(
         ]
     )
     size_mm2 = np.array([areas.buffers[k] for k in ctx.buffer_kib.tolist()])
-    design = np.broadcast_to(np.arange(count)[:, None], real.shape)
     fixed_area = (
         xbar_sum.astype(float) * areas.per_crossbar
-        + np.bincount(design[real], size_mm2[size[real]], count)
+        + np.bincount(np.repeat(np.arange(count), n_m), size_mm2[size[real]], count)
         + n_m * areas.router
         + areas.interface
     )
