@@ -43,9 +43,9 @@ def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
     (its first share), a spread one in parts, each share's from its own macro."""
     out = np.zeros((len(st.macros.adcs), 2))
     lay, macro = st.share_layer, st.share_macro
-    out[np.unique(macro[fed_layers(t)[lay]]), 1] = input_bits(t)
-    first = np.zeros(len(lay), dtype=bool)
-    first[np.searchsorted(st.layer, np.unique(st.layer))] = True
+    out[macro[fed_layers(t)[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
+    first = np.ones(len(lay), dtype=bool)  # each batch layer's first share (shares are sorted)
+    first[1:] = st.layer[1:] != st.layer[:-1]
     spread = st.spread[st.layer] if st.spread is not None else np.zeros(len(lay), dtype=bool)
     part = np.where(spread, st.share_frac, first.astype(float))
     read = np.where(output_layers(t)[lay], t.out_bits[lay] * part, 0.0)
