@@ -85,7 +85,7 @@ def _flows(
     first = macro[starts]
     shift = (np.arange(st.count) * n)[:, None]
     e_src, e_dst = (shift + t.edge_src).ravel(), (shift + t.edge_dst).ravel()
-    e_bits = np.tile(t.edge_bits, st.count)
+    e_bits = _tile(t.edge_bits, st.count)
     count = (ends - starts)[e_dst]
     edge = np.repeat(np.arange(len(e_dst)), count)
     offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
@@ -114,6 +114,11 @@ def _flows(
     src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
     order = np.argsort(layer // n, kind="stable")
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
+
+
+def _tile(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
+    return values if count == 1 else np.tile(values, count)
 
 
 def _shared_argmax(
@@ -190,7 +195,7 @@ def evaluate_batch(
     m_total = len(st.macros.adcs)
     layer_start = np.searchsorted(glay, np.arange(count * n + 1))
     first = layer_start[:-1]
-    items = np.tile(t.items, count)
+    items = _tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
@@ -220,7 +225,7 @@ def evaluate_batch(
     worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
     worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
-        block_latency(worst_stages, np.tile(t.bit_iters, count).astype(float))
+        block_latency(worst_stages, _tile(t.bit_iters, count).astype(float))
         if latency
         else np.zeros(count * n)
     )

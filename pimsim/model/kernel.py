@@ -84,11 +84,10 @@ class MacroArrays:
 
 
 def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """work / rate, 0 where there is no work, inf where there is work but no rate."""
+    """work / rate (arrays of one shape), 0 where there is no work, inf where there is work but
+    no rate."""
     with np.errstate(divide="ignore"):
-        return np.divide(
-            work, rate, out=np.zeros(np.broadcast_shapes(work.shape, rate.shape)), where=work != 0
-        )
+        return np.divide(work, rate, out=np.zeros(work.shape), where=work != 0)
 
 
 STAGE_WORK = [
@@ -124,7 +123,7 @@ def stage_times(
     with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
     0 / 0 is computed: a NaN costs the processor much more than a number.)"""
     per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = [j for j in range(len(rate)) if np.isinf(rate[j]).any()]
+    missing = np.flatnonzero(np.isinf(rate).any(axis=1)).tolist()
     lacking = [(j, np.isinf(per_share[j]) & (block_work[j] != 0)) for j in missing]
     out = np.empty((len(STAGES), block_work.shape[1]))
     row = [0, *range(2, len(STAGES))]  # each stage column's row of out (row 1: mvm)

@@ -20,12 +20,12 @@ from pimsim.model.tables import NetworkTables
 
 def fed_layers(t: NetworkTables) -> np.ndarray:
     """(L,) bool: the layers that read no other layer (only the network input)."""
-    return ~np.isin(np.arange(len(t.names)), t.edge_dst)
+    return t.fed
 
 
 def output_layers(t: NetworkTables) -> np.ndarray:
     """(L,) bool: the layers no other layer reads (the network's outputs)."""
-    return ~np.isin(np.arange(len(t.names)), t.edge_src)
+    return t.outputs
 
 
 def input_bits(t: NetworkTables) -> float:

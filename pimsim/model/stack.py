@@ -86,6 +86,9 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
     """Per segment ``values[starts[i]:starts[i + 1]]``: its maximum and the offset of its first
     occurrence in the segment (what ``np.argmax`` of the segment alone gives); ``-inf`` and 0 for
     an empty segment."""
+    if len(starts) == 2 and starts[1] > starts[0]:  # one segment (a batch of one)
+        at = int(np.argmax(values[starts[0] : starts[1]]))
+        return values[starts[0] + at : starts[0] + at + 1], np.array([at])
     counts = np.diff(starts)
     filled = counts > 0
     if filled.all():

@@ -42,9 +42,16 @@ class NetworkTables:
     io_bits: float = 0.0  # bits one image moves across the off-chip interface (in + out)
     #: (len(STAGE_WORK), L): the work the stages time, one row per stage column (work's columns)
     stage_work: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (L,) bool: the layers that read no other layer (only the network input)
+    fed: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (L,) bool: the layers no other layer reads (the network's outputs)
+    outputs: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        layers = np.arange(len(self.names))
         object.__setattr__(self, "stage_work", np.ascontiguousarray(self.work[:, STAGE_WORK].T))
+        object.__setattr__(self, "fed", ~np.isin(layers, self.edge_dst))
+        object.__setattr__(self, "outputs", ~np.isin(layers, self.edge_src))
 
     @classmethod
     def build(
