@@ -123,14 +123,14 @@ def stage_times(
     with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
     0 / 0 is computed: a NaN costs the processor much more than a number.)"""
     per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = np.flatnonzero(np.isinf(rate).any(axis=1)).tolist()
-    lacking = [(j, np.isinf(per_share[j]) & (block_work[j] != 0)) for j in missing]
+    missing = np.flatnonzero(np.isinf(rate).any(axis=1))  # columns some macro has no part for
+    lacking = np.isinf(per_share[missing]) & (block_work[missing] != 0)
     out = np.empty((len(STAGES), block_work.shape[1]))
-    row = [0, *range(2, len(STAGES))]  # each stage column's row of out (row 1: mvm)
     np.divide(block_work[:1], per_share[:1], out=out[:1])
     np.divide(block_work[1:], per_share[1:], out=out[2:])
-    for j, bad in lacking:
-        out[row[j]][bad] = np.inf  # work but no part, as work / 0 gives
+    if lacking.any():  # work but no part, as work / 0 gives
+        rows = np.where(missing == 0, 0, missing + 1)  # out's rows (row 1: mvm)
+        out[rows] = np.where(lacking, np.inf, out[rows])
     out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
