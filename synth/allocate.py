@@ -150,8 +150,7 @@ def allocate_batch(
     real = np.arange(pad)[None, :] < n_m[:, None]
     minimum = (per_macro > 0).astype(float)
     minimum[:, :, 0] = np.maximum(minimum[:, :, 0], crossbars > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
+    demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
     lacking = np.zeros(count, dtype=bool)  # work for a unit kind the library does not have
     if (ctx.rates.unit_rate <= 0).any():
         lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))

@@ -173,14 +173,12 @@ def macro_busy(
     # summed in share order, as np.add.at would (only the columns that keep a macro busy)
     cell = (macro[:, None] * k + cols).ravel()
     total = np.bincount(cell, np.take(image_work, cols, axis=1).ravel(), m * k).reshape(m, k)
-    busy = np.zeros((m, 2 + len(UNITS)))
-    busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
-    busy[:, 1] = _divide(
-        total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
-        macros.port_bits_per_ns,
-    )
-    busy[:, 2:] = _divide(total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :])
-    return busy
+    work, rate = np.empty((m, 2 + len(UNITS))), np.empty((m, 2 + len(UNITS)))
+    work[:, 0], rate[:, 0] = total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz
+    work[:, 1] = total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]]
+    rate[:, 1] = macros.port_bits_per_ns
+    work[:, 2:], rate[:, 2:] = total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :]
+    return _divide(work, rate)
 
 
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
