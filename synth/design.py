@@ -166,7 +166,10 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
 
 def _per_design(values: tuple[object, ...], count: int) -> np.ndarray:
     """(len(values), count): each value (a number, or one per design) for every design."""
-    return np.array([np.broadcast_to(v, count) for v in values], dtype=float)
+    out = np.empty((len(values), count))
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
 
 
 def design_arrays(

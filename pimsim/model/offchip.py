@@ -44,10 +44,11 @@ def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
     out = np.zeros((len(st.macros.adcs), 2))
     lay, macro = st.share_layer, st.share_macro
     out[macro[fed_layers(t)[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
-    first = np.ones(len(lay), dtype=bool)  # each batch layer's first share (shares are sorted)
-    first[1:] = st.layer[1:] != st.layer[:-1]
-    spread = st.spread[st.layer] if st.spread is not None else np.zeros(len(lay), dtype=bool)
-    part = np.where(spread, st.share_frac, first.astype(float))
-    read = np.where(output_layers(t)[lay], t.out_bits[lay] * part, 0.0)
-    np.add.at(out[:, 0], macro, read)
+    o = np.flatnonzero(output_layers(t)[lay])  # the output layers' shares
+    first = np.ones(len(o), dtype=bool)  # each batch layer's first share (shares are sorted)
+    first[1:] = st.layer[o[1:]] != st.layer[o[:-1]]
+    spread = st.spread[st.layer[o]] if st.spread is not None else np.zeros(len(o), dtype=bool)
+    part = np.where(spread, st.share_frac[o], first.astype(float))
+    # added per macro in share order (by bincount, as np.add.at would)
+    out[:, 0] = np.bincount(macro[o], t.out_bits[lay[o]] * part, len(out))
     return out
