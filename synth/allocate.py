@@ -192,7 +192,9 @@ def allocate_batch(
     )
 
     def counts(target: np.ndarray) -> np.ndarray:
-        c = np.maximum(np.ceil(demand / target[:, None, None] - 1e-9), minimum)
+        c = demand / target[:, None, None]  # then - 1e-9, ceil, at least the minimum, in place
+        c -= 1e-9
+        np.maximum(np.ceil(c, out=c), minimum, out=c)
         if unified:
             c = np.where(real[:, :, None], c.max(axis=1)[:, None, :], 0.0)
         return c
@@ -206,11 +208,14 @@ def allocate_batch(
     def fits_one(c: np.ndarray, b: int) -> bool:
         return power(c, b) <= power_w and area(c, b) <= area_mm2
 
+    bounded = math.isfinite(area_mm2)  # (no area budget: every area fits)
+
     def fits(c: np.ndarray) -> np.ndarray:  # every candidate at once: within the budgets?
         per_kind = c.sum(axis=1)  # unit counts, exact
-        return (fixed + (per_kind * peak).sum(axis=1) <= power_w) & (
-            fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
-        )
+        ok = fixed + (per_kind * peak).sum(axis=1) <= power_w
+        if bounded:
+            ok &= fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
+        return ok
 
     def fits_exactly(c: np.ndarray, which: np.ndarray) -> np.ndarray:
         """:func:`fits_one` of the candidates in ``which``: :func:`fits`, whose sums differ from
@@ -219,10 +224,11 @@ def allocate_batch(
         budget."""
         per_kind = c.sum(axis=1)
         watts = fixed + (per_kind * peak).sum(axis=1)
-        mm2 = fixed_area + (per_kind * areas.allocated).sum(axis=1)
-        ok = (watts <= power_w) & (mm2 <= area_mm2)
+        ok = watts <= power_w
         near = np.abs(watts - power_w) <= 1e-9 * power_w
-        if math.isfinite(area_mm2):
+        if bounded:
+            mm2 = fixed_area + (per_kind * areas.allocated).sum(axis=1)
+            ok &= mm2 <= area_mm2
             near |= np.abs(mm2 - area_mm2) <= 1e-9 * area_mm2
         for b in np.flatnonzero(near & which):
             ok[b] = fits_one(c, b)
