@@ -14,10 +14,10 @@ from itertools import pairwise
 import numpy as np
 
 from pimsim.model.actions import Action
+from pimsim.model.flows import batch_flows, line_traffic
 from pimsim.model.kernel import (
     BUSY_NAMES,
     WORK,
-    Ends,
     MacroArrays,
     block_latency,
     block_period,
@@ -35,7 +35,7 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, segment_argmax
+from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
@@ -65,92 +65,6 @@ class Evaluation:
     @property
     def energy_pj(self) -> float:
         return float(self.energy_by_component_pj.sum())
-
-
-def _flows(
-    t: NetworkTables, st: Stack, layer_start: np.ndarray, flit_bits: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(src macro, dst macro, flits, batch layer) of every flow of one image between different
-    macros, grouped by design (in each design: inputs by edge, then merges, then spread parts).
-
-    A consumer's input goes from the producer's output macro (its first share) to each of the
-    consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
-    first sends its results to the first (the flow's layer: that layer). A *spread* producer's
-    output is not gathered: each of its shares sends its part to each consumer share.
-    ``layer_start``: each batch layer's first share, and the number of shares.
-    """
-    n = len(t.names)
-    lay, glay, macro, frac = st.share_layer, st.layer, st.share_macro, st.share_frac
-    starts, ends = layer_start[:-1], layer_start[1:]
-    first = macro[starts]
-    shift = (np.arange(st.count) * n)[:, None]
-    e_src, e_dst = (shift + t.edge_src).ravel(), (shift + t.edge_dst).ravel()
-    e_bits = _tile(t.edge_bits, st.count)
-    count = (ends - starts)[e_dst]
-    edge = np.repeat(np.arange(len(e_dst)), count)
-    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    share = starts[e_dst][edge] + offset
-    not_first = np.ones(len(lay), dtype=bool)
-    not_first[starts] = False
-    rest = np.nonzero(not_first)[0]
-    src = np.concatenate([first[e_src][edge], macro[rest]])
-    dst = np.concatenate([macro[share], first[glay[rest]]])
-    bits = np.concatenate([e_bits[edge] * frac[share], t.out_bits[lay[rest]] * frac[rest]])
-    layer = np.concatenate([e_dst[edge], glay[rest]])
-    if st.spread is not None:
-        gathered = ~np.concatenate([st.spread[e_src[edge]], st.spread[glay[rest]]])
-        src, dst, bits, layer = src[gathered], dst[gathered], bits[gathered], layer[gathered]
-        more = [
-            (macro[ps], macro[cs], e_bits[e] * frac[cs] * frac[ps], e_dst[e])
-            for e in np.nonzero(st.spread[e_src])[0]
-            for cs in range(starts[e_dst[e]], ends[e_dst[e]])
-            for ps in range(starts[e_src[e]], ends[e_src[e]])
-        ]
-        if more:
-            ms, md, mb, ml = (np.array(x) for x in zip(*more, strict=True))
-            src, dst = np.concatenate([src, ms]), np.concatenate([dst, md])
-            bits, layer = np.concatenate([bits, mb]), np.concatenate([layer, ml])
-    keep = src != dst
-    src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
-    order = np.argsort(layer // n, kind="stable")
-    return src[order], dst[order], bits[order] / flit_bits, layer[order]
-
-
-def _tile(values: np.ndarray, count: int) -> np.ndarray:
-    """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
-    return values if count == 1 else np.tile(values, count)
-
-
-def _shared_argmax(
-    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
-    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
-    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
-    row would be 0, so a positive maximum is the design's over all its macros."""
-    width = values.shape[1]
-    top, offset = segment_argmax(values.ravel(), shared_start * width)
-    row, col = np.divmod(offset, width)
-    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
-    return top, (shared[at] - macro_start[:-1]) * width + col
-
-
-def _line_traffic(
-    meshes: np.ndarray, ends: Ends, flits: np.ndarray, design: np.ndarray
-) -> np.ndarray:
-    """(B,) per design, the most flits per image whose horizontal legs run along one mesh row or
-    whose vertical legs run along one column (X-then-Y routing): a bound on any link's load."""
-    count, side = len(meshes), int(meshes.max())
-    r0, c0, r1, c1 = ends
-    size = count * side
-    lines = np.concatenate(
-        [
-            np.where(c0 != c1, design * side + r0, 2 * size),
-            np.where(r0 != r1, size + design * side + c1, 2 * size),
-        ]
-    )
-    per_line = np.bincount(lines, np.concatenate([flits, flits]), 2 * size + 1)[:-1]
-    return per_line.reshape(2 * count, side).max(axis=1).reshape(2, count).max(axis=0)
 
 
 def port_load(
@@ -195,7 +109,7 @@ def evaluate_batch(
     m_total = len(st.macros.adcs)
     layer_start = np.searchsorted(glay, np.arange(count * n + 1))
     first = layer_start[:-1]
-    items = _tile(t.items, count)
+    items = tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
@@ -225,7 +139,7 @@ def evaluate_batch(
     worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
     worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
-        block_latency(worst_stages, _tile(t.bit_iters, count).astype(float))
+        block_latency(worst_stages, tile(t.bit_iters, count).astype(float))
         if latency
         else np.zeros(count * n)
     )
@@ -252,7 +166,7 @@ def evaluate_batch(
             d0.rates,
             MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
         )
-        top, cell = _shared_argmax(busy, shared, shared_start, st.macro_start)
+        top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
@@ -269,14 +183,14 @@ def evaluate_batch(
             np.ones(len(pairs), dtype=bool),
             len(shared),
         )
-        top, cell = _shared_argmax(turns[:, None], shared, shared_start, st.macro_start)
+        top, cell = shared_argmax(turns[:, None], shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
             np.where(better, 2, cause),
             np.where(better, cell, where),
         )
-    src, dst, flits, flow_layer = _flows(t, st, layer_start, d0.flit_bits)
+    src, dst, flits, flow_layer = batch_flows(t, st, layer_start, d0.flit_bits)
     flow_design = flow_layer // n
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)
@@ -288,7 +202,7 @@ def evaluate_batch(
     margin = d0.flit_ns * (1 + 1e-9)
     loaded = np.bincount(flow_design, flits, count) * margin > period
     if loaded.any():
-        loaded &= _line_traffic(st.meshes, ends, flits, flow_design) * margin > period
+        loaded &= line_traffic(st.meshes, ends, flits, flow_design) * margin > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]

@@ -102,3 +102,22 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
         return top, np.zeros(len(counts), dtype=int)
     first = hits[np.minimum(np.searchsorted(hits, starts[:-1]), len(hits) - 1)]
     return top, np.where(filled, first - starts[:-1], 0)
+
+
+def tile(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
+    return values if count == 1 else np.tile(values, count)
+
+
+def shared_argmax(
+    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
+    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
+    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
+    row would be 0, so a positive maximum is the design's over all its macros."""
+    width = values.shape[1]
+    top, offset = segment_argmax(values.ravel(), shared_start * width)
+    row, col = np.divmod(offset, width)
+    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
+    return top, (shared[at] - macro_start[:-1]) * width + col
