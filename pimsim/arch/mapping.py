@@ -67,6 +67,23 @@ def crossbar_set(layer: Layer, xbar: int, cell_bits: int, weight_bits: int = 16)
     return CrossbarSet(rb, cb * groups, slices, rows * cb * groups, cols * rb * groups, cout)
 
 
+def tiles(layer: Layer, xbar: int) -> list[tuple[int, int]]:
+    """(rows, columns) holding weights in each tile of one slice of one copy, in crossbar order
+    (each tile is stored as ``slices`` crossbars in a row: a copy's crossbars are tile by tile,
+    slice by slice)."""
+    groups, rows, cols = layer.groups, layer.weight_rows, layer.weight_cols // layer.groups
+
+    def cut(n: int) -> list[int]:
+        return [min(xbar, n - i * xbar) for i in range(math.ceil(n / xbar))]
+
+    if groups > 1 and rows <= xbar and cols <= xbar:  # whole groups packed along the diagonal
+        per = min(xbar // rows, xbar // cols)
+        packs = [min(per, groups - k * per) for k in range(math.ceil(groups / per))]
+        return [(rows * g, cols * g) for g in packs]
+    one = [(r, c) for r in cut(rows) for c in cut(cols)]
+    return one * groups
+
+
 def bit_iterations(activation_bits: int, dac_bits: int) -> int:
     """Input bit iterations per block: ceil(activation_bits / dac_bits)."""
     return math.ceil(activation_bits / dac_bits)

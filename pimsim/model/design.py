@@ -82,4 +82,5 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         hw.parts.noc.hop_latency_ns,
         np.array([plan.layers[lay.name].spread for lay in names], dtype=bool),
         io.bandwidth_gbit_s if (io := hw.parts.interface) is not None else 0.0,
+        hw.adc_wiring,
     )

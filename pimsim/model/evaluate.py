@@ -16,6 +16,7 @@ from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
+    STAGES,
     WORK,
     block_latency,
     block_period,
@@ -33,8 +34,11 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
+from pimsim.model.wiring import busiest_adc, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
+
+_ADC = STAGES.index("adc")
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,13 @@ def evaluate_batch(
     weight = t.weight[lay]
     staged = base[:, STAGE_WORK]  # the work the stages time
     full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
+    # a wired share's conversions take its busiest ADC's time (pimsim.model.wiring)
+    wires = wiring(t, st, blocks)
+    wired = np.nonzero(wires.wired)[0]
+    adc_ns = (
+        t.bit_iters[lay].astype(float) / d0.rates.adc_ghz
+    )  # a block's bits, one conversion each
+    full_stages[wired, _ADC] = adc_ns[wired] * busiest_adc(t, st, wires, full[glay[wired]], wired)
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
@@ -173,6 +184,9 @@ def evaluate_batch(
             d0.rates,
             st.macros,
         )
+        on = np.nonzero(wires.wired[short])[0]
+        rows = short[on]
+        last_stages[on, _ADC] = adc_ns[rows] * busiest_adc(t, st, wires, last[glay[rows]], rows)
         p_last[short] = block_period(last_stages)
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
@@ -207,7 +221,9 @@ def evaluate_batch(
             blocks[glay].astype(float),
             t.bit_iters[lay].astype(float),
             macro,
-            t.weight[lay].astype(bool),
+            # shares on their own runs of the bank convert at once: no turns (the units they
+            # share bound the macro's period through macro_busy, above)
+            t.weight[lay].astype(bool) & ~wires.own_run,
             m_total,
         )
         top, cell = segment_argmax(turns, st.macro_start)

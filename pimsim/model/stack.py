@@ -37,6 +37,7 @@ class Stack:
     positions: np.ndarray  # (M, 2)
     meshes: np.ndarray  # (B, 2)
     spread: np.ndarray | None  # (B x L,)
+    weights_wired: np.ndarray  # (S,) bool: the design's ADCs are wired to its weight columns
 
     @classmethod
     def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> Stack:
@@ -79,6 +80,7 @@ class Stack:
             np.concatenate([d.positions for d in designs]),
             np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
             spread,
+            np.repeat([d.adc_wiring == "weights" for d in designs], s_count).astype(bool),
         )
 
 

@@ -1,0 +1,105 @@
+"""The busiest ADC of each layer share under the architecture's ADC wiring, in closed form.
+
+A macro's ADCs are wired through muxes to fixed, contiguous runs of its columns
+([sim-hardware](../../docs/sim-hardware.md), "ADC mux groups"); a bit's conversions take as long
+as the busiest ADC's. Under ``hardware.adc_wiring: "weights"`` (every synthesized design) only the
+columns holding weights are wired:
+
+- a share's ``W`` weight columns are its crossbars' (a copy's crossbars tile by tile, slice by
+  slice; the layer's crossbars copy by copy, the shares taking consecutive runs of them), summed
+  from the per-copy prefix sums of :class:`~pimsim.model.tables.NetworkTables`;
+- a macro holding one weight share wires them to all its ``A`` ADCs; a macro holding several gives
+  each share its own run of ADCs, in proportion to its conversions per image (weight columns x
+  bits x blocks), one each first and the rest by largest remainder (ties to the earlier share);
+- ``W`` columns on ``A`` ADCs in contiguous runs: ADC ``j`` takes columns ``ceil(j W / A)`` up to
+  ``ceil((j + 1) W / A)``, so the first ADC holds the most, ``ceil(W / A)``; in a block of ``q``
+  pixels only the copies ``0 .. q - 1`` are read, a prefix of ``P`` of the share's columns, and the
+  busiest ADC converts ``min(P, ceil(W / A))`` a bit.
+
+This is the rule the simulator wires (``pimsim.sim.blockwork``), stated here from the mapping alone:
+the estimate does not import the simulator. Under ``"slots"`` (ISAAC's fixed wiring, one crossbar
+per ADC on its presets), and for a macro with fewer ADCs than weight shares (one bank, taken in
+turns), the estimate keeps the even spread over the macro's ADCs: those shares are not *wired* here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.model.stack import Stack
+from pimsim.model.tables import NetworkTables
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Per share of a :class:`~pimsim.model.stack.Stack`: whether its ADCs are wired here, and on
+    how many ADCs its weight columns sit (0 where not wired)."""
+
+    wired: np.ndarray  # (S,) bool
+    columns: np.ndarray  # (S,) weight columns of the share (W)
+    adcs: np.ndarray  # (S,) ADCs its columns are wired to (A)
+    start: np.ndarray  # (S,) its first crossbar among its layer's (copy by copy)
+    crossbars: np.ndarray  # (S,)
+    own_run: np.ndarray  # (S,) bool: its own run of a bank other weight shares also use
+
+
+def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
+    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy)."""
+    copies, rest = np.divmod(i, np.maximum(per_copy, 1))
+    base = t.col_start[lay]
+    return copies * t.col_prefix[base + per_copy] + t.col_prefix[base + rest]
+
+
+def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
+    """Each share's weight columns and ADCs under its design's wiring rule (see the module
+    docstring); ``blocks`` (B x L,) the blocks per image of every batch layer."""
+    lay, glay, macro = st.share_layer, st.layer, st.share_macro
+    per_copy = t.set_crossbars[lay]
+    weight = t.weight[lay]
+    crossbars = np.rint(st.share_frac * st.per_block[glay] * per_copy).astype(int)
+    crossbars[~weight] = 0
+    ends = np.cumsum(crossbars)
+    first = np.searchsorted(glay, glay)  # each share's layer's first share
+    start = ends - crossbars - (ends - crossbars)[first]
+    columns = _columns_upto(t, lay, per_copy, start + crossbars) - _columns_upto(
+        t, lay, per_copy, start
+    )
+    m_total = len(st.macros.adcs)
+    bank = st.macros.adcs[macro]
+    sharing = np.bincount(macro, weight, minlength=m_total)[macro]
+    wired = weight & st.weights_wired & (bank >= sharing)
+    adcs = np.where(wired & (sharing == 1), bank, 0.0)
+    split = np.nonzero(wired & (sharing > 1))[0]
+    if len(split):
+        s_macro = macro[split]
+        work = columns[split] * t.bit_iters[lay[split]] * blocks[glay[split]]
+        total = np.bincount(s_macro, work, minlength=m_total)[s_macro]
+        total = np.where(total > 0, total, 1.0)
+        spare = bank[split] - sharing[split]  # one each first, the rest in proportion
+        exact = spare * work / total
+        counts = 1 + np.floor(exact)
+        left = bank[split] - np.bincount(s_macro, counts, minlength=m_total)[s_macro]
+        order = np.lexsort((split, -(exact % 1), s_macro))  # by macro, largest remainder first
+        rank = np.empty(len(split), dtype=int)
+        seg = np.searchsorted(s_macro[order], s_macro[order])
+        rank[order] = np.arange(len(split)) - seg
+        adcs[split] = counts + (rank < left)
+    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1))
+
+
+def busiest_adc(
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Conversions per bit on the busiest ADC of each wired share (``rows``: those shares; all by
+    default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
+    if rows is None:
+        rows = np.arange(len(w.wired))
+    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
+    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
+    active = np.clip(pixels * per_copy, start, end)  # crossbars of copies 0 .. pixels - 1
+    seen = _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
+    return np.minimum(seen, most)
