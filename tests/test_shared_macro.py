@@ -18,10 +18,12 @@ docs/disagreements.md: shared macros).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pimsim.arch.schema import LayerMapping, MacroGroup
-from pimsim.components import UnitKind
+from pimsim.components import ComponentLibrary, UnitKind
 from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
@@ -97,3 +99,46 @@ def test_under_weight_wiring_shared_layers_get_adcs_in_proportion_to_their_work(
     est = estimate(plan.arch, plan)
     assert est.period_ns == pytest.approx(64 * 4 * 7 * 20) and est.period_set_by == "layer p"
     assert round(100 * (est.period_ns / sim.period_ns - 1), 2) == -0.36
+
+
+def test_layers_on_their_own_adcs_still_share_the_shift_and_add_units() -> None:
+    # The same two layers, eight 1 GS/s ADCs (p gets 5, z 3: a few ns a bit), and three
+    # shift-and-add units of 4 lanes at 0.025 GHz (40 ns an action) that both layers share. A
+    # bit's job is a share's 32 columns: ceil(32 / 4) = 8 actions on min(3, 8) = 3 units,
+    # ceil(8 / 3) = 3 action times = 120 ns, holding all three units. p alone: 256 bits x 120 =
+    # 30,720 ns an image (over its 100 ns reads); z 128 x 120 = 15,360. The units serve both:
+    # (256 + 128) x 120 = 46,080 ns an image, the simulated period (the units never idle).
+    # The estimate's bound is the macro's units' load in whole actions per job (pimsim.model.wiring
+    # .whole_actions): 46,080 ns, exact, "shift_add units of macro 0". Spread evenly (32 / (3 x 4
+    # x 0.025) = 106.7 ns a bit) the units' load, and the turns on the whole bank, said 40,960
+    # (-11.1%).
+    data: dict[str, Any] = library(1.0).model_dump(mode="json")
+    for part in data["units"]:
+        if part["kind"] == "shift_add":
+            part.update(frequency_ghz=0.025, latency_ns=40.0)
+    plan = design(
+        SHARED,
+        [
+            MacroGroup(
+                name="m",
+                crossbars=8,
+                adcs=8,
+                units={UnitKind.SHIFT_ADD: 3, UnitKind.ADD: 1},
+                buffer_kib=64,
+            )
+        ],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+            LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p"),
+        ],
+        ComponentLibrary.model_validate(data),
+    )
+    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
+    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    sim = simulate(plan, SimOptions(images=4))
+    assert sim.period_ns == (256 + 128) * 120
+    units = next(u for u in sim.units if u.name == "macro 0/shift_add units")
+    assert units.busy_ns == 4 * (256 + 128) * 120
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == pytest.approx((256 + 128) * 120)
+    assert est.period_set_by == "shift_add units of macro 0"

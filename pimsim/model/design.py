@@ -32,6 +32,7 @@ def rates_of(parts: Parts, activation_bits: int, dac_bits: int) -> Rates:
         bit_iterations(activation_bits, dac_bits),
         parts.adc.frequency_ghz,
         unit_rate,
+        np.array([u.lanes if (u := parts.unit(k)) else 0.0 for k in UNITS], dtype=float),
     )
 
 

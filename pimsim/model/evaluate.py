@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
     STAGES,
+    UNITS,
     WORK,
+    Rates,
     block_latency,
     block_period,
     busiest_links,
@@ -34,11 +37,12 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.wiring import busiest_adc, wiring
+from pimsim.model.wiring import Wiring, active_columns, busiest_adc, whole_actions, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
-_ADC = STAGES.index("adc")
+_ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
+_SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,43 @@ def _flows(
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
 
 
+def _columns_timed(
+    t: NetworkTables,
+    st: Stack,
+    rates: Rates,
+    wires: Wiring,
+    stages: np.ndarray,
+    rows: np.ndarray,
+    pixels: np.ndarray,
+    at: np.ndarray | None = None,
+) -> np.ndarray:
+    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
+    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
+    conversions on its busiest ADC, every share's shift-and-adds in whole actions
+    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
+    macro's shift-and-add pool in the block, ns."""
+    at = rows if at is None else at
+    bits = t.bit_iters[st.share_layer[rows]].astype(float)
+    wired = wires.wired[rows]
+    busiest = busiest_adc(t, st, wires, pixels[wired], rows[wired])
+    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
+    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if not lanes:
+        return np.zeros(len(rows))
+    has = units > 0
+    job, pool = whole_actions(
+        active_columns(t, st, wires, pixels[has], rows[has]),
+        units[has],
+        lanes,
+        rates.unit_rate[_SA_UNIT] / lanes,
+    )
+    stages[at[has], _SHIFT_ADD] = bits[has] * job
+    out = np.zeros(len(rows))
+    out[has] = bits[has] * pool
+    return out
+
+
 def port_load(
     share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
 ) -> np.ndarray:
@@ -166,13 +207,11 @@ def evaluate_batch(
     weight = t.weight[lay]
     staged = base[:, STAGE_WORK]  # the work the stages time
     full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
-    # a wired share's conversions take its busiest ADC's time (pimsim.model.wiring)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
     wires = wiring(t, st, blocks)
-    wired = np.nonzero(wires.wired)[0]
-    adc_ns = (
-        t.bit_iters[lay].astype(float) / d0.rates.adc_ghz
-    )  # a block's bits, one conversion each
-    full_stages[wired, _ADC] = adc_ns[wired] * busiest_adc(t, st, wires, full[glay[wired]], wired)
+    timed = np.nonzero(weight)[0]
+    pool_full = _columns_timed(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
+    pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
@@ -184,10 +223,15 @@ def evaluate_batch(
             d0.rates,
             st.macros,
         )
-        on = np.nonzero(wires.wired[short])[0]
+        on = np.nonzero(weight[short])[0]
         rows = short[on]
-        last_stages[on, _ADC] = adc_ns[rows] * busiest_adc(t, st, wires, last[glay[rows]], rows)
+        cut = np.searchsorted(timed, rows)  # their places among the weight shares
+        pool_last[cut] = _columns_timed(
+            t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
+        )
         p_last[short] = block_period(last_stages)
+    shift_add_ns = np.zeros(s_total)  # per image
+    shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
@@ -208,6 +252,10 @@ def evaluate_batch(
     in_shared = residents[macro] > 1
     if in_shared.any():
         busy = macro_busy(share_work[in_shared], macro[in_shared], d0.rates, st.macros)
+        # the shift-and-add units in whole actions, each job holding the units it spreads over
+        whole = np.bincount(macro[in_shared], shift_add_ns[in_shared], minlength=m_total)
+        column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
+        busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
         top, cell = segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
         better = top > period
         period, cause, where = (

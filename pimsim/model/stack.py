@@ -17,6 +17,7 @@ def _same_rates(a: Rates, b: Rates) -> bool:
         and a.bit_iters == b.bit_iters
         and a.adc_ghz == b.adc_ghz
         and np.array_equal(a.unit_rate, b.unit_rate)
+        and np.array_equal(a.unit_lanes, b.unit_lanes)
     )
 
 

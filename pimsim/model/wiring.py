@@ -16,6 +16,12 @@ columns holding weights are wired:
   pixels only the copies ``0 .. q - 1`` are read, a prefix of ``P`` of the share's columns, and the
   busiest ADC converts ``min(P, ceil(W / A))`` a bit.
 
+The same columns are shifted and added: a bit's job of ``P`` elements on the macro's ``n``
+shift-and-add units of ``lanes`` lanes is ``a = ceil(P / lanes)`` whole actions on
+``k = min(n, a)`` units, ``ceil(a / k)`` action times (:func:`whole_actions`); the units a macro's
+shares take in turns are busy ``k x ceil(a / k) / n`` action times a job, summed over its shares'
+jobs of an image: a bound on the period where two layers share the macro.
+
 This is the rule the simulator wires (``pimsim.sim.blockwork``), stated here from the mapping alone:
 the estimate does not import the simulator. Under ``"slots"`` (ISAAC's fixed wiring, one crossbar
 per ADC on its presets), and for a macro with fewer ADCs than weight shares (one bank, taken in
@@ -89,6 +95,17 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1))
 
 
+def active_columns(
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Weight columns each share of ``rows`` reads (and converts, and shifts-and-adds) a bit in a
+    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``."""
+    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
+    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
+    active = np.clip(pixels * per_copy, start, end)
+    return _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+
+
 def busiest_adc(
     t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None = None
 ) -> np.ndarray:
@@ -96,10 +113,24 @@ def busiest_adc(
     default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
     if rows is None:
         rows = np.arange(len(w.wired))
-    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
-    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
-    active = np.clip(pixels * per_copy, start, end)  # crossbars of copies 0 .. pixels - 1
-    seen = _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+    seen = active_columns(t, st, w, pixels, rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
     return np.minimum(seen, most)
+
+
+def whole_actions(
+    elements: np.ndarray, units: np.ndarray, lanes: float, ghz: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A job of ``elements`` on a macro's ``units`` digital units of ``lanes`` lanes at ``ghz``
+    actions per ns (each a bit's shift-and-add of a share's columns): ``a = ceil(elements /
+    lanes)`` whole actions spread over ``k = min(units, a)`` units take ``ceil(a / k) / ghz`` ns
+    (the job's time, ns) and hold ``k`` of the ``units`` for it: ``k x ceil(a / k) / (units x
+    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements."""
+    actions = np.ceil(elements / lanes - 1e-9)
+    k = np.minimum(units, actions)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(actions > 0, np.ceil(actions / k - 1e-9), 0.0)
+        job = steps / ghz
+        pool = np.where(actions > 0, k * job / units, 0.0)
+    return job, pool
