@@ -17,10 +17,8 @@ from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
-    STAGES,
     UNITS,
     WORK,
-    Rates,
     block_latency,
     block_period,
     busiest_links,
@@ -37,11 +35,10 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.wiring import Wiring, active_columns, busiest_adc, whole_actions, wiring
+from pimsim.model.wiring import time_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
-_ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 
 
@@ -121,43 +118,6 @@ def _flows(
     return src[order], dst[order], bits[order] / flit_bits, layer[order]
 
 
-def _columns_timed(
-    t: NetworkTables,
-    st: Stack,
-    rates: Rates,
-    wires: Wiring,
-    stages: np.ndarray,
-    rows: np.ndarray,
-    pixels: np.ndarray,
-    at: np.ndarray | None = None,
-) -> np.ndarray:
-    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
-    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
-    conversions on its busiest ADC, every share's shift-and-adds in whole actions
-    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
-    macro's shift-and-add pool in the block, ns."""
-    at = rows if at is None else at
-    bits = t.bit_iters[st.share_layer[rows]].astype(float)
-    wired = wires.wired[rows]
-    busiest = busiest_adc(t, st, wires, pixels[wired], rows[wired])
-    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
-    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
-    lanes = rates.unit_lanes[_SA_UNIT]
-    if not lanes:
-        return np.zeros(len(rows))
-    has = units > 0
-    job, pool = whole_actions(
-        active_columns(t, st, wires, pixels[has], rows[has]),
-        units[has],
-        lanes,
-        rates.unit_rate[_SA_UNIT] / lanes,
-    )
-    stages[at[has], _SHIFT_ADD] = bits[has] * job
-    out = np.zeros(len(rows))
-    out[has] = bits[has] * pool
-    return out
-
-
 def port_load(
     share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
 ) -> np.ndarray:
@@ -210,7 +170,7 @@ def evaluate_batch(
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
     wires = wiring(t, st, blocks)
     timed = np.nonzero(weight)[0]
-    pool_full = _columns_timed(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
     pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
@@ -226,7 +186,7 @@ def evaluate_batch(
         on = np.nonzero(weight[short])[0]
         rows = short[on]
         cut = np.searchsorted(timed, rows)  # their places among the weight shares
-        pool_last[cut] = _columns_timed(
+        pool_last[cut] = time_columns(
             t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
         )
         p_last[short] = block_period(last_stages)

@@ -34,8 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.components.parts import UnitKind
+from pimsim.model.kernel import STAGES, UNITS, Rates
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
+
+_ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
+_SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 
 
 @dataclass(frozen=True)
@@ -134,3 +139,40 @@ def whole_actions(
         job = steps / ghz
         pool = np.where(actions > 0, k * job / units, 0.0)
     return job, pool
+
+
+def time_columns(
+    t: NetworkTables,
+    st: Stack,
+    rates: Rates,
+    wires: Wiring,
+    stages: np.ndarray,
+    rows: np.ndarray,
+    pixels: np.ndarray,
+    at: np.ndarray | None = None,
+) -> np.ndarray:
+    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
+    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
+    conversions on its busiest ADC, every share's shift-and-adds in whole actions
+    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
+    macro's shift-and-add pool in the block, ns."""
+    at = rows if at is None else at
+    bits = t.bit_iters[st.share_layer[rows]].astype(float)
+    wired = wires.wired[rows]
+    busiest = busiest_adc(t, st, wires, pixels[wired], rows[wired])
+    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
+    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if not lanes:
+        return np.zeros(len(rows))
+    has = units > 0
+    job, pool = whole_actions(
+        active_columns(t, st, wires, pixels[has], rows[has]),
+        units[has],
+        lanes,
+        rates.unit_rate[_SA_UNIT] / lanes,
+    )
+    stages[at[has], _SHIFT_ADD] = bits[has] * job
+    out = np.zeros(len(rows))
+    out[has] = bits[has] * pool
+    return out
