@@ -17,6 +17,7 @@ from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
+    STAGES,
     UNITS,
     WORK,
     block_latency,
@@ -35,7 +36,7 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.wiring import time_columns, wiring
+from pimsim.model.wiring import time_columns, unit_turns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
@@ -229,12 +230,25 @@ def evaluate_batch(
             blocks[glay].astype(float),
             t.bit_iters[lay].astype(float),
             macro,
-            # shares on their own runs of the bank convert at once: no turns (the units they
-            # share bound the macro's period through macro_busy, above)
+            # shares on their own runs of the bank convert at once: they take only the units in
+            # turns (unit_turns, below; the units' load bounds the period through macro_busy)
             t.weight[lay].astype(bool) & ~wires.own_run,
             m_total,
         )
-        top, cell = segment_argmax(turns, st.macro_start)
+        bits = t.bit_iters[lay].astype(float)
+        share_image = (blocks[glay] - 1) * p_full + p_last
+        job = full_stages[:, STAGES.index("shift_add")] / bits
+        own = unit_turns(
+            p_full / bits,
+            job,
+            full_stages[:, STAGES.index("adc")] / bits,
+            blocks[glay] * bits,
+            share_image,
+            macro,
+            wires.own_run,
+            m_total,
+        )
+        top, cell = segment_argmax(np.maximum(turns, own), st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),

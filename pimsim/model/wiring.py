@@ -176,3 +176,50 @@ def time_columns(
     out = np.zeros(len(rows))
     out[has] = bits[has] * pool
     return out
+
+
+def unit_turns(
+    cycle_ns: np.ndarray,
+    job_ns: np.ndarray,
+    adc_ns: np.ndarray,
+    jobs: np.ndarray,
+    image_ns: np.ndarray,
+    macro: np.ndarray,
+    own_run: np.ndarray,
+    n_macros: int,
+) -> np.ndarray:
+    """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
+    but take its shift-and-add units in turns (0 for the others).
+
+    Per share (``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
+    bit's shift-and-add job; ``adc_ns``: a bit's conversions; ``jobs``: its bits per image;
+    ``image_ns``: its time per image alone). Every stage holds its result until the next takes it
+    (single buffering): a share's converted bit waits in the ADCs' output while another share's
+    job holds the units. When a job of share ``o`` (``J``) takes the units just before share
+    ``s``'s, ``s``'s job starts ``J`` late; ``s`` had ``cycle_s - job_s`` of idle units time in
+    its bit to absorb it, and its next bit, already read into the sample-and-holds, converts at
+    ``max(job_s, adc_s)`` instead of a whole cycle, catching up ``cycle_s - max(job_s, adc_s)``.
+    ``s`` loses ``max(0, J - (cycle_s - job_s) - (cycle_s - max(job_s, adc_s)))`` per job of
+    ``o``, each once an image: ``s`` takes ``image_s + sum_o jobs_o x loss``; the macro's time is
+    its slowest share's. Short jobs beside a slow bit cost nothing; a share with few long jobs (a
+    fully connected layer's thousands of columns a bit) beside one with many short bits delays it
+    by about its whole units time.
+    """
+    out = np.zeros(n_macros)
+    rows = np.nonzero(own_run)[0]
+    if len(rows) < 2:
+        return out
+    order = rows[np.argsort(macro[rows], kind="stable")]
+    where = macro[order]
+    # what each share absorbs of another's job
+    absorbs = 2 * cycle_ns - job_ns - np.maximum(job_ns, adc_ns)
+    extra = np.zeros(len(order))
+    for d in range(1, len(order)):
+        same = np.nonzero(where[d:] == where[:-d])[0]
+        if not len(same):
+            break  # sorted by macro: no pair further apart either
+        a, b = order[same], order[same + d]
+        extra[same] += jobs[b] * np.maximum(0.0, job_ns[b] - absorbs[a])
+        extra[same + d] += jobs[a] * np.maximum(0.0, job_ns[a] - absorbs[b])
+    np.maximum.at(out, where, image_ns[order] + extra)
+    return out
