@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pimsim.arch.mapping import bit_iterations, crossbar_set, tiles
+from pimsim.arch.mapping import bit_iterations, crossbar_set, tile_shapes
 from pimsim.model.actions import interface_bits, other_work, pixel_work
 from pimsim.model.kernel import WORK, MacroArrays, Rates
 from pimsim.model.plan import LayerPlan
@@ -58,13 +58,13 @@ class NetworkTables:
     ) -> NetworkTables:
         bits = bit_iterations(activation_bits, dac_bits)
         index = {layer.name: i for i, layer in enumerate(network.layers)}
-        rows, prefix = [], []
+        rows, prefix = [], []  # prefix: each layer's column prefix sums
         for layer in network.layers:
-            prefix.append([0])
+            prefix.append(np.zeros(1))
             if layer.kind.has_weights:
                 xset = crossbar_set(layer, xbar, cell_bits, weight_bits)
-                cols = [c for _, c in tiles(layer, xbar) for _ in range(xset.slices)]
-                prefix[-1] = [0, *np.cumsum(cols).tolist()]
+                cols = np.repeat(tile_shapes(layer, xbar)[1], xset.slices)
+                prefix[-1] = np.concatenate([[0], np.cumsum(cols)])
                 lp = LayerPlan(layer, xset, 1, layer.out_pixels, bits, ())
                 work = pixel_work(lp, activation_bits)
                 rows.append(
