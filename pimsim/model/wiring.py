@@ -118,7 +118,11 @@ def busiest_adc(
     default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
     if rows is None:
         rows = np.arange(len(w.wired))
-    seen = active_columns(t, st, w, pixels, rows)
+    return _busiest(w, rows, active_columns(t, st, w, pixels, rows))
+
+
+def _busiest(w: Wiring, rows: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """:func:`busiest_adc` of shares ``rows`` that read ``seen`` columns a bit."""
     with np.errstate(divide="ignore", invalid="ignore"):
         most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
     return np.minimum(seen, most)
@@ -159,7 +163,8 @@ def time_columns(
     at = rows if at is None else at
     bits = t.bit_iters[st.share_layer[rows]].astype(float)
     wired = wires.wired[rows]
-    busiest = busiest_adc(t, st, wires, pixels[wired], rows[wired])
+    seen = active_columns(t, st, wires, pixels, rows)
+    busiest = _busiest(wires, rows[wired], seen[wired])
     stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
     units = st.macros.units[st.share_macro[rows], _SA_UNIT]
     lanes = rates.unit_lanes[_SA_UNIT]
@@ -167,7 +172,7 @@ def time_columns(
         return np.zeros(len(rows))
     has = units > 0
     job, pool = whole_actions(
-        active_columns(t, st, wires, pixels[has], rows[has]),
+        seen[has],
         units[has],
         lanes,
         rates.unit_rate[_SA_UNIT] / lanes,
