@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
+    STAGES,
+    UNITS,
     WORK,
     block_latency,
     block_period,
@@ -33,8 +36,11 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_arrays
 from pimsim.model.stack import Stack, segment_argmax, segment_sum
 from pimsim.model.tables import DesignArrays, NetworkTables
+from pimsim.model.wiring import time_columns, unit_turns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
+
+_SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,11 @@ def evaluate_batch(
     weight = t.weight[lay]
     staged = base[:, STAGE_WORK]  # the work the stages time
     full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
+    wires = wiring(t, st, blocks)
+    timed = np.nonzero(weight)[0]
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
+    pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
@@ -173,7 +184,15 @@ def evaluate_batch(
             d0.rates,
             st.macros,
         )
+        on = np.nonzero(weight[short])[0]
+        rows = short[on]
+        cut = np.searchsorted(timed, rows)  # their places among the weight shares
+        pool_last[cut] = time_columns(
+            t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
+        )
         p_last[short] = block_period(last_stages)
+    shift_add_ns = np.zeros(s_total)  # per image
+    shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
@@ -194,6 +213,10 @@ def evaluate_batch(
     in_shared = residents[macro] > 1
     if in_shared.any():
         busy = macro_busy(share_work[in_shared], macro[in_shared], d0.rates, st.macros)
+        # the shift-and-add units in whole actions, each job holding the units it spreads over
+        whole = np.bincount(macro[in_shared], shift_add_ns[in_shared], minlength=m_total)
+        column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
+        busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
         top, cell = segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
         better = top > period
         period, cause, where = (
@@ -207,10 +230,25 @@ def evaluate_batch(
             blocks[glay].astype(float),
             t.bit_iters[lay].astype(float),
             macro,
-            t.weight[lay].astype(bool),
+            # shares on their own runs of the bank convert at once: they take only the units in
+            # turns (unit_turns, below; the units' load bounds the period through macro_busy)
+            t.weight[lay].astype(bool) & ~wires.own_run,
             m_total,
         )
-        top, cell = segment_argmax(turns, st.macro_start)
+        bits = t.bit_iters[lay].astype(float)
+        share_image = (blocks[glay] - 1) * p_full + p_last
+        job = full_stages[:, STAGES.index("shift_add")] / bits
+        own = unit_turns(
+            p_full / bits,
+            job,
+            full_stages[:, STAGES.index("adc")] / bits,
+            blocks[glay] * bits,
+            share_image,
+            macro,
+            wires.own_run,
+            m_total,
+        )
+        top, cell = segment_argmax(np.maximum(turns, own), st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
