@@ -112,14 +112,18 @@ def row(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", default=",".join(BUDGETS_W))
-    parser.add_argument("--designs", default="synthesized,isaac", help="synthesized, isaac or both")
+    parser.add_argument(
+        "--designs", default="synthesized,isaac", help="synthesized, isaac, both or a comma list"
+    )
     parser.add_argument("--images", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--quick", action="store_true", help="quick search (smoke run)")
     parser.add_argument("--arch-dir", type=Path, help="keep / reuse the synthesized designs here")
     parser.add_argument("--markdown", action="store_true", help="also print the rows as markdown")
     args = parser.parse_args()
-    designs = set(args.designs.split(","))
+    designs = {"synthesized", "isaac"} if args.designs == "both" else set(args.designs.split(","))
+    if not designs <= {"synthesized", "isaac"}:
+        parser.error(f"--designs {args.designs}: say synthesized, isaac or both")
     console = Console(width=220)
     table = Table(title="estimate vs simulation (error = (estimate - sim) / sim)")
     for col in COLUMNS:

@@ -206,6 +206,7 @@ def design_arrays(
         table,
         ctx.parts.noc.hop_latency_ns,
         interface_gbit_s=ctx.parts.interface.bandwidth_gbit_s if ctx.parts.interface else 0.0,
+        adc_wiring="weights",  # what synth.materialize writes
     )
 
 

@@ -24,7 +24,9 @@ def test_stage_times_with_and_without_parts() -> None:
         np.array([[1.0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 2.0, 0]]),
         np.array([64.0, 32.0]),
     )
-    rates = Rates(read_ns=100.0, bit_iters=4, adc_ghz=0.5, unit_rate=np.full(6, 4.0))
+    rates = Rates(
+        read_ns=100.0, bit_iters=4, adc_ghz=0.5, unit_rate=np.full(6, 4.0), unit_lanes=np.ones(6)
+    )
     # block work in STAGE_WORK order: load bits, ADC, shift-add, add, activation, sigmoid, pool,
     # eltwise, store bits
     work = np.zeros((len(STAGE_WORK), 3))

@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from pimsim.components.parts import UnitKind
 from pimsim.network.layer import Activation, Layer, LayerKind
 
@@ -65,6 +67,30 @@ def crossbar_set(layer: Layer, xbar: int, cell_bits: int, weight_bits: int = 16)
         return CrossbarSet(1, math.ceil(groups / per_xbar), slices, rows * groups, cout, cout)
     rb, cb = math.ceil(rows / xbar), math.ceil(cols / xbar)
     return CrossbarSet(rb, cb * groups, slices, rows * cb * groups, cols * rb * groups, cout)
+
+
+def tile_shapes(layer: Layer, xbar: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns holding weights in each tile of one slice of one copy, in crossbar order
+    (each tile is stored as ``slices`` crossbars in a row: a copy's crossbars are tile by tile,
+    slice by slice): row block by row block, column tile by column tile, group by group; groups
+    small enough are packed along a crossbar's diagonal."""
+    groups, rows, cols = layer.groups, layer.weight_rows, layer.weight_cols // layer.groups
+
+    def cut(n: int) -> np.ndarray:
+        return np.minimum(xbar, n - np.arange(math.ceil(n / xbar)) * xbar)
+
+    if groups > 1 and rows <= xbar and cols <= xbar:  # whole groups packed along the diagonal
+        per = min(xbar // rows, xbar // cols)
+        packs = np.minimum(per, groups - np.arange(math.ceil(groups / per)) * per)
+        return rows * packs, cols * packs
+    r, c = cut(rows), cut(cols)
+    return np.tile(np.repeat(r, len(c)), groups), np.tile(c, len(r) * groups)
+
+
+def tiles(layer: Layer, xbar: int) -> list[tuple[int, int]]:
+    """(rows, columns) of each tile of :func:`tile_shapes`, as a list."""
+    r, c = tile_shapes(layer, xbar)
+    return list(zip(r.tolist(), c.tolist(), strict=True))
 
 
 def bit_iterations(activation_bits: int, dac_bits: int) -> int:

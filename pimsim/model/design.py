@@ -32,6 +32,7 @@ def rates_of(parts: Parts, activation_bits: int, dac_bits: int) -> Rates:
         bit_iterations(activation_bits, dac_bits),
         parts.adc.frequency_ghz,
         unit_rate,
+        np.array([u.lanes if (u := parts.unit(k)) else 0.0 for k in UNITS], dtype=float),
     )
 
 
@@ -82,4 +83,5 @@ def design_from_plan(plan: Plan) -> DesignArrays:
         hw.parts.noc.hop_latency_ns,
         np.array([plan.layers[lay.name].spread for lay in names], dtype=bool),
         io.bandwidth_gbit_s if (io := hw.parts.interface) is not None else 0.0,
+        hw.adc_wiring,
     )

@@ -13,10 +13,13 @@ from itertools import pairwise
 
 import numpy as np
 
+from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.flows import batch_flows, line_traffic
 from pimsim.model.kernel import (
     BUSY_NAMES,
+    STAGES,
+    UNITS,
     WORK,
     MacroArrays,
     block_latency,
@@ -37,8 +40,12 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
 from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
+from pimsim.model.wiring import time_columns, unit_turns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
+
+_SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+_ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,12 @@ def evaluate_batch(
     staged = np.take(t.stage_work, lay, axis=1) * frac
     rate = stage_rates(d0.rates, st.macros)
     full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring,
+    # which reads a share's stages as a row: the transposed view writes into full_stages)
+    wires = wiring(t, st, blocks)
+    timed = np.nonzero(weight)[0]
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages.T, timed, full[glay[timed]])
+    pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
@@ -132,7 +145,15 @@ def evaluate_batch(
             d0.rates,
             rate,
         )
+        on = np.nonzero(weight[short])[0]
+        rows = short[on]
+        cut = np.searchsorted(timed, rows)  # their places among the weight shares
+        pool_last[cut] = time_columns(
+            t, st, d0.rates, wires, last_stages.T, rows, last[glay[rows]], on
+        )
         p_last[short] = block_period(last_stages)
+    shift_add_ns = np.zeros(len(lay))  # per image
+    shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
@@ -166,6 +187,10 @@ def evaluate_batch(
             d0.rates,
             MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
         )
+        # the shift-and-add units in whole actions, each job holding the units it spreads over
+        whole = np.bincount(local[macro[in_shared]], shift_add_ns[in_shared], minlength=len(shared))
+        column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
+        busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
         top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
@@ -173,7 +198,8 @@ def evaluate_batch(
             np.where(better, 1, cause),
             np.where(better, cell, where),
         )
-        pairs = np.flatnonzero(in_shared & weight)  # the shares that may take turns
+        # the weight shares that take the bank in turns
+        pairs = np.flatnonzero(in_shared & weight & ~wires.own_run)
         turns = interleaved_busy(
             np.take(full_stages, pairs, axis=1),
             p_full[pairs],
@@ -183,7 +209,23 @@ def evaluate_batch(
             np.ones(len(pairs), dtype=bool),
             len(shared),
         )
-        top, cell = shared_argmax(turns[:, None], shared, shared_start, st.macro_start)
+        # shares on their own runs of the bank convert at once: they take only the units in turns
+        # (the units' load bounds the period through macro_busy); own runs are in shared macros
+        runs = np.flatnonzero(wires.own_run)
+        bits = t.bit_iters[lay[runs]].astype(float)
+        own = unit_turns(
+            p_full[runs] / bits,
+            full_stages[_SHIFT_ADD, runs] / bits,
+            full_stages[_ADC_STAGE, runs] / bits,
+            blocks[glay[runs]] * bits,
+            (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs],
+            local[macro[runs]],
+            np.ones(len(runs), dtype=bool),
+            len(shared),
+        )
+        top, cell = shared_argmax(
+            np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
+        )
         better = top > period
         period, cause, where = (
             np.where(better, top, period),

@@ -72,6 +72,7 @@ class Rates:
     bit_iters: int
     adc_ghz: float  # conversions per ns per ADC
     unit_rate: np.ndarray  # (U,) elements per ns per unit: lanes x frequency (0 where no part)
+    unit_lanes: np.ndarray  # (U,) elements per action of a unit (0 where no part)
 
 
 @dataclass(frozen=True)

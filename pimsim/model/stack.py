@@ -17,6 +17,7 @@ def _same_rates(a: Rates, b: Rates) -> bool:
         and a.bit_iters == b.bit_iters
         and a.adc_ghz == b.adc_ghz
         and np.array_equal(a.unit_rate, b.unit_rate)
+        and np.array_equal(a.unit_lanes, b.unit_lanes)
     )
 
 
@@ -37,6 +38,7 @@ class Stack:
     positions: np.ndarray  # (M, 2)
     meshes: np.ndarray  # (B, 2)
     spread: np.ndarray | None  # (B x L,)
+    weights_wired: np.ndarray  # (S,) bool: the design's ADCs are wired to its weight columns
 
     @classmethod
     def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> Stack:
@@ -79,6 +81,7 @@ class Stack:
             np.concatenate([d.positions for d in designs]),
             np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
             spread,
+            np.repeat([d.adc_wiring == "weights" for d in designs], s_count).astype(bool),
         )
 
 

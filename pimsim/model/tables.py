@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pimsim.arch.mapping import bit_iterations, crossbar_set
+from pimsim.arch.mapping import bit_iterations, crossbar_set, tile_shapes
 from pimsim.model.actions import interface_bits, other_work, pixel_work
 from pimsim.model.kernel import STAGE_WORK, WORK, MacroArrays, Rates
 from pimsim.model.plan import LayerPlan
@@ -40,6 +40,11 @@ class NetworkTables:
     ops: int
     layers: tuple[Layer, ...] = ()
     io_bits: float = 0.0  # bits one image moves across the off-chip interface (in + out)
+    # the weight columns of a copy's crossbars, in crossbar order (tile by tile, slice by slice),
+    # as prefix sums: layer l's are col_prefix[col_start[l] : col_start[l] + set_crossbars[l] + 1]
+    # (0, first crossbar's columns, ...); a layer without weights has (0,)
+    col_prefix: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    col_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=int))
     #: (len(STAGE_WORK), L): the work the stages time, one row per stage column (work's columns)
     stage_work: np.ndarray = field(init=False, repr=False, compare=False)
     #: (L,) bool: the layers that read no other layer (only the network input)
@@ -65,10 +70,13 @@ class NetworkTables:
     ) -> NetworkTables:
         bits = bit_iterations(activation_bits, dac_bits)
         index = {layer.name: i for i, layer in enumerate(network.layers)}
-        rows = []
+        rows, prefix = [], []  # prefix: each layer's column prefix sums
         for layer in network.layers:
+            prefix.append(np.zeros(1))
             if layer.kind.has_weights:
                 xset = crossbar_set(layer, xbar, cell_bits, weight_bits)
+                cols = np.repeat(tile_shapes(layer, xbar)[1], xset.slices)
+                prefix[-1] = np.concatenate([[0], np.cumsum(cols)])
                 lp = LayerPlan(layer, xset, 1, layer.out_pixels, bits, ())
                 work = pixel_work(lp, activation_bits)
                 rows.append(
@@ -116,6 +124,8 @@ class NetworkTables:
             network.ops,
             network.layers,
             float(interface_bits(network, activation_bits)),
+            np.concatenate(prefix).astype(float),
+            np.cumsum([0] + [len(p) for p in prefix[:-1]]).astype(int),
         )
 
 
@@ -138,3 +148,4 @@ class DesignArrays:
     hop_ns: float = 0.0
     spread: np.ndarray | None = None  # (L,) bool: outputs kept by each share (see model.plan)
     interface_gbit_s: float = 0.0  # off-chip interface bandwidth, bits/ns (0: no interface)
+    adc_wiring: str = "slots"  # hardware.adc_wiring: which columns the ADC muxes are wired to

@@ -55,8 +55,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from pimsim.arch.mapping import tiles
 from pimsim.model.plan import LayerPlan, Plan
-from pimsim.network.layer import Activation, Layer, LayerKind
+from pimsim.network.layer import Activation, LayerKind
 
 #: Activations done by the sigmoid unit; any other activation by the activation unit.
 _SIGMOID_LIKE = (Activation.SIGMOID, Activation.TANH, Activation.HARDSWISH)
@@ -67,21 +68,6 @@ def activation_name(activation: Activation) -> str | None:
     if activation is Activation.NONE:
         return None
     return "sigmoid" if activation in _SIGMOID_LIKE else "activation"
-
-
-def tiles(layer: Layer, xbar: int) -> list[tuple[int, int]]:
-    """(rows, columns) holding weights in each tile of one slice of one copy, in crossbar order."""
-    groups, rows, cols = layer.groups, layer.weight_rows, layer.weight_cols // layer.groups
-
-    def cut(n: int) -> list[int]:
-        return [min(xbar, n - i * xbar) for i in range(math.ceil(n / xbar))]
-
-    if groups > 1 and rows <= xbar and cols <= xbar:  # whole groups packed along the diagonal
-        per = min(xbar // rows, xbar // cols)
-        packs = [min(per, groups - k * per) for k in range(math.ceil(groups / per))]
-        return [(rows * g, cols * g) for g in packs]
-    one = [(r, c) for r in cut(rows) for c in cut(cols)]
-    return one * groups
 
 
 @dataclass(frozen=True)

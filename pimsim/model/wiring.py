@@ -1,0 +1,230 @@
+"""The busiest ADC of each layer share under the architecture's ADC wiring, in closed form.
+
+A macro's ADCs are wired through muxes to fixed, contiguous runs of its columns
+([sim-hardware](../../docs/sim-hardware.md), "ADC mux groups"); a bit's conversions take as long
+as the busiest ADC's. Under ``hardware.adc_wiring: "weights"`` (every synthesized design) only the
+columns holding weights are wired:
+
+- a share's ``W`` weight columns are its crossbars' (a copy's crossbars tile by tile, slice by
+  slice; the layer's crossbars copy by copy, the shares taking consecutive runs of them), summed
+  from the per-copy prefix sums of :class:`~pimsim.model.tables.NetworkTables`;
+- a macro holding one weight share wires them to all its ``A`` ADCs; a macro holding several gives
+  each share its own run of ADCs, in proportion to its conversions per image (weight columns x
+  bits x blocks), one each first and the rest by largest remainder (ties to the earlier share);
+- ``W`` columns on ``A`` ADCs in contiguous runs: ADC ``j`` takes columns ``ceil(j W / A)`` up to
+  ``ceil((j + 1) W / A)``, so the first ADC holds the most, ``ceil(W / A)``; in a block of ``q``
+  pixels only the copies ``0 .. q - 1`` are read, a prefix of ``P`` of the share's columns, and the
+  busiest ADC converts ``min(P, ceil(W / A))`` a bit.
+
+The same columns are shifted and added: a bit's job of ``P`` elements on the macro's ``n``
+shift-and-add units of ``lanes`` lanes is ``a = ceil(P / lanes)`` whole actions on
+``k = min(n, a)`` units, ``ceil(a / k)`` action times (:func:`whole_actions`); the units a macro's
+shares take in turns are busy ``k x ceil(a / k) / n`` action times a job, summed over its shares'
+jobs of an image: a bound on the period where two layers share the macro.
+
+This is the rule the simulator wires (``pimsim.sim.blockwork``), stated here from the mapping alone:
+the estimate does not import the simulator. Under ``"slots"`` (ISAAC's fixed wiring, one crossbar
+per ADC on its presets), and for a macro with fewer ADCs than weight shares (one bank, taken in
+turns), the estimate keeps the even spread over the macro's ADCs: those shares are not *wired* here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.components.parts import UnitKind
+from pimsim.model.kernel import STAGES, UNITS, Rates
+from pimsim.model.stack import Stack
+from pimsim.model.tables import NetworkTables
+
+_ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
+_SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Per share of a :class:`~pimsim.model.stack.Stack`: whether its ADCs are wired here, and on
+    how many ADCs its weight columns sit (0 where not wired)."""
+
+    wired: np.ndarray  # (S,) bool
+    columns: np.ndarray  # (S,) weight columns of the share (W)
+    adcs: np.ndarray  # (S,) ADCs its columns are wired to (A)
+    start: np.ndarray  # (S,) its first crossbar among its layer's (copy by copy)
+    crossbars: np.ndarray  # (S,)
+    own_run: np.ndarray  # (S,) bool: its own run of a bank other weight shares also use
+
+
+def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
+    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy)."""
+    copies, rest = np.divmod(i, np.maximum(per_copy, 1))
+    base = t.col_start[lay]
+    return copies * t.col_prefix[base + per_copy] + t.col_prefix[base + rest]
+
+
+def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
+    """Each share's weight columns and ADCs under its design's wiring rule (see the module
+    docstring); ``blocks`` (B x L,) the blocks per image of every batch layer."""
+    lay, glay, macro = st.share_layer, st.layer, st.share_macro
+    per_copy = t.set_crossbars[lay]
+    weight = t.weight[lay]
+    crossbars = np.rint(st.share_frac * st.per_block[glay] * per_copy).astype(int)
+    crossbars[~weight] = 0
+    ends = np.cumsum(crossbars)
+    first = np.searchsorted(glay, glay)  # each share's layer's first share
+    start = ends - crossbars - (ends - crossbars)[first]
+    columns = _columns_upto(t, lay, per_copy, start + crossbars) - _columns_upto(
+        t, lay, per_copy, start
+    )
+    m_total = len(st.macros.adcs)
+    bank = st.macros.adcs[macro]
+    sharing = np.bincount(macro, weight, minlength=m_total)[macro]
+    wired = weight & st.weights_wired & (bank >= sharing)
+    adcs = np.where(wired & (sharing == 1), bank, 0.0)
+    split = np.nonzero(wired & (sharing > 1))[0]
+    if len(split):
+        s_macro = macro[split]
+        work = columns[split] * t.bit_iters[lay[split]] * blocks[glay[split]]
+        total = np.bincount(s_macro, work, minlength=m_total)[s_macro]
+        total = np.where(total > 0, total, 1.0)
+        spare = bank[split] - sharing[split]  # one each first, the rest in proportion
+        exact = spare * work / total
+        counts = 1 + np.floor(exact)
+        left = bank[split] - np.bincount(s_macro, counts, minlength=m_total)[s_macro]
+        order = np.lexsort((split, -(exact % 1), s_macro))  # by macro, largest remainder first
+        rank = np.empty(len(split), dtype=int)
+        seg = np.searchsorted(s_macro[order], s_macro[order])
+        rank[order] = np.arange(len(split)) - seg
+        adcs[split] = counts + (rank < left)
+    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1))
+
+
+def active_columns(
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Weight columns each share of ``rows`` reads (and converts, and shifts-and-adds) a bit in a
+    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``."""
+    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
+    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
+    active = np.clip(pixels * per_copy, start, end)
+    return _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+
+
+def busiest_adc(
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Conversions per bit on the busiest ADC of each wired share (``rows``: those shares; all by
+    default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
+    if rows is None:
+        rows = np.arange(len(w.wired))
+    return _busiest(w, rows, active_columns(t, st, w, pixels, rows))
+
+
+def _busiest(w: Wiring, rows: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """:func:`busiest_adc` of shares ``rows`` that read ``seen`` columns a bit."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
+    return np.minimum(seen, most)
+
+
+def whole_actions(
+    elements: np.ndarray, units: np.ndarray, lanes: float, ghz: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A job of ``elements`` on a macro's ``units`` digital units of ``lanes`` lanes at ``ghz``
+    actions per ns (each a bit's shift-and-add of a share's columns): ``a = ceil(elements /
+    lanes)`` whole actions spread over ``k = min(units, a)`` units take ``ceil(a / k) / ghz`` ns
+    (the job's time, ns) and hold ``k`` of the ``units`` for it: ``k x ceil(a / k) / (units x
+    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements."""
+    actions = np.ceil(elements / lanes - 1e-9)
+    k = np.minimum(units, actions)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(actions > 0, np.ceil(actions / k - 1e-9), 0.0)
+        job = steps / ghz
+        pool = np.where(actions > 0, k * job / units, 0.0)
+    return job, pool
+
+
+def time_columns(
+    t: NetworkTables,
+    st: Stack,
+    rates: Rates,
+    wires: Wiring,
+    stages: np.ndarray,
+    rows: np.ndarray,
+    pixels: np.ndarray,
+    at: np.ndarray | None = None,
+) -> np.ndarray:
+    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
+    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
+    conversions on its busiest ADC, every share's shift-and-adds in whole actions
+    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
+    macro's shift-and-add pool in the block, ns."""
+    at = rows if at is None else at
+    bits = t.bit_iters[st.share_layer[rows]].astype(float)
+    wired = wires.wired[rows]
+    seen = active_columns(t, st, wires, pixels, rows)
+    busiest = _busiest(wires, rows[wired], seen[wired])
+    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
+    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if not lanes:
+        return np.zeros(len(rows))
+    has = units > 0
+    job, pool = whole_actions(
+        seen[has],
+        units[has],
+        lanes,
+        rates.unit_rate[_SA_UNIT] / lanes,
+    )
+    stages[at[has], _SHIFT_ADD] = bits[has] * job
+    out = np.zeros(len(rows))
+    out[has] = bits[has] * pool
+    return out
+
+
+def unit_turns(
+    cycle_ns: np.ndarray,
+    job_ns: np.ndarray,
+    adc_ns: np.ndarray,
+    jobs: np.ndarray,
+    image_ns: np.ndarray,
+    macro: np.ndarray,
+    own_run: np.ndarray,
+    n_macros: int,
+) -> np.ndarray:
+    """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
+    but take its shift-and-add units in turns (0 for the others).
+
+    Per share (``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
+    bit's shift-and-add job; ``adc_ns``: a bit's conversions; ``jobs``: its bits per image;
+    ``image_ns``: its time per image alone). Every stage holds its result until the next takes it
+    (single buffering): a share's converted bit waits in the ADCs' output while another share's
+    job holds the units. When a job of share ``o`` (``J``) takes the units just before share
+    ``s``'s, ``s``'s job starts ``J`` late; ``s`` had ``cycle_s - job_s`` of idle units time in
+    its bit to absorb it, and its next bit, already read into the sample-and-holds, converts at
+    ``max(job_s, adc_s)`` instead of a whole cycle, catching up ``cycle_s - max(job_s, adc_s)``.
+    ``s`` loses ``max(0, J - (cycle_s - job_s) - (cycle_s - max(job_s, adc_s)))`` per job of
+    ``o``, each once an image: ``s`` takes ``image_s + sum_o jobs_o x loss``; the macro's time is
+    its slowest share's. Short jobs beside a slow bit cost nothing; a share with few long jobs (a
+    fully connected layer's thousands of columns a bit) beside one with many short bits delays it
+    by about its whole units time.
+    """
+    out = np.zeros(n_macros)
+    rows = np.nonzero(own_run)[0]
+    if len(rows) < 2:
+        return out
+    order = rows[np.argsort(macro[rows], kind="stable")]
+    where = macro[order]
+    # what each share absorbs of another's job
+    absorbs = 2 * cycle_ns - job_ns - np.maximum(job_ns, adc_ns)
+    extra = np.zeros(len(order))
+    for d in range(1, len(order)):
+        same = np.nonzero(where[d:] == where[:-d])[0]
+        if not len(same):
+            break  # sorted by macro: no pair further apart either
+        a, b = order[same], order[same + d]
+        extra[same] += jobs[b] * np.maximum(0.0, job_ns[b] - absorbs[a])
+        extra[same + d] += jobs[a] * np.maximum(0.0, job_ns[a] - absorbs[b])
+    np.maximum.at(out, where, image_ns[order] + extra)
+    return out
