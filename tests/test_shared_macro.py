@@ -130,8 +130,9 @@ def test_under_weight_wiring_shared_layers_get_adcs_in_proportion_to_their_work(
     assert est.period_ns == pytest.approx(64 * 4 * 7 * 20) and est.period_set_by == "layer p"
     assert round(100 * (est.period_ns / sim.period_ns - 1), 2) == -0.36
     # now agrees (within the 2 ns a block): not flagged. Each bit's shift-and-add job is 32
-    # columns on the one unit of 4 lanes at 1 GHz, 8 ns; (256 + 128) jobs an image = 3,072 ns,
-    # under half the period: the units' turns cost next to nothing
+    # columns on the one unit of 4 lanes at 1 GHz, 8 ns; p's bit takes 140 ns (its busiest ADC)
+    # and absorbs 2 x 140 - 8 - 140 = 132 ns of z's 8 ns jobs, z's (220 ns) 212 of p's: the
+    # closed-form turns charge nothing
     assert disagreements(plan) == []
 
 
@@ -176,8 +177,9 @@ def test_layers_on_their_own_adcs_still_share_the_shift_and_add_units() -> None:
     est = estimate(plan.arch, plan)
     assert est.period_ns == pytest.approx((256 + 128) * 120)
     assert est.period_set_by == "shift_add units of macro 0"
-    # now agrees: the units' load sets the period (they never idle), so the order of the jobs
-    # does not matter: not flagged
+    # now agrees: the closed-form turns charge p 128 x 120 ns of waiting (its 120 ns bit has no
+    # slack: 2 x 120 - 120 - max(120, 7) = 0), but the units' load sets the period (they never
+    # idle), so the order of the jobs does not matter: not flagged
     assert disagreements(plan) == []
 
 
@@ -234,8 +236,11 @@ def test_long_jobs_of_one_layer_hold_up_the_other_at_its_units() -> None:
     est = estimate(plan.arch, plan)
     assert est.period_ns == pytest.approx(256 * 100 + 32 * (320 - 40))
     assert est.period_set_by == "two layers taking turns in macro 0"
-    # flagged: the units are busy 30,720 ns an image, over half the estimated 34,560 but not all
-    # of it: the closed-form turns are what the estimate has, the queue's order it does not follow
+    # flagged: the estimate's period is its closed form of the turns, 8,960 ns an image of p's
+    # bits waiting for the unit (26% of the period, over the 1% threshold), and the unit's load
+    # (30,720 ns) is below the period, so how the jobs meet matters: the closed form charges
+    # 8,960 where the simulation waits 8,856
     (flag,) = disagreements(plan)
     assert flag.startswith("shared macro: macro 0 holds p, z on their own runs of its ADCs")
-    assert "busy 3.072e+04 ns per image (estimated period 3.456e+04 ns)" in flag
+    assert "(busy 3.072e+04 ns per image, estimated period 3.456e+04 ns)" in flag
+    assert "charges 8960 ns per image of bits waiting" in flag
