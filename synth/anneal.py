@@ -52,24 +52,20 @@ def anneal(
     """
     if not 0 < cooling < 1:
         raise ValueError("cooling must be in (0, 1)")
-    cache: dict[S, float] = {}
-
-    def cost(state: S) -> float:
-        value = cache.get(state)
-        if value is None:
-            value = cache[state] = energy(state)
-        return value
-
-    start = cost(init)
+    cache: dict[S, float] = {}  # every state visited, with its energy
+    start = cache[init] = energy(init)
     temperature0 = initial_temperature(start) if t0 is None else t0
+    uniform, exp = rng.random, math.exp
     for _ in range(chains):
         state, e = init, start
         temperature = temperature0
         while temperature > temperature0 * final_ratio:
             for _ in range(iterations):
                 candidate = move(state, rng)
-                ce = cost(candidate)
-                if ce <= e or rng.random() < math.exp((e - ce) / temperature):
+                ce = cache.get(candidate)
+                if ce is None:
+                    ce = cache[candidate] = energy(candidate)
+                if ce <= e or uniform() < exp((e - ce) / temperature):
                     state, e = candidate, ce
             temperature *= cooling
     best = heapq.nsmallest(archive, cache.items(), key=lambda kv: (kv[1], repr(kv[0])))
