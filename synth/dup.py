@@ -127,8 +127,10 @@ class Neighbours:
     at least the mean set size, raise one random layer that fits by one.
 
     The move runs about 10,000 times per work unit, so the lists it draws from are kept up to date
-    instead of rebuilt: each still holds exactly the layers (in layer order) the rule allows, so
-    every draw from the one ``random.Random`` is the same as in the plain form of the rule.
+    instead of rebuilt (each still holds exactly the layers, in layer order, the rule allows) and
+    its random integers are drawn from the generator's bits directly (:func:`_below`, as
+    ``randrange``, ``randint`` and ``choice`` draw them): every draw from the one
+    ``random.Random`` is the same as in the plain form of the rule (tests/test_search_speed.py).
     """
 
     def __init__(self, problem: DupProblem) -> None:
@@ -140,27 +142,36 @@ class Neighbours:
 
     def __call__(self, dup: Dup, rng: random.Random) -> Dup:
         budget, sets, pixels, n = self.budget, self.sets, self.pixels, self.n
+        bits = rng.getrandbits
         new = list(dup)
-        i = rng.randrange(n)
+        i = _below(bits, n)
         used = sum(map(mul, dup, sets))
         room = min(pixels[i] - new[i], max((budget - used) // sets[i], 0) + max(1, new[i] // 4))
         if room > 0:
-            step = rng.randint(1, room)
+            step = 1 + _below(bits, room)
         elif new[i] > 1:
-            step = -rng.randint(1, max(1, new[i] // 4))
+            step = -1 - _below(bits, max(1, new[i] // 4))
         else:
             step = 0
         new[i] += step
         used += step * sets[i]
         if used > budget:
             lowerable = [j for j in range(n) if j != i and new[j] > 1]
+            m = len(lowerable)
+            k = m.bit_length()
             while used > budget:
-                if lowerable:
-                    j = rng.choice(lowerable)
+                if m:
+                    r = bits(k)  # _below(bits, m), inlined: the loop runs ~10 times a move
+                    while r >= m:
+                        r = bits(k)
+                    j = lowerable[r]
                     if new[j] == 2:
-                        lowerable.remove(j)
+                        del lowerable[r]
+                        m -= 1
+                        k = m.bit_length()
                 elif new[i] > 1:
-                    j = rng.choice((i,))  # draws like the rule's one-element list
+                    j = i
+                    _below(bits, 1)  # the draw of a choice from the rule's one-element list
                 else:
                     return dup
                 new[j] -= 1
@@ -169,11 +180,22 @@ class Neighbours:
         if spare >= self.mean_set:  # keep the use tight against the budget
             fits = [j for j in range(n) if sets[j] <= spare and new[j] < pixels[j]]
             while spare >= self.mean_set and fits:
-                j = rng.choice(fits)
+                j = fits[_below(bits, len(fits))]
                 new[j] += 1
                 spare -= sets[j]
                 fits = [k for k in fits if sets[k] <= spare and new[k] < pixels[k]]
         return tuple(new)
+
+
+def _below(bits: Callable[[int], int], n: int) -> int:
+    """A uniform integer in [0, n) from ``bits`` (a ``random.Random``'s ``getrandbits``), drawn as
+    that generator's ``randrange(n)`` and ``choice`` draw it: n's bit length of random bits, again
+    until below n. The same numbers from the same stream, without three Python calls a draw."""
+    k = n.bit_length()
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return r
 
 
 def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
