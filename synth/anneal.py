@@ -68,5 +68,16 @@ def anneal(
                 if ce <= e or uniform() < exp((e - ce) / temperature):
                     state, e = candidate, ce
             temperature *= cooling
-    best = heapq.nsmallest(archive, cache.items(), key=lambda kv: (kv[1], repr(kv[0])))
-    return [(e, s) for s, e in best]
+    return _lowest(cache, archive)
+
+
+def _lowest(energies: dict[S, float], count: int) -> list[tuple[float, S]]:
+    """The ``count`` lowest-energy states, best first, ties in the order of their ``repr``. Only the
+    states at or below the ``count``-th lowest energy are ranked by ``repr`` (there are 10,000 and
+    more states, and ranking them all by ``repr`` cost more than the annealing's last moves)."""
+    if count <= 0:
+        return []
+    threshold = heapq.nsmallest(count, energies.values())[-1]
+    best = [(e, s) for s, e in energies.items() if e <= threshold]
+    best.sort(key=lambda es: (es[0], repr(es[1])))
+    return best[:count]

@@ -97,3 +97,19 @@ def test_the_polish_on_an_executor_finds_the_same_designs() -> None:
     assert pool.tasks == 2  # one task per design
     assert [f.to_dict() for f in there[0]] == [f.to_dict() for f in here[0]]
     assert there[1] == here[1] > 0
+
+
+def test_the_archive_ranks_ties_by_repr_and_keeps_count() -> None:
+    from synth.anneal import _lowest
+
+    energies = {(3,): 1.0, (10,): 0.5, (2,): 1.0, (1,): 2.0, (20,): 1.0}
+    # 0.5 first; then the three states at 1.0 ordered by repr: "(2,)" < "(20,)" < "(3,)"
+    assert _lowest(energies, 3) == [(0.5, (10,)), (1.0, (2,)), (1.0, (20,))]
+    assert _lowest(energies, 9) == [
+        (0.5, (10,)),
+        (1.0, (2,)),
+        (1.0, (20,)),
+        (1.0, (3,)),
+        (2.0, (1,)),
+    ]
+    assert _lowest(energies, 0) == []
