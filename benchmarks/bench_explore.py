@@ -67,7 +67,7 @@ def run_command(network: str, power_w: float, flags: list[str], jobs: int, seed:
             *flags,
         ]
         cpu, start = _cpu_children_s(), time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=tmp)  # PYTHONPATH rules
         wall, cpu = time.perf_counter() - start, _cpu_children_s() - cpu
         report = json.loads((out / "report.json").read_text())
     return {
