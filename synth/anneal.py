@@ -52,25 +52,32 @@ def anneal(
     """
     if not 0 < cooling < 1:
         raise ValueError("cooling must be in (0, 1)")
-    cache: dict[S, float] = {}
-
-    def cost(state: S) -> float:
-        value = cache.get(state)
-        if value is None:
-            value = cache[state] = energy(state)
-        return value
-
-    start = cost(init)
+    cache: dict[S, float] = {}  # every state visited, with its energy
+    start = cache[init] = energy(init)
     temperature0 = initial_temperature(start) if t0 is None else t0
+    uniform, exp = rng.random, math.exp
     for _ in range(chains):
         state, e = init, start
         temperature = temperature0
         while temperature > temperature0 * final_ratio:
             for _ in range(iterations):
                 candidate = move(state, rng)
-                ce = cost(candidate)
-                if ce <= e or rng.random() < math.exp((e - ce) / temperature):
+                ce = cache.get(candidate)
+                if ce is None:
+                    ce = cache[candidate] = energy(candidate)
+                if ce <= e or uniform() < exp((e - ce) / temperature):
                     state, e = candidate, ce
             temperature *= cooling
-    best = heapq.nsmallest(archive, cache.items(), key=lambda kv: (kv[1], repr(kv[0])))
-    return [(e, s) for s, e in best]
+    return _lowest(cache, archive)
+
+
+def _lowest(energies: dict[S, float], count: int) -> list[tuple[float, S]]:
+    """The ``count`` lowest-energy states, best first, ties in the order of their ``repr``. Only the
+    states at or below the ``count``-th lowest energy are ranked by ``repr`` (there are 10,000 and
+    more states, and ranking them all by ``repr`` cost more than the annealing's last moves)."""
+    if count <= 0:
+        return []
+    threshold = heapq.nsmallest(count, energies.values())[-1]
+    best = [(e, s) for s, e in energies.items() if e <= threshold]
+    best.sort(key=lambda es: (es[0], repr(es[1])))
+    return best[:count]

@@ -21,6 +21,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import mul, truediv
 
 from synth.anneal import anneal
 from synth.settings import SAParams
@@ -52,14 +53,14 @@ class DupProblem:
         )
 
 
-def _cv(values: list[float]) -> float:
-    """Coefficient of variation: population standard deviation / mean (dimensionless; 0 when all
-    values are equal). statistics.pstdev is exact but far slower."""
-    n = len(values)
-    mean = sum(values) / n
+def _cv(total: float, squares: float, n: int) -> float:
+    """Coefficient of variation from the sum and the sum of squares of ``n`` values: population
+    standard deviation / mean (dimensionless; 0 when all values are equal). statistics.pstdev is
+    exact but far slower."""
+    mean = total / n
     if mean <= 0:
         return 0.0
-    return math.sqrt(max(sum(v * v for v in values) / n - mean * mean, 0.0)) / mean
+    return math.sqrt(max(squares / n - mean * mean, 0.0)) / mean
 
 
 def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
@@ -71,23 +72,31 @@ def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     balance for movement that the pricing hardly charges. Dividing each stdev by its mean makes both
     terms relative spreads of comparable size, so alpha is what the paper means: the weight of
     unequal data movement relative to an unbalanced pipeline (alpha 0.1 = a tenth as important).
+
+    It runs once per annealing move (about 10,000 per work unit), so it is written for speed: the
+    sums are the builtin ``sum`` over ``map`` (left to right, the same floats in the same order as
+    a loop), the movement sums are exact integers.
     """
+    pixels, movement, n = problem.pixels, problem.movement, len(problem.pixels)
 
     def energy(dup: Dup) -> float:
-        if len(dup) < 2:
+        if n < 2:
             return 0.0  # one layer: always balanced
-        blocks = [p / d for p, d in zip(problem.pixels, dup, strict=True)]
-        moves = [d * m for d, m in zip(dup, problem.movement, strict=True)]
-        return _cv(blocks) + alpha * _cv(moves)
+        blocks = list(map(truediv, pixels, dup))
+        moves = list(map(mul, dup, movement))
+        return _cv(sum(blocks), sum(map(mul, blocks, blocks)), n) + alpha * _cv(
+            sum(moves), sum(map(mul, moves, moves)), n
+        )
 
     return energy
 
 
 def max_energy(problem: DupProblem) -> Callable[[Dup], float]:
     """max ceil(Ho*Wo/dup): the bottleneck layer's block count."""
+    pixels = problem.pixels
 
     def energy(dup: Dup) -> float:
-        return float(max(math.ceil(p / d) for p, d in zip(problem.pixels, dup, strict=True)))
+        return float(max(-(-p // d) for p, d in zip(pixels, dup, strict=True)))
 
     return energy
 
@@ -109,39 +118,89 @@ def seed(problem: DupProblem) -> Dup:
     return tuple(dup)
 
 
+class Neighbours:
+    """The neighbour move of ``problem``'s annealing, with the problem's constants taken once.
+
+    A budget-tight neighbour that keeps every invariant (1 <= dup <= Ho*Wo, within budget): raise
+    (or, at its bound, lower) one random layer ``i``; while over budget, lower one random other
+    layer with dup > 1 by one (layer ``i`` itself once no other can go lower); while the spare is
+    at least the mean set size, raise one random layer that fits by one.
+
+    The move runs about 10,000 times per work unit, so the lists it draws from are kept up to date
+    instead of rebuilt (each still holds exactly the layers, in layer order, the rule allows) and
+    its random integers are drawn from the generator's bits directly (:func:`_below`, as
+    ``randrange``, ``randint`` and ``choice`` draw them): every draw from the one
+    ``random.Random`` is the same as in the plain form of the rule (tests/test_search_speed.py).
+    """
+
+    def __init__(self, problem: DupProblem) -> None:
+        self.budget = problem.budget
+        self.sets = problem.sets
+        self.pixels = problem.pixels
+        self.n = len(problem.sets)
+        self.mean_set = sum(problem.sets) / self.n if problem.sets else 0.0
+
+    def __call__(self, dup: Dup, rng: random.Random) -> Dup:
+        budget, sets, pixels, n = self.budget, self.sets, self.pixels, self.n
+        bits = rng.getrandbits
+        new = list(dup)
+        i = _below(bits, n)
+        used = sum(map(mul, dup, sets))
+        room = min(pixels[i] - new[i], max((budget - used) // sets[i], 0) + max(1, new[i] // 4))
+        if room > 0:
+            step = 1 + _below(bits, room)
+        elif new[i] > 1:
+            step = -1 - _below(bits, max(1, new[i] // 4))
+        else:
+            step = 0
+        new[i] += step
+        used += step * sets[i]
+        if used > budget:
+            lowerable = [j for j in range(n) if j != i and new[j] > 1]
+            m = len(lowerable)
+            k = m.bit_length()
+            while used > budget:
+                if m:
+                    r = bits(k)  # _below(bits, m), inlined: the loop runs ~10 times a move
+                    while r >= m:
+                        r = bits(k)
+                    j = lowerable[r]
+                    if new[j] == 2:
+                        del lowerable[r]
+                        m -= 1
+                        k = m.bit_length()
+                elif new[i] > 1:
+                    j = i
+                    _below(bits, 1)  # the draw of a choice from the rule's one-element list
+                else:
+                    return dup
+                new[j] -= 1
+                used -= sets[j]
+        spare = budget - used
+        if spare >= self.mean_set:  # keep the use tight against the budget
+            fits = [j for j in range(n) if sets[j] <= spare and new[j] < pixels[j]]
+            while spare >= self.mean_set and fits:
+                j = fits[_below(bits, len(fits))]
+                new[j] += 1
+                spare -= sets[j]
+                fits = [k for k in fits if sets[k] <= spare and new[k] < pixels[k]]
+        return tuple(new)
+
+
+def _below(bits: Callable[[int], int], n: int) -> int:
+    """A uniform integer in [0, n) from ``bits`` (a ``random.Random``'s ``getrandbits``), drawn as
+    that generator's ``randrange(n)`` and ``choice`` draw it: n's bit length of random bits, again
+    until below n. The same numbers from the same stream, without three Python calls a draw."""
+    k = n.bit_length()
+    r = bits(k)
+    while r >= n:
+        r = bits(k)
+    return r
+
+
 def move(problem: DupProblem, dup: Dup, rng: random.Random) -> Dup:
-    """A budget-tight neighbour that keeps every invariant (1 <= dup <= Ho*Wo, within budget)."""
-    new = list(dup)
-    n = len(new)
-    i = rng.randrange(n)
-    spare = problem.budget - problem.used(dup)
-    room = min(problem.pixels[i] - new[i], max(spare // problem.sets[i], 0) + max(1, new[i] // 4))
-    if room > 0:
-        new[i] += rng.randint(1, room)
-    elif new[i] > 1:
-        new[i] -= rng.randint(1, max(1, new[i] // 4))
-    used = problem.used(tuple(new))
-    others = [j for j in range(n) if j != i]
-    while used > problem.budget:
-        lowerable = [j for j in others if new[j] > 1] or ([i] if new[i] > 1 else [])
-        if not lowerable:
-            return dup
-        j = rng.choice(lowerable)
-        new[j] -= 1
-        used -= problem.sets[j]
-    mean_set = sum(problem.sets) / n
-    while problem.budget - used >= mean_set:  # keep the use tight against the budget
-        fits = [
-            j
-            for j in range(n)
-            if problem.sets[j] <= problem.budget - used and new[j] < problem.pixels[j]
-        ]
-        if not fits:
-            break
-        j = rng.choice(fits)
-        new[j] += 1
-        used += problem.sets[j]
-    return tuple(new)
+    """A budget-tight neighbour of ``dup`` (see :class:`Neighbours`; build one to make many)."""
+    return Neighbours(problem)(dup, rng)
 
 
 def candidates(
@@ -186,7 +245,7 @@ def candidates(
     found = anneal(
         start,
         energy,
-        lambda d, r: move(problem, d, r),
+        Neighbours(problem),
         rng,
         chains=chains,
         iterations=iterations,

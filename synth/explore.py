@@ -363,14 +363,16 @@ def explore(
                         session_evaluations,
                     ),
                 )
-    return conclude(
-        network,
-        settings,
-        results,
-        network_source=network_source,
-        seconds=time.perf_counter() - start,
-        session_evaluations=session_evaluations,
-    )
+        # inside the pool's lifetime: the polish runs on it
+        return conclude(
+            network,
+            settings,
+            results,
+            network_source=network_source,
+            seconds=time.perf_counter() - start,
+            session_evaluations=session_evaluations,
+            executor=executor or runner.executor,
+        )
 
 
 def conclude(
@@ -381,12 +383,14 @@ def conclude(
     network_source: str | None = None,
     seconds: float = 0.0,
     session_evaluations: int | None = None,
+    executor: Executor | None = None,
 ) -> Exploration:
     """Merge unit results in a fixed order and choose the best runnable design.
 
     ``results`` may be a subset of the units (an interrupted run): the exploration is then the best
     found so far, with ``complete`` false. ``seconds`` and ``session_evaluations`` describe this
-    session (default: all the evaluations of ``results`` were made in it).
+    session (default: all the evaluations of ``results`` were made in it). The polish runs on
+    ``executor`` when one is given (the same designs as in this process).
 
     Raises:
         InputError: no design was found, or none stays within the budget once runnable.
@@ -396,7 +400,7 @@ def conclude(
     results = sorted(results, key=lambda r: r.unit)
     found = sorted((f for r in results for f in r.found), key=lambda f: f.key)
     skipped = tuple(s for r in results for s in r.skipped)
-    polished, polish_evaluations = polish(found, network, library, settings)
+    polished, polish_evaluations = polish(found, network, library, settings, executor)
     if polished:
         unique = {(f.combo.index, f.dup, f.partition): f for f in found + polished}
         found = sorted(unique.values(), key=lambda f: f.key)

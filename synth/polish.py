@@ -13,6 +13,7 @@ Deterministic: each design's RNG is seeded from the run's seed and the design.
 from __future__ import annotations
 
 import random
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -24,24 +25,29 @@ from synth.search import Found, designs_of, evolve_design
 from synth.settings import Settings
 
 
-def polish(
-    found: list[Found], network: Network, library: ComponentLibrary, settings: Settings
-) -> tuple[list[Found], int]:
-    """The designs the longer EA found from the best ``settings.polish`` distinct (combination,
-    duplication) designs of ``found`` (taken best first by ``Found.key``), and how many designs it
-    scored. Nothing in ``unified`` mode, whose macro partition is not evolved (one macro size is
-    searched instead)."""
-    picked: list[Found] = []
+def picked(found: list[Found], settings: Settings) -> list[Found]:
+    """The designs the polish starts from: the best ``settings.polish`` distinct (combination,
+    duplication) designs of ``found`` (taken best first by ``Found.key``); none in ``unified``
+    mode, whose macro partition is not evolved (one macro size is searched instead)."""
     if settings.macros == "unified":
-        return [], 0
+        return []
+    out: list[Found] = []
     seen: set[tuple[int, tuple[int, ...]]] = set()
     for f in sorted(found, key=lambda f: f.key):
-        if len(picked) == settings.polish:
+        if len(out) == settings.polish:
             break
         if (f.combo.index, f.dup) not in seen:
             seen.add((f.combo.index, f.dup))
-            picked.append(f)
-    contexts: dict[int, ComboContext] = {}
+            out.append(f)
+    return out
+
+
+def polish_one(
+    start: Found, network: Network, library: ComponentLibrary, settings: Settings
+) -> tuple[list[Found], int]:
+    """The designs the longer EA found from ``start``, and how many designs it scored. Pure and
+    picklable (its RNG is seeded from the run's seed and the design), so designs are polished on
+    any executor with the same result."""
     evaluations = 0
 
     def evaluate(
@@ -51,14 +57,26 @@ def polish(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
-    out: list[Found] = []
-    for f in picked:
-        if f.combo.index not in contexts:
-            contexts[f.combo.index] = ComboContext.build(
-                f.combo, network, library, settings.power_w
-            )
-        rng = random.Random(f"{settings.seed}/polish/{f.combo.index}/{f.dup}")
-        out += evolve_design(
-            contexts[f.combo.index], f, settings, settings.polish_ea, rng, evaluate
-        )
+    ctx = ComboContext.build(start.combo, network, library, settings.power_w)
+    rng = random.Random(f"{settings.seed}/polish/{start.combo.index}/{start.dup}")
+    out = evolve_design(ctx, start, settings, settings.polish_ea, rng, evaluate)
     return out, evaluations
+
+
+def polish(
+    found: list[Found],
+    network: Network,
+    library: ComponentLibrary,
+    settings: Settings,
+    executor: Executor | None = None,
+) -> tuple[list[Found], int]:
+    """The designs the longer EA found from the :func:`picked` designs of ``found``, and how many
+    designs it scored; the designs are polished on ``executor`` side by side when one is given
+    (the polish is the serial tail of a run otherwise), in this process when not."""
+    starts = picked(found, settings)
+    if executor is None:
+        done = [polish_one(f, network, library, settings) for f in starts]
+    else:
+        futures = [executor.submit(polish_one, f, network, library, settings) for f in starts]
+        done = [future.result() for future in futures]
+    return [f for designs, _ in done for f in designs], sum(n for _, n in done)

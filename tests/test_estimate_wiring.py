@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pimsim.arch.schema import LayerMapping, MacroGroup
+from pimsim.diagnose import disagreements
 from pimsim.model.design import design_from_plan
 from pimsim.model.estimate import estimate
 from pimsim.model.stack import Stack
@@ -53,6 +54,9 @@ def test_whole_columns_on_five_adcs() -> None:
     assert r.period_ns == 2 * 4 * 125
     assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 125.0,) * 4 + (4 * 8 * 100.0,)
     assert estimate(plan.arch, plan).period_ns == pytest.approx(2 * 4 * 125)
+    # now agrees (docs/disagreements.md, ADC mux imbalance): the busiest ADC is what the estimate
+    # times, nothing is flagged (the old detector named the even spread's 120 ns here)
+    assert disagreements(plan) == []
 
 
 def test_fixed_wiring_leaves_the_idle_copys_adc_idle_in_the_last_block() -> None:
@@ -76,6 +80,7 @@ def test_fixed_wiring_leaves_the_idle_copys_adc_idle_in_the_last_block() -> None
     r = simulate(plan, SimOptions(images=4))
     assert r.period_ns == 2 * 4 * 240
     assert estimate(plan.arch, plan).period_ns == pytest.approx(2 * 4 * 240)
+    assert disagreements(plan) == []  # now agrees, in the last block too
 
 
 def test_a_prefix_shorter_than_the_busiest_run() -> None:
@@ -108,7 +113,12 @@ def test_a_prefix_shorter_than_the_busiest_run() -> None:
 
 
 def test_slot_wiring_keeps_the_even_spread() -> None:
-    # under "slots" (ISAAC's presets) the estimate does not wire: the even spread stays
+    # under "slots" (ISAAC's presets) the estimate does not wire: the even spread stays. The
+    # simulator wires the 4 x 8 = 32 slot columns to the 5 ADCs in runs from columns 0, 7, 13,
+    # 20, 26: ADC 0 converts slot 0's columns 0-6 (7), ADC 1 column 7 and slot 1's 8-12 (6), ADC
+    # 2 slot 1's 13-15 and slot 2's 4 active 16-19 (7), ADC 3 slot 3's active 24-25 (2), ADC 4
+    # 26-27 (2). A bit takes 7 x 25 = 175 ns: 8 bits = 1,400 ns an image; the estimate's
+    # 24 / 5 x 25 = 120 ns a bit, 960 ns, is -31.4%: flagged.
     plan = design(
         NARROW,
         [MacroGroup(name="m", crossbars=4, adcs=5, units=SA, buffer_kib=64)],
@@ -118,3 +128,12 @@ def test_slot_wiring_keeps_the_even_spread() -> None:
     _, _, w = _wiring(plan)
     assert w.wired.tolist() == [False]
     assert estimate(plan.arch, plan).period_ns == pytest.approx(2 * 4 * 24 / 5 * 25)
+    r = simulate(plan, SimOptions(images=4))
+    assert r.period_ns == 8 * 175
+    bits = 4 * 8  # 4 images x 8 bits
+    assert unit(r, "macro 0/ADC bank").server_busy_ns == tuple(
+        bits * n * 25.0 for n in (7, 6, 7, 2, 2)
+    )
+    (flag,) = disagreements(plan)
+    assert flag.startswith("ADC mux imbalance: 'y' in macro 0, blocks of 1 pixel(s)")
+    assert "('slots' wiring): 120 ns a bit" in flag and "converts 175 ns a bit" in flag

@@ -94,7 +94,12 @@ def test_adc_mux_imbalance() -> None:
     est = estimate(plan.arch, plan).period_ns
     assert est == pytest.approx(2 * 4 * 24 / (2 * 0.1))
     assert est / r.period_ns - 1 == pytest.approx(-0.25)
-    assert [d.split(":")[0] for d in disagreements(plan)] == ["ADC mux imbalance"]
+    (flag,) = disagreements(plan)
+    assert flag == (
+        "ADC mux imbalance: 'y' in macro 0, blocks of 1 pixel(s): the estimate spreads a bit's "
+        "conversions evenly over the macro's 2 ADC(s) ('slots' wiring): 120 ns a bit with the "
+        "read; the simulator's busiest wired ADC converts 160 ns a bit"
+    )
 
 
 def wired(plan: Plan, rule: str) -> Plan:
@@ -139,6 +144,28 @@ def test_weight_wiring_converts_on_every_adc() -> None:
     assert unit(r, "macro 0/ADC bank").server_busy_ns == (4 * 8 * 120.0, 4 * 8 * 120.0)
     assert estimate(plan.arch, plan).period_ns == pytest.approx(r.period_ns)
     assert disagreements(plan) == []
+
+
+def test_under_weight_wiring_the_detector_compares_the_simulators_adcs_with_the_closed_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under "weights" the estimate times a share's busiest ADC as min(P, ceil(W / A)) conversions
+    # a bit: the empty-slot macro's 24 weight columns on 2 ADCs, 12 a bit (120 ns), which is what
+    # the simulator's wiring gives (12, 12): nothing is flagged. Were the simulator's wiring to put
+    # 13 and 11 on them (a departure from the closed form), its busiest ADC would need 130 ns a
+    # bit, 8% over the closed form's 120: flagged, naming both figures.
+    import pimsim.diagnose.compute as compute
+
+    plan = narrow_with_an_empty_slot("weights")
+    assert adc_loads(share_crossbars(plan)[("y", 0)], 1, 2) == (12.0, 12.0)
+    assert disagreements(plan) == []
+    monkeypatch.setattr(compute, "adc_loads", lambda xb, pixels, adcs: (13.0, 11.0))
+    (flag,) = disagreements(plan)
+    assert flag == (
+        "ADC mux imbalance: 'y' in macro 0, blocks of 1 pixel(s): the simulator's busiest wired "
+        "ADC converts 130 ns a bit, the estimate's closed form (min(P, ceil(W / A)) on its 2 "
+        "ADC(s), 'weights' wiring) 120 ns"
+    )
 
 
 def test_weight_wiring_rounds_to_whole_columns() -> None:

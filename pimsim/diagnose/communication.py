@@ -34,7 +34,6 @@ import math
 from collections import defaultdict
 
 from pimsim.components.parts import BufferPart
-from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.sim.core import Clock, SimEnv
 from pimsim.sim.ir import Program
@@ -49,12 +48,12 @@ NOC_PORT_SHARE = 0.25
 ROUNDS_SHARE = 0.05
 
 
-def communication_disagreements(plan: Plan, program: Program) -> list[str]:
-    """One line per communication condition of ``plan`` (compiled as ``program``)."""
+def communication_disagreements(plan: Plan, program: Program, period: float) -> list[str]:
+    """One line per communication condition of ``plan`` (compiled as ``program``; ``period``: the
+    estimate's period, ns)."""
     hw = plan.arch.hardware
     noc = hw.parts.noc
     mesh = Mesh(SimEnv(), noc, Clock(hw.clock_ghz))
-    period = estimate(plan.arch, plan).period_ns
     out: list[str] = []
     flows = [f for f in program.flows if not f.in_place and f.src != f.dst]
     if flows and noc.buffer_flits is not None and noc.buffer_flits < mesh.round_trip:
