@@ -140,7 +140,7 @@ def allocate_batch(
     layer = np.concatenate([m.share_layer for m in macros])
     frac = np.concatenate([m.share_frac for m in macros])
     slot = np.concatenate([b * pad + m.share_macro for b, m in enumerate(macros)])
-    work = t.work[layer][:, cols] * (t.items[layer] * frac)[:, None]
+    work = np.take(t.work[:, cols], layer, axis=0) * (t.items[layer] * frac)[:, None]
     k = len(cols)  # summed per macro and column in share order, as np.add.at would
     cell = (slot[:, None] * k + np.arange(k)).ravel()
     per_macro = np.bincount(cell, work.ravel(), count * pad * k).reshape(count, pad, k)
@@ -150,9 +150,10 @@ def allocate_batch(
     real = np.arange(pad)[None, :] < n_m[:, None]
     minimum = (per_macro > 0).astype(float)
     minimum[:, :, 0] = np.maximum(minimum[:, :, 0], crossbars > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
-    lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
+    demand = np.where(per_macro > 0, per_macro / np.where(rate > 0, rate, 1.0), 0.0)
+    lacking = np.zeros(count, dtype=bool)  # work for a unit kind the library does not have
+    if (ctx.rates.unit_rate <= 0).any():
+        lacking = np.any((per_macro[:, :, 1:] > 0) & (ctx.rates.unit_rate <= 0), axis=(1, 2))
     per_block = np.ones((count, len(t.names)), dtype=int)
     per_block[:, ctx.weight] = np.array(dups)
     xbar_bound = (
@@ -162,25 +163,38 @@ def allocate_batch(
     areas = ctx.areas
     if unified:
         crossbars = np.where(real, crossbars.max(axis=1)[:, None], 0)
-    fixed, fixed_area = np.zeros(count), np.zeros(count)
-    buffers = []
-    needed = _buffers(ctx, dups, macros, pad)
-    for b in range(count):
-        kib = needed[b, : n_m[b]].copy()
-        if buffer_floor_kib is not None:
-            floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
-            kib = np.maximum(kib, ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)])
-        if unified:
-            kib[:] = kib.max()
-        buffers.append(kib)
-        buffer_w = ctx.buffer_peak_w[np.searchsorted(ctx.buffer_kib, kib)]
-        fixed[b] = float(
-            crossbars[b, : n_m[b]].sum() * ctx.per_crossbar_w + buffer_w.sum()
-        ) + chip_overhead_peak_w(ctx.parts, int(n_m[b]))
-        fixed_area[b] = areas.fixed_mm2(crossbars[b, : n_m[b]], kib, int(n_m[b]))
+    kib = _buffers(ctx, dups, macros, pad)
+    if buffer_floor_kib is not None:
+        floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
+        floor_kib = ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)]
+        kib[:, : len(floor_kib)] = np.maximum(kib[:, : len(floor_kib)], floor_kib)
+    if unified:
+        kib = np.where(real, np.where(real, kib, 0).max(axis=1)[:, None], kib)
+    size = np.searchsorted(ctx.buffer_kib, kib)  # (B, pad) each macro's scratchpad size
+    buffers = [kib[b, :n].copy() for b, n in enumerate(n_m.tolist())]
+    # what every allocation has, summed as the inventory sums it: the scratchpads' peak power
+    # per candidate (numpy's sum of its macros'), their areas in macro order (by bincount)
+    xbar_sum = np.where(real, crossbars, 0).sum(axis=1)
+    buffer_w = ctx.buffer_peak_w[size]
+    fixed = np.array(
+        [
+            float(xbar_sum[b] * ctx.per_crossbar_w + buffer_w[b, :n].sum())
+            + chip_overhead_peak_w(ctx.parts, n)
+            for b, n in enumerate(n_m.tolist())
+        ]
+    )
+    size_mm2 = np.array([areas.buffers[k] for k in ctx.buffer_kib.tolist()])
+    fixed_area = (
+        xbar_sum.astype(float) * areas.per_crossbar
+        + np.bincount(np.repeat(np.arange(count), n_m), size_mm2[size[real]], count)
+        + n_m * areas.router
+        + areas.interface
+    )
 
     def counts(target: np.ndarray) -> np.ndarray:
-        c = np.maximum(np.ceil(demand / target[:, None, None] - 1e-9), minimum)
+        c = demand / target[:, None, None]  # then - 1e-9, ceil, at least the minimum, in place
+        c -= 1e-9
+        np.maximum(np.ceil(c, out=c), minimum, out=c)
         if unified:
             c = np.where(real[:, :, None], c.max(axis=1)[:, None, :], 0.0)
         return c
@@ -194,21 +208,39 @@ def allocate_batch(
     def fits_one(c: np.ndarray, b: int) -> bool:
         return power(c, b) <= power_w and area(c, b) <= area_mm2
 
+    bounded = math.isfinite(area_mm2)  # (no area budget: every area fits)
+
     def fits(c: np.ndarray) -> np.ndarray:  # every candidate at once: within the budgets?
         per_kind = c.sum(axis=1)  # unit counts, exact
-        return (fixed + (per_kind * peak).sum(axis=1) <= power_w) & (
-            fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
-        )
+        ok = fixed + (per_kind * peak).sum(axis=1) <= power_w
+        if bounded:
+            ok &= fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
+        return ok
+
+    def fits_exactly(c: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """:func:`fits_one` of the candidates in ``which``: :func:`fits`, whose sums differ from
+        the budget figures' only by rounding (relative 1e-12 at most for these few thousand
+        positive terms), and the budget figures themselves where that is within 1e-9 of a
+        budget."""
+        per_kind = c.sum(axis=1)
+        watts = fixed + (per_kind * peak).sum(axis=1)
+        ok = watts <= power_w
+        near = np.abs(watts - power_w) <= 1e-9 * power_w
+        if bounded:
+            mm2 = fixed_area + (per_kind * areas.allocated).sum(axis=1)
+            ok &= mm2 <= area_mm2
+            near |= np.abs(mm2 - area_mm2) <= 1e-9 * area_mm2
+        for b in np.flatnonzero(near & which):
+            ok[b] = fits_one(c, b)
+        return ok & which
 
     t_one = np.maximum(np.maximum(demand.max(axis=(1, 2)), xbar_bound), 1e-9)
     cheapest = counts(t_one)
     lo, hi = xbar_bound.copy(), t_one.copy()
-    cheap_fits = [fits_one(cheapest, b) for b in range(count)]
-    done = ~np.array(cheap_fits) | lacking
-    at_bound = counts(lo)
-    for b in np.nonzero(~done)[0]:
-        if fits_one(at_bound, b):
-            hi[b], done[b] = lo[b], True
+    cheap_fits = fits_exactly(cheapest, np.ones(count, dtype=bool))
+    done = ~cheap_fits | lacking
+    at_bound = fits_exactly(counts(lo), ~done)
+    hi[at_bound], done[at_bound] = lo[at_bound], True
     for _ in range(40):
         if done.all():
             break

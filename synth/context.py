@@ -52,15 +52,6 @@ class AreaTable:
             a(parts.interface) if parts.interface is not None else 0.0,
         )
 
-    def fixed_mm2(self, crossbars: np.ndarray, buffer_kib: np.ndarray, n_macros: int) -> float:
-        """Crossbars with DACs, scratchpads, one router per macro and the interface."""
-        return (
-            float(crossbars.sum()) * self.per_crossbar
-            + sum(map(self.buffers.__getitem__, buffer_kib.tolist()))  # in macro order
-            + n_macros * self.router
-            + self.interface
-        )
-
 
 @dataclass(frozen=True)
 class ComboContext:

@@ -125,35 +125,51 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     order = np.argsort(first.reshape(count, n_r), axis=1, kind="stable")  # first seen, first
     held = np.take_along_axis(np.bincount(key, minlength=count * n_r).reshape(count, n_r), order, 1)
     unit_of = {Component(k.value): j for j, k in enumerate(UNITS)}
-    rows: list[tuple[Component, float, float, float, np.ndarray]] = []
+    ones = np.ones(count)
+    count_of = {
+        Component.CROSSBAR: xbars,
+        Component.DAC: xbars * xbar,
+        Component.SAMPLE_HOLD: xbars * xbar,
+        Component.ADC: adcs,
+        Component.INTERFACE: ones,
+    }
+    # one row per part of the inventory, in its order: component, static W, peak W, area, count
+    rows: list[tuple[int, object, object, object, np.ndarray]] = []
     buffers = []
     for s in ctx.unit_stock:
         area = s.area_mm2 or 0.0
+        c = COMPONENTS.index(s.component)
         if s.component is Component.BUFFER:
             buffers.append((s.static_power_w, s.peak_power_w, area))
             if len(buffers) == n_r:  # the sizes, each design's first seen first
                 per = np.array(buffers)[order]  # (B, R, 3)
-                rows += [(s.component, *per[:, r].T, held[:, r]) for r in range(n_r)]
+                rows += [(c, *per[:, r].T, held[:, r]) for r in range(n_r)]
             continue
-        n = {
-            Component.CROSSBAR: xbars,
-            Component.DAC: xbars * xbar,
-            Component.SAMPLE_HOLD: xbars * xbar,
-            Component.ADC: adcs,
-            Component.NOC: n_m.astype(float) if s.name == parts.noc.name else np.ones(count),
-            Component.INTERFACE: np.ones(count),
-        }.get(s.component)
-        if n is None:
+        if s.component is Component.NOC:
+            n = n_m.astype(float) if s.name == parts.noc.name else ones
+        elif s.component in count_of:
+            n = count_of[s.component]
+        else:
             n = units[:, unit_of[s.component]].astype(float)
-        rows.append((s.component, s.static_power_w, s.peak_power_w, area, n))
-    peak, area = np.zeros(count), np.zeros(count)
-    static = np.zeros((count, len(COMPONENTS)))
-    for component, static_w, peak_w, area_mm2, n in rows:
-        c = COMPONENTS.index(component)
-        static[:, c] = static[:, c] + static_w * n
-        peak = peak + peak_w * n
-        area = area + area_mm2 * n
+        rows.append((c, s.static_power_w, s.peak_power_w, area, n))
+    component, static_w, peak_w, area_mm2, n = zip(*rows, strict=True)
+    n = np.array(n, dtype=float)  # (parts, B)
+    # summed part by part in the inventory's order (a reduction down the rows adds them in
+    # turn; np.add.at adds each part to its component in turn)
+    peak = np.add.reduce(_per_design(peak_w, count) * n, axis=0)
+    area = np.add.reduce(_per_design(area_mm2, count) * n, axis=0)
+    static = np.zeros((len(COMPONENTS), count))
+    np.add.at(static, np.array(component), _per_design(static_w, count) * n)
+    static = np.ascontiguousarray(static.T)
     return Stocked(peak, area, static)
+
+
+def _per_design(values: tuple[object, ...], count: int) -> np.ndarray:
+    """(len(values), count): each value (a number, or one per design) for every design."""
+    out = np.empty((len(values), count))
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
 
 
 def design_arrays(

@@ -9,38 +9,43 @@ The per-network tables and per-design arrays (:mod:`pimsim.model.tables`) are re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
+from pimsim.model.flows import batch_flows, line_traffic
 from pimsim.model.kernel import (
     BUSY_NAMES,
-    STAGE_WORK,
     STAGES,
     UNITS,
     WORK,
+    MacroArrays,
     block_latency,
     block_period,
     busiest_links,
+    flow_ends,
     interleaved_busy,
     layer_max,
     link_grids,
     link_of,
     macro_busy,
     route_loads,
+    stage_rates,
     stage_times,
 )
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
-from pimsim.model.pricing import noc_buffer_bits, price_arrays
-from pimsim.model.stack import Stack, segment_argmax, segment_sum
+from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
+from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.wiring import time_columns, unit_turns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+_ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
 @dataclass(frozen=True)
@@ -67,56 +72,6 @@ class Evaluation:
     @property
     def energy_pj(self) -> float:
         return float(self.energy_by_component_pj.sum())
-
-
-def _flows(
-    t: NetworkTables, st: Stack, flit_bits: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(src macro, dst macro, flits, batch layer) of every flow of one image between different
-    macros, grouped by design (in each design: inputs by edge, then merges, then spread parts).
-
-    A consumer's input goes from the producer's output macro (its first share) to each of the
-    consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
-    first sends its results to the first (the flow's layer: that layer). A *spread* producer's
-    output is not gathered: each of its shares sends its part to each consumer share.
-    """
-    n = len(t.names)
-    lay, glay, macro, frac = st.share_layer, st.layer, st.share_macro, st.share_frac
-    layers = np.arange(st.count * n)
-    starts = np.searchsorted(glay, layers)
-    ends = np.searchsorted(glay, layers, side="right")
-    first = macro[starts]
-    shift = (np.arange(st.count) * n)[:, None]
-    e_src, e_dst = (shift + t.edge_src).ravel(), (shift + t.edge_dst).ravel()
-    e_bits = np.tile(t.edge_bits, st.count)
-    count = (ends - starts)[e_dst]
-    edge = np.repeat(np.arange(len(e_dst)), count)
-    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    share = starts[e_dst][edge] + offset
-    not_first = np.ones(len(lay), dtype=bool)
-    not_first[starts] = False
-    rest = np.nonzero(not_first)[0]
-    src = np.concatenate([first[e_src][edge], macro[rest]])
-    dst = np.concatenate([macro[share], first[glay[rest]]])
-    bits = np.concatenate([e_bits[edge] * frac[share], t.out_bits[lay[rest]] * frac[rest]])
-    layer = np.concatenate([e_dst[edge], glay[rest]])
-    if st.spread is not None:
-        gathered = ~np.concatenate([st.spread[e_src[edge]], st.spread[glay[rest]]])
-        src, dst, bits, layer = src[gathered], dst[gathered], bits[gathered], layer[gathered]
-        more = [
-            (macro[ps], macro[cs], e_bits[e] * frac[cs] * frac[ps], e_dst[e])
-            for e in np.nonzero(st.spread[e_src])[0]
-            for cs in range(starts[e_dst[e]], ends[e_dst[e]])
-            for ps in range(starts[e_src[e]], ends[e_src[e]])
-        ]
-        if more:
-            ms, md, mb, ml = (np.array(x) for x in zip(*more, strict=True))
-            src, dst = np.concatenate([src, ms]), np.concatenate([dst, md])
-            bits, layer = np.concatenate([bits, mb]), np.concatenate([layer, ml])
-    keep = src != dst
-    src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
-    order = np.argsort(layer // n, kind="stable")
-    return src[order], dst[order], bits[order] / flit_bits, layer[order]
 
 
 def port_load(
@@ -158,47 +113,54 @@ def evaluate_batch(
     st = Stack.of(t, designs)
     d0, n, count = designs[0], len(t.names), st.count
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
-    s_total, m_total = len(lay), len(st.macros.adcs)
-    first = np.searchsorted(glay, np.arange(count * n))
-    items = np.tile(t.items, count)
+    m_total = len(st.macros.adcs)
+    layer_start = np.searchsorted(glay, np.arange(count * n + 1))
+    first = layer_start[:-1]
+    items = tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
-    base = t.work[lay] * st.share_frac[:, None]
+    frac = st.share_frac
+    base = np.take(t.work, lay, axis=0) * frac[:, None]  # (np.take: a faster gather)
     weight = t.weight[lay]
-    staged = base[:, STAGE_WORK]  # the work the stages time
-    full_stages = stage_times(staged * full[glay][:, None], weight, macro, d0.rates, st.macros)
-    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
+    # the work the stages time, one row per stage column (t.work's columns times the fraction,
+    # as in base)
+    staged = np.take(t.stage_work, lay, axis=1) * frac
+    rate = stage_rates(d0.rates, st.macros)
+    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring,
+    # which reads a share's stages as a row: the transposed view writes into full_stages)
     wires = wiring(t, st, blocks)
     timed = np.nonzero(weight)[0]
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages.T, timed, full[glay[timed]])
     pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
     short = np.nonzero((last != full)[glay])[0]
     if len(short):
         last_stages = stage_times(
-            staged[short] * last[glay[short]][:, None],
+            staged[:, short] * last[glay[short]],
             weight[short],
             macro[short],
             d0.rates,
-            st.macros,
+            rate,
         )
         on = np.nonzero(weight[short])[0]
         rows = short[on]
         cut = np.searchsorted(timed, rows)  # their places among the weight shares
         pool_last[cut] = time_columns(
-            t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
+            t, st, d0.rates, wires, last_stages.T, rows, last[glay[rows]], on
         )
         p_last[short] = block_period(last_stages)
-    shift_add_ns = np.zeros(s_total)  # per image
+    shift_add_ns = np.zeros(len(lay))  # per image
     shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
-    worst = hits[np.searchsorted(hits, np.append(first[1:], s_total)) - 1]
+    worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
+    worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
-        block_latency(full_stages[worst], np.tile(t.bit_iters, count).astype(float))
+        block_latency(worst_stages, tile(t.bit_iters, count).astype(float))
         if latency
         else np.zeros(count * n)
     )
@@ -212,61 +174,87 @@ def evaluate_batch(
     residents = np.bincount(macro, minlength=m_total)
     in_shared = residents[macro] > 1
     if in_shared.any():
-        busy = macro_busy(share_work[in_shared], macro[in_shared], d0.rates, st.macros)
+        # only the macros holding several shares can be busier than their shares' block periods:
+        # their figures alone, numbered in batch order (each design's first at shared_start)
+        shared = np.flatnonzero(residents > 1)
+        local = np.zeros(m_total, dtype=int)
+        local[shared] = np.arange(len(shared))
+        shared_start = np.searchsorted(shared, st.macro_start)
+        m = st.macros
+        busy = macro_busy(
+            share_work[in_shared],
+            local[macro[in_shared]],
+            d0.rates,
+            MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
+        )
         # the shift-and-add units in whole actions, each job holding the units it spreads over
-        whole = np.bincount(macro[in_shared], shift_add_ns[in_shared], minlength=m_total)
+        whole = np.bincount(local[macro[in_shared]], shift_add_ns[in_shared], minlength=len(shared))
         column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
         busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
-        top, cell = segment_argmax(busy.ravel(), st.macro_start * busy.shape[1])
+        top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
             np.where(better, 1, cause),
             np.where(better, cell, where),
         )
+        # the weight shares that take the bank in turns
+        pairs = np.flatnonzero(in_shared & weight & ~wires.own_run)
         turns = interleaved_busy(
-            full_stages,
-            p_full,
-            blocks[glay].astype(float),
-            t.bit_iters[lay].astype(float),
-            macro,
-            # shares on their own runs of the bank convert at once: they take only the units in
-            # turns (unit_turns, below; the units' load bounds the period through macro_busy)
-            t.weight[lay].astype(bool) & ~wires.own_run,
-            m_total,
+            np.take(full_stages, pairs, axis=1),
+            p_full[pairs],
+            blocks[glay[pairs]].astype(float),
+            t.bit_iters[lay[pairs]].astype(float),
+            local[macro[pairs]],
+            np.ones(len(pairs), dtype=bool),
+            len(shared),
         )
-        bits = t.bit_iters[lay].astype(float)
-        share_image = (blocks[glay] - 1) * p_full + p_last
-        job = full_stages[:, STAGES.index("shift_add")] / bits
+        # shares on their own runs of the bank convert at once: they take only the units in turns
+        # (the units' load bounds the period through macro_busy); own runs are in shared macros
+        runs = np.flatnonzero(wires.own_run)
+        bits = t.bit_iters[lay[runs]].astype(float)
         own = unit_turns(
-            p_full / bits,
-            job,
-            full_stages[:, STAGES.index("adc")] / bits,
-            blocks[glay] * bits,
-            share_image,
-            macro,
-            wires.own_run,
-            m_total,
+            p_full[runs] / bits,
+            full_stages[_SHIFT_ADD, runs] / bits,
+            full_stages[_ADC_STAGE, runs] / bits,
+            blocks[glay[runs]] * bits,
+            (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs],
+            local[macro[runs]],
+            np.ones(len(runs), dtype=bool),
+            len(shared),
         )
-        top, cell = segment_argmax(np.maximum(turns, own), st.macro_start)
+        top, cell = shared_argmax(
+            np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
+        )
         better = top > period
         period, cause, where = (
             np.where(better, top, period),
             np.where(better, 2, cause),
             np.where(better, cell, where),
         )
-    src, dst, flits, flow_layer = _flows(t, st, d0.flit_bits)
+    src, dst, flits, flow_layer = batch_flows(t, st, layer_start, d0.flit_bits)
     flow_design = flow_layer // n
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
-    flit_hops = flits * np.abs(st.positions[src] - st.positions[dst]).sum(axis=1)
-    # no link can carry more than all the traffic (a margin for the order of the sum)
-    loaded = segment_sum(flits, flow_start) * d0.flit_ns * (1 + 1e-9) > period
+    ends = flow_ends(src, dst, st.positions)
+    r0, c0, r1, c1 = ends
+    flit_hops = flits * (np.abs(r0 - r1) + np.abs(c0 - c1))
+    # a link carries only the flows whose leg runs along its row (column): if no design's row or
+    # column carries enough for its period, no grid is needed (a margin for the order of the sums)
+    # (first the cheaper bound of all the design's traffic)
+    margin = d0.flit_ns * (1 + 1e-9)
+    loaded = np.bincount(flow_design, flits, count) * margin > period
+    if loaded.any():
+        loaded &= line_traffic(st.meshes, ends, flits, flow_design) * margin > period
     side = 1
     if loaded.any():
         on = loaded[flow_design]
-        grids = link_grids(src[on], dst[on], flits[on], st.positions, flow_design[on], st.meshes)
+        compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
+        grids = link_grids(
+            tuple(e[on] for e in ends), flits[on], compact[flow_design[on]], st.meshes[loaded]
+        )
         side = grids.shape[3]
-        best, grid, cell = busiest_links(grids)
+        best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
+        best[loaded], grid[loaded], cell[loaded] = busiest_links(grids)
         busy_ns = best * d0.flit_ns
         better = loaded & (busy_ns > period)
         period, cause, where = (
@@ -308,48 +296,63 @@ def evaluate_batch(
         np.where(better, 5, cause),
         np.where(better, cell, where),
     )
+    # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
+    # NoC scratchpad energy over its own flows and macros) are taken per design
+    share_design = glay // n
+    totals = design_sums(share_work, share_design, count)
+    buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
+    moved_pj = moved_all * buffer_pj
+    hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
+    noc_pj = np.array([moved_pj[m0:m1].sum() for m0, m1 in pairwise(st.macro_start.tolist())])
+    energy = price_batch(
+        share_work,
+        share_design,
+        np.take(buffer_pj, macro, axis=0),
+        BatchTables.of([d.energy for d in designs]),
+        hops,
+        period,
+        noc_pj,
+        np.full(count, io_bits),
+        totals,
+    )
+    # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
+    per_design = [
+        x.reshape(count, n, *x.shape[1:]) for x in (worst_stages, lp_full, block_lat, per_image)
+    ]
+    times = np.zeros((count, 2, n))  # start and finish of each layer, with latency only
+    share_at, macro_at, flow_at = (x.tolist() for x in (st.share_start, st.macro_start, flow_start))
     out = []
-    for b, d in enumerate(designs):
-        s0, s1, l0 = st.share_start[b], st.share_start[b + 1], b * n
-        f0, f1 = flow_start[b], flow_start[b + 1]
-        work, hops = share_work[s0:s1], float(flit_hops[f0:f1].sum())
-        m0, m1 = st.macro_start[b], st.macro_start[b + 1]
-        moved = moved_all[m0:m1]
-        total = work.sum(axis=0)
-        energy = price_arrays(
-            work, d.share_macro, hops, float(period[b]), d.energy, moved, io_bits, total
-        )
-        starts = finishes = np.zeros(n)
+    for b, (d, time_ns, why, at) in enumerate(
+        zip(designs, period.tolist(), cause.tolist(), where.tolist(), strict=True)
+    ):
+        m0, l0 = macro_at[b], b * n
         one_image_ns = 0.0
         if latency:
+            f0, f1 = flow_at[b], flow_at[b + 1]
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
             starts, finishes, one_image_ns = layer_times(
-                t,
-                d,
-                block_lat[l0 : l0 + n],
-                lp_full[l0 : l0 + n],
-                per_image[l0 : l0 + n],
-                links * d.flit_ns,
+                t, d, per_design[2][b], per_design[1][b], per_design[3][b], links * d.flit_ns
             )
+            times[b] = starts, finishes
         out.append(
             Evaluation(
-                float(period[b]),
-                _set_by(t, int(cause[b]), int(where[b]), side),
-                one_image_ns if latency else 0.0,
-                full_stages[worst[l0 : l0 + n]],
-                lp_full[l0 : l0 + n],
-                block_lat[l0 : l0 + n],
-                per_image[l0 : l0 + n],
-                starts,
-                finishes,
+                time_ns,
+                _set_by(t, why, at, side),
+                one_image_ns,
+                per_design[0][b],
+                per_design[1][b],
+                per_design[2][b],
+                per_design[3][b],
+                times[b, 0],
+                times[b, 1],
                 blocks[l0 : l0 + n],
-                total,
-                work,
-                hops,
-                energy,
-                moved,
+                totals[b],
+                share_work[share_at[b] : share_at[b + 1]],
+                float(hops[b]),
+                energy[b],
+                moved_all[m0 : macro_at[b + 1]],
                 io_bits,
             )
         )

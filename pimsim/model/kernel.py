@@ -85,11 +85,10 @@ class MacroArrays:
 
 
 def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """work / rate, 0 where there is no work, inf where there is work but no rate."""
+    """work / rate (arrays of one shape), 0 where there is no work, inf where there is work but
+    no rate."""
     with np.errstate(divide="ignore"):
-        return np.divide(
-            work, rate, out=np.zeros(np.broadcast_shapes(work.shape, rate.shape)), where=work != 0
-        )
+        return np.divide(work, rate, out=np.zeros(work.shape), where=work != 0)
 
 
 STAGE_WORK = [
@@ -103,28 +102,44 @@ STAGE_WORK = [
 _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
 
 
+def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
+    """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
+    (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
+    kind), inf where the macro has no such part (see :func:`stage_times`)."""
+    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))
+    rate[0] = rate[-1] = macros.port_bits_per_ns
+    rate[1] = macros.adcs * rates.adc_ghz
+    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    rate[rate == 0] = np.inf
+    return rate
+
+
 def stage_times(
-    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, rate: np.ndarray
 ) -> np.ndarray:
-    """Stage times (S, stages) of one block, given each share's block work and macro. The work is
-    (S, K), or only its stage columns (S, :data:`STAGE_WORK`) in that order."""
-    rate = np.empty((len(macros.adcs), len(STAGE_WORK)))  # per macro, in stage order
-    rate[:, 0] = rate[:, -1] = macros.port_bits_per_ns
-    rate[:, 1] = macros.adcs * rates.adc_ghz
-    rate[:, 2:-1] = macros.units * rates.unit_rate[None, :]
-    work = block_work if block_work.shape[1] == len(STAGE_WORK) else block_work[:, STAGE_WORK]
-    timed = _divide(work, rate[macro])
-    out = np.empty((len(timed), len(STAGES)))
-    out[:, 0] = timed[:, 0]
-    out[:, 1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
-    out[:, 2:] = timed[:, 1:]
+    """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
+    share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
+    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
+    its macro, whose rates are ``rate`` (:func:`stage_rates`). A stage with no work takes 0, one
+    with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
+    0 / 0 is computed: a NaN costs the processor much more than a number.)"""
+    per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
+    missing = np.flatnonzero(np.isinf(rate).any(axis=1))  # columns some macro has no part for
+    lacking = np.isinf(per_share[missing]) & (block_work[missing] != 0)
+    out = np.empty((len(STAGES), block_work.shape[1]))
+    np.divide(block_work[:1], per_share[:1], out=out[:1])
+    np.divide(block_work[1:], per_share[1:], out=out[2:])
+    if lacking.any():  # work but no part, as work / 0 gives
+        rows = np.where(missing == 0, 0, missing + 1)  # out's rows (row 1: mvm)
+        out[rows] = np.where(lacking, np.inf, out[rows])
+    out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
 
 def block_period(stages: np.ndarray) -> np.ndarray:
-    """(S,) block period: the slowest stage, load and store sharing the scratchpad port."""
-    inner = stages[:, 1:-1].max(axis=1)
-    return np.maximum(stages[:, 0] + stages[:, -1], inner)
+    """(S,) block period of :func:`stage_times`' shares: the slowest stage, load and store sharing
+    the scratchpad port."""
+    return np.maximum(stages[0] + stages[-1], np.maximum.reduce(stages[1:-1], axis=0))
 
 
 def bottleneck(stages: np.ndarray) -> list[str]:
@@ -158,15 +173,13 @@ def macro_busy(
     cols = np.array(_BUSY_WORK)
     # summed in share order, as np.add.at would (only the columns that keep a macro busy)
     cell = (macro[:, None] * k + cols).ravel()
-    total = np.bincount(cell, image_work[:, cols].ravel(), m * k).reshape(m, k)
-    busy = np.zeros((m, 2 + len(UNITS)))
-    busy[:, 0] = _divide(total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz)
-    busy[:, 1] = _divide(
-        total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]],
-        macros.port_bits_per_ns,
-    )
-    busy[:, 2:] = _divide(total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :])
-    return busy
+    total = np.bincount(cell, np.take(image_work, cols, axis=1).ravel(), m * k).reshape(m, k)
+    work, rate = np.empty((m, 2 + len(UNITS))), np.empty((m, 2 + len(UNITS)))
+    work[:, 0], rate[:, 0] = total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz
+    work[:, 1] = total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]]
+    rate[:, 1] = macros.port_bits_per_ns
+    work[:, 2:], rate[:, 2:] = total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :]
+    return _divide(work, rate)
 
 
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
@@ -184,7 +197,7 @@ def interleaved_busy(
     """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
     share, when they take them in turns bit by bit.
 
-    Per share (rows of ``stages``: its full-block stage times; ``block_period``, ``blocks``,
+    Per share (columns of ``stages``, as :func:`stage_times` gives them: its full-block stage times; ``block_period``, ``blocks``,
     ``bits``: its block period, blocks per image and bit iterations per block): alone a share does a
     bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
     other on the bank and the units (first come, first served), and one crossbar read cannot run
@@ -204,10 +217,9 @@ def interleaved_busy(
     if not len(pair):
         return out
     a, b = order[pair], order[pair + 1]
-    per_bit = stages[:, _PER_BIT] / bits[:, None]  # mvm, adc, shift_add per bit
-    p = np.maximum.reduce(
-        [per_bit[a, 1] + per_bit[b, 1], per_bit[a, 2] + per_bit[b, 2], per_bit[a, 0], per_bit[b, 0]]
-    )
+    per_a = stages[:, a][_PER_BIT] / bits[a]  # mvm, adc, shift_add per bit
+    per_b = stages[:, b][_PER_BIT] / bits[b]
+    p = np.maximum.reduce([per_a[1] + per_b[1], per_a[2] + per_b[2], per_a[0], per_b[0]])
     n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
     both = np.minimum(n_a, n_b)
     time = (
@@ -222,19 +234,23 @@ def interleaved_busy(
 Link = tuple[tuple[int, int], tuple[int, int]]
 
 
-def link_grids(
-    src: np.ndarray,
-    dst: np.ndarray,
-    flits: np.ndarray,
-    pos: np.ndarray,
-    design: np.ndarray,
-    meshes: np.ndarray,
-) -> np.ndarray:
+Ends = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def flow_ends(src: np.ndarray, dst: np.ndarray, pos: np.ndarray) -> Ends:
+    """(source row, source column, destination row, destination column) of each flow from macro
+    ``src`` to macro ``dst``; ``pos`` gives each macro's router (row, col)."""
+    rows, cols = pos[:, 0], pos[:, 1]
+    return rows[src], cols[src], rows[dst], cols[dst]
+
+
+def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
-    Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols);
-    ``pos`` gives each macro's router (row, col). A flow's horizontal leg runs along its source's
-    row, its vertical leg along its destination's column; loads are summed with difference arrays.
+    Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols),
+    and runs between the routers of :func:`flow_ends` ``ends``. A flow's horizontal leg runs along
+    its source's row, its vertical leg along its destination's column; loads are summed with
+    difference arrays.
     Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side):
     ``grid[g, d, a, b]`` is the load of design ``d`` on the link from index ``b`` to ``b + 1``
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
@@ -243,25 +259,34 @@ def link_grids(
     """
     n_designs, side = len(meshes), int(meshes.max())
     width = side + 1
-    size = n_designs * side * width
-    (r0, c0), (r1, c1) = pos[src].T, pos[dst].T
-    out = np.empty((4, n_designs, side, side))
-    g = 0
-    for line, a, b in ((r0, c0, c1), (c1, r0, r1)):
-        for step, mask in ((1, b > a), (-1, a > b)):
-            lo, hi = (a[mask], b[mask]) if step > 0 else (b[mask], a[mask])
-            row = (design[mask] * side + line[mask]) * width
-            diff = np.bincount(row + lo, flits[mask], size) - np.bincount(
-                row + hi, flits[mask], size
-            )
-            out[g] = np.cumsum(diff.reshape(n_designs, side, width), axis=2)[:, :, :-1]
-            g += 1
+    r0, c0, r1, c1 = ends
+    # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
+    # line (g x B + d) x P + a), one bincount for all four grids: a cell sees the flows of its
+    # direction in flow order, as a bincount per direction would; a leg that does not move goes
+    # to a spare bin
+    spare = 4 * n_designs * side * width
+    lines, lo, hi = [], [], []
+    for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
+        back = a > b
+        row = ((g + back) * n_designs + design) * side + line
+        lines.append(np.where(a == b, -1, row))
+        lo.append(np.where(back, b, a))
+        hi.append(np.where(back, a, b))
+    row, first, last = np.concatenate(lines), np.concatenate(lo), np.concatenate(hi)
+    moves = row >= 0
+    start = np.where(moves, row * width + first, spare)
+    end = np.where(moves, row * width + last, spare)
+    weights = np.concatenate([flits, flits])
+    diff = np.bincount(start, weights, spare + 1)[:-1] - np.bincount(end, weights, spare + 1)[:-1]
+    # (an empty bincount is of integers)
+    out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
+    out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
     rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
     along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
     along_cols = (index[None, :, None] < cols) & (index[None, None, :] < rows)
-    out[:2][:, ~along_rows] = -np.inf
-    out[2:][:, ~along_cols] = -np.inf
+    outside = ~np.stack([along_rows, along_rows, along_cols, along_cols])
+    out[outside] = -np.inf
     return out
 
 
@@ -296,7 +321,9 @@ def route_loads(
 ) -> np.ndarray:
     """Per flow of one design, the load (flits per image, every flow's) of the busiest link on
     its route."""
-    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    grids = link_grids(
+        flow_ends(src, dst, pos), flits, np.zeros(len(src), dtype=int), np.array([mesh])
+    )
     east, west, south, north = grids[:, 0]
     out = np.zeros(len(src))
     for f, ((r0, c0), (r1, c1)) in enumerate(
@@ -319,7 +346,9 @@ def busiest_link(
     flit_ns: float,
 ) -> tuple[float, Link]:
     """Busy time per image of the most loaded link of one design, ns, and that link."""
-    grids = link_grids(src, dst, flits, pos, np.zeros(len(src), dtype=int), np.array([mesh]))
+    grids = link_grids(
+        flow_ends(src, dst, pos), flits, np.zeros(len(src), dtype=int), np.array([mesh])
+    )
     best, grid, cell = busiest_links(grids)
     a, b = divmod(int(cell[0]), grids.shape[3])
     return float(best[0]) * flit_ns, link_of(int(grid[0]), a, b)

@@ -20,12 +20,12 @@ from pimsim.model.tables import NetworkTables
 
 def fed_layers(t: NetworkTables) -> np.ndarray:
     """(L,) bool: the layers that read no other layer (only the network input)."""
-    return ~np.isin(np.arange(len(t.names)), t.edge_dst)
+    return t.fed
 
 
 def output_layers(t: NetworkTables) -> np.ndarray:
     """(L,) bool: the layers no other layer reads (the network's outputs)."""
-    return ~np.isin(np.arange(len(t.names)), t.edge_src)
+    return t.outputs
 
 
 def input_bits(t: NetworkTables) -> float:
@@ -43,11 +43,12 @@ def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
     (its first share), a spread one in parts, each share's from its own macro."""
     out = np.zeros((len(st.macros.adcs), 2))
     lay, macro = st.share_layer, st.share_macro
-    out[np.unique(macro[fed_layers(t)[lay]]), 1] = input_bits(t)
-    first = np.zeros(len(lay), dtype=bool)
-    first[np.searchsorted(st.layer, np.unique(st.layer))] = True
-    spread = st.spread[st.layer] if st.spread is not None else np.zeros(len(lay), dtype=bool)
-    part = np.where(spread, st.share_frac, first.astype(float))
-    read = np.where(output_layers(t)[lay], t.out_bits[lay] * part, 0.0)
-    np.add.at(out[:, 0], macro, read)
+    out[macro[fed_layers(t)[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
+    o = np.flatnonzero(output_layers(t)[lay])  # the output layers' shares
+    first = np.ones(len(o), dtype=bool)  # each batch layer's first share (shares are sorted)
+    first[1:] = st.layer[o[1:]] != st.layer[o[:-1]]
+    spread = st.spread[st.layer[o]] if st.spread is not None else np.zeros(len(o), dtype=bool)
+    part = np.where(spread, st.share_frac[o], first.astype(float))
+    # added per macro in share order (by bincount, as np.add.at would)
+    out[:, 0] = np.bincount(macro[o], t.out_bits[lay[o]] * part, len(out))
     return out

@@ -125,6 +125,67 @@ def hardware_energy_table(hw: Hardware) -> EnergyTable:
     return table
 
 
+@dataclass(frozen=True)
+class BatchTables:
+    """The per-design constants of several :class:`EnergyTable`, stacked (one row per design);
+    the per-macro buffer energies are gathered by the caller."""
+
+    action_pj: np.ndarray  # (B, K)
+    flit_hop_pj: np.ndarray  # (B,)
+    static_w: np.ndarray  # (B, C)
+    interface_bit_pj: np.ndarray  # (B,)
+
+    @classmethod
+    def of(cls, tables: Sequence[EnergyTable]) -> BatchTables:
+        return cls(
+            np.array([t.action_pj for t in tables], dtype=float).reshape(len(tables), len(WORK)),
+            np.array([t.flit_hop_pj for t in tables], dtype=float),
+            np.array([t.static_w for t in tables], dtype=float).reshape(len(tables), -1),
+            np.array([t.interface_bit_pj for t in tables], dtype=float),
+        )
+
+
+def design_sums(rows: np.ndarray, design: np.ndarray, count: int) -> np.ndarray:
+    """(count, columns) per design, the sum of its rows of ``rows`` (row ``s`` belongs to design
+    ``design[s]``), added in row order: ``rows[design == b].sum(axis=0)`` (a sum down a column,
+    which numpy adds one row after the other) bit for bit, for every design at once."""
+    width = rows.shape[1]
+    bins = (design[:, None] * width + np.arange(width)).ravel()
+    return np.bincount(bins, rows.ravel(), count * width).reshape(count, width)
+
+
+def price_batch(
+    work: np.ndarray,
+    design: np.ndarray,
+    work_buffer_pj: np.ndarray,
+    tables: BatchTables,
+    flit_hops: np.ndarray,
+    time_ns: np.ndarray,
+    noc_buffer_pj: np.ndarray,
+    interface_bits: np.ndarray,
+    work_total: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`price_arrays` of B designs at once: (B, C) energy in pJ by component.
+
+    ``work`` (S, K) holds the action counts of every design's rows, row ``s`` belonging to design
+    ``design[s]`` and performed in a scratchpad whose per-bit read and write energies are
+    ``work_buffer_pj[s]``; per design: ``flit_hops``, ``time_ns``, ``interface_bits`` and
+    ``noc_buffer_pj``, the energy of the scratchpad bits NoC transfers read and write (pJ);
+    ``work_total`` (B, K): :func:`design_sums` of ``work``, if the caller has it. Every figure is
+    the one :func:`price_arrays` gives the design alone, bit for bit (sums per design in row
+    order, per component in column order)."""
+    count, n_comp = len(tables.flit_hop_pj), len(COMPONENTS)
+    total = design_sums(work, design, count) if work_total is None else work_total
+    per_column = total * tables.action_pj
+    per_column[:, -2:] = design_sums(work[:, -2:] * work_buffer_pj, design, count)
+    bins = (np.arange(count)[:, None] * n_comp + _COLUMN_COMPONENT).ravel()
+    out = np.bincount(bins, per_column.ravel(), count * n_comp).reshape(count, n_comp)
+    out[:, COMPONENTS.index(Component.NOC)] += flit_hops * tables.flit_hop_pj
+    out[:, COMPONENTS.index(Component.BUFFER)] += noc_buffer_pj
+    out[:, COMPONENTS.index(Component.INTERFACE)] += interface_bits * tables.interface_bit_pj
+    return out + tables.static_w * time_ns[:, None] * 1e3
+
+
 def price_arrays(
     work: np.ndarray,
     macro: np.ndarray,
@@ -133,29 +194,29 @@ def price_arrays(
     table: EnergyTable,
     noc_buffer_bits: np.ndarray | None = None,
     interface_bits: float = 0.0,
-    work_total: np.ndarray | None = None,
 ) -> np.ndarray:
-    """THE pricing function: energy in pJ by component (``COMPONENTS`` order).
+    """THE pricing function: energy in pJ by component (``COMPONENTS`` order); :func:`price_batch`
+    of one design.
 
     ``work`` (S, K) holds action counts, row s performed in macro ``macro[s]``; ``flit_hops`` the NoC
     traffic (each at the router's and the link's energy); ``noc_buffer_bits`` (M, 2) the scratchpad
     bits each macro reads to send over the NoC and writes on receiving (at that macro's per-bit
     read and write energy, booked to the buffer); ``interface_bits`` the bits crossing the off-chip
     interface; ``time_ns`` the time over which static power is charged (W x ns = nJ = 1e3 pJ).
-    ``work_total``: ``work.sum(axis=0)``, if the caller has it.
     """
-    total = work.sum(axis=0) if work_total is None else work_total
-    per_column = total * table.action_pj
-    per_column[-2:] = (work[:, -2:] * table.buffer_pj[macro]).sum(axis=0)
-    # summed per component in column order (as np.add.at would)
-    out = np.bincount(_COLUMN_COMPONENT, per_column, len(COMPONENTS))
-    out[COMPONENTS.index(Component.NOC)] += flit_hops * table.flit_hop_pj
+    noc_pj = 0.0
     if noc_buffer_bits is not None and len(noc_buffer_bits):
-        out[COMPONENTS.index(Component.BUFFER)] += float(
-            (noc_buffer_bits * table.buffer_pj[: len(noc_buffer_bits)]).sum()
-        )
-    out[COMPONENTS.index(Component.INTERFACE)] += interface_bits * table.interface_bit_pj
-    return out + table.static_w * time_ns * 1e3
+        noc_pj = float((noc_buffer_bits * table.buffer_pj[: len(noc_buffer_bits)]).sum())
+    return price_batch(
+        work,
+        np.zeros(len(work), dtype=int),
+        table.buffer_pj[macro],
+        BatchTables.of([table]),
+        np.array([flit_hops], dtype=float),
+        np.array([time_ns], dtype=float),
+        np.array([noc_pj]),
+        np.array([interface_bits], dtype=float),
+    )[0]
 
 
 def noc_buffer_bits(

@@ -86,17 +86,41 @@ class Stack:
 
 
 def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment ``values[starts[i]:starts[i + 1]]`` (none empty): its maximum and the offset of
-    its first occurrence in the segment (what ``np.argmax`` of the segment alone gives)."""
-    top = np.maximum.reduceat(values, starts[:-1])
-    hits = np.flatnonzero(values == np.repeat(top, np.diff(starts)))
-    return top, hits[np.searchsorted(hits, starts[:-1])] - starts[:-1]
+    """Per segment ``values[starts[i]:starts[i + 1]]``: its maximum and the offset of its first
+    occurrence in the segment (what ``np.argmax`` of the segment alone gives); ``-inf`` and 0 for
+    an empty segment."""
+    if len(starts) == 2 and starts[1] > starts[0]:  # one segment (a batch of one)
+        at = int(np.argmax(values[starts[0] : starts[1]]))
+        return values[starts[0] + at : starts[0] + at + 1], np.array([at])
+    counts = np.diff(starts)
+    filled = counts > 0
+    if filled.all():
+        top = np.maximum.reduceat(values, starts[:-1])
+    else:
+        top = np.full(len(counts), -np.inf)
+        if filled.any():
+            top[filled] = np.maximum.reduceat(values, starts[:-1][filled])
+    hits = np.flatnonzero(values == np.repeat(top, counts))
+    if not len(hits):
+        return top, np.zeros(len(counts), dtype=int)
+    first = hits[np.minimum(np.searchsorted(hits, starts[:-1]), len(hits) - 1)]
+    return top, np.where(filled, first - starts[:-1], 0)
 
 
-def segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per segment ``values[starts[i]:starts[i + 1]]``: its sum (0 for an empty one)."""
-    out = np.zeros(len(starts) - 1)
-    filled = starts[:-1] < starts[1:]
-    if filled.any():
-        out[filled] = np.add.reduceat(values, starts[:-1][filled])
-    return out
+def tile(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
+    return values if count == 1 else np.tile(values, count)
+
+
+def shared_argmax(
+    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
+    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
+    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
+    row would be 0, so a positive maximum is the design's over all its macros."""
+    width = values.shape[1]
+    top, offset = segment_argmax(values.ravel(), shared_start * width)
+    row, col = np.divmod(offset, width)
+    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
+    return top, (shared[at] - macro_start[:-1]) * width + col

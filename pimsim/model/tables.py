@@ -14,7 +14,7 @@ import numpy as np
 
 from pimsim.arch.mapping import bit_iterations, crossbar_set, tile_shapes
 from pimsim.model.actions import interface_bits, other_work, pixel_work
-from pimsim.model.kernel import WORK, MacroArrays, Rates
+from pimsim.model.kernel import STAGE_WORK, WORK, MacroArrays, Rates
 from pimsim.model.plan import LayerPlan
 from pimsim.model.pricing import EnergyTable
 from pimsim.network.graph import Network
@@ -45,6 +45,18 @@ class NetworkTables:
     # (0, first crossbar's columns, ...); a layer without weights has (0,)
     col_prefix: np.ndarray = field(default_factory=lambda: np.zeros(1))
     col_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=int))
+    #: (len(STAGE_WORK), L): the work the stages time, one row per stage column (work's columns)
+    stage_work: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (L,) bool: the layers that read no other layer (only the network input)
+    fed: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (L,) bool: the layers no other layer reads (the network's outputs)
+    outputs: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        layers = np.arange(len(self.names))
+        object.__setattr__(self, "stage_work", np.ascontiguousarray(self.work[:, STAGE_WORK].T))
+        object.__setattr__(self, "fed", ~np.isin(layers, self.edge_dst))
+        object.__setattr__(self, "outputs", ~np.isin(layers, self.edge_src))
 
     @classmethod
     def build(
