@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from synth.dup import DupProblem
+from pimsim.components.library import load_library
+from pimsim.network.zoo import zoo_network
+from synth.context import ComboContext
+from synth.design import default_partition
+from synth.dup import DupProblem, seed
 from synth.partition import PartitionSpace
-from synth.polish import balanced, fit_partition
+from synth.polish import balanced, balanced_designs, fit_partition
+from synth.search import designs_of
+from synth.settings import Combo, Settings
 
 # three conv layers of 12, 6 and 4 output pixels, 1, 2 and 3 crossbars per copy
 PIXELS, SETS = (12, 6, 4), (1, 2, 3)
@@ -41,3 +47,36 @@ def test_fitted_partition_keeps_allowed_counts_and_takes_the_nearest_others() ->
     # a pair with no common count left is split, each member taking its own nearest count
     space = PartitionSpace(((1, 3), (1,), (2, 4)), (3, 1, 4), 512, True)
     assert fit_partition(((0, 3), (1, 1), (0, 3)), space) == ((0, 3), (1, 1), (2, 2))
+
+
+def test_balanced_designs_price_the_ladder_with_the_best_partition_fitted() -> None:
+    ctx = ComboContext.build(
+        Combo(0, 0.25, 2, 256, 1), zoo_network("alexnet"), load_library("pimsyn"), 49
+    )
+    settings = Settings(power_w=49)
+    problem = ctx.dup_problem()
+    # the best design: the proportional seed on its default partition
+    dup = ctx.full_dup(seed(problem))
+    (best,) = designs_of(ctx, [dup], [default_partition(ctx, dup)], settings)
+    assert best is not None
+    calls: list[int] = []
+
+    def evaluate(c, dups, partitions):  # type: ignore[no-untyped-def]
+        calls.append(len(partitions))
+        return designs_of(c, dups, partitions, settings)
+
+    out = balanced_designs(ctx, best, settings, evaluate)
+    ladder = balanced(problem, settings.rungs)
+    assert best.dup[: len(ladder[0])] not in ladder  # the seed is not balanced here: 4 priced
+    assert calls == [4]  # one batch, one design per rung
+    assert [f.dup[: len(ladder[0])] for f in out] == ladder  # all four fit the budget
+    for f in out:
+        space = PartitionSpace.of(
+            [int(r) for r in ctx.row_blocks],
+            list(f.dup),
+            [int(d * s) for d, s in zip(f.dup, ctx.sets, strict=True)],
+            settings.max_macro_crossbars,
+            settings.sharing,
+        )
+        assert f.partition == fit_partition(best.partition, space)
+        assert all(n in space.counts[k] for k, (_, n) in enumerate(f.partition))
