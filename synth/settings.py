@@ -117,7 +117,7 @@ class Settings:
     polish_ea: EAParams = field(
         default_factory=lambda: EAParams(population=8, children=8, generations=150)
     )
-    rungs: int = 4
+    rungs: int = 20
     seed: int = 0
     library: str = "pimsyn"
     area_mm2: float | None = None
@@ -152,7 +152,7 @@ class Settings:
             candidates=10,
             polish=10,
             polish_ea=EAParams(population=28, children=12, generations=200),
-            rungs=10,
+            rungs=100,
         )
 
 

@@ -53,7 +53,7 @@ def test_balanced_designs_price_the_ladder_with_the_best_partition_fitted() -> N
     ctx = ComboContext.build(
         Combo(0, 0.25, 2, 256, 1), zoo_network("alexnet"), load_library("pimsyn"), 49
     )
-    settings = Settings(power_w=49)
+    settings = Settings(power_w=49, rungs=4)
     problem = ctx.dup_problem()
     # the best design: the proportional seed on its default partition
     dup = ctx.full_dup(seed(problem))
