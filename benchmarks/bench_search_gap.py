@@ -97,6 +97,19 @@ def record(
     }
 
 
+def reusable(path: str | None) -> dict[tuple[str, float, str, str, int], dict[str, Any]]:
+    """The reference searches of a ``--log`` file, by (network, budget, space, combination, seed);
+    read again for every row, so a log still being written by another run is used as it grows."""
+    out: dict[tuple[str, float, str, str, int], dict[str, Any]] = {}
+    if path and os.path.exists(path):
+        with open(path) as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r["kind"] == "reference":
+                    out[(r["network"], r["budget_w"], r["space"], r["combo"], r["seed"])] = r
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", default="alexnet,vgg13,vgg16,msra_a,resnet18")
@@ -107,13 +120,6 @@ def main() -> None:
     parser.add_argument("--log", help="append one JSON line per search to this file")
     parser.add_argument("--reuse", help="a --log file whose reference searches are reused")
     args = parser.parse_args()
-    reused: dict[tuple[str, float, str, str, int], dict[str, Any]] = {}
-    if args.reuse:
-        with open(args.reuse) as fh:
-            for line in fh:
-                r = json.loads(line)
-                if r["kind"] == "reference":
-                    reused[(r["network"], r["budget_w"], r["space"], r["combo"], r["seed"])] = r
 
     def log(line: dict[str, Any]) -> None:
         if args.log:
@@ -175,7 +181,7 @@ def main() -> None:
             best, evaluations, seconds, marks = 0.0, 0, 0.0, ""
             where = c.label if args.space == "winner" else ""
             for seed in range(args.seeds):
-                r = reused.get((name, watts, args.space, where, seed))
+                r = reusable(args.reuse).get((name, watts, args.space, where, seed))
                 if r is None:
                     ref, ref_s = run(name, watts, replace(base.thorough(), seed=seed), args.jobs)
                     r = record("reference", name, watts, args.space, seed, ref, ref_s)
