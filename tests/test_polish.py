@@ -37,6 +37,9 @@ def test_balanced_vectors_are_the_cheapest_of_the_shortest_periods_that_fit() ->
     # first (3 + 4 + 3 = 10); at period 6 the cheapest is (2, 1, 1), then period 12, (1, 1, 1)
     assert balanced(problem(8), 5) == [(2, 1, 1), (1, 1, 1)]
     assert balanced(problem(5), 3) == []  # below the 1 + 2 + 3 crossbars of every dup at 1
+    # spread over 4x the shortest period: periods 2, 2 * 4^(1/2) = 4 and 8 -> (6, 3, 2),
+    # (ceil(12/4), ceil(6/4), ceil(4/4)) = (3, 2, 1) and (ceil(1.5), 1, 1) = (2, 1, 1)
+    assert balanced(problem(20), 3, span=4.0) == [(6, 3, 2), (3, 2, 1), (2, 1, 1)]
 
 
 def test_fitted_partition_keeps_allowed_counts_and_takes_the_nearest_others() -> None:
@@ -53,7 +56,7 @@ def test_balanced_designs_price_the_ladder_with_the_best_partition_fitted() -> N
     ctx = ComboContext.build(
         Combo(0, 0.25, 2, 256, 1), zoo_network("alexnet"), load_library("pimsyn"), 49
     )
-    settings = Settings(power_w=49, rungs=4)
+    settings = Settings(power_w=49, rungs=4, rung_span=1.0)
     problem = ctx.dup_problem()
     # the best design: the proportional seed on its default partition
     dup = ctx.full_dup(seed(problem))
