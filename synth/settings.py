@@ -89,6 +89,11 @@ class Settings:
     keep: designs kept in ``top.json`` (besides the Pareto front, kept whole).
     polish, polish_ea: once every unit is done, the ``polish`` best distinct (combination, dup)
         designs get a longer partition search with ``polish_ea`` (see :mod:`synth.polish`).
+    rungs, rung_span: before those are picked, the combinations of the ``polish`` best designs
+        get their balanced duplication vectors of ``rungs`` pipeline periods spread geometrically
+        from the shortest the budget allows to ``rung_span`` times it (1: consecutive periods);
+        half the polished designs are the best of them (``--dup sa`` only; see
+        :func:`synth.polish.balanced`).
     objective: what chooses the winner among the explored designs: ``efficiency`` (TOPS/W, the
         paper's), ``throughput`` (images/s) or ``edp`` (energy x latency per image, lower is
         better; chosen among the Pareto front); see :mod:`synth.front`.
@@ -114,6 +119,8 @@ class Settings:
     polish_ea: EAParams = field(
         default_factory=lambda: EAParams(population=8, children=8, generations=150)
     )
+    rungs: int = 40
+    rung_span: float = 3.0
     seed: int = 0
     library: str = "pimsyn"
     area_mm2: float | None = None
@@ -136,6 +143,7 @@ class Settings:
             keep=10,
             polish=2,
             polish_ea=EAParams(population=6, children=6, generations=8),
+            rungs=2,
         )
 
     def thorough(self) -> Settings:
@@ -147,6 +155,7 @@ class Settings:
             candidates=10,
             polish=10,
             polish_ea=EAParams(population=28, children=12, generations=200),
+            rungs=100,
         )
 
 
