@@ -5,7 +5,8 @@
 
 For each network: the ISAAC baseline (``pimsyn baseline isaac``) is estimated; the synthesizer then
 gets the baseline's peak power as its budget (comparison at equal power) and runs with default
-settings, and with each ablation: ``--dup heuristic`` (SA vs the proportional seed), ``--macros
+settings, and with each ablation: ``--dup heuristic`` (SA vs the proportional seed), ``annealing
+only`` (no balanced duplication vectors in the polish: what the SA alone adds), ``--macros
 unified`` (specialized vs identical macros) and ``--no-sharing``. Prints one table of times, designs/s,
 efficiency and throughput ratios, then the speed targets (AlexNet at 49 W, VGG16 at 100 W).
 ``--budget W`` gives every network that budget instead (the SA ablation of docs/search.md uses
@@ -33,6 +34,7 @@ from synth.settings import Settings
 ABLATIONS = {
     "default": {},
     "heuristic dup": {"dup": "heuristic"},
+    "annealing only": {"rungs": 0},  # the duplication search without the polish's balanced vectors
     "unified macros": {"macros": "unified"},
     "no sharing": {"sharing": False},
 }
