@@ -121,7 +121,5 @@ def _units_in_turns(
         rows.append((*first, float(lp.blocks * lp.bit_iters), image))
     cycle, job, adc, jobs, image = (np.array(c) for c in zip(*rows, strict=True))
     n = len(rows)
-    turns = unit_turns(
-        cycle, job, adc, jobs, image, np.zeros(n, dtype=int), np.ones(n, dtype=bool), 1
-    )
+    turns = unit_turns(cycle, job, adc, jobs, image, np.zeros(n, dtype=int), 1)
     return load, float(turns[0] - image.max())
