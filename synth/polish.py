@@ -37,7 +37,7 @@ from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Partition, area_dup_problem
 from synth.dup import Dup, DupProblem
-from synth.partition import PartitionSpace
+from synth.partition import PartitionSpace, owners
 from synth.search import Evaluate, Found, area_budget, designs_of, evolve_design
 from synth.settings import Settings
 
@@ -94,10 +94,7 @@ def fit_partition(partition: Partition, space: PartitionSpace) -> Partition:
         return min(options, key=lambda c: (abs(c - n), c))
 
     out = list(partition)
-    groups: dict[int, list[int]] = {}
-    for k, (owner, _) in enumerate(partition):
-        groups.setdefault(owner, []).append(k)
-    for owner, members in groups.items():
+    for owner, members in owners(partition).items():
         n = partition[owner][1]
         common = space.counts[owner] if len(members) == 1 else space.pair_counts(*members)
         for k in members:
@@ -120,13 +117,7 @@ def balanced_designs(
     partitions = [
         fit_partition(
             best.partition,
-            PartitionSpace.of(
-                [int(r) for r in ctx.row_blocks],
-                [int(x) for x in d],
-                [int(x * s) for x, s in zip(d, ctx.sets, strict=True)],
-                settings.max_macro_crossbars,
-                settings.sharing,
-            ),
+            PartitionSpace.of_combo(ctx, d, settings.max_macro_crossbars, settings.sharing),
         )
         for d in vectors
     ]
