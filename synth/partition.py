@@ -16,9 +16,10 @@ efficiency after stage 4.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
 
 
@@ -42,6 +43,16 @@ class PartitionSpace:
             options = allowed_counts(rb, d)
             counts.append(tuple(c for c in options if -(-n // c) <= cap) or (options[-1],))
         return cls(tuple(counts), tuple(need), cap, sharing)
+
+    @classmethod
+    def of_combo(
+        cls, ctx: ComboContext, dup: Sequence[int], cap: int, sharing: bool
+    ) -> PartitionSpace:
+        """:meth:`of` for a design of ``ctx``'s combination with the full duplication vector
+        ``dup``: its layers' row blocks, and dup x set size crossbars a layer."""
+        dups = [int(d) for d in dup]
+        need = [int(d * s) for d, s in zip(dups, ctx.sets, strict=True)]
+        return cls.of([int(r) for r in ctx.row_blocks], dups, need, cap, sharing)
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""

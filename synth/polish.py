@@ -37,7 +37,7 @@ from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Partition, area_dup_problem
 from synth.dup import Dup, DupProblem
-from synth.partition import PartitionSpace
+from synth.partition import PartitionSpace, owners
 from synth.search import Evaluate, Found, area_budget, designs_of, evolve_design
 from synth.settings import Settings
 
@@ -94,10 +94,7 @@ def fit_partition(partition: Partition, space: PartitionSpace) -> Partition:
         return min(options, key=lambda c: (abs(c - n), c))
 
     out = list(partition)
-    groups: dict[int, list[int]] = {}
-    for k, (owner, _) in enumerate(partition):
-        groups.setdefault(owner, []).append(k)
-    for owner, members in groups.items():
+    for owner, members in owners(partition).items():
         n = partition[owner][1]
         common = space.counts[owner] if len(members) == 1 else space.pair_counts(*members)
         for k in members:
@@ -120,13 +117,7 @@ def balanced_designs(
     partitions = [
         fit_partition(
             best.partition,
-            PartitionSpace.of(
-                [int(r) for r in ctx.row_blocks],
-                [int(x) for x in d],
-                [int(x * s) for x, s in zip(d, ctx.sets, strict=True)],
-                settings.max_macro_crossbars,
-                settings.sharing,
-            ),
+            PartitionSpace.of_combo(ctx, d, settings.max_macro_crossbars, settings.sharing),
         )
         for d in vectors
     ]
@@ -159,19 +150,26 @@ def polish_one(
     """The designs the longer EA found from ``start``, and how many designs it scored. Pure and
     picklable (its RNG is seeded from the run's seed and the design), so designs are polished on
     any executor with the same result."""
-    evaluations = 0
-
-    def evaluate(
-        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
-    ) -> list[Found | None]:
-        nonlocal evaluations
-        evaluations += len(partitions)
-        return designs_of(ctx, dups, partitions, settings)
-
+    evaluate = _Counted(settings)
     ctx = ComboContext.build(start.combo, network, library, settings.power_w)
     rng = random.Random(f"{settings.seed}/polish/{start.combo.index}/{start.dup}")
     out = evolve_design(ctx, start, settings, settings.polish_ea, rng, evaluate)
-    return out, evaluations
+    return out, evaluate.evaluations
+
+
+class _Counted:
+    """:func:`synth.search.designs_of` under ``settings`` (an :data:`synth.search.Evaluate`),
+    counting the designs it scores."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.evaluations = 0
+
+    def __call__(
+        self, ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
+        self.evaluations += len(partitions)
+        return designs_of(ctx, dups, partitions, self.settings)
 
 
 def polish(
@@ -189,16 +187,8 @@ def polish(
     process when not, with the same result."""
     starts = picked(found, settings)
     out: list[Found] = []
-    evaluations = 0
+    evaluate = _Counted(settings)
     if starts and settings.dup == "sa" and settings.rungs > 0:
-
-        def evaluate(
-            ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
-        ) -> list[Found | None]:
-            nonlocal evaluations
-            evaluations += len(partitions)
-            return designs_of(ctx, dups, partitions, settings)
-
         best_of_combo: dict[int, Found] = {}
         for f in starts:  # best first: the first of each combination is its best
             best_of_combo.setdefault(f.combo.index, f)
@@ -214,4 +204,6 @@ def polish(
     else:
         futures = [executor.submit(polish_one, f, network, library, settings) for f in starts]
         done = [future.result() for future in futures]
-    return out + [f for designs, _ in done for f in designs], evaluations + sum(n for _, n in done)
+    return out + [f for designs, _ in done for f in designs], evaluate.evaluations + sum(
+        n for _, n in done
+    )

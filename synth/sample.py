@@ -35,13 +35,7 @@ def random_candidates(
             break
         conv = move(problem, conv, rng)
         dup = ctx.full_dup(conv)
-        space = PartitionSpace.of(
-            [int(r) for r in ctx.row_blocks],
-            [int(d) for d in dup],
-            [int(d * s) for d, s in zip(dup, ctx.sets, strict=True)],
-            128,
-            True,
-        )
+        space = PartitionSpace.of_combo(ctx, dup, 128, True)
         p = default_partition(ctx, dup)
         for _ in range(rng.randrange(4)):
             p = mutate_share(mutate_num(p, space, rng), space, rng)

@@ -157,13 +157,7 @@ def evolve_design(
     """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors. Each
     generation's new partitions are scored as one batch by ``evaluate``."""
     dup = np.array(start.dup)
-    space = PartitionSpace.of(
-        [int(r) for r in ctx.row_blocks],
-        list(start.dup),
-        [int(d * s) for d, s in zip(start.dup, ctx.sets, strict=True)],
-        settings.max_macro_crossbars,
-        settings.sharing,
-    )
+    space = PartitionSpace.of_combo(ctx, start.dup, settings.max_macro_crossbars, settings.sharing)
     results: dict[Partition, Found | None] = {}
 
     def fitness(ps: list[Partition]) -> list[float]:

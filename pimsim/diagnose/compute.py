@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from pimsim.diagnose.communication import communication_disagreements
-from pimsim.diagnose.shared import active_columns, block_shapes, shared_macro
+from pimsim.diagnose.shared import active_columns, block_shapes, one_bank, shared_macro
 from pimsim.model.design import bit_ns
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
@@ -78,14 +78,6 @@ def disagreements(plan: Plan) -> list[str]:
     return out + communication_disagreements(plan, program, period)
 
 
-def _wired(plan: Plan, macro: int, weights_in: dict[int, list[str]]) -> bool:
-    """Whether the estimate times ``macro``'s shares on their wired ADCs (``"weights"`` wiring and
-    at least one ADC per weight share, :func:`pimsim.model.wiring.wiring`) rather than the even
-    spread over the bank."""
-    hw = plan.arch.hardware
-    return hw.adc_wiring == "weights" and plan.groups[macro].adcs >= len(weights_in[macro])
-
-
 def _mux_imbalance(
     plan: Plan,
     name: str,
@@ -99,7 +91,7 @@ def _mux_imbalance(
     hw = plan.arch.hardware
     ghz = hw.parts.adc.frequency_ghz
     adcs = plan.groups[macro].adcs
-    wired = _wired(plan, macro, weights_in)
+    wired = not one_bank(plan, macro, len(weights_in[macro]))
     for pixels, _ in block_shapes(geo):
         load = adc_loads(xb, pixels, adcs)
         if not load or not any(load):

@@ -40,6 +40,13 @@ def block_shapes(geo: BlockGeometry) -> list[tuple[int, int]]:
     return [(p, n) for p, n in ((geo.full, geo.blocks - 1), (geo.last, 1)) if n > 0]
 
 
+def one_bank(plan: Plan, macro: int, weight_shares: int) -> bool:
+    """Whether the estimate spreads the conversions of ``macro``'s ``weight_shares`` weight shares
+    evenly over its whole ADC bank (``"slots"`` wiring, or fewer ADCs than weight shares) rather
+    than timing each on its own wired ADCs (:func:`pimsim.model.wiring.wiring`)."""
+    return plan.arch.hardware.adc_wiring != "weights" or plan.groups[macro].adcs < weight_shares
+
+
 def active_columns(xb: ShareCrossbars, pixels: int) -> int:
     """Weight columns a share reads a bit in a block of ``pixels`` (copies ``0 .. pixels - 1``)."""
     return sum(c for q, c in zip(xb.copy, xb.cols, strict=True) if q < pixels)
@@ -53,7 +60,7 @@ def shared_macro(
     hw = plan.arch.hardware
     adcs = plan.groups[macro].adcs
     layers = ", ".join(sorted({name for name, _ in shares}))
-    if hw.adc_wiring != "weights" or adcs < len(shares):
+    if one_bank(plan, macro, len(shares)):
         used = set()  # the ADCs each share's columns are wired to, in a full block
         for (name, _), xb in shares.items():
             lp = plan.layers[name]
@@ -121,7 +128,5 @@ def _units_in_turns(
         rows.append((*first, float(lp.blocks * lp.bit_iters), image))
     cycle, job, adc, jobs, image = (np.array(c) for c in zip(*rows, strict=True))
     n = len(rows)
-    turns = unit_turns(
-        cycle, job, adc, jobs, image, np.zeros(n, dtype=int), np.ones(n, dtype=bool), 1
-    )
+    turns = unit_turns(cycle, job, adc, jobs, image, np.zeros(n, dtype=int), 1)
     return load, float(turns[0] - image.max())

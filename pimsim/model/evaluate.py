@@ -206,7 +206,6 @@ def evaluate_batch(
             blocks[glay[pairs]].astype(float),
             t.bit_iters[lay[pairs]].astype(float),
             local[macro[pairs]],
-            np.ones(len(pairs), dtype=bool),
             len(shared),
         )
         # shares on their own runs of the bank convert at once: they take only the units in turns
@@ -220,7 +219,6 @@ def evaluate_batch(
             blocks[glay[runs]] * bits,
             (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs],
             local[macro[runs]],
-            np.ones(len(runs), dtype=bool),
             len(shared),
         )
         top, cell = shared_argmax(

@@ -191,14 +191,14 @@ def interleaved_busy(
     blocks: np.ndarray,
     bits: np.ndarray,
     macro: np.ndarray,
-    weight: np.ndarray,
     n_macros: int,
 ) -> np.ndarray:
     """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
     share, when they take them in turns bit by bit.
 
-    Per share (columns of ``stages``, as :func:`stage_times` gives them: its full-block stage times; ``block_period``, ``blocks``,
-    ``bits``: its block period, blocks per image and bit iterations per block): alone a share does a
+    Per weight share (columns of ``stages``, as :func:`stage_times` gives them: its full-block
+    stage times; ``block_period``, ``blocks``, ``bits``: its block period, blocks per image and bit
+    iterations per block; ``macro``: its macro, of ``n_macros``): alone a share does a
     bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
     other on the bank and the units (first come, first served), and one crossbar read cannot run
     ahead of its conversion (one sample-and-hold between them): a pair of bits takes
@@ -208,10 +208,9 @@ def interleaved_busy(
     the pair's bank time exceeds a crossbar read. Macros without two weight shares get 0.
     """
     out = np.zeros(n_macros)
-    rows = np.nonzero(weight)[0]
-    if len(rows) < 2:
+    if len(macro) < 2:
         return out
-    order = rows[np.argsort(macro[rows], kind="stable")]
+    order = np.argsort(macro, kind="stable")
     where = macro[order]
     pair = np.nonzero(where[1:] == where[:-1])[0]
     if not len(pair):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from pimsim.model.offchip import fed_layers, input_bits, output_layers
+from pimsim.model.offchip import input_bits
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.windows import BlockGeometry, first_needed, tail_blocks
 
@@ -54,7 +54,7 @@ def layer_times(
     paced = np.maximum(per_image, link_ns)  # time per image, throttled by links and producers
     first_share = np.searchsorted(d.share_layer, np.arange(n))
     geo = [BlockGeometry(layer, int(d.per_block[i])) for i, layer in enumerate(t.layers)]
-    fed = fed_layers(t)
+    fed = t.fed
     arrival = 0.0  # after the first block's load, until the last part of the input is written
     if d.interface_gbit_s:
         in_ns = input_bits(t) / d.interface_gbit_s
@@ -118,7 +118,7 @@ def layer_times(
         )
     gone = finishes.copy()  # outputs: once their last block has left the chip
     if d.interface_gbit_s:
-        outputs = np.flatnonzero(output_layers(t))
+        outputs = np.flatnonzero(t.outputs)
         # one channel carries the rest of the input, then every output
         channel = arrival + t.out_bits[outputs].sum() / d.interface_gbit_s
         for i in outputs:

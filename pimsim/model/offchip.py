@@ -18,19 +18,9 @@ from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
 
-def fed_layers(t: NetworkTables) -> np.ndarray:
-    """(L,) bool: the layers that read no other layer (only the network input)."""
-    return t.fed
-
-
-def output_layers(t: NetworkTables) -> np.ndarray:
-    """(L,) bool: the layers no other layer reads (the network's outputs)."""
-    return t.outputs
-
-
 def input_bits(t: NetworkTables) -> float:
     """Bits of one image's network input (the interface's bits less those of the outputs)."""
-    return float(t.io_bits - t.out_bits[output_layers(t)].sum())
+    return float(t.io_bits - t.out_bits[t.outputs].sum())
 
 
 def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
@@ -43,8 +33,8 @@ def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
     (its first share), a spread one in parts, each share's from its own macro."""
     out = np.zeros((len(st.macros.adcs), 2))
     lay, macro = st.share_layer, st.share_macro
-    out[macro[fed_layers(t)[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
-    o = np.flatnonzero(output_layers(t)[lay])  # the output layers' shares
+    out[macro[t.fed[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
+    o = np.flatnonzero(t.outputs[lay])  # the output layers' shares
     first = np.ones(len(o), dtype=bool)  # each batch layer's first share (shares are sorted)
     first[1:] = st.layer[o[1:]] != st.layer[o[:-1]]
     spread = st.spread[st.layer[o]] if st.spread is not None else np.zeros(len(o), dtype=bool)

@@ -190,13 +190,12 @@ def unit_turns(
     jobs: np.ndarray,
     image_ns: np.ndarray,
     macro: np.ndarray,
-    own_run: np.ndarray,
     n_macros: int,
 ) -> np.ndarray:
     """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
     but take its shift-and-add units in turns (0 for the others).
 
-    Per share (``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
+    Per share on its own run (``macro``: its macro, of ``n_macros``; ``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
     bit's shift-and-add job; ``adc_ns``: a bit's conversions; ``jobs``: its bits per image;
     ``image_ns``: its time per image alone). Every stage holds its result until the next takes it
     (single buffering): a share's converted bit waits in the ADCs' output while another share's
@@ -211,10 +210,9 @@ def unit_turns(
     by about its whole units time.
     """
     out = np.zeros(n_macros)
-    rows = np.nonzero(own_run)[0]
-    if len(rows) < 2:
+    if len(macro) < 2:
         return out
-    order = rows[np.argsort(macro[rows], kind="stable")]
+    order = np.argsort(macro, kind="stable")
     where = macro[order]
     # what each share absorbs of another's job
     absorbs = 2 * cycle_ns - job_ns - np.maximum(job_ns, adc_ns)
