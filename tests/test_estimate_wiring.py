@@ -21,7 +21,7 @@ from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 from pimsim.model.wiring import busiest_adc, wiring
 from pimsim.sim import SimOptions, simulate
-from tests.test_sim_compute import NARROW, wired
+from tests.test_sim_compute import NARROW, narrow_twice_weighted, wired
 from tests.test_sim_hand import SA, design, library, unit
 
 
@@ -65,15 +65,7 @@ def test_fixed_wiring_leaves_the_idle_copys_adc_idle_in_the_last_block() -> None
     # the last only copy 0 is read (P = 24 columns), all on ADC 0: still min(24, 24) = 24
     # conversions a bit, 240 ns. 2 blocks x 4 bits x 240 = 1,920 ns an image. The even spread gave
     # the last block 24 / 2 x 10 = 120 ns a bit: 4 x 240 + 4 x 120 = 1,440 ns (-25%).
-    plan = wired(
-        design(
-            NARROW.replace("1,8,1,2", "1,8,1,3"),
-            [MacroGroup(name="m", crossbars=8, adcs=2, units=SA, buffer_kib=64)],
-            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
-            library(0.1),
-        ),
-        "weights",
-    )
+    plan = narrow_twice_weighted(2)
     t, st, w = _wiring(plan)
     assert busiest_adc(t, st, w, np.array([2])).tolist() == [24]
     assert busiest_adc(t, st, w, np.array([1])).tolist() == [24]
@@ -87,26 +79,10 @@ def test_a_prefix_shorter_than_the_busiest_run() -> None:
     # The same layer with dup 2 on 4 ADCs: W = 48, runs of 12. In the last block copy 0's 24
     # columns cover ADCs 0 and 1: 12 a bit, P = 24 > 12. On a single ADC (one run of 48) the
     # prefix is the busiest: 24 a bit in the last block, 48 in a full one.
-    plan = wired(
-        design(
-            NARROW.replace("1,8,1,2", "1,8,1,3"),
-            [MacroGroup(name="m", crossbars=8, adcs=4, units=SA, buffer_kib=64)],
-            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
-            library(0.1),
-        ),
-        "weights",
-    )
+    plan = narrow_twice_weighted(4)
     t, st, w = _wiring(plan)
     assert busiest_adc(t, st, w, np.array([1])).tolist() == [12]
-    one = wired(
-        design(
-            NARROW.replace("1,8,1,2", "1,8,1,3"),
-            [MacroGroup(name="m", crossbars=8, adcs=1, units=SA, buffer_kib=64)],
-            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
-            library(0.1),
-        ),
-        "weights",
-    )
+    one = narrow_twice_weighted(1)
     t, st, w = _wiring(one)
     assert busiest_adc(t, st, w, np.array([1])).tolist() == [24]
     assert busiest_adc(t, st, w, np.array([2])).tolist() == [48]

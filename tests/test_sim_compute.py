@@ -108,6 +108,21 @@ def wired(plan: Plan, rule: str) -> Plan:
     return Plan(plan.arch.model_copy(update={"hardware": hw}), plan.network)
 
 
+def narrow_twice_weighted(adcs: int) -> Plan:
+    """NARROW on a 1x3 map, dup 2, in one macro of 8 crossbar slots with ``adcs`` ADCs of 0.1 GS/s,
+    wired by weights: copy 0 in slots 0-3 holds wired columns 0-23, copy 1 in slots 4-7 columns
+    24-47; 2 blocks an image, pixels {0, 1} then {2} with copy 1 idle."""
+    return wired(
+        design(
+            NARROW.replace("1,8,1,2", "1,8,1,3"),
+            [MacroGroup(name="m", crossbars=8, adcs=adcs, units=SA, buffer_kib=64)],
+            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
+            library(0.1),
+        ),
+        "weights",
+    )
+
+
 def narrow_with_an_empty_slot(rule: str) -> Plan:
     # NARROW's 4 crossbars (8, 8, 4, 4 active columns) in a macro of 5 slots (slot 4 empty), 2 ADCs
     plan = design(
@@ -182,15 +197,7 @@ def test_weight_wiring_is_fixed_so_idle_copies_leave_their_adcs_idle() -> None:
     # 0-3) holds wired columns 0-23, all on ADC 0; copy 1 (slots 4-7) columns 24-47 on ADC 1.
     # Blocks: pixels {0, 1}, then {2} with copy 1 idle: ADC 1 idles in it while ADC 0 converts 24
     # a bit (240 ns). Per image 2 blocks x 4 bits x 240 = 1920 ns; ADC 1 busy in 4 bits only.
-    plan = wired(
-        design(
-            NARROW.replace("1,8,1,2", "1,8,1,3"),
-            [MacroGroup(name="m", crossbars=8, adcs=2, units=SA, buffer_kib=64)],
-            [LayerMapping(layer="y", dup=2, macros=[0], crossbars=[8])],
-            library(0.1),
-        ),
-        "weights",
-    )
+    plan = narrow_twice_weighted(2)
     xb = share_crossbars(plan)[("y", 0)]
     assert adc_loads(xb, 2, 2) == (24.0, 24.0) and adc_loads(xb, 1, 2) == (24.0, 0.0)
     r = simulate(plan, SimOptions(images=4))
