@@ -187,7 +187,9 @@ def unit_turns(
     cycle_ns: np.ndarray,
     job_ns: np.ndarray,
     adc_ns: np.ndarray,
+    hold: np.ndarray,
     jobs: np.ndarray,
+    blocks: np.ndarray,
     image_ns: np.ndarray,
     macro: np.ndarray,
     n_macros: int,
@@ -195,34 +197,100 @@ def unit_turns(
     """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
     but take its shift-and-add units in turns (0 for the others).
 
-    Per share on its own run (``macro``: its macro, of ``n_macros``; ``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
-    bit's shift-and-add job; ``adc_ns``: a bit's conversions; ``jobs``: its bits per image;
-    ``image_ns``: its time per image alone). Every stage holds its result until the next takes it
-    (single buffering): a share's converted bit waits in the ADCs' output while another share's
-    job holds the units. When a job of share ``o`` (``J``) takes the units just before share
-    ``s``'s, ``s``'s job starts ``J`` late; ``s`` had ``cycle_s - job_s`` of idle units time in
-    its bit to absorb it, and its next bit, already read into the sample-and-holds, converts at
-    ``max(job_s, adc_s)`` instead of a whole cycle, catching up ``cycle_s - max(job_s, adc_s)``.
-    ``s`` loses ``max(0, J - (cycle_s - job_s) - (cycle_s - max(job_s, adc_s)))`` per job of
-    ``o``, each once an image: ``s`` takes ``image_s + sum_o jobs_o x loss``; the macro's time is
-    its slowest share's. Short jobs beside a slow bit cost nothing; a share with few long jobs (a
-    fully connected layer's thousands of columns a bit) beside one with many short bits delays it
-    by about its whole units time.
+    Per share on its own run (``macro``: its macro, of ``n_macros``): ``cycle_ns`` its time per
+    bit alone (the block period over the bits), ``job_ns`` a bit's shift-and-add job (ns the job
+    holds its units), ``adc_ns`` a bit's conversions, ``hold`` the fraction of the macro's units a
+    job holds (``k / n``), ``jobs`` its bits per image, ``blocks`` its blocks per image,
+    ``image_ns`` its time per image alone.
+
+    A queue of fixed-length jobs, and every stage single-buffered: a share's ADC starts its next
+    bit only once the units have *started* the bit before, so while a converted bit waits for the
+    units its ADC idles, and every ns of the wait is lost unless the share's own cycle had room
+    for it. Take share ``s`` beside a partner ``o`` whose jobs stream at its own pace (a job of
+    ``J_o`` every ``c_o``, the units idle ``g_o = c_o - J_o`` between). Two jobs that fit side by
+    side (``hold_s + hold_o <= 1``) never wait. Otherwise, once ``s``'s job has waited, it starts
+    the instant ``o``'s job ends (time 0) and holds the units ``j_s``; ``o``'s next bit, converted
+    ``g_o`` after that end, takes them at ``max(j_s, g_o)`` and ``o`` goes on at its pace;
+    ``s``'s next bit is converted at ``A = adc_s`` (its ADC restarted as its job started, the
+    bit already read). If ``A < g_o``, ``s`` is back first and never waits. Else it arrives
+    ``t = A - max(j_s, g_o)`` after the start of one of ``o``'s jobs (the ``m``-th since, ``m =
+    floor(t / c_o) + 1``; ``m = 1`` and ``t < 0`` when ``o`` queued first): within that job
+    (``x = t - (m - 1) c_o < J_o``) it waits ``W = J_o - x`` and starts again the instant the job
+    ends, the same phase as before: the two are *locked*, ``s`` converting a bit every ``A + W``
+    while ``o`` does ``m`` jobs. In ``o``'s idle gap it does not wait, and the phases drift (a
+    wait now and then, left out: charged 0). Locked, ``s`` loses ``A + W - cycle_s`` a bit
+    (what its own cycle does not cover) for each of ``min(jobs_o / m, jobs_s)`` bits an image
+    (one per ``m`` of ``o``'s jobs; each layer does one image a period). When ``o``'s stream
+    stops at the end of each of its blocks, ``s`` regains the ``cycle_s - A`` its next bit was
+    converted early (where its own job is shorter than its cycle; no more than it lost). ``s``
+    takes ``image_s`` + its losses beside every partner; the macro's time is its slowest
+    share's. No coefficient: every term is a job, a conversion or a cycle of the design.
     """
     out = np.zeros(n_macros)
     if len(macro) < 2:
         return out
+    times = turn_times(cycle_ns, job_ns, adc_ns, hold, jobs, blocks, image_ns, macro)
+    np.maximum.at(out, macro, times)
+    return out
+
+
+def turn_times(
+    cycle_ns: np.ndarray,
+    job_ns: np.ndarray,
+    adc_ns: np.ndarray,
+    hold: np.ndarray,
+    jobs: np.ndarray,
+    blocks: np.ndarray,
+    image_ns: np.ndarray,
+    macro: np.ndarray,
+) -> np.ndarray:
+    """(S,) each share's time per image beside its macro's other shares at the shift-and-add units
+    they take in turns: :func:`unit_turns` before the macro's slowest is taken."""
     order = np.argsort(macro, kind="stable")
     where = macro[order]
-    # what each share absorbs of another's job
-    absorbs = 2 * cycle_ns - job_ns - np.maximum(job_ns, adc_ns)
     extra = np.zeros(len(order))
+
+    def loss(s: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """What ``s`` loses an image beside ``o`` (both arrays of share indices)."""
+        arrive = adc_ns[s]
+        wait, m, _ = unit_lock(arrive, job_ns[s], hold[s] + hold[o], job_ns[o], cycle_ns[o])
+        bit = np.maximum(0.0, arrive + wait - cycle_ns[s])
+        locked = np.minimum(jobs[o] / m, jobs[s])
+        early = np.where(job_ns[s] < cycle_ns[s] - 1e-9, cycle_ns[s] - arrive, 0.0)
+        lost = locked * bit
+        return np.where(wait > 0, np.maximum(0.0, lost - blocks[o] * early), 0.0)
+
     for d in range(1, len(order)):
         same = np.nonzero(where[d:] == where[:-d])[0]
         if not len(same):
             break  # sorted by macro: no pair further apart either
         a, b = order[same], order[same + d]
-        extra[same] += jobs[b] * np.maximum(0.0, job_ns[b] - absorbs[a])
-        extra[same + d] += jobs[a] * np.maximum(0.0, job_ns[a] - absorbs[b])
-    np.maximum.at(out, where, image_ns[order] + extra)
-    return out
+        extra[same] += loss(a, b)
+        extra[same + d] += loss(b, a)
+    times = np.empty(len(order))
+    times[order] = image_ns[order] + extra
+    return times
+
+
+def unit_lock(
+    arrive_ns: np.ndarray,
+    job_ns: np.ndarray,
+    held: np.ndarray,
+    other_job_ns: np.ndarray,
+    other_cycle_ns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share ``s`` (its next bit converted ``arrive_ns`` after its job of ``job_ns`` starts)
+    beside a partner streaming jobs of ``other_job_ns`` every ``other_cycle_ns`` at the units they
+    share (``held``: the fraction of the units their two jobs hold together), as in
+    :func:`unit_turns`: ``s``'s wait a bit once locked to the partner (0 where it never waits),
+    the partner's jobs per locked bit of ``s`` (``m``), and whether ``s``'s bits drift through the
+    partner's idle gaps instead (they would wait, being unlocked, but the lock point is idle)."""
+    gap = other_cycle_ns - other_job_ns
+    t = arrive_ns - np.maximum(job_ns, gap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(t < 0, 1.0, np.floor(t / other_cycle_ns + 1e-9) + 1)
+    x = t - (m - 1) * other_cycle_ns
+    free = (arrive_ns < gap - 1e-9) | (held <= 1 + 1e-9)  # back first, or side by side
+    locked = ~free & (x < other_job_ns - 1e-9)
+    wait = np.where(locked, other_job_ns - x, 0.0)
+    return wait, m, ~free & ~locked
