@@ -250,23 +250,33 @@ def turn_times(
     where = macro[order]
     extra = np.zeros(len(order))
 
-    def loss(s: np.ndarray, o: np.ndarray) -> np.ndarray:
-        """What ``s`` loses an image beside ``o`` (both arrays of share indices)."""
+    def early(r: np.ndarray) -> np.ndarray:
+        """What share ``r`` regains where a locked stretch ends: its next bit was converted
+        ``cycle - adc`` early (where its job is shorter than its cycle, else nothing)."""
+        return np.where(job_ns[r] < cycle_ns[r] - 1e-9, cycle_ns[r] - adc_ns[r], 0.0)
+
+    def losses(s: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What ``s`` (locked onto ``o``'s jobs) and ``o`` (pushed by ``s``'s) lose an image."""
         arrive = adc_ns[s]
         wait, m, _ = unit_lock(arrive, job_ns[s], hold[s] + hold[o], job_ns[o], cycle_ns[o])
-        bit = np.maximum(0.0, arrive + wait - cycle_ns[s])
-        locked = np.minimum(jobs[o] / m, jobs[s])
-        early = np.where(job_ns[s] < cycle_ns[s] - 1e-9, cycle_ns[s] - arrive, 0.0)
-        lost = locked * bit
-        return np.where(wait > 0, np.maximum(0.0, lost - blocks[o] * early), 0.0)
+        locked = np.where(wait > 0, np.minimum(jobs[o] / m, jobs[s]), 0.0)
+        waits = locked * np.maximum(0.0, arrive + wait - cycle_ns[s])
+        pushes = locked * np.maximum(0.0, job_ns[s] - (cycle_ns[o] - job_ns[o]))
+        return (
+            np.maximum(0.0, waits - np.where(waits > 0, blocks[o] * early(s), 0.0)),
+            np.maximum(0.0, pushes - np.where(pushes > 0, blocks[s] * early(o), 0.0)),
+        )
 
     for d in range(1, len(order)):
         same = np.nonzero(where[d:] == where[:-d])[0]
         if not len(same):
             break  # sorted by macro: no pair further apart either
         a, b = order[same], order[same + d]
-        extra[same] += loss(a, b)
-        extra[same + d] += loss(b, a)
+        waits_a, pushes_b = losses(a, b)
+        waits_b, pushes_a = losses(b, a)
+        # where both lock, the two views are one alternation: each share's loss counted once
+        extra[same] += np.maximum(waits_a, pushes_a)
+        extra[same + d] += np.maximum(waits_b, pushes_b)
     times = np.empty(len(order))
     times[order] = image_ns[order] + extra
     return times
