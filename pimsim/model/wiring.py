@@ -217,14 +217,17 @@ def unit_turns(
     floor(t / c_o) + 1``; ``m = 1`` and ``t < 0`` when ``o`` queued first): within that job
     (``x = t - (m - 1) c_o < J_o``) it waits ``W = J_o - x`` and starts again the instant the job
     ends, the same phase as before: the two are *locked*, ``s`` converting a bit every ``A + W``
-    while ``o`` does ``m`` jobs. In ``o``'s idle gap it does not wait, and the phases drift (a
-    wait now and then, left out: charged 0). Locked, ``s`` loses ``A + W - cycle_s`` a bit
-    (what its own cycle does not cover) for each of ``min(jobs_o / m, jobs_s)`` bits an image
-    (one per ``m`` of ``o``'s jobs; each layer does one image a period). When ``o``'s stream
-    stops at the end of each of its blocks, ``s`` regains the ``cycle_s - A`` its next bit was
-    converted early (where its own job is shorter than its cycle; no more than it lost). ``s``
-    takes ``image_s`` + its losses beside every partner; the macro's time is its slowest
-    share's. No coefficient: every term is a job, a conversion or a cycle of the design.
+    while ``o`` does ``m`` jobs, ``o`` pushed ``max(0, j_s - g_o)`` each cycle. In ``o``'s idle
+    gap it does not wait, and the phases drift (a wait now and then, left out: charged 0;
+    :mod:`pimsim.diagnose.shared` flags it). Locked, ``s`` loses ``A + W - cycle_s`` a bit (what
+    its own cycle does not cover) and ``o`` its push, for each of ``min(jobs_o / m, jobs_s)``
+    locked bits of ``s`` an image (one per ``m`` of ``o``'s jobs; each layer does one image a
+    period). Where a stream stops (at the end of each block of the other), a layer regains the
+    ``cycle - adc`` its next bit was converted early (where its job is shorter than its cycle; no
+    more than it lost). Where both orientations lock, the two are one alternation: a share's loss
+    is the larger of its wait and its push, not both. ``s`` takes ``image_s`` + its losses beside
+    every partner; the macro's time is its slowest share's. No coefficient: every term is a job,
+    a conversion or a cycle of the design.
     """
     out = np.zeros(n_macros)
     if len(macro) < 2:
