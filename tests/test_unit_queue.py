@@ -1,7 +1,7 @@
 """A layer's bits queue at a shared macro's shift-and-add unit behind a busy partner's stream.
 
 Two layers in one macro, each converting on its own run of the ADCs (``"weights"`` wiring), share
-the macro's one shift-and-add unit of 4 lanes (16 ns an action here). Every stage holds one item
+the macro's one shift-and-add unit of 4 lanes. Every stage holds one item
 (single buffering): a layer's ADC starts its next bit only once the unit has *started* the bit
 before, so while a converted bit waits for the unit, the ADC idles. ``p`` (conv 1x1 8 -> 16 on a
 1x64 map: 64 blocks x 4 bits = 256 bits an image, 32 columns a bit) streams jobs that keep the
@@ -26,10 +26,10 @@ from pimsim.sim.blockwork import adc_loads, share_crossbars
 from tests.test_sim_hand import design, library
 
 
-def pair(outputs: int, adcs: int, adc_ghz: float, buffer_kib: int) -> Plan:
+def pair(outputs: int, adcs: int, adc_ghz: float, buffer_kib: int, action_ns: int = 16) -> Plan:
     """p beside z = conv 1x1 16 -> ``outputs`` (stride 1: 256 bits an image) in one macro of
-    ``adcs`` ADCs at ``adc_ghz``, one shift-and-add unit of 4 lanes at 1/16 GHz (16 ns an action),
-    a scratchpad of ``buffer_kib``; ADCs wired by weights."""
+    ``adcs`` ADCs at ``adc_ghz``, one shift-and-add unit of 4 lanes (``action_ns`` an action), a
+    scratchpad of ``buffer_kib``; ADCs wired by weights."""
     text = f"""
   g (float[1,8,1,64] x, float[16,8,1,1] w1, float[{outputs},16,1,1] w2) => (float z) {{
     p = Conv(x, w1)
@@ -38,7 +38,7 @@ def pair(outputs: int, adcs: int, adc_ghz: float, buffer_kib: int) -> Plan:
     data: dict[str, Any] = library(adc_ghz, buffer_kib=buffer_kib).model_dump(mode="json")
     for part in data["units"]:
         if part["kind"] == "shift_add":
-            part.update(frequency_ghz=1 / 16, latency_ns=16.0)
+            part.update(frequency_ghz=1 / action_ns, latency_ns=float(action_ns))
     plan = design(
         text,
         [
@@ -106,24 +106,27 @@ def test_a_layer_locked_behind_a_busy_partner_waits_the_same_time_every_bit() ->
 
 
 def test_bits_that_drift_through_the_partners_gaps_are_flagged() -> None:
-    # z = 16 -> 2 (8 columns, 2 actions = 32 ns a job), five 0.05 GS/s ADCs (20 ns a conversion):
-    # p gets 3 (32 x 4 x 64 = 8,192 conversions an image against z's 2,048: one each, then 2.4
-    # and 0.6 of the 3 spare: 3 and 1, the fifth to z's larger remainder), ceil(32 / 3) = 11 conversions a bit = 220 ns, job 128 (idle gap 92); z
-    # gets 2, 4 conversions = 80 ns, under its 100 ns read. The estimate: z's next bit is back
-    # (80) before p's (92): z never waits; p's next bit lands t = 220 - 128 = 92 after z's job
-    # start, past z's 32 ns job, in its idle gap: the phases drift, charged nothing. p alone sets
-    # the period: 256 x 220 = 56,320 ns an image.
-    # The simulation: z's bits, one per bit of p (z needs p's output), meet p's jobs on every
-    # other bit (a 2-bit cycle the one-step lock does not follow): p waits 20 ns on every other
-    # bit, 128 x 20 = 2,560 ns an image (its images 58,880 ns apart), z 46. The estimate is short
-    # by about 4%, and the shared-macro detector flags it: the drifting pair's waits, at most
-    # J^2 / (2 c) a bit (random incidence: z's 32 ns jobs every 100 ns meet p's bits at any
-    # phase), 256 x 32^2 / 200 = 1,311 ns an image, could set the period.
-    plan = pair(2, 5, 0.05, 64)
+    # z = 16 -> 3 (12 columns: 3 actions of 6 ns = an 18 ns job), five 0.1 GS/s ADCs: p converts
+    # 8,192 an image, z 12 x 4 x 64 = 3,072; one each, then 2.18 and 0.82 of the 3 spare: 3 and
+    # 1, the fifth to z's larger remainder. p's 32 columns on 3 ADCs (11, 11, 10): 110 ns a bit,
+    # its job 8 x 6 = 48 (idle gap 62); z's 12 on 2: 60 ns, under its 100 ns read (gap 82).
+    # The estimate: z's next bit is back (60) before p's (62): z never waits. p's lands t = 110 -
+    # max(48, 82) = 28 after z's job start, past z's 18 ns job, in its idle gap, and p's job fits
+    # the gap: the landing phase moves from bit to bit (drift), charged nothing. p alone sets the
+    # period: 256 x 110 = 28,160 ns an image.
+    # The simulation: p's bits meet z's jobs now and then: p waits 14 ns once a block (64 x 14 =
+    # 896 ns an image; its images 29,056 ns apart): the estimate is -3.1%. The shared-macro
+    # detector flags it: the drifting pair's waits, at most J^2 / (2 c) a bit (random incidence:
+    # z's 18 ns jobs every 100 ns met at any phase), 256 x 18^2 / 200 = 414.7 ns an image, over
+    # 1% of the period.
+    plan = pair(3, 5, 0.1, 64, action_ns=6)
+    xb = share_crossbars(plan)
+    assert adc_loads(xb[("p", 0)], 1, 5) == (11, 11, 10, 0, 0)
+    assert adc_loads(xb[("z", 0)], 1, 5) == (0, 0, 0, 6, 6)
     est = estimate(plan.arch, plan)
-    assert est.period_ns == 256 * 220
+    assert est.period_ns == 256 * 110
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns > est.period_ns * 1.01
     (flag,) = disagreements(plan)
     assert flag.startswith("shared macro: macro 0 holds p, z on their own runs of its ADCs")
-    assert "charges 0 ns per image" in flag and "about 1311 ns per image" in flag
+    assert "charges 0 ns per image" in flag and "about 414.7 ns per image" in flag

@@ -143,7 +143,7 @@ def _units_in_turns(
     n = len(rows)
     times = turn_times(cycle, job, adc, hold, jobs, blocks, image, np.zeros(n, dtype=int))
     s, o = (a.ravel() for a in np.nonzero(~np.eye(n, dtype=bool)))  # every ordered pair
-    wait, _, drift = unit_lock(adc[s], job[s], hold[s] + hold[o], job[o], cycle[o])
+    wait, _, drift, _ = unit_lock(adc[s], job[s], hold[s] + hold[o], job[o], cycle[o])
     # a pair leaves waits out where both drift and their phases move (different cycles): where one
     # of them locks, the other meets the partner's jobs always at the same idle phase
     locked = np.zeros((n, n), dtype=bool)

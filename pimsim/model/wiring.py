@@ -259,12 +259,19 @@ def turn_times(
         return np.where(job_ns[r] < cycle_ns[r] - 1e-9, cycle_ns[r] - adc_ns[r], 0.0)
 
     def losses(s: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """What ``s`` (locked onto ``o``'s jobs) and ``o`` (pushed by ``s``'s) lose an image."""
+        """What ``s`` (waiting for ``o``'s jobs) and ``o`` (pushed by ``s``'s) lose an image."""
         arrive = adc_ns[s]
-        wait, m, _ = unit_lock(arrive, job_ns[s], hold[s] + hold[o], job_ns[o], cycle_ns[o])
+        wait, m, _, gap_push = unit_lock(
+            arrive, job_ns[s], hold[s] + hold[o], job_ns[o], cycle_ns[o]
+        )
         locked = np.where(wait > 0, np.minimum(jobs[o] / m, jobs[s]), 0.0)
         waits = locked * np.maximum(0.0, arrive + wait - cycle_ns[s])
-        pushes = locked * np.maximum(0.0, job_ns[s] - (cycle_ns[o] - job_ns[o]))
+        # locked, o's next job waits for s's; landing in o's idle gap, s's job overruns it
+        # (fixed phase): once a job of s while o streams beside it
+        beside = np.minimum(jobs[s], jobs[o] * cycle_ns[o] / np.maximum(cycle_ns[s], arrive))
+        pushes = locked * np.maximum(0.0, job_ns[s] - (cycle_ns[o] - job_ns[o])) + np.where(
+            gap_push > 0, beside * gap_push, 0.0
+        )
         return (
             np.maximum(0.0, waits - np.where(waits > 0, blocks[o] * early(s), 0.0)),
             np.maximum(0.0, pushes - np.where(pushes > 0, blocks[s] * early(o), 0.0)),
@@ -291,13 +298,16 @@ def unit_lock(
     held: np.ndarray,
     other_job_ns: np.ndarray,
     other_cycle_ns: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Share ``s`` (its next bit converted ``arrive_ns`` after its job of ``job_ns`` starts)
     beside a partner streaming jobs of ``other_job_ns`` every ``other_cycle_ns`` at the units they
     share (``held``: the fraction of the units their two jobs hold together), as in
-    :func:`unit_turns`: ``s``'s wait a bit once locked to the partner (0 where it never waits),
-    the partner's jobs per locked bit of ``s`` (``m``), and whether ``s``'s bits drift through the
-    partner's idle gaps instead (they would wait, being unlocked, but the lock point is idle)."""
+    :func:`unit_turns`. Returns ``s``'s wait a bit once locked to the partner (0 where it does not
+    wait); the partner's jobs per locked bit of ``s`` (``m``); whether ``s``'s bits drift
+    through the partner's idle gaps (its job fits in a gap, so the landing phase moves from bit to
+    bit: waits now and then, left out); and, where ``s``'s job is longer than the partner's gap,
+    so that it lands in a gap at the same phase every time, how far its job overruns the gap
+    (the partner's next job pushed by that, a job of ``s``; 0 elsewhere)."""
     gap = other_cycle_ns - other_job_ns
     t = arrive_ns - np.maximum(job_ns, gap)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -306,4 +316,7 @@ def unit_lock(
     free = (arrive_ns < gap - 1e-9) | (held <= 1 + 1e-9)  # back first, or side by side
     locked = ~free & (x < other_job_ns - 1e-9)
     wait = np.where(locked, other_job_ns - x, 0.0)
-    return wait, m, ~free & ~locked
+    in_gap = ~free & ~locked
+    fixed = job_ns >= gap - 1e-9  # s's job pushes the partner's start: the phase repeats
+    overrun = np.where(in_gap & fixed, np.maximum(0.0, x + job_ns - other_cycle_ns), 0.0)
+    return wait, m, in_gap & ~fixed, overrun
