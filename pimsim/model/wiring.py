@@ -218,7 +218,10 @@ def unit_turns(
     (``x = t - (m - 1) c_o < J_o``) it waits ``W = J_o - x`` and starts again the instant the job
     ends, the same phase as before: the two are *locked*, ``s`` converting a bit every ``A + W``
     while ``o`` does ``m`` jobs, ``o`` pushed ``max(0, j_s - g_o)`` each cycle. In ``o``'s idle
-    gap it does not wait, and the phases drift (a wait now and then, left out: charged 0;
+    gap it does not wait: with a job longer than the gap (``j_s >= g_o``) it lands at the same
+    phase ``x`` every time and pushes ``o``'s next job by ``x + j_s - c_o`` (once a job of ``s``
+    while ``o`` streams beside it: ``min(jobs_s, jobs_o c_o / cycle_s)``); with a job that fits
+    the gap the phases drift (a wait now and then, left out: charged 0;
     :mod:`pimsim.diagnose.shared` flags it). Locked, ``s`` loses ``A + W - cycle_s`` a bit (what
     its own cycle does not cover) and ``o`` its push, for each of ``min(jobs_o / m, jobs_s)``
     locked bits of ``s`` an image (one per ``m`` of ``o``'s jobs; each layer does one image a
