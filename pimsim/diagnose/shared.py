@@ -112,34 +112,13 @@ def _units_in_turns(
     cycle, find its job of ``J_o`` with probability ``J_o / c_o`` and then wait its residual,
     ``J_o / 2`` on average (random incidence): ``J_o^2 / (2 c_o)`` a bit, for each of the share's
     bits an image (an upper bound: not all of them overlap the partner's stream)."""
-    hw = plan.arch.hardware
-    part = hw.parts.unit(UnitKind.SHIFT_ADD)
-    units = plan.groups[macro].units.get(UnitKind.SHIFT_ADD, 0)
-    if part is None or not units:
+    got = share_rows(plan, macro, shares)
+    if got is None:
         return None
-    ghz, bit, adcs = hw.parts.adc.frequency_ghz, bit_ns(hw.parts), plan.groups[macro].adcs
-    load = 0.0
-    rows: list[tuple[float, ...]] = []  # cycle, job, adc, hold, jobs, blocks, image
-    for (name, _), xb in shares.items():
-        lp = plan.layers[name]
-        image = 0.0
-        first: tuple[float, float, float, float] | None = None
-        for pixels, blocks in block_shapes(BlockGeometry(lp.layer, lp.dup)):
-            job, pool = whole_actions(
-                np.array([active_columns(xb, pixels)], dtype=float),
-                np.array([float(units)]),
-                part.lanes,
-                part.frequency_ghz,
-            )
-            adc = max(adc_loads(xb, pixels, adcs), default=0.0) / ghz
-            cycle = max(bit, adc, float(job[0]))
-            hold = float(pool[0] / job[0]) if job[0] > 0 else 0.0
-            first = first or (cycle, float(job[0]), adc, hold)
-            load += blocks * lp.bit_iters * float(pool[0])
-            image += blocks * lp.bit_iters * cycle
-        assert first is not None
-        rows.append((*first, float(lp.blocks * lp.bit_iters), float(lp.blocks), image))
-    cycle, job, adc, hold, jobs, blocks, image = (np.array(c) for c in zip(*rows, strict=True))
+    load, rows = got
+    cycle, job, adc, hold, jobs, blocks, image = (
+        np.array(c) for c in zip(*rows.values(), strict=True)
+    )
     n = len(rows)
     times = turn_times(cycle, job, adc, hold, jobs, blocks, image, np.zeros(n, dtype=int))
     s, o = (a.ravel() for a in np.nonzero(~np.eye(n, dtype=bool)))  # every ordered pair
@@ -158,3 +137,40 @@ def _units_in_turns(
         float(left[worst]),
         float(times[worst] + left[worst]),
     )
+
+
+def share_rows(
+    plan: Plan, macro: int, shares: dict[tuple[str, int], ShareCrossbars]
+) -> tuple[float, dict[tuple[str, int], tuple[float, ...]]] | None:
+    """The shared shift-and-add units' busy time per image in ``macro`` (server-weighted), and per
+    weight share its figures in a full block: bit cycle alone ``max(read, busiest ADC, job)``, its
+    shift-and-add job, its busiest ADC's conversions a bit (ns), the fraction of the units a job
+    holds, bits and blocks per image, time per image alone (ns); None without such units."""
+    hw = plan.arch.hardware
+    part = hw.parts.unit(UnitKind.SHIFT_ADD)
+    units = plan.groups[macro].units.get(UnitKind.SHIFT_ADD, 0)
+    if part is None or not units:
+        return None
+    ghz, bit, adcs = hw.parts.adc.frequency_ghz, bit_ns(hw.parts), plan.groups[macro].adcs
+    load = 0.0
+    rows: dict[tuple[str, int], tuple[float, ...]] = {}
+    for key, xb in shares.items():
+        lp = plan.layers[key[0]]
+        image = 0.0
+        first: tuple[float, float, float, float] | None = None
+        for pixels, blocks in block_shapes(BlockGeometry(lp.layer, lp.dup)):
+            job, pool = whole_actions(
+                np.array([active_columns(xb, pixels)], dtype=float),
+                np.array([float(units)]),
+                part.lanes,
+                part.frequency_ghz,
+            )
+            adc = max(adc_loads(xb, pixels, adcs), default=0.0) / ghz
+            cycle = max(bit, adc, float(job[0]))
+            hold = float(pool[0] / job[0]) if job[0] > 0 else 0.0
+            first = first or (cycle, float(job[0]), adc, hold)
+            load += blocks * lp.bit_iters * float(pool[0])
+            image += blocks * lp.bit_iters * cycle
+        assert first is not None
+        rows[key] = (*first, float(lp.blocks * lp.bit_iters), float(lp.blocks), image)
+    return load, rows
