@@ -8,12 +8,14 @@
   differ (on the same ADCs they take them in turns in both models).
 - **Own runs of ADCs, shared shift-and-add units** (``"weights"``): the estimate gives each layer
   its own run of ADCs, as the simulator wires them, and charges the shared units twice: their load
-  in whole actions per job (a bound on the period) and, per job of another layer, what a layer's
-  converted bit loses waiting for the units beyond its slack (:func:`pimsim.model.wiring.unit_turns`,
-  a closed form of how the jobs meet). How they really meet over an image is queueing the
-  simulator follows and the closed form does not. Flagged where that closed form charges at least
-  1% of the estimated period and the units' load is below the period (when the load sets the
-  period the units never idle and the order of the jobs does not matter).
+  in whole actions per job (a bound on the period) and the queue where one layer's bits lock onto
+  the other's stream of jobs, waiting the same time every bit
+  (:func:`pimsim.model.wiring.unit_turns`). Where neither layer locks (each one's bits land in
+  the other's idle gaps) and their cycles differ, the phases drift and the bits meet the other's
+  jobs now and then: waits the estimate leaves out (at most a random-incidence residual,
+  ``J_o^2 / (2 c_o)`` a bit). Flagged where those could put a layer's time 1% past the estimated
+  period and the units' load is below the period (when the load sets the period the units never
+  idle and the order of the jobs does not matter).
 
 The per-share figures are the simulator's own (:mod:`pimsim.sim.blockwork`: the columns its
 crossbars read, its ADC wiring); the closed forms are the estimate's rules applied to them, not its
@@ -28,7 +30,7 @@ from pimsim.components.parts import UnitKind
 from pimsim.model.design import bit_ns
 from pimsim.model.plan import Plan
 from pimsim.model.windows import BlockGeometry
-from pimsim.model.wiring import unit_turns, whole_actions
+from pimsim.model.wiring import turn_times, unit_lock, whole_actions
 from pimsim.sim.blockwork import ShareCrossbars, adc_loads
 
 #: The share of the estimated period from which the closed-form turns are flagged.
@@ -81,25 +83,69 @@ def shared_macro(
     turns = _units_in_turns(plan, macro, shares)
     if turns is None:
         return []
-    load_ns, waits_ns = turns
-    if period_ns and waits_ns >= TURNS_SHARE * period_ns and load_ns < period_ns * (1 - 1e-9):
+    load_ns, charged_ns, left_ns, worst_ns = turns
+    if period_ns and worst_ns >= period_ns * (1 + TURNS_SHARE) and load_ns < period_ns * (1 - 1e-9):
         return [
             f"shared macro: macro {macro} holds {layers} on their own runs of its ADCs (as the "
             f"estimate has them), sharing its shift-and-add units (busy {load_ns:.4g} ns per "
-            f"image, estimated period {period_ns:.4g} ns): the estimate charges {waits_ns:.4g} ns "
-            "per image of bits waiting for them, a closed form of how the layers' jobs meet "
-            "(unit_turns); the simulator queues the jobs as they come"
+            f"image, estimated period {period_ns:.4g} ns): the estimate charges {charged_ns:.4g} "
+            "ns per image of bits waiting for them where the layers' jobs lock (unit_turns), "
+            f"none where a layer's bits drift through the other's idle gaps; there they meet its "
+            f"jobs at any phase, about {left_ns:.4g} ns per image of waits left out, which can "
+            "set the period"
         ]
     return []
 
 
 def _units_in_turns(
     plan: Plan, macro: int, shares: dict[tuple[str, int], ShareCrossbars]
-) -> tuple[float, float] | None:
+) -> tuple[float, float, float, float] | None:
     """The shared shift-and-add units of ``macro``: their busy time per image (server-weighted, as
-    the simulator books it) and the waiting the estimate's closed form charges the slowest share
-    beyond its time alone, ns per image; None without such units. A share's bit alone takes
-    ``max(read, busiest ADC, job)`` (single-buffered per-bit stages)."""
+    the simulator books it); the waiting the estimate's locked queue charges its slowest share
+    (:func:`pimsim.model.wiring.unit_turns`); the waits it leaves out on the share where they
+    weigh most, and that share's time per image with them, ns per image; None without such
+    units. A share's bit alone takes ``max(read, busiest ADC, job)`` (single-buffered per-bit
+    stages).
+
+    Left out: where a share's bits drift through a partner's idle gaps
+    (:func:`pimsim.model.wiring.unit_lock`) they arrive at every phase of the partner's ``c_o``
+    cycle, find its job of ``J_o`` with probability ``J_o / c_o`` and then wait its residual,
+    ``J_o / 2`` on average (random incidence): ``J_o^2 / (2 c_o)`` a bit, for each of the share's
+    bits an image (an upper bound: not all of them overlap the partner's stream)."""
+    got = share_rows(plan, macro, shares)
+    if got is None:
+        return None
+    load, rows = got
+    cycle, job, adc, hold, jobs, blocks, image = (
+        np.array(c) for c in zip(*rows.values(), strict=True)
+    )
+    n = len(rows)
+    times = turn_times(cycle, job, adc, hold, jobs, blocks, image, np.zeros(n, dtype=int))
+    s, o = (a.ravel() for a in np.nonzero(~np.eye(n, dtype=bool)))  # every ordered pair
+    wait, _, drift, _ = unit_lock(adc[s], job[s], hold[s] + hold[o], job[o], cycle[o])
+    # a pair leaves waits out where both drift and their phases move (different cycles): where one
+    # of them locks, the other meets the partner's jobs always at the same idle phase
+    locked = np.zeros((n, n), dtype=bool)
+    locked[s, o] = wait > 0
+    drift &= ~locked[o, s] & (np.abs(cycle[s] - cycle[o]) > 1e-9)
+    left = np.zeros(n)
+    np.add.at(left, s, np.where(drift, jobs[s] * job[o] ** 2 / (2 * cycle[o]), 0.0))
+    worst = int(np.argmax(times + left))
+    return (
+        load,
+        float(times.max() - image.max()),
+        float(left[worst]),
+        float(times[worst] + left[worst]),
+    )
+
+
+def share_rows(
+    plan: Plan, macro: int, shares: dict[tuple[str, int], ShareCrossbars]
+) -> tuple[float, dict[tuple[str, int], tuple[float, ...]]] | None:
+    """The shared shift-and-add units' busy time per image in ``macro`` (server-weighted), and per
+    weight share its figures in a full block: bit cycle alone ``max(read, busiest ADC, job)``, its
+    shift-and-add job, its busiest ADC's conversions a bit (ns), the fraction of the units a job
+    holds, bits and blocks per image, time per image alone (ns); None without such units."""
     hw = plan.arch.hardware
     part = hw.parts.unit(UnitKind.SHIFT_ADD)
     units = plan.groups[macro].units.get(UnitKind.SHIFT_ADD, 0)
@@ -107,11 +153,11 @@ def _units_in_turns(
         return None
     ghz, bit, adcs = hw.parts.adc.frequency_ghz, bit_ns(hw.parts), plan.groups[macro].adcs
     load = 0.0
-    rows: list[tuple[float, float, float, float, float]] = []  # cycle, job, adc, jobs, image
-    for (name, _), xb in shares.items():
-        lp = plan.layers[name]
+    rows: dict[tuple[str, int], tuple[float, ...]] = {}
+    for key, xb in shares.items():
+        lp = plan.layers[key[0]]
         image = 0.0
-        first: tuple[float, float, float] | None = None
+        first: tuple[float, float, float, float] | None = None
         for pixels, blocks in block_shapes(BlockGeometry(lp.layer, lp.dup)):
             job, pool = whole_actions(
                 np.array([active_columns(xb, pixels)], dtype=float),
@@ -121,12 +167,10 @@ def _units_in_turns(
             )
             adc = max(adc_loads(xb, pixels, adcs), default=0.0) / ghz
             cycle = max(bit, adc, float(job[0]))
-            first = first or (cycle, float(job[0]), adc)
+            hold = float(pool[0] / job[0]) if job[0] > 0 else 0.0
+            first = first or (cycle, float(job[0]), adc, hold)
             load += blocks * lp.bit_iters * float(pool[0])
             image += blocks * lp.bit_iters * cycle
         assert first is not None
-        rows.append((*first, float(lp.blocks * lp.bit_iters), image))
-    cycle, job, adc, jobs, image = (np.array(c) for c in zip(*rows, strict=True))
-    n = len(rows)
-    turns = unit_turns(cycle, job, adc, jobs, image, np.zeros(n, dtype=int), 1)
-    return load, float(turns[0] - image.max())
+        rows[key] = (*first, float(lp.blocks * lp.bit_iters), float(lp.blocks), image)
+    return load, rows

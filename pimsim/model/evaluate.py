@@ -212,11 +212,16 @@ def evaluate_batch(
         # (the units' load bounds the period through macro_busy); own runs are in shared macros
         runs = np.flatnonzero(wires.own_run)
         bits = t.bit_iters[lay[runs]].astype(float)
+        sa = full_stages[_SHIFT_ADD, runs]
+        with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
+            hold = np.where(sa > 0, pool_full[np.searchsorted(timed, runs)] / sa, 0.0)
         own = unit_turns(
             p_full[runs] / bits,
-            full_stages[_SHIFT_ADD, runs] / bits,
+            sa / bits,
             full_stages[_ADC_STAGE, runs] / bits,
+            hold,
             blocks[glay[runs]] * bits,
+            blocks[glay[runs]].astype(float),
             (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs],
             local[macro[runs]],
             len(shared),

@@ -187,7 +187,9 @@ def unit_turns(
     cycle_ns: np.ndarray,
     job_ns: np.ndarray,
     adc_ns: np.ndarray,
+    hold: np.ndarray,
     jobs: np.ndarray,
+    blocks: np.ndarray,
     image_ns: np.ndarray,
     macro: np.ndarray,
     n_macros: int,
@@ -195,34 +197,129 @@ def unit_turns(
     """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
     but take its shift-and-add units in turns (0 for the others).
 
-    Per share on its own run (``macro``: its macro, of ``n_macros``; ``cycle_ns``: its time per bit alone, the block period over the bits; ``job_ns``: a
-    bit's shift-and-add job; ``adc_ns``: a bit's conversions; ``jobs``: its bits per image;
-    ``image_ns``: its time per image alone). Every stage holds its result until the next takes it
-    (single buffering): a share's converted bit waits in the ADCs' output while another share's
-    job holds the units. When a job of share ``o`` (``J``) takes the units just before share
-    ``s``'s, ``s``'s job starts ``J`` late; ``s`` had ``cycle_s - job_s`` of idle units time in
-    its bit to absorb it, and its next bit, already read into the sample-and-holds, converts at
-    ``max(job_s, adc_s)`` instead of a whole cycle, catching up ``cycle_s - max(job_s, adc_s)``.
-    ``s`` loses ``max(0, J - (cycle_s - job_s) - (cycle_s - max(job_s, adc_s)))`` per job of
-    ``o``, each once an image: ``s`` takes ``image_s + sum_o jobs_o x loss``; the macro's time is
-    its slowest share's. Short jobs beside a slow bit cost nothing; a share with few long jobs (a
-    fully connected layer's thousands of columns a bit) beside one with many short bits delays it
-    by about its whole units time.
+    Per share on its own run (``macro``: its macro, of ``n_macros``): ``cycle_ns`` its time per
+    bit alone (the block period over the bits), ``job_ns`` a bit's shift-and-add job (ns the job
+    holds its units), ``adc_ns`` a bit's conversions, ``hold`` the fraction of the macro's units a
+    job holds (``k / n``), ``jobs`` its bits per image, ``blocks`` its blocks per image,
+    ``image_ns`` its time per image alone.
+
+    A queue of fixed-length jobs, and every stage single-buffered: a share's ADC starts its next
+    bit only once the units have *started* the bit before, so while a converted bit waits for the
+    units its ADC idles, and every ns of the wait is lost unless the share's own cycle had room
+    for it. Take share ``s`` beside a partner ``o`` whose jobs stream at its own pace (a job of
+    ``J_o`` every ``c_o``, the units idle ``g_o = c_o - J_o`` between). Two jobs that fit side by
+    side (``hold_s + hold_o <= 1``) never wait. Otherwise, once ``s``'s job has waited, it starts
+    the instant ``o``'s job ends (time 0) and holds the units ``j_s``; ``o``'s next bit, converted
+    ``g_o`` after that end, takes them at ``max(j_s, g_o)`` and ``o`` goes on at its pace;
+    ``s``'s next bit is converted at ``A = adc_s`` (its ADC restarted as its job started, the
+    bit already read). If ``A < g_o``, ``s`` is back first and never waits. Else it arrives
+    ``t = A - max(j_s, g_o)`` after the start of one of ``o``'s jobs (the ``m``-th since, ``m =
+    floor(t / c_o) + 1``; ``m = 1`` and ``t < 0`` when ``o`` queued first): within that job
+    (``x = t - (m - 1) c_o < J_o``) it waits ``W = J_o - x`` and starts again the instant the job
+    ends, the same phase as before: the two are *locked*, ``s`` converting a bit every ``A + W``
+    while ``o`` does ``m`` jobs, ``o`` pushed ``max(0, j_s - g_o)`` each cycle. In ``o``'s idle
+    gap it does not wait: with a job longer than the gap (``j_s >= g_o``) it lands at the same
+    phase ``x`` every time and pushes ``o``'s next job by ``x + j_s - c_o`` (once a job of ``s``
+    while ``o`` streams beside it: ``min(jobs_s, jobs_o c_o / cycle_s)``); with a job that fits
+    the gap the phases drift (a wait now and then, left out: charged 0;
+    :mod:`pimsim.diagnose.shared` flags it). Locked, ``s`` loses ``A + W - cycle_s`` a bit (what
+    its own cycle does not cover) and ``o`` its push, for each of ``min(jobs_o / m, jobs_s)``
+    locked bits of ``s`` an image (one per ``m`` of ``o``'s jobs; each layer does one image a
+    period). Where a stream stops (at the end of each block of the other), a layer regains the
+    ``cycle - adc`` its next bit was converted early (where its job is shorter than its cycle; no
+    more than it lost). Where both orientations lock, the two are one alternation: a share's loss
+    is the larger of its wait and its push, not both. ``s`` takes ``image_s`` + its losses beside
+    every partner; the macro's time is its slowest share's. No coefficient: every term is a job,
+    a conversion or a cycle of the design.
     """
     out = np.zeros(n_macros)
     if len(macro) < 2:
         return out
+    times = turn_times(cycle_ns, job_ns, adc_ns, hold, jobs, blocks, image_ns, macro)
+    np.maximum.at(out, macro, times)
+    return out
+
+
+def turn_times(
+    cycle_ns: np.ndarray,
+    job_ns: np.ndarray,
+    adc_ns: np.ndarray,
+    hold: np.ndarray,
+    jobs: np.ndarray,
+    blocks: np.ndarray,
+    image_ns: np.ndarray,
+    macro: np.ndarray,
+) -> np.ndarray:
+    """(S,) each share's time per image beside its macro's other shares at the shift-and-add units
+    they take in turns: :func:`unit_turns` before the macro's slowest is taken."""
     order = np.argsort(macro, kind="stable")
     where = macro[order]
-    # what each share absorbs of another's job
-    absorbs = 2 * cycle_ns - job_ns - np.maximum(job_ns, adc_ns)
     extra = np.zeros(len(order))
+
+    def early(r: np.ndarray) -> np.ndarray:
+        """What share ``r`` regains where a locked stretch ends: its next bit was converted
+        ``cycle - adc`` early (where its job is shorter than its cycle, else nothing)."""
+        return np.where(job_ns[r] < cycle_ns[r] - 1e-9, cycle_ns[r] - adc_ns[r], 0.0)
+
+    def losses(s: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What ``s`` (waiting for ``o``'s jobs) and ``o`` (pushed by ``s``'s) lose an image."""
+        arrive = adc_ns[s]
+        wait, m, _, gap_push = unit_lock(
+            arrive, job_ns[s], hold[s] + hold[o], job_ns[o], cycle_ns[o]
+        )
+        locked = np.where(wait > 0, np.minimum(jobs[o] / m, jobs[s]), 0.0)
+        waits = locked * np.maximum(0.0, arrive + wait - cycle_ns[s])
+        # locked, o's next job waits for s's; landing in o's idle gap, s's job overruns it
+        # (fixed phase): once a job of s while o streams beside it
+        beside = np.minimum(jobs[s], jobs[o] * cycle_ns[o] / np.maximum(cycle_ns[s], arrive))
+        pushes = locked * np.maximum(0.0, job_ns[s] - (cycle_ns[o] - job_ns[o])) + np.where(
+            gap_push > 0, beside * gap_push, 0.0
+        )
+        return (
+            np.maximum(0.0, waits - np.where(waits > 0, blocks[o] * early(s), 0.0)),
+            np.maximum(0.0, pushes - np.where(pushes > 0, blocks[s] * early(o), 0.0)),
+        )
+
     for d in range(1, len(order)):
         same = np.nonzero(where[d:] == where[:-d])[0]
         if not len(same):
             break  # sorted by macro: no pair further apart either
         a, b = order[same], order[same + d]
-        extra[same] += jobs[b] * np.maximum(0.0, job_ns[b] - absorbs[a])
-        extra[same + d] += jobs[a] * np.maximum(0.0, job_ns[a] - absorbs[b])
-    np.maximum.at(out, where, image_ns[order] + extra)
-    return out
+        waits_a, pushes_b = losses(a, b)
+        waits_b, pushes_a = losses(b, a)
+        # where both lock, the two views are one alternation: each share's loss counted once
+        extra[same] += np.maximum(waits_a, pushes_a)
+        extra[same + d] += np.maximum(waits_b, pushes_b)
+    times = np.empty(len(order))
+    times[order] = image_ns[order] + extra
+    return times
+
+
+def unit_lock(
+    arrive_ns: np.ndarray,
+    job_ns: np.ndarray,
+    held: np.ndarray,
+    other_job_ns: np.ndarray,
+    other_cycle_ns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Share ``s`` (its next bit converted ``arrive_ns`` after its job of ``job_ns`` starts)
+    beside a partner streaming jobs of ``other_job_ns`` every ``other_cycle_ns`` at the units they
+    share (``held``: the fraction of the units their two jobs hold together), as in
+    :func:`unit_turns`. Returns ``s``'s wait a bit once locked to the partner (0 where it does not
+    wait); the partner's jobs per locked bit of ``s`` (``m``); whether ``s``'s bits drift
+    through the partner's idle gaps (its job fits in a gap, so the landing phase moves from bit to
+    bit: waits now and then, left out); and, where ``s``'s job is longer than the partner's gap,
+    so that it lands in a gap at the same phase every time, how far its job overruns the gap
+    (the partner's next job pushed by that, a job of ``s``; 0 elsewhere)."""
+    gap = other_cycle_ns - other_job_ns
+    t = arrive_ns - np.maximum(job_ns, gap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(t < 0, 1.0, np.floor(t / other_cycle_ns + 1e-9) + 1)
+    x = t - (m - 1) * other_cycle_ns
+    free = (arrive_ns < gap - 1e-9) | (held <= 1 + 1e-9)  # back first, or side by side
+    locked = ~free & (x < other_job_ns - 1e-9)
+    wait = np.where(locked, other_job_ns - x, 0.0)
+    in_gap = ~free & ~locked
+    fixed = job_ns >= gap - 1e-9  # s's job pushes the partner's start: the phase repeats
+    overrun = np.where(in_gap & fixed, np.maximum(0.0, x + job_ns - other_cycle_ns), 0.0)
+    return wait, m, in_gap & ~fixed, overrun

@@ -1,0 +1,132 @@
+"""A layer's bits queue at a shared macro's shift-and-add unit behind a busy partner's stream.
+
+Two layers in one macro, each converting on its own run of the ADCs (``"weights"`` wiring), share
+the macro's one shift-and-add unit of 4 lanes. Every stage holds one item
+(single buffering): a layer's ADC starts its next bit only once the unit has *started* the bit
+before, so while a converted bit waits for the unit, the ADC idles. ``p`` (conv 1x1 8 -> 16 on a
+1x64 map: 64 blocks x 4 bits = 256 bits an image, 32 columns a bit) streams jobs that keep the
+unit busy most of its cycle; ``z`` (conv 1x1 16 -> C on p's output, 4 crossbars) queues behind
+them. How the two streams meet is the estimate's closed form :func:`pimsim.model.wiring.unit_turns`
+(docs/estimate.md, "Shared units: a locked queue"); these are its hand checks, and the catalogue's
+rows for them (docs/disagreements.md).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from pimsim.arch.schema import LayerMapping, MacroGroup
+from pimsim.components import ComponentLibrary, UnitKind
+from pimsim.diagnose import disagreements
+from pimsim.model.estimate import estimate
+from pimsim.model.plan import Plan
+from pimsim.sim import SimOptions, simulate
+from pimsim.sim.blockwork import adc_loads, share_crossbars
+from tests.test_sim_hand import design, library
+
+
+def pair(outputs: int, adcs: int, adc_ghz: float, buffer_kib: int, action_ns: int = 16) -> Plan:
+    """p beside z = conv 1x1 16 -> ``outputs`` (stride 1: 256 bits an image) in one macro of
+    ``adcs`` ADCs at ``adc_ghz``, one shift-and-add unit of 4 lanes (``action_ns`` an action), a
+    scratchpad of ``buffer_kib``; ADCs wired by weights."""
+    text = f"""
+  g (float[1,8,1,64] x, float[16,8,1,1] w1, float[{outputs},16,1,1] w2) => (float z) {{
+    p = Conv(x, w1)
+    z = Conv(p, w2)
+  }}"""
+    data: dict[str, Any] = library(adc_ghz, buffer_kib=buffer_kib).model_dump(mode="json")
+    for part in data["units"]:
+        if part["kind"] == "shift_add":
+            part.update(frequency_ghz=1 / action_ns, latency_ns=float(action_ns))
+    plan = design(
+        text,
+        [
+            MacroGroup(
+                name="m",
+                crossbars=8,
+                adcs=adcs,
+                units={UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1},
+                buffer_kib=buffer_kib,
+            )
+        ],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+            LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p"),
+        ],
+        ComponentLibrary.model_validate(data),
+    )
+    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
+    return type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+
+
+def test_a_layer_locked_behind_a_busy_partner_waits_the_same_time_every_bit() -> None:
+    # z = 16 -> 7: 2 row blocks x 7 columns x 2 slices = 28 columns a bit. Three 0.1 GS/s ADCs
+    # (10 ns a conversion): p converts 32 x 4 x 64 = 8,192 an image, z 28 x 4 x 64 = 7,168; one
+    # each, the spare one to p (remainder 0.53 > 0.47): p's 32 columns on 2 ADCs, 16 conversions
+    # a bit = 160 ns (over its 100 ns read), z's 28 on 1 ADC = 280 ns. Jobs: p 32 / 4 = 8 actions
+    # = 128 ns, busy 128 of its 160 ns cycle (80%, idle gap 32); z 7 actions = 112 ns. Alone: p
+    # 256 x 160 = 40,960 ns an image, z 256 x 280 = 71,680; the unit's load 256 x 128 + 256 x
+    # 112 = 61,440 ns an image.
+    # The lock (unit_turns): once z's job has waited, it starts the instant p's job ends (time 0)
+    # and holds the unit to 112. p's next bit, converted 32 after its job ended, waits to 112
+    # (pushed 80) and runs to 240; p's ADC restarted at 112, so its next job runs 272-400. z's
+    # ADC restarted at 0: its next bit is converted at 280, inside p's job, waits 120 and starts
+    # at 400, the instant p's job ends: the same phase. Every 400 ns: one bit of z (280 alone),
+    # two of p (320 alone), the unit busy 112 + 2 x 128 = 368. In closed form: t = 280 - max(112,
+    # 32) = 168 after the start of p's 2nd job (m = 2) at x = 168 - 160 = 8 < 128: W = 128 - 8 =
+    # 120, a cycle of 280 + 120 = 400.
+    # Steady state, each layer one image a period: p's 256 bits take 128 cycles (51,200 ns, p's
+    # 40,960 + 128 pushes of 80), beside 128 of z's bits; z's other 128 bits go alone: z takes
+    # 128 x 400 + 128 x 280 = 87,040 ns an image, the period; p, upstream, waits for scratchpad
+    # space the rest of it (the 1 KiB scratchpad holds little of its output, so it is held back
+    # from the first image on). The simulation: z's and p's images 87,040 ns apart, the unit busy
+    # 61,440 ns an image (70%: the queue, not the load, sets the period). (Its 4-image period,
+    # 85,080 ns, also counts z's last image, with less of p beside it.)
+    plan = pair(7, 3, 0.1, 1)
+    xb = share_crossbars(plan)
+    assert adc_loads(xb[("p", 0)], 1, 3) == (16, 16, 0)
+    assert adc_loads(xb[("z", 0)], 1, 3) == (0, 0, 28)
+    sim = simulate(plan, SimOptions(images=4))
+    for name in ("p", "z"):
+        layer = next(x for x in sim.layers if x.name == name)
+        assert [b - a for a, b in pairwise(layer.finish_ns)][:2] == [87040, 87040]
+    units = next(u for u in sim.units if u.name == "macro 0/shift_add units")
+    assert units.busy_ns == 4 * (256 * 128 + 256 * 112)
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 128 * (280 + 120) + 128 * 280
+    assert est.period_set_by == "two layers taking turns in macro 0"
+    # exact on the steady period (+2.3% on the 4-image figure). The earlier closed form (one job
+    # of the other layer at a time, absorbed by slack) charged z nothing (its slack 2 x 280 - 112
+    # - 280 = 168 covers p's 128 ns job) and p 256 x (112 - 32 - 0) = 20,480 (61,440): 71,680
+    # ns, z alone, -17.6%.
+    # not flagged: z locks onto p, and p's bits come back before z's (160 < 280 - 112): no pair
+    # drifts
+    assert disagreements(plan) == []
+
+
+def test_bits_that_drift_through_the_partners_gaps_are_flagged() -> None:
+    # z = 16 -> 3 (12 columns: 3 actions of 6 ns = an 18 ns job), five 0.1 GS/s ADCs: p converts
+    # 8,192 an image, z 12 x 4 x 64 = 3,072; one each, then 2.18 and 0.82 of the 3 spare: 3 and
+    # 1, the fifth to z's larger remainder. p's 32 columns on 3 ADCs (11, 11, 10): 110 ns a bit,
+    # its job 8 x 6 = 48 (idle gap 62); z's 12 on 2: 60 ns, under its 100 ns read (gap 82).
+    # The estimate: z's next bit is back (60) before p's (62): z never waits. p's lands t = 110 -
+    # max(48, 82) = 28 after z's job start, past z's 18 ns job, in its idle gap, and p's job fits
+    # the gap: the landing phase moves from bit to bit (drift), charged nothing. p alone sets the
+    # period: 256 x 110 = 28,160 ns an image.
+    # The simulation: p's bits meet z's jobs now and then: p waits 14 ns once a block (64 x 14 =
+    # 896 ns an image; its images 29,056 ns apart): the estimate is -3.1%. The shared-macro
+    # detector flags it: the drifting pair's waits, at most J^2 / (2 c) a bit (random incidence:
+    # z's 18 ns jobs every 100 ns met at any phase), 256 x 18^2 / 200 = 414.7 ns an image, over
+    # 1% of the period.
+    plan = pair(3, 5, 0.1, 64, action_ns=6)
+    xb = share_crossbars(plan)
+    assert adc_loads(xb[("p", 0)], 1, 5) == (11, 11, 10, 0, 0)
+    assert adc_loads(xb[("z", 0)], 1, 5) == (0, 0, 0, 6, 6)
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 256 * 110
+    sim = simulate(plan, SimOptions(images=4))
+    assert sim.period_ns > est.period_ns * 1.01
+    (flag,) = disagreements(plan)
+    assert flag.startswith("shared macro: macro 0 holds p, z on their own runs of its ADCs")
+    assert "charges 0 ns per image" in flag and "about 414.7 ns per image" in flag
