@@ -16,7 +16,7 @@ efficiency after stage 4.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 from synth.context import ComboContext
@@ -116,10 +116,13 @@ def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Par
     return tuple(out)
 
 
-def evolve(
+#: A search of :func:`evolution`: yields batches to score, is sent their fitness, returns survivors.
+Search = Generator[list[Partition], list[float], list[tuple[float, Partition]]]
+
+
+def evolution(
     start: Partition,
     space: PartitionSpace,
-    fitness: Callable[[list[Partition]], list[float]],
     rng: random.Random,
     *,
     population: int,
@@ -127,18 +130,13 @@ def evolve(
     generations: int,
     p_num: float,
     p_share: float,
-) -> list[tuple[float, Partition]]:
-    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
-
-    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
-    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
-    """
+) -> Search:
+    """The (mu + lambda) search from ``start`` as a generator: it yields each batch of partitions
+    it needs scored (a generation's new ones, in the order it first meets them), is sent their
+    fitness (maximised; ``-inf`` for a partition that cannot be scored), and returns (fitness,
+    partition) of the survivors, best first. Each partition is asked for once. Driven by
+    :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
     seen: dict[Partition, float] = {}
-
-    def score_new(group: set[Partition]) -> None:
-        new = [p for p in group if p not in seen]
-        if new:
-            seen.update(zip(new, fitness(new), strict=True))
 
     def child(parent: Partition) -> Partition:
         c = parent
@@ -156,8 +154,73 @@ def evolve(
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
         both = set(pool) | set(offspring)
-        score_new(both)
+        new = [p for p in both if p not in seen]
+        if new:
+            seen.update(zip(new, (yield new), strict=True))
         pool = sorted(both, key=lambda p: (-seen[p], p))[:population]
     survivors = set(pool)
-    score_new(survivors)
+    new = [p for p in survivors if p not in seen]
+    if new:
+        seen.update(zip(new, (yield new), strict=True))
     return [(seen[p], p) for p in sorted(survivors, key=lambda p: (-seen[p], p))]
+
+
+def lockstep(
+    searches: Sequence[Search],
+    fitness: Callable[[list[tuple[int, list[Partition]]]], list[list[float]]],
+) -> list[list[tuple[float, Partition]]]:
+    """Run several :func:`evolution` searches side by side and return each one's survivors.
+
+    Each round, ``fitness`` gets (index in ``searches``, batch) of every search that asks for a
+    batch, in the order of ``searches``, and returns their fitness lists in that order, so a
+    caller can score them all in one go. A search's random stream is its own, and the fitness of a
+    partition does not depend on the round it is scored in, so every search ends exactly as it
+    would alone."""
+    out: list[list[tuple[float, Partition]] | None] = [None] * len(searches)
+    asking: dict[int, list[Partition]] = {}
+
+    def step(i: int, sent: list[float] | None) -> None:
+        try:
+            asking[i] = searches[i].send(sent)  # type: ignore[arg-type]
+        except StopIteration as stop:
+            out[i] = stop.value
+
+    for i in range(len(searches)):
+        step(i, None)
+    while asking:
+        batches = [(i, asking.pop(i)) for i in sorted(asking)]
+        for (i, _), scores in zip(batches, fitness(batches), strict=True):
+            step(i, scores)
+    assert all(o is not None for o in out)  # every search has run to its end
+    return out  # type: ignore[return-value]
+
+
+def evolve(
+    start: Partition,
+    space: PartitionSpace,
+    fitness: Callable[[list[Partition]], list[float]],
+    rng: random.Random,
+    *,
+    population: int,
+    children: int,
+    generations: int,
+    p_num: float,
+    p_share: float,
+) -> list[tuple[float, Partition]]:
+    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
+
+    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
+    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
+    """
+    search = evolution(
+        start,
+        space,
+        rng,
+        population=population,
+        children=children,
+        generations=generations,
+        p_num=p_num,
+        p_share=p_share,
+    )
+    (survivors,) = lockstep([search], lambda batches: [fitness(b) for _, b in batches])
+    return survivors

@@ -38,7 +38,7 @@ from synth.context import ComboContext
 from synth.design import Partition, area_dup_problem
 from synth.dup import Dup, DupProblem
 from synth.partition import PartitionSpace, owners
-from synth.search import Evaluate, Found, area_budget, designs_of, evolve_design
+from synth.search import Evaluate, Found, area_budget, designs_of, evolve_designs
 from synth.settings import Settings
 
 
@@ -153,7 +153,7 @@ def polish_one(
     evaluate = _Counted(settings)
     ctx = ComboContext.build(start.combo, network, library, settings.power_w)
     rng = random.Random(f"{settings.seed}/polish/{start.combo.index}/{start.dup}")
-    out = evolve_design(ctx, start, settings, settings.polish_ea, rng, evaluate)
+    (out,) = evolve_designs(ctx, [start], settings, settings.polish_ea, [rng], evaluate)
     return out, evaluate.evaluations
 
 

@@ -38,7 +38,7 @@ from synth.design import (
 )
 from synth.dup import candidates
 from synth.front import pareto_front
-from synth.partition import PartitionSpace, evolve
+from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
 
@@ -146,37 +146,59 @@ def designs_of(
     ]
 
 
-def evolve_design(
+def evolve_designs(
     ctx: ComboContext,
-    start: Found,
+    starts: list[Found],
     settings: Settings,
     ea: EAParams,
-    rng: random.Random,
+    rngs: list[random.Random],
     evaluate: Evaluate,
-) -> list[Found]:
-    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors. Each
-    generation's new partitions are scored as one batch by ``evaluate``."""
-    dup = np.array(start.dup)
-    space = PartitionSpace.of_combo(ctx, start.dup, settings.max_macro_crossbars, settings.sharing)
-    results: dict[Partition, Found | None] = {}
+    record: Callable[[list[Found | None]], None] | None = None,
+) -> list[list[Found]]:
+    """Stage 3 from each of ``starts`` (designs of ``ctx``'s combination; each one's dup fixed,
+    its partition the EA's start, ``rngs`` its random stream): the survivors of each.
 
-    def fitness(ps: list[Partition]) -> list[float]:
-        batch = evaluate(ctx, [dup] * len(ps), ps)
-        results.update(zip(ps, batch, strict=True))
-        return [f.tops_per_w if f is not None else float("-inf") for f in batch]
+    The EAs run in lockstep (:func:`synth.partition.lockstep`): each generation's new partitions
+    of all of them are scored as one batch by ``evaluate`` (larger batches cost less per design),
+    and each EA ends as it would alone. ``record`` then gets each EA's scored designs in turn, in
+    the order that EA asked for them (the order of a log written one EA after the other)."""
+    dups = [np.array(s.dup) for s in starts]
+    results: list[dict[Partition, Found | None]] = [{} for _ in starts]
+    scored: list[list[Found | None]] = [[] for _ in starts]
 
-    survivors = evolve(
-        start.partition,
-        space,
-        fitness,
-        rng,
-        population=ea.population,
-        children=ea.children,
-        generations=ea.generations,
-        p_num=ea.p_num,
-        p_share=ea.p_share,
-    )
-    return [f for _, p in survivors if (f := results.get(p)) is not None]
+    def fitness(batches: list[tuple[int, list[Partition]]]) -> list[list[float]]:
+        designs = evaluate(
+            ctx, [dups[i] for i, ps in batches for _ in ps], [p for _, ps in batches for p in ps]
+        )
+        out, at = [], 0
+        for i, ps in batches:
+            mine, at = designs[at : at + len(ps)], at + len(ps)
+            results[i].update(zip(ps, mine, strict=True))
+            scored[i] += mine
+            out.append([f.tops_per_w if f is not None else float("-inf") for f in mine])
+        return out
+
+    searches = [
+        evolution(
+            s.partition,
+            PartitionSpace.of_combo(ctx, s.dup, settings.max_macro_crossbars, settings.sharing),
+            rng,
+            population=ea.population,
+            children=ea.children,
+            generations=ea.generations,
+            p_num=ea.p_num,
+            p_share=ea.p_share,
+        )
+        for s, rng in zip(starts, rngs, strict=True)
+    ]
+    survivors = lockstep(searches, fitness)
+    if record is not None:
+        for designs in scored:
+            record(designs)
+    return [
+        [f for _, p in alive if (f := found.get(p)) is not None]
+        for alive, found in zip(survivors, results, strict=True)
+    ]
 
 
 def search_unit(
@@ -220,16 +242,24 @@ def search_unit(
     evaluations = 0
     explored: list[Found] = []
 
-    def evaluate_designs(
+    def score_designs(
         ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
     ) -> list[Found | None]:
         nonlocal evaluations
         evaluations += len(partitions)
-        batch = designs_of(ctx, dups, partitions, settings)
+        return designs_of(ctx, dups, partitions, settings)
+
+    def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
                 log.append(f.to_dict())
                 explored.append(f)
+
+    def evaluate_designs(
+        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
+        batch = score_designs(ctx, dups, partitions)
+        record(batch)
         return batch
 
     # every duplication candidate's design with the default partition, per combo (computed once:
@@ -289,11 +319,13 @@ def search_unit(
                 batch = evaluate_designs(ctx, [dup] * len(sizes), sizes)
                 found.extend(f for f in batch if f is not None)
             continue
-        for best in evolved:
-            # one RNG per (combo, candidate): the EA of a candidate does not depend on which
-            # other candidates were found, so the seed evolves as under --dup heuristic
-            rng_ea = random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}")
-            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_designs)
+        # one RNG per (combo, candidate): the EA of a candidate does not depend on which other
+        # candidates were found (nor on the lockstep), so the seed evolves as under --dup heuristic
+        rngs = [random.Random(f"{settings.seed}/{ctx.combo.index}/{f.dup}") for f in evolved]
+        for survivors in evolve_designs(
+            ctx, evolved, settings, settings.ea, rngs, score_designs, record
+        ):
+            found += survivors
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
     # and the unit's Pareto front (the run's front is the front of the units' fronts)

@@ -1,5 +1,6 @@
 """The whole search made faster without changing what it finds: the annealing's move draws exactly
-as its plain rule does, and the polish gives the same designs on an executor as in this process."""
+as its plain rule does, the polish gives the same designs on an executor as in this process, and
+EAs run in lockstep end as they would one at a time."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from hypothesis import strategies as st
 
 from pimsim.components.library import load_library
 from pimsim.network.zoo import zoo_network
+from synth.context import ComboContext
+from synth.design import Partition, default_partition
 from synth.dup import DupProblem, Neighbours, seed
+from synth.partition import PartitionSpace, evolution, evolve, lockstep
 from synth.polish import picked, polish
-from synth.search import Unit, search_unit
+from synth.search import Found, Unit, designs_of, evolve_designs, search_unit
 from synth.settings import Settings, combos
 
 
@@ -113,3 +117,99 @@ def test_the_archive_ranks_ties_by_repr_and_keeps_count() -> None:
         (2.0, (1,)),
     ]
     assert _lowest(energies, 0) == []
+
+
+def _toy_fitness(p: Partition) -> float:
+    """Some deterministic landscape over partitions, with a partition that cannot be scored."""
+    value = sum((k + 1) * n * (1 if owner == k else -2) for k, (owner, n) in enumerate(p))
+    return float("-inf") if value % 7 == 0 else float(value)
+
+
+def test_lockstep_ends_every_search_as_it_would_alone() -> None:
+    space = PartitionSpace.of([2, 4, 1], [4, 2, 3], [16, 24, 9], cap=12, sharing=True)
+    plans = [  # (start, seed, generations): the third search ends rounds before the others
+        (((0, 2), (1, 2), (2, 1)), 1, 9),
+        (((0, 8), (1, 4), (2, 3)), 2, 9),
+        (((0, 1), (1, 1), (2, 1)), 3, 3),
+    ]
+    params = {"population": 4, "children": 5, "p_num": 0.7, "p_share": 0.5}
+    alone, asked_alone = [], []
+    for start, seed_value, generations in plans:
+        asked: list[list[Partition]] = []
+
+        def fitness(ps: list[Partition], asked: list[list[Partition]] = asked) -> list[float]:
+            asked.append(list(ps))
+            return [_toy_fitness(p) for p in ps]
+
+        rng = random.Random(seed_value)
+        alone.append(evolve(start, space, fitness, rng, generations=generations, **params))
+        asked_alone.append(asked)
+    rounds: list[list[int]] = []
+    asked_together: list[list[list[Partition]]] = [[] for _ in plans]
+
+    def together(batches: list[tuple[int, list[Partition]]]) -> list[list[float]]:
+        rounds.append([i for i, _ in batches])
+        for i, ps in batches:
+            asked_together[i].append(list(ps))
+        return [[_toy_fitness(p) for p in ps] for _, ps in batches]
+
+    searches = [
+        evolution(start, space, random.Random(s), generations=g, **params) for start, s, g in plans
+    ]
+    assert lockstep(searches, together) == alone  # the same survivors with the same fitness
+    assert asked_together == asked_alone  # each search asked for the same batches in turn
+    # one call a round with every search that still asks (a search whose generation brings
+    # nothing new asks for its next one), so search i is in the first len(asked_alone[i]) rounds
+    assert len(rounds) == max(len(a) for a in asked_alone) > len(asked_alone[2])
+    assert rounds == [[i for i in range(3) if r < len(asked_alone[i])] for r in range(len(rounds))]
+
+
+def test_the_units_eas_in_lockstep_find_and_log_as_one_at_a_time() -> None:
+    """Three EAs of one combination from three duplication vectors: scored in one batch a round,
+    they end with the designs, and log the designs in the order, of the EAs run one by one."""
+    net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
+    quick = Settings(power_w=30).quick()
+    combo = next(c for c in combos(quick) if c.rram_ratio == 0.2 and c.xbar == 128)
+    ctx = ComboContext.build(combo, net, lib, quick.power_w)
+    problem = ctx.dup_problem()
+    first = seed(problem)
+    dups = [first, tuple(1 for _ in first), tuple(max(1, d // 2) for d in first)]
+    full = [ctx.full_dup(d) for d in dups]
+    starts = designs_of(ctx, full, [default_partition(ctx, d) for d in full], quick)
+    assert all(isinstance(f, Found) for f in starts)
+    calls: list[int] = []
+
+    def evaluate(c: ComboContext, ds: list[Any], ps: list[Partition]) -> list[Found | None]:
+        calls.append(len(ps))
+        return designs_of(c, ds, ps, quick)
+
+    def rngs(starts: list[Found]) -> list[random.Random]:
+        return [random.Random(f"7/{f.dup}") for f in starts]
+
+    logged: list[dict[str, Any]] = []
+    together = evolve_designs(
+        ctx,
+        starts,  # type: ignore[arg-type]
+        quick,
+        quick.ea,
+        rngs(starts),  # type: ignore[arg-type]
+        evaluate,
+        lambda batch: logged.extend(f.to_dict() for f in batch if f is not None),
+    )
+    rounds = len(calls)
+    alone, logged_alone = [], []
+    for f in starts:
+        (found,) = evolve_designs(
+            ctx,
+            [f],  # type: ignore[list-item]
+            quick,
+            quick.ea,
+            rngs([f]),  # type: ignore[list-item]
+            evaluate,
+            lambda batch: logged_alone.extend(d.to_dict() for d in batch if d is not None),
+        )
+        alone.append(found)
+    assert [[f.to_dict() for f in a] for a in together] == [[f.to_dict() for f in a] for a in alone]
+    assert logged == logged_alone and len(logged) > 0
+    # together: one batch a generation (4 in the quick settings), at most three EAs' worth each
+    assert rounds <= quick.ea.generations + 1 and sum(calls[:rounds]) == sum(calls[rounds:])
