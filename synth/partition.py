@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
+from synth.layout import counts_of
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,19 @@ class PartitionSpace:
     ) -> PartitionSpace:
         """Allowed counts per layer: even splits whose macros hold at most ``cap`` crossbars (the
         largest split if none does)."""
-        counts = []
-        for rb, d, n in zip(row_blocks, dup, need, strict=True):
-            options = allowed_counts(rb, d)
-            counts.append(tuple(c for c in options if -(-n // c) <= cap) or (options[-1],))
+        options = [allowed_counts(rb, d) for rb, d in zip(row_blocks, dup, strict=True)]
+        return cls._within(options, need, cap, sharing)
+
+    @classmethod
+    def _within(
+        cls, options: Sequence[Sequence[int]], need: list[int], cap: int, sharing: bool
+    ) -> PartitionSpace:
+        """The space of layers with these allowed counts: those within ``cap`` (the largest if
+        none is)."""
+        counts = [
+            tuple(c for c in o if -(-n // c) <= cap) or (o[-1],)
+            for o, n in zip(options, need, strict=True)
+        ]
         return cls(tuple(counts), tuple(need), cap, sharing)
 
     @classmethod
@@ -51,8 +61,9 @@ class PartitionSpace:
         """:meth:`of` for a design of ``ctx``'s combination with the full duplication vector
         ``dup``: its layers' row blocks, and dup x set size crossbars a layer."""
         dups = [int(d) for d in dup]
-        need = [int(d * s) for d, s in zip(dups, ctx.sets, strict=True)]
-        return cls.of([int(r) for r in ctx.row_blocks], dups, need, cap, sharing)
+        need = [d * s for d, s in zip(dups, ctx.sets.tolist(), strict=True)]
+        options = [counts_of(ctx, k, d) for k, d in enumerate(dups)]
+        return cls._within(options, need, cap, sharing)
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""

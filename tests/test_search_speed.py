@@ -1,6 +1,7 @@
 """The whole search made faster without changing what it finds: the annealing's move draws exactly
 as its plain rule does, the polish gives the same designs on an executor as in this process, and
-EAs run in lockstep end as they would one at a time."""
+EAs run in lockstep end as they would one at a time, and a batch of partitions is laid out on
+macros as each alone."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from hypothesis import strategies as st
 from pimsim.components.library import load_library
 from pimsim.network.zoo import zoo_network
 from synth.context import ComboContext
-from synth.design import Partition, default_partition
+from synth.design import Partition, assemble, assemble_batch, default_partition
 from synth.dup import DupProblem, Neighbours, seed
-from synth.partition import PartitionSpace, evolution, evolve, lockstep
+from synth.partition import PartitionSpace, evolution, evolve, lockstep, mutate_num, mutate_share
 from synth.polish import picked, polish
 from synth.search import Found, Unit, designs_of, evolve_designs, search_unit
 from synth.settings import Settings, combos
@@ -213,3 +214,35 @@ def test_the_units_eas_in_lockstep_find_and_log_as_one_at_a_time() -> None:
     assert logged == logged_alone and len(logged) > 0
     # together: one batch a generation (4 in the quick settings), at most three EAs' worth each
     assert rounds <= quick.ea.generations + 1 and sum(calls[:rounds]) == sum(calls[rounds:])
+
+
+def test_a_batch_of_partitions_is_laid_out_as_each_alone() -> None:
+    """Random duplication vectors and partitions (shared macros among them) of ResNet18 for CIFAR
+    (layers without weights on their hosts' macros), laid out in a shuffled batch: every array of
+    every candidate equal to its layout alone, in value, type and length."""
+    net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
+    quick = Settings(power_w=30).quick()
+    ctx = ComboContext.build(combos(quick)[0], net, lib, quick.power_w)
+    problem = ctx.dup_problem()
+    rng, neighbours, dup = random.Random(5), Neighbours(problem), seed(problem)
+    dups, partitions = [], []
+    for _ in range(24):
+        dup = neighbours(dup, rng)
+        full = ctx.full_dup(dup)
+        space = PartitionSpace.of_combo(ctx, full, 512, True)
+        p = default_partition(ctx, full)
+        for _ in range(rng.randrange(8)):
+            p = mutate_share(mutate_num(p, space, rng), space, rng)
+        dups.append(full)
+        partitions.append(p)
+    assert any(len({o for o, _ in p}) < len(p) for p in partitions)  # some share macros
+    order = list(range(len(dups)))
+    rng.shuffle(order)
+    batch = assemble_batch(ctx, [dups[i] for i in order], [partitions[i] for i in order])
+    for got, i in zip(batch, order, strict=True):
+        alone = assemble(ctx, dups[i], partitions[i])  # (a batch of one)
+        assert got.groups == alone.groups
+        for name in ("crossbars", "share_layer", "share_macro", "share_frac", "share_xbars"):
+            a, b = getattr(got, name), getattr(alone, name)
+            assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), name
+        assert got.crossbars.sum() == (dups[i] * ctx.sets).sum()  # every crossbar placed once
