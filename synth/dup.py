@@ -139,29 +139,46 @@ class Neighbours:
         self.pixels = problem.pixels
         self.n = len(problem.sets)
         self.mean_set = sum(problem.sets) / self.n if problem.sets else 0.0
+        self.n_bits = self.n.bit_length()
 
     def __call__(self, dup: Dup, rng: random.Random) -> Dup:
         budget, sets, pixels, n = self.budget, self.sets, self.pixels, self.n
         bits = rng.getrandbits
         new = list(dup)
-        i = _below(bits, n)
+        k = self.n_bits  # _below(bits, n), inlined here and below (the same draws)
+        i = bits(k)
+        while i >= n:
+            i = bits(k)
         used = sum(map(mul, dup, sets))
-        room = min(pixels[i] - new[i], max((budget - used) // sets[i], 0) + max(1, new[i] // 4))
+        ni, si = new[i], sets[i]
+        quarter = ni // 4 if ni >= 8 else 1  # max(1, ni // 4)
+        spare = (budget - used) // si
+        room = (spare if spare > 0 else 0) + quarter
+        if pixels[i] - ni < room:
+            room = pixels[i] - ni
         if room > 0:
-            step = 1 + _below(bits, room)
-        elif new[i] > 1:
-            step = -1 - _below(bits, max(1, new[i] // 4))
+            k = room.bit_length()
+            r = bits(k)
+            while r >= room:
+                r = bits(k)
+            step = 1 + r
+        elif ni > 1:
+            k = quarter.bit_length()
+            r = bits(k)
+            while r >= quarter:
+                r = bits(k)
+            step = -1 - r
         else:
             step = 0
-        new[i] += step
-        used += step * sets[i]
+        new[i] = ni + step
+        used += step * si
         if used > budget:
             lowerable = [j for j in range(n) if j != i and new[j] > 1]
             m = len(lowerable)
             k = m.bit_length()
             while used > budget:
                 if m:
-                    r = bits(k)  # _below(bits, m), inlined: the loop runs ~10 times a move
+                    r = bits(k)
                     while r >= m:
                         r = bits(k)
                     j = lowerable[r]
