@@ -415,7 +415,9 @@ def conclude(
             + ")",
             "raise --power-w (or --area-mm2) or widen the ranges",
         )
-    best_found, arch, top, front = choose(found, network, library, settings, network_source)
+    best_found, arch, top, front = choose(
+        found, network, library, settings, network_source, executor
+    )
     evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,

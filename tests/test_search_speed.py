@@ -1,6 +1,7 @@
 """The whole search made faster without changing what it finds: the annealing's move draws exactly
 as its plain rule does, the polish gives the same designs on an executor as in this process, and
-EAs run in lockstep end as they would one at a time, and a batch of partitions is laid out on
+the winner's runnable checks give the same designs on an executor as in this process, EAs run in
+lockstep end as they would one at a time, and a batch of partitions is laid out on
 macros as each alone."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from synth.partition import PartitionSpace, evolution, evolve, lockstep, mutate_
 from synth.polish import picked, polish
 from synth.search import Found, Unit, designs_of, evolve_designs, search_unit
 from synth.settings import Settings, combos
+from synth.winner import REPAIRED, choose
 
 
 def plain_move(problem: DupProblem, dup: tuple[int, ...], rng: random.Random) -> tuple[int, ...]:
@@ -102,6 +104,22 @@ def test_the_polish_on_an_executor_finds_the_same_designs() -> None:
     assert pool.tasks == 2  # one task per design
     assert [f.to_dict() for f in there[0]] == [f.to_dict() for f in here[0]]
     assert there[1] == here[1] > 0
+
+
+def test_the_winner_checked_on_an_executor_is_the_same() -> None:
+    net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
+    quick = Settings(power_w=20).quick()
+    unit = Unit(0, tuple(c for c in combos(quick) if c.rram_ratio == 0.3 and c.xbar == 128))
+    found = search_unit(unit, net, lib, quick).found
+    assert len(found) > REPAIRED
+    here = choose(found, net, lib, quick)
+    with Counting() as pool:
+        there = choose(found, net, lib, quick, executor=pool)
+    assert pool.tasks == REPAIRED  # one task per design made runnable
+    assert there[0].to_dict() == here[0].to_dict()
+    assert there[1].model_dump() == here[1].model_dump()  # the winner's architecture
+    for a, b in zip(there[2:], here[2:], strict=True):  # top and front
+        assert [f.to_dict() for f in a] == [f.to_dict() for f in b]
 
 
 def test_the_archive_ranks_ties_by_repr_and_keeps_count() -> None:
