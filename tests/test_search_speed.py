@@ -19,9 +19,9 @@ from synth.context import ComboContext
 from synth.design import Partition, assemble, assemble_batch, default_partition
 from synth.dup import DupProblem, Neighbours, seed
 from synth.partition import PartitionSpace, evolution, evolve, lockstep, mutate_num, mutate_share
-from synth.polish import picked, polish
+from synth.polish import PAIR, picked, polish, polish_together, together
 from synth.search import Found, Unit, designs_of, evolve_designs, search_unit
-from synth.settings import Settings, combos
+from synth.settings import Combo, Settings, combos
 from synth.winner import REPAIRED, choose
 
 
@@ -106,6 +106,29 @@ def test_the_polish_on_an_executor_finds_the_same_designs() -> None:
     assert there[1] == here[1] > 0
 
 
+def test_the_polish_groups_designs_of_one_combination_in_pairs() -> None:
+    def design(combo: int, first: int) -> Found:
+        return Found(1.0, Combo(combo, 0.2, 2, 128, 1), (first,), ((0, 1),), {})
+
+    starts = [design(5, 1), design(3, 1), design(5, 2), design(5, 3), design(3, 2)]
+    # combination 5: designs 0, 2, 3 -> (0, 2) and (3); combination 3: designs 1, 4
+    assert PAIR == 2 and together(starts, PAIR) == [[0, 2], [3], [1, 4]]
+    assert together(starts, len(starts)) == [[0, 2, 3], [1, 4]]
+    assert together([], PAIR) == []
+
+
+def test_designs_polished_together_end_as_each_alone() -> None:
+    net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
+    quick = Settings(power_w=30).quick()
+    starts = _three_starts(net, lib, quick)
+    both, evaluations = polish_together(starts, net, lib, quick)
+    alone = [polish_together([f], net, lib, quick) for f in starts]
+    assert [[f.to_dict() for f in d] for d in both] == [
+        [f.to_dict() for f in d] for (d,), _ in alone
+    ]
+    assert evaluations == sum(n for _, n in alone) > 0
+
+
 def test_the_winner_checked_on_an_executor_is_the_same() -> None:
     net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
     quick = Settings(power_w=20).quick()
@@ -183,19 +206,26 @@ def test_lockstep_ends_every_search_as_it_would_alone() -> None:
     assert rounds == [[i for i in range(3) if r < len(asked_alone[i])] for r in range(len(rounds))]
 
 
+def _three_starts(net: Any, lib: Any, quick: Settings) -> list[Found]:
+    """Designs of one combination of ResNet18 for CIFAR at 30 W from three duplication vectors
+    (the proportional seed, all ones, half the seed) on the default partition."""
+    combo = next(c for c in combos(quick) if c.rram_ratio == 0.2 and c.xbar == 128)
+    ctx = ComboContext.build(combo, net, lib, quick.power_w)
+    first = seed(ctx.dup_problem())
+    dups = [first, tuple(1 for _ in first), tuple(max(1, d // 2) for d in first)]
+    full = [ctx.full_dup(d) for d in dups]
+    starts = designs_of(ctx, full, [default_partition(ctx, d) for d in full], quick)
+    assert all(isinstance(f, Found) for f in starts)
+    return starts  # type: ignore[return-value]
+
+
 def test_the_units_eas_in_lockstep_find_and_log_as_one_at_a_time() -> None:
     """Three EAs of one combination from three duplication vectors: scored in one batch a round,
     they end with the designs, and log the designs in the order, of the EAs run one by one."""
     net, lib = zoo_network("resnet18-cifar"), load_library("pimsyn")
     quick = Settings(power_w=30).quick()
-    combo = next(c for c in combos(quick) if c.rram_ratio == 0.2 and c.xbar == 128)
-    ctx = ComboContext.build(combo, net, lib, quick.power_w)
-    problem = ctx.dup_problem()
-    first = seed(problem)
-    dups = [first, tuple(1 for _ in first), tuple(max(1, d // 2) for d in first)]
-    full = [ctx.full_dup(d) for d in dups]
-    starts = designs_of(ctx, full, [default_partition(ctx, d) for d in full], quick)
-    assert all(isinstance(f, Found) for f in starts)
+    starts = _three_starts(net, lib, quick)
+    ctx = ComboContext.build(starts[0].combo, net, lib, quick.power_w)
     calls: list[int] = []
 
     def evaluate(c: ComboContext, ds: list[Any], ps: list[Partition]) -> list[Found | None]:
