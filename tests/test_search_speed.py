@@ -238,10 +238,10 @@ def test_the_units_eas_in_lockstep_find_and_log_as_one_at_a_time() -> None:
     logged: list[dict[str, Any]] = []
     together = evolve_designs(
         ctx,
-        starts,  # type: ignore[arg-type]
+        starts,
         quick,
         quick.ea,
-        rngs(starts),  # type: ignore[arg-type]
+        rngs(starts),
         evaluate,
         lambda batch: logged.extend(f.to_dict() for f in batch if f is not None),
     )
@@ -250,10 +250,10 @@ def test_the_units_eas_in_lockstep_find_and_log_as_one_at_a_time() -> None:
     for f in starts:
         (found,) = evolve_designs(
             ctx,
-            [f],  # type: ignore[list-item]
+            [f],
             quick,
             quick.ea,
-            rngs([f]),  # type: ignore[list-item]
+            rngs([f]),
             evaluate,
             lambda batch: logged_alone.extend(d.to_dict() for d in batch if d is not None),
         )
