@@ -53,16 +53,6 @@ class DupProblem:
         )
 
 
-def _cv(total: float, squares: float, n: int) -> float:
-    """Coefficient of variation from the sum and the sum of squares of ``n`` values: population
-    standard deviation / mean (dimensionless; 0 when all values are equal). statistics.pstdev is
-    exact but far slower."""
-    mean = total / n
-    if mean <= 0:
-        return 0.0
-    return math.sqrt(max(squares / n - mean * mean, 0.0)) / mean
-
-
 def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     """CV(Ho*Wo/dup) + alpha * CV(dup * (K*K*Cin + Cout)): PIMSYN's Eq. 2 made dimensionless.
 
@@ -78,15 +68,28 @@ def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     a loop), the movement sums are exact integers.
     """
     pixels, movement, n = problem.pixels, problem.movement, len(problem.pixels)
+    sqrt = math.sqrt
 
     def energy(dup: Dup) -> float:
         if n < 2:
             return 0.0  # one layer: always balanced
+        # the coefficients of variation (population stdev / mean; 0 when all values are equal)
+        # from the sums and sums of squares: statistics.pstdev is exact but far slower
         blocks = list(map(truediv, pixels, dup))
+        mean = sum(blocks) / n
+        if mean > 0:
+            var = sum(map(mul, blocks, blocks)) / n - mean * mean
+            balance = (sqrt(var) if var >= 0.0 else 0.0) / mean
+        else:
+            balance = 0.0
         moves = list(map(mul, dup, movement))
-        return _cv(sum(blocks), sum(map(mul, blocks, blocks)), n) + alpha * _cv(
-            sum(moves), sum(map(mul, moves, moves)), n
-        )
+        mean = sum(moves) / n
+        if mean > 0:
+            var = sum(map(mul, moves, moves)) / n - mean * mean
+            spread = (sqrt(var) if var >= 0.0 else 0.0) / mean
+        else:
+            spread = 0.0
+        return balance + alpha * spread
 
     return energy
 

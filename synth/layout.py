@@ -141,17 +141,18 @@ def assemble_batch(
     share_frac = np.concatenate([size / need[rep], np.ones(len(hosts))])[order]
     share_xbars = np.concatenate([size, np.zeros(len(hosts), dtype=int)])[order]
     layer = layer[order]
-    cut = np.cumsum(np.bincount(design, minlength=count))[:-1].tolist()
-    cut_macros = np.cumsum(macros_of)[:-1].tolist()
-    return [
-        Macros(xbars, lay, mac, frac, xs, groups)
-        for xbars, lay, mac, frac, xs, groups in zip(
-            np.split(crossbars, cut_macros),
-            np.split(layer, cut),
-            np.split(share_macro, cut),
-            np.split(share_frac, cut),
-            np.split(share_xbars, cut),
-            groups_of,
-            strict=True,
+    ends = np.cumsum(np.bincount(design, minlength=count)).tolist()
+    ends_macros = np.cumsum(macros_of).tolist()
+    return [  # (slices: np.split costs more than the layout)
+        Macros(
+            crossbars[m0:m1],
+            layer[s0:s1],
+            share_macro[s0:s1],
+            share_frac[s0:s1],
+            share_xbars[s0:s1],
+            groups,
+        )
+        for s0, s1, m0, m1, groups in zip(
+            [0, *ends[:-1]], ends, [0, *ends_macros[:-1]], ends_macros, groups_of, strict=True
         )
     ]
