@@ -3,7 +3,8 @@
 Stage 1 depends on neither the DAC nor the ADC, so the duplication candidates are found once per unit
 and tried with every DAC resolution. Each candidate is screened with the default partition (stage 3's
 starting point) after stage 4; the best few per DAC get the full evolutionary partitioning. Every
-design scored is logged (one dict per design) for ``exploration.jsonl``.
+design scored is logged (one JSON line per design, encoded where the unit runs) for
+``exploration.jsonl``.
 
 The function is pure and picklable, so units run on any ``concurrent.futures`` executor; its RNG is
 seeded from the run's seed and the unit's coordinates, so results do not depend on the executor.
@@ -13,6 +14,7 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -88,13 +90,21 @@ class Found:
         return (-self.tops_per_w, self.combo.index, self.dup, self.partition)
 
 
+def json_line(value: dict[str, Any]) -> str:
+    """One line of a JSON-lines log, compact. json, not pydantic's serializer: floats round-trip
+    exactly, infinities included."""
+    return json.dumps(value, separators=(",", ":")) + "\n"
+
+
 @dataclass(frozen=True)
 class UnitResult:
-    """What a unit found."""
+    """What a unit found. ``log`` holds the ``exploration.jsonl`` lines of every design it scored
+    (:func:`json_line` of ``Found.to_dict``), encoded on the worker, so the main process, which
+    shares the machine with the workers, only writes them."""
 
     unit: int
     found: list[Found]
-    log: list[dict[str, Any]]
+    log: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     evaluations: int = 0
     seconds: float = 0.0
@@ -217,7 +227,7 @@ def search_unit(
             contexts.append(ComboContext.build(combo, network, library, settings.power_w))
         except InputError as exc:
             skipped.append((combo.label, exc.cause))
-    log: list[dict[str, Any]] = []
+    log: list[str] = []
     found: list[Found] = []
     if not contexts:
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
@@ -252,7 +262,7 @@ def search_unit(
     def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(f.to_dict())
+                log.append(json_line(f.to_dict()))
                 explored.append(f)
 
     def evaluate_designs(
