@@ -21,7 +21,8 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import mul, truediv
+from itertools import compress
+from operator import gt, mul, truediv
 
 from synth.anneal import anneal
 from synth.settings import SAParams
@@ -143,6 +144,7 @@ class Neighbours:
         self.n = len(problem.sets)
         self.mean_set = sum(problem.sets) / self.n if problem.sets else 0.0
         self.n_bits = self.n.bit_length()
+        self.layers, self.ones = range(self.n), (1,) * self.n
 
     def __call__(self, dup: Dup, rng: random.Random) -> Dup:
         budget, sets, pixels, n = self.budget, self.sets, self.pixels, self.n
@@ -176,7 +178,9 @@ class Neighbours:
         new[i] = ni + step
         used += step * si
         if used > budget:
-            lowerable = [j for j in range(n) if j != i and new[j] > 1]
+            lowerable = list(compress(self.layers, map(gt, new, self.ones)))  # dup > 1, in order
+            if new[i] > 1:
+                lowerable.remove(i)  # every layer but i
             m = len(lowerable)
             k = m.bit_length()
             while used > budget:
