@@ -17,7 +17,7 @@ without the design evaluations of the ``fitness`` energy), the screening of its 
 default partition, the units' evolutionary partitioning (stage 3 and 4 of every candidate), the
 polish, and the choice of the winner (the runnable check of the best designs). The stages are timed
 by wrapping the functions that run them (``synth.search.candidates``, ``designs_of``,
-``evolve_design``, ``synth.explore.polish``, ``synth.explore.choose``); nothing else changes.
+``evolve_designs``, ``synth.explore.polish``, ``synth.explore.choose``); nothing else changes.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def stages(network: str, power_w: float, flags: list[str], seed: int) -> dict[st
     undo = [
         _timed(search_module, "designs_of", spent, stack, "screening", inside=("units' EA",)),
         _timed(search_module, "candidates", spent, stack, "annealing"),
-        _timed(search_module, "evolve_design", spent, stack, "units' EA"),
+        _timed(search_module, "evolve_designs", spent, stack, "units' EA"),
         _timed(explore_module, "polish", spent, stack, "polish"),
         _timed(explore_module, "choose", spent, stack, "winner (runnable check)"),
     ]

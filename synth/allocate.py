@@ -191,12 +191,18 @@ def allocate_batch(
         + areas.interface
     )
 
-    def counts(target: np.ndarray) -> np.ndarray:
-        c = demand / target[:, None, None]  # then - 1e-9, ceil, at least the minimum, in place
+    def counts(target: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Units per macro and kind at each candidate's ``target`` period (of the candidates
+        ``rows`` only, their padding cut to the largest of them, when given)."""
+        d, least, r = demand, minimum, real
+        if rows is not None:
+            width = int(n_m[rows].max())
+            d, least, r = demand[rows, :width], minimum[rows, :width], real[rows, :width]
+        c = d / target[:, None, None]  # then - 1e-9, ceil, at least the minimum, in place
         c -= 1e-9
-        np.maximum(np.ceil(c, out=c), minimum, out=c)
+        np.maximum(np.ceil(c, out=c), least, out=c)
         if unified:
-            c = np.where(real[:, :, None], c.max(axis=1)[:, None, :], 0.0)
+            c = np.where(r[:, :, None], c.max(axis=1)[:, None, :], 0.0)
         return c
 
     def power(c: np.ndarray, b: int) -> float:  # the budget's figures, one candidate
@@ -210,11 +216,11 @@ def allocate_batch(
 
     bounded = math.isfinite(area_mm2)  # (no area budget: every area fits)
 
-    def fits(c: np.ndarray) -> np.ndarray:  # every candidate at once: within the budgets?
-        per_kind = c.sum(axis=1)  # unit counts, exact
-        ok = fixed + (per_kind * peak).sum(axis=1) <= power_w
+    def fits(c: np.ndarray, rows: np.ndarray) -> np.ndarray:  # the rows at once: within budgets?
+        per_kind = np.einsum("bmk->bk", c)  # unit counts: whole numbers, exact in any order
+        ok = fixed[rows] + (per_kind * peak).sum(axis=1) <= power_w
         if bounded:
-            ok &= fixed_area + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
+            ok &= fixed_area[rows] + (per_kind * areas.allocated).sum(axis=1) <= area_mm2
         return ok
 
     def fits_exactly(c: np.ndarray, which: np.ndarray) -> np.ndarray:
@@ -222,7 +228,7 @@ def allocate_batch(
         the budget figures' only by rounding (relative 1e-12 at most for these few thousand
         positive terms), and the budget figures themselves where that is within 1e-9 of a
         budget."""
-        per_kind = c.sum(axis=1)
+        per_kind = np.einsum("bmk->bk", c)
         watts = fixed + (per_kind * peak).sum(axis=1)
         ok = watts <= power_w
         near = np.abs(watts - power_w) <= 1e-9 * power_w
@@ -241,14 +247,16 @@ def allocate_batch(
     done = ~cheap_fits | lacking
     at_bound = fits_exactly(counts(lo), ~done)
     hi[at_bound], done[at_bound] = lo[at_bound], True
-    for _ in range(40):
-        if done.all():
+    for _ in range(40):  # only the candidates still bisecting (most stop within a few rounds)
+        rows = np.flatnonzero(~done)
+        if not len(rows):
             break
-        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
-        ok = fits(counts(mid))
-        hi = np.where(~done & ok, mid, hi)
-        lo = np.where(~done & ~ok, mid, lo)
-        done |= hi - lo <= 1e-4 * hi
+        lo_r, hi_r = lo[rows], hi[rows]
+        mid = np.where(lo_r > 0, np.sqrt(lo_r * hi_r), hi_r / 2)
+        ok = fits(counts(mid, rows), rows)
+        hi[rows] = hi_r = np.where(ok, mid, hi_r)
+        lo[rows] = lo_r = np.where(ok, lo_r, mid)
+        done[rows] = hi_r - lo_r <= 1e-4 * hi_r
     chosen = counts(hi)
     out: list[Allocation | Infeasible] = []
     for b in range(count):

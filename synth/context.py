@@ -81,6 +81,10 @@ class ComboContext:
     areas: AreaTable  # what stage 4 allocates, mm^2
     unit_stock: tuple[Stock, ...]  # the inventory of one of every part (buffers: each size)
     positions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    #: allowed macro counts by (row blocks, dup), kept as they are asked for (synth.layout.counts_of)
+    counts: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def build(

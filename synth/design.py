@@ -36,6 +36,7 @@ from synth.layout import (
     Partition,
     allowed_counts,
     assemble,
+    assemble_batch,
     default_partition,
     unified_partition,
 )
@@ -272,7 +273,7 @@ def score_batch(
     (:func:`allocate_batch`, :func:`pimsim.model.evaluate.evaluate_batch`): each gets what it
     would get alone. Every allocation's peak power and area are checked through the one
     inventory."""
-    macros = [assemble(ctx, d, p) for d, p in zip(dups, partitions, strict=True)]
+    macros = assemble_batch(ctx, dups, partitions)
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
     fit = [allocs[b] for b in fitting]

@@ -21,7 +21,8 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import mul, truediv
+from itertools import compress
+from operator import gt, mul, truediv
 
 from synth.anneal import anneal
 from synth.settings import SAParams
@@ -53,16 +54,6 @@ class DupProblem:
         )
 
 
-def _cv(total: float, squares: float, n: int) -> float:
-    """Coefficient of variation from the sum and the sum of squares of ``n`` values: population
-    standard deviation / mean (dimensionless; 0 when all values are equal). statistics.pstdev is
-    exact but far slower."""
-    mean = total / n
-    if mean <= 0:
-        return 0.0
-    return math.sqrt(max(squares / n - mean * mean, 0.0)) / mean
-
-
 def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     """CV(Ho*Wo/dup) + alpha * CV(dup * (K*K*Cin + Cout)): PIMSYN's Eq. 2 made dimensionless.
 
@@ -78,15 +69,28 @@ def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     a loop), the movement sums are exact integers.
     """
     pixels, movement, n = problem.pixels, problem.movement, len(problem.pixels)
+    sqrt = math.sqrt
 
     def energy(dup: Dup) -> float:
         if n < 2:
             return 0.0  # one layer: always balanced
+        # the coefficients of variation (population stdev / mean; 0 when all values are equal)
+        # from the sums and sums of squares: statistics.pstdev is exact but far slower
         blocks = list(map(truediv, pixels, dup))
+        mean = sum(blocks) / n
+        if mean > 0:
+            var = sum(map(mul, blocks, blocks)) / n - mean * mean
+            balance = (sqrt(var) if var >= 0.0 else 0.0) / mean
+        else:
+            balance = 0.0
         moves = list(map(mul, dup, movement))
-        return _cv(sum(blocks), sum(map(mul, blocks, blocks)), n) + alpha * _cv(
-            sum(moves), sum(map(mul, moves, moves)), n
-        )
+        mean = sum(moves) / n
+        if mean > 0:
+            var = sum(map(mul, moves, moves)) / n - mean * mean
+            spread = (sqrt(var) if var >= 0.0 else 0.0) / mean
+        else:
+            spread = 0.0
+        return balance + alpha * spread
 
     return energy
 
@@ -139,29 +143,49 @@ class Neighbours:
         self.pixels = problem.pixels
         self.n = len(problem.sets)
         self.mean_set = sum(problem.sets) / self.n if problem.sets else 0.0
+        self.n_bits = self.n.bit_length()
+        self.layers, self.ones = range(self.n), (1,) * self.n
 
     def __call__(self, dup: Dup, rng: random.Random) -> Dup:
         budget, sets, pixels, n = self.budget, self.sets, self.pixels, self.n
         bits = rng.getrandbits
         new = list(dup)
-        i = _below(bits, n)
+        k = self.n_bits  # _below(bits, n), inlined here and below (the same draws)
+        i = bits(k)
+        while i >= n:
+            i = bits(k)
         used = sum(map(mul, dup, sets))
-        room = min(pixels[i] - new[i], max((budget - used) // sets[i], 0) + max(1, new[i] // 4))
+        ni, si = new[i], sets[i]
+        quarter = ni // 4 if ni >= 8 else 1  # max(1, ni // 4)
+        spare = (budget - used) // si
+        room = (spare if spare > 0 else 0) + quarter
+        if pixels[i] - ni < room:
+            room = pixels[i] - ni
         if room > 0:
-            step = 1 + _below(bits, room)
-        elif new[i] > 1:
-            step = -1 - _below(bits, max(1, new[i] // 4))
+            k = room.bit_length()
+            r = bits(k)
+            while r >= room:
+                r = bits(k)
+            step = 1 + r
+        elif ni > 1:
+            k = quarter.bit_length()
+            r = bits(k)
+            while r >= quarter:
+                r = bits(k)
+            step = -1 - r
         else:
             step = 0
-        new[i] += step
-        used += step * sets[i]
+        new[i] = ni + step
+        used += step * si
         if used > budget:
-            lowerable = [j for j in range(n) if j != i and new[j] > 1]
+            lowerable = list(compress(self.layers, map(gt, new, self.ones)))  # dup > 1, in order
+            if new[i] > 1:
+                lowerable.remove(i)  # every layer but i
             m = len(lowerable)
             k = m.bit_length()
             while used > budget:
                 if m:
-                    r = bits(k)  # _below(bits, m), inlined: the loop runs ~10 times a move
+                    r = bits(k)
                     while r >= m:
                         r = bits(k)
                     j = lowerable[r]

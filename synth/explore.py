@@ -274,8 +274,10 @@ def _run(
         yield from (search_unit(u, network, library, settings) for u in todo)
         return
     tasks = [tuple(todo[i : i + batch]) for i in range(0, len(todo), max(1, batch))]
+    # submitted last unit first: the first units (small ratios and cells, whose weights often do
+    # not fit: skipped in milliseconds) then fill the workers' tail instead of the longest ones
     futures: list[Future[list[UnitResult]]] = [
-        executor.submit(search_units, t, network, library, settings) for t in tasks
+        executor.submit(search_units, t, network, library, settings) for t in reversed(tasks)
     ]
     try:
         for future in as_completed(futures):
@@ -415,7 +417,9 @@ def conclude(
             + ")",
             "raise --power-w (or --area-mm2) or widen the ranges",
         )
-    best_found, arch, top, front = choose(found, network, library, settings, network_source)
+    best_found, arch, top, front = choose(
+        found, network, library, settings, network_source, executor
+    )
     evaluations = sum(r.evaluations for r in results)
     return Exploration(
         network.name,

@@ -16,11 +16,12 @@ efficiency after stage 4.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
+from synth.layout import counts_of
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,19 @@ class PartitionSpace:
     ) -> PartitionSpace:
         """Allowed counts per layer: even splits whose macros hold at most ``cap`` crossbars (the
         largest split if none does)."""
-        counts = []
-        for rb, d, n in zip(row_blocks, dup, need, strict=True):
-            options = allowed_counts(rb, d)
-            counts.append(tuple(c for c in options if -(-n // c) <= cap) or (options[-1],))
+        options = [allowed_counts(rb, d) for rb, d in zip(row_blocks, dup, strict=True)]
+        return cls._within(options, need, cap, sharing)
+
+    @classmethod
+    def _within(
+        cls, options: Sequence[Sequence[int]], need: list[int], cap: int, sharing: bool
+    ) -> PartitionSpace:
+        """The space of layers with these allowed counts: those within ``cap`` (the largest if
+        none is)."""
+        counts = [
+            tuple(c for c in o if -(-n // c) <= cap) or (o[-1],)
+            for o, n in zip(options, need, strict=True)
+        ]
         return cls(tuple(counts), tuple(need), cap, sharing)
 
     @classmethod
@@ -51,8 +61,9 @@ class PartitionSpace:
         """:meth:`of` for a design of ``ctx``'s combination with the full duplication vector
         ``dup``: its layers' row blocks, and dup x set size crossbars a layer."""
         dups = [int(d) for d in dup]
-        need = [int(d * s) for d, s in zip(dups, ctx.sets, strict=True)]
-        return cls.of([int(r) for r in ctx.row_blocks], dups, need, cap, sharing)
+        need = [d * s for d, s in zip(dups, ctx.sets.tolist(), strict=True)]
+        options = [counts_of(ctx, k, d) for k, d in enumerate(dups)]
+        return cls._within(options, need, cap, sharing)
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
@@ -116,10 +127,13 @@ def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Par
     return tuple(out)
 
 
-def evolve(
+#: A search of :func:`evolution`: yields batches to score, is sent their fitness, returns survivors.
+Search = Generator[list[Partition], list[float], list[tuple[float, Partition]]]
+
+
+def evolution(
     start: Partition,
     space: PartitionSpace,
-    fitness: Callable[[list[Partition]], list[float]],
     rng: random.Random,
     *,
     population: int,
@@ -127,18 +141,13 @@ def evolve(
     generations: int,
     p_num: float,
     p_share: float,
-) -> list[tuple[float, Partition]]:
-    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
-
-    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
-    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
-    """
+) -> Search:
+    """The (mu + lambda) search from ``start`` as a generator: it yields each batch of partitions
+    it needs scored (a generation's new ones, in the order it first meets them), is sent their
+    fitness (maximised; ``-inf`` for a partition that cannot be scored), and returns (fitness,
+    partition) of the survivors, best first. Each partition is asked for once. Driven by
+    :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
     seen: dict[Partition, float] = {}
-
-    def score_new(group: set[Partition]) -> None:
-        new = [p for p in group if p not in seen]
-        if new:
-            seen.update(zip(new, fitness(new), strict=True))
 
     def child(parent: Partition) -> Partition:
         c = parent
@@ -156,8 +165,73 @@ def evolve(
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
         both = set(pool) | set(offspring)
-        score_new(both)
+        new = [p for p in both if p not in seen]
+        if new:
+            seen.update(zip(new, (yield new), strict=True))
         pool = sorted(both, key=lambda p: (-seen[p], p))[:population]
     survivors = set(pool)
-    score_new(survivors)
+    new = [p for p in survivors if p not in seen]
+    if new:
+        seen.update(zip(new, (yield new), strict=True))
     return [(seen[p], p) for p in sorted(survivors, key=lambda p: (-seen[p], p))]
+
+
+def lockstep(
+    searches: Sequence[Search],
+    fitness: Callable[[list[tuple[int, list[Partition]]]], list[list[float]]],
+) -> list[list[tuple[float, Partition]]]:
+    """Run several :func:`evolution` searches side by side and return each one's survivors.
+
+    Each round, ``fitness`` gets (index in ``searches``, batch) of every search that asks for a
+    batch, in the order of ``searches``, and returns their fitness lists in that order, so a
+    caller can score them all in one go. A search's random stream is its own, and the fitness of a
+    partition does not depend on the round it is scored in, so every search ends exactly as it
+    would alone."""
+    out: list[list[tuple[float, Partition]] | None] = [None] * len(searches)
+    asking: dict[int, list[Partition]] = {}
+
+    def step(i: int, sent: list[float] | None) -> None:
+        try:
+            asking[i] = searches[i].send(sent)  # type: ignore[arg-type]
+        except StopIteration as stop:
+            out[i] = stop.value
+
+    for i in range(len(searches)):
+        step(i, None)
+    while asking:
+        batches = [(i, asking.pop(i)) for i in sorted(asking)]
+        for (i, _), scores in zip(batches, fitness(batches), strict=True):
+            step(i, scores)
+    assert all(o is not None for o in out)  # every search has run to its end
+    return out  # type: ignore[return-value]
+
+
+def evolve(
+    start: Partition,
+    space: PartitionSpace,
+    fitness: Callable[[list[Partition]], list[float]],
+    rng: random.Random,
+    *,
+    population: int,
+    children: int,
+    generations: int,
+    p_num: float,
+    p_share: float,
+) -> list[tuple[float, Partition]]:
+    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
+
+    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
+    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
+    """
+    search = evolution(
+        start,
+        space,
+        rng,
+        population=population,
+        children=children,
+        generations=generations,
+        p_num=p_num,
+        p_share=p_share,
+    )
+    (survivors,) = lockstep([search], lambda batches: [fitness(b) for _, b in batches])
+    return survivors

@@ -9,7 +9,8 @@ crossbars, 2-bit cells, 1-bit DAC, polishing the 4 best designs: 16 + 16 x 40 ge
 every unit is done, the ``polish`` best distinct (combination, duplication) designs get
 ``Settings.polish_ea`` generations from their best partition: a few thousand evaluations where they
 count, instead of more for every candidate. The designs are polished side by side on the run's
-executor when there is one (:func:`polish_one` is pure and picklable).
+executor when there is one (:func:`polish_together` is pure and picklable), the EAs of designs of
+one combination in lockstep (pairs of them on an executor, all of them in one process).
 
 Before they are picked, the combinations of those designs get their **balanced** duplication
 vectors (:func:`balanced`: the cheapest vector for each of the ``rungs`` shortest pipeline periods
@@ -38,8 +39,11 @@ from synth.context import ComboContext
 from synth.design import Partition, area_dup_problem
 from synth.dup import Dup, DupProblem
 from synth.partition import PartitionSpace, owners
-from synth.search import Evaluate, Found, area_budget, designs_of, evolve_design
+from synth.search import Evaluate, Found, area_budget, designs_of, evolve_designs
 from synth.settings import Settings
+
+#: Designs of one combination polished in lockstep by one task of an executor.
+PAIR = 2
 
 
 def balanced(problem: DupProblem, rungs: int, span: float = 1.0) -> list[Dup]:
@@ -144,17 +148,29 @@ def picked(found: list[Found], settings: Settings) -> list[Found]:
     return [] if settings.macros == "unified" else _best_distinct(found, settings.polish)
 
 
-def polish_one(
-    start: Found, network: Network, library: ComponentLibrary, settings: Settings
-) -> tuple[list[Found], int]:
-    """The designs the longer EA found from ``start``, and how many designs it scored. Pure and
-    picklable (its RNG is seeded from the run's seed and the design), so designs are polished on
-    any executor with the same result."""
+def polish_together(
+    starts: list[Found], network: Network, library: ComponentLibrary, settings: Settings
+) -> tuple[list[list[Found]], int]:
+    """The designs the longer EA found from each of ``starts`` (designs of one combination), and
+    how many designs it scored. The EAs run in lockstep (:func:`synth.search.evolve_designs`:
+    one batch a generation for all of them; the polish's generations bring few new partitions
+    each, so alone its batches were small). Pure and picklable (each EA's RNG is seeded from the
+    run's seed and its design), so designs are polished on any executor, alone or together, with
+    the same result."""
     evaluate = _Counted(settings)
-    ctx = ComboContext.build(start.combo, network, library, settings.power_w)
-    rng = random.Random(f"{settings.seed}/polish/{start.combo.index}/{start.dup}")
-    out = evolve_design(ctx, start, settings, settings.polish_ea, rng, evaluate)
+    ctx = ComboContext.build(starts[0].combo, network, library, settings.power_w)
+    rngs = [random.Random(f"{settings.seed}/polish/{f.combo.index}/{f.dup}") for f in starts]
+    out = evolve_designs(ctx, starts, settings, settings.polish_ea, rngs, evaluate)
     return out, evaluate.evaluations
+
+
+def together(starts: list[Found], size: int) -> list[list[int]]:
+    """The indices of ``starts`` in groups of at most ``size`` designs of one combination, each
+    group in the order of ``starts``, the groups in the order of their first design."""
+    by_combo: dict[int, list[int]] = {}
+    for i, f in enumerate(starts):
+        by_combo.setdefault(f.combo.index, []).append(i)
+    return [g[k : k + size] for g in by_combo.values() for k in range(0, len(g), size)]
 
 
 class _Counted:
@@ -199,11 +215,17 @@ def polish(
         # vectors' figures (with a fitted partition) do not crowd out designs that polish better
         ladder = _best_distinct(out, settings.polish // 2)
         starts = _best_distinct(starts, settings.polish - len(ladder)) + ladder
+    # in this process, one lockstep per combination; on an executor, pairs of designs of one
+    # combination (twice the batch, and still a task per pair for the workers)
+    groups = together(starts, max(1, len(starts)) if executor is None else PAIR)
+    tasks = [([starts[i] for i in g], network, library, settings) for g in groups]
     if executor is None:
-        done = [polish_one(f, network, library, settings) for f in starts]
+        done = [polish_together(*task) for task in tasks]
     else:
-        futures = [executor.submit(polish_one, f, network, library, settings) for f in starts]
+        futures = [executor.submit(polish_together, *task) for task in tasks]
         done = [future.result() for future in futures]
-    return out + [f for designs, _ in done for f in designs], evaluate.evaluations + sum(
-        n for _, n in done
-    )
+    designs: dict[int, list[Found]] = {}
+    for g, (found_each, _) in zip(groups, done, strict=True):
+        designs.update(zip(g, found_each, strict=True))
+    polished = [f for i in range(len(starts)) for f in designs[i]]
+    return out + polished, evaluate.evaluations + sum(n for _, n in done)

@@ -29,7 +29,7 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.jsonio import read_json, validate
-from synth.search import Found, Unit, UnitResult
+from synth.search import Found, Unit, UnitResult, json_line
 from synth.settings import Combo, Settings
 
 RUN, UNITS, DESIGNS = "run.json", "units.jsonl", "exploration.jsonl"
@@ -114,9 +114,7 @@ def library_digest(library: ComponentLibrary) -> str:
 
 
 def _line(data: BaseModel | dict[str, Any]) -> str:
-    # json (not pydantic's serializer): floats round-trip exactly, infinities included
-    value = data.model_dump() if isinstance(data, BaseModel) else data
-    return json.dumps(value, separators=(",", ":")) + "\n"
+    return json_line(data.model_dump() if isinstance(data, BaseModel) else data)
 
 
 class RunLog:
@@ -130,7 +128,7 @@ class RunLog:
 
     def record(self, result: UnitResult) -> None:
         """Append a finished unit: its design lines, then its unit record."""
-        self._designs.write("".join(_line(d) for d in result.log))
+        self._designs.write("".join(result.log))  # lines encoded by the unit
         _sync(self._designs)
         self._units.write(_line(UnitRecord.of(result, self.work[result.unit])))
         _sync(self._units)

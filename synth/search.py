@@ -3,7 +3,8 @@
 Stage 1 depends on neither the DAC nor the ADC, so the duplication candidates are found once per unit
 and tried with every DAC resolution. Each candidate is screened with the default partition (stage 3's
 starting point) after stage 4; the best few per DAC get the full evolutionary partitioning. Every
-design scored is logged (one dict per design) for ``exploration.jsonl``.
+design scored is logged (one JSON line per design, encoded where the unit runs) for
+``exploration.jsonl``.
 
 The function is pure and picklable, so units run on any ``concurrent.futures`` executor; its RNG is
 seeded from the run's seed and the unit's coordinates, so results do not depend on the executor.
@@ -13,6 +14,7 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -38,7 +40,7 @@ from synth.design import (
 )
 from synth.dup import candidates
 from synth.front import pareto_front
-from synth.partition import PartitionSpace, evolve
+from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
 
@@ -88,13 +90,21 @@ class Found:
         return (-self.tops_per_w, self.combo.index, self.dup, self.partition)
 
 
+def json_line(value: dict[str, Any]) -> str:
+    """One line of a JSON-lines log, compact. json, not pydantic's serializer: floats round-trip
+    exactly, infinities included."""
+    return json.dumps(value, separators=(",", ":")) + "\n"
+
+
 @dataclass(frozen=True)
 class UnitResult:
-    """What a unit found."""
+    """What a unit found. ``log`` holds the ``exploration.jsonl`` lines of every design it scored
+    (:func:`json_line` of ``Found.to_dict``), encoded on the worker, so the main process, which
+    shares the machine with the workers, only writes them."""
 
     unit: int
     found: list[Found]
-    log: list[dict[str, Any]]
+    log: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     evaluations: int = 0
     seconds: float = 0.0
@@ -146,37 +156,59 @@ def designs_of(
     ]
 
 
-def evolve_design(
+def evolve_designs(
     ctx: ComboContext,
-    start: Found,
+    starts: list[Found],
     settings: Settings,
     ea: EAParams,
-    rng: random.Random,
+    rngs: list[random.Random],
     evaluate: Evaluate,
-) -> list[Found]:
-    """Stage 3 from ``start`` (its dup fixed, its partition the EA's start): the survivors. Each
-    generation's new partitions are scored as one batch by ``evaluate``."""
-    dup = np.array(start.dup)
-    space = PartitionSpace.of_combo(ctx, start.dup, settings.max_macro_crossbars, settings.sharing)
-    results: dict[Partition, Found | None] = {}
+    record: Callable[[list[Found | None]], None] | None = None,
+) -> list[list[Found]]:
+    """Stage 3 from each of ``starts`` (designs of ``ctx``'s combination; each one's dup fixed,
+    its partition the EA's start, ``rngs`` its random stream): the survivors of each.
 
-    def fitness(ps: list[Partition]) -> list[float]:
-        batch = evaluate(ctx, [dup] * len(ps), ps)
-        results.update(zip(ps, batch, strict=True))
-        return [f.tops_per_w if f is not None else float("-inf") for f in batch]
+    The EAs run in lockstep (:func:`synth.partition.lockstep`): each generation's new partitions
+    of all of them are scored as one batch by ``evaluate`` (larger batches cost less per design),
+    and each EA ends as it would alone. ``record`` then gets each EA's scored designs in turn, in
+    the order that EA asked for them (the order of a log written one EA after the other)."""
+    dups = [np.array(s.dup) for s in starts]
+    results: list[dict[Partition, Found | None]] = [{} for _ in starts]
+    scored: list[list[Found | None]] = [[] for _ in starts]
 
-    survivors = evolve(
-        start.partition,
-        space,
-        fitness,
-        rng,
-        population=ea.population,
-        children=ea.children,
-        generations=ea.generations,
-        p_num=ea.p_num,
-        p_share=ea.p_share,
-    )
-    return [f for _, p in survivors if (f := results.get(p)) is not None]
+    def fitness(batches: list[tuple[int, list[Partition]]]) -> list[list[float]]:
+        designs = evaluate(
+            ctx, [dups[i] for i, ps in batches for _ in ps], [p for _, ps in batches for p in ps]
+        )
+        out, at = [], 0
+        for i, ps in batches:
+            mine, at = designs[at : at + len(ps)], at + len(ps)
+            results[i].update(zip(ps, mine, strict=True))
+            scored[i] += mine
+            out.append([f.tops_per_w if f is not None else float("-inf") for f in mine])
+        return out
+
+    searches = [
+        evolution(
+            s.partition,
+            PartitionSpace.of_combo(ctx, s.dup, settings.max_macro_crossbars, settings.sharing),
+            rng,
+            population=ea.population,
+            children=ea.children,
+            generations=ea.generations,
+            p_num=ea.p_num,
+            p_share=ea.p_share,
+        )
+        for s, rng in zip(starts, rngs, strict=True)
+    ]
+    survivors = lockstep(searches, fitness)
+    if record is not None:
+        for designs in scored:
+            record(designs)
+    return [
+        [f for _, p in alive if (f := found.get(p)) is not None]
+        for alive, found in zip(survivors, results, strict=True)
+    ]
 
 
 def search_unit(
@@ -195,7 +227,7 @@ def search_unit(
             contexts.append(ComboContext.build(combo, network, library, settings.power_w))
         except InputError as exc:
             skipped.append((combo.label, exc.cause))
-    log: list[dict[str, Any]] = []
+    log: list[str] = []
     found: list[Found] = []
     if not contexts:
         return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
@@ -220,16 +252,24 @@ def search_unit(
     evaluations = 0
     explored: list[Found] = []
 
-    def evaluate_designs(
+    def score_designs(
         ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
     ) -> list[Found | None]:
         nonlocal evaluations
         evaluations += len(partitions)
-        batch = designs_of(ctx, dups, partitions, settings)
+        return designs_of(ctx, dups, partitions, settings)
+
+    def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(f.to_dict())
+                log.append(json_line(f.to_dict()))
                 explored.append(f)
+
+    def evaluate_designs(
+        ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
+    ) -> list[Found | None]:
+        batch = score_designs(ctx, dups, partitions)
+        record(batch)
         return batch
 
     # every duplication candidate's design with the default partition, per combo (computed once:
@@ -289,11 +329,13 @@ def search_unit(
                 batch = evaluate_designs(ctx, [dup] * len(sizes), sizes)
                 found.extend(f for f in batch if f is not None)
             continue
-        for best in evolved:
-            # one RNG per (combo, candidate): the EA of a candidate does not depend on which
-            # other candidates were found, so the seed evolves as under --dup heuristic
-            rng_ea = random.Random(f"{settings.seed}/{ctx.combo.index}/{best.dup}")
-            found += evolve_design(ctx, best, settings, settings.ea, rng_ea, evaluate_designs)
+        # one RNG per (combo, candidate): the EA of a candidate does not depend on which other
+        # candidates were found (nor on the lockstep), so the seed evolves as under --dup heuristic
+        rngs = [random.Random(f"{settings.seed}/{ctx.combo.index}/{f.dup}") for f in evolved]
+        for survivors in evolve_designs(
+            ctx, evolved, settings, settings.ea, rngs, score_designs, record
+        ):
+            found += survivors
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
     # and the unit's Pareto front (the run's front is the front of the units' fronts)

@@ -9,6 +9,7 @@ estimate's, known once a design is runnable, so the front's designs are the ones
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
@@ -33,10 +34,12 @@ def choose(
     library: ComponentLibrary,
     settings: Settings,
     network_source: str | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Found, Architecture, tuple[Found, ...], tuple[Found, ...]]:
     """The winner (as found and as an architecture), the designs kept for ``top.json`` (the
     runnable ones first, best by the objective first) and the Pareto front of ``found`` (best by
-    the objective first).
+    the objective first). The designs are made runnable on ``executor`` side by side when one
+    is given (in this process otherwise), with the same result.
 
     Raises:
         InputError: none of the designs tried stays within the budgets once runnable.
@@ -48,36 +51,46 @@ def choose(
     objective = settings.objective
     front = pareto_front(found)
 
-    def make_runnable(f: Found) -> tuple[Found, Architecture] | None:
-        made = runnable(
-            f,
-            network,
-            library,
-            power_w,
-            unified,
-            name,
-            source,
-            f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
-            area_budget(settings),
-        )
-        if made is None:
-            return None
-        arch, checked = made
-        if objective == "edp":  # the latency of one image, from the estimate of the design
-            latency = estimate(arch, Plan(arch, network)).latency_ns
-            checked = replace(checked, metrics={**checked.metrics, "latency_ns": latency})
-        return checked, arch
+    def made_runnable(designs: list[Found]) -> list[tuple[Found, Architecture]]:
+        """The designs made runnable that keep within the budgets (as checked, with their
+        architecture), in order; on ``executor`` side by side when one is given (``runnable``
+        is pure: the same designs as in this process)."""
+        calls = [
+            (
+                f,
+                network,
+                library,
+                power_w,
+                unified,
+                name,
+                source,
+                f"synthesized by pimsyn for {network.name} within {power_w:g} W ({f.combo.label})",
+                area_budget(settings),
+            )
+            for f in designs
+        ]
+        if executor is None:
+            made = [runnable(*call) for call in calls]
+        else:
+            made = [future.result() for future in [executor.submit(runnable, *c) for c in calls]]
+        out = []
+        for arch, checked in (m for m in made if m is not None):
+            if objective == "edp":  # the latency of one image, from the estimate of the design
+                latency = estimate(arch, Plan(arch, network)).latency_ns
+                checked = replace(checked, metrics={**checked.metrics, "latency_ns": latency})
+            out.append((checked, arch))
+        return out
 
     def rank(f: Found) -> tuple[Any, ...]:
         return (-objective_value(f.metrics, objective), f.key)
 
     if objective == "edp":  # latency is known for the front's designs only (made runnable here)
-        repaired = [fa for f in front if (fa := make_runnable(f)) is not None]
+        repaired = made_runnable(front)
         on_front = {(f.combo.index, f.dup, f.partition) for f in front}
         rest = [f for f in found if (f.combo.index, f.dup, f.partition) not in on_front]
     else:  # make the best few runnable, then choose among them
         ranked = sorted(found, key=rank)
-        repaired = [fa for f in ranked[:REPAIRED] if (fa := make_runnable(f)) is not None]
+        repaired = made_runnable(ranked[:REPAIRED])
         rest = ranked[REPAIRED:]
     if not repaired:
         raise InputError(
