@@ -6,7 +6,7 @@ the macro's one shift-and-add unit of 4 lanes. Every stage holds one item
 before, so while a converted bit waits for the unit, the ADC idles. ``p`` (conv 1x1 8 -> 16 on a
 1x64 map: 64 blocks x 4 bits = 256 bits an image, 32 columns a bit) streams jobs that keep the
 unit busy most of its cycle; ``z`` (conv 1x1 16 -> C on p's output, 4 crossbars) queues behind
-them. How the two streams meet is the estimate's closed form :func:`pimsim.model.wiring.unit_turns`
+them. How the two streams meet is the estimate's closed form :func:`pimsim.model.turns.unit_turns`
 (docs/estimate.md, "Shared units: a locked queue"); these are its hand checks, and the catalogue's
 rows for them (docs/disagreements.md).
 """
