@@ -153,7 +153,14 @@ def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
         span = int(max(k.layer.max(), k.edges[0].max(initial=0), k.edges[1].max(initial=0))) + 1
         reads = np.isin(k.layer[s] * span + k.layer[o], k.edges[0] * span + k.edges[1])
         reads &= (jobs[s] == jobs[o]) & (k.whole[s] if k.whole is not None else True)
-        cycle = fed_lock(arrive_ns[s], hold[s] + hold[o], k.post_ns[s] + k.pre_ns[o], job_ns[o])
+        cycle = fed_lock(
+            arrive_ns[s],
+            job_ns[s],
+            np.maximum(cycle_ns[s], cycle_ns[o]),
+            hold[s] + hold[o],
+            k.post_ns[s] + k.pre_ns[o],
+            job_ns[o],
+        )
         return (
             reads,
             np.where(reads, jobs[s] * np.maximum(0.0, cycle - cycle_ns[s]), 0.0),
@@ -182,27 +189,38 @@ def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
 
 
 def fed_lock(
-    arrive_ns: np.ndarray, held: np.ndarray, delay_ns: np.ndarray, other_job_ns: np.ndarray
+    arrive_ns: np.ndarray,
+    job_ns: np.ndarray,
+    free_ns: np.ndarray,
+    held: np.ndarray,
+    delay_ns: np.ndarray,
+    other_job_ns: np.ndarray,
 ) -> np.ndarray:
     """The cycle per block at which share ``s`` and its consumer ``o`` in the same macro lock at
     the units they share (``held``: the fraction of the units their two jobs hold together); 0
     where they do not.
 
-    ``o``'s job for a block starts ``D = delay_ns`` after the start of the job of ``s`` whose block
-    fed it (``s``'s job and the stages after it, ``o``'s load and its bits; ``o`` waits for
-    input), and holds the units ``J_o = other_job_ns``; ``s``'s next block is ready ``A =
-    arrive_ns`` after its job starts. Jobs that fit side by side (``held <= 1``) never wait. Else
-    where ``s``'s block lands inside the job of ``o`` fed ``i`` blocks earlier, it starts as that
-    job ends: ``S_k = S_{k - i} + D + J_o``, whichever block of ``s`` fed it, so the pair does a
-    block every ``c = (D + J_o) / i`` on average. ``s`` is ready ``A`` after its start, inside the
-    job, ``c - J_o < A <= c``: ``i = floor((D + J_o) / A)``, and the pair locks where ``i >= 1``
-    and ``c < A + J_o`` (else ``s``'s blocks land before ``o``'s jobs: charged nothing). No
-    coefficient: ``A``, ``D`` and ``J_o`` are stage times of the design."""
+    ``o``'s job for a block is ready ``D = delay_ns`` after the start of the job of ``s`` whose
+    block fed it (``s``'s job and the stages after it, ``o``'s load and its bits; ``o`` waits for
+    input) and holds the units ``J_o = other_job_ns``; ``s``'s job holds them ``J_s = job_ns``.
+    Jobs that fit side by side (``held <= 1``) never wait. Running free, a block every ``c0 =
+    free_ns``, ``o``'s job is ready at ``D mod c0`` after one of ``s``'s starts and starts then or
+    as ``s``'s job ends (``sigma``); if it still runs when ``s``'s next block is ready (``sigma +
+    J_o > c0``), ``s`` waits, its bits stall, and its next block is ready ``A = arrive_ns`` after
+    its job starts. Then where ``s``'s block lands inside the job of ``o`` fed ``i`` blocks
+    earlier, it starts as that job ends: ``S_k = S_{k - i} + D + J_o``, whichever block of ``s``
+    fed it, so the pair does a block every ``c = (D + J_o) / i`` on average. ``s`` is ready ``A``
+    after its start, inside the job, ``c - J_o < A <= c``: ``i = floor((D + J_o) / A)``, and the
+    pair locks where ``i >= 1`` and ``c < A + J_o`` (else ``s``'s blocks land before ``o``'s
+    jobs: charged nothing). No coefficient: ``A``, ``D``, ``c0`` and the jobs are stage times of
+    the design."""
     span = delay_ns + other_job_ns
     with np.errstate(divide="ignore", invalid="ignore"):
+        phase = np.mod(delay_ns, free_ns)
         i = np.floor(span / arrive_ns + 1e-9)
         cycle = np.where(i >= 1, span / np.maximum(i, 1), 0.0)
-    locks = (held > 1 + 1e-9) & (i >= 1) & (cycle < arrive_ns + other_job_ns - 1e-9)
+    collide = np.maximum(phase, np.where(phase < job_ns, job_ns, 0.0)) + other_job_ns > free_ns
+    locks = collide & (held > 1 + 1e-9) & (i >= 1) & (cycle < arrive_ns + other_job_ns - 1e-9)
     return np.where(locks, cycle, 0.0)
 
 
@@ -275,10 +293,12 @@ def block_jobs(
     """The add jobs (one a block, ``elements`` partial sums on the macro's ``units`` add units, in
     whole actions as :func:`~pimsim.model.wiring.whole_actions` counts them) of shares with the
     arguments of :func:`bit_jobs` (``layer`` their network layers, ``edges`` the network's
-    producer and consumer layers, ``whole`` whether each is its whole layer); None without an add part. While a block waits for the units
-    the next block's bits stall with its first bit converted: once the job starts the next block
-    is ready after ``bits - 1`` bit cycles (the slowest per-bit stage) and its last bit's
-    shift-and-add. From a job's start its block is stored after the job and the stages after it
+    producer and consumer layers, ``whole`` whether each is its whole layer); None without an
+    add part. While a block waits for the units the next block's bits stall, one in each per-bit
+    stage (bit 0 converted, bit 1 read): once the job starts the next block is ready after the
+    slowest of ``(bits - 2) mvm + adc + sa``, ``(bits - 1) adc + sa`` and ``bits sa`` (per bit:
+    read, conversions, shift-and-add). From a job's start its block is stored after the job and
+    the stages after it (``post``); a consumer's job starts after its load and its bits' fill
     (``post``); a consumer's job starts after its load and its bits' fill (``pre``)."""
     lanes = rates.unit_lanes[_ADD_UNIT]
     if not lanes:
@@ -292,10 +312,20 @@ def block_jobs(
         hold = np.where(job > 0, pool / job, 0.0)
     per_bit = stages[[_MVM, _ADC, _SHIFT_ADD]] / bits
     bit_cycle = per_bit.max(axis=0)
+    mvm, adc, shift_add = per_bit
+    # stalled, the next block's bit 0 waits at the shift-and-add, bit 1 at the ADC (read), bit 2
+    # at the read: the last bit is done after the slowest of the three paths
+    arrive = np.maximum.reduce(
+        [
+            np.where(bits >= 2, (bits - 2) * mvm + adc + shift_add, 0.0),
+            (bits - 1) * adc + shift_add,
+            bits * shift_add,
+        ]
+    )
     return UnitJobs(
         period_ns,
         job,
-        (bits - 1) * bit_cycle + per_bit[2],
+        arrive,
         hold,
         blocks,
         np.ones(len(bits)),
