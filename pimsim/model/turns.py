@@ -144,15 +144,26 @@ def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
             np.maximum(0.0, pushes - np.where(pushes > 0, k.stops[s] * early(o), 0.0)),
         )
 
-    def fed(s: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Where ``o`` reads ``s``'s blocks (as many an image): whether, and what each loses at
-        the pair's locked cycle (:func:`fed_lock`)."""
-        if k.layer is None or k.edges is None or k.post_ns is None or k.pre_ns is None:  # bits
-            none = np.zeros(len(s), dtype=bool)
-            return none, np.zeros(len(s)), np.zeros(len(s))
+    # the (producer, consumer) layer pairs of the network, as sorted keys (block items only)
+    feeds = k.layer is not None and k.edges is not None and k.post_ns is not None
+    if feeds:
+        assert k.layer is not None and k.edges is not None
         span = int(max(k.layer.max(), k.edges[0].max(initial=0), k.edges[1].max(initial=0))) + 1
-        reads = np.isin(k.layer[s] * span + k.layer[o], k.edges[0] * span + k.edges[1])
-        reads &= (jobs[s] == jobs[o]) & (k.whole[s] if k.whole is not None else True)
+        keys = np.unique(k.edges[0] * span + k.edges[1])
+
+    def fed(s: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where ``o`` reads ``s``'s blocks (as many an image; ``s`` its whole layer): whether,
+        and what each loses at the pair's locked cycle (:func:`fed_lock`); None for no pair."""
+        if not feeds or not len(keys):
+            return None
+        assert k.layer is not None and k.post_ns is not None and k.pre_ns is not None
+        pair = k.layer[s] * span + k.layer[o]
+        at = np.minimum(np.searchsorted(keys, pair), len(keys) - 1)
+        reads = (keys[at] == pair) & (jobs[s] == jobs[o])
+        if k.whole is not None:
+            reads &= k.whole[s]
+        if not reads.any():
+            return None
         cycle = fed_lock(
             arrive_ns[s],
             job_ns[s],
@@ -177,10 +188,11 @@ def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
         # where both lock, the two views are one alternation: each share's loss counted once
         loss_a, loss_b = np.maximum(waits_a, pushes_a), np.maximum(waits_b, pushes_b)
         # a producer and its consumer: the fed lock in place of the streams
-        ab, fa, fb = fed(a, b)
-        ba, gb, ga = fed(b, a)
-        loss_a = np.where(ab, fa, np.where(ba, ga, loss_a))
-        loss_b = np.where(ab, fb, np.where(ba, gb, loss_b))
+        for got, first in ((fed(b, a), False), (fed(a, b), True)):  # a feeding b wins
+            if got is not None:
+                reads, lose_s, lose_o = got
+                loss_a = np.where(reads, lose_s if first else lose_o, loss_a)
+                loss_b = np.where(reads, lose_o if first else lose_s, loss_b)
         extra[same] += loss_a
         extra[same + d] += loss_b
     times = np.empty(len(order))
