@@ -10,7 +10,7 @@
   its own run of ADCs, as the simulator wires them, and charges the shared units twice: their load
   in whole actions per job (a bound on the period) and the queue where one layer's bits lock onto
   the other's stream of jobs, waiting the same time every bit
-  (:func:`pimsim.model.wiring.unit_turns`). Where neither layer locks (each one's bits land in
+  (:func:`pimsim.model.turns.unit_turns`). Where neither layer locks (each one's bits land in
   the other's idle gaps) and their cycles differ, the phases drift and the bits meet the other's
   jobs now and then: waits the estimate leaves out (at most a random-incidence residual,
   ``J_o^2 / (2 c_o)`` a bit). Flagged where those could put a layer's time 1% past the estimated
@@ -29,8 +29,9 @@ import numpy as np
 from pimsim.components.parts import UnitKind
 from pimsim.model.design import bit_ns
 from pimsim.model.plan import Plan
+from pimsim.model.turns import UnitJobs, turn_times, unit_lock
 from pimsim.model.windows import BlockGeometry
-from pimsim.model.wiring import turn_times, unit_lock, whole_actions
+from pimsim.model.wiring import whole_actions
 from pimsim.sim.blockwork import ShareCrossbars, adc_loads
 
 #: The share of the estimated period from which the closed-form turns are flagged.
@@ -102,13 +103,13 @@ def _units_in_turns(
 ) -> tuple[float, float, float, float] | None:
     """The shared shift-and-add units of ``macro``: their busy time per image (server-weighted, as
     the simulator books it); the waiting the estimate's locked queue charges its slowest share
-    (:func:`pimsim.model.wiring.unit_turns`); the waits it leaves out on the share where they
+    (:func:`pimsim.model.turns.unit_turns`); the waits it leaves out on the share where they
     weigh most, and that share's time per image with them, ns per image; None without such
     units. A share's bit alone takes ``max(read, busiest ADC, job)`` (single-buffered per-bit
     stages).
 
     Left out: where a share's bits drift through a partner's idle gaps
-    (:func:`pimsim.model.wiring.unit_lock`) they arrive at every phase of the partner's ``c_o``
+    (:func:`pimsim.model.turns.unit_lock`) they arrive at every phase of the partner's ``c_o``
     cycle, find its job of ``J_o`` with probability ``J_o / c_o`` and then wait its residual,
     ``J_o / 2`` on average (random incidence): ``J_o^2 / (2 c_o)`` a bit, for each of the share's
     bits an image (an upper bound: not all of them overlap the partner's stream)."""
@@ -120,7 +121,7 @@ def _units_in_turns(
         np.array(c) for c in zip(*rows.values(), strict=True)
     )
     n = len(rows)
-    times = turn_times(cycle, job, adc, hold, jobs, blocks, image, np.zeros(n, dtype=int))
+    times = turn_times(UnitJobs(cycle, job, adc, hold, jobs, blocks, image), np.zeros(n, dtype=int))
     s, o = (a.ravel() for a in np.nonzero(~np.eye(n, dtype=bool)))  # every ordered pair
     wait, _, drift, _ = unit_lock(adc[s], job[s], hold[s] + hold[o], job[o], cycle[o])
     # a pair leaves waits out where both drift and their phases move (different cycles): where one

@@ -40,11 +40,14 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
 from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.wiring import time_columns, unit_turns, wiring
+from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
+from pimsim.model.wiring import time_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+_ADD_UNIT = UNITS.index(UnitKind.ADD)
+_ADD_ROW = 2 + _ADD_UNIT  # the add units' row of the staged work (kernel.STAGE_WORK)
 _ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
@@ -215,17 +218,26 @@ def evaluate_batch(
         sa = full_stages[_SHIFT_ADD, runs]
         with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
             hold = np.where(sa > 0, pool_full[np.searchsorted(timed, runs)] / sa, 0.0)
-        own = unit_turns(
-            p_full[runs] / bits,
-            sa / bits,
-            full_stages[_ADC_STAGE, runs] / bits,
-            hold,
-            blocks[glay[runs]] * bits,
-            blocks[glay[runs]].astype(float),
-            (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs],
-            local[macro[runs]],
-            len(shared),
+        # their shift-and-add jobs (a bit) and add jobs (a block): one locked queue per kind
+        runs_blocks = blocks[glay[runs]].astype(float)
+        runs_image = (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs]
+        kinds = [bit_jobs(full_stages[:, runs], bits, p_full[runs], hold, runs_blocks, runs_image)]
+        adds = block_jobs(
+            full_stages[:, runs],
+            bits,
+            p_full[runs],
+            staged[_ADD_ROW, runs] * full[glay[runs]],
+            st.macros.units[macro[runs], _ADD_UNIT],
+            d0.rates,
+            runs_blocks,
+            runs_image,
+            lay[runs],
+            (t.edge_src, t.edge_dst),
+            frac[runs] > 1 - 1e-9,
         )
+        if adds is not None:
+            kinds.append(adds)
+        own = unit_turns(tuple(kinds), local[macro[runs]], len(shared))
         top, cell = shared_argmax(
             np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
         )
