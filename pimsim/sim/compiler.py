@@ -17,8 +17,9 @@ Everything the run needs that depends on the dataflow and not on timing is decid
   routes are X then Y between router positions (as :mod:`pimsim.model.evaluate` documents);
 - **scratchpad partitions** per macro: a remote consumer share's input queue needs its widest
   window plus one block (a join's input: what its producer makes at the period while the join waits
-  for its other inputs, if more: :func:`~pimsim.sim.partitions.join_spans`); a layer's output staging in its output macro needs two blocks, or the widest
-  window plus one of a consumer share that reads it in place. A consumer share in that same macro
+  for its other inputs, if more: :func:`~pimsim.sim.partitions.join_spans`); a layer's output
+  staging in its output macro needs two blocks, or the widest window plus one of a consumer share
+  that reads it in place. A consumer share in that same macro
   reads in place unless it works on a slice of the layer small enough that a queue of its own slice
   of the window takes less room than holding whole producer blocks for it (a many-macro layer
   reading a wide map); its slice is then handed over within the macro, with no NoC time or energy;

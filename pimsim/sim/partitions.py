@@ -1,7 +1,8 @@
 """Scratchpad space: how many producer blocks a consumer holds, and each macro's split into partitions.
 
 Two rules of the dataflow compiler (:mod:`pimsim.sim.compiler`, whose docstring states them in full):
-a consumer input holds its widest window of producer blocks (more where paths reconverge), and each
+a consumer input holds its widest window of producer blocks (more where paths reconverge, and at a
+join what its producer makes at the period while the join waits for its long path), and each
 scratchpad is split in proportion to its partitions' needs, with every partition's floor first when
 it is too small for them.
 """
