@@ -16,8 +16,10 @@ Everything the run needs that depends on the dataflow and not on timing is decid
   (a *spread* producer, :mod:`pimsim.model.plan`: no merges, each share sends its own part);
   routes are X then Y between router positions (as :mod:`pimsim.model.evaluate` documents);
 - **scratchpad partitions** per macro: a remote consumer share's input queue needs its widest
-  window plus one block; a layer's output staging in its output macro needs two blocks, or the widest
-  window plus one of a consumer share that reads it in place. A consumer share in that same macro
+  window plus one block (a join's input: what its producer makes at the period while the join waits
+  for its other inputs, if more: :func:`~pimsim.sim.partitions.join_spans`); a layer's output
+  staging in its output macro needs two blocks, or the widest window plus one of a consumer share
+  that reads it in place. A consumer share in that same macro
   reads in place unless it works on a slice of the layer small enough that a queue of its own slice
   of the window takes less room than holding whole producer blocks for it (a many-macro layer
   reading a wide map); its slice is then handed over within the macro, with no NoC time or energy;
@@ -56,7 +58,7 @@ from pimsim.sim.ir import (
     StageSpec,
     Task,
 )
-from pimsim.sim.partitions import held_spans, span_bits, split_scratchpads
+from pimsim.sim.partitions import held_spans, join_spans, span_bits, split_scratchpads
 
 #: Per-block stages after the per-bit ones, in pipeline order, with the action each performs.
 POST_STAGES = (
@@ -156,6 +158,7 @@ def compile_program(plan: Plan) -> Program:
     transfers: dict[str, list[int]] = defaultdict(list)
     merges: dict[str, list[int]] = defaultdict(list)
     out_blocks: dict[str, int] = defaultdict(lambda: 2)  # blocks held at a layer's output macro
+    out_floor: dict[str, int] = defaultdict(lambda: 2)  # of which its in-place windows need
     staged: dict[str, int] = defaultdict(int)  # whole bits of a full block there
 
     def add_flow(
@@ -196,6 +199,7 @@ def compile_program(plan: Plan) -> Program:
                 whole = layer.kind is LayerKind.FC or seen != net[source].out_shape
                 wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
     spans = held_spans(plan, geos, wins)
+    paced = join_spans(plan, geos, wins)
     xbars = share_crossbars(plan)
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
@@ -227,17 +231,21 @@ def compile_program(plan: Plan) -> Program:
                     span_bits(a, b, held, pgeo.blocks) for a, b in zip(lo, hi, strict=True)
                 )
                 least = max(widest, span * held[0])
-                queue = least + held[0]
+                # a join's input holds what its producer makes at the period while the join
+                # waits for its other inputs (the skip while the long path computes)
+                held_blocks = max(span, paced.get((layer.name, e), 0))
+                queue = max(least, held_blocks * held[0]) + held[0]
                 # in the producer's output macro: read its blocks in place (they stay staged for
                 # the whole window), unless this share's own slice in a queue takes less room
                 local = (
                     not producer.spread
                     and src == share.macro
-                    and (span - 1) * per_item * pgeo.full <= queue
+                    and (held_blocks - 1) * per_item * pgeo.full <= queue
                 )
                 if local:
                     part = f"out {source}"
-                    out_blocks[source] = max(out_blocks[source], span + 1)
+                    out_blocks[source] = max(out_blocks[source], held_blocks + 1)
+                    out_floor[source] = max(out_floor[source], span + 1)
                 else:
                     part = f"in {layer.name}<-{source}#{e}"
                     minimum[(share.macro, part)] += queue
@@ -310,10 +318,10 @@ def compile_program(plan: Plan) -> Program:
         if plan.layers[layer.name].spread:
             continue
         key = (plan.layers[layer.name].out_macro, f"out {layer.name}")
-        blocks = out_blocks[layer.name]
+        blocks, least_blocks = out_blocks[layer.name], out_floor[layer.name]
         minimum[key] += blocks * staged[layer.name]
         # read in place, it holds its readers' windows; else one block will do
-        floor[key] += (blocks if blocks > 2 else 1) * staged[layer.name]
+        floor[key] += (least_blocks if least_blocks > 2 else 1) * staged[layer.name]
     partitions, warnings = split_scratchpads(plan, minimum, floor)
     layers = tuple(
         LayerInfo(

@@ -1,7 +1,8 @@
 """Scratchpad space: how many producer blocks a consumer holds, and each macro's split into partitions.
 
 Two rules of the dataflow compiler (:mod:`pimsim.sim.compiler`, whose docstring states them in full):
-a consumer input holds its widest window of producer blocks (more where paths reconverge), and each
+a consumer input holds its widest window of producer blocks (more where paths reconverge, and at a
+join what its producer makes at the period while the join waits for its long path), and each
 scratchpad is split in proportion to its partitions' needs, with every partition's floor first when
 it is too small for them.
 """
@@ -51,6 +52,56 @@ def held_spans(
                 if src == p:
                     lo = np.asarray(wins[(c, e)][0])
                     spans[(c, e)] = int((reach[c] - lo).max()) + 1
+    return spans
+
+
+def join_spans(
+    plan: Plan,
+    geos: dict[str, BlockGeometry],
+    wins: dict[tuple[str, int], tuple[list[int], list[int]]],
+) -> dict[tuple[str, int], int]:
+    """Per input of a join (a layer with two or more inputs), how many producer blocks it holds
+    when every layer runs at one period, each spreading an image's blocks evenly over it.
+
+    In that schedule (time in periods) layer ``L`` starts its block ``b`` at ``t_L + b / B_L``
+    (``B_L`` blocks an image), as early as its windows allow: ``t_c = max over its inputs s of
+    t_s + max_k (hi(k) + 1) / B_s - k / B_c``. A join waits for its slowest input (the long path
+    of a residual block: two convolutions, each a row or more behind its input) while its other
+    producer (the skip, or a 1x1 projection of it) keeps making blocks at the same pace; they stay
+    until the join's load of block ``k`` frees those below ``lo(k + 1)``: ``max_k floor(B_s (t_c -
+    t_s + k / B_c)) - lo(k)`` blocks (the queue adds one for the block being written). With less, the short
+    path's producer stops for space although no stage is slower than the period; where every
+    stage is busy the whole period a stopped stage never catches up, and the stops compound
+    around the residual block and upstream. The period cancels: the count depends on the windows
+    and the block counts only.
+    """
+    net = plan.network
+    start: dict[str, float] = {}
+    for layer in net.layers:
+        n = geos[layer.name].blocks
+        k = np.arange(n)
+        start[layer.name] = max(
+            [
+                start[src]
+                + float(
+                    ((np.asarray(wins[(layer.name, e)][1]) + 1) / geos[src].blocks - k / n).max()
+                )
+                for e, src in enumerate(layer.inputs)
+                if (layer.name, e) in wins
+            ],
+            default=0.0,
+        )
+    spans: dict[tuple[str, int], int] = {}
+    for layer in net.layers:
+        ins = [e for e in range(len(layer.inputs)) if (layer.name, e) in wins]
+        if len(ins) < 2:
+            continue
+        n = geos[layer.name].blocks
+        k = np.arange(n)
+        for e in ins:
+            src = layer.inputs[e]
+            made = np.floor(geos[src].blocks * (start[layer.name] - start[src] + k / n) + 1e-9)
+            spans[(layer.name, e)] = int((made - np.asarray(wins[(layer.name, e)][0])).max())
     return spans
 
 
