@@ -131,11 +131,10 @@ def evaluate_batch(
     staged = np.take(t.stage_work, lay, axis=1) * frac
     rate = stage_rates(d0.rates, st.macros)
     full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
-    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring,
-    # which reads a share's stages as a row: the transposed view writes into full_stages)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
     wires = wiring(t, st, blocks)
     timed = np.nonzero(weight)[0]
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages.T, timed, full[glay[timed]])
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
     pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
@@ -152,7 +151,7 @@ def evaluate_batch(
         rows = short[on]
         cut = np.searchsorted(timed, rows)  # their places among the weight shares
         pool_last[cut] = time_columns(
-            t, st, d0.rates, wires, last_stages.T, rows, last[glay[rows]], on
+            t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
         )
         p_last[short] = block_period(last_stages)
     shift_add_ns = np.zeros(len(lay))  # per image
@@ -247,8 +246,7 @@ def evaluate_batch(
             np.where(better, 2, cause),
             np.where(better, cell, where),
         )
-    src, dst, flits, flow_layer = batch_flows(t, st, layer_start, d0.flit_bits)
-    flow_design = flow_layer // n
+    src, dst, flits, flow_layer, flow_design = batch_flows(t, st, layer_start, d0.flit_bits)
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)
     r0, c0, r1, c1 = ends

@@ -31,6 +31,7 @@ class Stack:
     layer: np.ndarray  # (S,) batch layer, sorted
     share_macro: np.ndarray  # (S,) batch macro
     share_frac: np.ndarray  # (S,)
+    layer_first: np.ndarray  # (S,) the first share of its batch layer
     share_start: np.ndarray  # (B + 1,) each design's first share
     macro_start: np.ndarray  # (B + 1,) each design's first macro
     per_block: np.ndarray  # (B x L,)
@@ -64,12 +65,16 @@ class Stack:
         spread = None
         if any(s is not None and s.any() for s in spreads):
             spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
+        layer = share_design * n + share_layer
+        new = np.ones(len(layer), dtype=bool)
+        new[1:] = layer[1:] != layer[:-1]
         return cls(
             len(designs),
             share_layer,
-            share_design * n + share_layer,
+            layer,
             np.concatenate([d.share_macro for d in designs]) + macro_start[share_design],
             np.concatenate([d.share_frac for d in designs]),
+            np.maximum.accumulate(np.where(new, np.arange(len(layer)), 0)),
             share_start,
             macro_start,
             np.concatenate([d.per_block for d in designs]),

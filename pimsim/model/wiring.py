@@ -54,6 +54,8 @@ class Wiring:
     start: np.ndarray  # (S,) its first crossbar among its layer's (copy by copy)
     crossbars: np.ndarray  # (S,)
     own_run: np.ndarray  # (S,) bool: its own run of a bank other weight shares also use
+    before: np.ndarray  # (S,) weight columns of its layer's crossbars before its first
+    most: np.ndarray  # (S,) its busiest ADC's columns, ceil(W / A) (0 where not wired)
 
 
 def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
@@ -72,11 +74,10 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     crossbars = np.rint(st.share_frac * st.per_block[glay] * per_copy).astype(int)
     crossbars[~weight] = 0
     ends = np.cumsum(crossbars)
-    first = np.searchsorted(glay, glay)  # each share's layer's first share
-    start = ends - crossbars - (ends - crossbars)[first]
-    columns = _columns_upto(t, lay, per_copy, start + crossbars) - _columns_upto(
-        t, lay, per_copy, start
-    )
+    start = ends - crossbars
+    start -= start[st.layer_first]
+    before = _columns_upto(t, lay, per_copy, start)
+    columns = _columns_upto(t, lay, per_copy, start + crossbars) - before
     m_total = len(st.macros.adcs)
     bank = st.macros.adcs[macro]
     sharing = np.bincount(macro, weight, minlength=m_total)[macro]
@@ -97,18 +98,31 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
         seg = np.searchsorted(s_macro[order], s_macro[order])
         rank[order] = np.arange(len(split)) - seg
         adcs[split] = counts + (rank < left)
-    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1))
+    most = np.zeros(len(lay))
+    on = np.flatnonzero(wired)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        most[on] = np.ceil(columns[on] / adcs[on] - 1e-9)
+    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1), before, most)
 
 
 def active_columns(
     t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
     """Weight columns each share of ``rows`` reads (and converts, and shifts-and-adds) a bit in a
-    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``."""
-    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
-    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
-    active = np.clip(pixels * per_copy, start, end)
-    return _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``.
+    (Whole numbers: a share whose crossbars all lie in those copies reads all its columns, one
+    whose crossbars all lie beyond reads none; only the others are counted from the prefix
+    sums.)"""
+    lay = st.share_layer[rows]
+    per_copy = t.set_crossbars[lay]
+    reach = pixels * per_copy
+    start = w.start[rows]
+    seen = w.columns[rows]
+    part = np.flatnonzero(reach < start + w.crossbars[rows])
+    if len(part):
+        active = np.maximum(reach[part], start[part])
+        seen[part] = _columns_upto(t, lay[part], per_copy[part], active) - w.before[rows[part]]
+    return seen
 
 
 def busiest_adc(
@@ -118,14 +132,7 @@ def busiest_adc(
     default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
     if rows is None:
         rows = np.arange(len(w.wired))
-    return _busiest(w, rows, active_columns(t, st, w, pixels, rows))
-
-
-def _busiest(w: Wiring, rows: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """:func:`busiest_adc` of shares ``rows`` that read ``seen`` columns a bit."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
-    return np.minimum(seen, most)
+    return np.minimum(active_columns(t, st, w, pixels, rows), w.most[rows])
 
 
 def whole_actions(
@@ -155,29 +162,39 @@ def time_columns(
     pixels: np.ndarray,
     at: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
-    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
-    conversions on its busiest ADC, every share's shift-and-adds in whole actions
-    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
-    macro's shift-and-add pool in the block, ns."""
+    """Time weight shares ``rows`` (of the stack; their stage columns ``at`` of ``stages``, (stages,
+    S) as :func:`~pimsim.model.kernel.stage_times` gives them, the same by default) by their
+    columns in a block of ``pixels`` (per row) pixels: a wired share's conversions on its busiest
+    ADC, every share's shift-and-adds in whole actions (:mod:`pimsim.model.wiring`); ``stages`` is
+    updated in place. Returns each row's time of its macro's shift-and-add pool in the block,
+    ns."""
     at = rows if at is None else at
     bits = t.bit_iters[st.share_layer[rows]].astype(float)
     wired = wires.wired[rows]
     seen = active_columns(t, st, wires, pixels, rows)
-    busiest = _busiest(wires, rows[wired], seen[wired])
-    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
-    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
+    if wired.all():  # (every share of a synthesized design: no gathers)
+        stages[_ADC, at] = bits * np.minimum(seen, wires.most[rows]) / rates.adc_ghz
+    else:
+        on = rows[wired]
+        stages[_ADC, at[wired]] = (
+            bits[wired] * np.minimum(seen[wired], wires.most[on]) / (rates.adc_ghz)
+        )
     lanes = rates.unit_lanes[_SA_UNIT]
     if not lanes:
         return np.zeros(len(rows))
+    units = np.take(st.macros.units[:, _SA_UNIT], st.share_macro[rows])
     has = units > 0
+    every = has.all()
     job, pool = whole_actions(
-        seen[has],
-        units[has],
+        seen if every else seen[has],
+        units if every else units[has],
         lanes,
         rates.unit_rate[_SA_UNIT] / lanes,
     )
-    stages[at[has], _SHIFT_ADD] = bits[has] * job
+    if every:
+        stages[_SHIFT_ADD, at] = bits * job
+        return bits * pool
+    stages[_SHIFT_ADD, at[has]] = bits[has] * job
     out = np.zeros(len(rows))
     out[has] = bits[has] * pool
     return out
