@@ -18,10 +18,13 @@ from pimsim.model.actions import Action
 from pimsim.model.flows import batch_flows, line_traffic
 from pimsim.model.kernel import (
     BUSY_NAMES,
+    STAGE_WORK,
     STAGES,
     UNITS,
     WORK,
+    K,
     MacroArrays,
+    Rates,
     block_latency,
     block_period,
     busiest_links,
@@ -38,7 +41,7 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
+from pimsim.model.stack import Stack, add_at, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
 from pimsim.model.wiring import time_columns, wiring
@@ -49,6 +52,7 @@ _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
 _ADD_ROW = 2 + _ADD_UNIT  # the add units' row of the staged work (kernel.STAGE_WORK)
 _ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
+_ADC_COLUMN, _SA_COLUMN = STAGE_WORK.index(K[Action.ADC]), STAGE_WORK.index(K[Action.SHIFT_ADD])
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,12 @@ def port_load(
     stores in the macro (``share_work``, per image) plus the bits NoC transfers read there to send
     and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form bound
     on the period: a port moves one access at a time."""
-    bits = moved.sum(axis=1)
+    bits = moved[:, 0] + moved[:, 1]
     own = (
         share_work[:, WORK.index(Action.BUFFER_READ_BITS)]
         + share_work[:, WORK.index(Action.BUFFER_WRITE_BITS)]
     )
-    np.add.at(bits, share_macro, own)
+    add_at(bits, share_macro, own)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
 
@@ -123,33 +127,38 @@ def evaluate_batch(
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
+    full_f, last_f = full.astype(float), last.astype(float)  # (exact: whole numbers)
     frac = st.share_frac
-    base = np.take(t.work, lay, axis=0) * frac[:, None]  # (np.take: a faster gather)
     weight = t.weight[lay]
-    # the work the stages time, one row per stage column (t.work's columns times the fraction,
-    # as in base)
-    staged = np.take(t.stage_work, lay, axis=1) * frac
-    rate = stage_rates(d0.rates, st.macros)
-    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
-    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
+    # where every weight share is wired and every macro has shift-and-add units, those two
+    # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
-    timed = np.nonzero(weight)[0]
+    timed = np.flatnonzero(weight)
+    columns = _stage_columns(t, d0.rates, st, wires.wired[timed].all())
+    # the work the stages time, one row per stage column (t.work's columns times the fraction,
+    # as in share_work)
+    staged = np.take(t.stage_work[columns], lay, axis=1)
+    staged *= frac
+    rate = stage_rates(d0.rates, st.macros)[columns]
+    full_stages = stage_times(staged * full_f[glay], weight, macro, d0.rates, rate, columns)
     pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
     pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
     p_full = block_period(full_stages)
     p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
-    short = np.nonzero((last != full)[glay])[0]
+    short = np.flatnonzero((last != full)[glay])
     if len(short):
         last_stages = stage_times(
-            staged[:, short] * last[glay[short]],
+            staged[:, short] * last_f[glay[short]],
             weight[short],
             macro[short],
             d0.rates,
             rate,
+            columns,
         )
-        on = np.nonzero(weight[short])[0]
+        on = np.flatnonzero(weight[short])
         rows = short[on]
-        cut = np.searchsorted(timed, rows)  # their places among the weight shares
+        cut = (np.cumsum(weight) - 1)[rows]  # their places among the weight shares
         pool_last[cut] = time_columns(
             t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
         )
@@ -167,7 +176,9 @@ def evaluate_batch(
         else np.zeros(count * n)
     )
     per_image = (blocks - 1) * lp_full + lp_last
-    share_work = base * t.items[lay][:, None]
+    share_work = np.take(t.work, lay, axis=0)  # (np.take: a faster gather)
+    share_work *= frac[:, None]
+    share_work *= t.items_f[lay][:, None]
     # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
     # 4 the off-chip interface, 5 a scratchpad port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
@@ -278,7 +289,7 @@ def evaluate_batch(
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
     # each port's flits per image bound the period
-    ports = np.zeros((m_total, 2))
+    ports = np.empty((m_total, 2))
     ports[:, 0] = np.bincount(src, flits, minlength=m_total)
     ports[:, 1] = np.bincount(dst, flits, minlength=m_total)
     top, cell = segment_argmax(ports.ravel() * d0.flit_ns, st.macro_start * 2)
@@ -297,7 +308,10 @@ def evaluate_batch(
         )
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
-    moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    if d0.flit_bits & (d0.flit_bits - 1):
+        moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    else:  # flits are bits / a power of two: the same sums, scaled exactly
+        moved_all = ports * float(d0.flit_bits)
     moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
     # a port also reads each block sent and writes each one received
     top, cell = segment_argmax(
@@ -311,7 +325,7 @@ def evaluate_batch(
     )
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
-    share_design = glay // n
+    share_design = st.share_design
     totals = design_sums(share_work, share_design, count)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
     moved_pj = moved_all * buffer_pj
@@ -370,6 +384,21 @@ def evaluate_batch(
             )
         )
     return out
+
+
+def _stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
+    """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
+    out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
+    when :func:`~pimsim.model.wiring.time_columns` times them for every share that has such work
+    (``wired``: every weight share is wired; every macro has shift-and-add units)."""
+    live = t.stage_work.any(axis=1)
+    others = t.stage_work[:, ~t.weight].any(axis=1)
+    if wired and not others[_ADC_COLUMN]:
+        live[_ADC_COLUMN] = False
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if lanes and not others[_SA_COLUMN] and st.macros.units[:, _SA_UNIT].all():
+        live[_SA_COLUMN] = False
+    return np.flatnonzero(live)
 
 
 def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:

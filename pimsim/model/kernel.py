@@ -115,23 +115,31 @@ def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
 
 
 def stage_times(
-    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, rate: np.ndarray
+    block_work: np.ndarray,
+    weight: np.ndarray,
+    macro: np.ndarray,
+    rates: Rates,
+    rate: np.ndarray,
+    columns: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
     share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
-    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
-    its macro, whose rates are ``rate`` (:func:`stage_rates`). A stage with no work takes 0, one
-    with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
-    0 / 0 is computed: a NaN costs the processor much more than a number.)"""
+    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order, or only
+    in the columns ``columns`` of it (the others' stages are 0); ``macro`` its macro, whose rates
+    are ``rate`` (:func:`stage_rates`, the same rows as ``block_work``). A stage with no work takes
+    0, one with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that
+    no 0 / 0 is computed: a NaN costs the processor much more than a number.)"""
+    if columns is None:
+        columns = np.arange(len(STAGE_WORK))
     per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = np.flatnonzero(np.isinf(rate).any(axis=1))  # columns some macro has no part for
-    lacking = np.isinf(per_share[missing]) & (block_work[missing] != 0)
-    out = np.empty((len(STAGES), block_work.shape[1]))
-    np.divide(block_work[:1], per_share[:1], out=out[:1])
-    np.divide(block_work[1:], per_share[1:], out=out[2:])
-    if lacking.any():  # work but no part, as work / 0 gives
-        rows = np.where(missing == 0, 0, missing + 1)  # out's rows (row 1: mvm)
-        out[rows] = np.where(lacking, np.inf, out[rows])
+    missing = np.isinf(rate.max(axis=1, initial=0.0))  # columns some macro has no part for
+    full = len(columns) == len(STAGE_WORK)
+    out = (np.empty if full else np.zeros)((len(STAGES), block_work.shape[1]))
+    for i, c in enumerate(columns.tolist()):
+        row = out[0 if c == 0 else c + 1]  # (row 1: mvm)
+        np.divide(block_work[i], per_share[i], out=row)
+        if missing[i]:  # work but no part, as work / 0 gives
+            row[np.isinf(per_share[i]) & (block_work[i] != 0)] = np.inf
     out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
