@@ -134,20 +134,26 @@ def evaluate_batch(
     # where every weight share is wired and every macro has shift-and-add units, those two
     # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
-    timed = np.flatnonzero(weight)
-    columns = _stage_columns(t, d0.rates, st, wires.wired[timed].all())
+    columns = _stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
     # the work the stages time, one row per stage column (t.work's columns times the fraction,
     # as in share_work)
     staged = np.take(t.stage_work[columns], lay, axis=1)
     staged *= frac
     rate = stage_rates(d0.rates, st.macros)[columns]
     full_stages = stage_times(staged * full_f[glay], weight, macro, d0.rates, rate, columns)
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages, timed, full[glay[timed]])
-    pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
+    # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])
     p_full = block_period(full_stages)
-    p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
+    # the last block differs only where the blocks do not divide the items; where most shares
+    # have such a block, every share's is timed (the others' are their full blocks again)
     short = np.flatnonzero((last != full)[glay])
-    if len(short):
+    if 2 * len(short) > len(lay):
+        last_stages = stage_times(staged * last_f[glay], weight, macro, d0.rates, rate, columns)
+        pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
+        p_last = block_period(last_stages)
+    else:
+        pool_last, p_last = pool_full.copy(), p_full.copy()
+    if len(short) and 2 * len(short) <= len(lay):  # (only those)
         last_stages = stage_times(
             staged[:, short] * last_f[glay[short]],
             weight[short],
@@ -158,13 +164,11 @@ def evaluate_batch(
         )
         on = np.flatnonzero(weight[short])
         rows = short[on]
-        cut = (np.cumsum(weight) - 1)[rows]  # their places among the weight shares
-        pool_last[cut] = time_columns(
+        pool_last[rows] = time_columns(
             t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
         )
         p_last[short] = block_period(last_stages)
-    shift_add_ns = np.zeros(len(lay))  # per image
-    shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
+    shift_add_ns = (blocks[glay] - 1) * pool_full + pool_last  # per image
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])

@@ -73,7 +73,7 @@ class Stack:
             len(designs),
             share_layer,
             layer,
-            np.concatenate([d.share_macro for d in designs]) + macro_start[share_design],
+            np.concatenate([d.share_macro for d in designs]) + np.repeat(macro_start[:-1], s_count),
             np.concatenate([d.share_frac for d in designs]),
             np.maximum.accumulate(np.where(new, np.arange(len(layer)), 0)),
             share_design,

@@ -56,6 +56,10 @@ class Wiring:
     own_run: np.ndarray  # (S,) bool: its own run of a bank other weight shares also use
     before: np.ndarray  # (S,) weight columns of its layer's crossbars before its first
     most: np.ndarray  # (S,) its busiest ADC's columns, ceil(W / A) (0 where not wired)
+    weight: np.ndarray  # (S,) bool: a weight share
+    per_copy: np.ndarray  # (S,) crossbars per copy of its layer
+    bits: np.ndarray  # (S,) its layer's bit iterations (floats)
+    sa_units: np.ndarray  # (S,) shift-and-add units of its macro
 
 
 def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
@@ -102,27 +106,47 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     on = np.flatnonzero(wired)
     with np.errstate(divide="ignore", invalid="ignore"):
         most[on] = np.ceil(columns[on] / adcs[on] - 1e-9)
-    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1), before, most)
+    return Wiring(
+        wired,
+        columns,
+        adcs,
+        start,
+        crossbars,
+        wired & (sharing > 1),
+        before,
+        most,
+        weight,
+        per_copy,
+        t.bit_iters_f[lay],
+        np.take(st.macros.units[:, _SA_UNIT], macro),
+    )
 
 
 def active_columns(
-    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None
 ) -> np.ndarray:
-    """Weight columns each share of ``rows`` reads (and converts, and shifts-and-adds) a bit in a
-    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``.
-    (Whole numbers: a share whose crossbars all lie in those copies reads all its columns, one
-    whose crossbars all lie beyond reads none; only the others are counted from the prefix
-    sums.)"""
-    lay = st.share_layer[rows]
-    per_copy = t.set_crossbars[lay]
+    """Weight columns each share of ``rows`` (all shares for None) reads (and converts, and
+    shifts-and-adds) a bit in a block of ``pixels`` (per row) output pixels: its crossbars of
+    copies ``0 .. pixels - 1``. (Whole numbers: a share whose crossbars all lie in those copies
+    reads all its columns, one whose crossbars all lie beyond reads none; only the others are
+    counted from the prefix sums.)"""
+    pick = _picker(rows)
+    per_copy = pick(w.per_copy)
     reach = pixels * per_copy
-    start = w.start[rows]
-    seen = w.columns[rows]
-    part = np.flatnonzero(reach < start + w.crossbars[rows])
+    start = pick(w.start)
+    seen = pick(w.columns)
+    part = np.flatnonzero(reach < start + pick(w.crossbars))
     if len(part):
+        seen = seen.copy() if rows is None else seen
+        lay = pick(st.share_layer)[part]
         active = np.maximum(reach[part], start[part])
-        seen[part] = _columns_upto(t, lay[part], per_copy[part], active) - w.before[rows[part]]
+        seen[part] = _columns_upto(t, lay, per_copy[part], active) - pick(w.before)[part]
     return seen
+
+
+def _picker(rows: np.ndarray | None):
+    """The rows ``rows`` of a per-share array (itself for None: every share)."""
+    return (lambda x: x) if rows is None else (lambda x: x[rows])
 
 
 def busiest_adc(
@@ -158,7 +182,7 @@ def time_columns(
     rates: Rates,
     wires: Wiring,
     stages: np.ndarray,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     pixels: np.ndarray,
     at: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -167,34 +191,31 @@ def time_columns(
     columns in a block of ``pixels`` (per row) pixels: a wired share's conversions on its busiest
     ADC, every share's shift-and-adds in whole actions (:mod:`pimsim.model.wiring`); ``stages`` is
     updated in place. Returns each row's time of its macro's shift-and-add pool in the block,
-    ns."""
-    at = rows if at is None else at
-    bits = t.bit_iters[st.share_layer[rows]].astype(float)
-    wired = wires.wired[rows]
+    ns. ``rows`` None times every weight share of the stack (``pixels``, ``stages`` and the
+    result then per share of the stack, 0 for the others): masks, no gathers."""
+    pick, at = _picker(rows), rows if at is None else at
+    bits = pick(wires.bits)
     seen = active_columns(t, st, wires, pixels, rows)
-    if wired.all():  # (every share of a synthesized design: no gathers)
-        stages[_ADC, at] = bits * np.minimum(seen, wires.most[rows]) / rates.adc_ghz
-    else:
-        on = rows[wired]
-        stages[_ADC, at[wired]] = (
-            bits[wired] * np.minimum(seen[wired], wires.most[on]) / (rates.adc_ghz)
-        )
+    adc = bits * np.minimum(seen, pick(wires.most)) / rates.adc_ghz  # (0 unless wired)
+    _put(stages[_ADC], at, pick(wires.wired), adc)
     lanes = rates.unit_lanes[_SA_UNIT]
     if not lanes:
-        return np.zeros(len(rows))
-    units = np.take(st.macros.units[:, _SA_UNIT], st.share_macro[rows])
+        return np.zeros(len(seen))
+    units = pick(wires.sa_units)
     has = units > 0
-    every = has.all()
-    job, pool = whole_actions(
-        seen if every else seen[has],
-        units if every else units[has],
-        lanes,
-        rates.unit_rate[_SA_UNIT] / lanes,
-    )
-    if every:
-        stages[_SHIFT_ADD, at] = bits * job
-        return bits * pool
-    stages[_SHIFT_ADD, at[has]] = bits[has] * job
-    out = np.zeros(len(rows))
-    out[has] = bits[has] * pool
-    return out
+    if rows is None:
+        has &= wires.weight
+    job, pool = whole_actions(seen, units, lanes, rates.unit_rate[_SA_UNIT] / lanes)
+    _put(stages[_SHIFT_ADD], at, has, bits * job)
+    return np.where(has, bits * pool, 0.0)
+
+
+def _put(row: np.ndarray, at: np.ndarray | None, mask: np.ndarray, values: np.ndarray) -> None:
+    """``row[at[i]] = values[i]`` where ``mask[i]`` (``at`` None: ``row[i]``)."""
+    if at is None:
+        np.copyto(row, values, where=mask)
+    elif mask.all():
+        row[at] = values
+    else:
+        row[at[mask]] = values[mask]
+
