@@ -82,17 +82,14 @@ class Evaluation:
 
 
 def port_load(
-    share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
+    work_t: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
 ) -> np.ndarray:
     """(M,) each scratchpad port's time per image, ns: every share's window loads and result
-    stores in the macro (``share_work``, per image) plus the bits NoC transfers read there to send
-    and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form bound
-    on the period: a port moves one access at a time."""
+    stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
+    send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
+    bound on the period: a port moves one access at a time."""
     bits = moved[:, 0] + moved[:, 1]
-    own = (
-        share_work[:, WORK.index(Action.BUFFER_READ_BITS)]
-        + share_work[:, WORK.index(Action.BUFFER_WRITE_BITS)]
-    )
+    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
     add_at(bits, share_macro, own)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
@@ -180,9 +177,12 @@ def evaluate_batch(
         else np.zeros(count * n)
     )
     per_image = (blocks - 1) * lp_full + lp_last
-    share_work = np.take(t.work, lay, axis=0)  # (np.take: a faster gather)
-    share_work *= frac[:, None]
-    share_work *= t.items_f[lay][:, None]
+    # the work of each share per image, one row per action (work_t) or one row per share
+    # (share_work, a view of it)
+    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
+    work_t *= frac
+    work_t *= t.items_f[lay]
+    share_work = work_t.T
     # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
     # 4 the off-chip interface, 5 a scratchpad port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
@@ -319,7 +319,7 @@ def evaluate_batch(
     moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
     # a port also reads each block sent and writes each one received
     top, cell = segment_argmax(
-        port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
+        port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
     )
     better = top > period
     period, cause, where = (
@@ -330,7 +330,7 @@ def evaluate_batch(
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
     share_design = st.share_design
-    totals = design_sums(share_work, share_design, count)
+    totals = design_sums(work_t, share_design, count)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
     moved_pj = moved_all * buffer_pj
     hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])

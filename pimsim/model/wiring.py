@@ -62,11 +62,21 @@ class Wiring:
     sa_units: np.ndarray  # (S,) shift-and-add units of its macro
 
 
-def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
-    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy)."""
+def _columns_upto(
+    t: NetworkTables,
+    lay: np.ndarray,
+    per_copy: np.ndarray,
+    i: np.ndarray,
+    base: np.ndarray | None = None,
+    whole: np.ndarray | None = None,
+):
+    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy); ``base``
+    (each layer's first prefix sum, ``t.col_start[lay]``) and ``whole`` (a copy's columns) if the
+    caller has them."""
     copies, rest = np.divmod(i, np.maximum(per_copy, 1))
-    base = t.col_start[lay]
-    return copies * t.col_prefix[base + per_copy] + t.col_prefix[base + rest]
+    base = t.col_start[lay] if base is None else base
+    whole = t.col_prefix[base + per_copy] if whole is None else whole
+    return copies * whole + t.col_prefix[base + rest]
 
 
 def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
@@ -80,8 +90,10 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     ends = np.cumsum(crossbars)
     start = ends - crossbars
     start -= start[st.layer_first]
-    before = _columns_upto(t, lay, per_copy, start)
-    columns = _columns_upto(t, lay, per_copy, start + crossbars) - before
+    base = t.col_start[lay]
+    whole = t.col_prefix[base + per_copy]
+    before = _columns_upto(t, lay, per_copy, start, base, whole)
+    columns = _columns_upto(t, lay, per_copy, start + crossbars, base, whole) - before
     m_total = len(st.macros.adcs)
     bank = st.macros.adcs[macro]
     sharing = np.bincount(macro, weight, minlength=m_total)[macro]
@@ -102,10 +114,8 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
         seg = np.searchsorted(s_macro[order], s_macro[order])
         rank[order] = np.arange(len(split)) - seg
         adcs[split] = counts + (rank < left)
-    most = np.zeros(len(lay))
-    on = np.flatnonzero(wired)
     with np.errstate(divide="ignore", invalid="ignore"):
-        most[on] = np.ceil(columns[on] / adcs[on] - 1e-9)
+        most = np.where(wired, np.ceil(columns / adcs - 1e-9), 0.0)
     return Wiring(
         wired,
         columns,
