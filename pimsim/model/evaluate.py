@@ -136,7 +136,7 @@ def evaluate_batch(
     # as in share_work)
     staged = np.take(t.stage_work[columns], lay, axis=1)
     staged *= frac
-    rate = stage_rates(d0.rates, st.macros)[columns]
+    rate = stage_rates(d0.rates, st.macros, columns.tolist())
     full_stages = stage_times(staged * full_f[glay], weight, macro, d0.rates, rate, columns)
     # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
     pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])

@@ -88,11 +88,7 @@ def line_traffic(
     count, side = len(meshes), int(meshes.max())
     r0, c0, r1, c1 = ends
     size = count * side
-    lines = np.concatenate(
-        [
-            np.where(c0 != c1, design * side + r0, 2 * size),
-            np.where(r0 != r1, size + design * side + c1, 2 * size),
-        ]
-    )
-    per_line = np.bincount(lines, np.concatenate([flits, flits]), 2 * size + 1)[:-1]
-    return per_line.reshape(2 * count, side).max(axis=1).reshape(2, count).max(axis=0)
+    line = design * side  # (each line's bin sees its legs in flow order)
+    rows = np.bincount(np.where(c0 != c1, line + r0, size), flits, size + 1)[:-1]
+    cols = np.bincount(np.where(r0 != r1, line + c1, size), flits, size + 1)[:-1]
+    return np.maximum(rows.reshape(count, side).max(axis=1), cols.reshape(count, side).max(axis=1))

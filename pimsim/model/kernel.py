@@ -102,14 +102,20 @@ STAGE_WORK = [
 _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
 
 
-def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
+def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = None) -> np.ndarray:
     """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
     (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
-    kind), inf where the macro has no such part (see :func:`stage_times`)."""
-    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))
-    rate[0] = rate[-1] = macros.port_bits_per_ns
-    rate[1] = macros.adcs * rates.adc_ghz
-    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    kind), inf where the macro has no such part (see :func:`stage_times`); only the rows
+    ``columns`` of it if given."""
+    columns = range(len(STAGE_WORK)) if columns is None else columns
+    rate = np.empty((len(columns), len(macros.adcs)))
+    for i, c in enumerate(columns):
+        if c in (0, len(STAGE_WORK) - 1):
+            rate[i] = macros.port_bits_per_ns
+        elif c == 1:
+            np.multiply(macros.adcs, rates.adc_ghz, out=rate[i])
+        else:
+            np.multiply(macros.units[:, c - 2], rates.unit_rate[c - 2], out=rate[i])
     rate[rate == 0] = np.inf
     return rate
 
@@ -268,24 +274,19 @@ def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.nda
     width = side + 1
     r0, c0, r1, c1 = ends
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
-    # line (g x B + d) x P + a), one bincount for all four grids: a cell sees the flows of its
-    # direction in flow order, as a bincount per direction would; a leg that does not move goes
-    # to a spare bin
+    # line (g x B + d) x P + a); the horizontal legs' grids (0, 1) and the vertical legs' (2, 3)
+    # are apart, so each cell sees the flows of its direction in flow order, as a bincount per
+    # direction would; a leg that does not move goes to a spare bin
     spare = 4 * n_designs * side * width
-    lines, lo, hi = [], [], []
+    diff = np.zeros(spare)
     for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
         back = a > b
-        row = ((g + back) * n_designs + design) * side + line
-        lines.append(np.where(a == b, -1, row))
-        lo.append(np.where(back, b, a))
-        hi.append(np.where(back, a, b))
-    row, first, last = np.concatenate(lines), np.concatenate(lo), np.concatenate(hi)
-    moves = row >= 0
-    start = np.where(moves, row * width + first, spare)
-    end = np.where(moves, row * width + last, spare)
-    weights = np.concatenate([flits, flits])
-    diff = np.bincount(start, weights, spare + 1)[:-1] - np.bincount(end, weights, spare + 1)[:-1]
-    # (an empty bincount is of integers)
+        row = (((g + back) * n_designs + design) * side + line) * width
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        start = np.where(a == b, spare, row + low)
+        end = np.where(a == b, spare, row + high)
+        # (an empty bincount is of integers)
+        diff += np.bincount(start, flits, spare + 1)[:-1] - np.bincount(end, flits, spare + 1)[:-1]
     out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
     out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
