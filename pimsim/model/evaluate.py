@@ -137,7 +137,10 @@ def evaluate_batch(
     staged = np.take(t.stage_work[columns], lay, axis=1)
     staged *= frac
     rate = stage_rates(d0.rates, st.macros, columns.tolist())
-    full_stages = stage_times(staged * full_f[glay], weight, macro, d0.rates, rate, columns)
+    per_share = np.take(rate, macro, axis=1)  # each share's macro's rates
+    full_stages = stage_times(
+        staged * full_f[glay], weight, macro, d0.rates, rate, columns, per_share
+    )
     # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
     pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])
     p_full = block_period(full_stages)
@@ -145,7 +148,9 @@ def evaluate_batch(
     # have such a block, every share's is timed (the others' are their full blocks again)
     short = np.flatnonzero((last != full)[glay])
     if 2 * len(short) > len(lay):
-        last_stages = stage_times(staged * last_f[glay], weight, macro, d0.rates, rate, columns)
+        last_stages = stage_times(
+            staged * last_f[glay], weight, macro, d0.rates, rate, columns, per_share
+        )
         pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
         p_last = block_period(last_stages)
     else:
@@ -347,24 +352,34 @@ def evaluate_batch(
         totals,
     )
     # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
-    per_design = [
-        x.reshape(count, n, *x.shape[1:]) for x in (worst_stages, lp_full, block_lat, per_image)
-    ]
+    worst_b, lp_b, lat_b, image_b, blocks_b = (
+        list(x.reshape(count, n, *x.shape[1:]))
+        for x in (worst_stages, lp_full, block_lat, per_image, blocks)
+    )
     times = np.zeros((count, 2, n))  # start and finish of each layer, with latency only
     share_at, macro_at, flow_at = (x.tolist() for x in (st.share_start, st.macro_start, flow_start))
     out = []
-    for b, (d, time_ns, why, at) in enumerate(
-        zip(designs, period.tolist(), cause.tolist(), where.tolist(), strict=True)
+    for b, (d, time_ns, why, at, hop, total, joules) in enumerate(
+        zip(
+            designs,
+            period.tolist(),
+            cause.tolist(),
+            where.tolist(),
+            hops.tolist(),
+            list(totals),
+            list(energy),
+            strict=True,
+        )
     ):
-        m0, l0 = macro_at[b], b * n
+        m0 = macro_at[b]
         one_image_ns = 0.0
         if latency:
-            f0, f1 = flow_at[b], flow_at[b + 1]
+            f0, f1, l0 = flow_at[b], flow_at[b + 1], b * n
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
             starts, finishes, one_image_ns = layer_times(
-                t, d, per_design[2][b], per_design[1][b], per_design[3][b], links * d.flit_ns
+                t, d, lat_b[b], lp_b[b], image_b[b], links * d.flit_ns
             )
             times[b] = starts, finishes
         out.append(
@@ -372,17 +387,17 @@ def evaluate_batch(
                 time_ns,
                 _set_by(t, why, at, side),
                 one_image_ns,
-                per_design[0][b],
-                per_design[1][b],
-                per_design[2][b],
-                per_design[3][b],
+                worst_b[b],
+                lp_b[b],
+                lat_b[b],
+                image_b[b],
                 times[b, 0],
                 times[b, 1],
-                blocks[l0 : l0 + n],
-                totals[b],
+                blocks_b[b],
+                total,
                 share_work[share_at[b] : share_at[b + 1]],
-                float(hops[b]),
-                energy[b],
+                hop,
+                joules,
                 moved_all[m0 : macro_at[b + 1]],
                 io_bits,
             )

@@ -127,6 +127,7 @@ def stage_times(
     rates: Rates,
     rate: np.ndarray,
     columns: np.ndarray | None = None,
+    per_share: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
     share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
@@ -134,10 +135,12 @@ def stage_times(
     in the columns ``columns`` of it (the others' stages are 0); ``macro`` its macro, whose rates
     are ``rate`` (:func:`stage_rates`, the same rows as ``block_work``). A stage with no work takes
     0, one with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that
-    no 0 / 0 is computed: a NaN costs the processor much more than a number.)"""
+    no 0 / 0 is computed: a NaN costs the processor much more than a number.) ``per_share``:
+    ``rate``'s columns ``macro``, if the caller has them."""
     if columns is None:
         columns = np.arange(len(STAGE_WORK))
-    per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
+    if per_share is None:
+        per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
     missing = np.isinf(rate.max(axis=1, initial=0.0))  # columns some macro has no part for
     full = len(columns) == len(STAGE_WORK)
     out = (np.empty if full else np.zeros)((len(STAGES), block_work.shape[1]))
