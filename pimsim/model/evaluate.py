@@ -15,7 +15,7 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.flows import batch_flows, line_traffic
+from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
     BUSY_NAMES,
     STAGE_WORK,
@@ -276,14 +276,17 @@ def evaluate_batch(
     # (first the cheaper bound of all the design's traffic)
     margin = d0.flit_ns * (1 + 1e-9)
     loaded = np.bincount(flow_design, flits, count) * margin > period
-    if loaded.any():
-        loaded &= line_traffic(st.meshes, ends, flits, flow_design) * margin > period
+    if loaded.any():  # (then only the lines that could: no link of another can set the period)
+        hot = [
+            x * margin > period[:, None] for x in line_loads(st.meshes, ends, flits, flow_design)
+        ]
+        hot = [x & loaded[:, None] for x in hot]
+        loaded &= hot[0].any(axis=1) | hot[1].any(axis=1)
     side = 1
     if loaded.any():
-        on = loaded[flow_design]
         compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
         grids = link_grids(
-            tuple(e[on] for e in ends), flits[on], compact[flow_design[on]], st.meshes[loaded]
+            ends, flits, compact[flow_design], st.meshes[loaded], (hot[0], hot[1], flow_design)
         )
         side = grids.shape[3]
         best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)

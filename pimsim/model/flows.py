@@ -80,15 +80,16 @@ def batch_flows(
     return src, dst, bits / flit_bits, layer, layer // n
 
 
-def line_traffic(
+def line_loads(
     meshes: np.ndarray, ends: Ends, flits: np.ndarray, design: np.ndarray
-) -> np.ndarray:
-    """(B,) per design, the most flits per image whose horizontal legs run along one mesh row or
-    whose vertical legs run along one column (X-then-Y routing): a bound on any link's load."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B, P) twice: per design and mesh row, the flits per image whose horizontal legs run along
+    the row, and per column those whose vertical legs run along it (X-then-Y routing; ``P`` the
+    largest mesh side): a bound on the load of any link of the line."""
     count, side = len(meshes), int(meshes.max())
     r0, c0, r1, c1 = ends
     size = count * side
     line = design * side  # (each line's bin sees its legs in flow order)
     rows = np.bincount(np.where(c0 != c1, line + r0, size), flits, size + 1)[:-1]
     cols = np.bincount(np.where(r0 != r1, line + c1, size), flits, size + 1)[:-1]
-    return np.maximum(rows.reshape(count, side).max(axis=1), cols.reshape(count, side).max(axis=1))
+    return rows.reshape(count, side), cols.reshape(count, side)

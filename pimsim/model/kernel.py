@@ -260,7 +260,13 @@ def flow_ends(src: np.ndarray, dst: np.ndarray, pos: np.ndarray) -> Ends:
     return rows[src], cols[src], rows[dst], cols[dst]
 
 
-def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray) -> np.ndarray:
+def link_grids(
+    ends: Ends,
+    flits: np.ndarray,
+    design: np.ndarray,
+    meshes: np.ndarray,
+    lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
     Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols),
@@ -272,6 +278,9 @@ def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.nda
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
     ``a`` (south, north). Cells outside a design's mesh are ``-inf``; every real cell is computed
     exactly as for that design alone (the same flows, in the same order, the same prefix sums).
+    ``lines`` (rows, columns, owner): only the horizontal legs along rows ``rows[owner[f], row]``
+    and the vertical legs along columns ``columns[owner[f], column]`` are laid, every other line's
+    cells are left at 0 (for a caller that knows no link of those can be the one it looks for).
     """
     n_designs, side = len(meshes), int(meshes.max())
     width = side + 1
@@ -279,17 +288,20 @@ def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.nda
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
     # line (g x B + d) x P + a); the horizontal legs' grids (0, 1) and the vertical legs' (2, 3)
     # are apart, so each cell sees the flows of its direction in flow order, as a bincount per
-    # direction would; a leg that does not move goes to a spare bin
-    spare = 4 * n_designs * side * width
-    diff = np.zeros(spare)
+    # direction would; a leg that does not move is not laid
+    cells = 4 * n_designs * side * width
+    diff = np.zeros(cells)
     for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
-        back = a > b
-        row = (((g + back) * n_designs + design) * side + line) * width
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        start = np.where(a == b, spare, row + low)
-        end = np.where(a == b, spare, row + high)
+        moves = a != b
+        if lines is not None:
+            moves &= lines[g // 2][lines[2], line]
+        laid = np.flatnonzero(moves)
+        line, a, b, d, f = (np.take(x, laid) for x in (line, a, b, design, flits))
+        row = (((g + (a > b)) * n_designs + d) * side + line) * width
         # (an empty bincount is of integers)
-        diff += np.bincount(start, flits, spare + 1)[:-1] - np.bincount(end, flits, spare + 1)[:-1]
+        diff += np.bincount(row + np.minimum(a, b), f, cells) - np.bincount(
+            row + np.maximum(a, b), f, cells
+        )
     out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
     out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
