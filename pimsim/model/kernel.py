@@ -289,21 +289,25 @@ def link_grids(
     # line (g x B + d) x P + a); the horizontal legs' grids (0, 1) and the vertical legs' (2, 3)
     # are apart, so each cell sees the flows of its direction in flow order, as a bincount per
     # direction would; a leg that does not move is not laid
-    cells = 4 * n_designs * side * width
+    # (cells position by position: cell (line, i) at i x lines + line, so that the prefix sums
+    # along every line are one cumsum down the positions, the same additions in the same order)
+    n_lines = 4 * n_designs * side
+    cells = n_lines * width
     diff = np.zeros(cells)
     for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
         moves = a != b
         if lines is not None:
-            moves &= lines[g // 2][lines[2], line]
+            hot = lines[g // 2]
+            moves &= np.take(hot.ravel(), lines[2] * hot.shape[1] + line)
         laid = np.flatnonzero(moves)
         line, a, b, d, f = (np.take(x, laid) for x in (line, a, b, design, flits))
-        row = (((g + (a > b)) * n_designs + d) * side + line) * width
+        row = ((g + (a > b)) * n_designs + d) * side + line
         # (an empty bincount is of integers)
-        diff += np.bincount(row + np.minimum(a, b), f, cells) - np.bincount(
-            row + np.maximum(a, b), f, cells
+        diff += np.bincount(np.minimum(a, b) * n_lines + row, f, cells) - np.bincount(
+            np.maximum(a, b) * n_lines + row, f, cells
         )
-    out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
-    out = out.reshape(4, n_designs, side, side)
+    out = np.cumsum(diff.reshape(width, n_lines), axis=0, dtype=float)[:-1]
+    out = np.ascontiguousarray(out.T).reshape(4, n_designs, side, side)
     index = np.arange(side)
     rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
     along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
