@@ -132,10 +132,14 @@ def evaluate_batch(
     # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
     columns = _stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
-    # the work the stages time, one row per stage column (t.work's columns times the fraction,
-    # as in share_work)
-    staged = np.take(t.stage_work[columns], lay, axis=1)
-    staged *= frac
+    # the work of each share per image, one row per action (work_t) or one row per share
+    # (share_work, a view of it): each layer's work per item times the fraction, then the
+    # items; the stages time the block work, the rows of the stage columns before the items
+    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
+    work_t *= frac
+    staged = work_t[np.array(STAGE_WORK)[columns]]
+    work_t *= t.items_f[lay]
+    share_work = work_t.T
     rate = stage_rates(d0.rates, st.macros, columns.tolist())
     per_share = np.take(rate, macro, axis=1)  # each share's macro's rates
     full_stages = stage_times(
@@ -182,12 +186,6 @@ def evaluate_batch(
         else np.zeros(count * n)
     )
     per_image = (blocks - 1) * lp_full + lp_last
-    # the work of each share per image, one row per action (work_t) or one row per share
-    # (share_work, a view of it)
-    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
-    work_t *= frac
-    work_t *= t.items_f[lay]
-    share_work = work_t.T
     # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
     # 4 the off-chip interface, 5 a scratchpad port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
