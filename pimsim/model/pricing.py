@@ -149,12 +149,12 @@ def design_sums(columns: np.ndarray, design: np.ndarray, count: int) -> np.ndarr
     """(count, K) per design, the sum of its rows of the (K, S) ``columns`` (row ``s`` of the
     (S, K) matrix ``columns.T`` belongs to design ``design[s]``), added in row order:
     ``rows[design == b].sum(axis=0)`` (a sum down a column, which numpy adds one row after the
-    other) bit for bit, for every design at once (one bincount over bins "column x count +
-    design", each seeing its values in row order)."""
-    width = columns.shape[0]
-    bins = (np.arange(width)[:, None] * count + design).ravel()
-    sums = np.bincount(bins, columns.ravel(), count * width).reshape(width, count)
-    return np.ascontiguousarray(sums.T)
+    other) bit for bit, for every design at once (one bincount per column: each bin sees its
+    values in row order)."""
+    out = np.empty((count, columns.shape[0]))
+    for k, column in enumerate(columns):
+        out[:, k] = np.bincount(design, column, count)
+    return out
 
 
 def price_batch(

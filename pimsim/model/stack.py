@@ -99,7 +99,7 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
     if len(starts) == 2 and starts[1] > starts[0]:  # one segment (a batch of one)
         at = int(np.argmax(values[starts[0] : starts[1]]))
         return values[starts[0] + at : starts[0] + at + 1], np.array([at])
-    counts = np.diff(starts)
+    counts = starts[1:] - starts[:-1]
     filled = counts > 0
     if filled.all():
         top = np.maximum.reduceat(values, starts[:-1])
