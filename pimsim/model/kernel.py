@@ -286,14 +286,11 @@ def link_grids(
     width = side + 1
     r0, c0, r1, c1 = ends
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
-    # line (g x B + d) x P + a); the horizontal legs' grids (0, 1) and the vertical legs' (2, 3)
-    # are apart, so each cell sees the flows of its direction in flow order, as a bincount per
-    # direction would; a leg that does not move is not laid
-    # (cells position by position: cell (line, i) at i x lines + line, so that the prefix sums
-    # along every line are one cumsum down the positions, the same additions in the same order)
-    n_lines = 4 * n_designs * side
-    cells = n_lines * width
-    diff = np.zeros(cells)
+    # line (g x B + d) x P + a); a line's bins see the legs of its direction in flow order; a leg
+    # that does not move is not laid. Only the lines some leg runs along are summed (numbered
+    # compactly, cells position by position so that the prefix sums along every line are one
+    # cumsum down the positions: the same additions in the same order); the others are 0.
+    legs = []
     for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
         moves = a != b
         if lines is not None:
@@ -302,12 +299,18 @@ def link_grids(
         laid = np.flatnonzero(moves)
         line, a, b, d, f = (np.take(x, laid) for x in (line, a, b, design, flits))
         row = ((g + (a > b)) * n_designs + d) * side + line
-        # (an empty bincount is of integers)
-        diff += np.bincount(np.minimum(a, b) * n_lines + row, f, cells) - np.bincount(
-            np.maximum(a, b) * n_lines + row, f, cells
-        )
-    out = np.cumsum(diff.reshape(width, n_lines), axis=0, dtype=float)[:-1]
-    out = np.ascontiguousarray(out.T).reshape(4, n_designs, side, side)
+        legs.append((row, np.minimum(a, b), np.maximum(a, b), f))
+    row, low, high, f = (np.concatenate(x) for x in zip(*legs, strict=True))
+    used, at = np.unique(row, return_inverse=True)
+    cells = len(used) * width
+    # (an empty bincount is of integers)
+    diff = np.bincount(low * len(used) + at, f, cells) - np.bincount(
+        high * len(used) + at, f, cells
+    )
+    summed = np.cumsum(diff.reshape(width, len(used)), axis=0, dtype=float)[:-1]
+    out = np.zeros((4 * n_designs * side, side))
+    out[used] = summed.T
+    out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
     rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
     along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
