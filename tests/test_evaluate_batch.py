@@ -143,6 +143,23 @@ def test_a_slow_noc_batches_exactly_and_finds_the_busiest_link(
     assert 3 <= linked < len(arrays)
 
 
+def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of more than CHUNK_SHARES shares is evaluated in consecutive parts (kept in the
+    cache): each design's figures are those of the whole batch at once."""
+    import pimsim.model.evaluate as evaluate_module
+
+    ctx, dups, parts = _candidates("alexnet", 49.0, 10, random.Random("parts"))
+    arrays = []
+    for dup, p in zip(dups, parts, strict=True):
+        macros = assemble(ctx, dup, p)
+        arrays.append(design_arrays(ctx, dup, macros, allocate(ctx, dup, macros, 49.0, False)))
+    whole = evaluate_batch(ctx.tables, arrays, latency=True)
+    monkeypatch.setattr(evaluate_module, "CHUNK_SHARES", 200)  # 2 or 3 designs a part
+    assert len(evaluate_module._chunks([len(d.share_layer) for d in arrays])) >= 4
+    in_parts = evaluate_batch(ctx.tables, arrays, latency=True)
+    assert all(_same(a, b) for a, b in zip(whole, in_parts, strict=True))
+
+
 def test_batched_and_single_scoring_are_bit_identical() -> None:
     """Stage 4 side by side (padded macros, one bisection per candidate) and the kernel together
     give each candidate its allocation and figures alone; infeasible ones stay infeasible."""

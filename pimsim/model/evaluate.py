@@ -114,6 +114,9 @@ def evaluate_batch(
     """
     if not designs:
         return []
+    chunks = _chunks([len(d.share_layer) for d in designs])
+    if len(chunks) > 1:  # (each design's figures do not depend on the others in its batch)
+        return [ev for i, j in chunks for ev in evaluate_batch(t, designs[i:j], latency)]
     st = Stack.of(t, designs)
     d0, n, count = designs[0], len(t.names), st.count
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
@@ -403,6 +406,26 @@ def evaluate_batch(
                 io_bits,
             )
         )
+    return out
+
+
+#: Shares evaluated at once: a larger batch is evaluated in consecutive parts of at most this
+#: many shares, whose arrays stay in the processor's cache (on this 2-core Xeon a batch of 64
+#: ResNet18, VGG16 or MSRA-A designs, 16,000-22,000 shares, went 1.2-1.4x faster per design in
+#: parts of 6,000 shares than whole; 10,000 was slower again).
+CHUNK_SHARES = 6000
+
+
+def _chunks(shares: list[int]) -> list[tuple[int, int]]:
+    """Consecutive parts ``designs[i:j]`` of at most :data:`CHUNK_SHARES` shares (and at least
+    one design) each."""
+    out, start, total = [], 0, 0
+    for k, n in enumerate(shares):
+        if total and total + n > CHUNK_SHARES:
+            out.append((start, k))
+            start, total = k, 0
+        total += n
+    out.append((start, len(shares)))
     return out
 
 
