@@ -144,9 +144,9 @@ def test_a_slow_noc_batches_exactly_and_finds_the_busiest_link(
 
 
 def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A batch of more than CHUNK_SHARES shares is evaluated in consecutive parts (kept in the
+    """A batch of more than PART_SHARES shares is evaluated in consecutive parts (kept in the
     cache): each design's figures are those of the whole batch at once."""
-    import pimsim.model.evaluate as evaluate_module
+    import pimsim.model.stack as stack_module
 
     ctx, dups, parts = _candidates("alexnet", 49.0, 10, random.Random("parts"))
     arrays = []
@@ -154,8 +154,8 @@ def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyP
         macros = assemble(ctx, dup, p)
         arrays.append(design_arrays(ctx, dup, macros, allocate(ctx, dup, macros, 49.0, False)))
     whole = evaluate_batch(ctx.tables, arrays, latency=True)
-    monkeypatch.setattr(evaluate_module, "CHUNK_SHARES", 200)  # 2 or 3 designs a part
-    assert len(evaluate_module._chunks([len(d.share_layer) for d in arrays])) >= 4
+    monkeypatch.setattr(stack_module, "PART_SHARES", 200)  # 2 or 3 designs a part
+    assert len(stack_module.batch_parts([len(d.share_layer) for d in arrays])) >= 4
     in_parts = evaluate_batch(ctx.tables, arrays, latency=True)
     assert all(_same(a, b) for a, b in zip(whole, in_parts, strict=True))
 

@@ -22,9 +22,7 @@ from pimsim.model.kernel import (
     STAGES,
     UNITS,
     WORK,
-    K,
     MacroArrays,
-    Rates,
     block_latency,
     block_period,
     busiest_links,
@@ -41,10 +39,10 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, add_at, segment_argmax, shared_argmax, tile
+from pimsim.model.stack import Stack, add_at, batch_parts, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
-from pimsim.model.wiring import time_columns, wiring
+from pimsim.model.wiring import stage_columns, time_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
@@ -52,7 +50,6 @@ _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
 _ADD_ROW = 2 + _ADD_UNIT  # the add units' row of the staged work (kernel.STAGE_WORK)
 _ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
-_ADC_COLUMN, _SA_COLUMN = STAGE_WORK.index(K[Action.ADC]), STAGE_WORK.index(K[Action.SHIFT_ADD])
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ def evaluate_batch(
     """
     if not designs:
         return []
-    chunks = _chunks([len(d.share_layer) for d in designs])
+    chunks = batch_parts([len(d.share_layer) for d in designs])
     if len(chunks) > 1:  # (each design's figures do not depend on the others in its batch)
         return [ev for i, j in chunks for ev in evaluate_batch(t, designs[i:j], latency)]
     st = Stack.of(t, designs)
@@ -134,7 +131,7 @@ def evaluate_batch(
     # where every weight share is wired and every macro has shift-and-add units, those two
     # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
-    columns = _stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
+    columns = stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
     # the work of each share per image, one row per action (work_t) or one row per share
     # (share_work, a view of it): each layer's work per item times the fraction, then the
     # items; the stages time the block work, the rows of the stage columns before the items
@@ -407,41 +404,6 @@ def evaluate_batch(
             )
         )
     return out
-
-
-#: Shares evaluated at once: a larger batch is evaluated in consecutive parts of at most this
-#: many shares, whose arrays stay in the processor's cache (on this 2-core Xeon a batch of 64
-#: ResNet18, VGG16 or MSRA-A designs, 16,000-22,000 shares, went 1.2-1.4x faster per design in
-#: parts of 6,000 shares than whole; 10,000 was slower again).
-CHUNK_SHARES = 6000
-
-
-def _chunks(shares: list[int]) -> list[tuple[int, int]]:
-    """Consecutive parts ``designs[i:j]`` of at most :data:`CHUNK_SHARES` shares (and at least
-    one design) each."""
-    out, start, total = [], 0, 0
-    for k, n in enumerate(shares):
-        if total and total + n > CHUNK_SHARES:
-            out.append((start, k))
-            start, total = k, 0
-        total += n
-    out.append((start, len(shares)))
-    return out
-
-
-def _stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
-    """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
-    out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
-    when :func:`~pimsim.model.wiring.time_columns` times them for every share that has such work
-    (``wired``: every weight share is wired; every macro has shift-and-add units)."""
-    live = t.stage_work.any(axis=1)
-    others = t.stage_work[:, ~t.weight].any(axis=1)
-    if wired and not others[_ADC_COLUMN]:
-        live[_ADC_COLUMN] = False
-    lanes = rates.unit_lanes[_SA_UNIT]
-    if lanes and not others[_SA_COLUMN] and st.macros.units[:, _SA_UNIT].all():
-        live[_SA_COLUMN] = False
-    return np.flatnonzero(live)
 
 
 def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:

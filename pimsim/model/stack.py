@@ -138,6 +138,26 @@ def add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
         target[index[pick]] += values[pick]
 
 
+#: Shares evaluated at once: a larger batch is evaluated in consecutive parts of at most this
+#: many shares, whose arrays stay in the processor's cache (on this 2-core Xeon a batch of 64
+#: ResNet18, VGG16 or MSRA-A designs, 16,000-22,000 shares, went 1.2-1.4x faster per design in
+#: parts of 6,000 shares than whole; 10,000 was slower again).
+PART_SHARES = 6000
+
+
+def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
+    """Consecutive parts ``designs[i:j]`` of a batch whose designs have ``shares`` shares, of at
+    most :data:`PART_SHARES` shares (and at least one design) each."""
+    out, start, total = [], 0, 0
+    for k, n in enumerate(shares):
+        if total and total + n > PART_SHARES:
+            out.append((start, k))
+            start, total = k, 0
+        total += n
+    out.append((start, len(shares)))
+    return out
+
+
 def tile(values: np.ndarray, count: int) -> np.ndarray:
     """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
     return values if count == 1 else np.tile(values, count)

@@ -35,12 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.components.parts import UnitKind
-from pimsim.model.kernel import STAGES, UNITS, Rates
+from pimsim.model.actions import Action
+from pimsim.model.kernel import STAGE_WORK, STAGES, UNITS, K, Rates
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
 _ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+_ADC_COLUMN, _SA_COLUMN = STAGE_WORK.index(K[Action.ADC]), STAGE_WORK.index(K[Action.SHIFT_ADD])
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,21 @@ def active_columns(
         active = np.maximum(reach[part], start[part])
         seen[part] = _columns_upto(t, lay, per_copy[part], active) - pick(w.before)[part]
     return seen
+
+
+def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
+    """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
+    out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
+    when :func:`time_columns` times them for every share that has such work (``wired``: every
+    weight share is wired; every macro has shift-and-add units)."""
+    live = t.stage_work.any(axis=1)
+    others = t.stage_work[:, ~t.weight].any(axis=1)
+    if wired and not others[_ADC_COLUMN]:
+        live[_ADC_COLUMN] = False
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if lanes and not others[_SA_COLUMN] and st.macros.units[:, _SA_UNIT].all():
+        live[_SA_COLUMN] = False
+    return np.flatnonzero(live)
 
 
 def _picker(rows: np.ndarray | None):
