@@ -48,7 +48,7 @@ __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_
 
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
-_ADD_ROW = 2 + _ADD_UNIT  # the add units' row of the staged work (kernel.STAGE_WORK)
+_ADD_WORK = WORK.index(Action.ADD)  # the add units' row of the work
 _ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
@@ -234,7 +234,7 @@ def evaluate_batch(
         bits = t.bit_iters[lay[runs]].astype(float)
         sa = full_stages[_SHIFT_ADD, runs]
         with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
-            hold = np.where(sa > 0, pool_full[np.searchsorted(timed, runs)] / sa, 0.0)
+            hold = np.where(sa > 0, pool_full[runs] / sa, 0.0)
         # their shift-and-add jobs (a bit) and add jobs (a block): one locked queue per kind
         runs_blocks = blocks[glay[runs]].astype(float)
         runs_image = (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs]
@@ -243,7 +243,7 @@ def evaluate_batch(
             full_stages[:, runs],
             bits,
             p_full[runs],
-            staged[_ADD_ROW, runs] * full[glay[runs]],
+            np.take(t.work_t[_ADD_WORK], lay[runs]) * frac[runs] * full[glay[runs]],
             st.macros.units[macro[runs], _ADD_UNIT],
             d0.rates,
             runs_blocks,
