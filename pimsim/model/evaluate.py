@@ -126,11 +126,11 @@ def evaluate_batch(
     last = items - (blocks - 1) * st.per_block
     full_f, last_f = full.astype(float), last.astype(float)  # (exact: whole numbers)
     frac = st.share_frac
-    weight = t.weight[lay]
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
     # where every weight share is wired and every macro has shift-and-add units, those two
     # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
+    weight = wires.weight
     columns = stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
     # the work of each share per image, one row per action (work_t) or one row per share
     # (share_work, a view of it): each layer's work per item times the fraction, then the
@@ -157,23 +157,23 @@ def evaluate_batch(
         )
         pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
         p_last = block_period(last_stages)
-    else:
+    else:  # (only those)
         pool_last, p_last = pool_full.copy(), p_full.copy()
-    if len(short) and 2 * len(short) <= len(lay):  # (only those)
-        last_stages = stage_times(
-            staged[:, short] * last_f[glay[short]],
-            weight[short],
-            macro[short],
-            d0.rates,
-            rate,
-            columns,
-        )
-        on = np.flatnonzero(weight[short])
-        rows = short[on]
-        pool_last[rows] = time_columns(
-            t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
-        )
-        p_last[short] = block_period(last_stages)
+        if len(short):
+            last_stages = stage_times(
+                staged[:, short] * last_f[glay[short]],
+                weight[short],
+                macro[short],
+                d0.rates,
+                rate,
+                columns,
+            )
+            on = np.flatnonzero(weight[short])
+            rows = short[on]
+            pool_last[rows] = time_columns(
+                t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
+            )
+            p_last[short] = block_period(last_stages)
     shift_add_ns = (blocks[glay] - 1) * pool_full + pool_last  # per image
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
