@@ -99,6 +99,67 @@ def test_batched_and_single_evaluation_are_bit_identical(
         assert ev.latency_ns == 0.0 and not ev.finish_ns.any()
 
 
+@pytest.mark.parametrize(
+    ("name", "power_w", "slower"), [("alexnet", 49.0, 5), ("vgg13", 100.0, 30)]
+)
+def test_a_slow_noc_batches_exactly_and_finds_the_busiest_link(
+    name: str, power_w: float, slower: int
+) -> None:
+    """With a slower NoC (flit time scaled) links, ports and layers set the periods. The batch
+    lays link grids only along the mesh lines whose traffic could exceed a design's period: every
+    figure is still the one the design gets alone, and where a link sets the period it is the
+    busiest link of the design's full grids (all its flows on every line), to the last bit."""
+    from pimsim.model.flows import batch_flows
+    from pimsim.model.kernel import busiest_link
+    from pimsim.model.stack import Stack
+
+    rng = random.Random("slow noc")
+    ctx, dups, parts = _candidates(name, power_w, 12, rng, 0.2)
+    arrays = []
+    for dup, p in zip(dups, parts, strict=True):
+        macros = assemble(ctx, dup, p)
+        d = design_arrays(ctx, dup, macros, allocate(ctx, dup, macros, power_w, False))
+        arrays.append(dataclasses.replace(d, flit_ns=d.flit_ns * slower))
+    t = ctx.tables
+    alone = [evaluate(t, d) for d in arrays]
+    order = list(range(len(arrays)))
+    rng.shuffle(order)
+    together = evaluate_batch(t, [arrays[i] for i in order], latency=True)
+    for i, ev in zip(order, together, strict=True):
+        assert _same(alone[i], ev), f"design {i} differs in a batch"
+    linked = 0
+    for d, ev in zip(arrays, alone, strict=True):
+        if not ev.period_set_by.startswith("NoC link"):
+            continue
+        st = Stack.of(t, [d])
+        layer_start = np.searchsorted(st.layer, np.arange(len(t.names) + 1))
+        src, dst, flits, _, _ = batch_flows(t, st, layer_start, d.flit_bits)
+        busy_ns, link = busiest_link(src, dst, flits, d.positions, d.mesh, d.flit_ns)
+        assert ev.period_ns == busy_ns
+        assert ev.period_set_by == f"NoC link {link[0]}->{link[1]}"
+        linked += 1
+    # AlexNet: 6 of the 12 (4 by ports, 2 by layers); VGG13: 6 (4 by two layers taking turns,
+    # 2 by layers)
+    assert 3 <= linked < len(arrays)
+
+
+def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of more than PART_SHARES shares is evaluated in consecutive parts (kept in the
+    cache): each design's figures are those of the whole batch at once."""
+    import pimsim.model.stack as stack_module
+
+    ctx, dups, parts = _candidates("alexnet", 49.0, 10, random.Random("parts"))
+    arrays = []
+    for dup, p in zip(dups, parts, strict=True):
+        macros = assemble(ctx, dup, p)
+        arrays.append(design_arrays(ctx, dup, macros, allocate(ctx, dup, macros, 49.0, False)))
+    whole = evaluate_batch(ctx.tables, arrays, latency=True)
+    monkeypatch.setattr(stack_module, "PART_SHARES", 200)  # 2 or 3 designs a part
+    assert len(stack_module.batch_parts([len(d.share_layer) for d in arrays])) >= 4
+    in_parts = evaluate_batch(ctx.tables, arrays, latency=True)
+    assert all(_same(a, b) for a, b in zip(whole, in_parts, strict=True))
+
+
 def test_batched_and_single_scoring_are_bit_identical() -> None:
     """Stage 4 side by side (padded macros, one bisection per candidate) and the kernel together
     give each candidate its allocation and figures alone; infeasible ones stay infeasible."""

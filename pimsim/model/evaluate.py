@@ -15,9 +15,10 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.flows import batch_flows, line_traffic
+from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
     BUSY_NAMES,
+    STAGE_WORK,
     STAGES,
     UNITS,
     WORK,
@@ -38,16 +39,16 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, segment_argmax, shared_argmax, tile
+from pimsim.model.stack import Stack, add_at, batch_parts, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
-from pimsim.model.wiring import time_columns, wiring
+from pimsim.model.wiring import stage_columns, time_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
-_ADD_ROW = 2 + _ADD_UNIT  # the add units' row of the staged work (kernel.STAGE_WORK)
+_ADD_WORK = WORK.index(Action.ADD)  # the add units' row of the work
 _ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
@@ -78,18 +79,15 @@ class Evaluation:
 
 
 def port_load(
-    share_work: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
+    work_t: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
 ) -> np.ndarray:
     """(M,) each scratchpad port's time per image, ns: every share's window loads and result
-    stores in the macro (``share_work``, per image) plus the bits NoC transfers read there to send
-    and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form bound
-    on the period: a port moves one access at a time."""
-    bits = moved.sum(axis=1)
-    own = (
-        share_work[:, WORK.index(Action.BUFFER_READ_BITS)]
-        + share_work[:, WORK.index(Action.BUFFER_WRITE_BITS)]
-    )
-    np.add.at(bits, share_macro, own)
+    stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
+    send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
+    bound on the period: a port moves one access at a time."""
+    bits = moved[:, 0] + moved[:, 1]
+    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
+    add_at(bits, share_macro, own)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
 
@@ -113,6 +111,9 @@ def evaluate_batch(
     """
     if not designs:
         return []
+    chunks = batch_parts([len(d.share_layer) for d in designs])
+    if len(chunks) > 1:  # (each design's figures do not depend on the others in its batch)
+        return [ev for i, j in chunks for ev in evaluate_batch(t, designs[i:j], latency)]
     st = Stack.of(t, designs)
     d0, n, count = designs[0], len(t.names), st.count
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
@@ -123,40 +124,57 @@ def evaluate_batch(
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
+    full_f, last_f = full.astype(float), last.astype(float)  # (exact: whole numbers)
     frac = st.share_frac
-    base = np.take(t.work, lay, axis=0) * frac[:, None]  # (np.take: a faster gather)
-    weight = t.weight[lay]
-    # the work the stages time, one row per stage column (t.work's columns times the fraction,
-    # as in base)
-    staged = np.take(t.stage_work, lay, axis=1) * frac
-    rate = stage_rates(d0.rates, st.macros)
-    full_stages = stage_times(staged * full[glay], weight, macro, d0.rates, rate)
-    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring,
-    # which reads a share's stages as a row: the transposed view writes into full_stages)
+    # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
+    # where every weight share is wired and every macro has shift-and-add units, those two
+    # stages are timed there alone (a layer without weights has no such work)
     wires = wiring(t, st, blocks)
-    timed = np.nonzero(weight)[0]
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages.T, timed, full[glay[timed]])
-    pool_last = pool_full.copy()  # each weight share's time of its macro's shift-and-add units
+    weight = wires.weight
+    columns = stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
+    # the work of each share per image, one row per action (work_t) or one row per share
+    # (share_work, a view of it): each layer's work per item times the fraction, then the
+    # items; the stages time the block work, the rows of the stage columns before the items
+    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
+    work_t *= frac
+    staged = work_t[np.array(STAGE_WORK)[columns]]
+    work_t *= t.items_f[lay]
+    share_work = work_t.T
+    rate = stage_rates(d0.rates, st.macros, columns.tolist())
+    per_share = np.take(rate, macro, axis=1)  # each share's macro's rates
+    full_stages = stage_times(
+        staged * full_f[glay], weight, macro, d0.rates, rate, columns, per_share
+    )
+    # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
+    pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])
     p_full = block_period(full_stages)
-    p_last = p_full.copy()  # the last block differs only where the blocks do not divide the items
-    short = np.nonzero((last != full)[glay])[0]
-    if len(short):
+    # the last block differs only where the blocks do not divide the items; where most shares
+    # have such a block, every share's is timed (the others' are their full blocks again)
+    short = np.flatnonzero((last != full)[glay])
+    if 2 * len(short) > len(lay):
         last_stages = stage_times(
-            staged[:, short] * last[glay[short]],
-            weight[short],
-            macro[short],
-            d0.rates,
-            rate,
+            staged * last_f[glay], weight, macro, d0.rates, rate, columns, per_share
         )
-        on = np.nonzero(weight[short])[0]
-        rows = short[on]
-        cut = np.searchsorted(timed, rows)  # their places among the weight shares
-        pool_last[cut] = time_columns(
-            t, st, d0.rates, wires, last_stages.T, rows, last[glay[rows]], on
-        )
-        p_last[short] = block_period(last_stages)
-    shift_add_ns = np.zeros(len(lay))  # per image
-    shift_add_ns[timed] = (blocks[glay[timed]] - 1) * pool_full + pool_last
+        pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
+        p_last = block_period(last_stages)
+    else:  # (only those)
+        pool_last, p_last = pool_full.copy(), p_full.copy()
+        if len(short):
+            last_stages = stage_times(
+                staged[:, short] * last_f[glay[short]],
+                weight[short],
+                macro[short],
+                d0.rates,
+                rate,
+                columns,
+            )
+            on = np.flatnonzero(weight[short])
+            rows = short[on]
+            pool_last[rows] = time_columns(
+                t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
+            )
+            p_last[short] = block_period(last_stages)
+    shift_add_ns = (blocks[glay] - 1) * pool_full + pool_last  # per image
     lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
     # each layer's slowest share (the last of equals, in share order)
     hits = np.flatnonzero(p_full == lp_full[glay])
@@ -168,7 +186,6 @@ def evaluate_batch(
         else np.zeros(count * n)
     )
     per_image = (blocks - 1) * lp_full + lp_last
-    share_work = base * t.items[lay][:, None]
     # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
     # 4 the off-chip interface, 5 a scratchpad port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
@@ -217,7 +234,7 @@ def evaluate_batch(
         bits = t.bit_iters[lay[runs]].astype(float)
         sa = full_stages[_SHIFT_ADD, runs]
         with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
-            hold = np.where(sa > 0, pool_full[np.searchsorted(timed, runs)] / sa, 0.0)
+            hold = np.where(sa > 0, pool_full[runs] / sa, 0.0)
         # their shift-and-add jobs (a bit) and add jobs (a block): one locked queue per kind
         runs_blocks = blocks[glay[runs]].astype(float)
         runs_image = (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs]
@@ -226,7 +243,7 @@ def evaluate_batch(
             full_stages[:, runs],
             bits,
             p_full[runs],
-            staged[_ADD_ROW, runs] * full[glay[runs]],
+            np.take(t.work_t[_ADD_WORK], lay[runs]) * frac[runs] * full[glay[runs]],
             st.macros.units[macro[runs], _ADD_UNIT],
             d0.rates,
             runs_blocks,
@@ -247,8 +264,7 @@ def evaluate_batch(
             np.where(better, 2, cause),
             np.where(better, cell, where),
         )
-    src, dst, flits, flow_layer = batch_flows(t, st, layer_start, d0.flit_bits)
-    flow_design = flow_layer // n
+    src, dst, flits, flow_layer, flow_design = batch_flows(t, st, layer_start, d0.flit_bits)
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)
     r0, c0, r1, c1 = ends
@@ -258,14 +274,17 @@ def evaluate_batch(
     # (first the cheaper bound of all the design's traffic)
     margin = d0.flit_ns * (1 + 1e-9)
     loaded = np.bincount(flow_design, flits, count) * margin > period
-    if loaded.any():
-        loaded &= line_traffic(st.meshes, ends, flits, flow_design) * margin > period
+    if loaded.any():  # (then only the lines that could: no link of another can set the period)
+        hot = [
+            x * margin > period[:, None] for x in line_loads(st.meshes, ends, flits, flow_design)
+        ]
+        hot = [x & loaded[:, None] for x in hot]
+        loaded &= hot[0].any(axis=1) | hot[1].any(axis=1)
     side = 1
     if loaded.any():
-        on = loaded[flow_design]
         compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
         grids = link_grids(
-            tuple(e[on] for e in ends), flits[on], compact[flow_design[on]], st.meshes[loaded]
+            ends, flits, compact[flow_design], st.meshes[loaded], (hot[0], hot[1], flow_design)
         )
         side = grids.shape[3]
         best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
@@ -280,7 +299,7 @@ def evaluate_batch(
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
     # each port's flits per image bound the period
-    ports = np.zeros((m_total, 2))
+    ports = np.empty((m_total, 2))
     ports[:, 0] = np.bincount(src, flits, minlength=m_total)
     ports[:, 1] = np.bincount(dst, flits, minlength=m_total)
     top, cell = segment_argmax(ports.ravel() * d0.flit_ns, st.macro_start * 2)
@@ -299,11 +318,14 @@ def evaluate_batch(
         )
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
-    moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    if d0.flit_bits & (d0.flit_bits - 1):
+        moved_all = noc_buffer_bits(src, dst, flits * d0.flit_bits, m_total)
+    else:  # flits are bits / a power of two: the same sums, scaled exactly
+        moved_all = ports * float(d0.flit_bits)
     moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
     # a port also reads each block sent and writes each one received
     top, cell = segment_argmax(
-        port_load(share_work, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
+        port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
     )
     better = top > period
     period, cause, where = (
@@ -313,8 +335,8 @@ def evaluate_batch(
     )
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
-    share_design = glay // n
-    totals = design_sums(share_work, share_design, count)
+    share_design = st.share_design
+    totals = design_sums(work_t, share_design, count)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
     moved_pj = moved_all * buffer_pj
     hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
@@ -331,24 +353,34 @@ def evaluate_batch(
         totals,
     )
     # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
-    per_design = [
-        x.reshape(count, n, *x.shape[1:]) for x in (worst_stages, lp_full, block_lat, per_image)
-    ]
+    worst_b, lp_b, lat_b, image_b, blocks_b = (
+        list(x.reshape(count, n, *x.shape[1:]))
+        for x in (worst_stages, lp_full, block_lat, per_image, blocks)
+    )
     times = np.zeros((count, 2, n))  # start and finish of each layer, with latency only
     share_at, macro_at, flow_at = (x.tolist() for x in (st.share_start, st.macro_start, flow_start))
     out = []
-    for b, (d, time_ns, why, at) in enumerate(
-        zip(designs, period.tolist(), cause.tolist(), where.tolist(), strict=True)
+    for b, (d, time_ns, why, at, hop, total, joules) in enumerate(
+        zip(
+            designs,
+            period.tolist(),
+            cause.tolist(),
+            where.tolist(),
+            hops.tolist(),
+            list(totals),
+            list(energy),
+            strict=True,
+        )
     ):
-        m0, l0 = macro_at[b], b * n
+        m0 = macro_at[b]
         one_image_ns = 0.0
         if latency:
-            f0, f1 = flow_at[b], flow_at[b + 1]
+            f0, f1, l0 = flow_at[b], flow_at[b + 1], b * n
             links = np.zeros(n)  # per layer, the busiest link its inputs or its parts' merges take
             loads = route_loads(src[f0:f1] - m0, dst[f0:f1] - m0, flits[f0:f1], d.positions, d.mesh)
             np.maximum.at(links, flow_layer[f0:f1] - l0, loads)
             starts, finishes, one_image_ns = layer_times(
-                t, d, per_design[2][b], per_design[1][b], per_design[3][b], links * d.flit_ns
+                t, d, lat_b[b], lp_b[b], image_b[b], links * d.flit_ns
             )
             times[b] = starts, finishes
         out.append(
@@ -356,17 +388,17 @@ def evaluate_batch(
                 time_ns,
                 _set_by(t, why, at, side),
                 one_image_ns,
-                per_design[0][b],
-                per_design[1][b],
-                per_design[2][b],
-                per_design[3][b],
+                worst_b[b],
+                lp_b[b],
+                lat_b[b],
+                image_b[b],
                 times[b, 0],
                 times[b, 1],
-                blocks[l0 : l0 + n],
-                totals[b],
+                blocks_b[b],
+                total,
                 share_work[share_at[b] : share_at[b + 1]],
-                float(hops[b]),
-                energy[b],
+                hop,
+                joules,
                 moved_all[m0 : macro_at[b + 1]],
                 io_bits,
             )

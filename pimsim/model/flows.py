@@ -7,72 +7,89 @@ from __future__ import annotations
 import numpy as np
 
 from pimsim.model.kernel import Ends
-from pimsim.model.stack import Stack, tile
+from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
 
 def batch_flows(
     t: NetworkTables, st: Stack, layer_start: np.ndarray, flit_bits: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(src macro, dst macro, flits, batch layer) of every flow of one image between different
-    macros, grouped by design (in each design: inputs by edge, then merges, then spread parts).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(src macro, dst macro, flits, batch layer, design) of every flow of one image between
+    different macros, grouped by design (in each design: inputs by edge, then merges, then spread
+    parts).
 
     A consumer's input goes from the producer's output macro (its first share) to each of the
     consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
     first sends its results to the first (the flow's layer: that layer). A *spread* producer's
     output is not gathered: each of its shares sends its part to each consumer share.
     ``layer_start``: each batch layer's first share, and the number of shares.
+
+    The flows are laid out directly in that order as *segments*, each a run of consecutive shares
+    with one fixed end: per design its edges (the consumer's shares, from the producer's output
+    macro), then its layers' merges (the shares after the first, to the first), then the spread
+    parts (per consumer share, the producer's shares, to it).
     """
-    n = len(t.names)
-    lay, glay, macro, frac = st.share_layer, st.layer, st.share_macro, st.share_frac
-    starts, ends = layer_start[:-1], layer_start[1:]
+    n, count, n_edges = len(t.names), st.count, len(t.edge_src)
+    macro, frac = st.share_macro, st.share_frac
+    starts = layer_start[:-1]
+    sizes = np.diff(layer_start)
     first = macro[starts]
-    shift = (np.arange(st.count) * n)[:, None]
-    e_src, e_dst = (shift + t.edge_src).ravel(), (shift + t.edge_dst).ravel()
-    e_bits = tile(t.edge_bits, st.count)
-    count = (ends - starts)[e_dst]
-    edge = np.repeat(np.arange(len(e_dst)), count)
-    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    share = starts[e_dst][edge] + offset
-    not_first = np.ones(len(lay), dtype=bool)
-    not_first[starts] = False
-    rest = np.nonzero(not_first)[0]
-    src = np.concatenate([first[e_src][edge], macro[rest]])
-    dst = np.concatenate([macro[share], first[glay[rest]]])
-    bits = np.concatenate([e_bits[edge] * frac[share], t.out_bits[lay[rest]] * frac[rest]])
-    layer = np.concatenate([e_dst[edge], glay[rest]])
+    shift = (np.arange(count) * n)[:, None]
+    e_src, e_dst = shift + t.edge_src, shift + t.edge_dst  # (B, E)
+    by_layer = (count, n)
+    seg_start = np.concatenate([starts[e_dst], (starts + 1).reshape(by_layer)], axis=1)
+    seg_len = np.concatenate([sizes[e_dst], (sizes - 1).reshape(by_layer)], axis=1)
+    seg_fixed = np.concatenate([first[e_src], first.reshape(by_layer)], axis=1)
+    seg_bits = np.concatenate(
+        [np.broadcast_to(t.edge_bits, (count, n_edges)), np.broadcast_to(t.out_bits, by_layer)],
+        axis=1,
+    )
+    seg_layer = np.concatenate([e_dst, np.arange(count * n).reshape(by_layer)], axis=1)
+    # a merge's (and a spread part's) shares send to the fixed end; an edge's receive from it
+    seg_in = np.broadcast_to(np.arange(n_edges + n) >= n_edges, seg_len.shape)
+    seg_design = np.broadcast_to(np.arange(count)[:, None], seg_len.shape)
+    segments = [x.ravel() for x in (seg_start, seg_len, seg_fixed, seg_bits, seg_layer, seg_in)]
     if st.spread is not None:
-        gathered = ~np.concatenate([st.spread[e_src[edge]], st.spread[glay[rest]]])
-        src, dst, bits, layer = src[gathered], dst[gathered], bits[gathered], layer[gathered]
+        spread = st.spread
+        seg_len[:, :n_edges][spread[e_src]] = 0  # not gathered: sent in parts below
+        seg_len[:, n_edges:][spread.reshape(by_layer)] = 0
+        segments[1] = seg_len.ravel()
         more = [
-            (macro[ps], macro[cs], e_bits[e] * frac[cs] * frac[ps], e_dst[e])
-            for e in np.nonzero(st.spread[e_src])[0]
-            for cs in range(starts[e_dst[e]], ends[e_dst[e]])
-            for ps in range(starts[e_src[e]], ends[e_src[e]])
+            (starts[ps], sizes[ps], macro[cs], t.edge_bits[e % n_edges] * frac[cs], cd, True)
+            for e, (ps, cd) in enumerate(
+                zip(e_src.ravel().tolist(), e_dst.ravel().tolist(), strict=True)
+            )
+            if spread[ps]
+            for cs in range(starts[cd], starts[cd] + sizes[cd])
         ]
         if more:
-            ms, md, mb, ml = (np.array(x) for x in zip(*more, strict=True))
-            src, dst = np.concatenate([src, ms]), np.concatenate([dst, md])
-            bits, layer = np.concatenate([bits, mb]), np.concatenate([layer, ml])
-    keep = src != dst
-    src, dst, bits, layer = src[keep], dst[keep], bits[keep], layer[keep]
-    order = np.argsort(layer // n, kind="stable")
-    return src[order], dst[order], bits[order] / flit_bits, layer[order]
+            extra = [np.array(x) for x in zip(*more, strict=True)]
+            design = np.concatenate([seg_design.ravel(), extra[4] // n])
+            order = np.argsort(design, kind="stable")  # each design's spread parts last
+            segments = [np.concatenate([a, b])[order] for a, b in zip(segments, extra, strict=True)]
+    start, length, fixed, bits, layer, sends = segments
+    ends = np.cumsum(length)
+    share = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)
+    moving = macro[share]
+    fixed, sends = np.repeat(fixed, length), np.repeat(sends, length)
+    src, dst = np.where(sends, moving, fixed), np.where(sends, fixed, moving)
+    bits = np.repeat(bits, length) * frac[share]
+    layer = np.repeat(layer, length)
+    keep = np.flatnonzero(src != dst)
+    src, dst, bits, layer = (np.take(x, keep) for x in (src, dst, bits, layer))
+    return src, dst, bits / flit_bits, layer, layer // n
 
 
-def line_traffic(
+def line_loads(
     meshes: np.ndarray, ends: Ends, flits: np.ndarray, design: np.ndarray
-) -> np.ndarray:
-    """(B,) per design, the most flits per image whose horizontal legs run along one mesh row or
-    whose vertical legs run along one column (X-then-Y routing): a bound on any link's load."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B, P) twice: per design and mesh row, the flits per image whose horizontal legs run along
+    the row, and per column those whose vertical legs run along it (X-then-Y routing; ``P`` the
+    largest mesh side): a bound on the load of any link of the line."""
     count, side = len(meshes), int(meshes.max())
     r0, c0, r1, c1 = ends
     size = count * side
-    lines = np.concatenate(
-        [
-            np.where(c0 != c1, design * side + r0, 2 * size),
-            np.where(r0 != r1, size + design * side + c1, 2 * size),
-        ]
-    )
-    per_line = np.bincount(lines, np.concatenate([flits, flits]), 2 * size + 1)[:-1]
-    return per_line.reshape(2 * count, side).max(axis=1).reshape(2, count).max(axis=0)
+    line = design * side  # (each line's bin sees its legs in flow order)
+    rows = np.bincount(np.where(c0 != c1, line + r0, size), flits, size + 1)[:-1]
+    cols = np.bincount(np.where(r0 != r1, line + c1, size), flits, size + 1)[:-1]
+    return rows.reshape(count, side), cols.reshape(count, side)

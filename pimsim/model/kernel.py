@@ -102,36 +102,53 @@ STAGE_WORK = [
 _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
 
 
-def stage_rates(rates: Rates, macros: MacroArrays) -> np.ndarray:
+def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = None) -> np.ndarray:
     """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
     (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
-    kind), inf where the macro has no such part (see :func:`stage_times`)."""
-    rate = np.empty((len(STAGE_WORK), len(macros.adcs)))
-    rate[0] = rate[-1] = macros.port_bits_per_ns
-    rate[1] = macros.adcs * rates.adc_ghz
-    rate[2:-1] = macros.units.T * rates.unit_rate[:, None]
+    kind), inf where the macro has no such part (see :func:`stage_times`); only the rows
+    ``columns`` of it if given."""
+    columns = range(len(STAGE_WORK)) if columns is None else columns
+    rate = np.empty((len(columns), len(macros.adcs)))
+    for i, c in enumerate(columns):
+        if c in (0, len(STAGE_WORK) - 1):
+            rate[i] = macros.port_bits_per_ns
+        elif c == 1:
+            np.multiply(macros.adcs, rates.adc_ghz, out=rate[i])
+        else:
+            np.multiply(macros.units[:, c - 2], rates.unit_rate[c - 2], out=rate[i])
     rate[rate == 0] = np.inf
     return rate
 
 
 def stage_times(
-    block_work: np.ndarray, weight: np.ndarray, macro: np.ndarray, rates: Rates, rate: np.ndarray
+    block_work: np.ndarray,
+    weight: np.ndarray,
+    macro: np.ndarray,
+    rates: Rates,
+    rate: np.ndarray,
+    columns: np.ndarray | None = None,
+    per_share: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
     share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
-    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order; ``macro``
-    its macro, whose rates are ``rate`` (:func:`stage_rates`). A stage with no work takes 0, one
-    with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that no
-    0 / 0 is computed: a NaN costs the processor much more than a number.)"""
-    per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = np.flatnonzero(np.isinf(rate).any(axis=1))  # columns some macro has no part for
-    lacking = np.isinf(per_share[missing]) & (block_work[missing] != 0)
-    out = np.empty((len(STAGES), block_work.shape[1]))
-    np.divide(block_work[:1], per_share[:1], out=out[:1])
-    np.divide(block_work[1:], per_share[1:], out=out[2:])
-    if lacking.any():  # work but no part, as work / 0 gives
-        rows = np.where(missing == 0, 0, missing + 1)  # out's rows (row 1: mvm)
-        out[rows] = np.where(lacking, np.inf, out[rows])
+    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order, or only
+    in the columns ``columns`` of it (the others' stages are 0); ``macro`` its macro, whose rates
+    are ``rate`` (:func:`stage_rates`, the same rows as ``block_work``). A stage with no work takes
+    0, one with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that
+    no 0 / 0 is computed: a NaN costs the processor much more than a number.) ``per_share``:
+    ``rate``'s columns ``macro``, if the caller has them."""
+    if columns is None:
+        columns = np.arange(len(STAGE_WORK))
+    if per_share is None:
+        per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
+    missing = np.isinf(rate.max(axis=1, initial=0.0))  # columns some macro has no part for
+    full = len(columns) == len(STAGE_WORK)
+    out = (np.empty if full else np.zeros)((len(STAGES), block_work.shape[1]))
+    for i, c in enumerate(columns.tolist()):
+        row = out[0 if c == 0 else c + 1]  # (row 1: mvm)
+        np.divide(block_work[i], per_share[i], out=row)
+        if missing[i]:  # work but no part, as work / 0 gives
+            row[np.isinf(per_share[i]) & (block_work[i] != 0)] = np.inf
     out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
     return out
 
@@ -243,7 +260,13 @@ def flow_ends(src: np.ndarray, dst: np.ndarray, pos: np.ndarray) -> Ends:
     return rows[src], cols[src], rows[dst], cols[dst]
 
 
-def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray) -> np.ndarray:
+def link_grids(
+    ends: Ends,
+    flits: np.ndarray,
+    design: np.ndarray,
+    meshes: np.ndarray,
+    lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
     Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols),
@@ -255,30 +278,38 @@ def link_grids(ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.nda
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
     ``a`` (south, north). Cells outside a design's mesh are ``-inf``; every real cell is computed
     exactly as for that design alone (the same flows, in the same order, the same prefix sums).
+    ``lines`` (rows, columns, owner): only the horizontal legs along rows ``rows[owner[f], row]``
+    and the vertical legs along columns ``columns[owner[f], column]`` are laid, every other line's
+    cells are left at 0 (for a caller that knows no link of those can be the one it looks for).
     """
     n_designs, side = len(meshes), int(meshes.max())
     width = side + 1
     r0, c0, r1, c1 = ends
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
-    # line (g x B + d) x P + a), one bincount for all four grids: a cell sees the flows of its
-    # direction in flow order, as a bincount per direction would; a leg that does not move goes
-    # to a spare bin
-    spare = 4 * n_designs * side * width
-    lines, lo, hi = [], [], []
+    # line (g x B + d) x P + a); a line's bins see the legs of its direction in flow order; a leg
+    # that does not move is not laid. Only the lines some leg runs along are summed (numbered
+    # compactly, cells position by position so that the prefix sums along every line are one
+    # cumsum down the positions: the same additions in the same order); the others are 0.
+    legs = []
     for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
-        back = a > b
-        row = ((g + back) * n_designs + design) * side + line
-        lines.append(np.where(a == b, -1, row))
-        lo.append(np.where(back, b, a))
-        hi.append(np.where(back, a, b))
-    row, first, last = np.concatenate(lines), np.concatenate(lo), np.concatenate(hi)
-    moves = row >= 0
-    start = np.where(moves, row * width + first, spare)
-    end = np.where(moves, row * width + last, spare)
-    weights = np.concatenate([flits, flits])
-    diff = np.bincount(start, weights, spare + 1)[:-1] - np.bincount(end, weights, spare + 1)[:-1]
+        moves = a != b
+        if lines is not None:
+            hot = lines[g // 2]
+            moves &= np.take(hot.ravel(), lines[2] * hot.shape[1] + line)
+        laid = np.flatnonzero(moves)
+        line, a, b, d, f = (np.take(x, laid) for x in (line, a, b, design, flits))
+        row = ((g + (a > b)) * n_designs + d) * side + line
+        legs.append((row, np.minimum(a, b), np.maximum(a, b), f))
+    row, low, high, f = (np.concatenate(x) for x in zip(*legs, strict=True))
+    used, at = np.unique(row, return_inverse=True)
+    cells = len(used) * width
     # (an empty bincount is of integers)
-    out = np.cumsum(diff.reshape(-1, width), axis=1, dtype=float)[:, :-1]
+    diff = np.bincount(low * len(used) + at, f, cells) - np.bincount(
+        high * len(used) + at, f, cells
+    )
+    summed = np.cumsum(diff.reshape(width, len(used)), axis=0, dtype=float)[:-1]
+    out = np.zeros((4 * n_designs * side, side))
+    out[used] = summed.T
     out = out.reshape(4, n_designs, side, side)
     index = np.arange(side)
     rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]

@@ -145,13 +145,16 @@ class BatchTables:
         )
 
 
-def design_sums(rows: np.ndarray, design: np.ndarray, count: int) -> np.ndarray:
-    """(count, columns) per design, the sum of its rows of ``rows`` (row ``s`` belongs to design
-    ``design[s]``), added in row order: ``rows[design == b].sum(axis=0)`` (a sum down a column,
-    which numpy adds one row after the other) bit for bit, for every design at once."""
-    width = rows.shape[1]
-    bins = (design[:, None] * width + np.arange(width)).ravel()
-    return np.bincount(bins, rows.ravel(), count * width).reshape(count, width)
+def design_sums(columns: np.ndarray, design: np.ndarray, count: int) -> np.ndarray:
+    """(count, K) per design, the sum of its rows of the (K, S) ``columns`` (row ``s`` of the
+    (S, K) matrix ``columns.T`` belongs to design ``design[s]``), added in row order:
+    ``rows[design == b].sum(axis=0)`` (a sum down a column, which numpy adds one row after the
+    other) bit for bit, for every design at once (one bincount per column: each bin sees its
+    values in row order)."""
+    out = np.empty((count, columns.shape[0]))
+    for k, column in enumerate(columns):
+        out[:, k] = np.bincount(design, column, count)
+    return out
 
 
 def price_batch(
@@ -175,9 +178,11 @@ def price_batch(
     the one :func:`price_arrays` gives the design alone, bit for bit (sums per design in row
     order, per component in column order)."""
     count, n_comp = len(tables.flit_hop_pj), len(COMPONENTS)
-    total = design_sums(work, design, count) if work_total is None else work_total
+    total = design_sums(work.T, design, count) if work_total is None else work_total
     per_column = total * tables.action_pj
-    per_column[:, -2:] = design_sums(work[:, -2:] * work_buffer_pj, design, count)
+    for j in (0, 1):  # the scratchpad bits read and written, at each row's macro's energy
+        column = work[:, len(WORK) - 2 + j] * work_buffer_pj[:, j]
+        per_column[:, len(WORK) - 2 + j] = np.bincount(design, column, count)
     bins = (np.arange(count)[:, None] * n_comp + _COLUMN_COMPONENT).ravel()
     out = np.bincount(bins, per_column.ravel(), count * n_comp).reshape(count, n_comp)
     out[:, COMPONENTS.index(Component.NOC)] += flit_hops * tables.flit_hop_pj

@@ -31,6 +31,8 @@ class Stack:
     layer: np.ndarray  # (S,) batch layer, sorted
     share_macro: np.ndarray  # (S,) batch macro
     share_frac: np.ndarray  # (S,)
+    layer_first: np.ndarray  # (S,) the first share of its batch layer
+    share_design: np.ndarray  # (S,) its design
     share_start: np.ndarray  # (B + 1,) each design's first share
     macro_start: np.ndarray  # (B + 1,) each design's first macro
     per_block: np.ndarray  # (B x L,)
@@ -64,12 +66,17 @@ class Stack:
         spread = None
         if any(s is not None and s.any() for s in spreads):
             spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
+        layer = share_design * n + share_layer
+        new = np.ones(len(layer), dtype=bool)
+        new[1:] = layer[1:] != layer[:-1]
         return cls(
             len(designs),
             share_layer,
-            share_design * n + share_layer,
-            np.concatenate([d.share_macro for d in designs]) + macro_start[share_design],
+            layer,
+            np.concatenate([d.share_macro for d in designs]) + np.repeat(macro_start[:-1], s_count),
             np.concatenate([d.share_frac for d in designs]),
+            np.maximum.accumulate(np.where(new, np.arange(len(layer)), 0)),
+            share_design,
             share_start,
             macro_start,
             np.concatenate([d.per_block for d in designs]),
@@ -92,7 +99,7 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
     if len(starts) == 2 and starts[1] > starts[0]:  # one segment (a batch of one)
         at = int(np.argmax(values[starts[0] : starts[1]]))
         return values[starts[0] + at : starts[0] + at + 1], np.array([at])
-    counts = np.diff(starts)
+    counts = starts[1:] - starts[:-1]
     filled = counts > 0
     if filled.all():
         top = np.maximum.reduceat(values, starts[:-1])
@@ -105,6 +112,50 @@ def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, 
         return top, np.zeros(len(counts), dtype=int)
     first = hits[np.minimum(np.searchsorted(hits, starts[:-1]), len(hits) - 1)]
     return top, np.where(filled, first - starts[:-1], 0)
+
+
+def add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(target, index, values)``: each element of ``target`` adds its values in input
+    order, bit for bit, in rounds of distinct indices (an index's first value, then its second,
+    ...). Most indices of a batch appear once; numpy's own ``add.at`` takes some 100 ns a value
+    on such arrays."""
+    seen = np.bincount(index, minlength=len(target))[index]
+    once = seen == 1
+    target[index[once]] += values[once]
+    rest = np.flatnonzero(~once)
+    if not len(rest):
+        return
+    at = index[rest]
+    order = np.argsort(at, kind="stable")
+    new = np.ones(len(rest), dtype=bool)
+    new[1:] = at[order][1:] != at[order][:-1]
+    rank = np.empty(len(rest), dtype=int)
+    rank[order] = np.arange(len(rest)) - np.maximum.accumulate(
+        np.where(new, np.arange(len(rest)), 0)
+    )
+    for r in range(int(rank.max()) + 1):
+        pick = rest[rank == r]
+        target[index[pick]] += values[pick]
+
+
+#: Shares evaluated at once: a larger batch is evaluated in consecutive parts of at most this
+#: many shares, whose arrays stay in the processor's cache (on this 2-core Xeon a batch of 64
+#: ResNet18, VGG16 or MSRA-A designs, 16,000-22,000 shares, went 1.2-1.4x faster per design in
+#: parts of 6,000 shares than whole; 10,000 was slower again).
+PART_SHARES = 6000
+
+
+def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
+    """Consecutive parts ``designs[i:j]`` of a batch whose designs have ``shares`` shares, of at
+    most :data:`PART_SHARES` shares (and at least one design) each."""
+    out, start, total = [], 0, 0
+    for k, n in enumerate(shares):
+        if total and total + n > PART_SHARES:
+            out.append((start, k))
+            start, total = k, 0
+        total += n
+    out.append((start, len(shares)))
+    return out
 
 
 def tile(values: np.ndarray, count: int) -> np.ndarray:

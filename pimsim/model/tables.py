@@ -47,6 +47,11 @@ class NetworkTables:
     col_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=int))
     #: (len(STAGE_WORK), L): the work the stages time, one row per stage column (work's columns)
     stage_work: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (K, L): work, one row per action
+    work_t: np.ndarray = field(init=False, repr=False, compare=False)
+    #: (L,) items and bit iterations as floats (whole numbers: exact)
+    items_f: np.ndarray = field(init=False, repr=False, compare=False)
+    bit_iters_f: np.ndarray = field(init=False, repr=False, compare=False)
     #: (L,) bool: the layers that read no other layer (only the network input)
     fed: np.ndarray = field(init=False, repr=False, compare=False)
     #: (L,) bool: the layers no other layer reads (the network's outputs)
@@ -55,6 +60,9 @@ class NetworkTables:
     def __post_init__(self) -> None:
         layers = np.arange(len(self.names))
         object.__setattr__(self, "stage_work", np.ascontiguousarray(self.work[:, STAGE_WORK].T))
+        object.__setattr__(self, "work_t", np.ascontiguousarray(self.work.T))
+        object.__setattr__(self, "items_f", self.items.astype(float))
+        object.__setattr__(self, "bit_iters_f", self.bit_iters.astype(float))
         object.__setattr__(self, "fed", ~np.isin(layers, self.edge_dst))
         object.__setattr__(self, "outputs", ~np.isin(layers, self.edge_src))
 

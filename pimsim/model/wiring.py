@@ -35,12 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.components.parts import UnitKind
-from pimsim.model.kernel import STAGES, UNITS, Rates
+from pimsim.model.actions import Action
+from pimsim.model.kernel import STAGE_WORK, STAGES, UNITS, K, Rates
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
 _ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
+_ADC_COLUMN, _SA_COLUMN = STAGE_WORK.index(K[Action.ADC]), STAGE_WORK.index(K[Action.SHIFT_ADD])
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,29 @@ class Wiring:
     start: np.ndarray  # (S,) its first crossbar among its layer's (copy by copy)
     crossbars: np.ndarray  # (S,)
     own_run: np.ndarray  # (S,) bool: its own run of a bank other weight shares also use
+    before: np.ndarray  # (S,) weight columns of its layer's crossbars before its first
+    most: np.ndarray  # (S,) its busiest ADC's columns, ceil(W / A) (0 where not wired)
+    weight: np.ndarray  # (S,) bool: a weight share
+    per_copy: np.ndarray  # (S,) crossbars per copy of its layer
+    bits: np.ndarray  # (S,) its layer's bit iterations (floats)
+    sa_units: np.ndarray  # (S,) shift-and-add units of its macro
 
 
-def _columns_upto(t: NetworkTables, lay: np.ndarray, per_copy: np.ndarray, i: np.ndarray):
-    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy)."""
+def _columns_upto(
+    t: NetworkTables,
+    lay: np.ndarray,
+    per_copy: np.ndarray,
+    i: np.ndarray,
+    base: np.ndarray | None = None,
+    whole: np.ndarray | None = None,
+):
+    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy); ``base``
+    (each layer's first prefix sum, ``t.col_start[lay]``) and ``whole`` (a copy's columns) if the
+    caller has them."""
     copies, rest = np.divmod(i, np.maximum(per_copy, 1))
-    base = t.col_start[lay]
-    return copies * t.col_prefix[base + per_copy] + t.col_prefix[base + rest]
+    base = t.col_start[lay] if base is None else base
+    whole = t.col_prefix[base + per_copy] if whole is None else whole
+    return copies * whole + t.col_prefix[base + rest]
 
 
 def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
@@ -72,11 +90,12 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     crossbars = np.rint(st.share_frac * st.per_block[glay] * per_copy).astype(int)
     crossbars[~weight] = 0
     ends = np.cumsum(crossbars)
-    first = np.searchsorted(glay, glay)  # each share's layer's first share
-    start = ends - crossbars - (ends - crossbars)[first]
-    columns = _columns_upto(t, lay, per_copy, start + crossbars) - _columns_upto(
-        t, lay, per_copy, start
-    )
+    start = ends - crossbars
+    start -= start[st.layer_first]
+    base = t.col_start[lay]
+    whole = t.col_prefix[base + per_copy]
+    before = _columns_upto(t, lay, per_copy, start, base, whole)
+    columns = _columns_upto(t, lay, per_copy, start + crossbars, base, whole) - before
     m_total = len(st.macros.adcs)
     bank = st.macros.adcs[macro]
     sharing = np.bincount(macro, weight, minlength=m_total)[macro]
@@ -97,18 +116,64 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
         seg = np.searchsorted(s_macro[order], s_macro[order])
         rank[order] = np.arange(len(split)) - seg
         adcs[split] = counts + (rank < left)
-    return Wiring(wired, columns, adcs, start, crossbars, wired & (sharing > 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        most = np.where(wired, np.ceil(columns / adcs - 1e-9), 0.0)
+    return Wiring(
+        wired,
+        columns,
+        adcs,
+        start,
+        crossbars,
+        wired & (sharing > 1),
+        before,
+        most,
+        weight,
+        per_copy,
+        t.bit_iters_f[lay],
+        np.take(st.macros.units[:, _SA_UNIT], macro),
+    )
 
 
 def active_columns(
-    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray
+    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None
 ) -> np.ndarray:
-    """Weight columns each share of ``rows`` reads (and converts, and shifts-and-adds) a bit in a
-    block of ``pixels`` (per row) output pixels: its crossbars of copies ``0 .. pixels - 1``."""
-    lay, per_copy = st.share_layer[rows], t.set_crossbars[st.share_layer[rows]]
-    start, end = w.start[rows], w.start[rows] + w.crossbars[rows]
-    active = np.clip(pixels * per_copy, start, end)
-    return _columns_upto(t, lay, per_copy, active) - _columns_upto(t, lay, per_copy, start)
+    """Weight columns each share of ``rows`` (all shares for None) reads (and converts, and
+    shifts-and-adds) a bit in a block of ``pixels`` (per row) output pixels: its crossbars of
+    copies ``0 .. pixels - 1``. (Whole numbers: a share whose crossbars all lie in those copies
+    reads all its columns, one whose crossbars all lie beyond reads none; only the others are
+    counted from the prefix sums.)"""
+    pick = _picker(rows)
+    per_copy = pick(w.per_copy)
+    reach = pixels * per_copy
+    start = pick(w.start)
+    seen = pick(w.columns)
+    part = np.flatnonzero(reach < start + pick(w.crossbars))
+    if len(part):
+        seen = seen.copy() if rows is None else seen
+        lay = pick(st.share_layer)[part]
+        active = np.maximum(reach[part], start[part])
+        seen[part] = _columns_upto(t, lay, per_copy[part], active) - pick(w.before)[part]
+    return seen
+
+
+def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
+    """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
+    out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
+    when :func:`time_columns` times them for every share that has such work (``wired``: every
+    weight share is wired; every macro has shift-and-add units)."""
+    live = t.stage_work.any(axis=1)
+    others = t.stage_work[:, ~t.weight].any(axis=1)
+    if wired and not others[_ADC_COLUMN]:
+        live[_ADC_COLUMN] = False
+    lanes = rates.unit_lanes[_SA_UNIT]
+    if lanes and not others[_SA_COLUMN] and st.macros.units[:, _SA_UNIT].all():
+        live[_SA_COLUMN] = False
+    return np.flatnonzero(live)
+
+
+def _picker(rows: np.ndarray | None):
+    """The rows ``rows`` of a per-share array (itself for None: every share)."""
+    return (lambda x: x) if rows is None else (lambda x: x[rows])
 
 
 def busiest_adc(
@@ -118,14 +183,7 @@ def busiest_adc(
     default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
     if rows is None:
         rows = np.arange(len(w.wired))
-    return _busiest(w, rows, active_columns(t, st, w, pixels, rows))
-
-
-def _busiest(w: Wiring, rows: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """:func:`busiest_adc` of shares ``rows`` that read ``seen`` columns a bit."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        most = np.ceil(w.columns[rows] / w.adcs[rows] - 1e-9)
-    return np.minimum(seen, most)
+    return np.minimum(active_columns(t, st, w, pixels, rows), w.most[rows])
 
 
 def whole_actions(
@@ -151,33 +209,40 @@ def time_columns(
     rates: Rates,
     wires: Wiring,
     stages: np.ndarray,
-    rows: np.ndarray,
+    rows: np.ndarray | None,
     pixels: np.ndarray,
     at: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Time weight shares ``rows`` (of the stack; their stage rows ``at`` of ``stages``, the same by
-    default) by their columns in a block of ``pixels`` (per row) pixels: a wired share's
-    conversions on its busiest ADC, every share's shift-and-adds in whole actions
-    (:mod:`pimsim.model.wiring`); ``stages`` is updated in place. Returns each row's time of its
-    macro's shift-and-add pool in the block, ns."""
-    at = rows if at is None else at
-    bits = t.bit_iters[st.share_layer[rows]].astype(float)
-    wired = wires.wired[rows]
+    """Time weight shares ``rows`` (of the stack; their stage columns ``at`` of ``stages``, (stages,
+    S) as :func:`~pimsim.model.kernel.stage_times` gives them, the same by default) by their
+    columns in a block of ``pixels`` (per row) pixels: a wired share's conversions on its busiest
+    ADC, every share's shift-and-adds in whole actions (:mod:`pimsim.model.wiring`); ``stages`` is
+    updated in place. Returns each row's time of its macro's shift-and-add pool in the block,
+    ns. ``rows`` None times every weight share of the stack (``pixels``, ``stages`` and the
+    result then per share of the stack, 0 for the others): masks, no gathers."""
+    pick, at = _picker(rows), rows if at is None else at
+    bits = pick(wires.bits)
     seen = active_columns(t, st, wires, pixels, rows)
-    busiest = _busiest(wires, rows[wired], seen[wired])
-    stages[at[wired], _ADC] = bits[wired] * busiest / rates.adc_ghz
-    units = st.macros.units[st.share_macro[rows], _SA_UNIT]
+    adc = bits * np.minimum(seen, pick(wires.most)) / rates.adc_ghz  # (0 unless wired)
+    _put(stages[_ADC], at, pick(wires.wired), adc)
     lanes = rates.unit_lanes[_SA_UNIT]
     if not lanes:
-        return np.zeros(len(rows))
+        return np.zeros(len(seen))
+    units = pick(wires.sa_units)
     has = units > 0
-    job, pool = whole_actions(
-        seen[has],
-        units[has],
-        lanes,
-        rates.unit_rate[_SA_UNIT] / lanes,
-    )
-    stages[at[has], _SHIFT_ADD] = bits[has] * job
-    out = np.zeros(len(rows))
-    out[has] = bits[has] * pool
-    return out
+    if rows is None:
+        has &= wires.weight
+    job, pool = whole_actions(seen, units, lanes, rates.unit_rate[_SA_UNIT] / lanes)
+    _put(stages[_SHIFT_ADD], at, has, bits * job)
+    return np.where(has, bits * pool, 0.0)
+
+
+def _put(row: np.ndarray, at: np.ndarray | None, mask: np.ndarray, values: np.ndarray) -> None:
+    """``row[at[i]] = values[i]`` where ``mask[i]`` (``at`` None: ``row[i]``)."""
+    if at is None:
+        np.copyto(row, values, where=mask)
+    elif mask.all():
+        row[at] = values
+    else:
+        row[at[mask]] = values[mask]
+
