@@ -202,7 +202,7 @@ def test_long_jobs_of_one_layer_hold_up_the_other_at_its_units() -> None:
     # But a converted bit waits in the ADCs' output while the other layer's job holds the unit,
     # and its ADC idles meanwhile (single buffering: p's ADC (7 ns a bit) starts its next bit only
     # once the unit has started the one before). While z streams (its bits converted long before
-    # the unit is free: its gap c - J = 320 - 320 = 0), the two lock (pimsim.model.wiring
+    # the unit is free: its gap c - J = 320 - 320 = 0), the two lock (pimsim.model.turns
     # .unit_turns): p's job starts the instant z's ends (time 0) and runs to 80; z, queued since
     # 0, takes the unit from max(80, 0) = 80 to 400; p's next bit, converted at 7, waits 393 and
     # starts at 400: p does a bit every 400 ns, one per job of z (the simulation shows p's and
