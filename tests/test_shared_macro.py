@@ -30,6 +30,7 @@ from pimsim.components import ComponentLibrary, UnitKind
 from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
+from tests.test_sim_compute import wired
 from tests.test_sim_hand import SA, design, library
 
 SHARED = """
@@ -83,8 +84,7 @@ def test_one_adc_for_two_layers_is_taken_in_turns_in_both_models() -> None:
         ],
         library(adc_ghz=0.1),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == 256 * 32 * 10 + 128 * 32 * 10
     est = estimate(plan.arch, plan)
@@ -120,8 +120,7 @@ def test_under_weight_wiring_shared_layers_get_adcs_in_proportion_to_their_work(
         ],
         library(adc_ghz=0.05),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     xb = share_crossbars(plan)
     assert adc_loads(xb[("p", 0)], 1, 8) == (7, 6, 7, 6, 6, 0, 0, 0)
     assert adc_loads(xb[("z", 0)], 1, 8) == (0, 0, 0, 0, 0, 11, 11, 10)
@@ -171,8 +170,7 @@ def test_layers_on_their_own_adcs_still_share_the_shift_and_add_units() -> None:
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == (256 + 128) * 120
     units = next(u for u in sim.units if u.name == "macro 0/shift_add units")
@@ -238,8 +236,7 @@ def test_long_jobs_of_one_layer_hold_up_the_other_at_its_units() -> None:
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == 34456
     units = next(u for u in sim.units if u.name == "macro 0/shift_add units")

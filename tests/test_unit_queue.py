@@ -24,6 +24,7 @@ from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.sim import SimOptions, simulate
 from pimsim.sim.blockwork import adc_loads, share_crossbars
+from tests.test_sim_compute import wired
 from tests.test_sim_hand import design, library
 
 
@@ -57,8 +58,7 @@ def pair(outputs: int, adcs: int, adc_ghz: float, buffer_kib: int, action_ns: in
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    return type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    return wired(plan, "weights")
 
 
 def test_a_layer_locked_behind_a_busy_partner_waits_the_same_time_every_bit() -> None:
@@ -165,8 +165,7 @@ def fed_pair() -> Plan:
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    return type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    return wired(plan, "weights")
 
 
 def test_a_layer_waits_at_the_add_unit_for_the_consumer_it_feeds() -> None:
