@@ -28,7 +28,13 @@ from __future__ import annotations
 import math
 
 from pimsim.diagnose.communication import communication_disagreements
-from pimsim.diagnose.shared import active_columns, block_shapes, one_bank, shared_macro
+from pimsim.diagnose.shared import (
+    active_columns,
+    block_shapes,
+    one_bank,
+    one_bank_why,
+    shared_macro,
+)
 from pimsim.model.design import bit_ns
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
@@ -112,11 +118,7 @@ def _mux_imbalance(
         even = sum(load) / (adcs * ghz)
         bit = bit_ns(hw.parts)
         if busiest > (1 + ADC_SHARE) * max(bit, even):
-            why = (
-                "'slots' wiring"
-                if hw.adc_wiring == "slots"
-                else f"{adcs} ADC(s) for {len(weights_in[macro])} weight layers: one bank"
-            )
+            why = one_bank_why(plan, macro, len(weights_in[macro]))
             return [
                 f"ADC mux imbalance: '{name}' in macro {macro}, blocks of {pixels} pixel(s): the "
                 f"estimate spreads a bit's conversions evenly over the macro's {adcs} ADC(s) "
