@@ -105,8 +105,9 @@ def _units_in_turns(
     plan: Plan, macro: int, shares: dict[tuple[str, int], ShareCrossbars]
 ) -> tuple[float, float, float, float] | None:
     """The shared shift-and-add units of ``macro``: their busy time per image (server-weighted, as
-    the simulator books it); the waiting the estimate's locked queue charges its slowest share
-    (:func:`pimsim.model.turns.unit_turns`); the waits it leaves out on the share where they
+    the simulator books it); what the estimate's locked queue adds to the macro's time (the
+    slowest share with its waits against the slowest alone, :func:`pimsim.model.turns.unit_turns`
+    applied to these figures); the waits it leaves out on the share where they
     weigh most, and that share's time per image with them, ns per image; None without such
     units. A share's bit alone takes ``max(read, busiest ADC, job)`` (single-buffered per-bit
     stages).
