@@ -127,7 +127,7 @@ def test_bits_that_drift_through_the_partners_gaps_are_flagged() -> None:
     est = estimate(plan.arch, plan)
     assert est.period_ns == 256 * 110
     sim = simulate(plan, SimOptions(images=4))
-    assert sim.period_ns > est.period_ns * 1.01
+    assert sim.period_ns == 256 * 110 + 64 * 14  # over 1% past the estimate
     (flag,) = disagreements(plan)
     assert flag.startswith("shared macro: macro 0 holds p, z on their own runs of its ADCs")
     assert "charges 0 ns per image" in flag and "about 414.7 ns per image" in flag
