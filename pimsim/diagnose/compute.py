@@ -12,8 +12,7 @@ says what the estimate does and what the simulated hardware does. The compute co
   ``min(P, ceil(W / A))`` conversions a bit, computed here from the simulator's crossbars, so the
   flag fires only if the simulator's busiest ADC exceeds it;
 - **shared macro**: two or more weight layers in one macro, where the estimate's account of the
-  sharing (turns on the whole bank, or the closed-form turns at the shared shift-and-add units)
-  is still what parts the two: :mod:`pimsim.diagnose.shared`;
+  sharing still parts the two (:mod:`pimsim.diagnose.shared` says where and why);
 - **tail block**: a layer on several macros whose last block leaves some copies idle: the estimate
   splits the last block's work over the macros in proportion to their crossbars;
 - **small scratchpad**: a scratchpad too small for the windows and staging that let transfers
