@@ -31,7 +31,7 @@ def allowed_counts(row_blocks: int, dup: int) -> list[int]:
 
 def counts_of(ctx: ComboContext, k: int, dup: int) -> tuple[int, ...]:
     """:func:`allowed_counts` of weight layer ``k`` at ``dup`` copies, kept in ``ctx`` (the search
-    asks for the same few thousand times per combination)."""
+    asks for the same few keys thousands of times per combination)."""
     key = (int(ctx.row_blocks[k]), int(dup))
     counts = ctx.counts.get(key)
     if counts is None:
@@ -39,21 +39,15 @@ def counts_of(ctx: ComboContext, k: int, dup: int) -> tuple[int, ...]:
     return counts
 
 
-def _fewest(ctx: ComboContext, dup: np.ndarray, cap: int) -> Partition:
+def default_partition(ctx: ComboContext, dup: np.ndarray, cap: int = 128) -> Partition:
     """No sharing; each layer on the fewest allowed macros of at most ``cap`` crossbars (its finest
-    even split when none is that small)."""
+    even split when none is that small). The EA's starting point."""
     out = []
     for k, (d, s) in enumerate(zip(np.asarray(dup).tolist(), ctx.sets.tolist(), strict=True)):
         need = d * s
         counts = counts_of(ctx, k, d)
         out.append((k, next((c for c in counts if need / c <= cap), counts[-1])))
     return tuple(out)
-
-
-def default_partition(ctx: ComboContext, dup: np.ndarray, cap: int = 128) -> Partition:
-    """No sharing; each layer on the fewest allowed macros of at most ``cap`` crossbars (the EA's
-    starting point)."""
-    return _fewest(ctx, dup, cap)
 
 
 #: Unified mode's macro sizes (crossbars per macro): 32 to 512 in steps of 32, as the paper and the
@@ -64,8 +58,9 @@ UNIFIED_SIZES = tuple(range(32, 513, 32))
 def unified_partition(ctx: ComboContext, dup: np.ndarray, size: int) -> Partition:
     """Identical macros of at most ``size`` crossbars, no sharing: each layer on the fewest macros
     of an even split that holds at most ``size`` crossbars each (or its finest even split, when even
-    that is larger: the macros are then as large as that split)."""
-    return _fewest(ctx, dup, size)
+    that is larger: the macros are then as large as that split): :func:`default_partition` with
+    ``size`` as its cap."""
+    return default_partition(ctx, dup, size)
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,9 @@ from pimsim.model.estimate import CostReport, estimate
 from pimsim.model.plan import Plan
 from pimsim.network.load import load_model, model_reference
 from synth.baseline import isaac_baseline
+from synth.budget import check_budget
 from synth.executors import Runner, open_runner
-from synth.explore import Exploration, check_budget, explore
+from synth.explore import Exploration, explore
 from synth.outputs import prepare_dir, write_results, write_unfinished
 from synth.plots import plot_run
 from synth.resume import Session, best_so_far, exit_code, new_session, resume_session

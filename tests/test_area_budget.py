@@ -16,10 +16,11 @@ from pimsim.components import load_library
 from pimsim.errors import InputError
 from pimsim.model.estimate import estimate
 from pimsim.network.zoo import zoo_network
+from synth.budget import minimum_area_mm2
 from synth.context import ComboContext
 from synth.design import Infeasible, default_partition, design_area_mm2, peak_power_w, score
 from synth.dup import seed
-from synth.explore import explore, minimum_area_mm2
+from synth.explore import explore
 from synth.settings import Combo, Settings
 
 NET = zoo_network("resnet18-cifar")

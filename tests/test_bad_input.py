@@ -18,8 +18,8 @@ import pytest
 from pimsim.cli.main import main as pimsim_main
 from pimsim.components.library import load_library
 from pimsim.network.zoo import zoo_network
+from synth.budget import minimum_budget_w
 from synth.cli import main as pimsyn_main
-from synth.explore import minimum_budget_w
 from synth.settings import Settings
 from tests.conftest import DATA, PIMCOMP, ROOT
 

@@ -23,6 +23,7 @@ from tests.conftest import ROOT
 
 NET = zoo_network("vgg11-cifar")
 EXPLORE = importlib.import_module("synth.explore")  # the module (``synth.explore`` is the function)
+BUDGET = importlib.import_module("synth.budget")
 RUN = ["explore", "vgg11-cifar", "--power-w", "12", "--quick", "--no-baseline", "--jobs", "1"]
 #: 12 work units instead of --quick's 4, for the runs that are stopped by a real signal
 WIDE = ["--rram-ratios", "0.1,0.2,0.3,0.4", "--xbars", "128,256,512"]
@@ -244,7 +245,7 @@ def test_sigterm_before_the_search_exits_143(
         return stop
 
     if where == "budget":  # while the budget is checked (the model is loaded)
-        monkeypatch.setattr(EXPLORE, "minimum_budget_w", terminated(EXPLORE.minimum_budget_w))
+        monkeypatch.setattr(BUDGET, "minimum_budget_w", terminated(BUDGET.minimum_budget_w))
         argv = [*RUN, "--out", str(tmp_path / "run")]
     else:  # while connecting to a Dask scheduler
         monkeypatch.setattr(synth.executors, "_dask_runner", terminated(None))

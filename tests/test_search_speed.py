@@ -1,8 +1,7 @@
 """The whole search made faster without changing what it finds: the annealing's move draws exactly
-as its plain rule does, the polish gives the same designs on an executor as in this process, and
-the winner's runnable checks give the same designs on an executor as in this process, EAs run in
-lockstep end as they would one at a time, and a batch of partitions is laid out on
-macros as each alone."""
+as its plain rule does; the polish and the winner's runnable checks give the same designs on an
+executor as in this process; EAs run in lockstep end as they would one at a time; and a batch of
+partitions is laid out on macros as each alone."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from pimsim.components import ComponentLibrary, UnitKind
 from pimsim.diagnose import disagreements
 from pimsim.model.estimate import estimate
 from pimsim.sim import SimOptions, simulate
+from tests.test_sim_compute import wired
 from tests.test_sim_hand import SA, design, library
 
 SHARED = """
@@ -83,8 +84,7 @@ def test_one_adc_for_two_layers_is_taken_in_turns_in_both_models() -> None:
         ],
         library(adc_ghz=0.1),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == 256 * 32 * 10 + 128 * 32 * 10
     est = estimate(plan.arch, plan)
@@ -120,8 +120,7 @@ def test_under_weight_wiring_shared_layers_get_adcs_in_proportion_to_their_work(
         ],
         library(adc_ghz=0.05),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     xb = share_crossbars(plan)
     assert adc_loads(xb[("p", 0)], 1, 8) == (7, 6, 7, 6, 6, 0, 0, 0)
     assert adc_loads(xb[("z", 0)], 1, 8) == (0, 0, 0, 0, 0, 11, 11, 10)
@@ -171,8 +170,7 @@ def test_layers_on_their_own_adcs_still_share_the_shift_and_add_units() -> None:
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == (256 + 128) * 120
     units = next(u for u in sim.units if u.name == "macro 0/shift_add units")
@@ -202,7 +200,7 @@ def test_long_jobs_of_one_layer_hold_up_the_other_at_its_units() -> None:
     # But a converted bit waits in the ADCs' output while the other layer's job holds the unit,
     # and its ADC idles meanwhile (single buffering: p's ADC (7 ns a bit) starts its next bit only
     # once the unit has started the one before). While z streams (its bits converted long before
-    # the unit is free: its gap c - J = 320 - 320 = 0), the two lock (pimsim.model.wiring
+    # the unit is free: its gap c - J = 320 - 320 = 0), the two lock (pimsim.model.turns
     # .unit_turns): p's job starts the instant z's ends (time 0) and runs to 80; z, queued since
     # 0, takes the unit from max(80, 0) = 80 to 400; p's next bit, converted at 7, waits 393 and
     # starts at 400: p does a bit every 400 ns, one per job of z (the simulation shows p's and
@@ -238,8 +236,7 @@ def test_long_jobs_of_one_layer_hold_up_the_other_at_its_units() -> None:
         ],
         ComponentLibrary.model_validate(data),
     )
-    hw = plan.arch.hardware.model_copy(update={"adc_wiring": "weights"})
-    plan = type(plan)(plan.arch.model_copy(update={"hardware": hw}), plan.network)
+    plan = wired(plan, "weights")
     sim = simulate(plan, SimOptions(images=4))
     assert sim.period_ns == 34456
     units = next(u for u in sim.units if u.name == "macro 0/shift_add units")

@@ -20,11 +20,12 @@ from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
 from pimsim.network.zoo import zoo_network
 from synth.baseline import isaac_baseline
+from synth.budget import minimum_budget_w
 from synth.cli import main as pimsyn_main
 from synth.context import ComboContext
 from synth.design import Infeasible, default_partition, peak_power_w, score
 from synth.dup import seed
-from synth.explore import explore, minimum_budget_w
+from synth.explore import explore
 from synth.settings import Combo, Settings
 
 NET = zoo_network("resnet18-cifar")

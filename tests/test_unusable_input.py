@@ -24,9 +24,9 @@ from pimsim.cli.main import main as pimsim_main
 from pimsim.components.library import load_library
 from pimsim.network.load import load_model
 from pimsim.network.onnx_builder import GraphWriter
+from synth.budget import minimum_budget_w
 from synth.cli import build_parser as pimsyn_parser
 from synth.cli import main as pimsyn_main
-from synth.explore import minimum_budget_w
 from synth.settings import Settings
 from tests.conftest import DATA, PIMCOMP, ROOT
 

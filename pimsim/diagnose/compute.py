@@ -12,8 +12,7 @@ says what the estimate does and what the simulated hardware does. The compute co
   ``min(P, ceil(W / A))`` conversions a bit, computed here from the simulator's crossbars, so the
   flag fires only if the simulator's busiest ADC exceeds it;
 - **shared macro**: two or more weight layers in one macro, where the estimate's account of the
-  sharing (turns on the whole bank, or the closed-form turns at the shared shift-and-add units)
-  is still what parts the two: :mod:`pimsim.diagnose.shared`;
+  sharing still parts the two (:mod:`pimsim.diagnose.shared` says where and why);
 - **tail block**: a layer on several macros whose last block leaves some copies idle: the estimate
   splits the last block's work over the macros in proportion to their crossbars;
 - **small scratchpad**: a scratchpad too small for the windows and staging that let transfers
@@ -28,7 +27,13 @@ from __future__ import annotations
 import math
 
 from pimsim.diagnose.communication import communication_disagreements
-from pimsim.diagnose.shared import active_columns, block_shapes, one_bank, shared_macro
+from pimsim.diagnose.shared import (
+    active_columns,
+    block_shapes,
+    one_bank,
+    one_bank_why,
+    shared_macro,
+)
 from pimsim.model.design import bit_ns
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
@@ -112,11 +117,7 @@ def _mux_imbalance(
         even = sum(load) / (adcs * ghz)
         bit = bit_ns(hw.parts)
         if busiest > (1 + ADC_SHARE) * max(bit, even):
-            why = (
-                "'slots' wiring"
-                if hw.adc_wiring == "slots"
-                else f"{adcs} ADC(s) for {len(weights_in[macro])} weight layers: one bank"
-            )
+            why = one_bank_why(plan, macro, len(weights_in[macro]))
             return [
                 f"ADC mux imbalance: '{name}' in macro {macro}, blocks of {pixels} pixel(s): the "
                 f"estimate spreads a bit's conversions evenly over the macro's {adcs} ADC(s) "

@@ -50,6 +50,14 @@ def one_bank(plan: Plan, macro: int, weight_shares: int) -> bool:
     return plan.arch.hardware.adc_wiring != "weights" or plan.groups[macro].adcs < weight_shares
 
 
+def one_bank_why(plan: Plan, macro: int, weight_shares: int) -> str:
+    """Why the estimate spreads ``macro``'s conversions over its whole ADC bank (where
+    :func:`one_bank` holds), as the diagnostic lines say it."""
+    if plan.arch.hardware.adc_wiring == "slots":
+        return "'slots' wiring"
+    return f"{plan.groups[macro].adcs} ADC(s) for {weight_shares} weight layers: one bank"
+
+
 def active_columns(xb: ShareCrossbars, pixels: int) -> int:
     """Weight columns a share reads a bit in a block of ``pixels`` (copies ``0 .. pixels - 1``)."""
     return sum(c for q, c in zip(xb.copy, xb.cols, strict=True) if q < pixels)
@@ -60,7 +68,6 @@ def shared_macro(
 ) -> list[str]:
     """The shared-macro line of ``macro`` holding the weight ``shares`` (two layers or more), or
     none where the estimate models the sharing (the module docstring)."""
-    hw = plan.arch.hardware
     adcs = plan.groups[macro].adcs
     layers = ", ".join(sorted({name for name, _ in shares}))
     if one_bank(plan, macro, len(shares)):
@@ -71,14 +78,10 @@ def shared_macro(
             used.add(frozenset(j for j, n in enumerate(load) if n > 0))
         if len(used) < 2:
             return []  # every layer on the same ADCs: they take them in turns in both models
-        why = (
-            "'slots' wiring"
-            if hw.adc_wiring == "slots"
-            else f"{adcs} ADC(s) for {len(shares)} layers: one bank"
-        )
         return [
             f"shared macro: macro {macro} holds {layers}: the estimate has them take the whole "
-            f"ADC bank in turns at the even spread ({why}); the simulator converts each on the "
+            f"ADC bank in turns at the even spread ({one_bank_why(plan, macro, len(shares))}); "
+            "the simulator converts each on the "
             "ADCs its columns are wired to, at once where they are disjoint"
         ]
     turns = _units_in_turns(plan, macro, shares)
@@ -102,8 +105,9 @@ def _units_in_turns(
     plan: Plan, macro: int, shares: dict[tuple[str, int], ShareCrossbars]
 ) -> tuple[float, float, float, float] | None:
     """The shared shift-and-add units of ``macro``: their busy time per image (server-weighted, as
-    the simulator books it); the waiting the estimate's locked queue charges its slowest share
-    (:func:`pimsim.model.turns.unit_turns`); the waits it leaves out on the share where they
+    the simulator books it); what the estimate's locked queue adds to the macro's time (the
+    slowest share with its waits against the slowest alone, :func:`pimsim.model.turns.unit_turns`
+    applied to these figures); the waits it leaves out on the share where they
     weigh most, and that share's time per image with them, ns per image; None without such
     units. A share's bit alone takes ``max(read, busiest ADC, job)`` (single-buffered per-bit
     stages).

@@ -311,7 +311,7 @@ def block_jobs(
     slowest of ``(bits - 2) mvm + adc + sa``, ``(bits - 1) adc + sa`` and ``bits sa`` (per bit:
     read, conversions, shift-and-add). From a job's start its block is stored after the job and
     the stages after it (``post``); a consumer's job starts after its load and its bits' fill
-    (``post``); a consumer's job starts after its load and its bits' fill (``pre``)."""
+    (``pre``)."""
     lanes = rates.unit_lanes[_ADD_UNIT]
     if not lanes:
         return None

@@ -69,9 +69,9 @@ def join_spans(
     of a residual block: two convolutions, each a row or more behind its input) while its other
     producer (the skip, or a 1x1 projection of it) keeps making blocks at the same pace; they stay
     until the join's load of block ``k`` frees those below ``lo(k + 1)``: ``max_k floor(B_s (t_c -
-    t_s + k / B_c)) - lo(k)`` blocks (the queue adds one for the block being written). With less, the short
-    path's producer stops for space although no stage is slower than the period; where every
-    stage is busy the whole period a stopped stage never catches up, and the stops compound
+    t_s + k / B_c)) - lo(k)`` blocks (the queue adds one for the block being written). With less,
+    the short path's producer stops for space although no stage is slower than the period; where
+    every stage is busy the whole period a stopped stage never catches up, and the stops compound
     around the residual block and upstream. The period cancels: the count depends on the windows
     and the block counts only.
     """
