@@ -245,4 +245,3 @@ def _put(row: np.ndarray, at: np.ndarray | None, mask: np.ndarray, values: np.nd
         row[at] = values
     else:
         row[at[mask]] = values[mask]
-
