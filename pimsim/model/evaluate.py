@@ -15,9 +15,9 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
+from pimsim.model.bounds import port_load, raise_to, set_by
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
-    BUSY_NAMES,
     STAGE_WORK,
     STAGES,
     UNITS,
@@ -30,7 +30,6 @@ from pimsim.model.kernel import (
     interleaved_busy,
     layer_max,
     link_grids,
-    link_of,
     macro_busy,
     route_loads,
     stage_rates,
@@ -39,7 +38,7 @@ from pimsim.model.kernel import (
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, add_at, batch_parts, segment_argmax, shared_argmax, tile
+from pimsim.model.stack import Stack, batch_parts, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
 from pimsim.model.wiring import stage_columns, time_columns, wiring
@@ -76,20 +75,6 @@ class Evaluation:
     @property
     def energy_pj(self) -> float:
         return float(self.energy_by_component_pj.sum())
-
-
-def port_load(
-    work_t: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
-) -> np.ndarray:
-    """(M,) each scratchpad port's time per image, ns: every share's window loads and result
-    stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
-    send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
-    bound on the period: a port moves one access at a time."""
-    bits = moved[:, 0] + moved[:, 1]
-    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
-    add_at(bits, share_macro, own)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
 
 
 def evaluate(t: NetworkTables, d: DesignArrays, latency: bool = True) -> Evaluation:
@@ -186,8 +171,8 @@ def evaluate_batch(
         else np.zeros(count * n)
     )
     per_image = (blocks - 1) * lp_full + lp_last
-    # what sets each design's period: 0 a layer, 1 a macro's busy part, 2 turns, 3 a link,
-    # 4 the off-chip interface, 5 a scratchpad port
+    # what sets each design's period (the codes of pimsim.model.bounds): 0 a layer, 1 a macro's
+    # busy part, 2 turns, 3 a link, 4 the off-chip interface, 5 a scratchpad port, 6 a router port
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
     period = per_image.reshape(count, n)[np.arange(count), slowest]
     cause, where = np.zeros(count, dtype=int), slowest
@@ -212,12 +197,7 @@ def evaluate_batch(
         column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
         busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
         top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
-        better = top > period
-        period, cause, where = (
-            np.where(better, top, period),
-            np.where(better, 1, cause),
-            np.where(better, cell, where),
-        )
+        period, cause, where = raise_to(top, 1, cell, period, cause, where)
         # the weight shares that take the bank in turns
         pairs = np.flatnonzero(in_shared & weight & ~wires.own_run)
         turns = interleaved_busy(
@@ -258,12 +238,7 @@ def evaluate_batch(
         top, cell = shared_argmax(
             np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
         )
-        better = top > period
-        period, cause, where = (
-            np.where(better, top, period),
-            np.where(better, 2, cause),
-            np.where(better, cell, where),
-        )
+        period, cause, where = raise_to(top, 2, cell, period, cause, where)
     src, dst, flits, flow_layer, flow_design = batch_flows(t, st, layer_start, d0.flit_bits)
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)
@@ -290,11 +265,8 @@ def evaluate_batch(
         best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
         best[loaded], grid[loaded], cell[loaded] = busiest_links(grids)
         busy_ns = best * d0.flit_ns
-        better = loaded & (busy_ns > period)
-        period, cause, where = (
-            np.where(better, busy_ns, period),
-            np.where(better, 3, cause),
-            np.where(better, grid * side * side + cell, where),
+        period, cause, where = raise_to(
+            np.where(loaded, busy_ns, -np.inf), 3, grid * side * side + cell, period, cause, where
         )
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
@@ -303,19 +275,11 @@ def evaluate_batch(
     ports[:, 0] = np.bincount(src, flits, minlength=m_total)
     ports[:, 1] = np.bincount(dst, flits, minlength=m_total)
     top, cell = segment_argmax(ports.ravel() * d0.flit_ns, st.macro_start * 2)
-    better = top > period
-    period, cause, where = (
-        np.where(better, top, period),
-        np.where(better, 6, cause),
-        np.where(better, cell, where),
-    )
+    period, cause, where = raise_to(top, 6, cell, period, cause, where)
     io_bits = t.io_bits if d0.interface_gbit_s else 0.0  # the interface bounds the period
     if io_bits:
-        better = io_bits / d0.interface_gbit_s > period
-        period, cause = (
-            np.where(better, io_bits / d0.interface_gbit_s, period),
-            np.where(better, 4, cause),
-        )
+        bound = io_bits / d0.interface_gbit_s
+        period, cause, where = raise_to(bound, 4, where, period, cause, where)
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     if d0.flit_bits & (d0.flit_bits - 1):
@@ -327,12 +291,7 @@ def evaluate_batch(
     top, cell = segment_argmax(
         port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
     )
-    better = top > period
-    period, cause, where = (
-        np.where(better, top, period),
-        np.where(better, 5, cause),
-        np.where(better, cell, where),
-    )
+    period, cause, where = raise_to(top, 5, cell, period, cause, where)
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
     share_design = st.share_design
@@ -386,7 +345,7 @@ def evaluate_batch(
         out.append(
             Evaluation(
                 time_ns,
-                _set_by(t, why, at, side),
+                set_by(t, why, at, side),
                 one_image_ns,
                 worst_b[b],
                 lp_b[b],
@@ -404,25 +363,3 @@ def evaluate_batch(
             )
         )
     return out
-
-
-def _set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
-    """What sets a design's period, in words (see :func:`evaluate_batch`'s ``cause``)."""
-    if cause == 0:
-        return f"layer {t.names[where]}"
-    if cause == 4:
-        return "off-chip interface"
-    if cause == 5:
-        return f"scratchpad port of macro {where} (NoC transfers included)"
-    if cause == 6:
-        macro, side = divmod(where, 2)
-        return f"NoC {('injection', 'ejection')[side]} port of macro {macro}"
-    if cause in (1, 2):
-        r, c = divmod(where, len(BUSY_NAMES))
-        if cause == 2:
-            return f"two layers taking turns in macro {where}"
-        return f"{BUSY_NAMES[c]} of macro {r}"
-    grid, cell = divmod(where, side * side)
-    a, b = divmod(cell, side)
-    link = link_of(grid, a, b)
-    return f"NoC link {link[0]}->{link[1]}"

@@ -7,7 +7,7 @@ reading only the network input; every network output (a layer no other layer rea
 of its output macro's scratchpad (each share's own macro for a spread layer) and sent off chip.
 These accesses are scratchpad reads and writes like the NoC's: the estimate counts them with the
 NoC's (``noc_buffer_read_bits``, ``noc_buffer_write_bits``), prices them at the macro's scratchpad
-and charges them to its port (:func:`pimsim.model.evaluate.port_load`).
+and charges them to its port (:func:`pimsim.model.bounds.port_load`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+"""What bounds a design's period in the kernel, and how the bound is named.
+
+:func:`pimsim.model.evaluate.evaluate_batch` starts from each design's slowest layer and raises the
+period to every other bound that is longer, remembering which one set it (a code and a place):
+
+- 0: a layer (its blocks per image x its block period); ``where`` is the layer;
+- 1: a macro shared by several layers: a part's busy time per image (ADC bank, a kind of digital
+  unit, the scratchpad port); ``where`` is macro x parts + part (:data:`~pimsim.model.kernel.BUSY_NAMES`);
+- 2: the layers of a shared macro taking its ADC bank or its digital units in turns
+  (:mod:`pimsim.model.turns`); ``where`` is the macro;
+- 3: a NoC link's flits per image; ``where`` is the link in the design's link grids;
+- 4: the off-chip interface's bits per image;
+- 5: a scratchpad port (its own accesses and the NoC's and the interface's, :func:`port_load`);
+- 6: a router's injection or ejection port of a macro; ``where`` is macro x 2 + side.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pimsim.model.actions import Action
+from pimsim.model.kernel import BUSY_NAMES, WORK, link_of
+from pimsim.model.stack import add_at
+from pimsim.model.tables import NetworkTables
+
+
+def port_load(
+    work_t: np.ndarray, share_macro: np.ndarray, moved: np.ndarray, port_bits_per_ns: np.ndarray
+) -> np.ndarray:
+    """(M,) each scratchpad port's time per image, ns: every share's window loads and result
+    stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
+    send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
+    bound on the period: a port moves one access at a time."""
+    bits = moved[:, 0] + moved[:, 1]
+    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
+    add_at(bits, share_macro, own)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
+
+
+def raise_to(
+    bound: np.ndarray | float,
+    code: int,
+    cell: np.ndarray,
+    period: np.ndarray,
+    cause: np.ndarray,
+    where: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each design's period, what sets it (``code``) and where (``cell``), raised to ``bound``
+    where ``bound`` is longer (a tie keeps the earlier cause)."""
+    longer = bound > period
+    return (
+        np.where(longer, bound, period),
+        np.where(longer, code, cause),
+        np.where(longer, cell, where),
+    )
+
+
+def set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
+    """What sets a design's period, in words (see :func:`evaluate_batch`'s ``cause``)."""
+    if cause == 0:
+        return f"layer {t.names[where]}"
+    if cause == 4:
+        return "off-chip interface"
+    if cause == 5:
+        return f"scratchpad port of macro {where} (NoC transfers included)"
+    if cause == 6:
+        macro, side = divmod(where, 2)
+        return f"NoC {('injection', 'ejection')[side]} port of macro {macro}"
+    if cause in (1, 2):
+        r, c = divmod(where, len(BUSY_NAMES))
+        if cause == 2:
+            return f"two layers taking turns in macro {where}"
+        return f"{BUSY_NAMES[c]} of macro {r}"
+    grid, cell = divmod(where, side * side)
+    a, b = divmod(cell, side)
+    link = link_of(grid, a, b)
+    return f"NoC link {link[0]}->{link[1]}"
