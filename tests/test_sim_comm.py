@@ -240,6 +240,85 @@ def test_catalogue_hot_spot_link() -> None:
     assert sum(d.startswith("hot-spot link: link (0,1)->(0,2)") for d in disagreements(plan)) == 1
 
 
+# -- catalogue: a link idled by a cross flow's long packet on the next link -----------------------
+CROSS = """
+  g (float[1,8,2,16] x, float[32,8,1,1] w1, float[16,32,1,1] w2, float[16,32,1,1] w3) => (float e) {
+    a = Conv(x, w1)
+    b = Conv(a, w2)
+    c = Conv(a, w3)
+    e = Add(b, c)
+  }"""
+
+
+def cross_packet() -> Plan:
+    """a (1x1, 8 -> 32 on 2x16, dup 2: 16 blocks of 2 pixels an image) in macro 0 at (0,0) feeds b
+    (32 -> 16, dup 32: one block of 32 pixels) in macro 1 at (0,1) and c (32 -> 16, dup 2) in macro
+    2 at (0,2), which also hosts e = b + c; 10 ns flits; macro 0 has a 1 KiB scratchpad, the
+    others 16 KiB."""
+    data: dict[str, Any] = library(flit_ns=10.0, buffer_kib=16).model_dump(mode="json")
+    data["buffers"].append({**data["buffers"][0], "name": "b1", "size_kib": 1})
+    units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
+    macros = [
+        MacroGroup(name="a", crossbars=16, adcs=8, units=SA, buffer_kib=1),
+        MacroGroup(name="b", crossbars=512, adcs=8, units=units, buffer_kib=16),
+        MacroGroup(
+            name="c", crossbars=32, adcs=8, units={**units, UnitKind.ELTWISE: 1}, buffer_kib=16
+        ),
+    ]
+    return design(
+        CROSS,
+        macros,
+        [
+            LayerMapping(layer="a", dup=2, macros=[0], crossbars=[16]),
+            LayerMapping(layer="b", dup=32, macros=[1], crossbars=[512]),
+            LayerMapping(layer="c", dup=2, macros=[2], crossbars=[32]),
+        ],
+        ComponentLibrary.model_validate(data),
+        hosts={"e": 2},
+        noc=Noc(mesh_rows=1),
+    )
+
+
+def test_catalogue_link_idled_by_a_cross_packet_on_the_next_link() -> None:
+    # Three flows over L = (0,0)->(0,1) and L' = (0,1)->(0,2): Y (a -> b, L only), X (a -> c, L
+    # then L') and Z (b -> e, L' only). a's block is 2 x 32 x 16 = 1024 bits = 64 flits, 640 ns
+    # on a channel, 16 accesses of a 64-bit port; b's is 32 x 16 x 16 = 8192 bits, 5120 ns, 128
+    # accesses. Per image L carries 32 x 640 = 20480 ns, L' 16 x 640 + 5120 = 15360: the
+    # estimate's period is L's 20480 ns. a's output staging (1 KiB) holds 8 blocks until both X
+    # and Y have them: Y runs 7 blocks ahead of X, and a stores its next block only once X has
+    # delivered one (written at macro 2).
+    # Steady state, s = when X's block 0 of image i takes L. X's block 15 of image i - 1 is then
+    # on L' and X's block 1 waits behind it: X's block 1 takes L at s + 640, Y's block 7 (stored
+    # once X's block 15 was written) at s + 1280; then L alternates, X's block m at s + 640 +
+    # 1280 (m - 1) and on L' 1 ns later for 640 ns, Y's block 7 + j at s + 1280 + 1280 j. Y's
+    # block 15 is on L at s + 11520, in at + 641 and written by + 16; b loads its 32-pixel window
+    # (256 accesses), reads a bit (100), converts 32 x 16 x 8 = 4096 columns on 8 ADCs (512),
+    # shift-adds 4 bits x 4096 / 4 lanes (4096), adds 3 x 16 x 32 / 4 (384), stores (128) and Z
+    # reads it (128): Z is ready at s + 17781, while X's block 14 holds L' (s + 17281 to 17921).
+    # Z takes L' at s + 17921 for 5120 ns, to s + 23041; L carries what it can meanwhile: Y's block
+    # 4 of image i + 1 (from s + 17920), X's block 15 (s + 18560, which then waits at L'), Y's
+    # blocks 5 and 6, to s + 20480. Y's block 7 is not stored (the staging holds X's block 15 and
+    # Y's 0-6) and X has one block in flight: L idles. At s + 23041 X's block 15 takes L', its
+    # ejection port at + 1; X reads its next block (16) and takes L at s + 23059.
+    # An image every 23059 ns: L busy 20480, idle 2579 in one gap per cross packet, inside it
+    # (Z takes L' 1 ns after Y's block 4 took L: 1 + 5120 + 1 + 16 + 1 - 4 x 640, the cross
+    # packet and X's way back to L less the 4 packets L carries meanwhile).
+    plan = cross_packet()
+    r = run(plan, images=6)
+    gaps = [b - a for a, b in zip(r.image_finish_ns, r.image_finish_ns[1:], strict=False)]
+    assert gaps[1:4] == [23059.0] * 3  # the first image ramps up, the last one drains
+    assert unit(r, "NoC/link (0,0)->(0,1)").busy_ns == 6 * 20480
+    assert unit(r, "NoC/link (0,1)->(0,2)").busy_ns == 6 * 15360
+    x_flow = next(f for f in r.flows if f.name.startswith("transfer a m0->m2"))
+    assert x_flow.stall_ns["noc"] > 0
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == 20480.0 and est.period_set_by == "NoC link (0, 0)->(0, 1)"
+    assert round(error_pct(est.period_ns, 23059.0), 1) == -11.2
+    # flagged only as a hot-spot link (L carries the whole estimated period, L' three quarters)
+    assert flagged(plan) == {"hot-spot link"}
+    assert any(d.startswith("hot-spot link: link (0,0)->(0,1)") for d in disagreements(plan))
+
+
 # -- catalogue: scratchpad port contention from NoC traffic ---------------------------------------
 def chain_with_slow_ports(access_ns: float = 20.0, banks: int = 1) -> Plan:
     units = {UnitKind.SHIFT_ADD: 1, UnitKind.ADD: 1}
