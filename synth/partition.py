@@ -207,31 +207,10 @@ def lockstep(
 
 
 def evolve(
-    start: Partition,
-    space: PartitionSpace,
-    fitness: Callable[[list[Partition]], list[float]],
-    rng: random.Random,
-    *,
-    population: int,
-    children: int,
-    generations: int,
-    p_num: float,
-    p_share: float,
+    search: Search, fitness: Callable[[list[Partition]], list[float]]
 ) -> list[tuple[float, Partition]]:
-    """(mu + lambda) search from ``start``; returns (fitness, partition) of the survivors, best first.
-
-    ``fitness`` scores a batch of partitions at once (each generation's new ones together); it is
-    maximised, and a partition it cannot score gets ``-inf``. Each partition is scored once.
-    """
-    search = evolution(
-        start,
-        space,
-        rng,
-        population=population,
-        children=children,
-        generations=generations,
-        p_num=p_num,
-        p_share=p_share,
-    )
+    """Run one :func:`evolution` search alone: ``fitness`` scores each batch it asks for (a
+    generation's new partitions together; maximised, ``-inf`` for a partition it cannot score);
+    returns (fitness, partition) of the survivors, best first. Each partition is scored once."""
     (survivors,) = lockstep([search], lambda batches: [fitness(b) for _, b in batches])
     return survivors

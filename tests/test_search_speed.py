@@ -183,7 +183,9 @@ def test_lockstep_ends_every_search_as_it_would_alone() -> None:
             return [_toy_fitness(p) for p in ps]
 
         rng = random.Random(seed_value)
-        alone.append(evolve(start, space, fitness, rng, generations=generations, **params))
+        alone.append(
+            evolve(evolution(start, space, rng, generations=generations, **params), fitness)
+        )
         asked_alone.append(asked)
     rounds: list[list[int]] = []
     asked_together: list[list[list[Partition]]] = [[] for _ in plans]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from synth.anneal import anneal
 from synth.dup import DupProblem, candidates, max_energy, move, paper_energy, seed
-from synth.partition import PartitionSpace, evolve, mutate_num, mutate_share, owners
+from synth.partition import PartitionSpace, evolution, evolve, mutate_num, mutate_share, owners
 from synth.settings import SAParams
 
 
@@ -134,10 +134,9 @@ def test_evolution_keeps_better_children() -> None:
         return float(p[0][1]) - 0.01 * p[1][1]
 
     start = ((0, 2), (1, 2), (2, 1))
-    survivors = evolve(
+    search = evolution(
         start,
         SPACE,
-        lambda ps: [fitness(p) for p in ps],
         random.Random(0),
         population=4,
         children=6,
@@ -145,6 +144,7 @@ def test_evolution_keeps_better_children() -> None:
         p_num=1.0,
         p_share=0.0,
     )
+    survivors = evolve(search, lambda ps: [fitness(p) for p in ps])
     assert survivors[0][1][0][1] == 8 and survivors[0][0] == max(f for f, _ in survivors)
     assert survivors[0][0] > fitness(start)
 
