@@ -113,6 +113,18 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
         process.kill()
     for process in processes:
         process.join(timeout=5)
+    # A worker killed while writing its result leaves half a message in the result pipe, and the
+    # pool's manager thread waits in a read for the rest; a worker killed while the call queue's
+    # feeder thread writes its next task leaves that thread blocked. Both would hang the exit
+    # (Python joins the manager, the manager the feeder): close this process's end of the result
+    # pipe, the last writer left (the read ends in EOF: the pool is broken, its thread ends), and
+    # let the feeder go (a daemon thread).
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
+    result_queue = getattr(pool, "_result_queue", None)
+    if result_queue is not None and not kill:
+        result_queue._writer.close()
     if manager is not None:
         # it ends once it sees the workers gone; at exit, Python 3.11 would otherwise write to its
         # wake-up pipe while it closes it (an "OSError: Bad file descriptor" traceback)
