@@ -105,7 +105,10 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
         return
     kill = getattr(pool, "kill_workers", None)  # Python 3.14+; before, the pool's own process map
     processes = [] if kill else list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
+    # shutdown() forgets these
+    manager = getattr(pool, "_executor_manager_thread", None)
+    call_queue = getattr(pool, "_call_queue", None)
+    result_queue = None if kill else getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     if kill is not None:
         kill()
@@ -119,11 +122,9 @@ def _stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
     # (Python joins the manager, the manager the feeder): close this process's end of the result
     # pipe, the last writer left (the read ends in EOF: the pool is broken, its thread ends), and
     # let the feeder go (a daemon thread).
-    call_queue = getattr(pool, "_call_queue", None)
     if call_queue is not None:
         call_queue.cancel_join_thread()
-    result_queue = getattr(pool, "_result_queue", None)
-    if result_queue is not None and not kill:
+    if result_queue is not None:
         result_queue._writer.close()
     if manager is not None:
         # it ends once it sees the workers gone; at exit, Python 3.11 would otherwise write to its
