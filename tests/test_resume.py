@@ -286,7 +286,9 @@ def _children(pid: int) -> list[int]:
 #: unit: a signal then reliably lands while the workers are busy, and the run must stop them rather
 #: than wait for their units (the results are unchanged).
 SLOW_CLI = """
-import sys, time
+import signal, sys, time
+# a shell that ran the tests in the background left SIGINT ignored, and Python keeps it so: Ctrl-C
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import synth.search
 real, calls = synth.search.search_unit, []
 def slow(*args, **kwargs):
