@@ -106,11 +106,14 @@ def test_a_slow_noc_batches_exactly_and_finds_the_busiest_link(
     name: str, power_w: float, slower: int
 ) -> None:
     """With a slower NoC (flit time scaled) links, ports and layers set the periods. The batch
-    lays link grids only along the mesh lines whose traffic could exceed a design's period: every
+    lays link grids only along the mesh lines whose traffic could exceed a design's period and
+    bounds the links idled by cross packets only where a row's and a column's traffic could: every
     figure is still the one the design gets alone, and where a link sets the period it is the
-    busiest link of the design's full grids (all its flows on every line), to the last bit."""
+    busiest link of the design's full grids or the longest cross-packet bound over all its links
+    (all its flows on every line), to the last bit."""
+    from pimsim.model.crossing import cross_idle_bounds
     from pimsim.model.flows import batch_flows
-    from pimsim.model.kernel import busiest_link
+    from pimsim.model.kernel import busiest_link, flow_ends, link_of
     from pimsim.model.stack import Stack
 
     rng = random.Random("slow noc")
@@ -127,20 +130,33 @@ def test_a_slow_noc_batches_exactly_and_finds_the_busiest_link(
     together = evaluate_batch(t, [arrays[i] for i in order], latency=True)
     for i, ev in zip(order, together, strict=True):
         assert _same(alone[i], ev), f"design {i} differs in a batch"
-    linked = 0
+    linked = idled = 0
     for d, ev in zip(arrays, alone, strict=True):
         if not ev.period_set_by.startswith("NoC link"):
             continue
         st = Stack.of(t, [d])
         layer_start = np.searchsorted(st.layer, np.arange(len(t.names) + 1))
-        src, dst, flits, _, _ = batch_flows(t, st, layer_start, d.flit_bits)
+        src, dst, flits, _, _, made = batch_flows(t, st, layer_start, d.flit_bits)
         busy_ns, link = busiest_link(src, dst, flits, d.positions, d.mesh, d.flit_ns)
-        assert ev.period_ns == busy_ns
+        # the cross packets' bound over every link of the design (no line left out)
+        side = max(d.mesh)
+        packets = (-(-t.items // st.per_block))[made].astype(float)
+        ends = flow_ends(src, dst, d.positions)
+        one = np.zeros(len(src), dtype=int)
+        cross, cell = cross_idle_bounds(
+            ends, flits, packets, one, np.ones(1, bool), side, d.flit_ns
+        )
+        assert ev.period_ns == max(busy_ns, cross[0])
+        if cross[0] > busy_ns:
+            grid, rest = divmod(int(cell[0]), side * side)
+            link = link_of(grid, *divmod(rest, side))
+            idled += 1
         assert ev.period_set_by == f"NoC link {link[0]}->{link[1]}"
         linked += 1
-    # AlexNet: 6 of the 12 (4 by ports, 2 by layers); VGG13: 6 (4 by two layers taking turns,
-    # 2 by layers)
+    # AlexNet: 6 of the 12 (4 by ports, 2 by layers), none idled by cross packets; VGG13: 6 (4 by
+    # two layers taking turns, 2 by layers), 2 of them idled by cross packets
     assert 3 <= linked < len(arrays)
+    assert idled >= (name == "vgg13")
 
 
 def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyPatch) -> None:

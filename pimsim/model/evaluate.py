@@ -16,6 +16,7 @@ import numpy as np
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.bounds import port_load, raise_to, set_by
+from pimsim.model.crossing import cross_idle_bounds
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
     STAGE_WORK,
@@ -239,7 +240,9 @@ def evaluate_batch(
             np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
         )
         period, cause, where = raise_to(top, 2, cell, period, cause, where)
-    src, dst, flits, flow_layer, flow_design = batch_flows(t, st, layer_start, d0.flit_bits)
+    src, dst, flits, flow_layer, flow_design, flow_made = batch_flows(
+        t, st, layer_start, d0.flit_bits
+    )
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
     ends = flow_ends(src, dst, st.positions)
     r0, c0, r1, c1 = ends
@@ -248,26 +251,37 @@ def evaluate_batch(
     # column carries enough for its period, no grid is needed (a margin for the order of the sums)
     # (first the cheaper bound of all the design's traffic)
     margin = d0.flit_ns * (1 + 1e-9)
+    side = int(st.meshes.max())
     loaded = np.bincount(flow_design, flits, count) * margin > period
+    crossing = np.zeros(count, dtype=bool)
     if loaded.any():  # (then only the lines that could: no link of another can set the period)
-        hot = [
-            x * margin > period[:, None] for x in line_loads(st.meshes, ends, flits, flow_design)
-        ]
+        lines = line_loads(st.meshes, ends, flits, flow_design)
+        # a link idled by cross packets on the next one (pimsim.model.crossing) is bounded by its
+        # row's and the next column's traffic (a vertical link by its column's)
+        crossing = loaded & ((lines[0].max(axis=1) + lines[1].max(axis=1)) * margin > period)
+        hot = [x * margin > period[:, None] for x in lines]
         hot = [x & loaded[:, None] for x in hot]
         loaded &= hot[0].any(axis=1) | hot[1].any(axis=1)
-    side = 1
     if loaded.any():
         compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
         grids = link_grids(
-            ends, flits, compact[flow_design], st.meshes[loaded], (hot[0], hot[1], flow_design)
+            ends,
+            flits,
+            compact[flow_design],
+            st.meshes[loaded],
+            (hot[0], hot[1], flow_design),
+            side,
         )
-        side = grids.shape[3]
         best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
         best[loaded], grid[loaded], cell[loaded] = busiest_links(grids)
         busy_ns = best * d0.flit_ns
         period, cause, where = raise_to(
             np.where(loaded, busy_ns, -np.inf), 3, grid * side * side + cell, period, cause, where
         )
+    if crossing.any():
+        packets = np.take(blocks, flow_made).astype(float)
+        top, cell = cross_idle_bounds(ends, flits, packets, flow_design, crossing, side, d0.flit_ns)
+        period, cause, where = raise_to(top, 3, cell, period, cause, where)
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
     # each port's flits per image bound the period

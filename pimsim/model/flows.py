@@ -13,10 +13,11 @@ from pimsim.model.tables import NetworkTables
 
 def batch_flows(
     t: NetworkTables, st: Stack, layer_start: np.ndarray, flit_bits: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(src macro, dst macro, flits, batch layer, design) of every flow of one image between
-    different macros, grouped by design (in each design: inputs by edge, then merges, then spread
-    parts).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(src macro, dst macro, flits, batch layer, design, producer) of every flow of one image
+    between different macros, grouped by design (in each design: inputs by edge, then merges, then
+    spread parts); the producer is the batch layer whose blocks the flow carries, one packet a
+    block (the edge's producer; a merge's own layer).
 
     A consumer's input goes from the producer's output macro (its first share) to each of the
     consumer's shares in proportion (the flow's layer: the consumer); every share of a layer but the
@@ -45,17 +46,20 @@ def batch_flows(
         axis=1,
     )
     seg_layer = np.concatenate([e_dst, np.arange(count * n).reshape(by_layer)], axis=1)
+    seg_made = np.concatenate([e_src, np.arange(count * n).reshape(by_layer)], axis=1)
     # a merge's (and a spread part's) shares send to the fixed end; an edge's receive from it
     seg_in = np.broadcast_to(np.arange(n_edges + n) >= n_edges, seg_len.shape)
     seg_design = np.broadcast_to(np.arange(count)[:, None], seg_len.shape)
-    segments = [x.ravel() for x in (seg_start, seg_len, seg_fixed, seg_bits, seg_layer, seg_in)]
+    segments = [
+        x.ravel() for x in (seg_start, seg_len, seg_fixed, seg_bits, seg_layer, seg_in, seg_made)
+    ]
     if st.spread is not None:
         spread = st.spread
         seg_len[:, :n_edges][spread[e_src]] = 0  # not gathered: sent in parts below
         seg_len[:, n_edges:][spread.reshape(by_layer)] = 0
         segments[1] = seg_len.ravel()
         more = [
-            (starts[ps], sizes[ps], macro[cs], t.edge_bits[e % n_edges] * frac[cs], cd, True)
+            (starts[ps], sizes[ps], macro[cs], t.edge_bits[e % n_edges] * frac[cs], cd, True, ps)
             for e, (ps, cd) in enumerate(
                 zip(e_src.ravel().tolist(), e_dst.ravel().tolist(), strict=True)
             )
@@ -67,17 +71,17 @@ def batch_flows(
             design = np.concatenate([seg_design.ravel(), extra[4] // n])
             order = np.argsort(design, kind="stable")  # each design's spread parts last
             segments = [np.concatenate([a, b])[order] for a, b in zip(segments, extra, strict=True)]
-    start, length, fixed, bits, layer, sends = segments
+    start, length, fixed, bits, layer, sends, made = segments
     ends = np.cumsum(length)
     share = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)
     moving = macro[share]
     fixed, sends = np.repeat(fixed, length), np.repeat(sends, length)
     src, dst = np.where(sends, moving, fixed), np.where(sends, fixed, moving)
     bits = np.repeat(bits, length) * frac[share]
-    layer = np.repeat(layer, length)
+    layer, made = np.repeat(layer, length), np.repeat(made, length)
     keep = np.flatnonzero(src != dst)
-    src, dst, bits, layer = (np.take(x, keep) for x in (src, dst, bits, layer))
-    return src, dst, bits / flit_bits, layer, layer // n
+    src, dst, bits, layer, made = (np.take(x, keep) for x in (src, dst, bits, layer, made))
+    return src, dst, bits / flit_bits, layer, layer // n, made
 
 
 def line_loads(

@@ -266,6 +266,7 @@ def link_grids(
     design: np.ndarray,
     meshes: np.ndarray,
     lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    side: int = 0,
 ) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
@@ -273,7 +274,8 @@ def link_grids(
     and runs between the routers of :func:`flow_ends` ``ends``. A flow's horizontal leg runs along
     its source's row, its vertical leg along its destination's column; loads are summed with
     difference arrays.
-    Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side):
+    Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side, or
+    ``side`` if larger):
     ``grid[g, d, a, b]`` is the load of design ``d`` on the link from index ``b`` to ``b + 1``
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
     ``a`` (south, north). Cells outside a design's mesh are ``-inf``; every real cell is computed
@@ -282,7 +284,7 @@ def link_grids(
     and the vertical legs along columns ``columns[owner[f], column]`` are laid, every other line's
     cells are left at 0 (for a caller that knows no link of those can be the one it looks for).
     """
-    n_designs, side = len(meshes), int(meshes.max())
+    n_designs, side = len(meshes), max(side, int(meshes.max()))
     width = side + 1
     r0, c0, r1, c1 = ends
     # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
