@@ -45,8 +45,8 @@ def cross_idle_bounds(
     side: int,
     flit_ns: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per design (``chosen``: (B,) bool, the designs to bound), the longest link bound of the
-    module's model and its link as a cell of :func:`pimsim.model.kernel.link_grids` with mesh side
+    """Per design (``chosen``: (B,) bool, the designs to bound), the longest bound of the module's
+    model over its links that idle (``-inf`` where none does) and its link as a cell of :func:`pimsim.model.kernel.link_grids` with mesh side
     ``side`` (``grid x side x side + line x side + position``); ``-inf`` and 0 where none.
 
     ``ends``, ``flits`` (per image), ``packets`` (blocks per image) and ``design`` per flow. Each
@@ -106,8 +106,10 @@ def cross_idle_bounds(
             period = np.where(settled, period, new)
             if settled.all():
                 break
+        # only a link that idles: the busy time alone is the link bound's (its own sums' order)
+        period = np.where(period > busy, period, -np.inf)
     else:
-        period = busy
+        period = np.full(n_links, -np.inf)
     owner = links // (4 * side * side)
     starts = np.searchsorted(owner, np.arange(count + 1))
     has = starts[1:] > starts[:-1]
