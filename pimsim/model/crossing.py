@@ -36,6 +36,34 @@ from pimsim.model.kernel import Ends
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 
 
+def next_link_bounds(grids: np.ndarray) -> np.ndarray:
+    """(B,) per design of :func:`pimsim.model.kernel.link_grids`' ``(4, B, P, P)`` loads, the
+    largest over its links of the link's load plus the loads of the links a flow may take next
+    under X-then-Y routing (straight on; from a row also into the column, either way): a bound on
+    :func:`cross_idle_bounds` (a link's idle is at most its cross packets' spans, which are on those
+    links), in the grids' unit."""
+    g = np.where(grids > 0, grids, 0.0)  # (cells outside a mesh are -inf)
+    east, west, south, north = g
+    n, side = east.shape[0], east.shape[1]
+    pad = np.zeros((n, side + 2, side + 2))
+
+    def moved(x: np.ndarray, rows: int, cols: int) -> np.ndarray:
+        """``out[d, r, b] = x[d, r + rows, b + cols]``, 0 outside."""
+        pad[:, 1:-1, 1:-1] = x
+        return pad[:, 1 + rows : side + 1 + rows, 1 + cols : side + 1 + cols].copy()
+
+    # along a row r, position b: south[d, c, r] is the link (r, c) -> (r + 1, c), north[d, c, r - 1]
+    # the link (r, c) -> (r - 1, c); as (d, r, c) arrays
+    down, up = south.transpose(0, 2, 1), north.transpose(0, 2, 1)
+    turns_at = down + moved(up, -1, 0)  # the links out of router (r, c) into its column
+    bound = np.maximum(
+        east + moved(east, 0, 1) + moved(turns_at, 0, 1), west + moved(west, 0, -1) + turns_at
+    )
+    bound = np.maximum(bound, south + moved(south, 0, 1))
+    bound = np.maximum(bound, north + moved(north, 0, -1))
+    return bound.reshape(n, -1).max(axis=1)
+
+
 def cross_idle_bounds(
     ends: Ends,
     flits: np.ndarray,
@@ -44,13 +72,17 @@ def cross_idle_bounds(
     chosen: np.ndarray,
     side: int,
     flit_ns: float,
+    floor: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per design (``chosen``: (B,) bool, the designs to bound), the longest bound of the module's
-    model over its links that idle (``-inf`` where none does) and its link as a cell of :func:`pimsim.model.kernel.link_grids` with mesh side
-    ``side`` (``grid x side x side + line x side + position``); ``-inf`` and 0 where none.
+    model over its links that idle and its link as a cell of :func:`pimsim.model.kernel.link_grids`
+    with mesh side ``side`` (``grid x side x side + line x side + position``); ``-inf`` and 0 where
+    no link idles.
 
     ``ends``, ``flits`` (per image), ``packets`` (blocks per image) and ``design`` per flow. Each
     design's figures are those it gets alone: its links' sums see its flows in their order.
+    ``floor`` (B,): a period each design has already; a link whose bound cannot pass it (its busy
+    time plus all its cross packets' spans) is not solved for (its bound is left ``-inf``).
     """
     count = len(chosen)
     bound, where = np.full(count, -np.inf), np.zeros(count, dtype=int)
@@ -59,62 +91,106 @@ def cross_idle_bounds(
     if not len(keep):
         return bound, where
     r0, c0, r1, c1, f, p, d = (np.take(x, keep) for x in (r0, c0, r1, c1, flits, packets, design))
-    across, down = np.abs(c1 - c0), np.abs(r1 - r0)
-    hops = across + down
-    flow = np.repeat(np.arange(len(keep)), hops)
-    step = np.arange(len(flow)) - np.repeat(np.cumsum(hops) - hops, hops)
-    # X then Y: the k-th link along the row r0 from c0, then along the column c1 from r0
-    x_leg = step < across[flow]
-    k = np.where(x_leg, step, step - across[flow])
-    at = np.where(x_leg, c0[flow], r0[flow])
-    ahead = np.where(x_leg, c1[flow] > c0[flow], r1[flow] > r0[flow])
-    grid = np.where(x_leg, 0, 2) + ~ahead
-    position = np.where(ahead, at + k, at - k - 1)  # the link's lower router index on its line
-    line = np.where(x_leg, r0[flow], c1[flow])
-    cell = (grid * side + line) * side + position
-    key = d[flow] * (4 * side * side) + cell  # each design's links in (grid, line, position) order
-    links, link = np.unique(key, return_inverse=True)
-    n_links = len(links)
-    fl, pk = np.take(f, flow), np.take(p, flow)
-    busy = np.bincount(link, fl, n_links) * flit_ns
-    made = np.bincount(link, pk, n_links)
-    # the pairs (L, L') of consecutive links of a route
-    then = np.flatnonzero(step[:-1] + 1 < hops[flow[:-1]])
-    pair_key = link[then] * n_links + link[then + 1]
-    pairs, pair = np.unique(pair_key, return_inverse=True)
-    first, second = pairs // n_links, pairs % n_links
-    n_pairs = len(pairs)
-    busy_a = np.bincount(pair, fl[then], n_pairs) * flit_ns
-    n_a = np.bincount(pair, pk[then], n_pairs)
-    span_a = np.bincount(pair, fl[then] / pk[then], n_pairs) * flit_ns
+    has = np.flatnonzero(chosen)
+    n = len(has)
+    d = np.take(np.cumsum(chosen) - 1, d)  # the chosen designs numbered compactly
+    one = f / p  # flits of one packet
+    mesh = side
+    side = int(max(r0.max(), r1.max(), c0.max(), c1.max())) + 1  # the routers the flows use
+    rows, width = 4 * n * side, side + 1
+    # a row of links per (grid, design, line) (grids: east, west along rows; south, north along
+    # columns), a column per position: the link's lower router index on its line
+    loads = np.zeros((2, rows * width))  # flits and packets, as differences along each row
+    # the flows taking a link and then the next one straight on: (flits, packets, one packet's
+    # flits), as differences along each row
+    ahead_on = np.zeros((3, rows * width))
+    legs = ((c0 != c1, c1 > c0, 0, r0, c0, c1), (r0 != r1, r1 > r0, 2, c1, r0, r1))
+    for moves, ahead, base, line, a, b in legs:
+        on = np.flatnonzero(moves)
+        fwd, line, a, b = (np.take(x, on) for x in (ahead, line, a, b))
+        row = ((base + ~fwd) * n + np.take(d, on)) * side + line
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        w = [np.take(x, on) for x in (f, p, one)]
+        for k in range(2):  # the leg's links: low .. high - 1
+            loads[k] += np.bincount(row * width + low, w[k], rows * width)
+            loads[k] -= np.bincount(row * width + high, w[k], rows * width)
+        # consecutive links of the leg, by the first: low .. high - 2 ahead, low + 1 .. high - 1 back
+        two = np.flatnonzero(high - low >= 2)
+        start = np.take(row * width + low + ~fwd, two)
+        end = start + np.take(high - low - 1, two)
+        for k in range(3):
+            ahead_on[k] += np.bincount(start, np.take(w[k], two), rows * width)
+            ahead_on[k] -= np.bincount(end, np.take(w[k], two), rows * width)
+    n_links = rows * side
+    busy, made = np.cumsum(loads.reshape(2, rows, width), axis=2)[:, :, :-1].reshape(2, -1)
+    busy = busy * flit_ns
+    straight = np.cumsum(ahead_on.reshape(3, rows, width), axis=2)[:, :, :-1].reshape(3, -1)
+    # a turn: the row leg's last link, then the column leg's first (south or north)
+    both = np.flatnonzero((c0 != c1) & (r0 != r1))
+    east, south = np.take(c1 > c0, both), np.take(r1 > r0, both)
+    turn_at = ((~east + 0) * n + np.take(d, both)) * side + np.take(r0, both)
+    turn_at = turn_at * side + np.take(c1, both) - east
+    w = [np.take(x, both) for x in (f, p, one)]
+    firsts, kinds, got = [np.flatnonzero(straight[1] > 0.5)], [0], []
+    got.append(straight[:, firsts[0]])
+    for kind, way in ((1, south), (2, ~south)):
+        at = np.flatnonzero(way)
+        sums = [np.bincount(np.take(turn_at, at), np.take(x, at), n_links) for x in w]
+        taken = np.flatnonzero(sums[1] > 0.5)
+        firsts.append(taken)
+        kinds.append(kind)
+        got.append(np.stack([x[taken] for x in sums]))
+    # the pairs taken, and each one's next link
+    first = np.concatenate(firsts)
+    kind = np.repeat(kinds, [len(x) for x in firsts])
+    got = np.concatenate(got, axis=1)
+    grid, rest = np.divmod(first, n * side * side)
+    dd, rest = np.divmod(rest, side * side)
+    line, pos = np.divmod(rest, side)
+    ahead = (grid == 0) | (grid == 2)
+    column = pos + (grid == 0)  # a turn's column: the row link's end
+    second = np.where(
+        kind == 0,
+        first + np.where(ahead, 1, -1),
+        ((np.where(kind == 1, 2, 3) * n + dd) * side + column) * side + line - (kind == 2),
+    )
+    n_a, busy_a, span_a = got[1], got[0] * flit_ns, got[2] * flit_ns
     n_c = made[second] - n_a  # whole packets: exact
     crossed = np.flatnonzero(n_c > 0.5)
+    period = np.full(n_links, -np.inf)
     if len(crossed):
-        first = first[crossed]
-        n_c = n_c[crossed]
-        span_c = (busy[second[crossed]] - busy_a[crossed]) / n_c
+        first, second, n_c = first[crossed], second[crossed], n_c[crossed]
+        busy_a, span_a = busy_a[crossed], span_a[crossed]
+        span_c = (busy[second] - busy_a) / n_c
         gaps = np.minimum(n_c, n_a[crossed])
-        busy_b = busy[first] - busy_a[crossed]
-        span_a = span_a[crossed]
-        period = busy.copy()
-        settled = np.zeros(n_links, dtype=bool)
+        if floor is not None:  # only the links whose bound could pass the design's period
+            cap = busy + np.bincount(first, gaps * span_c, n_links)  # all its gaps idle
+            owner = np.take(np.take(floor, has), first // (side * side) % n)
+            near = np.flatnonzero(cap[first] * (1 + 1e-9) > owner)
+            first, second, n_c, busy_a, span_a = (
+                x[near] for x in (first, second, n_c, busy_a, span_a)
+            )
+            span_c, gaps = span_c[near], gaps[near]
+        links, at_link = np.unique(first, return_inverse=True)  # the links with cross packets
+        busy_l = busy[links]
+        busy_b = busy[first] - busy_a
+        t = busy_l.copy()
+        settled = np.zeros(len(links), dtype=bool)
         for _ in range(_ROUNDS):
-            filled = busy_b / period[first]
+            filled = busy_b / np.take(t, at_link)
             idle = gaps * np.maximum(span_c * (1.0 - filled) - span_a, 0.0)
-            new = busy + np.bincount(first, idle, n_links)
-            settled |= np.abs(new - period) <= 1e-12 * period
-            period = np.where(settled, period, new)
+            new = busy_l + np.bincount(at_link, idle, len(links))
+            settled |= np.abs(new - t) <= 1e-12 * t
+            t = np.where(settled, t, new)
             if settled.all():
                 break
         # only a link that idles: the busy time alone is the link bound's (its own sums' order)
-        period = np.where(period > busy, period, -np.inf)
-    else:
-        period = np.full(n_links, -np.inf)
-    owner = links // (4 * side * side)
-    starts = np.searchsorted(owner, np.arange(count + 1))
-    has = starts[1:] > starts[:-1]
-    top = np.maximum.reduceat(period, starts[:-1][has])
-    hits = np.flatnonzero(period == np.repeat(top, (starts[1:] - starts[:-1])[has]))
-    best = hits[np.searchsorted(hits, starts[:-1][has])]
-    bound[has], where[has] = top, links[best] % (4 * side * side)
+        period[links] = np.where(t > busy_l, t, -np.inf)
+    cells = 4 * side * side
+    per_design = period.reshape(4, n, side * side).transpose(1, 0, 2).reshape(n, cells)
+    best = np.argmax(per_design, axis=1)
+    bound[has] = per_design[np.arange(len(has)), best]
+    grid, rest = np.divmod(best, side * side)
+    line, pos = np.divmod(rest, side)
+    where[has] = (grid * mesh + line) * mesh + pos  # (the caller's cells)
     return bound, where

@@ -16,7 +16,7 @@ import numpy as np
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.bounds import port_load, raise_to, set_by
-from pimsim.model.crossing import cross_idle_bounds
+from pimsim.model.crossing import cross_idle_bounds, next_link_bounds
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
     STAGE_WORK,
@@ -278,9 +278,18 @@ def evaluate_batch(
         period, cause, where = raise_to(
             np.where(loaded, busy_ns, -np.inf), 3, grid * side * side + cell, period, cause, where
         )
+    if crossing.any():  # (only where a link and the links after it could: no flow left out)
+        compact = np.cumsum(crossing) - 1
+        near = np.zeros(count)
+        near[crossing] = next_link_bounds(
+            link_grids(ends, flits, compact[flow_design], st.meshes[crossing], None, side)
+        )
+        crossing &= near * margin > period
     if crossing.any():
         packets = np.take(blocks, flow_made).astype(float)
-        top, cell = cross_idle_bounds(ends, flits, packets, flow_design, crossing, side, d0.flit_ns)
+        top, cell = cross_idle_bounds(
+            ends, flits, packets, flow_design, crossing, side, d0.flit_ns, period
+        )
         period, cause, where = raise_to(top, 3, cell, period, cause, where)
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
