@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from types import MappingProxyType
 
 from pimsim.sim.buffer import Scratchpad, Staging
+from pimsim.sim.chain import link, make_lazy
 from pimsim.sim.collect import energy_per_item, scratchpad_bit_energy
 from pimsim.sim.core import (
     Clock,
@@ -30,7 +31,7 @@ from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.options import SimOptions
 from pimsim.sim.registry import LISTING_RANK, channel_class, unit_class
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
-from pimsim.sim.stage import Stage, link, make_lazy
+from pimsim.sim.stage import Stage
 from pimsim.sim.state import RunState
 from pimsim.sim.trace import SimTracer
 from pimsim.sim.unit import BuildContext, Place, Unit
