@@ -41,8 +41,9 @@ from pimsim.traceformat.events import NOC_PID
 class Machine:
     """The hardware and processes of one run (everything lives in ``env``).
 
-    Its public surface: ``env``, ``flows`` and ``published`` (progress counters a test may watch),
-    :meth:`start`, and :meth:`state` once the run has ended.
+    Its public surface is what :func:`~pimsim.sim.engine.simulate` uses: ``env`` (to run it),
+    :meth:`start`, and :meth:`state` once the run has ended; results, deadlock reports and tests
+    read that :class:`~pimsim.sim.state.RunState`, the result or a trace, never its other attributes.
     """
 
     def __init__(
