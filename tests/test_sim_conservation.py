@@ -135,7 +135,7 @@ def test_the_window_tables_cover_every_producer_block() -> None:
 
 
 def test_lazy_completion_changes_no_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Stages whose hardware is their own complete without events (share.make_lazy): the run's
+    """Stages whose hardware is their own complete without events (chain.make_lazy): the run's
     times, busy and queued times are exactly those of a run where every item has its event."""
     from pimsim.sim import machine
 

@@ -13,7 +13,8 @@ The module list is the architecture:
   :mod:`~pimsim.sim.noc` (mesh links and flows); :mod:`~pimsim.sim.core` holds the pieces they are
   made of (pools of servers, progress counters, the clock, the run's environment);
 - :mod:`~pimsim.sim.stage` and :mod:`~pimsim.sim.share`: a layer share's pipeline, one small state
-  machine per stage, driven by callbacks on the run's SimPy environment;
+  machine per stage, driven by callbacks on the run's SimPy environment (its stall booking in
+  :mod:`~pimsim.sim.stall`, its wiring in :mod:`~pimsim.sim.chain`);
 - :mod:`~pimsim.sim.engine`: :func:`simulate`, the run driver; once a run ends it hands out a frozen
   :class:`~pimsim.sim.state.RunState`, which deadlock detection (:mod:`~pimsim.sim.waits`) and
   :mod:`~pimsim.sim.collect` read to make the frozen :class:`SimResult` (:mod:`~pimsim.sim.result`);

@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from types import MappingProxyType
 
 from pimsim.sim.buffer import Scratchpad, Staging
+from pimsim.sim.chain import link, make_lazy
 from pimsim.sim.collect import energy_per_item, scratchpad_bit_energy
 from pimsim.sim.core import (
     Clock,
@@ -30,7 +31,7 @@ from pimsim.sim.noc import FlowRun, Mesh, run_flow
 from pimsim.sim.options import SimOptions
 from pimsim.sim.registry import LISTING_RANK, channel_class, unit_class
 from pimsim.sim.share import InputRun, LoadStage, ShareRun, StoreStage
-from pimsim.sim.stage import Stage, link, make_lazy
+from pimsim.sim.stage import Stage
 from pimsim.sim.state import RunState
 from pimsim.sim.trace import SimTracer
 from pimsim.sim.unit import BuildContext, Place, Unit
@@ -40,8 +41,9 @@ from pimsim.traceformat.events import NOC_PID
 class Machine:
     """The hardware and processes of one run (everything lives in ``env``).
 
-    Its public surface: ``env``, ``flows`` and ``published`` (progress counters a test may watch),
-    :meth:`start`, and :meth:`state` once the run has ended.
+    Its public surface is what :func:`~pimsim.sim.engine.simulate` uses: ``env`` (to run it),
+    :meth:`start`, and :meth:`state` once the run has ended; results, deadlock reports and tests
+    read that :class:`~pimsim.sim.state.RunState`, the result or a trace, never its other attributes.
     """
 
     def __init__(

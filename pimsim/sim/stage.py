@@ -14,30 +14,26 @@ It then holds the hardware for the cycles the hardware needs and completes the i
 pool or space is granted) and schedules one timeout per item; that is the behaviour of a SimPy
 process per stage at a fraction of the cost of resuming generators, which matters because the bit
 pipeline produces most of a run's events. A stage whose hardware is its own completes *lazily*
-(:func:`make_lazy`): without an event, settled when a neighbour looks.
+(:func:`~pimsim.sim.chain.make_lazy`): without an event, settled when a neighbour looks.
 
-Stall time is booked while a stage has work but cannot start it, by cause: a queue for a pool is
-that pool's kind (``adc``, ``units``, ``port``), missing scratchpad space is ``buffer``, a load
-waits for ``input`` (the producer has not produced the block) or ``noc`` (it is in flight); a stage
-waiting on a neighbour takes that neighbour's cause, or the neighbour's own kind while it is busy
-(``pe``, ``adc``, ``units``, ``port``). When a stage blocks at a root cause (a pool, space, input),
-every stage blocked behind it, along the pipeline, is re-booked to that cause; other changes are
-passed one neighbour on (the next advance re-books the rest), which keeps the booking cheap.
+The time a stage cannot start is booked to a cause by its base class,
+:class:`~pimsim.sim.stall.StallBooking`; its neighbours and item-number modes are set by
+:func:`~pimsim.sim.chain.link`.
 """
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 from simpy.events import Timeout
 
 from pimsim.sim.core import SimEnv
 from pimsim.sim.ir import StageSpec
+from pimsim.sim.stall import StallBooking
 from pimsim.sim.unit import Job, Unit
 
 
-class Stage:
+class Stage(StallBooking):
     """One stage of one share during the run, on one unit (:mod:`pimsim.sim.unit`).
 
     Items are numbered ``k`` over the whole run; item ``k`` is bit ``b`` of block ``g`` (over all
@@ -142,7 +138,7 @@ class Stage:
         self.started_at = 0
         self.in_last = 1 if blocks == 1 else 0  # the next item is in the last block of its image
         self.on_end = self._finish
-        # a lazy stage's hardware is its own (see make_lazy): an item's end needs no event
+        # a lazy stage's hardware is its own (see chain.make_lazy): an item's end needs no event
         self.lazy = False
         self.ends_at = 0
         self.wake_at = -1  # the end of the item a wake-up is scheduled for
@@ -155,58 +151,6 @@ class Stage:
     def items_done(self) -> int:
         """Items processed so far (its unit's jobs served for it)."""
         return self.jobs[0].served + self.jobs[1].served
-
-    # -- stall booking ----------------------------------------------------------------------------
-    def why(self) -> str:
-        """The cause a neighbour waiting on this stage is booked to."""
-        return self.blocked_by if self.blocked_by is not None else self.cause
-
-    def block(self, cause: str, on: Stage | None, what: Any) -> None:
-        """Cannot start: book the time from now to ``cause``. A stage blocked at the root (a pool,
-        space, input) or on a neighbour so blocked re-books every stage blocked on it, along the
-        pipeline; otherwise only the neighbours blocked on it directly."""
-        if self.blocked_by is cause and self.blocked_on is on:
-            self.waiting_for = what
-            return
-        now = self.env.now
-        if self.blocked_by is not None:
-            self.stall[self.blocked_by] = (
-                self.stall.get(self.blocked_by, 0) + now - self.blocked_since
-            )
-        self.blocked_by, self.blocked_on, self.waiting_for, self.blocked_since = (
-            cause,
-            on,
-            what,
-            now,
-        )
-        self.rooted = on is None or on.rooted
-        self._tell(cause, self.rooted)
-
-    def unblock(self) -> None:
-        """Starting: close the stall segment; neighbours blocked on it now wait on a busy stage."""
-        assert self.blocked_by is not None
-        self.stall[self.blocked_by] = (
-            self.stall.get(self.blocked_by, 0) + self.env.now - self.blocked_since
-        )
-        self.blocked_by = self.blocked_on = self.waiting_for = None
-        self.rooted = False
-        self._tell(self.cause, False)
-
-    def _tell(self, cause: str, deep: bool) -> None:
-        up, down = self.up, self.down
-        if up is not None and up.blocked_on is self and up.blocked_by is not cause:
-            up._rebook(cause, self, deep)
-        if down is not None and down.blocked_on is self and down.blocked_by is not cause:
-            down._rebook(cause, self, deep)
-
-    def _rebook(self, cause: str, on: Stage, deep: bool) -> None:
-        if deep:
-            self.block(cause, on, self.waiting_for)
-            return
-        now, blk = self.env.now, self.blocked_by  # one level: re-book without passing it on
-        assert blk is not None
-        self.stall[blk] = self.stall.get(blk, 0) + now - self.blocked_since
-        self.blocked_by, self.blocked_since, self.rooted = cause, now, False
 
     # -- the item loop ----------------------------------------------------------------------------
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
@@ -305,7 +249,7 @@ class Stage:
             self.started += 1
             if up is not None and (up.blocked_on is self or up.lazy and up.running):
                 up.poke()
-            if self.lazy:  # no event unless someone will need its end (see make_lazy)
+            if self.lazy:  # no event unless someone will need its end (see chain.make_lazy)
                 if (
                     (
                         down is not None
@@ -428,37 +372,3 @@ class Stage:
 
     def completed(self, g: int, c: int) -> None:
         """Called as an item completes, before ``done`` advances."""
-
-
-def make_lazy(stages: list[Stage]) -> None:
-    """Let the middle stages whose pool serves no other stage complete lazily.
-
-    Such a stage's hardware is its own (a share's PE group; an ADC bank or units that no other
-    share of the macro uses), so when an item ends matters only to its neighbours: instead of an
-    event per item, the item is settled when a neighbour with events of its own looks (completes
-    an item, starts one, or waits for it), and a wake-up event is scheduled only when a neighbour
-    waits for this item or the next item could start the moment this one ends. Every moment at
-    which the eager pipeline would act is still a moment at which the lazy one acts, so the times
-    are the same; only the events are fewer.
-    """
-    users: dict[int, int] = {}
-    for st in stages:
-        users[id(st.pool)] = users.get(id(st.pool), 0) + 1
-    for (
-        st
-    ) in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
-        st.lazy = not st.custom and users[id(st.pool)] == 1 and (st.up is None or not st.up.lazy)
-
-
-def link(stages: list[Stage]) -> None:
-    """Chain a share's stages (each pokes a neighbour blocked on it when it advances).
-
-    ``in_mode``: a stage's item k (block g, bit b) needs upstream done count k + 1 (0: same item
-    kind), (g + 1) x upstream bits (1: upstream per bit, this one per block) or g + 1 (2: upstream
-    per block, this one per bit). ``slot_mode``: it needs the downstream started count k (0),
-    g at bit 0 (1: this one per bit, downstream per block), (g - 1) x downstream bits + 1 (2).
-    """
-    for a, b in pairwise(stages):
-        a.down, b.up = b, a
-        b.in_mode = 0 if a.per_block == b.per_block else (1 if a.per_block > b.per_block else 2)
-        a.slot_mode = 0 if a.per_block == b.per_block else (1 if a.per_block > b.per_block else 2)
