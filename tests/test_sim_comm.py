@@ -214,6 +214,39 @@ def test_catalogue_scratchpad_port_contention_from_noc_traffic() -> None:
     assert flagged(plan) == {"scratchpad port contention from NoC traffic"}
 
 
+def test_catalogue_scratchpad_port_contention_delays_one_image() -> None:
+    # Why the flag stands on an exact period: the latency. One image of the chain above:
+    # - macro 0's port does p's 10880 ns of jobs (8 loads of 80 ns, 8 stores and 8 NoC reads of
+    #   640) in arrival order and idles only 338 ns: 160-480 (load 2 waits until p's crossbars
+    #   start block 1 at 480), 560-576 (store 0 waits for block 0's last bit: its reads end at
+    #   480, its conversions and shift-and-add at 576), and 2 ns before the read of block 7 (the
+    #   flow sends one block at a time: block 6's head takes the injection port at 10576 and the
+    #   ejection port 2 hops later). p's last block is read out at 10880 + 338 = 11218 ns;
+    # - it crosses: head at the ejection port at 11220, tail (128 flits) in at 11348; macro 1's
+    #   port is writing block 6 (to 11506) and then stores c's block 10 (40 ns, queued first):
+    #   block 7 is written 11546-12186;
+    # - c's block 12 needs p's block 6 (written at 11506) but queued behind those two: loaded
+    #   12186-12506; c's crossbars then read blocks 12-15 back to back (4 x 400 ns: loads 13-15
+    #   are each done before the reads of the block before end) to 14106; the last bit's 128
+    #   conversions on 8 ADCs (16 ns), shift-and-add (128 / 4 lanes = 32 ns) and partial-sum adds
+    #   (8 outputs x 7 / 4 lanes = 14 ns), and the store (40): 14208 ns.
+    # The estimate's one-image walk has p finish at 1216 - 720 + 8 x 720 = 6256 ns (a block
+    # latency, then a block every 720 ns: its loads and stores at the port, not its NoC reads)
+    # and c, from its start at 1345, at its crossbars' pace: 1345 + 822 - 400 + 16 x 400 = 8167
+    # ns (822: a block's load, reads, last bit and store, as above). It has no place for the
+    # NoC's reads and writes on the two ports nor for c's blocks queued behind them: -42.5 %.
+    # With 4 images image 0 takes 14626 ns (image 1's loads share macro 0's port).
+    plan = chain_with_slow_ports()
+    r = run(plan)
+    assert r.image_start_ns == (0.0,) and r.latency_ns == (14208.0,)
+    assert unit(r, "macro 0/SPM port").busy_ns == unit(r, "macro 1/SPM port").busy_ns == 10880.0
+    assert layer(r, "c").finish_ns == (14208.0,)
+    est = estimate(plan.arch, plan)
+    assert est.layers[0].finish_ns == 6256.0 and est.latency_ns == 8167.0
+    assert round(error_pct(est.latency_ns, r.latency_ns[0]), 1) == -42.5
+    assert run(plan, images=4).latency_ns[0] == 14626.0
+
+
 # -- catalogue: scratchpad bank conflicts --------------------------------------------------------
 def test_catalogue_scratchpad_bank_conflicts() -> None:
     # The chain above with 4 banks of 64-bit words at 80 ns an access: the port rate is 4 x 64 /
