@@ -172,6 +172,23 @@ def test_macros_sharing_a_router_contend_for_its_ports_and_the_estimate_bounds_i
     est = estimate(plan.arch, plan)
     assert est.period_ns == 1280.0 and est.period_set_by == "NoC ejection port of macro 2"
     assert flagged(plan) == {"router port contention"}
+    # The latency, why the flag stands. a and b each: blocks 0 and 1 loaded 0-8 and 8-16 (512
+    # bits: 8 accesses), block 0 read 8-408 (4 bits x 100 ns), stored 432-440 (after its last
+    # bit's conversions and shift-and-add), read for the NoC 440-448; block 1 stored 832-840,
+    # read 840-848. Every packet takes its sender's injection port for 320 ns and reaches e's ejection port one
+    # router on (1 ns). a's block 0 takes it at 449 (a's flow first, b's head arrives at the
+    # same cycle), b's 769-1089; the blocks 1 arrive at 849 and wait: a's 1089-1409, b's
+    # 1409-1729 (the port never idles from 449: 4 x 320 ns). b's block 1 is written 1729-1737,
+    # e loads its row (both 512-bit blocks: 16 accesses) 1737-1753, adds (8) and stores (8):
+    # the image is done at 1769 ns (alone or first of 4; the next images, started at 408, 1208
+    # and 2008 and done 1280 ns apart, queue longer: 2641, 3121, 3601 ns).
+    # The estimate's walk: the producers' last block at 840, its 32 flits at 10 ns (no hop: one
+    # router) and e's block latency (16 + 8 + 8): 840 + 320 + 32 = 1192 ns, -32.6 %. It leaves
+    # out the NoC's read and write (8 + 8), the router (1) and the queue at e's ejection port: b's
+    # block 1 waits 560 ns there, for the rest of b's block 0 (1089 - 849) and a's block 1 (320).
+    assert r.latency_ns == (1769.0, 2641.0, 3121.0, 3601.0) and run(plan).latency_ns == (1769.0,)
+    assert est.latency_ns == 840.0 + 320.0 + 32.0 == 1769.0 - 8 - 8 - 1 - 560
+    assert round(error_pct(est.latency_ns, r.latency_ns[0]), 1) == -32.6
 
 
 def chain_with_slow_ports(access_ns: float = 20.0, banks: int = 1) -> Plan:
