@@ -2,17 +2,19 @@
 
 Definitions:
 
-- *period*: the steady-state time per image, measured between image completions after the first,
-  ``(finish[N-1] - finish[0]) / (N - 1)``; with one image, its latency;
+- *period*: the time per image between image completions after the first,
+  ``(finish[N-1] - finish[0]) / (N - 1)``; with one image, its latency. The last gaps include the
+  pipeline's drain (the last image meets no later traffic), so a short run can read a little
+  fast: run enough images for the steady state;
 - *throughput* = 1 / period; TOPS = 2 x MACs x images/s / 1e12;
 - *latency* of image i: from the moment the first layer started it to its completion (the last block
   of every output layer stored and gathered);
-- *energy per image*: the run's action counts divided by the number of images, priced by
-  :func:`pimsim.model.pricing.price` with static power over one period (the estimate's definition);
-  *average power* = energy per image / period;
+- *energy per image*: the actions the run's units counted as they happened, divided by the number
+  of images, priced by :func:`pimsim.model.pricing.price` (the one pricing function) with static
+  power over the simulated period; *average power* = energy per image / period;
 - *busy* time of a unit: server-weighted (a job holding k of n ADCs for d ns adds d x k / n);
   *queued* time: what jobs spent in line for it; *stall* time of a stage: time it had work but
-  waited, by cause (``input``, ``noc``, ``buffer``, ``adc``, ``units``, ``port``, ``pe``).
+  waited, by cause (``input``, ``noc``, ``buffer``, ``adc``, ``units``, ``port``, ``pe``, ``io``).
 """
 
 from __future__ import annotations
