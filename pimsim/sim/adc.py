@@ -38,6 +38,9 @@ class Wired(int):
         made.mask = mask
         return made
 
+    def __getnewargs__(self) -> tuple[int]:  # copied or pickled: made again from its mask
+        return (self.mask,)
+
     @classmethod
     def of(cls, adcs: list[int]) -> Wired:
         """The count of ADCs ``adcs`` (their numbers in the bank)."""
@@ -97,21 +100,24 @@ class WiredBank(Pool):
     def give(self, k: int, lane: int, cycles: float) -> None:
         self.busy_cycles += cycles * k / self.capacity
         self.free += k
-        self.held &= ~self.holding[lane]
+        self.held ^= self.holding[lane]  # its ADCs, all held
         heapq.heappush(self.lanes, lane)
-        line = self.line
-        if line:
-            served = []
-            while line:
-                mask = self._fit(line[0][0])
-                if not mask:
-                    break
-                need, waiter, since = line.popleft()
-                self.queued_cycles += self.env.now - since
-                served.append((waiter, self._grant(need, mask)))
-            if self.on_queue is not None:
-                self.on_queue(self)
-            wake(served)
+        if self.line:
+            self._serve()
+
+    def _serve(self) -> None:
+        """Grant the jobs in line, in order, while the first one's ADCs are free."""
+        line, served = self.line, []
+        while line:
+            mask = self._fit(line[0][0])
+            if not mask:
+                break
+            need, waiter, since = line.popleft()
+            self.queued_cycles += self.env.now - since
+            served.append((waiter, self._grant(need, mask)))
+        if self.on_queue is not None:
+            self.on_queue(self)
+        wake(served)
 
 
 class AdcBank(UnitBase):
