@@ -70,6 +70,48 @@ def test_two_layers_in_one_macro_take_the_adc_bank_in_turns() -> None:
     assert "('slots' wiring)" in flags[2]
 
 
+def test_layers_whose_wired_ranges_share_an_adc_take_turns_on_the_whole_job() -> None:
+    # The same two layers in a macro of 10 crossbar slots (p in slots 0-3, z in 4-7, slots 8 and 9
+    # empty) with six 0.1 GS/s ADCs, "slots": the 80 slot columns split into runs starting at
+    # ceil(80 j / 6) = 0, 14, 27, 40, 54, 67. p's 32 active columns (0-31) fall on ADC 0 (14),
+    # ADC 1 (13) and ADC 2 (27-31: 5); z's (32-63) on ADC 2 (32-39: 8), ADC 3 (14) and ADC 4 (10);
+    # ADC 5 (the empty slots) idles. A bit of either takes its busiest ADC's 14 x 10 = 140 ns (over
+    # the 100 ns read) and holds its three ADCs for it; ADC 2 is in both, so the two never convert
+    # at once. While z has work they alternate (each queued for the other's job: p, z, p, ...), a
+    # pair of bits 280 ns; z's 128 bits an image go in pairs with 128 of p's, p's other 128 alone:
+    # 128 x 280 + 128 x 140 = 53,760 ns an image. A bank that let a job hold *as many* ADCs as it
+    # uses (3 + 3 of 6) let them convert at once, as if ADC 2 were doubled: p's 256 x 140 = 35,840.
+    # The estimate ("slots": the even spread, 32 / 6 conversions a bit, 53.3 ns, the read's 100 ns
+    # when alone) has them take the whole bank in turns: 128 x (53.3 + 53.3) + 128 x 100 =
+    # 26,453.3 ns, -50.8%; flagged (each layer's ADC mux imbalance and the shared macro).
+    from pimsim.sim.blockwork import adc_loads, share_crossbars
+
+    plan = design(
+        SHARED,
+        [MacroGroup(name="m", crossbars=10, adcs=6, units={**SA, UnitKind.ADD: 1}, buffer_kib=64)],
+        [
+            LayerMapping(layer="p", dup=1, macros=[0], crossbars=[4]),
+            LayerMapping(layer="z", dup=1, macros=[0], crossbars=[4], shares_with="p"),
+        ],
+        library(adc_ghz=0.1),
+    )
+    xb = share_crossbars(plan)
+    assert adc_loads(xb[("p", 0)], 1, 6) == (14, 13, 5, 0, 0, 0)
+    assert adc_loads(xb[("z", 0)], 1, 6) == (0, 0, 8, 14, 10, 0)
+    sim = simulate(plan, SimOptions(images=4))
+    assert sim.period_ns == 128 * 280 + 128 * 140
+    bank = next(u for u in sim.units if u.name == "macro 0/ADC bank")
+    # per ADC over 4 images: p's 4 x 256 bits x (14, 13, 5) x 10 ns, z's 4 x 128 x (8, 14, 10) x 10
+    assert bank.server_busy_ns == (143360.0, 133120.0, 51200.0 + 40960.0, 71680.0, 51200.0, 0.0)
+    assert bank.queued_ns > 0  # the turns on ADC 2
+    est = estimate(plan.arch, plan)
+    assert est.period_ns == pytest.approx(128 * 2 * 320 / 6 + 128 * 100)
+    assert round(100 * (est.period_ns / sim.period_ns - 1), 1) == -50.8
+    flags = disagreements(plan)
+    assert [d.split(":")[0] for d in flags] == ["ADC mux imbalance"] * 2 + ["shared macro"]
+    assert flags[2].endswith("at once where they are disjoint, in turns where they share one")
+
+
 def test_one_adc_for_two_layers_is_taken_in_turns_in_both_models() -> None:
     # Fewer ADCs than weight layers (one 0.1 GS/s ADC for p and z, "weights"): one bank, every
     # column of both layers on ADC 0, which the layers take in turns as the estimate has them: p's

@@ -13,6 +13,7 @@ import pytest
 
 from pimsim.components.parts import InterfacePart
 from pimsim.sim import compile_program
+from pimsim.sim.adc import Wired, WiredBank
 from pimsim.sim.buffer import Scratchpad
 from pimsim.sim.core import Cause, Clock, SimEnv
 from pimsim.sim.registry import (
@@ -137,3 +138,35 @@ def test_units_count_what_they_served() -> None:
     assert r.counts["buffer_read_bits"] == r.counts["buffer_write_bits"] == 2 * 128
     assert unit(r, "macro 0/ADC bank").jobs == 8 and unit(r, "macro 0/SPM port").jobs == 4
     assert {u.kind for u in r.units} == set(UNIT_KINDS)
+
+
+class Granted:
+    """A queued job that records the lane it is granted."""
+
+    def __init__(self) -> None:
+        self.lanes: list[int] = []
+
+    def granted(self, lane: int) -> None:
+        self.lanes.append(lane)
+
+
+def test_the_adc_bank_grants_a_job_exactly_its_wired_adcs() -> None:
+    # four ADCs; a holds ADCs 0 and 1, b is wired to 1 and 2, c to 3
+    bank = WiredBank(SimEnv(), "ADC bank", 4)
+    a, b, c = Wired.of([0, 1]), Wired.of([1, 2]), Wired.of([3])
+    assert (int(a), int(b), int(c)) == (2, 2, 1)  # as many servers as it names
+    assert bank.take(a) == 0
+    # b needs ADC 1, which a holds: it waits although 2 of the 4 ADCs are free
+    assert bank.take(b) == -1
+    wb, wc = Granted(), Granted()
+    bank.queue(b, wb)
+    # c's ADC 3 is free, but b queued first: first come, first served
+    assert bank.take(c) == -1
+    bank.queue(c, wc)
+    # a gives back ADCs 0 and 1: b gets 1 and 2 (lane 0), then c gets 3 (lane 1), both at once
+    bank.give(a, 0, 10)
+    assert (wb.lanes, wc.lanes) == ([0], [1]) and bank.held == 0b1110 and bank.free == 1
+    # a plain count takes the lowest free ADCs: ADC 0, on lane 2
+    assert bank.take(1) == 2 and bank.held == 0b1111
+    # busy time weighted by the servers held: a's 10 cycles on 2 of 4 ADCs
+    assert bank.busy_cycles == 5.0 and bank.jobs == 4

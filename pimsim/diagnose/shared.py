@@ -4,8 +4,9 @@
 - **One bank taken in turns** (``"slots"`` wiring, or fewer ADCs than weight layers): the estimate
   has the layers take the whole ADC bank in turns at the even spread
   (:func:`pimsim.model.kernel.interleaved_busy`); the simulator converts each layer on the ADCs its
-  columns are wired to, so layers on disjoint ADCs convert at once. Flagged when the layers' ADCs
-  differ (on the same ADCs they take them in turns in both models).
+  columns are wired to, so layers on disjoint ADCs convert at once, and layers whose ranges share
+  an ADC take turns, each bit holding all its ADCs. Flagged when the layers' ADCs differ (on the
+  same ADCs they take them in turns in both models).
 - **Own runs of ADCs, shared shift-and-add units** (``"weights"``): the estimate gives each layer
   its own run of ADCs, as the simulator wires them, and charges the shared units twice: their load
   in whole actions per job (a bound on the period) and the queue where one layer's bits lock onto
@@ -82,7 +83,8 @@ def shared_macro(
             f"shared macro: macro {macro} holds {layers}: the estimate has them take the whole "
             f"ADC bank in turns at the even spread ({one_bank_why(plan, macro, len(shares))}); "
             "the simulator converts each on the "
-            "ADCs its columns are wired to, at once where they are disjoint"
+            "ADCs its columns are wired to, at once where they are disjoint, in turns where "
+            "they share one"
         ]
     turns = _units_in_turns(plan, macro, shares)
     if turns is None:
