@@ -103,6 +103,31 @@ def test_back_to_back_packets_outrun_flit_by_flit_by_their_last_group(
     assert per_packet > m.occupy_flit_times(flits)
 
 
+@pytest.mark.parametrize(
+    ("buffer", "stages", "flits"), [(4, 1, 32), (4, 1, 30), (1, 1, 32), (2, 1, 8), (4, 3, 32)]
+)
+def test_a_waiting_packet_holds_the_link_behind_it_as_flit_by_flit(
+    buffer: int, stages: int, flits: int
+) -> None:
+    # b's packet takes the shared link at 1 + stages; a's (injected 1 flit time later, two links)
+    # waits there for b's tail while holding (0,0)->(0,1) (wormhole); c's packet, from another
+    # port of router (0,0) over (0,0)->(0,1) only, waits behind a's. The packet model frees
+    # (0,0)->(0,1) for c at max(taken + occupy(F), next link taken + occupy(F - B) + 1): the
+    # flit-level time of c's head (4-flit buffers, 32 flits, 1 stage: 63 flit times).
+    l1 = "link (0,0)->(0,1)"
+    c_path = ("inject m3", l1, "eject m1")
+    x = step(
+        [Packet(0, B_PATH, flits), Packet(1, A_PATH, flits), Packet(3, c_path, flits)],
+        buffer,
+        stages,
+    )
+    a_l1, a_shared, c_l1 = x[1][1][0], x[1][2][0], x[2][1][0]
+    m = mesh(buffer, stages, float(1 + stages))
+    hold = m.hold_cycles(flits)
+    assert hold is not None and a_shared > a_l1 + 1 + stages  # a waited at the shared link
+    assert c_l1 == max(a_l1 + m.occupy_flit_times(flits), a_shared + hold)
+
+
 def test_the_shared_link_of_add_two_runs_as_the_flit_level_stream() -> None:
     # add_two at 4 ns per flit with 1-flit buffers (docs/disagreements.md, router buffer
     # starvation): the shared link sets the period and carries 4 packets of 32 flits an image.
