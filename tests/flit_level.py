@@ -72,12 +72,11 @@ def step(packets: list[Packet], buffer: int | None, stages: int) -> list[list[li
             i = len(x[n][k])
             if i == p.flits:
                 continue
-            if k == 0:
-                if t < p.ready or (i and x[n][k][i - 1] >= t):
-                    continue
-            elif len(x[n][k - 1]) <= i or x[n][k - 1][i] + 1 + stages > t:
+            if k == 0 and t < p.ready:  # not injected yet
                 continue
-            if i and x[n][k][i - 1] >= t:
+            if k and (len(x[n][k - 1]) <= i or x[n][k - 1][i] + 1 + stages > t):
+                continue  # not through the router behind yet
+            if i and x[n][k][i - 1] >= t:  # one flit per flit time
                 continue
             limited = buffer is not None and not c.startswith("eject")
             if limited and held.get(c, 0) >= buffer:  # type: ignore[operator]
