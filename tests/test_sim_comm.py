@@ -24,6 +24,7 @@ from tests.test_sim_hand import (
     SA,
     add_two,
     design,
+    layer,
     library,
     run,
     stage,
