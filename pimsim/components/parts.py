@@ -168,8 +168,10 @@ class NocPart(_Frozen):
     router_area_mm2: NonNeg | None = Field(None, description="Area of one router, mm^2.")
     buffer_flits: Annotated[int, Field(gt=0, le=2**20)] | None = Field(
         None,
-        description="Input buffer of each router port, flits (credit-based flow control); "
-        "none: a router buffers whole packets and credits never limit a link.",
+        description="Input buffer of each router port, flits (credit-based flow control, one "
+        "virtual channel: a packet longer than it that waits holds the channels behind it); "
+        "none: a router buffers whole packets, credits never limit a link and a waiting packet "
+        "holds nothing behind it.",
     )
     router_stages: Annotated[int, Field(gt=0, le=64)] | None = Field(
         None,

@@ -71,14 +71,17 @@ def communication_disagreements(plan: Plan, program: Program, period: float) -> 
     at = program.positions
     for f in flows:
         counts = ((f.blocks - 1, f.bits[0]), (1, f.bits[1]))
+        # a channel with credits behind it is held until they allow the next head (occupy); the
+        # ejection port, with none, for the packet's span
         span = sum(n * mesh.span_flit_times(mesh.flits(b)) * mesh.flit_ns for n, b in counts)
+        held = sum(n * mesh.occupy_flit_times(mesh.flits(b)) * mesh.flit_ns for n, b in counts)
         (r0, c0), (r1, c1) = at[f.src], at[f.dst]
-        channel_ns[f"router port inject m{f.src} ({r0},{c0})"] += span
+        channel_ns[f"router port inject m{f.src} ({r0},{c0})"] += held
         channel_ns[f"router port eject m{f.dst} ({r1},{c1})"] += span
         for (a, b), (c, d) in f.route:
-            channel_ns[f"link ({a},{b})->({c},{d})"] += span
-            link_ns[("inject", (a, b), ((a, b), (c, d)))] += span
-            link_ns[("eject", (c, d), ((a, b), (c, d)))] += span
+            channel_ns[f"link ({a},{b})->({c},{d})"] += held
+            link_ns[("inject", (a, b), ((a, b), (c, d)))] += held
+            link_ns[("eject", (c, d), ((a, b), (c, d)))] += held
         bits = sum(n * b for n, b in counts)
         for m in (f.src, f.dst):
             part = hw.parts.buffer(plan.groups[m].buffer_kib)

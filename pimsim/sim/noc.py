@@ -24,12 +24,17 @@ whole packets, the credit loop never limits). A flit may cross a channel only wi
 slot of the buffer behind it; the slot's credit comes back ``R = router_stages + 2`` flit times
 after its flit was sent (the link, the router pipeline it waits in, the credit's way back). With
 ``B`` slots and ``B < R`` a channel so sends ``B`` flits per ``R`` flit times: flit ``i`` leaves
-``floor(i / B) x R + i mod B`` flit times after the first, and ``span(F)`` is that plus one. The
-model books credits per packet with this closed form: flit by flit, an uncontended path gives
-exactly these times on every channel (``tests/test_sim_comm.py`` steps a flit-level model to
-check it). A packet blocked further on holds the channels behind it (wormhole): a channel is released once
-its tail has crossed, and no earlier than the credits of the packet's last ``B`` flits allow, that
-is ``span(F - B) + 1`` flit times after the next channel was taken.
+``start(i) = floor(i / B) x R + i mod B`` flit times after the first, ``span(F) = start(F - 1) +
+1``, and the channel may take the next packet's head only at ``start(F)``, when the credit of the
+packet's flit ``F - B`` is back (``occupy(F)``; the ejection port writes into the network interface
+and has no credits: ``span``). The model books credits per packet with these closed forms:
+flit by flit (``tests/flit_level.py``), an uncontended path gives exactly these times on every
+channel, and so does a channel that carries packets back to back when ``B`` divides ``F``; when it
+does not, a busy channel's flits run on across packets (``start`` of the stream, not of each
+packet) and the packet model is short by up to ``(R - B) x (F mod B) / B`` flit times a packet
+(``tests/test_sim_credits.py``). A packet blocked further on holds the channels behind it
+(wormhole): a channel is released once its tail has crossed and the credits allow the next head,
+and no earlier than ``occupy(F - B) + 1`` flit times after the next channel was taken.
 
 **Flows.** A *flow* is the stream of one producer's blocks to one consumer share (or of one share's
 results to its layer's output macro): for each block it waits for the data to exist at the source
@@ -152,8 +157,22 @@ class Mesh:
             return flits
         return (flits - 1) // b * self.round_trip + (flits - 1) % b + 1
 
+    def occupy_flit_times(self, flits: int) -> int:
+        """Flit times after a channel's first flit of a packet before it may carry the next
+        packet's head: when the credit of the packet's flit ``flits - buffer_flits`` is back
+        (credit-limited; see the module): ``span`` plus ``R - B`` when ``B`` divides the flits."""
+        if flits <= 0:
+            return 0
+        b = self.buffer_flits
+        if b is None or b >= self.round_trip:
+            return flits
+        return flits // b * self.round_trip + flits % b
+
     def span_cycles(self, flits: int) -> int:
         return self.clock.cycles(self.span_flit_times(flits) * self.flit_ns)
+
+    def occupy_cycles(self, flits: int) -> int:
+        return self.clock.cycles(self.occupy_flit_times(flits) * self.flit_ns)
 
     def hold_cycles(self, flits: int) -> int | None:
         """Cycles after the next channel was taken before a channel may be released (the credits of
@@ -161,7 +180,7 @@ class Mesh:
         b = self.buffer_flits
         if b is None or flits <= b:
             return None
-        return self.clock.cycles((self.span_flit_times(flits - b) + 1) * self.flit_ns)
+        return self.clock.cycles((self.occupy_flit_times(flits - b) + 1) * self.flit_ns)
 
     def serial_cycles(self, bits: float) -> int:
         """Cycles a packet of ``bits`` occupies a channel."""
@@ -229,6 +248,7 @@ def run_flow(
                 whole_bits(b),
                 n,
                 mesh.span_cycles(n),
+                mesh.occupy_cycles(n),
                 mesh.hold_cycles(n),
                 f.src.job(b),
                 f.dst.job(b),
@@ -254,7 +274,7 @@ def run_flow(
 
     for g in range(images * blocks):
         c = g % blocks
-        bits, whole, flits, span, hold, read, wrote = sizes[1 if c == blocks - 1 else 0]
+        bits, whole, flits, span, occupy, hold, read, wrote = sizes[1 if c == blocks - 1 else 0]
         if source.count <= g:
             f.waiting = (Cause.INPUT, source, g)
             t0 = env.now
@@ -317,16 +337,17 @@ def run_flow(
             hops = flits if 0 < j < last else 0
             if held is not None:  # the packet fills more than the buffer: held till now
                 assert hold is not None
-                held_for = _release(env, held[:3], span, hold)
+                held_for = _release(env, held[:3], occupy, hold)
                 if tracer is not None:
                     tracer.message(
                         held[0], held[1], held[2], held_for, spec, image, c, bits, held[3]
                     )
                 held = None
             if hold is None or j == last:
-                Timeout(env, span).callbacks.append(_releaser(channel, lane, span))
+                busy = span if j == last else occupy  # no credits behind the ejection port
+                Timeout(env, busy).callbacks.append(_releaser(channel, lane, busy))
                 if tracer is not None:
-                    tracer.message(channel, lane, now, span, spec, image, c, bits, hops)
+                    tracer.message(channel, lane, now, busy, spec, image, c, bits, hops)
             else:
                 held = (channel, lane, now, hops)
             if j < last:
@@ -334,13 +355,13 @@ def run_flow(
         Timeout(env, span).callbacks.append(lambda _e, b=bits, w=wrote, g=g: write(b, w, g))
 
 
-def _release(env: SimEnv, held: tuple[Pool, int, int], span: int, hold: int) -> int:
-    """Release a channel taken at ``held[2]`` once the packet's tail has crossed it: ``span`` after
-    it was taken, and no earlier than ``hold`` after the next channel was taken (now); the cycles
-    it is held."""
+def _release(env: SimEnv, held: tuple[Pool, int, int], occupy: int, hold: int) -> int:
+    """Release a channel taken at ``held[2]`` once the packet's tail has crossed it and the
+    credits allow the next head: ``occupy`` after it was taken, and no earlier than ``hold`` after
+    the next channel was taken (now); the cycles it is held."""
     channel, lane, taken = held
     now = env.now
-    end = max(taken + span, now + hold)
+    end = max(taken + occupy, now + hold)
     Timeout(env, end - now).callbacks.append(_releaser(channel, lane, end - taken))
     return end - taken
 
