@@ -141,22 +141,22 @@ def test_the_shared_link_of_add_two_runs_as_the_flit_level_stream() -> None:
 
 
 def test_a_starved_router_buffer_stretches_each_packet() -> None:
-    # two_convs (test_sim_hand): y's block 1 (128 bits = 8 flits) is stored at 860 and read by 862.
+    # two_convs (test_sim_hand): y's block 1 (128 bits = 8 flits) is stored at 870 and read by 872.
     # With one flit of buffer and a credit round trip of 1 + 2 = 3 flit times, a channel sends a
     # flit every 3 ns: the 8 flits take 7 x 3 + 1 = 22 ns on each channel instead of 8. Two
-    # routers (injection, the link) by 864, the tail by 886, written (2 accesses) by 888: z starts
-    # loading then, 14 ns later than with deep buffers (874).
+    # routers (injection, the link) by 874, the tail by 896, written (2 accesses) by 898: z starts
+    # loading then, 14 ns later than with deep buffers (884).
     r = run(two_convs(lib(buffer_flits=1)))
-    assert layer(r, "z").start_ns == (888.0,)
+    assert layer(r, "z").start_ns == (898.0,)
     (flow,) = r.flows  # y's 4 blocks of 8 flits over one link: 2 routers each
     assert (flow.flits, flow.flit_hops, flow.router_flits) == (32, 32, 64)
     assert flow.read_bits == flow.written_bits == 4 * 128
     # the link is held 8 x 3 = 24 ns a block, till the last flit's credit is back (occupy)
     assert unit(r, "NoC/link (0,0)->(1,0)").busy_ns == 4 * 24  # y's 4 blocks
-    # two flits of buffer: 3 x 3 + 1 + 1 = 11 ns per packet, z starts at 864 + 11 + 2 = 877
-    assert layer(run(two_convs(lib(buffer_flits=2))), "z").start_ns == (877.0,)
+    # two flits of buffer: 3 x 3 + 1 + 1 = 11 ns per packet, z starts at 874 + 11 + 2 = 887
+    assert layer(run(two_convs(lib(buffer_flits=2))), "z").start_ns == (887.0,)
     # three flits cover the round trip: back to 8 ns per packet
-    assert layer(run(two_convs(lib(buffer_flits=3))), "z").start_ns == (874.0,)
+    assert layer(run(two_convs(lib(buffer_flits=3))), "z").start_ns == (884.0,)
 
 
 # -- catalogue: wormhole blocking behind a waiting packet ----------------------------------------
