@@ -69,7 +69,7 @@ class BitPipeline(Stage):
 
     own_readiness: ClassVar[bool] = True
 
-    __slots__ = ("convert", "converted_at", "next_convert", "next_read", "read_at", "wake_read")
+    __slots__ = ("convert", "converted_at", "read_at", "wake_read")
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -77,25 +77,32 @@ class BitPipeline(Stage):
         unit = self.unit
         assert isinstance(unit, PeGroup)
         self.convert = unit.convert_cycles
-        self.converted_at = self.read_at = _NEVER
-        self.next_convert = self.next_read = self.wake_read = _NEVER
+        self.converted_at = self.read_at = self.wake_read = _NEVER
 
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
         """Block ``g`` loaded, the ``adc`` stage's slot free and bit ``b``'s values converted (else
-        a ``dac`` stall until they are, with a wake-up then)."""
+        a ``dac`` stall until they are, with a wake-up then). True means the item starts now: the
+        group's pool is its own, one server, so nothing else can hold it back; the pipeline's state
+        moves on here (the hot path: no second call as the item starts)."""
         up = cast("LoadStage", self.up)  # the load, one item per block (in_mode 2), feeds it
-        if up.done < g + 1:
+        if up.done <= g:
             self.wait_on(up, up.done, g + 1)
             return False
-        if not self.slot_free(k, g, b):
+        down = self.down  # the adc stage, one item per bit (slot_mode 0): item k's slot is k
+        assert down is not None
+        if down.started < k:
+            self.wait_on(down, down.started, k)
             return False
         if not self.timing[self.in_last][1]:  # no crossbar works in this block: no conversion
-            self.next_convert, self.next_read = self.converted_at, self.read_at
             return True
         # the conversion starts one value ahead of the reads, once the DACs are free and (bit 0)
         # the block's window is in: a block is loaded before its first bit, so loaded_at is its own
-        after = self.read_at if b else max(self.read_at, up.loaded_at)
-        start = max(after, self.converted_at + self.convert)
+        after = self.read_at
+        if not b and up.loaded_at > after:
+            after = up.loaded_at
+        start = self.converted_at + self.convert
+        if after > start:
+            start = after
         read = start + self.convert
         now = self.env.now
         if read > now:
@@ -104,14 +111,11 @@ class BitPipeline(Stage):
                 self.wake_read = read
                 Timeout(self.env, read - now).callbacks.append(self._converted)
             return False
-        self.next_convert, self.next_read = start, now
+        self.converted_at, self.read_at = start, now
         return True
 
     def _converted(self, _event: Any) -> None:
         self.poke()
-
-    def starting(self, g: int, c: int) -> None:
-        self.converted_at, self.read_at = self.next_convert, self.next_read
 
 
 class PeGroup(UnitBase):
