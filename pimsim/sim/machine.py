@@ -38,19 +38,6 @@ from pimsim.sim.unit import BuildContext, Place, Unit
 from pimsim.traceformat.events import NOC_PID
 
 
-def _make_lazy(stages: list[Stage]) -> None:
-    """:func:`~pimsim.sim.stage.make_lazy`, where a stage that decides its own readiness from its
-    own state and its neighbours' (``own_readiness``: a PE group's bits waiting for their DAC
-    conversions) may complete lazily like a plain middle stage (make_lazy takes every stage that
-    decides its readiness for one that waits on something else: input, space)."""
-    own = [st for st in stages if st.custom and getattr(type(st), "own_readiness", False)]
-    for st in own:
-        st.custom = False
-    make_lazy(stages)
-    for st in own:
-        st.custom = True
-
-
 class Machine:
     """The hardware and processes of one run (everything lives in ``env``).
 
@@ -104,7 +91,7 @@ class Machine:
                 info.blocks,
             )
         self.shares = [self._share(t) for t in program.tasks]
-        _make_lazy([st for sh in self.shares for st in sh.stages])
+        make_lazy([st for sh in self.shares for st in sh.stages])
         self.flows = [self._flow(f) for f in program.flows]
         self.published: dict[str, Progress] = {}
         self.layer_finish: dict[str, list[int | None]] = {}

@@ -63,7 +63,7 @@ class BitPipeline(Stage):
     then the stage books a ``dac`` stall and wakes itself when they are. Its item is then the
     analog phase, its unit's job (read and sample). It decides its own readiness, yet it may
     complete lazily (``own_readiness``): its readiness depends on nothing but its own
-    state and its neighbours' counts, which :func:`~pimsim.sim.stage.make_lazy` relies on; a bit
+    state and its neighbours' counts, which :func:`~pimsim.sim.chain.make_lazy` relies on; a bit
     delayed by its conversion costs one wake-up event.
     """
 
