@@ -83,6 +83,38 @@ def test_a_first_bit_waits_for_its_conversion() -> None:
     assert est / r.image_finish_ns[0] - 1 == pytest.approx(-100 / 1788)
 
 
+def test_a_slow_sample_and_hold_stretches_each_bit() -> None:
+    # The same two crossbars with a sample-and-hold part of 150 ns (over the 100 ns read): a
+    # column's S&H tracks it during the read and holds at the end, so a bit's analog phase is
+    # max(100, 150) = 150. The window is loaded at 2, the first bit converted 2-12 (the hand
+    # library's 0.1 GS/s DACs), bit k's phase runs from 12 + 150 k (each later conversion, 10 ns,
+    # runs during the previous phase); the last ends at 12 + 8 x 150 = 1212, + 80 conversions + 4
+    # shift-add + 2 store = 1298. Steady: 8 x 150 an image, the estimate's bound too.
+    data: dict[str, Any] = library(0.1).model_dump(mode="json")
+    data["sample_holds"] = [
+        {
+            "name": "sh150",
+            "static_power_w": 0.0,
+            "dynamic_power_w": 1e-6,
+            "peak_power_w": 1e-6,
+            "latency_ns": 150.0,
+            "source": "a hand-made slow sample-and-hold",
+        }
+    ]
+    plan = design(
+        ONE_BY_ONE,
+        [MacroGroup(name="m", crossbars=2, adcs=2, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
+        ComponentLibrary.model_validate(data),
+    )
+    r = simulate(plan, SimOptions(images=4))
+    assert r.image_finish_ns[0] == 2 + 10 + 8 * 150 + 80 + 4 + 2
+    assert r.period_ns == 8 * 150
+    # 2 crossbars x 8 active columns sampled per bit: 16 x 8 bits x 4 images
+    assert r.counts["sample_hold"] == 16 * 8 * 4
+    assert estimate(plan.arch, plan).period_ns == pytest.approx(8 * 150)
+
+
 # -- ADC mux groups ----------------------------------------------------------------------------------
 #: conv 1x1, 8 -> 12 channels: two tiles of 8 rows, 8 and 4 columns, x 2 slices = 4 crossbars in slot
 #: order (tile 0 slice 0, tile 0 slice 1, tile 1 ...) with 8, 8, 4, 4 active columns: per bit 24
