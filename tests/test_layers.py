@@ -148,16 +148,15 @@ def test_pimsim_never_imports_synth() -> None:
 
 
 #: What the simulator may take from the model: the placement, the names of actions, the window
-#: geometry, the bit period of the parts, the result figures, the inventory of parts and the one
-#: pricing function. Not the
-#: estimate's work tables, stage times or periods (kernel, evaluate, estimate, tables, latency):
-#: then the validation would compare two copies of one number.
+#: geometry, the result figures, the inventory of parts and the one pricing function. Not the
+#: estimate's work tables, bit time (design.bit_ns: the PE group times its DACs, reads and samples
+#: itself), stage times or periods (kernel, evaluate, estimate, tables, latency): then the
+#: validation would compare two copies of one number.
 SIM_MAY_USE = {
     "pimsim.model",
     "pimsim.model.plan",
     "pimsim.model.actions",
     "pimsim.model.windows",
-    "pimsim.model.design",
     "pimsim.model.figures",
     "pimsim.model.pricing",
     "pimsim.model.inventory",

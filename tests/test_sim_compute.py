@@ -1,4 +1,4 @@
-"""The compute side of the simulated hardware, by hand: DAC and sample-and-hold rates, ADC mux
+"""The compute side of the simulated hardware, by hand: DAC conversions and rates, ADC mux
 groups, idle copies in tail blocks; each where the estimate is right and where it is knowingly wrong
 (the catalogue of docs/disagreements.md).
 
@@ -37,22 +37,82 @@ def with_dac(lib: ComponentLibrary, ghz: float) -> ComponentLibrary:
     return ComponentLibrary.model_validate(data)
 
 
-# -- DAC rate ----------------------------------------------------------------------------------------
-def test_a_slow_dac_sets_the_bit_time_in_both_models() -> None:
-    # tests/test_sim_hand.py's two crossbars with two ADCs take 888 ns: 2 (load) + 8 bits x 100
-    # (read) + 80 (last bit's conversions) + 4 (shift-add) + 2 (store). With a 0.005 GS/s DAC a
-    # row converts one value per 200 ns, longer than the read: each bit takes 200 ns.
-    plan = design(
+# -- DAC rate and first-bit conversion ---------------------------------------------------------------
+def slow_dac() -> Plan:
+    """tests/test_sim_hand.py's two crossbars with two ADCs (80 ns of conversions a bit, under the
+    100 ns read), with 0.005 GS/s DACs: a row converts one value per 200 ns, longer than the read."""
+    return design(
         ONE_BY_ONE,
         [MacroGroup(name="m", crossbars=2, adcs=2, units=SA, buffer_kib=64)],
         [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
         with_dac(library(0.1), 0.005),
     )
-    r = simulate(plan, SimOptions(images=4))
-    assert r.image_finish_ns[0] == 2 + 8 * 200 + 80 + 4 + 2
+
+
+def test_a_slow_dac_sets_the_steady_bit_time() -> None:
+    # The DACs convert one value ahead of the reads, one conversion per 200 ns: bit k's
+    # conversion starts when bit k - 1's read starts (and the previous conversion is over), so
+    # the reads follow one per 200 ns, the conversions back to back. Later images' windows are
+    # loaded early (the load is free once the crossbars start the previous block): their first
+    # conversion runs during the previous image's last read, and an image takes 8 bits x 200.
+    r = simulate(slow_dac(), SimOptions(images=4))
     assert r.period_ns == 8 * 200
-    # the estimate's closed-form bound: max(read, 1 / DAC rate, sample) per bit
-    assert estimate(plan.arch, plan).period_ns == pytest.approx(8 * 200)
+    assert r.image_finish_ns == (1788.0, 1788.0 + 1600, 1788.0 + 3200, 1788.0 + 4800)
+    # each read of 100 ns waits 100 for its conversion: in image 0 the first bit 200 (below),
+    # every other bit 100; 900 + 3 images x 8 bits x 100
+    mvm = next(s for s in layer(r, "y").stages if s.name == "mvm")
+    assert mvm.stall_ns == {"dac": 900.0 + 3 * 8 * 100, "port": 2.0}
+    assert mvm.busy_ns == 4 * 8 * 100
+    # steady state: the estimate's rate bound, max(read, 1 / DAC rate, sample) a bit, says the same
+    assert estimate(slow_dac().arch, slow_dac()).period_ns == pytest.approx(8 * 200)
+
+
+def test_a_first_bit_waits_for_its_conversion() -> None:
+    # Image 0: the window is loaded at 2 (128 bits, 2 accesses); bit 0's conversion runs 2 ->
+    # 202 and only then is it read (202 -> 302); bit k is read at 202 + 200 k (bit 4, block 1's
+    # first, too: its window was in at 4, its conversion ran during bit 3's read). The last read
+    # ends at 202 + 7 x 200 + 100 = 1702, + 80 conversions + 4 shift-add + 2 store = 1788.
+    plan = slow_dac()
+    r = simulate(plan, SimOptions(images=1))
+    assert r.image_finish_ns == (2 + 200 + 7 * 200 + 100 + 80 + 4 + 2,)
+    # the estimate charges every bit the bound (200) from the load on and sees no first
+    # conversion: 2 + 8 x 200 + 80 + 4 + 2 = 1688, 100 ns (5.6%) short of the simulated latency
+    # (docs/disagreements.md)
+    est = estimate(plan.arch, plan).latency_ns
+    assert est == pytest.approx(2 + 8 * 200 + 80 + 4 + 2)
+    assert est / r.image_finish_ns[0] - 1 == pytest.approx(-100 / 1788)
+
+
+def test_a_slow_sample_and_hold_stretches_each_bit() -> None:
+    # The same two crossbars with a sample-and-hold part of 150 ns (over the 100 ns read): a
+    # column's S&H tracks it during the read and holds at the end, so a bit's analog phase is
+    # max(100, 150) = 150. The window is loaded at 2, the first bit converted 2-12 (the hand
+    # library's 0.1 GS/s DACs), bit k's phase runs from 12 + 150 k (each later conversion, 10 ns,
+    # runs during the previous phase); the last ends at 12 + 8 x 150 = 1212, + 80 conversions + 4
+    # shift-add + 2 store = 1298. Steady: 8 x 150 an image, the estimate's bound too.
+    data: dict[str, Any] = library(0.1).model_dump(mode="json")
+    data["sample_holds"] = [
+        {
+            "name": "sh150",
+            "static_power_w": 0.0,
+            "dynamic_power_w": 1e-6,
+            "peak_power_w": 1e-6,
+            "latency_ns": 150.0,
+            "source": "a hand-made slow sample-and-hold",
+        }
+    ]
+    plan = design(
+        ONE_BY_ONE,
+        [MacroGroup(name="m", crossbars=2, adcs=2, units=SA, buffer_kib=64)],
+        [LayerMapping(layer="y", dup=1, macros=[0], crossbars=[2])],
+        ComponentLibrary.model_validate(data),
+    )
+    r = simulate(plan, SimOptions(images=4))
+    assert r.image_finish_ns[0] == 2 + 10 + 8 * 150 + 80 + 4 + 2
+    assert r.period_ns == 8 * 150
+    # 2 crossbars x 8 active columns sampled per bit: 16 x 8 bits x 4 images
+    assert r.counts["sample_hold"] == 16 * 8 * 4
+    assert estimate(plan.arch, plan).period_ns == pytest.approx(8 * 150)
 
 
 # -- ADC mux groups ----------------------------------------------------------------------------------

@@ -86,27 +86,32 @@ def two_crossbars(adcs: int) -> Plan:
 
 
 def test_two_crossbars_share_one_adc() -> None:
-    # per block: load 128 bits = 2 accesses; per bit: read 100, 16 conversions at 10 ns on one ADC
-    # = 160, shift-add 16 elements / 4 lanes = 4; store 2. The ADC bank is the bottleneck and
-    # never idles once the first read is in: 2 + 100 + 8 bits x 160 + 4 + 2.
+    # per block: load 128 bits = 2 accesses; per bit: the DACs convert its values (10 ns at 0.1
+    # GS/s), read 100, 16 conversions at 10 ns on one ADC = 160, shift-add 16 elements / 4 lanes
+    # = 4; store 2. The first bit's conversion follows the load (2 -> 12); every later one runs
+    # during the previous read. The ADC bank is the bottleneck and never idles once the first read
+    # is in: 2 + 10 + 100 + 8 bits x 160 + 4 + 2.
     r = run(two_crossbars(1))
-    assert r.image_finish_ns == (1388.0,)
+    assert r.image_finish_ns == (1398.0,)
     assert unit(r, "macro 0/ADC bank").busy_ns == 8 * 160
     # the crossbars wait for the ADC to empty their sample-and-holds: 60 ns before each of the
-    # 6 bits after the first two; before the first bit they wait for the load
-    assert stage(r, "y", "mvm").stall_ns == {"adc": 360.0, "port": 2.0}
+    # 6 bits after the first two; before the first bit they wait for the load, then its conversion
+    assert stage(r, "y", "mvm").stall_ns == {"adc": 360.0, "dac": 10.0, "port": 2.0}
     assert layer(r, "y").bottleneck == "adc"
+    # the next images' windows are loaded early: their first conversions run during the previous
+    # image's last read, and the images follow one per 8 x 160
     r4 = run(two_crossbars(1), images=4)
-    assert r4.image_finish_ns == (1388.0, 2668.0, 3948.0, 5228.0) and r4.period_ns == 1280.0
+    assert r4.image_finish_ns == (1398.0, 2678.0, 3958.0, 5238.0) and r4.period_ns == 1280.0
 
 
 def test_two_crossbars_with_two_adcs() -> None:
     # two ADCs convert 8 columns each: 80 per bit, under the 100 ns read: the crossbars set the
-    # pace, 2 + 8 bits x 100 + 80 + 4 + 2
+    # pace once the first bit is converted, 2 + 10 + 8 bits x 100 + 80 + 4 + 2 (block 1's window
+    # is loaded during block 0: its first conversion runs during block 0's last read)
     r = run(two_crossbars(2))
-    assert r.image_finish_ns == (888.0,)
+    assert r.image_finish_ns == (898.0,)
     assert unit(r, "macro 0/ADC bank").busy_ns == 8 * 80
-    assert stage(r, "y", "mvm").stall_ns == {"port": 2.0}
+    assert stage(r, "y", "mvm").stall_ns == {"dac": 10.0, "port": 2.0}
     assert layer(r, "y").bottleneck == "mvm"
     assert run(two_crossbars(2), images=4).period_ns == 800.0
 
@@ -130,10 +135,11 @@ def test_two_layers_share_one_adc_bank() -> None:
         library(0.1),
     )
     r = run(plan, images=4)
-    # the port loads a then b (2 ns each); from a's first read (102) the bank converts a's and b's
-    # bits in turn, 160 each, never idle: image 0 ends with b's 16th job, + 4 shift-add + 2 store;
-    # then one image per 16 x 160
-    assert r.image_finish_ns == (2668.0, 5228.0, 7788.0, 10348.0) and r.period_ns == 2560.0
+    # the port loads a then b (2 ns each); a's first bit is converted by 12 (b's by 14); from a's
+    # first read (12 -> 112) the bank converts a's and b's bits in turn, 160 each, never idle:
+    # image 0 ends with b's 16th job (112 + 16 x 160), + 4 shift-add + 2 store; then one image
+    # per 16 x 160
+    assert r.image_finish_ns == (2678.0, 5238.0, 7798.0, 10358.0) and r.period_ns == 2560.0
     bank = unit(r, "macro 0/ADC bank")
     assert bank.busy_ns == 4 * 2560 and bank.queued_ns > 0
     # each layer's conversions wait for the other's: an "adc" stall at its adc stage
@@ -169,21 +175,26 @@ def two_convs(lib: ComponentLibrary = LIBRARY) -> Plan:
 
 
 def test_second_layer_starts_after_its_window_fills() -> None:
-    # block of y: load 4 x 18 values x 16 bits = 18 accesses; per bit read 100, 48 conversions on
-    # 2 ADCs = 24, 48 / 4 lanes = 12 shift-adds; partial sums 16 / 4 = 4; store 128 bits = 2.
-    # Block 0 of y is stored at 18 + (100 + 24 + 12) + 3 x 100 + 4 + 2 = 460, block 1 400 later.
-    # z's first row needs rows 0 and 1 of y (3x3, pad 1): y's block 1, stored at 860, is read
-    # through m0's port (128 bits = 2 accesses) by 862, crosses two routers (1 ns each: injection
-    # and the one link) by 864 and its 8 flits by 872, and is written through m1's port by 874,
-    # when z starts loading.
+    # block of y: load 4 x 18 values x 16 bits = 18 accesses; the first bit's conversion 10; per
+    # bit read 100, 48 conversions on 2 ADCs = 24, 48 / 4 lanes = 12 shift-adds; partial sums
+    # 16 / 4 = 4; store 128 bits = 2. Block 0 of y is stored at 18 + 10 + (100 + 24 + 12) + 3 x
+    # 100 + 4 + 2 = 470, block 1 400 later (its window is in early: its first conversion runs
+    # during block 0's last read). z's first row needs rows 0 and 1 of y (3x3, pad 1): y's block
+    # 1, stored at 870, is read through m0's port (128 bits = 2 accesses) by 872, crosses two
+    # routers (1 ns each: injection and the one link) by 874 and its 8 flits by 882, and is
+    # written through m1's port by 884, when z starts loading.
     r = run(two_convs())
     y, z = layer(r, "y"), layer(r, "z")
-    assert y.start_ns == (0.0,) and z.start_ns == (874.0,)
-    # z then runs one block per 400 ns behind y: its last block is in 400 after y's
-    assert y.finish_ns == (1660.0,) and z.finish_ns == (874.0 + 18 + 136 + 300 + 6 + 3 * 400,)
-    # z's loads wait for y: 874 for its first window, then 382 for each of the next two rows (y's
-    # row arrives 400 later, z's load is free 18 after its previous one)
-    assert stage(r, "z", "load").stall_ns["input"] == 874.0 + 2 * 382
+    assert y.start_ns == (0.0,) and z.start_ns == (884.0,)
+    assert y.finish_ns == (1670.0,)
+    # z then runs one block per 400 ns behind y. Its first bit waits for its conversion (902 ->
+    # 912); a later row of y arrives 400 after the previous one and is loaded 18 later, 10 before
+    # z's crossbars finish the previous block, so its conversion ends just as they do: no wait.
+    assert z.finish_ns == (884.0 + 18 + 10 + 136 + 300 + 6 + 3 * 400,)
+    # z's loads wait for y: 884 for its first window, then 382 for each of the next two rows (y's
+    # row arrives 400 later, z's load is done 18 after its previous one began; it waits for its
+    # input first, which it checks before its slot)
+    assert stage(r, "z", "load").stall_ns["input"] == 884.0 + 2 * 382
 
 
 # -- a NoC link shared by two flows --------------------------------------------------------------
@@ -217,15 +228,17 @@ def add_two(flit_ns: float, lib: ComponentLibrary | None = None, noc: Noc | None
 
 
 def test_noc_link_shared_by_two_flows() -> None:
-    # a and b store a block every 400 ns from 440 and read it through their ports (512 bits = 8
-    # accesses) by 448; at 10 ns a flit a packet holds each channel 320 ns, so the shared link
-    # needs 640 per pair of blocks. b injects at 448 and takes the shared link at 449 (one router
-    # on), a reaches it at 450 and waits till 769: the link carries b's and a's blocks in turn, and
-    # a's k-th block takes e's ejection port (macro 2) at 770 + 640 k (b's was freed then), its tail
-    # is in 320 later and written through m2's port (8 accesses) at 1098 + 640 k. e's row needs
-    # both; its last row of image i follows a's block 2i + 1: + 16 load + 8 add + 8 store.
+    # a and b store a block every 400 ns from 450 (load 8, the first bit's conversion 10, 4 bits x
+    # 100, 8 conversions on 8 ADCs, shift-add 4, store 8; later windows are converted during the
+    # previous block's last read) and read it through their ports (512 bits = 8 accesses) by 458;
+    # at 10 ns a flit a packet holds each channel 320 ns, so the shared link needs 640 per pair
+    # of blocks. b injects at 458 and takes the shared link at 459 (one router on), a reaches it
+    # at 460 and waits till 779: the link carries b's and a's blocks in turn, and a's k-th block
+    # takes e's ejection port (macro 2) at 780 + 640 k (b's was freed then), its tail is in 320
+    # later and written through m2's port (8 accesses) at 1108 + 640 k. e's row needs both; its
+    # last row of image i follows a's block 2i + 1: + 16 load + 8 add + 8 store.
     r = run(add_two(10.0), images=4)
-    assert r.image_finish_ns == (1770.0, 3050.0, 4330.0, 5610.0)
+    assert r.image_finish_ns == (1780.0, 3060.0, 4340.0, 5620.0)
     assert r.period_ns == 1280.0
     shared = unit(r, "NoC/link (0,1)->(0,2)")
     assert shared.busy_ns == 16 * 320 and shared.queued_ns > 0

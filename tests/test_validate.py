@@ -17,10 +17,12 @@ def test_a_design_within_tolerance_is_not_flagged_and_one_beyond_is() -> None:
     data = arch.model_dump(mode="json")
     fine = validate_design(0, data, net, 4, 5.0, None)
     assert not fine.flagged and fine.simulated["throughput_ips"] == fine.estimate["throughput_ips"]
-    # the estimate's latency is 3709.5 ns, the simulation's 3717 cycles of 1 ns (-0.2 %): each block
+    # the estimate's latency is 3709.5 ns, the simulation's 3737 cycles of 1 ns (-0.7 %): each block
     # sent to z (192 bits) is also read and written through the scratchpad ports (3 + 3 accesses)
-    # and crosses one router more (injection), which the estimate's latency does not charge
-    assert math.isclose(fine.error_pct["latency_ns"], 100 * (3709.5 - 3717) / 3717)
+    # and crosses one router more (injection), and each layer's first bit waits for its DACs'
+    # conversion (10 ns at 0.1 GS/s; 3717 cycles without it), which the estimate's latency does
+    # not charge
+    assert math.isclose(fine.error_pct["latency_ns"], 100 * (3709.5 - 3737) / 3737)
     strict = validate_design(0, data, net, 4, 0.01, None)
     assert strict.flagged and strict.stalls  # the dominant stall causes are named
     text = io.StringIO()
@@ -28,7 +30,7 @@ def test_a_design_within_tolerance_is_not_flagged_and_one_beyond_is() -> None:
         validation_table(ValidationReport((fine, strict), 0.01, 4))
     )
     out = text.getvalue()
-    assert "-0.20%" in out and "two" in out
+    assert "-0.74%" in out and "two" in out
     assert strict.stalls[0][0] in out
 
 

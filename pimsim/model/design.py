@@ -16,8 +16,9 @@ def bit_ns(parts: Parts) -> float:
     """The time of one input bit on a crossbar, ns: the slowest of the crossbar read
     (``latency_ns``), the DAC's conversion period (``1 / frequency_ghz``: each row's DAC converts
     one value per bit, the next while the crossbar reads this one) and the sample-and-hold's sample
-    time (``latency_ns``; no part: part of the read). A closed-form rate bound, the same in the
-    simulator (:mod:`pimsim.sim.pe`)."""
+    time (``latency_ns``; no part: part of the read). The estimate's closed-form rate bound (the
+    simulator times its own DAC / read / sample pipeline, :mod:`pimsim.sim.pe`, whose steady rate
+    is this bound but whose first bit of a block may wait for its conversion)."""
     sample = parts.sample_hold.latency_ns if parts.sample_hold is not None else 0.0
     return max(parts.crossbar.latency_ns, 1 / parts.dac.frequency_ghz, sample)
 

@@ -20,7 +20,11 @@ def make_lazy(stages: list[Stage]) -> None:
     an item, starts one, or waits for it), and a wake-up event is scheduled only when a neighbour
     waits for this item or the next item could start the moment this one ends. Every moment at
     which the eager pipeline would act is still a moment at which the lazy one acts, so the times
-    are the same; only the events are fewer.
+    are the same; only the events are fewer. A stage that decides its own readiness (``custom``)
+    is left eager, since it may wait on something its neighbours do not announce (input, space),
+    unless its class says its readiness is its own state and its neighbours' counts
+    (``own_readiness``: a PE group's bits waiting for their DAC conversions, which wake it
+    themselves).
     """
     users: dict[int, int] = {}
     for st in stages:
@@ -28,7 +32,11 @@ def make_lazy(stages: list[Stage]) -> None:
     for (
         st
     ) in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
-        st.lazy = not st.custom and users[id(st.pool)] == 1 and (st.up is None or not st.up.lazy)
+        st.lazy = (
+            (not st.custom or getattr(type(st), "own_readiness", False))
+            and users[id(st.pool)] == 1
+            and (st.up is None or not st.up.lazy)
+        )
 
 
 def link(stages: list[Stage]) -> None:

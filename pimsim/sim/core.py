@@ -99,8 +99,9 @@ class Cause:
     PORT = "port"  # the scratchpad port, used by another load or store
     UNITS = "units"  # digital units of the macro, busy with other work
     PE = "pe"  # the crossbars, still reading earlier bits
+    DAC = "dac"  # the row DACs, still converting the bit's input values
     IO = "io"  # the off-chip interface: the input not yet on chip, or the channel busy
-    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE, IO)
+    ALL = (INPUT, ADC, BUFFER, NOC, PORT, UNITS, PE, DAC, IO)
 
 
 class Clock:

@@ -143,7 +143,7 @@ class Machine:
                 )
                 stages.append(StoreStage(*args, staging=staging))
             else:
-                stages.append(Stage(*args))
+                stages.append((unit.stage_class or Stage)(*args))
         link(stages)
         return ShareRun(task, stages, spm)
 

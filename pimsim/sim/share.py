@@ -68,13 +68,14 @@ class LoadStage(Stage):
     inputs are :class:`InputRun` values, or, for a layer reading the network input through the
     off-chip interface, :class:`~pimsim.sim.interface.ExternalInput`."""
 
-    __slots__ = ("inputs", "start_cycles")
+    __slots__ = ("inputs", "loaded_at", "start_cycles")
 
     def __init__(self, *args: Any, inputs: list[Any], images: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.custom = True
         self.inputs = inputs
         self.start_cycles: list[int | None] = [None] * images
+        self.loaded_at = 0  # when the last block was loaded, cycles (the PE's DACs wait for it)
 
     def ready(self, k: int, g: int, b: int, c: int) -> bool:
         img = g // self.blocks
@@ -90,6 +91,7 @@ class LoadStage(Stage):
             self.start_cycles[g // self.blocks] = self.env.now
 
     def completed(self, g: int, c: int) -> None:
+        self.loaded_at = self.env.now
         img = g // self.blocks
         for inp in self.inputs:
             p = inp.spec.producer_blocks

@@ -92,6 +92,9 @@ class Unit(Protocol):
 
     kind: ClassVar[str]  # registry key; UnitSim.kind in the result
     cause: ClassVar[str]  # the stall cause of a stage waiting on a neighbour busy on this unit
+    #: the stage class that runs a middle stage served by this kind (None: the plain stage): a
+    #: kind whose items are not all alike (a PE group's bits wait for their DAC conversions)
+    stage_class: ClassVar[type[Any] | None]
     name: str  # e.g. "macro 3/ADC bank"
     macro: int | None
     pool: Pool
@@ -186,6 +189,7 @@ class UnitBase:
     stages: ClassVar[frozenset[str]]
     #: work per ns of one server wired to fixed work (an ADC's conversions per ns); 0: not wired
     server_rate: float = 0.0
+    stage_class: ClassVar[type[Any] | None] = None
 
     def __init__(self, name: str, macro: int | None, pool: Pool) -> None:
         self.name = name
