@@ -104,10 +104,22 @@ def test_back_to_back_packets_outrun_flit_by_flit_by_their_last_group(
 
 
 @pytest.mark.parametrize(
-    ("buffer", "stages", "flits"), [(4, 1, 32), (4, 1, 30), (1, 1, 32), (2, 1, 8), (4, 3, 32)]
+    ("buffer", "stages", "flits", "b_flits"),
+    [
+        (4, 1, 32, 32),
+        (4, 1, 30, 30),
+        (1, 1, 32, 32),
+        (2, 1, 8, 8),
+        (4, 3, 32, 32),
+        # a packet as long as the buffer fills it while it waits: no credit comes back, so it
+        # holds the link behind it too (the flit-level c takes it at 45, 51, 35 flit times)
+        (4, 3, 4, 32),
+        (2, 1, 2, 32),
+        (4, 1, 4, 32),
+    ],
 )
 def test_a_waiting_packet_holds_the_link_behind_it_as_flit_by_flit(
-    buffer: int, stages: int, flits: int
+    buffer: int, stages: int, flits: int, b_flits: int
 ) -> None:
     # b's packet takes the shared link at 1 + stages; a's (injected 1 flit time later, two links)
     # waits there for b's tail while holding (0,0)->(0,1) (wormhole); c's packet, from another
@@ -117,7 +129,7 @@ def test_a_waiting_packet_holds_the_link_behind_it_as_flit_by_flit(
     l1 = "link (0,0)->(0,1)"
     c_path = ("inject m3", l1, "eject m1")
     x = step(
-        [Packet(0, B_PATH, flits), Packet(1, A_PATH, flits), Packet(3, c_path, flits)],
+        [Packet(0, B_PATH, b_flits), Packet(1, A_PATH, flits), Packet(3, c_path, flits)],
         buffer,
         stages,
     )

@@ -151,22 +151,35 @@ class Granted:
 
 
 def test_the_adc_bank_grants_a_job_exactly_its_wired_adcs() -> None:
-    # four ADCs; a holds ADCs 0 and 1, b is wired to 1 and 2, c to 3
+    # four ADCs; a holds ADCs 0 and 1, b is wired to 1 and 2, d to 2, c to 3
     bank = WiredBank(SimEnv(), "ADC bank", 4)
-    a, b, c = Wired.of([0, 1]), Wired.of([1, 2]), Wired.of([3])
-    assert (int(a), int(b), int(c)) == (2, 2, 1)  # as many servers as it names
+    a, b, c, d = Wired.of([0, 1]), Wired.of([1, 2]), Wired.of([3]), Wired.of([2])
+    assert (int(a), int(b), int(c), int(d)) == (2, 2, 1, 1)  # as many servers as it names
     assert bank.take(a) == 0
     # b needs ADC 1, which a holds: it waits although 2 of the 4 ADCs are free
     assert bank.take(b) == -1
-    wb, wc = Granted(), Granted()
+    wb, wd = Granted(), Granted()
     bank.queue(b, wb)
-    # c's ADC 3 is free, but b queued first: first come, first served
-    assert bank.take(c) == -1
-    bank.queue(c, wc)
-    # a gives back ADCs 0 and 1: b gets 1 and 2 (lane 0), then c gets 3 (lane 1), both at once
+    # d's ADC 2 is free, but b waits for it: d waits behind b (no job is overtaken for an ADC)
+    assert bank.take(d) == -1
+    bank.queue(d, wd)
+    # c's ADC 3 is free and named by nobody in line: it converts at once, on lane 1
+    assert bank.take(c) == 1 and bank.held == 0b1011
+    # a gives back ADCs 0 and 1: b gets 1 and 2 (lane 0); d still waits for ADC 2
     bank.give(a, 0, 10)
-    assert (wb.lanes, wc.lanes) == ([0], [1]) and bank.held == 0b1110 and bank.free == 1
-    # a plain count takes the lowest free ADCs: ADC 0, on lane 2
-    assert bank.take(1) == 2 and bank.held == 0b1111
-    # busy time weighted by the servers held: a's 10 cycles on 2 of 4 ADCs
-    assert bank.busy_cycles == 5.0 and bank.jobs == 4
+    assert (wb.lanes, wd.lanes) == ([0], []) and bank.held == 0b1110
+    # c gives back ADC 3 (d's ADC 2 is still b's); then b gives back 1 and 2: d gets 2 (lane 0)
+    bank.give(c, 1, 4)
+    assert wd.lanes == []
+    bank.give(b, 0, 20)
+    assert wd.lanes == [0] and bank.held == 0b0100 and bank.free == 3
+    # with nobody in line, a plain count takes the lowest free ADCs: ADC 0, on lane 1
+    assert bank.take(1) == 1 and bank.held == 0b0101
+    # a job queued behind a plain count waits: the count may take any ADC
+    wp, we = Granted(), Granted()
+    assert bank.take(3) == -1
+    bank.queue(3, wp)
+    assert bank.take(Wired.of([3])) == -1
+    bank.queue(Wired.of([3]), we)
+    # busy time weighted by the servers held: 10 x 2 + 4 x 1 + 20 x 2 cycles of 4 ADCs
+    assert bank.busy_cycles == (20 + 4 + 40) / 4 and bank.jobs == 5

@@ -169,7 +169,7 @@ class NocPart(_Frozen):
     buffer_flits: Annotated[int, Field(gt=0, le=2**20)] | None = Field(
         None,
         description="Input buffer of each router port, flits (credit-based flow control, one "
-        "virtual channel: a packet longer than it that waits holds the channels behind it); "
+        "virtual channel: a packet at least as long as it that waits holds the channels behind it); "
         "none: a router buffers whole packets, credits never limit a link and a waiting packet "
         "holds nothing behind it.",
     )

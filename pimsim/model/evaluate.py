@@ -280,9 +280,17 @@ def evaluate_batch(
         )
     if crossing.any():  # (only where a link and the links after it could: no flow left out)
         compact = np.cumsum(crossing) - 1
+        mine = np.flatnonzero(crossing[flow_design])  # their flows alone
         near = np.zeros(count)
         near[crossing] = next_link_bounds(
-            link_grids(ends, flits, compact[flow_design], st.meshes[crossing], None, side)
+            link_grids(
+                tuple(np.take(x, mine) for x in ends),
+                np.take(flits, mine),
+                np.take(compact, np.take(flow_design, mine)),
+                st.meshes[crossing],
+                None,
+                side,
+            )
         )
         crossing &= near * margin > period
     if crossing.any():

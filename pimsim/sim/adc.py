@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Hashable
 from typing import ClassVar
 
@@ -49,11 +50,12 @@ class Wired(int):
 
 class WiredBank(Pool):
     """A :class:`~pimsim.sim.core.Pool` whose servers are fixed ADCs: a job asking for a
-    :class:`Wired` count gets exactly those ADCs, all at once, once none of them is held and nobody
-    queued before it (first come, first served, as every pool: a job waits behind an earlier one
-    even where its own ADCs are free, so no job is overtaken forever); a plain count ``k`` takes
-    the ``k`` lowest-numbered free ADCs (a job spread evenly over any of them). Taking every ADC at
-    once leaves no job holding some while it waits for others: no deadlock.
+    :class:`Wired` count gets exactly those ADCs, all at once, once none of them is held and no job
+    queued before it names any of them (an ADC converts only its own columns, so a job on other
+    ADCs does not wait for an earlier one; a job never takes an ADC an earlier one waits for, so
+    none is overtaken forever); a plain count ``k`` takes the ``k`` lowest-numbered free ADCs (a
+    job spread evenly over any of them) once nobody waits before it. Taking every ADC at once
+    leaves no job holding some while it waits for others: no deadlock.
 
     Where the wired sets of the jobs in the bank are disjoint, or every job takes the whole bank,
     this grants exactly when a pool of counts would (disjoint sets fit their count; the whole bank
@@ -92,10 +94,17 @@ class WiredBank(Pool):
         return lane
 
     def take(self, k: int) -> int:
-        if self.line:
+        if self.line and (type(k) is not Wired or k.mask & self._named()):
             return -1
         mask = self._fit(k)
         return self._grant(k, mask) if mask else -1
+
+    def _named(self) -> int:
+        """The ADCs the jobs in line ask for (all of them for a plain count), as a mask."""
+        named = 0
+        for ask, _waiter, _since in self.line:
+            named |= ask.mask if type(ask) is Wired else (1 << self.capacity) - 1
+        return named
 
     def give(self, k: int, lane: int, cycles: float) -> None:
         self.busy_cycles += cycles * k / self.capacity
@@ -106,15 +115,22 @@ class WiredBank(Pool):
             self._serve()
 
     def _serve(self) -> None:
-        """Grant the jobs in line, in order, while the first one's ADCs are free."""
-        line, served = self.line, []
+        """Grant the jobs in line, in order, while their ADCs are free; past a job that must
+        wait, only a wired job whose ADCs no earlier job in line names (it takes nothing an
+        earlier one waits for, so no job waits forever)."""
+        line, served, kept, named = self.line, [], deque(), 0
+        everything = (1 << self.capacity) - 1
         while line:
-            mask = self._fit(line[0][0])
-            if not mask:
-                break
-            need, waiter, since = line.popleft()
-            self.queued_cycles += self.env.now - since
-            served.append((waiter, self._grant(need, mask)))
+            ask, waiter, since = line.popleft()
+            wired = type(ask) is Wired
+            mask = self._fit(ask) if not named or (wired and not ask.mask & named) else 0
+            if mask:
+                self.queued_cycles += self.env.now - since
+                served.append((waiter, self._grant(ask, mask)))
+            else:
+                kept.append((ask, waiter, since))
+                named |= ask.mask if wired else everything
+        line.extend(kept)
         if self.on_queue is not None:
             self.on_queue(self)
         wake(served)

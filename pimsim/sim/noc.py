@@ -176,9 +176,10 @@ class Mesh:
 
     def hold_cycles(self, flits: int) -> int | None:
         """Cycles after the next channel was taken before a channel may be released (the credits of
-        the packet's last ``buffer_flits`` flits); ``None`` when the buffer holds the packet."""
+        the packet's last ``buffer_flits`` flits); ``None`` when the buffer holds the packet with a
+        slot to spare (a packet that fills it sends no credit back while it waits)."""
         b = self.buffer_flits
-        if b is None or flits <= b:
+        if b is None or flits < b:
             return None
         return self.clock.cycles((self.occupy_flit_times(flits - b) + 1) * self.flit_ns)
 
