@@ -70,7 +70,8 @@ def test_a_slow_dac_sets_the_steady_bit_time() -> None:
 def test_a_first_bit_waits_for_its_conversion() -> None:
     # Image 0: the window is loaded at 2 (128 bits, 2 accesses); bit 0's conversion runs 2 ->
     # 202 and only then is it read (202 -> 302); bit k is read at 202 + 200 k (bit 4, block 1's
-    # first, too: its window was in at 4, its conversion ran during bit 3's read). The last read
+    # first, too: its window was in at 204, loaded once bit 0 had started, and its conversion ran
+    # during bit 3's read). The last read
     # ends at 202 + 7 x 200 + 100 = 1702, + 80 conversions + 4 shift-add + 2 store = 1788.
     plan = slow_dac()
     r = simulate(plan, SimOptions(images=1))

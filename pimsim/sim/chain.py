@@ -29,9 +29,8 @@ def make_lazy(stages: list[Stage]) -> None:
     users: dict[int, int] = {}
     for st in stages:
         users[id(st.pool)] = users.get(id(st.pool), 0) + 1
-    for (
-        st
-    ) in stages:  # in pipeline order: never two lazy neighbours (each needs the other's events)
+    # in pipeline order: never two lazy neighbours (each needs the other's events)
+    for st in stages:
         st.lazy = (
             (not st.custom or getattr(type(st), "own_readiness", False))
             and users[id(st.pool)] == 1
