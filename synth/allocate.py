@@ -194,10 +194,9 @@ def allocate(
 
 
 def _keep(cells: np.ndarray, place: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The columns ``which`` (a boolean mask) of both (np.take: a mask along the second axis is
-    several times slower)."""
+    """The rows ``which`` (a boolean mask) of both."""
     kept = np.flatnonzero(which)
-    return np.take(cells, kept, axis=1), np.take(place, kept, axis=1)
+    return np.take(cells, kept, axis=0), np.take(place, kept, axis=0)
 
 
 def allocate_batch(
@@ -282,21 +281,20 @@ def allocate_batch(
     )
     units = _Units(demand, minimum, owner, starts, n_m, unified)
 
+    fixed_w, fixed_mm2 = fixed.tolist(), fixed_area.tolist()
+
     def products(full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(total, k) peak power and area of every cell's units, macro by macro (the order of
-        one candidate's sums)."""
+        """Peak power and area of every cell's units, macro by macro (the order of one
+        candidate's sums), flat."""
         return (
-            np.ascontiguousarray((full * peak[:, None]).T),
-            np.ascontiguousarray((full * areas.allocated[:, None]).T),
+            np.ascontiguousarray((full * peak[:, None]).T).ravel(),
+            np.ascontiguousarray((full * areas.allocated[:, None]).T).ravel(),
         )
 
     def figures(watts: np.ndarray, mm2: np.ndarray, b: int) -> tuple[float, float]:
         """The budgets' figures of candidate ``b`` (W, mm^2): numpy's sums over its macros."""
-        s, e = starts_list[b], starts_list[b] + n_list[b]
-        return (
-            float(fixed[b] + float(add(watts[s:e], axis=None))),
-            float(fixed_area[b] + float(add(mm2[s:e], axis=None))),
-        )
+        s, e = starts_list[b] * k, (starts_list[b] + n_list[b]) * k
+        return fixed_w[b] + float(add(watts[s:e])), fixed_mm2[b] + float(add(mm2[s:e]))
 
     bounded = math.isfinite(area_mm2)  # (no area budget: every area fits)
 
@@ -338,12 +336,13 @@ def allocate_batch(
     at_bound = fits_exactly(at_lo, ~done)
     hi[at_bound], done[at_bound] = lo[at_bound], True
     # the open cells (value, minimum, count at lo, at hi; owner, bin) of the bisecting candidates
-    cells = np.stack([units.all[0], units.all[1], at_lo, cheapest])
-    place = np.stack(units.all[2:])
-    settled = cells[2] == cells[3]
-    base = units.fold(units.base, cells[3, settled], place[1, settled])
-    open_ = ~settled & ~done[place[0]]
-    cells, place = _keep(cells, place, open_)
+    open_ = (at_lo != cheapest) & ~done[units.all[2]]
+    base = units.fold(units.base, np.where(open_, 0.0, cheapest), units.all[3])
+    cells, place = _keep(
+        np.stack([units.all[0], units.all[1], at_lo, cheapest], axis=1),
+        np.stack(units.all[2:], axis=1),
+        open_,
+    )
     target, took = hi.copy(), np.zeros(count, dtype=bool)
     for _ in range(40):  # only the candidates still bisecting (most stop within a few rounds)
         rows = np.flatnonzero(~done)
@@ -351,23 +350,25 @@ def allocate_batch(
             break
         lo_r, hi_r = lo[rows], hi[rows]
         target[rows] = mid = np.where(lo_r > 0, np.sqrt(lo_r * hi_r), hi_r / 2)
-        c = units.counts(target, cells[0], cells[1], place[0])
-        ok = fits(units.per_kind(units.fold(base, c, place[1])))[rows]
+        c = units.counts(target, cells[:, 0], cells[:, 1], place[:, 0])
+        ok = fits(units.per_kind(units.fold(base, c, place[:, 1])))[rows]
         hi[rows] = hi_r = np.where(ok, mid, hi_r)
         lo[rows] = lo_r = np.where(ok, lo_r, mid)
         done[rows] = hi_r - lo_r <= 1e-4 * hi_r
         took[rows] = ok  # the new count is the one at hi where mid fit, at lo where not
-        fit = took[place[0]]
-        np.copyto(cells[3], c, where=fit)
-        np.copyto(cells[2], c, where=~fit)
-        settled = cells[2] == cells[3]
+        fit = took[place[:, 0]]
+        np.copyto(cells[:, 3], c, where=fit)
+        np.copyto(cells[:, 2], c, where=~fit)
+        settled = cells[:, 2] == cells[:, 3]
         if settled.any():
-            base = units.fold(base, cells[3, settled], place[1, settled])
-        open_ = ~settled & ~done[place[0]]
-        cells, place = _keep(cells, place, open_)
+            base = units.fold(base, np.where(settled, cells[:, 3], 0.0), place[:, 1])
+        settled |= done[place[:, 0]]
+        if settled.any():
+            cells, place = _keep(cells, place, ~settled)
     chosen = units.full(units.counts(hi, *units.all[:3]))
     watts, mm2 = products(chosen)
     adcs, counts = chosen[0].astype(int), chosen[1:].T.astype(int, order="C")
+    target_ns = hi.tolist()
     out: list[Allocation | Infeasible] = []
     least_w: tuple[np.ndarray, np.ndarray] | None = None  # the cheapest's figures, when asked
     for b, (s, n) in enumerate(zip(starts_list, n_list, strict=True)):
@@ -390,7 +391,7 @@ def allocate_batch(
         peak_b, area_b = figures(watts, mm2, b)
         out.append(
             Allocation(
-                adcs[s:e], counts[s:e], kib[s:e], crossbars[s:e], float(hi[b]), peak_b, area_b
+                adcs[s:e], counts[s:e], kib[s:e], crossbars[s:e], target_ns[b], peak_b, area_b
             )
         )
     return out
