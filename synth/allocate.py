@@ -36,6 +36,7 @@ __all__ = [
     "allocate_batch",
     "chip_overhead_peak_w",
     "interface_bound_ns",
+    "per_blocks",
 ]
 
 
@@ -244,10 +245,11 @@ def allocate_batch(
     if (ctx.rates.unit_rate <= 0).any():
         short = ((per_macro[1:] > 0) & (ctx.rates.unit_rate <= 0)[:, None]).any(axis=0)
         lacking = np.bincount(owner, short, count) > 0
-    per_block = np.ones((count, len(t.names)), dtype=int)
-    per_block[:, ctx.weight] = np.array(dups)
     xbar_bound = (
-        np.ceil(t.items / np.maximum(1, per_block)) * t.bit_iters * ctx.rates.read_ns * t.weight
+        np.ceil(t.items / np.maximum(1, per_blocks(ctx, dups)))
+        * t.bit_iters
+        * ctx.rates.read_ns
+        * t.weight
     ).max(axis=1)
     xbar_bound = np.maximum(xbar_bound, interface_bound_ns(ctx))  # no ADC can beat the interface
     areas = ctx.areas
@@ -412,8 +414,8 @@ def interface_bound_ns(ctx: ComboContext) -> float:
     return ctx.tables.io_bits / io.bandwidth_gbit_s if io is not None else 0.0
 
 
-def _per_block(ctx: ComboContext, dup: np.ndarray) -> np.ndarray:
-    """(L,) items per block: dup for weight layers, 1 for the others."""
-    per = np.ones(len(ctx.tables.names), dtype=int)
-    per[ctx.weight] = dup
+def per_blocks(ctx: ComboContext, dups: list[np.ndarray]) -> np.ndarray:
+    """(B, L) items per block of each candidate: its dup for weight layers, 1 for the others."""
+    per = np.ones((len(dups), len(ctx.tables.names)), dtype=int)
+    per[:, ctx.weight] = np.array(dups)
     return per
