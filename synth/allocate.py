@@ -345,20 +345,17 @@ def allocate_batch(
         np.stack(units.all[2:], axis=1),
         open_,
     )
-    target, took = hi.copy(), np.zeros(count, dtype=bool)
-    for _ in range(40):  # only the candidates still bisecting (most stop within a few rounds)
-        rows = np.flatnonzero(~done)
-        if not len(rows):
+    for _ in range(40):  # the midpoints of all; only the candidates still bisecting move
+        if done.all():
             break
-        lo_r, hi_r = lo[rows], hi[rows]
-        target[rows] = mid = np.where(lo_r > 0, np.sqrt(lo_r * hi_r), hi_r / 2)
-        c = units.counts(target, cells[:, 0], cells[:, 1], place[:, 0])
-        ok = fits(units.per_kind(units.fold(base, c, place[:, 1])))[rows]
-        hi[rows] = hi_r = np.where(ok, mid, hi_r)
-        lo[rows] = lo_r = np.where(ok, lo_r, mid)
-        done[rows] = hi_r - lo_r <= 1e-4 * hi_r
-        took[rows] = ok  # the new count is the one at hi where mid fit, at lo where not
-        fit = took[place[:, 0]]
+        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
+        c = units.counts(mid, cells[:, 0], cells[:, 1], place[:, 0])
+        ok = fits(units.per_kind(units.fold(base, c, place[:, 1])))
+        moving = ~done
+        hi = np.where(ok & moving, mid, hi)
+        lo = np.where(moving & ~ok, mid, lo)
+        done |= hi - lo <= 1e-4 * hi
+        fit = ok[place[:, 0]]  # the new count is the one at hi where mid fit, at lo where not
         np.copyto(cells[:, 3], c, where=fit)
         np.copyto(cells[:, 2], c, where=~fit)
         settled = cells[:, 2] == cells[:, 3]
