@@ -194,12 +194,6 @@ def allocate(
     return alloc
 
 
-def _keep(cells: np.ndarray, place: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The rows ``which`` (a boolean mask) of both."""
-    kept = np.flatnonzero(which)
-    return np.take(cells, kept, axis=0), np.take(place, kept, axis=0)
-
-
 def allocate_batch(
     ctx: ComboContext,
     dups: list[np.ndarray],
@@ -337,33 +331,29 @@ def allocate_batch(
     at_lo = units.counts(lo, *units.all[:3])
     at_bound = fits_exactly(at_lo, ~done)
     hi[at_bound], done[at_bound] = lo[at_bound], True
-    # the open cells (value, minimum, count at lo, at hi; owner, bin) of the bisecting candidates
+    # the open cells of the bisecting candidates: demand, minimum, owner, bin, count at lo, at hi
     open_ = (at_lo != cheapest) & ~done[units.all[2]]
     base = units.fold(units.base, np.where(open_, 0.0, cheapest), units.all[3])
-    cells, place = _keep(
-        np.stack([units.all[0], units.all[1], at_lo, cheapest], axis=1),
-        np.stack(units.all[2:], axis=1),
-        open_,
-    )
+    cells = [a[open_] for a in (*units.all, at_lo, cheapest)]
     for _ in range(40):  # the midpoints of all; only the candidates still bisecting move
         if done.all():
             break
         mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
-        c = units.counts(mid, cells[:, 0], cells[:, 1], place[:, 0])
-        ok = fits(units.per_kind(units.fold(base, c, place[:, 1])))
+        demand_c, least_c, owner_c, bin_c, lo_c, hi_c = cells
+        c = units.counts(mid, demand_c, least_c, owner_c)
+        ok = fits(units.per_kind(units.fold(base, c, bin_c)))
         moving = ~done
         hi = np.where(ok & moving, mid, hi)
         lo = np.where(moving & ~ok, mid, lo)
         done |= hi - lo <= 1e-4 * hi
-        fit = ok[place[:, 0]]  # the new count is the one at hi where mid fit, at lo where not
-        np.copyto(cells[:, 3], c, where=fit)
-        np.copyto(cells[:, 2], c, where=~fit)
-        settled = cells[:, 2] == cells[:, 3]
+        fit = ok[owner_c]  # the new count is the one at hi where mid fit, at lo where not
+        cells[4], cells[5] = lo_c, hi_c = np.where(fit, lo_c, c), np.where(fit, c, hi_c)
+        settled = lo_c == hi_c
         if settled.any():
-            base = units.fold(base, np.where(settled, cells[:, 3], 0.0), place[:, 1])
-        settled |= done[place[:, 0]]
+            base = units.fold(base, np.where(settled, hi_c, 0.0), bin_c)
+        settled |= done[owner_c]
         if settled.any():
-            cells, place = _keep(cells, place, ~settled)
+            cells = [a[~settled] for a in cells]
     chosen = units.full(units.counts(hi, *units.all[:3]))
     watts, mm2 = products(chosen)
     adcs, counts = chosen[0].astype(int), chosen[1:].T.astype(int, order="C")
