@@ -245,7 +245,7 @@ def allocate_batch(
         """Whether the candidates in ``which`` fit at the counts ``c`` of all cells: by the
         per-kind sums, and by the budget figures themselves where those are within 1e-9 of a
         budget."""
-        watts, mm2 = sums(units.per_kind(units.fold(units.base, c, units.all[3])))
+        watts, mm2 = sums(units.per_kind(units.fold(units.base, c, units.all[2])))
         ok, near = watts <= power_w, np.abs(watts - power_w) <= 1e-9 * power_w
         if mm2 is not None:
             ok &= mm2 <= area_mm2
@@ -260,37 +260,36 @@ def allocate_batch(
 
     most = np.maximum.reduceat(demand.max(axis=0), starts)
     t_one = np.maximum(np.maximum(most, xbar_bound), 1e-9)
-    cheapest = units.counts(t_one, *units.all[:3])
+    cheapest = units.counts(t_one, *units.all[:2])
     lo, hi = xbar_bound.copy(), t_one.copy()
     cheap_fits = fits_exactly(cheapest, np.ones(count, dtype=bool))
     done = ~cheap_fits | lacking
-    at_lo = units.counts(lo, *units.all[:3])
+    at_lo = units.counts(lo, *units.all[:2])
     at_bound = fits_exactly(at_lo, ~done)
     hi[at_bound], done[at_bound] = lo[at_bound], True
-    # the open cells of the bisecting candidates: demand, minimum, owner, bin, count at lo, at hi
-    open_ = (at_lo != cheapest) & ~done[units.all[2]]
-    base = units.fold(units.base, np.where(open_, 0.0, cheapest), units.all[3])
+    # the open cells of the bisecting candidates: demand, owner, bin, count at lo, at hi
+    open_ = (at_lo != cheapest) & ~done[units.all[1]]
+    base = units.fold(units.base, np.where(open_, 0.0, cheapest), units.all[2])
     cells = [a[open_] for a in (*units.all, at_lo, cheapest)]
     for _ in range(40):  # the midpoints of all; only the candidates still bisecting move
         if done.all():
             break
         mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 2)
-        demand_c, least_c, owner_c, bin_c, lo_c, hi_c = cells
-        c = units.counts(mid, demand_c, least_c, owner_c)
+        demand_c, owner_c, bin_c, lo_c, hi_c = cells
+        c = units.counts(mid, demand_c, owner_c)
         ok = fits(units.per_kind(units.fold(base, c, bin_c)))
         moving = ~done
         hi = np.where(ok & moving, mid, hi)
         lo = np.where(moving & ~ok, mid, lo)
         done |= hi - lo <= 1e-4 * hi
         fit = ok[owner_c]  # the new count is the one at hi where mid fit, at lo where not
-        cells[4], cells[5] = lo_c, hi_c = np.where(fit, lo_c, c), np.where(fit, c, hi_c)
+        cells[3], cells[4] = lo_c, hi_c = np.where(fit, lo_c, c), np.where(fit, c, hi_c)
         settled = lo_c == hi_c
         if settled.any():
             base = units.fold(base, np.where(settled, hi_c, 0.0), bin_c)
-        settled |= done[owner_c]
-        if settled.any():
+        if settled.any():  # (a finished candidate's cells go on: its figures are no longer read)
             cells = [a[~settled] for a in cells]
-    chosen = units.full(units.counts(hi, *units.all[:3]))
+    chosen = units.full(units.counts(hi, *units.all[:2]))
     watts, mm2 = products(chosen)
     adcs, counts = chosen[0].astype(int), chosen[1:].T.astype(int, order="C")
     target_ns = hi.tolist()

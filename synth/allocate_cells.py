@@ -18,9 +18,9 @@ class UnitCells:
     the batch's real macros (one row per kind, ADCs first, one column per macro).
 
     Only the cells with work (``demand`` > 0) depend on the period: ``max(ceil(demand / period -
-    1e-9), minimum)``, the formula of one candidate alone; every other cell is its minimum (one
-    ADC where the macro has crossbars, else none). Cells are given as ``(demand, minimum, owner,
-    bin)`` arrays (``bin``: candidate x kinds + kind). A candidate's units per kind are whole
+    1e-9), minimum)``, the formula of one candidate alone, whose minimum is 1 there (a unit of a
+    kind with work); every other cell is its minimum (one ADC where the macro has crossbars, else
+    none). Cells are given as ``(demand, owner, bin)`` arrays (``bin``: candidate x kinds + kind). A candidate's units per kind are whole
     numbers, so they are summed exactly in any order: the constant cells once (``base``), and the
     others per round (unified: the largest macro's, times the macros)."""
 
@@ -42,22 +42,16 @@ class UnitCells:
         self.rest.ravel()[cells] = 0.0
         reduce = np.maximum if unified else np.add
         self.base = np.ascontiguousarray(reduce.reduceat(self.rest, starts, axis=1).T)  # (B, k)
+        assert (minimum.ravel()[cells] == 1.0).all()  # every cell with work needs one unit
         cell_owner = owner[cells % total]
-        self.all = (
-            flat[cells],
-            minimum.ravel()[cells],
-            cell_owner,
-            cell_owner * k + cells // total,
-        )
+        self.all = (flat[cells], cell_owner, cell_owner * k + cells // total)
 
     @staticmethod
-    def counts(
-        target: np.ndarray, demand: np.ndarray, least: np.ndarray, owner: np.ndarray
-    ) -> np.ndarray:
+    def counts(target: np.ndarray, demand: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """The cells' counts at each candidate's ``target`` period, ns."""
-        c = demand / target[owner]  # then - 1e-9, ceil, at least the minimum, in place
+        c = demand / target[owner]  # then - 1e-9, ceil, at least the minimum (1), in place
         c -= 1e-9
-        return np.maximum(np.ceil(c, out=c), least, out=c)
+        return np.maximum(np.ceil(c, out=c), 1.0, out=c)
 
     def fold(self, base: np.ndarray, c: np.ndarray, bins: np.ndarray) -> np.ndarray:
         """(B, k) ``base`` with the cells ``c`` (in ``bins``) added (unified: their maximum)."""
