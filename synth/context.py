@@ -150,11 +150,12 @@ class ComboContext:
             tuple(stocks(parts, combo.xbar, one)),
         )
 
-    def router_positions(self, n_macros: int) -> np.ndarray:
+    def router_positions(self, n_macros: int, cols: int | None = None) -> np.ndarray:
         """(n_macros, 2) router (row, col) of each macro on its mesh (one router per macro, laid
-        along a snake). The snake depends only on the mesh's column count, so the positions are
-        kept per column count and extended when a candidate has more macros."""
-        cols = mesh_shape(n_macros)[1]
+        along a snake; ``cols``: the mesh's columns, if the caller has them). The snake depends
+        only on the mesh's column count, so the positions are kept per column count and extended
+        when a candidate has more macros."""
+        cols = mesh_shape(n_macros)[1] if cols is None else cols
         pos = self.positions.get(cols)
         if pos is None or len(pos) < n_macros:
             more = max(n_macros, 2 * (0 if pos is None else len(pos)))

@@ -22,11 +22,11 @@ from synth.allocate import (
     Allocation,
     AreaTable,
     Infeasible,
-    _per_block,
     allocate,
     allocate_batch,
     chip_overhead_peak_w,
     interface_bound_ns,
+    per_blocks,
 )
 from synth.context import ComboContext
 from synth.dup import DupProblem, seed
@@ -58,6 +58,7 @@ __all__ = [
     "default_partition",
     "design_area_mm2",
     "design_arrays",
+    "design_arrays_batch",
     "interface_bound_ns",
     "inventory_batch",
     "inventory_figures",
@@ -181,34 +182,59 @@ def design_arrays(
     static_w: np.ndarray | None = None,
 ) -> DesignArrays:
     """The kernel's view of the candidate (``static_w``: its static power by component from
-    :func:`inventory_batch`, if known)."""
-    n_m = len(alloc.adcs)
-    index = np.searchsorted(ctx.buffer_kib, alloc.buffer_kib)
+    :func:`inventory_batch`, if known); :func:`design_arrays_batch` of one."""
     if static_w is None:
         static_w = inventory_batch(ctx, [alloc]).static_w[0]
-    table = EnergyTable(
-        ctx.action_pj,
-        ctx.buffer_bit_pj[index],
-        ctx.parts.noc.hop_energy_pj,
-        static_w,
-        ctx.parts.interface.energy_per_bit_pj if ctx.parts.interface is not None else 0.0,
-    )
-    return DesignArrays(
-        _per_block(ctx, dup),
-        macros.share_layer,
-        macros.share_macro,
-        macros.share_frac,
-        MacroArrays(alloc.adcs.astype(float), alloc.units.astype(float), ctx.buffer_port[index]),
-        ctx.rates,
-        ctx.router_positions(n_m),
-        mesh_shape(n_m),
-        ctx.parts.noc.flit_bits,
-        ctx.parts.noc.flit_latency_ns,
-        table,
-        ctx.parts.noc.hop_latency_ns,
-        interface_gbit_s=ctx.parts.interface.bandwidth_gbit_s if ctx.parts.interface else 0.0,
-        adc_wiring="weights",  # what synth.materialize writes
-    )
+    return design_arrays_batch(ctx, [dup], [macros], [alloc], static_w[None, :])[0]
+
+
+def design_arrays_batch(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    macros: list[Macros],
+    allocs: list[Allocation],
+    static_w: np.ndarray,
+) -> list[DesignArrays]:
+    """The kernel's view of many candidates (``static_w``: (B, C) their static power by component
+    from :func:`inventory_batch`). The per-macro figures (scratchpad energies and ports, units
+    as floats) are gathered once for the batch and cut per candidate."""
+    n_m = [len(a.adcs) for a in allocs]
+    ends = np.cumsum(n_m).tolist()
+    index = np.searchsorted(ctx.buffer_kib, np.concatenate([a.buffer_kib for a in allocs]))
+    bit_pj, port = ctx.buffer_bit_pj[index], ctx.buffer_port[index]
+    adcs = np.concatenate([a.adcs for a in allocs]).astype(float)
+    units = np.concatenate([a.units for a in allocs]).astype(float)
+    per_block = per_blocks(ctx, dups)
+    noc, io = ctx.parts.noc, ctx.parts.interface
+    out = []
+    for b, (s, e, m) in enumerate(zip([0, *ends[:-1]], ends, macros, strict=True)):
+        table = EnergyTable(
+            ctx.action_pj,
+            bit_pj[s:e],
+            noc.hop_energy_pj,
+            static_w[b],
+            io.energy_per_bit_pj if io is not None else 0.0,
+        )
+        shape = mesh_shape(e - s)
+        out.append(
+            DesignArrays(
+                per_block[b],
+                m.share_layer,
+                m.share_macro,
+                m.share_frac,
+                MacroArrays(adcs[s:e], units[s:e], port[s:e]),
+                ctx.rates,
+                ctx.router_positions(e - s, shape[1]),
+                shape,
+                noc.flit_bits,
+                noc.flit_latency_ns,
+                table,
+                noc.hop_latency_ns,
+                interface_gbit_s=io.bandwidth_gbit_s if io else 0.0,
+                adc_wiring="weights",  # what synth.materialize writes
+            )
+        )
+    return out
 
 
 def inventory_figures(ctx: ComboContext, alloc: Allocation) -> tuple[float, float]:
@@ -277,19 +303,19 @@ def score_batch(
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
     fit = [allocs[b] for b in fitting]
-    stocked = inventory_batch(ctx, fit) if fit else None  # type: ignore[arg-type]
-    arrays = []
-    for i, b in enumerate(fitting):
-        alloc = allocs[b]
-        assert isinstance(alloc, Allocation) and stocked is not None
-        peak, area = stocked.peak_power_w[i], stocked.area_mm2[i]
-        assert peak <= power_w * (1 + 1e-9), (
-            f"allocation exceeds the budget: {peak} W > {power_w} W"
+    arrays: list[DesignArrays] = []
+    if fit:
+        stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
+        for peak, area in zip(stocked.peak_power_w, stocked.area_mm2, strict=True):
+            assert peak <= power_w * (1 + 1e-9), (
+                f"allocation exceeds the budget: {peak} W > {power_w} W"
+            )
+            assert area <= area_mm2 * (1 + 1e-9), (
+                f"allocation exceeds the area: {area} > {area_mm2} mm^2"
+            )
+        arrays = design_arrays_batch(
+            ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
         )
-        assert area <= area_mm2 * (1 + 1e-9), (
-            f"allocation exceeds the area: {area} > {area_mm2} mm^2"
-        )
-        arrays.append(design_arrays(ctx, dups[b], macros[b], alloc, stocked.static_w[i]))
     out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
     for b, ev in zip(fitting, evaluate_batch(ctx.tables, arrays), strict=True):
         alloc = allocs[b]

@@ -177,7 +177,7 @@ def test_a_large_batch_is_evaluated_in_parts_exactly(monkeypatch: pytest.MonkeyP
 
 
 def test_batched_and_single_scoring_are_bit_identical() -> None:
-    """Stage 4 side by side (padded macros, one bisection per candidate) and the kernel together
+    """Stage 4 side by side (macros end to end, one bisection per candidate) and the kernel together
     give each candidate its allocation and figures alone; infeasible ones stay infeasible."""
     rng = random.Random("score")
     ctx, dups, parts = _candidates("alexnet", 49.0, 24, rng)
