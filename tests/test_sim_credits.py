@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pimsim.arch.schema import LayerMapping, MacroGroup, Noc
-from pimsim.components import UnitKind
+from pimsim.arch.schema import Noc
 from pimsim.components.parts import NocPart
 from pimsim.model.estimate import estimate
 from pimsim.model.plan import Plan
@@ -19,7 +18,7 @@ from pimsim.sim.core import Clock, SimEnv
 from pimsim.sim.noc import Mesh
 from tests.flit_level import Packet, delivered, step
 from tests.test_sim_comm import error_pct, flagged, lib
-from tests.test_sim_hand import SA, add_two, design, layer, run, two_convs, unit
+from tests.test_sim_hand import add_two, add_two_macros, design, layer, run, two_convs, unit
 
 # add_two's routes (tests/test_sim_hand.py, a 1x3 mesh): a's rows from macro 0 cross two links,
 # b's from macro 1 one; both end at e's ejection port (macro 2) and share the link (0,1)->(0,2).
@@ -183,17 +182,9 @@ CHAIN_ADD = """
 def chain_add(flit_ns: float = 10.0, **noc: int) -> Plan:
     """add_two's macros and mesh (a in macro 0, b in 1, e in 2 on a 1x3 mesh) with b fed by a: a's
     rows go to b over (0,0)->(0,1) and to e over it and (0,1)->(0,2), which b's rows to e share."""
-    macros = [MacroGroup(name=n, crossbars=8, adcs=8, units=SA, buffer_kib=64) for n in "ab"]
-    macros.append(
-        MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1}, buffer_kib=64)
-    )
     return design(
         CHAIN_ADD,
-        macros,
-        [
-            LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
-            LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
-        ],
+        *add_two_macros(),
         lib(flit_ns=flit_ns, **noc),
         hosts={"e": 2},
         noc=Noc(mesh_rows=1),

@@ -209,18 +209,22 @@ ADD_TWO = """
   }"""
 
 
-def add_two(flit_ns: float, lib: ComponentLibrary | None = None, noc: Noc | None = None) -> Plan:
+def add_two_macros() -> tuple[list[MacroGroup], list[LayerMapping]]:
+    """add_two's macros (a in 0, b in 1, 8 crossbars each; e in 2) and a's and b's mappings."""
     macros = [MacroGroup(name=n, crossbars=8, adcs=8, units=SA, buffer_kib=64) for n in "ab"]
     macros.append(
         MacroGroup(name="e", crossbars=0, adcs=0, units={UnitKind.ELTWISE: 1}, buffer_kib=64)
     )
+    return macros, [
+        LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
+        LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
+    ]
+
+
+def add_two(flit_ns: float, lib: ComponentLibrary | None = None, noc: Noc | None = None) -> Plan:
     return design(
         ADD_TWO,
-        macros,
-        [
-            LayerMapping(layer="a", dup=4, macros=[0], crossbars=[8]),
-            LayerMapping(layer="b", dup=4, macros=[1], crossbars=[8]),
-        ],
+        *add_two_macros(),
         lib or library(flit_ns=flit_ns),
         hosts={"e": 2},
         noc=noc or Noc(mesh_rows=1),
