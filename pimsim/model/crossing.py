@@ -64,6 +64,13 @@ def next_link_bounds(grids: np.ndarray) -> np.ndarray:
     return bound.reshape(n, -1).max(axis=1)
 
 
+def along(diffs: np.ndarray, width: int, rows: int) -> np.ndarray:
+    """``(k, rows x (width - 1))``: each row's prefix sums of ``diffs`` ``(k, width x rows)``, laid
+    position by position, as rows of positions (the last position, past every link, dropped)."""
+    summed = np.cumsum(diffs.reshape(len(diffs), width, rows), axis=1)[:, :-1, :]
+    return np.ascontiguousarray(summed.transpose(0, 2, 1)).reshape(len(diffs), -1)
+
+
 def cross_idle_bounds(
     ends: Ends,
     flits: np.ndarray,
@@ -99,7 +106,9 @@ def cross_idle_bounds(
     side = int(max(r0.max(), r1.max(), c0.max(), c1.max())) + 1  # the routers the flows use
     rows, width = 4 * n * side, side + 1
     # a row of links per (grid, design, line) (grids: east, west along rows; south, north along
-    # columns), a column per position: the link's lower router index on its line
+    # columns), a column per position: the link's lower router index on its line; the differences
+    # are laid position by position (position x rows + row), so that the prefix sums along every
+    # row are one cumsum down the positions
     loads = np.zeros((2, rows * width))  # flits and packets, as differences along each row
     # the flows taking a link and then the next one straight on: (flits, packets, one packet's
     # flits), as differences along each row
@@ -112,19 +121,20 @@ def cross_idle_bounds(
         low, high = np.minimum(a, b), np.maximum(a, b)
         w = [np.take(x, on) for x in (f, p, one)]
         for k in range(2):  # the leg's links: low .. high - 1
-            loads[k] += np.bincount(row * width + low, w[k], rows * width)
-            loads[k] -= np.bincount(row * width + high, w[k], rows * width)
+            loads[k] += np.bincount(low * rows + row, w[k], rows * width)
+            loads[k] -= np.bincount(high * rows + row, w[k], rows * width)
         # consecutive links of the leg, by the first: low .. high - 2 ahead, low + 1 .. high - 1 back
         two = np.flatnonzero(high - low >= 2)
-        start = np.take(row * width + low + ~fwd, two)
-        end = start + np.take(high - low - 1, two)
+        start = np.take(row + (low + ~fwd) * rows, two)
+        end = start + np.take(high - low - 1, two) * rows
         for k in range(3):
             ahead_on[k] += np.bincount(start, np.take(w[k], two), rows * width)
             ahead_on[k] -= np.bincount(end, np.take(w[k], two), rows * width)
     n_links = rows * side
-    busy, made = np.cumsum(loads.reshape(2, rows, width), axis=2)[:, :, :-1].reshape(2, -1)
+    # (back to a row of positions per line: link = row x side + position)
+    busy, made = along(loads, width, rows)
     busy = busy * flit_ns
-    straight = np.cumsum(ahead_on.reshape(3, rows, width), axis=2)[:, :, :-1].reshape(3, -1)
+    straight = along(ahead_on, width, rows)
     # a turn: the row leg's last link, then the column leg's first (south or north)
     both = np.flatnonzero((c0 != c1) & (r0 != r1))
     east, south = np.take(c1 > c0, both), np.take(r1 > r0, both)
