@@ -36,12 +36,33 @@ from pimsim.model.kernel import Ends
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 
 
-def next_link_bounds(grids: np.ndarray) -> np.ndarray:
+def ending_loads(
+    ends: Ends, flits: np.ndarray, design: np.ndarray, grids: np.ndarray
+) -> np.ndarray:
+    """``grids``' shape ``(4, B, P, P)``: per link the flits per image of the flows whose last link
+    it is (X then Y: the column leg's last link, else the row leg's); ``design`` numbers the flows'
+    designs as the grids do."""
+    r0, c0, r1, c1 = ends
+    n, side = grids.shape[1], grids.shape[2]
+    column = r0 != r1
+    ahead = np.where(column, r1 > r0, c1 > c0)
+    grid = np.where(column, 2, 0) + ~ahead
+    line = np.where(column, c1, r0)
+    position = np.where(column, r1, c1) - ahead  # ahead: the link into the end from below
+    moves = np.flatnonzero(column | (c0 != c1))
+    cell = ((grid * n + design) * side + line) * side + position
+    out = np.bincount(np.take(cell, moves), np.take(flits, moves), 4 * n * side * side)
+    return out.reshape(grids.shape)
+
+
+def next_link_bounds(grids: np.ndarray, ending: np.ndarray) -> np.ndarray:
     """(B,) per design of :func:`pimsim.model.kernel.link_grids`' ``(4, B, P, P)`` loads, the
-    largest over its links of the link's load plus the loads of the links a flow may take next
-    under X-then-Y routing (straight on; from a row also into the column, either way): a bound on
-    :func:`cross_idle_bounds` (a link's idle is at most its cross packets' spans, which are on those
-    links), in the grids' unit."""
+    largest over its links of the loads of the links a flow may take next under X-then-Y routing
+    (straight on; from a row also into the column, either way) plus the load of the flows that end
+    at the link's end (``ending``, :func:`ending_loads`): a bound on :func:`cross_idle_bounds`, in
+    the grids' unit. A link's idle is at most its cross packets' spans, and its next links carry
+    those and every flow of the link that goes on: busy + sum (next - going on) = sum next + ending.
+    """
     g = np.where(grids > 0, grids, 0.0)  # (cells outside a mesh are -inf)
     east, west, south, north = g
     n, side = east.shape[0], east.shape[1]
@@ -57,10 +78,11 @@ def next_link_bounds(grids: np.ndarray) -> np.ndarray:
     down, up = south.transpose(0, 2, 1), north.transpose(0, 2, 1)
     turns_at = down + moved(up, -1, 0)  # the links out of router (r, c) into its column
     bound = np.maximum(
-        east + moved(east, 0, 1) + moved(turns_at, 0, 1), west + moved(west, 0, -1) + turns_at
+        ending[0] + moved(east, 0, 1) + moved(turns_at, 0, 1),
+        ending[1] + moved(west, 0, -1) + turns_at,
     )
-    bound = np.maximum(bound, south + moved(south, 0, 1))
-    bound = np.maximum(bound, north + moved(north, 0, -1))
+    bound = np.maximum(bound, ending[2] + moved(south, 0, 1))
+    bound = np.maximum(bound, ending[3] + moved(north, 0, -1))
     return bound.reshape(n, -1).max(axis=1)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.bounds import port_load, raise_to, set_by
-from pimsim.model.crossing import cross_idle_bounds, next_link_bounds
+from pimsim.model.crossing import cross_idle_bounds, ending_loads, next_link_bounds
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
     STAGE_WORK,
@@ -282,16 +282,13 @@ def evaluate_batch(
         compact = np.cumsum(crossing) - 1
         mine = np.flatnonzero(crossing[flow_design])  # their flows alone
         near = np.zeros(count)
-        near[crossing] = next_link_bounds(
-            link_grids(
-                tuple(np.take(x, mine) for x in ends),
-                np.take(flits, mine),
-                np.take(compact, np.take(flow_design, mine)),
-                st.meshes[crossing],
-                None,
-                side,
-            )
+        their = (
+            tuple(np.take(x, mine) for x in ends),
+            np.take(flits, mine),
+            np.take(compact, np.take(flow_design, mine)),
         )
+        grids = link_grids(*their, st.meshes[crossing], None, side)
+        near[crossing] = next_link_bounds(grids, ending_loads(*their, grids))
         crossing &= near * margin > period
     if crossing.any():
         packets = np.take(blocks, flow_made).astype(float)
