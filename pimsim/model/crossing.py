@@ -131,7 +131,9 @@ def cross_idle_bounds(
     # columns), a column per position: the link's lower router index on its line; the differences
     # are laid position by position (position x rows + row), so that the prefix sums along every
     # row are one cumsum down the positions
-    loads = np.zeros((2, rows * width))  # flits and packets, as differences along each row
+    # each link's flits and packets, as differences along each row (link_grids gives the same
+    # sums, but its compacted rows cost VGG16's kernel 8% more here: 2,490 against 2,710 designs/s)
+    loads = np.zeros((2, rows * width))
     # the flows taking a link and then the next one straight on: (flits, packets, one packet's
     # flits), as differences along each row
     ahead_on = np.zeros((3, rows * width))
