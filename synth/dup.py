@@ -251,17 +251,18 @@ def candidates(
     start = seed(problem)
     if mode == "heuristic":
         return [start]
-    if params.energy == "max" or (
-        params.energy == "paper"
-        and exact(problem.pixels, problem.sets, problem.movement, problem.budget)
-    ):  # the annealing below with these energies, as one compiled loop (synth.anneal_jit)
+    kind = {"paper": PAPER, "max": MAX}.get(params.energy)
+    if kind is not None and exact(
+        problem.pixels, problem.sets, problem.movement, problem.budget, kind
+    ):
+        # the annealing below with these energies, as one compiled loop (synth.anneal_jit)
         found = anneal_dup(
             start,
             problem.pixels,
             problem.sets,
             problem.movement,
             problem.budget,
-            PAPER if params.energy == "paper" else MAX,
+            kind,
             params.alpha,
             rng,
             chains=params.chains,
@@ -273,8 +274,10 @@ def candidates(
         return [start] + [dup for _, dup in found if dup != start]
     t0 = None
     schedule = params.chains, params.iterations, params.cooling, params.final_ratio
-    if params.energy == "paper":
-        energy = paper_energy(problem, params.alpha)  # sums too large for the compiled form
+    if params.energy == "paper":  # (numbers too large for the compiled loop)
+        energy = paper_energy(problem, params.alpha)
+    elif params.energy == "max":
+        energy = max_energy(problem)
     else:
         if fitness is None:
             raise ValueError("the fitness energy needs a fitness function")

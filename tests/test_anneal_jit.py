@@ -72,8 +72,8 @@ def test_the_paper_networks_anneal_alike(network: str, power_w: float) -> None:
     problems.sort(key=lambda p: p.budget)
     assert len(problems) >= 2
     for k, problem in enumerate((problems[0], problems[-1])):
-        assert exact(problem.pixels, problem.sets, problem.movement, problem.budget)
         for kind in (PAPER, MAX):
+            assert exact(problem.pixels, problem.sets, problem.movement, problem.budget, kind)
             archive = assert_same(problem, kind, 2 * k + kind)
             assert len(archive) == SMALL["archive"]
 
@@ -139,19 +139,30 @@ def test_the_compiled_energies_are_the_plain_ones(layers, alpha, rnd) -> None:  
     assert energy(*arrays, MAX, alpha) == max_energy(problem)(dup)
 
 
-def test_candidates_fall_back_where_the_sums_are_too_large() -> None:
+def test_candidates_compile_only_where_the_loop_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     """dup * movement up to 10^4 * 10^6 on 3 layers: its squares pass 2**53, where the compiled
-    division of the sums would round twice; candidates then anneal generically (the same result
-    as the generic annealing run here), and compile for the max energy, which has no such sum."""
+    division of the sums would round twice, so candidates anneal the paper energy generically
+    (the same result as the generic annealing run here); the max energy has no such sum and is
+    compiled; a budget of 2**53 is too large for either."""
+    assert (2**53 + 1) / 3 != float(2**53 + 1) / 3  # CPython divides the exact integer
     huge = DupProblem((10**4, 10**4, 4), (1, 1, 1), (10**6, 3, 7), 2 * 10**4)
-    assert not exact(huge.pixels, huge.sets, huge.movement, huge.budget)
-    a, b = random.Random(6), random.Random(6)
-    got = candidates(huge, "sa", SAParams(**SMALL), a)
-    generic = anneal(seed(huge), paper_energy(huge, 0.1), Neighbours(huge), b, **SMALL)
-    assert got == [seed(huge)] + [s for _, s in generic if s != seed(huge)]
-    assert a.getstate() == b.getstate()
-    a, b = random.Random(7), random.Random(7)
-    got = candidates(huge, "sa", SAParams(energy="max", **SMALL), a)
-    generic = anneal(seed(huge), max_energy(huge), Neighbours(huge), b, **SMALL)
-    assert got == [seed(huge)] + [s for _, s in generic if s != seed(huge)]
-    assert a.getstate() == b.getstate()
+    assert not exact(huge.pixels, huge.sets, huge.movement, huge.budget, PAPER)
+    assert exact(huge.pixels, huge.sets, huge.movement, huge.budget, MAX)
+    assert not exact(huge.pixels, huge.sets, huge.movement, 2**53, MAX)
+    compiled: list[int] = []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(args[5])
+        return anneal_dup(*args, **kwargs)
+
+    monkeypatch.setattr("synth.dup.anneal_dup", counted)
+    for name, plain in (("paper", paper_energy(huge, 0.1)), ("max", max_energy(huge))):
+        a, b = random.Random(6), random.Random(6)
+        got = candidates(huge, "sa", SAParams(energy=name, **SMALL), a)  # type: ignore[arg-type]
+        generic = anneal(seed(huge), plain, Neighbours(huge), b, **SMALL)
+        assert got == [seed(huge)] + [s for _, s in generic if s != seed(huge)]
+        assert a.getstate() == b.getstate()
+    assert compiled == [MAX]
+    small = DupProblem((30, 12, 20, 6), (2, 5, 3, 4), (11, 40, 25, 60), 60)
+    candidates(small, "sa", SAParams(**SMALL), random.Random(0))
+    assert compiled == [MAX, PAPER]
