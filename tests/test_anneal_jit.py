@@ -5,6 +5,7 @@ corner cases."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -53,6 +54,27 @@ def test_the_generators_words_are_cpythons() -> None:
     mt = np.array(words, dtype=np.int64)
     assert [_word(mt) for _ in range(2000)] == [rng.getrandbits(32) for _ in range(2000)]
     assert (version, tuple(mt.tolist()), gauss) == rng.getstate()
+
+
+def test_the_loops_exp_and_sqrt_are_cpythons() -> None:
+    """The acceptance test's exp((e - ce) / T) (arguments <= 0, from 1e-12 to 1e3 in size, and
+    some far outside) and the energy's sqrt, compiled, give CPython's floats bit for bit."""
+    from numba import njit
+
+    @njit
+    def both(xs: np.ndarray, exps: np.ndarray, roots: np.ndarray) -> None:
+        for k in range(xs.shape[0]):
+            exps[k] = math.exp(xs[k])
+            roots[k] = math.sqrt(-xs[k])
+
+    rng = random.Random(3)
+    xs = [-rng.random() * 10 ** rng.uniform(-12, 3) for _ in range(200_000)]
+    xs += [-rng.uniform(0, 800) for _ in range(20_000)]
+    arguments = np.array(xs)
+    exps, roots = np.empty_like(arguments), np.empty_like(arguments)
+    both(arguments, exps, roots)
+    assert exps.tolist() == [math.exp(x) for x in xs]
+    assert roots.tolist() == [math.sqrt(-x) for x in xs]
 
 
 @pytest.mark.parametrize(
