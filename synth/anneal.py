@@ -78,6 +78,11 @@ def _lowest(energies: dict[S, float], count: int) -> list[tuple[float, S]]:
     if count <= 0:
         return []
     threshold = heapq.nsmallest(count, energies.values())[-1]
-    best = [(e, s) for s, e in energies.items() if e <= threshold]
+    return ranked([(e, s) for s, e in energies.items() if e <= threshold], count)
+
+
+def ranked(best: list[tuple[float, S]], count: int) -> list[tuple[float, S]]:
+    """The first ``count`` of distinct (energy, state) pairs by energy, ties in the order of the
+    states' ``repr`` (the archive's order, whatever order the states were met in)."""
     best.sort(key=lambda es: (es[0], repr(es[1])))
     return best[:count]

@@ -21,10 +21,12 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
 from itertools import compress
-from operator import gt, mul, truediv
+from operator import add, gt, mul, truediv
 
 from synth.anneal import anneal
+from synth.anneal_jit import MAX, PAPER, anneal_dup, exact
 from synth.settings import SAParams
 
 Dup = tuple[int, ...]
@@ -64,9 +66,11 @@ def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
     terms relative spreads of comparable size, so alpha is what the paper means: the weight of
     unequal data movement relative to an unbalanced pipeline (alpha 0.1 = a tenth as important).
 
-    It runs once per annealing move (about 10,000 per work unit), so it is written for speed: the
-    sums are the builtin ``sum`` over ``map`` (left to right, the same floats in the same order as
-    a loop), the movement sums are exact integers.
+    The float sums run left to right (``functools.reduce``: the builtin ``sum`` adds floats with
+    compensation from Python 3.12 on), the movement sums are exact integers. The search anneals
+    this energy in :mod:`synth.anneal_jit`'s compiled loop, which does the same operations in the
+    same order; this form is the rule it is tested against (and the fallback, see
+    :func:`candidates`).
     """
     pixels, movement, n = problem.pixels, problem.movement, len(problem.pixels)
     sqrt = math.sqrt
@@ -77,9 +81,9 @@ def paper_energy(problem: DupProblem, alpha: float) -> Callable[[Dup], float]:
         # the coefficients of variation (population stdev / mean; 0 when all values are equal)
         # from the sums and sums of squares: statistics.pstdev is exact but far slower
         blocks = list(map(truediv, pixels, dup))
-        mean = sum(blocks) / n
+        mean = reduce(add, blocks) / n
         if mean > 0:
-            var = sum(map(mul, blocks, blocks)) / n - mean * mean
+            var = reduce(add, map(mul, blocks, blocks)) / n - mean * mean
             balance = (sqrt(var) if var >= 0.0 else 0.0) / mean
         else:
             balance = 0.0
@@ -247,9 +251,30 @@ def candidates(
     start = seed(problem)
     if mode == "heuristic":
         return [start]
+    kind = {"paper": PAPER, "max": MAX}.get(params.energy)
+    if kind is not None and exact(
+        problem.pixels, problem.sets, problem.movement, problem.budget, kind
+    ):
+        # the annealing below with these energies, as one compiled loop (synth.anneal_jit)
+        found = anneal_dup(
+            start,
+            problem.pixels,
+            problem.sets,
+            problem.movement,
+            problem.budget,
+            kind,
+            params.alpha,
+            rng,
+            chains=params.chains,
+            iterations=params.iterations,
+            cooling=params.cooling,
+            final_ratio=params.final_ratio,
+            archive=params.archive,
+        )
+        return [start] + [dup for _, dup in found if dup != start]
     t0 = None
     schedule = params.chains, params.iterations, params.cooling, params.final_ratio
-    if params.energy == "paper":
+    if params.energy == "paper":  # (numbers too large for the compiled loop)
         energy = paper_energy(problem, params.alpha)
     elif params.energy == "max":
         energy = max_energy(problem)
