@@ -4,13 +4,16 @@
 move and :func:`synth.dup.paper_energy` or :func:`synth.dup.max_energy` as the energy, and returns
 the same archive with ``rng`` left in the same state. The rule is the same, step for step:
 
-- *the random draws*: the loop runs ``rng``'s own Mersenne Twister (MT19937, CPython's
-  ``genrand_uint32``: the 624-word state from ``rng.getstate()``, twisted every 624 words, each word
-  tempered) and puts the state back with ``rng.setstate``. ``getrandbits(k)`` (1 <= k <= 32) takes
-  one word and returns its top k bits, ``getrandbits(0)`` takes none; ``random()`` takes two words
-  w1, w2 and returns ``((w1 >> 5) * 2**26 + (w2 >> 6)) / 2**53``: the loop draws the integers as
-  ``randrange`` and ``choice`` do (:func:`synth.dup._below`) and the acceptance test's uniform
-  number so, in the generic loop's order, and leaves the generator where it would be.
+- *the random draws*: the words come from ``rng`` itself. A copy of the generator draws a block of
+  32-bit words ahead (``getrandbits(32 * m)`` is m draws of ``getrandbits(32)``, the first in the
+  lowest bits); the loop reads them in order (more are drawn and the loop run again if it runs out),
+  then ``rng`` draws as many words as the loop read, so it ends where the generic loop leaves it.
+  ``getrandbits(k)`` (1 <= k <= 32) takes one word and returns its top k bits, ``getrandbits(0)``
+  takes none; ``random()`` takes two words w1, w2 and returns
+  ``((w1 >> 5) * 2**26 + (w2 >> 6)) / 2**53`` (CPython's rules; tests/test_anneal_jit.py checks
+  them): the loop draws the integers as ``randrange`` and ``choice`` do
+  (:func:`synth.dup._below`) and the acceptance test's uniform number so, in the generic loop's
+  order.
 - *the move*: the same integer steps, the lists of lowerable and fitting layers kept in layer order
   in small arrays, an element removed by shifting the ones after it (as ``del`` does).
 - *the energies*: ``max`` is integer arithmetic; ``paper`` does the float operations of
@@ -21,8 +24,9 @@ the same archive with ``rng`` left in the same state. The rule is the same, step
   the pixel counts), and the caller falls back to the generic annealing otherwise (no paper
   network comes near it: at their budgets, the largest bound is VGG16's at 100 W, 5.5e13, under
   1% of 2**53).
-- *the archive*: every distinct state evaluated is kept once (open addressing on the vector), in
-  the order first met, with its energy; Python ranks them as :func:`synth.anneal.anneal` does.
+- *the archive*: the loop returns every candidate with its energy (the energy is a pure function
+  of the vector, so a state met again has the same one); Python makes the states at or below the
+  archive's threshold distinct and ranks them as :func:`synth.anneal.anneal` does.
 
 Only the states and energies cross into Python; the temperatures, the moves and the acceptance test
 stay in the loop. No ``fastmath``: every float operation is the one CPython does.
@@ -40,55 +44,51 @@ from numba import njit
 from synth.anneal import initial_temperature, ranked
 
 PAPER, MAX = 0, 1  # the energies the loop knows
-_N, _M = 624, 397  # the Mersenne Twister's (MT19937) state words and shift
+#: words drawn ahead per move (a ResNet18 move takes about 20); a loop that runs out runs again
+#: with four times as many
+WORDS_PER_MOVE = 32
 
 
 @njit(cache=True)
-def _word(mt: np.ndarray) -> int:
-    """The next 32-bit word of the Mersenne Twister whose state is ``mt`` (624 words, then the index
-    of the next one), as CPython's ``genrand_uint32`` gives it: the state twisted every 624 words,
-    each word tempered."""
-    i = mt[_N]
-    if i >= _N:
-        for k in range(_N):
-            y = (mt[k] & 0x80000000) | (mt[(k + 1) % _N] & 0x7FFFFFFF)
-            mt[k] = mt[(k + _M) % _N] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
-        i = 0
-    y = mt[i]
-    mt[_N] = i + 1
-    y ^= y >> 11
-    y ^= (y << 7) & 0x9D2C5680
-    y ^= (y << 15) & 0xEFC60000
-    return y ^ (y >> 18)
+def _word(words: np.ndarray) -> int:
+    """The next of the generator's 32-bit ``words`` (drawn beforehand, in draw order; the last
+    entry is the index of the next one). Past the end it gives 0 and marks the index with the
+    array's length: the caller draws more words and runs again."""
+    i = words[-1]
+    if i >= words.shape[0] - 1:
+        words[-1] = words.shape[0]
+        return 0
+    words[-1] = i + 1
+    return words[i]
 
 
 @njit(cache=True)
-def _bits(mt: np.ndarray, k: int) -> int:
+def _bits(words: np.ndarray, k: int) -> int:
     """``getrandbits(k)`` for 0 <= k <= 32: the top k bits of one word (none taken for k = 0)."""
     if k == 0:
         return 0
-    return _word(mt) >> (32 - k)
+    return _word(words) >> (32 - k)
 
 
 @njit(cache=True)
-def _below(mt: np.ndarray, n: int) -> int:
+def _below(words: np.ndarray, n: int) -> int:
     """A uniform integer in [0, n), n >= 1, as ``randrange(n)`` draws it: n's bit length of bits,
     again until below n."""
     k, m = 0, n
     while m:
         m >>= 1
         k += 1
-    r = _bits(mt, k)
+    r = _bits(words, k)
     while r >= n:
-        r = _bits(mt, k)
+        r = _bits(words, k)
     return r
 
 
 @njit(cache=True)
-def _uniform(mt: np.ndarray) -> float:
+def _uniform(words: np.ndarray) -> float:
     """``random()``: 53 bits from two words, in [0, 1)."""
-    a = _word(mt) >> 5
-    b = _word(mt) >> 6
+    a = _word(words) >> 5
+    b = _word(words) >> 6
     return (a * 67108864.0 + b) / 9007199254740992.0
 
 
@@ -137,13 +137,13 @@ def energy(
 
 
 @njit(cache=True)
-def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> None:  # type: ignore[no-untyped-def]
+def _move(state, new, words, pixels, sets, budget, mean_set, lowerable, fits) -> None:  # type: ignore[no-untyped-def]
     """:class:`synth.dup.Neighbours`'s move from ``state`` into ``new`` (every array int64; the
     same draws in the same order; ``lowerable`` and ``fits`` are scratch arrays of n)."""
     n = state.shape[0]
     for j in range(n):
         new[j] = state[j]
-    i = _below(mt, n)
+    i = _below(words, n)
     used = 0
     for j in range(n):
         used += state[j] * sets[j]
@@ -154,9 +154,9 @@ def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> No
     if pixels[i] - ni < room:
         room = pixels[i] - ni
     if room > 0:
-        step = 1 + _below(mt, room)
+        step = 1 + _below(words, room)
     elif ni > 1:
-        step = -1 - _below(mt, quarter)
+        step = -1 - _below(words, quarter)
     else:
         step = 0
     new[i] = ni + step
@@ -169,7 +169,7 @@ def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> No
                 m += 1
         while used > budget:
             if m:
-                r = _below(mt, m)
+                r = _below(words, m)
                 j = lowerable[r]
                 if new[j] == 2:
                     for q in range(r, m - 1):
@@ -177,7 +177,7 @@ def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> No
                     m -= 1
             elif new[i] > 1:
                 j = i
-                _below(mt, 1)  # the draw of a choice from the rule's one-element list
+                _below(words, 1)  # the draw of a choice from the rule's one-element list
             else:
                 for q in range(n):
                     new[q] = state[q]  # no neighbour: the move gives the state back
@@ -192,7 +192,7 @@ def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> No
                 fits[f] = j
                 f += 1
         while spare >= mean_set and f:
-            j = fits[_below(mt, f)]
+            j = fits[_below(words, f)]
             new[j] += 1
             spare -= sets[j]
             g = 0
@@ -205,55 +205,25 @@ def _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits) -> No
 
 
 @njit(cache=True)
-def _slot(table: np.ndarray, states: np.ndarray, dup: np.ndarray) -> int:
-    """Where ``dup`` is in the open-addressing ``table`` (size a power of two; -1 = empty): the
-    state's row in ``states`` if it is there, else -1 - the empty slot it would take."""
-    h = np.uint64(14695981039346656037)
-    for x in dup:
-        h = (h ^ np.uint64(x)) * np.uint64(1099511628211)
-    mask = table.shape[0] - 1
-    s = int(h >> np.uint64(16)) & mask
-    n = dup.shape[0]
-    while True:
-        row = table[s]
-        if row < 0:
-            return -1 - s
-        same = True
-        for j in range(n):
-            if states[row, j] != dup[j]:
-                same = False
-                break
-        if same:
-            return row
-        s = (s + 1) & mask
-
-
-@njit(cache=True)
 def _anneal(  # type: ignore[no-untyped-def]
-    mt, init, pixels, sets, movement, budget, mean_set, kind, alpha, start, t0,
+    words, init, pixels, sets, movement, budget, mean_set, kind, alpha, start, t0,
     chains, iterations, cooling, final_ratio,
 ):  # fmt: skip
     """:func:`synth.anneal.anneal`'s chains with the move and energy above. Returns (states,
-    energies): every distinct state evaluated (``init`` first) in the order first met, with its
-    energy; the generator's state ``mt`` is advanced by the draws."""
+    energies): ``init`` and then every candidate of every move, in order, with its energy (a state
+    met twice is there twice, with the same energy); ``words`` is read from its index on."""
     n = init.shape[0]
     temperatures = 0
     t = t0
     while t > t0 * final_ratio:
         temperatures += 1
         t *= cooling
-    capacity = chains * iterations * temperatures + 1
-    size = 1
-    while size < 2 * capacity:
-        size *= 2
-    table = np.full(size, -1, dtype=np.int64)
-    states = np.empty((capacity, n), dtype=np.int64)
-    energies = np.empty(capacity, dtype=np.float64)
-    state, new = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    states = np.empty((chains * iterations * temperatures + 1, n), dtype=np.int64)
+    energies = np.empty(states.shape[0], dtype=np.float64)
+    state = np.empty(n, dtype=np.int64)
     lowerable, fits = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     states[0] = init
     energies[0] = start
-    table[-1 - _slot(table, states, init)] = 0
     count = 1
     for _ in range(chains):
         state[:] = init
@@ -261,25 +231,19 @@ def _anneal(  # type: ignore[no-untyped-def]
         temperature = t0
         while temperature > t0 * final_ratio:
             for _ in range(iterations):
-                _move(state, new, mt, pixels, sets, budget, mean_set, lowerable, fits)
-                s = _slot(table, states, new)
-                if s >= 0:
-                    ce = energies[s]
-                else:
-                    ce = energy(new, pixels, movement, kind, alpha)
-                    table[-1 - s] = count
-                    states[count] = new
-                    energies[count] = ce
-                    count += 1
+                new = states[count]
+                _move(state, new, words, pixels, sets, budget, mean_set, lowerable, fits)
+                ce = energies[count] = energy(new, pixels, movement, kind, alpha)
+                count += 1
                 if ce <= e:
                     accept = True
                 else:
-                    accept = _uniform(mt) < math.exp((e - ce) / temperature)
+                    accept = _uniform(words) < math.exp((e - ce) / temperature)
                 if accept:
                     state[:] = new
                     e = ce
             temperature *= cooling
-    return states[:count], energies[:count]
+    return states, energies
 
 
 def exact(
@@ -329,17 +293,35 @@ def anneal_dup(
     mean_set = sum(sets) / len(sets) if sets else 0.0
     start = energy(arrays[0], arrays[1], arrays[3], kind, float(alpha))
     t0 = initial_temperature(start)
-    version, words, gauss = rng.getstate()
-    mt = np.array(words, dtype=np.int64)  # 624 words and the index of the next
-    states, energies = _anneal(
-        mt, arrays[0], arrays[1], arrays[2], arrays[3], int(budget), float(mean_set),
-        int(kind), float(alpha), float(start), float(t0),
-        int(chains), int(iterations), float(cooling), float(final_ratio),
-    )  # fmt: skip
-    rng.setstate((version, tuple(mt.tolist()), gauss))
+    moves = chains * iterations
+    t = t0
+    while t > t0 * final_ratio:
+        moves, t = moves + chains * iterations, t * cooling
+    need = WORDS_PER_MOVE * moves
+    while True:
+        ahead = random.Random()
+        ahead.setstate(rng.getstate())
+        words = np.empty(need + 1, dtype=np.int64)
+        words[:need] = np.frombuffer(
+            ahead.getrandbits(32 * need).to_bytes(4 * need, "little"), "<u4"
+        )
+        words[need] = 0  # the index of the next word
+        states, energies = _anneal(
+            words, arrays[0], arrays[1], arrays[2], arrays[3], int(budget), float(mean_set),
+            int(kind), float(alpha), float(start), float(t0),
+            int(chains), int(iterations), float(cooling), float(final_ratio),
+        )  # fmt: skip
+        if words[need] <= need:
+            break
+        need *= 4
+    if words[need]:
+        rng.getrandbits(32 * int(words[need]))  # the words the loop took, from rng itself
     if archive <= 0:
         return []
-    k = min(archive, len(energies))
-    threshold = np.partition(energies, k - 1)[k - 1]
-    rows = np.flatnonzero(energies <= threshold)
-    return ranked([(float(energies[r]), tuple(states[r].tolist())) for r in rows], archive)
+    # the archive's threshold is at most the archive-th lowest distinct energy value (each value
+    # is at least one distinct state), so only the states at or below it are made distinct
+    values = np.unique(energies)
+    low = energies <= values[min(archive, len(values)) - 1]
+    rows, first = np.unique(states[low], axis=0, return_index=True)
+    kept = energies[low][first]
+    return ranked([(float(e), tuple(r.tolist())) for e, r in zip(kept, rows, strict=True)], archive)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pimsim.components.library import load_library
 from pimsim.network.zoo import zoo_network
+from synth import anneal_jit
 from synth.anneal import anneal
 from synth.anneal_jit import MAX, PAPER, _word, anneal_dup, energy, exact
 from synth.context import ComboContext
@@ -45,15 +46,23 @@ def assert_same(problem: DupProblem, kind: int, seed_value: int, init=None) -> l
     return compiled
 
 
-def test_the_generators_words_are_cpythons() -> None:
-    """The loop's Mersenne Twister, from a generator's state, gives its next 2,000 words (three
-    twists of the 624-word state) and ends in its state."""
-    rng = random.Random(11)
-    rng.random()  # not at a twist
-    version, words, gauss = rng.getstate()
-    mt = np.array(words, dtype=np.int64)
-    assert [_word(mt) for _ in range(2000)] == [rng.getrandbits(32) for _ in range(2000)]
-    assert (version, tuple(mt.tolist()), gauss) == rng.getstate()
+def test_the_words_drawn_ahead_are_the_generators_draws() -> None:
+    """A block of 32 * m bits is m draws of 32 bits, the first in the lowest bits (what the
+    compiled loop reads); past the block's end the loop gets 0 and the index marks it."""
+    rng, ahead = random.Random(11), random.Random(11)
+    block = ahead.getrandbits(32 * 2000).to_bytes(4 * 2000, "little")
+    words = np.append(np.frombuffer(block, "<u4").astype(np.int64), 0)
+    assert [_word(words) for _ in range(2000)] == [rng.getrandbits(32) for _ in range(2000)]
+    assert words[-1] == 2000 and ahead.getstate() == rng.getstate()
+    assert _word(words) == 0 and words[-1] == len(words)  # ran out: the caller draws more
+
+
+def test_a_loop_that_runs_out_of_words_is_run_again_with_more(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With one word drawn ahead per move (a move takes several), the loop runs out, runs again
+    with more, and still ends as the generic annealing, the generator in the same state."""
+    monkeypatch.setattr(anneal_jit, "WORDS_PER_MOVE", 1)
+    problem = DupProblem(pixels=(4096,) * 12, sets=(3,) * 12, movement=(1,) * 12, budget=400)
+    assert_same(problem, PAPER, 5)
 
 
 def test_the_loops_exp_and_sqrt_are_cpythons() -> None:
