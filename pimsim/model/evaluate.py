@@ -25,24 +25,22 @@ from pimsim.model.kernel import (
     WORK,
     MacroArrays,
     block_latency,
-    block_period,
     busiest_links,
     flow_ends,
     interleaved_busy,
-    layer_max,
     link_grids,
     macro_busy,
     route_loads,
     stage_rates,
-    stage_times,
 )
+from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
 from pimsim.model.stack import Stack, batch_parts, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
-from pimsim.model.wiring import stage_columns, time_columns, wiring
+from pimsim.model.wiring import stage_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
@@ -105,12 +103,10 @@ def evaluate_batch(
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
     m_total = len(st.macros.adcs)
     layer_start = np.searchsorted(glay, np.arange(count * n + 1))
-    first = layer_start[:-1]
     items = tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
-    full_f, last_f = full.astype(float), last.astype(float)  # (exact: whole numbers)
     frac = st.share_frac
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
     # where every weight share is wired and every macro has shift-and-add units, those two
@@ -118,53 +114,43 @@ def evaluate_batch(
     wires = wiring(t, st, blocks)
     weight = wires.weight
     columns = stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
-    # the work of each share per image, one row per action (work_t) or one row per share
-    # (share_work, a view of it): each layer's work per item times the fraction, then the
-    # items; the stages time the block work, the rows of the stage columns before the items
-    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
-    work_t *= frac
-    staged = work_t[np.array(STAGE_WORK)[columns]]
-    work_t *= t.items_f[lay]
-    share_work = work_t.T
-    rate = stage_rates(d0.rates, st.macros, columns.tolist())
-    per_share = np.take(rate, macro, axis=1)  # each share's macro's rates
-    full_stages = stage_times(
-        staged * full_f[glay], weight, macro, d0.rates, rate, columns, per_share
+    # the work of each share per image (work_t, one row per action; share_work, a view of it,
+    # one row per share), the stage times of its full blocks, the block periods of its full and
+    # last blocks and its time of its macro's shift-and-add units (pimsim.model.kernel_jit)
+    stage_rows = np.array(STAGE_WORK, dtype=np.int64)[columns]
+    lanes = float(d0.rates.unit_lanes[_SA_UNIT])
+    work_t, full_stages, p_full, p_last, pool_full, shift_add_ns = share_times(
+        t.work_t,
+        lay,
+        glay,
+        macro,
+        frac,
+        t.items_f,
+        full,
+        last,
+        blocks,
+        stage_rows,
+        np.where(columns == 0, 0, columns + 1),
+        stage_rates(d0.rates, st.macros, columns.tolist()),
+        weight,
+        float(d0.rates.bit_iters * d0.rates.read_ns),
+        wires.wired,
+        wires.most,
+        wires.bits,
+        wires.sa_units,
+        wires.columns,
+        wires.start,
+        wires.crossbars,
+        wires.before,
+        t.set_crossbars,
+        t.col_prefix,
+        t.col_start,
+        float(d0.rates.adc_ghz),
+        lanes,
+        float(d0.rates.unit_rate[_SA_UNIT]) / lanes if lanes else 0.0,
     )
-    # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])
-    p_full = block_period(full_stages)
-    # the last block differs only where the blocks do not divide the items; where most shares
-    # have such a block, every share's is timed (the others' are their full blocks again)
-    short = np.flatnonzero((last != full)[glay])
-    if 2 * len(short) > len(lay):
-        last_stages = stage_times(
-            staged * last_f[glay], weight, macro, d0.rates, rate, columns, per_share
-        )
-        pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
-        p_last = block_period(last_stages)
-    else:  # (only those)
-        pool_last, p_last = pool_full.copy(), p_full.copy()
-        if len(short):
-            last_stages = stage_times(
-                staged[:, short] * last_f[glay[short]],
-                weight[short],
-                macro[short],
-                d0.rates,
-                rate,
-                columns,
-            )
-            on = np.flatnonzero(weight[short])
-            rows = short[on]
-            pool_last[rows] = time_columns(
-                t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
-            )
-            p_last[short] = block_period(last_stages)
-    shift_add_ns = (blocks[glay] - 1) * pool_full + pool_last  # per image
-    lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
-    # each layer's slowest share (the last of equals, in share order)
-    hits = np.flatnonzero(p_full == lp_full[glay])
-    worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
+    share_work = work_t.T
+    lp_full, lp_last, worst = layer_worst(p_full, p_last, layer_start)
     worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
         block_latency(worst_stages, tile(t.bit_iters, count).astype(float))

@@ -105,7 +105,7 @@ _BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_B
 def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = None) -> np.ndarray:
     """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
     (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
-    kind), inf where the macro has no such part (see :func:`stage_times`); only the rows
+    kind), inf where the macro has no such part (see :func:`pimsim.model.kernel_jit.share_times`); only the rows
     ``columns`` of it if given."""
     columns = range(len(STAGE_WORK)) if columns is None else columns
     rate = np.empty((len(columns), len(macros.adcs)))
@@ -118,45 +118,6 @@ def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = 
             np.multiply(macros.units[:, c - 2], rates.unit_rate[c - 2], out=rate[i])
     rate[rate == 0] = np.inf
     return rate
-
-
-def stage_times(
-    block_work: np.ndarray,
-    weight: np.ndarray,
-    macro: np.ndarray,
-    rates: Rates,
-    rate: np.ndarray,
-    columns: np.ndarray | None = None,
-    per_share: np.ndarray | None = None,
-) -> np.ndarray:
-    """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
-    share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
-    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order, or only
-    in the columns ``columns`` of it (the others' stages are 0); ``macro`` its macro, whose rates
-    are ``rate`` (:func:`stage_rates`, the same rows as ``block_work``). A stage with no work takes
-    0, one with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that
-    no 0 / 0 is computed: a NaN costs the processor much more than a number.) ``per_share``:
-    ``rate``'s columns ``macro``, if the caller has them."""
-    if columns is None:
-        columns = np.arange(len(STAGE_WORK))
-    if per_share is None:
-        per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = np.isinf(rate.max(axis=1, initial=0.0))  # columns some macro has no part for
-    full = len(columns) == len(STAGE_WORK)
-    out = (np.empty if full else np.zeros)((len(STAGES), block_work.shape[1]))
-    for i, c in enumerate(columns.tolist()):
-        row = out[0 if c == 0 else c + 1]  # (row 1: mvm)
-        np.divide(block_work[i], per_share[i], out=row)
-        if missing[i]:  # work but no part, as work / 0 gives
-            row[np.isinf(per_share[i]) & (block_work[i] != 0)] = np.inf
-    out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
-    return out
-
-
-def block_period(stages: np.ndarray) -> np.ndarray:
-    """(S,) block period of :func:`stage_times`' shares: the slowest stage, load and store sharing
-    the scratchpad port."""
-    return np.maximum(stages[0] + stages[-1], np.maximum.reduce(stages[1:-1], axis=0))
 
 
 def bottleneck(stages: np.ndarray) -> list[str]:
@@ -174,12 +135,6 @@ def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
     return (
         per_bit.sum(axis=1) + (bit_iters - 1) * per_bit.max(axis=1) + stages[:, _REST].sum(axis=1)
     )
-
-
-def layer_max(values: np.ndarray, first_share: np.ndarray) -> np.ndarray:
-    """(L,) maximum of share values per layer; shares are sorted by layer, ``first_share[l]`` is the
-    index of layer ``l``'s first share."""
-    return np.maximum.reduceat(values, first_share)
 
 
 def macro_busy(
@@ -213,7 +168,7 @@ def interleaved_busy(
     """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
     share, when they take them in turns bit by bit.
 
-    Per weight share (columns of ``stages``, as :func:`stage_times` gives them: its full-block
+    Per weight share (columns of ``stages``, as :func:`pimsim.model.kernel_jit.share_times` gives them: its full-block
     stage times; ``block_period``, ``blocks``, ``bits``: its block period, blocks per image and bit
     iterations per block; ``macro``: its macro, of ``n_macros``): alone a share does a
     bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
