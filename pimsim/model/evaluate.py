@@ -36,7 +36,7 @@ from pimsim.model.kernel import (
 from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
-from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
+from pimsim.model.pricing import BatchTables, noc_buffer_bits, price_batch
 from pimsim.model.stack import Stack, batch_parts, segment_argmax, shared_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
@@ -174,7 +174,8 @@ def evaluate_batch(
         shared_start = np.searchsorted(shared, st.macro_start)
         m = st.macros
         busy = macro_busy(
-            share_work[in_shared],
+            work_t,
+            np.flatnonzero(in_shared),
             local[macro[in_shared]],
             d0.rates,
             MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
@@ -308,22 +309,20 @@ def evaluate_batch(
     period, cause, where = raise_to(top, 5, cell, period, cause, where)
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
-    share_design = st.share_design
-    totals = design_sums(work_t, share_design, count)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
     moved_pj = moved_all * buffer_pj
     hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
     noc_pj = np.array([moved_pj[m0:m1].sum() for m0, m1 in pairwise(st.macro_start.tolist())])
-    energy = price_batch(
-        share_work,
-        share_design,
-        np.take(buffer_pj, macro, axis=0),
+    totals, energy = price_batch(
+        work_t,
+        st.share_design,
+        macro,
+        buffer_pj,
         BatchTables.of([d.energy for d in designs]),
         hops,
         period,
         noc_pj,
         np.full(count, io_bits),
-        totals,
     )
     # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
     worst_b, lp_b, lat_b, image_b, blocks_b = (

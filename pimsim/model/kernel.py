@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.components.parts import UnitKind
+from pimsim.model import sums_jit
 from pimsim.model.actions import UNIT_OF, Action
 
 #: Actions in the work matrices (NoC traffic is handled as flows).
@@ -84,13 +85,6 @@ class MacroArrays:
     port_bits_per_ns: np.ndarray  # (M,)
 
 
-def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """work / rate (arrays of one shape), 0 where there is no work, inf where there is work but
-    no rate."""
-    with np.errstate(divide="ignore"):
-        return np.divide(work, rate, out=np.zeros(work.shape), where=work != 0)
-
-
 STAGE_WORK = [
     K[Action.BUFFER_READ_BITS],
     K[Action.ADC],
@@ -99,7 +93,9 @@ STAGE_WORK = [
 ]
 
 
-_BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+_BUSY_WORK = np.array(
+    [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+)
 
 
 def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = None) -> np.ndarray:
@@ -138,20 +134,24 @@ def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
 
 
 def macro_busy(
-    image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
+    work_t: np.ndarray, shares: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
 ) -> np.ndarray:
-    """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
-    m, k = macros.adcs.shape[0], len(WORK)
-    cols = np.array(_BUSY_WORK)
-    # summed in share order, as np.add.at would (only the columns that keep a macro busy)
-    cell = (macro[:, None] * k + cols).ravel()
-    total = np.bincount(cell, np.take(image_work, cols, axis=1).ravel(), m * k).reshape(m, k)
-    work, rate = np.empty((m, 2 + len(UNITS))), np.empty((m, 2 + len(UNITS)))
-    work[:, 0], rate[:, 0] = total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz
-    work[:, 1] = total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]]
-    rate[:, 1] = macros.port_bits_per_ns
-    work[:, 2:], rate[:, 2:] = total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :]
-    return _divide(work, rate)
+    """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds, ns: the
+    work of shares ``shares`` (columns of the (K, S) ``work_t``, per image) in macros ``macro``
+    (of ``macros``) summed per macro in share order, over the part's rate; 0 where there is no
+    work, inf where there is work but no part (:func:`pimsim.model.sums_jit.macro_busy`)."""
+    return sums_jit.macro_busy(
+        work_t,
+        shares,
+        macro,
+        len(macros.adcs),
+        _BUSY_WORK,
+        macros.adcs,
+        float(rates.adc_ghz),
+        macros.port_bits_per_ns,
+        macros.units,
+        rates.unit_rate,
+    )
 
 
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)

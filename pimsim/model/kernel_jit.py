@@ -264,13 +264,13 @@ def share_times(
     pool_full, pool_image = np.empty(n), np.empty(n)
     base = np.empty(k_count)
     one = np.empty(n_stages)
+    pools, periods = np.empty(2), np.empty(2)
     for s in range(n):
         layer, g, m = lay[s], glay[s], macro[s]
         for k in range(k_count):
             base[k] = work_tab[k, layer] * frac[s]
             work_t[k, s] = base[k] * items_f[layer]
-        pools = np.zeros(2)
-        periods = np.zeros(2)
+        pools[0] = pools[1] = 0.0
         for b in range(2):
             pixels = full[g] if b == 0 else last[g]
             if b == 1 and pixels == full[g]:
