@@ -45,10 +45,12 @@ def segment_argmax(values, starts):
 def design_sums(columns, design, count):
     """(count, K) per design, the sum of its columns of the (K, S) ``columns`` (column ``s``
     belongs to design ``design[s]``), added in share order from 0.0."""
-    out = np.zeros((count, columns.shape[0]))
-    for k in range(columns.shape[0]):
-        for s in range(columns.shape[1]):
-            out[design[s], k] += columns[k, s]
+    k_count = columns.shape[0]
+    out = np.zeros((count, k_count))
+    for s in range(columns.shape[1]):  # (the columns' sums side by side: each in share order)
+        b = design[s]
+        for k in range(k_count):
+            out[b, k] += columns[k, s]
     return out
 
 
@@ -68,11 +70,12 @@ def component_energy(work_t, design, macro, buffer_pj, action_pj, column_compone
     totals = design_sums(work_t, design, count)
     per_column = totals * action_pj
     first = k_count - 2
-    for j in range(2):
-        for b in range(count):
-            per_column[b, first + j] = 0.0
-        for s in range(work_t.shape[1]):
-            per_column[design[s], first + j] += work_t[first + j, s] * buffer_pj[macro[s], j]
+    for b in range(count):
+        per_column[b, first] = per_column[b, first + 1] = 0.0
+    for s in range(work_t.shape[1]):
+        b, m = design[s], macro[s]
+        for j in range(2):
+            per_column[b, first + j] += work_t[first + j, s] * buffer_pj[m, j]
     out = np.zeros((count, n_comp))
     for b in range(count):
         for k in range(k_count):
