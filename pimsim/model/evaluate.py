@@ -19,17 +19,14 @@ from pimsim.model.bounds import port_load, raise_to, set_by
 from pimsim.model.crossing import cross_idle_bounds, ending_loads, next_link_bounds
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
+    BUSY_WORK,
     STAGE_WORK,
-    STAGES,
     UNITS,
     WORK,
-    MacroArrays,
     block_latency,
     busiest_links,
     flow_ends,
-    interleaved_busy,
     link_grids,
-    macro_busy,
     route_loads,
     stage_rates,
 )
@@ -37,9 +34,9 @@ from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, batch_parts, segment_argmax, shared_argmax, tile
+from pimsim.model.shared_jit import shared_bounds
+from pimsim.model.stack import Stack, batch_parts, segment_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
 from pimsim.model.wiring import stage_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
@@ -47,7 +44,6 @@ __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
 _ADD_WORK = WORK.index(Action.ADD)  # the add units' row of the work
-_ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
 @dataclass(frozen=True)
@@ -163,70 +159,44 @@ def evaluate_batch(
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
     period = per_image.reshape(count, n)[np.arange(count), slowest]
     cause, where = np.zeros(count, dtype=int), slowest
-    residents = np.bincount(macro, minlength=m_total)
-    in_shared = residents[macro] > 1
-    if in_shared.any():
-        # only the macros holding several shares can be busier than their shares' block periods:
-        # their figures alone, numbered in batch order (each design's first at shared_start)
-        shared = np.flatnonzero(residents > 1)
-        local = np.zeros(m_total, dtype=int)
-        local[shared] = np.arange(len(shared))
-        shared_start = np.searchsorted(shared, st.macro_start)
-        m = st.macros
-        busy = macro_busy(
-            work_t,
-            np.flatnonzero(in_shared),
-            local[macro[in_shared]],
-            d0.rates,
-            MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
-        )
-        # the shift-and-add units in whole actions, each job holding the units it spreads over
-        whole = np.bincount(local[macro[in_shared]], shift_add_ns[in_shared], minlength=len(shared))
-        column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
-        busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
-        top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
-        period, cause, where = raise_to(top, 1, cell, period, cause, where)
-        # the weight shares that take the bank in turns
-        pairs = np.flatnonzero(in_shared & weight & ~wires.own_run)
-        turns = interleaved_busy(
-            np.take(full_stages, pairs, axis=1),
-            p_full[pairs],
-            blocks[glay[pairs]].astype(float),
-            t.bit_iters[lay[pairs]].astype(float),
-            local[macro[pairs]],
-            len(shared),
-        )
-        # shares on their own runs of the bank convert at once: they take only the units in turns
-        # (the units' load bounds the period through macro_busy); own runs are in shared macros
-        runs = np.flatnonzero(wires.own_run)
-        bits = t.bit_iters[lay[runs]].astype(float)
-        sa = full_stages[_SHIFT_ADD, runs]
-        with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
-            hold = np.where(sa > 0, pool_full[runs] / sa, 0.0)
-        # their shift-and-add jobs (a bit) and add jobs (a block): one locked queue per kind
-        runs_blocks = blocks[glay[runs]].astype(float)
-        runs_image = (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs]
-        kinds = [bit_jobs(full_stages[:, runs], bits, p_full[runs], hold, runs_blocks, runs_image)]
-        adds = block_jobs(
-            full_stages[:, runs],
-            bits,
-            p_full[runs],
-            np.take(t.work_t[_ADD_WORK], lay[runs]) * frac[runs] * full[glay[runs]],
-            st.macros.units[macro[runs], _ADD_UNIT],
-            d0.rates,
-            runs_blocks,
-            runs_image,
-            lay[runs],
-            (t.edge_src, t.edge_dst),
-            frac[runs] > 1 - 1e-9,
-        )
-        if adds is not None:
-            kinds.append(adds)
-        own = unit_turns(tuple(kinds), local[macro[runs]], len(shared))
-        top, cell = shared_argmax(
-            np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
-        )
-        period, cause, where = raise_to(top, 2, cell, period, cause, where)
+    # only the macros holding several shares can be busier than their shares' block periods, or
+    # make their shares take the ADC bank or the digital units in turns (pimsim.model.shared_jit)
+    m = st.macros
+    add_lanes = float(d0.rates.unit_lanes[_ADD_UNIT])
+    any_shared, busy_top, busy_cell, turn_top, turn_cell = shared_bounds(
+        macro,
+        st.macro_start,
+        work_t,
+        BUSY_WORK,
+        m.adcs,
+        float(d0.rates.adc_ghz),
+        m.port_bits_per_ns,
+        m.units,
+        d0.rates.unit_rate,
+        _SA_UNIT,
+        _ADD_UNIT,
+        shift_add_ns,
+        full_stages,
+        p_full,
+        p_last,
+        blocks,
+        glay,
+        lay,
+        t.bit_iters,
+        weight,
+        wires.own_run,
+        pool_full,
+        frac,
+        full,
+        t.work_t[_ADD_WORK],
+        add_lanes,
+        float(d0.rates.unit_rate[_ADD_UNIT]) / add_lanes if add_lanes else 0.0,
+        t.edge_src,
+        t.edge_dst,
+    )
+    if any_shared:
+        period, cause, where = raise_to(busy_top, 1, busy_cell, period, cause, where)
+        period, cause, where = raise_to(turn_top, 2, turn_cell, period, cause, where)
     src, dst, flits, flow_layer, flow_design, flow_made = batch_flows(
         t, st, layer_start, d0.flit_bits
     )

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.components.parts import UnitKind
-from pimsim.model import sums_jit
 from pimsim.model.actions import UNIT_OF, Action
 
 #: Actions in the work matrices (NoC traffic is handled as flows).
@@ -93,7 +92,8 @@ STAGE_WORK = [
 ]
 
 
-_BUSY_WORK = np.array(
+#: The work rows a macro's busy parts add up: ADC, the port's read and write bits, the unit kinds.
+BUSY_WORK = np.array(
     [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
 )
 
@@ -133,73 +133,7 @@ def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
     )
 
 
-def macro_busy(
-    work_t: np.ndarray, shares: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
-) -> np.ndarray:
-    """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds, ns: the
-    work of shares ``shares`` (columns of the (K, S) ``work_t``, per image) in macros ``macro``
-    (of ``macros``) summed per macro in share order, over the part's rate; 0 where there is no
-    work, inf where there is work but no part (:func:`pimsim.model.sums_jit.macro_busy`)."""
-    return sums_jit.macro_busy(
-        work_t,
-        shares,
-        macro,
-        len(macros.adcs),
-        _BUSY_WORK,
-        macros.adcs,
-        float(rates.adc_ghz),
-        macros.port_bits_per_ns,
-        macros.units,
-        rates.unit_rate,
-    )
-
-
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
-
-
-def interleaved_busy(
-    stages: np.ndarray,
-    block_period: np.ndarray,
-    blocks: np.ndarray,
-    bits: np.ndarray,
-    macro: np.ndarray,
-    n_macros: int,
-) -> np.ndarray:
-    """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
-    share, when they take them in turns bit by bit.
-
-    Per weight share (columns of ``stages``, as :func:`pimsim.model.kernel_jit.share_times` gives them: its full-block
-    stage times; ``block_period``, ``blocks``, ``bits``: its block period, blocks per image and bit
-    iterations per block; ``macro``: its macro, of ``n_macros``): alone a share does a
-    bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
-    other on the bank and the units (first come, first served), and one crossbar read cannot run
-    ahead of its conversion (one sample-and-hold between them): a pair of bits takes
-    ``p = max(adc_a + adc_b, shift_add_a + shift_add_b, mvm_a, mvm_b)`` per bit. With ``n_a`` and
-    ``n_b`` bits per image, ``min(n) x p`` of them go in pairs and the rest alone:
-    ``min(n) p + (n_a - min(n)) c_a + (n_b - min(n)) c_b``, more than the summed busy time whenever
-    the pair's bank time exceeds a crossbar read. Macros without two weight shares get 0.
-    """
-    out = np.zeros(n_macros)
-    if len(macro) < 2:
-        return out
-    order = np.argsort(macro, kind="stable")
-    where = macro[order]
-    pair = np.nonzero(where[1:] == where[:-1])[0]
-    if not len(pair):
-        return out
-    a, b = order[pair], order[pair + 1]
-    per_a = stages[:, a][_PER_BIT] / bits[a]  # mvm, adc, shift_add per bit
-    per_b = stages[:, b][_PER_BIT] / bits[b]
-    p = np.maximum.reduce([per_a[1] + per_b[1], per_a[2] + per_b[2], per_a[0], per_b[0]])
-    n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
-    both = np.minimum(n_a, n_b)
-    time = (
-        both * p
-        + (n_a - both) * block_period[a] / bits[a]
-        + (n_b - both) * block_period[b] / bits[b]
-    )
-    np.maximum.at(out, where[pair], time)
-    return out
 
 
 Link = tuple[tuple[int, int], tuple[int, int]]

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import STAGES
+from pimsim.model.scalars_jit import whole_actions_one
 
 _N_STAGES = len(STAGES)
 _MVM, _ADC, _SHIFT_ADD = (STAGES.index(n) for n in ("mvm", "adc", "shift_add"))
@@ -295,12 +296,9 @@ def share_times(
                     one[_ADC] = bits[s] * min(seen, most[s]) / adc_ghz
                 units = sa_units[s]
                 if lanes != 0 and units > 0:
-                    actions = np.ceil(seen / lanes - 1e-9)
-                    held = min(units, actions)
-                    steps = np.ceil(actions / held - 1e-9) if actions > 0 else 0.0
-                    job = steps / sa_ghz
+                    job, pool = whole_actions_one(seen, units, lanes, sa_ghz)
                     one[_SHIFT_ADD] = bits[s] * job
-                    pools[b] = bits[s] * (held * job / units if actions > 0 else 0.0)
+                    pools[b] = bits[s] * pool
             inner = one[1]
             for r in range(2, n_stages - 1):
                 inner = max(inner, one[r])

@@ -11,7 +11,7 @@ from pimsim.model.kernel import MacroArrays, Rates
 from pimsim.model.sums_jit import add_at, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
 
-__all__ = ["Stack", "add_at", "batch_parts", "segment_argmax", "shared_argmax", "tile"]
+__all__ = ["Stack", "add_at", "batch_parts", "segment_argmax", "tile"]
 
 
 def _same_rates(a: Rates, b: Rates) -> bool:
@@ -118,17 +118,3 @@ def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
 def tile(values: np.ndarray, count: int) -> np.ndarray:
     """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
     return values if count == 1 else np.tile(values, count)
-
-
-def shared_argmax(
-    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
-    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
-    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
-    row would be 0, so a positive maximum is the design's over all its macros."""
-    width = values.shape[1]
-    top, offset = segment_argmax(values.ravel(), shared_start * width)
-    row, col = np.divmod(offset, width)
-    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
-    return top, (shared[at] - macro_start[:-1]) * width + col

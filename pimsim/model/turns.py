@@ -4,8 +4,8 @@ The weight shares of a macro that convert on their own runs of its ADCs
 (:mod:`pimsim.model.wiring`) still take its digital units in turns: the shift-and-add units a job
 a bit, the add units a job a block (a block's row-block partial sums merged once). Both are the
 same queue of fixed-length jobs between single-buffered stages, at two item rates
-(:func:`unit_turns`); :func:`bit_jobs` and :func:`block_jobs` state each kind's jobs from a
-share's stage times.
+(:func:`turn_times`); :func:`pimsim.model.shared_jit.unit_turns` states each kind's jobs from a
+share's stage times and takes each macro's slowest share.
 """
 
 from __future__ import annotations
@@ -14,15 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.components.parts import UnitKind
-from pimsim.model.kernel import STAGES, UNITS, Rates
 from pimsim.model.turns_jit import turn_extra, unit_lock_arrays
-from pimsim.model.wiring import whole_actions
-
-_LOAD, _MVM, _ADC, _SHIFT_ADD, _ADD = (
-    STAGES.index(n) for n in ("load", "mvm", "adc", "shift_add", "add")
-)
-_ADD_UNIT = UNITS.index(UnitKind.ADD)
 
 
 @dataclass(frozen=True)
@@ -58,11 +50,12 @@ class UnitJobs:
     whole: np.ndarray | None = None
 
 
-def unit_turns(kinds: tuple[UnitJobs, ...], macro: np.ndarray, n_macros: int) -> np.ndarray:
-    """(M,) time per image of a macro whose weight shares convert on their own runs of its ADCs
-    but take its digital units in turns (0 for the others): for each unit kind (``kinds``, one
-    :class:`UnitJobs` each, the same shares in the same order; ``macro`` their macro, of
-    ``n_macros``) the locked queue below, at the kind's item rate (a bit, a block).
+def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
+    """(S,) each share's time per image beside its macro's other shares at the units of one kind
+    they take in turns (``k``: its jobs, :class:`UnitJobs`; ``macro`` its macro): the locked
+    queue below, at the kind's item rate (a bit, a block); the loop is
+    :func:`pimsim.model.turns_jit.turn_extra`. A macro's time is its slowest share's over the
+    kinds (:func:`pimsim.model.shared_jit.unit_turns`).
 
     A queue of fixed-length jobs, and every stage single-buffered: a share's upstream stage (the
     ADC for bits; the bit pipeline for blocks) starts its next item only once the units have
@@ -104,18 +97,6 @@ def unit_turns(kinds: tuple[UnitJobs, ...], macro: np.ndarray, n_macros: int) ->
     time is its slowest share's. No coefficient: every term is a job, a conversion or a cycle of
     the design.
     """
-    out = np.zeros(n_macros)
-    if len(macro) < 2:
-        return out
-    image = kinds[0].image_ns
-    extra = np.max([turn_times(k, macro) - image for k in kinds], axis=0)
-    np.maximum.at(out, macro, image + extra)
-    return out
-
-
-def turn_times(k: UnitJobs, macro: np.ndarray) -> np.ndarray:
-    """(S,) each share's time per image beside its macro's other shares at the units of one kind
-    they take in turns: :func:`unit_turns` of that kind before the macro's slowest is taken."""
     order = np.argsort(macro, kind="stable")
     # the (producer, consumer) layer pairs of the network, as sorted keys (block items only)
     feeds = k.layer is not None and k.edges is not None and k.post_ns is not None
@@ -153,7 +134,7 @@ def unit_lock(
     """Share ``s`` (its next bit converted ``arrive_ns`` after its job of ``job_ns`` starts)
     beside a partner streaming jobs of ``other_job_ns`` every ``other_cycle_ns`` at the units they
     share (``held``: the fraction of the units their two jobs hold together), as in
-    :func:`unit_turns`. Returns ``s``'s wait a bit once locked to the partner (0 where it does not
+    :func:`turn_times`. Returns ``s``'s wait a bit once locked to the partner (0 where it does not
     wait); the partner's jobs per locked bit of ``s`` (``m``); whether ``s``'s bits drift
     through the partner's idle gaps (its job fits in a gap, so the landing phase moves from bit to
     bit: waits now and then, left out); and, where ``s``'s job is longer than the partner's gap,
@@ -162,87 +143,3 @@ def unit_lock(
     args = np.broadcast_arrays(arrive_ns, job_ns, held, other_job_ns, other_cycle_ns)
     got = unit_lock_arrays(*(np.ascontiguousarray(x, dtype=float).ravel() for x in args))
     return tuple(x.reshape(args[0].shape) for x in got)
-
-
-def bit_jobs(
-    stages: np.ndarray,
-    bits: np.ndarray,
-    period_ns: np.ndarray,
-    hold: np.ndarray,
-    blocks: np.ndarray,
-    image_ns: np.ndarray,
-) -> UnitJobs:
-    """The shift-and-add jobs (one a bit) of shares with full-block stage times ``stages``
-    (STAGES, R), ``bits`` bits a block, block period ``period_ns``, ``hold`` the fraction of the
-    units a job holds, ``blocks`` an image and time per image alone ``image_ns``: a bit's next
-    one is converted by the ADC, ``adc`` after its job starts."""
-    return UnitJobs(
-        period_ns / bits,
-        stages[_SHIFT_ADD] / bits,
-        stages[_ADC] / bits,
-        hold,
-        blocks * bits,
-        blocks,
-        image_ns,
-    )
-
-
-def block_jobs(
-    stages: np.ndarray,
-    bits: np.ndarray,
-    period_ns: np.ndarray,
-    elements: np.ndarray,
-    units: np.ndarray,
-    rates: Rates,
-    blocks: np.ndarray,
-    image_ns: np.ndarray,
-    layer: np.ndarray,
-    edges: tuple[np.ndarray, np.ndarray],
-    whole: np.ndarray,
-) -> UnitJobs | None:
-    """The add jobs (one a block, ``elements`` partial sums on the macro's ``units`` add units, in
-    whole actions as :func:`~pimsim.model.wiring.whole_actions` counts them) of shares with the
-    arguments of :func:`bit_jobs` (``layer`` their network layers, ``edges`` the network's
-    producer and consumer layers, ``whole`` whether each is its whole layer); None without an
-    add part. While a block waits for the units the next block's bits stall, one in each per-bit
-    stage (bit 0 converted, bit 1 read): once the job starts the next block is ready after the
-    slowest of ``(bits - 2) mvm + adc + sa``, ``(bits - 1) adc + sa`` and ``bits sa`` (per bit:
-    read, conversions, shift-and-add). From a job's start its block is stored after the job and
-    the stages after it (``post``); a consumer's job starts after its load and its bits' fill
-    (``pre``)."""
-    lanes = rates.unit_lanes[_ADD_UNIT]
-    if not lanes:
-        return None
-    has = (units > 0) & (elements > 0)
-    job, pool = np.zeros(len(bits)), np.zeros(len(bits))
-    job[has], pool[has] = whole_actions(
-        elements[has], units[has], lanes, rates.unit_rate[_ADD_UNIT] / lanes
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hold = np.where(job > 0, pool / job, 0.0)
-    per_bit = stages[[_MVM, _ADC, _SHIFT_ADD]] / bits
-    bit_cycle = per_bit.max(axis=0)
-    mvm, adc, shift_add = per_bit
-    # stalled, the next block's bit 0 waits at the shift-and-add, bit 1 at the ADC (read), bit 2
-    # at the read: the last bit is done after the slowest of the three paths
-    arrive = np.maximum.reduce(
-        [
-            np.where(bits >= 2, (bits - 2) * mvm + adc + shift_add, 0.0),
-            (bits - 1) * adc + shift_add,
-            bits * shift_add,
-        ]
-    )
-    return UnitJobs(
-        period_ns,
-        job,
-        arrive,
-        hold,
-        blocks,
-        np.ones(len(bits)),
-        image_ns,
-        layer,
-        edges,
-        job + stages[_ADD + 1 :].sum(axis=0),
-        stages[_LOAD] + per_bit.sum(axis=0) + (bits - 1) * bit_cycle,
-        whole,
-    )

@@ -4,8 +4,8 @@ over the pairs of shares of each macro, where numpy took some thirty array opera
 between partners.
 
 Each formula is the numpy one element by element, the float operations in the same order; the
-maxima and minima propagate NaN as ``np.maximum`` and ``np.minimum`` do (:func:`_max`,
-:func:`_min`), and division follows numpy's rules (``error_model="numpy"``), so every figure is the
+maxima and minima propagate NaN as ``np.maximum`` and ``np.minimum`` do
+(:mod:`pimsim.model.scalars_jit`), and division follows numpy's rules (``error_model="numpy"``), so every figure is the
 same to the last bit. A share's losses beside its partners are added in the order numpy added
 them: by distance between the partners in the macro (in share order), at each distance first as
 the earlier share of its pair, then as the later one.
@@ -16,25 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True, inline="always")
-def _max(a, b):
-    """``np.maximum(a, b)`` of two floats (NaN if either is)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a >= b else b
-
-
-@njit(cache=True, inline="always")
-def _min(a, b):
-    """``np.minimum(a, b)`` of two floats (NaN if either is)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
+from pimsim.model.scalars_jit import fmax as _max
+from pimsim.model.scalars_jit import fmin as _min
 
 
 @njit(cache=True, error_model="numpy")

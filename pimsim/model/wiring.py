@@ -38,6 +38,7 @@ from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.kernel import STAGE_WORK, UNITS, K, Rates
 from pimsim.model.kernel_jit import active_columns, wire_shares
+from pimsim.model.scalars_jit import whole_actions_arrays
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
@@ -146,11 +147,12 @@ def whole_actions(
     actions per ns (each a bit's shift-and-add of a share's columns): ``a = ceil(elements /
     lanes)`` whole actions spread over ``k = min(units, a)`` units take ``ceil(a / k) / ghz`` ns
     (the job's time, ns) and hold ``k`` of the ``units`` for it: ``k x ceil(a / k) / (units x
-    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements."""
-    actions = np.ceil(elements / lanes - 1e-9)
-    k = np.minimum(units, actions)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.where(actions > 0, np.ceil(actions / k - 1e-9), 0.0)
-        job = steps / ghz
-        pool = np.where(actions > 0, k * job / units, 0.0)
-    return job, pool
+    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements.
+    (:func:`pimsim.model.scalars_jit.whole_actions_one`, the one statement of the rule.)"""
+    elements, units = np.broadcast_arrays(elements, units)
+    return whole_actions_arrays(
+        np.ascontiguousarray(elements, dtype=float).ravel(),
+        np.ascontiguousarray(units, dtype=float).ravel(),
+        float(lanes),
+        float(ghz),
+    )
