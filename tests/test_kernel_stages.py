@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from pimsim.model.kernel import (
-    STAGE_WORK,
-    STAGES,
-    MacroArrays,
-    Rates,
-    block_period,
-    stage_rates,
-    stage_times,
-)
+from pimsim.model.kernel import STAGE_WORK, STAGES, WORK, MacroArrays, Rates, stage_rates
+from pimsim.model.kernel_jit import share_times
+
+
+def _stage_times(work, weight, macro, rates, rate):
+    """Stage times and block periods of shares with block work ``work`` (STAGE_WORK, S) by
+    :func:`share_times` alone: each share its own layer, one item a block and an image, its whole
+    layer (fraction 1), no column timing (not wired, no shift-and-add lanes)."""
+    n = work.shape[1]
+    table = np.zeros((len(WORK), n))
+    table[STAGE_WORK] = work
+    columns = np.arange(len(STAGE_WORK))
+    ones, zeros, index = np.ones(n, dtype=np.int64), np.zeros(n), np.arange(n)
+    _, stages, p_full, p_last, _, _ = share_times(
+        table, index, index, macro, np.ones(n), np.ones(n), ones, ones, ones,
+        np.array(STAGE_WORK), np.where(columns == 0, 0, columns + 1), rate, weight,
+        float(rates.bit_iters * rates.read_ns), np.zeros(n, dtype=bool), zeros, zeros, zeros,
+        zeros, zeros.astype(np.int64), zeros.astype(np.int64), zeros, zeros.astype(np.int64),
+        np.zeros(1), zeros.astype(np.int64), rates.adc_ghz, 0.0, 0.0,
+    )  # fmt: skip
+    assert p_last.tolist() == p_full.tolist()  # (the last block is the full one)
+    return stages, p_full
 
 
 def test_stage_times_with_and_without_parts() -> None:
@@ -34,7 +47,9 @@ def test_stage_times_with_and_without_parts() -> None:
     work[:, 1] = [64, 0, 0, 0, 0, 0, 16, 0, 16]  # a pool share in macro 1 (no ADC: no need)
     work[:, 2] = [0, 4, 3, 0, 0, 0, 0, 0, 0]  # a weight share in macro 1: no ADC, no shift-add
     weight = np.array([True, False, True])
-    stages = stage_times(work, weight, np.array([0, 1, 1]), rates, stage_rates(rates, macros))
+    stages, period = _stage_times(
+        work, weight, np.array([0, 1, 1]), rates, stage_rates(rates, macros)
+    )
     assert stages.shape == (len(STAGES), 3)
     ns = {name: stages[i].tolist() for i, name in enumerate(STAGES)}
     assert ns["load"] == [128 / 64, 64 / 32, 0.0]
@@ -45,4 +60,4 @@ def test_stage_times_with_and_without_parts() -> None:
     assert ns["store"] == [32 / 64, 16 / 32, 0.0]
     assert not np.isnan(stages).any()
     # the slowest stage, load and store taking turns on the port: 400, max(2 + 0.5, 2), inf
-    assert block_period(stages).tolist() == [400.0, 2.5, np.inf]
+    assert period.tolist() == [400.0, 2.5, np.inf]

@@ -6,10 +6,11 @@ the macro's one shift-and-add unit of 4 lanes. Every stage holds one item
 before, so while a converted bit waits for the unit, the ADC idles. ``p`` (conv 1x1 8 -> 16 on a
 1x64 map: 64 blocks x 4 bits = 256 bits an image, 32 columns a bit) streams jobs that keep the
 unit busy most of its cycle; ``z`` (conv 1x1 16 -> C on p's output, 4 crossbars) queues behind
-them. How the two streams meet is the estimate's closed form :func:`pimsim.model.turns.unit_turns`
-(docs/estimate.md, "Shared units: a locked queue"); these are its hand checks, and the catalogue's
-rows for them (docs/disagreements.md). The last is the same queue at the add unit, a job a block,
-where the partner is the layer's consumer, fed by it (:func:`pimsim.model.turns.fed_lock`).
+them. How the two streams meet is the estimate's closed form
+:func:`pimsim.model.shared_jit.unit_turns` (docs/estimate.md, "Shared units: a locked queue");
+these are its hand checks, and the catalogue's rows for them (docs/disagreements.md). The last is
+the same queue at the add unit, a job a block, where the partner is the layer's consumer, fed by
+it (:func:`pimsim.model.turns_jit.fed_lock_one`).
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def test_a_layer_waits_at_the_add_unit_for_the_consumer_it_feeds() -> None:
     # job (400) would find z's, ready at 670 - 400 = 270 and running to 430: p waits; meanwhile
     # its next block's bits stall (bit 0 converted, bit 1 read: p's windows are in early, its
     # conversions hidden), and once its job starts, that block is ready A = 2 x 100 + 80 + 8 =
-    # 288 ns later. The lock (pimsim.model.turns.fed_lock): p's block k starts as z's job fed by
+    # 288 ns later. The lock (pimsim.model.turns_jit.fed_lock_one): p's block k starts as z's job fed by
     # p's block k - 2 ends, S_k = S_{k-2} + D + 160 = S_{k-2} + 830 (i = floor(830 / 288) = 2; p
     # is back 288 after its start, inside that job: 830 / 2 - 160 = 255 < 288): a block every
     # 415 ns, 64 x 415 = 26,560 ns an image.

@@ -3,7 +3,7 @@
 
 - **One bank taken in turns** (``"slots"`` wiring, or fewer ADCs than weight layers): the estimate
   has the layers take the whole ADC bank in turns at the even spread
-  (:func:`pimsim.model.kernel.interleaved_busy`); the simulator converts each layer on the ADCs its
+  (:func:`pimsim.model.shared_jit.interleaved_busy`); the simulator converts each layer on the ADCs its
   columns are wired to, so layers on disjoint ADCs convert at once, and layers whose ranges share
   an ADC take turns, each bit holding all its ADCs. Flagged when the layers' ADCs differ (on the
   same ADCs they take them in turns in both models).
@@ -11,7 +11,7 @@
   its own run of ADCs, as the simulator wires them, and charges the shared units twice: their load
   in whole actions per job (a bound on the period) and the queue where one layer's bits lock onto
   the other's stream of jobs, waiting the same time every bit
-  (:func:`pimsim.model.turns.unit_turns`). Where neither layer locks (each one's bits land in
+  (:func:`pimsim.model.shared_jit.unit_turns`). Where neither layer locks (each one's bits land in
   the other's idle gaps) and their cycles differ, the phases drift and the bits meet the other's
   jobs now and then: waits the estimate leaves out (at most a random-incidence residual,
   ``J_o^2 / (2 c_o)`` a bit). Flagged where those could put a layer's time 1% past the estimated
@@ -108,7 +108,7 @@ def _units_in_turns(
 ) -> tuple[float, float, float, float] | None:
     """The shared shift-and-add units of ``macro``: their busy time per image (server-weighted, as
     the simulator books it); what the estimate's locked queue adds to the macro's time (the
-    slowest share with its waits against the slowest alone, :func:`pimsim.model.turns.unit_turns`
+    slowest share with its waits against the slowest alone, :func:`pimsim.model.shared_jit.unit_turns`
     applied to these figures); the waits it leaves out on the share where they
     weigh most, and that share's time per image with them, ns per image; None without such
     units. A share's bit alone takes ``max(read, busiest ADC, job)`` (single-buffered per-bit

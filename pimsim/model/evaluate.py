@@ -19,37 +19,31 @@ from pimsim.model.bounds import port_load, raise_to, set_by
 from pimsim.model.crossing import cross_idle_bounds, ending_loads, next_link_bounds
 from pimsim.model.flows import batch_flows, line_loads
 from pimsim.model.kernel import (
+    BUSY_WORK,
     STAGE_WORK,
-    STAGES,
     UNITS,
     WORK,
-    MacroArrays,
     block_latency,
-    block_period,
     busiest_links,
     flow_ends,
-    interleaved_busy,
-    layer_max,
     link_grids,
-    macro_busy,
     route_loads,
     stage_rates,
-    stage_times,
 )
+from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
 from pimsim.model.offchip import interface_port_bits
-from pimsim.model.pricing import BatchTables, design_sums, noc_buffer_bits, price_batch
-from pimsim.model.stack import Stack, batch_parts, segment_argmax, shared_argmax, tile
+from pimsim.model.pricing import BatchTables, noc_buffer_bits, price_batch
+from pimsim.model.shared_jit import shared_bounds
+from pimsim.model.stack import Stack, batch_parts, segment_argmax, tile
 from pimsim.model.tables import DesignArrays, NetworkTables
-from pimsim.model.turns import bit_jobs, block_jobs, unit_turns
-from pimsim.model.wiring import stage_columns, time_columns, wiring
+from pimsim.model.wiring import stage_columns, wiring
 
 __all__ = ["DesignArrays", "Evaluation", "NetworkTables", "evaluate", "evaluate_batch"]
 
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADD_UNIT = UNITS.index(UnitKind.ADD)
 _ADD_WORK = WORK.index(Action.ADD)  # the add units' row of the work
-_ADC_STAGE, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 
 
 @dataclass(frozen=True)
@@ -105,12 +99,10 @@ def evaluate_batch(
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
     m_total = len(st.macros.adcs)
     layer_start = np.searchsorted(glay, np.arange(count * n + 1))
-    first = layer_start[:-1]
     items = tile(t.items, count)
     blocks = -(-items // st.per_block)
     full = np.minimum(st.per_block, items)
     last = items - (blocks - 1) * st.per_block
-    full_f, last_f = full.astype(float), last.astype(float)  # (exact: whole numbers)
     frac = st.share_frac
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
     # where every weight share is wired and every macro has shift-and-add units, those two
@@ -118,53 +110,43 @@ def evaluate_batch(
     wires = wiring(t, st, blocks)
     weight = wires.weight
     columns = stage_columns(t, d0.rates, st, (wires.wired | ~weight).all())
-    # the work of each share per image, one row per action (work_t) or one row per share
-    # (share_work, a view of it): each layer's work per item times the fraction, then the
-    # items; the stages time the block work, the rows of the stage columns before the items
-    work_t = np.take(t.work_t, lay, axis=1)  # (np.take: a faster gather)
-    work_t *= frac
-    staged = work_t[np.array(STAGE_WORK)[columns]]
-    work_t *= t.items_f[lay]
-    share_work = work_t.T
-    rate = stage_rates(d0.rates, st.macros, columns.tolist())
-    per_share = np.take(rate, macro, axis=1)  # each share's macro's rates
-    full_stages = stage_times(
-        staged * full_f[glay], weight, macro, d0.rates, rate, columns, per_share
+    # the work of each share per image (work_t, one row per action; share_work, a view of it,
+    # one row per share), the stage times of its full blocks, the block periods of its full and
+    # last blocks and its time of its macro's shift-and-add units (pimsim.model.kernel_jit)
+    stage_rows = np.array(STAGE_WORK, dtype=np.int64)[columns]
+    lanes = float(d0.rates.unit_lanes[_SA_UNIT])
+    work_t, full_stages, p_full, p_last, pool_full, shift_add_ns = share_times(
+        t.work_t,
+        lay,
+        glay,
+        macro,
+        frac,
+        t.items_f,
+        full,
+        last,
+        blocks,
+        stage_rows,
+        np.where(columns == 0, 0, columns + 1),
+        stage_rates(d0.rates, st.macros, columns.tolist()),
+        weight,
+        float(d0.rates.bit_iters * d0.rates.read_ns),
+        wires.wired,
+        wires.most,
+        wires.bits,
+        wires.sa_units,
+        wires.columns,
+        wires.start,
+        wires.crossbars,
+        wires.before,
+        t.set_crossbars,
+        t.col_prefix,
+        t.col_start,
+        float(d0.rates.adc_ghz),
+        lanes,
+        float(d0.rates.unit_rate[_SA_UNIT]) / lanes if lanes else 0.0,
     )
-    # each weight share's time of its macro's shift-and-add units in a block (0 for the others)
-    pool_full = time_columns(t, st, d0.rates, wires, full_stages, None, full[glay])
-    p_full = block_period(full_stages)
-    # the last block differs only where the blocks do not divide the items; where most shares
-    # have such a block, every share's is timed (the others' are their full blocks again)
-    short = np.flatnonzero((last != full)[glay])
-    if 2 * len(short) > len(lay):
-        last_stages = stage_times(
-            staged * last_f[glay], weight, macro, d0.rates, rate, columns, per_share
-        )
-        pool_last = time_columns(t, st, d0.rates, wires, last_stages, None, last[glay])
-        p_last = block_period(last_stages)
-    else:  # (only those)
-        pool_last, p_last = pool_full.copy(), p_full.copy()
-        if len(short):
-            last_stages = stage_times(
-                staged[:, short] * last_f[glay[short]],
-                weight[short],
-                macro[short],
-                d0.rates,
-                rate,
-                columns,
-            )
-            on = np.flatnonzero(weight[short])
-            rows = short[on]
-            pool_last[rows] = time_columns(
-                t, st, d0.rates, wires, last_stages, rows, last[glay[rows]], on
-            )
-            p_last[short] = block_period(last_stages)
-    shift_add_ns = (blocks[glay] - 1) * pool_full + pool_last  # per image
-    lp_full, lp_last = layer_max(p_full, first), layer_max(p_last, first)
-    # each layer's slowest share (the last of equals, in share order)
-    hits = np.flatnonzero(p_full == lp_full[glay])
-    worst = hits[np.searchsorted(hits, layer_start[1:]) - 1]
+    share_work = work_t.T
+    lp_full, lp_last, worst = layer_worst(p_full, p_last, layer_start)
     worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
     block_lat = (
         block_latency(worst_stages, tile(t.bit_iters, count).astype(float))
@@ -177,69 +159,44 @@ def evaluate_batch(
     slowest = np.argmax(per_image.reshape(count, n), axis=1)
     period = per_image.reshape(count, n)[np.arange(count), slowest]
     cause, where = np.zeros(count, dtype=int), slowest
-    residents = np.bincount(macro, minlength=m_total)
-    in_shared = residents[macro] > 1
-    if in_shared.any():
-        # only the macros holding several shares can be busier than their shares' block periods:
-        # their figures alone, numbered in batch order (each design's first at shared_start)
-        shared = np.flatnonzero(residents > 1)
-        local = np.zeros(m_total, dtype=int)
-        local[shared] = np.arange(len(shared))
-        shared_start = np.searchsorted(shared, st.macro_start)
-        m = st.macros
-        busy = macro_busy(
-            share_work[in_shared],
-            local[macro[in_shared]],
-            d0.rates,
-            MacroArrays(m.adcs[shared], m.units[shared], m.port_bits_per_ns[shared]),
-        )
-        # the shift-and-add units in whole actions, each job holding the units it spreads over
-        whole = np.bincount(local[macro[in_shared]], shift_add_ns[in_shared], minlength=len(shared))
-        column = busy[:, 2 + _SA_UNIT]  # (inf where a macro has the work but no units)
-        busy[:, 2 + _SA_UNIT] = np.where(np.isinf(column), column, whole)
-        top, cell = shared_argmax(busy, shared, shared_start, st.macro_start)
-        period, cause, where = raise_to(top, 1, cell, period, cause, where)
-        # the weight shares that take the bank in turns
-        pairs = np.flatnonzero(in_shared & weight & ~wires.own_run)
-        turns = interleaved_busy(
-            np.take(full_stages, pairs, axis=1),
-            p_full[pairs],
-            blocks[glay[pairs]].astype(float),
-            t.bit_iters[lay[pairs]].astype(float),
-            local[macro[pairs]],
-            len(shared),
-        )
-        # shares on their own runs of the bank convert at once: they take only the units in turns
-        # (the units' load bounds the period through macro_busy); own runs are in shared macros
-        runs = np.flatnonzero(wires.own_run)
-        bits = t.bit_iters[lay[runs]].astype(float)
-        sa = full_stages[_SHIFT_ADD, runs]
-        with np.errstate(divide="ignore", invalid="ignore"):  # the fraction of units a job holds
-            hold = np.where(sa > 0, pool_full[runs] / sa, 0.0)
-        # their shift-and-add jobs (a bit) and add jobs (a block): one locked queue per kind
-        runs_blocks = blocks[glay[runs]].astype(float)
-        runs_image = (blocks[glay[runs]] - 1) * p_full[runs] + p_last[runs]
-        kinds = [bit_jobs(full_stages[:, runs], bits, p_full[runs], hold, runs_blocks, runs_image)]
-        adds = block_jobs(
-            full_stages[:, runs],
-            bits,
-            p_full[runs],
-            np.take(t.work_t[_ADD_WORK], lay[runs]) * frac[runs] * full[glay[runs]],
-            st.macros.units[macro[runs], _ADD_UNIT],
-            d0.rates,
-            runs_blocks,
-            runs_image,
-            lay[runs],
-            (t.edge_src, t.edge_dst),
-            frac[runs] > 1 - 1e-9,
-        )
-        if adds is not None:
-            kinds.append(adds)
-        own = unit_turns(tuple(kinds), local[macro[runs]], len(shared))
-        top, cell = shared_argmax(
-            np.maximum(turns, own)[:, None], shared, shared_start, st.macro_start
-        )
-        period, cause, where = raise_to(top, 2, cell, period, cause, where)
+    # only the macros holding several shares can be busier than their shares' block periods, or
+    # make their shares take the ADC bank or the digital units in turns (pimsim.model.shared_jit)
+    m = st.macros
+    add_lanes = float(d0.rates.unit_lanes[_ADD_UNIT])
+    any_shared, busy_top, busy_cell, turn_top, turn_cell = shared_bounds(
+        macro,
+        st.macro_start,
+        work_t,
+        BUSY_WORK,
+        m.adcs,
+        float(d0.rates.adc_ghz),
+        m.port_bits_per_ns,
+        m.units,
+        d0.rates.unit_rate,
+        _SA_UNIT,
+        _ADD_UNIT,
+        shift_add_ns,
+        full_stages,
+        p_full,
+        p_last,
+        blocks,
+        glay,
+        lay,
+        t.bit_iters,
+        weight,
+        wires.own_run,
+        pool_full,
+        frac,
+        full,
+        t.work_t[_ADD_WORK],
+        add_lanes,
+        float(d0.rates.unit_rate[_ADD_UNIT]) / add_lanes if add_lanes else 0.0,
+        t.edge_src,
+        t.edge_dst,
+    )
+    if any_shared:
+        period, cause, where = raise_to(busy_top, 1, busy_cell, period, cause, where)
+        period, cause, where = raise_to(turn_top, 2, turn_cell, period, cause, where)
     src, dst, flits, flow_layer, flow_design, flow_made = batch_flows(
         t, st, layer_start, d0.flit_bits
     )
@@ -322,22 +279,20 @@ def evaluate_batch(
     period, cause, where = raise_to(top, 5, cell, period, cause, where)
     # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
     # NoC scratchpad energy over its own flows and macros) are taken per design
-    share_design = st.share_design
-    totals = design_sums(work_t, share_design, count)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
     moved_pj = moved_all * buffer_pj
     hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
     noc_pj = np.array([moved_pj[m0:m1].sum() for m0, m1 in pairwise(st.macro_start.tolist())])
-    energy = price_batch(
-        share_work,
-        share_design,
-        np.take(buffer_pj, macro, axis=0),
+    totals, energy = price_batch(
+        work_t,
+        st.share_design,
+        macro,
+        buffer_pj,
         BatchTables.of([d.energy for d in designs]),
         hops,
         period,
         noc_pj,
         np.full(count, io_bits),
-        totals,
     )
     # each design's figures: rows of (B, L) views and slices (plain Python numbers for the rest)
     worst_b, lp_b, lat_b, image_b, blocks_b = (

@@ -84,13 +84,6 @@ class MacroArrays:
     port_bits_per_ns: np.ndarray  # (M,)
 
 
-def _divide(work: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """work / rate (arrays of one shape), 0 where there is no work, inf where there is work but
-    no rate."""
-    with np.errstate(divide="ignore"):
-        return np.divide(work, rate, out=np.zeros(work.shape), where=work != 0)
-
-
 STAGE_WORK = [
     K[Action.BUFFER_READ_BITS],
     K[Action.ADC],
@@ -99,13 +92,16 @@ STAGE_WORK = [
 ]
 
 
-_BUSY_WORK = [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+#: The work rows a macro's busy parts add up: ADC, the port's read and write bits, the unit kinds.
+BUSY_WORK = np.array(
+    [K[Action.ADC], K[Action.BUFFER_READ_BITS], K[Action.BUFFER_WRITE_BITS], *UNIT_COLUMNS]
+)
 
 
 def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = None) -> np.ndarray:
     """(len(:data:`STAGE_WORK`), M) the rate of every macro's part for each timed stage column
     (bits per ns of the port, conversions per ns of the ADC bank, elements per ns of each unit
-    kind), inf where the macro has no such part (see :func:`stage_times`); only the rows
+    kind), inf where the macro has no such part (see :func:`pimsim.model.kernel_jit.share_times`); only the rows
     ``columns`` of it if given."""
     columns = range(len(STAGE_WORK)) if columns is None else columns
     rate = np.empty((len(columns), len(macros.adcs)))
@@ -118,45 +114,6 @@ def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = 
             np.multiply(macros.units[:, c - 2], rates.unit_rate[c - 2], out=rate[i])
     rate[rate == 0] = np.inf
     return rate
-
-
-def stage_times(
-    block_work: np.ndarray,
-    weight: np.ndarray,
-    macro: np.ndarray,
-    rates: Rates,
-    rate: np.ndarray,
-    columns: np.ndarray | None = None,
-    per_share: np.ndarray | None = None,
-) -> np.ndarray:
-    """Stage times of one block, (stages, S): row ``i`` is stage :data:`STAGES` ``[i]`` of every
-    share (one row per stage, so that a block period is a maximum of rows). ``block_work`` is each
-    share's block work in the stage columns, (len(:data:`STAGE_WORK`), S) in that order, or only
-    in the columns ``columns`` of it (the others' stages are 0); ``macro`` its macro, whose rates
-    are ``rate`` (:func:`stage_rates`, the same rows as ``block_work``). A stage with no work takes
-    0, one with work but no part to do it inf. (A missing part's rate is inf rather than 0 so that
-    no 0 / 0 is computed: a NaN costs the processor much more than a number.) ``per_share``:
-    ``rate``'s columns ``macro``, if the caller has them."""
-    if columns is None:
-        columns = np.arange(len(STAGE_WORK))
-    if per_share is None:
-        per_share = np.take(rate, macro, axis=1)  # (stage columns, S)
-    missing = np.isinf(rate.max(axis=1, initial=0.0))  # columns some macro has no part for
-    full = len(columns) == len(STAGE_WORK)
-    out = (np.empty if full else np.zeros)((len(STAGES), block_work.shape[1]))
-    for i, c in enumerate(columns.tolist()):
-        row = out[0 if c == 0 else c + 1]  # (row 1: mvm)
-        np.divide(block_work[i], per_share[i], out=row)
-        if missing[i]:  # work but no part, as work / 0 gives
-            row[np.isinf(per_share[i]) & (block_work[i] != 0)] = np.inf
-    out[1] = np.where(weight, rates.bit_iters * rates.read_ns, 0.0)
-    return out
-
-
-def block_period(stages: np.ndarray) -> np.ndarray:
-    """(S,) block period of :func:`stage_times`' shares: the slowest stage, load and store sharing
-    the scratchpad port."""
-    return np.maximum(stages[0] + stages[-1], np.maximum.reduce(stages[1:-1], axis=0))
 
 
 def bottleneck(stages: np.ndarray) -> list[str]:
@@ -176,75 +133,7 @@ def block_latency(stages: np.ndarray, bit_iters: np.ndarray) -> np.ndarray:
     )
 
 
-def layer_max(values: np.ndarray, first_share: np.ndarray) -> np.ndarray:
-    """(L,) maximum of share values per layer; shares are sorted by layer, ``first_share[l]`` is the
-    index of layer ``l``'s first share."""
-    return np.maximum.reduceat(values, first_share)
-
-
-def macro_busy(
-    image_work: np.ndarray, macro: np.ndarray, rates: Rates, macros: MacroArrays
-) -> np.ndarray:
-    """(M, 1 + 1 + U) busy time per image of each macro's ADC bank, port and unit kinds."""
-    m, k = macros.adcs.shape[0], len(WORK)
-    cols = np.array(_BUSY_WORK)
-    # summed in share order, as np.add.at would (only the columns that keep a macro busy)
-    cell = (macro[:, None] * k + cols).ravel()
-    total = np.bincount(cell, np.take(image_work, cols, axis=1).ravel(), m * k).reshape(m, k)
-    work, rate = np.empty((m, 2 + len(UNITS))), np.empty((m, 2 + len(UNITS)))
-    work[:, 0], rate[:, 0] = total[:, K[Action.ADC]], macros.adcs * rates.adc_ghz
-    work[:, 1] = total[:, K[Action.BUFFER_READ_BITS]] + total[:, K[Action.BUFFER_WRITE_BITS]]
-    rate[:, 1] = macros.port_bits_per_ns
-    work[:, 2:], rate[:, 2:] = total[:, UNIT_COLUMNS], macros.units * rates.unit_rate[None, :]
-    return _divide(work, rate)
-
-
 BUSY_NAMES = ("ADC bank", "scratchpad") + tuple(f"{k} units" for k in UNITS)
-
-
-def interleaved_busy(
-    stages: np.ndarray,
-    block_period: np.ndarray,
-    blocks: np.ndarray,
-    bits: np.ndarray,
-    macro: np.ndarray,
-    n_macros: int,
-) -> np.ndarray:
-    """(M,) time per image of a macro whose ADC bank and shift-and-add units two weight layers
-    share, when they take them in turns bit by bit.
-
-    Per weight share (columns of ``stages``, as :func:`stage_times` gives them: its full-block
-    stage times; ``block_period``, ``blocks``, ``bits``: its block period, blocks per image and bit
-    iterations per block; ``macro``: its macro, of ``n_macros``): alone a share does a
-    bit in ``c = block_period / bits``. While both have work, each bit of one waits for a bit of the
-    other on the bank and the units (first come, first served), and one crossbar read cannot run
-    ahead of its conversion (one sample-and-hold between them): a pair of bits takes
-    ``p = max(adc_a + adc_b, shift_add_a + shift_add_b, mvm_a, mvm_b)`` per bit. With ``n_a`` and
-    ``n_b`` bits per image, ``min(n) x p`` of them go in pairs and the rest alone:
-    ``min(n) p + (n_a - min(n)) c_a + (n_b - min(n)) c_b``, more than the summed busy time whenever
-    the pair's bank time exceeds a crossbar read. Macros without two weight shares get 0.
-    """
-    out = np.zeros(n_macros)
-    if len(macro) < 2:
-        return out
-    order = np.argsort(macro, kind="stable")
-    where = macro[order]
-    pair = np.nonzero(where[1:] == where[:-1])[0]
-    if not len(pair):
-        return out
-    a, b = order[pair], order[pair + 1]
-    per_a = stages[:, a][_PER_BIT] / bits[a]  # mvm, adc, shift_add per bit
-    per_b = stages[:, b][_PER_BIT] / bits[b]
-    p = np.maximum.reduce([per_a[1] + per_b[1], per_a[2] + per_b[2], per_a[0], per_b[0]])
-    n_a, n_b = blocks[a] * bits[a], blocks[b] * bits[b]
-    both = np.minimum(n_a, n_b)
-    time = (
-        both * p
-        + (n_a - both) * block_period[a] / bits[a]
-        + (n_b - both) * block_period[b] / bits[b]
-    )
-    np.maximum.at(out, where[pair], time)
-    return out
 
 
 Link = tuple[tuple[int, int], tuple[int, int]]

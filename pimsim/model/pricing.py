@@ -25,6 +25,7 @@ from pimsim.arch.schema import Hardware, Parts
 from pimsim.model.actions import UNIT_OF, Action, Counts
 from pimsim.model.inventory import Component, PartCounts, chip_counts, stocks
 from pimsim.model.kernel import WORK
+from pimsim.model.sums_jit import component_energy
 
 
 @dataclass(frozen=True)
@@ -145,50 +146,40 @@ class BatchTables:
         )
 
 
-def design_sums(columns: np.ndarray, design: np.ndarray, count: int) -> np.ndarray:
-    """(count, K) per design, the sum of its rows of the (K, S) ``columns`` (row ``s`` of the
-    (S, K) matrix ``columns.T`` belongs to design ``design[s]``), added in row order:
-    ``rows[design == b].sum(axis=0)`` (a sum down a column, which numpy adds one row after the
-    other) bit for bit, for every design at once (one bincount per column: each bin sees its
-    values in row order)."""
-    out = np.empty((count, columns.shape[0]))
-    for k, column in enumerate(columns):
-        out[:, k] = np.bincount(design, column, count)
-    return out
-
-
 def price_batch(
-    work: np.ndarray,
+    work_t: np.ndarray,
     design: np.ndarray,
-    work_buffer_pj: np.ndarray,
+    macro: np.ndarray,
+    buffer_pj: np.ndarray,
     tables: BatchTables,
     flit_hops: np.ndarray,
     time_ns: np.ndarray,
     noc_buffer_pj: np.ndarray,
     interface_bits: np.ndarray,
-    work_total: np.ndarray | None = None,
-) -> np.ndarray:
-    """:func:`price_arrays` of B designs at once: (B, C) energy in pJ by component.
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`price_arrays` of B designs at once: (B, K) action counts and (B, C) energy in pJ by
+    component.
 
-    ``work`` (S, K) holds the action counts of every design's rows, row ``s`` belonging to design
-    ``design[s]`` and performed in a scratchpad whose per-bit read and write energies are
-    ``work_buffer_pj[s]``; per design: ``flit_hops``, ``time_ns``, ``interface_bits`` and
-    ``noc_buffer_pj``, the energy of the scratchpad bits NoC transfers read and write (pJ);
-    ``work_total`` (B, K): :func:`design_sums` of ``work``, if the caller has it. Every figure is
-    the one :func:`price_arrays` gives the design alone, bit for bit (sums per design in row
-    order, per component in column order)."""
-    count, n_comp = len(tables.flit_hop_pj), len(COMPONENTS)
-    total = design_sums(work.T, design, count) if work_total is None else work_total
-    per_column = total * tables.action_pj
-    for j in (0, 1):  # the scratchpad bits read and written, at each row's macro's energy
-        column = work[:, len(WORK) - 2 + j] * work_buffer_pj[:, j]
-        per_column[:, len(WORK) - 2 + j] = np.bincount(design, column, count)
-    bins = (np.arange(count)[:, None] * n_comp + _COLUMN_COMPONENT).ravel()
-    out = np.bincount(bins, per_column.ravel(), count * n_comp).reshape(count, n_comp)
+    ``work_t`` (K, S) holds the action counts of every design's shares, share ``s`` belonging to
+    design ``design[s]`` and performed in macro ``macro[s]``, whose scratchpad's per-bit read and
+    write energies are ``buffer_pj[macro[s]]``; per design: ``flit_hops``, ``time_ns``,
+    ``interface_bits`` and ``noc_buffer_pj``, the energy of the scratchpad bits NoC transfers
+    read and write (pJ). Every figure is the one :func:`price_arrays` gives the design alone, bit
+    for bit (sums per design in share order, per component in column order:
+    :func:`pimsim.model.sums_jit.component_energy`)."""
+    totals, out = component_energy(
+        work_t,
+        design,
+        macro,
+        buffer_pj,
+        tables.action_pj,
+        _COLUMN_COMPONENT,
+        len(COMPONENTS),
+    )
     out[:, COMPONENTS.index(Component.NOC)] += flit_hops * tables.flit_hop_pj
     out[:, COMPONENTS.index(Component.BUFFER)] += noc_buffer_pj
     out[:, COMPONENTS.index(Component.INTERFACE)] += interface_bits * tables.interface_bit_pj
-    return out + tables.static_w * time_ns[:, None] * 1e3
+    return totals, out + tables.static_w * time_ns[:, None] * 1e3
 
 
 def price_arrays(
@@ -213,15 +204,16 @@ def price_arrays(
     if noc_buffer_bits is not None and len(noc_buffer_bits):
         noc_pj = float((noc_buffer_bits * table.buffer_pj[: len(noc_buffer_bits)]).sum())
     return price_batch(
-        work,
-        np.zeros(len(work), dtype=int),
-        table.buffer_pj[macro],
+        np.ascontiguousarray(work.T),
+        np.zeros(len(work), dtype=np.int64),
+        np.asarray(macro, dtype=np.int64),
+        np.ascontiguousarray(table.buffer_pj, dtype=float),
         BatchTables.of([table]),
         np.array([flit_hops], dtype=float),
         np.array([time_ns], dtype=float),
         np.array([noc_pj]),
         np.array([interface_bits], dtype=float),
-    )[0]
+    )[1][0]
 
 
 def noc_buffer_bits(

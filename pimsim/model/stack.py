@@ -8,7 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from pimsim.model.kernel import MacroArrays, Rates
+from pimsim.model.sums_jit import add_at, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
+
+__all__ = ["Stack", "add_at", "batch_parts", "segment_argmax", "tile"]
 
 
 def _same_rates(a: Rates, b: Rates) -> bool:
@@ -92,52 +95,6 @@ class Stack:
         )
 
 
-def segment_argmax(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment ``values[starts[i]:starts[i + 1]]``: its maximum and the offset of its first
-    occurrence in the segment (what ``np.argmax`` of the segment alone gives); ``-inf`` and 0 for
-    an empty segment."""
-    if len(starts) == 2 and starts[1] > starts[0]:  # one segment (a batch of one)
-        at = int(np.argmax(values[starts[0] : starts[1]]))
-        return values[starts[0] + at : starts[0] + at + 1], np.array([at])
-    counts = starts[1:] - starts[:-1]
-    filled = counts > 0
-    if filled.all():
-        top = np.maximum.reduceat(values, starts[:-1])
-    else:
-        top = np.full(len(counts), -np.inf)
-        if filled.any():
-            top[filled] = np.maximum.reduceat(values, starts[:-1][filled])
-    hits = np.flatnonzero(values == np.repeat(top, counts))
-    if not len(hits):
-        return top, np.zeros(len(counts), dtype=int)
-    first = hits[np.minimum(np.searchsorted(hits, starts[:-1]), len(hits) - 1)]
-    return top, np.where(filled, first - starts[:-1], 0)
-
-
-def add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
-    """``np.add.at(target, index, values)``: each element of ``target`` adds its values in input
-    order, bit for bit, in rounds of distinct indices (an index's first value, then its second,
-    ...). Most indices of a batch appear once; numpy's own ``add.at`` takes some 100 ns a value
-    on such arrays."""
-    seen = np.bincount(index, minlength=len(target))[index]
-    once = seen == 1
-    target[index[once]] += values[once]
-    rest = np.flatnonzero(~once)
-    if not len(rest):
-        return
-    at = index[rest]
-    order = np.argsort(at, kind="stable")
-    new = np.ones(len(rest), dtype=bool)
-    new[1:] = at[order][1:] != at[order][:-1]
-    rank = np.empty(len(rest), dtype=int)
-    rank[order] = np.arange(len(rest)) - np.maximum.accumulate(
-        np.where(new, np.arange(len(rest)), 0)
-    )
-    for r in range(int(rank.max()) + 1):
-        pick = rest[rank == r]
-        target[index[pick]] += values[pick]
-
-
 #: Shares evaluated at once: a larger batch is evaluated in consecutive parts of at most this
 #: many shares, whose arrays stay in the processor's cache (on this 2-core Xeon a batch of 64
 #: ResNet18, VGG16 or MSRA-A designs, 16,000-22,000 shares, went 1.2-1.4x faster per design in
@@ -161,17 +118,3 @@ def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
 def tile(values: np.ndarray, count: int) -> np.ndarray:
     """``values`` repeated for each of ``count`` designs (itself for one: np.tile is slow)."""
     return values if count == 1 else np.tile(values, count)
-
-
-def shared_argmax(
-    values: np.ndarray, shared: np.ndarray, shared_start: np.ndarray, macro_start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per design, the largest of ``values`` (one row per macro of ``shared``, the batch macros
-    holding several shares, in batch order; design ``b``'s from ``shared_start[b]``) and where:
-    macro (numbered in the design) x row width + column, the first of equals. Every other macro's
-    row would be 0, so a positive maximum is the design's over all its macros."""
-    width = values.shape[1]
-    top, offset = segment_argmax(values.ravel(), shared_start * width)
-    row, col = np.divmod(offset, width)
-    at = np.minimum(shared_start[:-1] + row, len(shared) - 1)
-    return top, (shared[at] - macro_start[:-1]) * width + col

@@ -36,11 +36,12 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.kernel import STAGE_WORK, STAGES, UNITS, K, Rates
+from pimsim.model.kernel import STAGE_WORK, UNITS, K, Rates
+from pimsim.model.kernel_jit import active_columns, wire_shares
+from pimsim.model.scalars_jit import whole_actions_arrays
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
-_ADC, _SHIFT_ADD = STAGES.index("adc"), STAGES.index("shift_add")
 _SA_UNIT = UNITS.index(UnitKind.SHIFT_ADD)
 _ADC_COLUMN, _SA_COLUMN = STAGE_WORK.index(K[Action.ADC]), STAGE_WORK.index(K[Action.SHIFT_ADD])
 
@@ -64,67 +65,35 @@ class Wiring:
     sa_units: np.ndarray  # (S,) shift-and-add units of its macro
 
 
-def _columns_upto(
-    t: NetworkTables,
-    lay: np.ndarray,
-    per_copy: np.ndarray,
-    i: np.ndarray,
-    base: np.ndarray | None = None,
-    whole: np.ndarray | None = None,
-):
-    """Weight columns of crossbars ``0 .. i - 1`` of each share's layer (copy by copy); ``base``
-    (each layer's first prefix sum, ``t.col_start[lay]``) and ``whole`` (a copy's columns) if the
-    caller has them."""
-    copies, rest = np.divmod(i, np.maximum(per_copy, 1))
-    base = t.col_start[lay] if base is None else base
-    whole = t.col_prefix[base + per_copy] if whole is None else whole
-    return copies * whole + t.col_prefix[base + rest]
-
-
 def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     """Each share's weight columns and ADCs under its design's wiring rule (see the module
     docstring); ``blocks`` (B x L,) the blocks per image of every batch layer."""
-    lay, glay, macro = st.share_layer, st.layer, st.share_macro
-    per_copy = t.set_crossbars[lay]
+    lay, macro = st.share_layer, st.share_macro
+    crossbars, start, before, columns, wired, adcs, own_run, most = wire_shares(
+        lay,
+        st.layer,
+        macro,
+        st.share_frac,
+        st.per_block,
+        t.set_crossbars,
+        t.weight,
+        t.col_prefix,
+        t.col_start,
+        t.bit_iters,
+        blocks,
+        st.layer_first,
+        st.macros.adcs,
+        st.weights_wired,
+    )
     weight = t.weight[lay]
-    crossbars = np.rint(st.share_frac * st.per_block[glay] * per_copy).astype(int)
-    crossbars[~weight] = 0
-    ends = np.cumsum(crossbars)
-    start = ends - crossbars
-    start -= start[st.layer_first]
-    base = t.col_start[lay]
-    whole = t.col_prefix[base + per_copy]
-    before = _columns_upto(t, lay, per_copy, start, base, whole)
-    columns = _columns_upto(t, lay, per_copy, start + crossbars, base, whole) - before
-    m_total = len(st.macros.adcs)
-    bank = st.macros.adcs[macro]
-    sharing = np.bincount(macro, weight, minlength=m_total)[macro]
-    wired = weight & st.weights_wired & (bank >= sharing)
-    adcs = np.where(wired & (sharing == 1), bank, 0.0)
-    split = np.nonzero(wired & (sharing > 1))[0]
-    if len(split):
-        s_macro = macro[split]
-        work = columns[split] * t.bit_iters[lay[split]] * blocks[glay[split]]
-        total = np.bincount(s_macro, work, minlength=m_total)[s_macro]
-        total = np.where(total > 0, total, 1.0)
-        spare = bank[split] - sharing[split]  # one each first, the rest in proportion
-        exact = spare * work / total
-        counts = 1 + np.floor(exact)
-        left = bank[split] - np.bincount(s_macro, counts, minlength=m_total)[s_macro]
-        order = np.lexsort((split, -(exact % 1), s_macro))  # by macro, largest remainder first
-        rank = np.empty(len(split), dtype=int)
-        seg = np.searchsorted(s_macro[order], s_macro[order])
-        rank[order] = np.arange(len(split)) - seg
-        adcs[split] = counts + (rank < left)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        most = np.where(wired, np.ceil(columns / adcs - 1e-9), 0.0)
+    per_copy = t.set_crossbars[lay]
     return Wiring(
         wired,
         columns,
         adcs,
         start,
         crossbars,
-        wired & (sharing > 1),
+        own_run,
         before,
         most,
         weight,
@@ -134,32 +103,10 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     )
 
 
-def active_columns(
-    t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None
-) -> np.ndarray:
-    """Weight columns each share of ``rows`` (all shares for None) reads (and converts, and
-    shifts-and-adds) a bit in a block of ``pixels`` (per row) output pixels: its crossbars of
-    copies ``0 .. pixels - 1``. (Whole numbers: a share whose crossbars all lie in those copies
-    reads all its columns, one whose crossbars all lie beyond reads none; only the others are
-    counted from the prefix sums.)"""
-    pick = _picker(rows)
-    per_copy = pick(w.per_copy)
-    reach = pixels * per_copy
-    start = pick(w.start)
-    seen = pick(w.columns)
-    part = np.flatnonzero(reach < start + pick(w.crossbars))
-    if len(part):
-        seen = seen.copy() if rows is None else seen
-        lay = pick(st.share_layer)[part]
-        active = np.maximum(reach[part], start[part])
-        seen[part] = _columns_upto(t, lay, per_copy[part], active) - pick(w.before)[part]
-    return seen
-
-
 def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
     """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
     out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
-    when :func:`time_columns` times them for every share that has such work (``wired``: every
+    when :func:`pimsim.model.kernel_jit.share_times` times them for every share that has such work (``wired``: every
     weight share is wired; every macro has shift-and-add units)."""
     live = t.stage_work.any(axis=1)
     others = t.stage_work[:, ~t.weight].any(axis=1)
@@ -171,19 +118,26 @@ def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.
     return np.flatnonzero(live)
 
 
-def _picker(rows: np.ndarray | None):
-    """The rows ``rows`` of a per-share array (itself for None: every share)."""
-    return (lambda x: x) if rows is None else (lambda x: x[rows])
-
-
 def busiest_adc(
     t: NetworkTables, st: Stack, w: Wiring, pixels: np.ndarray, rows: np.ndarray | None = None
 ) -> np.ndarray:
     """Conversions per bit on the busiest ADC of each wired share (``rows``: those shares; all by
-    default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``."""
+    default) in a block of ``pixels`` (per row) output pixels: ``min(P, ceil(W / A))``, ``P`` the
+    weight columns it reads (its crossbars of copies ``0 .. pixels - 1``)."""
     if rows is None:
         rows = np.arange(len(w.wired))
-    return np.minimum(active_columns(t, st, w, pixels, rows), w.most[rows])
+    seen = active_columns(
+        t.col_prefix,
+        t.col_start,
+        st.share_layer[rows],
+        t.set_crossbars,
+        np.ascontiguousarray(np.broadcast_to(pixels, rows.shape), dtype=np.int64),
+        w.start[rows],
+        w.crossbars[rows],
+        w.columns[rows],
+        w.before[rows],
+    )
+    return np.minimum(seen, w.most[rows])
 
 
 def whole_actions(
@@ -193,55 +147,12 @@ def whole_actions(
     actions per ns (each a bit's shift-and-add of a share's columns): ``a = ceil(elements /
     lanes)`` whole actions spread over ``k = min(units, a)`` units take ``ceil(a / k) / ghz`` ns
     (the job's time, ns) and hold ``k`` of the ``units`` for it: ``k x ceil(a / k) / (units x
-    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements."""
-    actions = np.ceil(elements / lanes - 1e-9)
-    k = np.minimum(units, actions)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.where(actions > 0, np.ceil(actions / k - 1e-9), 0.0)
-        job = steps / ghz
-        pool = np.where(actions > 0, k * job / units, 0.0)
-    return job, pool
-
-
-def time_columns(
-    t: NetworkTables,
-    st: Stack,
-    rates: Rates,
-    wires: Wiring,
-    stages: np.ndarray,
-    rows: np.ndarray | None,
-    pixels: np.ndarray,
-    at: np.ndarray | None = None,
-) -> np.ndarray:
-    """Time weight shares ``rows`` (of the stack; their stage columns ``at`` of ``stages``, (stages,
-    S) as :func:`~pimsim.model.kernel.stage_times` gives them, the same by default) by their
-    columns in a block of ``pixels`` (per row) pixels: a wired share's conversions on its busiest
-    ADC, every share's shift-and-adds in whole actions (:mod:`pimsim.model.wiring`); ``stages`` is
-    updated in place. Returns each row's time of its macro's shift-and-add pool in the block,
-    ns. ``rows`` None times every weight share of the stack (``pixels``, ``stages`` and the
-    result then per share of the stack, 0 for the others): masks, no gathers."""
-    pick, at = _picker(rows), rows if at is None else at
-    bits = pick(wires.bits)
-    seen = active_columns(t, st, wires, pixels, rows)
-    adc = bits * np.minimum(seen, pick(wires.most)) / rates.adc_ghz  # (0 unless wired)
-    _put(stages[_ADC], at, pick(wires.wired), adc)
-    lanes = rates.unit_lanes[_SA_UNIT]
-    if not lanes:
-        return np.zeros(len(seen))
-    units = pick(wires.sa_units)
-    has = units > 0
-    if rows is None:
-        has &= wires.weight
-    job, pool = whole_actions(seen, units, lanes, rates.unit_rate[_SA_UNIT] / lanes)
-    _put(stages[_SHIFT_ADD], at, has, bits * job)
-    return np.where(has, bits * pool, 0.0)
-
-
-def _put(row: np.ndarray, at: np.ndarray | None, mask: np.ndarray, values: np.ndarray) -> None:
-    """``row[at[i]] = values[i]`` where ``mask[i]`` (``at`` None: ``row[i]``)."""
-    if at is None:
-        np.copyto(row, values, where=mask)
-    elif mask.all():
-        row[at] = values
-    else:
-        row[at[mask]] = values[mask]
+    ghz)`` ns of the whole pool (its share of the units' load, ns). 0 for no elements.
+    (:func:`pimsim.model.scalars_jit.whole_actions_one`, the one statement of the rule.)"""
+    elements, units = np.broadcast_arrays(elements, units)
+    return whole_actions_arrays(
+        np.ascontiguousarray(elements, dtype=float).ravel(),
+        np.ascontiguousarray(units, dtype=float).ravel(),
+        float(lanes),
+        float(ghz),
+    )

@@ -1,0 +1,116 @@
+"""Sums and maxima per macro and per design of a batch as compiled loops (numba): what
+``np.bincount``, ``np.add.at`` and ``np.maximum.reduceat`` gave, in one pass each.
+
+Exact to the last bit: every sum runs in input order from 0.0, as ``np.bincount`` and
+``np.add.at`` add (a sum down a column, which numpy adds one row after the other, is the same);
+maxima do not depend on the order (no NaN occurs: a missing part gives inf, never 0 / 0 where
+it counts, and every such quotient is masked as numpy's ``where`` masked it). Division follows
+numpy's rules (``error_model="numpy"``). Arrays are int64 / float64, C-contiguous.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def add_at(target, index, values):
+    """``np.add.at(target, index, values)``: each element of ``target`` adds its values in input
+    order."""
+    for i in range(len(index)):
+        target[index[i]] += values[i]
+
+
+@njit(cache=True)
+def segment_argmax(values, starts):
+    """Per segment ``values[starts[i]:starts[i + 1]]``: its maximum and the offset of its first
+    occurrence (what ``np.argmax`` of the segment alone gives); ``-inf`` and 0 for an empty
+    segment."""
+    count = len(starts) - 1
+    top = np.full(count, -np.inf)
+    at = np.zeros(count, dtype=np.int64)
+    for b in range(count):
+        lo, hi = starts[b], starts[b + 1]
+        if hi > lo:
+            best, where = values[lo], 0
+            for i in range(lo + 1, hi):
+                if values[i] > best:
+                    best, where = values[i], i - lo
+            top[b], at[b] = best, where
+    return top, at
+
+
+@njit(cache=True)
+def design_sums(columns, design, count):
+    """(count, K) per design, the sum of its columns of the (K, S) ``columns`` (column ``s``
+    belongs to design ``design[s]``), added in share order from 0.0."""
+    k_count = columns.shape[0]
+    out = np.zeros((count, k_count))
+    for s in range(columns.shape[1]):  # (the columns' sums side by side: each in share order)
+        b = design[s]
+        for k in range(k_count):
+            out[b, k] += columns[k, s]
+    return out
+
+
+@njit(cache=True)
+def component_energy(work_t, design, macro, buffer_pj, action_pj, column_component, n_comp):
+    """The dynamic energy of the shares' work by design and component, pJ (see
+    :func:`pimsim.model.pricing.price_batch`) and each design's action counts.
+
+    ``work_t`` (K, S): each share's actions per image, share ``s`` of design ``design[s]`` in
+    macro ``macro[s]``, whose scratchpad costs ``buffer_pj[macro]`` (read, write) per bit; the
+    last two actions are the scratchpad bits read and written. Per design: the actions summed in
+    share order (``totals``, (B, K)), each column's energy (``totals x action_pj``; the
+    scratchpad columns as the sum in share order of each share's bits x its macro's per-bit
+    energy), and per component (``column_component[k]`` for column ``k``) the sum of its columns'
+    energies in column order from 0.0. Returns (totals, energy (B, n_comp))."""
+    count, k_count = action_pj.shape
+    totals = design_sums(work_t, design, count)
+    per_column = totals * action_pj
+    first = k_count - 2
+    for b in range(count):
+        per_column[b, first] = per_column[b, first + 1] = 0.0
+    for s in range(work_t.shape[1]):
+        b, m = design[s], macro[s]
+        for j in range(2):
+            per_column[b, first + j] += work_t[first + j, s] * buffer_pj[m, j]
+    out = np.zeros((count, n_comp))
+    for b in range(count):
+        for k in range(k_count):
+            out[b, column_component[k]] += per_column[b, k]
+    return totals, out
+
+
+@njit(cache=True, error_model="numpy")
+def macro_busy(
+    work_t, shares, local, n_macros, busy_rows, adcs, adc_ghz, port_bits_per_ns, units, unit_rate
+):
+    """(n_macros, 2 + U) busy time per image of each listed macro's ADC bank, scratchpad port and
+    unit kinds (ns; 0 for no work, inf for work and no part): share ``shares[i]`` (a column of
+    the (K, S) ``work_t``) in macro ``local[i]``; each row ``busy_rows`` of the work (the ADC's
+    conversions, the port's read and write bits, then each unit kind's actions, in the order of
+    the columns of ``units``) summed per macro in share order, the port's
+    read and write bits added, over the part's rate (``adcs x adc_ghz``, the port's bits per ns,
+    ``units x unit_rate``)."""
+    k_rows = len(busy_rows)
+    total = np.zeros((n_macros, k_rows))
+    for i in range(len(shares)):
+        s, m = shares[i], local[i]
+        for r in range(k_rows):
+            total[m, r] += work_t[busy_rows[r], s]
+    n_units = units.shape[1]
+    out = np.zeros((n_macros, 2 + n_units))
+    for m in range(n_macros):
+        work = total[m, 0]
+        if work != 0:
+            out[m, 0] = work / (adcs[m] * adc_ghz)
+        work = total[m, 1] + total[m, 2]
+        if work != 0:
+            out[m, 1] = work / port_bits_per_ns[m]
+        for u in range(n_units):
+            work = total[m, 3 + u]
+            if work != 0:
+                out[m, 2 + u] = work / (units[m, u] * unit_rate[u])
+    return out
