@@ -40,11 +40,10 @@ _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of t
 
 
 @njit(cache=True)
-def ending_grid(r0, c0, r1, c1, flits, f0, f1, side):  # fmt: skip
-    """``(4, side, side)``: per link (the grids of :mod:`pimsim.model.noc_loops`) the flits per
-    image of flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link,
-    else the row leg's), summed in flow order."""
-    out = np.zeros((4, side, side))
+def ending_grid(r0, c0, r1, c1, flits, f0, f1, out, clear):  # fmt: skip
+    """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
+    flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link, else
+    the row leg's), in flow order; ``clear``: set those cells back to 0 instead."""
     for f in range(f0, f1):
         if r0[f] != r1[f]:
             ahead = r1[f] > r0[f]
@@ -54,53 +53,100 @@ def ending_grid(r0, c0, r1, c1, flits, f0, f1, side):  # fmt: skip
             g, line, position = (0 if ahead else 1), r0[f], c1[f] - (1 if ahead else 0)
         else:
             continue
-        out[g, line, position] += flits[f]
-    return out
+        if clear:
+            out[g, line, position] = 0.0
+        else:
+            out[g, line, position] += flits[f]
 
 
-@njit(cache=True)
-def _load(grid, g, a, b, side):  # fmt: skip
-    """``grid[g, a, b]``, 0 outside the grid or where it is not positive."""
-    if a < 0 or b < 0 or a >= side or b >= side:
+@njit(cache=True, inline="always")
+def _load(grid, g, a, b, rows, cols):  # fmt: skip
+    """``grid[g, a, b]``, 0 outside a ``rows`` x ``cols`` mesh or where it is not positive."""
+    lines, length = (rows, cols) if g < 2 else (cols, rows)
+    if a < 0 or b < 0 or a >= lines or b >= length:
         return 0.0
     x = grid[g, a, b]
     return x if x > 0 else 0.0
 
 
 @njit(cache=True)
-def next_link_bound(grid, ending, side):  # fmt: skip
-    """The largest over a design's links (``grid``: its link loads, :func:`design_grid`) of the
-    loads of the links a flow may take next under X-then-Y routing (straight on; from a row also
-    into the column, either way) plus the load of the flows that end at the link's end
-    (``ending``, :func:`ending_grid`): a bound on the design's :func:`design_cross`, in the grids'
-    unit. A link's idle is at most its cross packets' spans, and its next links carry those and
-    every flow of the link that goes on: busy + sum (next - going on) = sum next + ending. Per
-    link: (ending + next straight) + the two links into the column at the end (down + up)."""
+def next_link_bound(grid, ending, rows, cols):  # fmt: skip
+    """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
+    :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
+    under X-then-Y routing (straight on; from a row also into the column, either way) plus the
+    load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
+    design's :func:`design_cross`, in the grids' unit. A link's idle is at most its cross packets'
+    spans, and its next links carry those and every flow of the link that goes on: busy + sum
+    (next - going on) = sum next + ending. Per link: (ending + next straight) + the two links into
+    the column at the end (down + up)."""
+    side = max(rows, cols)
     best = -np.inf
     for r in range(side):
         for c in range(side):
             # the links out of router (r, c + 1) and (r, c) into their columns (south + north)
             turns_next = 0.0
             if c + 1 < side:
-                turns_next = _load(grid, 2, c + 1, r, side) + _load(grid, 3, c + 1, r - 1, side)
-            turns_here = _load(grid, 2, c, r, side) + _load(grid, 3, c, r - 1, side)
+                turns_next = _load(grid, 2, c + 1, r, rows, cols) + _load(
+                    grid, 3, c + 1, r - 1, rows, cols
+                )
+            turns_here = _load(grid, 2, c, r, rows, cols) + _load(grid, 3, c, r - 1, rows, cols)
             bound = max(
-                ending[0, r, c] + _load(grid, 0, r, c + 1, side) + turns_next,
-                ending[1, r, c] + _load(grid, 1, r, c - 1, side) + turns_here,
+                ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next,
+                ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here,
             )
-            bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, side))
-            bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, side))
+            bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols))
+            bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols))
             best = max(best, bound)
     return best
 
 
 @njit(cache=True)
-def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, flit_ns, floor):  # fmt: skip
+def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, clear):  # fmt: skip
+    """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
+    next one straight on to the difference arrays ``plus``, ``minus`` (k, 4, P, P + 1), by the first
+    link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
+    a column to ``turn`` (k, south / north, east / west, row, position), at the row leg's last
+    link; in flow order. ``clear``: set those cells back to 0 instead."""
+    for f in range(f0, f1):
+        if c0[f] != c1[f] and r0[f] != r1[f]:
+            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
+            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+            for k in range(3):
+                if clear:
+                    turn[k, way, row_grid, r0[f], at] = 0.0
+                else:
+                    turn[k, way, row_grid, r0[f], at] += w[k, f - f0]
+        if abs(c1[f] - c0[f]) >= 2:
+            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f], clear)
+        if abs(r1[f] - r0[f]) >= 2:
+            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f], clear)
+
+
+@njit(cache=True, inline="always")
+def _straight(plus, minus, w, i, g, line, a, b, clear):  # fmt: skip
+    """The weights ``w[:, i]`` of a leg from ``a`` to ``b`` along ``line`` of grid ``g`` (east or
+    south; west or north if ``b < a``) added to the difference arrays of its links followed by the
+    next one straight on (``clear``: those cells set to 0)."""
+    back = 0 if b > a else 1
+    start, end = min(a, b) + back, max(a, b) - 1 + back
+    for k in range(3):
+        if clear:
+            plus[k, g + back, line, start] = 0.0
+            minus[k, g + back, line, end] = 0.0
+        else:
+            plus[k, g + back, line, start] += w[k, i]
+            minus[k, g + back, line, end] += w[k, i]
+
+
+@njit(cache=True)
+def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
     ``f1 - 1``, a ``rows`` x ``cols`` mesh) that idle, ns, and its link (grid, line, position), the
-    first in that order; ``-inf`` and (0, 0, 0) where no link idles. ``floor``: a period the design
-    has already; a link whose bound cannot pass it (its busy time plus all its cross packets'
-    spans) is not solved for (``-inf`` for every link).
+    first in that order; ``-inf`` and (0, 0, 0) where no link idles. ``w``: (flits, packets, one
+    packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
+    packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
+    already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
+    not solved for. ``work``: all-zero workspaces (plus, minus, turn, straight), left so.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -108,42 +154,18 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, flit_ns, fl
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    side = max(rows, cols)
-    one = np.empty(f1 - f0)  # one packet's flits
-    for f in range(f0, f1):
-        one[f - f0] = flits[f] / packets[f]
-    load = design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, side)
-    made = design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, side)
-    # the flows taking a link and then the next one straight on: (flits, packets, one packet's
-    # flits) as differences along each line, by the first link (ahead: low .. high - 2, back:
-    # low + 1 .. high - 1); the turns: the row leg's last link, by the column leg's way
-    plus = np.zeros((3, 4, side, side + 1))
-    minus = np.zeros((3, 4, side, side + 1))
-    turn = np.zeros((3, 2, 2, side, side))
-    for f in range(f0, f1):
-        w = (flits[f], packets[f], one[f - f0])
-        if c0[f] != c1[f] and r0[f] != r1[f]:
-            east = c1[f] > c0[f]
-            at = c1[f] - (1 if east else 0)
-            for k in range(3):
-                turn[k, 0 if r1[f] > r0[f] else 1, 0 if east else 1, r0[f], at] += w[k]
-        for g, line, a, b in ((0, r0[f], c0[f], c1[f]), (2, c1[f], r0[f], r1[f])):
-            low, high = min(a, b), max(a, b)
-            if high - low < 2:
-                continue
-            back = 0 if b > a else 1
-            for k in range(3):
-                plus[k, g + back, line, low + back] += w[k]
-                minus[k, g + back, line, high - 1 + back] += w[k]
-    straight = np.zeros((3, 4, side, side))
+    plus, minus, turn, straight = work
+    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, False)
     for k in range(3):
-        prefix_sums(plus[k], minus[k], straight[k], side, side)
+        prefix_sums(plus[k], minus[k], straight[k], rows, cols)
     top, where = -np.inf, (0, 0, 0)
     second = np.zeros((3, 3), dtype=np.int64)
     n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
+    span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
     for g in range(4):
-        for a in range(side):
-            for b in range(side):
+        lines, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
+        for a in range(lines):
+            for b in range(length):
                 pairs = 0
                 if straight[1, g, a, b] > 0.5:  # (g, a, b) then straight on
                     n_a[pairs] = straight[1, g, a, b]
@@ -165,7 +187,6 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, flit_ns, fl
                     continue
                 busy_l = load[g, a, b] * flit_ns
                 crossed = 0
-                span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
                 reach = 0.0  # all its gaps idle
                 for i in range(pairs):
                     s0, s1, s2 = second[i, 0], second[i, 1], second[i, 2]
@@ -193,6 +214,7 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, flit_ns, fl
                 # only a link that idles: the busy time alone is the link bound's
                 if t > busy_l and t > top:
                     top, where = t, (g, a, b)
+    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, True)
     return top, where
 
 
@@ -208,19 +230,41 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
     count = len(chosen)
     bound = np.full(count, -np.inf)
     where = np.zeros(count, dtype=np.int64)
+    side = 1
+    for d in range(count):
+        if chosen[d]:
+            side = max(side, meshes[d, 0], meshes[d, 1])
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    load, made, ending = (
+        np.empty((4, side, side)),
+        np.empty((4, side, side)),
+        np.zeros((4, side, side)),
+    )
+    # the pairs' workspaces, allocated for the first design solved for
+    plus3, minus3 = np.zeros((3, 4, 1, 2)), np.zeros((3, 4, 1, 2))
+    turn, straight = np.zeros((3, 2, 2, 1, 1)), np.empty((3, 4, 1, 1))
     for d in range(count):
         if not chosen[d]:
             continue
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
         if filtered:
-            side = max(rows, cols)
-            grid = design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, side)
-            ending = ending_grid(r0, c0, r1, c1, flits, f0, f1, side)
-            if not next_link_bound(grid, ending, side) * margin > period[d]:
+            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending, False)
+            near = next_link_bound(load, ending, rows, cols)
+            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending, True)
+            if not near * margin > period[d]:
                 continue
-        top, link = design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, flit_ns,
-                                 period[d])  # fmt: skip
+        design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
+        if plus3.shape[2] < side:
+            plus3, minus3 = np.zeros((3, 4, side, side + 1)), np.zeros((3, 4, side, side + 1))
+            turn, straight = np.zeros((3, 2, 2, side, side)), np.empty((3, 4, side, side))
+        w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
+        for f in range(f0, f1):
+            w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
+            w[2, f - f0] = flits[f] / packets[f]
+        top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
+                                 period[d], (plus3, minus3, turn, straight))  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
@@ -273,9 +317,11 @@ def next_link_bounds(
     count, side = len(meshes), int(meshes.max())
     flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
     near, ending = np.zeros(count), np.zeros((count, 4, side, side))
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    load = np.zeros((4, side, side))
     for d, (rows, cols) in enumerate(meshes.tolist()):
-        f0, f1, s = flow_start[d], flow_start[d + 1], max(rows, cols)
-        grid = design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, s)
-        ending[d, :, :s, :s] = ending_grid(r0, c0, r1, c1, flits, f0, f1, s)
-        near[d] = next_link_bound(grid, ending[d, :, :s, :s].copy(), s)
+        f0, f1 = flow_start[d], flow_start[d + 1]
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
+        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d], False)
+        near[d] = next_link_bound(load, ending[d], rows, cols)
     return near, ending

@@ -20,29 +20,38 @@ from numba import njit
 
 
 @njit(cache=True)
-def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus):  # fmt: skip
+def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus, clear):  # fmt: skip
     """Add each leg of flows ``f0`` .. ``f1 - 1`` (in that order) to the difference arrays ``plus``
     and ``minus`` ``(4, lines, positions + 1)``: ``weight[f]`` where it starts (its lowest index)
     and where it ends (its highest index) on its grid's line; only the legs along the rows
     ``hot_rows`` and the columns ``hot_cols`` (bool per line); a leg that does not move is not
-    laid."""
+    laid. ``clear``: set those cells back to 0 instead (a workspace used design after design)."""
     for f in range(f0, f1):
-        x = weight[f]
         if c0[f] != c1[f] and hot_rows[r0[f]]:
             g = 0 if c1[f] > c0[f] else 1
-            plus[g, r0[f], min(c0[f], c1[f])] += x
-            minus[g, r0[f], max(c0[f], c1[f])] += x
+            _event(plus, minus, g, r0[f], min(c0[f], c1[f]), max(c0[f], c1[f]), weight[f], clear)
         if r0[f] != r1[f] and hot_cols[c1[f]]:
             g = 2 if r1[f] > r0[f] else 3
-            plus[g, c1[f], min(r0[f], r1[f])] += x
-            minus[g, c1[f], max(r0[f], r1[f])] += x
+            _event(plus, minus, g, c1[f], min(r0[f], r1[f]), max(r0[f], r1[f]), weight[f], clear)
+
+
+@njit(cache=True, inline="always")
+def _event(plus, minus, g, line, start, end, x, clear):  # fmt: skip
+    """``x`` added to ``plus[g, line, start]`` and ``minus[g, line, end]`` (``clear``: both 0)."""
+    if clear:
+        plus[g, line, start] = 0.0
+        minus[g, line, end] = 0.0
+    else:
+        plus[g, line, start] += x
+        minus[g, line, end] += x
 
 
 @njit(cache=True)
 def prefix_sums(plus, minus, out, rows, cols):  # fmt: skip
     """``out[g, a, b]``: the prefix sum along line ``a`` of ``plus - minus`` up to position ``b``
     (sequential, as ``np.cumsum``), for the cells of a ``rows`` x ``cols`` mesh (grids east and
-    west: ``rows`` lines of ``cols`` positions; south and north: ``cols`` lines of ``rows``)."""
+    west: ``rows`` lines of ``cols`` positions; south and north: ``cols`` lines of ``rows``); the
+    other cells of ``out`` are left as they are."""
     for g in range(4):
         lines, length = (rows, cols) if g < 2 else (cols, rows)
         for a in range(lines):
@@ -54,17 +63,15 @@ def prefix_sums(plus, minus, out, rows, cols):  # fmt: skip
 
 
 @njit(cache=True)
-def design_grid(r0, c0, r1, c1, weight, f0, f1, rows, cols, side):  # fmt: skip
-    """``(4, side, side)`` the loads (``weight`` per flow, summed over the legs taking each link) of
-    every link of one design's ``rows`` x ``cols`` mesh (flows ``f0`` .. ``f1 - 1``); cells outside
-    the mesh 0."""
-    plus = np.zeros((4, side, side + 1))
-    minus = np.zeros((4, side, side + 1))
-    every = np.ones(side, dtype=np.bool_)
-    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus)
-    out = np.zeros((4, side, side))
+def design_grid(r0, c0, r1, c1, weight, f0, f1, rows, cols, plus, minus, out):  # fmt: skip
+    """``out[g, a, b]``: the loads (``weight`` per flow, summed over the legs taking each link) of
+    every link of one design's ``rows`` x ``cols`` mesh (flows ``f0`` .. ``f1 - 1``; ``out``'s
+    other cells are left as they are). ``plus``, ``minus``: all-zero workspaces ``(4, P, P + 1)``,
+    left so."""
+    every = np.ones(max(rows, cols), dtype=np.bool_)
+    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus, False)
     prefix_sums(plus, minus, out, rows, cols)
-    return out
+    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus, True)
 
 
 @njit(cache=True)
@@ -73,11 +80,12 @@ def batch_grids(r0, c0, r1, c1, flits, flow_start, meshes, side):  # fmt: skip
     outside a design's mesh ``-inf``."""
     count = len(meshes)
     out = np.full((4, count, side, side), -np.inf)
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    grid = np.empty((4, side, side))
     for d in range(count):
         rows, cols = meshes[d, 0], meshes[d, 1]
-        grid = design_grid(
-            r0, c0, r1, c1, flits, flow_start[d], flow_start[d + 1], rows, cols, side
-        )
+        f0, f1 = flow_start[d], flow_start[d + 1]
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, grid)
         for g in range(4):
             lines, length = (rows, cols) if g < 2 else (cols, rows)
             out[g, d, :lines, :length] = grid[g, :lines, :length]
@@ -101,6 +109,9 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
     busy = np.full(count, -np.inf)
     cell = np.zeros(count, dtype=np.int64)
     crossing = np.zeros(count, dtype=np.bool_)
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    grid = np.empty((4, side, side))
+    row_load, col_load = np.empty(side), np.empty(side)
     for d in range(count):
         f0, f1 = flow_start[d], flow_start[d + 1]
         total = 0.0
@@ -108,7 +119,7 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
             total += flits[f]
         if not total * margin > period[d]:
             continue
-        row_load, col_load = np.zeros(side), np.zeros(side)
+        row_load[:], col_load[:] = 0.0, 0.0
         for f in range(f0, f1):
             if c0[f] != c1[f]:
                 row_load[r0[f]] += flits[f]
@@ -119,11 +130,9 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
         if not (hot_rows.any() or hot_cols.any()):
             continue
         rows, cols = meshes[d, 0], meshes[d, 1]
-        plus = np.zeros((4, side, side + 1))
-        minus = np.zeros((4, side, side + 1))
-        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
-        grid = np.zeros((4, side, side))
+        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus, False)
         prefix_sums(plus, minus, grid, rows, cols)
+        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus, True)
         best, where = -1.0, 0
         for g in range(4):
             lines, length = (rows, cols) if g < 2 else (cols, rows)
