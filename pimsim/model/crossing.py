@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import Ends
-from pimsim.model.noc_loops import design_grid, prefix_sums
+from pimsim.model.noc_loops import design_grid
 
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
@@ -103,9 +103,9 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
 @njit(cache=True)
 def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, clear):  # fmt: skip
     """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
-    next one straight on to the difference arrays ``plus``, ``minus`` (k, 4, P, P + 1), by the first
+    next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
     link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
-    a column to ``turn`` (k, south / north, east / west, row, position), at the row leg's last
+    a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
     link; in flow order. ``clear``: set those cells back to 0 instead."""
     for f in range(f0, f1):
         if c0[f] != c1[f] and r0[f] != r1[f]:
@@ -113,9 +113,9 @@ def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, clear):  # fmt: ski
             at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
             for k in range(3):
                 if clear:
-                    turn[k, way, row_grid, r0[f], at] = 0.0
+                    turn[way, row_grid, r0[f], at, k] = 0.0
                 else:
-                    turn[k, way, row_grid, r0[f], at] += w[k, f - f0]
+                    turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
         if abs(c1[f] - c0[f]) >= 2:
             _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f], clear)
         if abs(r1[f] - r0[f]) >= 2:
@@ -131,11 +131,11 @@ def _straight(plus, minus, w, i, g, line, a, b, clear):  # fmt: skip
     start, end = min(a, b) + back, max(a, b) - 1 + back
     for k in range(3):
         if clear:
-            plus[k, g + back, line, start] = 0.0
-            minus[k, g + back, line, end] = 0.0
+            plus[g + back, line, start, k] = 0.0
+            minus[g + back, line, end, k] = 0.0
         else:
-            plus[k, g + back, line, start] += w[k, i]
-            minus[k, g + back, line, end] += w[k, i]
+            plus[g + back, line, start, k] += w[k, i]
+            minus[g + back, line, end, k] += w[k, i]
 
 
 @njit(cache=True)
@@ -146,7 +146,7 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
     packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
     already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
-    not solved for. ``work``: all-zero workspaces (plus, minus, turn, straight), left so.
+    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), left so.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -154,10 +154,9 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    plus, minus, turn, straight = work
+    plus, minus, turn = work
     _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, False)
-    for k in range(3):
-        prefix_sums(plus[k], minus[k], straight[k], rows, cols)
+    straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
     top, where = -np.inf, (0, 0, 0)
     second = np.zeros((3, 3), dtype=np.int64)
     n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
@@ -166,19 +165,22 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
         lines, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
         for a in range(lines):
             for b in range(length):
+                for k in range(3):  # (as np.cumsum: the first difference, then a sum)
+                    x = plus[g, a, b, k] - minus[g, a, b, k]
+                    straight[k] = x if b == 0 else straight[k] + x
                 pairs = 0
-                if straight[1, g, a, b] > 0.5:  # (g, a, b) then straight on
-                    n_a[pairs] = straight[1, g, a, b]
-                    busy_a[pairs] = straight[0, g, a, b] * flit_ns
-                    span_a[pairs] = straight[2, g, a, b] * flit_ns
+                if straight[1] > 0.5:  # (g, a, b) then straight on
+                    n_a[pairs] = straight[1]
+                    busy_a[pairs] = straight[0] * flit_ns
+                    span_a[pairs] = straight[2] * flit_ns
                     step = 1 if g == 0 or g == 2 else -1
                     second[pairs, 0], second[pairs, 1], second[pairs, 2] = g, a, b + step
                     pairs += 1
                 for way in range(2 if g < 2 else 0):  # a row link, then south or north
-                    if turn[1, way, g, a, b] > 0.5:
-                        n_a[pairs] = turn[1, way, g, a, b]
-                        busy_a[pairs] = turn[0, way, g, a, b] * flit_ns
-                        span_a[pairs] = turn[2, way, g, a, b] * flit_ns
+                    if turn[way, g, a, b, 1] > 0.5:
+                        n_a[pairs] = turn[way, g, a, b, 1]
+                        busy_a[pairs] = turn[way, g, a, b, 0] * flit_ns
+                        span_a[pairs] = turn[way, g, a, b, 2] * flit_ns
                         column = b + (1 if g == 0 else 0)
                         second[pairs, 0], second[pairs, 1] = 2 + way, column
                         second[pairs, 2] = a - way
@@ -241,8 +243,7 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
         np.zeros((4, side, side)),
     )
     # the pairs' workspaces, allocated for the first design solved for
-    plus3, minus3 = np.zeros((3, 4, 1, 2)), np.zeros((3, 4, 1, 2))
-    turn, straight = np.zeros((3, 2, 2, 1, 1)), np.empty((3, 4, 1, 1))
+    plus3, minus3, turn = np.zeros((4, 1, 2, 3)), np.zeros((4, 1, 2, 3)), np.zeros((2, 2, 1, 1, 3))
     for d in range(count):
         if not chosen[d]:
             continue
@@ -256,15 +257,15 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
             if not near * margin > period[d]:
                 continue
         design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
-        if plus3.shape[2] < side:
-            plus3, minus3 = np.zeros((3, 4, side, side + 1)), np.zeros((3, 4, side, side + 1))
-            turn, straight = np.zeros((3, 2, 2, side, side)), np.empty((3, 4, side, side))
+        if plus3.shape[1] < side:
+            plus3, minus3 = np.zeros((4, side, side + 1, 3)), np.zeros((4, side, side + 1, 3))
+            turn = np.zeros((2, 2, side, side, 3))
         w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
         for f in range(f0, f1):
             w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
             w[2, f - f0] = flits[f] / packets[f]
         top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
-                                 period[d], (plus3, minus3, turn, straight))  # fmt: skip
+                                 period[d], (plus3, minus3, turn))  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
