@@ -40,10 +40,10 @@ _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of t
 
 
 @njit(cache=True)
-def ending_grid(r0, c0, r1, c1, flits, f0, f1, out, clear):  # fmt: skip
+def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
     """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
     flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link, else
-    the row leg's), in flow order; ``clear``: set those cells back to 0 instead."""
+    the row leg's), in flow order."""
     for f in range(f0, f1):
         if r0[f] != r1[f]:
             ahead = r1[f] > r0[f]
@@ -53,10 +53,7 @@ def ending_grid(r0, c0, r1, c1, flits, f0, f1, out, clear):  # fmt: skip
             g, line, position = (0 if ahead else 1), r0[f], c1[f] - (1 if ahead else 0)
         else:
             continue
-        if clear:
-            out[g, line, position] = 0.0
-        else:
-            out[g, line, position] += flits[f]
+        out[g, line, position] += flits[f]
 
 
 @njit(cache=True, inline="always")
@@ -78,7 +75,7 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
     design's :func:`design_cross`, in the grids' unit. A link's idle is at most its cross packets'
     spans, and its next links carry those and every flow of the link that goes on: busy + sum
     (next - going on) = sum next + ending. Per link: (ending + next straight) + the two links into
-    the column at the end (down + up)."""
+    the column at the end (down + up). ``ending`` is set to 0 as it is read (a workspace)."""
     side = max(rows, cols)
     best = -np.inf
     for r in range(side):
@@ -97,45 +94,40 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
             bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols))
             bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols))
             best = max(best, bound)
+            for g in range(4):
+                ending[g, r, c] = 0.0
     return best
 
 
 @njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, clear):  # fmt: skip
+def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn):  # fmt: skip
     """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
     next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
     link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
     a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
-    link; in flow order. ``clear``: set those cells back to 0 instead."""
+    link; in flow order."""
     for f in range(f0, f1):
         if c0[f] != c1[f] and r0[f] != r1[f]:
             way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
             at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
             for k in range(3):
-                if clear:
-                    turn[way, row_grid, r0[f], at, k] = 0.0
-                else:
-                    turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
+                turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
         if abs(c1[f] - c0[f]) >= 2:
-            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f], clear)
+            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f])
         if abs(r1[f] - r0[f]) >= 2:
-            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f], clear)
+            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f])
 
 
 @njit(cache=True, inline="always")
-def _straight(plus, minus, w, i, g, line, a, b, clear):  # fmt: skip
+def _straight(plus, minus, w, i, g, line, a, b):  # fmt: skip
     """The weights ``w[:, i]`` of a leg from ``a`` to ``b`` along ``line`` of grid ``g`` (east or
     south; west or north if ``b < a``) added to the difference arrays of its links followed by the
-    next one straight on (``clear``: those cells set to 0)."""
+    next one straight on."""
     back = 0 if b > a else 1
     start, end = min(a, b) + back, max(a, b) - 1 + back
     for k in range(3):
-        if clear:
-            plus[g + back, line, start, k] = 0.0
-            minus[g + back, line, end, k] = 0.0
-        else:
-            plus[g + back, line, start, k] += w[k, i]
-            minus[g + back, line, end, k] += w[k, i]
+        plus[g + back, line, start, k] += w[k, i]
+        minus[g + back, line, end, k] += w[k, i]
 
 
 @njit(cache=True)
@@ -146,7 +138,8 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
     packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
     already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
-    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), left so.
+    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), each
+    cell set back to 0 as it is read.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -155,8 +148,9 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
     plus, minus, turn = work
-    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, False)
+    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn)
     straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
+    turned = np.zeros((2, 3))  # the cell's turns (south, north)
     top, where = -np.inf, (0, 0, 0)
     second = np.zeros((3, 3), dtype=np.int64)
     n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
@@ -168,6 +162,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
                 for k in range(3):  # (as np.cumsum: the first difference, then a sum)
                     x = plus[g, a, b, k] - minus[g, a, b, k]
                     straight[k] = x if b == 0 else straight[k] + x
+                    plus[g, a, b, k], minus[g, a, b, k] = 0.0, 0.0
+                    if g < 2:
+                        turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
+                        turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
                 pairs = 0
                 if straight[1] > 0.5:  # (g, a, b) then straight on
                     n_a[pairs] = straight[1]
@@ -177,10 +175,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
                     second[pairs, 0], second[pairs, 1], second[pairs, 2] = g, a, b + step
                     pairs += 1
                 for way in range(2 if g < 2 else 0):  # a row link, then south or north
-                    if turn[way, g, a, b, 1] > 0.5:
-                        n_a[pairs] = turn[way, g, a, b, 1]
-                        busy_a[pairs] = turn[way, g, a, b, 0] * flit_ns
-                        span_a[pairs] = turn[way, g, a, b, 2] * flit_ns
+                    if turned[way, 1] > 0.5:
+                        n_a[pairs] = turned[way, 1]
+                        busy_a[pairs] = turned[way, 0] * flit_ns
+                        span_a[pairs] = turned[way, 2] * flit_ns
                         column = b + (1 if g == 0 else 0)
                         second[pairs, 0], second[pairs, 1] = 2 + way, column
                         second[pairs, 2] = a - way
@@ -216,7 +214,6 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
                 # only a link that idles: the busy time alone is the link bound's
                 if t > busy_l and t > top:
                     top, where = t, (g, a, b)
-    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn, True)
     return top, where
 
 
@@ -251,9 +248,8 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
         rows, cols = meshes[d, 0], meshes[d, 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
         if filtered:
-            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending, False)
+            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
             near = next_link_bound(load, ending, rows, cols)
-            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending, True)
             if not near * margin > period[d]:
                 continue
         design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
@@ -323,6 +319,6 @@ def next_link_bounds(
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
-        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d], False)
-        near[d] = next_link_bound(load, ending[d], rows, cols)
+        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
+        near[d] = next_link_bound(load, ending[d].copy(), rows, cols)
     return near, ending

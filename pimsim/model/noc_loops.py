@@ -20,30 +20,26 @@ from numba import njit
 
 
 @njit(cache=True)
-def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus, clear):  # fmt: skip
+def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus):  # fmt: skip
     """Add each leg of flows ``f0`` .. ``f1 - 1`` (in that order) to the difference arrays ``plus``
     and ``minus`` ``(4, lines, positions + 1)``: ``weight[f]`` where it starts (its lowest index)
     and where it ends (its highest index) on its grid's line; only the legs along the rows
     ``hot_rows`` and the columns ``hot_cols`` (bool per line); a leg that does not move is not
-    laid. ``clear``: set those cells back to 0 instead (a workspace used design after design)."""
+    laid."""
     for f in range(f0, f1):
         if c0[f] != c1[f] and hot_rows[r0[f]]:
             g = 0 if c1[f] > c0[f] else 1
-            _event(plus, minus, g, r0[f], min(c0[f], c1[f]), max(c0[f], c1[f]), weight[f], clear)
+            _event(plus, minus, g, r0[f], min(c0[f], c1[f]), max(c0[f], c1[f]), weight[f])
         if r0[f] != r1[f] and hot_cols[c1[f]]:
             g = 2 if r1[f] > r0[f] else 3
-            _event(plus, minus, g, c1[f], min(r0[f], r1[f]), max(r0[f], r1[f]), weight[f], clear)
+            _event(plus, minus, g, c1[f], min(r0[f], r1[f]), max(r0[f], r1[f]), weight[f])
 
 
 @njit(cache=True, inline="always")
-def _event(plus, minus, g, line, start, end, x, clear):  # fmt: skip
-    """``x`` added to ``plus[g, line, start]`` and ``minus[g, line, end]`` (``clear``: both 0)."""
-    if clear:
-        plus[g, line, start] = 0.0
-        minus[g, line, end] = 0.0
-    else:
-        plus[g, line, start] += x
-        minus[g, line, end] += x
+def _event(plus, minus, g, line, start, end, x):  # fmt: skip
+    """``x`` added to ``plus[g, line, start]`` and ``minus[g, line, end]``."""
+    plus[g, line, start] += x
+    minus[g, line, end] += x
 
 
 @njit(cache=True)
@@ -51,15 +47,16 @@ def prefix_sums(plus, minus, out, rows, cols):  # fmt: skip
     """``out[g, a, b]``: the prefix sum along line ``a`` of ``plus - minus`` up to position ``b``
     (sequential, as ``np.cumsum``), for the cells of a ``rows`` x ``cols`` mesh (grids east and
     west: ``rows`` lines of ``cols`` positions; south and north: ``cols`` lines of ``rows``); the
-    other cells of ``out`` are left as they are."""
+    other cells of ``out`` are left as they are. ``plus`` and ``minus`` are set to 0 as they are
+    read (workspaces used design after design: every leg of the mesh lies in those cells)."""
     for g in range(4):
         lines, length = (rows, cols) if g < 2 else (cols, rows)
         for a in range(lines):
             s = plus[g, a, 0] - minus[g, a, 0]
-            out[g, a, 0] = s
+            plus[g, a, 0], minus[g, a, 0], out[g, a, 0] = 0.0, 0.0, s
             for b in range(1, length):
                 s = s + (plus[g, a, b] - minus[g, a, b])
-                out[g, a, b] = s
+                plus[g, a, b], minus[g, a, b], out[g, a, b] = 0.0, 0.0, s
 
 
 @njit(cache=True)
@@ -69,9 +66,8 @@ def design_grid(r0, c0, r1, c1, weight, f0, f1, rows, cols, plus, minus, out):  
     other cells are left as they are). ``plus``, ``minus``: all-zero workspaces ``(4, P, P + 1)``,
     left so."""
     every = np.ones(max(rows, cols), dtype=np.bool_)
-    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus, False)
+    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus)
     prefix_sums(plus, minus, out, rows, cols)
-    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus, True)
 
 
 @njit(cache=True)
@@ -130,9 +126,8 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
         if not (hot_rows.any() or hot_cols.any()):
             continue
         rows, cols = meshes[d, 0], meshes[d, 1]
-        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus, False)
+        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
         prefix_sums(plus, minus, grid, rows, cols)
-        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus, True)
         best, where = -1.0, 0
         for g in range(4):
             lines, length = (rows, cols) if g < 2 else (cols, rows)
