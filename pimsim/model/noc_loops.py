@@ -11,6 +11,9 @@ A line's loads are summed with difference arrays, in the order the numpy form su
 fixes every figure to the last bit): per cell, the weights of the legs starting there in flow order
 (``plus``) less those of the legs ending there in flow order (``minus``), then the prefix sums of
 ``plus - minus`` along the line, position by position (what ``np.cumsum`` does).
+
+:mod:`pimsim.model.crossing`'s compiled loops call these: numba's cache does not see an edit of
+this file from there, so after one remove the cache (``pimsim/model/__pycache__/*.nbi``, ``*.nbc``).
 """
 
 from __future__ import annotations
