@@ -209,14 +209,15 @@ def evaluate_batch(
     margin = d0.flit_ns * (1 + 1e-9)  # (a margin for the order of the sums)
     side = int(st.meshes.max())
     noc = (*(np.ascontiguousarray(x) for x in ends), flits)
+    flit_ns = float(d0.flit_ns)  # (one signature of the compiled loops)
     busy_ns, cell, crossing = link_bounds(
-        *noc, flow_start, st.meshes, period, margin, d0.flit_ns, side
+        *noc, flow_start, st.meshes, period, margin, flit_ns, side
     )
     period, cause, where = raise_to(busy_ns, 3, cell, period, cause, where)
     if crossing.any():
         packets = np.take(blocks, flow_made).astype(float)
         top, cell = cross_bounds(
-            *noc, packets, flow_start, crossing, st.meshes, period, margin, d0.flit_ns, True, side
+            *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, True, side
         )
         period, cause, where = raise_to(top, 3, cell, period, cause, where)
     # every packet a macro sends takes its router's injection port, every packet it receives the
