@@ -88,15 +88,13 @@ def test_the_designs_filter_bounds_the_term() -> None:
     # filter's bound of L is what its next links carry (L': X 1024 + Z 512 flits) plus the flows
     # ending at its end (Y: 1024): 2560 flits, 25,600 ns, above the term's 22,644.7 ns; of L',
     # nothing after it plus X and Z ending there: 1536.
-    from pimsim.model.crossing import ending_loads, next_link_bounds
-    from pimsim.model.kernel import link_grids
+    from pimsim.model.crossing import next_link_bounds
 
     ends = tuple(np.array(x) for x in ([0, 0, 0], [0, 0, 1], [0, 0, 0], [2, 1, 2]))
     flits, design = np.array([1024.0, 1024.0, 512.0]), np.zeros(3, dtype=int)
-    grids = link_grids(ends, flits, design, np.array([[1, 3]]))
-    ending = ending_loads(ends, flits, design, grids)
+    near, ending = next_link_bounds(ends, flits, design, np.array([[1, 3]]))
     assert ending[0, 0, 0].tolist() == [1024.0, 1536.0, 0.0]  # Y ends after L; X, Z after L'
-    assert next_link_bounds(grids, ending).tolist() == [2560.0]
+    assert near.tolist() == [2560.0]
     top, _ = bound(
         [((0, 0), (0, 2)), ((0, 0), (0, 1)), ((0, 1), (0, 2))], [1024, 1024, 512], [16, 16, 1]
     )

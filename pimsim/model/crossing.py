@@ -30,67 +30,249 @@ than a router's buffer, which keep holding ``L`` while they wait.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.kernel import Ends
+from pimsim.model.noc_loops import design_grid
 
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
+_NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
 
 
-def ending_loads(
-    ends: Ends, flits: np.ndarray, design: np.ndarray, grids: np.ndarray
-) -> np.ndarray:
-    """``grids``' shape ``(4, B, P, P)``: per link the flits per image of the flows whose last link
-    it is (X then Y: the column leg's last link, else the row leg's); ``design`` numbers the flows'
-    designs as the grids do."""
-    r0, c0, r1, c1 = ends
-    n, side = grids.shape[1], grids.shape[2]
-    column = r0 != r1
-    ahead = np.where(column, r1 > r0, c1 > c0)
-    grid = np.where(column, 2, 0) + ~ahead
-    line = np.where(column, c1, r0)
-    position = np.where(column, r1, c1) - ahead  # ahead: the link into the end from below
-    moves = np.flatnonzero(column | (c0 != c1))
-    cell = ((grid * n + design) * side + line) * side + position
-    out = np.bincount(np.take(cell, moves), np.take(flits, moves), 4 * n * side * side)
-    return out.reshape(grids.shape)
+@njit(cache=True)
+def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
+    """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
+    flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link, else
+    the row leg's), in flow order."""
+    for f in range(f0, f1):
+        if r0[f] != r1[f]:
+            ahead = r1[f] > r0[f]
+            g, line, position = (2 if ahead else 3), c1[f], r1[f] - (1 if ahead else 0)
+        elif c0[f] != c1[f]:
+            ahead = c1[f] > c0[f]
+            g, line, position = (0 if ahead else 1), r0[f], c1[f] - (1 if ahead else 0)
+        else:
+            continue
+        out[g, line, position] += flits[f]
 
 
-def next_link_bounds(grids: np.ndarray, ending: np.ndarray) -> np.ndarray:
-    """(B,) per design of :func:`pimsim.model.kernel.link_grids`' ``(4, B, P, P)`` loads, the
-    largest over its links of the loads of the links a flow may take next under X-then-Y routing
-    (straight on; from a row also into the column, either way) plus the load of the flows that end
-    at the link's end (``ending``, :func:`ending_loads`): a bound on :func:`cross_idle_bounds`, in
-    the grids' unit. A link's idle is at most its cross packets' spans, and its next links carry
-    those and every flow of the link that goes on: busy + sum (next - going on) = sum next + ending.
-    """
-    g = np.where(grids > 0, grids, 0.0)  # (cells outside a mesh are -inf)
-    east, west, south, north = g
-    n, side = east.shape[0], east.shape[1]
-    pad = np.zeros((n, side + 2, side + 2))
+@njit(cache=True, inline="always")
+def _load(grid, g, a, b, rows, cols):  # fmt: skip
+    """``grid[g, a, b]``, 0 outside a ``rows`` x ``cols`` mesh or where it is not positive."""
+    lines, length = (rows, cols) if g < 2 else (cols, rows)
+    if a < 0 or b < 0 or a >= lines or b >= length:
+        return 0.0
+    x = grid[g, a, b]
+    return x if x > 0 else 0.0
 
-    def moved(x: np.ndarray, rows: int, cols: int) -> np.ndarray:
-        """``out[d, r, b] = x[d, r + rows, b + cols]``, 0 outside."""
-        pad[:, 1:-1, 1:-1] = x
-        return pad[:, 1 + rows : side + 1 + rows, 1 + cols : side + 1 + cols].copy()
 
-    # along a row r, position b: south[d, c, r] is the link (r, c) -> (r + 1, c), north[d, c, r - 1]
-    # the link (r, c) -> (r - 1, c); as (d, r, c) arrays
-    down, up = south.transpose(0, 2, 1), north.transpose(0, 2, 1)
-    turns_at = down + moved(up, -1, 0)  # the links out of router (r, c) into its column
-    bound = np.maximum(
-        ending[0] + moved(east, 0, 1) + moved(turns_at, 0, 1),
-        ending[1] + moved(west, 0, -1) + turns_at,
+@njit(cache=True)
+def next_link_bound(grid, ending, rows, cols):  # fmt: skip
+    """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
+    :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
+    under X-then-Y routing (straight on; from a row also into the column, either way) plus the
+    load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
+    design's :func:`design_cross`, in the grids' unit. A link's idle is at most its cross packets'
+    spans, and its next links carry those and every flow of the link that goes on: busy + sum
+    (next - going on) = sum next + ending. Per link: (ending + next straight) + the two links into
+    the column at the end (down + up). ``ending`` is set to 0 as it is read (a workspace)."""
+    side = max(rows, cols)
+    best = -np.inf
+    for r in range(side):
+        for c in range(side):
+            # the links out of router (r, c + 1) and (r, c) into their columns (south + north)
+            turns_next = 0.0
+            if c + 1 < side:
+                turns_next = _load(grid, 2, c + 1, r, rows, cols) + _load(
+                    grid, 3, c + 1, r - 1, rows, cols
+                )
+            turns_here = _load(grid, 2, c, r, rows, cols) + _load(grid, 3, c, r - 1, rows, cols)
+            bound = max(
+                ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next,
+                ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here,
+            )
+            bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols))
+            bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols))
+            best = max(best, bound)
+            for g in range(4):
+                ending[g, r, c] = 0.0
+    return best
+
+
+@njit(cache=True)
+def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn):  # fmt: skip
+    """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
+    next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
+    link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
+    a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
+    link; in flow order."""
+    for f in range(f0, f1):
+        if c0[f] != c1[f] and r0[f] != r1[f]:
+            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
+            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+            for k in range(3):
+                turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
+        if abs(c1[f] - c0[f]) >= 2:
+            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f])
+        if abs(r1[f] - r0[f]) >= 2:
+            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f])
+
+
+@njit(cache=True, inline="always")
+def _straight(plus, minus, w, i, g, line, a, b):  # fmt: skip
+    """The weights ``w[:, i]`` of a leg from ``a`` to ``b`` along ``line`` of grid ``g`` (east or
+    south; west or north if ``b < a``) added to the difference arrays of its links followed by the
+    next one straight on."""
+    back = 0 if b > a else 1
+    start, end = min(a, b) + back, max(a, b) - 1 + back
+    for k in range(3):
+        plus[g + back, line, start, k] += w[k, i]
+        minus[g + back, line, end, k] += w[k, i]
+
+
+@njit(cache=True)
+def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, work):  # fmt: skip
+    """The longest bound of the module's model over the links of one design (flows ``f0`` ..
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh) that idle, ns, and its link (grid, line, position), the
+    first in that order; ``-inf`` and (0, 0, 0) where no link idles. ``w``: (flits, packets, one
+    packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
+    packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
+    already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
+    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), each
+    cell set back to 0 as it is read.
+
+    Per link, its pairs in this order: the flows going straight on, then those turning south, then
+    north (each a pair if its flows make more than half a packet an image); a pair is crossed if
+    its next link carries more than half a packet of other flows. The link's loads and its pairs'
+    sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
+    order; the least fixed point is iterated from the busy time until a step moves it by at most
+    1e-12 of itself, or 64 rounds."""
+    plus, minus, turn = work
+    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn)
+    straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
+    turned = np.zeros((2, 3))  # the cell's turns (south, north)
+    top, where = -np.inf, (0, 0, 0)
+    second = np.zeros((3, 3), dtype=np.int64)
+    n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
+    span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
+    for g in range(4):
+        lines, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
+        for a in range(lines):
+            for b in range(length):
+                for k in range(3):  # (as np.cumsum: the first difference, then a sum)
+                    x = plus[g, a, b, k] - minus[g, a, b, k]
+                    straight[k] = x if b == 0 else straight[k] + x
+                    plus[g, a, b, k], minus[g, a, b, k] = 0.0, 0.0
+                    if g < 2:
+                        turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
+                        turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
+                pairs = 0
+                if straight[1] > 0.5:  # (g, a, b) then straight on
+                    n_a[pairs] = straight[1]
+                    busy_a[pairs] = straight[0] * flit_ns
+                    span_a[pairs] = straight[2] * flit_ns
+                    step = 1 if g == 0 or g == 2 else -1
+                    second[pairs, 0], second[pairs, 1], second[pairs, 2] = g, a, b + step
+                    pairs += 1
+                for way in range(2 if g < 2 else 0):  # a row link, then south or north
+                    if turned[way, 1] > 0.5:
+                        n_a[pairs] = turned[way, 1]
+                        busy_a[pairs] = turned[way, 0] * flit_ns
+                        span_a[pairs] = turned[way, 2] * flit_ns
+                        column = b + (1 if g == 0 else 0)
+                        second[pairs, 0], second[pairs, 1] = 2 + way, column
+                        second[pairs, 2] = a - way
+                        pairs += 1
+                if pairs == 0:
+                    continue
+                busy_l = load[g, a, b] * flit_ns
+                crossed = 0
+                reach = 0.0  # all its gaps idle
+                for i in range(pairs):
+                    s0, s1, s2 = second[i, 0], second[i, 1], second[i, 2]
+                    x = made[s0, s1, s2] - n_a[i]  # whole packets: exact
+                    if not x > 0.5:
+                        continue
+                    span_c[crossed] = (load[s0, s1, s2] * flit_ns - busy_a[i]) / x
+                    gaps[crossed] = min(x, n_a[i])
+                    busy_b[crossed] = busy_l - busy_a[i]
+                    reach += gaps[crossed] * span_c[crossed]
+                    span_w[crossed] = span_a[i]  # (the waiting flows' packet)
+                    crossed += 1
+                if crossed == 0 or not (busy_l + reach) * _NEAR > floor:
+                    continue
+                t = busy_l
+                for _ in range(_ROUNDS):
+                    idle = 0.0
+                    for i in range(crossed):
+                        filled = busy_b[i] / t
+                        idle += gaps[i] * max(span_c[i] * (1.0 - filled) - span_w[i], 0.0)
+                    new = busy_l + idle
+                    if abs(new - t) <= 1e-12 * t:
+                        break
+                    t = new
+                # only a link that idles: the busy time alone is the link bound's
+                if t > busy_l and t > top:
+                    top, where = t, (g, a, b)
+    return top, where
+
+
+@njit(cache=True)
+def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, period, margin,
+                 flit_ns, filtered, mesh):  # fmt: skip
+    """Per design (``chosen``: (B,) bool, the designs to bound; ``flow_start``: their flows), the
+    longest bound of :func:`design_cross` and its link as a cell of mesh side ``mesh``
+    (``grid x mesh x mesh + line x mesh + position``); ``-inf`` and 0 where no link idles.
+    ``period``: each design's period so far (the floor). ``filtered``: first a cheaper bound, its
+    :func:`next_link_bound` (times ``margin``: the flit time and a margin for the order of the
+    sums) must pass the period (the link loads of a design's mesh: ``meshes`` (B, 2))."""
+    count = len(chosen)
+    bound = np.full(count, -np.inf)
+    where = np.zeros(count, dtype=np.int64)
+    side = 1
+    for d in range(count):
+        if chosen[d]:
+            side = max(side, meshes[d, 0], meshes[d, 1])
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    load, made, ending = (
+        np.empty((4, side, side)),
+        np.empty((4, side, side)),
+        np.zeros((4, side, side)),
     )
-    bound = np.maximum(bound, ending[2] + moved(south, 0, 1))
-    bound = np.maximum(bound, ending[3] + moved(north, 0, -1))
-    return bound.reshape(n, -1).max(axis=1)
+    # the pairs' workspaces, allocated for the first design solved for
+    plus3, minus3, turn = np.zeros((4, 1, 2, 3)), np.zeros((4, 1, 2, 3)), np.zeros((2, 2, 1, 1, 3))
+    for d in range(count):
+        if not chosen[d]:
+            continue
+        f0, f1 = flow_start[d], flow_start[d + 1]
+        rows, cols = meshes[d, 0], meshes[d, 1]
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
+        if filtered:
+            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
+            near = next_link_bound(load, ending, rows, cols)
+            if not near * margin > period[d]:
+                continue
+        design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
+        if plus3.shape[1] < side:
+            plus3, minus3 = np.zeros((4, side, side + 1, 3)), np.zeros((4, side, side + 1, 3))
+            turn = np.zeros((2, 2, side, side, 3))
+        w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
+        for f in range(f0, f1):
+            w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
+            w[2, f - f0] = flits[f] / packets[f]
+        top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
+                                 period[d], (plus3, minus3, turn))  # fmt: skip
+        bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
+    return bound, where
 
 
-def along(diffs: np.ndarray, width: int, rows: int) -> np.ndarray:
-    """``(k, rows x (width - 1))``: each row's prefix sums of ``diffs`` ``(k, width x rows)``, laid
-    position by position, as rows of positions (the last position, past every link, dropped)."""
-    summed = np.cumsum(diffs.reshape(len(diffs), width, rows), axis=1)[:, :-1, :]
-    return np.ascontiguousarray(summed.transpose(0, 2, 1)).reshape(len(diffs), -1)
+def _by_design(ends: Ends, design: np.ndarray, *weights: np.ndarray) -> tuple:
+    """The flows' ends and ``weights`` as contiguous int64 / float64 arrays, grouped by design in
+    a stable order (each design's flows in theirs)."""
+    order = np.argsort(design, kind="stable")
+    ints = tuple(np.ascontiguousarray(np.take(x, order), dtype=np.int64) for x in ends)
+    floats = tuple(np.ascontiguousarray(np.take(x, order), dtype=np.float64) for x in weights)
+    return ints + floats
 
 
 def cross_idle_bounds(
@@ -101,130 +283,42 @@ def cross_idle_bounds(
     chosen: np.ndarray,
     side: int,
     flit_ns: float,
-    floor: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per design (``chosen``: (B,) bool, the designs to bound), the longest bound of the module's
-    model over its links that idle and its link as a cell of :func:`pimsim.model.kernel.link_grids`
-    with mesh side ``side`` (``grid x side x side + line x side + position``); ``-inf`` and 0 where
-    no link idles.
-
-    ``ends``, ``flits`` (per image), ``packets`` (blocks per image) and ``design`` per flow. Each
-    design's figures are those it gets alone: its links' sums see its flows in their order.
-    ``floor`` (B,): a period each design has already; a link whose bound cannot pass it (its busy
-    time plus all its cross packets' spans) is not solved for (its bound is left ``-inf``).
-    """
+    model over all its links that idle and its link as a cell of
+    :func:`pimsim.model.kernel.link_grids` with mesh side ``side`` (``grid x side x side + line x
+    side + position``); ``-inf`` and 0 where no link idles. ``ends``, ``flits`` (per image),
+    ``packets`` (blocks per image) and ``design`` per flow (routers below ``side``)."""
     count = len(chosen)
-    bound, where = np.full(count, -np.inf), np.zeros(count, dtype=int)
-    r0, c0, r1, c1 = ends
-    keep = np.flatnonzero(np.take(chosen, design) & ((r0 != r1) | (c0 != c1)))
-    if not len(keep):
-        return bound, where
-    r0, c0, r1, c1, f, p, d = (np.take(x, keep) for x in (r0, c0, r1, c1, flits, packets, design))
-    has = np.flatnonzero(chosen)
-    n = len(has)
-    d = np.take(np.cumsum(chosen) - 1, d)  # the chosen designs numbered compactly
-    one = f / p  # flits of one packet
-    mesh = side
-    side = int(max(r0.max(), r1.max(), c0.max(), c1.max())) + 1  # the routers the flows use
-    rows, width = 4 * n * side, side + 1
-    # a row of links per (grid, design, line) (grids: east, west along rows; south, north along
-    # columns), a column per position: the link's lower router index on its line; the differences
-    # are laid position by position (position x rows + row), so that the prefix sums along every
-    # row are one cumsum down the positions
-    # each link's flits and packets, as differences along each row (link_grids gives the same
-    # sums, but its compacted rows cost VGG16's kernel 8% more here: 2,490 against 2,710 designs/s)
-    loads = np.zeros((2, rows * width))
-    # the flows taking a link and then the next one straight on: (flits, packets, one packet's
-    # flits), as differences along each row
-    ahead_on = np.zeros((3, rows * width))
-    legs = ((c0 != c1, c1 > c0, 0, r0, c0, c1), (r0 != r1, r1 > r0, 2, c1, r0, r1))
-    for moves, ahead, base, line, a, b in legs:
-        on = np.flatnonzero(moves)
-        fwd, line, a, b = (np.take(x, on) for x in (ahead, line, a, b))
-        row = ((base + ~fwd) * n + np.take(d, on)) * side + line
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        w = [np.take(x, on) for x in (f, p, one)]
-        for k in range(2):  # the leg's links: low .. high - 1
-            loads[k] += np.bincount(low * rows + row, w[k], rows * width)
-            loads[k] -= np.bincount(high * rows + row, w[k], rows * width)
-        # consecutive links of the leg, by the first: low .. high - 2 ahead, low + 1 .. high - 1 back
-        two = np.flatnonzero(high - low >= 2)
-        start = np.take(row + (low + ~fwd) * rows, two)
-        end = start + np.take(high - low - 1, two) * rows
-        for k in range(3):
-            ahead_on[k] += np.bincount(start, np.take(w[k], two), rows * width)
-            ahead_on[k] -= np.bincount(end, np.take(w[k], two), rows * width)
-    n_links = rows * side
-    # (back to a row of positions per line: link = row x side + position)
-    busy, made = along(loads, width, rows)
-    busy = busy * flit_ns
-    straight = along(ahead_on, width, rows)
-    # a turn: the row leg's last link, then the column leg's first (south or north)
-    both = np.flatnonzero((c0 != c1) & (r0 != r1))
-    east, south = np.take(c1 > c0, both), np.take(r1 > r0, both)
-    turn_at = ((~east + 0) * n + np.take(d, both)) * side + np.take(r0, both)
-    turn_at = turn_at * side + np.take(c1, both) - east
-    w = [np.take(x, both) for x in (f, p, one)]
-    firsts, kinds, got = [np.flatnonzero(straight[1] > 0.5)], [0], []
-    got.append(straight[:, firsts[0]])
-    for kind, way in ((1, south), (2, ~south)):
-        at = np.flatnonzero(way)
-        sums = [np.bincount(np.take(turn_at, at), np.take(x, at), n_links) for x in w]
-        taken = np.flatnonzero(sums[1] > 0.5)
-        firsts.append(taken)
-        kinds.append(kind)
-        got.append(np.stack([x[taken] for x in sums]))
-    # the pairs taken, and each one's next link
-    first = np.concatenate(firsts)
-    kind = np.repeat(kinds, [len(x) for x in firsts])
-    got = np.concatenate(got, axis=1)
-    grid, rest = np.divmod(first, n * side * side)
-    dd, rest = np.divmod(rest, side * side)
-    line, pos = np.divmod(rest, side)
-    ahead = (grid == 0) | (grid == 2)
-    column = pos + (grid == 0)  # a turn's column: the row link's end
-    second = np.where(
-        kind == 0,
-        first + np.where(ahead, 1, -1),
-        ((np.where(kind == 1, 2, 3) * n + dd) * side + column) * side + line - (kind == 2),
+    flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
+    meshes = np.full((count, 2), side, dtype=np.int64)
+    return cross_bounds(
+        *_by_design(ends, design, flits, packets),
+        flow_start,
+        np.asarray(chosen, dtype=np.bool_),
+        meshes,
+        np.full(count, -np.inf),
+        1.0,
+        float(flit_ns),
+        False,
+        side,
     )
-    n_a, busy_a, span_a = got[1], got[0] * flit_ns, got[2] * flit_ns
-    n_c = made[second] - n_a  # whole packets: exact
-    crossed = np.flatnonzero(n_c > 0.5)
-    period = np.full(n_links, -np.inf)
-    if len(crossed):
-        first, second, n_c = first[crossed], second[crossed], n_c[crossed]
-        busy_a, span_a = busy_a[crossed], span_a[crossed]
-        span_c = (busy[second] - busy_a) / n_c
-        gaps = np.minimum(n_c, n_a[crossed])
-        if floor is not None:  # only the links whose bound could pass the design's period
-            cap = busy + np.bincount(first, gaps * span_c, n_links)  # all its gaps idle
-            owner = np.take(np.take(floor, has), first // (side * side) % n)
-            near = np.flatnonzero(cap[first] * (1 + 1e-9) > owner)
-            first, second, n_c, busy_a, span_a = (
-                x[near] for x in (first, second, n_c, busy_a, span_a)
-            )
-            span_c, gaps = span_c[near], gaps[near]
-        links, at_link = np.unique(first, return_inverse=True)  # the links with cross packets
-        busy_l = busy[links]
-        busy_b = busy[first] - busy_a
-        t = busy_l.copy()
-        settled = np.zeros(len(links), dtype=bool)
-        for _ in range(_ROUNDS):
-            filled = busy_b / np.take(t, at_link)
-            idle = gaps * np.maximum(span_c * (1.0 - filled) - span_a, 0.0)
-            new = busy_l + np.bincount(at_link, idle, len(links))
-            settled |= np.abs(new - t) <= 1e-12 * t
-            t = np.where(settled, t, new)
-            if settled.all():
-                break
-        # only a link that idles: the busy time alone is the link bound's (its own sums' order)
-        period[links] = np.where(t > busy_l, t, -np.inf)
-    cells = 4 * side * side
-    per_design = period.reshape(4, n, side * side).transpose(1, 0, 2).reshape(n, cells)
-    best = np.argmax(per_design, axis=1)
-    bound[has] = per_design[np.arange(len(has)), best]
-    grid, rest = np.divmod(best, side * side)
-    line, pos = np.divmod(rest, side)
-    where[has] = (grid * mesh + line) * mesh + pos  # (the caller's cells)
-    return bound, where
+
+
+def next_link_bounds(
+    ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per design (``meshes`` (B, 2)): :func:`next_link_bound` in flits per image, and
+    :func:`ending_grid` ``(B, 4, P, P)`` (``P`` the largest mesh side)."""
+    r0, c0, r1, c1, flits = _by_design(ends, design, flits)
+    count, side = len(meshes), int(meshes.max())
+    flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
+    near, ending = np.zeros(count), np.zeros((count, 4, side, side))
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    load = np.zeros((4, side, side))
+    for d, (rows, cols) in enumerate(meshes.tolist()):
+        f0, f1 = flow_start[d], flow_start[d + 1]
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
+        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
+        near[d] = next_link_bound(load, ending[d].copy(), rows, cols)
+    return near, ending

@@ -16,22 +16,21 @@ import numpy as np
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.bounds import port_load, raise_to, set_by
-from pimsim.model.crossing import cross_idle_bounds, ending_loads, next_link_bounds
-from pimsim.model.flows import batch_flows, line_loads
+from pimsim.model.crossing import cross_bounds
+from pimsim.model.flows import batch_flows
 from pimsim.model.kernel import (
     BUSY_WORK,
     STAGE_WORK,
     UNITS,
     WORK,
     block_latency,
-    busiest_links,
     flow_ends,
-    link_grids,
     route_loads,
     stage_rates,
 )
 from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
+from pimsim.model.noc_loops import link_bounds
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, noc_buffer_bits, price_batch
 from pimsim.model.shared_jit import shared_bounds
@@ -204,53 +203,21 @@ def evaluate_batch(
     ends = flow_ends(src, dst, st.positions)
     r0, c0, r1, c1 = ends
     flit_hops = flits * (np.abs(r0 - r1) + np.abs(c0 - c1))
-    # a link carries only the flows whose leg runs along its row (column): if no design's row or
-    # column carries enough for its period, no grid is needed (a margin for the order of the sums)
-    # (first the cheaper bound of all the design's traffic)
-    margin = d0.flit_ns * (1 + 1e-9)
+    # a link carries only the flows whose leg runs along its row (column): the busiest link of
+    # the lines that could pass the period, and a link idled by cross packets on the next one
+    # where a row's and the next column's traffic could (pimsim.model.noc_loops, .crossing)
+    margin = d0.flit_ns * (1 + 1e-9)  # (a margin for the order of the sums)
     side = int(st.meshes.max())
-    loaded = np.bincount(flow_design, flits, count) * margin > period
-    crossing = np.zeros(count, dtype=bool)
-    if loaded.any():  # (then only the lines that could: no link of another can set the period)
-        lines = line_loads(st.meshes, ends, flits, flow_design)
-        # a link idled by cross packets on the next one (pimsim.model.crossing) is bounded by its
-        # row's and the next column's traffic (a vertical link by its column's)
-        crossing = loaded & ((lines[0].max(axis=1) + lines[1].max(axis=1)) * margin > period)
-        hot = [x * margin > period[:, None] for x in lines]
-        hot = [x & loaded[:, None] for x in hot]
-        loaded &= hot[0].any(axis=1) | hot[1].any(axis=1)
-    if loaded.any():
-        compact = np.cumsum(loaded) - 1  # the loaded designs' grids only
-        grids = link_grids(
-            ends,
-            flits,
-            compact[flow_design],
-            st.meshes[loaded],
-            (hot[0], hot[1], flow_design),
-            side,
-        )
-        best, grid, cell = np.zeros(count), np.zeros(count, dtype=int), np.zeros(count, dtype=int)
-        best[loaded], grid[loaded], cell[loaded] = busiest_links(grids)
-        busy_ns = best * d0.flit_ns
-        period, cause, where = raise_to(
-            np.where(loaded, busy_ns, -np.inf), 3, grid * side * side + cell, period, cause, where
-        )
-    if crossing.any():  # (only where a link and the links after it could: no flow left out)
-        compact = np.cumsum(crossing) - 1
-        mine = np.flatnonzero(crossing[flow_design])  # their flows alone
-        near = np.zeros(count)
-        their = (
-            tuple(np.take(x, mine) for x in ends),
-            np.take(flits, mine),
-            np.take(compact, np.take(flow_design, mine)),
-        )
-        grids = link_grids(*their, st.meshes[crossing], None, side)
-        near[crossing] = next_link_bounds(grids, ending_loads(*their, grids))
-        crossing &= near * margin > period
+    noc = (*(np.ascontiguousarray(x) for x in ends), flits)
+    flit_ns = float(d0.flit_ns)  # (one signature of the compiled loops)
+    busy_ns, cell, crossing = link_bounds(
+        *noc, flow_start, st.meshes, period, margin, flit_ns, side
+    )
+    period, cause, where = raise_to(busy_ns, 3, cell, period, cause, where)
     if crossing.any():
         packets = np.take(blocks, flow_made).astype(float)
-        top, cell = cross_idle_bounds(
-            ends, flits, packets, flow_design, crossing, side, d0.flit_ns, period
+        top, cell = cross_bounds(
+            *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, True, side
         )
         period, cause, where = raise_to(top, 3, cell, period, cause, where)
     # every packet a macro sends takes its router's injection port, every packet it receives the

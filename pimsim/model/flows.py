@@ -1,12 +1,12 @@
 """The NoC traffic of a batch of designs (:mod:`pimsim.model.stack`): every flow of one image
-between two macros, and a cheap bound on the busiest link of each design (see
-:func:`pimsim.model.evaluate.evaluate_batch`)."""
+between two macros (see :func:`pimsim.model.evaluate.evaluate_batch`), as one compiled loop over
+the batch's designs, edges, layers and shares."""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from pimsim.model.kernel import Ends
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
 
@@ -25,75 +25,87 @@ def batch_flows(
     output is not gathered: each of its shares sends its part to each consumer share.
     ``layer_start``: each batch layer's first share, and the number of shares.
 
-    The flows are laid out directly in that order as *segments*, each a run of consecutive shares
-    with one fixed end: per design its edges (the consumer's shares, from the producer's output
-    macro), then its layers' merges (the shares after the first, to the first), then the spread
-    parts (per consumer share, the producer's shares, to it).
+    Per design, in this order: its edges (for each, the consumer's shares in order, from the
+    producer's output macro), then its layers' merges (the shares after the first, to the first),
+    then the spread parts (per edge from a spread producer, per consumer share, the producer's
+    shares, to it). A flow's bits are the edge's (the layer's output) bits times the share's
+    fraction (a spread part: times the consumer share's fraction first), its flits those bits
+    divided by ``flit_bits``.
     """
-    n, count, n_edges = len(t.names), st.count, len(t.edge_src)
-    macro, frac = st.share_macro, st.share_frac
-    starts = layer_start[:-1]
-    sizes = np.diff(layer_start)
-    first = macro[starts]
-    shift = (np.arange(count) * n)[:, None]
-    e_src, e_dst = shift + t.edge_src, shift + t.edge_dst  # (B, E)
-    by_layer = (count, n)
-    seg_start = np.concatenate([starts[e_dst], (starts + 1).reshape(by_layer)], axis=1)
-    seg_len = np.concatenate([sizes[e_dst], (sizes - 1).reshape(by_layer)], axis=1)
-    seg_fixed = np.concatenate([first[e_src], first.reshape(by_layer)], axis=1)
-    seg_bits = np.concatenate(
-        [np.broadcast_to(t.edge_bits, (count, n_edges)), np.broadcast_to(t.out_bits, by_layer)],
-        axis=1,
+    n = len(t.names)
+    spread = np.zeros(st.count * n, dtype=bool) if st.spread is None else st.spread
+    return _flows(
+        np.ascontiguousarray(t.edge_src, dtype=np.int64),
+        np.ascontiguousarray(t.edge_dst, dtype=np.int64),
+        np.ascontiguousarray(t.edge_bits, dtype=np.float64),
+        np.ascontiguousarray(t.out_bits, dtype=np.float64),
+        np.ascontiguousarray(layer_start, dtype=np.int64),
+        np.ascontiguousarray(st.share_macro, dtype=np.int64),
+        np.ascontiguousarray(st.share_frac, dtype=np.float64),
+        np.ascontiguousarray(spread, dtype=np.bool_),
+        float(flit_bits),
+        st.count,
+        n,
     )
-    seg_layer = np.concatenate([e_dst, np.arange(count * n).reshape(by_layer)], axis=1)
-    seg_made = np.concatenate([e_src, np.arange(count * n).reshape(by_layer)], axis=1)
-    # a merge's (and a spread part's) shares send to the fixed end; an edge's receive from it
-    seg_in = np.broadcast_to(np.arange(n_edges + n) >= n_edges, seg_len.shape)
-    seg_design = np.broadcast_to(np.arange(count)[:, None], seg_len.shape)
-    segments = [
-        x.ravel() for x in (seg_start, seg_len, seg_fixed, seg_bits, seg_layer, seg_in, seg_made)
-    ]
-    if st.spread is not None:
-        spread = st.spread
-        seg_len[:, :n_edges][spread[e_src]] = 0  # not gathered: sent in parts below
-        seg_len[:, n_edges:][spread.reshape(by_layer)] = 0
-        segments[1] = seg_len.ravel()
-        more = [
-            (starts[ps], sizes[ps], macro[cs], t.edge_bits[e % n_edges] * frac[cs], cd, True, ps)
-            for e, (ps, cd) in enumerate(
-                zip(e_src.ravel().tolist(), e_dst.ravel().tolist(), strict=True)
-            )
-            if spread[ps]
-            for cs in range(starts[cd], starts[cd] + sizes[cd])
-        ]
-        if more:
-            extra = [np.array(x) for x in zip(*more, strict=True)]
-            design = np.concatenate([seg_design.ravel(), extra[4] // n])
-            order = np.argsort(design, kind="stable")  # each design's spread parts last
-            segments = [np.concatenate([a, b])[order] for a, b in zip(segments, extra, strict=True)]
-    start, length, fixed, bits, layer, sends, made = segments
-    ends = np.cumsum(length)
-    share = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)
-    moving = macro[share]
-    fixed, sends = np.repeat(fixed, length), np.repeat(sends, length)
-    src, dst = np.where(sends, moving, fixed), np.where(sends, fixed, moving)
-    bits = np.repeat(bits, length) * frac[share]
-    layer, made = np.repeat(layer, length), np.repeat(made, length)
-    keep = np.flatnonzero(src != dst)
-    src, dst, bits, layer, made = (np.take(x, keep) for x in (src, dst, bits, layer, made))
-    return src, dst, bits / flit_bits, layer, layer // n, made
 
 
-def line_loads(
-    meshes: np.ndarray, ends: Ends, flits: np.ndarray, design: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(B, P) twice: per design and mesh row, the flits per image whose horizontal legs run along
-    the row, and per column those whose vertical legs run along it (X-then-Y routing; ``P`` the
-    largest mesh side): a bound on the load of any link of the line."""
-    count, side = len(meshes), int(meshes.max())
-    r0, c0, r1, c1 = ends
-    size = count * side
-    line = design * side  # (each line's bin sees its legs in flow order)
-    rows = np.bincount(np.where(c0 != c1, line + r0, size), flits, size + 1)[:-1]
-    cols = np.bincount(np.where(r0 != r1, line + c1, size), flits, size + 1)[:-1]
-    return rows.reshape(count, side), cols.reshape(count, side)
+@njit(cache=True)
+def _flows(edge_src, edge_dst, edge_bits, out_bits, layer_start, macro, frac, spread, flit_bits,
+           count, n):  # fmt: skip
+    """:func:`batch_flows`' loop: every (design, segment, share) in the documented order, the
+    flows between one macro and itself left out."""
+    n_edges = len(edge_src)
+    most = 0  # every (segment, share) pair: an upper bound on the flows
+    for d in range(count):
+        for e in range(n_edges):
+            p, c = d * n + edge_src[e], d * n + edge_dst[e]
+            size_c = layer_start[c + 1] - layer_start[c]
+            most += size_c * (layer_start[p + 1] - layer_start[p] if spread[p] else 1)
+        most += layer_start[(d + 1) * n] - layer_start[d * n]
+    src = np.empty(most, dtype=np.int64)
+    dst = np.empty(most, dtype=np.int64)
+    flits = np.empty(most, dtype=np.float64)
+    layer = np.empty(most, dtype=np.int64)
+    made = np.empty(most, dtype=np.int64)
+    k = 0
+    for d in range(count):
+        for e in range(n_edges):  # a consumer's shares read from the producer's output macro
+            p, c = d * n + edge_src[e], d * n + edge_dst[e]
+            if spread[p]:
+                continue
+            fixed = macro[layer_start[p]]
+            for s in range(layer_start[c], layer_start[c + 1]):
+                if macro[s] != fixed:
+                    src[k], dst[k], flits[k] = fixed, macro[s], edge_bits[e] * frac[s] / flit_bits
+                    layer[k], made[k] = c, p
+                    k += 1
+        for lay in range(d * n, (d + 1) * n):  # a layer's shares send to its first share
+            if spread[lay]:
+                continue
+            fixed = macro[layer_start[lay]]
+            for s in range(layer_start[lay] + 1, layer_start[lay + 1]):
+                if macro[s] != fixed:
+                    src[k], dst[k] = macro[s], fixed
+                    flits[k] = out_bits[lay - d * n] * frac[s] / flit_bits
+                    layer[k], made[k] = lay, lay
+                    k += 1
+        for e in range(n_edges):  # a spread producer's shares send to each consumer share
+            p, c = d * n + edge_src[e], d * n + edge_dst[e]
+            if not spread[p]:
+                continue
+            for cs in range(layer_start[c], layer_start[c + 1]):
+                part = edge_bits[e] * frac[cs]
+                for s in range(layer_start[p], layer_start[p + 1]):
+                    if macro[s] != macro[cs]:
+                        src[k], dst[k], flits[k] = macro[s], macro[cs], part * frac[s] / flit_bits
+                        layer[k], made[k] = c, p
+                        k += 1
+    design = layer[:k] // n
+    return (
+        src[:k].copy(),
+        dst[:k].copy(),
+        flits[:k].copy(),
+        layer[:k].copy(),
+        design,
+        made[:k].copy(),
+    )

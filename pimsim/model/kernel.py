@@ -30,6 +30,7 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action
+from pimsim.model.noc_loops import batch_grids
 
 #: Actions in the work matrices (NoC traffic is handled as flows).
 WORK = (
@@ -150,65 +151,33 @@ def flow_ends(src: np.ndarray, dst: np.ndarray, pos: np.ndarray) -> Ends:
 
 
 def link_grids(
-    ends: Ends,
-    flits: np.ndarray,
-    design: np.ndarray,
-    meshes: np.ndarray,
-    lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    side: int = 0,
+    ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray, side: int = 0
 ) -> np.ndarray:
     """Flits per image on every directed link under X-then-Y routing, for a batch of designs.
 
     Flow ``f`` belongs to design ``design[f]``, whose mesh is ``meshes[design[f]]`` (rows, cols),
     and runs between the routers of :func:`flow_ends` ``ends``. A flow's horizontal leg runs along
     its source's row, its vertical leg along its destination's column; loads are summed with
-    difference arrays.
+    difference arrays (:mod:`pimsim.model.noc_loops`, in each design's flow order).
     Returns ``(4, B, P, P)`` for east, west, south and north (``P`` the largest mesh side, or
     ``side`` if larger):
     ``grid[g, d, a, b]`` is the load of design ``d`` on the link from index ``b`` to ``b + 1``
     (east, south) or from ``b + 1`` to ``b`` (west, north) along row ``a`` (east, west) or column
-    ``a`` (south, north). Cells outside a design's mesh are ``-inf``; every real cell is computed
-    exactly as for that design alone (the same flows, in the same order, the same prefix sums).
-    ``lines`` (rows, columns, owner): only the horizontal legs along rows ``rows[owner[f], row]``
-    and the vertical legs along columns ``columns[owner[f], column]`` are laid, every other line's
-    cells are left at 0 (for a caller that knows no link of those can be the one it looks for).
+    ``a`` (south, north). Cells outside a design's mesh are ``-inf``.
     """
-    n_designs, side = len(meshes), max(side, int(meshes.max()))
-    width = side + 1
-    r0, c0, r1, c1 = ends
-    # every leg's first and last link as two events on its grid's line (grid g, design d, line a:
-    # line (g x B + d) x P + a); a line's bins see the legs of its direction in flow order; a leg
-    # that does not move is not laid. Only the lines some leg runs along are summed (numbered
-    # compactly, cells position by position so that the prefix sums along every line are one
-    # cumsum down the positions: the same additions in the same order); the others are 0.
-    legs = []
-    for line, a, b, g in ((r0, c0, c1, 0), (c1, r0, r1, 2)):
-        moves = a != b
-        if lines is not None:
-            hot = lines[g // 2]
-            moves &= np.take(hot.ravel(), lines[2] * hot.shape[1] + line)
-        laid = np.flatnonzero(moves)
-        line, a, b, d, f = (np.take(x, laid) for x in (line, a, b, design, flits))
-        row = ((g + (a > b)) * n_designs + d) * side + line
-        legs.append((row, np.minimum(a, b), np.maximum(a, b), f))
-    row, low, high, f = (np.concatenate(x) for x in zip(*legs, strict=True))
-    used, at = np.unique(row, return_inverse=True)
-    cells = len(used) * width
-    # (an empty bincount is of integers)
-    diff = np.bincount(low * len(used) + at, f, cells) - np.bincount(
-        high * len(used) + at, f, cells
+    order = np.argsort(design, kind="stable")  # each design's flows, in their order
+    r0, c0, r1, c1 = (np.ascontiguousarray(np.take(x, order), dtype=np.int64) for x in ends)
+    flow_start = np.searchsorted(np.take(design, order), np.arange(len(meshes) + 1))
+    return batch_grids(
+        r0,
+        c0,
+        r1,
+        c1,
+        np.ascontiguousarray(np.take(flits, order), dtype=np.float64),
+        flow_start,
+        np.ascontiguousarray(meshes, dtype=np.int64),
+        max(side, int(meshes.max())),
     )
-    summed = np.cumsum(diff.reshape(width, len(used)), axis=0, dtype=float)[:-1]
-    out = np.zeros((4 * n_designs * side, side))
-    out[used] = summed.T
-    out = out.reshape(4, n_designs, side, side)
-    index = np.arange(side)
-    rows, cols = meshes[:, 0, None, None], meshes[:, 1, None, None]
-    along_rows = (index[None, :, None] < rows) & (index[None, None, :] < cols)
-    along_cols = (index[None, :, None] < cols) & (index[None, None, :] < rows)
-    outside = ~np.stack([along_rows, along_rows, along_cols, along_cols])
-    out[outside] = -np.inf
-    return out
 
 
 def link_of(grid: int, a: int, b: int) -> Link:
