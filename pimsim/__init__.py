@@ -17,8 +17,12 @@ The version comes from the installed package's metadata (``pyproject.toml`` is i
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from pimsim.errors import InputError
+from pimsim.jitcache import keep_fresh
+
+keep_fresh(Path(__file__).parent)  # before any compiled loop of the package can run
 
 __all__ = ["InputError", "__version__"]
 

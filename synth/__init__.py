@@ -12,8 +12,13 @@ The whole ``pimsyn explore`` workflow (run folder, resume, baseline, validation,
 :func:`synth.workflow.run_explore`.
 """
 
+from pathlib import Path
+
 from pimsim import __version__  # one version, from the package metadata
+from pimsim.jitcache import keep_fresh
 from synth.explore import Exploration, explore
 from synth.settings import EAParams, SAParams, Settings
+
+keep_fresh(Path(__file__).parent)  # before any compiled loop of the package can run
 
 __all__ = ["EAParams", "Exploration", "SAParams", "Settings", "__version__", "explore"]

@@ -13,7 +13,7 @@ fixes every figure to the last bit): per cell, the weights of the legs starting 
 ``plus - minus`` along the line, position by position (what ``np.cumsum`` does).
 
 :mod:`pimsim.model.crossing`'s compiled loops call these: numba's cache does not see an edit of
-this file from there, so after one remove the cache (``pimsim/model/__pycache__/*.nbi``, ``*.nbc``).
+this file from there; :mod:`pimsim.jitcache` does, and clears the package's cache.
 """
 
 from __future__ import annotations

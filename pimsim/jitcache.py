@@ -1,0 +1,94 @@
+"""numba's on-disk cache kept in step with all the source it was compiled from.
+
+The compiled loops (``@njit(cache=True)``) are cached by numba in ``__pycache__`` beside their
+module and reused while that module's file is unchanged (its modification time and size). numba
+looks at no other file: a compiled function that calls a compiled function of another module, or
+reads another module's constant (frozen into its machine code), keeps the old code when only that
+other module changes, and silently gives the old results. So each package calls :func:`keep_fresh`
+when it is imported, before any compiled function can run: it hashes every module of the package
+that uses numba together with every project module those import (transitively), and when the hash
+is not the one stored beside the cache it removes the package's cached functions, which numba then
+compiles again on their first call. An installed copy whose ``__pycache__`` cannot be written is
+left alone (numba keeps that cache elsewhere, and an installed file changes only by a reinstall,
+which rewrites every file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+#: the file beside a package's cache that holds the hash its cached functions were compiled from
+STAMP = "numba-sources.sha256"
+#: the project's packages, whose modules' imports are followed
+PROJECT = ("pimsim", "synth")
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """The source file of the dotted ``module`` under ``root``, if it is one of the project's."""
+    base = root.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(text: str, project: tuple[str, ...]) -> list[str]:
+    """The project modules ``text`` imports: ``import X`` gives X, ``from X import a, b`` gives X,
+    X.a and X.b (whichever of them are modules)."""
+    names = "|".join(re.escape(p) for p in project)
+    out = []
+    for match in re.finditer(rf"^\s*import\s+((?:{names})[\w.]*)", text, re.M):
+        out.append(match[1])
+    for match in re.finditer(
+        rf"^\s*from\s+((?:{names})[\w.]*)\s+import\s+(\([^)]*\)|[^\n]*)", text, re.M
+    ):
+        out.append(match[1])
+        for name in re.findall(r"\w+", re.sub(r"#[^\n]*", "", match[2])):
+            if name != "as":
+                out.append(f"{match[1]}.{name}")
+    return out
+
+
+def sources(package: Path, project: tuple[str, ...] = PROJECT) -> list[Path]:
+    """The package's modules that use numba and every project module they import, transitively,
+    sorted."""
+    root = package.parent
+    uses = re.compile(r"^\s*(?:from\s+numba[\w.]*\s+import|import\s+numba)", re.M)
+    todo = [p for p in sorted(package.rglob("*.py")) if uses.search(p.read_text())]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in _imports(path.read_text(), project):
+            found = _module_file(root, module)
+            if found is not None and found not in seen:
+                todo.append(found)
+    return sorted(seen)
+
+
+def keep_fresh(package: Path, project: tuple[str, ...] = PROJECT) -> None:
+    """Remove ``package``'s cached compiled functions unless they were compiled from the source
+    they would run (see the module); a cache that cannot be written is left alone."""
+    files = sources(package, project)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
+    stamp = package / "__pycache__" / STAMP
+    try:
+        if stamp.read_text() == digest.hexdigest():
+            return
+    except OSError:
+        pass
+    caches = {p.parent / "__pycache__" for p in files if package in p.parents}
+    try:
+        for cache in caches:
+            for compiled in cache.glob("*.nb[ic]"):
+                compiled.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest.hexdigest())
+    except OSError:
+        return

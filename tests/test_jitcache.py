@@ -1,0 +1,74 @@
+"""numba's cache checks only a compiled function's own file; pimsim.jitcache clears a package's
+cached functions when any source they were compiled from changes. Shown on a two-module package
+in a temporary folder: ``a.g`` (compiled, cached) calls ``b.f`` (compiled in another module)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pimsim.jitcache import keep_fresh, sources
+
+A = """from numba import njit
+from pkg.b import f
+
+
+@njit(cache=True)
+def g():
+    return f() + 1
+"""
+B = """from numba import njit
+
+
+@njit(cache=True)
+def f():
+    return {value}
+"""
+
+
+def _run(root: Path, fresh: bool) -> int:
+    """g() in a new process (the cache on disk is all it shares with the others)."""
+    guard = "keep_fresh(Path('pkg').resolve(), ('pkg',)); " if fresh else ""
+    code = f"from pathlib import Path; from pimsim.jitcache import keep_fresh; {guard}"
+    code += "from pkg.a import g; print(g())"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *sys.path])}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, text=True, check=True,
+                         capture_output=True)  # fmt: skip
+    return int(out.stdout)
+
+
+def _package(root: Path, value: int) -> None:
+    (root / "pkg").mkdir(exist_ok=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "a.py").write_text(A)
+    (root / "pkg" / "b.py").write_text(B.format(value=value))
+
+
+def test_sources_follow_the_imports_of_the_compiled_modules(tmp_path: Path) -> None:
+    _package(tmp_path, 1)
+    (tmp_path / "pkg" / "c.py").write_text("x = 1\n")  # neither compiled nor imported
+    assert sources(tmp_path / "pkg", ("pkg",)) == [tmp_path / "pkg" / "a.py", tmp_path / "pkg" / "b.py"]  # fmt: skip
+
+
+def test_a_change_of_a_callee_module_recompiles_its_callers(tmp_path: Path) -> None:
+    _package(tmp_path, 1)
+    assert _run(tmp_path, fresh=False) == 2  # compiled and cached
+    time.sleep(0.01)
+    _package(tmp_path, 5)  # only b changes: numba (0.68) alone keeps a.g's stale code
+    assert _run(tmp_path, fresh=False) == 2
+    assert _run(tmp_path, fresh=True) == 6  # the guard clears the package's cache
+    assert _run(tmp_path, fresh=True) == 6  # and then keeps it (its stamp matches)
+    stamp = tmp_path / "pkg" / "__pycache__" / "numba-sources.sha256"
+    assert stamp.is_file() and any((tmp_path / "pkg" / "__pycache__").glob("a.g-*.nbi"))
+
+
+def test_the_stamp_is_left_alone_when_nothing_changed(tmp_path: Path) -> None:
+    _package(tmp_path, 1)
+    keep_fresh(tmp_path / "pkg", ("pkg",))
+    stamp = tmp_path / "pkg" / "__pycache__" / "numba-sources.sha256"
+    before = stamp.stat().st_mtime_ns
+    keep_fresh(tmp_path / "pkg", ("pkg",))
+    assert stamp.stat().st_mtime_ns == before
