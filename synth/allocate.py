@@ -110,80 +110,36 @@ def allocate_batch(
     scratchpads to at least these sizes (the simulator's compiler knows what a design's windows
     and staging need; see :func:`synth.materialize`); it is meant for a batch of one.
     """
-    t, parts, areas = ctx.tables, ctx.parts, ctx.areas
     count = len(macros)
     n_m = np.array([len(m.crossbars) for m in macros], dtype=np.int64)
     starts = np.cumsum(n_m) - n_m  # each candidate's first macro in the batch
-    n_s = [len(m.share_layer) for m in macros]
-    design = np.repeat(np.arange(count, dtype=np.int64), n_s)
-    cols = [K[Action.ADC], *UNIT_COLUMNS]
-    assert len(cols) < 8  # the per-kind sums are then numpy's left-to-right sums
+    design = np.repeat(np.arange(count, dtype=np.int64), [len(m.share_layer) for m in macros])
     if buffer_floor_kib is None:
         floor_kib = ctx.buffer_kib[:0]
     else:
         floor = np.searchsorted(ctx.buffer_kib, buffer_floor_kib)
         floor_kib = ctx.buffer_kib[np.minimum(floor, len(ctx.buffer_kib) - 1)]
-    io = parts.interface
-    tables = (
-        np.concatenate([[ctx.rates.adc_ghz], ctx.rates.unit_rate]),
-        np.concatenate([[parts.adc.peak_power_w], ctx.unit_peak_w]),
-        areas.allocated,
-        ctx.weight,
-        ctx.window,
-        ctx.working_bits,
-        ctx.host_of,
-        ctx.buffer_kib,
-        floor_kib,
-        ctx.buffer_peak_w,
-        np.array([areas.buffers[kib] for kib in ctx.buffer_kib.tolist()]),
-        t.bit_iters,
-        t.weight.astype(float),
-    )
-    prices = np.array(
-        [
-            ctx.per_crossbar_w,
-            parts.noc.router_power_w,
-            parts.noc.chip_power_w,
-            io.peak_power_w if io is not None else 0.0,
-            areas.per_crossbar,
-            areas.router,
-            areas.interface,
-            ctx.rates.read_ns,
-            interface_bound_ns(ctx),
-        ],
-        dtype=float,
-    )
-    (
-        adcs,
-        units,
-        kib,
-        crossbars,
-        target,
-        peak,
-        area,
-        status,
-        need_w,
-        need_mm2,
-        fixed,
-        fixed_mm2,
-    ) = allocate_arrays(
+    tables = ctx.loop_tables.get("allocate")
+    if tables is None:
+        tables = ctx.loop_tables["allocate"] = _loop_tables(ctx)
+    per_macro, per_batch = allocate_arrays(
         np.concatenate([m.share_layer for m in macros]),
         np.concatenate([m.share_frac for m in macros]),
         np.concatenate([m.share_xbars for m in macros]),
         np.concatenate([m.share_macro for m in macros]) + starts[design],
         design,
-        np.ascontiguousarray(t.work.T[cols]),
-        t.items,
         np.concatenate([m.crossbars for m in macros]),
         starts,
         n_m,
         np.array(dups, dtype=np.int64).reshape(count, len(ctx.weight)),
-        tables,
-        prices,
+        floor_kib,
+        *tables,
         float(power_w),
         float(area_mm2),
         bool(unified),
     )
+    adcs, units, kib, crossbars = per_macro
+    target, peak, area, status, need_w, need_mm2, fixed, fixed_mm2 = per_batch
     out: list[Allocation | Infeasible] = []
     ends = (starts + n_m).tolist()
     for b, (s, e, st, target_ns, peak_w, area_b) in enumerate(
@@ -216,6 +172,43 @@ def allocate_batch(
                 )
             )
     return out
+
+
+def _loop_tables(ctx: ComboContext) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarray]:
+    """The combination's arrays :func:`synth.allocate_loops.allocate_arrays` reads: work per item
+    of each unit kind (ADCs first) and items per layer, the tables, the prices."""
+    t, parts, areas, io = ctx.tables, ctx.parts, ctx.areas, ctx.parts.interface
+    cols = [K[Action.ADC], *UNIT_COLUMNS]
+    assert len(cols) < 8  # the per-kind sums are then numpy's left-to-right sums
+    tables = (
+        np.concatenate([[ctx.rates.adc_ghz], ctx.rates.unit_rate]),
+        np.concatenate([[parts.adc.peak_power_w], ctx.unit_peak_w]),
+        areas.allocated,
+        ctx.weight,
+        ctx.window,
+        ctx.working_bits,
+        ctx.host_of,
+        ctx.buffer_kib,
+        ctx.buffer_peak_w,
+        np.array([areas.buffers[kib] for kib in ctx.buffer_kib.tolist()]),
+        t.bit_iters,
+        t.weight.astype(float),
+    )
+    prices = np.array(
+        [
+            ctx.per_crossbar_w,
+            parts.noc.router_power_w,
+            parts.noc.chip_power_w,
+            io.peak_power_w if io is not None else 0.0,
+            areas.per_crossbar,
+            areas.router,
+            areas.interface,
+            ctx.rates.read_ns,
+            interface_bound_ns(ctx),
+        ],
+        dtype=float,
+    )
+    return np.ascontiguousarray(t.work.T[cols]), t.items, tables, prices
 
 
 def chip_overhead_peak_w(parts: Parts, n_macros: int | np.ndarray) -> float | np.ndarray:

@@ -157,12 +157,13 @@ def allocate_arrays(
     xbars: np.ndarray,
     macro: np.ndarray,
     design: np.ndarray,
-    work_t: np.ndarray,
-    items: np.ndarray,
     crossbars_in: np.ndarray,
     starts: np.ndarray,
     n_m: np.ndarray,
     dup: np.ndarray,
+    floor_kib: np.ndarray,
+    work_t: np.ndarray,
+    items: np.ndarray,
     tables: tuple,
     prices: np.ndarray,
     power_w: float,
@@ -173,16 +174,17 @@ def allocate_arrays(
 
     Shares (``layer``, ``frac``, ``xbars``, ``macro`` numbered over the batch, ``design``) and
     macros (``crossbars_in``; candidate ``b``'s are ``starts[b]`` on, ``n_m[b]`` of them) laid end
-    to end; ``work_t`` (k, L) work per item of each unit kind (ADCs first), ``items`` (L,) items
-    per image; ``dup`` (B, W); ``tables`` the combination's (rates, peak W and area of one unit
-    of each kind, weight layers' layer index, their window (W, 4) and working bits (W, 2), host of
-    each layer, scratchpad sizes KiB, floors KiB (raise the first macros of each candidate),
-    scratchpad peak W and area per size, layers' bit iterations, weight mask as floats);
+    to end; ``dup`` (B, W); ``floor_kib`` raises the scratchpads of each candidate's first
+    macros; ``work_t`` (k, L) work per item of each unit kind (ADCs first), ``items`` (L,) items
+    per image; ``tables`` the combination's (rates, peak W and area of one unit of each kind,
+    weight layers' layer index, their window (W, 4) and working bits (W, 2), host of each layer,
+    scratchpad sizes KiB, scratchpad peak W and area per size, layers' bit iterations, weight mask
+    as floats);
     ``prices`` (crossbar W, router W, chip-level NoC W, interface W, crossbar mm^2, router mm^2,
     interface mm^2, crossbar read ns, interface bound ns); the budgets ``power_w`` and ``area_mm2``
     (inf: none).
 
-    Returns per macro ADCs, units (M, k - 1), scratchpad KiB and crossbars, and per candidate the
+    Returns per macro ADCs, units (M, k - 1), scratchpad KiB and crossbars; per candidate the
     target period (ns), its peak power and area (numpy's sums over its macros), its outcome
     (:data:`OK`, :data:`LACKING`, :data:`TOO_COSTLY`), the cheapest allocation's peak power and
     area, and the fixed costs (W, mm^2)."""
@@ -195,20 +197,14 @@ def allocate_arrays(
         working_bits,
         host_of,
         buffer_kib,
-        floor_kib,
         buffer_peak_w,
         size_mm2,
         bit_iters,
         weight_f,
     ) = tables
     xbar_w, router_w, chip_w, io_w = prices[0], prices[1], prices[2], prices[3]
-    xbar_mm2, router_mm2, io_mm2, read_ns, io_ns = (
-        prices[4],
-        prices[5],
-        prices[6],
-        prices[7],
-        prices[8],
-    )
+    xbar_mm2, router_mm2, io_mm2 = prices[4], prices[5], prices[6]
+    read_ns, io_ns = prices[7], prices[8]
     bounded = np.isfinite(area_mm2)
     count = len(starts)
     total = len(crossbars_in)
@@ -374,11 +370,7 @@ def allocate_arrays(
             adcs[s0 + m] = int(full[0, m])
             for j in range(1, k):
                 units[s0 + m, j - 1] = int(full[j, m])
-    return (
-        adcs,
-        units,
-        kib,
-        crossbars,
+    return (adcs, units, kib, crossbars), (
         target,
         peak_w,
         area_out,
