@@ -208,7 +208,7 @@ def _loop_tables(ctx: ComboContext) -> tuple[np.ndarray, np.ndarray, tuple, np.n
         ],
         dtype=float,
     )
-    return np.ascontiguousarray(t.work.T[cols]), t.items, tables, prices
+    return np.ascontiguousarray(t.work[:, cols]), t.items, tables, prices
 
 
 def chip_overhead_peak_w(parts: Parts, n_macros: int | np.ndarray) -> float | np.ndarray:

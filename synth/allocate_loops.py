@@ -74,21 +74,21 @@ def _figures(
     """The units per kind and macro of a candidate's ``n`` macros from ``s0`` (the constant cells
     ``rest`` with its cells' ``counts``; unified: every macro the largest of each kind), and
     numpy's sums of their peak power and area over the macros, macro by macro (W, mm^2)."""
-    k = rest.shape[0]
-    full = rest[:, s0 : s0 + n].copy()
+    k = rest.shape[1]
+    full = rest[s0 : s0 + n].copy()
     for i in range(len(counts)):
-        full[kinds[i], macros[i] - s0] = counts[i]
+        full[macros[i] - s0, kinds[i]] = counts[i]
     if unified:
         for j in range(k):
-            most = full[j, 0]
+            most = full[0, j]
             for m in range(1, n):
-                most = max(most, full[j, m])
-            full[j, :] = most
+                most = max(most, full[m, j])
+            full[:, j] = most
     watts, mm2 = np.empty(n * k), np.empty(n * k)
     for m in range(n):
         for j in range(k):
-            watts[m * k + j] = full[j, m] * peak[j]
-            mm2[m * k + j] = full[j, m] * unit_mm2[j]
+            watts[m * k + j] = full[m, j] * peak[j]
+            mm2[m * k + j] = full[m, j] * unit_mm2[j]
     return full, pairwise_sum(watts, 0, n * k), pairwise_sum(mm2, 0, n * k)
 
 
@@ -162,7 +162,7 @@ def allocate_arrays(
     n_m: np.ndarray,
     dup: np.ndarray,
     floor_kib: np.ndarray,
-    work_t: np.ndarray,
+    work: np.ndarray,
     items: np.ndarray,
     tables: tuple,
     prices: np.ndarray,
@@ -175,7 +175,7 @@ def allocate_arrays(
     Shares (``layer``, ``frac``, ``xbars``, ``macro`` numbered over the batch, ``design``) and
     macros (``crossbars_in``; candidate ``b``'s are ``starts[b]`` on, ``n_m[b]`` of them) laid end
     to end; ``dup`` (B, W); ``floor_kib`` raises the scratchpads of each candidate's first
-    macros; ``work_t`` (k, L) work per item of each unit kind (ADCs first), ``items`` (L,) items
+    macros; ``work`` (L, k) work per item of each unit kind (ADCs first), ``items`` (L,) items
     per image; ``tables`` the combination's (rates, peak W and area of one unit of each kind,
     weight layers' layer index, their window (W, 4) and working bits (W, 2), host of each layer,
     scratchpad sizes KiB, scratchpad peak W and area per size, layers' bit iterations, weight mask
@@ -208,27 +208,26 @@ def allocate_arrays(
     bounded = np.isfinite(area_mm2)
     count = len(starts)
     total = len(crossbars_in)
-    k = work_t.shape[0]
-    per_macro = np.zeros((k, total))  # work per kind and macro, summed share by share
+    k = work.shape[1]
+    per_macro = np.zeros((total, k))  # work per macro and kind, summed share by share
     for s in range(len(layer)):
         ly, m = layer[s], macro[s]
         f = items[ly] * frac[s]
         for j in range(k):
-            per_macro[j, m] += work_t[j, ly] * f
-    demand = np.zeros((k, total))  # per ns of period
-    rest = np.zeros((k, total))  # the cells whose count does not depend on the period
+            per_macro[m, j] += work[ly, j] * f
+    demand = np.zeros((total, k))  # per ns of period
+    rest = np.zeros((total, k))  # the cells whose count does not depend on the period
     short = np.zeros(total, dtype=np.bool_)  # work for a unit kind the library lacks
-    for j in range(k):
-        r = rate[j] if rate[j] > 0 else 1.0
-        for m in range(total):
-            w = per_macro[j, m]
+    for m in range(total):
+        for j in range(k):
+            w = per_macro[m, j]
             least = 1.0 if w > 0 or (j == 0 and crossbars_in[m] > 0) else 0.0
             if w > 0:
-                demand[j, m] = w / r
+                demand[m, j] = w / (rate[j] if rate[j] > 0 else 1.0)
                 if j > 0 and rate[j] <= 0:
                     short[m] = True
-            if not demand[j, m] > 0:
-                rest[j, m] = least
+            if not demand[m, j] > 0:
+                rest[m, j] = least
     # the crossbars' own bound: the slowest layer's blocks x bit iterations x read time
     n_layers = len(items)
     xbar_bound = np.empty(count)
@@ -277,7 +276,7 @@ def allocate_arrays(
         n_cells = 0
         for m in range(s0, s0 + n):
             for j in range(k):
-                if demand[j, m] > 0:
+                if demand[m, j] > 0:
                     n_cells += 1
         c_demand, c_kind = np.empty(n_cells), np.empty(n_cells, dtype=np.int64)
         c_macro = np.empty(n_cells, dtype=np.int64)
@@ -288,10 +287,10 @@ def allocate_arrays(
         for m in range(s0, s0 + n):
             lacking = lacking or short[m]
             for j in range(k):
-                most = max(most, demand[j, m])
-                base[j] = max(base[j], rest[j, m]) if unified else base[j] + rest[j, m]
-                if demand[j, m] > 0:
-                    c_demand[i], c_kind[i], c_macro[i] = demand[j, m], j, m
+                most = max(most, demand[m, j])
+                base[j] = max(base[j], rest[m, j]) if unified else base[j] + rest[m, j]
+                if demand[m, j] > 0:
+                    c_demand[i], c_kind[i], c_macro[i] = demand[m, j], j, m
                     i += 1
 
         lo = xbar_bound[b]
@@ -367,9 +366,9 @@ def allocate_arrays(
         full, w, a = _figures(rest, s0, n, c[:n_cells], c_kind, c_macro, peak, unit_mm2, unified)
         peak_w[b], area_out[b] = fixed[b] + w, fixed_area[b] + a
         for m in range(n):
-            adcs[s0 + m] = int(full[0, m])
+            adcs[s0 + m] = int(full[m, 0])
             for j in range(1, k):
-                units[s0 + m, j - 1] = int(full[j, m])
+                units[s0 + m, j - 1] = int(full[m, j])
     return (adcs, units, kib, crossbars), (
         target,
         peak_w,
