@@ -35,11 +35,18 @@ def _count(demand: float, period_ns: float) -> float:
 
 @njit(cache=True, error_model="numpy")
 def _per_kind(
-    base: np.ndarray, counts: np.ndarray, kinds: np.ndarray, n_cells: int, unified: bool, n: int
+    out: np.ndarray,
+    base: np.ndarray,
+    counts: np.ndarray,
+    kinds: np.ndarray,
+    n_cells: int,
+    unified: bool,
+    n: int,
 ) -> np.ndarray:
-    """(k,) units of each kind of a candidate: ``base`` with the cells' counts added (whole numbers:
-    exact in any order), or under ``unified`` their maximum, times the ``n`` macros."""
-    out = base.copy()
+    """``out`` (k,): units of each kind of a candidate, ``base`` with the cells' counts added
+    (whole numbers: exact in any order), or under ``unified`` their maximum, times the ``n``
+    macros."""
+    out[:] = base
     for i in range(n_cells):
         if unified:
             out[kinds[i]] = max(out[kinds[i]], counts[i])
@@ -61,47 +68,52 @@ def _weighted(per_kind: np.ndarray, price: np.ndarray) -> float:
 
 @njit(cache=True, error_model="numpy")
 def _figures(
+    scratch: tuple,
     rest: np.ndarray,
     s0: int,
     n: int,
     counts: np.ndarray,
     kinds: np.ndarray,
     macros: np.ndarray,
+    n_cells: int,
     peak: np.ndarray,
     unit_mm2: np.ndarray,
     unified: bool,
-) -> tuple[np.ndarray, float, float]:
-    """The units per kind and macro of a candidate's ``n`` macros from ``s0`` (the constant cells
-    ``rest`` with its cells' ``counts``; unified: every macro the largest of each kind), and
-    numpy's sums of their peak power and area over the macros, macro by macro (W, mm^2)."""
+) -> tuple[float, float]:
+    """The units per macro and kind of a candidate's ``n`` macros from ``s0`` (the constant cells
+    ``rest`` with its cells' ``counts``; unified: every macro the largest of each kind), into
+    ``scratch``'s first array, and numpy's sums of their peak power and area over the macros,
+    macro by macro (W, mm^2)."""
+    full, watts, mm2 = scratch
     k = rest.shape[1]
-    full = rest[s0 : s0 + n].copy()
-    for i in range(len(counts)):
+    full[:n] = rest[s0 : s0 + n]
+    for i in range(n_cells):
         full[macros[i] - s0, kinds[i]] = counts[i]
     if unified:
         for j in range(k):
             most = full[0, j]
             for m in range(1, n):
                 most = max(most, full[m, j])
-            full[:, j] = most
-    watts, mm2 = np.empty(n * k), np.empty(n * k)
+            full[:n, j] = most
     for m in range(n):
         for j in range(k):
             watts[m * k + j] = full[m, j] * peak[j]
             mm2[m * k + j] = full[m, j] * unit_mm2[j]
-    return full, pairwise_sum(watts, 0, n * k), pairwise_sum(mm2, 0, n * k)
+    return pairwise_sum(watts, 0, n * k), pairwise_sum(mm2, 0, n * k)
 
 
 @njit(cache=True, error_model="numpy")
-def _fits_exactly(c: np.ndarray, cell: tuple, figures: tuple, unified: bool) -> bool:
+def _fits_exactly(
+    c: np.ndarray, n_cells: int, cell: tuple, figures: tuple, scratch: tuple, unified: bool
+) -> bool:
     """Whether a candidate fits its budgets at its cells' counts ``c``: by the per-kind sums, and
     by numpy's sums over its macros where a figure is within 1e-9 of its budget. ``cell``: the
     candidate's constant counts per kind, its cells' kinds and macros, the constant cells of the
     batch, its first macro and macro count; ``figures``: its fixed W and mm^2, peak W and area of
-    one unit of each kind, the budgets."""
+    one unit of each kind, the budgets; ``scratch``: room for the per-kind and per-macro units."""
     base, kinds, macros, rest, s0, n = cell
     fixed_w, fixed_mm2, peak, unit_mm2, power_w, area_mm2 = figures
-    per_kind = _per_kind(base, c, kinds, len(c), unified, n)
+    per_kind = _per_kind(scratch[0], base, c, kinds, n_cells, unified, n)
     watts = fixed_w + _weighted(per_kind, peak)
     ok, near = watts <= power_w, abs(watts - power_w) <= 1e-9 * power_w
     if np.isfinite(area_mm2):
@@ -109,7 +121,9 @@ def _fits_exactly(c: np.ndarray, cell: tuple, figures: tuple, unified: bool) -> 
         ok = ok and mm2 <= area_mm2
         near = near or abs(mm2 - area_mm2) <= 1e-9 * area_mm2
     if near:
-        _, w, a = _figures(rest, s0, n, c, kinds, macros, peak, unit_mm2, unified)
+        w, a = _figures(
+            scratch[1:], rest, s0, n, c, kinds, macros, n_cells, peak, unit_mm2, unified
+        )
         ok = fixed_w + w <= power_w and fixed_mm2 + a <= area_mm2
     return ok
 
@@ -270,18 +284,30 @@ def allocate_arrays(
     peak_w, area_out = np.zeros(count), np.zeros(count)
     status = np.zeros(count, dtype=np.int64)
     need_w, need_mm2 = np.zeros(count), np.zeros(count)
+    # room for the largest candidate's cells with work and macros, used by one after the other
+    most_cells, most_macros = 0, 0
     for b in range(count):
         s0, n = starts[b], n_m[b]
-        # the candidate's cells with work, macro by macro, kind by kind
         n_cells = 0
         for m in range(s0, s0 + n):
             for j in range(k):
                 if demand[m, j] > 0:
                     n_cells += 1
-        c_demand, c_kind = np.empty(n_cells), np.empty(n_cells, dtype=np.int64)
-        c_macro = np.empty(n_cells, dtype=np.int64)
-        base = np.zeros(k)  # the constant cells per kind (unified: their maximum)
-        i = 0
+        most_cells, most_macros = max(most_cells, n_cells), max(most_macros, n)
+    c_demand, c_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
+    c_macro = np.empty(most_cells, dtype=np.int64)
+    cheapest, at_lo, c = np.empty(most_cells), np.empty(most_cells), np.empty(most_cells)
+    o_demand, o_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
+    o_lo, o_hi = np.empty(most_cells), np.empty(most_cells)
+    base, settled, per_kind = np.zeros(k), np.zeros(k), np.zeros(k)
+    full = np.empty((most_macros, k))
+    products = (full, np.empty(most_macros * k), np.empty(most_macros * k))
+    scratch = (per_kind, *products)
+    for b in range(count):
+        s0, n = starts[b], n_m[b]
+        # the candidate's cells with work, macro by macro, kind by kind
+        base[:] = 0.0  # the constant cells per kind (unified: their maximum)
+        n_cells = 0
         most = 0.0
         lacking = False
         for m in range(s0, s0 + n):
@@ -290,26 +316,21 @@ def allocate_arrays(
                 most = max(most, demand[m, j])
                 base[j] = max(base[j], rest[m, j]) if unified else base[j] + rest[m, j]
                 if demand[m, j] > 0:
-                    c_demand[i], c_kind[i], c_macro[i] = demand[m, j], j, m
-                    i += 1
-
+                    c_demand[n_cells], c_kind[n_cells], c_macro[n_cells] = demand[m, j], j, m
+                    n_cells += 1
         lo = xbar_bound[b]
         hi = max(max(most, lo), 1e-9)
-        cheapest = np.empty(n_cells)
-        at_lo = np.empty(n_cells)
         for i in range(n_cells):
             cheapest[i] = _count(c_demand[i], hi)
             at_lo[i] = _count(c_demand[i], lo)
         cell = (base, c_kind, c_macro, rest, s0, n)
         figures = (fixed[b], fixed_area[b], peak, unit_mm2, power_w, area_mm2)
-        cheap_fits = _fits_exactly(cheapest, cell, figures, unified)
+        cheap_fits = _fits_exactly(cheapest, n_cells, cell, figures, scratch, unified)
         done = not cheap_fits or lacking
-        if not done and _fits_exactly(at_lo, cell, figures, unified):
+        if not done and _fits_exactly(at_lo, n_cells, cell, figures, scratch, unified):
             hi, done = lo, True
-        # the open cells (count at lo differs from count at hi); the others are settled into base
-        settled = base.copy()
-        o_demand, o_kind = np.empty(n_cells), np.empty(n_cells, dtype=np.int64)
-        o_lo, o_hi = np.empty(n_cells), np.empty(n_cells)
+        # the open cells (count at lo differs from count at hi); the others are settled
+        settled[:] = base
         n_open = 0
         for i in range(n_cells):
             if at_lo[i] != cheapest[i]:
@@ -320,14 +341,20 @@ def allocate_arrays(
                 settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
             else:
                 settled[c_kind[i]] += cheapest[i]
-        c = np.empty(n_cells)
         for _ in range(40):  # bisection on the period, in geometric midpoints
             if done:
                 break
             mid = np.sqrt(lo * hi) if lo > 0 else hi / 2
+            per_kind[:] = settled
             for i in range(n_open):
-                c[i] = _count(o_demand[i], mid)
-            per_kind = _per_kind(settled, c, o_kind, n_open, unified, n)
+                ci = _count(o_demand[i], mid)
+                c[i] = ci
+                if unified:
+                    per_kind[o_kind[i]] = max(per_kind[o_kind[i]], ci)
+                else:
+                    per_kind[o_kind[i]] += ci
+            if unified:
+                per_kind *= n
             ok = fixed[b] + _weighted(per_kind, peak) <= power_w
             if bounded:
                 ok = ok and fixed_area[b] + _weighted(per_kind, unit_mm2) <= area_mm2
@@ -358,12 +385,14 @@ def allocate_arrays(
             continue
         if not cheap_fits:
             status[b] = TOO_COSTLY
-            _, w, a = _figures(rest, s0, n, cheapest, c_kind, c_macro, peak, unit_mm2, unified)
+            w, a = _figures(
+                products, rest, s0, n, cheapest, c_kind, c_macro, n_cells, peak, unit_mm2, unified
+            )
             need_w[b], need_mm2[b] = fixed[b] + w, fixed_area[b] + a
             continue
         for i in range(n_cells):
             c[i] = _count(c_demand[i], hi)
-        full, w, a = _figures(rest, s0, n, c[:n_cells], c_kind, c_macro, peak, unit_mm2, unified)
+        w, a = _figures(products, rest, s0, n, c, c_kind, c_macro, n_cells, peak, unit_mm2, unified)
         peak_w[b], area_out[b] = fixed[b] + w, fixed_area[b] + a
         for m in range(n):
             adcs[s0 + m] = int(full[m, 0])
