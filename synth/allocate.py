@@ -25,7 +25,8 @@ import numpy as np
 from pimsim.arch.schema import Parts
 from pimsim.model.actions import Action
 from pimsim.model.kernel import UNIT_COLUMNS, K
-from synth.allocate_loops import LACKING, TOO_COSTLY, allocate_arrays
+from synth.allocate_loops import allocate_arrays
+from synth.bisect_loops import LACKING, TOO_COSTLY
 from synth.context import AreaTable, ComboContext
 from synth.layout import Macros
 

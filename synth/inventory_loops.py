@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from synth.sums import pairwise_sum
+from synth.sums import first_at_least, pairwise_sum
 
 __all__ = [
     "ADC",
@@ -68,16 +68,23 @@ def inventory_arrays(
         xbars, adc = 0.0, 0.0
         kinds = np.zeros(units.shape[1])
         held = np.zeros(n_r, dtype=np.int64)
-        first = np.full(n_r, n + 1)  # the first macro with each size
+        first = np.empty(n_r, dtype=np.int64)  # the first macro with each size
+        first[:] = n + 1
         for m in range(s0, s0 + n):
             xbars += crossbars[m]
             adc += adcs[m]
             for j in range(units.shape[1]):
                 kinds[j] += units[m, j]
-            size = np.searchsorted(sizes, kib[m])
+            size = first_at_least(sizes, kib[m])
             held[size] += 1
             first[size] = min(first[size], m - s0)
-        order = np.argsort(first, kind="mergesort")  # first seen, first (stable)
+        order = np.empty(n_r, dtype=np.int64)  # first seen, first (a stable insertion sort)
+        for r in range(n_r):
+            at = r
+            while at > 0 and first[order[at - 1]] > first[r]:
+                order[at] = order[at - 1]
+                at -= 1
+            order[at] = r
         row, seen = 0, 0
         for p in range(n_parts):
             rule = part[p, 0]
@@ -108,7 +115,9 @@ def inventory_arrays(
             rows_w[row], rows_mm2[row] = figures[p, 1] * c, figures[p, 2] * c
             row += 1
         if count == 1:
-            peak_w[b], area_mm2[b] = pairwise_sum(rows_w, 0, row), pairwise_sum(rows_mm2, 0, row)
+            start = np.int64(0)  # (not the literal 0: one compiled pairwise_sum)
+            peak_w[b] = pairwise_sum(rows_w, start, row)
+            area_mm2[b] = pairwise_sum(rows_mm2, start, row)
         else:
             w, a = 0.0, 0.0
             for i in range(row):

@@ -1,4 +1,4 @@
-"""numpy's own summation order, compiled: the synthesizer's compiled loops (:mod:`synth.allocate_loops`,
+"""numpy's own summation order (and its sorted search), compiled: the synthesizer's compiled loops (:mod:`synth.allocate_loops`,
 :mod:`synth.layout_loops`) reproduce the figures numpy computed before them to the last bit.
 
 ``np.add.reduce`` of a contiguous float64 run sums pairwise (numpy's ``pairwise_sum``): fewer than 8
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["pairwise_sum"]
+__all__ = ["first_at_least", "pairwise_sum"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -79,3 +79,13 @@ def pairwise_sum(a: np.ndarray, start: int, n: int) -> float:
         if top >= 0 and stage[top] == 0:
             stage[top], left[top] = 1, value
     return value
+
+
+@njit(cache=True, error_model="numpy")
+def first_at_least(sizes: np.ndarray, value: float) -> int:
+    """``np.searchsorted(sizes, value)`` for a short ascending ``sizes``: the first place whose
+    size is at least ``value`` (``len(sizes)`` if none is; a NaN is above every size)."""
+    for i in range(len(sizes)):
+        if sizes[i] >= value:
+            return i
+    return len(sizes)
