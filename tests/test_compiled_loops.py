@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from pimsim.components import load_library
 from pimsim.model.inventory import PartCounts, stocks
@@ -14,7 +15,7 @@ from pimsim.network.zoo import zoo_network
 from synth.allocate import Allocation, allocate_batch
 from synth.context import ComboContext
 from synth.design import inventory_batch
-from synth.layout import assemble_batch
+from synth.layout import assemble_batch, default_partition
 from synth.sample import random_candidates
 from synth.settings import Combo
 from synth.sums import pairwise_sum
@@ -70,3 +71,17 @@ def test_inventory_of_a_batch_is_each_allocations_stock_summed_part_by_part() ->
         assert stocked.peak_power_w[b] == peak_w
         assert stocked.area_mm2[b] == area_mm2
         assert stocked.static_w[b].tolist() == static_w
+
+
+def test_layout_refuses_partitions_it_cannot_index() -> None:
+    # the compiled layout reads owners and macro counts without bounds checks: an owner outside
+    # the weight layers or a count of 0 is refused before it
+    ctx = ComboContext.build(
+        Combo(0, 0.3, 2, 256, 1), zoo_network("alexnet"), load_library("pimsyn"), 49.0
+    )
+    dup = np.ones(len(ctx.weight), dtype=int)
+    good = default_partition(ctx, dup)
+    assert len(assemble_batch(ctx, [dup], [good])) == 1
+    for bad in (((len(good), 1), *good[1:]), ((-1, 1), *good[1:]), ((0, 0), *good[1:])):
+        with pytest.raises(ValueError, match="owners must be weight layers"):
+            assemble_batch(ctx, [dup], [bad])
