@@ -85,6 +85,9 @@ class ComboContext:
     counts: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: the combination's arrays as the compiled loops read them, built on first use
+    #: (synth.allocate, synth.design)
+    loop_tables: dict[str, tuple] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(

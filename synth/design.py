@@ -18,6 +18,7 @@ from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import mesh_shape
 from pimsim.model.pricing import COMPONENTS, EnergyTable
+from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
     AreaTable,
@@ -108,70 +109,50 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
     chip-level part and one off-chip interface.
 
-    The per-part figures are the inventory's own (``ctx.unit_stock``: one of every part); each is scaled
-    by the batch's part counts as arrays and summed in the inventory's order (the scratchpad sizes
-    in the order of their first macro), so every figure is bit for bit the one-candidate sum: a
-    part a design lacks adds an exact 0.
+    The per-part figures are the inventory's own (``ctx.unit_stock``: one of every part); each is
+    scaled by the allocation's count of that part and added in the inventory's order (the
+    scratchpad sizes in the order of their first macro) by the compiled loop of
+    :func:`synth.inventory_loops.inventory_arrays`, so every figure is the one-candidate sum.
     """
-    parts, xbar, sizes = ctx.parts, ctx.combo.xbar, ctx.buffer_kib
-    count, n_r = len(allocs), len(sizes)
-    n_m = np.array([len(a.adcs) for a in allocs])
-    starts = np.concatenate([[0], np.cumsum(n_m)[:-1]])
-    xbars = np.add.reduceat(np.concatenate([a.crossbars for a in allocs]), starts).astype(float)
-    adcs = np.add.reduceat(np.concatenate([a.adcs for a in allocs]), starts).astype(float)
-    units = np.add.reduceat(np.concatenate([a.units for a in allocs]), starts, axis=0)
-    size = np.searchsorted(sizes, np.concatenate([a.buffer_kib for a in allocs]).astype(int))
-    key = np.repeat(np.arange(count), n_m) * n_r + size
-    first = np.full(count * n_r, len(key))
-    np.minimum.at(first, key, np.arange(len(key)))
-    order = np.argsort(first.reshape(count, n_r), axis=1, kind="stable")  # first seen, first
-    held = np.take_along_axis(np.bincount(key, minlength=count * n_r).reshape(count, n_r), order, 1)
-    unit_of = {Component(k.value): j for j, k in enumerate(UNITS)}
-    ones = np.ones(count)
-    count_of = {
-        Component.CROSSBAR: xbars,
-        Component.DAC: xbars * xbar,
-        Component.SAMPLE_HOLD: xbars * xbar,
-        Component.ADC: adcs,
-        Component.INTERFACE: ones,
-    }
-    # one row per part of the inventory, in its order: component, static W, peak W, area, count
-    rows: list[tuple[int, object, object, object, np.ndarray]] = []
-    buffers = []
-    for s in ctx.unit_stock:
-        area = s.area_mm2 or 0.0
-        c = COMPONENTS.index(s.component)
-        if s.component is Component.BUFFER:
-            buffers.append((s.static_power_w, s.peak_power_w, area))
-            if len(buffers) == n_r:  # the sizes, each design's first seen first
-                per = np.array(buffers)[order]  # (B, R, 3)
-                rows += [(c, *per[:, r].T, held[:, r]) for r in range(n_r)]
-            continue
-        if s.component is Component.NOC:
-            n = n_m.astype(float) if s.name == parts.noc.name else ones
-        elif s.component in count_of:
-            n = count_of[s.component]
-        else:
-            n = units[:, unit_of[s.component]].astype(float)
-        rows.append((c, s.static_power_w, s.peak_power_w, area, n))
-    component, static_w, peak_w, area_mm2, n = zip(*rows, strict=True)
-    n = np.array(n, dtype=float)  # (parts, B)
-    # summed part by part in the inventory's order (a reduction down the rows adds them in
-    # turn; np.add.at adds each part to its component in turn)
-    peak = np.add.reduce(_per_design(peak_w, count) * n, axis=0)
-    area = np.add.reduce(_per_design(area_mm2, count) * n, axis=0)
-    static = np.zeros((len(COMPONENTS), count))
-    np.add.at(static, np.array(component), _per_design(static_w, count) * n)
-    static = np.ascontiguousarray(static.T)
+    tables = ctx.loop_tables.get("inventory")
+    if tables is None:
+        tables = ctx.loop_tables["inventory"] = _part_table(ctx)
+    peak, area, static = loops.inventory_arrays(
+        np.array([len(a.adcs) for a in allocs], dtype=np.int64),
+        np.concatenate([a.crossbars for a in allocs]),
+        np.concatenate([a.adcs for a in allocs]),
+        np.concatenate([a.units for a in allocs]),
+        np.concatenate([a.buffer_kib for a in allocs]),
+        ctx.buffer_kib,
+        *tables,
+        int(ctx.combo.xbar),
+        len(COMPONENTS),
+    )
     return Stocked(peak, area, static)
 
 
-def _per_design(values: tuple[object, ...], count: int) -> np.ndarray:
-    """(len(values), count): each value (a number, or one per design) for every design."""
-    out = np.empty((len(values), count))
-    for i, v in enumerate(values):
-        out[i] = v
-    return out
+def _part_table(ctx: ComboContext) -> tuple[np.ndarray, np.ndarray]:
+    """The inventory's parts (``ctx.unit_stock``) as :func:`synth.inventory_loops.inventory_arrays`
+    reads them: (P, 3) count rule, unit kind, component; (P, 3) static W, peak W, area mm^2."""
+    part, figures = [], []
+    unit_of = {Component(k.value): j for j, k in enumerate(UNITS)}
+    rule_of = {
+        Component.CROSSBAR: loops.CROSSBAR,
+        Component.DAC: loops.PER_ROW,
+        Component.SAMPLE_HOLD: loops.PER_ROW,
+        Component.ADC: loops.ADC,
+        Component.INTERFACE: loops.ONE,
+        Component.BUFFER: loops.BUFFER,
+    }
+    for s in ctx.unit_stock:
+        if s.component is Component.NOC:
+            rule = loops.MACRO if s.name == ctx.parts.noc.name else loops.ONE
+        else:
+            rule = rule_of.get(s.component, loops.UNIT)
+        kind = unit_of[s.component] if rule == loops.UNIT else 0
+        part.append((rule, kind, COMPONENTS.index(s.component)))
+        figures.append((s.static_power_w, s.peak_power_w, s.area_mm2 or 0.0))
+    return np.array(part, dtype=np.int64), np.array(figures, dtype=float)
 
 
 def design_arrays(
@@ -206,16 +187,16 @@ def design_arrays_batch(
     units = np.concatenate([a.units for a in allocs]).astype(float)
     per_block = per_blocks(ctx, dups)
     noc, io = ctx.parts.noc, ctx.parts.interface
+    io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
+    mesh: dict[int, tuple[tuple[int, int], np.ndarray]] = {}  # by macro count: shape, routers
     out = []
     for b, (s, e, m) in enumerate(zip([0, *ends[:-1]], ends, macros, strict=True)):
-        table = EnergyTable(
-            ctx.action_pj,
-            bit_pj[s:e],
-            noc.hop_energy_pj,
-            static_w[b],
-            io.energy_per_bit_pj if io is not None else 0.0,
-        )
-        shape = mesh_shape(e - s)
+        table = EnergyTable(ctx.action_pj, bit_pj[s:e], noc.hop_energy_pj, static_w[b], io_pj)
+        n = e - s
+        if n not in mesh:
+            shape = mesh_shape(n)
+            mesh[n] = shape, ctx.router_positions(n, shape[1])
+        shape, positions = mesh[n]
         out.append(
             DesignArrays(
                 per_block[b],
@@ -224,13 +205,13 @@ def design_arrays_batch(
                 m.share_frac,
                 MacroArrays(adcs[s:e], units[s:e], port[s:e]),
                 ctx.rates,
-                ctx.router_positions(e - s, shape[1]),
+                positions,
                 shape,
                 noc.flit_bits,
                 noc.flit_latency_ns,
                 table,
                 noc.hop_latency_ns,
-                interface_gbit_s=io.bandwidth_gbit_s if io else 0.0,
+                interface_gbit_s=io_gbit_s,
                 adc_wiring="weights",  # what synth.materialize writes
             )
         )

@@ -9,12 +9,14 @@ producer's macros.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from synth.context import ComboContext
+from synth.layout_loops import layout_arrays
 
 Partition = tuple[tuple[int, int], ...]
 
@@ -63,6 +65,19 @@ def unified_partition(ctx: ComboContext, dup: np.ndarray, size: int) -> Partitio
     return default_partition(ctx, dup, size)
 
 
+def groups_of(partition: Partition) -> tuple[tuple[tuple[int, ...], int, int], ...]:
+    """The macro groups of a partition, owners in ascending order: (the weight positions sharing
+    the group's macros, its first macro, its macro count)."""
+    members: dict[int, list[int]] = {}
+    for k, (o, _) in enumerate(partition):
+        members.setdefault(o, []).append(k)
+    groups, at = [], 0
+    for o in sorted(members):
+        groups.append((tuple(members[o]), at, partition[o][1]))
+        at += partition[o][1]
+    return tuple(groups)
+
+
 @dataclass(frozen=True)
 class Macros:
     """The macros of a design, and where each layer's crossbars are."""
@@ -72,7 +87,12 @@ class Macros:
     share_macro: np.ndarray  # (S,)
     share_frac: np.ndarray  # (S,)
     share_xbars: np.ndarray  # (S,) crossbars of the share (0 for layers without weights)
-    groups: tuple[tuple[tuple[int, ...], int, int], ...]  # (weight positions, first macro, n)
+    partition: Partition
+
+    @property
+    def groups(self) -> tuple[tuple[tuple[int, ...], int, int], ...]:
+        """(weight positions, first macro, n) of each macro group (:func:`groups_of`)."""
+        return groups_of(self.partition)
 
 
 def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros:
@@ -86,68 +106,23 @@ def assemble_batch(
     """Lay out the macros of many partitions of ``ctx``'s combination: each group (an owner and
     the layers sharing its macros) gets the next ``n`` macros; a layer's crossbars are split over
     its group's macros as evenly as possible (the first ``need % n`` get one more); a layer without
-    weights sits on the first macro of its host weight layer's group.
-
-    The groups are found per partition (a few Python steps a layer); the splits, the crossbars per
-    macro and the shares sorted by layer are computed for the whole batch at once, with the
-    candidates' layers and macros laid end to end (a share's key is design x layers + layer; a
-    stable sort of the keys keeps each design's shares in the order it alone gives them), then cut
-    per candidate."""
-    w, count = len(ctx.weight), len(partitions)
-    n_of: list[int] = []  # (B x W,) macros of each layer's group
-    first_of: list[int] = []  # (B x W,) the group's first macro, counted over the whole batch
-    groups_of: list[tuple[tuple[tuple[int, ...], int, int], ...]] = []
-    macros_of: list[int] = []
-    offset = 0
-    for p in partitions:
-        members: dict[int, list[int]] = {}
-        for k, (o, _) in enumerate(p):
-            members.setdefault(o, []).append(k)
-        start: dict[int, int] = {}
-        groups = []
-        at = 0
-        for o in sorted(members):
-            start[o] = at
-            groups.append((tuple(members[o]), at, p[o][1]))
-            at += p[o][1]
-        n_of += [p[o][1] for o, _ in p]
-        first_of += [offset + start[o] for o, _ in p]
-        groups_of.append(tuple(groups))
-        macros_of.append(at)
-        offset += at
-    n, first = np.array(n_of, dtype=int), np.array(first_of, dtype=int)
-    need = (np.array(dups, dtype=int).reshape(count, w) * ctx.sets).ravel()
-    q, r = np.divmod(need, n)
-    rep = np.repeat(np.arange(count * w), n)
-    i = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
-    size = q[rep] + (i < r[rep])
-    macro = first[rep] + i
-    crossbars = np.bincount(macro, weights=size, minlength=offset).astype(int)
-    keep = size > 0
-    rep, macro, size = rep[keep], macro[keep], size[keep]
-    others, layers = ctx.others, len(ctx.tables.names)
-    design = np.concatenate([rep // w, np.repeat(np.arange(count), len(others))])
-    layer = np.concatenate([ctx.weight[rep % w], np.tile(others, count)])
-    hosts = (np.arange(count)[:, None] * w + ctx.host_of[others]).ravel()
-    order = np.argsort(design * layers + layer, kind="stable")
-    share_macro = np.concatenate([macro, first[hosts]])
-    base = np.cumsum(macros_of) - macros_of  # each design's first macro in the batch
-    share_macro = (share_macro - base[design])[order]
-    share_frac = np.concatenate([size / need[rep], np.ones(len(hosts))])[order]
-    share_xbars = np.concatenate([size, np.zeros(len(hosts), dtype=int)])[order]
-    layer = layer[order]
-    ends = np.cumsum(np.bincount(design, minlength=count)).tolist()
-    ends_macros = np.cumsum(macros_of).tolist()
+    weights sits on the first macro of its host weight layer's group. One compiled loop over the
+    batch (:func:`synth.layout_loops.layout_arrays`), cut per candidate."""
+    count, w = len(partitions), len(ctx.weight)
+    flat = itertools.chain.from_iterable(itertools.chain.from_iterable(partitions))
+    genome = np.fromiter(flat, dtype=np.int64, count=count * w * 2).reshape(count, w, 2)
+    owner = genome[:, :, 0]
+    # (the compiled loop reads what these index without bounds checks)
+    if not ((owner >= 0) & (owner < w)).all() or (genome[:, :, 1] < 1).any():
+        raise ValueError("a partition's owners must be weight layers and its macro counts >= 1")
+    dup = np.array(dups, dtype=np.int64).reshape(count, w)
+    crossbars, layer, macro, frac, xbars, macro_end, share_end = layout_arrays(
+        genome, dup, ctx.sets, ctx.weight, ctx.host_of
+    )
+    ends, ends_macros = share_end.tolist(), macro_end.tolist()
     return [  # (slices: np.split costs more than the layout)
-        Macros(
-            crossbars[m0:m1],
-            layer[s0:s1],
-            share_macro[s0:s1],
-            share_frac[s0:s1],
-            share_xbars[s0:s1],
-            groups,
-        )
-        for s0, s1, m0, m1, groups in zip(
-            [0, *ends[:-1]], ends, [0, *ends_macros[:-1]], ends_macros, groups_of, strict=True
+        Macros(crossbars[m0:m1], layer[s0:s1], macro[s0:s1], frac[s0:s1], xbars[s0:s1], p)
+        for s0, s1, m0, m1, p in zip(
+            [0, *ends[:-1]], ends, [0, *ends_macros[:-1]], ends_macros, partitions, strict=True
         )
     ]

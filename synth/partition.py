@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
@@ -32,6 +32,11 @@ class PartitionSpace:
     need: tuple[int, ...]  # crossbars of each layer (dup x set)
     cap: int  # most crossbars per macro
     sharing: bool
+    #: :meth:`pair_counts` by pair, kept as they are asked for (the EA asks for the same pairs
+    #: many times: every earlier unshared layer is a candidate partner)
+    pairs: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -67,17 +72,25 @@ class PartitionSpace:
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
-        both = self.need[a] + self.need[b]
-        return sorted(
-            c for c in set(self.counts[a]) & set(self.counts[b]) if -(-both // c) <= self.cap
-        )
+        counts = self.pairs.get((a, b))
+        if counts is None:
+            both = self.need[a] + self.need[b]
+            common = set(self.counts[a]) & set(self.counts[b])
+            counts = self.pairs[a, b] = tuple(
+                sorted(c for c in common if -(-both // c) <= self.cap)
+            )
+        return list(counts)
 
 
 def owners(p: Partition) -> dict[int, list[int]]:
     """Members of each macro group, by owner."""
     out: dict[int, list[int]] = {}
     for k, (owner, _) in enumerate(p):
-        out.setdefault(owner, []).append(k)
+        members = out.get(owner)
+        if members is None:
+            out[owner] = [k]
+        else:
+            members.append(k)
     return out
 
 
