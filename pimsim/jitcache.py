@@ -8,7 +8,8 @@ other module changes, and silently gives the old results. So each package calls 
 when it is imported, before any compiled function can run: it hashes every module of the package
 that uses numba together with every project module those import (transitively), and when the hash
 is not the one stored beside the cache it removes the package's cached functions, which numba then
-compiles again on their first call. An installed copy whose ``__pycache__`` cannot be written is
+compiles again on their first call (beside the code, or where ``NUMBA_CACHE_DIR`` tells numba to
+keep its caches). An installed copy whose ``__pycache__`` cannot be written is
 left alone (numba keeps that cache elsewhere, and an installed file changes only by a reinstall,
 which rewrites every file).
 """
@@ -16,6 +17,7 @@ which rewrites every file).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -83,7 +85,13 @@ def keep_fresh(package: Path, project: tuple[str, ...] = PROJECT) -> None:
             return
     except OSError:
         pass
-    caches = {p.parent / "__pycache__" for p in files if package in p.parents}
+    compiled = [p for p in files if package in p.parents]
+    caches = {p.parent / "__pycache__" for p in compiled}
+    if os.environ.get("NUMBA_CACHE_DIR"):  # numba then keeps every cache there, not beside the code
+        from numba.core.caching import _CacheLocator  # numba's rule for a file's folder there
+
+        root = Path(os.environ["NUMBA_CACHE_DIR"])
+        caches |= {root / _CacheLocator.get_suitable_cache_subpath(str(p)) for p in compiled}
     try:
         for cache in caches:
             for compiled in cache.glob("*.nb[ic]"):
