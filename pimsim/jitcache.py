@@ -58,7 +58,11 @@ def sources(package: Path, project: tuple[str, ...] = PROJECT) -> list[Path]:
     sorted."""
     root = package.parent
     uses = re.compile(r"^\s*(?:from\s+numba[\w.]*\s+import|import\s+numba)", re.M)
-    todo = [p for p in sorted(package.rglob("*.py")) if uses.search(p.read_text())]
+    todo = [
+        p
+        for p in sorted(package.rglob("*.py"))
+        if b"numba" in (data := p.read_bytes()) and uses.search(data.decode())
+    ]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()

@@ -36,7 +36,6 @@ __all__ = [
     "Infeasible",
     "allocate",
     "allocate_batch",
-    "chip_overhead_peak_w",
     "interface_bound_ns",
     "per_blocks",
 ]
@@ -210,15 +209,6 @@ def _loop_tables(ctx: ComboContext) -> tuple[np.ndarray, np.ndarray, tuple, np.n
         dtype=float,
     )
     return np.ascontiguousarray(t.work[:, cols]), t.items, tables, prices
-
-
-def chip_overhead_peak_w(parts: Parts, n_macros: int | np.ndarray) -> float | np.ndarray:
-    """Peak power of what a chip of ``n_macros`` macros has whatever its allocation: one router per
-    macro, the NoC's chip-level power and the off-chip interface (the same parts as
-    :func:`synth.design.inventory_batch` puts in the inventory), W; one figure per count when
-    given an array of counts."""
-    io = parts.interface.peak_power_w if parts.interface is not None else 0.0
-    return n_macros * parts.noc.router_power_w + parts.noc.chip_power_w + io
 
 
 def interface_bound_ns(ctx: ComboContext) -> float:

@@ -165,7 +165,7 @@ def allocate_arrays(
     size = np.empty(total, dtype=np.int64)  # (loops rather than numpy calls: quicker to compile)
     buffer_w = np.empty(total)
     for m in range(total):
-        size[m] = first_at_least(buffer_kib, kib[m])
+        size[m] = first_at_least(buffer_kib, float(kib[m]))
         buffer_w[m] = buffer_peak_w[size[m]]
     fixed, fixed_area = np.empty(count), np.empty(count)
     for b in range(count):

@@ -25,7 +25,6 @@ from synth.allocate import (
     Infeasible,
     allocate,
     allocate_batch,
-    chip_overhead_peak_w,
     interface_bound_ns,
     per_blocks,
 )
@@ -55,7 +54,6 @@ __all__ = [
     "allowed_counts",
     "area_dup_problem",
     "assemble",
-    "chip_overhead_peak_w",
     "default_partition",
     "design_area_mm2",
     "design_arrays",

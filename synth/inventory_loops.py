@@ -75,7 +75,7 @@ def inventory_arrays(
             adc += adcs[m]
             for j in range(units.shape[1]):
                 kinds[j] += units[m, j]
-            size = first_at_least(sizes, kib[m])
+            size = first_at_least(sizes, float(kib[m]))
             held[size] += 1
             first[size] = min(first[size], m - s0)
         order = np.empty(n_r, dtype=np.int64)  # first seen, first (a stable insertion sort)
