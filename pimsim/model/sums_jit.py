@@ -114,3 +114,57 @@ def macro_busy(
             if work != 0:
                 out[m, 2 + u] = work / (units[m, u] * unit_rate[u])
     return out
+
+
+@njit(cache=True)
+def pairwise_sum(values, lo, n):
+    """``values[lo:lo + n].sum()`` as numpy adds a contiguous float64 run, to the last bit: fewer
+    than 8 elements one after the other from 0.0; up to 128, eight running sums (element ``i``
+    into sum ``i % 8``, the rest after them added one by one to their total ``((s0 + s1) + (s2 +
+    s3)) + ((s4 + s5) + (s6 + s7))``); more, the two halves (the first a multiple of 8 long)
+    summed so and added (numpy's ``pairwise_sum``)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += values[i]
+        return res
+    if n <= 128:
+        r = values[lo : lo + 8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += values[lo + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(lo + i, lo + n):
+            res += values[j]
+        return res
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(values, lo, half) + pairwise_sum(values, lo + half, n - half)
+
+
+@njit(cache=True)
+def segment_sums(values, starts):
+    """Per segment ``values[starts[i]:starts[i + 1]]`` its ``.sum()`` (:func:`pairwise_sum`)."""
+    count = len(starts) - 1
+    out = np.empty(count)
+    for b in range(count):
+        out[b] = pairwise_sum(values, starts[b], starts[b + 1] - starts[b])
+    return out
+
+
+@njit(cache=True)
+def flow_sums(src, dst, flits, r0, c0, r1, c1, flow_start, n_macros):
+    """The NoC traffic of a batch's flows (flits per image ``flits``, from macro ``src`` to
+    ``dst``, between routers (``r0``, ``c0``) and (``r1``, ``c1``); design ``d``'s flows
+    ``flow_start[d]`` .. ``flow_start[d + 1] - 1``): (``n_macros``, 2) the flits each macro sends
+    and receives, summed in flow order from 0.0 (as ``np.bincount``), and per design its flit-hops
+    (flits x the X-then-Y route's hops), summed as numpy's ``.sum()`` (:func:`pairwise_sum`)."""
+    ports = np.zeros((n_macros, 2))
+    hops = np.empty(len(flits))
+    for f in range(len(flits)):
+        ports[src[f], 0] += flits[f]
+        ports[dst[f], 1] += flits[f]
+        hops[f] = flits[f] * (abs(r0[f] - r1[f]) + abs(c0[f] - c1[f]))
+    return ports, segment_sums(hops, flow_start)
