@@ -47,7 +47,6 @@ def wire_shares(
     col_start,
     bit_iters,
     blocks,
-    layer_first,
     macro_adcs,
     weights_wired,
 ):
@@ -55,7 +54,7 @@ def wire_shares(
     (:func:`pimsim.model.wiring.wiring`, whose module docstring states the rule).
 
     Per share (``lay`` its layer, ``glay`` its batch layer, ``macro`` its batch macro, ``frac``
-    its fraction of the layer): its crossbars ``rint(frac x per_block x per_copy)`` (0 for a layer
+    its fraction of the layer; ``glay`` sorted): its crossbars ``rint(frac x per_block x per_copy)`` (0 for a layer
     without weights), its first crossbar among its layer's (the crossbars of its layer's earlier
     shares, summed in share order), its weight columns before that and its own (from the prefix
     sums ``col_prefix``); whether its ADCs are wired (a weight share of a design wired to its
@@ -79,8 +78,7 @@ def wire_shares(
         if weight_layer[layer]:
             crossbars[s] = np.int64(np.rint(frac[s] * per_block[glay[s]] * per_copy))
             sharing[macro[s]] += 1.0
-        first = layer_first[s]
-        if first == s:
+        if s == 0 or glay[s] != glay[s - 1]:
             running = 0  # (the layer's first share starts at its crossbar 0)
         start[s] = running
         running += crossbars[s]

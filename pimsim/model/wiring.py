@@ -81,7 +81,6 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
         t.col_start,
         t.bit_iters,
         blocks,
-        st.layer_first,
         st.macros.adcs,
         st.weights_wired,
     )
