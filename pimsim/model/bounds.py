@@ -20,8 +20,10 @@ import numpy as np
 
 from pimsim.model.actions import Action
 from pimsim.model.kernel import BUSY_NAMES, WORK, link_of
-from pimsim.model.stack import add_at
+from pimsim.model.sums_jit import port_times
 from pimsim.model.tables import NetworkTables
+
+_READ, _WRITE = WORK.index(Action.BUFFER_READ_BITS), WORK.index(Action.BUFFER_WRITE_BITS)
 
 
 def port_load(
@@ -30,12 +32,9 @@ def port_load(
     """(M,) each scratchpad port's time per image, ns: every share's window loads and result
     stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
     send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
-    bound on the period: a port moves one access at a time."""
-    bits = moved[:, 0] + moved[:, 1]
-    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
-    add_at(bits, share_macro, own)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
+    bound on the period: a port moves one access at a time (summed in share order, a compiled
+    loop: :func:`pimsim.model.sums_jit.port_times`)."""
+    return port_times(work_t, _READ, _WRITE, share_macro, moved, port_bits_per_ns)
 
 
 def raise_to(

@@ -168,3 +168,21 @@ def flow_sums(src, dst, flits, r0, c0, r1, c1, flow_start, n_macros):
         ports[dst[f], 1] += flits[f]
         hops[f] = flits[f] * (abs(r0[f] - r1[f]) + abs(c0[f] - c1[f]))
     return ports, segment_sums(hops, flow_start)
+
+
+@njit(cache=True, error_model="numpy")
+def port_times(work_t, read_row, write_row, macro, moved, port_bits_per_ns):
+    """(M,) each scratchpad port's time per image, ns (:func:`pimsim.model.bounds.port_load`):
+    the bits NoC transfers read and write there (``moved`` (M, 2), read + written), plus each
+    share's bits read and written (rows ``read_row`` + ``write_row`` of the (K, S) ``work_t``)
+    added to its ``macro``'s in share order, over the port's bits per ns; 0 where no bit moves."""
+    bits = np.empty(len(moved))
+    for m in range(len(moved)):
+        bits[m] = moved[m, 0] + moved[m, 1]
+    for s in range(len(macro)):
+        bits[macro[s]] += work_t[read_row, s] + work_t[write_row, s]
+    out = np.zeros(len(moved))
+    for m in range(len(moved)):
+        if bits[m] > 0:
+            out[m] = bits[m] / port_bits_per_ns[m]
+    return out
