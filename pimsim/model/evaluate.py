@@ -23,7 +23,6 @@ from pimsim.model.kernel import (
     UNITS,
     WORK,
     block_latency,
-    flow_ends,
     route_loads,
     stage_rates,
 )
@@ -200,15 +199,15 @@ def evaluate_batch(
         t, st, layer_start, d0.flit_bits
     )
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
-    ends = flow_ends(src, dst, st.positions)
+    # each flow's routers, each macro's flits sent and received, each design's flit-hops
+    # (pimsim.model.sums_jit)
+    *ends, ports, hops = flow_sums(src, dst, flits, st.positions, flow_start, m_total)
+    noc = (*ends, flits)
     # a link carries only the flows whose leg runs along its row (column): the busiest link of
     # the lines that could pass the period, and a link idled by cross packets on the next one
     # where a row's and the next column's traffic could (pimsim.model.noc_loops, .crossing)
     margin = d0.flit_ns * (1 + 1e-9)  # (a margin for the order of the sums)
     side = int(st.meshes.max())
-    noc = (*(np.ascontiguousarray(x) for x in ends), flits)
-    # each macro's flits sent and received, each design's flit-hops (pimsim.model.sums_jit)
-    ports, hops = flow_sums(src, dst, flits, *noc[:4], flow_start, m_total)
     flit_ns = float(d0.flit_ns)  # (one signature of the compiled loops)
     busy_ns, cell, crossing = link_bounds(
         *noc, flow_start, st.meshes, period, margin, flit_ns, side

@@ -155,19 +155,31 @@ def segment_sums(values, starts):
 
 
 @njit(cache=True)
-def flow_sums(src, dst, flits, r0, c0, r1, c1, flow_start, n_macros):
+def flow_sums(src, dst, flits, positions, flow_start, n_macros):
     """The NoC traffic of a batch's flows (flits per image ``flits``, from macro ``src`` to
-    ``dst``, between routers (``r0``, ``c0``) and (``r1``, ``c1``); design ``d``'s flows
-    ``flow_start[d]`` .. ``flow_start[d + 1] - 1``): (``n_macros``, 2) the flits each macro sends
-    and receives, summed in flow order from 0.0 (as ``np.bincount``), and per design its flit-hops
-    (flits x the X-then-Y route's hops), summed as numpy's ``.sum()`` (:func:`pairwise_sum`)."""
+    ``dst``; macro ``m``'s router at ``positions[m]`` (row, column); design ``d``'s flows
+    ``flow_start[d]`` .. ``flow_start[d + 1] - 1``): each flow's ends (source row, source column,
+    destination row, destination column: :func:`pimsim.model.kernel.flow_ends`), (``n_macros``,
+    2) the flits each macro sends and receives, summed in flow order from 0.0 (as
+    ``np.bincount``), and per design its flit-hops (flits x the X-then-Y route's hops), summed as
+    numpy's ``.sum()`` (:func:`pairwise_sum`). Returns (r0, c0, r1, c1, ports, hops)."""
+    n = len(flits)
+    r0, c0 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    r1, c1 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     ports = np.zeros((n_macros, 2))
-    hops = np.empty(len(flits))
-    for f in range(len(flits)):
-        ports[src[f], 0] += flits[f]
-        ports[dst[f], 1] += flits[f]
+    hops = np.empty(n)
+    for f in range(n):
+        a, b = src[f], dst[f]
+        r0[f], c0[f], r1[f], c1[f] = (
+            positions[a, 0],
+            positions[a, 1],
+            positions[b, 0],
+            positions[b, 1],
+        )
+        ports[a, 0] += flits[f]
+        ports[b, 1] += flits[f]
         hops[f] = flits[f] * (abs(r0[f] - r1[f]) + abs(c0[f] - c1[f]))
-    return ports, segment_sums(hops, flow_start)
+    return r0, c0, r1, c1, ports, segment_sums(hops, flow_start)
 
 
 @njit(cache=True, error_model="numpy")
