@@ -17,6 +17,7 @@ period to every other bound that is longer, remembering which one set it (a code
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.actions import Action
 from pimsim.model.kernel import BUSY_NAMES, WORK, link_of
@@ -46,13 +47,21 @@ def raise_to(
     where: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each design's period, what sets it (``code``) and where (``cell``), raised to ``bound``
-    where ``bound`` is longer (a tie keeps the earlier cause)."""
-    longer = bound > period
-    return (
-        np.where(longer, bound, period),
-        np.where(longer, code, cause),
-        np.where(longer, cell, where),
-    )
+    (per design, or one for all) where ``bound`` is longer (a tie keeps the earlier cause): the
+    arrays ``period``, ``cause`` and ``where`` (float64, int64, int64) are raised in place and
+    returned."""
+    if not isinstance(bound, np.ndarray):
+        bound = np.full(len(period), float(bound))
+    _raise(bound, code, cell, period, cause, where)
+    return period, cause, where
+
+
+@njit(cache=True)
+def _raise(bound, code, cell, period, cause, where):
+    """:func:`raise_to` in place, design by design."""
+    for b in range(len(period)):
+        if bound[b] > period[b]:
+            period[b], cause[b], where[b] = bound[b], code, cell[b]
 
 
 def set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
