@@ -1,13 +1,15 @@
 """The compiled loops' small rules against their plain statements on hand-made inputs: sums in
 input order (``np.add.at``'s), the first maximum of each segment, the sums per design in share
-order, numpy's NaN-propagating maximum, and a job's whole actions worked out by hand."""
+order, numpy's pairwise ``.sum()``, numpy's NaN-propagating maximum, and a job's whole actions worked out by hand."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import numpy as np
 
 from pimsim.model.scalars_jit import fmax, fmin, whole_actions_one
-from pimsim.model.sums_jit import add_at, design_sums, segment_argmax
+from pimsim.model.sums_jit import add_at, design_sums, pairwise_sum, segment_argmax, segment_sums
 
 
 def test_add_at_adds_each_value_in_input_order() -> None:
@@ -52,3 +54,20 @@ def test_whole_actions_by_hand() -> None:
     # exactly 64 elements are 2 actions, not 3 (the 1e-9 guard against float noise)
     assert whole_actions_one(64.0, 1.0, 32.0, 1.0) == (2.0, 2.0)
     assert whole_actions_one(0.0, 4.0, 32.0, 1.0) == (0.0, 0.0)  # no elements: no job
+
+
+def test_pairwise_sum_adds_as_numpy_sum_does() -> None:
+    # 9 values: eight running sums, then the ninth; 1e16 + 1.0 + ... loses the ones one by one in
+    # a sequential sum (1e16 + 1 rounds to 1e16), while the running sums pair them first
+    values = np.array([1e16, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    running = ((1e16 + 1.0) + (1.0 + 1.0)) + ((1.0 + 1.0) + (1.0 + 1.0))
+    assert pairwise_sum(values, 0, 9) == running + 1.0 == values.sum()
+    assert pairwise_sum(values, 0, 9) != sum(values.tolist())  # (sequential: 1e16 + 8)
+    assert pairwise_sum(values, 1, 7) == 7.0 and pairwise_sum(values, 0, 0) == 0.0
+    # longer runs (halves, blocks of 128, any start) of values of many magnitudes
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(3000) * 10.0 ** rng.integers(-8, 8, 3000)
+    for lo, n in [(0, 8), (5, 127), (3, 128), (1, 129), (7, 300), (0, 2048), (11, 2989)]:
+        assert pairwise_sum(x, lo, n) == x[lo : lo + n].sum()
+    starts = np.array([0, 0, 5, 200, 3000])
+    assert segment_sums(x, starts).tolist() == [x[a:b].sum() for a, b in pairwise(starts)]

@@ -17,11 +17,14 @@ period to every other bound that is longer, remembering which one set it (a code
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.actions import Action
 from pimsim.model.kernel import BUSY_NAMES, WORK, link_of
-from pimsim.model.stack import add_at
+from pimsim.model.sums_jit import port_times
 from pimsim.model.tables import NetworkTables
+
+_READ, _WRITE = WORK.index(Action.BUFFER_READ_BITS), WORK.index(Action.BUFFER_WRITE_BITS)
 
 
 def port_load(
@@ -30,12 +33,9 @@ def port_load(
     """(M,) each scratchpad port's time per image, ns: every share's window loads and result
     stores in the macro (``work_t``, (K, S) per image) plus the bits NoC transfers read there to
     send and write there on arrival (``moved``, (M, 2)), at the port's bits per ns. A closed-form
-    bound on the period: a port moves one access at a time."""
-    bits = moved[:, 0] + moved[:, 1]
-    own = work_t[WORK.index(Action.BUFFER_READ_BITS)] + work_t[WORK.index(Action.BUFFER_WRITE_BITS)]
-    add_at(bits, share_macro, own)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(bits > 0, bits / port_bits_per_ns, 0.0)
+    bound on the period: a port moves one access at a time (summed in share order, a compiled
+    loop: :func:`pimsim.model.sums_jit.port_times`)."""
+    return port_times(work_t, _READ, _WRITE, share_macro, moved, port_bits_per_ns)
 
 
 def raise_to(
@@ -47,13 +47,21 @@ def raise_to(
     where: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each design's period, what sets it (``code``) and where (``cell``), raised to ``bound``
-    where ``bound`` is longer (a tie keeps the earlier cause)."""
-    longer = bound > period
-    return (
-        np.where(longer, bound, period),
-        np.where(longer, code, cause),
-        np.where(longer, cell, where),
-    )
+    (per design, or one for all) where ``bound`` is longer (a tie keeps the earlier cause): the
+    arrays ``period``, ``cause`` and ``where`` (float64, int64, int64) are raised in place and
+    returned."""
+    if not isinstance(bound, np.ndarray):
+        bound = np.full(len(period), float(bound))
+    _raise(bound, code, cell, period, cause, where)
+    return period, cause, where
+
+
+@njit(cache=True)
+def _raise(bound, code, cell, period, cause, where):
+    """:func:`raise_to` in place, design by design."""
+    for b in range(len(period)):
+        if bound[b] > period[b]:
+            period[b], cause[b], where[b] = bound[b], code, cell[b]
 
 
 def set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:

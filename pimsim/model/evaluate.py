@@ -9,7 +9,6 @@ The per-network tables and per-design arrays (:mod:`pimsim.model.tables`) are re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 
@@ -24,7 +23,6 @@ from pimsim.model.kernel import (
     UNITS,
     WORK,
     block_latency,
-    flow_ends,
     route_loads,
     stage_rates,
 )
@@ -35,6 +33,7 @@ from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import BatchTables, noc_buffer_bits, price_batch
 from pimsim.model.shared_jit import shared_bounds
 from pimsim.model.stack import Stack, batch_parts, segment_argmax, tile
+from pimsim.model.sums_jit import flow_sums, segment_sums
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.wiring import stage_columns, wiring
 
@@ -200,15 +199,15 @@ def evaluate_batch(
         t, st, layer_start, d0.flit_bits
     )
     flow_start = np.searchsorted(flow_design, np.arange(count + 1))
-    ends = flow_ends(src, dst, st.positions)
-    r0, c0, r1, c1 = ends
-    flit_hops = flits * (np.abs(r0 - r1) + np.abs(c0 - c1))
+    # each flow's routers, each macro's flits sent and received, each design's flit-hops
+    # (pimsim.model.sums_jit)
+    *ends, ports, hops = flow_sums(src, dst, flits, st.positions, flow_start, m_total)
+    noc = (*ends, flits)
     # a link carries only the flows whose leg runs along its row (column): the busiest link of
     # the lines that could pass the period, and a link idled by cross packets on the next one
     # where a row's and the next column's traffic could (pimsim.model.noc_loops, .crossing)
     margin = d0.flit_ns * (1 + 1e-9)  # (a margin for the order of the sums)
     side = int(st.meshes.max())
-    noc = (*(np.ascontiguousarray(x) for x in ends), flits)
     flit_ns = float(d0.flit_ns)  # (one signature of the compiled loops)
     busy_ns, cell, crossing = link_bounds(
         *noc, flow_start, st.meshes, period, margin, flit_ns, side
@@ -223,9 +222,6 @@ def evaluate_batch(
     # every packet a macro sends takes its router's injection port, every packet it receives the
     # ejection port (the router's local port of the macro, one flit per flit time): like a link,
     # each port's flits per image bound the period
-    ports = np.empty((m_total, 2))
-    ports[:, 0] = np.bincount(src, flits, minlength=m_total)
-    ports[:, 1] = np.bincount(dst, flits, minlength=m_total)
     top, cell = segment_argmax(ports.ravel() * d0.flit_ns, st.macro_start * 2)
     period, cause, where = raise_to(top, 6, cell, period, cause, where)
     io_bits = t.io_bits if d0.interface_gbit_s else 0.0  # the interface bounds the period
@@ -244,12 +240,10 @@ def evaluate_batch(
         port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
     )
     period, cause, where = raise_to(top, 5, cell, period, cause, where)
-    # pricing, every design at once; only the sums numpy adds pairwise (a design's flit-hops and
-    # NoC scratchpad energy over its own flows and macros) are taken per design
+    # pricing, every design at once; a design's flit-hops and NoC scratchpad energy over its own
+    # flows and macros are summed as numpy's .sum() adds (pairwise, pimsim.model.sums_jit)
     buffer_pj = np.concatenate([d.energy.buffer_pj for d in designs])
-    moved_pj = moved_all * buffer_pj
-    hops = np.array([flit_hops[f0:f1].sum() for f0, f1 in pairwise(flow_start.tolist())])
-    noc_pj = np.array([moved_pj[m0:m1].sum() for m0, m1 in pairwise(st.macro_start.tolist())])
+    noc_pj = segment_sums((moved_all * buffer_pj).ravel(), st.macro_start * 2)
     totals, energy = price_batch(
         work_t,
         st.share_design,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import UNIT_OF, Action
@@ -105,15 +106,33 @@ def stage_rates(rates: Rates, macros: MacroArrays, columns: np.ndarray | None = 
     kind), inf where the macro has no such part (see :func:`pimsim.model.kernel_jit.share_times`); only the rows
     ``columns`` of it if given."""
     columns = range(len(STAGE_WORK)) if columns is None else columns
-    rate = np.empty((len(columns), len(macros.adcs)))
-    for i, c in enumerate(columns):
-        if c in (0, len(STAGE_WORK) - 1):
-            rate[i] = macros.port_bits_per_ns
-        elif c == 1:
-            np.multiply(macros.adcs, rates.adc_ghz, out=rate[i])
-        else:
-            np.multiply(macros.units[:, c - 2], rates.unit_rate[c - 2], out=rate[i])
-    rate[rate == 0] = np.inf
+    return _stage_rates(
+        np.fromiter(columns, np.int64),
+        len(STAGE_WORK) - 1,
+        macros.port_bits_per_ns,
+        macros.adcs,
+        float(rates.adc_ghz),
+        macros.units,
+        rates.unit_rate,
+    )
+
+
+@njit(cache=True)
+def _stage_rates(columns, last, port_bits_per_ns, adcs, adc_ghz, units, unit_rate):
+    """:func:`stage_rates`, one pass: the port's bits per ns for columns 0 and ``last``, ``adcs x
+    adc_ghz`` for column 1, ``units[:, c - 2] x unit_rate[c - 2]`` for a unit column ``c``; inf
+    where that is 0."""
+    rate = np.empty((len(columns), len(adcs)))
+    for i in range(len(columns)):
+        c = columns[i]
+        for m in range(len(adcs)):
+            if c == 0 or c == last:
+                x = port_bits_per_ns[m]
+            elif c == 1:
+                x = adcs[m] * adc_ghz
+            else:
+                x = units[m, c - 2] * unit_rate[c - 2]
+            rate[i, m] = np.inf if x == 0 else x
     return rate
 
 

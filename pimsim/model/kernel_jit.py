@@ -47,15 +47,17 @@ def wire_shares(
     col_start,
     bit_iters,
     blocks,
-    layer_first,
     macro_adcs,
     weights_wired,
+    bit_iters_f,
+    macro_units,
+    sa_unit,
 ):
     """Each share's weight columns and ADCs under its design's wiring rule
     (:func:`pimsim.model.wiring.wiring`, whose module docstring states the rule).
 
     Per share (``lay`` its layer, ``glay`` its batch layer, ``macro`` its batch macro, ``frac``
-    its fraction of the layer): its crossbars ``rint(frac x per_block x per_copy)`` (0 for a layer
+    its fraction of the layer; ``glay`` sorted): its crossbars ``rint(frac x per_block x per_copy)`` (0 for a layer
     without weights), its first crossbar among its layer's (the crossbars of its layer's earlier
     shares, summed in share order), its weight columns before that and its own (from the prefix
     sums ``col_prefix``); whether its ADCs are wired (a weight share of a design wired to its
@@ -63,8 +65,10 @@ def wire_shares(
     bank's for a macro's only weight share, else one each and the spare ADCs in proportion to the
     conversions per image (columns x bits x blocks; the macro's total summed in share order), by
     largest remainder (ties to the earlier share); its busiest ADC's columns ``ceil(W / A -
-    1e-9)``. Returns (crossbars, start, before, columns, wired, adcs, own_run, most); columns in
-    whole numbers as floats, ADCs as floats."""
+    1e-9)``; and its layer's weights (bool) and bit iterations (``bit_iters_f``) and its macro's
+    shift-and-add units (column ``sa_unit`` of ``macro_units``). Returns (crossbars, start,
+    before, columns, wired, adcs, own_run, most, weight, bits, sa_units); columns in whole numbers
+    as floats, ADCs as floats."""
     n = len(lay)
     m_total = len(macro_adcs)
     crossbars = np.zeros(n, dtype=np.int64)
@@ -72,15 +76,17 @@ def wire_shares(
     before = np.empty(n)
     columns = np.empty(n)
     sharing = np.zeros(m_total)
+    weight, bits, sa_units = np.empty(n, dtype=np.bool_), np.empty(n), np.empty(n)
     running = 0
     for s in range(n):
         layer = lay[s]
         per_copy = set_crossbars[layer]
+        weight[s], bits[s] = weight_layer[layer], bit_iters_f[layer]
+        sa_units[s] = macro_units[macro[s], sa_unit]
         if weight_layer[layer]:
             crossbars[s] = np.int64(np.rint(frac[s] * per_block[glay[s]] * per_copy))
             sharing[macro[s]] += 1.0
-        first = layer_first[s]
-        if first == s:
+        if s == 0 or glay[s] != glay[s - 1]:
             running = 0  # (the layer's first share starts at its crossbar 0)
         start[s] = running
         running += crossbars[s]
@@ -147,7 +153,7 @@ def wire_shares(
     for s in range(n):
         if wired[s]:
             most[s] = np.ceil(columns[s] / adcs[s] - 1e-9)
-    return crossbars, start, before, columns, wired, adcs, own_run, most
+    return crossbars, start, before, columns, wired, adcs, own_run, most, weight, bits, sa_units
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -13,6 +13,7 @@ and charges them to its port (:func:`pimsim.model.bounds.port_load`).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.stack import Stack
 from pimsim.model.tables import NetworkTables
@@ -31,14 +32,39 @@ def interface_port_bits(t: NetworkTables, st: Stack) -> np.ndarray:
     Each macro holding a share of a layer fed by the network input is written the whole input once
     (however many such shares it holds); a gathered output is read whole from its output macro
     (its first share), a spread one in parts, each share's from its own macro."""
-    out = np.zeros((len(st.macros.adcs), 2))
-    lay, macro = st.share_layer, st.share_macro
-    out[macro[t.fed[lay]], 1] = input_bits(t)  # (a macro named twice is set once)
-    o = np.flatnonzero(t.outputs[lay])  # the output layers' shares
-    first = np.ones(len(o), dtype=bool)  # each batch layer's first share (shares are sorted)
-    first[1:] = st.layer[o[1:]] != st.layer[o[:-1]]
-    spread = st.spread[st.layer[o]] if st.spread is not None else np.zeros(len(o), dtype=bool)
-    part = np.where(spread, st.share_frac[o], first.astype(float))
-    # added per macro in share order (by bincount, as np.add.at would)
-    out[:, 0] = np.bincount(macro[o], t.out_bits[lay[o]] * part, len(out))
+    spread = st.spread if st.spread is not None else np.zeros(0, dtype=np.bool_)
+    return _port_bits(
+        st.share_layer,
+        st.layer,
+        st.share_macro,
+        st.share_frac,
+        t.fed,
+        t.outputs,
+        t.out_bits,
+        spread,
+        input_bits(t),
+        len(st.macros.adcs),
+    )
+
+
+@njit(cache=True)
+def _port_bits(lay, glay, macro, frac, fed, outputs, out_bits, spread, in_bits, n_macros):
+    """:func:`interface_port_bits`, one pass over the shares (layer ``lay``, sorted batch layer
+    ``glay``, macro ``macro``, fraction ``frac``): ``in_bits`` written in each macro holding a
+    share of a layer ``fed`` by the input; per output layer, ``out_bits`` read from its first
+    share's macro, or ``out_bits x frac`` from each share's where the batch layer is ``spread``
+    (empty: none is); the reads summed per macro in share order from 0.0 (as ``np.bincount``)."""
+    out = np.zeros((n_macros, 2))
+    last = -1  # the batch layer of the last output share seen
+    for s in range(len(lay)):
+        layer, g = lay[s], glay[s]
+        if fed[layer]:
+            out[macro[s], 1] = in_bits
+        if outputs[layer]:
+            if len(spread) and spread[g]:
+                part = frac[s]
+            else:
+                part = 1.0 if g != last else 0.0
+            last = g
+            out[macro[s], 0] += out_bits[layer] * part
     return out

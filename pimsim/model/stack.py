@@ -34,7 +34,6 @@ class Stack:
     layer: np.ndarray  # (S,) batch layer, sorted
     share_macro: np.ndarray  # (S,) batch macro
     share_frac: np.ndarray  # (S,)
-    layer_first: np.ndarray  # (S,) the first share of its batch layer
     share_design: np.ndarray  # (S,) its design
     share_start: np.ndarray  # (B + 1,) each design's first share
     macro_start: np.ndarray  # (B + 1,) each design's first macro
@@ -59,26 +58,26 @@ class Stack:
                 raise ValueError(
                     "a batch of designs must share their rates, NoC timing and interface"
                 )
-        s_count = [len(d.share_layer) for d in designs]
-        m_count = [len(d.macros.adcs) for d in designs]
-        share_start = np.concatenate([[0], np.cumsum(s_count)])
-        macro_start = np.concatenate([[0], np.cumsum(m_count)])
-        share_design = np.repeat(np.arange(len(designs)), s_count)
+        count = len(designs)
+        s_count = np.fromiter((len(d.share_layer) for d in designs), np.int64, count)
+        m_count = np.fromiter((len(d.macros.adcs) for d in designs), np.int64, count)
+        share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
+        np.cumsum(s_count, out=share_start[1:])
+        np.cumsum(m_count, out=macro_start[1:])
+        share_design = np.repeat(np.arange(count), s_count)
         share_layer = np.concatenate([d.share_layer for d in designs])
         spreads = [d.spread for d in designs]
         spread = None
         if any(s is not None and s.any() for s in spreads):
             spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
-        layer = share_design * n + share_layer
-        new = np.ones(len(layer), dtype=bool)
-        new[1:] = layer[1:] != layer[:-1]
+        share_macro = np.concatenate([d.share_macro for d in designs])
+        share_macro += np.repeat(macro_start[:-1], s_count)
         return cls(
-            len(designs),
+            count,
             share_layer,
-            layer,
-            np.concatenate([d.share_macro for d in designs]) + np.repeat(macro_start[:-1], s_count),
+            share_design * n + share_layer,
+            share_macro,
             np.concatenate([d.share_frac for d in designs]),
-            np.maximum.accumulate(np.where(new, np.arange(len(layer)), 0)),
             share_design,
             share_start,
             macro_start,
@@ -91,7 +90,9 @@ class Stack:
             np.concatenate([d.positions for d in designs]),
             np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
             spread,
-            np.repeat([d.adc_wiring == "weights" for d in designs], s_count).astype(bool),
+            np.repeat(
+                np.fromiter((d.adc_wiring == "weights" for d in designs), bool, count), s_count
+            ),
         )
 
 

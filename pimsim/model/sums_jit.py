@@ -114,3 +114,87 @@ def macro_busy(
             if work != 0:
                 out[m, 2 + u] = work / (units[m, u] * unit_rate[u])
     return out
+
+
+@njit(cache=True)
+def pairwise_sum(values, lo, n):
+    """``values[lo:lo + n].sum()`` as numpy adds a contiguous float64 run, to the last bit: fewer
+    than 8 elements one after the other from 0.0; up to 128, eight running sums (element ``i``
+    into sum ``i % 8``, the rest after them added one by one to their total ``((s0 + s1) + (s2 +
+    s3)) + ((s4 + s5) + (s6 + s7))``); more, the two halves (the first a multiple of 8 long)
+    summed so and added (numpy's ``pairwise_sum``)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += values[i]
+        return res
+    if n <= 128:
+        r = values[lo : lo + 8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += values[lo + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for j in range(lo + i, lo + n):
+            res += values[j]
+        return res
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(values, lo, half) + pairwise_sum(values, lo + half, n - half)
+
+
+@njit(cache=True)
+def segment_sums(values, starts):
+    """Per segment ``values[starts[i]:starts[i + 1]]`` its ``.sum()`` (:func:`pairwise_sum`)."""
+    count = len(starts) - 1
+    out = np.empty(count)
+    for b in range(count):
+        out[b] = pairwise_sum(values, starts[b], starts[b + 1] - starts[b])
+    return out
+
+
+@njit(cache=True)
+def flow_sums(src, dst, flits, positions, flow_start, n_macros):
+    """The NoC traffic of a batch's flows (flits per image ``flits``, from macro ``src`` to
+    ``dst``; macro ``m``'s router at ``positions[m]`` (row, column); design ``d``'s flows
+    ``flow_start[d]`` .. ``flow_start[d + 1] - 1``): each flow's ends (source row, source column,
+    destination row, destination column: :func:`pimsim.model.kernel.flow_ends`), (``n_macros``,
+    2) the flits each macro sends and receives, summed in flow order from 0.0 (as
+    ``np.bincount``), and per design its flit-hops (flits x the X-then-Y route's hops), summed as
+    numpy's ``.sum()`` (:func:`pairwise_sum`). Returns (r0, c0, r1, c1, ports, hops)."""
+    n = len(flits)
+    r0, c0 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    r1, c1 = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    ports = np.zeros((n_macros, 2))
+    hops = np.empty(n)
+    for f in range(n):
+        a, b = src[f], dst[f]
+        r0[f], c0[f], r1[f], c1[f] = (
+            positions[a, 0],
+            positions[a, 1],
+            positions[b, 0],
+            positions[b, 1],
+        )
+        ports[a, 0] += flits[f]
+        ports[b, 1] += flits[f]
+        hops[f] = flits[f] * (abs(r0[f] - r1[f]) + abs(c0[f] - c1[f]))
+    return r0, c0, r1, c1, ports, segment_sums(hops, flow_start)
+
+
+@njit(cache=True, error_model="numpy")
+def port_times(work_t, read_row, write_row, macro, moved, port_bits_per_ns):
+    """(M,) each scratchpad port's time per image, ns (:func:`pimsim.model.bounds.port_load`):
+    the bits NoC transfers read and write there (``moved`` (M, 2), read + written), plus each
+    share's bits read and written (rows ``read_row`` + ``write_row`` of the (K, S) ``work_t``)
+    added to its ``macro``'s in share order, over the port's bits per ns; 0 where no bit moves."""
+    bits = np.empty(len(moved))
+    for m in range(len(moved)):
+        bits[m] = moved[m, 0] + moved[m, 1]
+    for s in range(len(macro)):
+        bits[macro[s]] += work_t[read_row, s] + work_t[write_row, s]
+    out = np.zeros(len(moved))
+    for m in range(len(moved)):
+        if bits[m] > 0:
+            out[m] = bits[m] / port_bits_per_ns[m]
+    return out

@@ -60,7 +60,6 @@ class Wiring:
     before: np.ndarray  # (S,) weight columns of its layer's crossbars before its first
     most: np.ndarray  # (S,) its busiest ADC's columns, ceil(W / A) (0 where not wired)
     weight: np.ndarray  # (S,) bool: a weight share
-    per_copy: np.ndarray  # (S,) crossbars per copy of its layer
     bits: np.ndarray  # (S,) its layer's bit iterations (floats)
     sa_units: np.ndarray  # (S,) shift-and-add units of its macro
 
@@ -69,24 +68,26 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     """Each share's weight columns and ADCs under its design's wiring rule (see the module
     docstring); ``blocks`` (B x L,) the blocks per image of every batch layer."""
     lay, macro = st.share_layer, st.share_macro
-    crossbars, start, before, columns, wired, adcs, own_run, most = wire_shares(
-        lay,
-        st.layer,
-        macro,
-        st.share_frac,
-        st.per_block,
-        t.set_crossbars,
-        t.weight,
-        t.col_prefix,
-        t.col_start,
-        t.bit_iters,
-        blocks,
-        st.layer_first,
-        st.macros.adcs,
-        st.weights_wired,
+    (crossbars, start, before, columns, wired, adcs, own_run, most, weight, bits, sa_units) = (
+        wire_shares(
+            lay,
+            st.layer,
+            macro,
+            st.share_frac,
+            st.per_block,
+            t.set_crossbars,
+            t.weight,
+            t.col_prefix,
+            t.col_start,
+            t.bit_iters,
+            blocks,
+            st.macros.adcs,
+            st.weights_wired,
+            t.bit_iters_f,
+            st.macros.units,
+            _SA_UNIT,
+        )
     )
-    weight = t.weight[lay]
-    per_copy = t.set_crossbars[lay]
     return Wiring(
         wired,
         columns,
@@ -97,9 +98,8 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
         before,
         most,
         weight,
-        per_copy,
-        t.bit_iters_f[lay],
-        np.take(st.macros.units[:, _SA_UNIT], macro),
+        bits,
+        sa_units,
     )
 
 
