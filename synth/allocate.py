@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pimsim.arch.schema import Parts
 from pimsim.model.actions import Action
 from pimsim.model.kernel import UNIT_COLUMNS, K
 from synth.allocate_loops import allocate_arrays

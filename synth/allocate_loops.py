@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from pimsim.model.sums_jit import pairwise_sum
 from synth.bisect_loops import allocate_each
-from synth.sums import first_at_least, pairwise_sum
+from synth.sums import first_at_least
 
 __all__ = ["allocate_arrays"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from synth.sums import pairwise_sum
+from pimsim.model.sums_jit import pairwise_sum
 
 __all__ = ["LACKING", "OK", "TOO_COSTLY", "allocate_each"]
 

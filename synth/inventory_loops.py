@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from synth.sums import first_at_least, pairwise_sum
+from pimsim.model.sums_jit import pairwise_sum
+from synth.sums import first_at_least
 
 __all__ = [
     "ADC",

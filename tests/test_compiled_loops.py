@@ -11,6 +11,7 @@ from pimsim.components import load_library
 from pimsim.model.inventory import PartCounts, stocks
 from pimsim.model.kernel import UNITS
 from pimsim.model.pricing import COMPONENTS
+from pimsim.model.sums_jit import pairwise_sum
 from pimsim.network.zoo import zoo_network
 from synth.allocate import Allocation, allocate_batch
 from synth.context import ComboContext
@@ -18,7 +19,6 @@ from synth.design import inventory_batch
 from synth.layout import assemble_batch, default_partition
 from synth.sample import random_candidates
 from synth.settings import Combo
-from synth.sums import pairwise_sum
 
 
 def test_pairwise_sum_is_numpys_sum_of_a_run() -> None:

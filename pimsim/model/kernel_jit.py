@@ -28,7 +28,7 @@ _MVM, _ADC, _SHIFT_ADD = (STAGES.index(n) for n in ("mvm", "adc", "shift_add"))
 def _columns_upto(col_prefix, base, per_copy, whole, i):
     """Weight columns of crossbars ``0 .. i - 1`` of a layer (copy by copy): ``copies x whole``
     plus the prefix sum of the rest (``base``: the layer's first prefix sum, ``whole``: a copy's
-    columns), as :func:`pimsim.model.wiring._columns_upto`."""
+    columns)."""
     step = max(per_copy, 1)
     copies, rest = i // step, i % step
     return copies * whole + col_prefix[base + rest]
@@ -161,7 +161,7 @@ def _seen_columns(
     col_prefix, col_start, layer, per_copy, pixels, start, crossbars, columns, before
 ):
     """Weight columns a share reads a bit in a block of ``pixels`` output pixels: its crossbars of
-    copies ``0 .. pixels - 1`` (:func:`pimsim.model.wiring.active_columns`; all its ``columns``
+    copies ``0 .. pixels - 1`` (:func:`active_columns`; all its ``columns``
     when the block reaches all its crossbars)."""
     reach = pixels * per_copy
     if reach >= start + crossbars:

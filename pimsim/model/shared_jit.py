@@ -31,7 +31,7 @@ _N_STAGES = len(STAGES)
 def _argmax_cells(values, shared, shared_start, macro_start):
     """Per design, the largest of ``values`` (one row per listed macro, in batch order; design
     ``b``'s rows from ``shared_start[b]``) and where: macro (numbered in the design) x row width +
-    column, the first of equals (:func:`pimsim.model.stack.shared_argmax`)."""
+    column, the first of equals (as ``np.argmax`` of each design's rows, flattened)."""
     width = values.shape[1]
     top, offset = segment_argmax(values.ravel(), shared_start * width)
     cell = np.empty(len(top), dtype=np.int64)
