@@ -21,6 +21,7 @@ from synth.anneal_jit import MAX, PAPER, _word, anneal_dup, energy, exact
 from synth.context import ComboContext
 from synth.dup import DupProblem, Neighbours, candidates, max_energy, paper_energy, seed
 from synth.settings import SAParams, Settings, combos
+from tests.dup_problems import dup_problems
 
 SMALL = {"chains": 2, "iterations": 12, "cooling": 0.7, "final_ratio": 1e-2, "archive": 10}
 
@@ -133,18 +134,9 @@ def test_hand_made_corners_anneal_alike() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 400), st.integers(1, 40), st.integers(1, 99)),
-        min_size=1,
-        max_size=8,
-    ),
-    st.integers(0, 3000),
-    st.integers(0, 10_000),
-)
-def test_random_problems_anneal_alike(layers, extra, seed_value) -> None:  # type: ignore[no-untyped-def]
-    pixels, sets, movement = (tuple(c) for c in zip(*layers, strict=True))
-    problem = DupProblem(pixels, sets, movement, sum(sets) + extra)
+@given(dup_problems())
+def test_random_problems_anneal_alike(case) -> None:  # type: ignore[no-untyped-def]
+    problem, seed_value = case
     for kind in (PAPER, MAX):
         assert_same(problem, kind, seed_value + kind)
 

@@ -10,7 +10,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pimsim.components.library import load_library
 from pimsim.network.zoo import zoo_network
@@ -22,6 +21,7 @@ from synth.polish import PAIR, picked, polish, polish_together, together
 from synth.search import Found, Unit, designs_of, evolve_designs, search_unit
 from synth.settings import Combo, Settings, combos
 from synth.winner import REPAIRED, choose
+from tests.dup_problems import dup_problems
 
 
 def plain_move(problem: DupProblem, dup: tuple[int, ...], rng: random.Random) -> tuple[int, ...]:
@@ -57,18 +57,9 @@ def plain_move(problem: DupProblem, dup: tuple[int, ...], rng: random.Random) ->
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 400), st.integers(1, 40), st.integers(1, 99)),
-        min_size=1,
-        max_size=8,
-    ),
-    st.integers(0, 3000),
-    st.integers(0, 10_000),
-)
-def test_the_move_draws_exactly_as_the_plain_rule(layers, extra, seed_value) -> None:  # type: ignore[no-untyped-def]
-    pixels, sets, movement = (tuple(c) for c in zip(*layers, strict=True))
-    problem = DupProblem(pixels, sets, movement, sum(sets) + extra)
+@given(dup_problems())
+def test_the_move_draws_exactly_as_the_plain_rule(case) -> None:  # type: ignore[no-untyped-def]
+    problem, seed_value = case
     fast, plain = random.Random(seed_value), random.Random(seed_value)
     a = b = seed(problem)
     neighbours = Neighbours(problem)
