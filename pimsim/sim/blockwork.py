@@ -172,17 +172,16 @@ def adc_loads(xb: ShareCrossbars, pixels: int, adcs: int) -> tuple[float, ...]:
     load = [0.0] * adcs
     total = max(xb.macro_wired, 1)
 
-    def first(j: int) -> int:  # the first wired column of ADC j
-        return -(-j * total // adcs)
-
     for copy, cols, lo in zip(xb.copy, xb.cols, xb.wired, strict=True):
         if copy >= pixels or cols <= 0:
             continue
         hi = lo + cols  # its active columns among the wired ones
         j = lo * adcs // total
-        while j < adcs and first(j) < hi:
-            load[j] += min(hi, first(j + 1)) - max(lo, first(j))
-            j += 1
+        start = -(-j * total // adcs)  # the first wired column of ADC j
+        while j < adcs and start < hi:
+            end = -(-(j + 1) * total // adcs)  # ADC j + 1's first
+            load[j] += min(hi, end) - max(lo, start)
+            j, start = j + 1, end
     return tuple(load)
 
 
