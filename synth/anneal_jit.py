@@ -206,19 +206,15 @@ def _move(state, new, words, pixels, sets, budget, mean_set, lowerable, fits) ->
 
 @njit(cache=True)
 def _anneal(  # type: ignore[no-untyped-def]
-    words, init, pixels, sets, movement, budget, mean_set, kind, alpha, start, t0,
-    chains, iterations, cooling, final_ratio,
+    words, init, pixels, sets, movement, budget, mean_set, kind, alpha, start, temperatures,
+    chains, iterations,
 ):  # fmt: skip
-    """:func:`synth.anneal.anneal`'s chains with the move and energy above. Returns (states,
-    energies): ``init`` and then every candidate of every move, in order, with its energy (a state
-    met twice is there twice, with the same energy); ``words`` is read from its index on."""
+    """:func:`synth.anneal.anneal`'s chains with the move and energy above, each chain through the
+    schedule ``temperatures``. Returns (states, energies): ``init`` and then every candidate of
+    every move, in order, with its energy (a state met twice is there twice, with the same
+    energy); ``words`` is read from its index on."""
     n = init.shape[0]
-    temperatures = 0
-    t = t0
-    while t > t0 * final_ratio:
-        temperatures += 1
-        t *= cooling
-    states = np.empty((chains * iterations * temperatures + 1, n), dtype=np.int64)
+    states = np.empty((chains * iterations * len(temperatures) + 1, n), dtype=np.int64)
     energies = np.empty(states.shape[0], dtype=np.float64)
     state = np.empty(n, dtype=np.int64)
     lowerable, fits = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
@@ -228,8 +224,7 @@ def _anneal(  # type: ignore[no-untyped-def]
     for _ in range(chains):
         state[:] = init
         e = start
-        temperature = t0
-        while temperature > t0 * final_ratio:
+        for temperature in temperatures:
             for _ in range(iterations):
                 new = states[count]
                 _move(state, new, words, pixels, sets, budget, mean_set, lowerable, fits)
@@ -242,7 +237,6 @@ def _anneal(  # type: ignore[no-untyped-def]
                 if accept:
                     state[:] = new
                     e = ce
-            temperature *= cooling
     return states, energies
 
 
@@ -293,11 +287,13 @@ def anneal_dup(
     mean_set = sum(sets) / len(sets) if sets else 0.0
     start = energy(arrays[0], arrays[1], arrays[3], kind, float(alpha))
     t0 = initial_temperature(start)
-    moves = chains * iterations
+    schedule = []  # the temperatures of a chain, as the generic loop steps through them
     t = t0
     while t > t0 * final_ratio:
-        moves, t = moves + chains * iterations, t * cooling
-    need = WORDS_PER_MOVE * moves
+        schedule.append(t)
+        t *= cooling
+    temperatures = np.array(schedule, dtype=np.float64)
+    need = WORDS_PER_MOVE * max(1, chains * iterations * len(schedule))
     while True:
         ahead = random.Random()
         ahead.setstate(rng.getstate())
@@ -308,8 +304,7 @@ def anneal_dup(
         words[need] = 0  # the index of the next word
         states, energies = _anneal(
             words, arrays[0], arrays[1], arrays[2], arrays[3], int(budget), float(mean_set),
-            int(kind), float(alpha), float(start), float(t0),
-            int(chains), int(iterations), float(cooling), float(final_ratio),
+            int(kind), float(alpha), float(start), temperatures, int(chains), int(iterations),
         )  # fmt: skip
         if words[need] <= need:
             break
