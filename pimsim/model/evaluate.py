@@ -257,10 +257,12 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
     m_total = len(st.macros.adcs)
     layer_start = np.searchsorted(glay, np.arange(count * n + 1))
-    items = tile(t.items, count)
-    blocks = -(-items // st.per_block)
-    full = np.minimum(st.per_block, items)
-    last = items - (blocks - 1) * st.per_block
+    # per batch layer (design x L + layer): blocks per image, items of a full and the last block
+    per_block, items = st.per_block.reshape(count, n), t.items
+    blocks_2d = -(-items // per_block)
+    blocks = blocks_2d.ravel()
+    full = np.minimum(per_block, items).ravel()
+    last = (items - (blocks_2d - 1) * per_block).ravel()
     frac = st.share_frac
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
     # where every weight share is wired and every macro has shift-and-add units, those two
@@ -271,7 +273,7 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     # the work of each share per image (work_t, one row per action; share_work, a view of it,
     # one row per share), the stage times of its full blocks, the block periods of its full and
     # last blocks and its time of its macro's shift-and-add units (pimsim.model.kernel_jit)
-    stage_rows = np.array(STAGE_WORK, dtype=np.int64)[columns]
+    stage_rows = np.array([STAGE_WORK[c] for c in columns], dtype=np.int64)
     lanes = float(rates.unit_lanes[_SA_UNIT])
     work_t, full_stages, p_full, p_last, pool_full, shift_add_ns = share_times(
         t.work_t,
@@ -284,8 +286,8 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
         last,
         blocks,
         stage_rows,
-        np.where(columns == 0, 0, columns + 1),
-        stage_rates(rates, st.macros, columns.tolist()),
+        np.array([c and c + 1 for c in columns], dtype=np.int64),
+        stage_rates(rates, st.macros, columns),
         weight,
         float(rates.bit_iters * rates.read_ns),
         wires.wired,
