@@ -16,7 +16,6 @@ import numpy as np
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_stack
 from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
-from pimsim.model.plan import mesh_shape
 from pimsim.model.pricing import COMPONENTS, BatchTables
 from pimsim.model.stack import Stack
 from synth import inventory_loops as loops
@@ -60,6 +59,7 @@ __all__ = [
     "design_arrays",
     "design_arrays_batch",
     "design_stack",
+    "mesh_arrays",
     "interface_bound_ns",
     "inventory_batch",
     "inventory_figures",
@@ -207,12 +207,7 @@ def design_stack(
     share_layer = np.concatenate([m.share_layer for m in macros])
     share_macro = np.concatenate([m.share_macro for m in macros])
     share_macro += np.repeat(macro_start[:-1], s_count)
-    mesh: dict[int, tuple[tuple[int, int], np.ndarray]] = {}  # by macro count: shape, routers
-    for k in m_count.tolist():
-        if k not in mesh:
-            shape = mesh_shape(k)
-            mesh[k] = shape, ctx.router_positions(k, shape[1])
-    shapes = [mesh[k] for k in m_count.tolist()]
+    meshes, positions = mesh_arrays(m_count, macro_start)
     noc, io = ctx.parts.noc, ctx.parts.interface
     io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
     return Stack(
@@ -230,8 +225,8 @@ def design_stack(
             np.concatenate([a.units for a in allocs]).astype(float),
             ctx.buffer_port[index],
         ),
-        np.concatenate([p for _, p in shapes]),
-        np.array([s for s, _ in shapes], dtype=int).reshape(-1, 2),
+        positions,
+        meshes,
         None,
         np.ones(len(share_layer), dtype=bool),  # adc_wiring "weights": what materialize writes
         ctx.rates,
@@ -247,6 +242,23 @@ def design_stack(
             np.full(count, io_pj, dtype=float),
         ),
     )
+
+
+def mesh_arrays(m_count: np.ndarray, macro_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 2) the mesh rows and columns of designs of ``m_count`` macros (``macro_start``: their
+    first macros laid end to end) and (M, 2) the router (row, column) of every macro: what
+    :func:`pimsim.model.plan.mesh_shape` and :func:`pimsim.model.plan.snake_position` give one
+    at a time, over arrays (``ceil(sqrt(n))`` rows: a square root correctly rounded either way;
+    integer division and remainders for the snake)."""
+    rows = np.maximum(np.ceil(np.sqrt(m_count)), 1).astype(np.int64)
+    cols = np.maximum(np.ceil(m_count / rows), 1).astype(np.int64)
+    meshes = np.stack([rows, cols], axis=1)
+    local = np.arange(int(macro_start[-1])) - np.repeat(macro_start[:-1], m_count)
+    per_macro = np.repeat(cols, m_count)
+    row, col = np.divmod(local, per_macro)
+    odd = (row % 2).astype(bool)
+    col[odd] = per_macro[odd] - 1 - col[odd]
+    return meshes, np.stack([row, col], axis=1)
 
 
 def inventory_figures(ctx: ComboContext, alloc: Allocation) -> tuple[float, float]:
@@ -318,13 +330,11 @@ def score_batch(
     evaluations: list[Evaluation] = []
     if fit:
         stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
-        for peak, area in zip(stocked.peak_power_w, stocked.area_mm2, strict=True):
-            assert peak <= power_w * (1 + 1e-9), (
-                f"allocation exceeds the budget: {peak} W > {power_w} W"
-            )
-            assert area <= area_mm2 * (1 + 1e-9), (
-                f"allocation exceeds the area: {area} > {area_mm2} mm^2"
-            )
+        peak, area = stocked.peak_power_w, stocked.area_mm2
+        over = ~(peak <= power_w * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the budget: {peak[over]} W > {power_w} W"
+        over = ~(area <= area_mm2 * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the area: {area[over]} > {area_mm2} mm^2"
         st = design_stack(
             ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
         )

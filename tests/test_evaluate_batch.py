@@ -213,6 +213,59 @@ def test_batched_and_single_scoring_are_bit_identical() -> None:
     assert kinds == {"scored", "infeasible"}
 
 
+def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
+    """The search lays a batch out at once (``design_stack``, from its batch arrays); each design
+    of it evaluates as the same candidate's own ``DesignArrays`` laid end to end with the others
+    (``Stack.of``), figure for figure, and its parts are the stack's designs."""
+    from pimsim.model.evaluate import evaluate_stack
+    from pimsim.model.stack import Stack
+    from synth.design import design_stack, inventory_batch
+
+    rng = random.Random("stack")
+    ctx, dups, parts = _candidates("resnet18", 64.0, 10, rng, 0.2)
+    macros = [assemble(ctx, dup, p) for dup, p in zip(dups, parts, strict=True)]
+    allocs = [allocate(ctx, dup, m, 64.0, False) for dup, m in zip(dups, macros, strict=True)]
+    st = design_stack(ctx, dups, macros, allocs, inventory_batch(ctx, allocs).static_w)
+    arrays = [design_arrays(ctx, *x) for x in zip(dups, macros, allocs, strict=True)]
+    laid = Stack.of(ctx.tables, arrays)
+    for f in dataclasses.fields(Stack):
+        assert _same_value(getattr(st, f.name), getattr(laid, f.name)), f.name
+    n = len(ctx.tables.names)
+    part = st.part(3, 7, n)
+    for f in dataclasses.fields(Stack):
+        assert _same_value(
+            getattr(part, f.name), getattr(Stack.of(ctx.tables, arrays[3:7]), f.name)
+        )
+    stacked = evaluate_stack(ctx.tables, st, latency=True)
+    alone = [evaluate(ctx.tables, d) for d in arrays]
+    assert all(_same(a, b) for a, b in zip(alone, stacked, strict=True))
+
+
+def _same_value(x: object, y: object) -> bool:
+    """Equal values of the same type (arrays: dtype, shape and elements)."""
+    if isinstance(x, np.ndarray):
+        return isinstance(y, np.ndarray) and x.dtype == y.dtype and np.array_equal(x, y)
+    if dataclasses.is_dataclass(x):
+        return _same(x, y)
+    return type(x) is type(y) and x == y
+
+
+def test_mesh_arrays_are_mesh_shape_and_the_snake() -> None:
+    """The batch's meshes and router positions (over arrays) are those of ``mesh_shape`` and
+    ``snake_position``, one design at a time, for every macro count from 1 to 400."""
+    from pimsim.model.plan import mesh_shape, snake_position
+    from synth.design import mesh_arrays
+
+    count = np.arange(1, 401)
+    start = np.concatenate([[0], np.cumsum(count)])
+    meshes, positions = mesh_arrays(count, start)
+    for b, m in enumerate(count.tolist()):
+        rows, cols = mesh_shape(m)
+        assert meshes[b].tolist() == [rows, cols]
+        snake = [list(snake_position(r, cols)) for r in range(m)]
+        assert positions[start[b] : start[b + 1]].tolist() == snake
+
+
 def _spread_pair() -> tuple[list[Architecture], list[DesignArrays], Network]:
     net = zoo_network("resnet18")
     lib = load_library("pimsyn")
