@@ -339,3 +339,27 @@ def test_batched_inventory_is_the_inventory() -> None:
         assert batch.peak_power_w[i] == sum(s.peak_power_w * s.count for s in stock)
         assert batch.area_mm2[i] == sum((s.area_mm2 or 0.0) * s.count for s in stock)
         assert np.array_equal(batch.static_w[i], static)
+
+
+def test_the_layer_bound_is_the_numpy_statement() -> None:
+    """``bounds.layer_bound`` (one compiled pass) against the rule in numpy on hand-made layers:
+    ties (the first slowest layer), a NaN (0 x inf: a single block on a macro lacking a part; the
+    first NaN wins, as ``np.argmax``), infinities; 3 designs of 4 layers, 5 shares, 2 stages."""
+    from pimsim.model.bounds import layer_bound
+
+    inf = np.inf
+    full_stages = np.arange(10, dtype=float).reshape(2, 5)
+    worst = np.array([0, 4, 2, 2, 1, 3, 0, 4, 4, 4, 1, 0])
+    blocks = np.array([3, 1, 2, 2, 1, 1, 4, 1, 2, 2, 2, 2])
+    lp_full = np.array([1.0, 5.0, 2.0, 2.0, inf, 1.0, 1.0, 2.0, 0.5, 3.0, 1.0, 3.0])
+    lp_last = np.array([1.0, 1.0, 2.0, 2.0, 1.0, 9.0, 2.0, 1.0, 0.5, 0.5, inf, 0.5])
+    stages, per_image, period, where = layer_bound(full_stages, worst, blocks, lp_full, lp_last, 3)
+    with np.errstate(invalid="ignore"):
+        expected = (blocks - 1) * lp_full + lp_last
+    assert np.array_equal(per_image, expected, equal_nan=True)
+    # design 0: 3, 1, 4, 4 (the first 4); design 1: NaN (0 x inf), 9, 5, 1; design 2: 1, 3.5,
+    # inf, 3.5
+    slowest = np.argmax(expected.reshape(3, 4), axis=1)
+    assert where.tolist() == slowest.tolist() == [2, 0, 2]
+    assert period[0] == 4.0 and np.isnan(period[1]) and period[2] == inf
+    assert np.array_equal(stages, full_stages[:, worst].T)

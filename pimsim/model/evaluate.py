@@ -14,7 +14,7 @@ import numpy as np
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.bounds import port_load, raise_to, set_by
+from pimsim.model.bounds import layer_bound, port_load, raise_to, set_by
 from pimsim.model.crossing import cross_bounds
 from pimsim.model.flows import batch_flows
 from pimsim.model.kernel import (
@@ -306,18 +306,17 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
         float(rates.unit_rate[_SA_UNIT]) / lanes if lanes else 0.0,
     )
     lp_full, lp_last, worst = layer_worst(p_full, p_last, layer_start)
-    worst_stages = np.ascontiguousarray(np.take(full_stages, worst, axis=1).T)
+    # what sets each design's period (the codes of pimsim.model.bounds): 0 a layer, 1 a macro's
+    # busy part, 2 turns, 3 a link, 4 the off-chip interface, 5 a scratchpad port, 6 a router port
+    worst_stages, per_image, period, where = layer_bound(
+        full_stages, worst, blocks, lp_full, lp_last, count
+    )
+    cause = np.zeros(count, dtype=np.int64)
     block_lat = (
         block_latency(worst_stages, tile(t.bit_iters, count).astype(float))
         if latency
         else np.zeros(count * n)
     )
-    per_image = (blocks - 1) * lp_full + lp_last
-    # what sets each design's period (the codes of pimsim.model.bounds): 0 a layer, 1 a macro's
-    # busy part, 2 turns, 3 a link, 4 the off-chip interface, 5 a scratchpad port, 6 a router port
-    slowest = np.argmax(per_image.reshape(count, n), axis=1)
-    period = per_image.reshape(count, n)[np.arange(count), slowest]
-    cause, where = np.zeros(count, dtype=int), slowest
     # only the macros holding several shares can be busier than their shares' block periods, or
     # make their shares take the ADC bank or the digital units in turns (pimsim.model.shared_jit)
     m = st.macros
