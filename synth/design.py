@@ -238,7 +238,7 @@ def design_stack(
         BatchTables(
             np.repeat(ctx.action_pj[None, :], count, axis=0),
             np.full(count, noc.hop_energy_pj, dtype=float),
-            np.asarray(static_w, dtype=float).reshape(count, -1),
+            np.ascontiguousarray(static_w, dtype=float).reshape(count, -1),
             np.full(count, io_pj, dtype=float),
         ),
     )

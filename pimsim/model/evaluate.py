@@ -32,7 +32,7 @@ from pimsim.model.noc_loops import link_bounds
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_batch
 from pimsim.model.shared_jit import shared_bounds
-from pimsim.model.stack import Stack, batch_parts, segment_argmax, tile
+from pimsim.model.stack import Stack, batch_parts, layer_blocks, segment_argmax, tile
 from pimsim.model.sums_jit import flow_sums, segment_sums
 from pimsim.model.tables import DesignArrays, NetworkTables
 from pimsim.model.wiring import stage_columns, wiring
@@ -256,13 +256,9 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     n, count, rates = len(t.names), st.count, st.rates
     lay, glay, macro = st.share_layer, st.layer, st.share_macro
     m_total = len(st.macros.adcs)
-    layer_start = np.searchsorted(glay, np.arange(count * n + 1))
-    # per batch layer (design x L + layer): blocks per image, items of a full and the last block
-    per_block, items = st.per_block.reshape(count, n), t.items
-    blocks_2d = -(-items // per_block)
-    blocks = blocks_2d.ravel()
-    full = np.minimum(per_block, items).ravel()
-    last = (items - (blocks_2d - 1) * per_block).ravel()
+    # per batch layer (design x L + layer): its first share, blocks per image, items of a full
+    # and the last block
+    layer_start, blocks, full, last = layer_blocks(st, t.items)
     frac = st.share_frac
     # a weight share's conversions and shift-and-adds follow its columns (pimsim.model.wiring):
     # where every weight share is wired and every macro has shift-and-add units, those two

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.kernel import MacroArrays, Rates
 from pimsim.model.pricing import BatchTables, EnergyTable
 from pimsim.model.sums_jit import add_at, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
 
-__all__ = ["Stack", "add_at", "batch_parts", "segment_argmax", "tile"]
+__all__ = ["Stack", "add_at", "batch_parts", "layer_blocks", "segment_argmax", "tile"]
 
 
 def _same_rates(a: Rates, b: Rates) -> bool:
@@ -200,6 +201,38 @@ def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
         total += n
     out.append((start, len(shares)))
     return out
+
+
+def layer_blocks(
+    st: Stack, items: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per batch layer of ``st`` (design x L + layer; ``items``: (L,) each layer's items per
+    image): its first share (``np.searchsorted`` of the sorted batch layers, (B x L + 1,)), its
+    blocks per image ``ceil(items / per_block)``, the items of a full block ``min(per_block,
+    items)`` and of the last ``items - (blocks - 1) x per_block``, in one pass. Returns
+    (layer_start, blocks, full, last)."""
+    return _layer_blocks(st.layer, items, st.per_block, st.count)
+
+
+@njit(cache=True)
+def _layer_blocks(glay, items, per_block, count):
+    """:func:`layer_blocks` (integers: exact)."""
+    n = len(items)
+    total, shares = count * n, len(glay)
+    layer_start = np.empty(total + 1, dtype=np.int64)
+    s = 0
+    for g in range(total + 1):
+        while s < shares and glay[s] < g:
+            s += 1
+        layer_start[g] = s
+    blocks = np.empty(total, dtype=np.int64)
+    full = np.empty(total, dtype=np.int64)
+    last = np.empty(total, dtype=np.int64)
+    for g in range(total):
+        it, pb = items[g % n], per_block[g]
+        b = -(-it // pb)
+        blocks[g], full[g], last[g] = b, min(pb, it), it - (b - 1) * pb
+    return layer_start, blocks, full, last
 
 
 def tile(values: np.ndarray, count: int) -> np.ndarray:
