@@ -221,8 +221,8 @@ def design_stack(
         macro_start,
         per_blocks(ctx, dups).ravel(),
         MacroArrays(
-            np.concatenate([a.adcs for a in allocs]).astype(float),
-            np.concatenate([a.units for a in allocs]).astype(float),
+            np.concatenate([a.adcs for a in allocs], dtype=float),
+            np.concatenate([a.units for a in allocs], dtype=float),
             ctx.buffer_port[index],
         ),
         positions,
