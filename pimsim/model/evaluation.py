@@ -14,7 +14,7 @@ from pimsim.model.tables import NetworkTables
 __all__ = ["Evaluation", "Figures"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Figures:
     """Every design's figures of one evaluated batch (a :class:`~pimsim.model.stack.Stack` of
     ``count`` designs of ``L`` layers): the arrays that each design's :class:`Evaluation` cuts its
