@@ -10,8 +10,10 @@ default one (only designs that fit the budget). Timed, in this one process (so p
 
 - ``evaluate``: :func:`~pimsim.model.evaluate.evaluate` of each design alone, without latency (the
   search's fitness needs period and energy only);
-- ``batch 16`` / ``batch 64``: :func:`~pimsim.model.evaluate.evaluate_batch` over batches of 16 or
-  64 designs (the EA's generations are 8 to 12 new designs, the screening 30);
+- ``batch 16`` / ``batch 64``: :func:`~pimsim.model.evaluate.evaluate_stack` over batches of 16 or
+  64 designs laid end to end once (a :class:`~pimsim.model.stack.Stack`: what the search evaluates,
+  built by ``synth.design.design_stack`` from its batch arrays, a cost the ``score`` columns
+  include; the EA's generations are 8 to 12 new designs, the screening 30);
 - ``score`` / ``score batch 16``: the whole candidate as the search pays for it: macro layout,
   stage-4 allocation (bisection on the period within the budget), the inventory check, the energy
   table and the evaluation, one at a time and in batches of 16.
@@ -42,8 +44,9 @@ from pimsim.arch.simple import simple_design
 from pimsim.components import load_library
 from pimsim.model.design import design_from_plan
 from pimsim.model.estimate import estimate
-from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_batch
+from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_stack
 from pimsim.model.plan import Plan
+from pimsim.model.stack import Stack
 from pimsim.network.zoo import zoo_network
 from synth.context import ComboContext
 from synth.design import (
@@ -107,9 +110,18 @@ def _measure(name: str, seconds: float, count: int) -> list[str]:
 
         return run
 
+    def stacked(size: int) -> Callable[[], None]:
+        stacks = [Stack.of(t, arrays[i : i + size]) for i in range(0, count, size)]
+
+        def run() -> None:
+            for st in stacks:
+                evaluate_stack(t, st)
+
+        return run
+
     single = _rate(lambda: [evaluate(t, d, latency=False) for d in arrays], count, seconds)
-    b16 = _rate(batches(16, lambda i, j: evaluate_batch(t, arrays[i:j])), count, seconds)
-    b64 = _rate(batches(64, lambda i, j: evaluate_batch(t, arrays[i:j])), count, seconds)
+    b16 = _rate(stacked(16), count, seconds)
+    b64 = _rate(stacked(64), count, seconds)
     whole = _rate(
         lambda: [score(ctx, d, p, budget, False) for d, p in zip(dups, parts, strict=True)],
         count,

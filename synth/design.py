@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_batch
+from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_stack
 from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
-from pimsim.model.plan import mesh_shape
-from pimsim.model.pricing import COMPONENTS, EnergyTable
+from pimsim.model.pricing import COMPONENTS, BatchTables
+from pimsim.model.stack import Stack
 from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
@@ -58,6 +58,8 @@ __all__ = [
     "design_area_mm2",
     "design_arrays",
     "design_arrays_batch",
+    "design_stack",
+    "mesh_arrays",
     "interface_bound_ns",
     "inventory_batch",
     "inventory_figures",
@@ -174,46 +176,89 @@ def design_arrays_batch(
     allocs: list[Allocation],
     static_w: np.ndarray,
 ) -> list[DesignArrays]:
-    """The kernel's view of many candidates (``static_w``: (B, C) their static power by component
-    from :func:`inventory_batch`). The per-macro figures (scratchpad energies and ports, units
-    as floats) are gathered once for the batch and cut per candidate."""
-    n_m = [len(a.adcs) for a in allocs]
-    ends = np.cumsum(n_m).tolist()
+    """The kernel's view of many candidates, one :class:`DesignArrays` each (``static_w``: (B, C)
+    their static power by component from :func:`inventory_batch`): the designs of
+    :func:`design_stack`."""
+    st = design_stack(ctx, dups, macros, allocs, static_w)
+    n = len(ctx.tables.names)
+    return [st.design(b, n) for b in range(st.count)]
+
+
+def design_stack(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    macros: list[Macros],
+    allocs: list[Allocation],
+    static_w: np.ndarray,
+) -> Stack:
+    """The kernel's view of many candidates laid end to end (what
+    :func:`pimsim.model.evaluate.evaluate_stack` reads; ``static_w``: (B, C) their static power
+    by component from :func:`inventory_batch`). The per-macro figures (scratchpad energies and
+    ports, units as floats) are gathered once for the batch; mesh shape and router positions once
+    per macro count."""
+    count, n = len(allocs), len(ctx.tables.names)
+    m_count = np.fromiter((len(a.adcs) for a in allocs), np.int64, count)
+    s_count = np.fromiter((len(m.share_layer) for m in macros), np.int64, count)
+    share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
+    np.cumsum(s_count, out=share_start[1:])
+    np.cumsum(m_count, out=macro_start[1:])
     index = np.searchsorted(ctx.buffer_kib, np.concatenate([a.buffer_kib for a in allocs]))
-    bit_pj, port = ctx.buffer_bit_pj[index], ctx.buffer_port[index]
-    adcs = np.concatenate([a.adcs for a in allocs]).astype(float)
-    units = np.concatenate([a.units for a in allocs]).astype(float)
-    per_block = per_blocks(ctx, dups)
+    share_design = np.repeat(np.arange(count), s_count)
+    share_layer = np.concatenate([m.share_layer for m in macros])
+    share_macro = np.concatenate([m.share_macro for m in macros])
+    share_macro += np.repeat(macro_start[:-1], s_count)
+    meshes, positions = mesh_arrays(m_count, macro_start)
     noc, io = ctx.parts.noc, ctx.parts.interface
     io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
-    mesh: dict[int, tuple[tuple[int, int], np.ndarray]] = {}  # by macro count: shape, routers
-    out = []
-    for b, (s, e, m) in enumerate(zip([0, *ends[:-1]], ends, macros, strict=True)):
-        table = EnergyTable(ctx.action_pj, bit_pj[s:e], noc.hop_energy_pj, static_w[b], io_pj)
-        n = e - s
-        if n not in mesh:
-            shape = mesh_shape(n)
-            mesh[n] = shape, ctx.router_positions(n, shape[1])
-        shape, positions = mesh[n]
-        out.append(
-            DesignArrays(
-                per_block[b],
-                m.share_layer,
-                m.share_macro,
-                m.share_frac,
-                MacroArrays(adcs[s:e], units[s:e], port[s:e]),
-                ctx.rates,
-                positions,
-                shape,
-                noc.flit_bits,
-                noc.flit_latency_ns,
-                table,
-                noc.hop_latency_ns,
-                interface_gbit_s=io_gbit_s,
-                adc_wiring="weights",  # what synth.materialize writes
-            )
-        )
-    return out
+    return Stack(
+        count,
+        share_layer,
+        share_design * n + share_layer,
+        share_macro,
+        np.concatenate([m.share_frac for m in macros]),
+        share_design,
+        share_start,
+        macro_start,
+        per_blocks(ctx, dups).ravel(),
+        MacroArrays(
+            np.concatenate([a.adcs for a in allocs], dtype=float),
+            np.concatenate([a.units for a in allocs], dtype=float),
+            ctx.buffer_port[index],
+        ),
+        positions,
+        meshes,
+        None,
+        np.ones(len(share_layer), dtype=bool),  # adc_wiring "weights": what materialize writes
+        ctx.rates,
+        noc.flit_bits,
+        noc.flit_latency_ns,
+        noc.hop_latency_ns,
+        io_gbit_s,
+        ctx.buffer_bit_pj[index],
+        BatchTables(
+            np.repeat(ctx.action_pj[None, :], count, axis=0),
+            np.full(count, noc.hop_energy_pj, dtype=float),
+            np.ascontiguousarray(static_w, dtype=float).reshape(count, -1),
+            np.full(count, io_pj, dtype=float),
+        ),
+    )
+
+
+def mesh_arrays(m_count: np.ndarray, macro_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, 2) the mesh rows and columns of designs of ``m_count`` macros (``macro_start``: their
+    first macros laid end to end) and (M, 2) the router (row, column) of every macro: what
+    :func:`pimsim.model.plan.mesh_shape` and :func:`pimsim.model.plan.snake_position` give one
+    at a time, over arrays (``ceil(sqrt(n))`` rows: a square root correctly rounded either way;
+    integer division and remainders for the snake)."""
+    rows = np.maximum(np.ceil(np.sqrt(m_count)), 1).astype(np.int64)
+    cols = np.maximum(np.ceil(m_count / rows), 1).astype(np.int64)
+    meshes = np.stack([rows, cols], axis=1)
+    local = np.arange(int(macro_start[-1])) - np.repeat(macro_start[:-1], m_count)
+    per_macro = np.repeat(cols, m_count)
+    row, col = np.divmod(local, per_macro)
+    odd = (row % 2).astype(bool)
+    col[odd] = per_macro[odd] - 1 - col[odd]
+    return meshes, np.stack([row, col], axis=1)
 
 
 def inventory_figures(ctx: ComboContext, alloc: Allocation) -> tuple[float, float]:
@@ -275,28 +320,27 @@ def score_batch(
     area_mm2: float = math.inf,
 ) -> list[Scored | Infeasible]:
     """Stages 4 and the closed-form estimate of many candidates of one combination, in one batch
-    (:func:`allocate_batch`, :func:`pimsim.model.evaluate.evaluate_batch`): each gets what it
-    would get alone. Every allocation's peak power and area are checked through the one
-    inventory."""
+    (:func:`allocate_batch`, :func:`design_stack`, :func:`pimsim.model.evaluate.evaluate_stack`):
+    each gets what it would get alone. Every allocation's peak power and area are checked
+    through the one inventory."""
     macros = assemble_batch(ctx, dups, partitions)
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
     fit = [allocs[b] for b in fitting]
-    arrays: list[DesignArrays] = []
+    evaluations: list[Evaluation] = []
     if fit:
         stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
-        for peak, area in zip(stocked.peak_power_w, stocked.area_mm2, strict=True):
-            assert peak <= power_w * (1 + 1e-9), (
-                f"allocation exceeds the budget: {peak} W > {power_w} W"
-            )
-            assert area <= area_mm2 * (1 + 1e-9), (
-                f"allocation exceeds the area: {area} > {area_mm2} mm^2"
-            )
-        arrays = design_arrays_batch(
+        peak, area = stocked.peak_power_w, stocked.area_mm2
+        over = ~(peak <= power_w * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the budget: {peak[over]} W > {power_w} W"
+        over = ~(area <= area_mm2 * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the area: {area[over]} > {area_mm2} mm^2"
+        st = design_stack(
             ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
         )
+        evaluations = evaluate_stack(ctx.tables, st)
     out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
-    for b, ev in zip(fitting, evaluate_batch(ctx.tables, arrays), strict=True):
+    for b, ev in zip(fitting, evaluations, strict=True):
         alloc = allocs[b]
         assert isinstance(alloc, Allocation)
         out[b] = Scored(

@@ -20,7 +20,13 @@ from pimsim.arch.schema import Architecture
 from pimsim.arch.simple import simple_design
 from pimsim.components import load_library
 from pimsim.model.design import design_from_plan
-from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_batch
+from pimsim.model.evaluate import (
+    DesignArrays,
+    Evaluation,
+    NetworkTables,
+    evaluate,
+    evaluate_batch,
+)
 from pimsim.model.plan import Plan
 from pimsim.network.graph import Network
 from pimsim.network.zoo import zoo_network
@@ -42,8 +48,12 @@ from synth.settings import Combo
 def _same(a: object, b: object) -> bool:
     """Field by field equality of two frozen results (arrays element by element, exactly)."""
     assert type(a) is type(b)
-    for f in dataclasses.fields(a):  # type: ignore[arg-type]
-        x, y = getattr(a, f.name), getattr(b, f.name)
+    if isinstance(a, Evaluation):  # a view of its batch's figures: each figure as read
+        names = Evaluation.FIELDS + ("energy_pj",)
+    else:
+        names = tuple(f.name for f in dataclasses.fields(a))  # type: ignore[arg-type]
+    for name in names:
+        x, y = getattr(a, name), getattr(b, name)
         if isinstance(x, np.ndarray):
             if x.shape != y.shape or not np.array_equal(x, y):
                 return False
@@ -203,6 +213,59 @@ def test_batched_and_single_scoring_are_bit_identical() -> None:
     assert kinds == {"scored", "infeasible"}
 
 
+def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
+    """The search lays a batch out at once (``design_stack``, from its batch arrays); each design
+    of it evaluates as the same candidate's own ``DesignArrays`` laid end to end with the others
+    (``Stack.of``), figure for figure, and its parts are the stack's designs."""
+    from pimsim.model.evaluate import evaluate_stack
+    from pimsim.model.stack import Stack
+    from synth.design import design_stack, inventory_batch
+
+    rng = random.Random("stack")
+    ctx, dups, parts = _candidates("resnet18", 64.0, 10, rng, 0.2)
+    macros = [assemble(ctx, dup, p) for dup, p in zip(dups, parts, strict=True)]
+    allocs = [allocate(ctx, dup, m, 64.0, False) for dup, m in zip(dups, macros, strict=True)]
+    st = design_stack(ctx, dups, macros, allocs, inventory_batch(ctx, allocs).static_w)
+    arrays = [design_arrays(ctx, *x) for x in zip(dups, macros, allocs, strict=True)]
+    laid = Stack.of(ctx.tables, arrays)
+    for f in dataclasses.fields(Stack):
+        assert _same_value(getattr(st, f.name), getattr(laid, f.name)), f.name
+    n = len(ctx.tables.names)
+    part = st.part(3, 7, n)
+    for f in dataclasses.fields(Stack):
+        assert _same_value(
+            getattr(part, f.name), getattr(Stack.of(ctx.tables, arrays[3:7]), f.name)
+        )
+    stacked = evaluate_stack(ctx.tables, st, latency=True)
+    alone = [evaluate(ctx.tables, d) for d in arrays]
+    assert all(_same(a, b) for a, b in zip(alone, stacked, strict=True))
+
+
+def _same_value(x: object, y: object) -> bool:
+    """Equal values of the same type (arrays: dtype, shape and elements)."""
+    if isinstance(x, np.ndarray):
+        return isinstance(y, np.ndarray) and x.dtype == y.dtype and np.array_equal(x, y)
+    if dataclasses.is_dataclass(x):
+        return _same(x, y)
+    return type(x) is type(y) and x == y
+
+
+def test_mesh_arrays_are_mesh_shape_and_the_snake() -> None:
+    """The batch's meshes and router positions (over arrays) are those of ``mesh_shape`` and
+    ``snake_position``, one design at a time, for every macro count from 1 to 400."""
+    from pimsim.model.plan import mesh_shape, snake_position
+    from synth.design import mesh_arrays
+
+    count = np.arange(1, 401)
+    start = np.concatenate([[0], np.cumsum(count)])
+    meshes, positions = mesh_arrays(count, start)
+    for b, m in enumerate(count.tolist()):
+        rows, cols = mesh_shape(m)
+        assert meshes[b].tolist() == [rows, cols]
+        snake = [list(snake_position(r, cols)) for r in range(m)]
+        assert positions[start[b] : start[b + 1]].tolist() == snake
+
+
 def _spread_pair() -> tuple[list[Architecture], list[DesignArrays], Network]:
     net = zoo_network("resnet18")
     lib = load_library("pimsyn")
@@ -276,3 +339,27 @@ def test_batched_inventory_is_the_inventory() -> None:
         assert batch.peak_power_w[i] == sum(s.peak_power_w * s.count for s in stock)
         assert batch.area_mm2[i] == sum((s.area_mm2 or 0.0) * s.count for s in stock)
         assert np.array_equal(batch.static_w[i], static)
+
+
+def test_the_layer_bound_is_the_numpy_statement() -> None:
+    """``bounds.layer_bound`` (one compiled pass) against the rule in numpy on hand-made layers:
+    ties (the first slowest layer), a NaN (0 x inf: a single block on a macro lacking a part; the
+    first NaN wins, as ``np.argmax``), infinities; 3 designs of 4 layers, 5 shares, 2 stages."""
+    from pimsim.model.bounds import layer_bound
+
+    inf = np.inf
+    full_stages = np.arange(10, dtype=float).reshape(2, 5)
+    worst = np.array([0, 4, 2, 2, 1, 3, 0, 4, 4, 4, 1, 0])
+    blocks = np.array([3, 1, 2, 2, 1, 1, 4, 1, 2, 2, 2, 2])
+    lp_full = np.array([1.0, 5.0, 2.0, 2.0, inf, 1.0, 1.0, 2.0, 0.5, 3.0, 1.0, 3.0])
+    lp_last = np.array([1.0, 1.0, 2.0, 2.0, 1.0, 9.0, 2.0, 1.0, 0.5, 0.5, inf, 0.5])
+    stages, per_image, period, where = layer_bound(full_stages, worst, blocks, lp_full, lp_last, 3)
+    with np.errstate(invalid="ignore"):
+        expected = (blocks - 1) * lp_full + lp_last
+    assert np.array_equal(per_image, expected, equal_nan=True)
+    # design 0: 3, 1, 4, 4 (the first 4); design 1: NaN (0 x inf), 9, 5, 1; design 2: 1, 3.5,
+    # inf, 3.5
+    slowest = np.argmax(expected.reshape(3, 4), axis=1)
+    assert where.tolist() == slowest.tolist() == [2, 0, 2]
+    assert period[0] == 4.0 and np.isnan(period[1]) and period[2] == inf
+    assert np.array_equal(stages, full_stages[:, worst].T)

@@ -38,6 +38,52 @@ def port_load(
     return port_times(work_t, _READ, _WRITE, share_macro, moved, port_bits_per_ns)
 
 
+def layer_bound(
+    full_stages: np.ndarray,
+    worst: np.ndarray,
+    blocks: np.ndarray,
+    lp_full: np.ndarray,
+    lp_last: np.ndarray,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The layers' bound on each of ``count`` designs' period (code 0), one pass: per batch
+    layer (design x L + layer) its slowest share's full-block stage times (``full_stages``,
+    (stages, S), column ``worst``) as a (B x L, stages) array and its time per image
+    (``(blocks - 1) x lp_full + lp_last``, ns); per design its slowest layer (the first of equal
+    times, a NaN first, as ``np.argmax``) and that time. Returns (stages, per_image, period,
+    where)."""
+    return _layer_bound(full_stages, worst, blocks, lp_full, lp_last, count)
+
+
+@njit(cache=True)
+def _layer_bound(full_stages, worst, blocks, lp_full, lp_last, count):
+    """:func:`layer_bound`."""
+    n_stages, n_layers = full_stages.shape[0], len(worst)
+    stages = np.empty((n_layers, n_stages))
+    per_image = np.empty(n_layers)
+    for g in range(n_layers):
+        w = worst[g]
+        for k in range(n_stages):
+            stages[g, k] = full_stages[k, w]
+        per_image[g] = (blocks[g] - 1) * lp_full[g] + lp_last[g]
+    n = n_layers // count
+    period = np.empty(count)
+    where = np.zeros(count, dtype=np.int64)
+    for b in range(count):
+        lo = b * n
+        top, at = per_image[lo], 0
+        if not np.isnan(top):
+            for i in range(1, n):
+                x = per_image[lo + i]
+                if np.isnan(x):
+                    top, at = x, i
+                    break
+                if x > top:
+                    top, at = x, i
+        period[b], where[b] = top, at
+    return stages, per_image, period, where
+
+
 def raise_to(
     bound: np.ndarray | float,
     code: int,

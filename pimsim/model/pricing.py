@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from pimsim.arch.schema import Hardware, Parts
 from pimsim.model.actions import UNIT_OF, Action, Counts
@@ -176,10 +177,41 @@ def price_batch(
         _COLUMN_COMPONENT,
         len(COMPONENTS),
     )
-    out[:, COMPONENTS.index(Component.NOC)] += flit_hops * tables.flit_hop_pj
-    out[:, COMPONENTS.index(Component.BUFFER)] += noc_buffer_pj
-    out[:, COMPONENTS.index(Component.INTERFACE)] += interface_bits * tables.interface_bit_pj
-    return totals, out + tables.static_w * time_ns[:, None] * 1e3
+    _add_fixed(
+        out,
+        flit_hops,
+        tables.flit_hop_pj,
+        noc_buffer_pj,
+        interface_bits,
+        tables.interface_bit_pj,
+        tables.static_w,
+        time_ns,
+        _NOC,
+        _BUFFER,
+        _INTERFACE,
+    )
+    return totals, out
+
+
+_NOC, _BUFFER, _INTERFACE = (
+    COMPONENTS.index(c) for c in (Component.NOC, Component.BUFFER, Component.INTERFACE)
+)
+
+
+@njit(cache=True)
+def _add_fixed(
+    out, hops, hop_pj, noc_buffer_pj, io_bits, io_bit_pj, static_w, time_ns, noc, buffer, io
+):
+    """Adds to each design's (row of ``out``) dynamic energy by component, in place: its
+    flit-hops x the flit-hop energy (NoC), its NoC scratchpad energy (buffer), its interface bits
+    x the bit energy (interface), then to every component its static power x ``time_ns`` x 1e3
+    (W x ns = 1e3 pJ) -- the element-wise operations of the numpy form, in its order."""
+    for b in range(out.shape[0]):
+        out[b, noc] += hops[b] * hop_pj[b]
+        out[b, buffer] += noc_buffer_pj[b]
+        out[b, io] += io_bits[b] * io_bit_pj[b]
+        for c in range(out.shape[1]):
+            out[b, c] = out[b, c] + static_w[b, c] * time_ns[b] * 1e3
 
 
 def price_arrays(

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from pimsim.model.kernel import MacroArrays, Rates
+from pimsim.model.pricing import BatchTables, EnergyTable
 from pimsim.model.sums_jit import add_at, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
 
-__all__ = ["Stack", "add_at", "batch_parts", "segment_argmax", "tile"]
+__all__ = ["Stack", "add_at", "batch_parts", "layer_blocks", "segment_argmax", "tile"]
 
 
 def _same_rates(a: Rates, b: Rates) -> bool:
@@ -27,7 +29,13 @@ def _same_rates(a: Rates, b: Rates) -> bool:
 @dataclass(frozen=True)
 class Stack:
     """A batch of designs laid end to end: shares, macros and layers numbered across the batch
-    (batch layer = design x L + layer, batch macro = the design's first macro + its macro)."""
+    (batch layer = design x L + layer, batch macro = the design's first macro + its macro), with
+    what the batch's designs share (rates, NoC timing, interface) and their energy tables.
+
+    The kernel reads only this (:func:`pimsim.model.evaluate.evaluate_stack`). The synthesizer
+    builds it from its batch arrays at once (``synth.design.design_stack``); :meth:`of` lays
+    separate designs end to end; :meth:`part` cuts consecutive designs out of it and
+    :meth:`design` gives one design back as :class:`~pimsim.model.tables.DesignArrays`."""
 
     count: int
     share_layer: np.ndarray  # (S,) the layer in its design
@@ -43,9 +51,17 @@ class Stack:
     meshes: np.ndarray  # (B, 2)
     spread: np.ndarray | None  # (B x L,)
     weights_wired: np.ndarray  # (S,) bool: the design's ADCs are wired to its weight columns
+    rates: Rates  # the batch's (every design's) rates
+    flit_bits: int
+    flit_ns: float
+    hop_ns: float
+    interface_gbit_s: float  # off-chip interface bandwidth, bits/ns (0: no interface)
+    buffer_pj: np.ndarray  # (M, 2) per bit read and written in each macro's scratchpad, pJ
+    energy: BatchTables  # the designs' other energy constants, one row per design
 
     @classmethod
     def of(cls, t: NetworkTables, designs: list[DesignArrays]) -> Stack:
+        """``designs`` laid end to end (they must share rates, NoC timing and interface)."""
         d0, n = designs[0], len(t.names)
         for d in designs[1:]:
             noc = (d.flit_bits, d.flit_ns, d.hop_ns, d.interface_gbit_s)
@@ -93,6 +109,77 @@ class Stack:
             np.repeat(
                 np.fromiter((d.adc_wiring == "weights" for d in designs), bool, count), s_count
             ),
+            d0.rates,
+            d0.flit_bits,
+            d0.flit_ns,
+            d0.hop_ns,
+            d0.interface_gbit_s,
+            np.concatenate([d.energy.buffer_pj for d in designs]),
+            BatchTables.of([d.energy for d in designs]),
+        )
+
+    def part(self, i: int, j: int, n: int) -> Stack:
+        """Designs ``i .. j - 1`` of the stack (``n``: layers of the network), numbered from 0:
+        slices of its arrays, the batch layers and macros shifted down."""
+        if i == 0 and j == self.count:
+            return self
+        s0, s1 = int(self.share_start[i]), int(self.share_start[j])
+        m0, m1 = int(self.macro_start[i]), int(self.macro_start[j])
+        m, e = self.macros, self.energy
+        return Stack(
+            j - i,
+            self.share_layer[s0:s1],
+            self.layer[s0:s1] - i * n,
+            self.share_macro[s0:s1] - m0,
+            self.share_frac[s0:s1],
+            self.share_design[s0:s1] - i,
+            self.share_start[i : j + 1] - s0,
+            self.macro_start[i : j + 1] - m0,
+            self.per_block[i * n : j * n],
+            MacroArrays(m.adcs[m0:m1], m.units[m0:m1], m.port_bits_per_ns[m0:m1]),
+            self.positions[m0:m1],
+            self.meshes[i:j],
+            None if self.spread is None else self.spread[i * n : j * n],
+            self.weights_wired[s0:s1],
+            self.rates,
+            self.flit_bits,
+            self.flit_ns,
+            self.hop_ns,
+            self.interface_gbit_s,
+            self.buffer_pj[m0:m1],
+            BatchTables(
+                e.action_pj[i:j], e.flit_hop_pj[i:j], e.static_w[i:j], e.interface_bit_pj[i:j]
+            ),
+        )
+
+    def design(self, b: int, n: int) -> DesignArrays:
+        """Design ``b`` of the stack alone (``n``: layers of the network)."""
+        s0, s1 = int(self.share_start[b]), int(self.share_start[b + 1])
+        m0, m1 = int(self.macro_start[b]), int(self.macro_start[b + 1])
+        m, e = self.macros, self.energy
+        wiring = "weights" if s1 > s0 and self.weights_wired[s0] else "slots"
+        return DesignArrays(
+            self.per_block[b * n : (b + 1) * n],
+            self.share_layer[s0:s1],
+            self.share_macro[s0:s1] - m0,
+            self.share_frac[s0:s1],
+            MacroArrays(m.adcs[m0:m1], m.units[m0:m1], m.port_bits_per_ns[m0:m1]),
+            self.rates,
+            self.positions[m0:m1],
+            (int(self.meshes[b, 0]), int(self.meshes[b, 1])),
+            self.flit_bits,
+            self.flit_ns,
+            EnergyTable(
+                e.action_pj[b],
+                self.buffer_pj[m0:m1],
+                float(e.flit_hop_pj[b]),
+                e.static_w[b],
+                float(e.interface_bit_pj[b]),
+            ),
+            self.hop_ns,
+            None if self.spread is None else self.spread[b * n : (b + 1) * n],
+            self.interface_gbit_s,
+            wiring,
         )
 
 
@@ -114,6 +201,38 @@ def batch_parts(shares: list[int]) -> list[tuple[int, int]]:
         total += n
     out.append((start, len(shares)))
     return out
+
+
+def layer_blocks(
+    st: Stack, items: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per batch layer of ``st`` (design x L + layer; ``items``: (L,) each layer's items per
+    image): its first share (``np.searchsorted`` of the sorted batch layers, (B x L + 1,)), its
+    blocks per image ``ceil(items / per_block)``, the items of a full block ``min(per_block,
+    items)`` and of the last ``items - (blocks - 1) x per_block``, in one pass. Returns
+    (layer_start, blocks, full, last)."""
+    return _layer_blocks(st.layer, items, st.per_block, st.count)
+
+
+@njit(cache=True)
+def _layer_blocks(glay, items, per_block, count):
+    """:func:`layer_blocks` (integers: exact)."""
+    n = len(items)
+    total, shares = count * n, len(glay)
+    layer_start = np.empty(total + 1, dtype=np.int64)
+    s = 0
+    for g in range(total + 1):
+        while s < shares and glay[s] < g:
+            s += 1
+        layer_start[g] = s
+    blocks = np.empty(total, dtype=np.int64)
+    full = np.empty(total, dtype=np.int64)
+    last = np.empty(total, dtype=np.int64)
+    for g in range(total):
+        it, pb = items[g % n], per_block[g]
+        b = -(-it // pb)
+        blocks[g], full[g], last[g] = b, min(pb, it), it - (b - 1) * pb
+    return layer_start, blocks, full, last
 
 
 def tile(values: np.ndarray, count: int) -> np.ndarray:

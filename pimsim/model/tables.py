@@ -56,6 +56,9 @@ class NetworkTables:
     fed: np.ndarray = field(init=False, repr=False, compare=False)
     #: (L,) bool: the layers no other layer reads (the network's outputs)
     outputs: np.ndarray = field(init=False, repr=False, compare=False)
+    #: per stage column: whether some layer has work in it, and some layer without weights
+    stage_live: tuple[bool, ...] = field(init=False, repr=False, compare=False)
+    stage_others: tuple[bool, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         layers = np.arange(len(self.names))
@@ -65,6 +68,10 @@ class NetworkTables:
         object.__setattr__(self, "bit_iters_f", self.bit_iters.astype(float))
         object.__setattr__(self, "fed", ~np.isin(layers, self.edge_dst))
         object.__setattr__(self, "outputs", ~np.isin(layers, self.edge_src))
+        live = self.stage_work.any(axis=1).tolist()
+        object.__setattr__(self, "stage_live", tuple(live))
+        others = self.stage_work[:, ~self.weight].any(axis=1).tolist()
+        object.__setattr__(self, "stage_others", tuple(others))
 
     @classmethod
     def build(

@@ -103,19 +103,18 @@ def wiring(t: NetworkTables, st: Stack, blocks: np.ndarray) -> Wiring:
     )
 
 
-def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> np.ndarray:
+def stage_columns(t: NetworkTables, rates: Rates, st: Stack, wired: bool) -> list[int]:
     """The columns of :data:`~pimsim.model.kernel.STAGE_WORK` whose stage times must be divided
     out: not those no layer of the network has work in (0), nor the conversions (shift-and-adds)
     when :func:`pimsim.model.kernel_jit.share_times` times them for every share that has such work (``wired``: every
     weight share is wired; every macro has shift-and-add units)."""
-    live = t.stage_work.any(axis=1)
-    others = t.stage_work[:, ~t.weight].any(axis=1)
+    live, others = list(t.stage_live), t.stage_others
     if wired and not others[_ADC_COLUMN]:
         live[_ADC_COLUMN] = False
     lanes = rates.unit_lanes[_SA_UNIT]
     if lanes and not others[_SA_COLUMN] and st.macros.units[:, _SA_UNIT].all():
         live[_SA_COLUMN] = False
-    return np.flatnonzero(live)
+    return [c for c, x in enumerate(live) if x]
 
 
 def busiest_adc(

@@ -1,0 +1,174 @@
+"""What the kernel finds for each design of a batch: the batch's figures (:class:`Figures`) and a
+read-only view of one design's (:class:`Evaluation`), made by
+:func:`pimsim.model.evaluate.evaluate_stack`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pimsim.model.bounds import set_by
+from pimsim.model.tables import NetworkTables
+
+__all__ = ["Evaluation", "Figures"]
+
+
+@dataclass(frozen=True, eq=False)
+class Figures:
+    """Every design's figures of one evaluated batch (a :class:`~pimsim.model.stack.Stack` of
+    ``count`` designs of ``L`` layers): the arrays that each design's :class:`Evaluation` cuts its
+    own rows and slices from when they are read."""
+
+    tables: NetworkTables
+    side: int  # the batch's largest mesh side (the link grids' cells)
+    period_ns: list[float]  # (B,)
+    cause: list[int]  # (B,) what sets the period (pimsim.model.bounds)
+    where: list[int]  # (B,)
+    energy_pj: list[float]  # (B,) each design's energy_by_component_pj.sum()
+    flit_hops: list[float]  # (B,)
+    latency_ns: list[float]  # (B,) 0 without latency
+    stages: np.ndarray  # (B x L, stages)
+    block_period_ns: np.ndarray  # (B x L,)
+    block_latency_ns: np.ndarray  # (B x L,)
+    per_image_ns: np.ndarray  # (B x L,)
+    times: np.ndarray  # (B, 2, L) start and finish of each layer (0 without latency)
+    blocks: np.ndarray  # (B x L,)
+    action_counts: np.ndarray  # (B, K)
+    share_work: np.ndarray  # (S, K)
+    share_start: list[int]  # (B + 1,)
+    energy_by_component_pj: np.ndarray  # (B, C)
+    noc_buffer_bits: np.ndarray  # (M, 2)
+    macro_start: list[int]  # (B + 1,)
+    interface_bits: float
+
+
+class Evaluation:
+    """What :func:`evaluate` finds for one design; times in ns, energies in pJ per image.
+
+    A read-only view of design ``b`` of an evaluated batch (:class:`Figures`): the synthesizer's
+    fitness reads only the period and the energy, so each design's arrays (rows and slices of the
+    batch's) are cut only when asked for. :data:`FIELDS` names every figure."""
+
+    __slots__ = ("_f", "_b")
+    FIELDS = (
+        "period_ns",
+        "period_set_by",
+        "latency_ns",
+        "stages",
+        "block_period_ns",
+        "block_latency_ns",
+        "per_image_ns",
+        "start_ns",
+        "finish_ns",
+        "blocks",
+        "action_counts",
+        "share_work",
+        "flit_hops",
+        "energy_by_component_pj",
+        "noc_buffer_bits",
+        "interface_bits",
+    )
+    _f: Figures
+    _b: int
+
+    def __init__(self, figures: Figures, b: int) -> None:
+        object.__setattr__(self, "_f", figures)
+        object.__setattr__(self, "_b", b)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("an Evaluation is read-only")
+
+    def __reduce__(self) -> tuple[object, tuple[Figures, int]]:
+        return Evaluation, (self._f, self._b)
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation(period_ns={self.period_ns!r}, period_set_by={self.period_set_by!r}, "
+            f"energy_pj={self.energy_pj!r})"
+        )
+
+    def _layers(self, x: np.ndarray) -> np.ndarray:
+        n = len(self._f.tables.names)
+        return x[self._b * n : (self._b + 1) * n]
+
+    @property
+    def period_ns(self) -> float:
+        return self._f.period_ns[self._b]
+
+    @property
+    def period_set_by(self) -> str:
+        f, b = self._f, self._b
+        return set_by(f.tables, f.cause[b], f.where[b], f.side)
+
+    @property
+    def latency_ns(self) -> float:
+        return self._f.latency_ns[self._b]
+
+    @property
+    def stages(self) -> np.ndarray:
+        """(L, stages) full-block stage times in each layer's slowest share."""
+        return self._layers(self._f.stages)
+
+    @property
+    def block_period_ns(self) -> np.ndarray:
+        """(L,)"""
+        return self._layers(self._f.block_period_ns)
+
+    @property
+    def block_latency_ns(self) -> np.ndarray:
+        """(L,)"""
+        return self._layers(self._f.block_latency_ns)
+
+    @property
+    def per_image_ns(self) -> np.ndarray:
+        """(L,)"""
+        return self._layers(self._f.per_image_ns)
+
+    @property
+    def start_ns(self) -> np.ndarray:
+        return self._f.times[self._b, 0]
+
+    @property
+    def finish_ns(self) -> np.ndarray:
+        return self._f.times[self._b, 1]
+
+    @property
+    def blocks(self) -> np.ndarray:
+        return self._layers(self._f.blocks)
+
+    @property
+    def action_counts(self) -> np.ndarray:
+        """(K,) per image."""
+        return self._f.action_counts[self._b]
+
+    @property
+    def share_work(self) -> np.ndarray:
+        """(S, K) per image."""
+        f, b = self._f, self._b
+        return f.share_work[f.share_start[b] : f.share_start[b + 1]]
+
+    @property
+    def flit_hops(self) -> float:
+        return self._f.flit_hops[self._b]
+
+    @property
+    def energy_by_component_pj(self) -> np.ndarray:
+        """(C,) in pimsim.model.pricing.COMPONENTS order."""
+        return self._f.energy_by_component_pj[self._b]
+
+    @property
+    def noc_buffer_bits(self) -> np.ndarray:
+        """(M, 2) bits read / written: NoC and interface."""
+        f, b = self._f, self._b
+        return f.noc_buffer_bits[f.macro_start[b] : f.macro_start[b + 1]]
+
+    @property
+    def interface_bits(self) -> float:
+        """Per image, across the off-chip interface."""
+        return self._f.interface_bits
+
+    @property
+    def energy_pj(self) -> float:
+        """The energy by component summed (as ``energy_by_component_pj.sum()``)."""
+        return self._f.energy_pj[self._b]
