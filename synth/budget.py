@@ -14,6 +14,7 @@ import numpy as np
 
 from pimsim.components.library import ComponentLibrary, load_library
 from pimsim.errors import InputError
+from pimsim.jitcache import start_without_blas_probe
 from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Allocation, Infeasible, allocate, assemble, default_partition
@@ -34,6 +35,7 @@ def check_budget(network: Network, power_w: float, settings: Settings) -> Settin
             f"the budget must be a positive number of watts, not {power_w}",
         )
     network.mappable_layers()
+    start_without_blas_probe()  # before the first compiled call below
     settings = replace(settings, power_w=power_w)
     library = load_library(settings.library)
     check_area(network, library, settings)
