@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,5 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``pimsyn`` command."""
-    return entry_point(build_parser, argv)
+    """The ``pimsyn`` command.
+
+    As the console script (``argv`` None) the process ends with the command, and Python's last
+    garbage collections then walk every object the command left (three full passes over some
+    150,000 objects after a default AlexNet search: 0.4-1 s, on a shared machine, added to the
+    command's time). Those objects are frozen first (``gc.freeze``: no collection looks at them
+    again), which changes nothing but the exit: the process frees its memory as it ends. Called
+    from Python (a list), nothing is frozen."""
+    if argv is not None:
+        return entry_point(build_parser, argv)
+    try:
+        return entry_point(build_parser, argv)  # raises SystemExit with the command's code
+    finally:
+        gc.freeze()

@@ -1,0 +1,34 @@
+"""What a ``pimsyn`` command costs before and after its work: the modules it imports, its exit."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from synth.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    out = subprocess.run([sys.executable, "-c", code, *args], env=env, text=True, check=True,
+                         capture_output=True, cwd=ROOT)  # fmt: skip
+    return out.stdout
+
+
+def test_the_console_script_freezes_what_is_left_before_the_exit() -> None:
+    code = (
+        "import gc, sys\nfrom synth.cli import main\ntry:\n    main()\nexcept SystemExit as e:\n"
+        "    print(e.code, gc.get_freeze_count() > 0)"
+    )
+    assert _python(code, "models", "--json").split()[-2:] == ["0", "True"]
+
+
+def test_a_call_from_python_freezes_nothing(capsys) -> None:  # type: ignore[no-untyped-def]
+    frozen = gc.get_freeze_count()
+    assert main(["models", "--json"]) == 0
+    assert gc.get_freeze_count() == frozen
