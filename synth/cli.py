@@ -1,4 +1,7 @@
-"""``pimsyn``: synthesize accelerators (``explore``), map baselines, list and export models."""
+"""``pimsyn``: synthesize accelerators (``explore``), map baselines, list and export models.
+
+What only another sub-command needs (the model table, the PIMCOMP export, the plots) is imported
+by its handler, so that ``pimsyn explore`` does not load it (``tests/test_startup.py``)."""
 
 from __future__ import annotations
 
@@ -14,19 +17,18 @@ from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.jsonio import read_json
 from pimsim.network.load import load_model, model_reference
-from pimsim.network.pimcomp_export import to_pimcomp
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
 from pimsim.render.estimate import report_view
-from pimsim.render.network import zoo_table
 from synth.baseline import isaac_baseline
 from synth.cli_explore import add_explore
-from synth.plots import plot_run
 from synth.workflow import estimate_of
 
 
 def _models(args: argparse.Namespace) -> int:
     if args.action == "export":
         return _export(args)
+    from pimsim.render.network import zoo_table
+
     rows = [(name, entry.description, zoo_network(name)) for name, entry in ZOO.items()]
     if args.json:
         print(
@@ -55,6 +57,8 @@ def _export(args: argparse.Namespace) -> int:
     name = zoo_name(args.name)
     if name is None:
         raise InputError(args.name, "", "is not a zoo model", f"zoo models: {', '.join(ZOO)}")
+    from pimsim.network.pimcomp_export import to_pimcomp
+
     out: str = args.output
     if out.lower().endswith(".json"):
         data: bytes | str = json.dumps(to_pimcomp(zoo_network(name)), indent=1)
@@ -70,6 +74,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from synth.plots import plot_run
+
     run = Path(args.run_dir)
     report_file = run / "report.json"
     if not report_file.exists():

@@ -32,3 +32,23 @@ def test_a_call_from_python_freezes_nothing(capsys) -> None:  # type: ignore[no-
     frozen = gc.get_freeze_count()
     assert main(["models", "--json"]) == 0
     assert gc.get_freeze_count() == frozen
+
+
+def test_explore_does_not_import_what_only_other_commands_need() -> None:
+    """``import synth.cli`` (all ``pimsyn explore`` imports before it runs) leaves out onnx's
+    evaluator (a graph with constant subgraphs to fold asks for it), the validation (and the
+    diagnosis it prints), the plots, the model table and the PIMCOMP export; and numba's first
+    compiled call no longer brings scipy.linalg (``pimsim.jitcache.start_without_blas_probe``)."""
+    later = [
+        "onnx.reference",
+        "synth.validate",
+        "pimsim.diagnose",
+        "synth.spread",
+        "synth.plots",
+        "matplotlib",
+        "pimsim.render.network",
+        "pimsim.network.pimcomp_export",
+        "scipy.linalg",
+    ]
+    code = "import sys, synth.cli; print(*(m in sys.modules for m in sys.argv[1:]))"
+    assert _python(code, *later).split() == ["False"] * len(later)
