@@ -12,6 +12,9 @@ compiles again on their first call (beside the code, or where ``NUMBA_CACHE_DIR`
 keep its caches). An installed copy whose ``__pycache__`` cannot be written is
 left alone (numba keeps that cache elsewhere, and an installed file changes only by a reinstall,
 which rewrites every file).
+
+:func:`start_without_blas_probe` saves a process the import of scipy that numba makes on its first
+compiled call, to learn whether BLAS is there (see its docstring).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 #: the file beside a package's cache that holds the hash its cached functions were compiled from
@@ -104,3 +108,25 @@ def keep_fresh(package: Path, project: tuple[str, ...] = PROJECT) -> None:
         stamp.write_text(digest.hexdigest())
     except OSError:
         return
+
+
+def start_without_blas_probe() -> None:
+    """Import ``numba.np.arraymath`` (which numba's typing loads on a process's first compiled call)
+    with ``scipy.linalg`` out of reach, so that it does not import it.
+
+    On import, that module asks whether BLAS is there by importing ``scipy.linalg.cython_blas``
+    (0.2-0.3 s: scipy.linalg and what it imports), and the answer only chooses how a compiled
+    ``np.correlate``/``np.convolve`` multiplies and adds; every other BLAS or LAPACK function
+    (``np.dot``, ``np.linalg``) asks again when it is compiled. The project's compiled loops call
+    none of them (``tests/test_jitcache.py`` checks their source), so no compiled loop changes,
+    and ``scipy.linalg`` stays importable afterwards. Does nothing when it or that module is
+    already imported. Called before the first compiled call of a search (:func:`synth.budget.check_budget`),
+    so the work units' processes, forked later, start from it too.
+    """
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # its import raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 
 from pimsim.model.estimate import CostReport
 from pimsim.render.estimate import breakdown_table
 from synth.explore import Exploration
-from synth.validate import ValidationReport
+
+if TYPE_CHECKING:  # a validation's module is imported when a run validates (synth.workflow)
+    from synth.validate import ValidationReport
 
 
 def _figures(r: CostReport) -> list[str]:

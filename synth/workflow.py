@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields, replace
 from itertools import count
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pimsim.errors import InputError
 from pimsim.model.estimate import CostReport, estimate
@@ -42,11 +42,11 @@ from synth.budget import check_budget
 from synth.executors import Runner, open_runner
 from synth.explore import Exploration, explore
 from synth.outputs import prepare_dir, write_results, write_unfinished
-from synth.plots import plot_run
 from synth.resume import Session, best_so_far, exit_code, new_session, resume_session
 from synth.settings import Settings
-from synth.spread import spread_architectures
-from synth.validate import ValidationReport, validate
+
+if TYPE_CHECKING:  # the finishing steps' modules are imported when a run asks for them
+    from synth.validate import ValidationReport
 
 DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
 
@@ -393,8 +393,13 @@ def _finish(
     result = ExploreResult(out, request, ex, best, baseline, skipped)
     observer.explored(result)
     if request.plot:
+        from synth.plots import plot_run
+
         result = replace(result, plots=tuple(plot_run(out, best, baseline)))
     if request.validate:
+        from synth.spread import spread_architectures
+        from synth.validate import validate
+
         designs = [arch for _, arch in spread_architectures(ex, network, request.top_k, model)]
         observer.message(
             f"simulating {len(designs)} designs spread along the Pareto front, the winner first "

@@ -5,6 +5,7 @@ in a temporary folder: ``a.g`` (compiled, cached) calls ``b.f`` (compiled in ano
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,3 +89,35 @@ def test_the_guard_also_clears_numbas_own_cache_folder(tmp_path: Path) -> None:
     time.sleep(0.01)
     _package(tmp_path, 5)
     assert _run(tmp_path, fresh=True, cache_dir=cache) == 6
+
+
+def test_numba_starts_without_importing_scipy_linalg(tmp_path: Path) -> None:
+    """:func:`pimsim.jitcache.start_without_blas_probe` before a first compiled call: the call
+    works, numba has imported no ``scipy.linalg`` (its BLAS probe found none), and scipy.linalg
+    can still be imported afterwards."""
+    _package(tmp_path, 3)
+    code = (
+        "import sys; from pimsim.jitcache import start_without_blas_probe; "
+        "start_without_blas_probe(); from pkg.a import g; value = g(); "
+        "import numba.np.arraymath as m; probe = 'scipy.linalg' in sys.modules; "
+        "import scipy.linalg; print(value, probe, m._HAVE_BLAS, scipy.linalg.__name__)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, text=True,
+                         check=True, capture_output=True)  # fmt: skip
+    assert out.stdout.split() == ["4", "False", "False", "scipy.linalg"]
+
+
+def test_no_compiled_loop_uses_what_the_blas_probe_decides() -> None:
+    """The probe's answer only chooses how a compiled ``np.correlate``/``np.convolve`` adds its
+    products: no module of the project with a compiled function calls them."""
+    root = Path(__file__).resolve().parent.parent
+    compiled = [
+        p
+        for package in ("pimsim", "synth")
+        for p in sorted((root / package).rglob("*.py"))
+        if re.search(r"^@njit", p.read_text(), re.M)
+    ]
+    assert len(compiled) > 10  # the kernel's, the layout's, stage 4's, the annealing's loops
+    for path in compiled:
+        assert not re.search(r"\b(correlate|convolve)\b", path.read_text()), path

@@ -103,3 +103,20 @@ def test_paths_of_equal_length_add_nothing() -> None:
     # blocks: 1 held, the window
     held, paced = spans(add_two(1.0))
     assert paced == {("e", 0): 1, ("e", 1): 1} == {k: v for k, v in held.items() if k[0] == "e"}
+
+
+def test_the_needs_alone_are_the_whole_compilers() -> None:
+    """``buffer_needs_kib`` compiles without the tasks' stages (their block work): the needs are
+    the whole compiler's, on the residual block here and on designs with shared and spread layers
+    (the ISAAC baselines of two zoo networks)."""
+    from pimsim.network.zoo import zoo_network
+    from synth.baseline import isaac_baseline
+
+    plans = [residual(4)]
+    for name in ("resnet18-cifar", "alexnet"):
+        network = zoo_network(name)
+        plans.append(Plan(isaac_baseline(network, name), network))
+    for plan in plans:
+        program = compile_program(plan)
+        assert all(task.stages for task in program.tasks)  # the whole compiler works them out
+        assert buffer_needs_kib(plan) == {m: bits / 8192 for m, bits in program.needs_bits}

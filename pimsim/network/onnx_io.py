@@ -16,7 +16,6 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from onnx import helper, numpy_helper, shape_inference
-from onnx.reference import ReferenceEvaluator
 
 from pimsim.errors import InputError
 from pimsim.network.onnx_check import check_text, ordered_nodes
@@ -216,6 +215,9 @@ def fold_constants(
             and node.domain in ("", "ai.onnx")
             and not _too_large(node, values)
         ):
+            # imported here: only graphs with constant subgraphs need onnx's evaluator (0.05 s)
+            from onnx.reference import ReferenceEvaluator
+
             try:
                 result = ReferenceEvaluator(node, opsets=opset).run(
                     None, {n: values[n] for n in operands}

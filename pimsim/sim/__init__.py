@@ -26,11 +26,41 @@ the simulator's own (each unit counts the jobs it serves, their actions derived 
 the layer geometry by :mod:`~pimsim.sim.blockwork`); only the pricing function is shared with the
 estimate (:mod:`pimsim.model.pricing`). :mod:`pimsim.diagnose` names the conditions under which
 the estimate is knowingly wrong. Every run has its own environment: nothing is global.
+
+The names below are imported from their modules when first asked for (``from pimsim.sim import
+simulate`` works as before), so that a module that needs only the compiler (the synthesizer's
+runnable check asks it for the scratchpad needs) does not load the whole simulator.
 """
 
-from pimsim.sim.compiler import compile_program
-from pimsim.sim.engine import SimDeadlock, SimOptions, simulate
-from pimsim.sim.ir import Program
-from pimsim.sim.result import SimResult
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pimsim.sim.compiler import compile_program
+    from pimsim.sim.engine import SimDeadlock, SimOptions, simulate
+    from pimsim.sim.ir import Program
+    from pimsim.sim.result import SimResult
+
+#: each name this package gives, and the module that defines it
+_HOMES = MappingProxyType(
+    {
+        "compile_program": "pimsim.sim.compiler",
+        "SimDeadlock": "pimsim.sim.engine",
+        "SimOptions": "pimsim.sim.engine",
+        "simulate": "pimsim.sim.engine",
+        "Program": "pimsim.sim.ir",
+        "SimResult": "pimsim.sim.result",
+    }
+)
 
 __all__ = ["Program", "SimDeadlock", "SimOptions", "SimResult", "compile_program", "simulate"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pimsim.sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

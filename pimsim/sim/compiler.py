@@ -145,6 +145,13 @@ def _stages(
 
 def compile_program(plan: Plan) -> Program:
     """Compile ``plan`` into a program (windows, work, flows, partitions)."""
+    return _compile(plan, stages=True)
+
+
+def _compile(plan: Plan, stages: bool) -> Program:
+    """:func:`compile_program`; without ``stages`` every task's stages are left empty (the work of
+    its blocks, most of the time spent here), for :func:`buffer_needs_kib`, which reads only the
+    scratchpad needs (they come from the windows and flows, not from the stages)."""
     hw = plan.arch.hardware
     net = plan.network
     act_bits = hw.activation_bits
@@ -200,7 +207,7 @@ def compile_program(plan: Plan) -> Program:
                 wins[(layer.name, e)] = windows(geos[layer.name], geos[source], whole)
     spans = held_spans(plan, geos, wins)
     paced = join_spans(plan, geos, wins)
-    xbars = share_crossbars(plan)
+    xbars = share_crossbars(plan) if stages else {}
     for layer in net.layers:
         lp, geo = plan.layers[layer.name], geos[layer.name]
         weight = lp.xset is not None
@@ -294,7 +301,7 @@ def compile_program(plan: Plan) -> Program:
                     geo.blocks,
                     bits,
                     (geo.full, geo.last),
-                    _stages(plan, lp, geo, s, xbars),
+                    _stages(plan, lp, geo, s, xbars) if stages else (),
                     tuple(inputs),
                     out_bits,
                     out_part,
@@ -362,4 +369,4 @@ def compile_program(plan: Plan) -> Program:
 def buffer_needs_kib(plan: Plan) -> dict[int, float]:
     """Scratchpad each macro needs for its input windows and output staging, KiB (the compiler's
     partition rule; a smaller scratchpad may stall for space or deadlock)."""
-    return {m: bits / 8192 for m, bits in compile_program(plan).needs_bits}
+    return {m: bits / 8192 for m, bits in _compile(plan, stages=False).needs_bits}
