@@ -42,9 +42,8 @@ def test_explore_does_not_import_what_only_other_commands_need() -> None:
     """``import synth.cli`` (all ``pimsyn explore`` imports before it runs) leaves out onnx's
     evaluator (a graph with constant subgraphs to fold asks for it), the validation (and the
     diagnosis it prints), the plots, the model table and the PIMCOMP export; and numba's first
-    compiled call no longer brings scipy.linalg (``pimsim.jitcache.start_without_blas_probe``);
-    networkx is not used (``pimsim.network.order``); of the simulator, only its compiler (the
-    runnable check's scratchpad needs) is loaded."""
+    compiled call no longer brings scipy.linalg (``pimsim.jitcache.start_without_blas_probe``); of
+    the simulator, only its compiler (the runnable check's scratchpad needs) is loaded."""
     later = [
         "onnx.reference",
         "synth.validate",
@@ -55,7 +54,6 @@ def test_explore_does_not_import_what_only_other_commands_need() -> None:
         "pimsim.render.network",
         "pimsim.network.pimcomp_export",
         "scipy.linalg",
-        "networkx",
         "pimsim.sim.engine",
     ]
     code = "import sys, synth.cli; print(*(m in sys.modules for m in sys.argv[1:]))"

@@ -1,10 +1,9 @@
 """The CNN as a layer graph: the one representation every later stage reads.
 
-A :class:`Network` is a graph whose nodes are layers and whose edges run producer -> consumer (each
-layer names its producers in ``Layer.inputs``; ``readers`` maps a layer's name to its consumers').
-``layers`` lists the layers in a deterministic topological order (the order of the source file wherever
-that is topological; :mod:`pimsim.network.order`). Network inputs are not nodes; a layer fed by an
-input names it in ``Layer.inputs``.
+A :class:`Network` holds a networkx ``DiGraph`` whose nodes are layer names (the :class:`Layer` value is
+the node attribute ``layer``) and whose edges run producer -> consumer. ``layers`` lists the layers in a
+deterministic topological order (the order of the source file wherever that is topological). Network
+inputs are not nodes; a layer fed by an input names it in ``Layer.inputs``.
 """
 
 from __future__ import annotations
@@ -16,9 +15,10 @@ from dataclasses import asdict
 from types import MappingProxyType
 from typing import Any
 
+import networkx as nx
+
 from pimsim.errors import InputError
 from pimsim.network.layer import Layer, LayerKind, Shape
-from pimsim.network.order import find_cycle, successors, topological_order
 
 
 class Network:
@@ -31,7 +31,7 @@ class Network:
         source: where it came from (a file path or ``"zoo:<name>"``), for messages.
     """
 
-    __slots__ = ("_index", "inputs", "layers", "name", "readers", "source")
+    __slots__ = ("_index", "graph", "inputs", "layers", "name", "source")
 
     def __init__(
         self, name: str, inputs: dict[str, Shape], layers: Iterable[Layer], source: str = ""
@@ -40,32 +40,28 @@ class Network:
         self.source = source
         self.inputs: MappingProxyType[str, Shape] = MappingProxyType(dict(inputs))
         given = list(layers)
-        position: dict[str, int] = {}
-        for layer in given:
-            if layer.name in position or layer.name in self.inputs:
+        graph = nx.DiGraph()
+        for position, layer in enumerate(given):
+            if layer.name in graph or layer.name in self.inputs:
                 raise ValueError(f"duplicate layer name {layer.name!r}")
-            position[layer.name] = len(position)
-        edges = []
+            graph.add_node(layer.name, layer=layer, position=position)
         for layer in given:
             for producer in layer.inputs:
-                if producer in position:
-                    edges.append((position[producer], position[layer.name]))
+                if producer in graph:
+                    graph.add_edge(producer, layer.name)
                 elif producer not in self.inputs:
                     raise ValueError(
                         f"layer {layer.name!r} reads {producer!r}, which is neither a "
                         "layer nor a network input"
                     )
-        succ = successors(len(given), edges)
-        order = topological_order(succ)
-        if order is None:
-            cycle = find_cycle(succ)
-            raise ValueError(f"the layer graph has a cycle through {given[cycle[0]].name!r}")
-        self.layers: tuple[Layer, ...] = tuple(given[i] for i in order)
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            raise ValueError(f"the layer graph has a cycle through {cycle[0][0]!r}")
+        order = nx.lexicographical_topological_sort(graph, key=lambda n: graph.nodes[n]["position"])
+        self.layers: tuple[Layer, ...] = tuple(graph.nodes[n]["layer"] for n in order)
         self._index = {layer.name: i for i, layer in enumerate(self.layers)}
-        #: each layer's consumers (the layers reading its output), in the order of the source
-        self.readers: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
-            {given[u].name: tuple(given[v].name for v in succ[u]) for u in range(len(given))}
-        )
+        nx.freeze(graph)
+        self.graph = graph
 
     def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         """Pickle as the constructor's arguments (the graph is rebuilt), for worker processes."""
@@ -94,7 +90,9 @@ class Network:
 
     def consumers(self, name: str) -> list[Layer]:
         """The layers reading ``name``'s output, in topological order."""
-        return sorted((self[c] for c in self.readers[name]), key=lambda lay: self._index[lay.name])
+        return sorted(
+            (self[c] for c in self.graph.successors(name)), key=lambda lay: self._index[lay.name]
+        )
 
     @property
     def weight_layers(self) -> tuple[Layer, ...]:
@@ -122,7 +120,7 @@ class Network:
     @property
     def outputs(self) -> tuple[Layer, ...]:
         """Layers whose output no layer reads."""
-        return tuple(layer for layer in self.layers if not self.readers[layer.name])
+        return tuple(layer for layer in self.layers if self.graph.out_degree(layer.name) == 0)
 
     # -- totals -----------------------------------------------------------------------------------
     @property

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import networkx as nx
 import onnx
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from onnx import helper
 
 from pimsim.errors import InputError
-from pimsim.network.order import find_cycle, successors, topological_order
 
 
 def check_text(message: Message, file: str, path: str = "model") -> None:
@@ -93,7 +93,8 @@ def ordered_nodes(graph: onnx.GraphProto, file: str) -> list[onnx.NodeProto]:
                     f"#{producer[name]} already produces (a tensor has one producer)",
                 )
             producer[name] = i
-    edges = []
+    order = nx.DiGraph()
+    order.add_nodes_from(range(len(nodes)))
     for i, node in enumerate(nodes):
         for name in node.input:
             if not name or name in given:
@@ -105,18 +106,16 @@ def ordered_nodes(graph: onnx.GraphProto, file: str) -> list[onnx.NodeProto]:
                     f"reads tensor '{name}', which no node, "
                     "graph input or initializer produces (a dangling edge)",
                 )
-            edges.append((producer[name], i))
-    succ = successors(len(nodes), edges)
-    order = topological_order(succ)
-    if order is None:
-        cycle = find_cycle(succ)
+            order.add_edge(producer[name], i)
+    if not nx.is_directed_acyclic_graph(order):
+        cycle = [u for u, _ in nx.find_cycle(order)]
         path = " -> ".join(f"'{node_label(nodes[i], i)}'" for i in [*cycle, cycle[0]])
         raise InputError(
             file,
             node_place(nodes[cycle[0]], cycle[0]),
             f"is on a cycle of nodes ({path}); an ONNX graph must be acyclic",
         )
-    return [nodes[i] for i in order]
+    return [nodes[i] for i in nx.lexicographical_topological_sort(order)]
 
 
 def attribute(node: onnx.NodeProto, key: str, kind: int, default: object = None) -> object:

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from pimsim.errors import InputError
 from pimsim.jsonio import read_json
 from pimsim.network.graph import Network
@@ -28,7 +30,6 @@ from pimsim.network.layer import (
     Shape,
     conv_macs,
 )
-from pimsim.network.order import find_cycle, successors, topological_order
 
 _LAYOUT_OPS = {"OP_FLATTEN", "OP_RESHAPE", "OP_DROPOUT", "OP_IDENTITY", "OP_TRANSPOSE"}
 _ACT_OPS = {
@@ -134,12 +135,13 @@ class _Reader:
 
     def _order(self) -> list[int]:
         names: dict[str, int] = {}
-        edges = []
+        graph = nx.DiGraph()
         for i in range(len(self.nodes)):
             name = self._field(i, "name", str)
             if name in names:
                 raise self._error(i, f"repeats the name '{name}' of node [{names[name]}]")
             names[name] = i
+            graph.add_node(i)
         for i, node in enumerate(self.nodes):
             if node.get("operation") == "OP_INPUT":
                 continue
@@ -149,15 +151,14 @@ class _Reader:
             for provider in providers:
                 if provider not in names:
                     raise self._error(i, f"names the provider '{provider}', which is not a node")
-                edges.append((names[provider], i))
+                graph.add_edge(names[provider], i)
                 self.uses[provider] = self.uses.get(provider, 0) + 1
-        succ = successors(len(self.nodes), edges)
-        order = topological_order(succ)
-        if order is None:
-            cycle = find_cycle(succ)
+        try:
+            return list(nx.lexicographical_topological_sort(graph))
+        except nx.NetworkXUnfeasible:
+            cycle = [u for u, _ in nx.find_cycle(graph)]
             path = " -> ".join(f"'{self.nodes[u]['name']}'" for u in [*cycle, cycle[0]])
-            raise self._error(cycle[0], f"is on a cycle of providers ({path})")
-        return order
+            raise self._error(cycle[0], f"is on a cycle of providers ({path})") from None
 
     def run(self, name: str) -> Network:
         for i in self._order():
