@@ -209,6 +209,65 @@ def _block_stages(out, base, pixels, stage_rows, stage_out, rate, m, is_weight, 
         out[_MVM] = mvm_ns
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _seen(s, b, lay, glay, full, last, start, crossbars, columns, before, set_crossbars,
+          col_prefix, col_start):  # fmt: skip
+    """The weight columns share ``s`` reads a bit in a full (``b`` 0) or its last (``b`` 1) block
+    (:func:`_seen_columns`)."""
+    layer, g = lay[s], glay[s]
+    pixels = full[g] if b == 0 else last[g]
+    return _seen_columns(col_prefix, col_start, layer, set_crossbars[layer], pixels, start[s],
+                         crossbars[s], columns[s], before[s])  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _repeats(lay, glay, macro, rate, frac, weight, wired, most, bits, sa_units, full, last, start,
+             crossbars, columns, before, set_crossbars, col_prefix, col_start):  # fmt: skip
+    """(S,) bool: whether share ``s`` has every input of :func:`share_times`' stage times and
+    periods that share ``s - 1`` has, bit for bit (then its figures are ``s - 1``'s): the batch
+    layer (its layer and blocks), the fraction, its macro's stage rates (``rate`` (rows, M)),
+    whether it holds weights and is wired, its busiest ADC's columns, bit iterations,
+    shift-and-add units, and the weight columns it reads in a full and a last block. The float
+    inputs are compared as bits (their int64 views: 0.0 and -0.0 differ); the columns read are
+    sums and differences of whole numbers, never -0.0, so ``==`` compares their bits."""
+    n, (rows, m_total) = len(glay), rate.shape
+    frac_b, rate_b, most_b = frac.view(np.int64), rate.view(np.int64), most.view(np.int64)
+    bits_b, units_b = bits.view(np.int64), sa_units.view(np.int64)
+    # whether each macro's rates are those of the macro before it (the usual neighbour)
+    like_last = np.ones(m_total, dtype=np.bool_)
+    like_last[0] = False
+    for i in range(rows):
+        for m in range(1, m_total):
+            like_last[m] &= rate_b[i, m] == rate_b[i, m - 1]
+    out = np.zeros(n, dtype=np.bool_)
+    for s in range(1, n):
+        p = s - 1
+        if glay[s] != glay[p] or weight[s] != weight[p] or frac_b[s] != frac_b[p]:
+            continue
+        m, mp = macro[s], macro[p]
+        if m == mp + 1:
+            same = like_last[m]
+        else:
+            same = True
+            for i in range(rows):
+                same &= rate_b[i, m] == rate_b[i, mp]
+        if same and weight[s]:
+            same = (
+                wired[s] == wired[p]
+                and most_b[s] == most_b[p]
+                and bits_b[s] == bits_b[p]
+                and units_b[s] == units_b[p]
+            )
+            for b in range(2):
+                if same:
+                    same = _seen(s, b, lay, glay, full, last, start, crossbars, columns, before,
+                                 set_crossbars, col_prefix, col_start) == _seen(
+                        p, b, lay, glay, full, last, start, crossbars, columns, before,
+                        set_crossbars, col_prefix, col_start)  # fmt: skip
+        out[s] = same
+    return out
+
+
 @njit(cache=True, error_model="numpy")
 def share_times(
     work_tab,
@@ -269,6 +328,8 @@ def share_times(
     stages = np.empty((n_stages, n))
     p_full, p_last = np.empty(n), np.empty(n)
     pool_full, pool_image = np.empty(n), np.empty(n)
+    repeat = _repeats(lay, glay, macro, rate, frac, weight, wired, most, bits, sa_units, full, last,
+                      start, crossbars, columns, before, set_crossbars, col_prefix, col_start)  # fmt: skip
     base = np.empty(k_count)
     one = np.empty(n_stages)
     pools, periods = np.empty(2), np.empty(2)
@@ -277,6 +338,12 @@ def share_times(
         for k in range(k_count):
             base[k] = work_tab[k, layer] * frac[s]
             work_t[k, s] = base[k] * items_f[layer]
+        if repeat[s]:
+            for r in range(n_stages):
+                stages[r, s] = stages[r, s - 1]
+            p_full[s], p_last[s] = p_full[s - 1], p_last[s - 1]
+            pool_full[s], pool_image[s] = pool_full[s - 1], pool_image[s - 1]
+            continue
         pools[0] = pools[1] = 0.0
         for b in range(2):
             pixels = full[g] if b == 0 else last[g]
@@ -287,17 +354,8 @@ def share_times(
                 one, base, float(pixels), stage_rows, stage_out, rate, m, weight[s], mvm_ns
             )
             if weight[s]:
-                seen = _seen_columns(
-                    col_prefix,
-                    col_start,
-                    layer,
-                    set_crossbars[layer],
-                    pixels,
-                    start[s],
-                    crossbars[s],
-                    columns[s],
-                    before[s],
-                )
+                seen = _seen(s, b, lay, glay, full, last, start, crossbars, columns, before,
+                             set_crossbars, col_prefix, col_start)  # fmt: skip
                 if wired[s]:
                     one[_ADC] = bits[s] * min(seen, most[s]) / adc_ghz
                 units = sa_units[s]
