@@ -78,6 +78,7 @@ def wire_shares(
     sharing = np.zeros(m_total)
     weight, bits, sa_units = np.empty(n, dtype=np.bool_), np.empty(n), np.empty(n)
     running = 0
+    upto = 0.0  # the columns before crossbar ``running`` of the layer
     for s in range(n):
         layer = lay[s]
         per_copy = set_crossbars[layer]
@@ -86,16 +87,16 @@ def wire_shares(
         if weight_layer[layer]:
             crossbars[s] = np.int64(np.rint(frac[s] * per_block[glay[s]] * per_copy))
             sharing[macro[s]] += 1.0
-        if s == 0 or glay[s] != glay[s - 1]:
-            running = 0  # (the layer's first share starts at its crossbar 0)
-        start[s] = running
-        running += crossbars[s]
         base = col_start[layer]
         whole = col_prefix[base + per_copy]
-        before[s] = _columns_upto(col_prefix, base, per_copy, whole, start[s])
-        columns[s] = (
-            _columns_upto(col_prefix, base, per_copy, whole, start[s] + crossbars[s]) - before[s]
-        )
+        if s == 0 or glay[s] != glay[s - 1]:
+            running = 0  # (the layer's first share starts at its crossbar 0)
+            upto = _columns_upto(col_prefix, base, per_copy, whole, 0)
+        start[s] = running
+        running += crossbars[s]
+        before[s] = upto  # (where the share before it ended)
+        upto = _columns_upto(col_prefix, base, per_copy, whole, running)
+        columns[s] = upto - before[s]
     wired = np.zeros(n, dtype=np.bool_)
     own_run = np.zeros(n, dtype=np.bool_)
     adcs = np.zeros(n)
