@@ -1,28 +1,40 @@
-"""share_times copies a share's figures from the share before it only where every input of them
-is the same, bit for bit; each share's figures are those it gets alone."""
+"""share_times gives a share the figures of the share before it only where every input of them is
+the same, bit for bit: each share's figures are those it gets alone."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from pimsim.model.kernel_jit import _repeats, share_times
+from pimsim.model.kernel_jit import share_times
+
+# the arguments of share_times given per share
+_PER_SHARE = {1, 2, 3, 4, 12, 14, 15, 16, 17, 18, 19, 20, 21}
 
 
 def _stack() -> tuple:
-    """Eight weight shares of one layer (two crossbars of 128 columns a copy; blocks of 4 output
-    pixels, the last of 3), each a quarter of the layer, one after the other in crossbars
-    (``start``: 0, 2, 4, ...); one timed stage (the load, row 0 of the work) whose rate is 64
-    bits/ns in macros 0, 1, 7 and 32 in the others."""
-    n = 8
+    """Twelve weight shares of one layer (two crossbars of 128 columns a copy; blocks of 40
+    output pixels, the last of 3), one after the other in crossbars (``start``: 0, 2, 4, ...);
+    one timed stage (the load, row 0 of the work), 64 bits/ns in macros 0, 1, 7, 8, 9 and 32 in
+    the others.
+
+    Each share reads all its 256 columns in a full block; in its last block (crossbars 0 .. 5)
+    shares 0-2 read 256, the others none. Against the share before it: s1 the same (macro 1's
+    rate is macro 0's); s2 its rate; s3 its last block's columns; s4 its busiest ADC's columns
+    (0 < 128); s5 -0.0 for 0.0 there (its conversions take -0.0 ns alone); s6 the same; s7 its
+    rate; s8 its bit iterations; s9 its shift-and-add units; s10 not wired; s11 its fraction.
+    Each difference changes a figure of the share alone."""
+    n = 12
     work_tab = np.array([[10.0], [3.0]])  # (K = 2, one layer) work an item
     lay, glay = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    macro = np.array([0, 1, 2, 3, 4, 5, 6, 0])
-    frac = np.full(n, 0.25)
-    items_f, full, last, blocks = np.array([19.0]), np.array([4]), np.array([3]), np.array([5])
-    rate = np.array([[64.0, 64.0, 32.0, 32.0, 32.0, 32.0, 32.0]])
-    weight, wired = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
-    most = np.array([128.0, 128.0, 128.0, 128.0, 0.0, -0.0, -0.0, 128.0])
-    bits, sa_units = np.full(n, 4.0), np.full(n, 2.0)
+    macro = np.array([0, 1, 2, 3, 4, 5, 6, 0, 7, 8, 9, 9])
+    frac = np.array([0.25] * 11 + [0.5])
+    items_f, full, last, blocks = np.array([163.0]), np.array([40]), np.array([3]), np.array([5])
+    rate = np.array([[64.0, 64.0, 32.0, 32.0, 32.0, 32.0, 32.0, 64.0, 64.0, 64.0]])
+    weight = np.ones(n, dtype=bool)
+    wired = np.array([True] * 10 + [False] * 2)
+    most = np.array([128.0] * 4 + [0.0, -0.0, -0.0] + [128.0] * 5)
+    bits = np.array([4.0] * 8 + [8.0] * 4)
+    sa_units = np.array([2.0] * 9 + [1.0] * 3)
     start = np.arange(n, dtype=np.int64) * 2
     crossbars = np.full(n, 2, dtype=np.int64)
     before = start * 128.0
@@ -36,32 +48,29 @@ def _stack() -> tuple:
     )  # fmt: skip
 
 
-def test_repeats_by_hand() -> None:
-    a = _stack()
-    (_, lay, glay, macro, frac, _, full, last, _, _, _, rate, weight, _, wired, most, bits,
-     sa_units, columns, start, crossbars, before, set_crossbars, col_prefix, col_start,
-     *_) = a  # fmt: skip
-    flags = _repeats(lay, glay, macro, rate, frac, weight, wired, most, bits, sa_units, full,
-                     last, start, crossbars, columns, before, set_crossbars, col_prefix,
-                     col_start)  # fmt: skip
-    # columns read (full block of 4 pixels reaching crossbar 8, last of 3 reaching 6):
-    # s0 (256, 256), s1 (256, 256), s2 (256, 256), s3 (256, 0), s4..s7 (0, 0)
-    # s0: the first; s1: macro 1's rates are macro 0's; s2: macro 2's rate differs;
-    # s3: its last block reads no column; s4: its ADC's columns (0) differ (128);
-    # s5: -0.0 is not 0.0; s6: all as s5; s7: macro 0 (64) against macro 6 (32)
-    assert flags.tolist() == [False, True, False, False, False, False, True, False]
+def _alone(a: tuple, s: int) -> tuple:
+    """share_times of share ``s`` of the stack ``a`` alone."""
+    return share_times(*(x[s : s + 1] if i in _PER_SHARE else x for i, x in enumerate(a)))
 
 
 def test_each_share_as_alone() -> None:
     a = _stack()
     together = share_times(*a)
-    assert np.isfinite(together[1]).all()
     for s in range(len(a[1])):
-        one = [x[s : s + 1] if i in _PER_SHARE else x for i, x in enumerate(a)]
-        alone = share_times(*one)
-        for got, want in zip(together, alone, strict=True):
-            assert got[..., s].tobytes() == want[..., 0].tobytes()
+        for got, want in zip(together, _alone(a, s), strict=True):
+            assert got[..., s].tobytes() == want[..., 0].tobytes(), s
 
 
-# the arguments of share_times given per share
-_PER_SHARE = {1, 2, 3, 4, 12, 14, 15, 16, 17, 18, 19, 20, 21}
+def test_every_difference_shows() -> None:
+    # each share but s1 and s6 differs from the share before it in a figure of its own (so a
+    # share wrongly given its predecessor's figures fails the test above)
+    a = _stack()
+    alone = [_alone(a, s) for s in range(len(a[1]))]
+    differs = [
+        any(x.tobytes() != y.tobytes() for x, y in zip(alone[s], alone[s - 1], strict=True))
+        for s in range(1, len(alone))
+    ]
+    assert differs == [False, True, True, True, True, False, True, True, True, True, True]
+    # the conversions of s5 take -0.0 ns: bits x min(256 columns, -0.0) / 0.5
+    adc = alone[5][1][2, 0]
+    assert adc == 0.0 and np.signbit(adc)
