@@ -263,7 +263,7 @@ def share_times(
       equal), and its pool time per image, ``(blocks - 1) x full + last``.
 
     A share with every input of those figures that the share before it has, bit for bit, takes
-    its figures (the shares of a layer split evenly are alike but for the crossbars they start
+    its figures and its work (the shares of a layer split evenly are alike but for the crossbars they start
     at: 88-94% of the shares of bench_estimate's VGG16, MSRA-A and ResNet18 designs): the same
     batch layer (layer and blocks), fraction, stage rates of its macro (macros compared with the
     one before them once), weights, wiring, busiest ADC's columns, bit iterations,
@@ -293,9 +293,6 @@ def share_times(
     seen_p0, seen_p1 = 0.0, 0.0  # the columns read by the last weight share before s
     for s in range(n):
         layer, g, m = lay[s], glay[s], macro[s]
-        for k in range(k_count):
-            base[k] = work_tab[k, layer] * frac[s]
-            work_t[k, s] = base[k] * items_f[layer]
         if weight[s]:
             seen_p0, seen_p1 = seen[0], seen[1]
             for b in range(2):
@@ -322,12 +319,17 @@ def share_times(
                         and seen[0] == seen_p0
                         and seen[1] == seen_p1
                     )
-        if same:
+        if same:  # (the same layer and fraction: the same work too)
+            for k in range(k_count):
+                work_t[k, s] = work_t[k, s - 1]
             for r in range(n_stages):
                 stages[r, s] = stages[r, s - 1]
             p_full[s], p_last[s] = p_full[s - 1], p_last[s - 1]
             pool_full[s], pool_image[s] = pool_full[s - 1], pool_image[s - 1]
             continue
+        for k in range(k_count):
+            base[k] = work_tab[k, layer] * frac[s]
+            work_t[k, s] = base[k] * items_f[layer]
         pools[0] = pools[1] = 0.0
         for b in range(2):
             pixels = full[g] if b == 0 else last[g]
