@@ -134,3 +134,20 @@ def test_flows_of_spread_layers_are_the_layout_written_out() -> None:
     expected = [(a, b, bits / flit_bits, *rest) for a, b, bits, *rest in expected if a != b]
     assert any(spread) and len(expected) > 100
     assert [tuple(x) for x in zip(*(g.tolist() for g in got), strict=True)] == expected
+
+
+def test_crossing_takes_a_row_one_way() -> None:
+    # a 2x3 mesh, flit time 1 ns (margin 1); flows E (0,0)->(0,2) 100 flits east, W (0,2)->(0,0)
+    # 100 west, C (0,2)->(1,2) 50 down column 2. A link's cross-packet bound takes the flows of its
+    # row going its way and those of the column it may turn into: at most 100 + 50 = 150 ns,
+    # whatever both ways of row 0 carry (200 flits). At a period of 180 ns: row 0 (200 ns) passes
+    # it and is laid (its busiest link 100 ns), no link's cross packets can; at 140 ns they can.
+    ends = [(0, 0, 0, 2), (0, 2, 0, 0), (0, 2, 1, 2)]
+    r0, c0, r1, c1 = (np.array([e[i] for e in ends] * 2, dtype=np.int64) for i in range(4))
+    flits = np.array([100.0, 100.0, 50.0] * 2)
+    busy, _, crossing = link_bounds(
+        r0, c0, r1, c1, flits, np.array([0, 3, 6]), np.array([[2, 3]] * 2, dtype=np.int64),
+        np.array([180.0, 140.0]), 1.0, 1.0, 3,
+    )  # fmt: skip
+    assert busy.tolist() == [100.0, 100.0]
+    assert crossing.tolist() == [False, True]

@@ -67,8 +67,10 @@ def _flows(edge_src, edge_dst, edge_bits, out_bits, layer_start, macro, frac, sp
     flits = np.empty(most, dtype=np.float64)
     layer = np.empty(most, dtype=np.int64)
     made = np.empty(most, dtype=np.int64)
+    design = np.empty(most, dtype=np.int64)
     k = 0
     for d in range(count):
+        k0 = k
         for e in range(n_edges):  # a consumer's shares read from the producer's output macro
             p, c = d * n + edge_src[e], d * n + edge_dst[e]
             if spread[p]:
@@ -100,12 +102,12 @@ def _flows(edge_src, edge_dst, edge_bits, out_bits, layer_start, macro, frac, sp
                         src[k], dst[k], flits[k] = macro[s], macro[cs], part * frac[s] / flit_bits
                         layer[k], made[k] = c, p
                         k += 1
-    design = layer[:k] // n
+        design[k0:k] = d
     return (
         src[:k].copy(),
         dst[:k].copy(),
         flits[:k].copy(),
         layer[:k].copy(),
-        design,
+        design[:k].copy(),
         made[:k].copy(),
     )

@@ -78,6 +78,7 @@ def wire_shares(
     sharing = np.zeros(m_total)
     weight, bits, sa_units = np.empty(n, dtype=np.bool_), np.empty(n), np.empty(n)
     running = 0
+    upto = 0.0  # the columns before crossbar ``running`` of the layer
     for s in range(n):
         layer = lay[s]
         per_copy = set_crossbars[layer]
@@ -86,16 +87,16 @@ def wire_shares(
         if weight_layer[layer]:
             crossbars[s] = np.int64(np.rint(frac[s] * per_block[glay[s]] * per_copy))
             sharing[macro[s]] += 1.0
-        if s == 0 or glay[s] != glay[s - 1]:
-            running = 0  # (the layer's first share starts at its crossbar 0)
-        start[s] = running
-        running += crossbars[s]
         base = col_start[layer]
         whole = col_prefix[base + per_copy]
-        before[s] = _columns_upto(col_prefix, base, per_copy, whole, start[s])
-        columns[s] = (
-            _columns_upto(col_prefix, base, per_copy, whole, start[s] + crossbars[s]) - before[s]
-        )
+        if s == 0 or glay[s] != glay[s - 1]:
+            running = 0  # (the layer's first share starts at its crossbar 0)
+            upto = _columns_upto(col_prefix, base, per_copy, whole, 0)
+        start[s] = running
+        running += crossbars[s]
+        before[s] = upto  # (where the share before it ended)
+        upto = _columns_upto(col_prefix, base, per_copy, whole, running)
+        columns[s] = upto - before[s]
     wired = np.zeros(n, dtype=np.bool_)
     own_run = np.zeros(n, dtype=np.bool_)
     adcs = np.zeros(n)
@@ -261,19 +262,71 @@ def share_times(
     - the same for its last block (``last[glay]`` items; its full block's figures where they are
       equal), and its pool time per image, ``(blocks - 1) x full + last``.
 
+    A share with every input of those figures that the share before it has, bit for bit, takes
+    its figures and its work (the shares of a layer split evenly are alike but for the crossbars they start
+    at: 88-94% of the shares of bench_estimate's VGG16, MSRA-A and ResNet18 designs): the same
+    batch layer (layer and blocks), fraction, stage rates of its macro (macros compared with the
+    one before them once), weights, wiring, busiest ADC's columns, bit iterations,
+    shift-and-add units, and columns read in a full and a last block. Floats are compared as
+    bits (int64 views: 0.0 is not -0.0); the columns read are whole numbers made by sums and
+    differences, never -0.0, so ``==`` compares their bits.
+
     Returns (work_t (K, S), full stages (stages, S), full periods, last periods, full pool,
     pool per image)."""
     n_stages = _N_STAGES
     n, k_count = len(lay), work_tab.shape[0]
+    rows, m_total = rate.shape
     work_t = np.empty((k_count, n))
     stages = np.empty((n_stages, n))
     p_full, p_last = np.empty(n), np.empty(n)
     pool_full, pool_image = np.empty(n), np.empty(n)
+    frac_b, rate_b, most_b = frac.view(np.int64), rate.view(np.int64), most.view(np.int64)
+    bits_b, units_b = bits.view(np.int64), sa_units.view(np.int64)
+    like_last = np.ones(m_total, dtype=np.bool_)  # each macro's rates are the one before's
+    like_last[0] = False
+    for i in range(rows):
+        for m in range(1, m_total):
+            like_last[m] &= rate_b[i, m] == rate_b[i, m - 1]
     base = np.empty(k_count)
     one = np.empty(n_stages)
-    pools, periods = np.empty(2), np.empty(2)
+    pools, periods, seen = np.empty(2), np.empty(2), np.zeros(2)
+    seen_p0, seen_p1 = 0.0, 0.0  # the columns read by the last weight share before s
     for s in range(n):
         layer, g, m = lay[s], glay[s], macro[s]
+        if weight[s]:
+            seen_p0, seen_p1 = seen[0], seen[1]
+            for b in range(2):
+                seen[b] = _seen_columns(col_prefix, col_start, layer, set_crossbars[layer],
+                                        full[g] if b == 0 else last[g], start[s], crossbars[s],
+                                        columns[s], before[s])  # fmt: skip
+        same = False  # whether s takes the figures of the share before it
+        if s > 0:
+            p = s - 1
+            if glay[s] == glay[p] and weight[s] == weight[p] and frac_b[s] == frac_b[p]:
+                mp = macro[p]
+                if m == mp + 1:
+                    same = like_last[m]
+                else:
+                    same = True
+                    for i in range(rows):
+                        same &= rate_b[i, m] == rate_b[i, mp]
+                if same and weight[s]:
+                    same = (
+                        wired[s] == wired[p]
+                        and most_b[s] == most_b[p]
+                        and bits_b[s] == bits_b[p]
+                        and units_b[s] == units_b[p]
+                        and seen[0] == seen_p0
+                        and seen[1] == seen_p1
+                    )
+        if same:  # (the same layer and fraction: the same work too)
+            for k in range(k_count):
+                work_t[k, s] = work_t[k, s - 1]
+            for r in range(n_stages):
+                stages[r, s] = stages[r, s - 1]
+            p_full[s], p_last[s] = p_full[s - 1], p_last[s - 1]
+            pool_full[s], pool_image[s] = pool_full[s - 1], pool_image[s - 1]
+            continue
         for k in range(k_count):
             base[k] = work_tab[k, layer] * frac[s]
             work_t[k, s] = base[k] * items_f[layer]
@@ -287,22 +340,11 @@ def share_times(
                 one, base, float(pixels), stage_rows, stage_out, rate, m, weight[s], mvm_ns
             )
             if weight[s]:
-                seen = _seen_columns(
-                    col_prefix,
-                    col_start,
-                    layer,
-                    set_crossbars[layer],
-                    pixels,
-                    start[s],
-                    crossbars[s],
-                    columns[s],
-                    before[s],
-                )
                 if wired[s]:
-                    one[_ADC] = bits[s] * min(seen, most[s]) / adc_ghz
+                    one[_ADC] = bits[s] * min(seen[b], most[s]) / adc_ghz
                 units = sa_units[s]
                 if lanes != 0 and units > 0:
-                    job, pool = whole_actions_one(seen, units, lanes, sa_ghz)
+                    job, pool = whole_actions_one(seen[b], units, lanes, sa_ghz)
                     one[_SHIFT_ADD] = bits[s] * job
                     pools[b] = bits[s] * pool
             inner = one[1]

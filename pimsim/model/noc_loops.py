@@ -95,8 +95,10 @@ def batch_grids(r0, c0, r1, c1, flits, flow_start, meshes, side):  # fmt: skip
 def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_ns, side):  # fmt: skip
     """Per design: the busy time per image (ns) of its busiest link where it could set the period,
     else ``-inf``; that link's cell (``grid x side x side + line x side + position``); and whether
-    a row's and a column's traffic together could pass the period (the designs whose links the
-    cross packets of :mod:`pimsim.model.crossing` could idle).
+    a row's traffic one way and a column's together could pass the period (the designs whose
+    links the cross packets of :mod:`pimsim.model.crossing` could idle: a link's bound there,
+    :func:`~pimsim.model.crossing.next_link_bound`, is at most the flows of its line going its
+    way and those of the column it may turn into).
 
     A design's flits times ``margin`` (the flit time and a margin for the order of the sums) must
     pass its ``period`` for any link to set it, and then only along the rows and columns whose own
@@ -111,6 +113,7 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
     grid = np.empty((4, side, side))
     row_load, col_load = np.empty(side), np.empty(side)
+    east, west = np.empty(side), np.empty(side)
     for d in range(count):
         f0, f1 = flow_start[d], flow_start[d + 1]
         total = 0.0
@@ -118,13 +121,17 @@ def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_
             total += flits[f]
         if not total * margin > period[d]:
             continue
-        row_load[:], col_load[:] = 0.0, 0.0
+        row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
         for f in range(f0, f1):
             if c0[f] != c1[f]:
                 row_load[r0[f]] += flits[f]
+                if c1[f] > c0[f]:
+                    east[r0[f]] += flits[f]
+                else:
+                    west[r0[f]] += flits[f]
             if r0[f] != r1[f]:
                 col_load[c1[f]] += flits[f]
-        crossing[d] = (row_load.max() + col_load.max()) * margin > period[d]
+        crossing[d] = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
         hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
         if not (hot_rows.any() or hot_cols.any()):
             continue
