@@ -4,7 +4,7 @@ read-only view of one design's (:class:`Evaluation`), made by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -46,6 +46,10 @@ class Figures:
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Unpickled through the constructor, so the arrays come back read-only."""
+        return Figures, tuple(getattr(self, f.name) for f in fields(self))
 
 
 class Evaluation:
@@ -126,6 +130,7 @@ class Evaluation:
 
     @property
     def period_ns(self) -> float:
+        """ns per image."""
         return self._f.period_ns[self._b]
 
     @property
@@ -135,38 +140,42 @@ class Evaluation:
 
     @property
     def latency_ns(self) -> float:
+        """ns of one image through the chip (0 unless asked for)."""
         return self._f.latency_ns[self._b]
 
     @property
     def stages(self) -> np.ndarray:
-        """(L, stages) full-block stage times in each layer's slowest share."""
+        """(L, stages) ns: full-block stage times in each layer's slowest share."""
         return self._layers(self._f.stages)
 
     @property
     def block_period_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns between full blocks of each layer."""
         return self._layers(self._f.block_period_ns)
 
     @property
     def block_latency_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns of one block through each layer."""
         return self._layers(self._f.block_latency_ns)
 
     @property
     def per_image_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns per image of each layer."""
         return self._layers(self._f.per_image_ns)
 
     @property
     def start_ns(self) -> np.ndarray:
+        """(L,) ns: when each layer starts (0 without latency)."""
         return self._f.times[self._b, 0]
 
     @property
     def finish_ns(self) -> np.ndarray:
+        """(L,) ns: when each layer finishes (0 without latency)."""
         return self._f.times[self._b, 1]
 
     @property
     def blocks(self) -> np.ndarray:
+        """(L,) blocks per image."""
         return self._layers(self._f.blocks)
 
     @property
@@ -182,16 +191,17 @@ class Evaluation:
 
     @property
     def flit_hops(self) -> float:
+        """Flit-hops per image."""
         return self._f.flit_hops[self._b]
 
     @property
     def energy_by_component_pj(self) -> np.ndarray:
-        """(C,) in pimsim.model.pricing.COMPONENTS order."""
+        """(C,) pJ per image, in pimsim.model.pricing.COMPONENTS order."""
         return self._f.energy_by_component_pj[self._b]
 
     @property
     def noc_buffer_bits(self) -> np.ndarray:
-        """(M, 2) bits read / written: NoC and interface."""
+        """(M, 2) bits per image read / written in each macro's scratchpad: NoC and interface."""
         f, b = self._f, self._b
         return f.noc_buffer_bits[f.macro_start[b] : f.macro_start[b + 1]]
 
@@ -202,5 +212,5 @@ class Evaluation:
 
     @property
     def energy_pj(self) -> float:
-        """The energy by component summed (as ``energy_by_component_pj.sum()``)."""
+        """pJ per image: the energy by component summed (as ``energy_by_component_pj.sum()``)."""
         return self._f.energy_pj[self._b]
