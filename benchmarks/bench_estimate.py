@@ -10,10 +10,11 @@ default one (only designs that fit the budget). Timed, in this one process (so p
 
 - ``evaluate``: :func:`~pimsim.model.evaluate.evaluate` of each design alone, without latency (the
   search's fitness needs period and energy only);
-- ``batch 16`` / ``batch 64``: :func:`~pimsim.model.evaluate.evaluate_stack` over batches of 16 or
-  64 designs laid end to end once (a :class:`~pimsim.model.stack.Stack`: what the search evaluates,
-  built by ``synth.design.design_stack`` from its batch arrays, a cost the ``score`` columns
-  include; the EA's generations are 8 to 12 new designs, the screening 30);
+- ``batch 16`` / ``batch 64``: the search's path after stage 4, over batches of 16 or 64 designs:
+  ``synth.design.design_stack`` lays the batch out from its arrays (macro layouts, allocations and
+  static powers, as :func:`~synth.design.score_batch` has them after stage 4 and the inventory
+  check; made before the timed region) and :func:`~pimsim.model.evaluate.evaluate_stack`
+  evaluates it; both are timed (the EA's generations are 8 to 12 new designs, the screening 30);
 - ``score`` / ``score batch 16``: the whole candidate as the search pays for it: macro layout,
   stage-4 allocation (bisection on the period within the budget), the inventory check, the energy
   table and the evaluation, one at a time and in batches of 16.
@@ -46,7 +47,6 @@ from pimsim.model.design import design_from_plan
 from pimsim.model.estimate import estimate
 from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_stack
 from pimsim.model.plan import Plan
-from pimsim.model.stack import Stack
 from pimsim.network.zoo import zoo_network
 from synth.context import ComboContext
 from synth.design import (
@@ -55,6 +55,8 @@ from synth.design import (
     allocate_batch,
     assemble,
     design_arrays,
+    design_stack,
+    inventory_batch,
     score,
     score_batch,
 )
@@ -110,11 +112,21 @@ def _measure(name: str, seconds: float, count: int) -> list[str]:
 
         return run
 
+    # what stage 4 and the inventory check hand to design_stack (not timed)
+    macros = [assemble(ctx, d, p) for d, p in zip(dups, parts, strict=True)]
+    allocs = [
+        a
+        for d, m in zip(dups, macros, strict=True)
+        for a in allocate_batch(ctx, [d], [m], budget, False)
+    ]
+    static_w = inventory_batch(ctx, allocs).static_w
+
     def stacked(size: int) -> Callable[[], None]:
-        stacks = [Stack.of(t, arrays[i : i + size]) for i in range(0, count, size)]
+        cuts = [(i, min(i + size, count)) for i in range(0, count, size)]
 
         def run() -> None:
-            for st in stacks:
+            for i, j in cuts:
+                st = design_stack(ctx, dups[i:j], macros[i:j], allocs[i:j], static_w[i:j])
                 evaluate_stack(t, st)
 
         return run

@@ -20,7 +20,6 @@ from pimsim.model.design import rates_of
 from pimsim.model.evaluate import NetworkTables
 from pimsim.model.inventory import PartCounts, Stock, stocks
 from pimsim.model.kernel import UNITS, Rates
-from pimsim.model.plan import mesh_shape, snake_position
 from pimsim.model.pricing import action_energy_pj, buffer_bit_pj
 from pimsim.network.graph import Network
 from pimsim.network.layer import LayerKind
@@ -80,7 +79,6 @@ class ComboContext:
     buffer_bit_pj: np.ndarray  # (len(buffer_kib), 2) one bit read / written at each size, pJ
     areas: AreaTable  # what stage 4 allocates, mm^2
     unit_stock: tuple[Stock, ...]  # the inventory of one of every part (buffers: each size)
-    positions: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     #: allowed macro counts by (row blocks, dup), kept as they are asked for (synth.layout.counts_of)
     counts: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, compare=False, repr=False
@@ -152,19 +150,6 @@ class ComboContext:
             AreaTable.of(parts, combo.xbar),
             tuple(stocks(parts, combo.xbar, one)),
         )
-
-    def router_positions(self, n_macros: int, cols: int | None = None) -> np.ndarray:
-        """(n_macros, 2) router (row, col) of each macro on its mesh (one router per macro, laid
-        along a snake; ``cols``: the mesh's columns, if the caller has them). The snake depends
-        only on the mesh's column count, so the positions are kept per column count and extended
-        when a candidate has more macros."""
-        cols = mesh_shape(n_macros)[1] if cols is None else cols
-        pos = self.positions.get(cols)
-        if pos is None or len(pos) < n_macros:
-            more = max(n_macros, 2 * (0 if pos is None else len(pos)))
-            pos = np.array([snake_position(m, cols) for m in range(more)], dtype=int)
-            self.positions[cols] = pos
-        return pos[:n_macros]
 
     def dup_problem(self) -> DupProblem:
         """Stage 1's view: conv layers only, FC sets reserved."""

@@ -16,8 +16,9 @@ import numpy as np
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_stack
 from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
+from pimsim.model.plan import mesh_shapes, snake_positions
 from pimsim.model.pricing import COMPONENTS, BatchTables
-from pimsim.model.stack import Stack
+from pimsim.model.stack import Stack, lay_out
 from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
@@ -59,7 +60,6 @@ __all__ = [
     "design_arrays",
     "design_arrays_batch",
     "design_stack",
-    "mesh_arrays",
     "interface_bound_ns",
     "inventory_batch",
     "inventory_figures",
@@ -194,71 +194,53 @@ def design_stack(
     """The kernel's view of many candidates laid end to end (what
     :func:`pimsim.model.evaluate.evaluate_stack` reads; ``static_w``: (B, C) their static power
     by component from :func:`inventory_batch`). The per-macro figures (scratchpad energies and
-    ports, units as floats) are gathered once for the batch; mesh shape and router positions once
-    per macro count."""
+    ports, units as floats) are gathered once for the batch, the layout by
+    :func:`pimsim.model.stack.lay_out`, meshes and router snakes over arrays (one router per
+    macro, :func:`pimsim.model.plan.mesh_shapes`)."""
     count, n = len(allocs), len(ctx.tables.names)
     m_count = np.fromiter((len(a.adcs) for a in allocs), np.int64, count)
-    s_count = np.fromiter((len(m.share_layer) for m in macros), np.int64, count)
-    share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
-    np.cumsum(s_count, out=share_start[1:])
-    np.cumsum(m_count, out=macro_start[1:])
     index = np.searchsorted(ctx.buffer_kib, np.concatenate([a.buffer_kib for a in allocs]))
-    share_design = np.repeat(np.arange(count), s_count)
-    share_layer = np.concatenate([m.share_layer for m in macros])
-    share_macro = np.concatenate([m.share_macro for m in macros])
-    share_macro += np.repeat(macro_start[:-1], s_count)
-    meshes, positions = mesh_arrays(m_count, macro_start)
+    lay = lay_out(
+        n,
+        [m.share_layer for m in macros],
+        [m.share_macro for m in macros],
+        m_count,
+        np.ones(count, dtype=bool),  # adc_wiring "weights": what materialize writes
+    )
+    # one router per macro, numbered along each design's snake
+    meshes = mesh_shapes(m_count)
+    macro_start = lay["macro_start"]
+    local = np.arange(int(macro_start[-1])) - np.repeat(macro_start[:-1], m_count)
+    positions = snake_positions(local, np.repeat(meshes[:, 1], m_count))
     noc, io = ctx.parts.noc, ctx.parts.interface
     io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
     return Stack(
-        count,
-        share_layer,
-        share_design * n + share_layer,
-        share_macro,
-        np.concatenate([m.share_frac for m in macros]),
-        share_design,
-        share_start,
-        macro_start,
-        per_blocks(ctx, dups).ravel(),
-        MacroArrays(
+        count=count,
+        **lay,
+        share_frac=np.concatenate([m.share_frac for m in macros]),
+        per_block=per_blocks(ctx, dups).ravel(),
+        macros=MacroArrays(
             np.concatenate([a.adcs for a in allocs], dtype=float),
             np.concatenate([a.units for a in allocs], dtype=float),
             ctx.buffer_port[index],
         ),
-        positions,
-        meshes,
-        None,
-        np.ones(len(share_layer), dtype=bool),  # adc_wiring "weights": what materialize writes
-        ctx.rates,
-        noc.flit_bits,
-        noc.flit_latency_ns,
-        noc.hop_latency_ns,
-        io_gbit_s,
-        ctx.buffer_bit_pj[index],
-        BatchTables(
+        positions=positions,
+        meshes=meshes,
+        spread=None,
+        spread_given=np.zeros(count, dtype=bool),
+        rates=ctx.rates,
+        flit_bits=noc.flit_bits,
+        flit_ns=noc.flit_latency_ns,
+        hop_ns=noc.hop_latency_ns,
+        interface_gbit_s=io_gbit_s,
+        buffer_pj=ctx.buffer_bit_pj[index],
+        energy=BatchTables(
             np.repeat(ctx.action_pj[None, :], count, axis=0),
             np.full(count, noc.hop_energy_pj, dtype=float),
             np.ascontiguousarray(static_w, dtype=float).reshape(count, -1),
             np.full(count, io_pj, dtype=float),
         ),
     )
-
-
-def mesh_arrays(m_count: np.ndarray, macro_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(B, 2) the mesh rows and columns of designs of ``m_count`` macros (``macro_start``: their
-    first macros laid end to end) and (M, 2) the router (row, column) of every macro: what
-    :func:`pimsim.model.plan.mesh_shape` and :func:`pimsim.model.plan.snake_position` give one
-    at a time, over arrays (``ceil(sqrt(n))`` rows: a square root correctly rounded either way;
-    integer division and remainders for the snake)."""
-    rows = np.maximum(np.ceil(np.sqrt(m_count)), 1).astype(np.int64)
-    cols = np.maximum(np.ceil(m_count / rows), 1).astype(np.int64)
-    meshes = np.stack([rows, cols], axis=1)
-    local = np.arange(int(macro_start[-1])) - np.repeat(macro_start[:-1], m_count)
-    per_macro = np.repeat(cols, m_count)
-    row, col = np.divmod(local, per_macro)
-    odd = (row % 2).astype(bool)
-    col[odd] = per_macro[odd] - 1 - col[odd]
-    return meshes, np.stack([row, col], axis=1)
 
 
 def inventory_figures(ctx: ComboContext, alloc: Allocation) -> tuple[float, float]:

@@ -214,9 +214,13 @@ def test_batched_and_single_scoring_are_bit_identical() -> None:
 
 
 def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
-    """The search lays a batch out at once (``design_stack``, from its batch arrays); each design
-    of it evaluates as the same candidate's own ``DesignArrays`` laid end to end with the others
-    (``Stack.of``), figure for figure, and its parts are the stack's designs."""
+    """Offsets and round trips: the search's stack (``design_stack``, laid out at once from its
+    batch arrays) has every field, offsets included (first shares and macros, batch layers and
+    macros), of the same candidates' own ``DesignArrays`` laid end to end (``Stack.of``); a part
+    of it is ``Stack.of`` of those designs; ``Stack.of(ds).design(b)`` gives ``ds[b]`` back; and
+    its designs evaluate as they do alone. Both sides are this code's: that the search's figures
+    are the written design's, estimated through the mapping (``Plan``), is checked independently
+    by tests/test_synth_explore.py::test_quick_exploration_gives_a_design_that_loads_and_estimates."""
     from pimsim.model.evaluate import evaluate_stack
     from pimsim.model.stack import Stack
     from synth.design import design_stack, inventory_batch
@@ -236,6 +240,8 @@ def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
         assert _same_value(
             getattr(part, f.name), getattr(Stack.of(ctx.tables, arrays[3:7]), f.name)
         )
+    for b, d in enumerate(arrays):
+        assert _same(laid.design(b, n), d)
     stacked = evaluate_stack(ctx.tables, st, latency=True)
     alone = [evaluate(ctx.tables, d) for d in arrays]
     assert all(_same(a, b) for a, b in zip(alone, stacked, strict=True))
@@ -248,22 +254,6 @@ def _same_value(x: object, y: object) -> bool:
     if dataclasses.is_dataclass(x):
         return _same(x, y)
     return type(x) is type(y) and x == y
-
-
-def test_mesh_arrays_are_mesh_shape_and_the_snake() -> None:
-    """The batch's meshes and router positions (over arrays) are those of ``mesh_shape`` and
-    ``snake_position``, one design at a time, for every macro count from 1 to 400."""
-    from pimsim.model.plan import mesh_shape, snake_position
-    from synth.design import mesh_arrays
-
-    count = np.arange(1, 401)
-    start = np.concatenate([[0], np.cumsum(count)])
-    meshes, positions = mesh_arrays(count, start)
-    for b, m in enumerate(count.tolist()):
-        rows, cols = mesh_shape(m)
-        assert meshes[b].tolist() == [rows, cols]
-        snake = [list(snake_position(r, cols)) for r in range(m)]
-        assert positions[start[b] : start[b + 1]].tolist() == snake
 
 
 def _spread_pair() -> tuple[list[Architecture], list[DesignArrays], Network]:
@@ -292,6 +282,28 @@ def test_report_designs_with_spread_layers_batch_exactly() -> None:
     together = evaluate_batch(tables, [arrays[1], arrays[0], arrays[1]], latency=True)
     assert _same(alone[1], together[0]) and _same(alone[0], together[1])
     assert _same(alone[1], together[2])
+
+
+def test_a_stacked_design_comes_back_with_its_wiring_and_spread() -> None:
+    """``Stack.of(ds).design(b)`` is ``ds[b]``: a spread design, one without a spread (None), one
+    whose spread spreads nothing (all False: no design of the stack spreads, yet it comes back
+    an array), each with its own ADC wiring."""
+    from pimsim.model.stack import Stack
+
+    _, arrays, net = _spread_pair()
+    tables = NetworkTables.build(net, 128, 2, 1)
+    n = len(tables.names)
+    d = arrays[0]
+    none = dataclasses.replace(d, spread=None, adc_wiring="weights")
+    flat = dataclasses.replace(arrays[1], spread=np.zeros(n, bool), adc_wiring="slots")
+    assert d.adc_wiring != none.adc_wiring
+    for ds in ([d, none, flat], [none, flat]):
+        st = Stack.of(tables, ds)
+        assert (st.spread is None) == (len(ds) == 2)
+        for b, x in enumerate(ds):
+            back = st.design(b, n)
+            assert (back.spread is None) == (x.spread is None) and back.adc_wiring == x.adc_wiring
+            assert _same(back, x)
 
 
 def test_a_batch_must_share_its_rates() -> None:

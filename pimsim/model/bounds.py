@@ -1,6 +1,6 @@
 """What bounds a design's period in the kernel, and how the bound is named.
 
-:func:`pimsim.model.evaluate.evaluate_batch` starts from each design's slowest layer and raises the
+:func:`pimsim.model.evaluate.evaluate_stack` starts from each design's slowest layer and raises the
 period to every other bound that is longer, remembering which one set it (a code and a place):
 
 - 0: a layer (its blocks per image x its block period); ``where`` is the layer;
@@ -22,7 +22,6 @@ from numba import njit
 from pimsim.model.actions import Action
 from pimsim.model.kernel import BUSY_NAMES, WORK, link_of
 from pimsim.model.sums_jit import port_times
-from pimsim.model.tables import NetworkTables
 
 _READ, _WRITE = WORK.index(Action.BUFFER_READ_BITS), WORK.index(Action.BUFFER_WRITE_BITS)
 
@@ -55,7 +54,7 @@ def layer_bound(
     return _layer_bound(full_stages, worst, blocks, lp_full, lp_last, count)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _layer_bound(full_stages, worst, blocks, lp_full, lp_last, count):
     """:func:`layer_bound`."""
     n_stages, n_layers = full_stages.shape[0], len(worst)
@@ -110,10 +109,11 @@ def _raise(bound, code, cell, period, cause, where):
             period[b], cause[b], where[b] = bound[b], code, cell[b]
 
 
-def set_by(t: NetworkTables, cause: int, where: int, side: int) -> str:
-    """What sets a design's period, in words (see :func:`evaluate_batch`'s ``cause``)."""
+def set_by(names: tuple[str, ...], cause: int, where: int, side: int) -> str:
+    """What sets a design's period, in words (``cause`` and ``where`` as above; ``names``: the
+    network's layers; ``side``: the batch's largest mesh side)."""
     if cause == 0:
-        return f"layer {t.names[where]}"
+        return f"layer {names[where]}"
     if cause == 4:
         return "off-chip interface"
     if cause == 5:

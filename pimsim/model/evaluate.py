@@ -268,14 +268,14 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     # each design's figures: views of the batch's, cut when read
     c_count = energy.shape[1]
     figures = Figures(
-        t,
+        t.names,
         side,
-        period.tolist(),
-        cause.tolist(),
-        where.tolist(),
-        segment_sums(energy.ravel(), np.arange(0, (count + 1) * c_count, c_count)).tolist(),
-        hops.tolist(),
-        one_image_ns,
+        tuple(period.tolist()),
+        tuple(cause.tolist()),
+        tuple(where.tolist()),
+        tuple(segment_sums(energy.ravel(), np.arange(0, (count + 1) * c_count, c_count)).tolist()),
+        tuple(hops.tolist()),
+        tuple(one_image_ns),
         worst_stages,
         lp_full,
         block_lat,
@@ -284,10 +284,10 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
         blocks,
         totals,
         work_t.T,
-        st.share_start.tolist(),
+        tuple(st.share_start.tolist()),
         energy,
         moved_all,
-        macro_at,
+        tuple(macro_at),
         io_bits,
     )
     return [Evaluation(figures, b) for b in range(count)]

@@ -4,12 +4,11 @@ read-only view of one design's (:class:`Evaluation`), made by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from pimsim.model.bounds import set_by
-from pimsim.model.tables import NetworkTables
 
 __all__ = ["Evaluation", "Figures"]
 
@@ -18,29 +17,39 @@ __all__ = ["Evaluation", "Figures"]
 class Figures:
     """Every design's figures of one evaluated batch (a :class:`~pimsim.model.stack.Stack` of
     ``count`` designs of ``L`` layers): the arrays that each design's :class:`Evaluation` cuts its
-    own rows and slices from when they are read."""
+    own rows and slices from when they are read. Times in ns, energies in pJ, counts per image.
+    Read-only: per-design scalars are tuples and every array is made unwritable here."""
 
-    tables: NetworkTables
+    names: tuple[str, ...]  # (L,) the network's layers
     side: int  # the batch's largest mesh side (the link grids' cells)
-    period_ns: list[float]  # (B,)
-    cause: list[int]  # (B,) what sets the period (pimsim.model.bounds)
-    where: list[int]  # (B,)
-    energy_pj: list[float]  # (B,) each design's energy_by_component_pj.sum()
-    flit_hops: list[float]  # (B,)
-    latency_ns: list[float]  # (B,) 0 without latency
-    stages: np.ndarray  # (B x L, stages)
-    block_period_ns: np.ndarray  # (B x L,)
-    block_latency_ns: np.ndarray  # (B x L,)
-    per_image_ns: np.ndarray  # (B x L,)
-    times: np.ndarray  # (B, 2, L) start and finish of each layer (0 without latency)
-    blocks: np.ndarray  # (B x L,)
-    action_counts: np.ndarray  # (B, K)
-    share_work: np.ndarray  # (S, K)
-    share_start: list[int]  # (B + 1,)
-    energy_by_component_pj: np.ndarray  # (B, C)
-    noc_buffer_bits: np.ndarray  # (M, 2)
-    macro_start: list[int]  # (B + 1,)
-    interface_bits: float
+    period_ns: tuple[float, ...]  # (B,) ns per image
+    cause: tuple[int, ...]  # (B,) what sets the period (pimsim.model.bounds)
+    where: tuple[int, ...]  # (B,)
+    energy_pj: tuple[float, ...]  # (B,) pJ per image: each design's energy_by_component_pj.sum()
+    flit_hops: tuple[float, ...]  # (B,) per image
+    latency_ns: tuple[float, ...]  # (B,) ns of one image (0 without latency)
+    stages: np.ndarray  # (B x L, stages) ns of a full block in each layer's slowest share
+    block_period_ns: np.ndarray  # (B x L,) ns
+    block_latency_ns: np.ndarray  # (B x L,) ns
+    per_image_ns: np.ndarray  # (B x L,) ns per image
+    times: np.ndarray  # (B, 2, L) ns: start and finish of each layer (0 without latency)
+    blocks: np.ndarray  # (B x L,) per image
+    action_counts: np.ndarray  # (B, K) per image
+    share_work: np.ndarray  # (S, K) per image
+    share_start: tuple[int, ...]  # (B + 1,)
+    energy_by_component_pj: np.ndarray  # (B, C) pJ per image
+    noc_buffer_bits: np.ndarray  # (M, 2) bits per image
+    macro_start: tuple[int, ...]  # (B + 1,)
+    interface_bits: float  # bits per image
+
+    def __post_init__(self) -> None:
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Unpickled through the constructor, so the arrays come back read-only."""
+        return Figures, tuple(getattr(self, f.name) for f in fields(self))
 
 
 class Evaluation:
@@ -80,7 +89,34 @@ class Evaluation:
         raise AttributeError("an Evaluation is read-only")
 
     def __reduce__(self) -> tuple[object, tuple[Figures, int]]:
-        return Evaluation, (self._f, self._b)
+        """Pickled as the batch's figures of design ``b`` alone (its rows and slices)."""
+        f, b = self._f, self._b
+        s_count = f.share_start[b + 1] - f.share_start[b]
+        m_count = f.macro_start[b + 1] - f.macro_start[b]
+        one = Figures(
+            f.names,
+            f.side,
+            (f.period_ns[b],),
+            (f.cause[b],),
+            (f.where[b],),
+            (f.energy_pj[b],),
+            (f.flit_hops[b],),
+            (f.latency_ns[b],),
+            self.stages,
+            self.block_period_ns,
+            self.block_latency_ns,
+            self.per_image_ns,
+            f.times[b : b + 1],
+            self.blocks,
+            f.action_counts[b : b + 1],
+            self.share_work,
+            (0, s_count),
+            f.energy_by_component_pj[b : b + 1],
+            self.noc_buffer_bits,
+            (0, m_count),
+            f.interface_bits,
+        )
+        return Evaluation, (one, 0)
 
     def __repr__(self) -> str:
         return (
@@ -89,52 +125,57 @@ class Evaluation:
         )
 
     def _layers(self, x: np.ndarray) -> np.ndarray:
-        n = len(self._f.tables.names)
+        n = len(self._f.names)
         return x[self._b * n : (self._b + 1) * n]
 
     @property
     def period_ns(self) -> float:
+        """ns per image."""
         return self._f.period_ns[self._b]
 
     @property
     def period_set_by(self) -> str:
         f, b = self._f, self._b
-        return set_by(f.tables, f.cause[b], f.where[b], f.side)
+        return set_by(f.names, f.cause[b], f.where[b], f.side)
 
     @property
     def latency_ns(self) -> float:
+        """ns of one image through the chip (0 unless asked for)."""
         return self._f.latency_ns[self._b]
 
     @property
     def stages(self) -> np.ndarray:
-        """(L, stages) full-block stage times in each layer's slowest share."""
+        """(L, stages) ns: full-block stage times in each layer's slowest share."""
         return self._layers(self._f.stages)
 
     @property
     def block_period_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns between full blocks of each layer."""
         return self._layers(self._f.block_period_ns)
 
     @property
     def block_latency_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns of one block through each layer."""
         return self._layers(self._f.block_latency_ns)
 
     @property
     def per_image_ns(self) -> np.ndarray:
-        """(L,)"""
+        """(L,) ns per image of each layer."""
         return self._layers(self._f.per_image_ns)
 
     @property
     def start_ns(self) -> np.ndarray:
+        """(L,) ns: when each layer starts (0 without latency)."""
         return self._f.times[self._b, 0]
 
     @property
     def finish_ns(self) -> np.ndarray:
+        """(L,) ns: when each layer finishes (0 without latency)."""
         return self._f.times[self._b, 1]
 
     @property
     def blocks(self) -> np.ndarray:
+        """(L,) blocks per image."""
         return self._layers(self._f.blocks)
 
     @property
@@ -150,16 +191,17 @@ class Evaluation:
 
     @property
     def flit_hops(self) -> float:
+        """Flit-hops per image."""
         return self._f.flit_hops[self._b]
 
     @property
     def energy_by_component_pj(self) -> np.ndarray:
-        """(C,) in pimsim.model.pricing.COMPONENTS order."""
+        """(C,) pJ per image, in pimsim.model.pricing.COMPONENTS order."""
         return self._f.energy_by_component_pj[self._b]
 
     @property
     def noc_buffer_bits(self) -> np.ndarray:
-        """(M, 2) bits read / written: NoC and interface."""
+        """(M, 2) bits per image read / written in each macro's scratchpad: NoC and interface."""
         f, b = self._f, self._b
         return f.noc_buffer_bits[f.macro_start[b] : f.macro_start[b + 1]]
 
@@ -170,5 +212,5 @@ class Evaluation:
 
     @property
     def energy_pj(self) -> float:
-        """The energy by component summed (as ``energy_by_component_pj.sum()``)."""
+        """pJ per image: the energy by component summed (as ``energy_by_component_pj.sum()``)."""
         return self._f.energy_pj[self._b]

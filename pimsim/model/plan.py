@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+import numpy as np
+
 from pimsim.arch.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
 from pimsim.arch.schema import Architecture, MacroGroup
 from pimsim.network.graph import Network
@@ -41,17 +43,32 @@ class LayerPlan:
         return self.shares[0].macro
 
 
+def mesh_shapes(n_routers: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """(B, 2) rows and columns of meshes of ``n_routers`` (B,) routers: ``rows`` if given, else
+    ``ceil(sqrt(n))`` (``np.sqrt`` is correctly rounded, so a perfect square's root is exact),
+    and ``ceil(n / rows)`` columns (integer division: exact); at least 1 of each."""
+    n = np.asarray(n_routers, dtype=np.int64)
+    if rows is None:
+        rows = np.maximum(np.ceil(np.sqrt(n)), 1).astype(np.int64)
+    cols = np.maximum(-(-n // rows), 1)
+    return np.stack([np.broadcast_to(rows, n.shape), cols], axis=1)
+
+
+def snake_positions(routers: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(N, 2) (row, column) of routers numbered ``routers`` (N,) on meshes of ``cols`` (N,)
+    columns, laid along a boustrophedon path: router r is in row ``r // cols``, left to right in
+    even rows and right to left in odd ones."""
+    row, col = np.divmod(np.asarray(routers, dtype=np.int64), cols)
+    odd = (row % 2).astype(bool)
+    col[odd] = cols[odd] - 1 - col[odd]
+    return np.stack([row, col], axis=1)
+
+
 def mesh_shape(n_routers: int, rows: int | None = None, cols: int | None = None) -> tuple[int, int]:
-    """Mesh rows and columns: ceil(sqrt(n)) rows and ceil(n / rows) columns unless given."""
-    r = rows or max(1, math.ceil(math.sqrt(n_routers)))
-    c = cols or max(1, math.ceil(n_routers / r))
-    return r, c
-
-
-def snake_position(router: int, cols: int) -> tuple[int, int]:
-    """(row, col) of a router laid along a boustrophedon path."""
-    row, col = divmod(router, cols)
-    return row, col if row % 2 == 0 else cols - 1 - col
+    """Mesh rows and columns of ``n_routers`` routers: those given, the rest by
+    :func:`mesh_shapes`."""
+    r, c = mesh_shapes(np.array([n_routers]), None if rows is None else np.array([rows]))[0]
+    return int(r), cols or int(c)
 
 
 class Plan:
@@ -67,7 +84,11 @@ class Plan:
         conc = hw.noc.macros_per_router
         self.n_routers = math.ceil(len(self.groups) / conc)
         self.mesh = mesh_shape(self.n_routers, hw.noc.mesh_rows, hw.noc.mesh_cols)
-        self.router_pos = [snake_position(m // conc, self.mesh[1]) for m in range(len(self.groups))]
+        routers = np.arange(len(self.groups)) // conc
+        self.router_pos = [
+            (r, c)
+            for r, c in snake_positions(routers, np.full(len(routers), self.mesh[1])).tolist()
+        ]
         bits = bit_iterations(hw.activation_bits, hw.dac_bits)
         plans: dict[str, LayerPlan] = {}
         by_layer = {lm.layer: lm for lm in arch.mapping.layers}

@@ -198,7 +198,7 @@ _NOC, _BUFFER, _INTERFACE = (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _add_fixed(
     out, hops, hop_pj, noc_buffer_pj, io_bits, io_bit_pj, static_w, time_ns, noc, buffer, io
 ):

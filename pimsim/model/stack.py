@@ -1,5 +1,5 @@
 """A batch of designs of one network laid end to end, and the segment reductions that gather each
-design's figures from it (see :func:`pimsim.model.evaluate.evaluate_batch`)."""
+design's figures from it (see :func:`pimsim.model.evaluate.evaluate_stack`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from pimsim.model.pricing import BatchTables, EnergyTable
 from pimsim.model.sums_jit import add_at, segment_argmax
 from pimsim.model.tables import DesignArrays, NetworkTables
 
-__all__ = ["Stack", "add_at", "batch_parts", "layer_blocks", "segment_argmax", "tile"]
+__all__ = [
+    "Stack",
+    "add_at",
+    "batch_parts",
+    "lay_out",
+    "layer_blocks",
+    "segment_argmax",
+    "tile",
+]
 
 
 def _same_rates(a: Rates, b: Rates) -> bool:
@@ -26,15 +34,50 @@ def _same_rates(a: Rates, b: Rates) -> bool:
     )
 
 
+def lay_out(
+    n: int,
+    share_layers: list[np.ndarray],
+    share_macros: list[np.ndarray],
+    m_count: np.ndarray,
+    wired: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Where the shares and macros of designs laid end to end sit: the :class:`Stack` fields
+    ``share_layer``, ``layer`` (batch layer = design x ``n`` + layer), ``share_macro`` (batch
+    macro = the design's first macro + its macro), ``share_design``, ``share_start`` and
+    ``macro_start`` ((B + 1,) each design's first share and macro), ``wired`` and
+    ``weights_wired`` (each share's design's ``wired``), from each design's ``share_layers``,
+    ``share_macros`` (macros numbered in the design), ``m_count`` (B,) macros and ``wired``
+    (B,) whether its ADCs are wired to its weight columns."""
+    count = len(m_count)
+    s_count = np.fromiter((len(x) for x in share_layers), np.int64, count)
+    share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
+    np.cumsum(s_count, out=share_start[1:])
+    np.cumsum(m_count, out=macro_start[1:])
+    share_design = np.repeat(np.arange(count), s_count)
+    share_layer = np.concatenate(share_layers)
+    share_macro = np.concatenate(share_macros)
+    share_macro += np.repeat(macro_start[:-1], s_count)
+    return {
+        "share_layer": share_layer,
+        "layer": share_design * n + share_layer,
+        "share_macro": share_macro,
+        "share_design": share_design,
+        "share_start": share_start,
+        "macro_start": macro_start,
+        "wired": wired,
+        "weights_wired": np.repeat(wired, s_count),
+    }
+
+
 @dataclass(frozen=True)
 class Stack:
     """A batch of designs laid end to end: shares, macros and layers numbered across the batch
     (batch layer = design x L + layer, batch macro = the design's first macro + its macro), with
     what the batch's designs share (rates, NoC timing, interface) and their energy tables.
 
-    The kernel reads only this (:func:`pimsim.model.evaluate.evaluate_stack`). The synthesizer
-    builds it from its batch arrays at once (``synth.design.design_stack``); :meth:`of` lays
-    separate designs end to end; :meth:`part` cuts consecutive designs out of it and
+    The kernel reads only this (:func:`pimsim.model.evaluate.evaluate_stack`). A caller with
+    its batch in arrays already can build it at once (the layout by :func:`lay_out`); :meth:`of`
+    lays separate designs end to end; :meth:`part` cuts consecutive designs out of it and
     :meth:`design` gives one design back as :class:`~pimsim.model.tables.DesignArrays`."""
 
     count: int
@@ -49,8 +92,10 @@ class Stack:
     macros: MacroArrays
     positions: np.ndarray  # (M, 2)
     meshes: np.ndarray  # (B, 2)
-    spread: np.ndarray | None  # (B x L,)
-    weights_wired: np.ndarray  # (S,) bool: the design's ADCs are wired to its weight columns
+    spread: np.ndarray | None  # (B x L,) None: no design spreads a layer
+    spread_given: np.ndarray  # (B,) bool: the design had a spread (else its DesignArrays' None)
+    wired: np.ndarray  # (B,) bool: the design's ADCs are wired to its weight columns
+    weights_wired: np.ndarray  # (S,) bool: its share's design's ``wired``
     rates: Rates  # the batch's (every design's) rates
     flit_bits: int
     flit_ns: float
@@ -75,47 +120,37 @@ class Stack:
                     "a batch of designs must share their rates, NoC timing and interface"
                 )
         count = len(designs)
-        s_count = np.fromiter((len(d.share_layer) for d in designs), np.int64, count)
-        m_count = np.fromiter((len(d.macros.adcs) for d in designs), np.int64, count)
-        share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
-        np.cumsum(s_count, out=share_start[1:])
-        np.cumsum(m_count, out=macro_start[1:])
-        share_design = np.repeat(np.arange(count), s_count)
-        share_layer = np.concatenate([d.share_layer for d in designs])
         spreads = [d.spread for d in designs]
         spread = None
         if any(s is not None and s.any() for s in spreads):
             spread = np.concatenate([np.zeros(n, bool) if s is None else s for s in spreads])
-        share_macro = np.concatenate([d.share_macro for d in designs])
-        share_macro += np.repeat(macro_start[:-1], s_count)
         return cls(
-            count,
-            share_layer,
-            share_design * n + share_layer,
-            share_macro,
-            np.concatenate([d.share_frac for d in designs]),
-            share_design,
-            share_start,
-            macro_start,
-            np.concatenate([d.per_block for d in designs]),
-            MacroArrays(
+            count=count,
+            **lay_out(
+                n,
+                [d.share_layer for d in designs],
+                [d.share_macro for d in designs],
+                np.fromiter((len(d.macros.adcs) for d in designs), np.int64, count),
+                np.fromiter((d.adc_wiring == "weights" for d in designs), bool, count),
+            ),
+            share_frac=np.concatenate([d.share_frac for d in designs]),
+            per_block=np.concatenate([d.per_block for d in designs]),
+            macros=MacroArrays(
                 np.concatenate([d.macros.adcs for d in designs]),
                 np.concatenate([d.macros.units for d in designs]),
                 np.concatenate([d.macros.port_bits_per_ns for d in designs]),
             ),
-            np.concatenate([d.positions for d in designs]),
-            np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
-            spread,
-            np.repeat(
-                np.fromiter((d.adc_wiring == "weights" for d in designs), bool, count), s_count
-            ),
-            d0.rates,
-            d0.flit_bits,
-            d0.flit_ns,
-            d0.hop_ns,
-            d0.interface_gbit_s,
-            np.concatenate([d.energy.buffer_pj for d in designs]),
-            BatchTables.of([d.energy for d in designs]),
+            positions=np.concatenate([d.positions for d in designs]),
+            meshes=np.array([d.mesh for d in designs], dtype=int).reshape(-1, 2),
+            spread=spread,
+            spread_given=np.fromiter((s is not None for s in spreads), bool, count),
+            rates=d0.rates,
+            flit_bits=d0.flit_bits,
+            flit_ns=d0.flit_ns,
+            hop_ns=d0.hop_ns,
+            interface_gbit_s=d0.interface_gbit_s,
+            buffer_pj=np.concatenate([d.energy.buffer_pj for d in designs]),
+            energy=BatchTables.of([d.energy for d in designs]),
         )
 
     def part(self, i: int, j: int, n: int) -> Stack:
@@ -127,37 +162,42 @@ class Stack:
         m0, m1 = int(self.macro_start[i]), int(self.macro_start[j])
         m, e = self.macros, self.energy
         return Stack(
-            j - i,
-            self.share_layer[s0:s1],
-            self.layer[s0:s1] - i * n,
-            self.share_macro[s0:s1] - m0,
-            self.share_frac[s0:s1],
-            self.share_design[s0:s1] - i,
-            self.share_start[i : j + 1] - s0,
-            self.macro_start[i : j + 1] - m0,
-            self.per_block[i * n : j * n],
-            MacroArrays(m.adcs[m0:m1], m.units[m0:m1], m.port_bits_per_ns[m0:m1]),
-            self.positions[m0:m1],
-            self.meshes[i:j],
-            None if self.spread is None else self.spread[i * n : j * n],
-            self.weights_wired[s0:s1],
-            self.rates,
-            self.flit_bits,
-            self.flit_ns,
-            self.hop_ns,
-            self.interface_gbit_s,
-            self.buffer_pj[m0:m1],
-            BatchTables(
+            count=j - i,
+            share_layer=self.share_layer[s0:s1],
+            layer=self.layer[s0:s1] - i * n,
+            share_macro=self.share_macro[s0:s1] - m0,
+            share_frac=self.share_frac[s0:s1],
+            share_design=self.share_design[s0:s1] - i,
+            share_start=self.share_start[i : j + 1] - s0,
+            macro_start=self.macro_start[i : j + 1] - m0,
+            per_block=self.per_block[i * n : j * n],
+            macros=MacroArrays(m.adcs[m0:m1], m.units[m0:m1], m.port_bits_per_ns[m0:m1]),
+            positions=self.positions[m0:m1],
+            meshes=self.meshes[i:j],
+            spread=None if self.spread is None else self.spread[i * n : j * n],
+            spread_given=self.spread_given[i:j],
+            wired=self.wired[i:j],
+            weights_wired=self.weights_wired[s0:s1],
+            rates=self.rates,
+            flit_bits=self.flit_bits,
+            flit_ns=self.flit_ns,
+            hop_ns=self.hop_ns,
+            interface_gbit_s=self.interface_gbit_s,
+            buffer_pj=self.buffer_pj[m0:m1],
+            energy=BatchTables(
                 e.action_pj[i:j], e.flit_hop_pj[i:j], e.static_w[i:j], e.interface_bit_pj[i:j]
             ),
         )
 
     def design(self, b: int, n: int) -> DesignArrays:
-        """Design ``b`` of the stack alone (``n``: layers of the network)."""
+        """Design ``b`` of the stack alone (``n``: layers of the network): for a stack made by
+        :meth:`of`, the design it was given (its arrays' values, its wiring and spread)."""
         s0, s1 = int(self.share_start[b]), int(self.share_start[b + 1])
         m0, m1 = int(self.macro_start[b]), int(self.macro_start[b + 1])
         m, e = self.macros, self.energy
-        wiring = "weights" if s1 > s0 and self.weights_wired[s0] else "slots"
+        spread = None
+        if self.spread_given[b]:
+            spread = np.zeros(n, bool) if self.spread is None else self.spread[b * n : (b + 1) * n]
         return DesignArrays(
             self.per_block[b * n : (b + 1) * n],
             self.share_layer[s0:s1],
@@ -177,9 +217,9 @@ class Stack:
                 float(e.interface_bit_pj[b]),
             ),
             self.hop_ns,
-            None if self.spread is None else self.spread[b * n : (b + 1) * n],
+            spread,
             self.interface_gbit_s,
-            wiring,
+            "weights" if self.wired[b] else "slots",
         )
 
 
@@ -214,7 +254,7 @@ def layer_blocks(
     return _layer_blocks(st.layer, items, st.per_block, st.count)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _layer_blocks(glay, items, per_block, count):
     """:func:`layer_blocks` (integers: exact)."""
     n = len(items)
