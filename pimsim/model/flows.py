@@ -1,5 +1,5 @@
 """The NoC traffic of a batch of designs (:mod:`pimsim.model.stack`): every flow of one image
-between two macros (see :func:`pimsim.model.evaluate.evaluate_batch`), as one compiled loop over
+between two macros (see :func:`pimsim.model.evaluate.evaluate_stack`), as one compiled loop over
 the batch's designs, edges, layers and shares."""
 
 from __future__ import annotations

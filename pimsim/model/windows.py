@@ -54,7 +54,7 @@ def spread_outputs(
     """Which layers should keep their output spread over their shares instead of gathering it in
     their output macro (``mapping.spread``, :mod:`pimsim.model.plan`): those on several macros of
     which two full blocks overflow the output macro's scratchpad. Arrays per layer; a mapping such
-    as the ISAAC baseline's (:mod:`synth.baseline`) decides with this."""
+    as the ISAAC baseline's (built by the synthesizer) decides with this."""
     return (np.asarray(shares) > 1) & (2 * np.asarray(block_bits) > np.asarray(out_buffer_bits))
 
 
