@@ -153,7 +153,9 @@ def allocate_each(
     A cell with work has ``max(ceil(demand / T - 1e-9), 1)`` units at period ``T``. The period is
     bisected (geometric midpoints, at most 40 rounds, to 1e-4 of it) between the crossbars' bound
     and the period where every such cell has one unit; a cell whose count is the same at both
-    ends is settled and added once to the constant counts (counts only fall as the period grows).
+    ends is settled and added once to the constant counts (counts only fall as the period grows),
+    so its count at the period found is the one it settled at: each cell's count at the upper end
+    is kept, not computed again.
     The budget test prices the units per kind (whole numbers, added in any order) left to right;
     where it lands within 1e-9 of a budget, numpy's pairwise sum over the macros decides.
 
@@ -168,21 +170,18 @@ def allocate_each(
     peak_w, area_out = np.zeros(count), np.zeros(count)
     status = np.zeros(count, dtype=np.int64)
     need_w, need_mm2 = np.zeros(count), np.zeros(count)
-    # room for the largest candidate's cells with work and macros, used by one after the other
-    most_cells, most_macros = 0, 0
+    # room for the largest candidate's cells and macros, used by one after the other
+    most_macros = 0
     for b in range(count):
-        s0, n = starts[b], n_m[b]
-        n_cells = np.int64(0)  # (not the literal 0: one compiled version of the callees)
-        for m in range(s0, s0 + n):
-            for j in range(k):
-                if demand[m, j] > 0:
-                    n_cells += 1
-        most_cells, most_macros = max(most_cells, n_cells), max(most_macros, n)
+        most_macros = max(most_macros, n_m[b])
+    most_cells = most_macros * k
     c_demand, c_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
     c_macro = np.empty(most_cells, dtype=np.int64)
     cheapest, at_lo, c = np.empty(most_cells), np.empty(most_cells), np.empty(most_cells)
+    at_hi = np.empty(most_cells)  # each cell's count at the current upper end
     o_demand, o_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
     o_lo, o_hi = np.empty(most_cells), np.empty(most_cells)
+    o_cell = np.empty(most_cells, dtype=np.int64)  # the open cells' places among the cells
     base, settled, per_kind = np.zeros(k), np.zeros(k), np.zeros(k)
     full = np.empty((most_macros, k))
     products = (full, np.empty(most_macros * k), np.empty(most_macros * k))
@@ -207,11 +206,13 @@ def allocate_each(
         for i in range(n_cells):
             cheapest[i] = _count(c_demand[i], hi)
             at_lo[i] = _count(c_demand[i], lo)
+            at_hi[i] = cheapest[i]
         cell = (base, c_kind, c_macro, rest, s0, n)
         figures = (fixed[b], fixed_area[b], peak, unit_mm2, power_w, area_mm2)
         cheap_fits = _fits_exactly(cheapest, n_cells, cell, figures, scratch, unified)
         done = not cheap_fits or lacking
-        if not done and _fits_exactly(at_lo, n_cells, cell, figures, scratch, unified):
+        lo_fits = not done and _fits_exactly(at_lo, n_cells, cell, figures, scratch, unified)
+        if lo_fits:
             hi, done = lo, True
         # the open cells (count at lo differs from count at hi); the others are settled
         for j in range(k):
@@ -221,6 +222,7 @@ def allocate_each(
             if at_lo[i] != cheapest[i]:
                 o_demand[n_open], o_kind[n_open] = c_demand[i], c_kind[i]
                 o_lo[n_open], o_hi[n_open] = at_lo[i], cheapest[i]
+                o_cell[n_open] = i
                 n_open += 1
             elif unified:
                 settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
@@ -252,7 +254,7 @@ def allocate_each(
             kept = 0
             for i in range(n_open):  # the count at hi where mid fit, at lo where not
                 if ok:
-                    o_hi[i] = c[i]
+                    o_hi[i] = at_hi[o_cell[i]] = c[i]
                 else:
                     o_lo[i] = c[i]
                 if o_lo[i] == o_hi[i]:
@@ -262,7 +264,7 @@ def allocate_each(
                         settled[o_kind[i]] += o_hi[i]
                 else:
                     o_demand[kept], o_kind[kept] = o_demand[i], o_kind[i]
-                    o_lo[kept], o_hi[kept] = o_lo[i], o_hi[i]
+                    o_lo[kept], o_hi[kept], o_cell[kept] = o_lo[i], o_hi[i], o_cell[i]
                     kept += 1
             n_open = kept
         target[b] = hi
@@ -276,9 +278,11 @@ def allocate_each(
             )
             need_w[b], need_mm2[b] = fixed[b] + w, fixed_area[b] + a
             continue
-        for i in range(n_cells):
-            c[i] = _count(c_demand[i], hi)
-        w, a = _figures(products, rest, s0, n, c, c_kind, c_macro, n_cells, peak, unit_mm2, unified)
+        # the counts at the period found: a settled cell's count holds over its last interval
+        final = at_lo if lo_fits else at_hi
+        w, a = _figures(
+            products, rest, s0, n, final, c_kind, c_macro, n_cells, peak, unit_mm2, unified
+        )
         peak_w[b], area_out[b] = fixed[b] + w, fixed_area[b] + a
         for m in range(n):
             adcs[s0 + m] = int(full[m, 0])
