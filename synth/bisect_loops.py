@@ -159,6 +159,13 @@ def allocate_each(
     The budget test prices the units per kind (whole numbers, added in any order) left to right;
     where it lands within 1e-9 of a budget, numpy's pairwise sum over the macros decides.
 
+    The bracket's lower end is tested first: in the searches nearly every candidate fits there
+    (ResNet18 at 49 W, thorough: 33,083 of 33,118 allocations), and then it also fits at the
+    upper end, whose counts are no larger (a count only falls as the period grows; every price is
+    non-negative, so both sums are monotone in each count; and the two sums of one allocation
+    differ by rounding only, some 1e-13 of it, far inside the 1e-9 band where the pairwise sum
+    decides), so the counts at the upper end are computed only for a candidate that does not.
+
     Returns per macro ADCs and units (M, k - 1), and per candidate the period (ns), its peak
     power and area (numpy's sums over its macros), its outcome (:data:`OK`, :data:`LACKING`,
     :data:`TOO_COSTLY`) and the cheapest allocation's peak power and area."""
@@ -203,31 +210,34 @@ def allocate_each(
                     n_cells += 1
         lo = xbar_bound[b]
         hi = max(max(most, lo), 1e-9)
-        for i in range(n_cells):
-            cheapest[i] = _count(c_demand[i], hi)
-            at_lo[i] = _count(c_demand[i], lo)
-            at_hi[i] = cheapest[i]
         cell = (base, c_kind, c_macro, rest, s0, n)
         figures = (fixed[b], fixed_area[b], peak, unit_mm2, power_w, area_mm2)
-        cheap_fits = _fits_exactly(cheapest, n_cells, cell, figures, scratch, unified)
-        done = not cheap_fits or lacking
-        lo_fits = not done and _fits_exactly(at_lo, n_cells, cell, figures, scratch, unified)
-        if lo_fits:
-            hi, done = lo, True
-        # the open cells (count at lo differs from count at hi); the others are settled
-        for j in range(k):
-            settled[j] = base[j]
-        n_open = 0
+        # most candidates fit at the crossbars' bound; then they fit with the fewer units at hi too
         for i in range(n_cells):
-            if at_lo[i] != cheapest[i]:
-                o_demand[n_open], o_kind[n_open] = c_demand[i], c_kind[i]
-                o_lo[n_open], o_hi[n_open] = at_lo[i], cheapest[i]
-                o_cell[n_open] = i
-                n_open += 1
-            elif unified:
-                settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
-            else:
-                settled[c_kind[i]] += cheapest[i]
+            at_lo[i] = _count(c_demand[i], lo)
+        lo_fits = not lacking and _fits_exactly(at_lo, n_cells, cell, figures, scratch, unified)
+        cheap_fits, done = lo_fits, lo_fits or lacking
+        n_open = 0
+        if lo_fits:
+            hi = lo
+        elif not lacking:
+            for i in range(n_cells):
+                cheapest[i] = at_hi[i] = _count(c_demand[i], hi)
+            cheap_fits = _fits_exactly(cheapest, n_cells, cell, figures, scratch, unified)
+            done = not cheap_fits
+            # the open cells (count at lo differs from count at hi); the others are settled
+            for j in range(k):
+                settled[j] = base[j]
+            for i in range(n_cells):
+                if at_lo[i] != cheapest[i]:
+                    o_demand[n_open], o_kind[n_open] = c_demand[i], c_kind[i]
+                    o_lo[n_open], o_hi[n_open] = at_lo[i], cheapest[i]
+                    o_cell[n_open] = i
+                    n_open += 1
+                elif unified:
+                    settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
+                else:
+                    settled[c_kind[i]] += cheapest[i]
         for _ in range(40):  # bisection on the period, in geometric midpoints
             if done:
                 break
