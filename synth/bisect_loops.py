@@ -101,6 +101,47 @@ def _figures(
 
 
 @njit(cache=True, error_model="numpy")
+def _open_sums(
+    o_demand: np.ndarray, o_kind: np.ndarray, n_open: int, demand: np.ndarray, number: np.ndarray
+) -> None:
+    """``demand`` and ``number`` (k,): the open cells' demand and how many there are, per kind."""
+    demand[:] = 0.0
+    number[:] = 0.0
+    for i in range(n_open):
+        demand[o_kind[i]] += o_demand[i]
+        number[o_kind[i]] += 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _bound_test(
+    settled: np.ndarray,
+    open_demand: np.ndarray,
+    open_n: np.ndarray,
+    period_ns: float,
+    fixed_w: float,
+    peak: np.ndarray,
+    power_w: float,
+) -> int:
+    """Whether the power test at ``period_ns`` is decided without the open cells' counts: 1 (it
+    fits), -1 (it does not) or 0 (count them). A cell's count ``max(ceil(d / T - 1e-9), 1)`` is
+    at least ``d / T - 1e-9`` and at most ``d / T + 1``, so a kind's units lie within
+    ``settled + D / T - 2e-9 n`` and ``settled + D / T + n`` (``D``, ``n``: its open cells'
+    demand and number); the bounds are widened by 1e-12 of themselves and the budget by 1e-12
+    of it, far beyond the rounding of these sums and of the exact test (a few hundred terms,
+    some 1e-13), so a decision here is the exact test's."""
+    low, up = fixed_w, fixed_w
+    for j in range(len(peak)):
+        q = open_demand[j] / period_ns
+        low += (settled[j] + (q * (1.0 - 1e-12) - open_n[j] * 2e-9)) * peak[j]
+        up += (settled[j] + (q * (1.0 + 1e-12) + open_n[j])) * peak[j]
+    if low > power_w * (1.0 + 1e-12):
+        return -1
+    if up < power_w * (1.0 - 1e-12):
+        return 1
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
 def _fits_exactly(
     c: np.ndarray, n_cells: int, cell: tuple, figures: tuple, scratch: tuple, unified: bool
 ) -> bool:
@@ -154,8 +195,9 @@ def allocate_each(
     bisected (geometric midpoints, at most 40 rounds, to 1e-4 of it) between the crossbars' bound
     and the period where every such cell has one unit; a cell whose count is the same at both
     ends is settled and added once to the constant counts (counts only fall as the period grows),
-    so its count at the period found is the one it settled at: each cell's count at the upper end
-    is kept, not computed again.
+    so its count at the period found is the one it settled at (kept, not computed again). A round
+    whose outcome the bounds on the open cells' counts already decide (:func:`_bound_test`; power
+    budget only, not unified) moves the bracket without counting them.
     The budget test prices the units per kind (whole numbers, added in any order) left to right;
     where it lands within 1e-9 of a budget, numpy's pairwise sum over the macros decides.
 
@@ -185,11 +227,12 @@ def allocate_each(
     c_demand, c_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
     c_macro = np.empty(most_cells, dtype=np.int64)
     cheapest, at_lo, c = np.empty(most_cells), np.empty(most_cells), np.empty(most_cells)
-    at_hi = np.empty(most_cells)  # each cell's count at the current upper end
+    at_hi = np.empty(most_cells)  # each cell's count at the period found, once it is known
     o_demand, o_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
     o_lo, o_hi = np.empty(most_cells), np.empty(most_cells)
     o_cell = np.empty(most_cells, dtype=np.int64)  # the open cells' places among the cells
     base, settled, per_kind = np.zeros(k), np.zeros(k), np.zeros(k)
+    open_demand, open_n = np.zeros(k), np.zeros(k)
     full = np.empty((most_macros, k))
     products = (full, np.empty(most_macros * k), np.empty(most_macros * k))
     scratch = (per_kind, *products)
@@ -238,10 +281,25 @@ def allocate_each(
                     settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
                 else:
                     settled[c_kind[i]] += cheapest[i]
+        # the open cells' demand and number per kind, for the bounds on their counts
+        _open_sums(o_demand, o_kind, n_open, open_demand, open_n)
         for _ in range(40):  # bisection on the period, in geometric midpoints
             if done:
                 break
             mid = np.sqrt(lo * hi) if lo > 0 else hi / 2
+            decided = (
+                0
+                if unified or bounded
+                else _bound_test(settled, open_demand, open_n, mid, fixed[b], peak, power_w)
+            )
+            if decided != 0:  # the bounds on the open cells' counts decide: no count needed
+                ok = decided > 0
+                if ok:
+                    hi = mid
+                else:
+                    lo = mid
+                done = hi - lo <= 1e-4 * hi
+                continue
             for j in range(k):
                 per_kind[j] = settled[j]
             for i in range(n_open):
@@ -264,10 +322,11 @@ def allocate_each(
             kept = 0
             for i in range(n_open):  # the count at hi where mid fit, at lo where not
                 if ok:
-                    o_hi[i] = at_hi[o_cell[i]] = c[i]
+                    o_hi[i] = c[i]
                 else:
                     o_lo[i] = c[i]
-                if o_lo[i] == o_hi[i]:
+                if o_lo[i] == o_hi[i]:  # (o_lo >= count at lo >= count at hi >= o_hi)
+                    at_hi[o_cell[i]] = o_hi[i]
                     if unified:
                         settled[o_kind[i]] = max(settled[o_kind[i]], o_hi[i])
                     else:
@@ -277,6 +336,9 @@ def allocate_each(
                     o_lo[kept], o_hi[kept], o_cell[kept] = o_lo[i], o_hi[i], o_cell[i]
                     kept += 1
             n_open = kept
+            _open_sums(o_demand, o_kind, n_open, open_demand, open_n)
+        for i in range(n_open):  # the cells still open: their counts at the period found
+            at_hi[o_cell[i]] = _count(o_demand[i], hi)
         target[b] = hi
         if lacking:
             status[b] = LACKING
