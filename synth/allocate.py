@@ -18,6 +18,7 @@ Many candidates are allocated at once (:func:`allocate_batch`); :func:`allocate`
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from pimsim.model.kernel import UNIT_COLUMNS, K
 from synth.allocate_loops import allocate_arrays
 from synth.bisect_loops import LACKING, TOO_COSTLY
 from synth.context import AreaTable, ComboContext
-from synth.layout import Macros
+from synth.layout import Layouts, Macros
 
 __all__ = [
     "Allocation",
@@ -91,7 +92,7 @@ def allocate(
 def allocate_batch(
     ctx: ComboContext,
     dups: list[np.ndarray],
-    macros: list[Macros],
+    macros: Sequence[Macros],
     power_w: float,
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
@@ -100,7 +101,8 @@ def allocate_batch(
     """Stage 4 for many candidates at once: ADCs and units per macro for the shortest period the
     budgets allow, or why none fits.
 
-    The candidates' shares and macros are laid end to end (no padding) and handed to the
+    The candidates' shares and macros are laid end to end (no padding; a :class:`Layouts` from
+    :func:`synth.layout.assemble_batch` already is) and handed to the
     compiled loops of :func:`synth.allocate_loops.allocate_arrays`: the work per macro and unit
     kind, the scratchpads, the fixed costs, then per candidate the bisection on the target period.
     A unit count only falls as the period grows, so a cell whose count is the same at both ends of
@@ -109,10 +111,17 @@ def allocate_batch(
     scratchpads to at least these sizes (the simulator's compiler knows what a design's windows
     and staging need; see :func:`synth.materialize`); it is meant for a batch of one.
     """
+    if isinstance(macros, Layouts):  # the batch as the layout laid it out
+        crossbars, layer, macro, frac, xbars, macro_end, share_end = macros.arrays
+    else:
+        crossbars = np.concatenate([m.crossbars for m in macros])
+        layer = np.concatenate([m.share_layer for m in macros])
+        macro = np.concatenate([m.share_macro for m in macros])
+        frac = np.concatenate([m.share_frac for m in macros])
+        xbars = np.concatenate([m.share_xbars for m in macros])
+        macro_end = np.cumsum([len(m.crossbars) for m in macros], dtype=np.int64)
+        share_end = np.cumsum([len(m.share_layer) for m in macros], dtype=np.int64)
     count = len(macros)
-    n_m = np.array([len(m.crossbars) for m in macros], dtype=np.int64)
-    starts = np.cumsum(n_m) - n_m  # each candidate's first macro in the batch
-    design = np.repeat(np.arange(count, dtype=np.int64), [len(m.share_layer) for m in macros])
     if buffer_floor_kib is None:
         floor_kib = ctx.buffer_kib[:0]
     else:
@@ -122,14 +131,13 @@ def allocate_batch(
     if tables is None:
         tables = ctx.loop_tables["allocate"] = _loop_tables(ctx)
     per_macro, per_batch = allocate_arrays(
-        np.concatenate([m.share_layer for m in macros]),
-        np.concatenate([m.share_frac for m in macros]),
-        np.concatenate([m.share_xbars for m in macros]),
-        np.concatenate([m.share_macro for m in macros]) + starts[design],
-        design,
-        np.concatenate([m.crossbars for m in macros]),
-        starts,
-        n_m,
+        layer,
+        frac,
+        xbars,
+        macro,
+        share_end,
+        crossbars,
+        macro_end,
         np.array(dups, dtype=np.int64).reshape(count, len(ctx.weight)),
         floor_kib,
         *tables,
@@ -140,10 +148,10 @@ def allocate_batch(
     adcs, units, kib, crossbars = per_macro
     target, peak, area, status, need_w, need_mm2, fixed, fixed_mm2 = per_batch
     out: list[Allocation | Infeasible] = []
-    ends = (starts + n_m).tolist()
+    ends = macro_end.tolist()
     for b, (s, e, st, target_ns, peak_w, area_b) in enumerate(
         zip(
-            starts.tolist(),
+            [0, *ends[:-1]],
             ends,
             status.tolist(),
             target.tolist(),

@@ -30,7 +30,8 @@ def _buffers_kib(
     frac: np.ndarray,
     xbars: np.ndarray,
     macro: np.ndarray,
-    design: np.ndarray,
+    share_end: np.ndarray,
+    starts: np.ndarray,
     dup: np.ndarray,
     window: np.ndarray,
     working_bits: np.ndarray,
@@ -39,7 +40,8 @@ def _buffers_kib(
     total: int,
 ) -> np.ndarray:
     """(total,) the smallest scratchpad of every macro that holds two blocks' input rows and
-    outputs of its layers, KiB: the bits summed per macro in share order."""
+    outputs of its layers, KiB: the bits summed per macro in share order (candidate ``b``'s
+    shares end at ``share_end[b]``, its macros start at ``starts[b]``)."""
     count, w = dup.shape
     bits = np.empty((count, w))
     for b in range(count):
@@ -48,9 +50,12 @@ def _buffers_kib(
             in_rows = min(float(window[p, 1]), window[p, 2] + 2 * rows * window[p, 3])
             bits[b, p] = in_rows * working_bits[p, 0] + (2 * dup[b, p]) * working_bits[p, 1]
     need = np.zeros(total)
-    for s in range(len(layer)):
-        if xbars[s] > 0:
-            need[macro[s]] += bits[design[s], host_of[layer[s]]] * frac[s]
+    s0 = 0
+    for b in range(count):
+        for s in range(s0, share_end[b]):
+            if xbars[s] > 0:
+                need[starts[b] + macro[s]] += bits[b, host_of[layer[s]]] * frac[s]
+        s0 = share_end[b]
     kib = np.empty(total, dtype=np.int64)
     last = len(buffer_kib) - 1
     for m in range(total):
@@ -66,10 +71,9 @@ def allocate_arrays(
     frac: np.ndarray,
     xbars: np.ndarray,
     macro: np.ndarray,
-    design: np.ndarray,
+    share_end: np.ndarray,
     crossbars_in: np.ndarray,
-    starts: np.ndarray,
-    n_m: np.ndarray,
+    macro_end: np.ndarray,
     dup: np.ndarray,
     floor_kib: np.ndarray,
     work: np.ndarray,
@@ -82,9 +86,9 @@ def allocate_arrays(
 ) -> tuple:
     """Stage 4 of a batch (see :func:`synth.allocate.allocate_batch`).
 
-    Shares (``layer``, ``frac``, ``xbars``, ``macro`` numbered over the batch, ``design``) and
-    macros (``crossbars_in``; candidate ``b``'s are ``starts[b]`` on, ``n_m[b]`` of them) laid end
-    to end; ``dup`` (B, W); ``floor_kib`` raises the scratchpads of each candidate's first
+    Shares (``layer``, ``frac``, ``xbars``, ``macro`` in each candidate's own numbering;
+    candidate ``b``'s end at ``share_end[b]``) and macros (``crossbars_in``; candidate ``b``'s end
+    at ``macro_end[b]``) laid end to end, as :func:`synth.layout_loops.layout_arrays` gives them; ``dup`` (B, W); ``floor_kib`` raises the scratchpads of each candidate's first
     macros; ``work`` (L, k) work per item of each unit kind (ADCs first), ``items`` (L,) items
     per image; ``tables`` the combination's (rates, peak W and area of one unit of each kind,
     weight layers' layer index, their window (W, 4) and working bits (W, 2), host of each layer,
@@ -115,15 +119,22 @@ def allocate_arrays(
     xbar_w, router_w, chip_w, io_w = prices[0], prices[1], prices[2], prices[3]
     xbar_mm2, router_mm2, io_mm2 = prices[4], prices[5], prices[6]
     read_ns, io_ns = prices[7], prices[8]
-    count = len(starts)
+    count = len(macro_end)
     total = len(crossbars_in)
     k = work.shape[1]
+    starts, n_m = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
+    for b in range(count):
+        starts[b] = macro_end[b - 1] if b > 0 else 0
+        n_m[b] = macro_end[b] - starts[b]
     per_macro = np.zeros((total, k))  # work per macro and kind, summed share by share
-    for s in range(len(layer)):
-        ly, m = layer[s], macro[s]
-        f = items[ly] * frac[s]
-        for j in range(k):
-            per_macro[m, j] += work[ly, j] * f
+    s0 = 0
+    for b in range(count):
+        for s in range(s0, share_end[b]):
+            ly, m = layer[s], starts[b] + macro[s]
+            f = items[ly] * frac[s]
+            for j in range(k):
+                per_macro[m, j] += work[ly, j] * f
+        s0 = share_end[b]
     demand = np.zeros((total, k))  # per ns of period
     rest = np.zeros((total, k))  # the cells whose count does not depend on the period
     short = np.zeros(total, dtype=np.bool_)  # work for a unit kind the library lacks
@@ -151,7 +162,18 @@ def allocate_arrays(
         xbar_bound[b] = max(most, io_ns)
     crossbars = crossbars_in.copy()
     kib = _buffers_kib(
-        layer, frac, xbars, macro, design, dup, window, working_bits, host_of, buffer_kib, total
+        layer,
+        frac,
+        xbars,
+        macro,
+        share_end,
+        starts,
+        dup,
+        window,
+        working_bits,
+        host_of,
+        buffer_kib,
+        total,
     )
     for b in range(count):
         s0, n = starts[b], n_m[b]

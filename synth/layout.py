@@ -100,14 +100,29 @@ def assemble(ctx: ComboContext, dup: np.ndarray, partition: Partition) -> Macros
     return assemble_batch(ctx, [dup], [partition])[0]
 
 
+class Layouts(tuple):
+    """The macros of a batch of candidates (a tuple of :class:`Macros`, one per candidate) with
+    the batch's arrays as :func:`synth.layout_loops.layout_arrays` laid them end to end
+    (``arrays``: crossbars per macro, the shares' layer, macro (each candidate's own numbering),
+    fraction and crossbars, each candidate's end in the macros and in the shares), so that stage 4
+    reads the batch without concatenating it again. Each :class:`Macros` is a view of them."""
+
+    arrays: tuple[np.ndarray, ...]
+
+    def __new__(cls, macros: list[Macros], arrays: tuple[np.ndarray, ...]) -> Layouts:
+        self = super().__new__(cls, macros)
+        self.arrays = arrays
+        return self
+
+
 def assemble_batch(
     ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
-) -> list[Macros]:
+) -> Layouts:
     """Lay out the macros of many partitions of ``ctx``'s combination: each group (an owner and
     the layers sharing its macros) gets the next ``n`` macros; a layer's crossbars are split over
     its group's macros as evenly as possible (the first ``need % n`` get one more); a layer without
     weights sits on the first macro of its host weight layer's group. One compiled loop over the
-    batch (:func:`synth.layout_loops.layout_arrays`), cut per candidate."""
+    batch (:func:`synth.layout_loops.layout_arrays`), cut per candidate (a :class:`Layouts`)."""
     count, w = len(partitions), len(ctx.weight)
     flat = itertools.chain.from_iterable(itertools.chain.from_iterable(partitions))
     genome = np.fromiter(flat, dtype=np.int64, count=count * w * 2).reshape(count, w, 2)
@@ -116,13 +131,13 @@ def assemble_batch(
     if not ((owner >= 0) & (owner < w)).all() or (genome[:, :, 1] < 1).any():
         raise ValueError("a partition's owners must be weight layers and its macro counts >= 1")
     dup = np.array(dups, dtype=np.int64).reshape(count, w)
-    crossbars, layer, macro, frac, xbars, macro_end, share_end = layout_arrays(
-        genome, dup, ctx.sets, ctx.weight, ctx.host_of
-    )
+    arrays = layout_arrays(genome, dup, ctx.sets, ctx.weight, ctx.host_of)
+    crossbars, layer, macro, frac, xbars, macro_end, share_end = arrays
     ends, ends_macros = share_end.tolist(), macro_end.tolist()
-    return [  # (slices: np.split costs more than the layout)
+    macros = [  # (slices: np.split costs more than the layout)
         Macros(crossbars[m0:m1], layer[s0:s1], macro[s0:s1], frac[s0:s1], xbars[s0:s1], p)
         for s0, s1, m0, m1, p in zip(
             [0, *ends[:-1]], ends, [0, *ends_macros[:-1]], ends_macros, partitions, strict=True
         )
     ]
+    return Layouts(macros, arrays)
