@@ -72,6 +72,10 @@ class PartitionSpace:
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
+        return list(self._pair(a, b))
+
+    def _pair(self, a: int, b: int) -> tuple[int, ...]:
+        """:meth:`pair_counts` as the kept tuple (no copy: the operators only read it)."""
         counts = self.pairs.get((a, b))
         if counts is None:
             both = self.need[a] + self.need[b]
@@ -79,7 +83,7 @@ class PartitionSpace:
             counts = self.pairs[a, b] = tuple(
                 sorted(c for c in common if -(-both // c) <= self.cap)
             )
-        return list(counts)
+        return counts
 
 
 def owners(p: Partition) -> dict[int, list[int]]:
@@ -94,12 +98,33 @@ def owners(p: Partition) -> dict[int, list[int]]:
     return out
 
 
-def mutate_num(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
-    """Change the macro count of one layer, or of one shared pair (both members)."""
-    groups = owners(p)
-    owner = rng.choice(sorted(groups))
-    members = groups[owner]
-    options = space.counts[owner] if len(members) == 1 else space.pair_counts(*members)
+@dataclass(frozen=True)
+class Groups:
+    """A partition's macro groups as the operators read them: the owners in ascending order, the
+    members of each by owner, and the owners that are alone in their group (ascending). Only the
+    grouping matters, not the macro counts, so :func:`mutate_num`'s result has its input's
+    groups and a caller may pass them on (the EA computes them once per parent)."""
+
+    owners: tuple[int, ...]
+    members: dict[int, list[int]]
+    alone: tuple[int, ...]
+
+    @classmethod
+    def of(cls, p: Partition) -> Groups:
+        members = owners(p)
+        ordered = tuple(sorted(members))
+        return cls(ordered, members, tuple(j for j in ordered if members[j] == [j]))
+
+
+def mutate_num(
+    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+) -> Partition:
+    """Change the macro count of one layer, or of one shared pair (both members). ``groups``:
+    ``Groups.of(p)`` if the caller has it."""
+    g = Groups.of(p) if groups is None else groups
+    owner = rng.choice(g.owners)
+    members = g.members[owner]
+    options = space.counts[owner] if len(members) == 1 else space._pair(*members)
     current = p[owner][1]
     choices = [n for n in options if n != current]
     if not choices:
@@ -111,29 +136,35 @@ def mutate_num(p: Partition, space: PartitionSpace, rng: random.Random) -> Parti
     return tuple(out)
 
 
-def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
-    """Split a shared pair, or pair an unshared layer with an earlier unshared one."""
-    groups = owners(p)
+def mutate_share(
+    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+) -> Partition:
+    """Split a shared pair, or pair an unshared layer with an earlier unshared one. ``groups``:
+    ``Groups.of(p)`` if the caller has it."""
+    g = Groups.of(p) if groups is None else groups
     out = list(p)
     k = rng.randrange(len(p))
     owner = p[k][0]
-    if len(groups[owner]) == 2:  # split the pair: each keeps the count if allowed, else its nearest
-        for member in groups[owner]:
+    pair = g.members[owner]
+    if len(pair) == 2:  # split the pair: each keeps the count if allowed, else its nearest
+        for member in pair:
             options = space.counts[member]
             n = min(options, key=lambda c: (abs(c - p[owner][1]), c))
             out[member] = (member, n)
         return tuple(out)
     if not space.sharing:
         return p
-    partners = [
-        j
-        for j in range(k)
-        if len(groups.get(j, [])) == 1 and p[j][0] == j and space.pair_counts(j, k)
-    ]
+    # the earlier layers alone in their group (each its own owner) that may share with k
+    partners = []
+    for j in g.alone:
+        if j >= k:
+            break
+        if space._pair(j, k):
+            partners.append(j)
     if not partners:
         return p
     j = rng.choice(partners)
-    common = space.pair_counts(j, k)
+    common = space._pair(j, k)
     n = min(common, key=lambda c: (abs(c - max(p[j][1], p[k][1])), c))
     out[j] = (j, n)
     out[k] = (j, n)
@@ -161,16 +192,27 @@ def evolution(
     partition) of the survivors, best first. Each partition is asked for once. Driven by
     :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
     seen: dict[Partition, float] = {}
+    #: each scored partition's place in the pool's order: best first, then by partition
+    rank: dict[Partition, tuple[float, Partition]] = {}
+    grouped: dict[Partition, Groups] = {}  # the groups of each partition that was a parent
 
     def child(parent: Partition) -> Partition:
+        groups = grouped.get(parent)
+        if groups is None:
+            groups = grouped[parent] = Groups.of(parent)
         c = parent
         if rng.random() < p_num:
-            c = mutate_num(c, space, rng)
+            c = mutate_num(c, space, rng, groups)  # the same groups as its parent
         if rng.random() < p_share:
-            c = mutate_share(c, space, rng)
+            c = mutate_share(c, space, rng, groups)
         if c == parent:
-            c = mutate_num(c, space, rng)
+            c = mutate_num(c, space, rng, groups)
         return c
+
+    def score(new: list[Partition], fitness: list[float]) -> None:
+        for p, f in zip(new, fitness, strict=True):
+            seen[p] = f
+            rank[p] = (-f, p)
 
     pool = [start]
     while len(pool) < population:
@@ -180,13 +222,13 @@ def evolution(
         both = set(pool) | set(offspring)
         new = [p for p in both if p not in seen]
         if new:
-            seen.update(zip(new, (yield new), strict=True))
-        pool = sorted(both, key=lambda p: (-seen[p], p))[:population]
+            score(new, (yield new))
+        pool = sorted(both, key=rank.__getitem__)[:population]
     survivors = set(pool)
     new = [p for p in survivors if p not in seen]
     if new:
-        seen.update(zip(new, (yield new), strict=True))
-    return [(seen[p], p) for p in sorted(survivors, key=lambda p: (-seen[p], p))]
+        score(new, (yield new))
+    return [(seen[p], p) for p in sorted(survivors, key=rank.__getitem__)]
 
 
 def lockstep(
