@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,56 @@ def json_line(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":")) + "\n"
 
 
+#: The fields of ``Found.to_dict`` before the metrics, in order.
+_HEAD = ("rram_ratio", "cell_bits", "xbar", "dac_bits", "adc_bits", "dup", "partition")
+
+
+def log_line(found: Found, formats: dict[tuple[Any, ...], str | None]) -> str:
+    """``json_line(found.to_dict())``, one line of ``exploration.jsonl``, written by one ``%``
+    format (the search writes a line a design: json's encoder took about 40 us of a design's ~300
+    under ``--thorough``; this takes about 13). ``formats``: the format of each record shape
+    (lengths of dup and partition, metric names), kept by the caller across lines.
+
+    The same bytes as json (``tests/test_search_log.py`` checks random records): json writes a
+    Python int or float by its repr, as ``%r`` does; a record with any other value (a bool, a
+    numpy scalar), an infinite or NaN figure (json's ``Infinity``), or a metric named like a head
+    field or needing escapes (the shape has no format) is written by json itself."""
+    c, metrics = found.combo, found.metrics
+    shape = (len(found.dup), len(found.partition), *metrics)
+    fmt = formats.get(shape)
+    if shape not in formats:
+        fmt = formats[shape] = _line_format(*shape[:2], tuple(metrics))
+    values = (
+        c.rram_ratio,
+        c.cell_bits,
+        c.xbar,
+        c.dac_bits,
+        c.adc_bits,
+        *found.dup,
+        *chain.from_iterable(found.partition),
+        *metrics.values(),
+    )
+    if fmt is not None and set(map(type, values)) <= {int, float}:
+        line = fmt % values
+        if "inf" not in line and "nan" not in line:  # no metric name holds either
+            return line
+    return json_line(found.to_dict())
+
+
+def _line_format(dups: int, pairs: int, names: tuple[str, ...]) -> str | None:
+    """The ``%`` format of a log line with these lengths and metric names (None when a name would
+    need escapes in JSON, or repeats a head field: json's order then differs)."""
+    if not all(k.isidentifier() and k.isascii() and k not in _HEAD for k in names):
+        return None
+    if any("inf" in k or "nan" in k for k in names):
+        return None
+    head = "".join(f'"{k}":%r,' for k in _HEAD[:5])
+    dup = ",".join(["%r"] * dups)
+    partition = ",".join(["[%r,%r]"] * pairs)
+    tail = "".join(f',"{k}":%r' for k in names)
+    return "{" + head + f'"dup":[{dup}],"partition":[{partition}]' + tail + "}\n"
+
+
 @dataclass(frozen=True)
 class UnitResult:
     """What a unit found. ``log`` holds the ``exploration.jsonl`` lines of every design it scored
@@ -122,8 +173,8 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
         "peak_power_w": s.alloc.peak_power_w,
         "area_mm2": s.alloc.area_mm2,
         "macros": float(len(s.alloc.adcs)),
-        "adcs": float(s.alloc.adcs.sum()),
-        "crossbars": float(s.alloc.crossbars.sum()),
+        "adcs": float(np.add.reduce(s.alloc.adcs)),  # whole numbers: exact in any order
+        "crossbars": float(np.add.reduce(s.alloc.crossbars)),
     }
 
 
@@ -259,10 +310,12 @@ def search_unit(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
+    formats: dict[tuple[Any, ...], str | None] = {}  # log_line's, by record shape
+
     def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(json_line(f.to_dict()))
+                log.append(log_line(f, formats))
                 explored.append(f)
 
     def evaluate_designs(
