@@ -148,9 +148,7 @@ def mutate_share(
     pair = g.members[owner]
     if len(pair) == 2:  # split the pair: each keeps the count if allowed, else its nearest
         for member in pair:
-            options = space.counts[member]
-            n = min(options, key=lambda c: (abs(c - p[owner][1]), c))
-            out[member] = (member, n)
+            out[member] = (member, nearest(space.counts[member], p[owner][1]))
         return tuple(out)
     if not space.sharing:
         return p
@@ -164,11 +162,15 @@ def mutate_share(
     if not partners:
         return p
     j = rng.choice(partners)
-    common = space._pair(j, k)
-    n = min(common, key=lambda c: (abs(c - max(p[j][1], p[k][1])), c))
+    n = nearest(space._pair(j, k), max(p[j][1], p[k][1]))
     out[j] = (j, n)
     out[k] = (j, n)
     return tuple(out)
+
+
+def nearest(options: Sequence[int], n: int) -> int:
+    """The allowed count nearest ``n`` (the smaller of two as near): ``n`` itself if allowed."""
+    return n if n in options else min(options, key=lambda c: (abs(c - n), c))
 
 
 #: A search of :func:`evolution`: yields batches to score, is sent their fitness, returns survivors.
