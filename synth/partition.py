@@ -37,6 +37,8 @@ class PartitionSpace:
     pairs: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: :meth:`_partners` by layer, kept as they are asked for
+    partners: dict[int, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -84,6 +86,13 @@ class PartitionSpace:
                 sorted(c for c in common if -(-both // c) <= self.cap)
             )
         return counts
+
+    def _partners(self, k: int) -> frozenset[int]:
+        """The earlier layers that layer ``k`` may share macros with (a common count allowed)."""
+        out = self.partners.get(k)
+        if out is None:
+            out = self.partners[k] = frozenset(j for j in range(k) if self._pair(j, k))
+        return out
 
 
 def owners(p: Partition) -> dict[int, list[int]]:
@@ -153,12 +162,8 @@ def mutate_share(
     if not space.sharing:
         return p
     # the earlier layers alone in their group (each its own owner) that may share with k
-    partners = []
-    for j in g.alone:
-        if j >= k:
-            break
-        if space._pair(j, k):
-            partners.append(j)
+    sharable = space._partners(k)
+    partners = [j for j in g.alone if j in sharable]
     if not partners:
         return p
     j = rng.choice(partners)
