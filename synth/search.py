@@ -103,9 +103,10 @@ _HEAD = ("rram_ratio", "cell_bits", "xbar", "dac_bits", "adc_bits", "dup", "part
 
 def log_line(found: Found, formats: dict[tuple[Any, ...], str | None]) -> str:
     """``json_line(found.to_dict())``, one line of ``exploration.jsonl``, written by one ``%``
-    format (the search writes a line a design: json's encoder took about 40 us of a design's ~300
-    under ``--thorough``; this takes about 13). ``formats``: the format of each record shape
-    (lengths of dup and partition, metric names), kept by the caller across lines.
+    format (the search writes a line a design: json's encoder took about 24 us of a design's
+    ~300 under ``--thorough``, this about 17, most of it the floats' reprs). ``formats``: the
+    format of each record shape (lengths of dup and partition, metric names), kept by the caller
+    across lines.
 
     The same bytes as json (``tests/test_search_log.py`` checks random records): json writes a
     Python int or float by its repr, as ``%r`` does; a record with any other value (a bool, a
