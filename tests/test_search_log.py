@@ -1,4 +1,4 @@
-"""The exploration log's lines: ``synth.search.log_line`` writes what ``json_line(to_dict())``
+"""The exploration log's lines: ``synth.logline.log_line`` writes what ``json_line(to_dict())``
 (json's encoder) writes, byte for byte, on random records -- the shapes the search makes and the
 odd values it does not (infinities, NaN, -0.0, bools, numpy scalars, metric names that need
 escapes or repeat a head field), which go to json itself."""
@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.search import Found, json_line, log_line
+from synth.logline import json_line, log_line
+from synth.search import Found
 from synth.settings import Combo
 
 METRICS = (
