@@ -37,6 +37,8 @@ class PartitionSpace:
     pairs: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: :meth:`_partners` by layer, kept as they are asked for
+    partners: dict[int, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -72,6 +74,10 @@ class PartitionSpace:
 
     def pair_counts(self, a: int, b: int) -> list[int]:
         """Macro counts a shared pair may use: allowed for both, both layers within the cap."""
+        return list(self._pair(a, b))
+
+    def _pair(self, a: int, b: int) -> tuple[int, ...]:
+        """:meth:`pair_counts` as the kept tuple (no copy: the operators only read it)."""
         counts = self.pairs.get((a, b))
         if counts is None:
             both = self.need[a] + self.need[b]
@@ -79,7 +85,14 @@ class PartitionSpace:
             counts = self.pairs[a, b] = tuple(
                 sorted(c for c in common if -(-both // c) <= self.cap)
             )
-        return list(counts)
+        return counts
+
+    def _partners(self, k: int) -> frozenset[int]:
+        """The earlier layers that layer ``k`` may share macros with (a common count allowed)."""
+        out = self.partners.get(k)
+        if out is None:
+            out = self.partners[k] = frozenset(j for j in range(k) if self._pair(j, k))
+        return out
 
 
 def owners(p: Partition) -> dict[int, list[int]]:
@@ -94,12 +107,33 @@ def owners(p: Partition) -> dict[int, list[int]]:
     return out
 
 
-def mutate_num(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
-    """Change the macro count of one layer, or of one shared pair (both members)."""
-    groups = owners(p)
-    owner = rng.choice(sorted(groups))
-    members = groups[owner]
-    options = space.counts[owner] if len(members) == 1 else space.pair_counts(*members)
+@dataclass(frozen=True)
+class Groups:
+    """A partition's macro groups as the operators read them: the owners in ascending order, the
+    members of each by owner, and the owners that are alone in their group (ascending). Only the
+    grouping matters, not the macro counts, so :func:`mutate_num`'s result has its input's
+    groups and a caller may pass them on (the EA computes them once per parent)."""
+
+    owners: tuple[int, ...]
+    members: dict[int, list[int]]
+    alone: tuple[int, ...]
+
+    @classmethod
+    def of(cls, p: Partition) -> Groups:
+        members = owners(p)
+        ordered = tuple(sorted(members))
+        return cls(ordered, members, tuple(j for j in ordered if members[j] == [j]))
+
+
+def mutate_num(
+    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+) -> Partition:
+    """Change the macro count of one layer, or of one shared pair (both members). ``groups``:
+    ``Groups.of(p)`` if the caller has it."""
+    g = Groups.of(p) if groups is None else groups
+    owner = rng.choice(g.owners)
+    members = g.members[owner]
+    options = space.counts[owner] if len(members) == 1 else space._pair(*members)
     current = p[owner][1]
     choices = [n for n in options if n != current]
     if not choices:
@@ -111,33 +145,37 @@ def mutate_num(p: Partition, space: PartitionSpace, rng: random.Random) -> Parti
     return tuple(out)
 
 
-def mutate_share(p: Partition, space: PartitionSpace, rng: random.Random) -> Partition:
-    """Split a shared pair, or pair an unshared layer with an earlier unshared one."""
-    groups = owners(p)
+def mutate_share(
+    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+) -> Partition:
+    """Split a shared pair, or pair an unshared layer with an earlier unshared one. ``groups``:
+    ``Groups.of(p)`` if the caller has it."""
+    g = Groups.of(p) if groups is None else groups
     out = list(p)
     k = rng.randrange(len(p))
     owner = p[k][0]
-    if len(groups[owner]) == 2:  # split the pair: each keeps the count if allowed, else its nearest
-        for member in groups[owner]:
-            options = space.counts[member]
-            n = min(options, key=lambda c: (abs(c - p[owner][1]), c))
-            out[member] = (member, n)
+    pair = g.members[owner]
+    if len(pair) == 2:  # split the pair: each keeps the count if allowed, else its nearest
+        for member in pair:
+            out[member] = (member, nearest(space.counts[member], p[owner][1]))
         return tuple(out)
     if not space.sharing:
         return p
-    partners = [
-        j
-        for j in range(k)
-        if len(groups.get(j, [])) == 1 and p[j][0] == j and space.pair_counts(j, k)
-    ]
+    # the earlier layers alone in their group (each its own owner) that may share with k
+    sharable = space._partners(k)
+    partners = [j for j in g.alone if j in sharable]
     if not partners:
         return p
     j = rng.choice(partners)
-    common = space.pair_counts(j, k)
-    n = min(common, key=lambda c: (abs(c - max(p[j][1], p[k][1])), c))
+    n = nearest(space._pair(j, k), max(p[j][1], p[k][1]))
     out[j] = (j, n)
     out[k] = (j, n)
     return tuple(out)
+
+
+def nearest(options: Sequence[int], n: int) -> int:
+    """The allowed count nearest ``n`` (the smaller of two as near): ``n`` itself if allowed."""
+    return n if n in options else min(options, key=lambda c: (abs(c - n), c))
 
 
 #: A search of :func:`evolution`: yields batches to score, is sent their fitness, returns survivors.
@@ -160,33 +198,52 @@ def evolution(
     fitness (maximised; ``-inf`` for a partition that cannot be scored), and returns (fitness,
     partition) of the survivors, best first. Each partition is asked for once. Driven by
     :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
-    seen: dict[Partition, float] = {}
+    #: each scored partition's place in the pool's order, (-fitness, partition): best first,
+    #: then by partition (its fitness too: a negation is exact)
+    rank: dict[Partition, tuple[float, Partition]] = {}
+    grouped: dict[Partition, Groups] = {}  # the groups of each partition that was a parent
 
     def child(parent: Partition) -> Partition:
+        groups = grouped.get(parent)
+        if groups is None:
+            groups = grouped[parent] = Groups.of(parent)
         c = parent
         if rng.random() < p_num:
-            c = mutate_num(c, space, rng)
+            c = mutate_num(c, space, rng, groups)  # the same groups as its parent
         if rng.random() < p_share:
-            c = mutate_share(c, space, rng)
+            c = mutate_share(c, space, rng, groups)
         if c == parent:
-            c = mutate_num(c, space, rng)
+            c = mutate_num(c, space, rng, groups)
         return c
+
+    def ranked(
+        batch: set[Partition],
+    ) -> Generator[list[Partition], list[float], list[tuple[float, Partition]]]:
+        """The ranks of ``batch``'s partitions, sorted; those not scored yet are first yielded
+        to be scored (in the batch's order). Each partition is looked up once (hashing a
+        partition of ResNet18's 21 layers costs about a microsecond, and the pool is looked at
+        every generation)."""
+        known = [rank.get(p) for p in batch]
+        new = [p for p, key in zip(batch, known, strict=True) if key is None]
+        if not new:
+            return sorted(known)  # type: ignore[type-var]
+        fitness = yield new
+        fresh = [(-f, p) for p, f in zip(new, fitness, strict=True)]
+        rank.update((p, key) for key, p in zip(fresh, new, strict=True))
+        scored = iter(fresh)
+        # sorting the (unique) keys in ``batch``'s order sorts ``batch`` by them: the same
+        # comparisons as ``sorted(batch, key=rank.__getitem__)``
+        return sorted([next(scored) if key is None else key for key in known])
 
     pool = [start]
     while len(pool) < population:
         pool.append(child(rng.choice(pool)))
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
-        both = set(pool) | set(offspring)
-        new = [p for p in both if p not in seen]
-        if new:
-            seen.update(zip(new, (yield new), strict=True))
-        pool = sorted(both, key=lambda p: (-seen[p], p))[:population]
-    survivors = set(pool)
-    new = [p for p in survivors if p not in seen]
-    if new:
-        seen.update(zip(new, (yield new), strict=True))
-    return [(seen[p], p) for p in sorted(survivors, key=lambda p: (-seen[p], p))]
+        keys = yield from ranked(set(pool) | set(offspring))
+        pool = [p for _, p in keys[:population]]
+    keys = yield from ranked(set(pool))
+    return [(-f, p) for f, p in keys]
 
 
 def lockstep(

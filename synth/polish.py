@@ -38,7 +38,7 @@ from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import Partition, area_dup_problem
 from synth.dup import Dup, DupProblem
-from synth.partition import PartitionSpace, owners
+from synth.partition import PartitionSpace, nearest, owners
 from synth.search import Evaluate, Found, area_budget, designs_of, evolve_designs
 from synth.settings import Settings
 
@@ -93,9 +93,6 @@ def fit_partition(partition: Partition, space: PartitionSpace) -> Partition:
     """``partition`` made valid for another duplication vector (``space``): each layer or shared
     pair keeps its macro count if still allowed, else takes the nearest allowed one; a pair with no
     common count left is split."""
-
-    def nearest(options: tuple[int, ...] | list[int], n: int) -> int:
-        return min(options, key=lambda c: (abs(c - n), c))
 
     out = list(partition)
     for owner, members in owners(partition).items():

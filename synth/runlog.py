@@ -29,7 +29,8 @@ from pimsim.components.library import ComponentLibrary
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
 from pimsim.jsonio import read_json, validate
-from synth.search import Found, Unit, UnitResult, json_line
+from synth.logline import json_line
+from synth.search import Found, Unit, UnitResult
 from synth.settings import Combo, Settings
 
 RUN, UNITS, DESIGNS = "run.json", "units.jsonl", "exploration.jsonl"

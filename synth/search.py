@@ -14,7 +14,6 @@ seeded from the run's seed and the unit's coordinates, so results do not depend 
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -40,6 +39,7 @@ from synth.design import (
 )
 from synth.dup import candidates
 from synth.front import pareto_front
+from synth.logline import log_line
 from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
@@ -90,16 +90,10 @@ class Found:
         return (-self.tops_per_w, self.combo.index, self.dup, self.partition)
 
 
-def json_line(value: dict[str, Any]) -> str:
-    """One line of a JSON-lines log, compact. json, not pydantic's serializer: floats round-trip
-    exactly, infinities included."""
-    return json.dumps(value, separators=(",", ":")) + "\n"
-
-
 @dataclass(frozen=True)
 class UnitResult:
     """What a unit found. ``log`` holds the ``exploration.jsonl`` lines of every design it scored
-    (:func:`json_line` of ``Found.to_dict``), encoded on the worker, so the main process, which
+    (:func:`synth.logline.log_line`: ``json_line`` of ``Found.to_dict``), encoded on the worker, so the main process, which
     shares the machine with the workers, only writes them."""
 
     unit: int
@@ -122,8 +116,8 @@ def metrics(s: Scored, ops: int) -> dict[str, float]:
         "peak_power_w": s.alloc.peak_power_w,
         "area_mm2": s.alloc.area_mm2,
         "macros": float(len(s.alloc.adcs)),
-        "adcs": float(s.alloc.adcs.sum()),
-        "crossbars": float(s.alloc.crossbars.sum()),
+        "adcs": float(np.add.reduce(s.alloc.adcs)),  # whole numbers: exact in any order
+        "crossbars": float(np.add.reduce(s.alloc.crossbars)),
     }
 
 
@@ -259,10 +253,12 @@ def search_unit(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
+    formats: dict[tuple[Any, ...], str | None] = {}  # log_line's, by record shape
+
     def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(json_line(f.to_dict()))
+                log.append(log_line(f, formats))
                 explored.append(f)
 
     def evaluate_designs(

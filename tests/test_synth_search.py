@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from synth.anneal import anneal
 from synth.dup import DupProblem, candidates, max_energy, move, paper_energy, seed
-from synth.partition import PartitionSpace, evolution, evolve, mutate_num, mutate_share, owners
+from synth.partition import (
+    Groups,
+    PartitionSpace,
+    evolution,
+    evolve,
+    mutate_num,
+    mutate_share,
+    owners,
+)
 from synth.settings import SAParams
 
 
@@ -124,6 +132,23 @@ def test_mutations_keep_partitions_valid(seed_value: int) -> None:
             assert all(p[k][1] == n for k in members)
             allowed = SPACE.counts[owner] if len(members) == 1 else SPACE.pair_counts(*members)
             assert n in allowed
+
+
+def test_groups_of_a_partition_and_mutate_num_keeps_them() -> None:
+    """Layers 0 and 1 share macros (owner 0), 2 and 3 are alone: the owners in order, the members
+    by owner, the lone owners. ``mutate_num`` changes counts only, so its result has the same groups
+    (the EA computes a parent's groups once and passes them on)."""
+    p = ((0, 4), (0, 4), (2, 1), (3, 2))
+    groups = Groups.of(p)
+    assert groups.owners == (0, 2, 3)
+    assert groups.members == {0: [0, 1], 2: [2], 3: [3]}
+    assert groups.alone == (2, 3)
+    rng = random.Random(0)
+    q = ((0, 2), (1, 2), (2, 1))
+    for _ in range(200):
+        moved = mutate_num(q, SPACE, rng, Groups.of(q))
+        assert Groups.of(moved) == Groups.of(q)
+        q = mutate_share(moved, SPACE, rng)
 
 
 def test_evolution_keeps_better_children() -> None:
