@@ -69,9 +69,12 @@ def log_line(found: LogRecord, formats: dict[tuple[Any, ...], str | None]) -> st
 
 
 def _line_format(dups: int, pairs: int, names: tuple[str, ...]) -> str | None:
-    """The ``%`` format of a log line with these lengths and metric names (None when a name would
-    need escapes in JSON, or repeats a head field: json's order then differs)."""
-    if not all(k.isidentifier() and k.isascii() and k not in _HEAD for k in names):
+    """The ``%`` format of a log line with these lengths and metric names (None when a name is not
+    a string (json writes it as one), would need escapes in JSON, or repeats a head field: json's
+    order then differs)."""
+    if not all(
+        isinstance(k, str) and k.isidentifier() and k.isascii() and k not in _HEAD for k in names
+    ):
         return None
     if any("inf" in k or "nan" in k for k in names):
         return None

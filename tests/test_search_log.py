@@ -1,7 +1,7 @@
 """The exploration log's lines: ``synth.logline.log_line`` writes what ``json_line(to_dict())``
 (json's encoder) writes, byte for byte, on random records -- the shapes the search makes and the
 odd values it does not (infinities, NaN, -0.0, bools, numpy scalars, metric names that need
-escapes or repeat a head field), which go to json itself."""
+escapes, repeat a head field or are not strings), which go to json itself."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ METRICS = (
 )
 plain = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**30), 10**30)
 odd = st.sampled_from([math.inf, -math.inf, math.nan, -0.0, 5e-324, True, np.float64(0.1)])
-odd_names = st.sampled_from(['a"b', "x\\y", "dup", "info", "é", "c\n"])
+odd_names = st.sampled_from(['a"b', "x\\y", "dup", "info", "é", "c\n", 7])
 
 
 @st.composite
