@@ -4,7 +4,8 @@
 and returns a frozen :class:`ExploreResult`; the command line only parses options into the request,
 calls it and renders the result (:mod:`synth.cli_explore`). What happens while it runs (warnings,
 progress, the winner as soon as it is known) is told to an :class:`Observer`; the default one is
-silent, so the workflow runs the same from Python::
+silent, so the workflow runs the same from Python (the request, its options' defaults and the
+settings it becomes are :mod:`synth.request`; their names are importable from here too)::
 
     from synth.workflow import ExploreRequest, run_explore
     result = run_explore(ExploreRequest("resnet18-cifar", 20, quick=True, jobs=1))
@@ -25,12 +26,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import count
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from pimsim.errors import InputError
@@ -42,97 +42,33 @@ from synth.budget import check_budget
 from synth.executors import Runner, open_runner
 from synth.explore import Exploration, explore
 from synth.outputs import prepare_dir, write_results, write_unfinished
+from synth.request import (
+    DEFAULT_MODEL,
+    DEFAULT_POWER_W,
+    FINISH_OPTIONS,
+    SEARCH_OPTIONS,
+    ExploreRequest,
+    filled,
+    settings_of,
+)
 from synth.resume import Session, best_so_far, exit_code, new_session, resume_session
-from synth.settings import Settings
+
+__all__ = (  # the request's names are importable from here too
+    "DEFAULT_MODEL",
+    "DEFAULT_POWER_W",
+    "FINISH_OPTIONS",
+    "SEARCH_OPTIONS",
+    "ExploreRequest",
+    "ExploreResult",
+    "Observer",
+    "claim_fresh_folder",
+    "estimate_of",
+    "run_explore",
+    "settings_of",
+)
 
 if TYPE_CHECKING:  # the finishing steps' modules are imported when a run asks for them
     from synth.validate import ValidationReport
-
-DEFAULT_MODEL, DEFAULT_POWER_W = "resnet18", 49.0
-
-#: What ``resume`` takes from run.json and refuses in the request (the model and the search), with
-#: the defaults of a new run. A request's fields are None when not given, so a value given is told
-#: apart from one left out even when it equals the default.
-SEARCH_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {
-        "model": None,
-        "power_w": None,
-        "out": None,
-        "seed": 0,
-        "quick": False,
-        "thorough": False,
-        "rram_ratios": None,
-        "cell_bits": None,
-        "xbars": None,
-        "dac_bits": None,
-        "dup": "sa",
-        "macros": "specialized",
-        "no_sharing": False,
-        "sa_energy": "paper",
-        "objective": "efficiency",
-        "alpha": 0.1,
-        "library": "pimsyn",
-        "area_mm2": None,
-    }
-)
-#: The finishing options, stored in run.json too; on resume, one given in the request wins.
-FINISH_OPTIONS: Mapping[str, Any] = MappingProxyType(
-    {
-        "no_baseline": False,
-        "plot": False,
-        "validate": False,
-        "top_k": 3,
-        "images": 4,
-        "tolerance": 5.0,
-        "strict": False,
-    }
-)
-
-
-@dataclass(frozen=True)
-class ExploreRequest:
-    """One ``pimsyn explore``: the model and budget, the run folder, where the work runs, the search
-    settings and the finishing steps. ``None`` means "not given" (see :data:`SEARCH_OPTIONS` and
-    :data:`FINISH_OPTIONS` for what it becomes). ``power_w`` in W, ``tolerance`` in %. ``force``
-    matters only with ``out``; ``jobs`` is 1 here (the command line's default is every core)."""
-
-    model: str | None = None
-    power_w: float | None = None
-    out: str | None = None
-    force: bool = False
-    resume: str | None = None
-    executor: str = "local"
-    jobs: int = 1
-    seed: int | None = None
-    quick: bool | None = None
-    thorough: bool | None = None
-    rram_ratios: tuple[float, ...] | None = None
-    cell_bits: tuple[int, ...] | None = None
-    xbars: tuple[int, ...] | None = None
-    dac_bits: tuple[int, ...] | None = None
-    dup: str | None = None
-    macros: str | None = None
-    no_sharing: bool | None = None
-    sa_energy: str | None = None
-    objective: str | None = None
-    alpha: float | None = None
-    library: str | None = None
-    area_mm2: float | None = None
-    no_baseline: bool | None = None
-    plot: bool | None = None
-    validate: bool | None = None
-    top_k: int | None = None
-    images: int | None = None
-    tolerance: float | None = None
-    strict: bool | None = None
-
-    @classmethod
-    def of(cls, values: Mapping[str, Any] | Any) -> ExploreRequest:
-        """A request from a mapping or an object with these names as attributes (an argparse
-        namespace); other names are ignored."""
-        get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k, None)
-        given = {f.name: get(f.name) for f in fields(cls)}
-        return cls(**{k: v for k, v in given.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -181,34 +117,6 @@ def estimate_of(arch, network) -> CostReport:  # type: ignore[no-untyped-def]
     return estimate(arch, Plan(arch, network))
 
 
-def settings_of(request: ExploreRequest, power_w: float) -> Settings:
-    """The search settings a (filled) request asks for."""
-    s = Settings(
-        power_w=power_w,
-        seed=request.seed,
-        library=request.library,
-        dup=request.dup,
-        macros=request.macros,
-        sharing=not request.no_sharing,
-        area_mm2=request.area_mm2,
-        objective=request.objective,  # type: ignore[arg-type]
-    )
-    if request.quick:
-        s = s.quick()
-    if request.thorough:
-        s = s.thorough()
-    for field in ("rram_ratios", "cell_bits", "xbars", "dac_bits"):
-        value = getattr(request, field)
-        if value is not None:
-            s = replace(s, **{field: value})
-    return replace(s, sa=replace(s.sa, energy=request.sa_energy, alpha=request.alpha))
-
-
-def _filled(request: ExploreRequest, values: Mapping[str, Any]) -> ExploreRequest:
-    """``request`` with the options it leaves out (None) given these values."""
-    return replace(request, **{k: v for k, v in values.items() if getattr(request, k) is None})
-
-
 def claim_fresh_folder(base: Path) -> Path:
     """Create and return the first of ``base``, ``base-2``, ``base-3``, ... that did not exist."""
     for n in count(1):
@@ -247,10 +155,10 @@ def _prepare(
             )
         session = resume_session(request.resume)
         stored = session.record.options
-        return _filled(request, {k: stored.get(k, d) for k, d in FINISH_OPTIONS.items()}), session
+        return filled(request, {k: stored.get(k, d) for k, d in FINISH_OPTIONS.items()}), session
     if request.model is None and request.power_w is None:
         request = replace(request, model=DEFAULT_MODEL, power_w=DEFAULT_POWER_W)
-    request = _filled(request, SEARCH_OPTIONS | FINISH_OPTIONS)
+    request = filled(request, SEARCH_OPTIONS | FINISH_OPTIONS)
     if request.power_w is None:
         raise InputError("command line", "--power-w", "give the power budget in watts")
     model = request.model or DEFAULT_MODEL
