@@ -198,14 +198,31 @@ def design_stack(
     handed to three compiled passes: the layout (:func:`pimsim.model.stack.lay_out`), the meshes
     and router snakes (one router per macro, :func:`pimsim.model.plan.router_grid`) and the
     per-macro figures (scratchpad energies and ports, units as floats,
-    :func:`synth.design_loops.macro_arrays`)."""
+    :func:`synth.design_loops.macro_arrays`); what every design of the combination has is kept
+    in ``ctx.loop_tables`` and sliced."""
     count, n = len(allocs), len(ctx.tables.names)
+    noc, io = ctx.parts.noc, ctx.parts.interface
+    io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
+    same = ctx.loop_tables.get("stack")
+    if same is None or len(same[0]) < count:
+        # what every design of the combination has (its action energies, NoC hop and interface
+        # bit energies, ADCs wired to its weights (what materialize writes), no spread layer),
+        # one row per design of the largest batch yet; a batch takes slices of them (not to be
+        # written)
+        same = ctx.loop_tables["stack"] = (
+            np.repeat(ctx.action_pj[None, :], count, axis=0),
+            np.full(count, noc.hop_energy_pj, dtype=float),
+            np.full(count, io_pj, dtype=float),
+            np.ones(count, dtype=bool),
+            np.zeros(count, dtype=bool),
+        )
+    action_pj, hop_pj, bit_pj, wired, spread_given = (x[:count] for x in same)
     lay = lay_out(
         n,
         [m.share_layer for m in macros],
         [m.share_macro for m in macros],
         np.fromiter((len(a.adcs) for a in allocs), np.int64, count),
-        np.ones(count, dtype=bool),  # adc_wiring "weights": what materialize writes
+        wired,
     )
     meshes, positions = router_grid(np.diff(lay["macro_start"]))
     adcs, units, port, buffer_pj = macro_arrays(
@@ -216,8 +233,6 @@ def design_stack(
         ctx.buffer_port,
         ctx.buffer_bit_pj,
     )
-    noc, io = ctx.parts.noc, ctx.parts.interface
-    io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
     return Stack(
         count=count,
         **lay,
@@ -227,7 +242,7 @@ def design_stack(
         positions=positions,
         meshes=meshes,
         spread=None,
-        spread_given=np.zeros(count, dtype=bool),
+        spread_given=spread_given,
         rates=ctx.rates,
         flit_bits=noc.flit_bits,
         flit_ns=noc.flit_latency_ns,
@@ -235,10 +250,10 @@ def design_stack(
         interface_gbit_s=io_gbit_s,
         buffer_pj=buffer_pj,
         energy=BatchTables(
-            np.repeat(ctx.action_pj[None, :], count, axis=0),
-            np.full(count, noc.hop_energy_pj, dtype=float),
+            action_pj,
+            hop_pj,
             np.ascontiguousarray(static_w, dtype=float).reshape(count, -1),
-            np.full(count, io_pj, dtype=float),
+            bit_pj,
         ),
     )
 
