@@ -30,7 +30,7 @@ from synth.allocate import (
     per_blocks,
 )
 from synth.context import ComboContext
-from synth.design_loops import macro_arrays
+from synth.design_loops import buffer_figures
 from synth.dup import DupProblem, seed
 from synth.layout import (
     UNIFIED_SIZES,
@@ -197,8 +197,7 @@ def design_stack(
     by component from :func:`inventory_batch`). The batch's arrays are concatenated once and
     handed to three compiled passes: the layout (:func:`pimsim.model.stack.lay_out`), the meshes
     and router snakes (one router per macro, :func:`pimsim.model.plan.router_grid`) and the
-    per-macro figures (scratchpad energies and ports, units as floats,
-    :func:`synth.design_loops.macro_arrays`); what every design of the combination has is kept
+    scratchpads' energies and ports (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is kept
     in ``ctx.loop_tables`` and sliced."""
     count, n = len(allocs), len(ctx.tables.names)
     noc, io = ctx.parts.noc, ctx.parts.interface
@@ -225,10 +224,8 @@ def design_stack(
         wired,
     )
     meshes, positions = router_grid(np.diff(lay["macro_start"]))
-    adcs, units, port, buffer_pj = macro_arrays(
+    port, buffer_pj = buffer_figures(
         np.concatenate([a.buffer_kib for a in allocs], dtype=np.int64),
-        np.concatenate([a.adcs for a in allocs], dtype=np.int64),
-        np.concatenate([a.units for a in allocs], dtype=np.int64),
         ctx.buffer_kib,
         ctx.buffer_port,
         ctx.buffer_bit_pj,
@@ -238,7 +235,11 @@ def design_stack(
         **lay,
         share_frac=np.concatenate([m.share_frac for m in macros]),
         per_block=per_blocks(ctx, dups).ravel(),
-        macros=MacroArrays(adcs, units, port),
+        macros=MacroArrays(
+            np.concatenate([a.adcs for a in allocs], dtype=float),
+            np.concatenate([a.units for a in allocs], dtype=float),
+            port,
+        ),
         positions=positions,
         meshes=meshes,
         spread=None,
