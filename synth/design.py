@@ -16,7 +16,7 @@ import numpy as np
 from pimsim.model.evaluate import DesignArrays, Evaluation, evaluate_stack
 from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
-from pimsim.model.plan import mesh_shapes, snake_positions
+from pimsim.model.plan import router_grid
 from pimsim.model.pricing import COMPONENTS, BatchTables
 from pimsim.model.stack import Stack, lay_out
 from synth import inventory_loops as loops
@@ -30,6 +30,7 @@ from synth.allocate import (
     per_blocks,
 )
 from synth.context import ComboContext
+from synth.design_loops import buffer_figures
 from synth.dup import DupProblem, seed
 from synth.layout import (
     UNIFIED_SIZES,
@@ -193,27 +194,42 @@ def design_stack(
 ) -> Stack:
     """The kernel's view of many candidates laid end to end (what
     :func:`pimsim.model.evaluate.evaluate_stack` reads; ``static_w``: (B, C) their static power
-    by component from :func:`inventory_batch`). The per-macro figures (scratchpad energies and
-    ports, units as floats) are gathered once for the batch, the layout by
-    :func:`pimsim.model.stack.lay_out`, meshes and router snakes over arrays (one router per
-    macro, :func:`pimsim.model.plan.mesh_shapes`)."""
+    by component from :func:`inventory_batch`). The batch's arrays are concatenated once and
+    handed to three compiled passes: the layout (:func:`pimsim.model.stack.lay_out`), the meshes
+    and router snakes (one router per macro, :func:`pimsim.model.plan.router_grid`) and the
+    scratchpads' energies and ports (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is kept
+    in ``ctx.loop_tables`` and sliced."""
     count, n = len(allocs), len(ctx.tables.names)
-    m_count = np.fromiter((len(a.adcs) for a in allocs), np.int64, count)
-    index = np.searchsorted(ctx.buffer_kib, np.concatenate([a.buffer_kib for a in allocs]))
+    noc, io = ctx.parts.noc, ctx.parts.interface
+    io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
+    same = ctx.loop_tables.get("stack")
+    if same is None or len(same[0]) < count:
+        # what every design of the combination has (its action energies, NoC hop and interface
+        # bit energies, ADCs wired to its weights (what materialize writes), no spread layer),
+        # one row per design of the largest batch yet; a batch takes slices of them (not to be
+        # written)
+        same = ctx.loop_tables["stack"] = (
+            np.repeat(ctx.action_pj[None, :], count, axis=0),
+            np.full(count, noc.hop_energy_pj, dtype=float),
+            np.full(count, io_pj, dtype=float),
+            np.ones(count, dtype=bool),
+            np.zeros(count, dtype=bool),
+        )
+    action_pj, hop_pj, bit_pj, wired, spread_given = (x[:count] for x in same)
     lay = lay_out(
         n,
         [m.share_layer for m in macros],
         [m.share_macro for m in macros],
-        m_count,
-        np.ones(count, dtype=bool),  # adc_wiring "weights": what materialize writes
+        np.fromiter((len(a.adcs) for a in allocs), np.int64, count),
+        wired,
     )
-    # one router per macro, numbered along each design's snake
-    meshes = mesh_shapes(m_count)
-    macro_start = lay["macro_start"]
-    local = np.arange(int(macro_start[-1])) - np.repeat(macro_start[:-1], m_count)
-    positions = snake_positions(local, np.repeat(meshes[:, 1], m_count))
-    noc, io = ctx.parts.noc, ctx.parts.interface
-    io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
+    meshes, positions = router_grid(np.diff(lay["macro_start"]))
+    port, buffer_pj = buffer_figures(
+        np.concatenate([a.buffer_kib for a in allocs], dtype=np.int64),
+        ctx.buffer_kib,
+        ctx.buffer_port,
+        ctx.buffer_bit_pj,
+    )
     return Stack(
         count=count,
         **lay,
@@ -222,23 +238,23 @@ def design_stack(
         macros=MacroArrays(
             np.concatenate([a.adcs for a in allocs], dtype=float),
             np.concatenate([a.units for a in allocs], dtype=float),
-            ctx.buffer_port[index],
+            port,
         ),
         positions=positions,
         meshes=meshes,
         spread=None,
-        spread_given=np.zeros(count, dtype=bool),
+        spread_given=spread_given,
         rates=ctx.rates,
         flit_bits=noc.flit_bits,
         flit_ns=noc.flit_latency_ns,
         hop_ns=noc.hop_latency_ns,
         interface_gbit_s=io_gbit_s,
-        buffer_pj=ctx.buffer_bit_pj[index],
+        buffer_pj=buffer_pj,
         energy=BatchTables(
-            np.repeat(ctx.action_pj[None, :], count, axis=0),
-            np.full(count, noc.hop_energy_pj, dtype=float),
+            action_pj,
+            hop_pj,
             np.ascontiguousarray(static_w, dtype=float).reshape(count, -1),
-            np.full(count, io_pj, dtype=float),
+            bit_pj,
         ),
     )
 

@@ -1,12 +1,13 @@
 """The mesh rule (:func:`pimsim.model.plan.mesh_shapes`, ``ceil(sqrt(n))`` rows and
 ``ceil(n / rows)`` columns) and the snake of routers on it
-(:func:`pimsim.model.plan.snake_positions`), on meshes worked out by hand."""
+(:func:`pimsim.model.plan.snake_positions`; both at once for designs of one router per macro,
+:func:`pimsim.model.plan.router_grid`), on meshes worked out by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from pimsim.model.plan import mesh_shape, mesh_shapes, snake_positions
+from pimsim.model.plan import mesh_shape, mesh_shapes, router_grid, snake_positions
 
 
 def test_mesh_shapes_worked_by_hand() -> None:
@@ -47,3 +48,13 @@ def test_the_snake_worked_by_hand() -> None:
     # reversed: column 1; router 3 column 0), four columns (router 5 in row 1: column 4 - 1 - 1)
     pos = snake_positions(np.array([3, 2, 3, 5]), np.array([1, 2, 2, 4]))
     assert pos.tolist() == [[3, 0], [1, 1], [1, 0], [1, 2]]
+
+
+def test_router_grid_worked_by_hand() -> None:
+    # one router per macro: designs of 0, 3 and 5 macros. Meshes: 0 -> 1 x 1 (at least 1);
+    # 3 -> ceil(1.73) = 2 rows, ceil(3 / 2) = 2 columns; 5 -> ceil(2.24) = 3 rows, 2 columns.
+    # The 3 macros' snake: 0 at (0, 0), 1 at (0, 1), 2 in row 1 right to left: column 1.
+    # The 5 macros': (0, 0), (0, 1), then row 1 reversed (1, 1), (1, 0), then row 2 (2, 0).
+    meshes, positions = router_grid(np.array([0, 3, 5]))
+    assert meshes.tolist() == [[1, 1], [2, 2], [3, 2]]
+    assert positions.tolist() == [[0, 0], [0, 1], [1, 1], [0, 0], [0, 1], [1, 1], [1, 0], [2, 0]]

@@ -11,10 +11,11 @@ designs end to end first, and :func:`evaluate` is a batch of one (the report pat
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.bounds import layer_bound, port_load, raise_to
+from pimsim.model.bounds import _raise, layer_bound, port_load, raise_to
 from pimsim.model.crossing import cross_bounds
 from pimsim.model.evaluation import Evaluation, Figures
 from pimsim.model.flows import batch_flows
@@ -211,35 +212,37 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     )
     period, cause, where = raise_to(busy_ns, 3, cell, period, cause, where)
     if crossing.any():
-        packets = np.take(blocks, flow_made).astype(float)
+        packets = np.take(blocks.astype(float), flow_made)
         top, cell = cross_bounds(
             *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, True, side
         )
         period, cause, where = raise_to(top, 3, cell, period, cause, where)
-    # every packet a macro sends takes its router's injection port, every packet it receives the
-    # ejection port (the router's local port of the macro, one flit per flit time): like a link,
-    # each port's flits per image bound the period
-    top, cell = segment_argmax(ports.ravel() * st.flit_ns, st.macro_start * 2)
-    period, cause, where = raise_to(top, 6, cell, period, cause, where)
-    io_bits = t.io_bits if st.interface_gbit_s else 0.0  # the interface bounds the period
-    if io_bits:
-        bound = io_bits / st.interface_gbit_s
-        period, cause, where = raise_to(bound, 4, where, period, cause, where)
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     if st.flit_bits & (st.flit_bits - 1):
         moved_all = noc_buffer_bits(src, dst, flits * st.flit_bits, m_total)
     else:  # flits are bits / a power of two: the same sums, scaled exactly
         moved_all = ports * float(st.flit_bits)
-    moved_all += interface_port_bits(t, st) if io_bits else 0.0  # the input in, outputs out
-    # a port also reads each block sent and writes each one received
-    top, cell = segment_argmax(
-        port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns), st.macro_start
+    io_bits = t.io_bits if st.interface_gbit_s else 0.0  # the interface bounds the period
+    if io_bits:
+        moved_all += interface_port_bits(t, st)  # the input in, outputs out
+    # the router ports, the interface and the scratchpad ports raise the period (a port also
+    # reads each block sent and writes each one received); each design's NoC scratchpad energy
+    noc_pj = _port_bounds(
+        ports,
+        float(st.flit_ns),
+        bool(io_bits),
+        io_bits / st.interface_gbit_s if io_bits else 0.0,
+        port_load(work_t, macro, moved_all, st.macros.port_bits_per_ns),
+        moved_all,
+        st.buffer_pj,
+        st.macro_start,
+        period,
+        cause,
+        where,
     )
-    period, cause, where = raise_to(top, 5, cell, period, cause, where)
-    # pricing, every design at once; a design's flit-hops and NoC scratchpad energy over its own
-    # flows and macros are summed as numpy's .sum() adds (pairwise, pimsim.model.sums_jit)
-    noc_pj = segment_sums((moved_all * st.buffer_pj).ravel(), st.macro_start * 2)
+    # pricing, every design at once; a design's flit-hops over its own flows are summed as
+    # numpy's .sum() adds (pairwise, pimsim.model.sums_jit)
     totals, energy = price_batch(
         work_t,
         st.share_design,
@@ -290,4 +293,26 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
         tuple(macro_at),
         io_bits,
     )
-    return [Evaluation(figures, b) for b in range(count)]
+    return Evaluation.views(figures)
+
+
+@njit(cache=True)
+def _port_bounds(
+    ports, flit_ns, io, io_ns, load, moved, buffer_pj, macro_start, period, cause, where
+):
+    """The last bounds on each design's period, raised in place in this order (a tie keeps the
+    earlier cause; :func:`pimsim.model.bounds.raise_to`): every packet a macro sends takes its
+    router's injection port, every packet it receives the ejection port (the router's local port
+    of the macro, one flit per flit time): like a link, each port's flits per image (``ports``
+    (M, 2)) x ``flit_ns`` (code 6, macro x 2 + side); the off-chip interface's ``io_ns`` per image
+    where there is one (``io``, code 4); each scratchpad port's time per image ``load`` (M,) (code
+    5, :func:`pimsim.model.bounds.port_load`). Returns each design's energy of the NoC's and the
+    interface's scratchpad bits (``moved`` (M, 2) x ``buffer_pj`` (M, 2)) summed over its macros
+    as numpy's ``.sum()`` adds (pairwise, :func:`pimsim.model.sums_jit.segment_sums`), pJ."""
+    top, cell = segment_argmax(ports.ravel() * flit_ns, macro_start * 2)
+    _raise(top, 6, cell, period, cause, where)
+    if io:
+        _raise(np.full(len(period), io_ns), 4, where, period, cause, where)
+    top, cell = segment_argmax(load, macro_start)
+    _raise(top, 5, cell, period, cause, where)
+    return segment_sums((moved * buffer_pj).ravel(), macro_start * 2)

@@ -45,7 +45,7 @@ class Figures:
     def __post_init__(self) -> None:
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+                value.setflags(write=False)
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Unpickled through the constructor, so the arrays come back read-only."""
@@ -84,6 +84,20 @@ class Evaluation:
     def __init__(self, figures: Figures, b: int) -> None:
         object.__setattr__(self, "_f", figures)
         object.__setattr__(self, "_b", b)
+
+    @classmethod
+    def views(cls, figures: Figures) -> list[Evaluation]:
+        """The views of every design of ``figures``, in batch order (what ``[Evaluation(figures,
+        b) for b in ...]`` gives, made without the calls of ``__init__``: a search makes one per
+        design it scores)."""
+        new, set_f, set_b = object.__new__, _SET_F, _SET_B
+        out = []
+        for b in range(len(figures.period_ns)):
+            ev = new(cls)
+            set_f(ev, figures)
+            set_b(ev, b)
+            out.append(ev)
+        return out
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("an Evaluation is read-only")
@@ -214,3 +228,7 @@ class Evaluation:
     def energy_pj(self) -> float:
         """pJ per image: the energy by component summed (as ``energy_by_component_pj.sum()``)."""
         return self._f.energy_pj[self._b]
+
+
+#: The slots' own setters (the views are made read-only by ``__setattr__``, not by their slots).
+_SET_F, _SET_B = Evaluation._f.__set__, Evaluation._b.__set__  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 from pimsim.arch.mapping import CrossbarSet, MacroShare, bit_iterations, blocks, crossbar_set
 from pimsim.arch.schema import Architecture, MacroGroup
@@ -45,23 +46,81 @@ class LayerPlan:
 
 def mesh_shapes(n_routers: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """(B, 2) rows and columns of meshes of ``n_routers`` (B,) routers: ``rows`` if given, else
-    ``ceil(sqrt(n))`` (``np.sqrt`` is correctly rounded, so a perfect square's root is exact),
-    and ``ceil(n / rows)`` columns (integer division: exact); at least 1 of each."""
-    n = np.asarray(n_routers, dtype=np.int64)
-    if rows is None:
-        rows = np.maximum(np.ceil(np.sqrt(n)), 1).astype(np.int64)
-    cols = np.maximum(-(-n // rows), 1)
-    return np.stack([np.broadcast_to(rows, n.shape), cols], axis=1)
+    ``ceil(sqrt(n))`` (the square root is correctly rounded, so a perfect square's is exact), and
+    ``ceil(n / rows)`` columns (integer division: exact); at least 1 of each."""
+    n = np.ascontiguousarray(n_routers, dtype=np.int64)
+    given = np.zeros(n.shape, np.int64) if rows is None else np.broadcast_to(rows, n.shape)
+    return _mesh_shapes(n, np.ascontiguousarray(given, dtype=np.int64))
 
 
 def snake_positions(routers: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """(N, 2) (row, column) of routers numbered ``routers`` (N,) on meshes of ``cols`` (N,)
     columns, laid along a boustrophedon path: router r is in row ``r // cols``, left to right in
     even rows and right to left in odd ones."""
-    row, col = np.divmod(np.asarray(routers, dtype=np.int64), cols)
-    odd = (row % 2).astype(bool)
-    col[odd] = cols[odd] - 1 - col[odd]
-    return np.stack([row, col], axis=1)
+    return _snake_positions(
+        np.ascontiguousarray(routers, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64)
+    )
+
+
+def router_grid(m_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The meshes and router places of designs with one router per macro (the synthesizer's
+    designs), ``m_count`` (B,) macros each, in one pass: (B, 2) each design's mesh
+    (:func:`mesh_shapes`) and (M, 2) each macro's router's (row, column) on it, its macros
+    numbered along the design's snake (:func:`snake_positions`), the designs' macros end to
+    end."""
+    return _router_grid(np.ascontiguousarray(m_count, dtype=np.int64))
+
+
+@njit(cache=True)
+def _mesh_of(n, rows):
+    """Rows (``rows``, or ``ceil(sqrt(n))`` where it is 0: none given) and columns of a mesh of
+    ``n`` routers (:func:`mesh_shapes`)."""
+    if rows == 0:
+        rows = max(int(math.ceil(math.sqrt(float(n)))), 1)
+    return rows, max(-(-n // rows), 1)
+
+
+@njit(cache=True)
+def _snake_of(r, cols):
+    """(row, column) of router ``r`` on a snake of ``cols`` columns (:func:`snake_positions`)."""
+    row = r // cols
+    col = r - row * cols
+    if row % 2:
+        col = cols - 1 - col
+    return row, col
+
+
+@njit(cache=True)
+def _mesh_shapes(n, rows):
+    """:func:`mesh_shapes` (``rows`` 0: none given)."""
+    out = np.empty((len(n), 2), dtype=np.int64)
+    for b in range(len(n)):
+        out[b, 0], out[b, 1] = _mesh_of(n[b], rows[b])
+    return out
+
+
+@njit(cache=True)
+def _snake_positions(routers, cols):
+    """:func:`snake_positions`."""
+    out = np.empty((len(routers), 2), dtype=np.int64)
+    for i in range(len(routers)):
+        out[i, 0], out[i, 1] = _snake_of(routers[i], cols[i])
+    return out
+
+
+@njit(cache=True)
+def _router_grid(m_count):
+    """:func:`router_grid`."""
+    meshes = np.empty((len(m_count), 2), dtype=np.int64)
+    positions = np.empty((m_count.sum(), 2), dtype=np.int64)
+    at = 0
+    for b in range(len(m_count)):
+        rows, cols = _mesh_of(m_count[b], 0)
+        meshes[b, 0], meshes[b, 1] = rows, cols
+        for r in range(m_count[b]):
+            positions[at, 0], positions[at, 1] = _snake_of(r, cols)
+            at += 1
+    return meshes, positions
 
 
 def mesh_shape(n_routers: int, rows: int | None = None, cols: int | None = None) -> tuple[int, int]:

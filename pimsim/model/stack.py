@@ -47,26 +47,52 @@ def lay_out(
     ``macro_start`` ((B + 1,) each design's first share and macro), ``wired`` and
     ``weights_wired`` (each share's design's ``wired``), from each design's ``share_layers``,
     ``share_macros`` (macros numbered in the design), ``m_count`` (B,) macros and ``wired``
-    (B,) whether its ADCs are wired to its weight columns."""
+    (B,) whether its ADCs are wired to its weight columns. One compiled pass over the shares
+    (integers: exact)."""
     count = len(m_count)
-    s_count = np.fromiter((len(x) for x in share_layers), np.int64, count)
-    share_start, macro_start = np.zeros(count + 1, np.int64), np.zeros(count + 1, np.int64)
-    np.cumsum(s_count, out=share_start[1:])
-    np.cumsum(m_count, out=macro_start[1:])
-    share_design = np.repeat(np.arange(count), s_count)
-    share_layer = np.concatenate(share_layers)
-    share_macro = np.concatenate(share_macros)
-    share_macro += np.repeat(macro_start[:-1], s_count)
+    wired = np.ascontiguousarray(wired, dtype=bool)
+    share_layer = np.concatenate(share_layers, dtype=np.int64)
+    share_design, layer, share_macro, share_start, macro_start, weights_wired = _lay_out(
+        n,
+        share_layer,
+        np.concatenate(share_macros, dtype=np.int64),
+        np.fromiter((len(x) for x in share_layers), np.int64, count),
+        np.ascontiguousarray(m_count, dtype=np.int64),
+        wired,
+    )
     return {
         "share_layer": share_layer,
-        "layer": share_design * n + share_layer,
+        "layer": layer,
         "share_macro": share_macro,
         "share_design": share_design,
         "share_start": share_start,
         "macro_start": macro_start,
         "wired": wired,
-        "weights_wired": np.repeat(wired, s_count),
+        "weights_wired": weights_wired,
     }
+
+
+@njit(cache=True)
+def _lay_out(n, share_layer, local_macro, s_count, m_count, wired):
+    """:func:`lay_out` of the shares' layers and macros (``local_macro``: numbered in each
+    design) laid end to end, ``s_count`` and ``m_count`` (B,) shares and macros of each design."""
+    count, shares = len(s_count), len(share_layer)
+    share_start = np.zeros(count + 1, dtype=np.int64)
+    macro_start = np.zeros(count + 1, dtype=np.int64)
+    for b in range(count):
+        share_start[b + 1] = share_start[b] + s_count[b]
+        macro_start[b + 1] = macro_start[b] + m_count[b]
+    share_design = np.empty(shares, dtype=np.int64)
+    layer = np.empty(shares, dtype=np.int64)
+    share_macro = np.empty(shares, dtype=np.int64)
+    weights_wired = np.empty(shares, dtype=np.bool_)
+    for b in range(count):
+        for s in range(share_start[b], share_start[b + 1]):
+            share_design[s] = b
+            layer[s] = b * n + share_layer[s]
+            share_macro[s] = macro_start[b] + local_macro[s]
+            weights_wired[s] = wired[b]
+    return share_design, layer, share_macro, share_start, macro_start, weights_wired
 
 
 @dataclass(frozen=True)
