@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pimsim.model.plan import mesh_shape, mesh_shapes, router_grid, snake_positions
 
@@ -58,3 +59,12 @@ def test_router_grid_worked_by_hand() -> None:
     meshes, positions = router_grid(np.array([0, 3, 5]))
     assert meshes.tolist() == [[1, 1], [2, 2], [3, 2]]
     assert positions.tolist() == [[0, 0], [0, 1], [1, 1], [0, 0], [0, 1], [1, 1], [1, 0], [2, 0]]
+
+
+def test_the_snake_refuses_what_the_compiled_pass_cannot_read() -> None:
+    # a column count per router, and at least one column: the compiled pass reads cols[i] for
+    # every router and divides by it
+    with pytest.raises(ValueError):
+        snake_positions(np.array([3, 4, 5]), np.array([2, 2]))
+    with pytest.raises(ValueError, match="at least one column"):
+        snake_positions(np.array([3]), np.array([0]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from pimsim.model.stack import lay_out, layer_blocks
 
@@ -44,3 +45,9 @@ def test_lay_out_worked_by_hand() -> None:
     assert lay["layer"].tolist() == [0, 0, 1, 2, 3]  # design x 2 + layer
     assert lay["share_macro"].tolist() == [0, 1, 1, 2, 4]  # design 1's macros from 2
     assert lay["weights_wired"].tolist() == [True, True, True, False, False]
+
+
+def test_lay_out_refuses_shares_without_macros() -> None:
+    # three shares' layers, one share's macro: the compiled pass reads both by share
+    with pytest.raises(ValueError, match="3 shares' layers but 1 macros"):
+        lay_out(3, [np.array([0, 1, 2])], [np.array([0])], np.array([1]), np.array([True]))

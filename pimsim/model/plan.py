@@ -57,9 +57,11 @@ def snake_positions(routers: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """(N, 2) (row, column) of routers numbered ``routers`` (N,) on meshes of ``cols`` (N,)
     columns, laid along a boustrophedon path: router r is in row ``r // cols``, left to right in
     even rows and right to left in odd ones."""
-    return _snake_positions(
-        np.ascontiguousarray(routers, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64)
-    )
+    routers = np.ascontiguousarray(routers, dtype=np.int64)
+    cols = np.ascontiguousarray(np.broadcast_to(cols, routers.shape), dtype=np.int64)
+    if (cols < 1).any():
+        raise ValueError("a mesh needs at least one column")
+    return _snake_positions(routers, cols)
 
 
 def router_grid(m_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -52,10 +52,13 @@ def lay_out(
     count = len(m_count)
     wired = np.ascontiguousarray(wired, dtype=bool)
     share_layer = np.concatenate(share_layers, dtype=np.int64)
+    local_macro = np.concatenate(share_macros, dtype=np.int64)
+    if len(local_macro) != len(share_layer):  # (the compiled pass reads both by share)
+        raise ValueError(f"{len(share_layer)} shares' layers but {len(local_macro)} macros")
     share_design, layer, share_macro, share_start, macro_start, weights_wired = _lay_out(
         n,
         share_layer,
-        np.concatenate(share_macros, dtype=np.int64),
+        local_macro,
         np.fromiter((len(x) for x in share_layers), np.int64, count),
         np.ascontiguousarray(m_count, dtype=np.int64),
         wired,
