@@ -338,11 +338,17 @@ def score_batch(
         )
         evaluations = evaluate_stack(ctx.tables, st)
     out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
+    # one tuple for the candidates of a dup array (an EA's children share theirs): made once,
+    # and the log keeps its text by identity (synth.logline.LineParts)
+    as_tuple: dict[int, tuple[int, ...]] = {}
     for b, ev in zip(fitting, evaluations, strict=True):
         alloc = allocs[b]
         assert isinstance(alloc, Allocation)
+        dup = as_tuple.get(id(dups[b]))
+        if dup is None:
+            dup = as_tuple[id(dups[b])] = tuple(np.asarray(dups[b], dtype=int).tolist())
         out[b] = Scored(
-            tuple(np.asarray(dups[b], dtype=int).tolist()),
+            dup,
             partitions[b],
             macros[b],
             alloc,

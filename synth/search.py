@@ -39,7 +39,7 @@ from synth.design import (
 )
 from synth.dup import candidates
 from synth.front import pareto_front
-from synth.logline import log_line
+from synth.logline import LineParts, log_line
 from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
@@ -253,12 +253,12 @@ def search_unit(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
-    formats: dict[tuple[Any, ...], str | None] = {}  # log_line's, by record shape
+    parts = LineParts()  # what log_line keeps across the unit's lines
 
     def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(log_line(f, formats))
+                log.append(log_line(f, parts))
                 explored.append(f)
 
     def evaluate_designs(
