@@ -22,6 +22,7 @@ from pimsim.model.stack import Stack, lay_out
 from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
+    Allocations,
     AreaTable,
     Infeasible,
     allocate,
@@ -34,6 +35,7 @@ from synth.design_loops import buffer_figures
 from synth.dup import DupProblem, seed
 from synth.layout import (
     UNIFIED_SIZES,
+    Layouts,
     Macros,
     Partition,
     allowed_counts,
@@ -50,6 +52,7 @@ __all__ = [
     "Infeasible",
     "Macros",
     "Partition",
+    "Passes",
     "Scored",
     "allocate",
     "allocate_batch",
@@ -67,6 +70,7 @@ __all__ = [
     "peak_power_w",
     "score",
     "score_batch",
+    "score_passes",
     "unified_partition",
 ]
 
@@ -308,7 +312,20 @@ def score(
     return s
 
 
-def score_batch(
+@dataclass(frozen=True)
+class Passes:
+    """What :func:`score_passes` found for a batch of candidates: their macros, their
+    allocations (with each one's totals), the candidates that fit (indices into the batch, in
+    order), their evaluations and their dups as tuples (a dup array's candidates share one)."""
+
+    macros: Layouts
+    allocs: Allocations
+    fitting: list[int]
+    evaluations: list[Evaluation]
+    dups: list[tuple[int, ...]]
+
+
+def score_passes(
     ctx: ComboContext,
     dups: list[np.ndarray],
     partitions: list[Partition],
@@ -316,11 +333,12 @@ def score_batch(
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
     area_mm2: float = math.inf,
-) -> list[Scored | Infeasible]:
+) -> Passes:
     """Stages 4 and the closed-form estimate of many candidates of one combination, in one batch
     (:func:`allocate_batch`, :func:`design_stack`, :func:`pimsim.model.evaluate.evaluate_stack`):
     each gets what it would get alone. Every allocation's peak power and area are checked
-    through the one inventory."""
+    through the one inventory. :func:`score_batch` makes a :class:`Scored` of each candidate
+    that fits; the search reads the passes themselves (``synth.search.designs_of``)."""
     macros = assemble_batch(ctx, dups, partitions)
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
@@ -337,22 +355,33 @@ def score_batch(
             ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
         )
         evaluations = evaluate_stack(ctx.tables, st)
-    out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
     # one tuple for the candidates of a dup array (an EA's children share theirs): made once,
     # and the log keeps its text by identity (synth.logline.LineParts)
     as_tuple: dict[int, tuple[int, ...]] = {}
-    for b, ev in zip(fitting, evaluations, strict=True):
-        alloc = allocs[b]
-        assert isinstance(alloc, Allocation)
+    tuples = []
+    for b in fitting:
         dup = as_tuple.get(id(dups[b]))
         if dup is None:
             dup = as_tuple[id(dups[b])] = tuple(np.asarray(dups[b], dtype=int).tolist())
-        out[b] = Scored(
-            dup,
-            partitions[b],
-            macros[b],
-            alloc,
-            ev,
-            ctx.tables.ops / ev.energy_pj,
-        )
+        tuples.append(dup)
+    return Passes(macros, allocs, fitting, evaluations, tuples)
+
+
+def score_batch(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    partitions: list[Partition],
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
+) -> list[Scored | Infeasible]:
+    """:func:`score_passes` of many candidates of one combination: each one's :class:`Scored`,
+    or why it does not fit."""
+    p = score_passes(ctx, dups, partitions, power_w, unified, buffer_floor_kib, area_mm2)
+    out: list[Scored | Infeasible] = list(p.allocs)
+    for b, dup, ev in zip(p.fitting, p.dups, p.evaluations, strict=True):
+        alloc = p.allocs[b]
+        assert isinstance(alloc, Allocation)
+        out[b] = Scored(dup, partitions[b], p.macros[b], alloc, ev, ctx.tables.ops / ev.energy_pj)
     return out
