@@ -217,7 +217,9 @@ def evolve_designs(
     and each EA ends as it would alone. ``record`` then gets each EA's scored designs in turn, in
     the order that EA asked for them (the order of a log written one EA after the other)."""
     dups = [np.array(s.dup) for s in starts]
-    results: list[dict[Partition, Found | None]] = [{} for _ in starts]
+    #: each EA's scored designs by their partition's identity (the survivors are partitions the
+    #: EA scored, the same objects; each entry holds its partition, so its id stays its own)
+    results: list[dict[int, tuple[Partition, Found | None]]] = [{} for _ in starts]
     scored: list[list[Found | None]] = [[] for _ in starts]
 
     def fitness(batches: list[tuple[int, list[Partition]]]) -> list[list[float]]:
@@ -227,7 +229,7 @@ def evolve_designs(
         out, at = [], 0
         for i, ps in batches:
             mine, at = designs[at : at + len(ps)], at + len(ps)
-            results[i].update(zip(ps, mine, strict=True))
+            results[i].update((id(p), (p, f)) for p, f in zip(ps, mine, strict=True))
             scored[i] += mine
             out.append([f.tops_per_w if f is not None else float("-inf") for f in mine])
         return out
@@ -250,7 +252,7 @@ def evolve_designs(
         for designs in scored:
             record(designs)
     return [
-        [f for _, p in alive if (f := found.get(p)) is not None]
+        [f for _, p in alive if (f := found[id(p)][1]) is not None]
         for alive, found in zip(survivors, results, strict=True)
     ]
 
