@@ -38,6 +38,7 @@ _HEAD = ("rram_ratio", "cell_bits", "xbar", "dac_bits", "adc_bits", "dup", "part
 #: as ``%r`` does (not a bool, nor a subclass, nor a numpy scalar)
 _NUMBERS = frozenset({int, float})
 _INTS = frozenset({int})
+_NEW = object()  # a list of metric names not met yet
 
 
 class LineParts:
@@ -82,12 +83,13 @@ def log_line(found: LogRecord, parts: LineParts) -> str:
     Python int or float by its repr, as ``%r`` does; a record with any other value (a bool, a
     numpy scalar), an infinite or NaN figure (json's ``Infinity``), or a metric named like a head
     field or needing escapes (no format) is written by json itself."""
-    metrics, texts = found.metrics, parts.texts
-    head = parts.text(found.combo, _head_text)
-    dup = parts.text(found.dup, _ints_text)
+    metrics, texts, combo, dup = found.metrics, parts.texts, found.combo, found.dup
+    # (None: not kept yet, or kept as one json writes; parts.text tells them apart)
+    head = texts.get(id(combo)) or parts.text(combo, _head_text)
+    dup_text = texts.get(id(dup)) or parts.text(dup, _ints_text)
     names = tuple(metrics)
-    tail = parts.tails.get(names)
-    if names not in parts.tails:
+    tail = parts.tails.get(names, _NEW)
+    if tail is _NEW:
         tail = parts.tails[names] = _tail_format(names)
     partition = found.partition
     pairs = list(map(texts.get, map(id, partition)))
@@ -99,14 +101,14 @@ def log_line(found: LogRecord, parts: LineParts) -> str:
     values = tuple(metrics.values())
     if (
         head is not None
-        and dup is not None
+        and dup_text is not None
         and tail is not None
         and None not in pairs
         and set(map(type, values)) <= _NUMBERS
     ):
         figures = tail % values
         if "inf" not in figures and "nan" not in figures:  # no metric name holds either
-            return f'{head}"dup":[{dup}],"partition":[{",".join(pairs)}]{figures}'
+            return f'{head}"dup":[{dup_text}],"partition":[{",".join(pairs)}]{figures}'
     return json_line(found.to_dict())
 
 
@@ -129,6 +131,8 @@ def _ints_text(values: Any) -> str | None:
 
 def _pair_text(pair: Any) -> str | None:
     """``[owner,macros]`` (None: a value that is not an int)."""
+    if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is int and type(pair[1]) is int:
+        return f"[{pair[0]!r},{pair[1]!r}]"  # (the partitions' pairs: no tuple, no type set)
     text = _ints_text(pair)
     return None if text is None else f"[{text}]"
 
