@@ -66,6 +66,9 @@ class Allocations(list):
     macros: list[int]
     adcs: list[int]
     crossbars: list[int]
+    #: the batch's per-macro ADCs, units, scratchpad KiB and crossbars, candidate after
+    #: candidate (what the allocations are slices of; an infeasible candidate's are not set)
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class Infeasible(Exception):
@@ -162,6 +165,7 @@ def allocate_batch(
     adcs, units, kib, crossbars = per_macro
     target, peak, area, status, need_w, need_mm2, fixed, fixed_mm2 = per_batch
     out = Allocations()
+    out.arrays = per_macro
     ends = macro_end.tolist()
     # each candidate's totals: differences of running sums at its macros' ends (an infeasible
     # candidate's ADCs are not written: its difference is meaningless, a wrapped one included)

@@ -110,7 +110,9 @@ class Stocked:
 
 def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     """Peak power, area and static power by component of each allocation through the one
-    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch: its crossbars (with
+    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch (an
+    :class:`~synth.allocate.Allocations` of candidates that all fit is read from its arrays,
+    not concatenated again): its crossbars (with
     their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
     chip-level part and one off-chip interface.
 
@@ -122,12 +124,21 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     tables = ctx.loop_tables.get("inventory")
     if tables is None:
         tables = ctx.loop_tables["inventory"] = _part_table(ctx)
+    if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
+        adcs, units, kib, crossbars = allocs.arrays
+        counts = np.array(allocs.macros, dtype=np.int64)
+    else:
+        counts = np.array([len(a.adcs) for a in allocs], dtype=np.int64)
+        crossbars = np.concatenate([a.crossbars for a in allocs])
+        adcs = np.concatenate([a.adcs for a in allocs])
+        units = np.concatenate([a.units for a in allocs])
+        kib = np.concatenate([a.buffer_kib for a in allocs])
     peak, area, static = loops.inventory_arrays(
-        np.array([len(a.adcs) for a in allocs], dtype=np.int64),
-        np.concatenate([a.crossbars for a in allocs]),
-        np.concatenate([a.adcs for a in allocs]),
-        np.concatenate([a.units for a in allocs]),
-        np.concatenate([a.buffer_kib for a in allocs]),
+        counts,
+        crossbars,
+        adcs,
+        units,
+        kib,
         ctx.buffer_kib,
         *tables,
         int(ctx.combo.xbar),
@@ -342,7 +353,8 @@ def score_passes(
     macros = assemble_batch(ctx, dups, partitions)
     allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
     fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
-    fit = [allocs[b] for b in fitting]
+    # (nearly always every candidate fits: the batch as it is, its arrays read as they are)
+    fit = allocs if len(fitting) == len(allocs) else [allocs[b] for b in fitting]
     evaluations: list[Evaluation] = []
     if fit:
         stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
@@ -351,9 +363,9 @@ def score_passes(
         assert not over.any(), f"allocation exceeds the budget: {peak[over]} W > {power_w} W"
         over = ~(area <= area_mm2 * (1 + 1e-9))
         assert not over.any(), f"allocation exceeds the area: {area[over]} > {area_mm2} mm^2"
-        st = design_stack(
-            ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
-        )
+        fit_dups = dups if fit is allocs else [dups[b] for b in fitting]
+        fit_macros = macros if fit is allocs else [macros[b] for b in fitting]
+        st = design_stack(ctx, fit_dups, fit_macros, fit, stocked.static_w)
         evaluations = evaluate_stack(ctx.tables, st)
     # one tuple for the candidates of a dup array (an EA's children share theirs): made once,
     # and the log keeps its text by identity (synth.logline.LineParts)
