@@ -51,11 +51,13 @@ class LineParts:
     one or two), so their texts are kept by the objects' identity: no hashing of the values,
     and no check of their types again. Every object whose id is a key is held (``held``), so
     no other object can have that id while the texts are kept. Only immutable objects (a
-    ``Combo``, tuples) are kept."""
+    ``Combo``, tuples) are kept, at most ``most`` of them (then all are forgotten at once: a
+    few MB at most)."""
 
-    __slots__ = ("held", "texts", "tails")
+    __slots__ = ("held", "most", "texts", "tails")
 
-    def __init__(self) -> None:
+    def __init__(self, most: int = 1 << 16) -> None:
+        self.most = most  # objects held at most (a unit's partitions make two new pairs a line)
         self.held: list[object] = []
         self.texts: dict[int, str | None] = {}  # by id: a combo's head, a dup's or a pair's
         self.tails: dict[tuple[Any, ...], str | None] = {}
@@ -67,6 +69,9 @@ class LineParts:
             return self.texts[key]
         out = write(obj)
         if type(obj) is tuple or type(obj) is Combo:
+            if len(self.held) >= self.most:  # forget them all (and the ids with them)
+                self.held.clear()
+                self.texts.clear()
             self.held.append(obj)
             self.texts[key] = out
         return out

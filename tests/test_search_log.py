@@ -76,7 +76,7 @@ def test_log_line_is_json_line_of_to_dict(found: Found) -> None:
 def test_lines_that_share_their_parts(records: list[Found]) -> None:
     """The lines of a unit share one ``LineParts`` and many of their objects (one dup tuple, a
     parent's pairs): each line is json's, whichever record first showed a part."""
-    parts = LineParts()
+    parts = LineParts(most=5)  # (and forgets what it holds every few parts)
     first = records[0]
     for f in records:
         mixed = Found(
