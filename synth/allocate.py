@@ -28,10 +28,12 @@ from pimsim.model.kernel import UNIT_COLUMNS, K
 from synth.allocate_loops import allocate_arrays
 from synth.bisect_loops import LACKING, TOO_COSTLY
 from synth.context import AreaTable, ComboContext
+from synth.frozen import made
 from synth.layout import Layouts, Macros
 
 __all__ = [
     "Allocation",
+    "Allocations",
     "AreaTable",
     "Infeasible",
     "allocate",
@@ -52,6 +54,21 @@ class Allocation:
     target_ns: float
     peak_power_w: float
     area_mm2: float = 0.0
+
+
+class Allocations(list):
+    """:func:`allocate_batch`'s result, one :class:`Allocation` or :class:`Infeasible` per
+    candidate, with each candidate's totals as Python ints (``macros``, ``adcs``,
+    ``crossbars``: its macro count and its ADCs and crossbars over its macros; whole numbers,
+    exact in any order; meaningless for an infeasible candidate), so that a caller that wants
+    only those need not sum each allocation's arrays."""
+
+    macros: list[int]
+    adcs: list[int]
+    crossbars: list[int]
+    #: the batch's per-macro ADCs, units, scratchpad KiB and crossbars, candidate after
+    #: candidate (what the allocations are slices of; an infeasible candidate's are not set)
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class Infeasible(Exception):
@@ -97,9 +114,9 @@ def allocate_batch(
     unified: bool,
     buffer_floor_kib: np.ndarray | None = None,
     area_mm2: float = math.inf,
-) -> list[Allocation | Infeasible]:
+) -> Allocations:
     """Stage 4 for many candidates at once: ADCs and units per macro for the shortest period the
-    budgets allow, or why none fits.
+    budgets allow, or why none fits (with each candidate's totals: :class:`Allocations`).
 
     The candidates' shares and macros are laid end to end (no padding; a :class:`Layouts` from
     :func:`synth.layout.assemble_batch` already is) and handed to the
@@ -147,8 +164,16 @@ def allocate_batch(
     )
     adcs, units, kib, crossbars = per_macro
     target, peak, area, status, need_w, need_mm2, fixed, fixed_mm2 = per_batch
-    out: list[Allocation | Infeasible] = []
+    out = Allocations()
+    out.arrays = per_macro
     ends = macro_end.tolist()
+    # each candidate's totals: differences of running sums at its macros' ends (an infeasible
+    # candidate's ADCs are not written: its difference is meaningless, a wrapped one included)
+    at = np.concatenate([[0], macro_end])
+    out.macros = np.diff(at).tolist()
+    for name, per in (("adcs", adcs), ("crossbars", crossbars)):
+        running = np.concatenate([[0], np.cumsum(per, dtype=np.int64)])
+        setattr(out, name, (running[at[1:]] - running[at[:-1]]).tolist())
     for b, (s, e, st, target_ns, peak_w, area_b) in enumerate(
         zip(
             [0, *ends[:-1]],
@@ -174,8 +199,17 @@ def allocate_batch(
             )
         else:
             out.append(
-                Allocation(
-                    adcs[s:e], units[s:e], kib[s:e], crossbars[s:e], target_ns, peak_w, area_b
+                made(  # Allocation(...) without its __init__: one a candidate
+                    Allocation,
+                    {
+                        "adcs": adcs[s:e],
+                        "units": units[s:e],
+                        "buffer_kib": kib[s:e],
+                        "crossbars": crossbars[s:e],
+                        "target_ns": target_ns,
+                        "peak_power_w": peak_w,
+                        "area_mm2": area_b,
+                    },
                 )
             )
     return out

@@ -22,6 +22,7 @@ from pimsim.model.stack import Stack, lay_out
 from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
+    Allocations,
     AreaTable,
     Infeasible,
     allocate,
@@ -34,6 +35,7 @@ from synth.design_loops import buffer_figures
 from synth.dup import DupProblem, seed
 from synth.layout import (
     UNIFIED_SIZES,
+    Layouts,
     Macros,
     Partition,
     allowed_counts,
@@ -50,6 +52,7 @@ __all__ = [
     "Infeasible",
     "Macros",
     "Partition",
+    "Passes",
     "Scored",
     "allocate",
     "allocate_batch",
@@ -67,6 +70,7 @@ __all__ = [
     "peak_power_w",
     "score",
     "score_batch",
+    "score_passes",
     "unified_partition",
 ]
 
@@ -106,7 +110,9 @@ class Stocked:
 
 def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     """Peak power, area and static power by component of each allocation through the one
-    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch: its crossbars (with
+    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch (an
+    :class:`~synth.allocate.Allocations` of candidates that all fit is read from its arrays,
+    not concatenated again): its crossbars (with
     their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
     chip-level part and one off-chip interface.
 
@@ -118,12 +124,21 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     tables = ctx.loop_tables.get("inventory")
     if tables is None:
         tables = ctx.loop_tables["inventory"] = _part_table(ctx)
+    if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
+        adcs, units, kib, crossbars = allocs.arrays
+        counts = np.array(allocs.macros, dtype=np.int64)
+    else:
+        counts = np.array([len(a.adcs) for a in allocs], dtype=np.int64)
+        crossbars = np.concatenate([a.crossbars for a in allocs])
+        adcs = np.concatenate([a.adcs for a in allocs])
+        units = np.concatenate([a.units for a in allocs])
+        kib = np.concatenate([a.buffer_kib for a in allocs])
     peak, area, static = loops.inventory_arrays(
-        np.array([len(a.adcs) for a in allocs], dtype=np.int64),
-        np.concatenate([a.crossbars for a in allocs]),
-        np.concatenate([a.adcs for a in allocs]),
-        np.concatenate([a.units for a in allocs]),
-        np.concatenate([a.buffer_kib for a in allocs]),
+        counts,
+        crossbars,
+        adcs,
+        units,
+        kib,
         ctx.buffer_kib,
         *tables,
         int(ctx.combo.xbar),
@@ -308,6 +323,62 @@ def score(
     return s
 
 
+@dataclass(frozen=True)
+class Passes:
+    """What :func:`score_passes` found for a batch of candidates: their macros, their
+    allocations (with each one's totals), the candidates that fit (indices into the batch, in
+    order), their evaluations and their dups as tuples (a dup array's candidates share one)."""
+
+    macros: Layouts
+    allocs: Allocations
+    fitting: list[int]
+    evaluations: list[Evaluation]
+    dups: list[tuple[int, ...]]
+
+
+def score_passes(
+    ctx: ComboContext,
+    dups: list[np.ndarray],
+    partitions: list[Partition],
+    power_w: float,
+    unified: bool,
+    buffer_floor_kib: np.ndarray | None = None,
+    area_mm2: float = math.inf,
+) -> Passes:
+    """Stages 4 and the closed-form estimate of many candidates of one combination, in one batch
+    (:func:`allocate_batch`, :func:`design_stack`, :func:`pimsim.model.evaluate.evaluate_stack`):
+    each gets what it would get alone. Every allocation's peak power and area are checked
+    through the one inventory. :func:`score_batch` makes a :class:`Scored` of each candidate
+    that fits; the search reads the passes themselves (``synth.search.designs_of``)."""
+    macros = assemble_batch(ctx, dups, partitions)
+    allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
+    fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
+    # (nearly always every candidate fits: the batch as it is, its arrays read as they are)
+    fit = allocs if len(fitting) == len(allocs) else [allocs[b] for b in fitting]
+    evaluations: list[Evaluation] = []
+    if fit:
+        stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
+        peak, area = stocked.peak_power_w, stocked.area_mm2
+        over = ~(peak <= power_w * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the budget: {peak[over]} W > {power_w} W"
+        over = ~(area <= area_mm2 * (1 + 1e-9))
+        assert not over.any(), f"allocation exceeds the area: {area[over]} > {area_mm2} mm^2"
+        fit_dups = dups if fit is allocs else [dups[b] for b in fitting]
+        fit_macros = macros if fit is allocs else [macros[b] for b in fitting]
+        st = design_stack(ctx, fit_dups, fit_macros, fit, stocked.static_w)
+        evaluations = evaluate_stack(ctx.tables, st)
+    # one tuple for the candidates of a dup array (an EA's children share theirs): made once,
+    # and the log keeps its text by identity (synth.logline.LineParts)
+    as_tuple: dict[int, tuple[int, ...]] = {}
+    tuples = []
+    for b in fitting:
+        dup = as_tuple.get(id(dups[b]))
+        if dup is None:
+            dup = as_tuple[id(dups[b])] = tuple(np.asarray(dups[b], dtype=int).tolist())
+        tuples.append(dup)
+    return Passes(macros, allocs, fitting, evaluations, tuples)
+
+
 def score_batch(
     ctx: ComboContext,
     dups: list[np.ndarray],
@@ -317,36 +388,12 @@ def score_batch(
     buffer_floor_kib: np.ndarray | None = None,
     area_mm2: float = math.inf,
 ) -> list[Scored | Infeasible]:
-    """Stages 4 and the closed-form estimate of many candidates of one combination, in one batch
-    (:func:`allocate_batch`, :func:`design_stack`, :func:`pimsim.model.evaluate.evaluate_stack`):
-    each gets what it would get alone. Every allocation's peak power and area are checked
-    through the one inventory."""
-    macros = assemble_batch(ctx, dups, partitions)
-    allocs = allocate_batch(ctx, dups, macros, power_w, unified, buffer_floor_kib, area_mm2)
-    fitting = [b for b, a in enumerate(allocs) if isinstance(a, Allocation)]
-    fit = [allocs[b] for b in fitting]
-    evaluations: list[Evaluation] = []
-    if fit:
-        stocked = inventory_batch(ctx, fit)  # type: ignore[arg-type]
-        peak, area = stocked.peak_power_w, stocked.area_mm2
-        over = ~(peak <= power_w * (1 + 1e-9))
-        assert not over.any(), f"allocation exceeds the budget: {peak[over]} W > {power_w} W"
-        over = ~(area <= area_mm2 * (1 + 1e-9))
-        assert not over.any(), f"allocation exceeds the area: {area[over]} > {area_mm2} mm^2"
-        st = design_stack(
-            ctx, [dups[b] for b in fitting], [macros[b] for b in fitting], fit, stocked.static_w
-        )
-        evaluations = evaluate_stack(ctx.tables, st)
-    out: list[Scored | Infeasible] = list(allocs)  # type: ignore[arg-type]
-    for b, ev in zip(fitting, evaluations, strict=True):
-        alloc = allocs[b]
+    """:func:`score_passes` of many candidates of one combination: each one's :class:`Scored`,
+    or why it does not fit."""
+    p = score_passes(ctx, dups, partitions, power_w, unified, buffer_floor_kib, area_mm2)
+    out: list[Scored | Infeasible] = list(p.allocs)
+    for b, dup, ev in zip(p.fitting, p.dups, p.evaluations, strict=True):
+        alloc = p.allocs[b]
         assert isinstance(alloc, Allocation)
-        out[b] = Scored(
-            tuple(np.asarray(dups[b], dtype=int).tolist()),
-            partitions[b],
-            macros[b],
-            alloc,
-            ev,
-            ctx.tables.ops / ev.energy_pj,
-        )
+        out[b] = Scored(dup, partitions[b], p.macros[b], alloc, ev, ctx.tables.ops / ev.energy_pj)
     return out

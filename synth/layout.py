@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.context import ComboContext
+from synth.frozen import made
 from synth.layout_loops import layout_arrays
 
 Partition = tuple[tuple[int, int], ...]
@@ -134,8 +135,18 @@ def assemble_batch(
     arrays = layout_arrays(genome, dup, ctx.sets, ctx.weight, ctx.host_of)
     crossbars, layer, macro, frac, xbars, macro_end, share_end = arrays
     ends, ends_macros = share_end.tolist(), macro_end.tolist()
-    macros = [  # (slices: np.split costs more than the layout)
-        Macros(crossbars[m0:m1], layer[s0:s1], macro[s0:s1], frac[s0:s1], xbars[s0:s1], p)
+    macros = [  # (slices: np.split costs more than the layout; made: no __init__ a design)
+        made(
+            Macros,
+            {
+                "crossbars": crossbars[m0:m1],
+                "share_layer": layer[s0:s1],
+                "share_macro": macro[s0:s1],
+                "share_frac": frac[s0:s1],
+                "share_xbars": xbars[s0:s1],
+                "partition": p,
+            },
+        )
         for s0, s1, m0, m1, p in zip(
             [0, *ends[:-1]], ends, [0, *ends_macros[:-1]], ends_macros, partitions, strict=True
         )

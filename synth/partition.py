@@ -18,10 +18,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
 from synth.layout import counts_of
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,48 @@ class PartitionSpace:
         return out
 
 
+class Draws:
+    """``random.Random``'s ``choice``, ``randrange(n)`` and ``random`` for the EA's operators,
+    drawing exactly what they draw from the same generator: CPython's rule for a number below
+    ``n`` takes ``n.bit_length()`` random bits, again until they are below ``n``
+    (``Random._randbelow_with_getrandbits``), here without ``random.Random``'s two layers of
+    Python calls (a draw 0.9 -> 0.5 us; the EA draws three or four a child).
+    ``tests/test_partition.py`` checks the draws against ``random.Random``'s own."""
+
+    __slots__ = ("random", "_bits")
+
+    def __init__(self, rng: random.Random) -> None:
+        self.random = rng.random
+        self._bits = rng.getrandbits
+
+    @staticmethod
+    def of(rng: random.Random) -> Draws | random.Random:
+        """Draws from ``rng`` if it is a plain ``random.Random`` (whose rule this is), else
+        ``rng`` itself."""
+        return Draws(rng) if type(rng) is random.Random else rng
+
+    def randrange(self, n: int) -> int:
+        """``Random.randrange(n)``: a number in ``[0, n)`` (``n`` > 0)."""
+        if n <= 0:
+            raise ValueError("empty range for randrange()")
+        bits, k = self._bits, n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return r
+
+    def choice(self, seq: Sequence[T]) -> T:
+        """``Random.choice(seq)``: an item of a non-empty sequence."""
+        n = len(seq)
+        if not n:
+            raise IndexError("Cannot choose from an empty sequence")
+        bits, k = self._bits, n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return seq[r]
+
+
 def owners(p: Partition) -> dict[int, list[int]]:
     """Members of each macro group, by owner."""
     out: dict[int, list[int]] = {}
@@ -126,7 +171,10 @@ class Groups:
 
 
 def mutate_num(
-    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+    p: Partition,
+    space: PartitionSpace,
+    rng: random.Random | Draws,
+    groups: Groups | None = None,
 ) -> Partition:
     """Change the macro count of one layer, or of one shared pair (both members). ``groups``:
     ``Groups.of(p)`` if the caller has it."""
@@ -146,7 +194,10 @@ def mutate_num(
 
 
 def mutate_share(
-    p: Partition, space: PartitionSpace, rng: random.Random, groups: Groups | None = None
+    p: Partition,
+    space: PartitionSpace,
+    rng: random.Random | Draws,
+    groups: Groups | None = None,
 ) -> Partition:
     """Split a shared pair, or pair an unshared layer with an earlier unshared one. ``groups``:
     ``Groups.of(p)`` if the caller has it."""
@@ -201,29 +252,34 @@ def evolution(
     #: each scored partition's place in the pool's order, (-fitness, partition): best first,
     #: then by partition (its fitness too: a negation is exact)
     rank: dict[Partition, tuple[float, Partition]] = {}
-    grouped: dict[Partition, Groups] = {}  # the groups of each partition that was a parent
+    #: the groups of each partition that was a parent, by the partition's identity (the object
+    #: is held in the entry, so its id stays its own; an equal partition that is another object
+    #: gets its own entry, of the same groups)
+    grouped: dict[int, tuple[Partition, Groups]] = {}
+    draw = Draws.of(rng)
 
     def child(parent: Partition) -> Partition:
-        groups = grouped.get(parent)
-        if groups is None:
-            groups = grouped[parent] = Groups.of(parent)
+        entry = grouped.get(id(parent))
+        if entry is None:
+            entry = grouped[id(parent)] = (parent, Groups.of(parent))
+        groups = entry[1]
         c = parent
-        if rng.random() < p_num:
-            c = mutate_num(c, space, rng, groups)  # the same groups as its parent
-        if rng.random() < p_share:
-            c = mutate_share(c, space, rng, groups)
+        if draw.random() < p_num:
+            c = mutate_num(c, space, draw, groups)  # the same groups as its parent
+        if draw.random() < p_share:
+            c = mutate_share(c, space, draw, groups)
         if c == parent:
-            c = mutate_num(c, space, rng, groups)
+            c = mutate_num(c, space, draw, groups)
         return c
 
     def ranked(
-        batch: set[Partition],
+        batch: set[Partition], pool_keys: dict[int, tuple[float, Partition]]
     ) -> Generator[list[Partition], list[float], list[tuple[float, Partition]]]:
         """The ranks of ``batch``'s partitions, sorted; those not scored yet are first yielded
-        to be scored (in the batch's order). Each partition is looked up once (hashing a
-        partition of ResNet18's 21 layers costs about a microsecond, and the pool is looked at
-        every generation)."""
-        known = [rank.get(p) for p in batch]
+        to be scored (in the batch's order). The pool's partitions are known by their identity
+        (``pool_keys``: their ranks by id; the pool holds them), the others looked up by value,
+        once (hashing a partition of ResNet18's 21 layers costs about a microsecond)."""
+        known = [pool_keys[id(p)] if id(p) in pool_keys else rank.get(p) for p in batch]
         new = [p for p, key in zip(batch, known, strict=True) if key is None]
         if not new:
             return sorted(known)  # type: ignore[type-var]
@@ -237,12 +293,14 @@ def evolution(
 
     pool = [start]
     while len(pool) < population:
-        pool.append(child(rng.choice(pool)))
+        pool.append(child(draw.choice(pool)))
+    pool_keys: dict[int, tuple[float, Partition]] = {}  # the pool's ranks (none yet)
     for _ in range(generations):
-        offspring = [child(rng.choice(pool)) for _ in range(children)]
-        keys = yield from ranked(set(pool) | set(offspring))
+        offspring = [child(draw.choice(pool)) for _ in range(children)]
+        keys = yield from ranked(set(pool) | set(offspring), pool_keys)
+        pool_keys = {id(key[1]): key for key in keys[:population]}
         pool = [p for _, p in keys[:population]]
-    keys = yield from ranked(set(pool))
+    keys = yield from ranked(set(pool), pool_keys)
     return [(-f, p) for f, p in keys]
 
 

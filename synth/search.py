@@ -29,17 +29,17 @@ from pimsim.network.graph import Network
 from synth.context import ComboContext
 from synth.design import (
     UNIFIED_SIZES,
-    Infeasible,
     Partition,
     Scored,
     area_dup_problem,
     default_partition,
-    score_batch,
+    score_passes,
     unified_partition,
 )
 from synth.dup import candidates
 from synth.front import pareto_front
-from synth.logline import log_line
+from synth.frozen import made
+from synth.logline import LineParts, log_line
 from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
@@ -105,19 +105,46 @@ class UnitResult:
 
 
 def metrics(s: Scored, ops: int) -> dict[str, float]:
-    """The figures logged for every scored design."""
-    ev = s.evaluation
+    """The figures logged for every scored design (:func:`figures` of ``s``)."""
+    a, ev = s.alloc, s.evaluation
+    return figures(
+        s.tops_per_w,
+        ev.period_ns,
+        ev.energy_pj,
+        a.peak_power_w,
+        a.area_mm2,
+        len(a.adcs),
+        int(np.add.reduce(a.adcs)),  # whole numbers: exact in any order
+        int(np.add.reduce(a.crossbars)),
+        ops,
+    )
+
+
+def figures(
+    tops_per_w: float,
+    period_ns: float,
+    energy_pj: float,
+    peak_power_w: float,
+    area_mm2: float,
+    macros: int,
+    adcs: int,
+    crossbars: int,
+    ops: int,
+) -> dict[str, float]:
+    """The figures logged for every scored design, from its efficiency (TOPS/W), period (ns),
+    energy per image (pJ), peak power (W), area (mm^2), macro, ADC and crossbar counts and the
+    network's operations per image."""
     return {
-        "tops_per_w": s.tops_per_w,
-        "period_ns": ev.period_ns,
-        "throughput_ips": 1e9 / ev.period_ns,
-        "tops": ops / ev.period_ns / 1e3,
-        "energy_per_image_pj": ev.energy_pj,
-        "peak_power_w": s.alloc.peak_power_w,
-        "area_mm2": s.alloc.area_mm2,
-        "macros": float(len(s.alloc.adcs)),
-        "adcs": float(np.add.reduce(s.alloc.adcs)),  # whole numbers: exact in any order
-        "crossbars": float(np.add.reduce(s.alloc.crossbars)),
+        "tops_per_w": tops_per_w,
+        "period_ns": period_ns,
+        "throughput_ips": 1e9 / period_ns,
+        "tops": ops / period_ns / 1e3,
+        "energy_per_image_pj": energy_pj,
+        "peak_power_w": peak_power_w,
+        "area_mm2": area_mm2,
+        "macros": float(macros),
+        "adcs": float(adcs),
+        "crossbars": float(crossbars),
     }
 
 
@@ -133,8 +160,10 @@ def designs_of(
     ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition], settings: Settings
 ) -> list[Found | None]:
     """Candidates of one combination scored in one batch (one pass of stage 4 and the kernel);
-    ``None`` for those that cannot fit the budgets."""
-    batch = score_batch(
+    ``None`` for those that cannot fit the budgets. Read from the batch's passes
+    (:func:`synth.design.score_passes`: no :class:`~synth.design.Scored` a design, and the
+    allocations' totals summed once for the batch)."""
+    p = score_passes(
         ctx,
         dups,
         partitions,
@@ -142,12 +171,33 @@ def designs_of(
         settings.macros == "unified",
         area_mm2=area_budget(settings),
     )
-    return [
-        None
-        if isinstance(s, Infeasible)
-        else Found(s.tops_per_w, ctx.combo, s.dup, s.partition, metrics(s, ctx.tables.ops))
-        for s in batch
-    ]
+    out: list[Found | None] = [None] * len(partitions)
+    ops, combo, allocs = ctx.tables.ops, ctx.combo, p.allocs
+    n_macros, adcs, crossbars = allocs.macros, allocs.adcs, allocs.crossbars
+    for b, dup, ev in zip(p.fitting, p.dups, p.evaluations, strict=True):
+        a = allocs[b]
+        tops_per_w = ops / ev.energy_pj
+        out[b] = made(  # Found(...) without its __init__: one a design
+            Found,
+            {
+                "tops_per_w": tops_per_w,
+                "combo": combo,
+                "dup": dup,
+                "partition": partitions[b],
+                "metrics": figures(
+                    tops_per_w,
+                    ev.period_ns,
+                    ev.energy_pj,
+                    a.peak_power_w,
+                    a.area_mm2,
+                    n_macros[b],
+                    adcs[b],
+                    crossbars[b],
+                    ops,
+                ),
+            },
+        )
+    return out
 
 
 def evolve_designs(
@@ -167,7 +217,9 @@ def evolve_designs(
     and each EA ends as it would alone. ``record`` then gets each EA's scored designs in turn, in
     the order that EA asked for them (the order of a log written one EA after the other)."""
     dups = [np.array(s.dup) for s in starts]
-    results: list[dict[Partition, Found | None]] = [{} for _ in starts]
+    #: each EA's scored designs by their partition's identity (the survivors are partitions the
+    #: EA scored, the same objects; each entry holds its partition, so its id stays its own)
+    results: list[dict[int, tuple[Partition, Found | None]]] = [{} for _ in starts]
     scored: list[list[Found | None]] = [[] for _ in starts]
 
     def fitness(batches: list[tuple[int, list[Partition]]]) -> list[list[float]]:
@@ -177,7 +229,7 @@ def evolve_designs(
         out, at = [], 0
         for i, ps in batches:
             mine, at = designs[at : at + len(ps)], at + len(ps)
-            results[i].update(zip(ps, mine, strict=True))
+            results[i].update((id(p), (p, f)) for p, f in zip(ps, mine, strict=True))
             scored[i] += mine
             out.append([f.tops_per_w if f is not None else float("-inf") for f in mine])
         return out
@@ -200,7 +252,7 @@ def evolve_designs(
         for designs in scored:
             record(designs)
     return [
-        [f for _, p in alive if (f := found.get(p)) is not None]
+        [f for _, p in alive if (f := found[id(p)][1]) is not None]
         for alive, found in zip(survivors, results, strict=True)
     ]
 
@@ -253,12 +305,12 @@ def search_unit(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
-    formats: dict[tuple[Any, ...], str | None] = {}  # log_line's, by record shape
+    parts = LineParts()  # what log_line keeps across the unit's lines
 
     def record(batch: list[Found | None]) -> None:
         for f in batch:
             if f is not None:
-                log.append(log_line(f, formats))
+                log.append(log_line(f, parts))
                 explored.append(f)
 
     def evaluate_designs(

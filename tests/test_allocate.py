@@ -20,9 +20,9 @@ from pimsim.components import load_library
 from pimsim.model.actions import Action
 from pimsim.model.kernel import UNIT_COLUMNS, K
 from pimsim.network.zoo import zoo_network
-from synth.allocate import Allocation, allocate_batch, interface_bound_ns
+from synth.allocate import Allocation, Allocations, allocate_batch, interface_bound_ns
 from synth.context import ComboContext
-from synth.design import inventory_figures
+from synth.design import inventory_batch, inventory_figures
 from synth.layout import Macros, assemble_batch
 from synth.sample import random_candidates
 from synth.settings import Combo
@@ -96,3 +96,23 @@ def test_allocation_is_the_closed_form_at_the_shortest_period_that_fits(
         assert inventory_figures(ctx, faster)[0] > power_w
         bound_by_budget += 1
     assert bound_by_budget >= 3  # the check above was not skipped for all
+
+
+def test_a_batchs_totals_and_arrays_are_its_allocations() -> None:
+    """``allocate_batch``'s :class:`~synth.allocate.Allocations`: each candidate's macro, ADC
+    and crossbar totals are its allocation's; the inventory of the whole batch read from its
+    arrays is the one of its allocations concatenated."""
+    ctx = ComboContext.build(
+        Combo(0, 0.3, 2, 256, 1), zoo_network("alexnet"), load_library("pimsyn"), 49.0
+    )
+    dups, parts = random_candidates(ctx, 49.0, 8, random.Random(3), tries=600)
+    allocs = allocate_batch(ctx, dups, assemble_batch(ctx, dups, parts), 49.0, False)
+    assert isinstance(allocs, Allocations)
+    assert all(isinstance(a, Allocation) for a in allocs)
+    for b, a in enumerate(allocs):
+        assert allocs.macros[b] == len(a.adcs) == len(a.crossbars)
+        assert allocs.adcs[b] == sum(a.adcs.tolist())
+        assert allocs.crossbars[b] == sum(a.crossbars.tolist())
+    whole, one_by_one = inventory_batch(ctx, allocs), inventory_batch(ctx, list(allocs))
+    for name in ("peak_power_w", "area_mm2", "static_w"):
+        assert np.array_equal(getattr(whole, name), getattr(one_by_one, name))

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.logline import json_line, log_line
+from synth.logline import LineParts, json_line, log_line
 from synth.search import Found
 from synth.settings import Combo
 
@@ -31,6 +31,8 @@ METRICS = (
 plain = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**30), 10**30)
 odd = st.sampled_from([math.inf, -math.inf, math.nan, -0.0, 5e-324, True, np.float64(0.1)])
 odd_names = st.sampled_from(['a"b', "x\\y", "dup", "info", "é", "c\n", 7])
+#: what json writes its own way in a dup or a partition (or as a float)
+odd_ints = st.sampled_from([True, False, 2.0, np.float64(3.0), -0.0])
 
 
 @st.composite
@@ -46,6 +48,10 @@ def founds(draw: st.DrawFn) -> Found:
     dup = tuple(draw(st.lists(st.integers(1, 10**6), min_size=layers, max_size=layers)))
     owners = draw(st.lists(st.integers(0, layers - 1), min_size=layers, max_size=layers))
     counts = draw(st.lists(st.integers(1, 500), min_size=layers, max_size=layers))
+    if draw(st.integers(0, 9)) == 0:  # a value json writes its own way in the dup
+        dup = tuple(draw(odd_ints) if draw(st.booleans()) else d for d in dup)
+    if draw(st.integers(0, 9)) == 0:  # ... or in the partition
+        counts = [draw(odd_ints) if draw(st.booleans()) else c for c in counts]
     partition = tuple(zip(owners, counts, strict=True))
     keys = list(METRICS[: draw(st.integers(0, len(METRICS)))])
     if draw(st.booleans()):  # a metric name json escapes, or one that repeats a head field
@@ -60,9 +66,37 @@ def founds(draw: st.DrawFn) -> Found:
 @settings(max_examples=500, deadline=None)
 @given(founds())
 def test_log_line_is_json_line_of_to_dict(found: Found) -> None:
-    formats: dict = {}
+    formats = LineParts()
     assert log_line(found, formats) == json_line(found.to_dict())
     assert log_line(found, formats) == json_line(found.to_dict())  # its format kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(founds(), min_size=2, max_size=6))
+def test_lines_that_share_their_parts(records: list[Found]) -> None:
+    """The lines of a unit share one ``LineParts`` and many of their objects (one dup tuple, a
+    parent's pairs): each line is json's, whichever record first showed a part."""
+    parts = LineParts(most=5)  # (and forgets what it holds every few parts)
+    first = records[0]
+    for f in records:
+        mixed = Found(
+            f.tops_per_w, first.combo, first.dup, first.partition[:1] + f.partition, f.metrics
+        )
+        for record in (f, mixed, first):
+            assert log_line(record, parts) == json_line(record.to_dict())
+
+
+def test_equal_parts_of_other_types() -> None:
+    """A dup or a pair equal to one written before but holding a bool is json's ``true``: the
+    parts are kept by identity, not by value."""
+    metrics = dict.fromkeys(METRICS, 0.5)
+    parts = LineParts()
+    ints = Found(0.5, Combo(3, 0.2, 2, 256, 1), (1, 2), ((0, 1), (0, 1)), metrics)
+    assert '"dup":[1,2],"partition":[[0,1],[0,1]]' in log_line(ints, parts)
+    for dup, partition in (((True, 2), ints.partition), (ints.dup, ((0, True), (0, 1)))):
+        twin = Found(0.5, ints.combo, dup, partition, metrics)
+        assert log_line(twin, parts) == json_line(twin.to_dict())
+        assert "true" in log_line(twin, parts)
 
 
 def test_a_design_of_the_search_and_its_odd_twins() -> None:
@@ -70,7 +104,7 @@ def test_a_design_of_the_search_and_its_odd_twins() -> None:
     way: each line still parses back to the record, and equals json's."""
     metrics = dict.fromkeys(METRICS, 0.5) | {"macros": 129.0, "adcs": 6899.0}
     found = Found(0.5, Combo(3, 0.2, 2, 256, 1), (159, 39), ((0, 53), (0, 53)), metrics)
-    formats: dict = {}
+    formats = LineParts()
     line = log_line(found, formats)
     assert line.startswith('{"rram_ratio":0.2,"cell_bits":2,"xbar":256,"dac_bits":1,"adc_bits":')
     assert '"dup":[159,39],"partition":[[0,53],[0,53]],"tops_per_w":0.5,' in line
