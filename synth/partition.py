@@ -18,13 +18,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
 from synth.layout import counts_of
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,48 +95,6 @@ class PartitionSpace:
         return out
 
 
-class Draws:
-    """``random.Random``'s ``choice``, ``randrange(n)`` and ``random`` for the EA's operators,
-    drawing exactly what they draw from the same generator: CPython's rule for a number below
-    ``n`` takes ``n.bit_length()`` random bits, again until they are below ``n``
-    (``Random._randbelow_with_getrandbits``), here without ``random.Random``'s two layers of
-    Python calls (a draw 0.9 -> 0.5 us; the EA draws three or four a child).
-    ``tests/test_partition.py`` checks the draws against ``random.Random``'s own."""
-
-    __slots__ = ("random", "_bits")
-
-    def __init__(self, rng: random.Random) -> None:
-        self.random = rng.random
-        self._bits = rng.getrandbits
-
-    @staticmethod
-    def of(rng: random.Random) -> Draws | random.Random:
-        """Draws from ``rng`` if it is a plain ``random.Random`` (whose rule this is), else
-        ``rng`` itself."""
-        return Draws(rng) if type(rng) is random.Random else rng
-
-    def randrange(self, n: int) -> int:
-        """``Random.randrange(n)``: a number in ``[0, n)`` (``n`` > 0)."""
-        if n <= 0:
-            raise ValueError("empty range for randrange()")
-        bits, k = self._bits, n.bit_length()
-        r = bits(k)
-        while r >= n:
-            r = bits(k)
-        return r
-
-    def choice(self, seq: Sequence[T]) -> T:
-        """``Random.choice(seq)``: an item of a non-empty sequence."""
-        n = len(seq)
-        if not n:
-            raise IndexError("Cannot choose from an empty sequence")
-        bits, k = self._bits, n.bit_length()
-        r = bits(k)
-        while r >= n:
-            r = bits(k)
-        return seq[r]
-
-
 def owners(p: Partition) -> dict[int, list[int]]:
     """Members of each macro group, by owner."""
     out: dict[int, list[int]] = {}
@@ -173,7 +128,7 @@ class Groups:
 def mutate_num(
     p: Partition,
     space: PartitionSpace,
-    rng: random.Random | Draws,
+    rng: random.Random,
     groups: Groups | None = None,
 ) -> Partition:
     """Change the macro count of one layer, or of one shared pair (both members). ``groups``:
@@ -196,7 +151,7 @@ def mutate_num(
 def mutate_share(
     p: Partition,
     space: PartitionSpace,
-    rng: random.Random | Draws,
+    rng: random.Random,
     groups: Groups | None = None,
 ) -> Partition:
     """Split a shared pair, or pair an unshared layer with an earlier unshared one. ``groups``:
@@ -256,7 +211,6 @@ def evolution(
     #: is held in the entry, so its id stays its own; an equal partition that is another object
     #: gets its own entry, of the same groups)
     grouped: dict[int, tuple[Partition, Groups]] = {}
-    draw = Draws.of(rng)
 
     def child(parent: Partition) -> Partition:
         entry = grouped.get(id(parent))
@@ -264,12 +218,12 @@ def evolution(
             entry = grouped[id(parent)] = (parent, Groups.of(parent))
         groups = entry[1]
         c = parent
-        if draw.random() < p_num:
-            c = mutate_num(c, space, draw, groups)  # the same groups as its parent
-        if draw.random() < p_share:
-            c = mutate_share(c, space, draw, groups)
+        if rng.random() < p_num:
+            c = mutate_num(c, space, rng, groups)  # the same groups as its parent
+        if rng.random() < p_share:
+            c = mutate_share(c, space, rng, groups)
         if c == parent:
-            c = mutate_num(c, space, draw, groups)
+            c = mutate_num(c, space, rng, groups)
         return c
 
     def ranked(
@@ -293,10 +247,10 @@ def evolution(
 
     pool = [start]
     while len(pool) < population:
-        pool.append(child(draw.choice(pool)))
+        pool.append(child(rng.choice(pool)))
     pool_keys: dict[int, tuple[float, Partition]] = {}  # the pool's ranks (none yet)
     for _ in range(generations):
-        offspring = [child(draw.choice(pool)) for _ in range(children)]
+        offspring = [child(rng.choice(pool)) for _ in range(children)]
         keys = yield from ranked(set(pool) | set(offspring), pool_keys)
         pool_keys = {id(key[1]): key for key in keys[:population]}
         pool = [p for _, p in keys[:population]]

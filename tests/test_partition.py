@@ -1,6 +1,5 @@
-"""Stage 3's EA draws and bookkeeping: ``synth.partition.Draws`` draws what ``random.Random``
-draws, and :func:`synth.partition.evolution` (its pool known by identity, each parent's groups
-kept by identity, ``Draws`` for its random numbers) asks for the same batches and ends with the
+"""Stage 3's EA bookkeeping: :func:`synth.partition.evolution` (its pool known by identity, each
+parent's groups kept by identity) asks for the same batches and ends with the
 same survivors as the plain statement of the (mu + lambda) rule below (``random.Random``'s own
 draws, every partition looked up by value)."""
 
@@ -11,32 +10,7 @@ import random
 import pytest
 
 from synth.layout import Partition
-from synth.partition import Draws, PartitionSpace, evolution, evolve, mutate_num, mutate_share
-
-
-def test_draws_are_random_randoms_draws() -> None:
-    for seed_value in range(20):
-        plain, fast = random.Random(seed_value), random.Random(seed_value)
-        draw = Draws.of(fast)
-        assert isinstance(draw, Draws)
-        for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 28, 33, 64, 65, 1000, 2**40 + 3] * 5:
-            seq = range(n)
-            assert draw.choice(seq) == plain.choice(seq)
-            assert draw.randrange(n) == plain.randrange(n)
-            assert draw.random() == plain.random()
-    with pytest.raises(IndexError):
-        Draws(random.Random(0)).choice(())
-    with pytest.raises(ValueError):
-        Draws(random.Random(0)).randrange(0)
-
-
-def test_another_generator_draws_by_its_own_rule() -> None:
-    class Mine(random.Random):
-        def choice(self, seq):  # type: ignore[no-untyped-def,override]
-            return seq[0]
-
-    mine = Mine(0)
-    assert Draws.of(mine) is mine
+from synth.partition import PartitionSpace, evolution, evolve, mutate_num, mutate_share
 
 
 def _fitness(p: Partition) -> float:
