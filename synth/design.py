@@ -125,6 +125,8 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     if tables is None:
         tables = ctx.loop_tables["inventory"] = _part_table(ctx)
     if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
+        if not all(type(a) is Allocation for a in allocs):  # (an infeasible one's are unset)
+            raise ValueError("the inventory of a batch with an infeasible candidate")
         adcs, units, kib, crossbars = allocs.arrays
         counts = np.array(allocs.macros, dtype=np.int64)
     else:

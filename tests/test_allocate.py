@@ -116,3 +116,8 @@ def test_a_batchs_totals_and_arrays_are_its_allocations() -> None:
     whole, one_by_one = inventory_batch(ctx, allocs), inventory_batch(ctx, list(allocs))
     for name in ("peak_power_w", "area_mm2", "static_w"):
         assert np.array_equal(getattr(whole, name), getattr(one_by_one, name))
+    # a batch with an infeasible candidate (whose arrays are not written) is refused, not read
+    starved = allocate_batch(ctx, dups, assemble_batch(ctx, dups, parts), 0.1, False)
+    assert not any(isinstance(a, Allocation) for a in starved)
+    with pytest.raises(ValueError, match="infeasible"):
+        inventory_batch(ctx, starved)
