@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import Ends
-from pimsim.model.noc_loops import design_grid
+from pimsim.model.noc_loops import design_grid, lay_legs, prefix_sums
 
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
@@ -67,15 +67,16 @@ def _load(grid, g, a, b, rows, cols):  # fmt: skip
 
 
 @njit(cache=True)
-def next_link_bound(grid, ending, rows, cols):  # fmt: skip
+def next_link_bound(grid, ending, rows, cols, near):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
     under X-then-Y routing (straight on; from a row also into the column, either way) plus the
     load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
-    design's :func:`design_cross`, in the grids' unit. A link's idle is at most its cross packets'
-    spans, and its next links carry those and every flow of the link that goes on: busy + sum
-    (next - going on) = sum next + ending. Per link: (ending + next straight) + the two links into
-    the column at the end (down + up). ``ending`` is set to 0 as it is read (a workspace)."""
+    design's :func:`design_cross`, in the grids' unit; each link's own in ``near[g, a, b]`` (0
+    outside the mesh). A link's idle is at most its cross packets' spans, and its next links
+    carry those and every flow of the link that goes on: busy + sum (next - going on) = sum next
+    + ending. Per link: (ending + next straight) + the two links into the column at the end (down
+    + up). ``ending`` is set to 0 as it is read (a workspace)."""
     side = max(rows, cols)
     best = -np.inf
     for r in range(side):
@@ -87,12 +88,13 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
                     grid, 3, c + 1, r - 1, rows, cols
                 )
             turns_here = _load(grid, 2, c, r, rows, cols) + _load(grid, 3, c, r - 1, rows, cols)
-            bound = max(
-                ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next,
-                ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here,
-            )
-            bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols))
-            bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols))
+            near[0, r, c] = ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next
+            near[1, r, c] = ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here
+            near[2, r, c] = ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols)
+            near[3, r, c] = ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols)
+            bound = max(near[0, r, c], near[1, r, c])
+            bound = max(bound, near[2, r, c])
+            bound = max(bound, near[3, r, c])
             best = max(best, bound)
             for g in range(4):
                 ending[g, r, c] = 0.0
@@ -100,21 +102,45 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
 
 
 @njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn):  # fmt: skip
+def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # fmt: skip
+    """The lines to lay for :func:`design_cross`: ``lines[g, a]``, whether a link of line ``a`` of
+    grid ``g`` could pass the period ``floor`` (its :func:`next_link_bound` ``near`` times
+    ``margin`` does), and ``hot_rows`` / ``hot_cols`` (bool per line), the rows and columns of
+    those links' next links (straight on, and the column a row link may turn into). All three
+    are set anew, for a ``rows`` x ``cols`` mesh."""
+    lines[:], hot_rows[:], hot_cols[:] = False, False, False
+    for g in range(4):
+        count, length = (rows, cols) if g < 2 else (cols, rows)
+        for a in range(count):
+            for b in range(length):
+                if near[g, a, b] * margin > floor:
+                    lines[g, a] = True
+                    if g >= 2:
+                        hot_cols[a] = True
+                        continue
+                    hot_rows[a] = True
+                    column = b + 1 if g == 0 else b
+                    if column < cols:
+                        hot_cols[column] = True
+
+
+@njit(cache=True)
+def _lay_pairs(r0, c0, r1, c1, w, f0, f1, lines, plus, minus, turn):  # fmt: skip
     """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
     next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
     link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
     a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
-    link; in flow order."""
+    link; in flow order. Only along the lines ``lines[g, a]`` (the first link's)."""
     for f in range(f0, f1):
         if c0[f] != c1[f] and r0[f] != r1[f]:
             way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
-            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
-            for k in range(3):
-                turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
-        if abs(c1[f] - c0[f]) >= 2:
+            if lines[row_grid, r0[f]]:
+                at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+                for k in range(3):
+                    turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
+        if abs(c1[f] - c0[f]) >= 2 and lines[0 if c1[f] > c0[f] else 1, r0[f]]:
             _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f])
-        if abs(r1[f] - r0[f]) >= 2:
+        if abs(r1[f] - r0[f]) >= 2 and lines[2 if r1[f] > r0[f] else 3, c1[f]]:
             _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f])
 
 
@@ -131,15 +157,22 @@ def _straight(plus, minus, w, i, g, line, a, b):  # fmt: skip
 
 
 @njit(cache=True)
-def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, work):  # fmt: skip
+def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, near, margin,
+                 lines, work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
-    ``f1 - 1``, a ``rows`` x ``cols`` mesh) that idle, ns, and its link (grid, line, position), the
-    first in that order; ``-inf`` and (0, 0, 0) where no link idles. ``w``: (flits, packets, one
-    packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
-    packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
-    already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
-    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), each
-    cell set back to 0 as it is read.
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh) that could pass the period ``floor`` (ns), and its link
+    (grid, line, position), the first in that order; ``-inf`` and (0, 0, 0) where none is solved
+    for. ``w``: (flits, packets, one packet's flits) per flow and image; ``load``, ``made``: the
+    design's link loads in flits and packets (:func:`~pimsim.model.noc_loops.design_grid`;
+    ``made`` is read only along the rows and columns :func:`mark_lines` marks). Only the links
+    whose :func:`next_link_bound` ``near`` times ``margin`` passes ``floor`` are solved for (along
+    the lines ``lines``, :func:`mark_lines`): that bound is at least the link's busy time plus
+    all its cross packets' spans (see :func:`next_link_bound`), and so at least the link's bound
+    of the model (each gap idles at most the cross packet's span; ``margin`` holds a margin of 1e-9
+    of it for the order of the sums, far above their rounding): a link left out is one whose
+    bound would not pass the period. Of those solved for, a link whose busy time plus all its cross
+    packets' spans cannot pass the period is not iterated. ``work``: all-zero workspaces (plus,
+    minus, turn: :func:`_lay_pairs`), each cell set back to 0 as it is read.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -148,7 +181,7 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
     plus, minus, turn = work
-    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn)
+    _lay_pairs(r0, c0, r1, c1, w, f0, f1, lines, plus, minus, turn)
     straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
     turned = np.zeros((2, 3))  # the cell's turns (south, north)
     top, where = -np.inf, (0, 0, 0)
@@ -156,8 +189,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
     span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
     for g in range(4):
-        lines, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
-        for a in range(lines):
+        count, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
+        for a in range(count):
+            if not lines[g, a]:
+                continue
             for b in range(length):
                 for k in range(3):  # (as np.cumsum: the first difference, then a sum)
                     x = plus[g, a, b, k] - minus[g, a, b, k]
@@ -166,6 +201,8 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
                     if g < 2:
                         turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
                         turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
+                if not near[g, a, b] * margin > floor:
+                    continue
                 pairs = 0
                 if straight[1] > 0.5:  # (g, a, b) then straight on
                     n_a[pairs] = straight[1]
@@ -219,13 +256,15 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
 
 @njit(cache=True)
 def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, period, margin,
-                 flit_ns, filtered, mesh):  # fmt: skip
+                 flit_ns, mesh):  # fmt: skip
     """Per design (``chosen``: (B,) bool, the designs to bound; ``flow_start``: their flows), the
-    longest bound of :func:`design_cross` and its link as a cell of mesh side ``mesh``
-    (``grid x mesh x mesh + line x mesh + position``); ``-inf`` and 0 where no link idles.
-    ``period``: each design's period so far (the floor). ``filtered``: first a cheaper bound, its
-    :func:`next_link_bound` (times ``margin``: the flit time and a margin for the order of the
-    sums) must pass the period (the link loads of a design's mesh: ``meshes`` (B, 2))."""
+    longest bound of :func:`design_cross` over the links that could pass its period so far
+    (``period``) and its link as a cell of mesh side ``mesh`` (``grid x mesh x mesh + line x mesh
+    + position``); ``-inf`` and 0 where none does. Exact where it passes the period (the links
+    left out could not); a period of ``-inf`` solves for every link. First a cheaper bound per
+    link, its :func:`next_link_bound` (times ``margin``: the flit time and a margin for the order
+    of the sums) must pass the period (the link loads of a design's mesh: ``meshes`` (B, 2)):
+    a design with no such link is not bounded further."""
     count = len(chosen)
     bound = np.full(count, -np.inf)
     where = np.zeros(count, dtype=np.int64)
@@ -239,6 +278,9 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
         np.empty((4, side, side)),
         np.zeros((4, side, side)),
     )
+    near = np.empty((4, side, side))
+    lines = np.zeros((4, side), dtype=np.bool_)
+    hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
     # the pairs' workspaces, allocated for the first design solved for
     plus3, minus3, turn = np.zeros((4, 1, 2, 3)), np.zeros((4, 1, 2, 3)), np.zeros((2, 2, 1, 1, 3))
     for d in range(count):
@@ -247,12 +289,12 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
-        if filtered:
-            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
-            near = next_link_bound(load, ending, rows, cols)
-            if not near * margin > period[d]:
-                continue
-        design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
+        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
+        if not next_link_bound(load, ending, rows, cols, near) * margin > period[d]:
+            continue
+        mark_lines(near, rows, cols, margin, period[d], lines, hot_rows, hot_cols)
+        lay_legs(r0, c0, r1, c1, packets, f0, f1, hot_rows, hot_cols, plus, minus)
+        prefix_sums(plus, minus, made, rows, cols)
         if plus3.shape[1] < side:
             plus3, minus3 = np.zeros((4, side, side + 1, 3)), np.zeros((4, side, side + 1, 3))
             turn = np.zeros((2, 2, side, side, 3))
@@ -261,7 +303,7 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
             w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
             w[2, f - f0] = flits[f] / packets[f]
         top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
-                                 period[d], (plus3, minus3, turn))  # fmt: skip
+                                 period[d], near, margin, lines, (plus3, minus3, turn))  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
@@ -300,7 +342,6 @@ def cross_idle_bounds(
         np.full(count, -np.inf),
         1.0,
         float(flit_ns),
-        False,
         side,
     )
 
@@ -315,10 +356,10 @@ def next_link_bounds(
     flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
     near, ending = np.zeros(count), np.zeros((count, 4, side, side))
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    load = np.zeros((4, side, side))
+    load, work = np.zeros((4, side, side)), np.empty((4, side, side))
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
         ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
-        near[d] = next_link_bound(load, ending[d].copy(), rows, cols)
+        near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work)
     return near, ending

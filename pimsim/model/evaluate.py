@@ -214,7 +214,7 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     if crossing.any():
         packets = np.take(blocks.astype(float), flow_made)
         top, cell = cross_bounds(
-            *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, True, side
+            *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, side
         )
         period, cause, where = raise_to(top, 3, cell, period, cause, where)
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
