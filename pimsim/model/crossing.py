@@ -42,18 +42,25 @@ _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of t
 @njit(cache=True)
 def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
     """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
-    flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link, else
-    the row leg's), in flow order."""
+    flows ``f0`` .. ``f1 - 1`` whose last link it is (:func:`last_link`), in flow order."""
     for f in range(f0, f1):
-        if r0[f] != r1[f]:
-            ahead = r1[f] > r0[f]
-            g, line, position = (2 if ahead else 3), c1[f], r1[f] - (1 if ahead else 0)
-        elif c0[f] != c1[f]:
-            ahead = c1[f] > c0[f]
-            g, line, position = (0 if ahead else 1), r0[f], c1[f] - (1 if ahead else 0)
-        else:
-            continue
-        out[g, line, position] += flits[f]
+        g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
+        if g >= 0:
+            out[g, line, position] += flits[f]
+
+
+@njit(cache=True, inline="always")
+def last_link(r0, c0, r1, c1):  # fmt: skip
+    """The last link (grid, line, position) of a flow from router (``r0``, ``c0``) to (``r1``,
+    ``c1``), X then Y: the column leg's last link, else the row leg's; grid -1 if it does not
+    move."""
+    if r0 != r1:
+        ahead = r1 > r0
+        return (2 if ahead else 3), c1, r1 - (1 if ahead else 0)
+    if c0 != c1:
+        ahead = c1 > c0
+        return (0 if ahead else 1), r0, c1 - (1 if ahead else 0)
+    return -1, 0, 0
 
 
 @njit(cache=True, inline="always")
@@ -138,22 +145,27 @@ def _lay_pairs(r0, c0, r1, c1, w, f0, f1, lines, plus, minus, turn):  # fmt: ski
                 at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
                 for k in range(3):
                     turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
-        if abs(c1[f] - c0[f]) >= 2 and lines[0 if c1[f] > c0[f] else 1, r0[f]]:
-            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f])
-        if abs(r1[f] - r0[f]) >= 2 and lines[2 if r1[f] > r0[f] else 3, c1[f]]:
-            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f])
+        if abs(c1[f] - c0[f]) >= 2:  # the row leg (east or west)
+            g, start, end = _straight(c0[f], c1[f])
+            if lines[g, r0[f]]:
+                for k in range(3):
+                    plus[g, r0[f], start, k] += w[k, f - f0]
+                    minus[g, r0[f], end, k] += w[k, f - f0]
+        if abs(r1[f] - r0[f]) >= 2:  # the column leg (south or north)
+            back, start, end = _straight(r0[f], r1[f])
+            if lines[2 + back, c1[f]]:
+                for k in range(3):
+                    plus[2 + back, c1[f], start, k] += w[k, f - f0]
+                    minus[2 + back, c1[f], end, k] += w[k, f - f0]
 
 
 @njit(cache=True, inline="always")
-def _straight(plus, minus, w, i, g, line, a, b):  # fmt: skip
-    """The weights ``w[:, i]`` of a leg from ``a`` to ``b`` along ``line`` of grid ``g`` (east or
-    south; west or north if ``b < a``) added to the difference arrays of its links followed by the
-    next one straight on."""
+def _straight(a, b):  # fmt: skip
+    """Of a leg from ``a`` to ``b`` along its line (ahead if ``b > a``): whether it goes back (0, 1:
+    east or west, south + 0 or 1), and the first and last positions of its links followed by the
+    next one straight on (scalars only, see :func:`~pimsim.model.noc_loops.row_leg`)."""
     back = 0 if b > a else 1
-    start, end = min(a, b) + back, max(a, b) - 1 + back
-    for k in range(3):
-        plus[g + back, line, start, k] += w[k, i]
-        minus[g + back, line, end, k] += w[k, i]
+    return back, min(a, b) + back, max(a, b) - 1 + back
 
 
 @njit(cache=True)
@@ -255,16 +267,54 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
 
 
 @njit(cache=True)
+def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending, floor, margin,
+                 flit_ns, work):  # fmt: skip
+    """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1`` on a ``rows`` x ``cols`` mesh;
+    ``flits`` and ``packets`` per flow and image) at the period ``floor`` (ns), given its link
+    loads ``load`` and ending flits ``ending`` in flits (:func:`~pimsim.model.noc_loops.design_grid`,
+    :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
+    link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
+    the sums) passes ``floor``. ``work``: the workspaces (plus, minus: all-zero ``(4, P, P + 1)``;
+    made, near: ``(4, P, P)``; lines ``(4, P)``, rows, columns ``(P,)``: bool; the pairs' three,
+    :func:`design_cross`), left as they are to be used again."""
+    plus, minus, made, near, lines, hot_rows, hot_cols, pairs = work
+    if not next_link_bound(load, ending, rows, cols, near) * margin > floor:
+        return -np.inf, (0, 0, 0)
+    mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
+    lay_legs(r0, c0, r1, c1, packets, f0, f1, hot_rows, hot_cols, plus, minus)
+    prefix_sums(plus, minus, made, rows, cols)
+    w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
+    for f in range(f0, f1):
+        w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
+        w[2, f - f0] = flits[f] / packets[f]
+    return design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, near,
+                        margin, lines, pairs)  # fmt: skip
+
+
+@njit(cache=True)
+def workspaces(side):  # fmt: skip
+    """All-zero workspaces of :func:`design_bound` for meshes of side ``side`` at most."""
+    made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
+    lines = np.zeros((4, side), dtype=np.bool_)
+    hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
+    pairs = (
+        np.zeros((4, side, side + 1, 3)),
+        np.zeros((4, side, side + 1, 3)),
+        np.zeros((2, 2, side, side, 3)),
+    )
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    return plus, minus, made, near, lines, hot_rows, hot_cols, pairs
+
+
+@njit(cache=True)
 def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, period, margin,
                  flit_ns, mesh):  # fmt: skip
     """Per design (``chosen``: (B,) bool, the designs to bound; ``flow_start``: their flows), the
     longest bound of :func:`design_cross` over the links that could pass its period so far
-    (``period``) and its link as a cell of mesh side ``mesh`` (``grid x mesh x mesh + line x mesh
-    + position``); ``-inf`` and 0 where none does. Exact where it passes the period (the links
-    left out could not); a period of ``-inf`` solves for every link. First a cheaper bound per
-    link, its :func:`next_link_bound` (times ``margin``: the flit time and a margin for the order
-    of the sums) must pass the period (the link loads of a design's mesh: ``meshes`` (B, 2)):
-    a design with no such link is not bounded further."""
+    (``period``, :func:`design_bound`) and its link as a cell of mesh side ``mesh`` (``grid x mesh
+    x mesh + line x mesh + position``); ``-inf`` and 0 where none does. Exact where it passes the
+    period (the links left out could not); a period of ``-inf`` solves for every link
+    (``meshes`` (B, 2): each design's mesh)."""
     count = len(chosen)
     bound = np.full(count, -np.inf)
     where = np.zeros(count, dtype=np.int64)
@@ -272,38 +322,17 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
     for d in range(count):
         if chosen[d]:
             side = max(side, meshes[d, 0], meshes[d, 1])
-    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    load, made, ending = (
-        np.empty((4, side, side)),
-        np.empty((4, side, side)),
-        np.zeros((4, side, side)),
-    )
-    near = np.empty((4, side, side))
-    lines = np.zeros((4, side), dtype=np.bool_)
-    hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
-    # the pairs' workspaces, allocated for the first design solved for
-    plus3, minus3, turn = np.zeros((4, 1, 2, 3)), np.zeros((4, 1, 2, 3)), np.zeros((2, 2, 1, 1, 3))
+    work = workspaces(side)
+    load, ending = np.empty((4, side, side)), np.zeros((4, side, side))
     for d in range(count):
         if not chosen[d]:
             continue
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load)
         ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
-        if not next_link_bound(load, ending, rows, cols, near) * margin > period[d]:
-            continue
-        mark_lines(near, rows, cols, margin, period[d], lines, hot_rows, hot_cols)
-        lay_legs(r0, c0, r1, c1, packets, f0, f1, hot_rows, hot_cols, plus, minus)
-        prefix_sums(plus, minus, made, rows, cols)
-        if plus3.shape[1] < side:
-            plus3, minus3 = np.zeros((4, side, side + 1, 3)), np.zeros((4, side, side + 1, 3))
-            turn = np.zeros((2, 2, side, side, 3))
-        w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
-        for f in range(f0, f1):
-            w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
-            w[2, f - f0] = flits[f] / packets[f]
-        top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
-                                 period[d], near, margin, lines, (plus3, minus3, turn))  # fmt: skip
+        top, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending,
+                                 period[d], margin, flit_ns, work)  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 

@@ -1,0 +1,104 @@
+"""The NoC links' bounds on each design's period in one compiled loop (numba) over a batch's flows.
+
+A link's busy time (its flits per image x the flit time) bounds the period; so does a link idled
+by cross packets on the next link (:mod:`pimsim.model.crossing`). Both need the design's link
+loads (:mod:`pimsim.model.noc_loops`): :func:`noc_bounds` walks each design's flows once, for the
+loads of its rows and columns, the legs of every line and the flits ending at each link, and
+then bounds the period by the busiest link and by the cross packets from the same grid.
+
+:mod:`pimsim.jitcache` keeps numba's cache in step with the modules these loops call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from pimsim.model.crossing import design_bound, last_link, workspaces
+from pimsim.model.noc_loops import column_leg, prefix_sums, row_leg
+
+
+@njit(cache=True)
+def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, period, margin,
+               flit_ns, side):  # fmt: skip
+    """Per design (flows ``flow_start[d]`` .. ``flow_start[d + 1] - 1``, routers (``r0``, ``c0``)
+    to (``r1``, ``c1``), ``flits`` per image, packets per image ``blocks[flow_made]``; mesh
+    ``meshes[d]``): (1) the busy time per image (ns) of its busiest link where it could set the
+    ``period``, else ``-inf``, and that link's cell (``grid x side x side + line x side +
+    position``); (2) the bound of :func:`~pimsim.model.crossing.design_bound` on the links that
+    cross packets could idle, at the period raised to (1) where (1) is longer, and its cell; else
+    ``-inf`` and 0. ``margin``: the flit time and a margin for the order of the sums.
+
+    A design's flits times ``margin`` must pass its period for any link to set it, and then only
+    along the rows and columns whose own traffic does (no link of another line can: its load is
+    at most its line's). The busiest link of those lines: per grid (east, west, south, north) the
+    first largest cell of the mesh row by row, the other lines' cells 0, then the first grid whose
+    load is larger than those before it. Cross packets are bounded only where a row's traffic one
+    way and a column's together could pass the period before (1) (a link's
+    :func:`~pimsim.model.crossing.next_link_bound` is at most the flows of its line going its way
+    and those of the column it may turn into). Sums in flow order per design, per line and per
+    cell (see :mod:`pimsim.model.noc_loops`): each line's loads are those laid alone."""
+    count = len(meshes)
+    busy, top = np.full(count, -np.inf), np.full(count, -np.inf)
+    cell, where = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    work = workspaces(side)
+    plus, minus = work[0], work[1]
+    grid, ending = np.empty((4, side, side)), np.zeros((4, side, side))
+    packets = np.empty(len(flits))
+    row_load, col_load = np.empty(side), np.empty(side)
+    east, west = np.empty(side), np.empty(side)
+    for d in range(count):
+        f0, f1 = flow_start[d], flow_start[d + 1]
+        total = 0.0
+        for f in range(f0, f1):
+            total += flits[f]
+        if not total * margin > period[d]:
+            continue
+        row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
+        for f in range(f0, f1):
+            a, b, y, z, x = r0[f], c0[f], r1[f], c1[f], flits[f]
+            if b != z:
+                row_load[a] += x
+                if z > b:
+                    east[a] += x
+                else:
+                    west[a] += x
+                g, line, start, end = row_leg(a, b, z)  # (every leg: lay_legs)
+                plus[g, line, start] += x
+                minus[g, line, end] += x
+            if a != y:
+                col_load[z] += x
+                g, line, start, end = column_leg(a, y, z)
+                plus[g, line, start] += x
+                minus[g, line, end] += x
+            g, line, position = last_link(a, b, y, z)
+            if g >= 0:
+                ending[g, line, position] += x
+        rows, cols = meshes[d, 0], meshes[d, 1]
+        prefix_sums(plus, minus, grid, rows, cols)
+        hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
+        if hot_rows.any() or hot_cols.any():
+            best, at = -1.0, 0
+            for g in range(4):
+                lines, length = (rows, cols) if g < 2 else (cols, rows)
+                hot = hot_rows if g < 2 else hot_cols
+                high, here = -np.inf, 0
+                for a in range(lines):
+                    for b in range(length):
+                        x = grid[g, a, b] if hot[a] else 0.0
+                        if x > high:
+                            high, here = x, a * side + b
+                if high > best:
+                    best, at = high, g * side * side + here
+            busy[d], cell[d] = best * flit_ns, at
+        if not (max(east.max(), west.max()) + col_load.max()) * margin > period[d]:
+            reach = max(rows, cols)  # (the ending flits are not needed: cleared)
+            ending[:, :reach, :reach] = 0.0
+            continue
+        for f in range(f0, f1):
+            packets[f] = blocks[flow_made[f]]
+        floor = busy[d] if busy[d] > period[d] else period[d]  # (what raise_to makes it)
+        bound, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, grid,
+                                   ending, floor, margin, flit_ns, work)  # fmt: skip
+        top[d], where[d] = bound, (link[0] * side + link[1]) * side + link[2]
+    return busy, cell, top, where
