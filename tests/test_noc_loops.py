@@ -1,6 +1,7 @@
 """The NoC's compiled loops (pimsim.model.noc_loops, pimsim.model.flows; the bounds on the period:
 tests/test_noc_bounds.py) against the rule they implement, stated plainly: X-then-Y routes walked
-link by link, the flows of a layout written out share by share. Whole-number flits (exact in any order of the sums) where sums are compared."""
+link by link, the flows of a layout written out share by share. Whole-number flits (exact in any
+order of the sums) where sums are compared."""
 
 from __future__ import annotations
 
