@@ -63,18 +63,8 @@ def last_link(r0, c0, r1, c1):  # fmt: skip
     return -1, 0, 0
 
 
-@njit(cache=True, inline="always")
-def _load(grid, g, a, b, rows, cols):  # fmt: skip
-    """``grid[g, a, b]``, 0 outside a ``rows`` x ``cols`` mesh or where it is not positive."""
-    lines, length = (rows, cols) if g < 2 else (cols, rows)
-    if a < 0 or b < 0 or a >= lines or b >= length:
-        return 0.0
-    x = grid[g, a, b]
-    return x if x > 0 else 0.0
-
-
 @njit(cache=True)
-def next_link_bound(grid, ending, rows, cols, near):  # fmt: skip
+def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
     under X-then-Y routing (straight on; from a row also into the column, either way) plus the
@@ -83,22 +73,27 @@ def next_link_bound(grid, ending, rows, cols, near):  # fmt: skip
     outside the mesh). A link's idle is at most its cross packets' spans, and its next links
     carry those and every flow of the link that goes on: busy + sum (next - going on) = sum next
     + ending. Per link: (ending + next straight) + the two links into the column at the end (down
-    + up). ``ending`` is set to 0 as it is read (a workspace)."""
+    + up), each load taken as 0 outside the mesh or where it is not positive. ``ending`` is set
+    to 0 as it is read; ``pad`` ``(4, P + 2, P + 2)``: a workspace (the loads so taken, with a
+    border of 0 around the mesh: read without a test)."""
     side = max(rows, cols)
+    pad[:, : side + 2, : side + 2] = 0.0
+    for g in range(4):
+        lines, length = (rows, cols) if g < 2 else (cols, rows)
+        for a in range(lines):
+            for b in range(length):
+                x = grid[g, a, b]
+                pad[g, a + 1, b + 1] = x if x > 0 else 0.0
     best = -np.inf
     for r in range(side):
         for c in range(side):
             # the links out of router (r, c + 1) and (r, c) into their columns (south + north)
-            turns_next = 0.0
-            if c + 1 < side:
-                turns_next = _load(grid, 2, c + 1, r, rows, cols) + _load(
-                    grid, 3, c + 1, r - 1, rows, cols
-                )
-            turns_here = _load(grid, 2, c, r, rows, cols) + _load(grid, 3, c, r - 1, rows, cols)
-            near[0, r, c] = ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next
-            near[1, r, c] = ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here
-            near[2, r, c] = ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols)
-            near[3, r, c] = ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols)
+            turns_next = pad[2, c + 2, r + 1] + pad[3, c + 2, r]
+            turns_here = pad[2, c + 1, r + 1] + pad[3, c + 1, r]
+            near[0, r, c] = ending[0, r, c] + pad[0, r + 1, c + 2] + turns_next
+            near[1, r, c] = ending[1, r, c] + pad[1, r + 1, c] + turns_here
+            near[2, r, c] = ending[2, r, c] + pad[2, r + 1, c + 2]
+            near[3, r, c] = ending[3, r, c] + pad[3, r + 1, c]
             bound = max(near[0, r, c], near[1, r, c])
             bound = max(bound, near[2, r, c])
             bound = max(bound, near[3, r, c])
@@ -275,10 +270,10 @@ def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, endin
     :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
     link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
     the sums) passes ``floor``. ``work``: the workspaces (plus, minus: all-zero ``(4, P, P + 1)``;
-    made, near: ``(4, P, P)``; lines ``(4, P)``, rows, columns ``(P,)``: bool; the pairs' three,
+    made, near: ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines ``(4, P)``, rows, columns ``(P,)``: bool; the pairs' three,
     :func:`design_cross`), left as they are to be used again."""
-    plus, minus, made, near, lines, hot_rows, hot_cols, pairs = work
-    if not next_link_bound(load, ending, rows, cols, near) * margin > floor:
+    plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs = work
+    if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
         return -np.inf, (0, 0, 0)
     mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
     lay_legs(r0, c0, r1, c1, packets, f0, f1, hot_rows, hot_cols, plus, minus)
@@ -295,6 +290,7 @@ def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, endin
 def workspaces(side):  # fmt: skip
     """All-zero workspaces of :func:`design_bound` for meshes of side ``side`` at most."""
     made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
+    pad = np.zeros((4, side + 2, side + 2))
     lines = np.zeros((4, side), dtype=np.bool_)
     hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
     pairs = (
@@ -303,7 +299,7 @@ def workspaces(side):  # fmt: skip
         np.zeros((2, 2, side, side, 3)),
     )
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    return plus, minus, made, near, lines, hot_rows, hot_cols, pairs
+    return plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs
 
 
 @njit(cache=True)
@@ -386,9 +382,10 @@ def next_link_bounds(
     near, ending = np.zeros(count), np.zeros((count, 4, side, side))
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
     load, work = np.zeros((4, side, side)), np.empty((4, side, side))
+    pad = np.empty((4, side + 2, side + 2))
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
         ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
-        near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work)
+        near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work, pad)
     return near, ending
