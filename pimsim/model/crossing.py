@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import Ends
-from pimsim.model.noc_loops import design_grid, lay_legs, prefix_sums
+from pimsim.model.noc_loops import column_leg, design_grid, prefix_sums, row_leg
 
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
@@ -127,31 +127,45 @@ def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # f
 
 
 @njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, w, f0, f1, lines, plus, minus, turn):  # fmt: skip
-    """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
-    next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
-    link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
-    a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
-    link; in flow order. Only along the lines ``lines[g, a]`` (the first link's)."""
+def _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus3, minus3, turn, hot_rows,
+               hot_cols, plus, minus):  # fmt: skip
+    """Add the weights (flits, packets, one packet's flits: ``flits / packets``) per image of flows
+    ``f0`` .. ``f1 - 1`` taking a link and then the next one straight on to the difference arrays
+    ``plus3``, ``minus3`` (4, P, P + 1, 3), by the first link (ahead: low .. high - 2, back: low +
+    1 .. high - 1), and of those turning from a row into a column to ``turn`` (south / north, east
+    / west, row, position, 3), at the row leg's last link; in flow order. Only along the lines
+    ``lines[g, a]`` (the first link's). In the same walk, the packets of every leg along the rows
+    ``hot_rows`` and the columns ``hot_cols`` to ``plus`` and ``minus`` (as
+    :func:`~pimsim.model.noc_loops.lay_legs`)."""
     for f in range(f0, f1):
+        x = packets[f]
+        if c0[f] != c1[f] and hot_rows[r0[f]]:
+            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
+        if r0[f] != r1[f] and hot_cols[c1[f]]:
+            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
+        w = (flits[f], x, flits[f] / x)
         if c0[f] != c1[f] and r0[f] != r1[f]:
             way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
             if lines[row_grid, r0[f]]:
                 at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
                 for k in range(3):
-                    turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
+                    turn[way, row_grid, r0[f], at, k] += w[k]
         if abs(c1[f] - c0[f]) >= 2:  # the row leg (east or west)
             g, start, end = _straight(c0[f], c1[f])
             if lines[g, r0[f]]:
                 for k in range(3):
-                    plus[g, r0[f], start, k] += w[k, f - f0]
-                    minus[g, r0[f], end, k] += w[k, f - f0]
+                    plus3[g, r0[f], start, k] += w[k]
+                    minus3[g, r0[f], end, k] += w[k]
         if abs(r1[f] - r0[f]) >= 2:  # the column leg (south or north)
             back, start, end = _straight(r0[f], r1[f])
             if lines[2 + back, c1[f]]:
                 for k in range(3):
-                    plus[2 + back, c1[f], start, k] += w[k, f - f0]
-                    minus[2 + back, c1[f], end, k] += w[k, f - f0]
+                    plus3[2 + back, c1[f], start, k] += w[k]
+                    minus3[2 + back, c1[f], end, k] += w[k]
 
 
 @njit(cache=True, inline="always")
@@ -164,22 +178,23 @@ def _straight(a, b):  # fmt: skip
 
 
 @njit(cache=True)
-def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, near, margin,
-                 lines, work):  # fmt: skip
+def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor, margin,
+                 work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
-    ``f1 - 1``, a ``rows`` x ``cols`` mesh) that could pass the period ``floor`` (ns), and its link
-    (grid, line, position), the first in that order; ``-inf`` and (0, 0, 0) where none is solved
-    for. ``w``: (flits, packets, one packet's flits) per flow and image; ``load``, ``made``: the
-    design's link loads in flits and packets (:func:`~pimsim.model.noc_loops.design_grid`;
-    ``made`` is read only along the rows and columns :func:`mark_lines` marks). Only the links
-    whose :func:`next_link_bound` ``near`` times ``margin`` passes ``floor`` are solved for (along
-    the lines ``lines``, :func:`mark_lines`): that bound is at least the link's busy time plus
-    all its cross packets' spans (see :func:`next_link_bound`), and so at least the link's bound
-    of the model (each gap idles at most the cross packet's span; ``margin`` holds a margin of 1e-9
-    of it for the order of the sums, far above their rounding): a link left out is one whose
-    bound would not pass the period. Of those solved for, a link whose busy time plus all its cross
-    packets' spans cannot pass the period is not iterated. ``work``: all-zero workspaces (plus,
-    minus, turn: :func:`_lay_pairs`), each cell set back to 0 as it is read.
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` and ``packets`` per flow and image) that could
+    pass the period ``floor`` (ns), and its link (grid, line, position), the first in that order;
+    ``-inf`` and (0, 0, 0) where none is solved for. ``load``: the design's link loads in flits
+    (:func:`~pimsim.model.noc_loops.design_grid`); its loads in packets are laid here, only along
+    the rows and columns where they are read (``work``'s rows and columns, :func:`mark_lines`).
+    Only the links whose :func:`next_link_bound` (``work``'s near) times ``margin`` passes
+    ``floor`` are solved for (along ``work``'s lines, :func:`mark_lines`): that bound is at least
+    the link's busy time plus all its cross packets' spans (see :func:`next_link_bound`), and so
+    at least the link's bound of the model (each gap idles at most the cross packet's span;
+    ``margin`` holds a margin of 1e-9 of it for the order of the sums, far above their rounding):
+    a link left out is one whose bound would not pass the period. Of those solved for, a link
+    whose busy time plus all its cross packets' spans cannot pass the period is not iterated.
+    ``work``: :func:`design_bound`'s workspaces, each cell of the difference arrays set back to 0
+    as it is read.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -187,8 +202,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    plus, minus, turn = work
-    _lay_pairs(r0, c0, r1, c1, w, f0, f1, lines, plus, minus, turn)
+    legs_plus, legs_minus, made, near, _, lines, hot_rows, hot_cols, (plus, minus, turn) = work
+    _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus, minus, turn, hot_rows, hot_cols,
+               legs_plus, legs_minus)  # fmt: skip
+    prefix_sums(legs_plus, legs_minus, made, rows, cols)
     straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
     turned = np.zeros((2, 3))  # the cell's turns (south, north)
     top, where = -np.inf, (0, 0, 0)
@@ -276,14 +293,8 @@ def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, endin
     if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
         return -np.inf, (0, 0, 0)
     mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
-    lay_legs(r0, c0, r1, c1, packets, f0, f1, hot_rows, hot_cols, plus, minus)
-    prefix_sums(plus, minus, made, rows, cols)
-    w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
-    for f in range(f0, f1):
-        w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
-        w[2, f - f0] = flits[f] / packets[f]
-    return design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, near,
-                        margin, lines, pairs)  # fmt: skip
+    return design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor,
+                        margin, work)  # fmt: skip
 
 
 @njit(cache=True)
