@@ -2,9 +2,9 @@
 
 A link's busy time (its flits per image x the flit time) bounds the period; so does a link idled
 by cross packets on the next link (:mod:`pimsim.model.crossing`). Both need the design's link
-loads (:mod:`pimsim.model.noc_loops`): :func:`noc_bounds` walks each design's flows once, for the
-loads of its rows and columns, the legs of every line and the flits ending at each link, and
-then bounds the period by the busiest link and by the cross packets from the same grid.
+loads (:mod:`pimsim.model.noc_loops`): :func:`noc_bounds` lays them once a design and bounds the
+period by the busiest link and by the cross packets from the same grid (once two compiled loops,
+which laid the grid twice, the second for nearly every design of a --thorough search).
 
 :mod:`pimsim.jitcache` keeps numba's cache in step with the modules these loops call.
 """
@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.crossing import design_bound, last_link, workspaces
-from pimsim.model.noc_loops import column_leg, prefix_sums, row_leg
+from pimsim.model.noc_loops import lay_legs, prefix_sums
 
 
 @njit(cache=True)
@@ -36,14 +36,16 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
     load is larger than those before it. Cross packets are bounded only where a row's traffic one
     way and a column's together could pass the period before (1) (a link's
     :func:`~pimsim.model.crossing.next_link_bound` is at most the flows of its line going its way
-    and those of the column it may turn into). Sums in flow order per design, per line and per
-    cell (see :mod:`pimsim.model.noc_loops`): each line's loads are those laid alone."""
+    and those of the column it may turn into); only then are every line's legs laid (else only
+    those lines'), and the flits ending at each link. Sums in flow order per design, per line and
+    per cell (see :mod:`pimsim.model.noc_loops`): each line's loads are those it has laid alone.
+    """
     count = len(meshes)
     busy, top = np.full(count, -np.inf), np.full(count, -np.inf)
     cell, where = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
-    work = workspaces(side)
-    plus, minus = work[0], work[1]
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
     grid, ending = np.empty((4, side, side)), np.zeros((4, side, side))
+    work, sized = workspaces(1), False  # (the cross bound's, made for the first design it bounds)
     packets = np.empty(len(flits))
     row_load, col_load = np.empty(side), np.empty(side)
     east, west = np.empty(side), np.empty(side)
@@ -56,28 +58,30 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
             continue
         row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
         for f in range(f0, f1):
-            a, b, y, z, x = r0[f], c0[f], r1[f], c1[f], flits[f]
-            if b != z:
-                row_load[a] += x
-                if z > b:
-                    east[a] += x
+            if c0[f] != c1[f]:
+                row_load[r0[f]] += flits[f]
+                if c1[f] > c0[f]:
+                    east[r0[f]] += flits[f]
                 else:
-                    west[a] += x
-                g, line, start, end = row_leg(a, b, z)  # (every leg: lay_legs)
-                plus[g, line, start] += x
-                minus[g, line, end] += x
-            if a != y:
-                col_load[z] += x
-                g, line, start, end = column_leg(a, y, z)
-                plus[g, line, start] += x
-                minus[g, line, end] += x
-            g, line, position = last_link(a, b, y, z)
-            if g >= 0:
-                ending[g, line, position] += x
-        rows, cols = meshes[d, 0], meshes[d, 1]
-        prefix_sums(plus, minus, grid, rows, cols)
+                    west[r0[f]] += flits[f]
+            if r0[f] != r1[f]:
+                col_load[c1[f]] += flits[f]
+        crossing = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
         hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
-        if hot_rows.any() or hot_cols.any():
+        linked = hot_rows.any() or hot_cols.any()
+        if not (crossing or linked):
+            continue
+        rows, cols = meshes[d, 0], meshes[d, 1]
+        if crossing:  # every line's legs, and the flits ending at each link
+            hot_rows[:], hot_cols[:] = True, True
+            for f in range(f0, f1):
+                g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
+                if g >= 0:
+                    ending[g, line, position] += flits[f]
+        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
+        prefix_sums(plus, minus, grid, rows, cols)
+        if linked:
+            hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
             best, at = -1.0, 0
             for g in range(4):
                 lines, length = (rows, cols) if g < 2 else (cols, rows)
@@ -85,16 +89,16 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
                 high, here = -np.inf, 0
                 for a in range(lines):
                     for b in range(length):
-                        x = grid[g, a, b] if hot[a] else 0.0
+                        x = grid[g, a, b] if hot[a] else 0.0  # (as if only those were laid)
                         if x > high:
                             high, here = x, a * side + b
                 if high > best:
                     best, at = high, g * side * side + here
             busy[d], cell[d] = best * flit_ns, at
-        if not (max(east.max(), west.max()) + col_load.max()) * margin > period[d]:
-            reach = max(rows, cols)  # (the ending flits are not needed: cleared)
-            ending[:, :reach, :reach] = 0.0
+        if not crossing:
             continue
+        if not sized:
+            work, sized = workspaces(side), True
         for f in range(f0, f1):
             packets[f] = blocks[flow_made[f]]
         floor = busy[d] if busy[d] > period[d] else period[d]  # (what raise_to makes it)
