@@ -49,6 +49,8 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
     packets = np.empty(len(flits))
     row_load, col_load = np.empty(side), np.empty(side)
     east, west = np.empty(side), np.empty(side)
+    hot_rows, hot_cols = np.empty(side, dtype=np.bool_), np.empty(side, dtype=np.bool_)
+    every = np.ones(side, dtype=np.bool_)
     for d in range(count):
         f0, f1 = flow_start[d], flow_start[d + 1]
         total = 0.0
@@ -67,21 +69,26 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
             if r0[f] != r1[f]:
                 col_load[c1[f]] += flits[f]
         crossing = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
-        hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
-        linked = hot_rows.any() or hot_cols.any()
+        linked = False
+        for i in range(side):
+            hot_rows[i], hot_cols[i] = (
+                row_load[i] * margin > period[d],
+                col_load[i] * margin > period[d],
+            )
+            linked = linked or hot_rows[i] or hot_cols[i]
         if not (crossing or linked):
             continue
         rows, cols = meshes[d, 0], meshes[d, 1]
         if crossing:  # every line's legs, and the flits ending at each link
-            hot_rows[:], hot_cols[:] = True, True
+            lay_legs(r0, c0, r1, c1, flits, f0, f1, every, every, plus, minus)
             for f in range(f0, f1):
                 g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
                 if g >= 0:
                     ending[g, line, position] += flits[f]
-        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
+        else:
+            lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
         prefix_sums(plus, minus, grid, rows, cols)
         if linked:
-            hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
             best, at = -1.0, 0
             for g in range(4):
                 lines, length = (rows, cols) if g < 2 else (cols, rows)
