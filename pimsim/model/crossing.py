@@ -94,9 +94,7 @@ def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
             near[1, r, c] = ending[1, r, c] + pad[1, r + 1, c] + turns_here
             near[2, r, c] = ending[2, r, c] + pad[2, r + 1, c + 2]
             near[3, r, c] = ending[3, r, c] + pad[3, r + 1, c]
-            bound = max(near[0, r, c], near[1, r, c])
-            bound = max(bound, near[2, r, c])
-            bound = max(bound, near[3, r, c])
+            bound = max(max(max(near[0, r, c], near[1, r, c]), near[2, r, c]), near[3, r, c])
             best = max(best, bound)
             for g in range(4):
                 ending[g, r, c] = 0.0
@@ -281,14 +279,12 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
 @njit(cache=True)
 def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending, floor, margin,
                  flit_ns, work):  # fmt: skip
-    """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1`` on a ``rows`` x ``cols`` mesh;
-    ``flits`` and ``packets`` per flow and image) at the period ``floor`` (ns), given its link
-    loads ``load`` and ending flits ``ending`` in flits (:func:`~pimsim.model.noc_loops.design_grid`,
+    """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1``, a ``rows`` x ``cols`` mesh;
+    ``flits``, ``packets`` per flow and image) at the period ``floor`` (ns), given its link loads
+    ``load`` and ending flits ``ending`` (:func:`~pimsim.model.noc_loops.design_grid`,
     :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
     link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
-    the sums) passes ``floor``. ``work``: the workspaces (plus, minus: all-zero ``(4, P, P + 1)``;
-    made, near: ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines ``(4, P)``, rows, columns ``(P,)``: bool; the pairs' three,
-    :func:`design_cross`), left as they are to be used again."""
+    the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready to be used again."""
     plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs = work
     if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
         return -np.inf, (0, 0, 0)
@@ -299,7 +295,9 @@ def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, endin
 
 @njit(cache=True)
 def workspaces(side):  # fmt: skip
-    """All-zero workspaces of :func:`design_bound` for meshes of side ``side`` at most."""
+    """All-zero workspaces of :func:`design_bound` for meshes of side ``P`` = ``side`` at most:
+    plus, minus ``(4, P, P + 1)``; made, near ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines
+    ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`)."""
     made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
     pad = np.zeros((4, side + 2, side + 2))
     lines = np.zeros((4, side), dtype=np.bool_)
@@ -323,8 +321,7 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
     period (the links left out could not); a period of ``-inf`` solves for every link
     (``meshes`` (B, 2): each design's mesh)."""
     count = len(chosen)
-    bound = np.full(count, -np.inf)
-    where = np.zeros(count, dtype=np.int64)
+    bound, where = np.full(count, -np.inf), np.zeros(count, dtype=np.int64)
     side = 1
     for d in range(count):
         if chosen[d]:
