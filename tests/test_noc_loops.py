@@ -1,6 +1,7 @@
-"""The NoC's compiled loops (pimsim.model.noc_loops, pimsim.model.flows) against the rule they
-implement, stated plainly: X-then-Y routes walked link by link, the flows of a layout written out
-share by share. Whole-number flits (exact in any order of the sums) where sums are compared."""
+"""The NoC's compiled loops (pimsim.model.noc_loops, pimsim.model.flows; the bounds on the period:
+tests/test_noc_bounds.py) against the rule they implement, stated plainly: X-then-Y routes walked
+link by link, the flows of a layout written out share by share. Whole-number flits (exact in any
+order of the sums) where sums are compared."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import random
 import numpy as np
 
 from pimsim.model.kernel import link_grids
-from pimsim.model.noc_loops import link_bounds
 
 
 def _route(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int, int]]:
@@ -47,51 +47,6 @@ def test_link_grids_add_each_flow_on_the_links_of_its_route() -> None:
         expected[:2, d, rows:, :] = expected[:2, d, :, cols:] = -np.inf
         expected[2:, d, cols:, :] = expected[2:, d, :, rows:] = -np.inf
     assert np.array_equal(grids, expected)
-
-
-def test_link_bounds_lay_only_the_lines_that_could_pass_the_period() -> None:
-    # a 2x3 mesh, flit time 2 ns (margin 2: no slack); flows A (0,0)->(0,2) 100 flits, B
-    # (1,0)->(1,1) 10, C (0,2)->(1,2) 50. Lines: row 0 carries 100 flits (200 ns), row 1 10 (20
-    # ns), column 2 50 (100 ns). Design 0 at a period of 150 ns: 160 flits (320 ns) pass it, row 0
-    # alone does: its first link (east, row 0, position 0) carries 100 flits, 200 ns; row and
-    # column together (300 ns) could pass it too (the cross-packet term's designs). Design 1, the
-    # same flows at 320 ns: all its flits (320 ns) do not pass it, nothing is laid. Design 2 at
-    # 190 ns: row 0 (200 ns) passes, row and column (300 ns) too; B alone on row 1 does not.
-    ends = [(0, 0, 0, 2), (1, 0, 1, 1), (0, 2, 1, 2)]
-    r0, c0, r1, c1 = (np.array([e[i] for e in ends] * 3, dtype=np.int64) for i in range(4))
-    flits = np.array([100.0, 10.0, 50.0] * 3)
-    busy, cell, crossing = link_bounds(
-        r0,
-        c0,
-        r1,
-        c1,
-        flits,
-        np.array([0, 3, 6, 9]),
-        np.array([[2, 3]] * 3, dtype=np.int64),
-        np.array([150.0, 320.0, 190.0]),
-        2.0,
-        2.0,
-        3,
-    )
-    assert busy.tolist() == [200.0, -np.inf, 200.0]
-    assert cell.tolist() == [0, 0, 0]
-    assert crossing.tolist() == [True, False, True]
-    # C's column alone: at a period of 90 ns only column 2 (100 ns) is laid, its link (south,
-    # column 2, position 0): cell 2 x 9 + 2 x 3 + 0 = 24
-    busy, cell, _ = link_bounds(
-        r0[2:3],
-        c0[2:3],
-        r1[2:3],
-        c1[2:3],
-        flits[2:3],
-        np.array([0, 1]),
-        np.array([[2, 3]], dtype=np.int64),
-        np.array([90.0]),
-        2.0,
-        2.0,
-        3,
-    )
-    assert busy.tolist() == [100.0] and cell.tolist() == [24]
 
 
 def test_flows_of_spread_layers_are_the_layout_written_out() -> None:
@@ -134,20 +89,3 @@ def test_flows_of_spread_layers_are_the_layout_written_out() -> None:
     expected = [(a, b, bits / flit_bits, *rest) for a, b, bits, *rest in expected if a != b]
     assert any(spread) and len(expected) > 100
     assert [tuple(x) for x in zip(*(g.tolist() for g in got), strict=True)] == expected
-
-
-def test_crossing_takes_a_row_one_way() -> None:
-    # a 2x3 mesh, flit time 1 ns (margin 1); flows E (0,0)->(0,2) 100 flits east, W (0,2)->(0,0)
-    # 100 west, C (0,2)->(1,2) 50 down column 2. A link's cross-packet bound takes the flows of its
-    # row going its way and those of the column it may turn into: at most 100 + 50 = 150 ns,
-    # whatever both ways of row 0 carry (200 flits). At a period of 180 ns: row 0 (200 ns) passes
-    # it and is laid (its busiest link 100 ns), no link's cross packets can; at 140 ns they can.
-    ends = [(0, 0, 0, 2), (0, 2, 0, 0), (0, 2, 1, 2)]
-    r0, c0, r1, c1 = (np.array([e[i] for e in ends] * 2, dtype=np.int64) for i in range(4))
-    flits = np.array([100.0, 100.0, 50.0] * 2)
-    busy, _, crossing = link_bounds(
-        r0, c0, r1, c1, flits, np.array([0, 3, 6]), np.array([[2, 3]] * 2, dtype=np.int64),
-        np.array([180.0, 140.0]), 1.0, 1.0, 3,
-    )  # fmt: skip
-    assert busy.tolist() == [100.0, 100.0]
-    assert crossing.tolist() == [False, True]

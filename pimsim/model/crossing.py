@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import Ends
-from pimsim.model.noc_loops import design_grid
+from pimsim.model.noc_loops import column_leg, design_grid, prefix_sums, row_leg
 
 _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far below 1)
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
@@ -42,57 +42,59 @@ _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of t
 @njit(cache=True)
 def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
     """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
-    flows ``f0`` .. ``f1 - 1`` whose last link it is (X then Y: the column leg's last link, else
-    the row leg's), in flow order."""
+    flows ``f0`` .. ``f1 - 1`` whose last link it is (:func:`last_link`), in flow order."""
     for f in range(f0, f1):
-        if r0[f] != r1[f]:
-            ahead = r1[f] > r0[f]
-            g, line, position = (2 if ahead else 3), c1[f], r1[f] - (1 if ahead else 0)
-        elif c0[f] != c1[f]:
-            ahead = c1[f] > c0[f]
-            g, line, position = (0 if ahead else 1), r0[f], c1[f] - (1 if ahead else 0)
-        else:
-            continue
-        out[g, line, position] += flits[f]
+        g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
+        if g >= 0:
+            out[g, line, position] += flits[f]
 
 
 @njit(cache=True, inline="always")
-def _load(grid, g, a, b, rows, cols):  # fmt: skip
-    """``grid[g, a, b]``, 0 outside a ``rows`` x ``cols`` mesh or where it is not positive."""
-    lines, length = (rows, cols) if g < 2 else (cols, rows)
-    if a < 0 or b < 0 or a >= lines or b >= length:
-        return 0.0
-    x = grid[g, a, b]
-    return x if x > 0 else 0.0
+def last_link(r0, c0, r1, c1):  # fmt: skip
+    """The last link (grid, line, position) of a flow from router (``r0``, ``c0``) to (``r1``,
+    ``c1``), X then Y: the column leg's last link, else the row leg's; grid -1 if it does not
+    move."""
+    if r0 != r1:
+        ahead = r1 > r0
+        return (2 if ahead else 3), c1, r1 - (1 if ahead else 0)
+    if c0 != c1:
+        ahead = c1 > c0
+        return (0 if ahead else 1), r0, c1 - (1 if ahead else 0)
+    return -1, 0, 0
 
 
 @njit(cache=True)
-def next_link_bound(grid, ending, rows, cols):  # fmt: skip
+def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
     under X-then-Y routing (straight on; from a row also into the column, either way) plus the
     load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
-    design's :func:`design_cross`, in the grids' unit. A link's idle is at most its cross packets'
-    spans, and its next links carry those and every flow of the link that goes on: busy + sum
-    (next - going on) = sum next + ending. Per link: (ending + next straight) + the two links into
-    the column at the end (down + up). ``ending`` is set to 0 as it is read (a workspace)."""
+    design's :func:`design_cross`, in the grids' unit; each link's own in ``near[g, a, b]`` (0
+    outside the mesh). A link's idle is at most its cross packets' spans, and its next links
+    carry those and every flow of the link that goes on: busy + sum (next - going on) = sum next
+    + ending. Per link: (ending + next straight) + the two links into the column at the end (down
+    + up), each load taken as 0 outside the mesh or where it is not positive. ``ending`` is set
+    to 0 as it is read; ``pad`` ``(4, P + 2, P + 2)``: a workspace (the loads so taken, with a
+    border of 0 around the mesh: read without a test)."""
     side = max(rows, cols)
+    pad[:, : side + 2, : side + 2] = 0.0
+    for g in range(4):
+        lines, length = (rows, cols) if g < 2 else (cols, rows)
+        for a in range(lines):
+            for b in range(length):
+                x = grid[g, a, b]
+                pad[g, a + 1, b + 1] = x if x > 0 else 0.0
     best = -np.inf
     for r in range(side):
         for c in range(side):
             # the links out of router (r, c + 1) and (r, c) into their columns (south + north)
-            turns_next = 0.0
-            if c + 1 < side:
-                turns_next = _load(grid, 2, c + 1, r, rows, cols) + _load(
-                    grid, 3, c + 1, r - 1, rows, cols
-                )
-            turns_here = _load(grid, 2, c, r, rows, cols) + _load(grid, 3, c, r - 1, rows, cols)
-            bound = max(
-                ending[0, r, c] + _load(grid, 0, r, c + 1, rows, cols) + turns_next,
-                ending[1, r, c] + _load(grid, 1, r, c - 1, rows, cols) + turns_here,
-            )
-            bound = max(bound, ending[2, r, c] + _load(grid, 2, r, c + 1, rows, cols))
-            bound = max(bound, ending[3, r, c] + _load(grid, 3, r, c - 1, rows, cols))
+            turns_next = pad[2, c + 2, r + 1] + pad[3, c + 2, r]
+            turns_here = pad[2, c + 1, r + 1] + pad[3, c + 1, r]
+            near[0, r, c] = ending[0, r, c] + pad[0, r + 1, c + 2] + turns_next
+            near[1, r, c] = ending[1, r, c] + pad[1, r + 1, c] + turns_here
+            near[2, r, c] = ending[2, r, c] + pad[2, r + 1, c + 2]
+            near[3, r, c] = ending[3, r, c] + pad[3, r + 1, c]
+            bound = max(max(max(near[0, r, c], near[1, r, c]), near[2, r, c]), near[3, r, c])
             best = max(best, bound)
             for g in range(4):
                 ending[g, r, c] = 0.0
@@ -100,46 +102,97 @@ def next_link_bound(grid, ending, rows, cols):  # fmt: skip
 
 
 @njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn):  # fmt: skip
-    """Add the weights ``w`` (k, ``f1 - f0``) of flows ``f0`` .. ``f1 - 1`` taking a link and then the
-    next one straight on to the difference arrays ``plus``, ``minus`` (4, P, P + 1, k), by the first
-    link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a row into
-    a column to ``turn`` (south / north, east / west, row, position, k), at the row leg's last
-    link; in flow order."""
-    for f in range(f0, f1):
-        if c0[f] != c1[f] and r0[f] != r1[f]:
-            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
-            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
-            for k in range(3):
-                turn[way, row_grid, r0[f], at, k] += w[k, f - f0]
-        if abs(c1[f] - c0[f]) >= 2:
-            _straight(plus, minus, w, f - f0, 0, r0[f], c0[f], c1[f])
-        if abs(r1[f] - r0[f]) >= 2:
-            _straight(plus, minus, w, f - f0, 2, c1[f], r0[f], r1[f])
-
-
-@njit(cache=True, inline="always")
-def _straight(plus, minus, w, i, g, line, a, b):  # fmt: skip
-    """The weights ``w[:, i]`` of a leg from ``a`` to ``b`` along ``line`` of grid ``g`` (east or
-    south; west or north if ``b < a``) added to the difference arrays of its links followed by the
-    next one straight on."""
-    back = 0 if b > a else 1
-    start, end = min(a, b) + back, max(a, b) - 1 + back
-    for k in range(3):
-        plus[g + back, line, start, k] += w[k, i]
-        minus[g + back, line, end, k] += w[k, i]
+def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # fmt: skip
+    """The lines to lay for :func:`design_cross`: ``lines[g, a]``, whether a link of line ``a`` of
+    grid ``g`` could pass the period ``floor`` (its :func:`next_link_bound` ``near`` times
+    ``margin`` does), and ``hot_rows`` / ``hot_cols`` (bool per line), the rows and columns of
+    those links' next links (straight on, and the column a row link may turn into). All three
+    are set anew, for a ``rows`` x ``cols`` mesh."""
+    lines[:], hot_rows[:], hot_cols[:] = False, False, False
+    for g in range(4):
+        count, length = (rows, cols) if g < 2 else (cols, rows)
+        for a in range(count):
+            for b in range(length):
+                if near[g, a, b] * margin > floor:
+                    lines[g, a] = True
+                    if g >= 2:
+                        hot_cols[a] = True
+                        continue
+                    hot_rows[a] = True
+                    column = b + 1 if g == 0 else b
+                    if column < cols:
+                        hot_cols[column] = True
 
 
 @njit(cache=True)
-def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, floor, work):  # fmt: skip
+def _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus3, minus3, turn, hot_rows,
+               hot_cols, plus, minus):  # fmt: skip
+    """Add the weights (flits, packets, one packet's flits: ``flits / packets``) per image of flows
+    ``f0`` .. ``f1 - 1`` taking a link and then the next one straight on to the difference arrays
+    ``plus3``, ``minus3`` (4, P, P + 1, 3), by the first link (ahead: low .. high - 2, back: low +
+    1 .. high - 1), and of those turning from a row into a column to ``turn`` (south / north, east
+    / west, row, position, 3), at the row leg's last link; in flow order. Only along the lines
+    ``lines[g, a]`` (the first link's). In the same walk, the packets of every leg along the rows
+    ``hot_rows`` and the columns ``hot_cols`` to ``plus`` and ``minus`` (as
+    :func:`~pimsim.model.noc_loops.lay_legs`)."""
+    for f in range(f0, f1):
+        x = packets[f]
+        if c0[f] != c1[f] and hot_rows[r0[f]]:
+            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
+        if r0[f] != r1[f] and hot_cols[c1[f]]:
+            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
+        w = (flits[f], x, flits[f] / x)
+        if c0[f] != c1[f] and r0[f] != r1[f]:
+            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
+            if lines[row_grid, r0[f]]:
+                at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+                for k in range(3):
+                    turn[way, row_grid, r0[f], at, k] += w[k]
+        if abs(c1[f] - c0[f]) >= 2:  # the row leg (east or west)
+            g, start, end = _straight(c0[f], c1[f])
+            if lines[g, r0[f]]:
+                for k in range(3):
+                    plus3[g, r0[f], start, k] += w[k]
+                    minus3[g, r0[f], end, k] += w[k]
+        if abs(r1[f] - r0[f]) >= 2:  # the column leg (south or north)
+            back, start, end = _straight(r0[f], r1[f])
+            if lines[2 + back, c1[f]]:
+                for k in range(3):
+                    plus3[2 + back, c1[f], start, k] += w[k]
+                    minus3[2 + back, c1[f], end, k] += w[k]
+
+
+@njit(cache=True, inline="always")
+def _straight(a, b):  # fmt: skip
+    """Of a leg from ``a`` to ``b`` along its line (ahead if ``b > a``): whether it goes back (0, 1:
+    east or west, south + 0 or 1), and the first and last positions of its links followed by the
+    next one straight on (scalars only, see :func:`~pimsim.model.noc_loops.row_leg`)."""
+    back = 0 if b > a else 1
+    return back, min(a, b) + back, max(a, b) - 1 + back
+
+
+@njit(cache=True)
+def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor, margin,
+                 work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
-    ``f1 - 1``, a ``rows`` x ``cols`` mesh) that idle, ns, and its link (grid, line, position), the
-    first in that order; ``-inf`` and (0, 0, 0) where no link idles. ``w``: (flits, packets, one
-    packet's flits) per flow and image; ``load``, ``made``: the design's link loads in flits and
-    packets (:func:`~pimsim.model.noc_loops.design_grid`). ``floor``: a period the design has
-    already; a link whose bound cannot pass it (its busy time plus all its cross packets' spans) is
-    not solved for. ``work``: all-zero workspaces (plus, minus, turn: :func:`_lay_pairs`), each
-    cell set back to 0 as it is read.
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` and ``packets`` per flow and image) that could
+    pass the period ``floor`` (ns), and its link (grid, line, position), the first in that order;
+    ``-inf`` and (0, 0, 0) where none is solved for. ``load``: the design's link loads in flits
+    (:func:`~pimsim.model.noc_loops.design_grid`); its loads in packets are laid here, only along
+    the rows and columns where they are read (``work``'s rows and columns, :func:`mark_lines`).
+    Only the links whose :func:`next_link_bound` (``work``'s near) times ``margin`` passes
+    ``floor`` are solved for (along ``work``'s lines, :func:`mark_lines`): that bound is at least
+    the link's busy time plus all its cross packets' spans (see :func:`next_link_bound`), and so
+    at least the link's bound of the model (each gap idles at most the cross packet's span;
+    ``margin`` holds a margin of 1e-9 of it for the order of the sums, far above their rounding):
+    a link left out is one whose bound would not pass the period. Of those solved for, a link
+    whose busy time plus all its cross packets' spans cannot pass the period is not iterated.
+    ``work``: :func:`design_bound`'s workspaces, each cell of the difference arrays set back to 0
+    as it is read.
 
     Per link, its pairs in this order: the flows going straight on, then those turning south, then
     north (each a pair if its flows make more than half a packet an image); a pair is crossed if
@@ -147,8 +200,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    plus, minus, turn = work
-    _lay_pairs(r0, c0, r1, c1, w, f0, f1, plus, minus, turn)
+    legs_plus, legs_minus, made, near, _, lines, hot_rows, hot_cols, (plus, minus, turn) = work
+    _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus, minus, turn, hot_rows, hot_cols,
+               legs_plus, legs_minus)  # fmt: skip
+    prefix_sums(legs_plus, legs_minus, made, rows, cols)
     straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
     turned = np.zeros((2, 3))  # the cell's turns (south, north)
     top, where = -np.inf, (0, 0, 0)
@@ -156,8 +211,10 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
     n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
     span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
     for g in range(4):
-        lines, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
-        for a in range(lines):
+        count, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
+        for a in range(count):
+            if not lines[g, a]:
+                continue
             for b in range(length):
                 for k in range(3):  # (as np.cumsum: the first difference, then a sum)
                     x = plus[g, a, b, k] - minus[g, a, b, k]
@@ -166,6 +223,8 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
                     if g < 2:
                         turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
                         turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
+                if not near[g, a, b] * margin > floor:
+                    continue
                 pairs = 0
                 if straight[1] > 0.5:  # (g, a, b) then straight on
                     n_a[pairs] = straight[1]
@@ -218,50 +277,66 @@ def design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns, flo
 
 
 @njit(cache=True)
+def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending, floor, margin,
+                 flit_ns, work):  # fmt: skip
+    """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1``, a ``rows`` x ``cols`` mesh;
+    ``flits``, ``packets`` per flow and image) at the period ``floor`` (ns), given its link loads
+    ``load`` and ending flits ``ending`` (:func:`~pimsim.model.noc_loops.design_grid`,
+    :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
+    link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
+    the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready to be used again."""
+    plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs = work
+    if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
+        return -np.inf, (0, 0, 0)
+    mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
+    return design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor,
+                        margin, work)  # fmt: skip
+
+
+@njit(cache=True)
+def workspaces(side):  # fmt: skip
+    """All-zero workspaces of :func:`design_bound` for meshes of side ``P`` = ``side`` at most:
+    plus, minus ``(4, P, P + 1)``; made, near ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines
+    ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`)."""
+    made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
+    pad = np.zeros((4, side + 2, side + 2))
+    lines = np.zeros((4, side), dtype=np.bool_)
+    hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
+    pairs = (
+        np.zeros((4, side, side + 1, 3)),
+        np.zeros((4, side, side + 1, 3)),
+        np.zeros((2, 2, side, side, 3)),
+    )
+    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
+    return plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs
+
+
+@njit(cache=True)
 def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, period, margin,
-                 flit_ns, filtered, mesh):  # fmt: skip
+                 flit_ns, mesh):  # fmt: skip
     """Per design (``chosen``: (B,) bool, the designs to bound; ``flow_start``: their flows), the
-    longest bound of :func:`design_cross` and its link as a cell of mesh side ``mesh``
-    (``grid x mesh x mesh + line x mesh + position``); ``-inf`` and 0 where no link idles.
-    ``period``: each design's period so far (the floor). ``filtered``: first a cheaper bound, its
-    :func:`next_link_bound` (times ``margin``: the flit time and a margin for the order of the
-    sums) must pass the period (the link loads of a design's mesh: ``meshes`` (B, 2))."""
+    longest bound of :func:`design_cross` over the links that could pass its period so far
+    (``period``, :func:`design_bound`) and its link as a cell of mesh side ``mesh`` (``grid x mesh
+    x mesh + line x mesh + position``); ``-inf`` and 0 where none does. Exact where it passes the
+    period (the links left out could not); a period of ``-inf`` solves for every link
+    (``meshes`` (B, 2): each design's mesh)."""
     count = len(chosen)
-    bound = np.full(count, -np.inf)
-    where = np.zeros(count, dtype=np.int64)
+    bound, where = np.full(count, -np.inf), np.zeros(count, dtype=np.int64)
     side = 1
     for d in range(count):
         if chosen[d]:
             side = max(side, meshes[d, 0], meshes[d, 1])
-    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    load, made, ending = (
-        np.empty((4, side, side)),
-        np.empty((4, side, side)),
-        np.zeros((4, side, side)),
-    )
-    # the pairs' workspaces, allocated for the first design solved for
-    plus3, minus3, turn = np.zeros((4, 1, 2, 3)), np.zeros((4, 1, 2, 3)), np.zeros((2, 2, 1, 1, 3))
+    work = workspaces(side)
+    load, ending = np.empty((4, side, side)), np.zeros((4, side, side))
     for d in range(count):
         if not chosen[d]:
             continue
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
-        if filtered:
-            ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
-            near = next_link_bound(load, ending, rows, cols)
-            if not near * margin > period[d]:
-                continue
-        design_grid(r0, c0, r1, c1, packets, f0, f1, rows, cols, plus, minus, made)
-        if plus3.shape[1] < side:
-            plus3, minus3 = np.zeros((4, side, side + 1, 3)), np.zeros((4, side, side + 1, 3))
-            turn = np.zeros((2, 2, side, side, 3))
-        w = np.empty((3, f1 - f0))  # (flits, packets, one packet's flits) per flow
-        for f in range(f0, f1):
-            w[0, f - f0], w[1, f - f0] = flits[f], packets[f]
-            w[2, f - f0] = flits[f] / packets[f]
-        top, link = design_cross(r0, c0, r1, c1, w, f0, f1, rows, cols, load, made, flit_ns,
-                                 period[d], (plus3, minus3, turn))  # fmt: skip
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load)
+        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
+        top, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending,
+                                 period[d], margin, flit_ns, work)  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
@@ -300,7 +375,6 @@ def cross_idle_bounds(
         np.full(count, -np.inf),
         1.0,
         float(flit_ns),
-        False,
         side,
     )
 
@@ -315,10 +389,11 @@ def next_link_bounds(
     flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
     near, ending = np.zeros(count), np.zeros((count, 4, side, side))
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    load = np.zeros((4, side, side))
+    load, work = np.zeros((4, side, side)), np.empty((4, side, side))
+    pad = np.empty((4, side + 2, side + 2))
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
         design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
         ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
-        near[d] = next_link_bound(load, ending[d].copy(), rows, cols)
+        near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work, pad)
     return near, ending

@@ -16,7 +16,6 @@ from numba import njit
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
 from pimsim.model.bounds import _raise, layer_bound, port_load, raise_to
-from pimsim.model.crossing import cross_bounds
 from pimsim.model.evaluation import Evaluation, Figures
 from pimsim.model.flows import batch_flows
 from pimsim.model.kernel import (
@@ -30,7 +29,7 @@ from pimsim.model.kernel import (
 )
 from pimsim.model.kernel_jit import layer_worst, share_times
 from pimsim.model.latency import layer_times
-from pimsim.model.noc_loops import link_bounds
+from pimsim.model.noc_bounds import noc_bounds
 from pimsim.model.offchip import interface_port_bits
 from pimsim.model.pricing import noc_buffer_bits, price_batch
 from pimsim.model.shared_jit import shared_bounds
@@ -203,20 +202,15 @@ def _evaluate_part(t: NetworkTables, st: Stack, latency: bool) -> list[Evaluatio
     noc = (*ends, flits)
     # a link carries only the flows whose leg runs along its row (column): the busiest link of
     # the lines that could pass the period, and a link idled by cross packets on the next one
-    # where a row's and the next column's traffic could (pimsim.model.noc_loops, .crossing)
+    # where a row's and the next column's traffic could (pimsim.model.noc_bounds, .crossing)
     margin = st.flit_ns * (1 + 1e-9)  # (a margin for the order of the sums)
     side = int(st.meshes.max())
     flit_ns = float(st.flit_ns)  # (one signature of the compiled loops)
-    busy_ns, cell, crossing = link_bounds(
-        *noc, flow_start, st.meshes, period, margin, flit_ns, side
+    busy_ns, cell, top, cross_cell = noc_bounds(
+        *noc, blocks, flow_made, flow_start, st.meshes, period, margin, flit_ns, side
     )
     period, cause, where = raise_to(busy_ns, 3, cell, period, cause, where)
-    if crossing.any():
-        packets = np.take(blocks.astype(float), flow_made)
-        top, cell = cross_bounds(
-            *noc, packets, flow_start, crossing, st.meshes, period, margin, flit_ns, True, side
-        )
-        period, cause, where = raise_to(top, 3, cell, period, cause, where)
+    period, cause, where = raise_to(top, 3, cross_cell, period, cause, where)
     # scratchpad bits the NoC transfers read and write, every design's macros at once (each bin
     # sees only its design's flows, in their order)
     if st.flit_bits & (st.flit_bits - 1):

@@ -12,8 +12,9 @@ fixes every figure to the last bit): per cell, the weights of the legs starting 
 (``plus``) less those of the legs ending there in flow order (``minus``), then the prefix sums of
 ``plus - minus`` along the line, position by position (what ``np.cumsum`` does).
 
-:mod:`pimsim.model.crossing`'s compiled loops call these: numba's cache does not see an edit of
-this file from there; :mod:`pimsim.jitcache` does, and clears the package's cache.
+The compiled loops of :mod:`pimsim.model.crossing` and :mod:`pimsim.model.noc_bounds` call these:
+numba's cache does not see an edit of this file from there; :mod:`pimsim.jitcache` does, and
+clears the package's cache.
 """
 
 from __future__ import annotations
@@ -26,23 +27,34 @@ from numba import njit
 def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus):  # fmt: skip
     """Add each leg of flows ``f0`` .. ``f1 - 1`` (in that order) to the difference arrays ``plus``
     and ``minus`` ``(4, lines, positions + 1)``: ``weight[f]`` where it starts (its lowest index)
-    and where it ends (its highest index) on its grid's line; only the legs along the rows
-    ``hot_rows`` and the columns ``hot_cols`` (bool per line); a leg that does not move is not
-    laid."""
+    and where it ends (its highest index) on its grid's line (:func:`row_leg`,
+    :func:`column_leg`); only the legs along the rows ``hot_rows`` and the columns ``hot_cols``
+    (bool per line); a leg that does not move is not laid."""
     for f in range(f0, f1):
+        x = weight[f]
         if c0[f] != c1[f] and hot_rows[r0[f]]:
-            g = 0 if c1[f] > c0[f] else 1
-            _event(plus, minus, g, r0[f], min(c0[f], c1[f]), max(c0[f], c1[f]), weight[f])
+            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
         if r0[f] != r1[f] and hot_cols[c1[f]]:
-            g = 2 if r1[f] > r0[f] else 3
-            _event(plus, minus, g, c1[f], min(r0[f], r1[f]), max(r0[f], r1[f]), weight[f])
+            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+            plus[g, line, start] += x
+            minus[g, line, end] += x
 
 
 @njit(cache=True, inline="always")
-def _event(plus, minus, g, line, start, end, x):  # fmt: skip
-    """``x`` added to ``plus[g, line, start]`` and ``minus[g, line, end]``."""
-    plus[g, line, start] += x
-    minus[g, line, end] += x
+def row_leg(r0, c0, c1):  # fmt: skip
+    """The grid (east 0, west 1), line and first and last positions of the row leg of a flow
+    from router (``r0``, ``c0``) to column ``c1`` (scalars only: a compiled helper that writes
+    into arrays costs far more a call)."""
+    return (0 if c1 > c0 else 1), r0, min(c0, c1), max(c0, c1)
+
+
+@njit(cache=True, inline="always")
+def column_leg(r0, r1, c1):  # fmt: skip
+    """The grid (south 2, north 3), line and first and last positions of the column leg of a flow
+    from row ``r0`` to router (``r1``, ``c1``)."""
+    return (2 if r1 > r0 else 3), c1, min(r0, r1), max(r0, r1)
 
 
 @njit(cache=True)
@@ -89,64 +101,3 @@ def batch_grids(r0, c0, r1, c1, flits, flow_start, meshes, side):  # fmt: skip
             lines, length = (rows, cols) if g < 2 else (cols, rows)
             out[g, d, :lines, :length] = grid[g, :lines, :length]
     return out
-
-
-@njit(cache=True)
-def link_bounds(r0, c0, r1, c1, flits, flow_start, meshes, period, margin, flit_ns, side):  # fmt: skip
-    """Per design: the busy time per image (ns) of its busiest link where it could set the period,
-    else ``-inf``; that link's cell (``grid x side x side + line x side + position``); and whether
-    a row's traffic one way and a column's together could pass the period (the designs whose
-    links the cross packets of :mod:`pimsim.model.crossing` could idle: a link's bound there,
-    :func:`~pimsim.model.crossing.next_link_bound`, is at most the flows of its line going its
-    way and those of the column it may turn into).
-
-    A design's flits times ``margin`` (the flit time and a margin for the order of the sums) must
-    pass its ``period`` for any link to set it, and then only along the rows and columns whose own
-    traffic does (no link of another line can: its load is at most its line's); only those lines
-    are laid, the others' cells are 0. The busiest link: per grid (east, west, south, north) the
-    first largest cell of the mesh row by row, then the first grid whose load is larger than those
-    before it. Sums in flow order per design, per line and per cell (see the module)."""
-    count = len(meshes)
-    busy = np.full(count, -np.inf)
-    cell = np.zeros(count, dtype=np.int64)
-    crossing = np.zeros(count, dtype=np.bool_)
-    plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    grid = np.empty((4, side, side))
-    row_load, col_load = np.empty(side), np.empty(side)
-    east, west = np.empty(side), np.empty(side)
-    for d in range(count):
-        f0, f1 = flow_start[d], flow_start[d + 1]
-        total = 0.0
-        for f in range(f0, f1):
-            total += flits[f]
-        if not total * margin > period[d]:
-            continue
-        row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
-        for f in range(f0, f1):
-            if c0[f] != c1[f]:
-                row_load[r0[f]] += flits[f]
-                if c1[f] > c0[f]:
-                    east[r0[f]] += flits[f]
-                else:
-                    west[r0[f]] += flits[f]
-            if r0[f] != r1[f]:
-                col_load[c1[f]] += flits[f]
-        crossing[d] = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
-        hot_rows, hot_cols = row_load * margin > period[d], col_load * margin > period[d]
-        if not (hot_rows.any() or hot_cols.any()):
-            continue
-        rows, cols = meshes[d, 0], meshes[d, 1]
-        lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
-        prefix_sums(plus, minus, grid, rows, cols)
-        best, where = -1.0, 0
-        for g in range(4):
-            lines, length = (rows, cols) if g < 2 else (cols, rows)
-            top, at = -np.inf, 0
-            for a in range(lines):
-                for b in range(length):
-                    if grid[g, a, b] > top:
-                        top, at = grid[g, a, b], a * side + b
-            if top > best:
-                best, where = top, g * side * side + at
-        busy[d], cell[d] = best * flit_ns, where
-    return busy, cell, crossing
