@@ -103,11 +103,4 @@ def _flows(edge_src, edge_dst, edge_bits, out_bits, layer_start, macro, frac, sp
                         layer[k], made[k] = c, p
                         k += 1
         design[k0:k] = d
-    return (
-        src[:k].copy(),
-        dst[:k].copy(),
-        flits[:k].copy(),
-        layer[:k].copy(),
-        design[:k].copy(),
-        made[:k].copy(),
-    )
+    return src[:k], dst[:k], flits[:k], layer[:k], design[:k], made[:k]  # (views: no copies)

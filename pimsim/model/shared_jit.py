@@ -27,6 +27,23 @@ _LOAD, _MVM, _ADC, _SHIFT_ADD, _ADD = (
 _N_STAGES = len(STAGES)
 
 
+@njit(cache=True)
+def _by_macro(macro, n_macros):
+    """The positions of ``macro`` (each in ``0 .. n_macros - 1``) sorted by macro, in their order
+    within a macro: ``np.argsort(macro, kind="stable")``, by counting (numba's merge sort took
+    some 40 ns an element)."""
+    first = np.zeros(n_macros + 1, dtype=np.int64)
+    for i in range(len(macro)):
+        first[macro[i] + 1] += 1
+    for m in range(n_macros):
+        first[m + 1] += first[m]
+    order = np.empty(len(macro), dtype=np.int64)
+    for i in range(len(macro)):
+        order[first[macro[i]]] = i
+        first[macro[i]] += 1
+    return order
+
+
 @njit(cache=True, error_model="numpy")
 def _argmax_cells(values, shared, shared_start, macro_start):
     """Per design, the largest of ``values`` (one row per listed macro, in batch order; design
@@ -62,7 +79,7 @@ def interleaved_busy(stages, period, blocks, bits, macro, n_macros):
     n = len(macro)
     if n < 2:
         return out
-    order = np.argsort(macro, kind="mergesort")
+    order = _by_macro(macro, n_macros)
     for i in range(n - 1):
         a, b = order[i], order[i + 1]
         if macro[a] != macro[b]:
@@ -140,7 +157,7 @@ def unit_turns(
     n = len(macro)
     if n < 2:
         return out
-    order = np.argsort(macro, kind="mergesort")
+    order = _by_macro(macro, n_macros)
     where = macro[order]
     image = np.empty(n)
     cycle, job, arrive, hold = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -196,6 +213,25 @@ def unit_turns(
     for i in range(n):
         out[macro[i]] = _max(out[macro[i]], image[i] + extra[i])
     return out
+
+
+@njit(cache=True)
+def _gather(rows, stages, period, blocks, glay, bit_iters, lay, local, macro):
+    """The figures of the shares ``rows`` (in that order): their full-block stage times
+    (stages, R), block periods, blocks per image and bit iterations (floats), and their macros'
+    compact numbers ``local``."""
+    n_rows = len(rows)
+    out = np.empty((stages.shape[0], n_rows))
+    for r in range(stages.shape[0]):
+        for i in range(n_rows):
+            out[r, i] = stages[r, rows[i]]
+    at_period, at_blocks, at_bits = np.empty(n_rows), np.empty(n_rows), np.empty(n_rows)
+    at_macro = np.empty(n_rows, dtype=np.int64)
+    for i in range(n_rows):
+        s = rows[i]
+        at_period[i], at_blocks[i] = period[s], float(blocks[glay[s]])
+        at_bits[i], at_macro[i] = float(bit_iters[lay[s]]), local[macro[s]]
+    return out, at_period, at_blocks, at_bits, at_macro
 
 
 @njit(cache=True, error_model="numpy")
@@ -263,24 +299,53 @@ def shared_bounds(
         if local[m] >= 0:
             shared[local[m]] = m
     shared_start = np.searchsorted(shared, macro_start)
+    # the shares of those macros, their weight shares not on their own runs of the bank (which
+    # take it in turns) and the shares on their own runs (in shared macros), each in share order
+    n_in = n_pairs = n_runs = 0
+    for s in range(n):
+        if local[macro[s]] >= 0:
+            n_in += 1
+            n_pairs += weight[s] and not own_run[s]
+        n_runs += own_run[s]
+    shares = np.empty(n_in, dtype=np.int64)
+    pairs = np.empty(n_pairs, dtype=np.int64)
+    runs = np.empty(n_runs, dtype=np.int64)
+    i_in = i_pairs = i_runs = 0
+    for s in range(n):
+        if local[macro[s]] >= 0:
+            shares[i_in] = s
+            i_in += 1
+            if weight[s] and not own_run[s]:
+                pairs[i_pairs] = s
+                i_pairs += 1
+        if own_run[s]:
+            runs[i_runs] = s
+            i_runs += 1
     # the parts' busy times, the shift-and-add units in whole actions (each job holding the
     # units it spreads over) where the macro has such units
-    shares = np.array([s for s in range(n) if local[macro[s]] >= 0], dtype=np.int64)
-    where = np.empty(len(shares), dtype=np.int64)
+    where = np.empty(n_in, dtype=np.int64)
     in_whole = np.zeros(n_shared)
-    for i in range(len(shares)):
+    for i in range(n_in):
         where[i] = local[macro[shares[i]]]
         in_whole[where[i]] += shift_add_ns[shares[i]]
+    n_units = units.shape[1]
+    shared_adcs, shared_port = np.empty(n_shared), np.empty(n_shared)
+    shared_units = np.empty((n_shared, n_units))
+    for j in range(n_shared):
+        m = shared[j]
+        shared_adcs[j], shared_port[j] = adcs[m], port_bits_per_ns[m]
+        for u in range(n_units):
+            shared_units[j, u] = units[m, u]
     busy = macro_busy(
         work_t,
         shares,
         where,
         n_shared,
         busy_rows,
-        adcs[shared],
+        shared_adcs,
         adc_ghz,
-        port_bits_per_ns[shared],
-        np.ascontiguousarray(units[shared]),
+        shared_port,
+        shared_units,
         unit_rate,
     )
     for j in range(n_shared):
@@ -288,39 +353,40 @@ def shared_bounds(
             busy[j, 2 + sa_unit] = in_whole[j]
     busy_top, busy_cell = _argmax_cells(busy, shared, shared_start, macro_start)
     # the weight shares that take the bank in turns
-    pairs = np.array([s for s in shares if weight[s] and not own_run[s]], dtype=np.int64)
-    turns = interleaved_busy(
-        np.ascontiguousarray(stages[:, pairs]),
-        period[pairs],
-        blocks[glay[pairs]].astype(np.float64),
-        bit_iters[lay[pairs]].astype(np.float64),
-        local[macro[pairs]],
-        n_shared,
+    p_stages, p_period, p_blocks, p_bits, p_macro = _gather(
+        pairs, stages, period, blocks, glay, bit_iters, lay, local, macro
     )
+    turns = interleaved_busy(p_stages, p_period, p_blocks, p_bits, p_macro, n_shared)
     # shares on their own runs of the bank convert at once: they take only the units in turns
     # (the units' load bounds the period through the busy times); own runs are in shared macros
-    runs = np.flatnonzero(own_run)
-    g = glay[runs]
-    add_elements = np.empty(len(runs))
-    for i in range(len(runs)):
+    r_stages, r_period, r_blocks, r_bits, r_macro = _gather(
+        runs, stages, period, blocks, glay, bit_iters, lay, local, macro
+    )
+    r_last, r_pool, r_lay = np.empty(n_runs), np.empty(n_runs), np.empty(n_runs, dtype=np.int64)
+    add_elements, add_units = np.empty(n_runs), np.empty(n_runs)
+    r_whole = np.empty(n_runs, dtype=np.bool_)
+    for i in range(n_runs):
         r = runs[i]
-        add_elements[i] = add_work[lay[r]] * frac[r] * full[g[i]]
+        r_last[i], r_pool[i], r_lay[i] = last_period[r], pool[r], lay[r]
+        add_elements[i] = add_work[lay[r]] * frac[r] * full[glay[r]]
+        add_units[i] = units[macro[r], add_unit]
+        r_whole[i] = frac[r] > 1 - 1e-9
     own = unit_turns(
-        np.ascontiguousarray(stages[:, runs]),
-        period[runs],
-        last_period[runs],
-        blocks[g],
-        bit_iters[lay[runs]].astype(np.float64),
-        pool[runs],
+        r_stages,
+        r_period,
+        r_last,
+        r_blocks,
+        r_bits,
+        r_pool,
         add_elements,
-        units[macro[runs], add_unit],
+        add_units,
         add_lanes,
         add_ghz,
-        lay[runs],
+        r_lay,
         edge_src,
         edge_dst,
-        frac[runs] > 1 - 1e-9,
-        local[macro[runs]],
+        r_whole,
+        r_macro,
         n_shared,
     )
     slowest = np.empty((n_shared, 1))
