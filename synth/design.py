@@ -127,6 +127,8 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
         if not all(type(a) is Allocation for a in allocs):  # (an infeasible one's are unset)
             raise ValueError("the inventory of a batch with an infeasible candidate")
+        if len(allocs) != len(allocs.macros):  # (a batch changed in place since it was made)
+            raise ValueError("the inventory of a batch whose arrays are not its allocations'")
         adcs, units, kib, crossbars = allocs.arrays
         counts = np.array(allocs.macros, dtype=np.int64)
     else:

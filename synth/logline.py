@@ -54,26 +54,29 @@ class LineParts:
     ``Combo``, tuples) are kept, at most ``most`` of them (then all are forgotten at once: a
     few MB at most)."""
 
-    __slots__ = ("held", "most", "texts", "tails")
+    __slots__ = ("held", "most", "texts", "pair_texts", "tails")
 
     def __init__(self, most: int = 1 << 16) -> None:
         self.most = most  # objects held at most (a unit's partitions make two new pairs a line)
         self.held: list[object] = []
-        self.texts: dict[int, str | None] = {}  # by id: a combo's head, a dup's or a pair's
+        self.texts: dict[int, str | None] = {}  # by id: a combo's head, a dup's
+        self.pair_texts: dict[int, str | None] = {}  # by id: a pair's (one tuple may be both)
         self.tails: dict[tuple[Any, ...], str | None] = {}
 
-    def text(self, obj: Any, write: Callable[[Any], str | None]) -> str | None:
-        """``write(obj)``, kept by the object's identity if it is immutable."""
-        key = id(obj)
-        if key in self.texts:
-            return self.texts[key]
+    def text(self, obj: Any, write: Callable[[Any], str | None], pair: bool = False) -> str | None:
+        """``write(obj)``, kept by the object's identity if it is immutable (a pair's apart: the
+        same tuple may be a dup and a pair, written differently)."""
+        key, texts = id(obj), self.pair_texts if pair else self.texts
+        if key in texts:
+            return texts[key]
         out = write(obj)
         if type(obj) is tuple or type(obj) is Combo:
             if len(self.held) >= self.most:  # forget them all (and the ids with them)
                 self.held.clear()
                 self.texts.clear()
+                self.pair_texts.clear()
             self.held.append(obj)
-            self.texts[key] = out
+            texts[key] = out
         return out
 
 
@@ -90,6 +93,7 @@ def log_line(found: LogRecord, parts: LineParts) -> str:
     numpy scalar), an infinite or NaN figure (json's ``Infinity``), or a metric named like a head
     field or needing escapes (no format) is written by json itself."""
     metrics, texts, combo, dup = found.metrics, parts.texts, found.combo, found.dup
+    pair_texts = parts.pair_texts
     # (None: not kept yet, or kept as one json writes; parts.text tells them apart)
     head = texts.get(id(combo)) or parts.text(combo, _head_text)
     dup_text = texts.get(id(dup)) or parts.text(dup, _ints_text)
@@ -98,10 +102,10 @@ def log_line(found: LogRecord, parts: LineParts) -> str:
     if tail is _NEW:
         tail = parts.tails[names] = _tail_format(names)
     partition = found.partition
-    pairs = list(map(texts.get, map(id, partition)))
+    pairs = list(map(pair_texts.get, map(id, partition)))
     if None in pairs:  # a pair not seen yet (a child's new one or two), or not one of ints
         pairs = [
-            parts.text(pair, _pair_text) if text is None else text
+            parts.text(pair, _pair_text, True) if text is None else text
             for pair, text in zip(partition, pairs, strict=True)
         ]
     values = tuple(metrics.values())

@@ -99,6 +99,24 @@ def test_equal_parts_of_other_types() -> None:
         assert "true" in log_line(twin, parts)
 
 
+def test_one_tuple_as_a_dup_and_as_a_pair() -> None:
+    """The same tuple object as a dup and as a partition's pair (either first): written as json
+    writes each, ``[0,1]`` and ``[[0,1]]`` (a reviewer's case: texts kept by identity alone
+    gave the pair the dup's text)."""
+    metrics = dict.fromkeys(METRICS, 0.5)
+    t = (0, 1)
+    combo = Combo(3, 0.2, 2, 256, 1)
+    for records in (
+        [Found(0.5, combo, t, (t, (0, 1)), metrics)],
+        [Found(0.5, combo, (2, 3), (t,), metrics), Found(0.5, combo, t, ((2, 3),), metrics)],
+    ):
+        parts = LineParts()
+        for f in records:
+            assert log_line(f, parts) == json_line(f.to_dict())
+    line = log_line(records[1], parts)
+    assert '"dup":[0,1],"partition":[[2,3]]' in line
+
+
 def test_a_design_of_the_search_and_its_odd_twins() -> None:
     """A line as the search writes it, then the same record with a value json writes in its own
     way: each line still parses back to the record, and equals json's."""
