@@ -34,6 +34,7 @@ from synth.layout import Layouts, Macros
 __all__ = [
     "Allocation",
     "Allocations",
+    "batch_arrays",
     "AreaTable",
     "Infeasible",
     "allocate",
@@ -69,6 +70,29 @@ class Allocations(list):
     #: the batch's per-macro ADCs, units, scratchpad KiB and crossbars, candidate after
     #: candidate (what the allocations are slices of; an infeasible candidate's are not set)
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def batch_arrays(
+    allocs: list[Allocation],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The per-macro arrays of a batch of allocations laid end to end (for the inventory and the
+    kernel's view): each one's macro count (B,), then crossbars, ADCs, units (M, U) and
+    scratchpad KiB per macro. An :class:`Allocations` of candidates that all fit is read from
+    the arrays its allocations are slices of, not concatenated again."""
+    if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
+        if not all(type(a) is Allocation for a in allocs):  # (an infeasible one's are unset)
+            raise ValueError("a batch with an infeasible candidate (its arrays are unset)")
+        if len(allocs) != len(allocs.macros):  # (a batch changed in place since it was made)
+            raise ValueError("a batch whose arrays are not its allocations'")
+        adcs, units, kib, crossbars = allocs.arrays
+        return np.array(allocs.macros, dtype=np.int64), crossbars, adcs, units, kib
+    return (
+        np.array([len(a.adcs) for a in allocs], dtype=np.int64),
+        np.concatenate([a.crossbars for a in allocs]),
+        np.concatenate([a.adcs for a in allocs]),
+        np.concatenate([a.units for a in allocs]),
+        np.concatenate([a.buffer_kib for a in allocs]),
+    )
 
 
 class Infeasible(Exception):

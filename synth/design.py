@@ -27,6 +27,7 @@ from synth.allocate import (
     Infeasible,
     allocate,
     allocate_batch,
+    batch_arrays,
     interface_bound_ns,
     per_blocks,
 )
@@ -110,11 +111,10 @@ class Stocked:
 
 def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     """Peak power, area and static power by component of each allocation through the one
-    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch (an
-    :class:`~synth.allocate.Allocations` of candidates that all fit is read from its arrays,
-    not concatenated again): its crossbars (with
-    their DACs and sample-and-holds), ADCs, units, scratchpads, one router per macro, the NoC's
-    chip-level part and one off-chip interface.
+    inventory (:func:`pimsim.model.inventory.stocks`), for a whole batch (its arrays by
+    :func:`~synth.allocate.batch_arrays`): its crossbars (with their DACs and sample-and-holds),
+    ADCs, units, scratchpads, one router per macro, the NoC's chip-level part and one off-chip
+    interface.
 
     The per-part figures are the inventory's own (``ctx.unit_stock``: one of every part); each is
     scaled by the allocation's count of that part and added in the inventory's order (the
@@ -124,19 +124,7 @@ def inventory_batch(ctx: ComboContext, allocs: list[Allocation]) -> Stocked:
     tables = ctx.loop_tables.get("inventory")
     if tables is None:
         tables = ctx.loop_tables["inventory"] = _part_table(ctx)
-    if isinstance(allocs, Allocations):  # a whole batch that fits: its arrays as they are
-        if not all(type(a) is Allocation for a in allocs):  # (an infeasible one's are unset)
-            raise ValueError("the inventory of a batch with an infeasible candidate")
-        if len(allocs) != len(allocs.macros):  # (a batch changed in place since it was made)
-            raise ValueError("the inventory of a batch whose arrays are not its allocations'")
-        adcs, units, kib, crossbars = allocs.arrays
-        counts = np.array(allocs.macros, dtype=np.int64)
-    else:
-        counts = np.array([len(a.adcs) for a in allocs], dtype=np.int64)
-        crossbars = np.concatenate([a.crossbars for a in allocs])
-        adcs = np.concatenate([a.adcs for a in allocs])
-        units = np.concatenate([a.units for a in allocs])
-        kib = np.concatenate([a.buffer_kib for a in allocs])
+    counts, crossbars, adcs, units, kib = batch_arrays(allocs)
     peak, area, static = loops.inventory_arrays(
         counts,
         crossbars,
@@ -213,11 +201,12 @@ def design_stack(
 ) -> Stack:
     """The kernel's view of many candidates laid end to end (what
     :func:`pimsim.model.evaluate.evaluate_stack` reads; ``static_w``: (B, C) their static power
-    by component from :func:`inventory_batch`). The batch's arrays are concatenated once and
-    handed to three compiled passes: the layout (:func:`pimsim.model.stack.lay_out`), the meshes
-    and router snakes (one router per macro, :func:`pimsim.model.plan.router_grid`) and the
-    scratchpads' energies and ports (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is kept
-    in ``ctx.loop_tables`` and sliced."""
+    by component from :func:`inventory_batch`). The batch's arrays
+    (:func:`~synth.allocate.batch_arrays`) are handed to three compiled passes: the layout
+    (:func:`pimsim.model.stack.lay_out`), the meshes and router snakes (one router per macro,
+    :func:`pimsim.model.plan.router_grid`) and the scratchpads' energies and ports
+    (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is
+    kept in ``ctx.loop_tables`` and sliced."""
     count, n = len(allocs), len(ctx.tables.names)
     noc, io = ctx.parts.noc, ctx.parts.interface
     io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
@@ -235,16 +224,17 @@ def design_stack(
             np.zeros(count, dtype=bool),
         )
     action_pj, hop_pj, bit_pj, wired, spread_given = (x[:count] for x in same)
+    m_count, _, adcs, units, kib = batch_arrays(allocs)
     lay = lay_out(
         n,
         [m.share_layer for m in macros],
         [m.share_macro for m in macros],
-        np.fromiter((len(a.adcs) for a in allocs), np.int64, count),
+        m_count,
         wired,
     )
     meshes, positions = router_grid(np.diff(lay["macro_start"]))
     port, buffer_pj = buffer_figures(
-        np.concatenate([a.buffer_kib for a in allocs], dtype=np.int64),
+        np.ascontiguousarray(kib, dtype=np.int64),
         ctx.buffer_kib,
         ctx.buffer_port,
         ctx.buffer_bit_pj,
@@ -255,8 +245,8 @@ def design_stack(
         share_frac=np.concatenate([m.share_frac for m in macros]),
         per_block=per_blocks(ctx, dups).ravel(),
         macros=MacroArrays(
-            np.concatenate([a.adcs for a in allocs], dtype=float),
-            np.concatenate([a.units for a in allocs], dtype=float),
+            adcs.astype(float),
+            units.astype(float),
             port,
         ),
         positions=positions,
