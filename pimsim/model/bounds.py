@@ -97,13 +97,13 @@ def raise_to(
     returned."""
     if not isinstance(bound, np.ndarray):
         bound = np.full(len(period), float(bound))
-    _raise(bound, code, cell, period, cause, where)
+    raise_in_place(bound, code, cell, period, cause, where)
     return period, cause, where
 
 
 @njit(cache=True)
-def _raise(bound, code, cell, period, cause, where):
-    """:func:`raise_to` in place, design by design."""
+def raise_in_place(bound, code, cell, period, cause, where):
+    """:func:`raise_to` in place, design by design (compiled: callable from compiled loops)."""
     for b in range(len(period)):
         if bound[b] > period[b]:
             period[b], cause[b], where[b] = bound[b], code, cell[b]

@@ -15,7 +15,7 @@ from numba import njit
 
 from pimsim.components.parts import UnitKind
 from pimsim.model.actions import Action
-from pimsim.model.bounds import _raise, layer_bound, port_load, raise_to
+from pimsim.model.bounds import layer_bound, port_load, raise_in_place, raise_to
 from pimsim.model.evaluation import Evaluation, Figures
 from pimsim.model.flows import batch_flows
 from pimsim.model.kernel import (
@@ -304,9 +304,9 @@ def _port_bounds(
     interface's scratchpad bits (``moved`` (M, 2) x ``buffer_pj`` (M, 2)) summed over its macros
     as numpy's ``.sum()`` adds (pairwise, :func:`pimsim.model.sums_jit.segment_sums`), pJ."""
     top, cell = segment_argmax(ports.ravel() * flit_ns, macro_start * 2)
-    _raise(top, 6, cell, period, cause, where)
+    raise_in_place(top, 6, cell, period, cause, where)
     if io:
-        _raise(np.full(len(period), io_ns), 4, where, period, cause, where)
+        raise_in_place(np.full(len(period), io_ns), 4, where, period, cause, where)
     top, cell = segment_argmax(load, macro_start)
-    _raise(top, 5, cell, period, cause, where)
+    raise_in_place(top, 5, cell, period, cause, where)
     return segment_sums((moved * buffer_pj).ravel(), macro_start * 2)
