@@ -26,7 +26,7 @@ import numpy as np
 from pimsim.model.actions import Action
 from pimsim.model.kernel import UNIT_COLUMNS, K
 from synth.allocate_loops import allocate_arrays
-from synth.bisect_loops import LACKING, TOO_COSTLY
+from synth.bisect_loops import LACKING, OK, TOO_COSTLY
 from synth.context import AreaTable, ComboContext
 from synth.frozen import made
 from synth.layout import Layouts, Macros
@@ -171,7 +171,7 @@ def allocate_batch(
     tables = ctx.loop_tables.get("allocate")
     if tables is None:
         tables = ctx.loop_tables["allocate"] = _loop_tables(ctx)
-    per_macro, per_batch = allocate_arrays(
+    per_macro, per_batch, totals = allocate_arrays(
         layer,
         frac,
         xbars,
@@ -190,14 +190,8 @@ def allocate_batch(
     target, peak, area, status, need_w, need_mm2, fixed, fixed_mm2 = per_batch
     out = Allocations()
     out.arrays = per_macro
+    out.macros, out.adcs, out.crossbars = (t.tolist() for t in totals)
     ends = macro_end.tolist()
-    # each candidate's totals: differences of running sums at its macros' ends (an infeasible
-    # candidate's ADCs are not written: its difference is meaningless, a wrapped one included)
-    at = np.concatenate([[0], macro_end])
-    out.macros = np.diff(at).tolist()
-    for name, per in (("adcs", adcs), ("crossbars", crossbars)):
-        running = np.concatenate([[0], np.cumsum(per, dtype=np.int64)])
-        setattr(out, name, (running[at[1:]] - running[at[:-1]]).tolist())
     for b, (s, e, st, target_ns, peak_w, area_b) in enumerate(
         zip(
             [0, *ends[:-1]],
@@ -209,19 +203,7 @@ def allocate_batch(
             strict=True,
         )
     ):
-        if st == LACKING:
-            out.append(Infeasible("the library lacks a unit kind the network needs", math.inf))
-        elif st == TOO_COSTLY:
-            need, need_area = float(need_w[b]), float(need_mm2[b])
-            out.append(
-                Infeasible(
-                    f"fixed costs {fixed[b]:.3g} W and {fixed_mm2[b]:.3g} mm^2 plus one ADC and "
-                    f"unit per macro need {need:.3g} W and {need_area:.3g} mm^2",
-                    need,
-                    need_area,
-                )
-            )
-        else:
+        if st == OK:
             out.append(
                 made(  # Allocation(...) without its __init__: one a candidate
                     Allocation,
@@ -234,6 +216,19 @@ def allocate_batch(
                         "peak_power_w": peak_w,
                         "area_mm2": area_b,
                     },
+                )
+            )
+        elif st == LACKING:
+            out.append(Infeasible("the library lacks a unit kind the network needs", math.inf))
+        else:
+            assert st == TOO_COSTLY
+            need, need_area = float(need_w[b]), float(need_mm2[b])
+            out.append(
+                Infeasible(
+                    f"fixed costs {fixed[b]:.3g} W and {fixed_mm2[b]:.3g} mm^2 plus one ADC and "
+                    f"unit per macro need {need:.3g} W and {need_area:.3g} mm^2",
+                    need,
+                    need_area,
                 )
             )
     return out

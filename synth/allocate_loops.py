@@ -101,7 +101,8 @@ def allocate_arrays(
     Returns per macro ADCs, units (M, k - 1), scratchpad KiB and crossbars; per candidate the
     target period (ns), its peak power and area (numpy's sums over its macros), its outcome
     (:data:`synth.bisect_loops.OK` ...), the cheapest allocation's peak power and
-    area, and the fixed costs (W, mm^2)."""
+    area, and the fixed costs (W, mm^2); per candidate its macros, ADCs and crossbars (whole
+    numbers; the ADCs meaningless for an infeasible candidate)."""
     (
         rate,
         peak,
@@ -216,13 +217,14 @@ def allocate_arrays(
         area_mm2,
         unified,
     )
-    return (adcs, units, kib, crossbars), (
-        target,
-        peak_w,
-        area_out,
-        status,
-        need_w,
-        need_mm2,
-        fixed,
-        fixed_area,
+    # each candidate's totals (an infeasible one's ADCs are not written: its total is meaningless)
+    adc_total, xbar_total = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    for b in range(count):
+        for m in range(starts[b], starts[b] + n_m[b]):
+            adc_total[b] += adcs[m]
+            xbar_total[b] += crossbars[m]
+    return (
+        (adcs, units, kib, crossbars),
+        (target, peak_w, area_out, status, need_w, need_mm2, fixed, fixed_area),
+        (n_m, adc_total, xbar_total),
     )

@@ -32,20 +32,21 @@ def _per_kind(
     base: np.ndarray,
     counts: np.ndarray,
     kinds: np.ndarray,
+    mult: np.ndarray,
     n_cells: int,
     unified: bool,
     n: int,
 ) -> np.ndarray:
     """``out`` (k,): units of each kind of a candidate, ``base`` with the cells' counts added
-    (whole numbers: exact in any order), or under ``unified`` their maximum, times the ``n``
-    macros."""
+    (each ``mult`` times: whole numbers, exact in any order), or under ``unified`` their maximum,
+    times the ``n`` macros."""
     for j in range(len(base)):  # (loops rather than slice assignments: quicker to compile)
         out[j] = base[j]
     for i in range(n_cells):
         if unified:
             out[kinds[i]] = max(out[kinds[i]], counts[i])
         else:
-            out[kinds[i]] += counts[i]
+            out[kinds[i]] += counts[i] * mult[i]
     if unified:
         out *= n
     return out
@@ -69,13 +70,15 @@ def _figures(
     counts: np.ndarray,
     kinds: np.ndarray,
     macros: np.ndarray,
+    mult: np.ndarray,
     n_cells: int,
     peak: np.ndarray,
     unit_mm2: np.ndarray,
     unified: bool,
 ) -> tuple[float, float]:
     """The units per macro and kind of a candidate's ``n`` macros from ``s0`` (the constant cells
-    ``rest`` with its cells' ``counts``; unified: every macro the largest of each kind), into
+    ``rest`` with its cells' ``counts``, cell ``i`` on the ``mult[i]`` macros from ``macros[i]``;
+    unified: every macro the largest of each kind), into
     ``scratch``'s first array, and numpy's sums of their peak power and area over the macros,
     macro by macro (W, mm^2)."""
     full, watts, mm2 = scratch
@@ -84,7 +87,8 @@ def _figures(
         for j in range(k):
             full[m, j] = rest[s0 + m, j]
     for i in range(n_cells):
-        full[macros[i] - s0, kinds[i]] = counts[i]
+        for m in range(macros[i] - s0, macros[i] - s0 + mult[i]):
+            full[m, kinds[i]] = counts[i]
     if unified:
         for j in range(k):
             most = full[0, j]
@@ -102,14 +106,20 @@ def _figures(
 
 @njit(cache=True, error_model="numpy")
 def _open_sums(
-    o_demand: np.ndarray, o_kind: np.ndarray, n_open: int, demand: np.ndarray, number: np.ndarray
+    o_demand: np.ndarray,
+    o_kind: np.ndarray,
+    o_mult: np.ndarray,
+    n_open: int,
+    demand: np.ndarray,
+    number: np.ndarray,
 ) -> None:
-    """``demand`` and ``number`` (k,): the open cells' demand and how many there are, per kind."""
+    """``demand`` and ``number`` (k,): the open cells' demand and how many there are, per kind
+    (a cell of ``mult`` macros counted ``mult`` times)."""
     demand[:] = 0.0
     number[:] = 0.0
     for i in range(n_open):
-        demand[o_kind[i]] += o_demand[i]
-        number[o_kind[i]] += 1.0
+        demand[o_kind[i]] += o_demand[i] * o_mult[i]
+        number[o_kind[i]] += o_mult[i]
 
 
 @njit(cache=True, error_model="numpy")
@@ -147,12 +157,12 @@ def _fits_exactly(
 ) -> bool:
     """Whether a candidate fits its budgets at its cells' counts ``c``: by the per-kind sums, and
     by numpy's sums over its macros where a figure is within 1e-9 of its budget. ``cell``: the
-    candidate's constant counts per kind, its cells' kinds and macros, the constant cells of the
-    batch, its first macro and macro count; ``figures``: its fixed W and mm^2, peak W and area of
+    candidate's constant counts per kind, its cells' kinds, first macros and macro counts, the
+    constant cells of the batch, its first macro and macro count; ``figures``: its fixed W and mm^2, peak W and area of
     one unit of each kind, the budgets; ``scratch``: room for the per-kind and per-macro units."""
-    base, kinds, macros, rest, s0, n = cell
+    base, kinds, macros, mult, rest, s0, n = cell
     fixed_w, fixed_mm2, peak, unit_mm2, power_w, area_mm2 = figures
-    per_kind = _per_kind(scratch[0], base, c, kinds, n_cells, unified, n)
+    per_kind = _per_kind(scratch[0], base, c, kinds, mult, n_cells, unified, n)
     watts = fixed_w + _weighted(per_kind, peak)
     ok, near = watts <= power_w, abs(watts - power_w) <= 1e-9 * power_w
     if np.isfinite(area_mm2):
@@ -161,7 +171,7 @@ def _fits_exactly(
         near = near or abs(mm2 - area_mm2) <= 1e-9 * area_mm2
     if near:
         w, a = _figures(
-            scratch[1:], rest, s0, n, c, kinds, macros, n_cells, peak, unit_mm2, unified
+            scratch[1:], rest, s0, n, c, kinds, macros, mult, n_cells, peak, unit_mm2, unified
         )
         ok = fixed_w + w <= power_w and fixed_mm2 + a <= area_mm2
     return ok
@@ -225,12 +235,13 @@ def allocate_each(
         most_macros = max(most_macros, n_m[b])
     most_cells = most_macros * k
     c_demand, c_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
-    c_macro = np.empty(most_cells, dtype=np.int64)
+    c_macro, c_mult = np.empty(most_cells, dtype=np.int64), np.empty(most_cells, dtype=np.int64)
     cheapest, at_lo, c = np.empty(most_cells), np.empty(most_cells), np.empty(most_cells)
     at_hi = np.empty(most_cells)  # each cell's count at the period found, once it is known
     o_demand, o_kind = np.empty(most_cells), np.empty(most_cells, dtype=np.int64)
     o_lo, o_hi = np.empty(most_cells), np.empty(most_cells)
     o_cell = np.empty(most_cells, dtype=np.int64)  # the open cells' places among the cells
+    o_mult = np.empty(most_cells, dtype=np.int64)
     base, settled, per_kind = np.zeros(k), np.zeros(k), np.zeros(k)
     open_demand, open_n = np.zeros(k), np.zeros(k)
     full = np.empty((most_macros, k))
@@ -238,22 +249,35 @@ def allocate_each(
     scratch = (per_kind, *products)
     for b in range(count):
         s0, n = starts[b], n_m[b]
-        # the candidate's cells with work, macro by macro, kind by kind
+        # the candidate's cells with work, macro by macro, kind by kind; a macro whose demands
+        # are its predecessor's (most of a layer's even split) adds to the predecessor's cells'
+        # macro counts instead of cells of its own
         base[:] = 0.0  # the constant cells per kind (unified: their maximum)
         n_cells = np.int64(0)  # (not the literal 0: one compiled version of the callees)
+        row_first, row_end = 0, 0  # the cells of the last macro with cells of its own
         most = 0.0
         lacking = False
         for m in range(s0, s0 + n):
             lacking = lacking or short[m]
+            same = m > s0
             for j in range(k):
                 most = max(most, demand[m, j])
                 base[j] = max(base[j], rest[m, j]) if unified else base[j] + rest[m, j]
+                same = same and demand[m, j] == demand[m - 1, j]
+            if same:
+                for i in range(row_first, row_end):
+                    c_mult[i] += 1
+                continue
+            row_first = n_cells
+            for j in range(k):
                 if demand[m, j] > 0:
                     c_demand[n_cells], c_kind[n_cells], c_macro[n_cells] = demand[m, j], j, m
+                    c_mult[n_cells] = 1
                     n_cells += 1
+            row_end = n_cells
         lo = xbar_bound[b]
         hi = max(max(most, lo), 1e-9)
-        cell = (base, c_kind, c_macro, rest, s0, n)
+        cell = (base, c_kind, c_macro, c_mult, rest, s0, n)
         figures = (fixed[b], fixed_area[b], peak, unit_mm2, power_w, area_mm2)
         # most candidates fit at the crossbars' bound; then they fit with the fewer units at hi too
         for i in range(n_cells):
@@ -275,14 +299,14 @@ def allocate_each(
                 if at_lo[i] != cheapest[i]:
                     o_demand[n_open], o_kind[n_open] = c_demand[i], c_kind[i]
                     o_lo[n_open], o_hi[n_open] = at_lo[i], cheapest[i]
-                    o_cell[n_open] = i
+                    o_cell[n_open], o_mult[n_open] = i, c_mult[i]
                     n_open += 1
                 elif unified:
                     settled[c_kind[i]] = max(settled[c_kind[i]], cheapest[i])
                 else:
-                    settled[c_kind[i]] += cheapest[i]
+                    settled[c_kind[i]] += cheapest[i] * c_mult[i]
         # the open cells' demand and number per kind, for the bounds on their counts
-        _open_sums(o_demand, o_kind, n_open, open_demand, open_n)
+        _open_sums(o_demand, o_kind, o_mult, n_open, open_demand, open_n)
         for _ in range(40):  # bisection on the period, in geometric midpoints
             if done:
                 break
@@ -308,7 +332,7 @@ def allocate_each(
                 if unified:
                     per_kind[o_kind[i]] = max(per_kind[o_kind[i]], ci)
                 else:
-                    per_kind[o_kind[i]] += ci
+                    per_kind[o_kind[i]] += ci * o_mult[i]
             if unified:
                 per_kind *= n
             ok = fixed[b] + _weighted(per_kind, peak) <= power_w
@@ -330,13 +354,14 @@ def allocate_each(
                     if unified:
                         settled[o_kind[i]] = max(settled[o_kind[i]], o_hi[i])
                     else:
-                        settled[o_kind[i]] += o_hi[i]
+                        settled[o_kind[i]] += o_hi[i] * o_mult[i]
                 else:
                     o_demand[kept], o_kind[kept] = o_demand[i], o_kind[i]
                     o_lo[kept], o_hi[kept], o_cell[kept] = o_lo[i], o_hi[i], o_cell[i]
+                    o_mult[kept] = o_mult[i]
                     kept += 1
             n_open = kept
-            _open_sums(o_demand, o_kind, n_open, open_demand, open_n)
+            _open_sums(o_demand, o_kind, o_mult, n_open, open_demand, open_n)
         for i in range(n_open):  # the cells still open: their counts at the period found
             at_hi[o_cell[i]] = _count(o_demand[i], hi)
         target[b] = hi
@@ -346,14 +371,25 @@ def allocate_each(
         if not cheap_fits:
             status[b] = TOO_COSTLY
             w, a = _figures(
-                products, rest, s0, n, cheapest, c_kind, c_macro, n_cells, peak, unit_mm2, unified
+                products,
+                rest,
+                s0,
+                n,
+                cheapest,
+                c_kind,
+                c_macro,
+                c_mult,
+                n_cells,
+                peak,
+                unit_mm2,
+                unified,
             )
             need_w[b], need_mm2[b] = fixed[b] + w, fixed_area[b] + a
             continue
         # the counts at the period found: a settled cell's count holds over its last interval
         final = at_lo if lo_fits else at_hi
         w, a = _figures(
-            products, rest, s0, n, final, c_kind, c_macro, n_cells, peak, unit_mm2, unified
+            products, rest, s0, n, final, c_kind, c_macro, c_mult, n_cells, peak, unit_mm2, unified
         )
         peak_w[b], area_out[b] = fixed[b] + w, fixed_area[b] + a
         for m in range(n):

@@ -127,10 +127,6 @@ def assemble_batch(
     count, w = len(partitions), len(ctx.weight)
     flat = itertools.chain.from_iterable(itertools.chain.from_iterable(partitions))
     genome = np.fromiter(flat, dtype=np.int64, count=count * w * 2).reshape(count, w, 2)
-    owner = genome[:, :, 0]
-    # (the compiled loop reads what these index without bounds checks)
-    if not ((owner >= 0) & (owner < w)).all() or (genome[:, :, 1] < 1).any():
-        raise ValueError("a partition's owners must be weight layers and its macro counts >= 1")
     dup = np.array(dups, dtype=np.int64).reshape(count, w)
     arrays = layout_arrays(genome, dup, ctx.sets, ctx.weight, ctx.host_of)
     crossbars, layer, macro, frac, xbars, macro_end, share_end = arrays

@@ -29,11 +29,18 @@ def layout_arrays(
     ``dup x set`` crossbars are split over its group's ``n`` macros as evenly as possible (the
     first ``need % n`` get one more); a layer without weights is one share on the first macro of
     its host's group. A candidate's shares are in layer order, a layer's in macro order.
+    Raises ``ValueError`` for an owner that is not a weight layer or a count below 1.
 
     Returns the crossbars per macro (candidate by candidate), the shares' layer, macro (the
     candidate's own numbering), fraction of the layer's work and crossbars (0 for a layer
     without weights), and each candidate's end in the macros and in the shares."""
     count, w = dup.shape
+    for b in range(count):  # (what the loops below index without bounds checks)
+        for k in range(w):
+            if not 0 <= partitions[b, k, 0] < w or partitions[b, k, 1] < 1:
+                raise ValueError(
+                    "a partition's owners must be weight layers and its macro counts >= 1"
+                )
     n_layers = len(host_of)
     is_weight = np.zeros(n_layers, dtype=np.bool_)
     for k in range(w):
