@@ -40,7 +40,7 @@ def keep_heap() -> bool:
     what it accepted)."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # (no C library by that name, no mallopt)
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     mmap = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
