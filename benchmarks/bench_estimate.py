@@ -11,10 +11,12 @@ default one (only designs that fit the budget). Timed, in this one process (so p
 - ``evaluate``: :func:`~pimsim.model.evaluate.evaluate` of each design alone, without latency (the
   search's fitness needs period and energy only);
 - ``batch 16`` / ``batch 64``: the search's path after stage 4, over batches of 16 or 64 designs:
-  ``synth.design.design_stack`` lays the batch out from its arrays (macro layouts, allocations and
-  static powers, as :func:`~synth.design.score_batch` has them after stage 4 and the inventory
-  check; made before the timed region) and :func:`~pimsim.model.evaluate.evaluate_stack`
-  evaluates it; both are timed (the EA's generations are 8 to 12 new designs, the screening 30);
+  ``synth.design.design_stack`` lays the batch out from its arrays and
+  :func:`~pimsim.model.evaluate.evaluate_stack` evaluates it; both are timed (the EA's
+  generations are 8 to 12 new designs, the screening 30). What they read is made before the
+  timed region as :func:`~synth.design.score_passes` makes it: one ``assemble_batch``,
+  ``allocate_batch`` and ``inventory_batch`` call per batch, whose batch arrays
+  ``design_stack`` reads as they are (laid out one design at a time, it concatenates them);
 - ``score`` / ``score batch 16``: the whole candidate as the search pays for it: macro layout,
   stage-4 allocation (bisection on the period within the budget), the inventory check, the energy
   table and the evaluation, one at a time and in batches of 16.
@@ -25,7 +27,9 @@ Target: at least 10,000 designs/s per core for the batched evaluation.
 duplicated 4x, 256-crossbar macros); the per-network tables' build time, one evaluation with and
 without latency, and the full report (:func:`~pimsim.model.estimate.estimate`).
 
-The last line names the machine and its load average: on a shared machine the figures are noisy.
+The process keeps the memory it frees for its next arrays, as the ``pimsyn`` console script does
+(:func:`pimsim.heap.keep_heap`). The last line names the machine and its load average: on a shared
+machine the figures are noisy.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from rich.table import Table
 
 from pimsim.arch.simple import simple_design
 from pimsim.components import load_library
+from pimsim.heap import keep_heap
 from pimsim.model.design import design_from_plan
 from pimsim.model.estimate import estimate
 from pimsim.model.evaluate import DesignArrays, NetworkTables, evaluate, evaluate_stack
@@ -54,6 +59,7 @@ from synth.design import (
     Partition,
     allocate_batch,
     assemble,
+    assemble_batch,
     design_arrays,
     design_stack,
     inventory_batch,
@@ -112,22 +118,19 @@ def _measure(name: str, seconds: float, count: int) -> list[str]:
 
         return run
 
-    # what stage 4 and the inventory check hand to design_stack (not timed)
-    macros = [assemble(ctx, d, p) for d, p in zip(dups, parts, strict=True)]
-    allocs = [
-        a
-        for d, m in zip(dups, macros, strict=True)
-        for a in allocate_batch(ctx, [d], [m], budget, False)
-    ]
-    static_w = inventory_batch(ctx, allocs).static_w
-
     def stacked(size: int) -> Callable[[], None]:
-        cuts = [(i, min(i + size, count)) for i in range(0, count, size)]
+        # what the layout, stage 4 and the inventory check hand to design_stack, one call each
+        # per batch as in the search (synth.design.score_passes; not timed)
+        ready = []
+        for i in range(0, count, size):
+            j = min(i + size, count)
+            macros = assemble_batch(ctx, dups[i:j], parts[i:j])
+            allocs = allocate_batch(ctx, dups[i:j], macros, budget, False)
+            ready.append((dups[i:j], macros, allocs, inventory_batch(ctx, allocs).static_w))
 
         def run() -> None:
-            for i, j in cuts:
-                st = design_stack(ctx, dups[i:j], macros[i:j], allocs[i:j], static_w[i:j])
-                evaluate_stack(t, st)
+            for batch in ready:
+                evaluate_stack(t, design_stack(ctx, *batch))
 
         return run
 
@@ -220,6 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
     parser.add_argument("--designs", type=int, default=64, help="candidate designs per network")
     args = parser.parse_args()
+    keep_heap()  # as the search's processes (the pimsyn console script)
     console = Console(width=160)
     console.print(designs_per_s(args.seconds, args.designs))
     console.print(report_path())

@@ -18,7 +18,7 @@ from pimsim.model.inventory import Component
 from pimsim.model.kernel import UNITS, MacroArrays
 from pimsim.model.plan import router_grid
 from pimsim.model.pricing import COMPONENTS, BatchTables
-from pimsim.model.stack import Stack, lay_out
+from pimsim.model.stack import Stack, lay_out, lay_out_arrays
 from synth import inventory_loops as loops
 from synth.allocate import (
     Allocation,
@@ -203,7 +203,8 @@ def design_stack(
     :func:`pimsim.model.evaluate.evaluate_stack` reads; ``static_w``: (B, C) their static power
     by component from :func:`inventory_batch`). The batch's arrays
     (:func:`~synth.allocate.batch_arrays`) are handed to three compiled passes: the layout
-    (:func:`pimsim.model.stack.lay_out`), the meshes and router snakes (one router per macro,
+    (:func:`pimsim.model.stack.lay_out`; a whole :class:`~synth.layout.Layouts` batch is read
+    from its arrays as they are), the meshes and router snakes (one router per macro,
     :func:`pimsim.model.plan.router_grid`) and the scratchpads' energies and ports
     (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is
     kept in ``ctx.loop_tables`` and sliced."""
@@ -225,14 +226,19 @@ def design_stack(
         )
     action_pj, hop_pj, bit_pj, wired, spread_given = (x[:count] for x in same)
     m_count, _, adcs, units, kib = batch_arrays(allocs)
-    lay = lay_out(
-        n,
-        [m.share_layer for m in macros],
-        [m.share_macro for m in macros],
-        m_count,
-        wired,
-    )
-    meshes, positions = router_grid(np.diff(lay["macro_start"]))
+    if isinstance(macros, Layouts):  # the batch as the layout laid it out: its arrays as they are
+        _, layer, local, frac, _, _, share_end = macros.arrays
+        lay = lay_out_arrays(n, layer, local, share_end, m_count, wired)
+    else:
+        frac = np.concatenate([m.share_frac for m in macros])
+        lay = lay_out(
+            n,
+            [m.share_layer for m in macros],
+            [m.share_macro for m in macros],
+            m_count,
+            wired,
+        )
+    meshes, positions = router_grid(m_count)
     port, buffer_pj = buffer_figures(
         np.ascontiguousarray(kib, dtype=np.int64),
         ctx.buffer_kib,
@@ -242,7 +248,7 @@ def design_stack(
     return Stack(
         count=count,
         **lay,
-        share_frac=np.concatenate([m.share_frac for m in macros]),
+        share_frac=frac,
         per_block=per_blocks(ctx, dups).ravel(),
         macros=MacroArrays(
             adcs.astype(float),

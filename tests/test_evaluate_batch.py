@@ -223,7 +223,7 @@ def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
     by tests/test_synth_explore.py::test_quick_exploration_gives_a_design_that_loads_and_estimates."""
     from pimsim.model.evaluate import evaluate_stack
     from pimsim.model.stack import Stack
-    from synth.design import design_stack, inventory_batch
+    from synth.design import allocate_batch, assemble_batch, design_stack, inventory_batch
 
     rng = random.Random("stack")
     ctx, dups, parts = _candidates("resnet18", 64.0, 10, rng, 0.2)
@@ -234,6 +234,12 @@ def test_the_searchs_stack_is_its_designs_laid_end_to_end() -> None:
     laid = Stack.of(ctx.tables, arrays)
     for f in dataclasses.fields(Stack):
         assert _same_value(getattr(st, f.name), getattr(laid, f.name)), f.name
+    # as the search hands it a batch: one layout and one allocation call, their arrays read
+    batch = assemble_batch(ctx, dups, parts)
+    held = allocate_batch(ctx, dups, batch, 64.0, False)
+    whole = design_stack(ctx, dups, batch, held, inventory_batch(ctx, held).static_w)
+    for f in dataclasses.fields(Stack):
+        assert _same_value(getattr(whole, f.name), getattr(laid, f.name)), f.name
     n = len(ctx.tables.names)
     part = st.part(3, 7, n)
     for f in dataclasses.fields(Stack):

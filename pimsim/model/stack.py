@@ -18,6 +18,7 @@ __all__ = [
     "add_at",
     "batch_parts",
     "lay_out",
+    "lay_out_arrays",
     "layer_blocks",
     "segment_argmax",
     "tile",
@@ -48,18 +49,43 @@ def lay_out(
     ``weights_wired`` (each share's design's ``wired``), from each design's ``share_layers``,
     ``share_macros`` (macros numbered in the design), ``m_count`` (B,) macros and ``wired``
     (B,) whether its ADCs are wired to its weight columns. One compiled pass over the shares
-    (integers: exact)."""
-    count = len(m_count)
+    (integers: exact); :func:`lay_out_arrays` of them laid end to end."""
+    return lay_out_arrays(
+        n,
+        np.concatenate(share_layers, dtype=np.int64),
+        np.concatenate(share_macros, dtype=np.int64),
+        np.cumsum(np.fromiter((len(x) for x in share_layers), np.int64, len(share_layers))),
+        m_count,
+        wired,
+    )
+
+
+def lay_out_arrays(
+    n: int,
+    share_layer: np.ndarray,
+    local_macro: np.ndarray,
+    share_end: np.ndarray,
+    m_count: np.ndarray,
+    wired: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """:func:`lay_out` of designs whose shares are laid end to end already (a caller holding its
+    batch so: the synthesizer's layout): ``share_layer`` and ``local_macro`` (S,) int64 (macros
+    numbered in each design), ``share_end`` (B,) each design's end in them."""
     wired = np.ascontiguousarray(wired, dtype=bool)
-    share_layer = np.concatenate(share_layers, dtype=np.int64)
-    local_macro = np.concatenate(share_macros, dtype=np.int64)
+    share_end = np.ascontiguousarray(share_end, dtype=np.int64)
     if len(local_macro) != len(share_layer):  # (the compiled pass reads both by share)
         raise ValueError(f"{len(share_layer)} shares' layers but {len(local_macro)} macros")
+    if len(share_end) and share_end[-1] != len(share_layer):
+        raise ValueError(f"{len(share_layer)} shares but the designs end at {share_end[-1]}")
+    if not len(share_end) == len(m_count) == len(wired):
+        raise ValueError(
+            f"{len(share_end)} designs' shares, {len(m_count)} macro counts, {len(wired)} wirings"
+        )
     share_design, layer, share_macro, share_start, macro_start, weights_wired = _lay_out(
         n,
         share_layer,
         local_macro,
-        np.fromiter((len(x) for x in share_layers), np.int64, count),
+        share_end,
         np.ascontiguousarray(m_count, dtype=np.int64),
         wired,
     )
@@ -76,14 +102,15 @@ def lay_out(
 
 
 @njit(cache=True)
-def _lay_out(n, share_layer, local_macro, s_count, m_count, wired):
+def _lay_out(n, share_layer, local_macro, share_end, m_count, wired):
     """:func:`lay_out` of the shares' layers and macros (``local_macro``: numbered in each
-    design) laid end to end, ``s_count`` and ``m_count`` (B,) shares and macros of each design."""
-    count, shares = len(s_count), len(share_layer)
+    design) laid end to end, ``share_end`` (B,) each design's end in them, ``m_count`` (B,) its
+    macros."""
+    count, shares = len(share_end), len(share_layer)
     share_start = np.zeros(count + 1, dtype=np.int64)
     macro_start = np.zeros(count + 1, dtype=np.int64)
     for b in range(count):
-        share_start[b + 1] = share_start[b] + s_count[b]
+        share_start[b + 1] = share_end[b]
         macro_start[b + 1] = macro_start[b] + m_count[b]
     share_design = np.empty(shares, dtype=np.int64)
     layer = np.empty(shares, dtype=np.int64)
