@@ -40,35 +40,12 @@ _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of t
 
 
 @njit(cache=True)
-def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
-    """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
-    flows ``f0`` .. ``f1 - 1`` whose last link it is (:func:`last_link`), in flow order."""
-    for f in range(f0, f1):
-        g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
-        if g >= 0:
-            out[g, line, position] += flits[f]
-
-
-@njit(cache=True, inline="always")
-def last_link(r0, c0, r1, c1):  # fmt: skip
-    """The last link (grid, line, position) of a flow from router (``r0``, ``c0``) to (``r1``,
-    ``c1``), X then Y: the column leg's last link, else the row leg's; grid -1 if it does not
-    move."""
-    if r0 != r1:
-        ahead = r1 > r0
-        return (2 if ahead else 3), c1, r1 - (1 if ahead else 0)
-    if c0 != c1:
-        ahead = c1 > c0
-        return (0 if ahead else 1), r0, c1 - (1 if ahead else 0)
-    return -1, 0, 0
-
-
-@njit(cache=True)
 def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
     under X-then-Y routing (straight on; from a row also into the column, either way) plus the
-    load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
+    load of the flows that end at the link's end (``ending``,
+    :func:`~pimsim.model.noc_loops.lay_legs`): a bound on the
     design's :func:`design_cross`, in the grids' unit; each link's own in ``near[g, a, b]`` (0
     outside the mesh). A link's idle is at most its cross packets' spans, and its next links
     carry those and every flow of the link that goes on: busy + sum (next - going on) = sum next
@@ -125,18 +102,18 @@ def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # f
 
 
 @njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus3, minus3, turn, hot_rows,
+def _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus3, minus3, turn, hot_rows,
                hot_cols, plus, minus):  # fmt: skip
     """Add the weights (flits, packets, one packet's flits: ``flits / packets``) per image of flows
-    ``f0`` .. ``f1 - 1`` taking a link and then the next one straight on to the difference arrays
-    ``plus3``, ``minus3`` (4, P, P + 1, 3), by the first link (ahead: low .. high - 2, back: low +
-    1 .. high - 1), and of those turning from a row into a column to ``turn`` (south / north, east
-    / west, row, position, 3), at the row leg's last link; in flow order. Only along the lines
-    ``lines[g, a]`` (the first link's). In the same walk, the packets of every leg along the rows
-    ``hot_rows`` and the columns ``hot_cols`` to ``plus`` and ``minus`` (as
-    :func:`~pimsim.model.noc_loops.lay_legs`)."""
+    ``f0`` .. ``f1 - 1`` (flow ``f``'s packets: ``blocks[made[f]]``) taking a link and then the
+    next one straight on to the difference arrays ``plus3``, ``minus3`` (4, P, P + 1, 3), by the
+    first link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a
+    row into a column to ``turn`` (south / north, east / west, row, position, 3), at the row leg's
+    last link; in flow order. Only along the lines ``lines[g, a]`` (the first link's). In the same
+    walk, the packets of every leg along the rows ``hot_rows`` and the columns ``hot_cols`` to
+    ``plus`` and ``minus`` (as :func:`~pimsim.model.noc_loops.lay_legs`)."""
     for f in range(f0, f1):
-        x = packets[f]
+        x = float(blocks[made[f]])
         if c0[f] != c1[f] and hot_rows[r0[f]]:
             g, line, start, end = row_leg(r0[f], c0[f], c1[f])
             plus[g, line, start] += x
@@ -145,25 +122,27 @@ def _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus3, minus3, tur
             g, line, start, end = column_leg(r0[f], r1[f], c1[f])
             plus[g, line, start] += x
             minus[g, line, end] += x
+        turns = c0[f] != c1[f] and r0[f] != r1[f] and lines[0 if c1[f] > c0[f] else 1, r0[f]]
+        row_on = abs(c1[f] - c0[f]) >= 2 and lines[0 if c1[f] > c0[f] else 1, r0[f]]
+        column_on = abs(r1[f] - r0[f]) >= 2 and lines[2 if r1[f] > r0[f] else 3, c1[f]]
+        if not (turns or row_on or column_on):
+            continue
         w = (flits[f], x, flits[f] / x)
-        if c0[f] != c1[f] and r0[f] != r1[f]:
+        if turns:
             way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
-            if lines[row_grid, r0[f]]:
-                at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
-                for k in range(3):
-                    turn[way, row_grid, r0[f], at, k] += w[k]
-        if abs(c1[f] - c0[f]) >= 2:  # the row leg (east or west)
+            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+            for k in range(3):
+                turn[way, row_grid, r0[f], at, k] += w[k]
+        if row_on:  # the row leg (east or west)
             g, start, end = _straight(c0[f], c1[f])
-            if lines[g, r0[f]]:
-                for k in range(3):
-                    plus3[g, r0[f], start, k] += w[k]
-                    minus3[g, r0[f], end, k] += w[k]
-        if abs(r1[f] - r0[f]) >= 2:  # the column leg (south or north)
+            for k in range(3):
+                plus3[g, r0[f], start, k] += w[k]
+                minus3[g, r0[f], end, k] += w[k]
+        if column_on:  # the column leg (south or north)
             back, start, end = _straight(r0[f], r1[f])
-            if lines[2 + back, c1[f]]:
-                for k in range(3):
-                    plus3[2 + back, c1[f], start, k] += w[k]
-                    minus3[2 + back, c1[f], end, k] += w[k]
+            for k in range(3):
+                plus3[2 + back, c1[f], start, k] += w[k]
+                minus3[2 + back, c1[f], end, k] += w[k]
 
 
 @njit(cache=True, inline="always")
@@ -176,10 +155,11 @@ def _straight(a, b):  # fmt: skip
 
 
 @njit(cache=True)
-def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor, margin,
-                 work):  # fmt: skip
+def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, flit_ns, floor,
+                 margin, work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
-    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` and ``packets`` per flow and image) that could
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` per flow and image, flow ``f``'s packets per
+    image ``blocks[made[f]]``) that could
     pass the period ``floor`` (ns), and its link (grid, line, position), the first in that order;
     ``-inf`` and (0, 0, 0) where none is solved for. ``load``: the design's link loads in flits
     (:func:`~pimsim.model.noc_loops.design_grid`); its loads in packets are laid here, only along
@@ -200,16 +180,17 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    legs_plus, legs_minus, made, near, _, lines, hot_rows, hot_cols, (plus, minus, turn) = work
-    _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus, minus, turn, hot_rows, hot_cols,
-               legs_plus, legs_minus)  # fmt: skip
-    prefix_sums(legs_plus, legs_minus, made, rows, cols)
-    straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
-    turned = np.zeros((2, 3))  # the cell's turns (south, north)
+    legs_plus, legs_minus, sent, near, _, lines, hot_rows, hot_cols, pairs, small, second = work
+    plus, minus, turn = pairs
+    _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus, minus, turn, hot_rows,
+               hot_cols, legs_plus, legs_minus)  # fmt: skip
+    prefix_sums(legs_plus, legs_minus, sent, rows, cols, hot_rows, hot_cols)
+    # (each of these is set before it is read: no need to clear them design after design)
+    straight = small[0]  # the prefix sums along the line, as the cells are visited
+    turned = small[1:3]  # the cell's turns (south, north)
+    n_a, busy_a, span_a = small[3], small[4], small[5]
+    span_c, span_w, gaps, busy_b = small[6], small[7], small[8], small[9]
     top, where = -np.inf, (0, 0, 0)
-    second = np.zeros((3, 3), dtype=np.int64)
-    n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
-    span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
     for g in range(4):
         count, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
         for a in range(count):
@@ -249,7 +230,7 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
                 reach = 0.0  # all its gaps idle
                 for i in range(pairs):
                     s0, s1, s2 = second[i, 0], second[i, 1], second[i, 2]
-                    x = made[s0, s1, s2] - n_a[i]  # whole packets: exact
+                    x = sent[s0, s1, s2] - n_a[i]  # whole packets: exact
                     if not x > 0.5:
                         continue
                     span_c[crossed] = (load[s0, s1, s2] * flit_ns - busy_a[i]) / x
@@ -277,28 +258,30 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
 
 
 @njit(cache=True)
-def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending, floor, margin,
-                 flit_ns, work):  # fmt: skip
+def design_bound(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, ending, floor,
+                 margin, flit_ns, work):  # fmt: skip
     """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1``, a ``rows`` x ``cols`` mesh;
-    ``flits``, ``packets`` per flow and image) at the period ``floor`` (ns), given its link loads
-    ``load`` and ending flits ``ending`` (:func:`~pimsim.model.noc_loops.design_grid`,
-    :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
-    link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
-    the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready to be used again."""
-    plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs = work
+    ``flits`` per flow and image, flow ``f``'s packets per image ``blocks[made[f]]``) at the period
+    ``floor`` (ns), given its link loads ``load`` and ending flits ``ending``
+    (:func:`~pimsim.model.noc_loops.design_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0,
+    0) at once where no link's :func:`next_link_bound` times ``margin`` (the flit time and a
+    margin for the order of the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready
+    to be used again."""
+    near, pad, lines, hot_rows, hot_cols = work[3], work[4], work[5], work[6], work[7]
     if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
         return -np.inf, (0, 0, 0)
     mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
-    return design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor,
-                        margin, work)  # fmt: skip
+    return design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, flit_ns,
+                        floor, margin, work)  # fmt: skip
 
 
 @njit(cache=True)
 def workspaces(side):  # fmt: skip
     """All-zero workspaces of :func:`design_bound` for meshes of side ``P`` = ``side`` at most:
-    plus, minus ``(4, P, P + 1)``; made, near ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines
-    ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`)."""
-    made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
+    plus, minus ``(4, P, P + 1)``; sent (packets per link), near ``(4, P, P)``; pad ``(4, P + 2,
+    P + 2)``; lines ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`);
+    :func:`design_cross`'s per-link figures ``(10, 3)`` and next links ``(3, 3)``."""
+    sent, near = np.zeros((4, side, side)), np.zeros((4, side, side))
     pad = np.zeros((4, side + 2, side + 2))
     lines = np.zeros((4, side), dtype=np.bool_)
     hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
@@ -308,7 +291,8 @@ def workspaces(side):  # fmt: skip
         np.zeros((2, 2, side, side, 3)),
     )
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    return plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs
+    small, second = np.zeros((10, 3)), np.zeros((3, 3), dtype=np.int64)
+    return plus, minus, sent, near, pad, lines, hot_rows, hot_cols, pairs, small, second
 
 
 @njit(cache=True)
@@ -328,15 +312,15 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
             side = max(side, meshes[d, 0], meshes[d, 1])
     work = workspaces(side)
     load, ending = np.empty((4, side, side)), np.zeros((4, side, side))
+    made = np.arange(len(flits))  # (flow f's packets: packets[f])
     for d in range(count):
         if not chosen[d]:
             continue
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load)
-        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
-        top, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending,
-                                 period[d], margin, flit_ns, work)  # fmt: skip
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load, ending, True)
+        top, link = design_bound(r0, c0, r1, c1, flits, packets, made, f0, f1, rows, cols, load,
+                                 ending, period[d], margin, flit_ns, work)  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
@@ -383,7 +367,7 @@ def next_link_bounds(
     ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per design (``meshes`` (B, 2)): :func:`next_link_bound` in flits per image, and
-    :func:`ending_grid` ``(B, 4, P, P)`` (``P`` the largest mesh side)."""
+    the flits ending at each link ``(B, 4, P, P)`` (``P`` the largest mesh side)."""
     r0, c0, r1, c1, flits = _by_design(ends, design, flits)
     count, side = len(meshes), int(meshes.max())
     flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
@@ -393,7 +377,6 @@ def next_link_bounds(
     pad = np.empty((4, side + 2, side + 2))
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
-        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load, ending[d], True)
         near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work, pad)
     return near, ending
