@@ -113,36 +113,43 @@ def _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus3, minus3
     walk, the packets of every leg along the rows ``hot_rows`` and the columns ``hot_cols`` to
     ``plus`` and ``minus`` (as :func:`~pimsim.model.noc_loops.lay_legs`)."""
     for f in range(f0, f1):
+        a, b, c, e = r0[f], c0[f], r1[f], c1[f]  # (read once: the stores below may alias them)
+        row_grid = 0 if e > b else 1
+        row_hot = b != e and hot_rows[a]
+        column_hot = a != c and hot_cols[e]
+        row_line = b != e and lines[row_grid, a]
+        turns = row_line and a != c
+        row_on = row_line and abs(e - b) >= 2
+        column_on = abs(c - a) >= 2 and lines[2 if c > a else 3, e]
+        if not (row_hot or column_hot or turns or row_on or column_on):
+            continue
         x = float(blocks[made[f]])
-        if c0[f] != c1[f] and hot_rows[r0[f]]:
-            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+        if row_hot:
+            g, line, start, end = row_leg(a, b, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
-        if r0[f] != r1[f] and hot_cols[c1[f]]:
-            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+        if column_hot:
+            g, line, start, end = column_leg(a, c, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
-        turns = c0[f] != c1[f] and r0[f] != r1[f] and lines[0 if c1[f] > c0[f] else 1, r0[f]]
-        row_on = abs(c1[f] - c0[f]) >= 2 and lines[0 if c1[f] > c0[f] else 1, r0[f]]
-        column_on = abs(r1[f] - r0[f]) >= 2 and lines[2 if r1[f] > r0[f] else 3, c1[f]]
         if not (turns or row_on or column_on):
             continue
         w = (flits[f], x, flits[f] / x)
         if turns:
-            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
-            at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+            way = 0 if c > a else 1
+            at = e - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
             for k in range(3):
-                turn[way, row_grid, r0[f], at, k] += w[k]
+                turn[way, row_grid, a, at, k] += w[k]
         if row_on:  # the row leg (east or west)
-            g, start, end = _straight(c0[f], c1[f])
+            g, start, end = _straight(b, e)
             for k in range(3):
-                plus3[g, r0[f], start, k] += w[k]
-                minus3[g, r0[f], end, k] += w[k]
+                plus3[g, a, start, k] += w[k]
+                minus3[g, a, end, k] += w[k]
         if column_on:  # the column leg (south or north)
-            back, start, end = _straight(r0[f], r1[f])
+            back, start, end = _straight(a, c)
             for k in range(3):
-                plus3[2 + back, c1[f], start, k] += w[k]
-                minus3[2 + back, c1[f], end, k] += w[k]
+                plus3[2 + back, e, start, k] += w[k]
+                minus3[2 + back, e, end, k] += w[k]
 
 
 @njit(cache=True, inline="always")
@@ -185,11 +192,10 @@ def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, 
     _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus, minus, turn, hot_rows,
                hot_cols, legs_plus, legs_minus)  # fmt: skip
     prefix_sums(legs_plus, legs_minus, sent, rows, cols, hot_rows, hot_cols)
-    # (each of these is set before it is read: no need to clear them design after design)
-    straight = small[0]  # the prefix sums along the line, as the cells are visited
-    turned = small[1:3]  # the cell's turns (south, north)
-    n_a, busy_a, span_a = small[3], small[4], small[5]
-    span_c, span_w, gaps, busy_b = small[6], small[7], small[8], small[9]
+    # small's rows, each set before it is read (no need to clear them design after design): 0,
+    # the prefix sums along the line as the cells are visited; 1, 2: the cell's turns (south,
+    # north); per pair 3 n_a, 4 busy_a, 5 span_a; per crossed pair 6 span_c, 7 span_w, 8 gaps,
+    # 9 busy_b (indexed, not sliced: a view costs a reference count)
     top, where = -np.inf, (0, 0, 0)
     for g in range(4):
         count, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
@@ -199,26 +205,26 @@ def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, 
             for b in range(length):
                 for k in range(3):  # (as np.cumsum: the first difference, then a sum)
                     x = plus[g, a, b, k] - minus[g, a, b, k]
-                    straight[k] = x if b == 0 else straight[k] + x
+                    small[0, k] = x if b == 0 else small[0, k] + x
                     plus[g, a, b, k], minus[g, a, b, k] = 0.0, 0.0
                     if g < 2:
-                        turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
+                        small[1, k], small[2, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
                         turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
                 if not near[g, a, b] * margin > floor:
                     continue
                 pairs = 0
-                if straight[1] > 0.5:  # (g, a, b) then straight on
-                    n_a[pairs] = straight[1]
-                    busy_a[pairs] = straight[0] * flit_ns
-                    span_a[pairs] = straight[2] * flit_ns
+                if small[0, 1] > 0.5:  # (g, a, b) then straight on
+                    small[3, pairs] = small[0, 1]
+                    small[4, pairs] = small[0, 0] * flit_ns
+                    small[5, pairs] = small[0, 2] * flit_ns
                     step = 1 if g == 0 or g == 2 else -1
                     second[pairs, 0], second[pairs, 1], second[pairs, 2] = g, a, b + step
                     pairs += 1
                 for way in range(2 if g < 2 else 0):  # a row link, then south or north
-                    if turned[way, 1] > 0.5:
-                        n_a[pairs] = turned[way, 1]
-                        busy_a[pairs] = turned[way, 0] * flit_ns
-                        span_a[pairs] = turned[way, 2] * flit_ns
+                    if small[1 + way, 1] > 0.5:
+                        small[3, pairs] = small[1 + way, 1]
+                        small[4, pairs] = small[1 + way, 0] * flit_ns
+                        small[5, pairs] = small[1 + way, 2] * flit_ns
                         column = b + (1 if g == 0 else 0)
                         second[pairs, 0], second[pairs, 1] = 2 + way, column
                         second[pairs, 2] = a - way
@@ -230,14 +236,14 @@ def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, 
                 reach = 0.0  # all its gaps idle
                 for i in range(pairs):
                     s0, s1, s2 = second[i, 0], second[i, 1], second[i, 2]
-                    x = sent[s0, s1, s2] - n_a[i]  # whole packets: exact
+                    x = sent[s0, s1, s2] - small[3, i]  # whole packets: exact
                     if not x > 0.5:
                         continue
-                    span_c[crossed] = (load[s0, s1, s2] * flit_ns - busy_a[i]) / x
-                    gaps[crossed] = min(x, n_a[i])
-                    busy_b[crossed] = busy_l - busy_a[i]
-                    reach += gaps[crossed] * span_c[crossed]
-                    span_w[crossed] = span_a[i]  # (the waiting flows' packet)
+                    small[6, crossed] = (load[s0, s1, s2] * flit_ns - small[4, i]) / x
+                    small[8, crossed] = min(x, small[3, i])
+                    small[9, crossed] = busy_l - small[4, i]
+                    reach += small[8, crossed] * small[6, crossed]
+                    small[7, crossed] = small[5, i]  # (the waiting flows' packet)
                     crossed += 1
                 if crossed == 0 or not (busy_l + reach) * _NEAR > floor:
                     continue
@@ -245,8 +251,8 @@ def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, 
                 for _ in range(_ROUNDS):
                     idle = 0.0
                     for i in range(crossed):
-                        filled = busy_b[i] / t
-                        idle += gaps[i] * max(span_c[i] * (1.0 - filled) - span_w[i], 0.0)
+                        filled = small[9, i] / t
+                        idle += small[8, i] * max(small[6, i] * (1.0 - filled) - small[7, i], 0.0)
                     new = busy_l + idle
                     if abs(new - t) <= 1e-12 * t:
                         break

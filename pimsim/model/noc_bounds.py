@@ -53,28 +53,31 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
     for d in range(count):
         f0, f1 = flow_start[d], flow_start[d + 1]
         total = 0.0
-        row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
+        for i in range(side):  # (loops, not slices: a view costs a reference count)
+            row_load[i], col_load[i], east[i], west[i] = 0.0, 0.0, 0.0, 0.0
         for f in range(f0, f1):  # (one walk: hardly a design's flits fail to pass its period)
-            x = flits[f]
+            a, b, e, x = r0[f], c0[f], c1[f], flits[f]  # (read once: the stores may alias)
             total += x
-            if c0[f] != c1[f]:
-                row_load[r0[f]] += x
-                if c1[f] > c0[f]:
-                    east[r0[f]] += x
+            if b != e:
+                row_load[a] += x
+                if e > b:
+                    east[a] += x
                 else:
-                    west[r0[f]] += x
-            if r0[f] != r1[f]:
-                col_load[c1[f]] += x
+                    west[a] += x
+            if a != r1[f]:
+                col_load[e] += x
         if not total * margin > period[d]:
             continue
-        crossing = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
-        linked = False
+        row_top, col_top, linked = -np.inf, -np.inf, False
         for i in range(side):
+            row_top = max(row_top, max(east[i], west[i]))
+            col_top = max(col_top, col_load[i])
             hot_rows[i], hot_cols[i] = (
                 row_load[i] * margin > period[d],
                 col_load[i] * margin > period[d],
             )
             linked = linked or hot_rows[i] or hot_cols[i]
+        crossing = (row_top + col_top) * margin > period[d]
         if not (crossing or linked):
             continue
         rows, cols = meshes[d, 0], meshes[d, 1]

@@ -34,17 +34,17 @@ def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus, en
     flow's ``weight`` also to ``ending`` ``(4, P, P)`` at its last link (:func:`last_link`), in
     flow order."""
     for f in range(f0, f1):
-        x = weight[f]
-        if c0[f] != c1[f] and hot_rows[r0[f]]:
-            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+        a, b, c, e, x = r0[f], c0[f], r1[f], c1[f], weight[f]  # (read once: the stores may alias)
+        if b != e and hot_rows[a]:
+            g, line, start, end = row_leg(a, b, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
-        if r0[f] != r1[f] and hot_cols[c1[f]]:
-            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+        if a != c and hot_cols[e]:
+            g, line, start, end = column_leg(a, c, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
         if ends:
-            g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
+            g, line, position = last_link(a, b, c, e)
             if g >= 0:
                 ending[g, line, position] += x
 
