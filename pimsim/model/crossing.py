@@ -39,7 +39,7 @@ _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
@@ -78,14 +78,18 @@ def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # fmt: skip
     """The lines to lay for :func:`design_cross`: ``lines[g, a]``, whether a link of line ``a`` of
     grid ``g`` could pass the period ``floor`` (its :func:`next_link_bound` ``near`` times
     ``margin`` does), and ``hot_rows`` / ``hot_cols`` (bool per line), the rows and columns of
-    those links' next links (straight on, and the column a row link may turn into). All three
-    are set anew, for a ``rows`` x ``cols`` mesh."""
-    lines[:], hot_rows[:], hot_cols[:] = False, False, False
+    those links' next links (straight on, and the column a row link may turn into; so a marked
+    row line's own row is hot, and a column line's own column). All three are set anew, for a
+    ``rows`` x ``cols`` mesh."""
+    for a in range(len(hot_rows)):  # (loops, not slices: a view costs a reference count)
+        hot_rows[a], hot_cols[a] = False, False
+        for g in range(4):
+            lines[g, a] = False
     for g in range(4):
         count, length = (rows, cols) if g < 2 else (cols, rows)
         for a in range(count):
@@ -101,7 +105,7 @@ def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # f
                         hot_cols[column] = True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus3, minus3, turn, hot_rows,
                hot_cols, plus, minus):  # fmt: skip
     """Add the weights (flits, packets, one packet's flits: ``flits / packets``) per image of flows
@@ -113,7 +117,10 @@ def _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus3, minus3
     walk, the packets of every leg along the rows ``hot_rows`` and the columns ``hot_cols`` to
     ``plus`` and ``minus`` (as :func:`~pimsim.model.noc_loops.lay_legs`)."""
     for f in range(f0, f1):
-        a, b, c, e = r0[f], c0[f], r1[f], c1[f]  # (read once: the stores below may alias them)
+        a, e = r0[f], c1[f]  # (read once: the stores below may alias them)
+        if not (hot_rows[a] or hot_cols[e]):  # (every line laid is one of those: mark_lines)
+            continue
+        b, c = c0[f], r1[f]
         row_grid = 0 if e > b else 1
         row_hot = b != e and hot_rows[a]
         column_hot = a != c and hot_cols[e]
@@ -161,7 +168,7 @@ def _straight(a, b):  # fmt: skip
     return back, min(a, b) + back, max(a, b) - 1 + back
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, flit_ns, floor,
                  margin, work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
@@ -263,7 +270,7 @@ def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, 
     return top, where
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def design_bound(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, ending, floor,
                  margin, flit_ns, work):  # fmt: skip
     """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1``, a ``rows`` x ``cols`` mesh;
