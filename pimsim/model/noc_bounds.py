@@ -4,7 +4,9 @@ A link's busy time (its flits per image x the flit time) bounds the period; so d
 by cross packets on the next link (:mod:`pimsim.model.crossing`). Both need the design's link
 loads (:mod:`pimsim.model.noc_loops`): :func:`noc_bounds` lays them once a design and bounds the
 period by the busiest link and by the cross packets from the same grid (once two compiled loops,
-which laid the grid twice, the second for nearly every design of a --thorough search).
+which laid the grid twice, the second for nearly every design of a --thorough search). The cross
+term's loops are inlined here (``inline="always"``): a call passing a dozen workspaces cost a
+reference count on each, design after design.
 
 :mod:`pimsim.jitcache` keeps numba's cache in step with the modules these loops call.
 """
