@@ -114,11 +114,15 @@ def test_random_meshes_agree_with_the_plain_computation() -> None:
             pick = gen.integers(0, 4, count).astype(bool) & (cross0 > busy0)
             period = np.where(pick, cross0, busy0) * scale
             side = int(meshes.max())
+            # each flow's packets through an index, as evaluate passes them (blocks per share)
+            made = gen.permutation(len(design))
+            blocks = np.empty_like(packets)
+            blocks[made] = packets
             busy, cell, top, where = noc_bounds(
                 *(np.ascontiguousarray(x, dtype=np.int64) for x in ends),
                 flits,
-                packets,
-                np.arange(len(design), dtype=np.int64),
+                blocks,
+                made,
                 np.searchsorted(design, np.arange(count + 1)),
                 meshes,
                 period,

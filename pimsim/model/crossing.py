@@ -39,36 +39,13 @@ _ROUNDS = 64  # fixed-point iterations at most (each pair's map contracts by far
 _NEAR = 1 + 1e-9  # a link is solved for if its bound could reach this much of the design's period
 
 
-@njit(cache=True)
-def ending_grid(r0, c0, r1, c1, flits, f0, f1, out):  # fmt: skip
-    """Add to ``out[g, a, b]`` (the grids of :mod:`pimsim.model.noc_loops`) the flits per image of
-    flows ``f0`` .. ``f1 - 1`` whose last link it is (:func:`last_link`), in flow order."""
-    for f in range(f0, f1):
-        g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
-        if g >= 0:
-            out[g, line, position] += flits[f]
-
-
 @njit(cache=True, inline="always")
-def last_link(r0, c0, r1, c1):  # fmt: skip
-    """The last link (grid, line, position) of a flow from router (``r0``, ``c0``) to (``r1``,
-    ``c1``), X then Y: the column leg's last link, else the row leg's; grid -1 if it does not
-    move."""
-    if r0 != r1:
-        ahead = r1 > r0
-        return (2 if ahead else 3), c1, r1 - (1 if ahead else 0)
-    if c0 != c1:
-        ahead = c1 > c0
-        return (0 if ahead else 1), r0, c1 - (1 if ahead else 0)
-    return -1, 0, 0
-
-
-@njit(cache=True)
 def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     """The largest over a design's links (``grid``: its link loads on a ``rows`` x ``cols`` mesh,
     :func:`~pimsim.model.noc_loops.design_grid`) of the loads of the links a flow may take next
     under X-then-Y routing (straight on; from a row also into the column, either way) plus the
-    load of the flows that end at the link's end (``ending``, :func:`ending_grid`): a bound on the
+    load of the flows that end at the link's end (``ending``,
+    :func:`~pimsim.model.noc_loops.lay_legs`): a bound on the
     design's :func:`design_cross`, in the grids' unit; each link's own in ``near[g, a, b]`` (0
     outside the mesh). A link's idle is at most its cross packets' spans, and its next links
     carry those and every flow of the link that goes on: busy + sum (next - going on) = sum next
@@ -101,14 +78,18 @@ def next_link_bound(grid, ending, rows, cols, near, pad):  # fmt: skip
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # fmt: skip
     """The lines to lay for :func:`design_cross`: ``lines[g, a]``, whether a link of line ``a`` of
     grid ``g`` could pass the period ``floor`` (its :func:`next_link_bound` ``near`` times
     ``margin`` does), and ``hot_rows`` / ``hot_cols`` (bool per line), the rows and columns of
-    those links' next links (straight on, and the column a row link may turn into). All three
-    are set anew, for a ``rows`` x ``cols`` mesh."""
-    lines[:], hot_rows[:], hot_cols[:] = False, False, False
+    those links' next links (straight on, and the column a row link may turn into; so a marked
+    row line's own row is hot, and a column line's own column). All three are set anew, for a
+    ``rows`` x ``cols`` mesh."""
+    for a in range(len(hot_rows)):  # (loops, not slices: a view costs a reference count)
+        hot_rows[a], hot_cols[a] = False, False
+        for g in range(4):
+            lines[g, a] = False
     for g in range(4):
         count, length = (rows, cols) if g < 2 else (cols, rows)
         for a in range(count):
@@ -124,46 +105,58 @@ def mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols):  # f
                         hot_cols[column] = True
 
 
-@njit(cache=True)
-def _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus3, minus3, turn, hot_rows,
+@njit(cache=True, inline="always")
+def _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus3, minus3, turn, hot_rows,
                hot_cols, plus, minus):  # fmt: skip
     """Add the weights (flits, packets, one packet's flits: ``flits / packets``) per image of flows
-    ``f0`` .. ``f1 - 1`` taking a link and then the next one straight on to the difference arrays
-    ``plus3``, ``minus3`` (4, P, P + 1, 3), by the first link (ahead: low .. high - 2, back: low +
-    1 .. high - 1), and of those turning from a row into a column to ``turn`` (south / north, east
-    / west, row, position, 3), at the row leg's last link; in flow order. Only along the lines
-    ``lines[g, a]`` (the first link's). In the same walk, the packets of every leg along the rows
-    ``hot_rows`` and the columns ``hot_cols`` to ``plus`` and ``minus`` (as
-    :func:`~pimsim.model.noc_loops.lay_legs`)."""
+    ``f0`` .. ``f1 - 1`` (flow ``f``'s packets: ``blocks[made[f]]``) taking a link and then the
+    next one straight on to the difference arrays ``plus3``, ``minus3`` (4, P, P + 1, 3), by the
+    first link (ahead: low .. high - 2, back: low + 1 .. high - 1), and of those turning from a
+    row into a column to ``turn`` (south / north, east / west, row, position, 3), at the row leg's
+    last link; in flow order. Only along the lines ``lines[g, a]`` (the first link's). In the same
+    walk, the packets of every leg along the rows ``hot_rows`` and the columns ``hot_cols`` to
+    ``plus`` and ``minus`` (as :func:`~pimsim.model.noc_loops.lay_legs`)."""
     for f in range(f0, f1):
-        x = packets[f]
-        if c0[f] != c1[f] and hot_rows[r0[f]]:
-            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+        a, e = r0[f], c1[f]  # (read once: the stores below may alias them)
+        if not (hot_rows[a] or hot_cols[e]):  # (every line laid is one of those: mark_lines)
+            continue
+        b, c = c0[f], r1[f]
+        row_grid = 0 if e > b else 1
+        row_hot = b != e and hot_rows[a]
+        column_hot = a != c and hot_cols[e]
+        row_line = b != e and lines[row_grid, a]
+        turns = row_line and a != c
+        row_on = row_line and abs(e - b) >= 2
+        column_on = abs(c - a) >= 2 and lines[2 if c > a else 3, e]
+        if not (row_hot or column_hot or turns or row_on or column_on):
+            continue
+        x = float(blocks[made[f]])
+        if row_hot:
+            g, line, start, end = row_leg(a, b, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
-        if r0[f] != r1[f] and hot_cols[c1[f]]:
-            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+        if column_hot:
+            g, line, start, end = column_leg(a, c, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
+        if not (turns or row_on or column_on):
+            continue
         w = (flits[f], x, flits[f] / x)
-        if c0[f] != c1[f] and r0[f] != r1[f]:
-            way, row_grid = (0 if r1[f] > r0[f] else 1), (0 if c1[f] > c0[f] else 1)
-            if lines[row_grid, r0[f]]:
-                at = c1[f] - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
-                for k in range(3):
-                    turn[way, row_grid, r0[f], at, k] += w[k]
-        if abs(c1[f] - c0[f]) >= 2:  # the row leg (east or west)
-            g, start, end = _straight(c0[f], c1[f])
-            if lines[g, r0[f]]:
-                for k in range(3):
-                    plus3[g, r0[f], start, k] += w[k]
-                    minus3[g, r0[f], end, k] += w[k]
-        if abs(r1[f] - r0[f]) >= 2:  # the column leg (south or north)
-            back, start, end = _straight(r0[f], r1[f])
-            if lines[2 + back, c1[f]]:
-                for k in range(3):
-                    plus3[2 + back, c1[f], start, k] += w[k]
-                    minus3[2 + back, c1[f], end, k] += w[k]
+        if turns:
+            way = 0 if c > a else 1
+            at = e - (1 - row_grid)  # (east: the link into c1 from c1 - 1)
+            for k in range(3):
+                turn[way, row_grid, a, at, k] += w[k]
+        if row_on:  # the row leg (east or west)
+            g, start, end = _straight(b, e)
+            for k in range(3):
+                plus3[g, a, start, k] += w[k]
+                minus3[g, a, end, k] += w[k]
+        if column_on:  # the column leg (south or north)
+            back, start, end = _straight(a, c)
+            for k in range(3):
+                plus3[2 + back, e, start, k] += w[k]
+                minus3[2 + back, e, end, k] += w[k]
 
 
 @njit(cache=True, inline="always")
@@ -175,11 +168,12 @@ def _straight(a, b):  # fmt: skip
     return back, min(a, b) + back, max(a, b) - 1 + back
 
 
-@njit(cache=True)
-def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor, margin,
-                 work):  # fmt: skip
+@njit(cache=True, inline="always")
+def design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, flit_ns, floor,
+                 margin, work):  # fmt: skip
     """The longest bound of the module's model over the links of one design (flows ``f0`` ..
-    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` and ``packets`` per flow and image) that could
+    ``f1 - 1``, a ``rows`` x ``cols`` mesh; ``flits`` per flow and image, flow ``f``'s packets per
+    image ``blocks[made[f]]``) that could
     pass the period ``floor`` (ns), and its link (grid, line, position), the first in that order;
     ``-inf`` and (0, 0, 0) where none is solved for. ``load``: the design's link loads in flits
     (:func:`~pimsim.model.noc_loops.design_grid`); its loads in packets are laid here, only along
@@ -200,16 +194,16 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
     sums are in flow order (:mod:`pimsim.model.noc_loops`), a link's sums over its pairs in pair
     order; the least fixed point is iterated from the busy time until a step moves it by at most
     1e-12 of itself, or 64 rounds."""
-    legs_plus, legs_minus, made, near, _, lines, hot_rows, hot_cols, (plus, minus, turn) = work
-    _lay_pairs(r0, c0, r1, c1, flits, packets, f0, f1, lines, plus, minus, turn, hot_rows, hot_cols,
-               legs_plus, legs_minus)  # fmt: skip
-    prefix_sums(legs_plus, legs_minus, made, rows, cols)
-    straight = np.zeros(3)  # the prefix sums along the line, as the cells are visited
-    turned = np.zeros((2, 3))  # the cell's turns (south, north)
+    legs_plus, legs_minus, sent, near, _, lines, hot_rows, hot_cols, pairs, small, second = work
+    plus, minus, turn = pairs
+    _lay_pairs(r0, c0, r1, c1, flits, blocks, made, f0, f1, lines, plus, minus, turn, hot_rows,
+               hot_cols, legs_plus, legs_minus)  # fmt: skip
+    prefix_sums(legs_plus, legs_minus, sent, rows, cols, hot_rows, hot_cols)
+    # small's rows, each set before it is read (no need to clear them design after design): 0,
+    # the prefix sums along the line as the cells are visited; 1, 2: the cell's turns (south,
+    # north); per pair 3 n_a, 4 busy_a, 5 span_a; per crossed pair 6 span_c, 7 span_w, 8 gaps,
+    # 9 busy_b (indexed, not sliced: a view costs a reference count)
     top, where = -np.inf, (0, 0, 0)
-    second = np.zeros((3, 3), dtype=np.int64)
-    n_a, busy_a, span_a = np.zeros(3), np.zeros(3), np.zeros(3)
-    span_c, span_w, gaps, busy_b = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
     for g in range(4):
         count, length = (rows, cols) if g < 2 else (cols, rows)  # (no flow leaves the mesh)
         for a in range(count):
@@ -218,26 +212,26 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
             for b in range(length):
                 for k in range(3):  # (as np.cumsum: the first difference, then a sum)
                     x = plus[g, a, b, k] - minus[g, a, b, k]
-                    straight[k] = x if b == 0 else straight[k] + x
+                    small[0, k] = x if b == 0 else small[0, k] + x
                     plus[g, a, b, k], minus[g, a, b, k] = 0.0, 0.0
                     if g < 2:
-                        turned[0, k], turned[1, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
+                        small[1, k], small[2, k] = turn[0, g, a, b, k], turn[1, g, a, b, k]
                         turn[0, g, a, b, k], turn[1, g, a, b, k] = 0.0, 0.0
                 if not near[g, a, b] * margin > floor:
                     continue
                 pairs = 0
-                if straight[1] > 0.5:  # (g, a, b) then straight on
-                    n_a[pairs] = straight[1]
-                    busy_a[pairs] = straight[0] * flit_ns
-                    span_a[pairs] = straight[2] * flit_ns
+                if small[0, 1] > 0.5:  # (g, a, b) then straight on
+                    small[3, pairs] = small[0, 1]
+                    small[4, pairs] = small[0, 0] * flit_ns
+                    small[5, pairs] = small[0, 2] * flit_ns
                     step = 1 if g == 0 or g == 2 else -1
                     second[pairs, 0], second[pairs, 1], second[pairs, 2] = g, a, b + step
                     pairs += 1
                 for way in range(2 if g < 2 else 0):  # a row link, then south or north
-                    if turned[way, 1] > 0.5:
-                        n_a[pairs] = turned[way, 1]
-                        busy_a[pairs] = turned[way, 0] * flit_ns
-                        span_a[pairs] = turned[way, 2] * flit_ns
+                    if small[1 + way, 1] > 0.5:
+                        small[3, pairs] = small[1 + way, 1]
+                        small[4, pairs] = small[1 + way, 0] * flit_ns
+                        small[5, pairs] = small[1 + way, 2] * flit_ns
                         column = b + (1 if g == 0 else 0)
                         second[pairs, 0], second[pairs, 1] = 2 + way, column
                         second[pairs, 2] = a - way
@@ -249,14 +243,14 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
                 reach = 0.0  # all its gaps idle
                 for i in range(pairs):
                     s0, s1, s2 = second[i, 0], second[i, 1], second[i, 2]
-                    x = made[s0, s1, s2] - n_a[i]  # whole packets: exact
+                    x = sent[s0, s1, s2] - small[3, i]  # whole packets: exact
                     if not x > 0.5:
                         continue
-                    span_c[crossed] = (load[s0, s1, s2] * flit_ns - busy_a[i]) / x
-                    gaps[crossed] = min(x, n_a[i])
-                    busy_b[crossed] = busy_l - busy_a[i]
-                    reach += gaps[crossed] * span_c[crossed]
-                    span_w[crossed] = span_a[i]  # (the waiting flows' packet)
+                    small[6, crossed] = (load[s0, s1, s2] * flit_ns - small[4, i]) / x
+                    small[8, crossed] = min(x, small[3, i])
+                    small[9, crossed] = busy_l - small[4, i]
+                    reach += small[8, crossed] * small[6, crossed]
+                    small[7, crossed] = small[5, i]  # (the waiting flows' packet)
                     crossed += 1
                 if crossed == 0 or not (busy_l + reach) * _NEAR > floor:
                     continue
@@ -264,8 +258,8 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
                 for _ in range(_ROUNDS):
                     idle = 0.0
                     for i in range(crossed):
-                        filled = busy_b[i] / t
-                        idle += gaps[i] * max(span_c[i] * (1.0 - filled) - span_w[i], 0.0)
+                        filled = small[9, i] / t
+                        idle += small[8, i] * max(small[6, i] * (1.0 - filled) - small[7, i], 0.0)
                     new = busy_l + idle
                     if abs(new - t) <= 1e-12 * t:
                         break
@@ -276,29 +270,31 @@ def design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_
     return top, where
 
 
-@njit(cache=True)
-def design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending, floor, margin,
-                 flit_ns, work):  # fmt: skip
+@njit(cache=True, inline="always")
+def design_bound(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, ending, floor,
+                 margin, flit_ns, work):  # fmt: skip
     """:func:`design_cross` of one design (flows ``f0`` .. ``f1 - 1``, a ``rows`` x ``cols`` mesh;
-    ``flits``, ``packets`` per flow and image) at the period ``floor`` (ns), given its link loads
-    ``load`` and ending flits ``ending`` (:func:`~pimsim.model.noc_loops.design_grid`,
-    :func:`ending_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0, 0) at once where no
-    link's :func:`next_link_bound` times ``margin`` (the flit time and a margin for the order of
-    the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready to be used again."""
-    plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs = work
+    ``flits`` per flow and image, flow ``f``'s packets per image ``blocks[made[f]]``) at the period
+    ``floor`` (ns), given its link loads ``load`` and ending flits ``ending``
+    (:func:`~pimsim.model.noc_loops.design_grid`; ``ending`` is set back to 0): ``-inf`` and (0, 0,
+    0) at once where no link's :func:`next_link_bound` times ``margin`` (the flit time and a
+    margin for the order of the sums) passes ``floor``. ``work``: :func:`workspaces`, left ready
+    to be used again."""
+    near, pad, lines, hot_rows, hot_cols = work[3], work[4], work[5], work[6], work[7]
     if not next_link_bound(load, ending, rows, cols, near, pad) * margin > floor:
         return -np.inf, (0, 0, 0)
     mark_lines(near, rows, cols, margin, floor, lines, hot_rows, hot_cols)
-    return design_cross(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, flit_ns, floor,
-                        margin, work)  # fmt: skip
+    return design_cross(r0, c0, r1, c1, flits, blocks, made, f0, f1, rows, cols, load, flit_ns,
+                        floor, margin, work)  # fmt: skip
 
 
 @njit(cache=True)
 def workspaces(side):  # fmt: skip
     """All-zero workspaces of :func:`design_bound` for meshes of side ``P`` = ``side`` at most:
-    plus, minus ``(4, P, P + 1)``; made, near ``(4, P, P)``; pad ``(4, P + 2, P + 2)``; lines
-    ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`)."""
-    made, near = np.zeros((4, side, side)), np.zeros((4, side, side))
+    plus, minus ``(4, P, P + 1)``; sent (packets per link), near ``(4, P, P)``; pad ``(4, P + 2,
+    P + 2)``; lines ``(4, P)``, rows, columns ``(P,)`` (bool); the pairs' (:func:`_lay_pairs`);
+    :func:`design_cross`'s per-link figures ``(10, 3)`` and next links ``(3, 3)``."""
+    sent, near = np.zeros((4, side, side)), np.zeros((4, side, side))
     pad = np.zeros((4, side + 2, side + 2))
     lines = np.zeros((4, side), dtype=np.bool_)
     hot_rows, hot_cols = np.zeros(side, dtype=np.bool_), np.zeros(side, dtype=np.bool_)
@@ -308,7 +304,8 @@ def workspaces(side):  # fmt: skip
         np.zeros((2, 2, side, side, 3)),
     )
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
-    return plus, minus, made, near, pad, lines, hot_rows, hot_cols, pairs
+    small, second = np.zeros((10, 3)), np.zeros((3, 3), dtype=np.int64)
+    return plus, minus, sent, near, pad, lines, hot_rows, hot_cols, pairs, small, second
 
 
 @njit(cache=True)
@@ -328,15 +325,15 @@ def cross_bounds(r0, c0, r1, c1, flits, packets, flow_start, chosen, meshes, per
             side = max(side, meshes[d, 0], meshes[d, 1])
     work = workspaces(side)
     load, ending = np.empty((4, side, side)), np.zeros((4, side, side))
+    made = np.arange(len(flits))  # (flow f's packets: packets[f])
     for d in range(count):
         if not chosen[d]:
             continue
         f0, f1 = flow_start[d], flow_start[d + 1]
         rows, cols = meshes[d, 0], meshes[d, 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load)
-        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending)
-        top, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, load, ending,
-                                 period[d], margin, flit_ns, work)  # fmt: skip
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, work[0], work[1], load, ending, True)
+        top, link = design_bound(r0, c0, r1, c1, flits, packets, made, f0, f1, rows, cols, load,
+                                 ending, period[d], margin, flit_ns, work)  # fmt: skip
         bound[d], where[d] = top, (link[0] * mesh + link[1]) * mesh + link[2]
     return bound, where
 
@@ -383,7 +380,7 @@ def next_link_bounds(
     ends: Ends, flits: np.ndarray, design: np.ndarray, meshes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per design (``meshes`` (B, 2)): :func:`next_link_bound` in flits per image, and
-    :func:`ending_grid` ``(B, 4, P, P)`` (``P`` the largest mesh side)."""
+    the flits ending at each link ``(B, 4, P, P)`` (``P`` the largest mesh side)."""
     r0, c0, r1, c1, flits = _by_design(ends, design, flits)
     count, side = len(meshes), int(meshes.max())
     flow_start = np.searchsorted(np.sort(design), np.arange(count + 1))
@@ -393,7 +390,6 @@ def next_link_bounds(
     pad = np.empty((4, side + 2, side + 2))
     for d, (rows, cols) in enumerate(meshes.tolist()):
         f0, f1 = flow_start[d], flow_start[d + 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load)
-        ending_grid(r0, c0, r1, c1, flits, f0, f1, ending[d])
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, load, ending[d], True)
         near[d] = next_link_bound(load, ending[d].copy(), rows, cols, work, pad)
     return near, ending

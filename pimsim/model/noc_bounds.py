@@ -4,7 +4,9 @@ A link's busy time (its flits per image x the flit time) bounds the period; so d
 by cross packets on the next link (:mod:`pimsim.model.crossing`). Both need the design's link
 loads (:mod:`pimsim.model.noc_loops`): :func:`noc_bounds` lays them once a design and bounds the
 period by the busiest link and by the cross packets from the same grid (once two compiled loops,
-which laid the grid twice, the second for nearly every design of a --thorough search).
+which laid the grid twice, the second for nearly every design of a --thorough search). The cross
+term's loops are inlined here (``inline="always"``): a call passing a dozen workspaces cost a
+reference count on each, design after design.
 
 :mod:`pimsim.jitcache` keeps numba's cache in step with the modules these loops call.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from pimsim.model.crossing import design_bound, last_link, workspaces
+from pimsim.model.crossing import design_bound, workspaces
 from pimsim.model.noc_loops import lay_legs, prefix_sums
 
 
@@ -46,7 +48,6 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
     plus, minus = np.zeros((4, side, side + 1)), np.zeros((4, side, side + 1))
     grid, ending = np.empty((4, side, side)), np.zeros((4, side, side))
     work, sized = workspaces(1), False  # (the cross bound's, made for the first design it bounds)
-    packets = np.empty(len(flits))
     row_load, col_load = np.empty(side), np.empty(side)
     east, west = np.empty(side), np.empty(side)
     hot_rows, hot_cols = np.empty(side, dtype=np.bool_), np.empty(side, dtype=np.bool_)
@@ -54,40 +55,40 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
     for d in range(count):
         f0, f1 = flow_start[d], flow_start[d + 1]
         total = 0.0
-        for f in range(f0, f1):
-            total += flits[f]
+        for i in range(side):  # (loops, not slices: a view costs a reference count)
+            row_load[i], col_load[i], east[i], west[i] = 0.0, 0.0, 0.0, 0.0
+        for f in range(f0, f1):  # (one walk: hardly a design's flits fail to pass its period)
+            a, b, e, x = r0[f], c0[f], c1[f], flits[f]  # (read once: the stores may alias)
+            total += x
+            if b != e:
+                row_load[a] += x
+                if e > b:
+                    east[a] += x
+                else:
+                    west[a] += x
+            if a != r1[f]:
+                col_load[e] += x
         if not total * margin > period[d]:
             continue
-        row_load[:], col_load[:], east[:], west[:] = 0.0, 0.0, 0.0, 0.0
-        for f in range(f0, f1):
-            if c0[f] != c1[f]:
-                row_load[r0[f]] += flits[f]
-                if c1[f] > c0[f]:
-                    east[r0[f]] += flits[f]
-                else:
-                    west[r0[f]] += flits[f]
-            if r0[f] != r1[f]:
-                col_load[c1[f]] += flits[f]
-        crossing = (max(east.max(), west.max()) + col_load.max()) * margin > period[d]
-        linked = False
+        row_top, col_top, linked = -np.inf, -np.inf, False
         for i in range(side):
+            row_top = max(row_top, max(east[i], west[i]))
+            col_top = max(col_top, col_load[i])
             hot_rows[i], hot_cols[i] = (
                 row_load[i] * margin > period[d],
                 col_load[i] * margin > period[d],
             )
             linked = linked or hot_rows[i] or hot_cols[i]
+        crossing = (row_top + col_top) * margin > period[d]
         if not (crossing or linked):
             continue
         rows, cols = meshes[d, 0], meshes[d, 1]
         if crossing:  # every line's legs, and the flits ending at each link
-            lay_legs(r0, c0, r1, c1, flits, f0, f1, every, every, plus, minus)
-            for f in range(f0, f1):
-                g, line, position = last_link(r0[f], c0[f], r1[f], c1[f])
-                if g >= 0:
-                    ending[g, line, position] += flits[f]
-        else:
-            lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus)
-        prefix_sums(plus, minus, grid, rows, cols)
+            lay_legs(r0, c0, r1, c1, flits, f0, f1, every, every, plus, minus, ending, True)
+            prefix_sums(plus, minus, grid, rows, cols, every, every)
+        else:  # only the lines read
+            lay_legs(r0, c0, r1, c1, flits, f0, f1, hot_rows, hot_cols, plus, minus, ending, False)
+            prefix_sums(plus, minus, grid, rows, cols, hot_rows, hot_cols)
         if linked:
             best, at = -1.0, 0
             for g in range(4):
@@ -106,10 +107,8 @@ def noc_bounds(r0, c0, r1, c1, flits, blocks, flow_made, flow_start, meshes, per
             continue
         if not sized:
             work, sized = workspaces(side), True
-        for f in range(f0, f1):
-            packets[f] = blocks[flow_made[f]]
         floor = busy[d] if busy[d] > period[d] else period[d]  # (what raise_to makes it)
-        bound, link = design_bound(r0, c0, r1, c1, flits, packets, f0, f1, rows, cols, grid,
-                                   ending, floor, margin, flit_ns, work)  # fmt: skip
+        bound, link = design_bound(r0, c0, r1, c1, flits, blocks, flow_made, f0, f1, rows, cols,
+                                   grid, ending, floor, margin, flit_ns, work)  # fmt: skip
         top[d], where[d] = bound, (link[0] * side + link[1]) * side + link[2]
     return busy, cell, top, where

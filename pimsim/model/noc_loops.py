@@ -24,22 +24,43 @@ from numba import njit
 
 
 @njit(cache=True)
-def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus):  # fmt: skip
+def lay_legs(r0, c0, r1, c1, weight, f0, f1, hot_rows, hot_cols, plus, minus, ending,
+             ends):  # fmt: skip
     """Add each leg of flows ``f0`` .. ``f1 - 1`` (in that order) to the difference arrays ``plus``
     and ``minus`` ``(4, lines, positions + 1)``: ``weight[f]`` where it starts (its lowest index)
     and where it ends (its highest index) on its grid's line (:func:`row_leg`,
     :func:`column_leg`); only the legs along the rows ``hot_rows`` and the columns ``hot_cols``
-    (bool per line); a leg that does not move is not laid."""
+    (bool per line); a leg that does not move is not laid. Where ``ends``, in the same walk, each
+    flow's ``weight`` also to ``ending`` ``(4, P, P)`` at its last link (:func:`last_link`), in
+    flow order."""
     for f in range(f0, f1):
-        x = weight[f]
-        if c0[f] != c1[f] and hot_rows[r0[f]]:
-            g, line, start, end = row_leg(r0[f], c0[f], c1[f])
+        a, b, c, e, x = r0[f], c0[f], r1[f], c1[f], weight[f]  # (read once: the stores may alias)
+        if b != e and hot_rows[a]:
+            g, line, start, end = row_leg(a, b, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
-        if r0[f] != r1[f] and hot_cols[c1[f]]:
-            g, line, start, end = column_leg(r0[f], r1[f], c1[f])
+        if a != c and hot_cols[e]:
+            g, line, start, end = column_leg(a, c, e)
             plus[g, line, start] += x
             minus[g, line, end] += x
+        if ends:
+            g, line, position = last_link(a, b, c, e)
+            if g >= 0:
+                ending[g, line, position] += x
+
+
+@njit(cache=True, inline="always")
+def last_link(r0, c0, r1, c1):  # fmt: skip
+    """The last link (grid, line, position) of a flow from router (``r0``, ``c0``) to (``r1``,
+    ``c1``), X then Y: the column leg's last link, else the row leg's; grid -1 if it does not
+    move."""
+    if r0 != r1:
+        ahead = r1 > r0
+        return (2 if ahead else 3), c1, r1 - (1 if ahead else 0)
+    if c0 != c1:
+        ahead = c1 > c0
+        return (0 if ahead else 1), r0, c1 - (1 if ahead else 0)
+    return -1, 0, 0
 
 
 @njit(cache=True, inline="always")
@@ -58,15 +79,20 @@ def column_leg(r0, r1, c1):  # fmt: skip
 
 
 @njit(cache=True)
-def prefix_sums(plus, minus, out, rows, cols):  # fmt: skip
+def prefix_sums(plus, minus, out, rows, cols, hot_rows, hot_cols):  # fmt: skip
     """``out[g, a, b]``: the prefix sum along line ``a`` of ``plus - minus`` up to position ``b``
     (sequential, as ``np.cumsum``), for the cells of a ``rows`` x ``cols`` mesh (grids east and
-    west: ``rows`` lines of ``cols`` positions; south and north: ``cols`` lines of ``rows``); the
-    other cells of ``out`` are left as they are. ``plus`` and ``minus`` are set to 0 as they are
-    read (workspaces used design after design: every leg of the mesh lies in those cells)."""
+    west: ``rows`` lines of ``cols`` positions; south and north: ``cols`` lines of ``rows``), along
+    the rows ``hot_rows`` and the columns ``hot_cols`` only (bool per line); the other cells of
+    ``out`` are left as they are. ``plus`` and ``minus`` are set to 0 as they are read
+    (workspaces used design after design: every leg laid lies in those cells, :func:`lay_legs`
+    with the same lines)."""
     for g in range(4):
         lines, length = (rows, cols) if g < 2 else (cols, rows)
+        hot = hot_rows if g < 2 else hot_cols
         for a in range(lines):
+            if not hot[a]:
+                continue
             s = plus[g, a, 0] - minus[g, a, 0]
             plus[g, a, 0], minus[g, a, 0], out[g, a, 0] = 0.0, 0.0, s
             for b in range(1, length):
@@ -75,14 +101,16 @@ def prefix_sums(plus, minus, out, rows, cols):  # fmt: skip
 
 
 @njit(cache=True)
-def design_grid(r0, c0, r1, c1, weight, f0, f1, rows, cols, plus, minus, out):  # fmt: skip
+def design_grid(r0, c0, r1, c1, weight, f0, f1, rows, cols, plus, minus, out, ending,
+                ends):  # fmt: skip
     """``out[g, a, b]``: the loads (``weight`` per flow, summed over the legs taking each link) of
     every link of one design's ``rows`` x ``cols`` mesh (flows ``f0`` .. ``f1 - 1``; ``out``'s
-    other cells are left as they are). ``plus``, ``minus``: all-zero workspaces ``(4, P, P + 1)``,
-    left so."""
+    other cells are left as they are); where ``ends``, the flows' weights added to ``ending`` at
+    their last links (:func:`lay_legs`). ``plus``, ``minus``: all-zero workspaces ``(4, P, P +
+    1)``, left so."""
     every = np.ones(max(rows, cols), dtype=np.bool_)
-    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus)
-    prefix_sums(plus, minus, out, rows, cols)
+    lay_legs(r0, c0, r1, c1, weight, f0, f1, every, every, plus, minus, ending, ends)
+    prefix_sums(plus, minus, out, rows, cols, every, every)
 
 
 @njit(cache=True)
@@ -96,7 +124,7 @@ def batch_grids(r0, c0, r1, c1, flits, flow_start, meshes, side):  # fmt: skip
     for d in range(count):
         rows, cols = meshes[d, 0], meshes[d, 1]
         f0, f1 = flow_start[d], flow_start[d + 1]
-        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, grid)
+        design_grid(r0, c0, r1, c1, flits, f0, f1, rows, cols, plus, minus, grid, grid, False)
         for g in range(4):
             lines, length = (rows, cols) if g < 2 else (cols, rows)
             out[g, d, :lines, :length] = grid[g, :lines, :length]
