@@ -13,7 +13,8 @@ either also stops glibc moving them): blocks up to :data:`MMAP_THRESHOLD_BYTES` 
 heap, and up to :data:`TRIM_THRESHOLD_BYTES` free at its top stays there for the next batch.
 
 It changes no figure, only where the bytes live. Called by the ``pimsyn`` console script before
-the command (forked workers inherit it) and by the benchmarks that time the search's path; a
+the command (forked workers inherit it), by each local worker of the search as it starts
+(whatever starts it) and by the benchmarks that time the search's path; a
 library import changes nothing. Elsewhere than glibc (no ``mallopt``, or one that refuses the
 values) it does nothing and says so.
 """

@@ -207,7 +207,9 @@ def design_stack(
     from its arrays as they are), the meshes and router snakes (one router per macro,
     :func:`pimsim.model.plan.router_grid`) and the scratchpads' energies and ports
     (:func:`synth.design_loops.buffer_figures`); what every design of the combination has is
-    kept in ``ctx.loop_tables`` and sliced."""
+    kept in ``ctx.loop_tables`` and sliced. The stack may share memory with the batch it is made
+    from (a whole batch's share layers and fractions, the per-combination slices): nothing
+    writes it, and no caller may."""
     count, n = len(allocs), len(ctx.tables.names)
     noc, io = ctx.parts.noc, ctx.parts.interface
     io_pj, io_gbit_s = (io.energy_per_bit_pj, io.bandwidth_gbit_s) if io else (0.0, 0.0)
