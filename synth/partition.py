@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from synth.context import ComboContext
 from synth.design import Partition, allowed_counts
+from synth.frozen import made
 from synth.layout import counts_of
 
 
@@ -39,6 +40,11 @@ class PartitionSpace:
     )
     #: :meth:`_partners` by layer, kept as they are asked for
     partners: dict[int, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
+    #: :meth:`_other_counts` and :meth:`_nearest` by (identity of the counts, count)
+    others: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    near: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -87,6 +93,23 @@ class PartitionSpace:
             )
         return counts
 
+    def _other_counts(self, options: tuple[int, ...], n: int) -> tuple[int, ...]:
+        """``options`` (one of the kept tuples: a layer's counts or a pair's) without ``n``,
+        kept by the tuple's identity and ``n`` (the space holds the tuple)."""
+        key = (id(options), n)
+        out = self.others.get(key)
+        if out is None:
+            out = self.others[key] = tuple([c for c in options if c != n])
+        return out
+
+    def _nearest(self, options: tuple[int, ...], n: int) -> int:
+        """:func:`nearest` of one of the kept tuples, kept as :meth:`_other_counts` is."""
+        key = (id(options), n)
+        out = self.near.get(key)
+        if out is None:
+            out = self.near[key] = nearest(options, n)
+        return out
+
     def _partners(self, k: int) -> frozenset[int]:
         """The earlier layers that layer ``k`` may share macros with (a common count allowed)."""
         out = self.partners.get(k)
@@ -112,7 +135,8 @@ class Groups:
     """A partition's macro groups as the operators read them: the owners in ascending order, the
     members of each by owner, and the owners that are alone in their group (ascending). Only the
     grouping matters, not the macro counts, so :func:`mutate_num`'s result has its input's
-    groups and a caller may pass them on (the EA computes them once per parent)."""
+    groups and a caller may pass them on (the EA computes them once per parent, and keeps them
+    for a child that only :func:`mutate_num` changed)."""
 
     owners: tuple[int, ...]
     members: dict[int, list[int]]
@@ -120,9 +144,26 @@ class Groups:
 
     @classmethod
     def of(cls, p: Partition) -> Groups:
-        members = owners(p)
+        """The groups of ``p``: :func:`owners` and the owners alone in theirs, in one pass (an
+        owner is not alone once another layer joins it, or when its one member is not itself)."""
+        members: dict[int, list[int]] = {}
+        joined = []  # owners not alone in their group
+        for k, (owner, _) in enumerate(p):
+            group = members.get(owner)
+            if group is None:
+                members[owner] = [k]
+                if owner != k:
+                    joined.append(owner)
+            else:
+                group.append(k)
+                joined.append(owner)
         ordered = tuple(sorted(members))
-        return cls(ordered, members, tuple(j for j in ordered if members[j] == [j]))
+        if joined:
+            taken = set(joined)
+            alone = tuple([j for j in ordered if j not in taken])
+        else:
+            alone = ordered
+        return made(cls, {"owners": ordered, "members": members, "alone": alone})
 
 
 def mutate_num(
@@ -137,8 +178,7 @@ def mutate_num(
     owner = rng.choice(g.owners)
     members = g.members[owner]
     options = space.counts[owner] if len(members) == 1 else space._pair(*members)
-    current = p[owner][1]
-    choices = [n for n in options if n != current]
+    choices = space._other_counts(options, p[owner][1])
     if not choices:
         return p
     n = rng.choice(choices)
@@ -157,23 +197,24 @@ def mutate_share(
     """Split a shared pair, or pair an unshared layer with an earlier unshared one. ``groups``:
     ``Groups.of(p)`` if the caller has it."""
     g = Groups.of(p) if groups is None else groups
-    out = list(p)
     k = rng.randrange(len(p))
     owner = p[k][0]
     pair = g.members[owner]
     if len(pair) == 2:  # split the pair: each keeps the count if allowed, else its nearest
+        out = list(p)
         for member in pair:
-            out[member] = (member, nearest(space.counts[member], p[owner][1]))
+            out[member] = (member, space._nearest(space.counts[member], p[owner][1]))
         return tuple(out)
     if not space.sharing:
         return p
-    # the earlier layers alone in their group (each its own owner) that may share with k
-    sharable = space._partners(k)
-    partners = [j for j in g.alone if j in sharable]
+    # the earlier layers alone in their group (each its own owner) that may share with k, in
+    # ascending order (those of ``g.alone`` that are partners of k)
+    partners = sorted(space._partners(k).intersection(g.alone))
     if not partners:
         return p
     j = rng.choice(partners)
-    n = nearest(space._pair(j, k), max(p[j][1], p[k][1]))
+    n = space._nearest(space._pair(j, k), max(p[j][1], p[k][1]))
+    out = list(p)
     out[j] = (j, n)
     out[k] = (j, n)
     return tuple(out)
@@ -221,9 +262,16 @@ def evolution(
         if rng.random() < p_num:
             c = mutate_num(c, space, rng, groups)  # the same groups as its parent
         if rng.random() < p_share:
-            c = mutate_share(c, space, rng, groups)
+            shared = mutate_share(c, space, rng, groups)
+            if shared is not c:  # (its groups are not its parent's)
+                c = shared
+                if c == parent:
+                    c = mutate_num(c, space, rng, groups)
+                return c
         if c == parent:
             c = mutate_num(c, space, rng, groups)
+        if c is not parent:  # its parent's groups, kept for when it is a parent in turn
+            grouped[id(c)] = (c, groups)
         return c
 
     def ranked(

@@ -143,6 +143,11 @@ def test_groups_of_a_partition_and_mutate_num_keeps_them() -> None:
     assert groups.owners == (0, 2, 3)
     assert groups.members == {0: [0, 1], 2: [2], 3: [3]}
     assert groups.alone == (2, 3)
+    # an owner is alone only when its one member is itself: here 0's member is layer 1 and 1's is
+    # layer 0 (no move makes such a partition, but the rule holds for any)
+    crossed = Groups.of(((1, 2), (0, 2), (2, 1)))
+    assert crossed.owners == (0, 1, 2) and crossed.members == {1: [0], 0: [1], 2: [2]}
+    assert crossed.alone == (2,)
     rng = random.Random(0)
     q = ((0, 2), (1, 2), (2, 1))
     for _ in range(200):
