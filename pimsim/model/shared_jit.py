@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import STAGES
+from pimsim.model.repeats_jit import first_alike
 from pimsim.model.scalars_jit import fmax as _max
 from pimsim.model.scalars_jit import fmin as _min
 from pimsim.model.scalars_jit import whole_actions_one
@@ -234,6 +235,44 @@ def _gather(rows, stages, period, blocks, glay, bit_iters, lay, local, macro):
     return out, at_period, at_blocks, at_bits, at_macro
 
 
+@njit(cache=True)
+def _run_rows(runs, stages, period, last_period, blocks, glay, lay, bit_iters, pool, add_work,
+              frac, full, units, add_unit, macro, local, n_shared):  # fmt: skip
+    """The shares on their own runs of the bank (``runs``) grouped by macro (its compact number
+    ``local``; in share order within it): per share a row of what its units' turns read, as
+    floats (its full-block stage times; its full and last block periods, blocks per image, bit
+    iterations, time of the shift-and-add units a block, partial sums a block, its macro's add
+    units; its network layer; 1.0 where it is its whole layer, else 0.0), each macro's first row
+    and its number (G + 1 and G)."""
+    n, n_st = len(runs), stages.shape[0]
+    r_local = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        r_local[i] = local[macro[runs[i]]]
+    order = _by_macro(r_local, n_shared)
+    rows = np.empty((n, n_st + 9))
+    n_groups = 0
+    for i in range(n):
+        n_groups += i == 0 or r_local[order[i]] != r_local[order[i - 1]]
+    starts, group_macro = np.empty(n_groups + 1, dtype=np.int64), np.empty(n_groups, dtype=np.int64)
+    g = -1
+    for i in range(n):
+        r = runs[order[i]]
+        if i == 0 or r_local[order[i]] != r_local[order[i - 1]]:
+            g += 1
+            starts[g], group_macro[g] = i, r_local[order[i]]
+        for s in range(n_st):
+            rows[i, s] = stages[s, r]
+        rows[i, n_st], rows[i, n_st + 1] = period[r], last_period[r]
+        rows[i, n_st + 2], rows[i, n_st + 3] = float(blocks[glay[r]]), float(bit_iters[lay[r]])
+        rows[i, n_st + 4] = pool[r]
+        rows[i, n_st + 5] = add_work[lay[r]] * frac[r] * full[glay[r]]
+        rows[i, n_st + 6] = units[macro[r], add_unit]
+        rows[i, n_st + 7] = float(lay[r])
+        rows[i, n_st + 8] = 1.0 if frac[r] > 1 - 1e-9 else 0.0
+    starts[n_groups] = n
+    return rows, starts, group_macro
+
+
 @njit(cache=True, error_model="numpy")
 def shared_bounds(
     macro,
@@ -358,37 +397,51 @@ def shared_bounds(
     )
     turns = interleaved_busy(p_stages, p_period, p_blocks, p_bits, p_macro, n_shared)
     # shares on their own runs of the bank convert at once: they take only the units in turns
-    # (the units' load bounds the period through the busy times); own runs are in shared macros
-    r_stages, r_period, r_blocks, r_bits, r_macro = _gather(
-        runs, stages, period, blocks, glay, bit_iters, lay, local, macro
-    )
-    r_last, r_pool, r_lay = np.empty(n_runs), np.empty(n_runs), np.empty(n_runs, dtype=np.int64)
-    add_elements, add_units = np.empty(n_runs), np.empty(n_runs)
-    r_whole = np.empty(n_runs, dtype=np.bool_)
-    for i in range(n_runs):
-        r = runs[i]
-        r_last[i], r_pool[i], r_lay[i] = last_period[r], pool[r], lay[r]
-        add_elements[i] = add_work[lay[r]] * frac[r] * full[glay[r]]
-        add_units[i] = units[macro[r], add_unit]
-        r_whole[i] = frac[r] > 1 - 1e-9
+    # (the units' load bounds the period through the busy times); own runs are in shared macros.
+    # A macro's time is a function of its shares' rows alone: computed once a distinct macro
+    rows, starts, r_macro = _run_rows(runs, stages, period, last_period, blocks, glay, lay,
+                                      bit_iters, pool, add_work, frac, full, units, add_unit,
+                                      macro, local, n_shared)  # fmt: skip
+    first = first_alike(rows.view(np.int64), starts)
+    kept = 0
+    for g in range(len(first)):
+        kept += (starts[g + 1] - starts[g]) if first[g] == g else 0
+    n_st = stages.shape[0]
+    r_stages, r_float = np.empty((n_st, kept)), np.empty((7, kept))
+    r_lay, r_whole = np.empty(kept, dtype=np.int64), np.empty(kept, dtype=np.bool_)
+    r_local = np.empty(kept, dtype=np.int64)
+    k = 0
+    for g in range(len(first)):
+        if first[g] != g:
+            continue
+        for i in range(starts[g], starts[g + 1]):
+            for r in range(n_st):
+                r_stages[r, k] = rows[i, r]
+            for c in range(7):
+                r_float[c, k] = rows[i, n_st + c]
+            r_lay[k], r_whole[k] = int(rows[i, n_st + 7]), rows[i, n_st + 8] == 1.0
+            r_local[k] = r_macro[g]
+            k += 1
     own = unit_turns(
         r_stages,
-        r_period,
-        r_last,
-        r_blocks,
-        r_bits,
-        r_pool,
-        add_elements,
-        add_units,
+        r_float[0],
+        r_float[1],
+        r_float[2],
+        r_float[3],
+        r_float[4],
+        r_float[5],
+        r_float[6],
         add_lanes,
         add_ghz,
         r_lay,
         edge_src,
         edge_dst,
         r_whole,
-        r_macro,
+        r_local,
         n_shared,
     )
+    for g in range(len(first)):
+        own[r_macro[g]] = own[r_macro[first[g]]]
     slowest = np.empty((n_shared, 1))
     for j in range(n_shared):
         slowest[j, 0] = _max(turns[j], own[j])
