@@ -19,14 +19,14 @@ def test_a_group_takes_the_first_group_with_the_same_rows_in_the_same_order() ->
     a, b = [1.0, 2.0], [1.0, 3.0]
     rows = _bits([a, b, b, a, a, b, a, b, a, a, b, a])
     starts = np.array([0, 2, 4, 6, 7, 9, 12])
-    assert first_alike(rows, starts).tolist() == [0, 1, 0, 3, 1, 5]
+    assert first_alike(rows, starts, np.array([1])).tolist() == [0, 1, 0, 3, 1, 5]
 
 
 def test_floats_are_compared_as_their_bits() -> None:
     # 0.0 and -0.0 are equal floats but differ in bits (x / -0.0 is -inf); a NaN is not equal
     # to itself as a float but its bits are
     rows = _bits([[0.0], [-0.0], [0.0], [np.nan], [np.nan]])
-    assert first_alike(rows, np.arange(6)).tolist() == [0, 1, 0, 3, 3]
+    assert first_alike(rows, np.arange(6), np.array([0])).tolist() == [0, 1, 0, 3, 3]
 
 
 def test_first_alike_is_the_first_group_with_the_same_rows_on_random_groups() -> None:
@@ -41,4 +41,6 @@ def test_first_alike_is_the_first_group_with_the_same_rows_on_random_groups() ->
         for g in range(len(sizes)):
             key = rows[starts[g] : starts[g + 1]].tobytes() + bytes([int(sizes[g])])
             expected.append(seen.setdefault(key, g))
-        assert first_alike(rows.view(np.int64), starts).tolist() == expected
+        for fields in ([0], list(range(width)), []):  # the hash only picks the slot
+            got = first_alike(rows.view(np.int64), starts, np.array(fields, dtype=np.int64))
+            assert got.tolist() == expected

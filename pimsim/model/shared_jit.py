@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import STAGES
-from pimsim.model.repeats_jit import first_alike
+from pimsim.model.repeats_jit import by_macro, first_alike, run_rows
 from pimsim.model.scalars_jit import fmax as _max
 from pimsim.model.scalars_jit import fmin as _min
 from pimsim.model.scalars_jit import whole_actions_one
@@ -26,23 +26,9 @@ _LOAD, _MVM, _ADC, _SHIFT_ADD, _ADD = (
     STAGES.index(n) for n in ("load", "mvm", "adc", "shift_add", "add")
 )
 _N_STAGES = len(STAGES)
-
-
-@njit(cache=True)
-def _by_macro(macro, n_macros):
-    """The positions of ``macro`` (each in ``0 .. n_macros - 1``) sorted by macro, in their order
-    within a macro: ``np.argsort(macro, kind="stable")``, by counting (numba's merge sort took
-    some 40 ns an element)."""
-    first = np.zeros(n_macros + 1, dtype=np.int64)
-    for i in range(len(macro)):
-        first[macro[i] + 1] += 1
-    for m in range(n_macros):
-        first[m + 1] += first[m]
-    order = np.empty(len(macro), dtype=np.int64)
-    for i in range(len(macro)):
-        order[first[macro[i]]] = i
-        first[macro[i]] += 1
-    return order
+# the columns of a run share's row (pimsim.model.repeats_jit.run_rows) that place its macro in
+# the table of repeats (any: the hash only picks the slot)
+_RUN_KEYS = (_ADC, _SHIFT_ADD, _N_STAGES, _N_STAGES + 1, _N_STAGES + 4, _N_STAGES + 7)
 
 
 @njit(cache=True, error_model="numpy")
@@ -80,7 +66,7 @@ def interleaved_busy(stages, period, blocks, bits, macro, n_macros):
     n = len(macro)
     if n < 2:
         return out
-    order = _by_macro(macro, n_macros)
+    order = by_macro(macro, n_macros)
     for i in range(n - 1):
         a, b = order[i], order[i + 1]
         if macro[a] != macro[b]:
@@ -158,7 +144,7 @@ def unit_turns(
     n = len(macro)
     if n < 2:
         return out
-    order = _by_macro(macro, n_macros)
+    order = by_macro(macro, n_macros)
     where = macro[order]
     image = np.empty(n)
     cycle, job, arrive, hold = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -233,44 +219,6 @@ def _gather(rows, stages, period, blocks, glay, bit_iters, lay, local, macro):
         at_period[i], at_blocks[i] = period[s], float(blocks[glay[s]])
         at_bits[i], at_macro[i] = float(bit_iters[lay[s]]), local[macro[s]]
     return out, at_period, at_blocks, at_bits, at_macro
-
-
-@njit(cache=True)
-def _run_rows(runs, stages, period, last_period, blocks, glay, lay, bit_iters, pool, add_work,
-              frac, full, units, add_unit, macro, local, n_shared):  # fmt: skip
-    """The shares on their own runs of the bank (``runs``) grouped by macro (its compact number
-    ``local``; in share order within it): per share a row of what its units' turns read, as
-    floats (its full-block stage times; its full and last block periods, blocks per image, bit
-    iterations, time of the shift-and-add units a block, partial sums a block, its macro's add
-    units; its network layer; 1.0 where it is its whole layer, else 0.0), each macro's first row
-    and its number (G + 1 and G)."""
-    n, n_st = len(runs), stages.shape[0]
-    r_local = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        r_local[i] = local[macro[runs[i]]]
-    order = _by_macro(r_local, n_shared)
-    rows = np.empty((n, n_st + 9))
-    n_groups = 0
-    for i in range(n):
-        n_groups += i == 0 or r_local[order[i]] != r_local[order[i - 1]]
-    starts, group_macro = np.empty(n_groups + 1, dtype=np.int64), np.empty(n_groups, dtype=np.int64)
-    g = -1
-    for i in range(n):
-        r = runs[order[i]]
-        if i == 0 or r_local[order[i]] != r_local[order[i - 1]]:
-            g += 1
-            starts[g], group_macro[g] = i, r_local[order[i]]
-        for s in range(n_st):
-            rows[i, s] = stages[s, r]
-        rows[i, n_st], rows[i, n_st + 1] = period[r], last_period[r]
-        rows[i, n_st + 2], rows[i, n_st + 3] = float(blocks[glay[r]]), float(bit_iters[lay[r]])
-        rows[i, n_st + 4] = pool[r]
-        rows[i, n_st + 5] = add_work[lay[r]] * frac[r] * full[glay[r]]
-        rows[i, n_st + 6] = units[macro[r], add_unit]
-        rows[i, n_st + 7] = float(lay[r])
-        rows[i, n_st + 8] = 1.0 if frac[r] > 1 - 1e-9 else 0.0
-    starts[n_groups] = n
-    return rows, starts, group_macro
 
 
 @njit(cache=True, error_model="numpy")
@@ -399,10 +347,10 @@ def shared_bounds(
     # shares on their own runs of the bank convert at once: they take only the units in turns
     # (the units' load bounds the period through the busy times); own runs are in shared macros.
     # A macro's time is a function of its shares' rows alone: computed once a distinct macro
-    rows, starts, r_macro = _run_rows(runs, stages, period, last_period, blocks, glay, lay,
+    rows, starts, r_macro = run_rows(runs, stages, period, last_period, blocks, glay, lay,
                                       bit_iters, pool, add_work, frac, full, units, add_unit,
                                       macro, local, n_shared)  # fmt: skip
-    first = first_alike(rows.view(np.int64), starts)
+    first = first_alike(rows.view(np.int64), starts, np.array(_RUN_KEYS))
     kept = 0
     for g in range(len(first)):
         kept += (starts[g + 1] - starts[g]) if first[g] == g else 0
