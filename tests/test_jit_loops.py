@@ -8,8 +8,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from pimsim.model.repeats_jit import by_macro
 from pimsim.model.scalars_jit import fmax, fmin, whole_actions_one
-from pimsim.model.shared_jit import _by_macro
 from pimsim.model.sums_jit import add_at, design_sums, pairwise_sum, segment_argmax, segment_sums
 
 
@@ -76,8 +76,8 @@ def test_pairwise_sum_adds_as_numpy_sum_does() -> None:
 
 def test_by_macro_is_numpys_stable_argsort() -> None:
     # shares of macros 2, 0, 2, 1, 0: macro 0's (positions 1, 4), 1's (3), 2's (0, 2)
-    assert _by_macro(np.array([2, 0, 2, 1, 0]), 4).tolist() == [1, 4, 3, 0, 2]
+    assert by_macro(np.array([2, 0, 2, 1, 0]), 4).tolist() == [1, 4, 3, 0, 2]
     rng = np.random.default_rng(0)
     for size in (0, 1, 7, 300):
         macro = rng.integers(0, 9, size)
-        assert _by_macro(macro, 9).tolist() == np.argsort(macro, kind="stable").tolist()
+        assert by_macro(macro, 9).tolist() == np.argsort(macro, kind="stable").tolist()

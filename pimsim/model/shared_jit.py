@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from pimsim.model.kernel import STAGES
+from pimsim.model.repeats_jit import by_macro, first_alike, run_rows
 from pimsim.model.scalars_jit import fmax as _max
 from pimsim.model.scalars_jit import fmin as _min
 from pimsim.model.scalars_jit import whole_actions_one
@@ -25,23 +26,9 @@ _LOAD, _MVM, _ADC, _SHIFT_ADD, _ADD = (
     STAGES.index(n) for n in ("load", "mvm", "adc", "shift_add", "add")
 )
 _N_STAGES = len(STAGES)
-
-
-@njit(cache=True)
-def _by_macro(macro, n_macros):
-    """The positions of ``macro`` (each in ``0 .. n_macros - 1``) sorted by macro, in their order
-    within a macro: ``np.argsort(macro, kind="stable")``, by counting (numba's merge sort took
-    some 40 ns an element)."""
-    first = np.zeros(n_macros + 1, dtype=np.int64)
-    for i in range(len(macro)):
-        first[macro[i] + 1] += 1
-    for m in range(n_macros):
-        first[m + 1] += first[m]
-    order = np.empty(len(macro), dtype=np.int64)
-    for i in range(len(macro)):
-        order[first[macro[i]]] = i
-        first[macro[i]] += 1
-    return order
+# the columns of a run share's row (pimsim.model.repeats_jit.run_rows) that place its macro in
+# the table of repeats (any: the hash only picks the slot)
+_RUN_KEYS = (_ADC, _SHIFT_ADD, _N_STAGES, _N_STAGES + 1, _N_STAGES + 4, _N_STAGES + 7)
 
 
 @njit(cache=True, error_model="numpy")
@@ -79,7 +66,7 @@ def interleaved_busy(stages, period, blocks, bits, macro, n_macros):
     n = len(macro)
     if n < 2:
         return out
-    order = _by_macro(macro, n_macros)
+    order = by_macro(macro, n_macros)
     for i in range(n - 1):
         a, b = order[i], order[i + 1]
         if macro[a] != macro[b]:
@@ -157,7 +144,7 @@ def unit_turns(
     n = len(macro)
     if n < 2:
         return out
-    order = _by_macro(macro, n_macros)
+    order = by_macro(macro, n_macros)
     where = macro[order]
     image = np.empty(n)
     cycle, job, arrive, hold = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
@@ -358,37 +345,51 @@ def shared_bounds(
     )
     turns = interleaved_busy(p_stages, p_period, p_blocks, p_bits, p_macro, n_shared)
     # shares on their own runs of the bank convert at once: they take only the units in turns
-    # (the units' load bounds the period through the busy times); own runs are in shared macros
-    r_stages, r_period, r_blocks, r_bits, r_macro = _gather(
-        runs, stages, period, blocks, glay, bit_iters, lay, local, macro
-    )
-    r_last, r_pool, r_lay = np.empty(n_runs), np.empty(n_runs), np.empty(n_runs, dtype=np.int64)
-    add_elements, add_units = np.empty(n_runs), np.empty(n_runs)
-    r_whole = np.empty(n_runs, dtype=np.bool_)
-    for i in range(n_runs):
-        r = runs[i]
-        r_last[i], r_pool[i], r_lay[i] = last_period[r], pool[r], lay[r]
-        add_elements[i] = add_work[lay[r]] * frac[r] * full[glay[r]]
-        add_units[i] = units[macro[r], add_unit]
-        r_whole[i] = frac[r] > 1 - 1e-9
+    # (the units' load bounds the period through the busy times); own runs are in shared macros.
+    # A macro's time is a function of its shares' rows alone: computed once a distinct macro
+    rows, starts, r_macro = run_rows(runs, stages, period, last_period, blocks, glay, lay,
+                                      bit_iters, pool, add_work, frac, full, units, add_unit,
+                                      macro, local, n_shared)  # fmt: skip
+    first = first_alike(rows.view(np.int64), starts, np.array(_RUN_KEYS))
+    kept = 0
+    for g in range(len(first)):
+        kept += (starts[g + 1] - starts[g]) if first[g] == g else 0
+    n_st = stages.shape[0]
+    r_stages, r_float = np.empty((n_st, kept)), np.empty((7, kept))
+    r_lay, r_whole = np.empty(kept, dtype=np.int64), np.empty(kept, dtype=np.bool_)
+    r_local = np.empty(kept, dtype=np.int64)
+    k = 0
+    for g in range(len(first)):
+        if first[g] != g:
+            continue
+        for i in range(starts[g], starts[g + 1]):
+            for r in range(n_st):
+                r_stages[r, k] = rows[i, r]
+            for c in range(7):
+                r_float[c, k] = rows[i, n_st + c]
+            r_lay[k], r_whole[k] = int(rows[i, n_st + 7]), rows[i, n_st + 8] == 1.0
+            r_local[k] = r_macro[g]
+            k += 1
     own = unit_turns(
         r_stages,
-        r_period,
-        r_last,
-        r_blocks,
-        r_bits,
-        r_pool,
-        add_elements,
-        add_units,
+        r_float[0],
+        r_float[1],
+        r_float[2],
+        r_float[3],
+        r_float[4],
+        r_float[5],
+        r_float[6],
         add_lanes,
         add_ghz,
         r_lay,
         edge_src,
         edge_dst,
         r_whole,
-        r_macro,
+        r_local,
         n_shared,
     )
+    for g in range(len(first)):
+        own[r_macro[g]] = own[r_macro[first[g]]]
     slowest = np.empty((n_shared, 1))
     for j in range(n_shared):
         slowest[j, 0] = _max(turns[j], own[j])
