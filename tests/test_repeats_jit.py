@@ -44,3 +44,26 @@ def test_first_alike_is_the_first_group_with_the_same_rows_on_random_groups() ->
         for fields in ([0], list(range(width)), []):  # the hash only picks the slot
             got = first_alike(rows.view(np.int64), starts, np.array(fields, dtype=np.int64))
             assert got.tolist() == expected
+
+
+def test_a_lone_share_is_timed_as_beside_others() -> None:
+    """A macro's time on its digital units is its own shares' (``unit_turns``): a share alone in
+    the call gets the time it gets beside another macro's share, so a design's figure does not
+    depend on its batch -- even when repeats leave one share to solve. The share: 2 blocks an
+    image of periods 100 (full) and 60 (last) ns, 4 bits, shift-and-adds 8 ns a block and no
+    add jobs: alone it takes (2 - 1) x 100 + 60 = 160 ns an image, and its own jobs (2 ns a bit
+    every 25 ns) never wait for each other, so 160."""
+    from pimsim.model.kernel import STAGES
+    from pimsim.model.shared_jit import unit_turns
+
+    def call(n: int) -> np.ndarray:
+        stages = np.zeros((len(STAGES), n))
+        stages[STAGES.index("mvm")], stages[STAGES.index("adc")] = 40.0, 20.0
+        stages[STAGES.index("shift_add")] = 8.0
+        full, ones = np.full(n, 100.0), np.ones(n)
+        layers, none = np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return unit_turns(stages, full, np.full(n, 60.0), 2 * ones, 4 * ones, 8 * ones,
+                          np.zeros(n), ones, 0.0, 0.0, layers, none, none, ones == 1,
+                          layers, n)  # fmt: skip
+
+    assert call(1)[0] == call(2)[0] == 160.0
