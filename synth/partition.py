@@ -46,6 +46,11 @@ class PartitionSpace:
     )
     near: dict[tuple[int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (or copied) without :attr:`others` and :attr:`near`: their keys are the ids
+        of this space's tuples, which a loaded space's tuples do not have."""
+        return {**self.__dict__, "others": {}, "near": {}}
+
     @classmethod
     def of(
         cls, row_blocks: list[int], dup: list[int], need: list[int], cap: int, sharing: bool

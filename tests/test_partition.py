@@ -79,3 +79,21 @@ def test_the_ea_asks_and_ends_as_the_plain_rule(seed_value: int, sharing: bool) 
     assert asked == plain_asked
     assert survivors == plain_survivors
     assert len({p for ps in asked for p in ps}) == sum(map(len, asked))  # each asked once
+
+
+def test_a_pickled_space_forgets_what_it_kept_by_identity() -> None:
+    """A space's kept counts are keyed by the ids of its own tuples; a loaded space has other
+    tuples (other ids), so it starts without them and answers as the space it was made from."""
+    import pickle
+
+    space = PartitionSpace.of([2, 4, 1, 2], [4, 2, 3, 1], [16, 24, 9, 4], cap=12, sharing=True)
+
+    def answers(s: PartitionSpace) -> list[object]:
+        asked = [(options, n) for options in s.counts for n in options]
+        return [s._other_counts(o, n) for o, n in asked] + [s._nearest(o, n) for o, n in asked]
+
+    kept = answers(space)
+    assert space.others and space.near
+    loaded = pickle.loads(pickle.dumps(space))
+    assert not loaded.others and not loaded.near and loaded == space
+    assert answers(loaded) == kept
