@@ -3,7 +3,9 @@ counts and figures of the plain rule stated here: every cell's count computed af
 period tried, no settled cells, no bounds, no merged macros.
 
 The candidates are made up: runs of macros with the same demands (as a layer's even split gives
-them: the compiled loop counts such a run once), cells without work, power and area budgets near
+them: the compiled loop counts such a run once), a macro alike its predecessor in all kinds but
+one, a candidate starting with the macro the one before it ends with (not of its run), cells
+without work, power and area budgets near
 what the candidate needs, per-kind sums and the unified mode.
 """
 
@@ -83,6 +85,11 @@ def _candidate(gen: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray
         reps = int(gen.integers(1, 5))
         rows += [row] * reps
         rests += [rest] * reps
+        if gen.random() < 0.3:  # then a macro alike in all kinds but one (not of the run)
+            other = row.copy()
+            other[int(gen.integers(k))] += float(gen.uniform(1.0, 50.0))
+            rows.append(other)
+            rests.append(np.where(other > 0, 0.0, rest))
     return np.array(rows), np.array(rests)
 
 
@@ -95,6 +102,10 @@ def test_compiled_bisection_is_the_plain_rule() -> None:
     for trial in range(240):  # (a zero crossbar bound: counts at 0 ns are infinite)
         unified = trial % 3 == 0
         cands = [_candidate(gen, k) for _ in range(int(gen.integers(1, 7)))]
+        for b in range(1, len(cands)):  # often a candidate starts as the one before it ends
+            if gen.random() < 0.5:
+                (d, r), (pd, pr) = cands[b], cands[b - 1]
+                cands[b] = np.vstack([pd[-1:], d]), np.vstack([pr[-1:], r])
         demand = np.concatenate([d for d, _ in cands])
         rest = np.concatenate([r for _, r in cands])
         n_m = np.array([len(d) for d, _ in cands], dtype=np.int64)
