@@ -64,7 +64,7 @@ def interleaved_busy(stages, period, blocks, bits, macro, n_macros):
     is its largest pair's."""
     out = np.zeros(n_macros)
     n = len(macro)
-    if n == 0:  # (a lone share is timed as any other: a macro's time is its shares' alone)
+    if n < 2:
         return out
     order = by_macro(macro, n_macros)
     for i in range(n - 1):
