@@ -158,8 +158,8 @@ def _fits_exactly(
     """Whether a candidate fits its budgets at its cells' counts ``c``: by the per-kind sums, and
     by numpy's sums over its macros where a figure is within 1e-9 of its budget. ``cell``: the
     candidate's constant counts per kind, its cells' kinds, first macros and macro counts, the
-    constant cells of the batch, its first macro and macro count; ``figures``: its fixed W and mm^2, peak W and area of
-    one unit of each kind, the budgets; ``scratch``: room for the per-kind and per-macro units."""
+    constant cells of the batch, its first macro and macro count; ``figures``: its fixed W and
+    mm^2, peak W and area of one unit of each kind, the budgets; ``scratch``: room for the per-kind and per-macro units."""
     base, kinds, macros, mult, rest, s0, n = cell
     fixed_w, fixed_mm2, peak, unit_mm2, power_w, area_mm2 = figures
     per_kind = _per_kind(scratch[0], base, c, kinds, mult, n_cells, unified, n)

@@ -44,8 +44,9 @@ def pages() -> int:
     """A round's pages, once this machine's malloc is seen giving them back at each round's end
     (glibc with its own thresholds; where it is not glibc, or the kernel backs malloc with huge
     pages, there is nothing to keep and the tests are skipped)."""
-    kept = subprocess.run([sys.executable, "-c", "from pimsim.heap import keep_heap\nprint(keep_heap())"],
-                          text=True, capture_output=True, cwd=ROOT, check=True)  # fmt: skip
+    probe = "from pimsim.heap import keep_heap\nprint(keep_heap())"
+    kept = subprocess.run([sys.executable, "-c", probe], text=True, capture_output=True,
+                          cwd=ROOT, check=True)  # fmt: skip
     if kept.stdout.split()[-1] != "True":
         pytest.skip("no glibc mallopt here: keep_heap changes nothing")
     pages = 4 * 3 * 2**20 // os.sysconf("SC_PAGE_SIZE")
