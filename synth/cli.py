@@ -15,7 +15,7 @@ from pimsim.arch.check import load_architecture
 from pimsim.cli.common import add_subparsers, entry_point, make_parser, model_arg, out_console
 from pimsim.errors import InputError
 from pimsim.fileio import write_atomic
-from pimsim.heap import keep_heap
+from pimsim.heap import few_full_collections, keep_heap
 from pimsim.jsonio import read_json
 from pimsim.network.load import load_model, model_reference
 from pimsim.network.zoo import ZOO, zoo_model, zoo_name, zoo_network
@@ -156,11 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     in each worker process (forked after this, they inherit the frozen set: 0.11 s), and the exit
     walked everything three times (0.4-1 s added to the command's time; with the freeze 0.07-0.2
     s), on a shared machine at load 3-4. The console script also keeps the memory it frees for
-    its next arrays (:func:`pimsim.heap.keep_heap`: a batch's pages are not faulted in again).
-    Called from Python (a list), nothing is frozen or set."""
+    its next arrays (:func:`pimsim.heap.keep_heap`: a batch's pages are not faulted in again)
+    and lets many more young collections pass between two full ones
+    (:func:`pimsim.heap.few_full_collections`: a search unit's records are not walked again and
+    again). Called from Python (a list), nothing is frozen or set."""
     if argv is not None:
         return entry_point(build_parser, argv)
     keep_heap()
+    few_full_collections()
     gc.freeze()
     try:
         return entry_point(build_parser, argv)  # raises SystemExit with the command's code

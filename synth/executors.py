@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Self
 
 from pimsim.errors import InputError
-from pimsim.heap import keep_heap
+from pimsim.heap import few_full_collections, keep_heap
 
 #: Tasks per Dask worker a search is cut into: enough for load balance, few enough that the
 #: scheduler's per-task cost (milliseconds) stays small against a unit's (0.1 s and more).
@@ -95,9 +95,11 @@ def _exit_with_parent(parent: int) -> None:
 
 def _worker_start(parent: int) -> None:
     """A local worker process: leave Ctrl-C and SIGTERM to the main process, end with it, and keep
-    the memory it frees for its next batch (:func:`pimsim.heap.keep_heap`, set here whatever
-    starts the worker: a forked one has it already from the console script, a spawned one not)."""
+    the memory it frees for its next batch (:func:`pimsim.heap.keep_heap`) and collect its oldest
+    objects seldom (:func:`pimsim.heap.few_full_collections`), both set here whatever starts the
+    worker: a forked one has them already from the console script, a spawned one not."""
     keep_heap()
+    few_full_collections()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # not the main process's handler, inherited
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
