@@ -251,8 +251,9 @@ def evolution(
     partition) of the survivors, best first. Each partition is asked for once. Driven by
     :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
     #: each scored partition's place in the pool's order, (-fitness, partition): best first,
-    #: then by partition (its fitness too: a negation is exact)
-    rank: dict[Partition, tuple[float, Partition]] = {}
+    #: then by partition (its fitness too: a negation is exact); while a batch waits for its
+    #: fitness, its new partitions' places among its new ones
+    rank: dict[Partition, tuple[float, Partition] | int] = {}
     #: the groups of each partition that was a parent, by the partition's identity (the object
     #: is held in the entry, so its id stays its own; an equal partition that is another object
     #: gets its own entry, of the same groups)
@@ -280,23 +281,33 @@ def evolution(
         return c
 
     def ranked(
-        batch: set[Partition], pool_keys: dict[int, tuple[float, Partition]]
+        batch: list[Partition], pool_keys: dict[int, tuple[float, Partition]]
     ) -> Generator[list[Partition], list[float], list[tuple[float, Partition]]]:
-        """The ranks of ``batch``'s partitions, sorted; those not scored yet are first yielded
-        to be scored (in the batch's order). The pool's partitions are known by their identity
-        (``pool_keys``: their ranks by id; the pool holds them), the others looked up by value,
-        once (hashing a partition of ResNet18's 21 layers costs about a microsecond)."""
-        known = [pool_keys[id(p)] if id(p) in pool_keys else rank.get(p) for p in batch]
-        new = [p for p, key in zip(batch, known, strict=True) if key is None]
+        """The ranks of ``batch``'s distinct partitions, sorted; those not scored yet are first
+        yielded to be scored (in the order the batch first has them). The pool's partitions are
+        known by their identity (``pool_keys``: their ranks by id; the pool holds them), the
+        others looked up by value once (hashing a partition of ResNet18's 21 layers costs about a
+        microsecond): a partition scored before has its rank, one not scored yet is entered with
+        its place among the new ones, so an equal one later in the batch is not asked for again.
+        A rank is one object per partition value, so the batch's distinct ranks are those of
+        distinct identity."""
+        known: dict[int, tuple[float, Partition]] = {}  # the batch's ranks, by their identity
+        new: list[Partition] = []
+        for p in batch:
+            key = pool_keys.get(id(p))
+            if key is None:
+                key = rank.setdefault(p, len(new))
+                if isinstance(key, int):  # not scored yet
+                    if key == len(new):  # (else an equal one is already among the new)
+                        new.append(p)
+                    continue
+            known[id(key)] = key
         if not new:
-            return sorted(known)  # type: ignore[type-var]
+            return sorted(known.values())
         fitness = yield new
         fresh = [(-f, p) for p, f in zip(new, fitness, strict=True)]
         rank.update((p, key) for key, p in zip(fresh, new, strict=True))
-        scored = iter(fresh)
-        # sorting the (unique) keys in ``batch``'s order sorts ``batch`` by them: the same
-        # comparisons as ``sorted(batch, key=rank.__getitem__)``
-        return sorted([next(scored) if key is None else key for key in known])
+        return sorted([*known.values(), *fresh])
 
     pool = [start]
     while len(pool) < population:
@@ -304,10 +315,10 @@ def evolution(
     pool_keys: dict[int, tuple[float, Partition]] = {}  # the pool's ranks (none yet)
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
-        keys = yield from ranked(set(pool) | set(offspring), pool_keys)
+        keys = yield from ranked(pool + offspring, pool_keys)
         pool_keys = {id(key[1]): key for key in keys[:population]}
         pool = [p for _, p in keys[:population]]
-    keys = yield from ranked(set(pool), pool_keys)
+    keys = yield from ranked(pool, pool_keys)
     return [(-f, p) for f, p in keys]
 
 

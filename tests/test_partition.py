@@ -1,7 +1,7 @@
 """Stage 3's EA bookkeeping: :func:`synth.partition.evolution` (its pool known by identity, each
-parent's groups kept by identity) asks for the same batches and ends with the
-same survivors as the plain statement of the (mu + lambda) rule below (``random.Random``'s own
-draws, every partition looked up by value)."""
+parent's groups kept by identity, each other partition looked up once) asks for the same batches,
+in the same order, and ends with the same survivors as the plain statement of the (mu + lambda)
+rule below (``random.Random``'s own draws, every partition looked up by value)."""
 
 from __future__ import annotations
 
@@ -43,20 +43,21 @@ def _plain_evolution(
             c = mutate_num(c, space, rng)
         return c
 
-    def ranked(batch: set[Partition]) -> list[tuple[float, Partition]]:
-        new = [p for p in batch if p not in rank]
+    def ranked(batch: list[Partition]) -> list[tuple[float, Partition]]:
+        distinct = list(dict.fromkeys(batch))  # by value, in the order the batch first has them
+        new = [p for p in distinct if p not in rank]
         if new:
             asked.append(new)
             rank.update((p, (-_fitness(p), p)) for p in new)
-        return sorted(rank[p] for p in batch)
+        return sorted(rank[p] for p in distinct)
 
     pool = [start]
     while len(pool) < population:
         pool.append(child(rng.choice(pool)))
     for _ in range(generations):
         offspring = [child(rng.choice(pool)) for _ in range(children)]
-        pool = [p for _, p in ranked(set(pool) | set(offspring))[:population]]
-    return asked, [(-f, p) for f, p in ranked(set(pool))]
+        pool = [p for _, p in ranked(pool + offspring)[:population]]
+    return asked, [(-f, p) for f, p in ranked(pool)]
 
 
 @pytest.mark.parametrize("seed_value", range(8))
