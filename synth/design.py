@@ -369,8 +369,7 @@ def score_passes(
         fit_macros = macros if fit is allocs else [macros[b] for b in fitting]
         st = design_stack(ctx, fit_dups, fit_macros, fit, stocked.static_w)
         evaluations = evaluate_stack(ctx.tables, st)
-    # one tuple for the candidates of a dup array (an EA's children share theirs): made once,
-    # and the log keeps its text by identity (synth.logline.LineParts)
+    # one tuple for the candidates of a dup array (an EA's children share theirs): made once
     as_tuple: dict[int, tuple[int, ...]] = {}
     tuples = []
     for b in fitting:

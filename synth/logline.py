@@ -1,12 +1,29 @@
-"""A line of ``exploration.jsonl``: one scored design as compact JSON (:func:`json_line` of its
-``to_dict``), written by :func:`log_line` without json's encoder -- the search writes one a
-design -- and byte for byte what json writes."""
+"""The lines of ``exploration.jsonl``: one scored design a line as compact JSON (the value of its
+``to_dict``), written a batch at a time by :func:`log_lines` with orjson.
+
+The search writes a line for every design it scores (1.8 million under ``--thorough`` on
+ResNet18), so the line's cost counts: Python's ``json`` encoder took about 24 us a line, and a
+writer of our own that kept the texts of a line's parts across lines still 13.4 (best of 5 over a
+thorough ResNet18 unit's 56,130 lines, a loaded machine), 10 of it the shortest ``repr`` of the
+ten figures (some 100,000 instructions a line). orjson writes a whole batch of lines in one call
+in about 1.6 us a line (its own shortest round-trip float printing), and building each line's
+dict about 1.5 more.
+
+The lines hold the values ``json_line(to_dict())`` holds: every float reads back as the same
+float (``tests/test_search_log.py`` checks random records). The text is json's too for the
+search's designs, but for a float under 1e-4 in size orjson writes ``0.00001`` or ``1e-9`` where
+Python writes ``1e-05`` or ``1e-09``. What orjson cannot write as json does -- an infinite or NaN
+figure (orjson's ``null``, json's ``Infinity``), a numpy scalar, an int beyond 64 bits, a key that
+is not a string -- sends the batch to ``json`` itself.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, Protocol
+
+import orjson
 
 from synth.settings import Combo
 
@@ -31,130 +48,39 @@ def json_line(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":")) + "\n"
 
 
-#: The fields of ``Found.to_dict`` before the metrics, in order.
-_HEAD = ("rram_ratio", "cell_bits", "xbar", "dac_bits", "adc_bits", "dup", "partition")
-
-#: The types :func:`log_line` writes itself: json writes an ``int`` or a ``float`` by its repr,
-#: as ``%r`` does (not a bool, nor a subclass, nor a numpy scalar)
-_NUMBERS = frozenset({int, float})
-_INTS = frozenset({int})
-_NEW = object()  # a list of metric names not met yet
-
-
-class LineParts:
-    """What :func:`log_line` keeps across the lines of one unit: the text of each combination
-    and each duplication vector (the line's head), of each (owner, macros) pair of a partition,
-    and the ``%`` format of the metrics of each list of metric names.
-
-    A line's dup and most of its pairs are objects an earlier line had (the search shares a
-    batch's dup tuple between its designs, and a child partition keeps its parent's pairs but
-    one or two), so their texts are kept by the objects' identity: no hashing of the values,
-    and no check of their types again. Every object whose id is a key is held (``held``), so
-    no other object can have that id while the texts are kept. Only immutable objects (a
-    ``Combo``, tuples) are kept, at most ``most`` of them (then all are forgotten at once: a
-    few MB at most)."""
-
-    __slots__ = ("held", "most", "texts", "pair_texts", "tails")
-
-    def __init__(self, most: int = 1 << 16) -> None:
-        self.most = most  # objects held at most (a unit's partitions make two new pairs a line)
-        self.held: list[object] = []
-        self.texts: dict[int, str | None] = {}  # by id: a combo's head, a dup's
-        self.pair_texts: dict[int, str | None] = {}  # by id: a pair's (one tuple may be both)
-        self.tails: dict[tuple[Any, ...], str | None] = {}
-
-    def text(self, obj: Any, write: Callable[[Any], str | None], pair: bool = False) -> str | None:
-        """``write(obj)``, kept by the object's identity if it is immutable (a pair's apart: the
-        same tuple may be a dup and a pair, written differently)."""
-        key, texts = id(obj), self.pair_texts if pair else self.texts
-        if key in texts:
-            return texts[key]
-        out = write(obj)
-        if type(obj) is tuple or type(obj) is Combo:
-            if len(self.held) >= self.most:  # forget them all (and the ids with them)
-                self.held.clear()
-                self.texts.clear()
-                self.pair_texts.clear()
-            self.held.append(obj)
-            texts[key] = out
-        return out
+def log_lines(records: Sequence[LogRecord]) -> bytes:
+    """The ``exploration.jsonl`` lines of ``records``, in order, as UTF-8: each the value of
+    ``json_line(record.to_dict())`` (see the module). One orjson call writes the batch as a JSON
+    array of objects, cut into lines where one object ends and the next begins (``},{``, which
+    only a string value could also hold: then the number of cuts is not the number of records,
+    and json writes the batch)."""
+    if not records:
+        return b""
+    heads: dict[int, dict[str, Any]] = {}  # by the combination's identity (the batch holds it)
+    values = []
+    for r in records:
+        combo = r.combo
+        head = heads.get(id(combo))
+        if head is None:
+            head = heads[id(combo)] = _head(combo)
+        values.append({**head, "dup": r.dup, "partition": r.partition, **r.metrics})
+    try:
+        text = orjson.dumps(values)
+    except TypeError:  # (orjson.JSONEncodeError) a value orjson does not write
+        text = b""
+    if text and b"null" not in text and text.count(b"},{") == len(records) - 1:
+        return text[1:-1].replace(b"},{", b"}\n{") + b"\n"
+    # what orjson writes otherwise than json does (null for an infinity or NaN), or does not
+    # write; json writes a None as null too, so a record holding one comes here as well
+    return "".join(json_line(r.to_dict()) for r in records).encode()
 
 
-def log_line(found: LogRecord, parts: LineParts) -> str:
-    """``json_line(found.to_dict())``, one line of ``exploration.jsonl``, put together from the
-    texts of its parts kept in ``parts`` across the lines of a unit (:class:`LineParts`) and one
-    ``%`` format of its metrics (json's encoder took about 24 us of a design's ~300 under
-    ``--thorough``; one ``%`` format of the whole line, checking the type of each of its ~75
-    values, 15; this 10.6, 4.5 of it the metrics' float reprs: best of 7 on the thorough
-    run's lines, a loaded machine).
-
-    The same bytes as json (``tests/test_search_log.py`` checks random records): json writes a
-    Python int or float by its repr, as ``%r`` does; a record with any other value (a bool, a
-    numpy scalar), an infinite or NaN figure (json's ``Infinity``), or a metric named like a head
-    field or needing escapes (no format) is written by json itself."""
-    metrics, texts, combo, dup = found.metrics, parts.texts, found.combo, found.dup
-    pair_texts = parts.pair_texts
-    # (None: not kept yet, or kept as one json writes; parts.text tells them apart)
-    head = texts.get(id(combo)) or parts.text(combo, _head_text)
-    dup_text = texts.get(id(dup)) or parts.text(dup, _ints_text)
-    names = tuple(metrics)
-    tail = parts.tails.get(names, _NEW)
-    if tail is _NEW:
-        tail = parts.tails[names] = _tail_format(names)
-    partition = found.partition
-    pairs = list(map(pair_texts.get, map(id, partition)))
-    if None in pairs:  # a pair not seen yet (a child's new one or two), or not one of ints
-        pairs = [
-            parts.text(pair, _pair_text, True) if text is None else text
-            for pair, text in zip(partition, pairs, strict=True)
-        ]
-    values = tuple(metrics.values())
-    if (
-        head is not None
-        and dup_text is not None
-        and tail is not None
-        and None not in pairs
-        and set(map(type, values)) <= _NUMBERS
-    ):
-        figures = tail % values
-        if "inf" not in figures and "nan" not in figures:  # no metric name holds either
-            return f'{head}"dup":[{dup_text}],"partition":[{",".join(pairs)}]{figures}'
-    return json_line(found.to_dict())
-
-
-def _head_text(c: Combo) -> str | None:
-    """``{"rram_ratio":...,"adc_bits":...,`` of a combination (None: a field json writes its own
-    way)."""
-    values = (c.rram_ratio, c.cell_bits, c.xbar, c.dac_bits, c.adc_bits)
-    if not set(map(type, values)) <= _NUMBERS or any(
-        "inf" in text or "nan" in text for text in map(repr, values)
-    ):
-        return None
-    return "{" + "".join(f'"{k}":{v!r},' for k, v in zip(_HEAD, values, strict=False))
-
-
-def _ints_text(values: Any) -> str | None:
-    """The ints of a dup or a pair, comma-separated (None: a value that is not an int)."""
-    values = tuple(values)
-    return ",".join(map(repr, values)) if set(map(type, values)) <= _INTS else None
-
-
-def _pair_text(pair: Any) -> str | None:
-    """``[owner,macros]`` (None: a value that is not an int)."""
-    if type(pair) is tuple and len(pair) == 2 and type(pair[0]) is int and type(pair[1]) is int:
-        return f"[{pair[0]!r},{pair[1]!r}]"  # (the partitions' pairs: no tuple, no type set)
-    text = _ints_text(pair)
-    return None if text is None else f"[{text}]"
-
-
-def _tail_format(names: tuple[Any, ...]) -> str | None:
-    """The ``%`` format of the metrics part of a line (``,"name":%r`` each, then ``}``), None when
-    a name is not a string (json writes it as one), would need escapes in JSON, or repeats a head
-    field (json's order then differs), or holds "inf" or "nan" (the line's check)."""
-    if not all(
-        isinstance(k, str) and k.isidentifier() and k.isascii() and k not in _HEAD for k in names
-    ):
-        return None
-    if any("inf" in k or "nan" in k for k in names):
-        return None
-    return "".join(f',"{k}":%r' for k in names) + "}\n"
+def _head(c: Combo) -> dict[str, Any]:
+    """The fields of a line before the dup (``Found.to_dict``'s order)."""
+    return {
+        "rram_ratio": c.rram_ratio,
+        "cell_bits": c.cell_bits,
+        "xbar": c.xbar,
+        "dac_bits": c.dac_bits,
+        "adc_bits": c.adc_bits,
+    }

@@ -86,7 +86,7 @@ class UnitRecord(BaseModel):
             combos=tuple(c.index for c in unit.combos),
             evaluations=result.evaluations,
             seconds=result.seconds,
-            designs=len(result.log),
+            designs=result.log.count(b"\n"),  # (a JSON text holds no newline of its own)
             skipped=tuple(result.skipped),
             found=tuple(
                 FoundRecord(
@@ -106,7 +106,7 @@ class UnitRecord(BaseModel):
             for f in self.found
         ]
         skipped = [(label, cause) for label, cause in self.skipped]
-        return UnitResult(self.unit, found, [], skipped, self.evaluations, self.seconds)
+        return UnitResult(self.unit, found, b"", skipped, self.evaluations, self.seconds)
 
 
 def library_digest(library: ComponentLibrary) -> str:
@@ -124,12 +124,12 @@ class RunLog:
     def __init__(self, folder: Path, work: list[Unit], append: bool) -> None:
         self.work = {u.index: u for u in work}
         mode = "a" if append else "w"
-        self._designs: IO[str] = open(folder / DESIGNS, mode, encoding="utf-8")  # noqa: SIM115
+        self._designs: IO[bytes] = open(folder / DESIGNS, mode + "b")  # noqa: SIM115
         self._units: IO[str] = open(folder / UNITS, mode, encoding="utf-8")  # noqa: SIM115
 
     def record(self, result: UnitResult) -> None:
         """Append a finished unit: its design lines, then its unit record."""
-        self._designs.write("".join(result.log))  # lines encoded by the unit
+        self._designs.write(result.log)  # lines written by the unit
         _sync(self._designs)
         self._units.write(_line(UnitRecord.of(result, self.work[result.unit])))
         _sync(self._units)
@@ -139,7 +139,7 @@ class RunLog:
         self._units.close()
 
 
-def _sync(handle: IO[str]) -> None:
+def _sync(handle: IO[Any]) -> None:
     handle.flush()
     os.fsync(handle.fileno())
 

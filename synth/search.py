@@ -39,7 +39,7 @@ from synth.design import (
 from synth.dup import candidates
 from synth.front import pareto_front
 from synth.frozen import made
-from synth.logline import LineParts, log_line
+from synth.logline import log_lines
 from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
@@ -93,12 +93,13 @@ class Found:
 @dataclass(frozen=True)
 class UnitResult:
     """What a unit found. ``log`` holds the ``exploration.jsonl`` lines of every design it scored
-    (:func:`synth.logline.log_line`: ``json_line`` of ``Found.to_dict``), encoded on the worker, so the main process, which
-    shares the machine with the workers, only writes them."""
+    (:func:`synth.logline.log_lines`: the value of ``Found.to_dict``, a line each), as UTF-8
+    bytes written on the worker, so the main process, which shares the machine with the workers,
+    only writes them."""
 
     unit: int
     found: list[Found]
-    log: list[str]
+    log: bytes
     skipped: list[tuple[str, str]] = field(default_factory=list)
     evaluations: int = 0
     seconds: float = 0.0
@@ -273,10 +274,10 @@ def search_unit(
             contexts.append(ComboContext.build(combo, network, library, settings.power_w))
         except InputError as exc:
             skipped.append((combo.label, exc.cause))
-    log: list[str] = []
+    log: list[bytes] = []  # the lines of each batch scored
     found: list[Found] = []
     if not contexts:
-        return UnitResult(unit.index, found, log, skipped, 0, time.perf_counter() - start)
+        return UnitResult(unit.index, found, b"", skipped, 0, time.perf_counter() - start)
     problem = contexts[0].dup_problem()
     unified = settings.macros == "unified"
     problem = area_dup_problem(  # an area budget bounds the crossbars too
@@ -290,7 +291,7 @@ def search_unit(
         return UnitResult(
             unit.index,
             found,
-            log,
+            b"",
             skipped + [(c.combo.label, reason) for c in contexts],
             0,
             time.perf_counter() - start,
@@ -305,13 +306,10 @@ def search_unit(
         evaluations += len(partitions)
         return designs_of(ctx, dups, partitions, settings)
 
-    parts = LineParts()  # what log_line keeps across the unit's lines
-
     def record(batch: list[Found | None]) -> None:
-        for f in batch:
-            if f is not None:
-                log.append(log_line(f, parts))
-                explored.append(f)
+        scored = [f for f in batch if f is not None]
+        log.append(log_lines(scored))
+        explored.extend(scored)
 
     def evaluate_designs(
         ctx: ComboContext, dups: list[np.ndarray], partitions: list[Partition]
@@ -392,7 +390,7 @@ def search_unit(
         f for f in pareto_front(explored) if (f.combo.index, f.dup, f.partition) not in kept
     ]
     return UnitResult(
-        unit.index, best_first, log, skipped, evaluations, time.perf_counter() - start
+        unit.index, best_first, b"".join(log), skipped, evaluations, time.perf_counter() - start
     )
 
 

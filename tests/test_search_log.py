@@ -1,18 +1,20 @@
-"""The exploration log's lines: ``synth.logline.log_line`` writes what ``json_line(to_dict())``
-(json's encoder) writes, byte for byte, on random records -- the shapes the search makes and the
-odd values it does not (infinities, NaN, -0.0, bools, numpy scalars, metric names that need
-escapes, repeat a head field or are not strings), which go to json itself."""
+"""The exploration log's lines: ``synth.logline.log_lines`` writes the values
+``json_line(to_dict())`` (json's encoder) writes, a batch at a time, on random records -- the
+shapes the search makes and the odd values it does not (infinities, NaN, -0.0, bools, numpy
+scalars, ints beyond 64 bits, metric names that need escapes, repeat a head field or are not
+strings) -- and, for the search's figures, json's very text."""
 
 from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.logline import LineParts, json_line, log_line
+from synth.logline import json_line, log_lines
 from synth.search import Found
 from synth.settings import Combo
 
@@ -63,71 +65,69 @@ def founds(draw: st.DrawFn) -> Found:
     return Found(tops, combo, dup, partition, dict(zip(keys, values, strict=True)))
 
 
-@settings(max_examples=500, deadline=None)
-@given(founds())
-def test_log_line_is_json_line_of_to_dict(found: Found) -> None:
-    formats = LineParts()
-    assert log_line(found, formats) == json_line(found.to_dict())
-    assert log_line(found, formats) == json_line(found.to_dict())  # its format kept
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, each float the same float (its bits: -0.0 is not 0.0; NaN is NaN)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return type(a) is type(b) and (a == b or a != a and b != b) and repr(a) == repr(b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
+    return type(a) is type(b) and a == b
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(founds(), min_size=2, max_size=6))
-def test_lines_that_share_their_parts(records: list[Found]) -> None:
-    """The lines of a unit share one ``LineParts`` and many of their objects (one dup tuple, a
-    parent's pairs): each line is json's, whichever record first showed a part."""
-    parts = LineParts(most=5)  # (and forgets what it holds every few parts)
-    first = records[0]
-    for f in records:
-        mixed = Found(
-            f.tops_per_w, first.combo, first.dup, first.partition[:1] + f.partition, f.metrics
-        )
-        for record in (f, mixed, first):
-            assert log_line(record, parts) == json_line(record.to_dict())
+def _read(text: bytes) -> list[Any]:
+    assert text.endswith(b"\n") or not text
+    return [json.loads(line) for line in text.decode().split("\n")[:-1]]
 
 
-def test_equal_parts_of_other_types() -> None:
-    """A dup or a pair equal to one written before but holding a bool is json's ``true``: the
-    parts are kept by identity, not by value."""
-    metrics = dict.fromkeys(METRICS, 0.5)
-    parts = LineParts()
-    ints = Found(0.5, Combo(3, 0.2, 2, 256, 1), (1, 2), ((0, 1), (0, 1)), metrics)
-    assert '"dup":[1,2],"partition":[[0,1],[0,1]]' in log_line(ints, parts)
-    for dup, partition in (((True, 2), ints.partition), (ints.dup, ((0, True), (0, 1)))):
-        twin = Found(0.5, ints.combo, dup, partition, metrics)
-        assert log_line(twin, parts) == json_line(twin.to_dict())
-        assert "true" in log_line(twin, parts)
-
-
-def test_one_tuple_as_a_dup_and_as_a_pair() -> None:
-    """The same tuple object as a dup and as a partition's pair (either first): written as json
-    writes each, ``[0,1]`` and ``[[0,1]]`` (a reviewer's case: texts kept by identity alone
-    gave the pair the dup's text)."""
-    metrics = dict.fromkeys(METRICS, 0.5)
-    t = (0, 1)
-    combo = Combo(3, 0.2, 2, 256, 1)
-    for records in (
-        [Found(0.5, combo, t, (t, (0, 1)), metrics)],
-        [Found(0.5, combo, (2, 3), (t,), metrics), Found(0.5, combo, t, ((2, 3),), metrics)],
-    ):
-        parts = LineParts()
-        for f in records:
-            assert log_line(f, parts) == json_line(f.to_dict())
-    line = log_line(records[1], parts)
-    assert '"dup":[0,1],"partition":[[2,3]]' in line
+@settings(max_examples=300, deadline=None)
+@given(st.lists(founds(), min_size=1, max_size=8))
+def test_the_lines_read_back_as_json_lines_of_to_dict(records: list[Found]) -> None:
+    """A batch, odd values and all: one line a record, each with the values json writes."""
+    ours = _read(log_lines(records))
+    theirs = [json.loads(json_line(f.to_dict())) for f in records]
+    assert len(ours) == len(records)
+    assert all(map(_same, ours, theirs))
 
 
 def test_a_design_of_the_search_and_its_odd_twins() -> None:
-    """A line as the search writes it, then the same record with a value json writes in its own
-    way: each line still parses back to the record, and equals json's."""
+    """A line as the search writes it (the text json writes), then the same record with a value
+    orjson cannot write as json does: the batch goes to json, every line as json's."""
     metrics = dict.fromkeys(METRICS, 0.5) | {"macros": 129.0, "adcs": 6899.0}
     found = Found(0.5, Combo(3, 0.2, 2, 256, 1), (159, 39), ((0, 53), (0, 53)), metrics)
-    formats = LineParts()
-    line = log_line(found, formats)
-    assert line.startswith('{"rram_ratio":0.2,"cell_bits":2,"xbar":256,"dac_bits":1,"adc_bits":')
-    assert '"dup":[159,39],"partition":[[0,53],[0,53]],"tops_per_w":0.5,' in line
-    assert line.endswith('"adcs":6899.0,"crossbars":0.5}\n')
-    for odd_value in (math.inf, math.nan, True, np.float64(0.25)):
+    line = log_lines([found])
+    assert line == json_line(found.to_dict()).encode()
+    assert line.startswith(b'{"rram_ratio":0.2,"cell_bits":2,"xbar":256,"dac_bits":1,"adc_bits":')
+    assert b'"dup":[159,39],"partition":[[0,53],[0,53]],"tops_per_w":0.5,' in line
+    assert line.endswith(b'"adcs":6899.0,"crossbars":0.5}\n')
+    odd = (math.inf, math.nan, None, np.float64(0.25), 10**30)
+    for odd_value in odd:
         twin = Found(0.5, found.combo, found.dup, found.partition, metrics | {"tops": odd_value})
-        assert log_line(twin, formats) == json_line(twin.to_dict())
-        assert json.loads(log_line(twin, formats)).keys() == json.loads(line).keys()
+        batch = log_lines([found, twin, found])
+        assert batch == "".join(json_line(f.to_dict()) for f in (found, twin, found)).encode()
+    # a metric named so that a line could be cut in two, or not a string
+    for name in ("x},{y", 7):
+        twin = Found(0.5, found.combo, found.dup, found.partition, {name: 1.0, **metrics})
+        assert all(map(_same, _read(log_lines([twin, found])), _read(log_lines([twin]) + line)))
+        assert len(_read(log_lines([twin, found]))) == 2
+
+
+def test_the_search_writes_json_s_text() -> None:
+    """Figures of the search's sizes (1e-4 and up, below 1e16): byte for byte json's text, so
+    a log compares with one written by json line by line."""
+    rng = np.random.default_rng(0)
+    combo = Combo(3, 0.2, 2, 256, 1)
+    records = []
+    for _ in range(200):
+        figures = (10.0 ** rng.uniform(-4, 15, len(METRICS))).tolist()
+        dup = tuple(int(d) for d in rng.integers(1, 500, 4))
+        partition = tuple((int(o), int(n)) for o, n in zip([0, 0, 2, 3], dup, strict=True))
+        records.append(
+            Found(figures[0], combo, dup, partition, dict(zip(METRICS, figures, strict=True)))
+        )
+    assert log_lines(records) == "".join(json_line(f.to_dict()) for f in records).encode()
+
+
+def test_no_records_no_lines() -> None:
+    assert log_lines([]) == b""
