@@ -2,18 +2,19 @@
 
 The graph is walked in node order. Every tensor is either a *constant* (weights, shapes, anything
 computed only from constants: shape arithmetic costs no hardware) or an *activation*, seen as a
-:class:`_View` of the layer (or network input) that produced it: layout-only operators change the view's
-dims, BatchNormalization and per-channel affine operations keep it, a Pad records padding that the next
-convolution or pooling absorbs, and an activation function is fused into the producing layer when no
-other reader sees the value before it.
+:class:`~pimsim.network.onnx_ops.View` of the layer (or network input) that produced it:
+layout-only operators change the view's dims, BatchNormalization and per-channel affine operations
+keep it, a Pad records padding that the next convolution or pooling absorbs, and an activation
+function is fused into the producing layer when no other reader sees the value before it. This
+module is the walk (the views, the constants, the layers' names, the errors); what each operator
+becomes is :mod:`pimsim.network.onnx_ops`.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +23,10 @@ from onnx import numpy_helper
 
 from pimsim.errors import InputError
 from pimsim.network.graph import Network
-from pimsim.network.layer import (
-    Activation,
-    EltwiseOp,
-    Layer,
-    LayerKind,
-    PoolMethod,
-    Shape,
-    conv_macs,
-)
+from pimsim.network.layer import Layer, Shape
 from pimsim.network.onnx_check import attribute, node_place, window_attribute
 from pimsim.network.onnx_io import MAX_DIM, InputShape, prepare, read_model, tensor_dims
-
-_NO_PAD = (0, 0, 0, 0)
-
-
-@dataclass(frozen=True)
-class _View:
-    """An activation tensor: which layer or input produced it, its dims (batch first), pending pads."""
-
-    source: str
-    dims: tuple[int, ...]
-    pad: tuple[int, int, int, int] = _NO_PAD
-    exclusive: bool = (
-        True  # no reader other than the current chain has seen the source's raw output
-    )
+from pimsim.network.onnx_ops import HANDLERS, NO_PAD, OPERANDS, OperatorHandlers, View
 
 
 def load_network(
@@ -84,14 +64,14 @@ def load_network(
     return _Importer(inferred, data_inputs, file).run(net_name, source=file)
 
 
-class _Importer:
+class _Importer(OperatorHandlers):
     def __init__(self, model: onnx.ModelProto, data_inputs: list[str], file: str) -> None:
         self.graph = model.graph
         self.file = file
         self.dims = tensor_dims(model)
         self.uses = Counter(name for node in self.graph.node for name in node.input if name)
         self.uses.update(o.name for o in self.graph.output)
-        self.views: dict[str, _View] = {}
+        self.views: dict[str, View] = {}
         self.values: dict[str, onnx.TensorProto] = {i.name: i for i in self.graph.initializer}
         self.layers: dict[str, Layer] = {}
         self.inputs: dict[str, Shape] = {}
@@ -99,7 +79,7 @@ class _Importer:
         self.index = 0
         for name in data_inputs:
             dims = self._dims(name)
-            self.views[name] = _View(name, dims, exclusive=False)
+            self.views[name] = View(name, dims, exclusive=False)
             self.inputs[name] = self._shape(dims, f"input '{name}'")
 
     # -- driver -------------------------------------------------------------------------------
@@ -128,10 +108,10 @@ class _Importer:
             return  # shape arithmetic or constants: no hardware, outputs stay constants
         if node.domain not in ("", "ai.onnx"):
             raise self._unsupported()
-        handler = _HANDLERS.get(node.op_type)
+        handler = HANDLERS.get(node.op_type)
         if handler is None:
             raise self._unsupported()
-        need = _OPERANDS.get(node.op_type, 1)
+        need = OPERANDS.get(node.op_type, 1)
         if len(node.input) < need or not all(node.input[:need]) or not node.output[0]:
             raise self._error(
                 f"needs {need} operand{'s' if need > 1 else ''} and an output; it has "
@@ -194,7 +174,7 @@ class _Importer:
             "(N, F), 3 (N, C, L) or 4 (N, C, H, W)",
         )
 
-    def _view(self, tensor: str) -> _View:
+    def _view(self, tensor: str) -> View:
         view = self.views.get(tensor)
         if view is None:
             raise self._error(f"expects an activation at operand '{tensor}', which is a constant")
@@ -233,32 +213,32 @@ class _Importer:
         layer = replace(layer, name=self._unique(node.name or node.output[0]))
         self.layers[layer.name] = layer
         out = node.output[0]
-        self.views[out] = _View(layer.name, self._dims(out), exclusive=self.uses[out] <= 1)
+        self.views[out] = View(layer.name, self._dims(out), exclusive=self.uses[out] <= 1)
 
     def _alias(
-        self, node: onnx.NodeProto, view: _View, pad: tuple[int, int, int, int] = _NO_PAD
+        self, node: onnx.NodeProto, view: View, pad: tuple[int, int, int, int] = NO_PAD
     ) -> None:
         out = node.output[0]
         new_pad = tuple(a + b for a, b in zip(view.pad, pad, strict=True))
-        self.views[out] = _View(
+        self.views[out] = View(
             view.source,
             self._dims(out),
             new_pad,  # type: ignore[arg-type]
             view.exclusive and self.uses[out] <= 1,
         )
 
-    def _operand(self, view: _View, absorb_pad: bool) -> tuple[Shape, tuple[int, int, int, int]]:
+    def _operand(self, view: View, absorb_pad: bool) -> tuple[Shape, tuple[int, int, int, int]]:
         """Shape the consumer sees, and the padding it must add (when it absorbs a Pad)."""
-        if view.pad == _NO_PAD:
-            return self._shape(view.dims, "operand"), _NO_PAD
+        if view.pad == NO_PAD:
+            return self._shape(view.dims, "operand"), NO_PAD
         if not absorb_pad:
-            return self._shape(view.dims, "operand"), _NO_PAD
+            return self._shape(view.dims, "operand"), NO_PAD
         top, left, bottom, right = view.pad
         c, h, w = self._shape(view.dims, "operand")
         return Shape(c, h - top - bottom, w - left - right), view.pad
 
     def _window(
-        self, kernel: tuple[int, int], view: _View
+        self, kernel: tuple[int, int], view: View
     ) -> tuple[Shape, tuple[int, int], tuple[int, int, int, int], tuple[int, int]]:
         """Input shape, strides, pads (explicit, auto_pad and absorbed Pad) and dilation of a window op."""
         in_shape, extra = self._operand(view, absorb_pad=True)
@@ -290,278 +270,3 @@ class _Importer:
             pads_all,
             (int(dilation[0]), int(dilation[1])),
         )
-
-    # -- operators ----------------------------------------------------------------------------
-    def conv(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        if node.input[1] in self.views:
-            raise self._error(
-                "has an activation as its weight operand, which crossbars cannot hold"
-            )
-        weight = self._dims(node.input[1])
-        if len(weight) != len(view.dims) or len(weight) not in (3, 4):
-            raise self._error(
-                f"has a weight of shape {list(weight)} for an input of shape "
-                f"{list(view.dims)}; 1-D and 2-D convolutions are supported"
-            )
-        kernel_attr = self._attr("kernel_shape", onnx.AttributeProto.INTS)
-        if kernel_attr and list(kernel_attr) != list(weight[2:]):
-            raise self._error(
-                f"has kernel_shape {list(kernel_attr)} but its weight's kernel is "
-                f"{list(weight[2:])}"
-            )
-        spatial = weight[2:]
-        kernel = (1, int(spatial[0])) if len(spatial) == 1 else (int(spatial[0]), int(spatial[1]))
-        groups = int(self._attr("group", onnx.AttributeProto.INT, 1))
-        in_shape, strides, pads, dilation = self._window(kernel, view)
-        out = self._shape(self._dims(node.output[0]), "output")
-        if (
-            groups < 1
-            or in_shape.c % groups
-            or out.c % groups
-            or weight[0] != out.c
-            or weight[1] * groups != in_shape.c
-        ):
-            raise self._error(
-                f"has group={groups} and a weight of shape {list(weight)}, which do "
-                f"not fit Cin={in_shape.c} and Cout={out.c} (groups must divide both)"
-            )
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.CONV,
-                inputs=(view.source,),
-                in_shapes=(in_shape,),
-                out_shape=out,
-                kernel=kernel,
-                strides=strides,
-                pads=pads,
-                dilation=dilation,
-                groups=groups,
-                macs=conv_macs(out, kernel, in_shape.c, groups),
-            ),
-        )
-
-    def fc(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        if len(node.input) > 1 and node.input[1] in self.views:
-            raise self._error(
-                "multiplies two activations; only activation x weight products map onto crossbars"
-            )
-        if node.op_type == "Gemm" and self._attr("transA", onnx.AttributeProto.INT, 0):
-            raise self._error("has transA=1: the activation must be the left operand, untransposed")
-        out_dims = self._dims(node.output[0])
-        if len(view.dims) != 2 or len(out_dims) != 2:
-            raise self._error(
-                f"reads an activation of rank {len(view.dims)} ({list(view.dims)}) and "
-                f"writes one of rank {len(out_dims)}; a fully connected layer maps "
-                "(N, features) to (N, features): flatten first"
-            )
-        in_f, out_f = view.dims[1], out_dims[-1]
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.FC,
-                inputs=(view.source,),
-                in_shapes=(Shape(in_f, 1, 1),),
-                out_shape=Shape(out_f, 1, 1),
-                macs=in_f * out_f,
-            ),
-        )
-
-    def pool(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        method = PoolMethod.MAX if "Max" in node.op_type else PoolMethod.AVG
-        if node.op_type.startswith("Global"):
-            in_shape, _ = self._operand(view, absorb_pad=False)
-            kernel, strides, pads, dilation = (in_shape.h, in_shape.w), (1, 1), _NO_PAD, (1, 1)
-        else:
-            spatial = self._spatial("kernel_shape", len(view.dims) - 2, 0, 1)
-            kernel = (
-                (1, int(spatial[0])) if len(spatial) == 1 else (int(spatial[0]), int(spatial[1]))
-            )
-            in_shape, strides, pads, dilation = self._window(kernel, view)
-        out = self._shape(self._dims(node.output[0]), "output")
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.POOL,
-                inputs=(view.source,),
-                in_shapes=(in_shape,),
-                out_shape=out,
-                kernel=kernel,
-                strides=strides,
-                pads=pads,
-                dilation=dilation,
-                pool=method,
-            ),
-        )
-
-    def arith(self, node: onnx.NodeProto) -> None:
-        operands = [n for n in node.input if n]
-        live = [n for n in operands if n in self.views]
-        if len(live) == 1:  # x (op) constant: a per-channel affine step, folded into the producer
-            if node.op_type in ("Sub", "Div") and operands[0] != live[0]:
-                raise self._error(
-                    "subtracts or divides by an activation; only the form "
-                    "activation (op) constant can be folded"
-                )
-            self._alias(node, self.views[live[0]])
-            return
-        if node.op_type == "Div":
-            raise self._unsupported()
-        op = {
-            "Add": EltwiseOp.ADD,
-            "Sum": EltwiseOp.ADD,
-            "Sub": EltwiseOp.SUB,
-            "Mul": EltwiseOp.MUL,
-        }[node.op_type]
-        if len(live) != len(operands):
-            raise self._error("mixes activations and constants in one element-wise operation")
-        views = [self.views[n] for n in live]
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.ELTWISE,
-                inputs=tuple(v.source for v in views),
-                in_shapes=tuple(self._operand(v, False)[0] for v in views),
-                out_shape=self._shape(self._dims(node.output[0]), "output"),
-                eltwise=op,
-            ),
-        )
-
-    def concat(self, node: onnx.NodeProto) -> None:
-        operands = [n for n in node.input if n]
-        if not all(n in self.views for n in operands):
-            raise self._error("concatenates activations with constants")
-        views = [self.views[n] for n in operands]
-        rank = len(views[0].dims)
-        axis = int(self._attr("axis", onnx.AttributeProto.INT, 1))
-        if rank < 2 or axis % rank != 1:
-            raise self._error(
-                f"concatenates along axis {axis}; only the channel axis (1) is supported"
-            )
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.CONCAT,
-                inputs=tuple(v.source for v in views),
-                in_shapes=tuple(self._operand(v, False)[0] for v in views),
-                out_shape=self._shape(self._dims(node.output[0]), "output"),
-            ),
-        )
-
-    def activation(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        act = _ACTIVATIONS[node.op_type]
-        producer = self.layers.get(view.source)
-        if producer is not None and view.exclusive and producer.activation is Activation.NONE:
-            self.layers[producer.name] = producer.with_activation(act)
-            self._alias(node, view)
-            return
-        shape = self._operand(view, False)[0]
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=LayerKind.ACT,
-                inputs=(view.source,),
-                in_shapes=(shape,),
-                out_shape=self._shape(self._dims(node.output[0]), "output"),
-                activation=act,
-            ),
-        )
-
-    def other_layer(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        kind = LayerKind.LRN if node.op_type == "LRN" else LayerKind.SOFTMAX
-        self._add(
-            node,
-            Layer(
-                name="",
-                kind=kind,
-                inputs=(view.source,),
-                in_shapes=(self._operand(view, False)[0],),
-                out_shape=self._shape(self._dims(node.output[0]), "output"),
-            ),
-        )
-
-    def passthrough(self, node: onnx.NodeProto) -> None:
-        self._alias(node, self._view(node.input[0]))
-
-    def pad(self, node: onnx.NodeProto) -> None:
-        view = self._view(node.input[0])
-        mode = self._attr("mode", onnx.AttributeProto.STRING, "constant")
-        pads = self._attr("pads", onnx.AttributeProto.INTS) or (
-            self._const_ints(node.input[1]) if len(node.input) > 1 else None
-        )
-        in_dims, out_dims = view.dims, self._dims(node.output[0])
-        rank = len(in_dims)
-        if len(out_dims) != rank:
-            raise self._error(
-                f"pads an activation of shape {list(in_dims)} into one of shape {list(out_dims)}"
-            )
-        if pads is None or len(pads) != 2 * rank:  # values unknown: split the growth evenly
-            grow = [o - i for i, o in zip(in_dims, out_dims, strict=True)]
-            pads = [g // 2 for g in grow] + [g - g // 2 for g in grow]
-        pads = [int(p) for p in pads]
-        begins, ends = pads[:rank], pads[rank:]
-        if (
-            rank != 4 or any(begins[:2]) or any(ends[:2]) or mode != "constant" or min(pads) < 0
-        ):  # a crop is not padding a window can absorb
-            self._alias(node, view)  # not a spatial zero pad: the consumer sees the padded shape
-            return
-        self._alias(node, view, (begins[2], begins[3], ends[2], ends[3]))
-
-
-#: Operands an operator needs (the others need one).
-_OPERANDS = {"Conv": 2, "Gemm": 2, "MatMul": 2}
-
-_ACTIVATIONS = {
-    "Relu": Activation.RELU,
-    "Clip": Activation.RELU6,
-    "Sigmoid": Activation.SIGMOID,
-    "Tanh": Activation.TANH,
-    "LeakyRelu": Activation.LEAKY_RELU,
-    "HardSwish": Activation.HARDSWISH,
-}
-
-_HANDLERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
-    "Conv": _Importer.conv,
-    "Gemm": _Importer.fc,
-    "MatMul": _Importer.fc,
-    "MaxPool": _Importer.pool,
-    "AveragePool": _Importer.pool,
-    "GlobalAveragePool": _Importer.pool,
-    "GlobalMaxPool": _Importer.pool,
-    "Add": _Importer.arith,
-    "Sum": _Importer.arith,
-    "Sub": _Importer.arith,
-    "Mul": _Importer.arith,
-    "Div": _Importer.arith,
-    "Concat": _Importer.concat,
-    "LRN": _Importer.other_layer,
-    "Softmax": _Importer.other_layer,
-    "Pad": _Importer.pad,
-    **{op: _Importer.activation for op in _ACTIVATIONS},
-    **{
-        op: _Importer.passthrough
-        for op in (
-            "BatchNormalization",
-            "Flatten",
-            "Reshape",
-            "Transpose",
-            "Dropout",
-            "Identity",
-            "Squeeze",
-            "Unsqueeze",
-        )
-    },
-}
-
-SUPPORTED_OPS = tuple(sorted(_HANDLERS))
