@@ -6,7 +6,8 @@ Front objectives (:data:`FRONT`): effective efficiency (TOPS/W, higher is better
 and for designs found before area was priced). Another objective is one more entry of
 :data:`FRONT`: every function here works on any number of columns. A design is on the front when no
 explored design is at least as good on every objective and better on one; of several designs with
-identical figures, the first one (in the search's deterministic order) stands for them.
+identical figures, the first one in the search's order of designs (best first, then by where it
+was found: ``Found.key``) stands for them.
 
 Winning objectives (``--objective``): ``efficiency`` (TOPS/W, the paper's), ``throughput``
 (images/s), ``edp`` (energy-delay product per image = energy per image x latency of one image,
@@ -16,8 +17,8 @@ pJ x ns; lower is better; the latency is the estimate's, computed for the front'
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Literal, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -63,9 +64,21 @@ class HasMetrics(Protocol):
 D = TypeVar("D", bound=HasMetrics)
 
 
-def pareto_front(designs: Sequence[D]) -> list[D]:
-    """The designs no other design dominates on :data:`FRONT` (the first of equal ones), in order."""
-    keep = non_dominated(matrix([d.metrics for d in designs]))
+def pareto_front(designs: Sequence[D], key: Callable[[D], Any] | None = None) -> list[D]:
+    """The designs no other design dominates on :data:`FRONT`, in order; of designs with equal
+    figures the one with the least ``key`` stands for them (the first without a ``key``), so
+    with a key the front does not depend on the designs' order (a search unit's, built in the
+    order its designs were logged)."""
+    values = matrix([d.metrics for d in designs])
+    keep = non_dominated(values)
+    if key is not None:
+        for i in np.flatnonzero(keep).tolist():
+            row = values[i]
+            alike = np.flatnonzero(values[:, 0] == row[0])  # (a NaN figure: none alike)
+            equal = alike[np.all(values[alike] == row, axis=1)].tolist()
+            if len(equal) > 1:
+                keep[i] = False
+                keep[min(equal, key=lambda j: key(designs[j]))] = True
     return [d for d, k in zip(designs, keep, strict=True) if k]
 
 

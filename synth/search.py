@@ -384,11 +384,11 @@ def search_unit(
             found += survivors
     unique = {(f.combo.index, f.dup, f.partition): f for f in found}
     best_first = sorted(unique.values(), key=lambda f: f.key)[: settings.keep]
-    # and the unit's Pareto front (the run's front is the front of the units' fronts)
+    # and the unit's Pareto front (the run's front is the front of the units' fronts), in the
+    # run's order of designs whatever the order they were logged in
     kept = {(f.combo.index, f.dup, f.partition) for f in best_first}
-    best_first += [
-        f for f in pareto_front(explored) if (f.combo.index, f.dup, f.partition) not in kept
-    ]
+    front = sorted(pareto_front(explored, key=lambda f: f.key), key=lambda f: f.key)
+    best_first += [f for f in front if (f.combo.index, f.dup, f.partition) not in kept]
     return UnitResult(
         unit.index, best_first, b"".join(log), skipped, evaluations, time.perf_counter() - start
     )

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from synth.front import edp, matrix, non_dominated, objective_value, spread
+from synth.front import edp, matrix, non_dominated, objective_value, pareto_front, spread
 
 
 def test_non_dominated_on_a_hand_made_set() -> None:
@@ -21,6 +21,28 @@ def test_non_dominated_on_a_hand_made_set() -> None:
     values = np.array([[1, 5], [2, 4], [2, 3], [3, 1], [1, 1], [2, 4], [2.5, 2]], dtype=float)
     assert np.flatnonzero(non_dominated(values)).tolist() == [0, 1, 3, 6]
     assert non_dominated(np.empty((0, 2))).tolist() == []
+
+
+class _Design:
+    def __init__(self, name: str, metrics: dict[str, float]) -> None:
+        self.name, self.metrics = name, metrics
+
+
+def test_equal_designs_are_stood_for_by_the_least_key_whatever_their_order() -> None:
+    # a and c have equal figures (both on the front), b is dominated by them, d is alone on it
+    a = _Design("a", {"tops_per_w": 2.0, "throughput_ips": 10.0})
+    b = _Design("b", {"tops_per_w": 1.0, "throughput_ips": 10.0})
+    c = _Design("c", {"tops_per_w": 2.0, "throughput_ips": 10.0})
+    d = _Design("d", {"tops_per_w": 0.5, "throughput_ips": 20.0})
+    nan = _Design("n", {"tops_per_w": math.nan, "throughput_ips": 30.0})
+    for order in ([a, b, c, d], [c, d, b, a], [d, c, a, b]):
+        front = pareto_front(order, key=lambda x: x.name)
+        assert sorted(x.name for x in front) == ["a", "d"]
+        # without a key, the first of the equal ones in the given order
+        first = next(x for x in order if x in (a, c))
+        assert {x.name for x in pareto_front(order)} == {first.name, "d"}
+    # a NaN figure is equal to nothing, itself included: kept as non_dominated keeps it
+    assert [x.name for x in pareto_front([nan, a, c], key=lambda x: x.name)] == ["n", "a"]
 
 
 def test_three_objectives_and_a_minimised_column() -> None:
