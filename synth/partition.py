@@ -247,7 +247,8 @@ def evolution(
 ) -> Search:
     """The (mu + lambda) search from ``start`` as a generator: it yields each batch of partitions
     it needs scored (a generation's new ones, in the order it first meets them), is sent their
-    fitness (maximised; ``-inf`` for a partition that cannot be scored), and returns (fitness,
+    fitness (maximised; ``-inf`` for a partition that cannot be scored; never NaN, which would
+    leave the ranks without an order), and returns (fitness,
     partition) of the survivors, best first. Each partition is asked for once. Driven by
     :func:`evolve` (one search) or :func:`lockstep` (several side by side)."""
     #: each scored partition's place in the pool's order, (-fitness, partition): best first,
