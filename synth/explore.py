@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Generator, Mapping
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pimsim.arch.schema import Architecture
 from pimsim.components.library import ComponentLibrary, load_library
@@ -134,14 +134,19 @@ def _run(
     tasks = [tuple(todo[i : i + batch]) for i in range(0, len(todo), max(1, batch))]
     # submitted last unit first: the first units (small ratios and cells, whose weights often do
     # not fit: skipped in milliseconds) then fill the workers' tail instead of the longest ones
-    futures: list[Future[list[UnitResult]]] = [
+    pending: set[Future[list[UnitResult]]] = {
         executor.submit(search_units, t, network, library, settings) for t in reversed(tasks)
-    ]
+    }
     try:
-        for future in as_completed(futures):
-            yield from future.result()
+        # (not as_completed, which holds every future, and so every unit's log lines, to its end:
+        # 1.2 GB in the main process under --thorough; a finished future is let go here)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield from future.result()
+            del finished, future
     finally:
-        for future in futures:
+        for future in pending:
             future.cancel()
 
 
@@ -203,7 +208,7 @@ def explore(
         ) as stream,
     ):
         for result in stream:
-            results.append(result)
+            results.append(replace(result, log=b""))  # (its log lines: for on_unit only)
             evaluations += result.evaluations
             session_evaluations += result.evaluations
             combos_done += size[result.unit]
