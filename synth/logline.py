@@ -64,7 +64,7 @@ def log_lines(records: Sequence[LogRecord]) -> bytes:
         combo = r.combo
         head = heads.get(id(combo))
         if head is None:
-            head = heads[id(combo)] = _head(combo)
+            head = heads[id(combo)] = head_fields(combo)
         values.append({**head, "dup": r.dup, "partition": r.partition, **r.metrics})
     try:
         text = orjson.dumps(values)
@@ -77,8 +77,8 @@ def log_lines(records: Sequence[LogRecord]) -> bytes:
     return "".join(json_line(r.to_dict()) for r in records).encode()
 
 
-def _head(c: Combo) -> dict[str, Any]:
-    """The fields of a line before the dup (``Found.to_dict``'s order)."""
+def head_fields(c: Combo) -> dict[str, Any]:
+    """The fields of a line (and of ``Found.to_dict``) before the dup, in order."""
     return {
         "rram_ratio": c.rram_ratio,
         "cell_bits": c.cell_bits,

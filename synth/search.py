@@ -39,7 +39,7 @@ from synth.design import (
 from synth.dup import candidates
 from synth.front import pareto_front
 from synth.frozen import made
-from synth.logline import log_lines
+from synth.logline import head_fields, log_lines
 from synth.partition import PartitionSpace, evolution, lockstep
 from synth.settings import Combo, EAParams, Settings
 
@@ -72,13 +72,8 @@ class Found:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the combination, dup, partition and metrics (a line of the log, top.json)."""
-        c = self.combo
         return {
-            "rram_ratio": c.rram_ratio,
-            "cell_bits": c.cell_bits,
-            "xbar": c.xbar,
-            "dac_bits": c.dac_bits,
-            "adc_bits": c.adc_bits,
+            **head_fields(self.combo),
             "dup": list(self.dup),
             "partition": [list(x) for x in self.partition],
             **self.metrics,
