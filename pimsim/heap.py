@@ -74,7 +74,7 @@ def keep_heap() -> bool:
 def few_full_collections() -> None:
     """Let :data:`YOUNG_BETWEEN_FULL` collections of the middle generation pass between two full
     collections (``gc.set_threshold``'s third value; the young generations' thresholds are kept):
-    see the module. An incremental collector (CPython 3.14's) ignores the third value: there it
-    changes nothing."""
+    see the module. An incremental collector (that of CPython 3.14's first releases) ignores the
+    third value: there it changes nothing."""
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, YOUNG_BETWEEN_FULL)

@@ -12,8 +12,8 @@ dict about 1.5 more.
 The lines hold the values ``json_line(to_dict())`` holds: every float reads back as the same
 float (``tests/test_search_log.py`` checks random records). The text is json's too for the
 search's designs, but for a float under 1e-4 in size orjson writes ``0.00001`` or ``1e-9`` where
-Python writes ``1e-05`` or ``1e-09`` (and before orjson 3.12, ``1e16`` for ``1e+16``: the
-project asks for 3.12 or later); orjson writes non-ASCII text as UTF-8, json as ``\\u`` escapes.
+Python writes ``1e-05`` or ``1e-09`` (and before orjson 3.11.7, ``1e16`` for ``1e+16``:
+the project asks for 3.12 or later); orjson writes non-ASCII text as UTF-8, json as ``\\u`` escapes.
 What orjson cannot write as json does -- an infinite or NaN figure (orjson's ``null``, json's
 ``Infinity``), a numpy scalar, an int beyond 64 bits, a key that is not a string -- sends the
 batch to ``json`` itself.

@@ -27,6 +27,7 @@ from pimsim.network.layer import Layer, Shape
 from pimsim.network.onnx_check import attribute, node_place, window_attribute
 from pimsim.network.onnx_io import MAX_DIM, InputShape, prepare, read_model, tensor_dims
 from pimsim.network.onnx_ops import HANDLERS, NO_PAD, OPERANDS, OperatorHandlers, View
+from pimsim.network.onnx_ops import SUPPORTED_OPS as SUPPORTED_OPS  # (its name here before)
 
 
 def load_network(

@@ -3,11 +3,12 @@
 :mod:`pimsim.network.onnx_import`, whose helpers they use: the views of the activations, the
 constants, the names and the errors).
 
-Conv and Gemm/MatMul become weight layers, pooling a pooling layer, element-wise Add/Sum/Sub/Mul/
-Div and Concat an element-wise or concatenation layer; an activation function is fused into the
-layer that produced its input when no other reader sees that input; BatchNormalization, the
-layout-only operators and per-channel affine operations keep the view; a Pad is absorbed by the
-next convolution or pooling.
+Conv and Gemm/MatMul become weight layers, pooling a pooling layer, Add/Sum/Sub/Mul of
+activations an element-wise layer, Concat a concatenation layer, LRN and Softmax layers of their
+own; an activation function is fused into the layer that produced its input when no other reader
+sees that input, and is a layer of its own otherwise; BatchNormalization, the layout-only
+operators and the per-channel affine steps (activation Add/Sub/Mul/Div constant) keep the view;
+a Pad is absorbed by the next convolution or pooling.
 """
 
 from __future__ import annotations
