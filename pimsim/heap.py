@@ -28,8 +28,7 @@ s of a 4-5 s unit, after the console script's ``gc.freeze`` (0.4-0.5 s without i
 collections, which find the short-lived garbage, cost 0.12-0.17 s a unit whatever their threshold.
 :func:`few_full_collections` lets :data:`YOUNG_BETWEEN_FULL` middle-generation collections pass
 between two full ones instead of ten (a unit makes 70-90): one full collection every dozen units
-or so. Cyclic garbage
-waits longer; nothing else changes.
+or so. Cyclic garbage waits longer; nothing else changes.
 """
 
 from __future__ import annotations

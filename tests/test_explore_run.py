@@ -41,7 +41,8 @@ def test_the_units_before_a_failing_one_all_come_out() -> None:
         seen: list[int] = []
         with ThreadPoolExecutor(1) as pool, mock.patch("synth.explore.search_units", search):
             with pytest.raises(RuntimeError, match="unit 1 failed"):
-                for result in _run(_units(6)[1:], None, None, None, pool, 1):  # type: ignore[arg-type]
+                stream = _run(_units(6)[1:], None, None, None, pool, 1)  # type: ignore[arg-type]
+                for result in stream:
                     seen.append(result.unit)
         assert seen == [5, 4, 3, 2]
 
